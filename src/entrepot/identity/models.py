@@ -1,0 +1,41 @@
+"""Buyers and API keys (stored as a prefix for lookup and a SHA-256 hash of the secret)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from entrepot.db import Base, BigId, UtcDateTime
+
+
+class Buyer(Base):
+    __tablename__ = "buyers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id"), index=True)
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'operator' AND seller_id IS NULL AND buyer_id IS NULL)"
+            " OR (role = 'seller' AND seller_id IS NOT NULL AND buyer_id IS NULL)"
+            " OR (role = 'buyer' AND buyer_id IS NOT NULL AND seller_id IS NULL)",
+            name="role_owner",
+        ),
+    )

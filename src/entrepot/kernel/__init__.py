@@ -1,0 +1,1 @@
+"""Shared kernel: money, FX, ids, errors and domain events. Small and stable."""

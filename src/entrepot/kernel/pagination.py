@@ -1,0 +1,26 @@
+"""Opaque cursors for keyset pagination over internal ids."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from entrepot.kernel.errors import FieldError, ValidationFailed
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        value = None
+    if not isinstance(value, int) or value < 0:
+        raise ValidationFailed("malformed cursor", [FieldError("cursor", "not a cursor this API issued")])
+    return value

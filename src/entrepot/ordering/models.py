@@ -1,0 +1,143 @@
+"""Orders, their lines, payments, refunds and idempotency keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from entrepot.db import Base, BigId, UtcDateTime
+
+ORDER_STATUSES = (
+    "placed",
+    "paid",
+    "fulfilled",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+    "return_requested",
+    "returned",
+    "refunded",
+)
+
+
+class Order(Base):
+    """Amounts are kept in the order's currency and, at the ECB rate of the order date, in USD and CNY."""
+
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    shipping_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    commission_minor: Mapped[int] = mapped_column(BigInteger)
+    subtotal_usd_minor: Mapped[int] = mapped_column(BigInteger)
+    total_usd_minor: Mapped[int] = mapped_column(BigInteger)
+    subtotal_cny_minor: Mapped[int] = mapped_column(BigInteger)
+    total_cny_minor: Mapped[int] = mapped_column(BigInteger)
+    usd_rate: Mapped[Decimal] = mapped_column(Numeric(24, 10))
+    cny_rate: Mapped[Decimal] = mapped_column(Numeric(24, 10))
+    fx_rate_date: Mapped[dt.date] = mapped_column(Date)
+    order_date: Mapped[dt.date] = mapped_column(Date, index=True)  # in the market's time zone
+    cross_border: Mapped[bool] = mapped_column(Boolean)
+    cancel_reason: Mapped[str | None] = mapped_column(String(64))
+    reservation_expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('placed','paid','fulfilled','shipped','delivered','completed','cancelled',"
+            "'return_requested','returned','refunded')",
+            name="status",
+        ),
+        CheckConstraint("refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_bounds"),
+        CheckConstraint("total_minor >= 0", name="total_non_negative"),
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    line_total_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    commission_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    commission_minor: Mapped[int] = mapped_column(BigInteger)
+    cross_border: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (CheckConstraint("quantity > 0", name="positive"),)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    decline_reason: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','succeeded','failed')", name="status"),
+        # At most one payment in flight or succeeded per order: a second `pay` cannot double-charge.
+        Index(
+            "uq_payments_order_live",
+            "order_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending','succeeded')"),
+            postgresql_where=text("status IN ('pending','succeeded')"),
+        ),
+    )
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive"),)
+
+
+class IdempotencyKey(Base):
+    """The first request with a key wins; its body hash decides whether a repeat is the same request."""
+
+    __tablename__ = "idempotency_keys"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    principal: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("principal", "key"),)

@@ -1,0 +1,30 @@
+"""The whole schema: every context's tables, and Alembic upgrades to head."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+
+from entrepot.catalog import models as _catalog  # noqa: F401  (registers tables)
+from entrepot.db import Base
+from entrepot.identity import models as _identity  # noqa: F401
+from entrepot.inventory import models as _inventory  # noqa: F401
+from entrepot.ordering import models as _ordering  # noqa: F401
+from entrepot.organization import models as _organization  # noqa: F401
+
+metadata: MetaData = Base.metadata
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("entrepot") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> None:
+    """Bring the database at `url` to the newest schema; safe to run again."""
+    command.upgrade(alembic_config(url), "head")

@@ -1,0 +1,42 @@
+"""One settings object, read from ENTREPOT_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var") / "entrepot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENTREPOT_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        description="SQLAlchemy URL. SQLite file by default; postgresql+psycopg://... in production.",
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    reservation_ttl_seconds: int = Field(default=900, ge=5, le=7 * 24 * 3600)
+    sweeper_interval_seconds: float = Field(default=5.0, gt=0)
+    run_sweeper: bool = True
+    webhook_secret: str = Field(default="whsec_dev_only_change_me", min_length=16)
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    payment_decline_rate: float = Field(default=0.03, ge=0.0, le=1.0)
+    payment_decline_reasons: str = "insufficient_funds,card_declined,expired_card,fraud_suspected"
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_line_quantity: int = Field(default=10_000, ge=1)
+    max_order_lines: int = Field(default=100, ge=1)
+    fx_ecb_file: str | None = Field(
+        default=None, description="A newer ECB eurofxref-hist file (zip or csv) than the bundled one."
+    )
+    fx_max_staleness_days: int = Field(default=7, ge=0, le=60)
+    api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    page_size_max: int = Field(default=200, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
