@@ -31,11 +31,13 @@ class Product(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(64))  # the seller's own product reference
     title: Mapped[str] = mapped_column(String(300))
     category: Mapped[str] = mapped_column(String(64), index=True)
     hs_code: Mapped[str] = mapped_column(String(10))
     origin_country: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("seller_id", "ref"),)
 
 
 class Sku(Base):

@@ -61,7 +61,8 @@ class FxRates:
         self._manual = {c: sorted(rs, key=lambda r: r.on, reverse=True) for c, rs in (manual or {}).items()}
 
     def with_manual(self, manual: Mapping[str, Sequence[ManualRate]]) -> FxRates:
-        return FxRates(self._converter, self._max_staleness, manual)
+        """These rates added to the ones already held (a currency given here replaces its old list)."""
+        return FxRates(self._converter, self._max_staleness, {**self._manual, **manual})
 
     def publishes(self, currency: str) -> bool:
         return currency in self._converter.currencies or currency in self._manual
@@ -87,7 +88,9 @@ class FxRates:
         rate = (target.per_eur / source.per_eur).quantize(RATE_PRECISION)
         scale = Decimal(10) ** (minor_unit_exponent(to) - minor_unit_exponent(amount.currency))
         converted = Money(round_half_up(Decimal(amount.minor) * target.per_eur / source.per_eur * scale), to)
-        return Conversion(converted, rate, min(source.as_of, target.as_of), f"{source.source}/{target.source}")
+        return Conversion(
+            converted, rate, min(source.as_of, target.as_of), f"{source.source}/{target.source}"
+        )
 
     def _ecb_rate(self, currency: str, on: dt.date) -> Rate:
         for back in range(self._max_staleness + 1):

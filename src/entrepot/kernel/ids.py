@@ -24,4 +24,8 @@ def new_id(prefix: str) -> str:
 
 
 def has_prefix(public_id: str, prefix: str) -> bool:
-    return isinstance(public_id, str) and public_id.startswith(prefix + "_") and len(public_id) == len(prefix) + 27
+    return (
+        isinstance(public_id, str)
+        and public_id.startswith(prefix + "_")
+        and len(public_id) == len(prefix) + 27
+    )

@@ -94,9 +94,7 @@ def allocate(total: Money, weights: list[int]) -> list[Money]:
         raise ValueError("weights must be non-negative with a positive sum")
     whole = sum(weights)
     parts = [total.minor * w // whole for w in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda i: (total.minor * weights[i]) % whole, reverse=True
-    )
+    remainders = sorted(range(len(weights)), key=lambda i: (total.minor * weights[i]) % whole, reverse=True)
     for i in remainders[: total.minor - sum(parts)]:
         parts[i] += 1
     return [Money(p, total.currency) for p in parts]

@@ -138,6 +138,6 @@ class IdempotencyKey(Base):
     principal: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    order_ref: Mapped[str] = mapped_column(String(40))  # the order's public id, chosen before it exists
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (UniqueConstraint("principal", "key"),)

@@ -31,9 +31,7 @@ class OrgUnit(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    __table_args__ = (
-        CheckConstraint("kind IN ('group','segment','division','business_unit')", name="kind"),
-    )
+    __table_args__ = (CheckConstraint("kind IN ('group','segment','division','business_unit')", name="kind"),)
 
 
 class OrgMembership(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 12:40:53.992971
+Create Date: 2026-11-25 12:47:05.891636
 """
 
 from collections.abc import Sequence
@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("public_id", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("latitude", sa.Float(), nullable=True),
+        sa.Column("longitude", sa.Float(), nullable=True),
         sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_buyers")),
         sa.UniqueConstraint("public_id", name=op.f("uq_buyers_public_id")),
@@ -48,6 +50,19 @@ def upgrade() -> None:
     with op.batch_alter_table("fx_manual_rates", schema=None) as batch_op:
         batch_op.create_index("ix_fx_manual_rates_currency_on", ["currency", "on"], unique=False)
 
+    op.create_table(
+        "idempotency_keys",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("principal", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("order_ref", sa.String(length=40), nullable=False),
+        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("principal", "key", name=op.f("uq_idempotency_keys_principal_key")),
+    )
     op.create_table(
         "org_units",
         sa.Column(
@@ -234,6 +249,7 @@ def upgrade() -> None:
         ),
         sa.Column("public_id", sa.String(length=40), nullable=False),
         sa.Column("seller_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("ref", sa.String(length=64), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("category", sa.String(length=64), nullable=False),
         sa.Column("hs_code", sa.String(length=10), nullable=False),
@@ -242,6 +258,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["seller_id"], ["sellers.id"], name=op.f("fk_products_seller_id_sellers")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         sa.UniqueConstraint("public_id", name=op.f("uq_products_public_id")),
+        sa.UniqueConstraint("seller_id", "ref", name=op.f("uq_products_seller_id_ref")),
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_products_category"), ["category"], unique=False)
@@ -341,22 +358,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_skus_product_id"), ["product_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_skus_seller_id"), ["seller_id"], unique=False)
 
-    op.create_table(
-        "idempotency_keys",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
-        sa.Column("principal", sa.String(length=40), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_idempotency_keys_order_id_orders")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
-        sa.UniqueConstraint("principal", "key", name=op.f("uq_idempotency_keys_principal_key")),
-    )
     op.create_table(
         "payments",
         sa.Column(
@@ -535,7 +536,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payments_order_id"))
 
     op.drop_table("payments")
-    op.drop_table("idempotency_keys")
     with op.batch_alter_table("skus", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_skus_seller_id"))
         batch_op.drop_index(batch_op.f("ix_skus_product_id"))
@@ -586,6 +586,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_org_units_kind"))
 
     op.drop_table("org_units")
+    op.drop_table("idempotency_keys")
     with op.batch_alter_table("fx_manual_rates", schema=None) as batch_op:
         batch_op.drop_index("ix_fx_manual_rates_currency_on")
 

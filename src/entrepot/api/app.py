@@ -1,0 +1,98 @@
+"""The FastAPI application: routers under /api/v1, problem+json errors, the reservation sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from entrepot import __version__
+from entrepot.api import events, problems
+from entrepot.api.deps import AppContext, utcnow
+from entrepot.api.limits import BodySizeLimit
+from entrepot.catalog import api as catalog_api
+from entrepot.db import Database
+from entrepot.identity import api as identity_api
+from entrepot.inventory import api as inventory_api
+from entrepot.kernel.fx import FxRates, load_ecb
+from entrepot.ordering import api as ordering_api
+from entrepot.ordering import service as ordering
+from entrepot.ordering.checkout import Limits
+from entrepot.ordering.payments import SimulatedProvider
+from entrepot.organization import api as organization_api
+from entrepot.settings import Settings, get_settings
+
+log = logging.getLogger("entrepot")
+API_PREFIX = "/api/v1"
+
+
+def build_context(settings: Settings, db: Database | None = None) -> AppContext:
+    database = db or Database(settings.database_url, settings.db_pool_size)
+    reasons = [r.strip() for r in settings.payment_decline_reasons.split(",") if r.strip()]
+    return AppContext(
+        settings=settings,
+        db=database,
+        fx=FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days),
+        payments=SimulatedProvider(settings.webhook_secret, settings.payment_decline_rate, reasons),
+        limits=Limits(
+            settings.max_order_lines,
+            settings.max_line_quantity,
+            dt.timedelta(seconds=settings.reservation_ttl_seconds),
+        ),
+    )
+
+
+def sweep_once(ctx: AppContext) -> int:
+    with ctx.db.transaction() as session:
+        return ordering.expire_overdue(session, utcnow())
+
+
+async def _sweeper(ctx: AppContext) -> None:
+    while True:
+        await asyncio.sleep(ctx.settings.sweeper_interval_seconds)
+        try:
+            expired = await run_in_threadpool(sweep_once, ctx)
+            if expired:
+                log.info("sweeper: %d orders expired, their stock released", expired)
+        except Exception:  # keep sweeping: one failed round must not stop expiry for good
+            log.exception("sweeper round failed")
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    ctx = build_context(settings, db)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_sweeper(ctx)) if settings.run_sweeper else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="Entrepot",
+        version=__version__,
+        summary="Run a multi-market commerce group: marketplaces, inventory, checkout and orders.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    problems.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (organization_api, catalog_api, inventory_api, identity_api, ordering_api, events):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get("/healthz", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

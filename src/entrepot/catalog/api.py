@@ -1,0 +1,240 @@
+"""Routes of the catalog: sellers, products and SKUs, prices, commissions, CSV import, browsing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor, utcnow
+from entrepot.api.problems import problem
+from entrepot.api.schemas import ListPage
+from entrepot.catalog import service
+from entrepot.catalog.domain import ProductSpec, SkuSpec
+from entrepot.catalog.models import Product, Seller, Sku
+from entrepot.catalog.schemas import (
+    CommissionIn,
+    ImportErrorOut,
+    ImportReportOut,
+    ListedSku,
+    PriceIn,
+    PriceOut,
+    ProductIn,
+    ProductOut,
+    SellerIn,
+    SellerOut,
+    SkuOut,
+)
+from entrepot.identity.domain import Principal
+from entrepot.inventory import service as inventory
+from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.organization import service as organization
+from entrepot.organization.models import OrgUnit
+
+router = APIRouter(tags=["catalog"])
+
+
+def acting_seller(session: Session, principal: Principal, seller: str | None) -> Seller:
+    """The seller a write is for: a seller acts for itself; an operator names one."""
+    if principal.role == "seller":
+        if seller not in (None, principal.seller_public_id):
+            raise Forbidden("a seller acts only for itself")
+        return service.get_seller(session, principal.seller_public_id or "")
+    if principal.is_operator:
+        if not seller:
+            raise ValidationFailed("operators name the seller", [FieldError("seller", "required")])
+        return service.get_seller(session, seller)
+    raise Forbidden("buyers cannot change the catalog")
+
+
+def seller_scope(principal: Principal) -> int | None:
+    """None for operators (everything); the seller's own id for sellers; buyers see no admin views."""
+    if principal.is_operator:
+        return None
+    if principal.role == "seller":
+        return principal.seller_id
+    raise Forbidden("this view is for sellers and operators")
+
+
+def seller_out(session: Session, seller: Seller) -> SellerOut:
+    codes = session.scalars(
+        select(OrgUnit.code).where(OrgUnit.id.in_(service.seller_marketplace_ids(session, seller.id)))
+    )
+    return SellerOut(
+        id=seller.public_id, name=seller.name, country=seller.country, marketplaces=sorted(codes)
+    )
+
+
+@router.post("/sellers", status_code=201, response_model=SellerOut)
+def create_seller(body: SellerIn, ctx: Ctx, _: Operator) -> SellerOut:
+    with ctx.db.transaction() as session:
+        seller = service.create_seller(session, body.name, body.country.upper(), body.marketplaces, utcnow())
+        return seller_out(session, seller)
+
+
+@router.get("/sellers", response_model=ListPage[SellerOut])
+def list_sellers(ctx: Ctx, _: Operator, paging: Paging) -> ListPage[SellerOut]:
+    with ctx.db.transaction() as session:
+        query = select(Seller).order_by(Seller.id).limit(paging.limit)
+        if paging.after is not None:
+            query = query.where(Seller.id > paging.after)
+        sellers = list(session.scalars(query))
+        return ListPage(
+            items=[seller_out(session, s) for s in sellers],
+            next_cursor=next_cursor([s.id for s in sellers], paging.limit),
+        )
+
+
+@router.get("/sellers/{seller_id}", response_model=SellerOut)
+def get_seller(seller_id: str, ctx: Ctx, principal: Caller) -> SellerOut:
+    if not principal.is_operator and principal.seller_public_id != seller_id:
+        raise NotFound(f"no seller {seller_id}")
+    with ctx.db.transaction() as session:
+        return seller_out(session, service.get_seller(session, seller_id))
+
+
+def product_out(product: Product, seller: str, skus: list[Sku]) -> ProductOut:
+    return ProductOut(
+        id=product.public_id,
+        seller=seller,
+        ref=product.ref,
+        title=product.title,
+        category=product.category,
+        hs_code=product.hs_code,
+        origin_country=product.origin_country,
+        skus=[
+            SkuOut(
+                id=s.public_id,
+                code=s.code,
+                weight_g=s.weight_g,
+                length_mm=s.length_mm,
+                width_mm=s.width_mm,
+                height_mm=s.height_mm,
+            )
+            for s in skus
+        ],
+    )
+
+
+@router.post("/products", status_code=201, response_model=ProductOut)
+def create_product(body: ProductIn, ctx: Ctx, principal: Caller) -> ProductOut:
+    spec = ProductSpec(body.ref, body.title, body.category, body.hs_code, body.origin_country.upper())
+    skus = [SkuSpec(s.code, s.weight_g, s.length_mm, s.width_mm, s.height_mm) for s in body.skus]
+    with ctx.db.transaction() as session:
+        seller = acting_seller(session, principal, body.seller)
+        product = service.create_product(session, seller, spec, skus, utcnow())
+        return product_out(product, seller.public_id, service.product_skus(session, [product.id])[product.id])
+
+
+@router.get("/products", response_model=ListPage[ProductOut])
+def list_products(
+    ctx: Ctx, principal: Caller, paging: Paging, category: str | None = None, seller: str | None = None
+) -> ListPage[ProductOut]:
+    scope = seller_scope(principal)
+    with ctx.db.transaction() as session:
+        if scope is None and seller:
+            scope = service.get_seller(session, seller).id
+        rows = service.list_products(session, scope, paging.after, paging.limit, category)
+        skus = service.product_skus(session, [p.id for p, _ in rows])
+        return ListPage(
+            items=[product_out(p, s, skus[p.id]) for p, s in rows],
+            next_cursor=next_cursor([p.id for p, _ in rows], paging.limit),
+        )
+
+
+@router.get("/products/{product_id}", response_model=ProductOut)
+def get_product(product_id: str, ctx: Ctx, principal: Caller) -> ProductOut:
+    scope = seller_scope(principal)
+    with ctx.db.transaction() as session:
+        product, seller = service.get_product(session, product_id, scope)
+        return product_out(product, seller, service.product_skus(session, [product.id])[product.id])
+
+
+@router.put("/skus/{sku_id}/prices/{market}", response_model=PriceOut)
+def set_price(sku_id: str, market: str, body: PriceIn, ctx: Ctx, principal: Caller) -> PriceOut:
+    scope = seller_scope(principal)
+    with ctx.db.transaction() as session:
+        sku = service.get_sku(session, sku_id, scope)
+        price = service.set_price(session, sku, market, body.amount_minor, body.currency)
+        return PriceOut(
+            sku=sku.public_id, market=market, amount_minor=price.amount_minor, currency=price.currency
+        )
+
+
+@router.put("/commissions", status_code=204)
+def set_commission(body: CommissionIn, ctx: Ctx, _: Operator) -> None:
+    with ctx.db.transaction() as session:
+        service.set_commission(session, body.business_unit, body.category, body.rate)
+
+
+@router.post(
+    "/catalog/import",
+    response_model=ImportReportOut,
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def import_catalog(
+    request: Request,
+    ctx: Ctx,
+    principal: Caller,
+    partial: Annotated[bool, Query(description="import the good rows and report the bad ones")] = False,
+    seller: Annotated[str | None, Query(description="operators only: the seller")] = None,
+) -> JSONResponse | ImportReportOut:
+    """Bulk import a catalog CSV. By default a file with any bad row imports nothing; every bad row is
+    reported with its line number and fields."""
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed("the CSV must be UTF-8", [FieldError("file", "not UTF-8")]) from None
+    with ctx.db.transaction() as session:
+        acting = acting_seller(session, principal, seller)
+        report = service.import_catalog_csv(session, acting, text, partial, utcnow())
+        if report.errors and not partial:
+            return problem(
+                422,
+                "catalog-rows-invalid",
+                "Invalid rows",
+                f"{len(report.errors)} of {report.rows} rows are invalid; nothing was imported",
+                request.url.path,
+                errors=None,
+                rows=report.errors,
+            )
+    return ImportReportOut(
+        imported=report.imported > 0,
+        rows=report.rows,
+        rows_imported=report.imported,
+        products_created=report.products_created,
+        skus_created=report.skus_created,
+        prices_set=report.prices_set,
+        errors=[ImportErrorOut(**e) for e in report.errors],  # type: ignore[arg-type]
+    )
+
+
+@router.get("/markets/{market}/skus", response_model=ListPage[ListedSku])
+def browse_market(
+    market: str, ctx: Ctx, _: Caller, paging: Paging, category: str | None = None, seller: str | None = None
+) -> ListPage[ListedSku]:
+    """What a market sells, with the units available now across warehouses."""
+    with ctx.db.transaction() as session:
+        found = organization.get_market(session, market)
+        rows = service.market_skus(session, found.id, paging.after, paging.limit, category, seller)
+        available = inventory.available_by_sku(session, [r.sku_id for r in rows])
+        items = [
+            ListedSku(
+                id=r.sku,
+                code=r.code,
+                title=r.title,
+                category=r.category,
+                seller=r.seller,
+                price_minor=r.price_minor,
+                currency=r.currency,
+                available=available.get(r.sku_id, 0),
+            )
+            for r in rows
+        ]
+        return ListPage(items=items, next_cursor=next_cursor([r.row_id for r in rows], paging.limit))

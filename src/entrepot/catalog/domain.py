@@ -1,0 +1,150 @@
+"""Pure rules of the catalog: what a valid SKU, price and catalog row are; which commission applies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import pycountry
+
+from entrepot.kernel.errors import FieldError
+from entrepot.kernel.money import minor_unit_exponent
+
+HS_CODE = re.compile(r"^\d{6}(\d{2}(\d{2})?)?$")  # 6-digit HS heading, optionally national 8 or 10
+REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_WEIGHT_G = 1_000_000  # 1 t: beyond a parcel network's business
+MAX_SIDE_MM = 10_000
+MAX_PRICE_MAJOR = Decimal("100000000")
+CSV_COLUMNS = (
+    "product_ref",
+    "title",
+    "category",
+    "hs_code",
+    "origin_country",
+    "sku_code",
+    "weight_g",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "market",
+    "price",
+    "currency",
+)
+
+
+@dataclass(frozen=True)
+class SkuSpec:
+    code: str
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+
+
+@dataclass(frozen=True)
+class ProductSpec:
+    ref: str
+    title: str
+    category: str
+    hs_code: str
+    origin_country: str
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    line: int
+    product: ProductSpec
+    sku: SkuSpec
+    market: str
+    price_minor: int
+    currency: str
+
+
+def product_errors(spec: ProductSpec) -> list[FieldError]:
+    errors = []
+    if not REF.match(spec.ref):
+        errors.append(FieldError("product_ref", "1-64 letters, digits, '.', '_' or '-'"))
+    if not spec.title.strip() or len(spec.title) > 300:
+        errors.append(FieldError("title", "required, at most 300 characters"))
+    if not REF.match(spec.category):
+        errors.append(FieldError("category", "required: a category code"))
+    if not HS_CODE.match(spec.hs_code):
+        errors.append(FieldError("hs_code", "6, 8 or 10 digits (Harmonized System code)"))
+    if pycountry.countries.get(alpha_2=spec.origin_country) is None:
+        errors.append(FieldError("origin_country", f"unknown ISO 3166 country {spec.origin_country!r}"))
+    return errors
+
+
+def sku_errors(spec: SkuSpec) -> list[FieldError]:
+    errors = []
+    if not REF.match(spec.code):
+        errors.append(FieldError("sku_code", "1-64 letters, digits, '.', '_' or '-'"))
+    if not 0 < spec.weight_g <= MAX_WEIGHT_G:
+        errors.append(FieldError("weight_g", f"must be between 1 and {MAX_WEIGHT_G} grams"))
+    for name in ("length_mm", "width_mm", "height_mm"):
+        if not 0 < getattr(spec, name) <= MAX_SIDE_MM:
+            errors.append(FieldError(name, f"must be between 1 and {MAX_SIDE_MM} mm"))
+    return errors
+
+
+def price_to_minor(text: str, currency: str) -> int:
+    """'12.90' SGD -> 1290. Raises ValueError with the reason for anything else."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_PRICE_MAJOR:
+        raise ValueError(f"must be positive and at most {MAX_PRICE_MAJOR}")
+    exponent = minor_unit_exponent(currency)
+    scaled = amount.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{currency} allows at most {exponent} decimal places")
+    return int(scaled)
+
+
+def parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogRow | None, list[FieldError]]:
+    values = {k: (raw.get(k) or "").strip() for k in CSV_COLUMNS}
+    errors: list[FieldError] = []
+    ints: dict[str, int] = {}
+    for name in ("weight_g", "length_mm", "width_mm", "height_mm"):
+        try:
+            ints[name] = int(values[name])
+        except ValueError:
+            errors.append(FieldError(name, f"{values[name]!r} is not a whole number"))
+    product = ProductSpec(
+        values["product_ref"],
+        values["title"],
+        values["category"],
+        values["hs_code"],
+        values["origin_country"].upper(),
+    )
+    errors += product_errors(product)
+    price_minor = 0
+    try:
+        price_minor = price_to_minor(values["price"], values["currency"])
+    except ValueError as exc:
+        errors.append(FieldError("price", str(exc)))
+    except Exception as exc:  # unknown currency raises our ValidationFailed
+        errors.append(FieldError("currency", str(exc)))
+    if not values["market"]:
+        errors.append(FieldError("market", "required: a market code such as lazada-sg"))
+    if len(ints) < 4:
+        return None, errors
+    sku = SkuSpec(
+        values["sku_code"], ints["weight_g"], ints["length_mm"], ints["width_mm"], ints["height_mm"]
+    )
+    errors += sku_errors(sku)
+    if errors:
+        return None, errors
+    return CatalogRow(line, product, sku, values["market"], price_minor, values["currency"]), []
+
+
+def commission_for(rates: dict[str, Decimal], category: str) -> Decimal:
+    """The category's own rate, else the marketplace default ('*'), else none."""
+    return rates.get(category, rates.get("*", Decimal(0)))
+
+
+def check_code_list(codes: list[str]) -> list[str]:
+    """Marketplace codes, de-duplicated in their given order."""
+    return list(dict.fromkeys(c.strip() for c in codes if c.strip()))

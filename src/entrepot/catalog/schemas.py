@@ -1,0 +1,104 @@
+"""API shapes of the catalog."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from entrepot.api.schemas import Request
+
+
+class SellerIn(Request):
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(min_length=2, max_length=2)
+    marketplaces: list[str] = Field(min_length=1, description="business unit codes, e.g. ['lazada']")
+
+
+class SellerOut(BaseModel):
+    id: str
+    name: str
+    country: str
+    marketplaces: list[str]
+
+
+class SkuIn(Request):
+    code: str
+    weight_g: int = Field(strict=True)
+    length_mm: int = Field(strict=True)
+    width_mm: int = Field(strict=True)
+    height_mm: int = Field(strict=True)
+
+
+class ProductIn(Request):
+    seller: str | None = Field(default=None, description="operators only: the seller to create it for")
+    ref: str
+    title: str
+    category: str
+    hs_code: str = Field(examples=["851762"])
+    origin_country: str = Field(min_length=2, max_length=2)
+    skus: list[SkuIn] = Field(min_length=1, max_length=500)
+
+
+class SkuOut(BaseModel):
+    id: str
+    code: str
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+
+
+class ProductOut(BaseModel):
+    id: str
+    seller: str
+    ref: str
+    title: str
+    category: str
+    hs_code: str
+    origin_country: str
+    skus: list[SkuOut]
+
+
+class PriceIn(Request):
+    amount_minor: int = Field(strict=True, gt=0)
+    currency: str = Field(min_length=3, max_length=3)
+
+
+class PriceOut(BaseModel):
+    sku: str
+    market: str
+    amount_minor: int
+    currency: str
+
+
+class CommissionIn(Request):
+    business_unit: str
+    category: str = Field(description="a category code, or '*' for the marketplace default")
+    rate: Decimal = Field(ge=0, lt=1)
+
+
+class ImportErrorOut(BaseModel):
+    line: int
+    errors: list[dict[str, str]]
+
+
+class ImportReportOut(BaseModel):
+    imported: bool
+    rows: int
+    rows_imported: int
+    products_created: int
+    skus_created: int
+    prices_set: int
+    errors: list[ImportErrorOut]
+
+
+class ListedSku(BaseModel):
+    id: str
+    code: str
+    title: str
+    category: str
+    seller: str
+    price_minor: int
+    currency: str
+    available: int

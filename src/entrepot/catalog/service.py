@@ -1,0 +1,376 @@
+"""Use cases of the catalog: sellers, products and SKUs, prices, commissions and CSV import."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from entrepot.catalog.domain import (
+    CSV_COLUMNS,
+    CatalogRow,
+    ProductSpec,
+    SkuSpec,
+    check_code_list,
+    parse_row,
+    product_errors,
+    sku_errors,
+)
+from entrepot.catalog.models import CommissionRate, Price, Product, Seller, SellerMarketplace, Sku
+from entrepot.db import record_event
+from entrepot.kernel.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.ids import new_id
+from entrepot.organization import service as organization
+
+
+def create_seller(
+    session: Session, name: str, country: str, marketplaces: list[str], now: dt.datetime
+) -> Seller:
+    errors = []
+    if not name.strip():
+        errors.append(FieldError("name", "required"))
+    if pycountry.countries.get(alpha_2=country) is None:
+        errors.append(FieldError("country", f"unknown country {country!r}"))
+    if not marketplaces:
+        errors.append(FieldError("marketplaces", "a seller sells on at least one marketplace"))
+    if errors:
+        raise ValidationFailed("invalid seller", errors)
+    seller = Seller(public_id=new_id("sel"), name=name, country=country, created_at=now)
+    session.add(seller)
+    session.flush()
+    for code in check_code_list(marketplaces):
+        join_marketplace(session, seller, code)
+    record_event(session, DomainEvent("seller.created", seller.public_id, {"name": name}), now)
+    return seller
+
+
+def join_marketplace(session: Session, seller: Seller, business_unit_code: str) -> None:
+    unit = organization.get_unit(session, business_unit_code)
+    if unit.kind != "business_unit":
+        raise ValidationFailed(
+            "sellers join marketplaces", [FieldError("marketplaces", f"{unit.code} is a {unit.kind}")]
+        )
+    if session.get(SellerMarketplace, (seller.id, unit.id)) is None:
+        session.add(SellerMarketplace(seller_id=seller.id, business_unit_id=unit.id))
+
+
+def seller_marketplace_ids(session: Session, seller_id: int) -> set[int]:
+    rows = session.scalars(
+        select(SellerMarketplace.business_unit_id).where(SellerMarketplace.seller_id == seller_id)
+    )
+    return set(rows)
+
+
+def get_seller(session: Session, public_id: str) -> Seller:
+    seller = session.scalar(select(Seller).where(Seller.public_id == public_id))
+    if seller is None:
+        raise NotFound(f"no seller {public_id}")
+    return seller
+
+
+def create_product(
+    session: Session, seller: Seller, spec: ProductSpec, skus: list[SkuSpec], now: dt.datetime
+) -> Product:
+    errors = product_errors(spec)
+    for index, sku in enumerate(skus):
+        errors += [FieldError(f"skus[{index}].{e.field}", e.message) for e in sku_errors(sku)]
+    if not skus:
+        errors.append(FieldError("skus", "a product has at least one SKU"))
+    if len({s.code for s in skus}) != len(skus):
+        errors.append(FieldError("skus", "SKU codes repeat"))
+    if errors:
+        raise ValidationFailed("invalid product", errors)
+    if _product_by_ref(session, seller.id, spec.ref) is not None:
+        raise Conflict(f"product {spec.ref!r} exists for this seller", code="duplicate")
+    taken = _existing_sku_codes(session, seller.id, [s.code for s in skus])
+    if taken:
+        raise Conflict(f"SKU codes already used: {', '.join(sorted(taken))}", code="duplicate")
+    product = _new_product(session, seller, spec, now)
+    for sku in skus:
+        _new_sku(session, product, sku, now)
+    return product
+
+
+def _new_product(session: Session, seller: Seller, spec: ProductSpec, now: dt.datetime) -> Product:
+    product = Product(
+        public_id=new_id("prd"),
+        seller_id=seller.id,
+        ref=spec.ref,
+        title=spec.title,
+        category=spec.category,
+        hs_code=spec.hs_code,
+        origin_country=spec.origin_country,
+        created_at=now,
+    )
+    session.add(product)
+    session.flush()
+    return product
+
+
+def _new_sku(session: Session, product: Product, spec: SkuSpec, now: dt.datetime) -> Sku:
+    sku = Sku(
+        public_id=new_id("sku"),
+        product_id=product.id,
+        seller_id=product.seller_id,
+        code=spec.code,
+        weight_g=spec.weight_g,
+        length_mm=spec.length_mm,
+        width_mm=spec.width_mm,
+        height_mm=spec.height_mm,
+        created_at=now,
+    )
+    session.add(sku)
+    session.flush()
+    return sku
+
+
+def _product_by_ref(session: Session, seller_id: int, ref: str) -> Product | None:
+    return session.scalar(select(Product).where(Product.seller_id == seller_id, Product.ref == ref))
+
+
+def _existing_sku_codes(session: Session, seller_id: int, codes: list[str]) -> set[str]:
+    return set(session.scalars(select(Sku.code).where(Sku.seller_id == seller_id, Sku.code.in_(codes))))
+
+
+def get_sku(session: Session, public_id: str, seller_id: int | None = None) -> Sku:
+    """A SKU; when `seller_id` is given, another seller's SKU is reported as not found."""
+    query = select(Sku).where(Sku.public_id == public_id)
+    if seller_id is not None:
+        query = query.where(Sku.seller_id == seller_id)
+    sku = session.scalar(query)
+    if sku is None:
+        raise NotFound(f"no SKU {public_id}")
+    return sku
+
+
+def set_price(session: Session, sku: Sku, market_code: str, amount_minor: int, currency: str) -> Price:
+    market = organization.get_market(session, market_code)
+    if currency != market.currency:
+        raise ValidationFailed(
+            f"{market.code} prices in {market.currency}, not {currency}",
+            [FieldError("currency", f"must be {market.currency}")],
+        )
+    if amount_minor <= 0:
+        raise ValidationFailed("invalid price", [FieldError("amount_minor", "must be positive")])
+    if market.business_unit_id not in seller_marketplace_ids(session, sku.seller_id):
+        raise ValidationFailed(
+            "the seller does not sell on this marketplace", [FieldError("market", f"{market.code}")]
+        )
+    price = session.scalar(select(Price).where(Price.sku_id == sku.id, Price.market_id == market.id))
+    if price is None:
+        price = Price(sku_id=sku.id, market_id=market.id, amount_minor=amount_minor, currency=currency)
+        session.add(price)
+    else:
+        price.amount_minor = amount_minor
+    session.flush()
+    return price
+
+
+def set_commission(session: Session, business_unit_code: str, category: str, rate: Decimal) -> None:
+    unit = organization.get_unit(session, business_unit_code)
+    if not Decimal(0) <= rate < Decimal(1):
+        raise ValidationFailed("invalid commission", [FieldError("rate", "a fraction from 0 up to 1")])
+    row = session.scalar(
+        select(CommissionRate).where(
+            CommissionRate.business_unit_id == unit.id, CommissionRate.category == category
+        )
+    )
+    if row is None:
+        session.add(CommissionRate(business_unit_id=unit.id, category=category, rate=rate))
+    else:
+        row.rate = rate
+
+
+def commission_rates(session: Session, business_unit_id: int) -> dict[str, Decimal]:
+    rows = session.execute(
+        select(CommissionRate.category, CommissionRate.rate).where(
+            CommissionRate.business_unit_id == business_unit_id
+        )
+    )
+    return {category: Decimal(rate) for category, rate in rows}
+
+
+@dataclass(frozen=True)
+class PricedSku:
+    sku_id: int
+    public_id: str
+    seller_id: int
+    category: str
+    unit_price_minor: int
+    currency: str
+
+
+def priced_skus(session: Session, market_id: int, public_ids: list[str]) -> dict[str, PricedSku]:
+    """SKUs with their price in a market, in one query. SKUs without a price there are left out."""
+    rows = session.execute(
+        select(Sku.id, Sku.public_id, Sku.seller_id, Product.category, Price.amount_minor, Price.currency)
+        .join(Product, Product.id == Sku.product_id)
+        .join(Price, (Price.sku_id == Sku.id) & (Price.market_id == market_id))
+        .where(Sku.public_id.in_(public_ids))
+    ).all()
+    return {r.public_id: PricedSku(*r) for r in rows}
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    imported: int = 0
+    products_created: int = 0
+    skus_created: int = 0
+    prices_set: int = 0
+    errors: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def import_catalog_csv(
+    session: Session, seller: Seller, text: str, partial: bool, now: dt.datetime
+) -> ImportReport:
+    """Validate every row, then import. By default one bad row rejects the file (nothing written);
+    with `partial`, the good rows import and the bad ones are reported. A row never half-imports."""
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationFailed(
+            f"the CSV header lacks columns: {', '.join(missing)}",
+            [FieldError("file", f"expected columns: {', '.join(CSV_COLUMNS)}")],
+        )
+    good: list[CatalogRow] = []
+    for line, raw in enumerate(reader, start=2):
+        report.rows += 1
+        row, errors = parse_row(line, raw)
+        errors += _row_context_errors(session, seller, row) if row else []
+        if errors:
+            report.errors.append({"line": line, "errors": [e.__dict__ for e in errors]})
+        elif row is not None:
+            good.append(row)
+    if report.errors and not partial:
+        return report
+    for row in good:
+        try:
+            _import_row(session, seller, row, report, now)
+        except DomainError as exc:
+            if not partial:
+                raise
+            report.errors.append({"line": row.line, "errors": [{"field": "row", "message": exc.detail}]})
+    return report
+
+
+def _row_context_errors(session: Session, seller: Seller, row: CatalogRow) -> list[FieldError]:
+    try:
+        market = organization.get_market(session, row.market)
+    except NotFound as exc:
+        return [FieldError("market", exc.detail)]
+    if row.currency != market.currency:
+        return [FieldError("currency", f"{market.code} prices in {market.currency}")]
+    if market.business_unit_id not in seller_marketplace_ids(session, seller.id):
+        return [FieldError("market", f"the seller does not sell on {market.code}'s marketplace")]
+    return []
+
+
+def _import_row(
+    session: Session, seller: Seller, row: CatalogRow, report: ImportReport, now: dt.datetime
+) -> None:
+    # A savepoint per row: a row that fails while writing (say, a race on a unique code) leaves nothing.
+    with session.begin_nested():
+        product = _product_by_ref(session, seller.id, row.product.ref)
+        if product is None:
+            product = _new_product(session, seller, row.product, now)
+            report.products_created += 1
+        sku = session.scalar(select(Sku).where(Sku.seller_id == seller.id, Sku.code == row.sku.code))
+        if sku is None:
+            sku = _new_sku(session, product, row.sku, now)
+            report.skus_created += 1
+        elif sku.product_id != product.id:
+            raise Conflict(f"line {row.line}: SKU {row.sku.code} belongs to another product")
+        set_price(session, sku, row.market, row.price_minor, row.currency)
+        report.prices_set += 1
+        report.imported += 1
+
+
+def product_skus(session: Session, product_ids: list[int]) -> dict[int, list[Sku]]:
+    grouped: dict[int, list[Sku]] = {pid: [] for pid in product_ids}
+    for sku in session.scalars(select(Sku).where(Sku.product_id.in_(product_ids)).order_by(Sku.id)):
+        grouped[sku.product_id].append(sku)
+    return grouped
+
+
+def list_products(
+    session: Session, seller_id: int | None, after: int | None, limit: int, category: str | None = None
+) -> list[tuple[Product, str]]:
+    query = select(Product, Seller.public_id).join(Seller, Seller.id == Product.seller_id)
+    if seller_id is not None:
+        query = query.where(Product.seller_id == seller_id)
+    if category:
+        query = query.where(Product.category == category)
+    if after is not None:
+        query = query.where(Product.id > after)
+    return [(p, s) for p, s in session.execute(query.order_by(Product.id).limit(limit)).all()]
+
+
+def get_product(session: Session, public_id: str, seller_id: int | None) -> tuple[Product, str]:
+    query = select(Product, Seller.public_id).join(Seller, Seller.id == Product.seller_id)
+    query = query.where(Product.public_id == public_id)
+    if seller_id is not None:
+        query = query.where(Product.seller_id == seller_id)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound(f"no product {public_id}")
+    return row[0], row[1]
+
+
+@dataclass(frozen=True)
+class MarketSku:
+    row_id: int
+    sku: str
+    code: str
+    title: str
+    category: str
+    seller: str
+    sku_id: int
+    price_minor: int
+    currency: str
+
+
+def market_skus(
+    session: Session, market_id: int, after: int | None, limit: int, category: str | None, seller: str | None
+) -> list[MarketSku]:
+    """What a market sells: its priced SKUs, in price-row order for stable paging."""
+    query = (
+        select(
+            Price.id,
+            Sku.public_id,
+            Sku.code,
+            Product.title,
+            Product.category,
+            Seller.public_id,
+            Sku.id,
+            Price.amount_minor,
+            Price.currency,
+        )
+        .join(Sku, Sku.id == Price.sku_id)
+        .join(Product, Product.id == Sku.product_id)
+        .join(Seller, Seller.id == Sku.seller_id)
+        .where(Price.market_id == market_id)
+    )
+    if category:
+        query = query.where(Product.category == category)
+    if seller:
+        query = query.where(Seller.public_id == seller)
+    if after is not None:
+        query = query.where(Price.id > after)
+    return [MarketSku(*row) for row in session.execute(query.order_by(Price.id).limit(limit)).all()]
+
+
+def seller_skus(session: Session, seller_id: int) -> list[Sku]:
+    return list(session.scalars(select(Sku).where(Sku.seller_id == seller_id).order_by(Sku.id)))

@@ -1,0 +1,147 @@
+"""The `entrepot` command: thin wrappers over the services."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from entrepot.settings import get_settings
+
+app = typer.Typer(help="Entrepot: run a multi-market commerce group.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (they print one summary line last).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(bench_app, name="bench")
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema of ENTREPOT_DATABASE_URL."""
+    from entrepot.schema import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    console.print(f"schema up to date: {_redact(url)}")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="processes; SQLite supports one")] = 1,
+) -> None:
+    """Upgrade the schema and serve the API."""
+    import uvicorn
+
+    from entrepot.schema import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    console.print(f"API on http://{host}:{port}/api/v1  docs http://{host}:{port}/docs")
+    uvicorn.run(
+        "entrepot.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@app.command()
+def sweep() -> None:
+    """Expire unpaid orders whose reservation ran out, once (the API also does it every few seconds)."""
+    from entrepot.api.app import build_context, sweep_once
+
+    expired = sweep_once(build_context(get_settings()))
+    console.print(f"{expired} orders expired")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="operator, seller or buyer")],
+    name: Annotated[str, typer.Option()] = "cli",
+    seller: Annotated[str | None, typer.Option(help="seller id, for seller keys")] = None,
+    buyer: Annotated[str | None, typer.Option(help="buyer id, for buyer keys")] = None,
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from entrepot.api.deps import utcnow
+    from entrepot.db import Database
+    from entrepot.identity import service as identity
+    from entrepot.kernel.errors import DomainError
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            key, plaintext = identity.create_api_key(session, role, name, utcnow(), seller, buyer)
+    except DomainError as exc:
+        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors)
+        console.print(f"[red]error:[/red] {exc.detail}{' (' + fields + ')' if fields else ''}")
+        raise typer.Exit(2) from None
+    console.print(f"{key.public_id} {key.role}: {plaintext}")
+
+
+@app.command()
+def demo(
+    reset: Annotated[bool, typer.Option(help="delete the demo database first")] = False,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")] = True,
+    sellers: int = 300,
+    buyers: int = 2000,
+    orders_per_day: int = 260,
+    days: int = 44,
+    keys_file: Path = Path("var/demo-keys.json"),
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Seed a group modelled on the 2021 Alibaba reorganisation, drive weeks of orders, serve the API."""
+    from entrepot.simulation.runner import run_demo
+
+    settings = get_settings()
+    if min(sellers, buyers, orders_per_day, days) < 1:
+        console.print("[red]error:[/red] sellers, buyers, orders-per-day and days must be at least 1")
+        raise typer.Exit(2)
+    run_demo(settings, console, reset, sellers, buyers, orders_per_day, days, keys_file)
+    if serve_api:
+        serve(host=host, port=port, workers=1)
+
+
+@bench_app.command("checkout")
+def bench_checkout(
+    duration: Annotated[float, typer.Option(help="seconds of load")] = 20.0,
+    concurrency: Annotated[int, typer.Option(help="concurrent HTTP clients")] = 64,
+    workers: Annotated[int, typer.Option(help="API worker processes")] = 2,
+    skus: Annotated[int, typer.Option(help="SKUs the load spreads over")] = 2000,
+    database_url: Annotated[str, typer.Option(envvar="ENTREPOT_BENCH_DATABASE_URL")] = (
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    ),
+) -> None:
+    """Place and pay orders over HTTP against PostgreSQL; prints `checkout orders_per_s=...` last."""
+    from entrepot.simulation.bench_checkout import run
+
+    run(console, database_url, duration, concurrency, workers, skus)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
+
+__all__ = ["app", "json"]

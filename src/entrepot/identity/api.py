@@ -1,0 +1,53 @@
+"""Routes of identity: buyers and API keys (operators only), and who am I."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from entrepot.api.deps import Caller, Ctx, Operator, utcnow
+from entrepot.identity import service
+from entrepot.identity.schemas import ApiKeyIn, ApiKeyOut, BuyerIn, BuyerOut
+
+router = APIRouter(tags=["identity"])
+
+
+class WhoAmI(BaseModel):
+    role: str
+    key: str
+    seller: str | None
+    buyer: str | None
+
+
+@router.get("/me", response_model=WhoAmI)
+def me(principal: Caller) -> WhoAmI:
+    return WhoAmI(
+        role=principal.role,
+        key=principal.key_id,
+        seller=principal.seller_public_id,
+        buyer=principal.buyer_public_id,
+    )
+
+
+@router.post("/buyers", status_code=201, response_model=BuyerOut)
+def create_buyer(body: BuyerIn, ctx: Ctx, _: Operator) -> BuyerOut:
+    with ctx.db.transaction() as session:
+        buyer = service.create_buyer(
+            session, body.name, body.country.upper(), utcnow(), body.latitude, body.longitude
+        )
+        return BuyerOut(id=buyer.public_id, name=buyer.name, country=buyer.country)
+
+
+@router.post("/api-keys", status_code=201, response_model=ApiKeyOut)
+def create_key(body: ApiKeyIn, ctx: Ctx, _: Operator) -> ApiKeyOut:
+    with ctx.db.transaction() as session:
+        key, plaintext = service.create_api_key(
+            session, body.role, body.name, utcnow(), body.seller, body.buyer
+        )
+        return ApiKeyOut(id=key.public_id, role=key.role, name=key.name, key=plaintext)
+
+
+@router.delete("/api-keys/{key_id}", status_code=204)
+def revoke_key(key_id: str, ctx: Ctx, _: Operator) -> None:
+    with ctx.db.transaction() as session:
+        service.revoke_api_key(session, key_id, utcnow())

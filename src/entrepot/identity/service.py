@@ -1,0 +1,168 @@
+"""Use cases of identity: buyers, API keys, and authenticating a request's key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pycountry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from entrepot.catalog.models import Seller
+from entrepot.identity.domain import ROLES, Principal, generate_key, secret_matches, split_key
+from entrepot.identity.models import ApiKey, Buyer
+from entrepot.kernel.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
+from entrepot.kernel.ids import new_id
+
+
+def create_buyer(
+    session: Session,
+    name: str,
+    country: str,
+    now: dt.datetime,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Buyer:
+    if pycountry.countries.get(alpha_2=country) is None:
+        raise ValidationFailed("invalid buyer", [FieldError("country", f"unknown country {country!r}")])
+    if (latitude is None) != (longitude is None):
+        raise ValidationFailed("invalid buyer", [FieldError("latitude", "give both latitude and longitude")])
+    buyer = Buyer(
+        public_id=new_id("buy"),
+        name=name,
+        country=country,
+        latitude=latitude,
+        longitude=longitude,
+        created_at=now,
+    )
+    session.add(buyer)
+    session.flush()
+    return buyer
+
+
+def get_buyer(session: Session, public_id: str) -> Buyer:
+    buyer = session.scalar(select(Buyer).where(Buyer.public_id == public_id))
+    if buyer is None:
+        raise NotFound(f"no buyer {public_id}")
+    return buyer
+
+
+def create_api_key(
+    session: Session,
+    role: str,
+    name: str,
+    now: dt.datetime,
+    seller_public_id: str | None = None,
+    buyer_public_id: str | None = None,
+) -> tuple[ApiKey, str]:
+    """Returns the stored key and its plaintext, which is shown once and never stored."""
+    if role not in ROLES:
+        raise ValidationFailed("invalid key", [FieldError("role", f"must be one of {', '.join(ROLES)}")])
+    owner_errors = _owner_errors(role, seller_public_id, buyer_public_id)
+    if owner_errors:
+        raise ValidationFailed("invalid key owner", owner_errors)
+    seller_id = _seller_id(session, seller_public_id) if seller_public_id else None
+    buyer_id = get_buyer(session, buyer_public_id).id if buyer_public_id else None
+    new_key = generate_key()
+    key = ApiKey(
+        public_id=new_id("key"),
+        prefix=new_key.prefix,
+        secret_hash=new_key.secret_hash,
+        role=role,
+        seller_id=seller_id,
+        buyer_id=buyer_id,
+        name=name,
+        created_at=now,
+    )
+    session.add(key)
+    session.flush()
+    return key, new_key.plaintext
+
+
+def _owner_errors(role: str, seller: str | None, buyer: str | None) -> list[FieldError]:
+    wanted = {"operator": (False, False), "seller": (True, False), "buyer": (False, True)}[role]
+    errors = []
+    if bool(seller) != wanted[0]:
+        errors.append(FieldError("seller_id", "required for seller keys only"))
+    if bool(buyer) != wanted[1]:
+        errors.append(FieldError("buyer_id", "required for buyer keys only"))
+    return errors
+
+
+def _seller_id(session: Session, public_id: str) -> int:
+    seller_id = session.scalar(select(Seller.id).where(Seller.public_id == public_id))
+    if seller_id is None:
+        raise NotFound(f"no seller {public_id}")
+    return seller_id
+
+
+def revoke_api_key(session: Session, public_id: str, now: dt.datetime) -> None:
+    key = session.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
+    if key is None:
+        raise NotFound(f"no API key {public_id}")
+    key.revoked_at = key.revoked_at or now
+    _cache.clear()
+
+
+def cached_principal(raw_key: str | None, cache_seconds: float) -> Principal | None:
+    return _cache.get(raw_key, cache_seconds) if raw_key else None
+
+
+def authenticate(session: Session, raw_key: str | None, cache_seconds: float) -> Principal:
+    if not raw_key:
+        raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
+    cached = _cache.get(raw_key, cache_seconds)
+    if cached is not None:
+        return cached
+    principal = _load_principal(session, raw_key)
+    _cache.put(raw_key, principal)
+    return principal
+
+
+def _load_principal(session: Session, raw_key: str) -> Principal:
+    parts = split_key(raw_key)
+    if parts is None:
+        raise Unauthenticated("malformed API key")
+    prefix, secret = parts
+    row = session.execute(
+        select(ApiKey, Seller.public_id, Buyer.public_id)
+        .outerjoin(Seller, Seller.id == ApiKey.seller_id)
+        .outerjoin(Buyer, Buyer.id == ApiKey.buyer_id)
+        .where(ApiKey.prefix == prefix)
+    ).first()
+    if row is None or row[0].revoked_at is not None or not secret_matches(secret, row[0].secret_hash):
+        raise Unauthenticated("invalid or revoked API key")
+    key, seller_public_id, buyer_public_id = row
+    return Principal(key.role, key.public_id, key.seller_id, seller_public_id, key.buyer_id, buyer_public_id)
+
+
+class _PrincipalCache:
+    """Verified keys for a few seconds, so a hot API does not query the key table on every call.
+
+    Revocation therefore takes effect within ENTREPOT_API_KEY_CACHE_SECONDS in other processes.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, raw_key: str, ttl: float) -> Principal | None:
+        entry = self._entries.get(raw_key)
+        if entry is None or time.monotonic() - entry[0] > ttl:
+            return None
+        return entry[1]
+
+    def put(self, raw_key: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) > 100_000:
+                self._entries.clear()
+            self._entries[raw_key] = (time.monotonic(), principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_cache = _PrincipalCache()

@@ -1,0 +1,82 @@
+"""Routes of inventory: warehouses and stock per SKU per warehouse."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor, utcnow
+from entrepot.api.schemas import ListPage
+from entrepot.catalog import service as catalog
+from entrepot.catalog.api import seller_scope
+from entrepot.inventory import service
+from entrepot.inventory.models import Stock, Warehouse
+from entrepot.inventory.schemas import StockIn, StockOut, WarehouseIn, WarehouseOut
+
+router = APIRouter(tags=["inventory"])
+
+
+def warehouse_out(w: Warehouse) -> WarehouseOut:
+    return WarehouseOut(
+        id=w.public_id,
+        code=w.code,
+        name=w.name,
+        country=w.country,
+        latitude=w.latitude,
+        longitude=w.longitude,
+    )
+
+
+def stock_out(sku: str, w: Warehouse, s: Stock) -> StockOut:
+    return StockOut(
+        sku=sku,
+        warehouse=w.code,
+        warehouse_country=w.country,
+        on_hand=s.on_hand,
+        reserved=s.reserved,
+        available=s.on_hand - s.reserved,
+    )
+
+
+@router.post("/warehouses", status_code=201, response_model=WarehouseOut)
+def create_warehouse(body: WarehouseIn, ctx: Ctx, _: Operator) -> WarehouseOut:
+    with ctx.db.transaction() as session:
+        w = service.create_warehouse(
+            session, body.code, body.name, body.country.upper(), body.latitude, body.longitude, utcnow()
+        )
+        return warehouse_out(w)
+
+
+@router.get("/warehouses", response_model=ListPage[WarehouseOut])
+def list_warehouses(
+    ctx: Ctx, _: Caller, paging: Paging, country: str | None = None
+) -> ListPage[WarehouseOut]:
+    with ctx.db.transaction() as session:
+        query = select(Warehouse).order_by(Warehouse.id).limit(paging.limit)
+        if country:
+            query = query.where(Warehouse.country == country.upper())
+        if paging.after is not None:
+            query = query.where(Warehouse.id > paging.after)
+        found = list(session.scalars(query))
+        return ListPage(
+            items=[warehouse_out(w) for w in found],
+            next_cursor=next_cursor([w.id for w in found], paging.limit),
+        )
+
+
+@router.get("/skus/{sku_id}/stock", response_model=list[StockOut])
+def get_stock(sku_id: str, ctx: Ctx, principal: Caller) -> list[StockOut]:
+    scope = seller_scope(principal)
+    with ctx.db.transaction() as session:
+        sku = catalog.get_sku(session, sku_id, scope)
+        return [stock_out(sku.public_id, w, s) for w, s in service.stock_levels(session, sku.id)]
+
+
+@router.put("/skus/{sku_id}/stock/{warehouse}", response_model=StockOut)
+def set_stock(sku_id: str, warehouse: str, body: StockIn, ctx: Ctx, principal: Caller) -> StockOut:
+    """Set the counted quantity on hand; it cannot go below what open orders have reserved."""
+    scope = seller_scope(principal)
+    with ctx.db.transaction() as session:
+        sku = catalog.get_sku(session, sku_id, scope)
+        w = service.get_warehouse(session, warehouse)
+        return stock_out(sku.public_id, w, service.set_on_hand(session, sku, w, body.on_hand))

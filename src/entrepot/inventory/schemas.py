@@ -1,0 +1,37 @@
+"""API shapes of inventory."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from entrepot.api.schemas import Request
+
+
+class WarehouseIn(Request):
+    code: str
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(min_length=2, max_length=2)
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class WarehouseOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    country: str
+    latitude: float
+    longitude: float
+
+
+class StockIn(Request):
+    on_hand: int = Field(strict=True, ge=0, le=100_000_000)
+
+
+class StockOut(BaseModel):
+    sku: str
+    warehouse: str
+    warehouse_country: str
+    on_hand: int
+    reserved: int
+    available: int

@@ -1,0 +1,189 @@
+"""Use cases of inventory. Every stock change is one conditional UPDATE, never read-then-write:
+the WHERE clause re-checks availability on the newest row version, so concurrent buyers cannot oversell,
+and the table's CHECK constraints stop any caller that tries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pycountry
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from entrepot.catalog.models import Sku
+from entrepot.inventory.domain import Candidate
+from entrepot.inventory.models import Reservation, Stock, Warehouse
+from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.ids import new_id
+from entrepot.organization.domain import check_code
+
+
+def create_warehouse(
+    session: Session, code: str, name: str, country: str, latitude: float, longitude: float, now: dt.datetime
+) -> Warehouse:
+    check_code(code)
+    errors = []
+    if pycountry.countries.get(alpha_2=country) is None:
+        errors.append(FieldError("country", f"unknown country {country!r}"))
+    if not -90 <= latitude <= 90:
+        errors.append(FieldError("latitude", "between -90 and 90"))
+    if not -180 <= longitude <= 180:
+        errors.append(FieldError("longitude", "between -180 and 180"))
+    if errors:
+        raise ValidationFailed("invalid warehouse", errors)
+    if session.scalar(select(Warehouse.id).where(Warehouse.code == code)) is not None:
+        raise Conflict(f"a warehouse with code {code!r} exists", code="duplicate")
+    warehouse = Warehouse(
+        public_id=new_id("wh"),
+        code=code,
+        name=name,
+        country=country,
+        latitude=latitude,
+        longitude=longitude,
+        created_at=now,
+    )
+    session.add(warehouse)
+    session.flush()
+    return warehouse
+
+
+def get_warehouse(session: Session, code_or_id: str) -> Warehouse:
+    column = Warehouse.public_id if code_or_id.startswith("wh_") else Warehouse.code
+    warehouse = session.scalar(select(Warehouse).where(column == code_or_id))
+    if warehouse is None:
+        raise NotFound(f"no warehouse {code_or_id!r}")
+    return warehouse
+
+
+def set_on_hand(session: Session, sku: Sku, warehouse: Warehouse, on_hand: int) -> Stock:
+    """Set the counted quantity. It may not drop below what is already reserved for buyers."""
+    if on_hand < 0:
+        raise ValidationFailed("invalid stock", [FieldError("on_hand", "must not be negative")])
+    stock = session.scalar(select(Stock).where(Stock.sku_id == sku.id, Stock.warehouse_id == warehouse.id))
+    if stock is None:
+        stock = Stock(sku_id=sku.id, warehouse_id=warehouse.id, on_hand=on_hand, reserved=0)
+        session.add(stock)
+        session.flush()
+        return stock
+    result = session.execute(
+        update(Stock)
+        .where(Stock.id == stock.id, Stock.reserved <= on_hand)
+        .values(on_hand=on_hand)
+        .returning(Stock.on_hand, Stock.reserved)
+    ).first()
+    if result is None:
+        raise Conflict(
+            f"{on_hand} is below the {stock.reserved} units reserved for open orders", code="below-reserved"
+        )
+    session.refresh(stock)
+    return stock
+
+
+def stock_levels(session: Session, sku_id: int) -> list[tuple[Warehouse, Stock]]:
+    rows = session.execute(
+        select(Warehouse, Stock).join(Stock, Stock.warehouse_id == Warehouse.id).where(Stock.sku_id == sku_id)
+    ).all()
+    return [(w, s) for w, s in rows]
+
+
+def candidates(session: Session, sku_ids: Iterable[int]) -> list[Candidate]:
+    """Every warehouse holding available stock of these SKUs, in one query."""
+    rows = session.execute(
+        select(
+            Stock.id,
+            Stock.sku_id,
+            Warehouse.id,
+            Warehouse.public_id,
+            Warehouse.country,
+            Warehouse.latitude,
+            Warehouse.longitude,
+            (Stock.on_hand - Stock.reserved).label("available"),
+        )
+        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
+        .where(Stock.sku_id.in_(list(sku_ids)), Stock.on_hand > Stock.reserved)
+    ).all()
+    return [Candidate(*row) for row in rows]
+
+
+def try_reserve(session: Session, stock_id: int, quantity: int) -> bool:
+    """Take `quantity` from available stock if, and only if, it is still there."""
+    result = session.execute(
+        update(Stock)
+        .where(Stock.id == stock_id, Stock.on_hand - Stock.reserved >= quantity)
+        .values(reserved=Stock.reserved + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def add_reservations(
+    session: Session, order_ref: str, lines: list[tuple[int, int]], expires_at: dt.datetime, now: dt.datetime
+) -> list[Reservation]:
+    """Record reservations for (stock_id, quantity) pairs already taken by try_reserve."""
+    reservations = [
+        Reservation(
+            stock_id=stock_id,
+            order_ref=order_ref,
+            quantity=quantity,
+            status="active",
+            expires_at=expires_at,
+            created_at=now,
+        )
+        for stock_id, quantity in lines
+    ]
+    session.add_all(reservations)
+    session.flush()
+    return reservations
+
+
+def settle(session: Session, reservation_ids: list[int], outcome: str) -> bool:
+    """Confirm (sold), release or expire active reservations, all or none.
+
+    Returns False when any of them is no longer active (already settled by a concurrent sweeper
+    or webhook): then nothing changes and the caller decides what that means.
+    """
+    if outcome not in ("confirmed", "released", "expired"):
+        raise ValueError(outcome)
+    claimed = session.execute(
+        update(Reservation)
+        .where(Reservation.id.in_(reservation_ids), Reservation.status == "active")
+        .values(status=outcome)
+        .returning(Reservation.stock_id, Reservation.quantity)
+    ).all()
+    if len(claimed) != len(reservation_ids):
+        if claimed:  # one order's reservations always settle together; raising rolls this back
+            raise Conflict("reservations of one order were settled apart", code="reservation-conflict")
+        return False
+    on_hand_delta = -1 if outcome == "confirmed" else 0
+    session.execute(
+        update(Stock.__table__)
+        .where(Stock.__table__.c.id == bindparam("sid"))
+        .values(
+            on_hand=Stock.__table__.c.on_hand + bindparam("dh"),
+            reserved=Stock.__table__.c.reserved - bindparam("q"),
+        ),
+        [{"sid": sid, "q": qty, "dh": on_hand_delta * qty} for sid, qty in claimed],
+    )
+    return True
+
+
+def restock(session: Session, stock_id: int, quantity: int) -> None:
+    """Returned goods go back on the shelf they came from."""
+    session.execute(update(Stock).where(Stock.id == stock_id).values(on_hand=Stock.on_hand + quantity))
+
+
+def reservation_stock(session: Session, reservation_ids: list[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Reservation.id, Reservation.stock_id).where(Reservation.id.in_(reservation_ids))
+    )
+    return {rid: sid for rid, sid in rows}
+
+
+def available_by_sku(session: Session, sku_ids: list[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Stock.sku_id, func.sum(Stock.on_hand - Stock.reserved))
+        .where(Stock.sku_id.in_(sku_ids))
+        .group_by(Stock.sku_id)
+    )
+    return {sku_id: int(total or 0) for sku_id, total in rows}

@@ -1,0 +1,252 @@
+"""Routes of checkout and orders, and the payment provider's webhook."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
+
+from entrepot.api.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor, utcnow
+from entrepot.api.schemas import ListPage
+from entrepot.kernel.errors import FieldError, ValidationFailed
+from entrepot.ordering import checkout, queries, service
+from entrepot.ordering.domain import Quote, request_fingerprint
+from entrepot.ordering.models import Order
+from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery, verify
+from entrepot.ordering.schemas import (
+    AmountsOut,
+    BasketIn,
+    FxOut,
+    OrderLineOut,
+    OrderOut,
+    ParcelOut,
+    PayIn,
+    PaymentOut,
+    QuoteLineOut,
+    QuoteOut,
+    RefundIn,
+    RefundOut,
+)
+
+router = APIRouter(tags=["orders"])
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="required: a unique key per order attempt")
+]
+
+
+def basket_of(body: BasketIn) -> checkout.Basket:
+    return checkout.Basket(body.market, body.currency, [(line.sku, line.quantity) for line in body.lines])
+
+
+def quote_out(market: str, prices_include_tax: bool, q: Quote) -> QuoteOut:
+    return QuoteOut(
+        market=market,
+        currency=q.currency,
+        prices_include_tax=prices_include_tax,
+        lines=[
+            QuoteLineOut(
+                sku=ql.line.sku,
+                quantity=ql.line.quantity,
+                unit_price_minor=ql.line.unit_price_minor,
+                line_total_minor=ql.line_total.minor,
+                tax_minor=ql.tax.minor,
+                warehouse=ql.line.warehouse,
+                cross_border=ql.cross_border,
+            )
+            for ql in q.lines
+        ],
+        parcels=[ParcelOut(**p) for p in q.parcels],
+        subtotal_minor=q.subtotal.minor,
+        shipping_minor=q.shipping.minor,
+        tax_minor=q.tax.minor,
+        total_minor=q.total.minor,
+    )
+
+
+def order_out(
+    order: Order,
+    detail: queries.OrderDetail | None = None,
+    market: str = "",
+    buyer: str = "",
+    seller: str = "",
+) -> OrderOut:
+    if detail is not None:
+        market, buyer, seller = detail.market_code, detail.buyer, detail.seller
+    return OrderOut(
+        id=order.public_id,
+        status=order.status,
+        market=market,
+        buyer=buyer,
+        seller=seller,
+        currency=order.currency,
+        subtotal_minor=order.subtotal_minor,
+        shipping_minor=order.shipping_minor,
+        tax_minor=order.tax_minor,
+        total_minor=order.total_minor,
+        refunded_minor=order.refunded_minor,
+        commission_minor=order.commission_minor,
+        usd=AmountsOut(
+            currency="USD", subtotal_minor=order.subtotal_usd_minor, total_minor=order.total_usd_minor
+        ),
+        cny=AmountsOut(
+            currency="CNY", subtotal_minor=order.subtotal_cny_minor, total_minor=order.total_cny_minor
+        ),
+        fx=FxOut(rate_date=order.fx_rate_date, usd_per_unit=order.usd_rate, cny_per_unit=order.cny_rate),
+        order_date=order.order_date,
+        cross_border=order.cross_border,
+        cancel_reason=order.cancel_reason,
+        reservation_expires_at=order.reservation_expires_at,
+        created_at=order.created_at,
+        next_actions=service.transitions_for(order.status),
+        lines=[OrderLineOut.model_validate(line) for line in detail.lines] if detail else [],
+        payments=[
+            PaymentOut(
+                id=p.public_id,
+                status=p.status,
+                amount_minor=p.amount_minor,
+                currency=p.currency,
+                decline_reason=p.decline_reason,
+            )
+            for p in (detail.payments if detail else [])
+        ],
+        refunds=[
+            RefundOut(id=r.public_id, amount_minor=r.amount_minor, reason=r.reason, created_at=r.created_at)
+            for r in (detail.refunds if detail else [])
+        ],
+    )
+
+
+@router.post("/checkout/quote", response_model=QuoteOut)
+def quote(body: BasketIn, ctx: Ctx, principal: BuyerCaller) -> QuoteOut:
+    """Price a basket: line prices, tax of the market, a flat shipping fee per parcel by zone."""
+    with ctx.db.transaction() as session:
+        q = checkout.quote(session, principal, basket_of(body), ctx.limits)
+        market = checkout.organization.get_market(session, body.market)
+        return quote_out(market.code, market.prices_include_tax, q)
+
+
+@router.post("/orders", status_code=201, response_model=OrderOut)
+def place_order(
+    body: BasketIn,
+    ctx: Ctx,
+    principal: BuyerCaller,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> OrderOut:
+    """Place an order and reserve its stock until ENTREPOT_RESERVATION_TTL_SECONDS pass unpaid.
+
+    Retrying with the same Idempotency-Key and body returns the same order (200, `Idempotent-Replayed:
+    true`); the same key with another body is rejected (422)."""
+    key = _check_key(idempotency_key)
+    fingerprint = request_fingerprint(body.model_dump(mode="json"))
+    with ctx.db.transaction() as session:
+        placed = checkout.place_order(
+            session, principal, basket_of(body), key, fingerprint, ctx.limits, ctx.fx, utcnow()
+        )
+        out = order_out(placed.order, queries.order_detail(session, placed.order))
+    if placed.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return out
+
+
+def _check_key(key: str | None) -> str:
+    if key is None:
+        raise ValidationFailed(
+            "the Idempotency-Key header is required", [FieldError("Idempotency-Key", "missing")]
+        )
+    if not 8 <= len(key) <= 255 or not key.isprintable():
+        raise ValidationFailed(
+            "invalid Idempotency-Key", [FieldError("Idempotency-Key", "8 to 255 printable characters")]
+        )
+    return key
+
+
+@router.get("/orders", response_model=ListPage[OrderOut])
+def list_orders(
+    ctx: Ctx,
+    principal: Caller,
+    paging: Paging,
+    status: str | None = None,
+    market: str | None = None,
+    seller: str | None = None,
+    buyer: str | None = None,
+) -> ListPage[OrderOut]:
+    """Newest first. Buyers see their own orders, sellers theirs, operators all."""
+    filters = queries.OrderFilter(status=status, market=market, seller=seller, buyer=buyer)
+    with ctx.db.transaction() as session:
+        orders = queries.list_orders(session, principal, filters, paging.after, paging.limit)
+        items = [order_out(o, queries.order_detail(session, o)) for o in orders]
+    return ListPage(items=items, next_cursor=next_cursor([o.id for o in orders], paging.limit))
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+def get_order(order_id: str, ctx: Ctx, principal: Caller) -> OrderOut:
+    with ctx.db.transaction() as session:
+        order = queries.get_order(session, order_id, principal)
+        return order_out(order, queries.order_detail(session, order))
+
+
+@router.post("/orders/{order_id}/pay", status_code=202, response_model=PaymentOut)
+def pay(order_id: str, body: PayIn, ctx: Ctx, principal: Caller, background: BackgroundTasks) -> PaymentOut:
+    """Start paying; the provider confirms asynchronously through the signed webhook."""
+    with ctx.db.transaction() as session:
+        payment, delivery = service.start_payment(
+            session, principal, order_id, body.method, ctx.payments, utcnow()
+        )
+    background.add_task(deliver_in_process, ctx, delivery)
+    return PaymentOut(
+        id=payment.public_id,
+        status=payment.status,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        decline_reason=None,
+    )
+
+
+def deliver_in_process(ctx: AppContext, delivery: WebhookDelivery) -> str:
+    """The simulated provider's 'network': its signed webhook goes through the same verification."""
+    verify(
+        ctx.settings.webhook_secret,
+        delivery.body,
+        delivery.signature,
+        time.time(),
+        ctx.settings.webhook_tolerance_seconds,
+    )
+    with ctx.db.transaction() as session:
+        return service.handle_payment_event(session, delivery.body, utcnow())
+
+
+@router.post("/payments/webhook", tags=["payments"])
+async def payment_webhook(
+    request: Request, ctx: Ctx, signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None
+) -> dict[str, str]:
+    """Provider events, signed `t=<unix time>,v1=<HMAC-SHA256 of "<t>.<body>">`. No API key: the
+    signature is the authentication. Repeated events are acknowledged and change nothing."""
+    body = await request.body()
+    verify(ctx.settings.webhook_secret, body, signature, time.time(), ctx.settings.webhook_tolerance_seconds)
+    with ctx.db.transaction() as session:
+        outcome = service.handle_payment_event(session, body, utcnow())
+    return {"outcome": outcome}
+
+
+@router.post("/orders/{order_id}/refunds", status_code=201, response_model=RefundOut)
+def refund(order_id: str, body: RefundIn, ctx: Ctx, principal: Caller) -> RefundOut:
+    """Refund part or all of what was paid; refunds never exceed the order total."""
+    with ctx.db.transaction() as session:
+        r = service.refund(session, principal, order_id, body.amount_minor, body.reason, utcnow())
+        return RefundOut(
+            id=r.public_id, amount_minor=r.amount_minor, reason=r.reason, created_at=r.created_at
+        )
+
+
+Action = Literal["cancel", "fulfil", "ship", "deliver", "complete", "request-return", "receive-return"]
+
+
+@router.post("/orders/{order_id}/{action}", response_model=OrderOut)
+def act(order_id: str, action: Action, ctx: Ctx, principal: Caller) -> OrderOut:
+    """Move the order along its state machine; an impossible move is 409 and changes nothing."""
+    with ctx.db.transaction() as session:
+        order = service.transition(session, principal, order_id, action.replace("-", "_"), utcnow())
+        return order_out(order, queries.order_detail(session, order))

@@ -1,0 +1,312 @@
+"""Checkout: quote a basket and place an order, reserving stock without ever overselling.
+
+Placing an order is one transaction: claim the idempotency key, reserve each line with a conditional
+UPDATE (falling back to the next-best warehouse when a faster buyer took the stock), and write the order,
+its lines, reservations and an `order.placed` event together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from entrepot.catalog import service as catalog
+from entrepot.catalog.domain import commission_for
+from entrepot.catalog.service import PricedSku
+from entrepot.db import record_event
+from entrepot.identity.domain import Principal
+from entrepot.identity.models import Buyer
+from entrepot.inventory import service as inventory
+from entrepot.inventory.domain import Candidate, rank_for_line
+from entrepot.kernel.errors import FieldError, InsufficientStock, ValidationFailed
+from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.fx import FxRates
+from entrepot.kernel.ids import new_id
+from entrepot.ordering.domain import IdempotencyKeyReused, MarketTerms, PricedLine, Quote, price_quote
+from entrepot.ordering.models import IdempotencyKey, Order, OrderLine
+from entrepot.ordering.queries import order_by_ref
+from entrepot.organization import service as organization
+from entrepot.organization.domain import local_date
+from entrepot.organization.models import Market
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_lines: int
+    max_quantity: int
+    reservation_ttl: dt.timedelta
+
+
+@dataclass(frozen=True)
+class Basket:
+    market: str
+    currency: str | None
+    lines: list[tuple[str, int]]  # (sku public id, quantity)
+
+
+@dataclass
+class Priced:
+    market: Market
+    buyer: Buyer
+    skus: dict[str, PricedSku]
+    commissions: dict[str, Decimal]
+    ranked: list[list[Candidate]]  # per line, the warehouses able to fulfil it, best first
+
+
+def price_basket(session: Session, principal: Principal, basket: Basket, limits: Limits) -> Priced:
+    _check_shape(basket, limits)
+    market = organization.get_market(session, basket.market)
+    if basket.currency is not None and basket.currency != market.currency:
+        raise ValidationFailed(
+            f"{market.code} sells in {market.currency}, not {basket.currency}",
+            [FieldError("currency", f"must be {market.currency}")],
+        )
+    buyer = session.get(Buyer, principal.buyer_id)
+    assert buyer is not None  # the key's foreign key guarantees it
+    skus = catalog.priced_skus(session, market.id, [sku for sku, _ in basket.lines])
+    _check_skus(basket, skus, market)
+    commissions = catalog.commission_rates(session, market.business_unit_id)
+    stock = inventory.candidates(session, {s.sku_id for s in skus.values()})
+    point = (buyer.latitude, buyer.longitude) if buyer.latitude is not None else None
+    ranked = []
+    for index, (sku, quantity) in enumerate(basket.lines):
+        able = rank_for_line(
+            [c for c in stock if c.sku_id == skus[sku].sku_id], quantity, market.country, point
+        )
+        if not able:
+            raise InsufficientStock(
+                f"line {index}: no warehouse holds {quantity} of {sku}", sku=sku, line=index
+            )
+        ranked.append(able)
+    return Priced(market, buyer, skus, commissions, ranked)
+
+
+def _check_shape(basket: Basket, limits: Limits) -> None:
+    errors = []
+    if not basket.lines:
+        errors.append(FieldError("lines", "an order has at least one line"))
+    if len(basket.lines) > limits.max_lines:
+        errors.append(FieldError("lines", f"at most {limits.max_lines} lines"))
+    seen: set[str] = set()
+    for index, (sku, quantity) in enumerate(basket.lines):
+        if not 1 <= quantity <= limits.max_quantity:
+            errors.append(FieldError(f"lines[{index}].quantity", f"must be 1 to {limits.max_quantity}"))
+        if sku in seen:
+            errors.append(FieldError(f"lines[{index}].sku", "repeats an earlier line; add up the quantity"))
+        seen.add(sku)
+    if errors:
+        raise ValidationFailed("invalid basket", errors)
+
+
+def _check_skus(basket: Basket, skus: dict[str, PricedSku], market: Market) -> None:
+    errors = [
+        FieldError(f"lines[{i}].sku", f"no SKU {sku} is sold in {market.code}")
+        for i, (sku, _) in enumerate(basket.lines)
+        if sku not in skus
+    ]
+    if errors:
+        raise ValidationFailed("unknown SKUs", errors)
+    if len({s.seller_id for s in skus.values()}) > 1:
+        raise ValidationFailed(
+            "an order holds one seller's SKUs; place one order per seller",
+            [FieldError("lines", "SKUs of several sellers")],
+        )
+
+
+def terms_of(market: Market) -> MarketTerms:
+    return MarketTerms(
+        market.country,
+        market.currency,
+        Decimal(market.tax_rate),
+        market.prices_include_tax,
+        market.shipping_domestic_minor,
+        market.shipping_cross_border_minor,
+    )
+
+
+def quote_with(priced: Priced, basket: Basket, chosen: list[Candidate]) -> Quote:
+    lines = [
+        PricedLine(
+            sku,
+            quantity,
+            priced.skus[sku].unit_price_minor,
+            catalog_rate(priced, sku),
+            candidate.warehouse_public_id,
+            candidate.country,
+        )
+        for (sku, quantity), candidate in zip(basket.lines, chosen, strict=True)
+    ]
+    return price_quote(terms_of(priced.market), lines)
+
+
+def catalog_rate(priced: Priced, sku: str) -> Decimal:
+    return commission_for(priced.commissions, priced.skus[sku].category)
+
+
+def quote(session: Session, principal: Principal, basket: Basket, limits: Limits) -> Quote:
+    priced = price_basket(session, principal, basket, limits)
+    return quote_with(priced, basket, [able[0] for able in priced.ranked])
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    replayed: bool
+
+
+def claim_idempotency_key(
+    session: Session, principal: Principal, key: str, fingerprint: str, order_ref: str, now: dt.datetime
+) -> IdempotencyKey | None:
+    """Insert the key, or return the earlier claim. Concurrent duplicates wait on the unique index."""
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    claimed = session.execute(
+        insert_(IdempotencyKey)
+        .values(
+            principal=principal.subject,
+            key=key,
+            request_hash=fingerprint,
+            order_ref=order_ref,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["principal", "key"])
+        .returning(IdempotencyKey.id)
+    ).first()
+    if claimed is not None:
+        return None
+    earlier = session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.principal == principal.subject, IdempotencyKey.key == key)
+    )
+    assert earlier is not None
+    return earlier
+
+
+def place_order(
+    session: Session,
+    principal: Principal,
+    basket: Basket,
+    idempotency_key: str,
+    fingerprint: str,
+    limits: Limits,
+    fx: FxRates,
+    now: dt.datetime,
+) -> Placed:
+    order_ref = new_id("ord")
+    earlier = claim_idempotency_key(session, principal, idempotency_key, fingerprint, order_ref, now)
+    if earlier is not None:
+        if earlier.request_hash != fingerprint:
+            raise IdempotencyKeyReused()
+        return Placed(order_by_ref(session, earlier.order_ref), replayed=True)
+    priced = price_basket(session, principal, basket, limits)
+    chosen = [
+        _reserve_line(session, able, quantity)
+        for able, (_, quantity) in zip(priced.ranked, basket.lines, strict=True)
+    ]
+    placed_quote = quote_with(priced, basket, chosen)
+    expires_at = now + limits.reservation_ttl
+    reservations = inventory.add_reservations(
+        session,
+        order_ref,
+        [(c.stock_id, q) for c, (_, q) in zip(chosen, basket.lines, strict=True)],
+        expires_at,
+        now,
+    )
+    order = _write_order(session, priced, placed_quote, order_ref, fx, expires_at, now)
+    _write_lines(session, order, priced, placed_quote, chosen, [r.id for r in reservations])
+    record_event(
+        session,
+        DomainEvent(
+            "order.placed",
+            order.public_id,
+            {"total_minor": order.total_minor, "currency": order.currency, "market": priced.market.code},
+        ),
+        now,
+    )
+    return Placed(order, replayed=False)
+
+
+def _reserve_line(session: Session, able: list[Candidate], quantity: int) -> Candidate:
+    for candidate in able:
+        if inventory.try_reserve(session, candidate.stock_id, quantity):
+            return candidate
+    raise InsufficientStock(f"the last units were just taken: {quantity} no longer available")
+
+
+def _write_order(
+    session: Session,
+    priced: Priced,
+    placed: Quote,
+    order_ref: str,
+    fx: FxRates,
+    expires_at: dt.datetime,
+    now: dt.datetime,
+) -> Order:
+    market = priced.market
+    order_date = local_date(now, market.time_zone)
+    fx = organization.rates_for(session, fx, market.currency, order_date)
+    usd_sub, usd_total = (fx.convert(m, "USD", order_date) for m in (placed.subtotal, placed.total))
+    cny_sub, cny_total = (fx.convert(m, "CNY", order_date) for m in (placed.subtotal, placed.total))
+    seller_id = next(iter(priced.skus.values())).seller_id
+    order = Order(
+        public_id=order_ref,
+        buyer_id=priced.buyer.id,
+        seller_id=seller_id,
+        market_id=market.id,
+        status="placed",
+        currency=placed.currency,
+        subtotal_minor=placed.subtotal.minor,
+        tax_minor=placed.tax.minor,
+        shipping_minor=placed.shipping.minor,
+        total_minor=placed.total.minor,
+        refunded_minor=0,
+        commission_minor=placed.commission.minor,
+        subtotal_usd_minor=usd_sub.amount.minor,
+        total_usd_minor=usd_total.amount.minor,
+        subtotal_cny_minor=cny_sub.amount.minor,
+        total_cny_minor=cny_total.amount.minor,
+        usd_rate=usd_total.rate,
+        cny_rate=cny_total.rate,
+        fx_rate_date=min(usd_total.as_of, cny_total.as_of),
+        order_date=order_date,
+        cross_border=placed.cross_border,
+        reservation_expires_at=expires_at,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def _write_lines(
+    session: Session,
+    order: Order,
+    priced: Priced,
+    placed: Quote,
+    chosen: list[Candidate],
+    reservation_ids: list[int],
+) -> None:
+    session.execute(
+        insert(OrderLine),
+        [
+            {
+                "order_id": order.id,
+                "sku_id": priced.skus[q.line.sku].sku_id,
+                "warehouse_id": candidate.warehouse_id,
+                "reservation_id": reservation_id,
+                "quantity": q.line.quantity,
+                "unit_price_minor": q.line.unit_price_minor,
+                "line_total_minor": q.line_total.minor,
+                "tax_minor": q.tax.minor,
+                "commission_rate": q.line.commission_rate,
+                "commission_minor": q.commission.minor,
+                "cross_border": q.cross_border,
+            }
+            for q, candidate, reservation_id in zip(placed.lines, chosen, reservation_ids, strict=True)
+        ],
+    )

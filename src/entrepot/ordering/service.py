@@ -1,0 +1,235 @@
+"""Use cases after checkout: payment and its webhook, the order's state machine, refunds, returns,
+and expiring orders whose stock reservation ran out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from entrepot.db import record_event
+from entrepot.identity.domain import Principal
+from entrepot.inventory import service as inventory
+from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.ids import new_id
+from entrepot.ordering.domain import ACTORS, TRANSITIONS, check_refund, next_status
+from entrepot.ordering.models import Order, OrderLine, Payment, Refund
+from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
+from entrepot.ordering.queries import get_order
+
+
+def start_payment(
+    session: Session,
+    principal: Principal,
+    order_id: str,
+    method: str,
+    provider: PaymentProvider,
+    now: dt.datetime,
+) -> tuple[Payment, WebhookDelivery]:
+    if principal.role not in ("buyer", "operator"):
+        raise Forbidden("only the buyer (or an operator) pays for an order")
+    order = get_order(session, order_id, principal)
+    if order.status != "placed":
+        raise Conflict(
+            f"the order is {order.status}; only a placed order can be paid", code="invalid-transition"
+        )
+    if now >= order.reservation_expires_at:
+        raise Conflict(
+            "the stock reservation of this order has expired; place the order again",
+            code="reservation-expired",
+        )
+    payment = Payment(
+        public_id=new_id("pay"),
+        order_id=order.id,
+        provider=provider.name,
+        status="pending",
+        amount_minor=order.total_minor,
+        currency=order.currency,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("a payment for this order is already pending or done", code="payment-exists") from None
+    delivery = provider.authorize(
+        PaymentRequest(payment.public_id, order.public_id, order.total_minor, order.currency, method)
+    )
+    return payment, delivery
+
+
+def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str:
+    """Apply a verified provider event. Idempotent: a repeated event changes nothing the second time."""
+    event = _parse_event(body)
+    payment = session.scalar(select(Payment).where(Payment.public_id == event["payment_id"]))
+    if payment is None:
+        raise NotFound(f"no payment {event['payment_id']}")
+    succeeded = event["type"] == "payment.succeeded"
+    claimed = session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == "pending")
+        .values(
+            status="succeeded" if succeeded else "failed",
+            decline_reason=None if succeeded else str(event.get("reason") or "declined"),
+            updated_at=now,
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed == 0:
+        return "duplicate"
+    order = session.get(Order, payment.order_id, with_for_update=True)
+    assert order is not None
+    if succeeded:
+        return _on_paid(session, order, payment, now)
+    _cancel_placed(session, order, f"payment_declined:{payment.decline_reason}", "released", now)
+    return "declined"
+
+
+def _parse_event(body: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise ValidationFailed("the webhook body is not JSON") from None
+    if not isinstance(event, dict) or event.get("type") not in ("payment.succeeded", "payment.failed"):
+        raise ValidationFailed(
+            "unknown webhook event", [FieldError("type", "payment.succeeded or payment.failed")]
+        )
+    if not isinstance(event.get("payment_id"), str):
+        raise ValidationFailed("unknown webhook event", [FieldError("payment_id", "required")])
+    return event
+
+
+def _reservation_ids(session: Session, order: Order) -> list[int]:
+    return list(session.scalars(select(OrderLine.reservation_id).where(OrderLine.order_id == order.id)))
+
+
+def _on_paid(session: Session, order: Order, payment: Payment, now: dt.datetime) -> str:
+    if order.status == "placed" and inventory.settle(session, _reservation_ids(session, order), "confirmed"):
+        _set_status(session, order, "paid", now)
+        record_event(session, DomainEvent("order.paid", order.public_id, {"payment": payment.public_id}), now)
+        return "paid"
+    # The money arrived after the order was cancelled or its reservation expired: give it back.
+    _refund(session, order, order.total_minor - order.refunded_minor, "payment after cancellation", now)
+    return "refunded"
+
+
+def _set_status(session: Session, order: Order, status: str, now: dt.datetime, **columns: Any) -> None:
+    """Compare-and-set on the status; the session's copy of the order is updated in place."""
+    changed = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == order.status)
+        .values(status=status, updated_at=now, **columns)
+    ).rowcount  # type: ignore[attr-defined]
+    if changed != 1:
+        raise Conflict("the order changed meanwhile; try again", code="concurrent-update")
+
+
+def _cancel_placed(session: Session, order: Order, reason: str, outcome: str, now: dt.datetime) -> bool:
+    if order.status != "placed":
+        return False
+    inventory.settle(session, _reservation_ids(session, order), outcome)
+    _set_status(session, order, next_status("cancel", order.status), now, cancel_reason=reason)
+    record_event(session, DomainEvent("order.cancelled", order.public_id, {"reason": reason}), now)
+    return True
+
+
+def transition(session: Session, principal: Principal, order_id: str, action: str, now: dt.datetime) -> Order:
+    if action not in ACTORS:
+        raise ValidationFailed(
+            f"unknown action {action!r}", [FieldError("action", ", ".join(sorted(ACTORS)))]
+        )
+    if principal.role not in ACTORS[action]:
+        raise Forbidden(f"a {principal.role} cannot {action.replace('_', ' ')} an order")
+    order = get_order(session, order_id, principal, for_update=True)
+    if action == "cancel":
+        return _cancel(session, order, principal, now)
+    new_status = next_status(action, order.status)
+    if action == "receive_return":
+        _restock(session, order)
+    _set_status(session, order, new_status, now)
+    record_event(session, DomainEvent(f"order.{new_status}", order.public_id, {"by": principal.role}), now)
+    return order
+
+
+def _cancel(session: Session, order: Order, principal: Principal, now: dt.datetime) -> Order:
+    next_status("cancel", order.status)  # raises 409 for anything past `paid`
+    if order.status == "placed":
+        _cancel_placed(session, order, f"cancelled_by_{principal.role}", "released", now)
+        return order
+    # Paid but not yet picked: the goods go back on the shelf and the money back to the buyer.
+    _restock(session, order)
+    _set_status(session, order, "cancelled", now, cancel_reason=f"cancelled_by_{principal.role}")
+    record_event(
+        session, DomainEvent("order.cancelled", order.public_id, {"reason": order.cancel_reason}), now
+    )
+    _refund(session, order, order.total_minor - order.refunded_minor, "order cancelled", now)
+    return order
+
+
+def _restock(session: Session, order: Order) -> None:
+    lines = session.execute(
+        select(OrderLine.reservation_id, OrderLine.quantity).where(OrderLine.order_id == order.id)
+    ).all()
+    stock_of = inventory.reservation_stock(session, [rid for rid, _ in lines])
+    for reservation_id, quantity in lines:
+        inventory.restock(session, stock_of[reservation_id], quantity)
+
+
+def refund(
+    session: Session, principal: Principal, order_id: str, amount_minor: int, reason: str, now: dt.datetime
+) -> Refund:
+    if principal.role not in ("seller", "operator"):
+        raise Forbidden("refunds are issued by the seller or an operator")
+    order = get_order(session, order_id, principal, for_update=True)
+    return _refund(session, order, amount_minor, reason, now)
+
+
+def _refund(session: Session, order: Order, amount_minor: int, reason: str, now: dt.datetime) -> Refund:
+    full = check_refund(order.status, amount_minor, order.total_minor, order.refunded_minor)
+    # Conditional on the refunded total, so two refunds racing cannot give back more than was paid.
+    changed = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.refunded_minor + amount_minor <= Order.total_minor)
+        .values(refunded_minor=Order.refunded_minor + amount_minor, updated_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if changed != 1:
+        raise Conflict("the order was refunded meanwhile; reload it", code="concurrent-update")
+    refund_row = Refund(
+        public_id=new_id("ref"), order_id=order.id, amount_minor=amount_minor, reason=reason, created_at=now
+    )
+    session.add(refund_row)
+    if full and order.status != "cancelled":
+        _set_status(session, order, "refunded", now)
+    payload = {"amount_minor": amount_minor, "currency": order.currency, "full": full, "reason": reason}
+    record_event(session, DomainEvent("order.refunded", order.public_id, payload), now)
+    session.flush()
+    return refund_row
+
+
+def expire_overdue(session: Session, now: dt.datetime, batch: int = 500) -> int:
+    """Cancel placed orders whose reservation ran out and give their stock back.
+
+    SKIP LOCKED lets several sweepers (one per API worker) share the work without waiting on each
+    other or on a webhook that is paying one of these orders right now.
+    """
+    query = (
+        select(Order)
+        .where(Order.status == "placed", Order.reservation_expires_at <= now)
+        .order_by(Order.reservation_expires_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    expired = 0
+    for order in session.scalars(query).all():
+        expired += _cancel_placed(session, order, "reservation_expired", "expired", now)
+    return expired
+
+
+def transitions_for(status: str) -> list[str]:
+    return sorted(action for action, moves in TRANSITIONS.items() if status in moves)

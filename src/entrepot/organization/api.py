@@ -1,0 +1,167 @@
+"""Routes of the organisation: units, moves, the tree on a date, markets and FX."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor, utcnow
+from entrepot.api.schemas import ListPage
+from entrepot.kernel.money import Money, validate_currency
+from entrepot.organization import service
+from entrepot.organization.domain import MarketSpec
+from entrepot.organization.models import Market, OrgUnit
+from entrepot.organization.schemas import (
+    ConversionOut,
+    ManualRateIn,
+    MarketIn,
+    MarketOut,
+    MembershipOut,
+    MoveIn,
+    TreeOut,
+    UnitIn,
+    UnitOut,
+)
+
+router = APIRouter(tags=["organisation"])
+
+
+def unit_out(unit: OrgUnit) -> UnitOut:
+    return UnitOut(id=unit.public_id, kind=unit.kind, code=unit.code, name=unit.name)
+
+
+@router.post("/org/units", status_code=201, response_model=UnitOut)
+def create_unit(body: UnitIn, ctx: Ctx, _: Operator) -> UnitOut:
+    with ctx.db.transaction() as session:
+        unit = service.create_unit(
+            session, body.kind, body.code, body.name, body.parent, body.valid_from, utcnow()
+        )
+        return unit_out(unit)
+
+
+@router.get("/org/units", response_model=ListPage[UnitOut])
+def list_units(ctx: Ctx, _: Caller, paging: Paging, kind: str | None = None) -> ListPage[UnitOut]:
+    with ctx.db.transaction() as session:
+        query = select(OrgUnit).order_by(OrgUnit.id).limit(paging.limit)
+        if kind:
+            query = query.where(OrgUnit.kind == kind)
+        if paging.after is not None:
+            query = query.where(OrgUnit.id > paging.after)
+        units = list(session.scalars(query))
+        return ListPage(
+            items=[unit_out(u) for u in units], next_cursor=next_cursor([u.id for u in units], paging.limit)
+        )
+
+
+@router.post("/org/units/{code}/moves", response_model=UnitOut)
+def move_unit(code: str, body: MoveIn, ctx: Ctx, _: Operator) -> UnitOut:
+    """Move a unit under another parent from a date on; its earlier membership is kept as history."""
+    with ctx.db.transaction() as session:
+        return unit_out(service.move_unit(session, code, body.parent, body.effective_from, utcnow()))
+
+
+@router.get("/org/units/{code}/history", response_model=list[MembershipOut])
+def unit_history(code: str, ctx: Ctx, _: Caller) -> list[MembershipOut]:
+    with ctx.db.transaction() as session:
+        unit = service.get_unit(session, code)
+        return [
+            MembershipOut(parent=m.parent_code, valid_from=m.valid_from, valid_to=m.valid_to)
+            for m in service.memberships(session, unit)
+        ]
+
+
+@router.get("/org/tree", response_model=list[TreeOut])
+def tree(
+    ctx: Ctx, _: Caller, on: Annotated[dt.date | None, Query(description="default: today")] = None
+) -> list[TreeOut]:
+    """The organisation as it stood on a date."""
+    with ctx.db.transaction() as session:
+        nodes = service.tree_on(session, on or utcnow().date())
+        return [TreeOut.model_validate(n, from_attributes=True) for n in nodes]
+
+
+def market_out(market: Market, business_unit: str) -> MarketOut:
+    return MarketOut(
+        id=market.public_id,
+        code=market.code,
+        business_unit=business_unit,
+        country=market.country,
+        currency=market.currency,
+        locale=market.locale,
+        time_zone=market.time_zone,
+        tax_rate=market.tax_rate,
+        prices_include_tax=market.prices_include_tax,
+        shipping_domestic_minor=market.shipping_domestic_minor,
+        shipping_cross_border_minor=market.shipping_cross_border_minor,
+    )
+
+
+@router.post("/markets", status_code=201, response_model=MarketOut)
+def create_market(body: MarketIn, ctx: Ctx, _: Operator) -> MarketOut:
+    spec = MarketSpec(body.country.upper(), body.currency, body.locale, body.time_zone, body.tax_rate)
+    with ctx.db.transaction() as session:
+        market = service.create_market(
+            session,
+            body.business_unit,
+            spec,
+            body.prices_include_tax,
+            body.shipping_domestic_minor,
+            body.shipping_cross_border_minor,
+            utcnow(),
+        )
+        return market_out(market, body.business_unit)
+
+
+@router.get("/markets", response_model=ListPage[MarketOut])
+def list_markets(ctx: Ctx, _: Caller, paging: Paging, country: str | None = None) -> ListPage[MarketOut]:
+    with ctx.db.transaction() as session:
+        query = select(Market, OrgUnit.code).join(OrgUnit, OrgUnit.id == Market.business_unit_id)
+        if country:
+            query = query.where(Market.country == country.upper())
+        if paging.after is not None:
+            query = query.where(Market.id > paging.after)
+        rows = session.execute(query.order_by(Market.id).limit(paging.limit)).all()
+        return ListPage(
+            items=[market_out(m, bu) for m, bu in rows],
+            next_cursor=next_cursor([m.id for m, _ in rows], paging.limit),
+        )
+
+
+@router.get("/markets/{code}", response_model=MarketOut)
+def get_market(code: str, ctx: Ctx, _: Caller) -> MarketOut:
+    with ctx.db.transaction() as session:
+        market = service.get_market(session, code)
+        return market_out(market, service.market_business_unit_code(session, market))
+
+
+@router.put("/fx/manual-rates", status_code=204)
+def set_manual_rate(body: ManualRateIn, ctx: Ctx, _: Operator) -> None:
+    """A rate for a currency the ECB does not publish (VND), in units per US dollar."""
+    with ctx.db.transaction() as session:
+        service.set_manual_rate(session, body.currency, body.on, body.per_usd, body.note)
+
+
+@router.get("/fx/convert", response_model=ConversionOut)
+def convert(
+    ctx: Ctx,
+    _: Caller,
+    amount_minor: Annotated[int, Query(ge=0, le=10**15)],
+    source: Annotated[str, Query(alias="from", min_length=3, max_length=3)],
+    to: Annotated[str, Query(min_length=3, max_length=3)],
+    on: dt.date,
+) -> ConversionOut:
+    """Convert at the ECB reference rate of a day (the latest earlier rate on days without one)."""
+    validate_currency(to)
+    with ctx.db.transaction() as session:
+        fx = service.rates_for(session, service.rates_for(session, ctx.fx, source, on), to, on)
+    result = fx.convert(Money(amount_minor, validate_currency(source)), to, on)
+    return ConversionOut(
+        amount_minor=result.amount.minor,
+        currency=to,
+        rate=result.rate,
+        rate_date=result.as_of,
+        source=result.source,
+    )

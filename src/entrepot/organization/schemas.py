@@ -1,0 +1,85 @@
+"""API shapes of the organisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from entrepot.api.schemas import Request
+
+
+class UnitIn(Request):
+    kind: Literal["group", "segment", "division", "business_unit"]
+    code: str = Field(examples=["lazada"])
+    name: str = Field(min_length=1, max_length=200)
+    parent: str | None = Field(default=None, description="code of the parent unit")
+    valid_from: dt.date = Field(description="when the unit joins its parent")
+
+
+class UnitOut(BaseModel):
+    id: str
+    kind: str
+    code: str
+    name: str
+
+
+class MoveIn(Request):
+    parent: str = Field(description="code of the new parent")
+    effective_from: dt.date
+
+
+class MembershipOut(BaseModel):
+    parent: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class TreeOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    children: list[TreeOut]
+
+
+class MarketIn(Request):
+    business_unit: str
+    country: str = Field(min_length=2, max_length=2, examples=["SG"])
+    currency: str = Field(min_length=3, max_length=3, examples=["SGD"])
+    locale: str = Field(examples=["en_SG"])
+    time_zone: str = Field(examples=["Asia/Singapore"])
+    tax_rate: Decimal = Field(examples=["0.09"], description="VAT/GST as a fraction")
+    prices_include_tax: bool = True
+    shipping_domestic_minor: int = Field(ge=0, strict=True)
+    shipping_cross_border_minor: int = Field(ge=0, strict=True)
+
+
+class MarketOut(BaseModel):
+    id: str
+    code: str
+    business_unit: str
+    country: str
+    currency: str
+    locale: str
+    time_zone: str
+    tax_rate: Decimal
+    prices_include_tax: bool
+    shipping_domestic_minor: int
+    shipping_cross_border_minor: int
+
+
+class ManualRateIn(Request):
+    currency: str = Field(min_length=3, max_length=3)
+    on: dt.date
+    per_usd: Decimal = Field(gt=0, description="units of the currency per US dollar")
+    note: str = Field(default="", max_length=200)
+
+
+class ConversionOut(BaseModel):
+    amount_minor: int
+    currency: str
+    rate: Decimal
+    rate_date: dt.date
+    source: str

@@ -1,0 +1,218 @@
+"""Use cases of the organisation: units, effective-dated moves, markets and operator FX rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from entrepot.db import record_event
+from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.fx import FxRates, ManualRate
+from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import validate_currency
+from entrepot.organization.domain import (
+    KINDS,
+    MarketSpec,
+    Membership,
+    check_code,
+    check_market,
+    check_parent_kind,
+    parent_on,
+    plan_move,
+)
+from entrepot.organization.models import FxManualRate, Market, OrgMembership, OrgUnit
+
+
+def get_unit(session: Session, code: str) -> OrgUnit:
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        raise NotFound(f"no organisation unit with code {code!r}")
+    return unit
+
+
+def find_unit(session: Session, code: str) -> OrgUnit | None:
+    return session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+
+
+def create_unit(
+    session: Session,
+    kind: str,
+    code: str,
+    name: str,
+    parent_code: str | None,
+    valid_from: dt.date,
+    now: dt.datetime,
+) -> OrgUnit:
+    if kind not in KINDS:
+        raise ValidationFailed("invalid unit", [FieldError("kind", f"must be one of {', '.join(KINDS)}")])
+    check_code(code)
+    if find_unit(session, code) is not None:
+        raise Conflict(f"an organisation unit with code {code!r} exists", code="duplicate")
+    parent = get_unit(session, parent_code) if parent_code else None
+    check_parent_kind(kind, parent.kind if parent else None)
+    unit = OrgUnit(public_id=new_id("org"), kind=kind, code=code, name=name, created_at=now)
+    session.add(unit)
+    session.flush()
+    if parent is not None:
+        session.add(OrgMembership(child_id=unit.id, parent_id=parent.id, valid_from=valid_from))
+    record_event(session, DomainEvent("org.unit_created", unit.public_id, {"code": code, "kind": kind}), now)
+    return unit
+
+
+def memberships(session: Session, unit: OrgUnit) -> list[Membership]:
+    parent = aliased(OrgUnit)
+    rows = session.execute(
+        select(parent.code, OrgMembership.valid_from, OrgMembership.valid_to)
+        .join(parent, parent.id == OrgMembership.parent_id)
+        .where(OrgMembership.child_id == unit.id)
+        .order_by(OrgMembership.valid_from)
+    ).all()
+    return [Membership(code, start, end) for code, start, end in rows]
+
+
+def move_unit(
+    session: Session, code: str, new_parent_code: str, effective: dt.date, now: dt.datetime
+) -> OrgUnit:
+    """Move a unit under another parent from `effective` on; the old membership is closed, not erased."""
+    unit = get_unit(session, code)
+    new_parent = get_unit(session, new_parent_code)
+    check_parent_kind(unit.kind, new_parent.kind)
+    plan_move(memberships(session, unit), new_parent_code, effective)
+    current = session.scalar(
+        select(OrgMembership)
+        .where(OrgMembership.child_id == unit.id, OrgMembership.valid_to.is_(None))
+        .with_for_update()
+    )
+    assert current is not None  # plan_move has checked that an open membership exists
+    current.valid_to = effective
+    session.add(OrgMembership(child_id=unit.id, parent_id=new_parent.id, valid_from=effective))
+    payload = {"code": code, "to": new_parent_code, "effective_from": effective.isoformat()}
+    record_event(session, DomainEvent("org.unit_moved", unit.public_id, payload), now)
+    return unit
+
+
+@dataclass
+class TreeNode:
+    code: str
+    name: str
+    kind: str
+    children: list[TreeNode]
+
+
+def tree_on(session: Session, day: dt.date) -> list[TreeNode]:
+    """The organisation as it stood on `day`: the roots (groups) with their descendants."""
+    units = {u.id: u for u in session.scalars(select(OrgUnit))}
+    edges = session.execute(
+        select(OrgMembership.child_id, OrgMembership.parent_id).where(
+            OrgMembership.valid_from <= day,
+            (OrgMembership.valid_to.is_(None)) | (OrgMembership.valid_to > day),
+        )
+    ).all()
+    children: dict[int, list[int]] = {}
+    for child, parent in edges:
+        children.setdefault(parent, []).append(child)
+
+    def build(unit_id: int) -> TreeNode:
+        unit = units[unit_id]
+        kids = sorted(children.get(unit_id, []), key=lambda i: units[i].code)
+        return TreeNode(unit.code, unit.name, unit.kind, [build(k) for k in kids])
+
+    return [build(u.id) for u in sorted(units.values(), key=lambda u: u.code) if u.kind == "group"]
+
+
+def ancestry_on(session: Session, code: str, day: dt.date) -> dict[str, str]:
+    """kind -> code of each ancestor of a unit on a day (division, segment, group)."""
+    result: dict[str, str] = {}
+    unit = get_unit(session, code)
+    while True:
+        parent_code = parent_on(memberships(session, unit), day)
+        if parent_code is None:
+            return result
+        unit = get_unit(session, parent_code)
+        result[unit.kind] = unit.code
+
+
+def create_market(
+    session: Session,
+    business_unit_code: str,
+    spec: MarketSpec,
+    prices_include_tax: bool,
+    shipping_domestic_minor: int,
+    shipping_cross_border_minor: int,
+    now: dt.datetime,
+) -> Market:
+    unit = get_unit(session, business_unit_code)
+    if unit.kind != "business_unit":
+        raise ValidationFailed(
+            "markets belong to business units", [FieldError("business_unit", f"{unit.code} is a {unit.kind}")]
+        )
+    check_market(spec)
+    code = f"{unit.code}-{spec.country.lower()}"
+    if session.scalar(select(Market.id).where(Market.code == code)) is not None:
+        raise Conflict(f"{unit.code} already has a market in {spec.country}", code="duplicate")
+    market = Market(
+        public_id=new_id("mkt"),
+        code=code,
+        business_unit_id=unit.id,
+        country=spec.country,
+        currency=spec.currency,
+        locale=spec.locale,
+        time_zone=spec.time_zone,
+        tax_rate=spec.tax_rate,
+        prices_include_tax=prices_include_tax,
+        shipping_domestic_minor=shipping_domestic_minor,
+        shipping_cross_border_minor=shipping_cross_border_minor,
+        created_at=now,
+    )
+    session.add(market)
+    session.flush()
+    return market
+
+
+def get_market(session: Session, code_or_id: str) -> Market:
+    column = Market.public_id if code_or_id.startswith("mkt_") else Market.code
+    market = session.scalar(select(Market).where(column == code_or_id))
+    if market is None:
+        raise NotFound(f"no market {code_or_id!r}")
+    return market
+
+
+def market_business_unit_code(session: Session, market: Market) -> str:
+    code = session.scalar(select(OrgUnit.code).where(OrgUnit.id == market.business_unit_id))
+    assert code is not None
+    return code
+
+
+def set_manual_rate(session: Session, currency: str, on: dt.date, per_usd: Decimal, note: str) -> None:
+    validate_currency(currency)
+    if per_usd <= 0:
+        raise ValidationFailed("invalid rate", [FieldError("per_usd", "must be positive")])
+    existing = session.scalar(
+        select(FxManualRate).where(FxManualRate.currency == currency, FxManualRate.on == on)
+    )
+    if existing is None:
+        session.add(FxManualRate(currency=currency, on=on, per_usd=per_usd, note=note))
+    else:
+        existing.per_usd, existing.note = per_usd, note
+
+
+def manual_rates(session: Session, currency: str, on_or_before: dt.date, limit: int = 1) -> list[ManualRate]:
+    rows = session.scalars(
+        select(FxManualRate)
+        .where(FxManualRate.currency == currency, FxManualRate.on <= on_or_before)
+        .order_by(FxManualRate.on.desc())
+        .limit(limit)
+    )
+    return [ManualRate(r.currency, r.on, Decimal(r.per_usd)) for r in rows]
+
+
+def rates_for(session: Session, fx: FxRates, currency: str, on: dt.date) -> FxRates:
+    """ECB rates, plus the operator's rate for a currency the ECB does not publish (VND)."""
+    if currency in fx.ecb_currencies() or currency == "EUR":
+        return fx
+    return fx.with_manual({currency: manual_rates(session, currency, on)})

@@ -1,0 +1,140 @@
+"""The demo from start to finish: schema, seed, weeks of orders, a GMV table and API keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from entrepot.api.app import build_context
+from entrepot.api.deps import AppContext
+from entrepot.catalog.models import Seller
+from entrepot.db import is_sqlite
+from entrepot.identity import service as identity
+from entrepot.identity.models import Buyer
+from entrepot.ordering.models import Order
+from entrepot.schema import upgrade
+from entrepot.settings import Settings
+from entrepot.simulation import demo, orders
+from entrepot.simulation.summary import GMV_DEFINITION, gmv_rows
+
+
+def run_demo(
+    settings: Settings,
+    console: Console,
+    reset: bool,
+    sellers: int,
+    buyers: int,
+    orders_per_day: int,
+    days: int,
+    keys_file: Path,
+) -> AppContext:
+    size = demo.DemoSize(sellers=sellers, buyers=buyers, orders_per_day=orders_per_day, days=days)
+    if reset:
+        _delete_sqlite(settings.database_url, console)
+    upgrade(settings.database_url)
+    ctx = build_context(settings)
+    started = time.perf_counter()
+    if demo.already_seeded(ctx):
+        console.print("The demo group is already in the database: reusing it (--reset starts over).")
+    else:
+        _seed_and_drive(ctx, size, console)
+        keys_file.unlink(missing_ok=True)
+    _print_gmv(ctx, size, console)
+    _ensure_keys(ctx, keys_file, console)
+    console.print(f"demo ready in {time.perf_counter() - started:.0f} s")
+    return ctx
+
+
+def _delete_sqlite(url: str, console: Console) -> None:
+    if not is_sqlite(url):
+        console.print(
+            "[yellow]--reset only deletes SQLite files; drop a PostgreSQL database yourself[/yellow]"
+        )
+        return
+    database = make_url(url).database
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
+def _seed_and_drive(ctx: AppContext, size: demo.DemoSize, console: Console) -> None:
+    columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        seeded = demo.seed(ctx, size, progress)
+        stats = orders.drive(ctx, seeded, size, progress)
+    console.print("orders: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
+
+
+def _print_gmv(ctx: AppContext, size: demo.DemoSize, console: Console) -> None:
+    with ctx.db.transaction() as session:
+        first = session.scalar(select(Order.order_date).order_by(Order.order_date).limit(1)) or size.start
+        last = (
+            session.scalar(select(Order.order_date).order_by(Order.order_date.desc()).limit(1)) or size.start
+        )
+        rows = gmv_rows(session, first, last + dt.timedelta(days=1))
+    table = Table(title=f"GMV by division and market, {first} to {last}, USD")
+    for column in ("division", "market", "orders", "GMV", "paid GMV"):
+        table.add_column(column, justify="right" if column in ("orders", "GMV", "paid GMV") else "left")
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        table.add_row(row.division, row.market, f"{row.orders:,}", _usd(row.gmv_usd), _usd(row.paid_gmv_usd))
+        acc = totals.setdefault(row.division, [0, 0, 0])
+        for i, value in enumerate((row.orders, row.gmv_usd, row.paid_gmv_usd)):
+            acc[i] += value
+    for division, (count, gmv, paid) in sorted(totals.items()):
+        table.add_row(f"[bold]{division}[/bold]", "[bold]all[/bold]", f"{count:,}", _usd(gmv), _usd(paid))
+    console.print(table)
+    console.print(f"[dim]{GMV_DEFINITION}[/dim]")
+
+
+def _usd(minor: int) -> str:
+    return f"${minor / 100:,.2f}"
+
+
+def _ensure_keys(ctx: AppContext, keys_file: Path, console: Console) -> None:
+    if keys_file.exists():
+        console.print(f"demo API keys: {keys_file} (kept from the earlier run)")
+        return
+    now = dt.datetime.now(dt.UTC)
+    with ctx.db.transaction() as session:
+        sellers = list(session.scalars(select(Seller.public_id).order_by(Seller.id).limit(2)))
+        buyer = session.scalar(
+            select(Buyer.public_id)
+            .join(Order, Order.buyer_id == Buyer.id)
+            .group_by(Buyer.id, Buyer.public_id)
+            .order_by(Buyer.id)
+            .limit(1)
+        ) or session.scalar(select(Buyer.public_id).order_by(Buyer.id).limit(1))
+        keys = {"operator": identity.create_api_key(session, "operator", "demo operator", now)[1]}
+        for index, seller in enumerate(sellers, start=1):
+            keys[f"seller_{index}"] = identity.create_api_key(
+                session, "seller", f"demo seller {index}", now, seller_public_id=seller
+            )[1]
+            keys[f"seller_{index}_id"] = seller
+        if buyer:
+            keys["buyer"] = identity.create_api_key(
+                session, "buyer", "demo buyer", now, buyer_public_id=buyer
+            )[1]
+            keys["buyer_id"] = buyer
+    keys_file.parent.mkdir(parents=True, exist_ok=True)
+    keys_file.write_text(json.dumps(keys, indent=2) + "\n")
+    keys_file.chmod(0o600)
+    console.print(f"demo API keys written to {keys_file} (plaintext, for this demo only)")
+
+
+__all__ = ["dataclasses", "run_demo"]

@@ -1,0 +1,164 @@
+"""The demo group, modelled on the organisation in shared/reference/group-facts.md.
+
+Data only: who sits where (before and after the reorganisation that took effect for the Dec-2021
+quarter), the markets with their currency, tax and shipping fees, warehouses in real cities, and the
+categories sellers list under. Prices are set in US dollars here and converted to each market's currency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+HISTORY_START = dt.date(2019, 4, 1)
+# The Dec-2021 quarter (Oct-Dec 2021) was the first reported under the new structure.
+REORGANISATION = dt.date(2021, 10, 1)
+
+GROUP = ("group", "commerce-group", "Commerce group (modelled on Alibaba)", None)
+BEFORE = [
+    ("segment", "core-commerce", "Core commerce", "commerce-group"),
+    ("division", "commerce", "Commerce", "core-commerce"),
+    ("division", "logistics", "Logistics", "core-commerce"),
+    ("division", "local-services", "Local consumer services", "core-commerce"),
+    ("business_unit", "taobao", "Taobao-like marketplace", "commerce"),
+    ("business_unit", "tmall", "Tmall-like marketplace", "commerce"),
+    ("business_unit", "lazada", "Lazada-like marketplace", "commerce"),
+    ("business_unit", "aliexpress", "AliExpress-like cross-border marketplace", "commerce"),
+    ("business_unit", "cainiao", "Cainiao-like logistics network", "logistics"),
+    ("business_unit", "ele-me", "On-demand delivery", "local-services"),
+    ("business_unit", "amap", "Maps", "local-services"),
+]
+AFTER_UNITS = [
+    ("segment", "china-commerce", "China commerce", "commerce-group"),
+    ("division", "china-commerce-division", "China commerce", "china-commerce"),
+    ("segment", "international-commerce", "International commerce", "commerce-group"),
+    ("division", "international-commerce-division", "International commerce", "international-commerce"),
+    ("segment", "cainiao-segment", "Cainiao", "commerce-group"),
+    ("division", "cainiao-division", "Cainiao", "cainiao-segment"),
+    ("segment", "local-consumer-services", "Local consumer services", "commerce-group"),
+    ("division", "local-consumer-services-division", "Local consumer services", "local-consumer-services"),
+]
+MOVES = [
+    ("taobao", "china-commerce-division"),
+    ("tmall", "china-commerce-division"),
+    ("lazada", "international-commerce-division"),
+    ("aliexpress", "international-commerce-division"),
+    ("cainiao", "cainiao-division"),
+    ("ele-me", "local-consumer-services-division"),
+    ("amap", "local-consumer-services-division"),
+]
+
+
+@dataclass(frozen=True)
+class MarketData:
+    country: str
+    currency: str
+    locale: str
+    time_zone: str
+    tax_rate: Decimal
+    domestic_fee: Decimal  # major units of the currency
+    cross_border_fee: Decimal
+
+
+CN = MarketData("CN", "CNY", "zh_CN", "Asia/Shanghai", Decimal("0.13"), Decimal("0"), Decimal("30"))
+SEA = {
+    "SG": MarketData(
+        "SG", "SGD", "en_SG", "Asia/Singapore", Decimal("0.09"), Decimal("1.99"), Decimal("3.99")
+    ),
+    "MY": MarketData(
+        "MY", "MYR", "ms_MY", "Asia/Kuala_Lumpur", Decimal("0.10"), Decimal("4.90"), Decimal("9.90")
+    ),
+    "TH": MarketData("TH", "THB", "th_TH", "Asia/Bangkok", Decimal("0.07"), Decimal("38"), Decimal("79")),
+    "VN": MarketData(
+        "VN", "VND", "vi_VN", "Asia/Ho_Chi_Minh", Decimal("0.10"), Decimal("16500"), Decimal("39000")
+    ),
+    "ID": MarketData(
+        "ID", "IDR", "id_ID", "Asia/Jakarta", Decimal("0.11"), Decimal("10000"), Decimal("25000")
+    ),
+    "PH": MarketData("PH", "PHP", "fil_PH", "Asia/Manila", Decimal("0.12"), Decimal("49"), Decimal("99")),
+}
+FURTHER = {
+    "ES": MarketData(
+        "ES", "EUR", "es_ES", "Europe/Madrid", Decimal("0.21"), Decimal("2.99"), Decimal("4.99")
+    ),
+    "FR": MarketData("FR", "EUR", "fr_FR", "Europe/Paris", Decimal("0.20"), Decimal("2.99"), Decimal("4.99")),
+    "BR": MarketData(
+        "BR", "BRL", "pt_BR", "America/Sao_Paulo", Decimal("0.17"), Decimal("15"), Decimal("25")
+    ),
+    "SA": MarketData("SA", "SAR", "ar_SA", "Asia/Riyadh", Decimal("0.15"), Decimal("12"), Decimal("19")),
+}
+MARKETS: dict[str, list[MarketData]] = {
+    "taobao": [CN],
+    "tmall": [CN],
+    "lazada": list(SEA.values()),
+    "aliexpress": [*SEA.values(), *FURTHER.values()],
+}
+
+# code, city, country, latitude, longitude
+WAREHOUSES = [
+    ("cn-hangzhou", "Hangzhou", "CN", 30.27, 120.15),
+    ("cn-yiwu", "Yiwu", "CN", 29.31, 120.08),
+    ("cn-shenzhen", "Shenzhen", "CN", 22.54, 114.06),
+    ("cn-guangzhou", "Guangzhou", "CN", 23.13, 113.26),
+    ("sg-tuas", "Singapore Tuas", "SG", 1.32, 103.65),
+    ("sg-changi", "Singapore Changi", "SG", 1.35, 103.99),
+    ("my-kuala-lumpur", "Kuala Lumpur", "MY", 3.14, 101.69),
+    ("my-penang", "Penang", "MY", 5.41, 100.33),
+    ("my-johor-bahru", "Johor Bahru", "MY", 1.49, 103.74),
+    ("th-bangkok", "Bangkok", "TH", 13.76, 100.50),
+    ("th-chiang-mai", "Chiang Mai", "TH", 18.79, 98.98),
+    ("th-laem-chabang", "Laem Chabang", "TH", 13.08, 100.88),
+    ("vn-ho-chi-minh", "Ho Chi Minh City", "VN", 10.82, 106.63),
+    ("vn-hanoi", "Hanoi", "VN", 21.03, 105.85),
+    ("vn-da-nang", "Da Nang", "VN", 16.05, 108.20),
+    ("id-jakarta", "Jakarta", "ID", -6.20, 106.85),
+    ("id-surabaya", "Surabaya", "ID", -7.25, 112.75),
+    ("id-medan", "Medan", "ID", 3.59, 98.67),
+    ("ph-manila", "Manila", "PH", 14.60, 120.98),
+    ("ph-cebu", "Cebu", "PH", 10.32, 123.89),
+    ("ph-davao", "Davao", "PH", 7.19, 125.46),
+    ("es-madrid", "Madrid", "ES", 40.42, -3.70),
+]
+
+# Cities buyers live in, per country: (latitude, longitude)
+BUYER_CITIES = {
+    "CN": [(31.23, 121.47), (39.90, 116.40), (30.57, 104.07), (22.54, 114.06)],
+    "SG": [(1.29, 103.85), (1.44, 103.79)],
+    "MY": [(3.14, 101.69), (5.41, 100.33), (1.49, 103.74)],
+    "TH": [(13.76, 100.50), (18.79, 98.98)],
+    "VN": [(10.82, 106.63), (21.03, 105.85)],
+    "ID": [(-6.20, 106.85), (-7.25, 112.75)],
+    "PH": [(14.60, 120.98), (10.32, 123.89)],
+    "ES": [(40.42, -3.70), (41.39, 2.17)],
+    "FR": [(48.86, 2.35), (45.76, 4.84)],
+    "BR": [(-23.55, -46.63), (-22.91, -43.17)],
+    "SA": [(24.71, 46.68), (21.49, 39.19)],
+}
+
+# category, HS heading, typical price in USD, typical weight in grams
+CATEGORIES = [
+    ("phone-accessories", "851762", Decimal("12"), 150),
+    ("electronics", "847130", Decimal("180"), 1400),
+    ("apparel", "610910", Decimal("15"), 250),
+    ("shoes", "640399", Decimal("45"), 900),
+    ("beauty", "330499", Decimal("20"), 200),
+    ("home", "392410", Decimal("18"), 700),
+    ("toys", "950300", Decimal("22"), 500),
+    ("sports", "950691", Decimal("35"), 1200),
+    ("groceries", "210690", Decimal("8"), 600),
+    ("books", "490199", Decimal("14"), 400),
+]
+COMMISSIONS = {
+    "taobao": {"*": Decimal("0.02")},
+    "tmall": {"*": Decimal("0.05"), "electronics": Decimal("0.02"), "beauty": Decimal("0.04")},
+    "lazada": {"*": Decimal("0.06"), "electronics": Decimal("0.03"), "apparel": Decimal("0.08")},
+    "aliexpress": {"*": Decimal("0.08"), "electronics": Decimal("0.05")},
+}
+# The ECB publishes no VND or SAR rate, so the demo supplies them as operator rates (units per USD).
+MANUAL_RATES = {
+    # An assumption close to late-2025 levels, not an official rate: load the State Bank of Vietnam's.
+    "VND": (Decimal("26300"), "demo assumption, not an official rate"),
+    # The riyal has been pegged at 3.75 to the dollar since 1986.
+    "SAR": (Decimal("3.75"), "SAMA peg"),
+}
