@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     fx_ecb_file: str | None = Field(
         default=None, description="A newer ECB eurofxref-hist file (zip or csv) than the bundled one."
     )
-    fx_max_staleness_days: int = Field(default=7, ge=0, le=60)
+    fx_max_staleness_days: int = Field(default=45, ge=0, le=3660)
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
     page_size_max: int = Field(default=200, ge=1)
 

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot import __version__
 from entrepot.api import events, problems
-from entrepot.api.deps import AppContext, utcnow
+from entrepot.api.deps import AppContext
 from entrepot.api.limits import BodySizeLimit
 from entrepot.catalog import api as catalog_api
 from entrepot.db import Database
@@ -50,7 +50,7 @@ def build_context(settings: Settings, db: Database | None = None) -> AppContext:
 
 def sweep_once(ctx: AppContext) -> int:
     with ctx.db.transaction() as session:
-        return ordering.expire_overdue(session, utcnow())
+        return ordering.expire_overdue(session, ctx.clock())
 
 
 async def _sweeper(ctx: AppContext) -> None:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor, utcnow
+from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.api.problems import problem
 from entrepot.api.schemas import ListPage
 from entrepot.catalog import service
@@ -71,7 +71,9 @@ def seller_out(session: Session, seller: Seller) -> SellerOut:
 @router.post("/sellers", status_code=201, response_model=SellerOut)
 def create_seller(body: SellerIn, ctx: Ctx, _: Operator) -> SellerOut:
     with ctx.db.transaction() as session:
-        seller = service.create_seller(session, body.name, body.country.upper(), body.marketplaces, utcnow())
+        seller = service.create_seller(
+            session, body.name, body.country.upper(), body.marketplaces, ctx.clock()
+        )
         return seller_out(session, seller)
 
 
@@ -125,7 +127,7 @@ def create_product(body: ProductIn, ctx: Ctx, principal: Caller) -> ProductOut:
     skus = [SkuSpec(s.code, s.weight_g, s.length_mm, s.width_mm, s.height_mm) for s in body.skus]
     with ctx.db.transaction() as session:
         seller = acting_seller(session, principal, body.seller)
-        product = service.create_product(session, seller, spec, skus, utcnow())
+        product = service.create_product(session, seller, spec, skus, ctx.clock())
         return product_out(product, seller.public_id, service.product_skus(session, [product.id])[product.id])
 
 
@@ -193,7 +195,7 @@ async def import_catalog(
         raise ValidationFailed("the CSV must be UTF-8", [FieldError("file", "not UTF-8")]) from None
     with ctx.db.transaction() as session:
         acting = acting_seller(session, principal, seller)
-        report = service.import_catalog_csv(session, acting, text, partial, utcnow())
+        report = service.import_catalog_csv(session, acting, text, partial, ctx.clock())
         if report.errors and not partial:
             return problem(
                 422,

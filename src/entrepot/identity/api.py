@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from entrepot.api.deps import Caller, Ctx, Operator, utcnow
+from entrepot.api.deps import Caller, Ctx, Operator
 from entrepot.identity import service
 from entrepot.identity.schemas import ApiKeyIn, ApiKeyOut, BuyerIn, BuyerOut
 
@@ -33,7 +33,7 @@ def me(principal: Caller) -> WhoAmI:
 def create_buyer(body: BuyerIn, ctx: Ctx, _: Operator) -> BuyerOut:
     with ctx.db.transaction() as session:
         buyer = service.create_buyer(
-            session, body.name, body.country.upper(), utcnow(), body.latitude, body.longitude
+            session, body.name, body.country.upper(), ctx.clock(), body.latitude, body.longitude
         )
         return BuyerOut(id=buyer.public_id, name=buyer.name, country=buyer.country)
 
@@ -42,7 +42,7 @@ def create_buyer(body: BuyerIn, ctx: Ctx, _: Operator) -> BuyerOut:
 def create_key(body: ApiKeyIn, ctx: Ctx, _: Operator) -> ApiKeyOut:
     with ctx.db.transaction() as session:
         key, plaintext = service.create_api_key(
-            session, body.role, body.name, utcnow(), body.seller, body.buyer
+            session, body.role, body.name, ctx.clock(), body.seller, body.buyer
         )
         return ApiKeyOut(id=key.public_id, role=key.role, name=key.name, key=plaintext)
 
@@ -50,4 +50,4 @@ def create_key(body: ApiKeyIn, ctx: Ctx, _: Operator) -> ApiKeyOut:
 @router.delete("/api-keys/{key_id}", status_code=204)
 def revoke_key(key_id: str, ctx: Ctx, _: Operator) -> None:
     with ctx.db.transaction() as session:
-        service.revoke_api_key(session, key_id, utcnow())
+        service.revoke_api_key(session, key_id, ctx.clock())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor, utcnow
+from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.api.schemas import ListPage
 from entrepot.catalog import service as catalog
 from entrepot.catalog.api import seller_scope
@@ -42,7 +42,7 @@ def stock_out(sku: str, w: Warehouse, s: Stock) -> StockOut:
 def create_warehouse(body: WarehouseIn, ctx: Ctx, _: Operator) -> WarehouseOut:
     with ctx.db.transaction() as session:
         w = service.create_warehouse(
-            session, body.code, body.name, body.country.upper(), body.latitude, body.longitude, utcnow()
+            session, body.code, body.name, body.country.upper(), body.latitude, body.longitude, ctx.clock()
         )
         return warehouse_out(w)
 

@@ -57,12 +57,15 @@ class FxRates:
     ) -> None:
         self._converter = converter
         self._max_staleness = max_staleness_days
+        self._ecb_cache: dict[tuple[str, dt.date], Rate] = {}
         # newest first, so the lookup stops at the first rate on or before the day
         self._manual = {c: sorted(rs, key=lambda r: r.on, reverse=True) for c, rs in (manual or {}).items()}
 
     def with_manual(self, manual: Mapping[str, Sequence[ManualRate]]) -> FxRates:
         """These rates added to the ones already held (a currency given here replaces its old list)."""
-        return FxRates(self._converter, self._max_staleness, {**self._manual, **manual})
+        richer = FxRates(self._converter, self._max_staleness, {**self._manual, **manual})
+        richer._ecb_cache = self._ecb_cache  # ECB rates do not change with operator rates: share the cache
+        return richer
 
     def publishes(self, currency: str) -> bool:
         return currency in self._converter.currencies or currency in self._manual
@@ -93,6 +96,12 @@ class FxRates:
         )
 
     def _ecb_rate(self, currency: str, on: dt.date) -> Rate:
+        cached = self._ecb_cache.get((currency, on))
+        if cached is None:
+            cached = self._ecb_cache[(currency, on)] = self._find_ecb_rate(currency, on)
+        return cached
+
+    def _find_ecb_rate(self, currency: str, on: dt.date) -> Rate:
         for back in range(self._max_staleness + 1):
             day = on - dt.timedelta(days=back)
             try:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 
-from entrepot.api.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor, utcnow
+from entrepot.api.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor
 from entrepot.api.schemas import ListPage
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.ordering import checkout, queries, service
@@ -142,7 +142,7 @@ def place_order(
     fingerprint = request_fingerprint(body.model_dump(mode="json"))
     with ctx.db.transaction() as session:
         placed = checkout.place_order(
-            session, principal, basket_of(body), key, fingerprint, ctx.limits, ctx.fx, utcnow()
+            session, principal, basket_of(body), key, fingerprint, ctx.limits, ctx.fx, ctx.clock()
         )
         out = order_out(placed.order, queries.order_detail(session, placed.order))
     if placed.replayed:
@@ -193,7 +193,7 @@ def pay(order_id: str, body: PayIn, ctx: Ctx, principal: Caller, background: Bac
     """Start paying; the provider confirms asynchronously through the signed webhook."""
     with ctx.db.transaction() as session:
         payment, delivery = service.start_payment(
-            session, principal, order_id, body.method, ctx.payments, utcnow()
+            session, principal, order_id, body.method, ctx.payments, ctx.clock()
         )
     background.add_task(deliver_in_process, ctx, delivery)
     return PaymentOut(
@@ -215,7 +215,7 @@ def deliver_in_process(ctx: AppContext, delivery: WebhookDelivery) -> str:
         ctx.settings.webhook_tolerance_seconds,
     )
     with ctx.db.transaction() as session:
-        return service.handle_payment_event(session, delivery.body, utcnow())
+        return service.handle_payment_event(session, delivery.body, ctx.clock())
 
 
 @router.post("/payments/webhook", tags=["payments"])
@@ -227,7 +227,7 @@ async def payment_webhook(
     body = await request.body()
     verify(ctx.settings.webhook_secret, body, signature, time.time(), ctx.settings.webhook_tolerance_seconds)
     with ctx.db.transaction() as session:
-        outcome = service.handle_payment_event(session, body, utcnow())
+        outcome = service.handle_payment_event(session, body, ctx.clock())
     return {"outcome": outcome}
 
 
@@ -235,7 +235,7 @@ async def payment_webhook(
 def refund(order_id: str, body: RefundIn, ctx: Ctx, principal: Caller) -> RefundOut:
     """Refund part or all of what was paid; refunds never exceed the order total."""
     with ctx.db.transaction() as session:
-        r = service.refund(session, principal, order_id, body.amount_minor, body.reason, utcnow())
+        r = service.refund(session, principal, order_id, body.amount_minor, body.reason, ctx.clock())
         return RefundOut(
             id=r.public_id, amount_minor=r.amount_minor, reason=r.reason, created_at=r.created_at
         )
@@ -248,5 +248,5 @@ Action = Literal["cancel", "fulfil", "ship", "deliver", "complete", "request-ret
 def act(order_id: str, action: Action, ctx: Ctx, principal: Caller) -> OrderOut:
     """Move the order along its state machine; an impossible move is 409 and changes nothing."""
     with ctx.db.transaction() as session:
-        order = service.transition(session, principal, order_id, action.replace("-", "_"), utcnow())
+        order = service.transition(session, principal, order_id, action.replace("-", "_"), ctx.clock())
         return order_out(order, queries.order_detail(session, order))

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor, utcnow
+from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.api.schemas import ListPage
 from entrepot.kernel.money import Money, validate_currency
 from entrepot.organization import service
@@ -37,7 +37,7 @@ def unit_out(unit: OrgUnit) -> UnitOut:
 def create_unit(body: UnitIn, ctx: Ctx, _: Operator) -> UnitOut:
     with ctx.db.transaction() as session:
         unit = service.create_unit(
-            session, body.kind, body.code, body.name, body.parent, body.valid_from, utcnow()
+            session, body.kind, body.code, body.name, body.parent, body.valid_from, ctx.clock()
         )
         return unit_out(unit)
 
@@ -60,7 +60,7 @@ def list_units(ctx: Ctx, _: Caller, paging: Paging, kind: str | None = None) -> 
 def move_unit(code: str, body: MoveIn, ctx: Ctx, _: Operator) -> UnitOut:
     """Move a unit under another parent from a date on; its earlier membership is kept as history."""
     with ctx.db.transaction() as session:
-        return unit_out(service.move_unit(session, code, body.parent, body.effective_from, utcnow()))
+        return unit_out(service.move_unit(session, code, body.parent, body.effective_from, ctx.clock()))
 
 
 @router.get("/org/units/{code}/history", response_model=list[MembershipOut])
@@ -79,7 +79,7 @@ def tree(
 ) -> list[TreeOut]:
     """The organisation as it stood on a date."""
     with ctx.db.transaction() as session:
-        nodes = service.tree_on(session, on or utcnow().date())
+        nodes = service.tree_on(session, on or ctx.clock().date())
         return [TreeOut.model_validate(n, from_attributes=True) for n in nodes]
 
 
@@ -110,7 +110,7 @@ def create_market(body: MarketIn, ctx: Ctx, _: Operator) -> MarketOut:
             body.prices_include_tax,
             body.shipping_domestic_minor,
             body.shipping_cross_border_minor,
-            utcnow(),
+            ctx.clock(),
         )
         return market_out(market, body.business_unit)
 

@@ -1,0 +1,34 @@
+"""The happy path over HTTP: quote, place, pay, and the order is paid with its stock taken."""
+
+from __future__ import annotations
+
+from tests.world import World
+
+
+def test_quote_place_pay(world: World) -> None:
+    client = world.client()
+    basket = {"market": "lazada-sg", "lines": [{"sku": world.ids["seller_a_red"], "quantity": 2}]}
+    quote = client.post("/api/v1/checkout/quote", json=basket, headers=world.auth("buyer_a"))
+    assert quote.status_code == 200, quote.text
+    body = quote.json()
+    assert body["subtotal_minor"] == 3980
+    assert body["shipping_minor"] == 199
+    assert body["total_minor"] == 4179
+    assert body["lines"][0]["warehouse"] == world.ids["sg-tuas"]
+    placed = client.post(
+        "/api/v1/orders", json=basket, headers={**world.auth("buyer_a"), "Idempotency-Key": "k-000001"}
+    )
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    assert order["status"] == "placed"
+    paid = client.post(
+        f"/api/v1/orders/{order['id']}/pay", json={"method": "card"}, headers=world.auth("buyer_a")
+    )
+    assert paid.status_code == 202, paid.text
+    final = client.get(f"/api/v1/orders/{order['id']}", headers=world.auth("buyer_a")).json()
+    assert final["status"] == "paid"
+    stock = client.get(
+        f"/api/v1/skus/{world.ids['seller_a_red']}/stock", headers=world.auth("seller_a")
+    ).json()
+    tuas = next(s for s in stock if s["warehouse"] == "sg-tuas")
+    assert (tuas["on_hand"], tuas["reserved"]) == (8, 0)

@@ -1,0 +1,96 @@
+"""Shared fixtures: a database on SQLite and on PostgreSQL, the app, and a small seeded world.
+
+PostgreSQL tests use ENTREPOT_TEST_POSTGRES_URL (default: the local server, database `test`) and create
+a database of their own for the session. Without a server they are skipped with the reason, unless
+ENTREPOT_REQUIRE_POSTGRES=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from entrepot.db import Database
+from entrepot.schema import metadata, upgrade
+from tests.world import World, build_world
+
+PG_URL = os.environ.get("ENTREPOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("ENTREPOT_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_unavailable() -> str | None:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure to connect means: no server here
+        return f"PostgreSQL not reachable at {make_url(PG_URL).render_as_string(hide_password=True)}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the server for this test session, dropped at the end."""
+    reason = _postgres_unavailable()
+    if reason:
+        if REQUIRE_PG:
+            pytest.fail(f"{reason} (ENTREPOT_REQUIRE_POSTGRES=1: PostgreSQL tests must run)")
+        pytest.skip(reason)
+    name = f"entrepot_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once; each test gets a copy of the migrated file."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate_postgres(db: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        path = tmp_path / "entrepot.db"
+        shutil.copy(sqlite_template, path)
+        db = Database(f"sqlite:///{path}")
+    else:
+        db = Database(request.getfixturevalue("postgres_url"), pool_size=20)
+        _truncate_postgres(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[Database]:
+    db = Database(postgres_url, pool_size=40)
+    _truncate_postgres(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def world(database: Database) -> World:
+    return build_world(database)

