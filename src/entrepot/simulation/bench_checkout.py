@@ -1,0 +1,249 @@
+"""`entrepot bench checkout`: order placement and payment over HTTP against PostgreSQL.
+
+A fresh database on the given server is seeded with one market, many SKUs and one buyer per client;
+the API runs in its own worker processes; concurrent clients on loopback place an order (one unit of a
+random SKU) and pay for it, for a fixed time. Paid orders are counted in the database afterwards, once
+every webhook has landed, and every SKU's sales are checked against its stock (oversold).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+import aiohttp
+from rich.console import Console
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+
+from entrepot.api.app import build_context
+from entrepot.catalog import service as catalog
+from entrepot.catalog.domain import ProductSpec, SkuSpec
+from entrepot.db import Database
+from entrepot.identity import service as identity
+from entrepot.identity.domain import Principal
+from entrepot.inventory import service as inventory
+from entrepot.inventory.models import Stock
+from entrepot.ordering import checkout
+from entrepot.ordering import service as ordering
+from entrepot.ordering.models import Order, OrderLine, Payment
+from entrepot.organization import service as organization
+from entrepot.organization.domain import MarketSpec
+from entrepot.schema import upgrade
+from entrepot.settings import Settings
+from entrepot.simulation.demo import seed_organisation
+
+STOCK_PER_SKU = 1_000_000
+
+
+@dataclass
+class Seeded:
+    skus: list[str]
+    buyer_keys: list[str]
+    buyers: list[Principal]
+
+
+def run(console: Console, server_url: str, duration: float, concurrency: int, workers: int, sku_count: int) -> None:
+    url, drop = _fresh_database(server_url)
+    server = None
+    try:
+        upgrade(url)
+        db = Database(url)
+        seeded = _seed(db, sku_count, concurrency)
+        sql_per_checkout = _count_statements(db, seeded)
+        port = _free_port()
+        server = _start_api(url, port, workers, concurrency)
+        _wait_ready(port)
+        console.print(f"load: {concurrency} clients, {workers} API workers, {sku_count} SKUs, {duration:.0f} s")
+        latencies, errors, requests = asyncio.run(_load(port, seeded, duration, concurrency))
+        _wait_settled(db)
+        paid, oversold = _outcome(db)
+        rate = paid / duration
+        checkout_ms = sorted(latencies)
+        p50 = statistics.median(checkout_ms) if checkout_ms else 0.0
+        p99 = checkout_ms[int(len(checkout_ms) * 0.99) - 1] if checkout_ms else 0.0
+        console.print(
+            f"{paid} paid orders in {duration:.0f} s; {requests} HTTP requests; {errors} errors;"
+            f" {sql_per_checkout} SQL statements per checkout (place + pay + webhook)"
+        )
+        print(
+            f"checkout orders_per_s={rate:.0f} p50_ms={p50:.1f} p99_ms={p99:.1f} errors={errors} oversold={oversold}"
+            f" sql_per_checkout={sql_per_checkout} clients={concurrency} workers={workers}",
+            flush=True,
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        drop()
+
+
+def _fresh_database(server_url: str) -> tuple[str, object]:
+    name = f"entrepot_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def _seed(db: Database, sku_count: int, buyers: int) -> Seeded:
+    now = dt.datetime.now(dt.UTC)
+    with db.transaction() as s:
+        seed_organisation(s, now - dt.timedelta(days=1))
+        spec = MarketSpec("SG", "SGD", "en_SG", "Asia/Singapore", Decimal("0.09"))
+        organization.create_market(s, "lazada", spec, True, 199, 399, now)
+        warehouses = [
+            inventory.create_warehouse(s, "sg-tuas", "Tuas", "SG", 1.32, 103.65, now),
+            inventory.create_warehouse(s, "sg-changi", "Changi", "SG", 1.35, 103.99, now),
+        ]
+        seller = catalog.create_seller(s, "Bench seller", "SG", ["lazada"], now)
+        skus = [SkuSpec(f"B{i:06d}", 300, 200, 150, 50) for i in range(sku_count)]
+        catalog.create_product(s, seller, ProductSpec("bench", "Bench item", "electronics", "851762", "CN"), skus, now)
+        sku_ids = []
+        for sku in catalog.seller_skus(s, seller.id):
+            catalog.set_price(s, sku, "lazada-sg", 1990, "SGD")
+            for warehouse in warehouses:
+                inventory.set_on_hand(s, sku, warehouse, STOCK_PER_SKU)
+            sku_ids.append(sku.public_id)
+        keys, principals = [], []
+        for i in range(buyers):
+            buyer = identity.create_buyer(s, f"Bench buyer {i}", "SG", now, 1.30, 103.85)
+            keys.append(identity.create_api_key(s, "buyer", f"bench {i}", now, buyer_public_id=buyer.public_id)[1])
+            principals.append(Principal("buyer", "bench", buyer_id=buyer.id, buyer_public_id=buyer.public_id))
+    return Seeded(sku_ids, keys, principals)
+
+
+def _count_statements(db: Database, seeded: Seeded) -> int:
+    """SQL statements one checkout issues: place the order, start paying, apply the webhook."""
+    settings = Settings(database_url=db.url, payment_decline_rate=0.0, fx_max_staleness_days=3660)
+    ctx = build_context(settings, db)
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    now = dt.datetime.now(dt.UTC)
+    basket = checkout.Basket("lazada-sg", None, [(seeded.skus[0], 1)])
+    with db.transaction() as s:
+        placed = checkout.place_order(s, seeded.buyers[0], basket, "count-1", "count-1", ctx.limits, ctx.fx, now)
+    with db.transaction() as s:
+        _, delivery = ordering.start_payment(s, seeded.buyers[0], placed.order.public_id, "card", ctx.payments, now)
+    with db.transaction() as s:
+        ordering.handle_payment_event(s, delivery.body, now)
+    event.remove(db.engine, "before_cursor_execute", count)
+    return statements
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_api(url: str, port: int, workers: int, concurrency: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ENTREPOT_DATABASE_URL": url,
+        "ENTREPOT_PAYMENT_DECLINE_RATE": "0",
+        "ENTREPOT_RUN_SWEEPER": "true",
+        "ENTREPOT_FX_MAX_STALENESS_DAYS": "3660",
+        "ENTREPOT_DB_POOL_SIZE": str(max(4, concurrency // max(workers, 1) // 2)),
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "entrepot.api.app:create_app", "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+    ]
+    return subprocess.Popen(command, env=env)
+
+
+def _wait_ready(port: int) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("the API did not start within 60 s")
+
+
+async def _load(port: int, seeded: Seeded, duration: float, concurrency: int) -> tuple[list[float], int, int]:
+    base = f"http://127.0.0.1:{port}/api/v1"
+    latencies: list[float] = []
+    counters = {"errors": 0, "requests": 0}
+    deadline = time.perf_counter() + duration
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def client(index: int) -> None:
+            rng = random.Random(index)
+            headers = {"Authorization": f"Bearer {seeded.buyer_keys[index]}"}
+            n = 0
+            while time.perf_counter() < deadline:
+                n += 1
+                body = {"market": "lazada-sg", "lines": [{"sku": rng.choice(seeded.skus), "quantity": 1}]}
+                started = time.perf_counter()
+                order_headers = {**headers, "Idempotency-Key": f"bench-{index}-{n}"}
+                async with http.post(f"{base}/orders", json=body, headers=order_headers) as response:
+                    counters["requests"] += 1
+                    if response.status != 201:
+                        counters["errors"] += 1
+                        continue
+                    order_id = (await response.json())["id"]
+                async with http.post(f"{base}/orders/{order_id}/pay", json={"method": "card"}, headers=headers) as paid:
+                    counters["requests"] += 1
+                    if paid.status != 202:
+                        counters["errors"] += 1
+                        continue
+                    await paid.read()
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        await asyncio.gather(*(client(i) for i in range(concurrency)))
+    return latencies, counters["errors"], counters["requests"]
+
+
+def _wait_settled(db: Database) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with db.transaction() as s:
+            if not s.scalar(select(func.count()).select_from(Payment).where(Payment.status == "pending")):
+                return
+        time.sleep(0.5)
+
+
+def _outcome(db: Database) -> tuple[int, int]:
+    """Paid orders, and units sold beyond the stock there was (must be 0)."""
+    with db.transaction() as s:
+        paid = s.scalar(select(func.count()).select_from(Order).where(Order.status == "paid")) or 0
+        sold = dict(
+            s.execute(
+                select(OrderLine.sku_id, func.sum(OrderLine.quantity))
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.status == "paid")
+                .group_by(OrderLine.sku_id)
+            ).all()
+        )
+        left = dict(s.execute(select(Stock.sku_id, func.sum(Stock.on_hand)).group_by(Stock.sku_id)).all())
+        negative = s.scalar(select(func.count()).select_from(Stock).where((Stock.on_hand < 0) | (Stock.reserved > Stock.on_hand)))
+    oversold = sum(max(0, int(sold.get(sku, 0)) - (2 * STOCK_PER_SKU - int(left[sku]))) for sku in left)
+    return int(paid), oversold + int(negative or 0)
