@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, create_engine, event
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -66,14 +66,14 @@ class OutboxEvent(Base):
 
 
 def record_event(session: Session, event_: DomainEvent, now: dt.datetime) -> None:
-    session.add(
-        OutboxEvent(
+    """Write the event in the caller's transaction: it commits with the change or not at all."""
+    session.execute(
+        insert(OutboxEvent).values(
             public_id=new_id("evt"),
             type=event_.type,
             aggregate_id=event_.aggregate_id,
             payload=event_.payload,
             occurred_at=now,
-            published_at=None,
         )
     )
 

@@ -202,6 +202,7 @@ class PricedSku:
     sku_id: int
     public_id: str
     seller_id: int
+    seller_public_id: str
     category: str
     unit_price_minor: int
     currency: str
@@ -210,12 +211,21 @@ class PricedSku:
 def priced_skus(session: Session, market_id: int, public_ids: list[str]) -> dict[str, PricedSku]:
     """SKUs with their price in a market, in one query. SKUs without a price there are left out."""
     rows = session.execute(
-        select(Sku.id, Sku.public_id, Sku.seller_id, Product.category, Price.amount_minor, Price.currency)
+        select(
+            Sku.id,
+            Sku.public_id,
+            Sku.seller_id,
+            Seller.public_id,
+            Product.category,
+            Price.amount_minor,
+            Price.currency,
+        )
         .join(Product, Product.id == Sku.product_id)
+        .join(Seller, Seller.id == Sku.seller_id)
         .join(Price, (Price.sku_id == Sku.id) & (Price.market_id == market_id))
         .where(Sku.public_id.in_(public_ids))
     ).all()
-    return {r.public_id: PricedSku(*r) for r in rows}
+    return {r[1]: PricedSku(*r) for r in rows}
 
 
 @dataclass

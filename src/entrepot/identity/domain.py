@@ -19,6 +19,16 @@ class Principal:
     seller_public_id: str | None = None
     buyer_id: int | None = None
     buyer_public_id: str | None = None
+    # A buyer's delivery point, which allocation needs on every checkout: loaded with the key.
+    country: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def delivery_point(self) -> tuple[float, float] | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return (self.latitude, self.longitude)
 
     @property
     def is_operator(self) -> bool:

@@ -127,15 +127,29 @@ def _load_principal(session: Session, raw_key: str) -> Principal:
         raise Unauthenticated("malformed API key")
     prefix, secret = parts
     row = session.execute(
-        select(ApiKey, Seller.public_id, Buyer.public_id)
+        select(ApiKey, Seller.public_id, Buyer)
         .outerjoin(Seller, Seller.id == ApiKey.seller_id)
         .outerjoin(Buyer, Buyer.id == ApiKey.buyer_id)
         .where(ApiKey.prefix == prefix)
     ).first()
     if row is None or row[0].revoked_at is not None or not secret_matches(secret, row[0].secret_hash):
         raise Unauthenticated("invalid or revoked API key")
-    key, seller_public_id, buyer_public_id = row
-    return Principal(key.role, key.public_id, key.seller_id, seller_public_id, key.buyer_id, buyer_public_id)
+    key, seller_public_id, buyer = row
+    if buyer is not None:
+        return principal_for_buyer(buyer, key.public_id)
+    return Principal(key.role, key.public_id, key.seller_id, seller_public_id)
+
+
+def principal_for_buyer(buyer: Buyer, key_id: str) -> Principal:
+    return Principal(
+        "buyer",
+        key_id,
+        buyer_id=buyer.id,
+        buyer_public_id=buyer.public_id,
+        country=buyer.country,
+        latitude=buyer.latitude,
+        longitude=buyer.longitude,
+    )
 
 
 class _PrincipalCache:

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pycountry
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.models import Sku
@@ -119,65 +119,63 @@ def try_reserve(session: Session, stock_id: int, quantity: int) -> bool:
 
 def add_reservations(
     session: Session, order_ref: str, lines: list[tuple[int, int]], expires_at: dt.datetime, now: dt.datetime
-) -> list[Reservation]:
-    """Record reservations for (stock_id, quantity) pairs already taken by try_reserve."""
-    reservations = [
-        Reservation(
-            stock_id=stock_id,
-            order_ref=order_ref,
-            quantity=quantity,
-            status="active",
-            expires_at=expires_at,
-            created_at=now,
-        )
+) -> list[int]:
+    """Record reservations for (stock_id, quantity) pairs already taken by try_reserve; returns their ids."""
+    rows = [
+        {
+            "stock_id": stock_id,
+            "order_ref": order_ref,
+            "quantity": quantity,
+            "status": "active",
+            "expires_at": expires_at,
+            "created_at": now,
+        }
         for stock_id, quantity in lines
     ]
-    session.add_all(reservations)
-    session.flush()
-    return reservations
+    result = session.execute(
+        insert(Reservation).returning(Reservation.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars())
 
 
-def settle(session: Session, reservation_ids: list[int], outcome: str) -> bool:
-    """Confirm (sold), release or expire active reservations, all or none.
+def settle(session: Session, order_ref: str, outcome: str) -> bool:
+    """Confirm (sold), release or expire the active reservations of an order, all together.
 
-    Returns False when any of them is no longer active (already settled by a concurrent sweeper
-    or webhook): then nothing changes and the caller decides what that means.
+    Returns False when none is active any more (a concurrent sweeper or webhook settled them first):
+    then nothing changes and the caller decides what that means.
     """
     if outcome not in ("confirmed", "released", "expired"):
         raise ValueError(outcome)
     claimed = session.execute(
         update(Reservation)
-        .where(Reservation.id.in_(reservation_ids), Reservation.status == "active")
+        .where(Reservation.order_ref == order_ref, Reservation.status == "active")
         .values(status=outcome)
         .returning(Reservation.stock_id, Reservation.quantity)
+        .execution_options(synchronize_session=False)
     ).all()
-    if len(claimed) != len(reservation_ids):
-        if claimed:  # one order's reservations always settle together; raising rolls this back
-            raise Conflict("reservations of one order were settled apart", code="reservation-conflict")
+    if not claimed:
         return False
-    on_hand_delta = -1 if outcome == "confirmed" else 0
+    sold = 1 if outcome == "confirmed" else 0
+    stock = Stock.__table__.c
     session.execute(
         update(Stock.__table__)
-        .where(Stock.__table__.c.id == bindparam("sid"))
-        .values(
-            on_hand=Stock.__table__.c.on_hand + bindparam("dh"),
-            reserved=Stock.__table__.c.reserved - bindparam("q"),
-        ),
-        [{"sid": sid, "q": qty, "dh": on_hand_delta * qty} for sid, qty in claimed],
+        .where(stock.id == bindparam("sid"))
+        .values(on_hand=stock.on_hand - bindparam("sold"), reserved=stock.reserved - bindparam("q")),
+        [{"sid": stock_id, "q": quantity, "sold": sold * quantity} for stock_id, quantity in claimed],
     )
     return True
 
 
-def restock(session: Session, stock_id: int, quantity: int) -> None:
-    """Returned goods go back on the shelf they came from."""
-    session.execute(update(Stock).where(Stock.id == stock_id).values(on_hand=Stock.on_hand + quantity))
-
-
-def reservation_stock(session: Session, reservation_ids: list[int]) -> dict[int, int]:
-    rows = session.execute(
-        select(Reservation.id, Reservation.stock_id).where(Reservation.id.in_(reservation_ids))
-    )
-    return {rid: sid for rid, sid in rows}
+def restock_order(session: Session, order_ref: str) -> None:
+    """Goods of a sold order go back on the shelves they came from (a cancellation after payment,
+    or a received return)."""
+    sold = session.execute(
+        select(Reservation.stock_id, Reservation.quantity).where(
+            Reservation.order_ref == order_ref, Reservation.status == "confirmed"
+        )
+    ).all()
+    for stock_id, quantity in sold:
+        session.execute(update(Stock).where(Stock.id == stock_id).values(on_hand=Stock.on_hand + quantity))
 
 
 def available_by_sku(session: Session, sku_ids: list[int]) -> dict[int, int]:

@@ -18,6 +18,7 @@ from entrepot.ordering.schemas import (
     AmountsOut,
     BasketIn,
     FxOut,
+    OrderIn,
     OrderLineOut,
     OrderOut,
     ParcelOut,
@@ -35,7 +36,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def basket_of(body: BasketIn) -> checkout.Basket:
+def basket_of(body: BasketIn | OrderIn) -> checkout.Basket:
     return checkout.Basket(body.market, body.currency, [(line.sku, line.quantity) for line in body.lines])
 
 
@@ -121,30 +122,34 @@ def order_out(
 def quote(body: BasketIn, ctx: Ctx, principal: BuyerCaller) -> QuoteOut:
     """Price a basket: line prices, tax of the market, a flat shipping fee per parcel by zone."""
     with ctx.db.transaction() as session:
-        q = checkout.quote(session, principal, basket_of(body), ctx.limits)
-        market = checkout.organization.get_market(session, body.market)
+        market, q = checkout.quote(session, principal, basket_of(body), ctx.limits)
         return quote_out(market.code, market.prices_include_tax, q)
 
 
 @router.post("/orders", status_code=201, response_model=OrderOut)
 def place_order(
-    body: BasketIn,
+    body: OrderIn,
     ctx: Ctx,
     principal: BuyerCaller,
     response: Response,
+    background: BackgroundTasks,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderOut:
     """Place an order and reserve its stock until ENTREPOT_RESERVATION_TTL_SECONDS pass unpaid.
 
     Retrying with the same Idempotency-Key and body returns the same order (200, `Idempotent-Replayed:
-    true`); the same key with another body is rejected (422)."""
+    true`); the same key with another body is rejected (422). With `payment_method`, paying starts in
+    the same transaction, as `POST /orders/{id}/pay` would."""
     key = _check_key(idempotency_key)
     fingerprint = request_fingerprint(body.model_dump(mode="json"))
+    pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
     with ctx.db.transaction() as session:
         placed = checkout.place_order(
-            session, principal, basket_of(body), key, fingerprint, ctx.limits, ctx.fx, ctx.clock()
+            session, principal, basket_of(body), key, fingerprint, ctx.limits, ctx.fx, ctx.clock(), pay_now
         )
-        out = order_out(placed.order, queries.order_detail(session, placed.order))
+        out = order_out(placed.order, placed.detail)
+    if placed.delivery is not None:
+        background.add_task(deliver_in_process, ctx, placed.delivery)
     if placed.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"

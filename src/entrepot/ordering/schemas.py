@@ -21,6 +21,12 @@ class BasketIn(Request):
     lines: list[LineIn] = Field(min_length=1)
 
 
+class OrderIn(BasketIn):
+    payment_method: str | None = Field(
+        default=None, max_length=64, description="start paying at once with this payment method token"
+    )
+
+
 class QuoteLineOut(BaseModel):
     sku: str
     quantity: int

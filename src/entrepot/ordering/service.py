@@ -7,8 +7,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from entrepot.db import record_event
@@ -18,7 +18,7 @@ from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, Va
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.domain import ACTORS, TRANSITIONS, check_refund, next_status
-from entrepot.ordering.models import Order, OrderLine, Payment, Refund
+from entrepot.ordering.models import Order, Payment, Refund
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
 from entrepot.ordering.queries import get_order
 
@@ -43,51 +43,63 @@ def start_payment(
             "the stock reservation of this order has expired; place the order again",
             code="reservation-expired",
         )
-    payment = Payment(
-        public_id=new_id("pay"),
-        order_id=order.id,
-        provider=provider.name,
-        status="pending",
-        amount_minor=order.total_minor,
-        currency=order.currency,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(payment)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("a payment for this order is already pending or done", code="payment-exists") from None
-    delivery = provider.authorize(
-        PaymentRequest(payment.public_id, order.public_id, order.total_minor, order.currency, method)
-    )
-    return payment, delivery
+    return open_payment(session, order, method, provider, now)
+
+
+def open_payment(
+    session: Session, order: Order, method: str, provider: PaymentProvider, now: dt.datetime
+) -> tuple[Payment, WebhookDelivery]:
+    """Record a pending payment and ask the provider to authorise it. The partial unique index on
+    payments allows one pending or succeeded payment per order, so a double click cannot pay twice."""
+    values = {
+        "public_id": new_id("pay"),
+        "order_id": order.id,
+        "provider": provider.name,
+        "status": "pending",
+        "amount_minor": order.total_minor,
+        "currency": order.currency,
+        "created_at": now,
+        "updated_at": now,
+    }
+    live = text("status IN ('pending','succeeded')")
+    inserted = session.execute(
+        _insert_for(session)(Payment)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["order_id"], index_where=live)
+        .returning(Payment.id)
+    ).scalar()
+    if inserted is None:
+        raise Conflict("a payment for this order is already pending or done", code="payment-exists")
+    payment = Payment(id=inserted, decline_reason=None, **values)
+    request = PaymentRequest(payment.public_id, order.public_id, order.total_minor, order.currency, method)
+    return payment, provider.authorize(request)
+
+
+def _insert_for(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str:
     """Apply a verified provider event. Idempotent: a repeated event changes nothing the second time."""
     event = _parse_event(body)
-    payment = session.scalar(select(Payment).where(Payment.public_id == event["payment_id"]))
-    if payment is None:
-        raise NotFound(f"no payment {event['payment_id']}")
     succeeded = event["type"] == "payment.succeeded"
+    reason = None if succeeded else str(event.get("reason") or "declined")
     claimed = session.execute(
         update(Payment)
-        .where(Payment.id == payment.id, Payment.status == "pending")
-        .values(
-            status="succeeded" if succeeded else "failed",
-            decline_reason=None if succeeded else str(event.get("reason") or "declined"),
-            updated_at=now,
-        )
-    ).rowcount  # type: ignore[attr-defined]
-    if claimed == 0:
+        .where(Payment.public_id == event["payment_id"], Payment.status == "pending")
+        .values(status="succeeded" if succeeded else "failed", decline_reason=reason, updated_at=now)
+        .returning(Payment.order_id, Payment.public_id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if claimed is None:
+        if session.scalar(select(Payment.id).where(Payment.public_id == event["payment_id"])) is None:
+            raise NotFound(f"no payment {event['payment_id']}")
         return "duplicate"
-    order = session.get(Order, payment.order_id, with_for_update=True)
+    order = session.get(Order, claimed.order_id, with_for_update=True)
     assert order is not None
     if succeeded:
-        return _on_paid(session, order, payment, now)
-    _cancel_placed(session, order, f"payment_declined:{payment.decline_reason}", "released", now)
+        return _on_paid(session, order, claimed.public_id, now)
+    _cancel_placed(session, order, f"payment_declined:{reason}", "released", now)
     return "declined"
 
 
@@ -105,14 +117,12 @@ def _parse_event(body: bytes) -> dict[str, Any]:
     return event
 
 
-def _reservation_ids(session: Session, order: Order) -> list[int]:
-    return list(session.scalars(select(OrderLine.reservation_id).where(OrderLine.order_id == order.id)))
-
-
-def _on_paid(session: Session, order: Order, payment: Payment, now: dt.datetime) -> str:
-    if order.status == "placed" and inventory.settle(session, _reservation_ids(session, order), "confirmed"):
+def _on_paid(session: Session, order: Order, payment_id: str, now: dt.datetime) -> str:
+    # The order row is locked, and the sweeper expires reservations only together with cancelling the
+    # order under that lock: a placed order therefore still holds all its reservations.
+    if order.status == "placed" and inventory.settle(session, order.public_id, "confirmed"):
         _set_status(session, order, "paid", now)
-        record_event(session, DomainEvent("order.paid", order.public_id, {"payment": payment.public_id}), now)
+        record_event(session, DomainEvent("order.paid", order.public_id, {"payment": payment_id}), now)
         return "paid"
     # The money arrived after the order was cancelled or its reservation expired: give it back.
     _refund(session, order, order.total_minor - order.refunded_minor, "payment after cancellation", now)
@@ -133,7 +143,7 @@ def _set_status(session: Session, order: Order, status: str, now: dt.datetime, *
 def _cancel_placed(session: Session, order: Order, reason: str, outcome: str, now: dt.datetime) -> bool:
     if order.status != "placed":
         return False
-    inventory.settle(session, _reservation_ids(session, order), outcome)
+    inventory.settle(session, order.public_id, outcome)
     _set_status(session, order, next_status("cancel", order.status), now, cancel_reason=reason)
     record_event(session, DomainEvent("order.cancelled", order.public_id, {"reason": reason}), now)
     return True
@@ -151,7 +161,7 @@ def transition(session: Session, principal: Principal, order_id: str, action: st
         return _cancel(session, order, principal, now)
     new_status = next_status(action, order.status)
     if action == "receive_return":
-        _restock(session, order)
+        inventory.restock_order(session, order.public_id)
     _set_status(session, order, new_status, now)
     record_event(session, DomainEvent(f"order.{new_status}", order.public_id, {"by": principal.role}), now)
     return order
@@ -163,22 +173,13 @@ def _cancel(session: Session, order: Order, principal: Principal, now: dt.dateti
         _cancel_placed(session, order, f"cancelled_by_{principal.role}", "released", now)
         return order
     # Paid but not yet picked: the goods go back on the shelf and the money back to the buyer.
-    _restock(session, order)
+    inventory.restock_order(session, order.public_id)
     _set_status(session, order, "cancelled", now, cancel_reason=f"cancelled_by_{principal.role}")
     record_event(
         session, DomainEvent("order.cancelled", order.public_id, {"reason": order.cancel_reason}), now
     )
     _refund(session, order, order.total_minor - order.refunded_minor, "order cancelled", now)
     return order
-
-
-def _restock(session: Session, order: Order) -> None:
-    lines = session.execute(
-        select(OrderLine.reservation_id, OrderLine.quantity).where(OrderLine.order_id == order.id)
-    ).all()
-    stock_of = inventory.reservation_stock(session, [rid for rid, _ in lines])
-    for reservation_id, quantity in lines:
-        inventory.restock(session, stock_of[reservation_id], quantity)
 
 
 def refund(

@@ -237,7 +237,5 @@ def _seed_buyers(
                     lat + rng.uniform(-0.2, 0.2),
                     lon + rng.uniform(-0.2, 0.2),
                 )
-                seeded.buyers.setdefault(country, []).append(
-                    Principal("buyer", "demo", buyer_id=buyer.id, buyer_public_id=buyer.public_id)
-                )
+                seeded.buyers.setdefault(country, []).append(identity.principal_for_buyer(buyer, "demo"))
         progress("buyers", min(start + batch, size.buyers), size.buyers)

