@@ -1,0 +1,54 @@
+"""The demo end to end at a small size: seed, weeks of orders, GMV table, keys that work, safe to rerun."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from rich.console import Console
+from sqlalchemy import func, select
+
+from entrepot.api.app import create_app
+from entrepot.db import Database
+from entrepot.ordering.models import Order
+from entrepot.settings import Settings
+from entrepot.simulation.runner import run_demo
+
+
+def test_demo_runs_end_to_end_and_again(database: Database, tmp_path: Path) -> None:
+    settings = Settings(database_url=database.url, run_sweeper=False, api_key_cache_seconds=0)
+    keys_file = tmp_path / "keys.json"
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    run_demo(settings, console, False, sellers=12, buyers=60, orders_per_day=8, days=12, keys_file=keys_file)
+    printed = out.getvalue()
+    assert "GMV by division and market" in printed
+    assert "china-commerce-division" in printed and "international-commerce-division" in printed
+    with database.transaction() as s:
+        orders = s.scalar(select(func.count()).select_from(Order))
+        paid_or_later = s.scalar(
+            select(func.count()).select_from(Order).where(Order.status.not_in(("placed", "cancelled")))
+        )
+    assert orders and orders >= 90  # 12 days x 8 a day, with the 11.11 peak and weekends above that
+    assert paid_or_later and paid_or_later > orders // 2
+
+    keys = json.loads(keys_file.read_text())
+    client = TestClient(create_app(settings, database))
+    as_operator = client.get("/api/v1/orders", headers={"Authorization": f"Bearer {keys['operator']}"})
+    assert as_operator.status_code == 200 and as_operator.json()["items"]
+    as_buyer = client.get("/api/v1/orders?limit=200", headers={"Authorization": f"Bearer {keys['buyer']}"})
+    assert as_buyer.status_code == 200
+    assert {o["buyer"] for o in as_buyer.json()["items"]} == {keys["buyer_id"]}
+    as_seller = client.get(
+        "/api/v1/orders?limit=200", headers={"Authorization": f"Bearer {keys['seller_1']}"}
+    )
+    assert {o["seller"] for o in as_seller.json()["items"]} <= {keys["seller_1_id"]}
+
+    again = io.StringIO()
+    run_demo(settings, Console(file=again, width=200), False, 12, 60, 8, 12, keys_file)
+    assert "already in the database" in again.getvalue()
+    with database.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Order)) == orders
+    assert json.loads(keys_file.read_text()) == keys
