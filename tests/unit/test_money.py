@@ -46,7 +46,9 @@ def test_minor_unit_exponent_follows_cldr(currency: str, exponent: int) -> None:
         ("-0.5", "JPY", -1),
     ],
 )
-def test_from_decimal_rounds_half_up_to_the_currency_minor_unit(amount: str, currency: str, minor: int) -> None:
+def test_from_decimal_rounds_half_up_to_the_currency_minor_unit(
+    amount: str, currency: str, minor: int
+) -> None:
     assert Money.from_decimal(amount, currency) == Money(minor, currency)
     assert Money.from_decimal(Decimal(amount), currency) == Money(minor, currency)
 

@@ -201,7 +201,13 @@ def test_every_bad_field_is_reported_at_once() -> None:
     bad = MarketSpec("XX", "XYZ", "zz_ZZ", "Nowhere/Land", Decimal("1.5"))
     with pytest.raises(ValidationFailed) as info:
         check_market(bad)
-    assert [e.field for e in info.value.field_errors] == ["country", "currency", "locale", "time_zone", "tax_rate"]
+    assert [e.field for e in info.value.field_errors] == [
+        "country",
+        "currency",
+        "locale",
+        "time_zone",
+        "tax_rate",
+    ]
     assert "'XYZ'" in info.value.field_errors[1].message
 
 

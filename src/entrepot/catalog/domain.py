@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import pycountry
-
-from entrepot.kernel.errors import FieldError
-from entrepot.kernel.money import minor_unit_exponent
+from entrepot.kernel.countries import country_error
+from entrepot.kernel.errors import DomainError, FieldError
+from entrepot.kernel.money import minor_unit_exponent, validate_currency
 
 HS_CODE = re.compile(r"^\d{6}(\d{2}(\d{2})?)?$")  # 6-digit HS heading, optionally national 8 or 10
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -71,8 +70,8 @@ def product_errors(spec: ProductSpec) -> list[FieldError]:
         errors.append(FieldError("category", "required: a category code"))
     if not HS_CODE.match(spec.hs_code):
         errors.append(FieldError("hs_code", "6, 8 or 10 digits (Harmonized System code)"))
-    if pycountry.countries.get(alpha_2=spec.origin_country) is None:
-        errors.append(FieldError("origin_country", f"unknown ISO 3166 country {spec.origin_country!r}"))
+    if (bad_origin := country_error(spec.origin_country, "origin_country")) is not None:
+        errors.append(bad_origin)
     return errors
 
 
@@ -88,14 +87,20 @@ def sku_errors(spec: SkuSpec) -> list[FieldError]:
     return errors
 
 
-def price_to_minor(text: str, currency: str) -> int:
-    """'12.90' SGD -> 1290. Raises ValueError with the reason for anything else."""
+def parse_amount(text: str) -> Decimal:
+    """A positive decimal amount in major units; ValueError with the reason for anything else."""
     try:
         amount = Decimal(text.strip())
     except InvalidOperation:
         raise ValueError(f"{text!r} is not a number") from None
     if not amount.is_finite() or amount <= 0 or amount > MAX_PRICE_MAJOR:
         raise ValueError(f"must be positive and at most {MAX_PRICE_MAJOR}")
+    return amount
+
+
+def price_to_minor(text: str, currency: str) -> int:
+    """'12.90' SGD -> 1290. Raises ValueError with the reason for anything else."""
+    amount = parse_amount(text)
     exponent = minor_unit_exponent(currency)
     scaled = amount.scaleb(exponent)
     if scaled != scaled.to_integral_value():
@@ -122,19 +127,22 @@ def parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogRow | None, list[F
     errors += product_errors(product)
     price_minor = 0
     try:
-        price_minor = price_to_minor(values["price"], values["currency"])
+        validate_currency(values["currency"])
+    except DomainError as exc:
+        errors.append(FieldError("currency", exc.detail))
+    try:
+        if errors and errors[-1].field == "currency":
+            parse_amount(values["price"])  # without a currency, only whether it is an amount at all
+        else:
+            price_minor = price_to_minor(values["price"], values["currency"])
     except ValueError as exc:
         errors.append(FieldError("price", str(exc)))
-    except Exception as exc:  # unknown currency raises our ValidationFailed
-        errors.append(FieldError("currency", str(exc)))
     if not values["market"]:
         errors.append(FieldError("market", "required: a market code such as lazada-sg"))
-    if len(ints) < 4:
-        return None, errors
-    sku = SkuSpec(
-        values["sku_code"], ints["weight_g"], ints["length_mm"], ints["width_mm"], ints["height_mm"]
-    )
-    errors += sku_errors(sku)
+    # Check every field even when a size is not a number, so one report lists all of a row's problems.
+    sizes = {name: ints.get(name, 1) for name in ("weight_g", "length_mm", "width_mm", "height_mm")}
+    sku = SkuSpec(values["sku_code"], **sizes)
+    errors += [e for e in sku_errors(sku) if e.field not in sizes or e.field in ints]
     if errors:
         return None, errors
     return CatalogRow(line, product, sku, values["market"], price_minor, values["currency"]), []

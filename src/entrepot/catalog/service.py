@@ -8,7 +8,6 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from entrepot.catalog.domain import (
 )
 from entrepot.catalog.models import CommissionRate, Price, Product, Seller, SellerMarketplace, Sku
 from entrepot.db import record_event
+from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
@@ -36,8 +36,8 @@ def create_seller(
     errors = []
     if not name.strip():
         errors.append(FieldError("name", "required"))
-    if pycountry.countries.get(alpha_2=country) is None:
-        errors.append(FieldError("country", f"unknown country {country!r}"))
+    if (bad_country := country_error(country)) is not None:
+        errors.append(bad_country)
     if not marketplaces:
         errors.append(FieldError("marketplaces", "a seller sells on at least one marketplace"))
     if errors:

@@ -6,13 +6,13 @@ import datetime as dt
 import threading
 import time
 
-import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.models import Seller
 from entrepot.identity.domain import ROLES, Principal, generate_key, secret_matches, split_key
 from entrepot.identity.models import ApiKey, Buyer
+from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
 from entrepot.kernel.ids import new_id
 
@@ -25,8 +25,8 @@ def create_buyer(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> Buyer:
-    if pycountry.countries.get(alpha_2=country) is None:
-        raise ValidationFailed("invalid buyer", [FieldError("country", f"unknown country {country!r}")])
+    if (bad_country := country_error(country)) is not None:
+        raise ValidationFailed("invalid buyer", [bad_country])
     if (latitude is None) != (longitude is None):
         raise ValidationFailed("invalid buyer", [FieldError("latitude", "give both latitude and longitude")])
     buyer = Buyer(

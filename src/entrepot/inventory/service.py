@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-import pycountry
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.models import Sku
 from entrepot.inventory.domain import Candidate
 from entrepot.inventory.models import Reservation, Stock, Warehouse
+from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.organization.domain import check_code
@@ -24,8 +24,8 @@ def create_warehouse(
 ) -> Warehouse:
     check_code(code)
     errors = []
-    if pycountry.countries.get(alpha_2=country) is None:
-        errors.append(FieldError("country", f"unknown country {country!r}"))
+    if (bad_country := country_error(country)) is not None:
+        errors.append(bad_country)
     if not -90 <= latitude <= 90:
         errors.append(FieldError("latitude", "between -90 and 90"))
     if not -180 <= longitude <= 180:

@@ -120,7 +120,8 @@ class FxRates:
             if manual.on <= on:
                 if (on - manual.on).days > self._max_staleness:
                     break
-                usd = self._ecb_rate("USD", manual.on)
+                # Cross through the dollar on the conversion day, so USD<->VND is exactly the operator's rate.
+                usd = self._ecb_rate("USD", on)
                 return Rate(currency, manual.per_usd * usd.per_eur, manual.on, "operator")
         raise ValidationFailed(
             f"no operator rate for {currency} within {self._max_staleness} days before {on.isoformat()}",

@@ -47,6 +47,8 @@ class Money:
     @classmethod
     def from_decimal(cls, amount: Decimal | str | int, currency: str) -> Money:
         """Round a major-unit amount to the currency's minor unit, half up."""
+        if isinstance(amount, float):
+            raise TypeError("give a Decimal or a string, never a float: 1.005 is really 1.00499...")
         scale = Decimal(10) ** minor_unit_exponent(currency)
         minor = (Decimal(amount) * scale).quantize(Decimal(1), rounding=ROUNDING)
         return cls(int(minor), currency)

@@ -58,6 +58,8 @@ def verify(secret: str, body: bytes, header: str | None, now: float, tolerance_s
         given = fields["v1"]
     except (KeyError, ValueError):
         raise Unauthenticated(f"malformed {SIGNATURE_HEADER} header") from None
+    if not given.isascii():
+        raise Unauthenticated("webhook signature does not match")
     if abs(now - timestamp) > tolerance_s:
         raise Unauthenticated("webhook timestamp outside the tolerance window")
     expected = sign(secret, body, timestamp).split("v1=", 1)[1]

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pycountry
 from babel import Locale, UnknownLocaleError
 
+from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import Conflict, FieldError, ValidationFailed
 from entrepot.kernel.money import validate_currency
 
@@ -86,8 +86,8 @@ class MarketSpec:
 
 def check_market(spec: MarketSpec) -> MarketSpec:
     errors: list[FieldError] = []
-    if pycountry.countries.get(alpha_2=spec.country) is None:
-        errors.append(FieldError("country", f"unknown ISO 3166 country {spec.country!r}"))
+    if (bad_country := country_error(spec.country)) is not None:
+        errors.append(bad_country)
     try:
         validate_currency(spec.currency)
     except ValidationFailed as exc:
@@ -100,7 +100,7 @@ def check_market(spec: MarketSpec) -> MarketSpec:
         ZoneInfo(spec.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         errors.append(FieldError("time_zone", f"unknown IANA time zone {spec.time_zone!r}"))
-    if not Decimal(0) <= spec.tax_rate < Decimal(1):
+    if not spec.tax_rate.is_finite() or not Decimal(0) <= spec.tax_rate < Decimal(1):
         errors.append(FieldError("tax_rate", "must be a fraction from 0 up to 1, e.g. 0.09 for 9 %"))
     if errors:
         raise ValidationFailed("invalid market", errors)
