@@ -25,7 +25,7 @@ def test_demo_runs_end_to_end_and_again(database: Database, tmp_path: Path) -> N
     run_demo(settings, console, False, sellers=12, buyers=60, orders_per_day=8, days=12, keys_file=keys_file)
     printed = out.getvalue()
     assert "GMV by division and market" in printed
-    assert "china-commerce-division" in printed and "international-commerce-division" in printed
+    assert "China commerce" in printed and "International commerce" in printed
     with database.transaction() as s:
         orders = s.scalar(select(func.count()).select_from(Order))
         paid_or_later = s.scalar(

@@ -96,7 +96,7 @@ def demo(
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API afterwards")] = True,
     sellers: int = 300,
     buyers: int = 2000,
-    orders_per_day: int = 260,
+    orders_per_day: int = 180,
     days: int = 44,
     keys_file: Path = Path("var/demo-keys.json"),
     host: str = "127.0.0.1",

@@ -31,7 +31,7 @@ class DemoSize:
     sellers: int = 300
     products_per_seller: int = 5
     buyers: int = 2000
-    orders_per_day: int = 260
+    orders_per_day: int = 180
     start: dt.date = dt.date(2025, 11, 1)
     days: int = 44  # to 14 Dec 2025: takes in 11.11 and 12.12
     seed: int = 20211206

@@ -33,9 +33,8 @@ def gmv_rows(session: Session, start: dt.date, end: dt.date) -> list[Row]:
     for market in gmv_by_market(session, start, end):
         unit = session.get(OrgUnit, market.business_unit_id)
         assert unit is not None
-        division = organization.ancestry_on(session, unit.code, end - dt.timedelta(days=1)).get(
-            "division", "-"
-        )
+        code = organization.ancestry_on(session, unit.code, end - dt.timedelta(days=1)).get("division")
+        division = organization.get_unit(session, code).name if code else "-"
         rows.append(
             Row(
                 division,
