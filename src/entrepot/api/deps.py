@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from entrepot.db import Database
 from entrepot.identity import service as identity
@@ -30,7 +31,11 @@ class AppContext:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
 
-def context(request: Request) -> AppContext:
+# The light dependencies are `async def`: FastAPI would run a plain `def` one in the thread pool,
+# a thread hop per dependency per request for what is a dictionary lookup.
+
+
+async def context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -48,7 +53,7 @@ def _raw_key(authorization: str | None, x_api_key: str | None) -> str | None:
     return x_api_key
 
 
-def authenticated(
+async def authenticated(
     ctx: Ctx,
     authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
     x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None,
@@ -58,6 +63,10 @@ def authenticated(
     cached = identity.cached_principal(raw, cache)
     if cached is not None:
         return cached
+    return await run_in_threadpool(_authenticate, ctx, raw, cache)
+
+
+def _authenticate(ctx: AppContext, raw: str | None, cache: float) -> Principal:
     with ctx.db.transaction() as session:
         return identity.authenticate(session, raw, cache)
 
@@ -65,7 +74,7 @@ def authenticated(
 Caller = Annotated[Principal, Depends(authenticated)]
 
 
-def operator(principal: Caller) -> Principal:
+async def operator(principal: Caller) -> Principal:
     if not principal.is_operator:
         raise Forbidden("this needs an operator key")
     return principal
@@ -74,7 +83,7 @@ def operator(principal: Caller) -> Principal:
 Operator = Annotated[Principal, Depends(operator)]
 
 
-def buyer(principal: Caller) -> Principal:
+async def buyer(principal: Caller) -> Principal:
     if principal.role != "buyer":
         raise Forbidden("this needs a buyer key")
     return principal
@@ -89,7 +98,7 @@ class Page:
     limit: int
 
 
-def page(
+async def page(
     ctx: Ctx,
     cursor: Annotated[str | None, Query(description="`next_cursor` from the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

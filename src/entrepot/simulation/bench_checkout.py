@@ -57,19 +57,20 @@ def run(
     console: Console, server_url: str, duration: float, concurrency: int, workers: int, sku_count: int
 ) -> None:
     url, drop = _fresh_database(server_url)
-    server = None
+    servers: list[subprocess.Popen[bytes]] = []
     try:
         upgrade(url)
         db = Database(url)
         seeded = _seed(db, sku_count, concurrency)
         sql_per_checkout = _count_statements(db, seeded)
-        port = _free_port()
-        server = _start_api(url, port, workers, concurrency)
-        _wait_ready(port)
+        ports = [_free_port() for _ in range(workers)]
+        servers = [_start_api(url, port, workers, concurrency) for port in ports]
+        for port in ports:
+            _wait_ready(port)
         console.print(
             f"load: {concurrency} clients, {workers} API workers, {sku_count} SKUs, {duration:.0f} s"
         )
-        latencies, errors, requests = asyncio.run(_load(port, seeded, duration, concurrency))
+        latencies, errors, requests = asyncio.run(_load(ports, seeded, duration, concurrency))
         _wait_settled(db)
         paid, oversold = _outcome(db)
         rate = paid / duration
@@ -88,7 +89,7 @@ def run(
             flush=True,
         )
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
         drop()
@@ -172,6 +173,9 @@ def _free_port() -> int:
 
 
 def _start_api(url: str, port: int, workers: int, concurrency: int) -> subprocess.Popen[bytes]:
+    """One single-process API server. The benchmark runs one per worker on its own port and spreads
+    clients over them, as a load balancer would: uvicorn's own --workers share one listening socket,
+    and keep-alive connections then pile onto whichever process accepted first."""
     env = {
         **os.environ,
         "ENTREPOT_DATABASE_URL": url,
@@ -212,8 +216,9 @@ def _wait_ready(port: int) -> None:
     raise RuntimeError("the API did not start within 60 s")
 
 
-async def _load(port: int, seeded: Seeded, duration: float, concurrency: int) -> tuple[list[float], int, int]:
-    base = f"http://127.0.0.1:{port}/api/v1"
+async def _load(
+    ports: list[int], seeded: Seeded, duration: float, concurrency: int
+) -> tuple[list[float], int, int]:
     latencies: list[float] = []
     counters = {"errors": 0, "requests": 0}
     deadline = time.perf_counter() + duration
@@ -221,6 +226,7 @@ async def _load(port: int, seeded: Seeded, duration: float, concurrency: int) ->
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def client(index: int) -> None:
+            base = f"http://127.0.0.1:{ports[index % len(ports)]}/api/v1"
             rng = random.Random(index)
             headers = {"Authorization": f"Bearer {seeded.buyer_keys[index]}"}
             n = 0
