@@ -88,7 +88,7 @@ def test_every_unlisted_move_is_an_invalid_transition(action: str, status: str) 
     error = info.value
     assert error.status == 409
     assert error.code == "invalid-transition"
-    assert error.extra == {"status": status, "allowed_from": sorted(TRANSITIONS[action])}
+    assert error.extra == {"order_status": status, "allowed_from": sorted(TRANSITIONS[action])}
     assert error.detail == f"cannot {action.replace('_', ' ')} an order that is {status.replace('_', ' ')}"
 
 
@@ -348,3 +348,10 @@ def test_idempotency_key_reused_problem() -> None:
     error = IdempotencyKeyReused()
     assert (error.status, error.code) == (422, "idempotency-key-reused")
     assert [e.field for e in error.field_errors] == ["Idempotency-Key"]
+
+
+def test_nothing_paid_means_nothing_to_refund() -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        check_refund("cancelled", 1000, 1000, 0, captured=False)
+    assert "nothing was paid" in refused.value.detail
+    assert check_refund("cancelled", 1000, 1000, 0, captured=True) is True

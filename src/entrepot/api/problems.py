@@ -24,7 +24,7 @@ def problem(
     detail: str,
     instance: str,
     errors: list[dict[str, Any]] | None = None,
-    **extra: Any,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
@@ -35,7 +35,8 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    body.update(extra)
+    # Extension members never overwrite the standard ones.
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
@@ -51,7 +52,7 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     errors = [{"field": e.field, "message": e.message} for e in exc.field_errors]
-    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, errors, **exc.extra)
+    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, errors, exc.extra)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -204,7 +204,7 @@ async def import_catalog(
                 f"{len(report.errors)} of {report.rows} rows are invalid; nothing was imported",
                 request.url.path,
                 errors=None,
-                rows=report.errors,
+                extra={"rows": report.errors},
             )
     return ImportReportOut(
         imported=report.imported > 0,

@@ -46,16 +46,22 @@ def next_status(action: str, status: str) -> str:
     if status not in allowed:
         raise InvalidTransition(
             f"cannot {action.replace('_', ' ')} an order that is {status.replace('_', ' ')}",
-            status=status,
+            order_status=status,
             allowed_from=sorted(allowed),
         )
     return allowed[status]
 
 
-def check_refund(status: str, amount_minor: int, total_minor: int, refunded_minor: int) -> bool:
-    """Validate a refund; True when it refunds the order in full."""
+def check_refund(
+    status: str, amount_minor: int, total_minor: int, refunded_minor: int, captured: bool = True
+) -> bool:
+    """Validate a refund; True when it refunds the order in full. Only money taken can be given back."""
+    if not captured:
+        raise InvalidTransition(
+            "nothing was paid for this order, so there is nothing to refund", order_status=status
+        )
     if status not in REFUNDABLE:
-        raise InvalidTransition(f"cannot refund an order that is {status}", status=status)
+        raise InvalidTransition(f"cannot refund an order that is {status}", order_status=status)
     if amount_minor <= 0:
         raise ValidationFailed("invalid refund", [FieldError("amount_minor", "must be positive")])
     remaining = total_minor - refunded_minor

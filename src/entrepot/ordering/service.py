@@ -188,11 +188,16 @@ def refund(
     if principal.role not in ("seller", "operator"):
         raise Forbidden("refunds are issued by the seller or an operator")
     order = get_order(session, order_id, principal, for_update=True)
-    return _refund(session, order, amount_minor, reason, now)
+    captured = session.scalar(
+        select(Payment.id).where(Payment.order_id == order.id, Payment.status == "succeeded").limit(1)
+    )
+    return _refund(session, order, amount_minor, reason, now, captured is not None)
 
 
-def _refund(session: Session, order: Order, amount_minor: int, reason: str, now: dt.datetime) -> Refund:
-    full = check_refund(order.status, amount_minor, order.total_minor, order.refunded_minor)
+def _refund(
+    session: Session, order: Order, amount_minor: int, reason: str, now: dt.datetime, captured: bool = True
+) -> Refund:
+    full = check_refund(order.status, amount_minor, order.total_minor, order.refunded_minor, captured)
     # Conditional on the refunded total, so two refunds racing cannot give back more than was paid.
     changed = session.execute(
         update(Order)
