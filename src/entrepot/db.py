@@ -8,9 +8,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, create_engine, event, insert
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 from entrepot.kernel.events import DomainEvent
@@ -65,17 +79,38 @@ class OutboxEvent(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
+_RECORD_EVENT = insert(OutboxEvent.__table__)
+
+
 def record_event(session: Session, event_: DomainEvent, now: dt.datetime) -> None:
     """Write the event in the caller's transaction: it commits with the change or not at all."""
     session.execute(
-        insert(OutboxEvent).values(
-            public_id=new_id("evt"),
-            type=event_.type,
-            aggregate_id=event_.aggregate_id,
-            payload=event_.payload,
-            occurred_at=now,
-        )
+        _RECORD_EVENT,
+        {
+            "public_id": new_id("evt"),
+            "type": event_.type,
+            "aggregate_id": event_.aggregate_id,
+            "payload": event_.payload,
+            "occurred_at": now,
+            "published_at": None,
+        },
     )
+
+
+def insert_or_skip(
+    table: Table, conflict_columns: list[str], returning: list[Column[Any]], where: Any = None
+) -> dict[str, Executable]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once for each dialect we run on."""
+    return {
+        dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=conflict_columns, index_where=where)
+        .returning(*returning)
+        for dialect in (postgresql, sqlite)
+    }
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def is_sqlite(url: str) -> bool:

@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.domain import (
@@ -188,12 +188,29 @@ def set_commission(session: Session, business_unit_code: str, category: str, rat
         row.rate = rate
 
 
-def commission_rates(session: Session, business_unit_id: int) -> dict[str, Decimal]:
-    rows = session.execute(
-        select(CommissionRate.category, CommissionRate.rate).where(
-            CommissionRate.business_unit_id == business_unit_id
-        )
+# Checkout reads these on every order: built once, with bind parameters.
+_COMMISSIONS = select(CommissionRate.category, CommissionRate.rate).where(
+    CommissionRate.business_unit_id == bindparam("unit")
+)
+_PRICED_SKUS = (
+    select(
+        Sku.id,
+        Sku.public_id,
+        Sku.seller_id,
+        Seller.public_id,
+        Product.category,
+        Price.amount_minor,
+        Price.currency,
     )
+    .join(Product, Product.id == Sku.product_id)
+    .join(Seller, Seller.id == Sku.seller_id)
+    .join(Price, (Price.sku_id == Sku.id) & (Price.market_id == bindparam("market")))
+    .where(Sku.public_id.in_(bindparam("skus", expanding=True)))
+)
+
+
+def commission_rates(session: Session, business_unit_id: int) -> dict[str, Decimal]:
+    rows = session.execute(_COMMISSIONS, {"unit": business_unit_id})
     return {category: Decimal(rate) for category, rate in rows}
 
 
@@ -210,21 +227,7 @@ class PricedSku:
 
 def priced_skus(session: Session, market_id: int, public_ids: list[str]) -> dict[str, PricedSku]:
     """SKUs with their price in a market, in one query. SKUs without a price there are left out."""
-    rows = session.execute(
-        select(
-            Sku.id,
-            Sku.public_id,
-            Sku.seller_id,
-            Seller.public_id,
-            Product.category,
-            Price.amount_minor,
-            Price.currency,
-        )
-        .join(Product, Product.id == Sku.product_id)
-        .join(Seller, Seller.id == Sku.seller_id)
-        .join(Price, (Price.sku_id == Sku.id) & (Price.market_id == market_id))
-        .where(Sku.public_id.in_(public_ids))
-    ).all()
+    rows = session.execute(_PRICED_SKUS, {"market": market_id, "skus": public_ids}).all()
     return {r[1]: PricedSku(*r) for r in rows}
 
 

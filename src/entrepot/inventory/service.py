@@ -87,33 +87,52 @@ def stock_levels(session: Session, sku_id: int) -> list[tuple[Warehouse, Stock]]
     return [(w, s) for w, s in rows]
 
 
+# The checkout's statements are built once, with bind parameters: building a statement and its cache
+# key costs more Python time than PostgreSQL spends running it.
+_stock = Stock.__table__.c
+_reservation = Reservation.__table__.c
+_CANDIDATES = (
+    select(
+        _stock.id,
+        _stock.sku_id,
+        Warehouse.__table__.c.id,
+        Warehouse.__table__.c.public_id,
+        Warehouse.__table__.c.country,
+        Warehouse.__table__.c.latitude,
+        Warehouse.__table__.c.longitude,
+        (_stock.on_hand - _stock.reserved).label("available"),
+    )
+    .join_from(Stock.__table__, Warehouse.__table__, Warehouse.__table__.c.id == _stock.warehouse_id)
+    .where(_stock.sku_id.in_(bindparam("sku_ids", expanding=True)), _stock.on_hand > _stock.reserved)
+)
+_RESERVE = (
+    update(Stock.__table__)
+    .where(_stock.id == bindparam("stock_id"), _stock.on_hand - _stock.reserved >= bindparam("quantity"))
+    .values(reserved=_stock.reserved + bindparam("quantity"))
+)
+_ADD_RESERVATIONS = insert(Reservation.__table__).returning(_reservation.id, sort_by_parameter_order=True)
+_SETTLE = (
+    update(Reservation.__table__)
+    .where(_reservation.order_ref == bindparam("ref"), _reservation.status == "active")
+    .values(status=bindparam("outcome"))
+    .returning(_reservation.stock_id, _reservation.quantity)
+)
+_TAKE_FROM_STOCK = (
+    update(Stock.__table__)
+    .where(_stock.id == bindparam("sid"))
+    .values(on_hand=_stock.on_hand - bindparam("sold"), reserved=_stock.reserved - bindparam("q"))
+)
+
+
 def candidates(session: Session, sku_ids: Iterable[int]) -> list[Candidate]:
     """Every warehouse holding available stock of these SKUs, in one query."""
-    rows = session.execute(
-        select(
-            Stock.id,
-            Stock.sku_id,
-            Warehouse.id,
-            Warehouse.public_id,
-            Warehouse.country,
-            Warehouse.latitude,
-            Warehouse.longitude,
-            (Stock.on_hand - Stock.reserved).label("available"),
-        )
-        .join(Warehouse, Warehouse.id == Stock.warehouse_id)
-        .where(Stock.sku_id.in_(list(sku_ids)), Stock.on_hand > Stock.reserved)
-    ).all()
+    rows = session.execute(_CANDIDATES, {"sku_ids": list(sku_ids)}).all()
     return [Candidate(*row) for row in rows]
 
 
 def try_reserve(session: Session, stock_id: int, quantity: int) -> bool:
     """Take `quantity` from available stock if, and only if, it is still there."""
-    result = session.execute(
-        update(Stock)
-        .where(Stock.id == stock_id, Stock.on_hand - Stock.reserved >= quantity)
-        .values(reserved=Stock.reserved + quantity)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_RESERVE, {"stock_id": stock_id, "quantity": quantity})
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -132,10 +151,7 @@ def add_reservations(
         }
         for stock_id, quantity in lines
     ]
-    result = session.execute(
-        insert(Reservation).returning(Reservation.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
+    return list(session.execute(_ADD_RESERVATIONS, rows).scalars())
 
 
 def settle(session: Session, order_ref: str, outcome: str) -> bool:
@@ -146,21 +162,12 @@ def settle(session: Session, order_ref: str, outcome: str) -> bool:
     """
     if outcome not in ("confirmed", "released", "expired"):
         raise ValueError(outcome)
-    claimed = session.execute(
-        update(Reservation)
-        .where(Reservation.order_ref == order_ref, Reservation.status == "active")
-        .values(status=outcome)
-        .returning(Reservation.stock_id, Reservation.quantity)
-        .execution_options(synchronize_session=False)
-    ).all()
+    claimed = session.execute(_SETTLE, {"ref": order_ref, "outcome": outcome}).all()
     if not claimed:
         return False
     sold = 1 if outcome == "confirmed" else 0
-    stock = Stock.__table__.c
     session.execute(
-        update(Stock.__table__)
-        .where(stock.id == bindparam("sid"))
-        .values(on_hand=stock.on_hand - bindparam("sold"), reserved=stock.reserved - bindparam("q")),
+        _TAKE_FROM_STOCK,
         [{"sid": stock_id, "q": quantity, "sold": sold * quantity} for stock_id, quantity in claimed],
     )
     return True

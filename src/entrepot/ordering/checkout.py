@@ -13,13 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import commission_for
 from entrepot.catalog.service import PricedSku
-from entrepot.db import record_event
+from entrepot.db import dialect_of, insert_or_skip, record_event
 from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.inventory.domain import Candidate, rank_for_line
@@ -35,6 +34,11 @@ from entrepot.ordering.queries import OrderDetail, order_by_ref, order_detail
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
 from entrepot.organization.models import Market
+
+# Statements of the hot path, built once (see inventory.service for why).
+_CLAIM_KEY = insert_or_skip(IdempotencyKey.__table__, ["principal", "key"], [IdempotencyKey.__table__.c.id])
+_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
+_INSERT_LINES = insert(OrderLine.__table__)
 
 
 @dataclass(frozen=True)
@@ -171,20 +175,14 @@ def claim_idempotency_key(
     session: Session, principal: Principal, key: str, fingerprint: str, order_ref: str, now: dt.datetime
 ) -> IdempotencyKey | None:
     """Insert the key, or return the earlier claim. Concurrent duplicates wait on the unique index."""
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    claimed = session.execute(
-        insert_(IdempotencyKey)
-        .values(
-            principal=principal.subject,
-            key=key,
-            request_hash=fingerprint,
-            order_ref=order_ref,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["principal", "key"])
-        .returning(IdempotencyKey.id)
-    ).first()
+    values = {
+        "principal": principal.subject,
+        "key": key,
+        "request_hash": fingerprint,
+        "order_ref": order_ref,
+        "created_at": now,
+    }
+    claimed = session.execute(_CLAIM_KEY[dialect_of(session)], values).first()
     if claimed is not None:
         return None
     earlier = session.scalar(
@@ -285,7 +283,7 @@ def _write_order(
         "updated_at": now,
     }
     # A Core insert: the ORM's unit of work costs more than the whole statement on this hot path.
-    order_id = session.execute(insert(Order).values(**values).returning(Order.id)).scalar_one()
+    order_id = session.execute(_INSERT_ORDER, values).scalar_one()
     return Order(id=order_id, **values)
 
 
@@ -313,7 +311,7 @@ def _write_lines(
         }
         for q, candidate, reservation_id in zip(placed.lines, chosen, reservation_ids, strict=True)
     ]
-    session.execute(insert(OrderLine), rows)
+    session.execute(_INSERT_LINES, rows)
     return [
         {
             "sku": q.line.sku,

@@ -7,11 +7,10 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import record_event
+from entrepot.db import dialect_of, insert_or_skip, record_event
 from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -21,6 +20,17 @@ from entrepot.ordering.domain import ACTORS, TRANSITIONS, check_refund, next_sta
 from entrepot.ordering.models import Order, Payment, Refund
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
 from entrepot.ordering.queries import get_order
+
+_payment = Payment.__table__.c
+_OPEN_PAYMENT = insert_or_skip(
+    Payment.__table__, ["order_id"], [_payment.id], where=text("status IN ('pending','succeeded')")
+)
+_CLAIM_PAYMENT = (
+    update(Payment.__table__)
+    .where(_payment.public_id == bindparam("pid"), _payment.status == "pending")
+    .values(status=bindparam("to"), decline_reason=bindparam("why"), updated_at=bindparam("at"))
+    .returning(_payment.order_id, _payment.public_id)
+)
 
 
 def start_payment(
@@ -61,13 +71,7 @@ def open_payment(
         "created_at": now,
         "updated_at": now,
     }
-    live = text("status IN ('pending','succeeded')")
-    inserted = session.execute(
-        _insert_for(session)(Payment)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["order_id"], index_where=live)
-        .returning(Payment.id)
-    ).scalar()
+    inserted = session.execute(_OPEN_PAYMENT[dialect_of(session)], values).scalar()
     if inserted is None:
         raise Conflict("a payment for this order is already pending or done", code="payment-exists")
     payment = Payment(id=inserted, decline_reason=None, **values)
@@ -75,22 +79,18 @@ def open_payment(
     return payment, provider.authorize(request)
 
 
-def _insert_for(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str:
     """Apply a verified provider event. Idempotent: a repeated event changes nothing the second time."""
     event = _parse_event(body)
     succeeded = event["type"] == "payment.succeeded"
     reason = None if succeeded else str(event.get("reason") or "declined")
-    claimed = session.execute(
-        update(Payment)
-        .where(Payment.public_id == event["payment_id"], Payment.status == "pending")
-        .values(status="succeeded" if succeeded else "failed", decline_reason=reason, updated_at=now)
-        .returning(Payment.order_id, Payment.public_id)
-        .execution_options(synchronize_session=False)
-    ).first()
+    outcome = {
+        "pid": event["payment_id"],
+        "to": "succeeded" if succeeded else "failed",
+        "why": reason,
+        "at": now,
+    }
+    claimed = session.execute(_CLAIM_PAYMENT, outcome).first()
     if claimed is None:
         if session.scalar(select(Payment.id).where(Payment.public_id == event["payment_id"])) is None:
             raise NotFound(f"no payment {event['payment_id']}")
