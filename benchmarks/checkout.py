@@ -1,0 +1,10 @@
+"""Checkout throughput over HTTP against PostgreSQL: `python benchmarks/checkout.py [options]`.
+
+The same as `entrepot bench checkout`; prints one summary line last:
+`checkout orders_per_s=... p50_ms=... p99_ms=... errors=... oversold=... sql_per_checkout=...`.
+"""
+
+from entrepot.cli.main import app
+
+if __name__ == "__main__":
+    app(["bench", "checkout", *__import__("sys").argv[1:]])
