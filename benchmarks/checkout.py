@@ -4,7 +4,9 @@ The same as `entrepot bench checkout`; prints one summary line last:
 `checkout orders_per_s=... p50_ms=... p99_ms=... errors=... oversold=... sql_per_checkout=...`.
 """
 
+import sys
+
 from entrepot.cli.main import app
 
 if __name__ == "__main__":
-    app(["bench", "checkout", *__import__("sys").argv[1:]])
+    app(["bench", "checkout", *sys.argv[1:]])
