@@ -50,7 +50,8 @@ def place(
     key: str | None = None,
 ) -> httpx.Response:
     headers = {**world.auth(who), "Idempotency-Key": key or new_key()}
-    return client.post(f"{API}/orders", json=body, headers=headers)
+    response: httpx.Response = client.post(f"{API}/orders", json=body, headers=headers)
+    return response
 
 
 def place_ok(
@@ -66,11 +67,15 @@ def place_ok(
 def pay(
     client: TestClient, world: World, order_id: str, who: str = "buyer_a", method: str = "card"
 ) -> httpx.Response:
-    return client.post(f"{API}/orders/{order_id}/pay", json={"method": method}, headers=world.auth(who))
+    response: httpx.Response = client.post(
+        f"{API}/orders/{order_id}/pay", json={"method": method}, headers=world.auth(who)
+    )
+    return response
 
 
 def act(client: TestClient, world: World, order_id: str, action: str, who: str) -> httpx.Response:
-    return client.post(f"{API}/orders/{order_id}/{action}", headers=world.auth(who))
+    response: httpx.Response = client.post(f"{API}/orders/{order_id}/{action}", headers=world.auth(who))
+    return response
 
 
 def get_order(client: TestClient, world: World, order_id: str, who: str = "operator") -> dict[str, Any]:

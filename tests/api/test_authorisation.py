@@ -24,7 +24,7 @@ def _listed_price(world: World, sku_key: str, market: str = "lazada-sg") -> int:
     client = world.client()
     response = client.get(f"{API}/markets/{market}/skus", headers=world.auth("operator"))
     assert response.status_code == 200, response.text
-    prices = {s["id"]: s["price_minor"] for s in response.json()["items"]}
+    prices: dict[str, int] = {s["id"]: s["price_minor"] for s in response.json()["items"]}
     return prices[world.ids[sku_key]]
 
 
@@ -237,7 +237,9 @@ def test_buyer_cannot_read_pay_or_cancel_another_buyers_order(world: World) -> N
 
     read = client.get(f"{API}/orders/{order['id']}", headers=world.auth("buyer_b"))
     assert_problem(read, 404, "not-found")
-    paid = client.post(f"{API}/orders/{order['id']}/pay", json={"method": "card"}, headers=world.auth("buyer_b"))
+    paid = client.post(
+        f"{API}/orders/{order['id']}/pay", json={"method": "card"}, headers=world.auth("buyer_b")
+    )
     assert_problem(paid, 404, "not-found")
     cancelled = client.post(f"{API}/orders/{order['id']}/cancel", headers=world.auth("buyer_b"))
     assert_problem(cancelled, 404, "not-found")
@@ -321,7 +323,13 @@ OPERATOR_ONLY: list[tuple[str, str, dict[str, Any]]] = [
     (
         "POST",
         "/org/units",
-        {"kind": "business_unit", "code": "new-mall", "name": "New", "parent": "commerce", "valid_from": "2025-01-01"},
+        {
+            "kind": "business_unit",
+            "code": "new-mall",
+            "name": "New",
+            "parent": "commerce",
+            "valid_from": "2025-01-01",
+        },
     ),
     (
         "POST",
@@ -352,7 +360,9 @@ OPERATOR_ONLY: list[tuple[str, str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize("who", ["seller_a", "buyer_a"])
 @pytest.mark.parametrize(("method", "path", "body"), OPERATOR_ONLY, ids=[p for _, p, _ in OPERATOR_ONLY])
-def test_only_operators_administer(world: World, who: str, method: str, path: str, body: dict[str, Any]) -> None:
+def test_only_operators_administer(
+    world: World, who: str, method: str, path: str, body: dict[str, Any]
+) -> None:
     client = world.client()
     events_before = collect(client, world, "/events")
     response = client.request(method, f"{API}{path}", json=body, headers=world.auth(who))

@@ -3,6 +3,7 @@ reserved, no order written, no event in the outbox, and the Idempotency-Key not 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -73,14 +74,20 @@ def test_sku_without_a_price_in_the_market_is_unknown_there(world: World) -> Non
             "category": "home",
             "hs_code": "691200",
             "origin_country": "SG",
-            "skus": [{"code": "unpriced-1", "weight_g": 10, "length_mm": 10, "width_mm": 10, "height_mm": 10}],
+            "skus": [
+                {"code": "unpriced-1", "weight_g": 10, "length_mm": 10, "width_mm": 10, "height_mm": 10}
+            ],
         },
         headers=world.auth("seller_a"),
     )
     assert created.status_code == 201, created.text
     sku = created.json()["skus"][0]["id"]
     problem = _rejected_without_trace(
-        client, world, {"market": "lazada-sg", "lines": [{"sku": sku, "quantity": 1}]}, 422, "validation-failed"
+        client,
+        world,
+        {"market": "lazada-sg", "lines": [{"sku": sku, "quantity": 1}]},
+        422,
+        "validation-failed",
     )
     assert list(field_errors(problem)) == ["lines[0].sku"]
 
@@ -131,7 +138,7 @@ def test_malformed_json_is_400(world: World, raw: bytes) -> None:
 
 def test_oversized_body_is_413(world: World) -> None:
     client = world.client()
-    line = '{"sku": "%s", "quantity": 1}' % world.ids["seller_a_red"]
+    line = json.dumps({"sku": world.ids["seller_a_red"], "quantity": 1})
     raw = ('{"market": "lazada-sg", "lines": [' + ",".join([line] * 50_000) + "]}").encode()
     assert len(raw) > 2_000_000  # about 2 MB of otherwise valid JSON
     problem = _rejected_without_trace(client, world, None, 413, "payload-too-large", raw=raw)
@@ -170,7 +177,9 @@ def test_missing_fields_are_422_and_named(world: World) -> None:
 
 def test_empty_basket_is_422(world: World) -> None:
     client = world.client()
-    problem = _rejected_without_trace(client, world, {"market": "lazada-sg", "lines": []}, 422, "validation-failed")
+    problem = _rejected_without_trace(
+        client, world, {"market": "lazada-sg", "lines": []}, 422, "validation-failed"
+    )
     assert list(field_errors(problem)) == ["lines"]
 
 
@@ -230,7 +239,9 @@ def test_more_than_any_warehouse_holds_is_409(world: World) -> None:
 
 def test_sku_without_any_stock_is_409(world: World) -> None:
     client = world.client()
-    problem = _rejected_without_trace(client, world, basket(world, ("seller_b_red", 1)), 409, "insufficient-stock")
+    problem = _rejected_without_trace(
+        client, world, basket(world, ("seller_b_red", 1)), 409, "insufficient-stock"
+    )
     assert problem["sku"] == world.ids["seller_b_red"]
 
 
@@ -313,7 +324,9 @@ def test_unknown_order_is_404(world: World) -> None:
     client = world.client()
     response = client.get(f"{API}/orders/ord_nope", headers=world.auth("operator"))
     assert_problem(response, 404, "not-found")
-    response = client.post(f"{API}/orders/ord_nope/pay", json={"method": "card"}, headers=world.auth("buyer_a"))
+    response = client.post(
+        f"{API}/orders/ord_nope/pay", json={"method": "card"}, headers=world.auth("buyer_a")
+    )
     assert_problem(response, 404, "not-found")
 
 

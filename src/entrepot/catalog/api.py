@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor
+from entrepot.api.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.api.problems import problem
 from entrepot.api.schemas import ListPage
 from entrepot.catalog import service
@@ -193,19 +194,17 @@ async def import_catalog(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed("the CSV must be UTF-8", [FieldError("file", "not UTF-8")]) from None
-    with ctx.db.transaction() as session:
-        acting = acting_seller(session, principal, seller)
-        report = service.import_catalog_csv(session, acting, text, partial, ctx.clock())
-        if report.errors and not partial:
-            return problem(
-                422,
-                "catalog-rows-invalid",
-                "Invalid rows",
-                f"{len(report.errors)} of {report.rows} rows are invalid; nothing was imported",
-                request.url.path,
-                errors=None,
-                extra={"rows": report.errors},
-            )
+    report = await run_in_threadpool(_import, ctx, principal, seller, text, partial)
+    if report.errors and not partial:
+        return problem(
+            422,
+            "catalog-rows-invalid",
+            "Invalid rows",
+            f"{len(report.errors)} of {report.rows} rows are invalid; nothing was imported",
+            request.url.path,
+            errors=None,
+            extra={"rows": report.errors},
+        )
     return ImportReportOut(
         imported=report.imported > 0,
         rows=report.rows,
@@ -215,6 +214,15 @@ async def import_catalog(
         prices_set=report.prices_set,
         errors=[ImportErrorOut(**e) for e in report.errors],  # type: ignore[arg-type]
     )
+
+
+def _import(
+    ctx: AppContext, principal: Principal, seller: str | None, text: str, partial: bool
+) -> service.ImportReport:
+    # A file with a bad row returns before writing anything, so the transaction commits nothing.
+    with ctx.db.transaction() as session:
+        acting = acting_seller(session, principal, seller)
+        return service.import_catalog_csv(session, acting, text, partial, ctx.clock())
 
 
 @router.get("/markets/{market}/skus", response_model=ListPage[ListedSku])

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor
 from entrepot.api.schemas import ListPage
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.ordering import checkout, queries, service
 from entrepot.ordering.domain import Quote, request_fingerprint
-from entrepot.ordering.models import Order
-from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery, verify
+from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery
 from entrepot.ordering.schemas import (
     AmountsOut,
     BasketIn,
@@ -65,21 +65,14 @@ def quote_out(market: str, prices_include_tax: bool, q: Quote) -> QuoteOut:
     )
 
 
-def order_out(
-    order: Order,
-    detail: queries.OrderDetail | None = None,
-    market: str = "",
-    buyer: str = "",
-    seller: str = "",
-) -> OrderOut:
-    if detail is not None:
-        market, buyer, seller = detail.market_code, detail.buyer, detail.seller
+def order_out(detail: queries.OrderDetail, now: dt.datetime) -> OrderOut:
+    order = detail.order
     return OrderOut(
         id=order.public_id,
         status=order.status,
-        market=market,
-        buyer=buyer,
-        seller=seller,
+        market=detail.market_code,
+        buyer=detail.buyer,
+        seller=detail.seller,
         currency=order.currency,
         subtotal_minor=order.subtotal_minor,
         shipping_minor=order.shipping_minor,
@@ -99,8 +92,8 @@ def order_out(
         cancel_reason=order.cancel_reason,
         reservation_expires_at=order.reservation_expires_at,
         created_at=order.created_at,
-        next_actions=service.transitions_for(order.status),
-        lines=[OrderLineOut.model_validate(line) for line in detail.lines] if detail else [],
+        next_actions=service.next_actions(order, now),
+        lines=[OrderLineOut.model_validate(line) for line in detail.lines],
         payments=[
             PaymentOut(
                 id=p.public_id,
@@ -109,11 +102,11 @@ def order_out(
                 currency=p.currency,
                 decline_reason=p.decline_reason,
             )
-            for p in (detail.payments if detail else [])
+            for p in detail.payments
         ],
         refunds=[
             RefundOut(id=r.public_id, amount_minor=r.amount_minor, reason=r.reason, created_at=r.created_at)
-            for r in (detail.refunds if detail else [])
+            for r in detail.refunds
         ],
     )
 
@@ -147,7 +140,7 @@ def place_order(
         placed = checkout.place_order(
             session, principal, basket_of(body), key, fingerprint, ctx.limits, ctx.fx, ctx.clock(), pay_now
         )
-        out = order_out(placed.order, placed.detail)
+        out = order_out(placed.detail, ctx.clock())
     if placed.delivery is not None:
         background.add_task(deliver_in_process, ctx, placed.delivery)
     if placed.replayed:
@@ -182,7 +175,7 @@ def list_orders(
     filters = queries.OrderFilter(status=status, market=market, seller=seller, buyer=buyer)
     with ctx.db.transaction() as session:
         orders = queries.list_orders(session, principal, filters, paging.after, paging.limit)
-        items = [order_out(o, queries.order_detail(session, o)) for o in orders]
+        items = [order_out(queries.order_detail(session, o), ctx.clock()) for o in orders]
     return ListPage(items=items, next_cursor=next_cursor([o.id for o in orders], paging.limit))
 
 
@@ -190,7 +183,7 @@ def list_orders(
 def get_order(order_id: str, ctx: Ctx, principal: Caller) -> OrderOut:
     with ctx.db.transaction() as session:
         order = queries.get_order(session, order_id, principal)
-        return order_out(order, queries.order_detail(session, order))
+        return order_out(queries.order_detail(session, order), ctx.clock())
 
 
 @router.post("/orders/{order_id}/pay", status_code=202, response_model=PaymentOut)
@@ -212,15 +205,12 @@ def pay(order_id: str, body: PayIn, ctx: Ctx, principal: Caller, background: Bac
 
 def deliver_in_process(ctx: AppContext, delivery: WebhookDelivery) -> str:
     """The simulated provider's 'network': its signed webhook goes through the same verification."""
-    verify(
-        ctx.settings.webhook_secret,
-        delivery.body,
-        delivery.signature,
-        time.time(),
-        ctx.settings.webhook_tolerance_seconds,
-    )
-    with ctx.db.transaction() as session:
-        return service.handle_payment_event(session, delivery.body, ctx.clock())
+    return receive(ctx, delivery.body, delivery.signature)
+
+
+def receive(ctx: AppContext, body: bytes, signature: str | None) -> str:
+    secret, tolerance = ctx.settings.webhook_secret, ctx.settings.webhook_tolerance_seconds
+    return service.receive_webhook(ctx.db, secret, tolerance, body, signature, ctx.clock())
 
 
 @router.post("/payments/webhook", tags=["payments"])
@@ -230,10 +220,7 @@ async def payment_webhook(
     """Provider events, signed `t=<unix time>,v1=<HMAC-SHA256 of "<t>.<body>">`. No API key: the
     signature is the authentication. Repeated events are acknowledged and change nothing."""
     body = await request.body()
-    verify(ctx.settings.webhook_secret, body, signature, time.time(), ctx.settings.webhook_tolerance_seconds)
-    with ctx.db.transaction() as session:
-        outcome = service.handle_payment_event(session, body, ctx.clock())
-    return {"outcome": outcome}
+    return {"outcome": await run_in_threadpool(receive, ctx, body, signature)}
 
 
 @router.post("/orders/{order_id}/refunds", status_code=201, response_model=RefundOut)
@@ -254,4 +241,4 @@ def act(order_id: str, action: Action, ctx: Ctx, principal: Caller) -> OrderOut:
     """Move the order along its state machine; an impossible move is 409 and changes nothing."""
     with ctx.db.transaction() as session:
         order = service.transition(session, principal, order_id, action.replace("-", "_"), ctx.clock())
-        return order_out(order, queries.order_detail(session, order))
+        return order_out(queries.order_detail(session, order), ctx.clock())

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import dialect_of, insert_or_skip, record_event
+from entrepot.db import Database, dialect_of, insert_or_skip, record_event
 from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
-from entrepot.ordering.domain import ACTORS, TRANSITIONS, check_refund, next_status
+from entrepot.ordering.domain import ACTORS, REFUNDABLE, TRANSITIONS, check_refund, next_status
 from entrepot.ordering.models import Order, Payment, Refund
-from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
+from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery, verify
 from entrepot.ordering.queries import get_order
 
 _payment = Payment.__table__.c
@@ -27,7 +28,13 @@ _OPEN_PAYMENT = insert_or_skip(
 )
 _CLAIM_PAYMENT = (
     update(Payment.__table__)
-    .where(_payment.public_id == bindparam("pid"), _payment.status == "pending")
+    .where(
+        _payment.public_id == bindparam("pid"),
+        _payment.status == "pending",
+        # an event settles a payment only for the amount and currency that were asked for
+        _payment.amount_minor == bindparam("amt"),
+        _payment.currency == bindparam("cur"),
+    )
     .values(status=bindparam("to"), decline_reason=bindparam("why"), updated_at=bindparam("at"))
     .returning(_payment.order_id, _payment.public_id)
 )
@@ -86,21 +93,44 @@ def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str
     reason = None if succeeded else str(event.get("reason") or "declined")
     outcome = {
         "pid": event["payment_id"],
+        "amt": event["amount_minor"],
+        "cur": event["currency"],
         "to": "succeeded" if succeeded else "failed",
         "why": reason,
         "at": now,
     }
     claimed = session.execute(_CLAIM_PAYMENT, outcome).first()
     if claimed is None:
-        if session.scalar(select(Payment.id).where(Payment.public_id == event["payment_id"])) is None:
-            raise NotFound(f"no payment {event['payment_id']}")
-        return "duplicate"
+        return _unclaimed(session, event)
     order = session.get(Order, claimed.order_id, with_for_update=True)
     assert order is not None
     if succeeded:
         return _on_paid(session, order, claimed.public_id, now)
     _cancel_placed(session, order, f"payment_declined:{reason}", "released", now)
     return "declined"
+
+
+def receive_webhook(
+    db: Database, secret: str, tolerance_s: int, body: bytes, signature: str | None, now: dt.datetime
+) -> str:
+    """Verify a provider's signed event, then apply it in a transaction of its own."""
+    verify(secret, body, signature, time.time(), tolerance_s)
+    with db.transaction() as session:
+        return handle_payment_event(session, body, now)
+
+
+def _unclaimed(session: Session, event: dict[str, Any]) -> str:
+    """Why an event claimed no pending payment: unknown, already settled, or not what was asked for."""
+    payment = session.scalar(select(Payment).where(Payment.public_id == event["payment_id"]))
+    if payment is None:
+        raise NotFound(f"no payment {event['payment_id']}")
+    if payment.status == "pending":
+        raise ValidationFailed(
+            f"the event is for {event['amount_minor']} {event['currency']}, the payment for"
+            f" {payment.amount_minor} {payment.currency}; nothing was applied",
+            [FieldError("amount_minor", "does not match the payment")],
+        )
+    return "duplicate"
 
 
 def _parse_event(body: bytes) -> dict[str, Any]:
@@ -112,8 +142,13 @@ def _parse_event(body: bytes) -> dict[str, Any]:
         raise ValidationFailed(
             "unknown webhook event", [FieldError("type", "payment.succeeded or payment.failed")]
         )
-    if not isinstance(event.get("payment_id"), str):
-        raise ValidationFailed("unknown webhook event", [FieldError("payment_id", "required")])
+    problems = [
+        FieldError(name, f"required: {kind.__name__}")
+        for name, kind in (("payment_id", str), ("amount_minor", int), ("currency", str))
+        if not isinstance(event.get(name), kind) or isinstance(event.get(name), bool)
+    ]
+    if problems:
+        raise ValidationFailed("incomplete webhook event", problems)
     return event
 
 
@@ -237,5 +272,11 @@ def expire_overdue(session: Session, now: dt.datetime, batch: int = 500) -> int:
     return expired
 
 
-def transitions_for(status: str) -> list[str]:
-    return sorted(action for action, moves in TRANSITIONS.items() if status in moves)
+def next_actions(order: Order, now: dt.datetime) -> list[str]:
+    """What a client may ask for next, as the API spells it (`POST /orders/{id}/<action>`)."""
+    actions = [action for action in ACTORS if order.status in TRANSITIONS[action]]
+    if order.status == "placed" and now < order.reservation_expires_at:
+        actions.append("pay")
+    if order.status in REFUNDABLE - {"cancelled"} and order.refunded_minor < order.total_minor:
+        actions.append("refunds")
+    return sorted(a.replace("_", "-") for a in actions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -92,7 +93,7 @@ def market_out(market: Market, business_unit: str) -> MarketOut:
         currency=market.currency,
         locale=market.locale,
         time_zone=market.time_zone,
-        tax_rate=market.tax_rate,
+        tax_rate=Decimal(market.tax_rate).normalize(),
         prices_include_tax=market.prices_include_tax,
         shipping_domestic_minor=market.shipping_domestic_minor,
         shipping_cross_border_minor=market.shipping_cross_border_minor,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 from collections import Counter
 
 from entrepot.api.deps import AppContext
@@ -13,7 +12,6 @@ from entrepot.identity.domain import Principal
 from entrepot.kernel.errors import DomainError
 from entrepot.ordering import checkout
 from entrepot.ordering import service as ordering
-from entrepot.ordering.payments import verify
 from entrepot.simulation.demo import DemoSize, Progress, Seeded
 
 OPERATOR = Principal("operator", "demo-operator")
@@ -88,15 +86,8 @@ def _one_order(
 def _pay(ctx: AppContext, buyer: Principal, order_id: str, now: dt.datetime, stats: Counter[str]) -> bool:
     with ctx.db.transaction() as session:
         _, delivery = ordering.start_payment(session, buyer, order_id, "card", ctx.payments, now)
-    verify(
-        ctx.settings.webhook_secret,
-        delivery.body,
-        delivery.signature,
-        time.time(),
-        ctx.settings.webhook_tolerance_seconds,
-    )
-    with ctx.db.transaction() as session:
-        outcome = ordering.handle_payment_event(session, delivery.body, now)
+    secret, tolerance = ctx.settings.webhook_secret, ctx.settings.webhook_tolerance_seconds
+    outcome = ordering.receive_webhook(ctx.db, secret, tolerance, delivery.body, delivery.signature, now)
     stats[outcome] += 1
     return outcome == "paid"
 
