@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 
 from entrepot.catalog import models as _catalog  # noqa: F401  (registers tables)
-from entrepot.db import Base
+from entrepot.db import Base, ensure_sqlite_folder
 from entrepot.identity import models as _identity  # noqa: F401
 from entrepot.inventory import models as _inventory  # noqa: F401
 from entrepot.ordering import models as _ordering  # noqa: F401
@@ -27,4 +27,5 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Bring the database at `url` to the newest schema; safe to run again."""
+    ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
