@@ -22,6 +22,7 @@ from entrepot.identity import api as identity_api
 from entrepot.inventory import api as inventory_api
 from entrepot.kernel.fx import FxRates, load_ecb
 from entrepot.ordering import api as ordering_api
+from entrepot.ordering import cart_api
 from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
@@ -88,7 +89,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.ctx = ctx
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (organization_api, catalog_api, inventory_api, identity_api, ordering_api, events):
+    for module in (
+        organization_api,
+        catalog_api,
+        inventory_api,
+        identity_api,
+        ordering_api,
+        cart_api,
+        events,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])

@@ -133,7 +133,7 @@ def place_order(
     Retrying with the same Idempotency-Key and body returns the same order (200, `Idempotent-Replayed:
     true`); the same key with another body is rejected (422). With `payment_method`, paying starts in
     the same transaction, as `POST /orders/{id}/pay` would."""
-    key = _check_key(idempotency_key)
+    key = check_idempotency_key(idempotency_key)
     fingerprint = request_fingerprint(body.model_dump(mode="json"))
     pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
     with ctx.db.transaction() as session:
@@ -149,7 +149,7 @@ def place_order(
     return out
 
 
-def _check_key(key: str | None) -> str:
+def check_idempotency_key(key: str | None) -> str:
     if key is None:
         raise ValidationFailed(
             "the Idempotency-Key header is required", [FieldError("Idempotency-Key", "missing")]

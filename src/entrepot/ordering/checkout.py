@@ -185,11 +185,15 @@ def claim_idempotency_key(
     claimed = session.execute(_CLAIM_KEY[dialect_of(session)], values).first()
     if claimed is not None:
         return None
-    earlier = session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.principal == principal.subject, IdempotencyKey.key == key)
-    )
+    earlier = earlier_claim(session, principal, key)
     assert earlier is not None
     return earlier
+
+
+def earlier_claim(session: Session, principal: Principal, key: str) -> IdempotencyKey | None:
+    return session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.principal == principal.subject, IdempotencyKey.key == key)
+    )
 
 
 def place_order(

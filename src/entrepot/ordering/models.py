@@ -141,3 +141,27 @@ class IdempotencyKey(Base):
     order_ref: Mapped[str] = mapped_column(String(40))  # the order's public id, chosen before it exists
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (UniqueConstraint("principal", "key"),)
+
+
+class Cart(Base):
+    """A buyer's basket in one market, kept between visits; checking it out places an order."""
+
+    __tablename__ = "carts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    order_ref: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("status IN ('open','ordered')", name="status"),)
+
+
+class CartLine(Base):
+    __tablename__ = "cart_lines"
+    cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("quantity > 0", name="positive"),)

@@ -129,3 +129,29 @@ class PayIn(Request):
 class RefundIn(Request):
     amount_minor: int = Field(strict=True, gt=0)
     reason: str = Field(min_length=1, max_length=200)
+
+
+class CartIn(Request):
+    market: str = Field(examples=["lazada-sg"])
+
+
+class CartLineIn(Request):
+    quantity: int = Field(strict=True, description="0 takes the SKU out of the cart")
+
+
+class CartLineOut(BaseModel):
+    sku: str
+    quantity: int
+
+
+class CartOut(BaseModel):
+    id: str
+    market: str
+    status: str
+    order: str | None
+    lines: list[CartLineOut]
+    updated_at: dt.datetime
+
+
+class CartCheckoutIn(Request):
+    payment_method: str | None = Field(default=None, max_length=64)
