@@ -48,6 +48,15 @@ def test_interactive_docs(world: World) -> None:
     assert "/openapi.json" in response.text
 
 
+def test_interactive_docs_load_nothing_from_the_internet(world: World) -> None:
+    client = world.client()
+    page = client.get("/docs").text
+    assert "http://" not in page and "https://" not in page.replace("https://entrepot.dev", "")
+    for asset in ("/docs/static/swagger-ui-bundle.js", "/docs/static/swagger-ui.css"):
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.content) > 10_000
+
+
 def test_docs_need_no_key_but_the_api_does(world: World) -> None:
     client = world.client()
     assert client.get("/openapi.json").status_code == 200

@@ -9,7 +9,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from entrepot import __version__
@@ -65,6 +69,21 @@ async def _sweeper(ctx: AppContext) -> None:
             log.exception("sweeper round failed")
 
 
+def _serve_docs_offline(app: FastAPI) -> None:
+    """Swagger UI from the swagger-ui-bundle package: nothing is fetched from the internet at run time."""
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Entrepot API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     ctx = build_context(settings, db)
@@ -83,9 +102,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         summary="Run a multi-market commerce group: marketplaces, inventory, checkout and orders.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from files installed with the package, not from a CDN
+        redoc_url=None,
         lifespan=lifespan,
     )
+    _serve_docs_offline(app)
     app.state.ctx = ctx
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
