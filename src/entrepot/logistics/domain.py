@@ -1,0 +1,190 @@
+"""Pure rules of the logistics network: nodes, lanes and their schedules, distances, chargeable weight,
+and the cost, time and emissions of carrying a parcel over a lane. No I/O.
+
+Times inside the planner are whole minutes since the Unix epoch, UTC: cheap to compare and add.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+EARTH_RADIUS_KM = 6371.0  # the mean radius the GLEC/ISO 14083 worked examples use
+AIR_EXTRA_KM = 95.0  # ISO 14083 / GLEC: great-circle distance + 95 km for air
+ROAD_DETOUR = 1.25  # road: great-circle x 1.25 when no routed distance is given (stated with results)
+RAIL_DETOUR = 1.20
+SEA_DETOUR = 1.30  # port to port when no sailing distance is given
+VOLUMETRIC_DIVISOR_CM3_PER_KG = 6000  # IATA: 6,000 cm3 per chargeable kg for air cargo
+MINUTES_PER_WEEK = 7 * 24 * 60
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+NODE_KINDS = (
+    "fulfilment_warehouse",
+    "sortation_hub",
+    "airport",
+    "seaport",
+    "rail_terminal",
+    "customs_point",
+    "delivery_station",
+)
+MODES = ("road", "rail", "air", "sea", "last_mile")
+SCHEDULED_MODES = ("air", "sea", "rail")
+
+# Emission estimates by mode until the emissions context supplies the factor tables: well-to-wheel
+# g CO2e per tonne-km, from UK DESNZ 2025 freight factors (see shared/reference/emission-factors.csv).
+ESTIMATED_WTW_G_PER_TKM = {
+    ("road", "truck"): 125.0,  # HGV average
+    ("rail", "freight_train"): 34.7,
+    ("air", "short_haul"): 961.0,
+    ("air", "long_haul"): 666.0,
+    ("sea", "container_ship"): 19.8,
+    ("last_mile", "van_diesel"): 782.0,
+    ("last_mile", "van_electric"): 276.0,
+}
+
+
+def to_minutes(moment: dt.datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return int((moment - EPOCH).total_seconds() // 60)
+
+
+def from_minutes(minutes: int) -> dt.datetime:
+    return EPOCH + dt.timedelta(minutes=minutes)
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class Node:
+    code: str
+    kind: str
+    country: str
+    latitude: float
+    longitude: float
+    time_zone: str
+    handling_minutes: int = 0  # time a parcel spends here between arriving and being ready to leave
+
+
+def rule_distance_km(mode: str, origin: Node, destination: Node) -> tuple[float, str]:
+    """The distance the stated rule gives when a lane has none of its own, and the rule's name."""
+    gcd = great_circle_km(origin.latitude, origin.longitude, destination.latitude, destination.longitude)
+    if mode == "air":
+        return gcd + AIR_EXTRA_KM, "great-circle + 95 km"
+    if mode == "rail":
+        return gcd * RAIL_DETOUR, f"great-circle x {RAIL_DETOUR}"
+    if mode == "sea":
+        return gcd * SEA_DETOUR, f"great-circle x {SEA_DETOUR}"
+    return gcd * ROAD_DETOUR, f"great-circle x {ROAD_DETOUR}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Departures on given weekdays (0 = Monday) at local times of the origin, each closing to new
+    parcels `cutoff_minutes` before it leaves."""
+
+    departures: tuple[tuple[int, dt.time], ...]
+    cutoff_minutes: int = 0
+
+    def next_departure(self, ready: int, time_zone: str) -> int:
+        """The first departure a parcel ready at `ready` (UTC minutes) can still make."""
+        zone = ZoneInfo(time_zone)
+        local = from_minutes(ready + self.cutoff_minutes).astimezone(zone)
+        week_start = (local - dt.timedelta(days=local.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        offsets = self._weekly_offsets()
+        wanted = (
+            local.weekday() * 1440
+            + local.hour * 60
+            + local.minute
+            + (1 if local.second or local.microsecond else 0)
+        )
+        index = bisect_left(offsets, wanted)
+        weeks, index = divmod(index, len(offsets))
+        departure_local = week_start + dt.timedelta(weeks=weeks, minutes=offsets[index])
+        # Re-attach the zone so a departure across a daylight-saving change gets its own offset.
+        departure = departure_local.replace(tzinfo=None).replace(tzinfo=zone)
+        return to_minutes(departure)
+
+    def _weekly_offsets(self) -> list[int]:
+        return sorted(day * 1440 + at.hour * 60 + at.minute for day, at in self.departures)
+
+
+@dataclass(frozen=True)
+class Lane:
+    id: str
+    origin: str
+    destination: str
+    mode: str
+    vehicle: str
+    carrier: str
+    distance_km: float
+    transit_minutes: int
+    fixed_cost_cents: int  # US cents per parcel
+    per_kg_cents: int  # US cents per chargeable kg
+    max_parcel_kg: float
+    capacity_kg: float  # per departure; consolidation books against it
+    schedule: Schedule | None = None  # None: leaves whenever a parcel is ready (trucks, vans)
+    distance_rule: str = "given"
+
+    def departure(self, ready: int, origin_time_zone: str) -> int:
+        return ready if self.schedule is None else self.schedule.next_departure(ready, origin_time_zone)
+
+
+@dataclass(frozen=True)
+class Parcel:
+    weight_kg: float
+    length_cm: float
+    width_cm: float
+    height_cm: float
+    declared_value_cents: int = 0
+
+    def chargeable_kg(self, mode: str) -> float:
+        """Air charges the greater of actual and volumetric weight; other modes the actual weight."""
+        if mode != "air":
+            return self.weight_kg
+        volumetric = self.length_cm * self.width_cm * self.height_cm / VOLUMETRIC_DIVISOR_CM3_PER_KG
+        return max(self.weight_kg, volumetric)
+
+
+def lane_cost_cents(lane: Lane, parcel: Parcel) -> int:
+    return lane.fixed_cost_cents + math.ceil(lane.per_kg_cents * parcel.chargeable_kg(lane.mode))
+
+
+def lane_emissions_g(lane: Lane, parcel: Parcel) -> float:
+    """Estimated well-to-wheel g CO2e: tonnes x km x the mode's intensity (actual mass, not chargeable)."""
+    factor = ESTIMATED_WTW_G_PER_TKM.get((lane.mode, lane.vehicle), _mode_default(lane.mode))
+    return parcel.weight_kg / 1000 * lane.distance_km * factor
+
+
+def _mode_default(mode: str) -> float:
+    defaults = {"road": 125.0, "rail": 34.7, "air": 961.0, "sea": 19.8, "last_mile": 782.0}
+    return defaults[mode]
+
+
+@dataclass
+class Network:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    lanes_from: dict[str, list[Lane]] = field(default_factory=dict)
+
+    def add_node(self, node: Node) -> None:
+        self.nodes[node.code] = node
+        self.lanes_from.setdefault(node.code, [])
+
+    def add_lane(self, lane: Lane) -> None:
+        if lane.origin not in self.nodes or lane.destination not in self.nodes:
+            raise ValueError(f"lane {lane.id} joins unknown nodes {lane.origin} -> {lane.destination}")
+        self.lanes_from[lane.origin].append(lane)
+
+    @property
+    def lane_count(self) -> int:
+        return sum(len(lanes) for lanes in self.lanes_from.values())

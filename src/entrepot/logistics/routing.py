@@ -1,0 +1,221 @@
+"""Route planning: every Pareto-optimal route over delivery time, cost and emissions.
+
+A multi-criteria label-setting search (the shape of Martins' algorithm, time-dependent): labels are
+(arrival, cost, emissions) at a node, expanded in order of arrival; a label survives only while no other
+label at the same node is at least as good on all three. Departures follow the lanes' schedules and
+cut-offs, so waiting for the next flight or sailing is part of the time. Labels at the destination also
+prune the search everywhere else (nothing worse on all counts than a finished route can lead anywhere
+useful), and so does the promised delivery deadline.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+from entrepot.logistics.domain import Lane, Network, Parcel, lane_cost_cents, lane_emissions_g
+
+SERVICE_LEVEL_DAYS = {"express": 5, "standard": 10, "economy": 20}
+OBJECTIVES = ("cheapest", "greenest")
+MAX_LABELS_PER_NODE = 24  # keeps pathological networks bounded; real networks stay far below it
+
+
+@dataclass(frozen=True)
+class Leg:
+    lane: Lane
+    departs: int
+    arrives: int
+    cost_cents: int
+    emissions_g: float
+
+
+@dataclass(frozen=True)
+class Route:
+    ready: int
+    legs: tuple[Leg, ...]
+
+    @property
+    def arrives(self) -> int:
+        return self.legs[-1].arrives if self.legs else self.ready
+
+    @property
+    def cost_cents(self) -> int:
+        return sum(leg.cost_cents for leg in self.legs)
+
+    @property
+    def emissions_g(self) -> float:
+        return sum(leg.emissions_g for leg in self.legs)
+
+    @property
+    def minutes(self) -> int:
+        return self.arrives - self.ready
+
+    def dominates(self, other: Route) -> bool:
+        return _dominates(
+            (self.arrives, self.cost_cents, self.emissions_g),
+            (other.arrives, other.cost_cents, other.emissions_g),
+        )
+
+
+class PlanningError(Exception):
+    """No route: `reason` is one of unknown_node, no_lane, overweight, no_departure_in_time."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(eq=False)
+class _Label:
+    node: str
+    arrives: int
+    cost: int
+    emissions: float
+    parent: _Label | None = None
+    leg: Leg | None = None
+    dead: bool = field(default=False)
+
+    @property
+    def key(self) -> tuple[int, int, float]:
+        return (self.arrives, self.cost, self.emissions)
+
+
+def _dominates(a: tuple[int, int, float], b: tuple[int, int, float]) -> bool:
+    """a is at least as good as b on every criterion (ties count: the first found is kept)."""
+    return a[0] <= b[0] and a[1] <= b[1] and a[2] <= b[2] + 1e-9
+
+
+def pareto_routes(
+    network: Network,
+    origin: str,
+    destination: str,
+    parcel: Parcel,
+    ready: int,
+    deadline: int | None = None,
+) -> list[Route]:
+    """All non-dominated routes from `origin` (parcel ready at `ready`) to `destination` arriving by
+    `deadline`, fastest first. Raises PlanningError, with the reason, when there is none."""
+    for code in (origin, destination):
+        if code not in network.nodes:
+            raise PlanningError("unknown_node", f"no node {code!r} in the network")
+    found = _search(network, origin, destination, parcel, ready, deadline)
+    if not found:
+        raise _explain(network, origin, destination, parcel, ready, deadline)
+    return sorted(found, key=lambda r: (r.arrives, r.cost_cents, r.emissions_g))
+
+
+def _search(
+    network: Network, origin: str, destination: str, parcel: Parcel, ready: int, deadline: int | None
+) -> list[Route]:
+    bags: dict[str, list[_Label]] = {origin: [_Label(origin, ready, 0, 0.0)]}
+    order = itertools.count()
+    queue: list[tuple[int, int, _Label]] = [(ready, next(order), bags[origin][0])]
+    while queue:
+        _, _, label = heapq.heappop(queue)
+        if label.dead or label.node == destination:
+            continue
+        node = network.nodes[label.node]
+        leave_ready = label.arrives + (node.handling_minutes if label.parent is not None else 0)
+        for lane in network.lanes_from.get(label.node, ()):
+            if parcel.weight_kg > lane.max_parcel_kg:
+                continue
+            departs = lane.departure(leave_ready, node.time_zone)
+            arrives = departs + lane.transit_minutes
+            if deadline is not None and arrives > deadline:
+                continue
+            leg = Leg(lane, departs, arrives, lane_cost_cents(lane, parcel), lane_emissions_g(lane, parcel))
+            nxt = _Label(
+                lane.destination,
+                arrives,
+                label.cost + leg.cost_cents,
+                label.emissions + leg.emissions_g,
+                label,
+                leg,
+            )
+            if _insert(bags, nxt, destination):
+                heapq.heappush(queue, (arrives, next(order), nxt))
+    return [_route(label, ready) for label in bags.get(destination, [])]
+
+
+def _insert(bags: dict[str, list[_Label]], label: _Label, destination: str) -> bool:
+    """Add `label` to its node's bag unless dominated there or by a finished route; drop what it beats."""
+    finished = bags.get(destination, [])
+    if label.node != destination and any(_dominates(done.key, label.key) for done in finished):
+        return False
+    bag = bags.setdefault(label.node, [])
+    if any(_dominates(other.key, label.key) for other in bag):
+        return False
+    for other in bag:
+        if _dominates(label.key, other.key):
+            other.dead = True
+    bag[:] = [other for other in bag if not other.dead]
+    if len(bag) >= MAX_LABELS_PER_NODE:
+        return False
+    bag.append(label)
+    return True
+
+
+def _route(label: _Label, ready: int) -> Route:
+    legs = []
+    current: _Label | None = label
+    while current is not None and current.leg is not None:
+        legs.append(current.leg)
+        current = current.parent
+    return Route(ready, tuple(reversed(legs)))
+
+
+def _explain(
+    network: Network, origin: str, destination: str, parcel: Parcel, ready: int, deadline: int | None
+) -> PlanningError:
+    if not _reachable(network, origin, destination, lambda lane: True):
+        return PlanningError("no_lane", f"no chain of lanes leads from {origin} to {destination}")
+    if not _reachable(network, origin, destination, lambda lane: parcel.weight_kg <= lane.max_parcel_kg):
+        limit = max(lane.max_parcel_kg for lanes in network.lanes_from.values() for lane in lanes)
+        return PlanningError(
+            "overweight",
+            f"{parcel.weight_kg:g} kg is over the weight limit of every route from {origin} to {destination}"
+            f" (the largest any lane takes is {limit:g} kg)",
+        )
+    earliest = min(r.arrives for r in _search(network, origin, destination, parcel, ready, None))
+    days = (earliest - ready) / 1440
+    return PlanningError(
+        "no_departure_in_time",
+        f"no departures deliver by the deadline: the earliest delivery is {days:.1f} days after ready time"
+        + ("" if deadline is None else f", the promise allows {(deadline - ready) / 1440:.1f}"),
+    )
+
+
+def _reachable(network: Network, origin: str, destination: str, usable: object) -> bool:
+    assert callable(usable)
+    seen, todo = {origin}, deque([origin])
+    while todo:
+        code = todo.popleft()
+        if code == destination:
+            return True
+        for lane in network.lanes_from.get(code, ()):
+            if lane.destination not in seen and usable(lane):
+                seen.add(lane.destination)
+                todo.append(lane.destination)
+    return False
+
+
+def choose(routes: list[Route], service: str, objective: str) -> Route:
+    """The cheapest (or greenest) route that keeps the service level's promise."""
+    if service not in SERVICE_LEVEL_DAYS:
+        raise ValueError(f"service must be one of {', '.join(SERVICE_LEVEL_DAYS)}")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}")
+    limit = SERVICE_LEVEL_DAYS[service] * 1440
+    keeping = [r for r in routes if r.minutes <= limit]
+    if not keeping:
+        fastest = min(r.minutes for r in routes) / 1440
+        raise PlanningError(
+            "no_departure_in_time",
+            f"{service} promises {limit // 1440} days; the fastest route takes {fastest:.1f}",
+        )
+    if objective == "cheapest":
+        return min(keeping, key=lambda r: (r.cost_cents, r.emissions_g, r.arrives))
+    return min(keeping, key=lambda r: (r.emissions_g, r.cost_cents, r.arrives))
