@@ -13,13 +13,16 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     event,
     insert,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
@@ -66,8 +69,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+_PENDING = "published_at IS NULL AND dead_at IS NULL"
+
+
 class OutboxEvent(Base):
-    """Events written in the same transaction as the change they describe (transactional outbox)."""
+    """Events written in the same transaction as the change they describe (transactional outbox).
+
+    The relay (entrepot.outbox) hands each to its handlers: `published_at` once they all succeeded,
+    otherwise `attempts`, `last_error` and `next_attempt_at` for the retry, and `dead_at` when it gave up.
+    """
 
     __tablename__ = "outbox_events"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -77,6 +87,14 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    dead_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        # The relay's queue, oldest first: stays small however long the history grows.
+        Index("ix_outbox_events_pending", "id", sqlite_where=text(_PENDING), postgresql_where=text(_PENDING)),
+    )
 
 
 _RECORD_EVENT = insert(OutboxEvent.__table__)

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     reservation_ttl_seconds: int = Field(default=900, ge=5, le=7 * 24 * 3600)
     sweeper_interval_seconds: float = Field(default=5.0, gt=0)
     run_sweeper: bool = True
+    run_relay: bool = Field(default=True, description="Hand outbox events to their handlers in the API.")
+    relay_interval_seconds: float = Field(default=1.0, gt=0)
+    relay_batch_size: int = Field(default=100, ge=1, le=10_000)
+    relay_max_attempts: int = Field(default=10, ge=1, le=1000)
+    relay_backoff_seconds: float = Field(default=5.0, gt=0, description="Wait after the first failure.")
+    relay_backoff_max_seconds: float = Field(default=1800.0, gt=0, description="Longest wait between tries.")
     webhook_secret: str = Field(default="whsec_dev_only_change_me", min_length=16)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     payment_decline_rate: float = Field(default=0.03, ge=0.0, le=1.0)

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers under /api/v1, problem+json errors, the reservation sweeper."""
+"""The FastAPI application: routers under /api/v1, problem+json errors, the sweeper and the outbox relay."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
 from entrepot.organization import api as organization_api
+from entrepot.outbox import HandlerRegistry, RetryPolicy, relay_once
 from entrepot.settings import Settings, get_settings
 
 log = logging.getLogger("entrepot")
@@ -69,6 +70,37 @@ async def _sweeper(ctx: AppContext) -> None:
             log.exception("sweeper round failed")
 
 
+def relay_registry() -> HandlerRegistry:
+    """The handlers the relay runs, composed here at the entry point so the outbox knows no context.
+
+    Empty for now: events are marked published as they come. Contexts that react to events (logistics
+    planning a shipment on `order.paid`) register their handlers here.
+    """
+    return HandlerRegistry()
+
+
+def relay_round(ctx: AppContext, registry: HandlerRegistry) -> int:
+    settings = ctx.settings
+    policy = RetryPolicy(
+        settings.relay_max_attempts, settings.relay_backoff_seconds, settings.relay_backoff_max_seconds
+    )
+    return relay_once(ctx.db, registry, ctx.clock(), settings.relay_batch_size, policy)
+
+
+async def _relay(ctx: AppContext, registry: HandlerRegistry) -> None:
+    pause = 0.0
+    while True:
+        await asyncio.sleep(pause)
+        try:
+            taken = await run_in_threadpool(relay_round, ctx, registry)
+        except Exception:  # keep relaying: the database may be back next round
+            log.exception("relay round failed")
+            taken = 0
+        # A full batch means more are waiting: go on without the pause until the backlog is through.
+        full = taken >= ctx.settings.relay_batch_size
+        pause = 0.0 if full else ctx.settings.relay_interval_seconds
+
+
 def _serve_docs_offline(app: FastAPI) -> None:
     """Swagger UI from the swagger-ui-bundle package: nothing is fetched from the internet at run time."""
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-static")
@@ -84,15 +116,21 @@ def _serve_docs_offline(app: FastAPI) -> None:
         )
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, registry: HandlerRegistry | None = None
+) -> FastAPI:
+    """The app; `registry` holds the event handlers its relay runs (by default `relay_registry()`)."""
     settings = settings or get_settings()
     ctx = build_context(settings, db)
+    handlers = registry if registry is not None else relay_registry()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweeper(ctx)) if settings.run_sweeper else None
+        tasks = [asyncio.create_task(_sweeper(ctx))] if settings.run_sweeper else []
+        if settings.run_relay:
+            tasks.append(asyncio.create_task(_relay(ctx, handlers)))
         yield
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -108,6 +146,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     _serve_docs_offline(app)
     app.state.ctx = ctx
+    app.state.relay_registry = handlers
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (

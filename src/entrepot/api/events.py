@@ -1,4 +1,4 @@
-"""The outbox, readable by operators: what happened, in order, for integrations to follow."""
+"""The outbox, readable by operators: what happened, in order, and how far the relay got with each event."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from entrepot.api.deps import Ctx, Operator, Paging, next_cursor
 from entrepot.api.schemas import ListPage
 from entrepot.db import OutboxEvent
+from entrepot.outbox import EventState, in_state, state_of
 
 router = APIRouter(tags=["events"])
 
@@ -22,30 +23,50 @@ class EventOut(BaseModel):
     aggregate_id: str
     payload: dict[str, Any]
     occurred_at: dt.datetime
+    state: EventState = Field(description="pending (waiting or retrying), published, or dead (gave up)")
+    attempts: int = Field(description="tries by the relay so far, the successful one included")
+    last_error: str | None = Field(description="why the latest failed try failed")
+    next_attempt_at: dt.datetime | None = Field(description="when a failed event is tried again")
+    published_at: dt.datetime | None
+    dead_at: dt.datetime | None
+
+
+def _out(e: OutboxEvent) -> EventOut:
+    return EventOut(
+        id=e.public_id,
+        type=e.type,
+        aggregate_id=e.aggregate_id,
+        payload=e.payload,
+        occurred_at=e.occurred_at,
+        state=state_of(e),
+        attempts=e.attempts,
+        last_error=e.last_error,
+        next_attempt_at=e.next_attempt_at,
+        published_at=e.published_at,
+        dead_at=e.dead_at,
+    )
 
 
 @router.get("/events", response_model=ListPage[EventOut])
 def list_events(
-    ctx: Ctx, _: Operator, paging: Paging, type: str | None = None, aggregate_id: str | None = None
+    ctx: Ctx,
+    _: Operator,
+    paging: Paging,
+    type: str | None = None,
+    aggregate_id: str | None = None,
+    state: EventState | None = None,
 ) -> ListPage[EventOut]:
-    """Oldest first, so a consumer can follow the cursor to keep up."""
+    """Oldest first, so a consumer can follow the cursor to keep up; `state=dead` shows what is stuck."""
     with ctx.db.transaction() as session:
         query = select(OutboxEvent).order_by(OutboxEvent.id).limit(paging.limit)
         if type:
             query = query.where(OutboxEvent.type == type)
         if aggregate_id:
             query = query.where(OutboxEvent.aggregate_id == aggregate_id)
+        if state:
+            query = query.where(in_state(state))
         if paging.after is not None:
             query = query.where(OutboxEvent.id > paging.after)
         events = list(session.scalars(query))
-        items = [
-            EventOut(
-                id=e.public_id,
-                type=e.type,
-                aggregate_id=e.aggregate_id,
-                payload=e.payload,
-                occurred_at=e.occurred_at,
-            )
-            for e in events
-        ]
+        items = [_out(e) for e in events]
         return ListPage(items=items, next_cursor=next_cursor([e.id for e in events], paging.limit))

@@ -5,20 +5,26 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from entrepot.settings import get_settings
 
+if TYPE_CHECKING:
+    from entrepot.api.deps import AppContext
+    from entrepot.outbox import HandlerRegistry
+
 app = typer.Typer(help="Entrepot: run a multi-market commerce group.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (they print one summary line last).", no_args_is_help=True)
+events_app = typer.Typer(help="The outbox of events.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(bench_app, name="bench")
+app.add_typer(events_app, name="events")
 console = Console()
 
 
@@ -63,6 +69,46 @@ def sweep() -> None:
 
     expired = sweep_once(build_context(get_settings()))
     console.print(f"{expired} orders expired")
+
+
+@events_app.command("relay")
+def events_relay(
+    once: Annotated[bool, typer.Option("--once", help="relay what is due now, then stop")] = False,
+) -> None:
+    """Hand unpublished events to their handlers, as the API does in the background; Ctrl-C stops."""
+    import time
+
+    from entrepot.api.app import build_context, relay_registry
+
+    ctx = build_context(get_settings())
+    registry = relay_registry()
+    total = 0
+    try:
+        while True:
+            taken = _relay_due(ctx, registry)
+            total += taken
+            if once:
+                break
+            if taken:
+                console.print(f"{taken} events handled ({total} in all)")
+            time.sleep(ctx.settings.relay_interval_seconds)
+    except KeyboardInterrupt:  # the event in hand rolls back with its transaction: it stays pending
+        pass
+    finally:
+        ctx.db.dispose()
+    console.print(f"{total} events handled")
+
+
+def _relay_due(ctx: AppContext, registry: HandlerRegistry) -> int:
+    """Relay batch after batch until one comes back short: everything due now has been taken."""
+    from entrepot.api.app import relay_round
+
+    taken = 0
+    while True:
+        batch = relay_round(ctx, registry)
+        taken += batch
+        if batch < ctx.settings.relay_batch_size:
+            return taken
 
 
 @keys_app.command("create")

@@ -1,0 +1,224 @@
+"""The outbox relay: hands each event recorded in `outbox_events` to the handlers of its type.
+
+Bookkeeping, and why: all the handlers of one event run in ONE transaction, together with the claim of
+the event and the mark that says it is done. Either every handler's writes and the mark commit, or none of
+them do and the whole event is tried again later, every handler again. That keeps "no reaction lost, none
+doubled" with three columns on the event instead of a second table of (event, handler) rows to keep in
+step. The price: the handlers of one event share its fate, so a failing handler holds back its siblings'
+reactions to that event (never other events) until it succeeds or the event is dead. When one event type
+gathers several independent handlers owned by different contexts, that is the time to move to one row per
+(event, handler).
+
+What handlers can rely on, and must do:
+- A handler is `(session, event) -> None`. It writes only through `session` and never commits or rolls
+  back: the relay owns the transaction. Work outside the database (an HTTP call) cannot be rolled back;
+  make it idempotent, keyed on `event.id`.
+- Events are taken oldest first, but a failing event waits for its retry while newer ones go on, and
+  several relays run side by side, so handlers must not depend on the order between events.
+- An event with no handler is simply marked published. "Published" means: handled by the handlers
+  registered when the relay took it; a handler registered later does not see older events.
+- On PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`, so relays (one per API worker, plus the CLI) share
+  the queue and never take the same event twice; SQLite serialises writers (BEGIN IMMEDIATE in db.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from entrepot.db import Database, OutboxEvent
+
+log = logging.getLogger("entrepot.outbox")
+
+EventState = Literal["pending", "published", "dead"]
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a handler is given: the event as recorded, not its row (the bookkeeping is the relay's)."""
+
+    id: str
+    type: str
+    aggregate_id: str
+    payload: dict[str, Any]
+    occurred_at: dt.datetime
+
+
+Handler = Callable[[Session, Event], None]
+
+
+class HandlerBrokeTransaction(RuntimeError):
+    """A handler committed, rolled back, closed or emptied the relay's session: its bookkeeping is lost."""
+
+
+class HandlerRegistry:
+    """Handlers per event type, run in the order they were registered."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = {}
+
+    def register(self, event_type: str, handler: Handler) -> None:
+        handlers = self._handlers.setdefault(event_type, [])
+        if handler in handlers:  # registered twice, it would react twice to every event
+            raise ValueError(f"{_name(handler)} already handles {event_type}")
+        handlers.append(handler)
+
+    def handlers_for(self, event_type: str) -> tuple[Handler, ...]:
+        return tuple(self._handlers.get(event_type, ()))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How soon a failed event is tried again (exponential backoff, capped) and when to give up."""
+
+    max_attempts: int = 10
+    backoff_seconds: float = 5.0
+    backoff_max_seconds: float = 1800.0
+
+    def __post_init__(self) -> None:
+        # a zero wait would let one relay round retry a failing event again and again
+        if self.max_attempts < 1 or self.backoff_seconds <= 0 or self.backoff_max_seconds <= 0:
+            raise ValueError("max_attempts must be at least 1 and the backoff positive")
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        """The wait after the `attempts`-th failed try: base, 2 x base, 4 x base ... up to the cap."""
+        exponent = min(max(attempts - 1, 0), 60)  # the cap wins long before; keeps the float finite
+        return dt.timedelta(seconds=min(self.backoff_seconds * 2.0**exponent, self.backoff_max_seconds))
+
+
+def relay_once(
+    db: Database,
+    registry: HandlerRegistry,
+    now: dt.datetime,
+    batch: int = 100,
+    policy: RetryPolicy | None = None,
+) -> int:
+    """Take up to `batch` due events, oldest first, one transaction each; return how many were taken.
+
+    Each event taken is either published or charged with a failure (retried later, or dead once it has
+    used its attempts): never left half-done.
+    """
+    policy = policy or RetryPolicy()
+    taken = 0
+    while taken < batch and _relay_next(db, registry, now, policy):
+        taken += 1
+    return taken
+
+
+def in_state(state: EventState) -> ColumnElement[bool]:
+    if state == "published":
+        return OutboxEvent.published_at.is_not(None)
+    if state == "dead":
+        return OutboxEvent.dead_at.is_not(None)
+    return and_(OutboxEvent.published_at.is_(None), OutboxEvent.dead_at.is_(None))
+
+
+def state_of(row: OutboxEvent) -> EventState:
+    if row.published_at is not None:
+        return "published"
+    return "dead" if row.dead_at is not None else "pending"
+
+
+def _claim(session: Session, now: dt.datetime, event_id: int | None = None) -> OutboxEvent | None:
+    """The oldest due event (or the given one if still due), locked until this transaction ends."""
+    waited = or_(OutboxEvent.next_attempt_at.is_(None), OutboxEvent.next_attempt_at <= now)
+    query = select(OutboxEvent).where(in_state("pending"), waited)
+    if event_id is not None:
+        query = query.where(OutboxEvent.id == event_id)
+    # SKIP LOCKED: an event another relay holds is that relay's; SQLite renders no FOR UPDATE at all.
+    return session.scalars(query.order_by(OutboxEvent.id).limit(1).with_for_update(skip_locked=True)).first()
+
+
+def _relay_next(db: Database, registry: HandlerRegistry, now: dt.datetime, policy: RetryPolicy) -> bool:
+    """Claim the oldest due event and handle it in one transaction; False when none is due."""
+    claimed: int | None = None
+    try:
+        with db.transaction() as session:
+            row = _claim(session, now)
+            if row is None:
+                return False
+            claimed = row.id
+            _handle(session, registry, row, now, policy)
+    except Exception as exc:
+        if claimed is None:
+            raise  # the database itself failed: nothing was taken, the caller's next round retries
+        log.warning("outbox: the transaction of event %d failed", claimed, exc_info=True)
+        # The transaction broke after the handlers ran (a failed commit, a handler that ended it). Charge
+        # the event anyway, or being the oldest it would come back first every round and hold the queue.
+        error = str(exc) if isinstance(exc, HandlerBrokeTransaction) else _describe("commit", exc)
+        _charge_in_new_transaction(db, claimed, error, now, policy)
+    return True
+
+
+def _handle(
+    session: Session, registry: HandlerRegistry, row: OutboxEvent, now: dt.datetime, policy: RetryPolicy
+) -> None:
+    handlers = registry.handlers_for(row.type)
+    transaction = session.get_transaction()
+    error = _run_handlers(session, handlers, _event_of(row))
+    if session.get_transaction() is not transaction or row not in session:
+        # The marks below would go nowhere and the event would come back at once, again and again.
+        names = ", ".join(_name(h) for h in handlers)
+        raise HandlerBrokeTransaction(f"{names}: ended the relay's transaction, which only the relay may end")
+    row.attempts += 1
+    if error is None:
+        row.published_at = now
+        row.next_attempt_at = None
+    else:
+        _charge(row, error, now, policy)
+
+
+def _run_handlers(session: Session, handlers: tuple[Handler, ...], event: Event) -> str | None:
+    """All handlers in one savepoint: on a failure none of their writes stay. Returns the error, if any."""
+    current: Handler | None = None
+    try:
+        with session.begin_nested():
+            for current in handlers:
+                current(session, event)
+                session.flush()  # so a constraint a handler breaks is blamed on that handler
+    except Exception as exc:
+        where = _name(current) if current is not None else "relay"
+        log.warning("outbox: %s failed on %s %s", where, event.type, event.id, exc_info=True)
+        return _describe(where, exc)
+    return None
+
+
+def _charge(row: OutboxEvent, error: str, now: dt.datetime, policy: RetryPolicy) -> None:
+    """Record a failed try: retry after the backoff, or mark it dead (kept, and listed) when out of tries."""
+    row.last_error = error
+    if row.attempts >= policy.max_attempts:
+        row.dead_at = now
+        row.next_attempt_at = None
+        log.error("outbox: %s %s is dead after %d attempts: %s", row.type, row.public_id, row.attempts, error)
+    else:
+        row.next_attempt_at = now + policy.delay(row.attempts)
+
+
+def _charge_in_new_transaction(
+    db: Database, event_id: int, error: str, now: dt.datetime, policy: RetryPolicy
+) -> None:
+    with db.transaction() as session:
+        row = _claim(session, now, event_id)
+        if row is None:  # another relay took it, or charged it, in between: it is in hand
+            return
+        row.attempts += 1
+        _charge(row, error, now, policy)
+
+
+def _event_of(row: OutboxEvent) -> Event:
+    return Event(row.public_id, row.type, row.aggregate_id, dict(row.payload), row.occurred_at)
+
+
+def _describe(where: str, exc: BaseException) -> str:
+    return f"{where}: {type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+
+
+def _name(handler: Callable[..., Any]) -> str:
+    return f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', repr(handler))}"
