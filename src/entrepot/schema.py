@@ -12,6 +12,7 @@ from entrepot.catalog import models as _catalog  # noqa: F401  (registers tables
 from entrepot.db import Base, ensure_sqlite_folder
 from entrepot.identity import models as _identity  # noqa: F401
 from entrepot.inventory import models as _inventory  # noqa: F401
+from entrepot.logistics import models as _logistics  # noqa: F401
 from entrepot.ordering import models as _ordering  # noqa: F401
 from entrepot.organization import models as _organization  # noqa: F401
 

@@ -25,6 +25,8 @@ from entrepot.db import Database
 from entrepot.identity import api as identity_api
 from entrepot.inventory import api as inventory_api
 from entrepot.kernel.fx import FxRates, load_ecb
+from entrepot.logistics import api as logistics_api
+from entrepot.logistics import events as logistics_events
 from entrepot.ordering import api as ordering_api
 from entrepot.ordering import cart_api
 from entrepot.ordering import service as ordering
@@ -71,12 +73,10 @@ async def _sweeper(ctx: AppContext) -> None:
 
 
 def relay_registry() -> HandlerRegistry:
-    """The handlers the relay runs, composed here at the entry point so the outbox knows no context.
-
-    Empty for now: events are marked published as they come. Contexts that react to events (logistics
-    planning a shipment on `order.paid`) register their handlers here.
-    """
-    return HandlerRegistry()
+    """The handlers the relay runs, composed here at the entry point so the outbox knows no context."""
+    registry = HandlerRegistry()
+    logistics_events.register(registry)  # order.paid -> plan and book shipments
+    return registry
 
 
 def relay_round(ctx: AppContext, registry: HandlerRegistry) -> int:
@@ -154,6 +154,7 @@ def create_app(
         catalog_api,
         inventory_api,
         identity_api,
+        logistics_api,  # before ordering: /orders/{id}/shipments must win over /orders/{id}/{action}
         ordering_api,
         cart_api,
         events,

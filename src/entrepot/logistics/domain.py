@@ -175,6 +175,10 @@ def _mode_default(mode: str) -> float:
 class Network:
     nodes: dict[str, Node] = field(default_factory=dict)
     lanes_from: dict[str, list[Lane]] = field(default_factory=dict)
+    lanes_by_id: dict[str, Lane] = field(default_factory=dict)
+
+    def lane(self, lane_id: str) -> Lane | None:
+        return self.lanes_by_id.get(lane_id)
 
     def add_node(self, node: Node) -> None:
         self.nodes[node.code] = node
@@ -184,6 +188,7 @@ class Network:
         if lane.origin not in self.nodes or lane.destination not in self.nodes:
             raise ValueError(f"lane {lane.id} joins unknown nodes {lane.origin} -> {lane.destination}")
         self.lanes_from[lane.origin].append(lane)
+        self.lanes_by_id[lane.id] = lane
 
     @property
     def lane_count(self) -> int:

@@ -88,6 +88,9 @@ def _dominates(a: tuple[int, int, float], b: tuple[int, int, float]) -> bool:
     return a[0] <= b[0] and a[1] <= b[1] and a[2] <= b[2] + 1e-9
 
 
+FullDepartures = frozenset[tuple[str, int]]  # (lane id, departure minute) with no room left
+
+
 def pareto_routes(
     network: Network,
     origin: str,
@@ -95,20 +98,38 @@ def pareto_routes(
     parcel: Parcel,
     ready: int,
     deadline: int | None = None,
+    full: FullDepartures = frozenset(),
 ) -> list[Route]:
     """All non-dominated routes from `origin` (parcel ready at `ready`) to `destination` arriving by
-    `deadline`, fastest first. Raises PlanningError, with the reason, when there is none."""
+    `deadline`, fastest first; departures in `full` are skipped for the next one. Raises PlanningError,
+    with the reason, when there is none."""
     for code in (origin, destination):
         if code not in network.nodes:
             raise PlanningError("unknown_node", f"no node {code!r} in the network")
-    found = _search(network, origin, destination, parcel, ready, deadline)
+    found = _search(network, origin, destination, parcel, ready, deadline, full)
     if not found:
         raise _explain(network, origin, destination, parcel, ready, deadline)
     return sorted(found, key=lambda r: (r.arrives, r.cost_cents, r.emissions_g))
 
 
+def departure_with_room(lane: Lane, ready: int, time_zone: str, full: FullDepartures) -> int:
+    """The first departure at or after `ready` that still has room (lanes without a timetable never fill)."""
+    departs = lane.departure(ready, time_zone)
+    if lane.schedule is None:
+        return departs
+    while (lane.id, departs) in full:
+        departs = lane.departure(departs + 1, time_zone)
+    return departs
+
+
 def _search(
-    network: Network, origin: str, destination: str, parcel: Parcel, ready: int, deadline: int | None
+    network: Network,
+    origin: str,
+    destination: str,
+    parcel: Parcel,
+    ready: int,
+    deadline: int | None,
+    full: FullDepartures = frozenset(),
 ) -> list[Route]:
     bags: dict[str, list[_Label]] = {origin: [_Label(origin, ready, 0, 0.0)]}
     order = itertools.count()
@@ -122,7 +143,11 @@ def _search(
         for lane in network.lanes_from.get(label.node, ()):
             if parcel.weight_kg > lane.max_parcel_kg:
                 continue
-            departs = lane.departure(leave_ready, node.time_zone)
+            departs = (
+                departure_with_room(lane, leave_ready, node.time_zone, full)
+                if full
+                else lane.departure(leave_ready, node.time_zone)
+            )
             arrives = departs + lane.transit_minutes
             if deadline is not None and arrives > deadline:
                 continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from entrepot.catalog.models import Seller, Sku
+from entrepot.catalog.models import Product, Seller, Sku
 from entrepot.identity.domain import Principal
 from entrepot.identity.models import Buyer
 from entrepot.inventory.models import Warehouse
@@ -142,3 +142,84 @@ def gmv_by_market(session: Session, start: dt.date, end: dt.date) -> list[Market
         .order_by(Market.code)
     ).all()
     return [MarketGmv(*(int(v) if i != 1 else v for i, v in enumerate(r))) for r in rows]
+
+
+@dataclass(frozen=True)
+class ParcelLine:
+    hs_code: str
+    origin_country: str
+    description: str
+    quantity: int
+    unit_price_minor: int
+
+
+@dataclass(frozen=True)
+class OrderParcel:
+    """What one warehouse sends for an order: the goods of the lines allocated to it."""
+
+    warehouse_code: str
+    warehouse_country: str
+    weight_g: int
+    volume_cm3: int
+    value_minor: int
+    lines: tuple[ParcelLine, ...]
+
+
+@dataclass(frozen=True)
+class OrderForShipping:
+    order: Order
+    destination_country: str
+    buyer_point: tuple[float, float] | None
+    parcels: list[OrderParcel]
+
+
+def order_for_shipping(session: Session, order_ref: str) -> OrderForShipping:
+    """An order as logistics needs it: where it goes, and one parcel per allocated warehouse."""
+    order = order_by_ref(session, order_ref)
+    market = session.get(Market, order.market_id)
+    buyer = session.get(Buyer, order.buyer_id)
+    assert market is not None and buyer is not None
+    rows = session.execute(
+        select(
+            OrderLine,
+            Sku,
+            Product.hs_code,
+            Product.origin_country,
+            Product.title,
+            Warehouse.code,
+            Warehouse.country,
+        )
+        .join(Sku, Sku.id == OrderLine.sku_id)
+        .join(Product, Product.id == Sku.product_id)
+        .join(Warehouse, Warehouse.id == OrderLine.warehouse_id)
+        .where(OrderLine.order_id == order.id)
+        .order_by(OrderLine.id)
+    ).all()
+    grouped: dict[str, list[tuple[OrderLine, Sku, str, str, str, str]]] = {}
+    for line, sku, hs_code, origin, title, code, country in rows:
+        grouped.setdefault(code, []).append((line, sku, hs_code, origin, title, country))
+    parcels = [_parcel(code, items) for code, items in grouped.items()]
+    point = (
+        (buyer.latitude, buyer.longitude)
+        if buyer.latitude is not None and buyer.longitude is not None
+        else None
+    )
+    return OrderForShipping(order, market.country, point, parcels)
+
+
+def _parcel(code: str, items: list[tuple[OrderLine, Sku, str, str, str, str]]) -> OrderParcel:
+    lines = tuple(
+        ParcelLine(hs_code, origin, title, line.quantity, line.unit_price_minor)
+        for line, _, hs_code, origin, title, _ in items
+    )
+    return OrderParcel(
+        warehouse_code=code,
+        warehouse_country=items[0][5],
+        weight_g=sum(sku.weight_g * line.quantity for line, sku, *_ in items),
+        volume_cm3=sum(
+            sku.length_mm * sku.width_mm * sku.height_mm * line.quantity for line, sku, *_ in items
+        )
+        // 1000,
+        value_minor=sum(line.line_total_minor for line, *_ in items),
+        lines=lines,
+    )

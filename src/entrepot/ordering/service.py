@@ -280,3 +280,21 @@ def next_actions(order: Order, now: dt.datetime) -> list[str]:
     if order.status in REFUNDABLE - {"cancelled"} and order.refunded_minor < order.total_minor:
         actions.append("refunds")
     return sorted(a.replace("_", "-") for a in actions)
+
+
+def follow_shipping(session: Session, order_ref: str, milestone: str, now: dt.datetime) -> str:
+    """Move an order along as its parcels move: `shipped` when a parcel is on its way, `delivered` when
+    the last one arrives. Steps the order has not taken yet (a seller who never pressed 'fulfil') are
+    taken on the way; an order already past the milestone, or cancelled, is left as it is."""
+    steps = {"shipped": ("fulfil", "ship"), "delivered": ("fulfil", "ship", "deliver")}[milestone]
+    order = session.scalar(select(Order).where(Order.public_id == order_ref).with_for_update())
+    if order is None:
+        raise NotFound(f"no order {order_ref}")
+    for action in steps:
+        if order.status in TRANSITIONS[action]:
+            new_status = TRANSITIONS[action][order.status]
+            _set_status(session, order, new_status, now)
+            record_event(
+                session, DomainEvent(f"order.{new_status}", order.public_id, {"by": "logistics"}), now
+            )
+    return order.status

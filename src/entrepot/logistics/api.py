@@ -1,0 +1,197 @@
+"""Routes of logistics: plan a route, see and follow shipments, carriers' scans, revenue by origin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from entrepot.api.deps import Caller, Ctx, Operator
+from entrepot.identity.domain import Principal
+from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.logistics import service
+from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
+from entrepot.logistics.models import Shipment
+from entrepot.logistics.routing import PlanningError, Route, choose, pareto_routes
+from entrepot.logistics.schemas import (
+    LegOut,
+    RevenueOut,
+    RouteOut,
+    RoutePlanOut,
+    RouteQuery,
+    ScanIn,
+    ShipmentOut,
+)
+from entrepot.logistics.tracking import Scan
+from entrepot.ordering import queries as orders
+
+router = APIRouter(tags=["logistics"])
+
+
+def route_out(route: Route) -> RouteOut:
+    return RouteOut(
+        arrives_at=from_minutes(route.arrives),
+        days=round(route.minutes / 1440, 2),
+        cost_cents=route.cost_cents,
+        emissions_g=round(route.emissions_g, 1),
+        legs=[
+            LegOut(
+                lane=leg.lane.id,
+                origin=leg.lane.origin,
+                destination=leg.lane.destination,
+                mode=leg.lane.mode,
+                carrier=leg.lane.carrier,
+                departs_at=from_minutes(leg.departs),
+                arrives_at=from_minutes(leg.arrives),
+                distance_km=round(leg.lane.distance_km, 1),
+                cost_cents=leg.cost_cents,
+                emissions_g=round(leg.emissions_g, 1),
+            )
+            for leg in route.legs
+        ],
+    )
+
+
+@router.post("/logistics/routes", response_model=RoutePlanOut)
+def plan_route(body: RouteQuery, ctx: Ctx, _: Caller) -> RoutePlanOut:
+    """Every Pareto-optimal route over delivery time, cost and emissions; with a service level, the
+    cheapest (or greenest) one that keeps its promise (express 5, standard 10, economy 20 days)."""
+    ready = body.ready_at or ctx.clock()
+    if ready.tzinfo is None:
+        raise ValidationFailed(
+            "ready_at needs a time zone", [FieldError("ready_at", "e.g. 2025-11-11T09:00:00Z")]
+        )
+    with ctx.db.transaction() as session:
+        net = service.network(session)
+    origin, destination = resolve(net, body.origin, "origin"), resolve(net, body.destination, "destination")
+    parcel = Parcel(body.weight_kg, body.length_cm, body.width_cm, body.height_cm)
+    routes = service.explained(lambda: pareto_routes(net, origin, destination, parcel, to_minutes(ready)))
+    chosen = service.explained(lambda: choose(routes, body.service, body.objective)) if body.service else None
+    promised = ready + dt.timedelta(days=service.SERVICE_LEVEL_DAYS[body.service]) if body.service else None
+    return RoutePlanOut(
+        origin=origin,
+        destination=destination,
+        ready_at=ready,
+        pareto=[route_out(r) for r in routes],
+        chosen=route_out(chosen) if chosen else None,
+        service=body.service,
+        promised_by=promised,
+    )
+
+
+def resolve(net: Network, code: str, field: str) -> str:
+    """A node code, or an airport's IATA code (the airport node), or a city's delivery station."""
+    for candidate in (code, f"air-{code.upper()}"):
+        if candidate in net.nodes:
+            return candidate
+    raise ValidationFailed(
+        f"unknown {field} {code!r}", [FieldError(field, "not a node or airport of the network")]
+    )
+
+
+def _visible(session: Session, principal: Principal, shipment: Shipment) -> None:
+    """Operators see every shipment; a seller its own; a buyer those of its orders."""
+    if principal.is_operator or (principal.role == "seller" and shipment.seller_id == principal.seller_id):
+        return
+    if principal.role == "buyer":
+        orders.get_order(session, shipment.order_ref, principal)  # 404 unless the buyer's own order
+        return
+    raise NotFound(f"no shipment {shipment.public_id}")
+
+
+def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
+    legs = service.legs_of(session, shipment)
+    scans = service.scans_of(session, shipment)
+    return ShipmentOut(
+        id=shipment.public_id,
+        order=shipment.order_ref,
+        status=shipment.status,
+        service=shipment.service,
+        origin=shipment.origin_node,
+        destination=shipment.destination_node,
+        cross_border=shipment.cross_border,
+        weight_g=shipment.weight_g,
+        fee_cents=shipment.fee_cents,
+        revenue_origin=shipment.revenue_origin,
+        emissions_g=round(shipment.emissions_g, 1),
+        promised_at=shipment.promised_at,
+        eta=shipment.eta,
+        delivered_at=shipment.delivered_at,
+        on_time=None if shipment.delivered_at is None else shipment.delivered_at <= shipment.promised_at,
+        legs=[
+            LegOut(
+                lane=leg.lane_code,
+                origin=leg.origin,
+                destination=leg.destination,
+                mode=leg.mode,
+                carrier="",
+                departs_at=leg.departs_at,
+                arrives_at=leg.arrives_at,
+                distance_km=round(leg.distance_km, 1),
+                cost_cents=leg.cost_cents,
+                emissions_g=round(leg.emissions_g, 1),
+            )
+            for leg in legs
+        ],
+        scans=[
+            {"event_id": s.event_id, "type": s.type, "node": s.node, "occurred_at": s.occurred_at.isoformat()}
+            for s in scans
+        ],
+    )
+
+
+@router.get("/shipments/{shipment_id}", response_model=ShipmentOut)
+def get_shipment(shipment_id: str, ctx: Ctx, principal: Caller) -> ShipmentOut:
+    with ctx.db.transaction() as session:
+        shipment = service.get_shipment(session, shipment_id)
+        _visible(session, principal, shipment)
+        return shipment_out(session, shipment)
+
+
+@router.get("/orders/{order_id}/shipments", response_model=list[ShipmentOut])
+def order_shipments(order_id: str, ctx: Ctx, principal: Caller) -> list[ShipmentOut]:
+    with ctx.db.transaction() as session:
+        order = orders.get_order(session, order_id, principal)
+        return [shipment_out(session, s) for s in service.shipments_of_order(session, order.public_id)]
+
+
+@router.post("/orders/{order_id}/shipments", status_code=201, response_model=list[ShipmentOut])
+def ship_order(order_id: str, ctx: Ctx, principal: Operator) -> list[ShipmentOut]:
+    """Plan and book the shipments of a paid order now (the relay does this when `order.paid` lands)."""
+    with ctx.db.transaction() as session:
+        order = orders.get_order(session, order_id, principal)
+        service.explained(lambda: service.plan_order_shipments(session, order.public_id, ctx.clock()))
+        return [shipment_out(session, s) for s in service.shipments_of_order(session, order.public_id)]
+
+
+@router.post("/shipments/{shipment_id}/scans", response_model=ShipmentOut)
+def post_scan(shipment_id: str, body: ScanIn, ctx: Ctx, _: Operator) -> ShipmentOut:
+    """A carrier's scan. Idempotent by `event_id`; late and out-of-order scans take their place in time."""
+    if body.occurred_at.tzinfo is None:
+        raise ValidationFailed("occurred_at needs a time zone", [FieldError("occurred_at", "e.g. ...Z")])
+    scan = Scan(body.event_id, body.type, body.occurred_at.astimezone(dt.UTC), body.node)
+    with ctx.db.transaction() as session:
+        shipment, _new = service.record_scan(session, shipment_id, scan, ctx.clock())
+        return shipment_out(session, shipment)
+
+
+@router.get("/logistics/revenue", response_model=RevenueOut)
+def revenue(ctx: Ctx, _: Operator, start: dt.datetime, end: dt.datetime) -> RevenueOut:
+    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        raise ValidationFailed(
+            "give an aware start before end", [FieldError("end", "after start, with a zone")]
+        )
+    with ctx.db.transaction() as session:
+        result = service.revenue(session, start, end)
+    return RevenueOut(
+        start=start,
+        end=end,
+        shipments=result.shipments,
+        domestic_cents=result.domestic_cents,
+        overseas_cents=result.overseas_cents,
+        overseas_share=round(result.overseas_share, 4),
+    )
+
+
+__all__ = ["PlanningError", "router"]

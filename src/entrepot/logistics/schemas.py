@@ -1,0 +1,91 @@
+"""API shapes of logistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from entrepot.api.schemas import Request
+
+
+class RouteQuery(Request):
+    origin: str = Field(examples=["cn-hangzhou", "HGH"], description="a node code, or an airport's IATA code")
+    destination: str = Field(examples=["MNL"])
+    weight_kg: float = Field(gt=0, le=1000)
+    length_cm: float = Field(default=20, gt=0, le=400)
+    width_cm: float = Field(default=15, gt=0, le=400)
+    height_cm: float = Field(default=10, gt=0, le=400)
+    ready_at: dt.datetime | None = Field(default=None, description="default: now")
+    service: Literal["express", "standard", "economy"] | None = None
+    objective: Literal["cheapest", "greenest"] = "cheapest"
+
+
+class LegOut(BaseModel):
+    lane: str
+    origin: str
+    destination: str
+    mode: str
+    carrier: str
+    departs_at: dt.datetime
+    arrives_at: dt.datetime
+    distance_km: float
+    cost_cents: int
+    emissions_g: float
+
+
+class RouteOut(BaseModel):
+    arrives_at: dt.datetime
+    days: float
+    cost_cents: int
+    emissions_g: float
+    legs: list[LegOut]
+
+
+class RoutePlanOut(BaseModel):
+    origin: str
+    destination: str
+    ready_at: dt.datetime
+    pareto: list[RouteOut]
+    chosen: RouteOut | None
+    service: str | None
+    promised_by: dt.datetime | None
+    emissions_method: str = "estimate: t x km x a DESNZ 2025 well-to-wheel factor per mode"
+
+
+class ScanIn(Request):
+    event_id: str = Field(min_length=1, max_length=128)
+    type: str
+    occurred_at: dt.datetime
+    node: str | None = None
+
+
+class ShipmentOut(BaseModel):
+    id: str
+    order: str
+    status: str
+    service: str
+    origin: str
+    destination: str
+    cross_border: bool
+    weight_g: int
+    fee_cents: int
+    revenue_origin: str
+    emissions_g: float
+    promised_at: dt.datetime
+    eta: dt.datetime
+    delivered_at: dt.datetime | None
+    on_time: bool | None
+    legs: list[LegOut]
+    scans: list[dict[str, object]]
+
+
+class RevenueOut(BaseModel):
+    start: dt.datetime
+    end: dt.datetime
+    shipments: int
+    domestic_cents: int
+    overseas_cents: int
+    overseas_share: float
+    definition: str = "fees billed to sellers; domestic = from China to China, overseas = everything else"

@@ -1,0 +1,580 @@
+"""Use cases of logistics: keep the network, plan and book shipments for paid orders, follow scans,
+recompute ETAs, and account logistics revenue by origin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from entrepot.db import dialect_of, insert_or_skip, record_event
+from entrepot.kernel.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.ids import new_id
+from entrepot.logistics.domain import (
+    Lane,
+    Network,
+    Node,
+    Parcel,
+    Schedule,
+    from_minutes,
+    great_circle_km,
+    to_minutes,
+)
+from entrepot.logistics.models import (
+    Departure,
+    NetworkLane,
+    NetworkNode,
+    Shipment,
+    ShipmentLeg,
+    TrackingEvent,
+)
+from entrepot.logistics.routing import (
+    SERVICE_LEVEL_DAYS,
+    FullDepartures,
+    PlanningError,
+    Route,
+    choose,
+    pareto_routes,
+)
+from entrepot.logistics.tracking import EVENT_TYPES, Scan, replay
+from entrepot.ordering import service as ordering
+from entrepot.ordering.queries import OrderParcel, order_for_shipping
+
+T = TypeVar("T")
+FEE_MARGIN = 0.15  # sellers are billed the network's cost plus this margin (a modelling assumption)
+HOME_COUNTRY = "CN"  # revenue is "domestic" when a parcel starts and ends in the group's home country
+MAX_REBOOKINGS = 5
+MOVING_STATUSES = frozenset(
+    {"picked_up", "at_hub", "departed", "arrived", "customs_held", "customs_cleared", "out_for_delivery"}
+)
+
+
+class RouteImpossible(DomainError):
+    def __init__(self, error: PlanningError) -> None:
+        super().__init__(error.detail, [], {"reason": error.reason}, "route-impossible", 422, "No route")
+
+
+def explained(work: Callable[[], T]) -> T:
+    """Run planning work, turning the planner's own error into an API error that says why."""
+    try:
+        return work()
+    except PlanningError as error:
+        raise RouteImpossible(error) from None
+
+
+# --- the network --------------------------------------------------------------------------------
+
+
+def store_network(session: Session, network: Network) -> tuple[int, int]:
+    """Write a network's nodes and lanes (replacing lanes of the same code). Returns the counts."""
+    existing = set(session.scalars(select(NetworkNode.code)))
+    nodes = [_node_row(n) for n in network.nodes.values() if n.code not in existing]
+    if nodes:
+        session.execute(insert(NetworkNode.__table__), nodes)
+    known = set(session.scalars(select(NetworkLane.code)))
+    lanes = [lane for lanes in network.lanes_from.values() for lane in lanes if lane.id not in known]
+    if lanes:
+        session.execute(insert(NetworkLane.__table__), [_lane_row(lane) for lane in lanes])
+    _cache.clear()
+    return len(network.nodes), network.lane_count
+
+
+def _node_row(node: Node) -> dict[str, Any]:
+    return {
+        "code": node.code,
+        "kind": node.kind,
+        "name": node.code,
+        "country": node.country,
+        "latitude": node.latitude,
+        "longitude": node.longitude,
+        "time_zone": node.time_zone,
+        "handling_minutes": node.handling_minutes,
+    }
+
+
+def _lane_row(lane: Lane) -> dict[str, Any]:
+    schedule = None
+    if lane.schedule is not None:
+        schedule = {
+            "departures": [[day, at.strftime("%H:%M")] for day, at in lane.schedule.departures],
+            "cutoff_minutes": lane.schedule.cutoff_minutes,
+        }
+    return {
+        "code": lane.id,
+        "origin": lane.origin,
+        "destination": lane.destination,
+        "mode": lane.mode,
+        "vehicle": lane.vehicle,
+        "carrier": lane.carrier,
+        "distance_km": lane.distance_km,
+        "distance_rule": lane.distance_rule,
+        "transit_minutes": lane.transit_minutes,
+        "fixed_cost_cents": lane.fixed_cost_cents,
+        "per_kg_cents": lane.per_kg_cents,
+        "max_parcel_kg": lane.max_parcel_kg,
+        "capacity_kg": lane.capacity_kg,
+        "schedule": schedule,
+    }
+
+
+def read_network(session: Session) -> Network:
+    network = Network()
+    for row in session.scalars(select(NetworkNode)):
+        network.add_node(
+            Node(
+                row.code,
+                row.kind,
+                row.country,
+                row.latitude,
+                row.longitude,
+                row.time_zone,
+                row.handling_minutes,
+            )
+        )
+    for row in session.scalars(select(NetworkLane)):
+        network.add_lane(_lane_of(row))
+    return network
+
+
+def _lane_of(row: NetworkLane) -> Lane:
+    schedule = None
+    if row.schedule:
+        departures = tuple((int(day), dt.time.fromisoformat(at)) for day, at in row.schedule["departures"])
+        schedule = Schedule(departures, int(row.schedule.get("cutoff_minutes", 0)))
+    return Lane(
+        row.code,
+        row.origin,
+        row.destination,
+        row.mode,
+        row.vehicle,
+        row.carrier,
+        row.distance_km,
+        row.transit_minutes,
+        row.fixed_cost_cents,
+        row.per_kg_cents,
+        row.max_parcel_kg,
+        row.capacity_kg,
+        schedule,
+        row.distance_rule,
+    )
+
+
+class _NetworkCache:
+    """The network changes rarely and planning reads all of it: each process keeps one copy, checked
+    against the lane count every few seconds so that an operator's change is picked up."""
+
+    def __init__(self, ttl_s: float = 10.0) -> None:
+        self._entries: dict[str, tuple[float, int, Network]] = {}
+        self._lock = threading.Lock()
+        self._ttl = ttl_s
+
+    def get(self, session: Session) -> Network:
+        key = str(session.get_bind().engine.url)
+        entry = self._entries.get(key)
+        if entry is not None and time.monotonic() - entry[0] < self._ttl:
+            return entry[2]
+        version = session.scalar(select(func.count()).select_from(NetworkLane)) or 0
+        if entry is not None and entry[1] == version:
+            self._entries[key] = (time.monotonic(), version, entry[2])
+            return entry[2]
+        network = read_network(session)
+        with self._lock:
+            self._entries[key] = (time.monotonic(), version, network)
+        return network
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_cache = _NetworkCache()
+
+
+def network(session: Session) -> Network:
+    return _cache.get(session)
+
+
+def warehouse_node(net: Network, warehouse_code: str) -> str:
+    if warehouse_code not in net.nodes:
+        raise PlanningError(
+            "unknown_node", f"warehouse {warehouse_code} is not a node of the logistics network"
+        )
+    return warehouse_code
+
+
+def delivery_station(net: Network, country: str, point: tuple[float, float] | None) -> str:
+    """The delivery station serving a buyer: the nearest one in the buyer's country."""
+    stations = [n for n in net.nodes.values() if n.kind == "delivery_station" and n.country == country]
+    if not stations:
+        raise PlanningError("no_lane", f"the network has no delivery station in {country}")
+    if point is None:
+        return min(stations, key=lambda n: n.code).code
+    return min(stations, key=lambda n: great_circle_km(n.latitude, n.longitude, *point)).code
+
+
+# --- planning and booking -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    route: Route
+    service: str
+    promised: int  # UTC minutes
+
+
+def plan(
+    net: Network,
+    origin: str,
+    destination: str,
+    parcel: Parcel,
+    ready: int,
+    service: str,
+    objective: str = "cheapest",
+    full: FullDepartures = frozenset(),
+) -> Plan:
+    if service not in SERVICE_LEVEL_DAYS:
+        raise ValidationFailed("unknown service", [FieldError("service", ", ".join(SERVICE_LEVEL_DAYS))])
+    deadline = ready + SERVICE_LEVEL_DAYS[service] * 1440
+    routes = pareto_routes(net, origin, destination, parcel, ready, deadline, full)
+    return Plan(choose(routes, service, objective), service, deadline)
+
+
+def parcel_of(item: OrderParcel) -> Parcel:
+    side = max(1.0, item.volume_cm3 ** (1 / 3))  # a cube of the goods' volume: the box we ship in
+    return Parcel(item.weight_g / 1000, side, side, side, item.value_minor)
+
+
+def plan_order_shipments(
+    session: Session, order_ref: str, now: dt.datetime, service: str = "standard"
+) -> list[Shipment]:
+    """One shipment per warehouse the order was allocated from, booked onto departures with room.
+    Safe to call twice: a warehouse that already has its shipment is skipped."""
+    net = network(session)
+    order = order_for_shipping(session, order_ref)
+    station = delivery_station(net, order.destination_country, order.buyer_point)
+    planned = []
+    for item in order.parcels:
+        if session.scalar(
+            select(Shipment.id).where(
+                Shipment.order_ref == order_ref, Shipment.warehouse_code == item.warehouse_code
+            )
+        ):
+            continue
+        planned.append(
+            _ship_parcel(
+                session,
+                net,
+                order_ref,
+                order.order.seller_id,
+                item,
+                station,
+                order.destination_country,
+                service,
+                now,
+            )
+        )
+    return planned
+
+
+def _ship_parcel(
+    session: Session,
+    net: Network,
+    order_ref: str,
+    seller_id: int,
+    item: OrderParcel,
+    station: str,
+    destination_country: str,
+    service: str,
+    now: dt.datetime,
+) -> Shipment:
+    parcel = parcel_of(item)
+    origin = warehouse_node(net, item.warehouse_code)
+    ready = to_minutes(now)
+    full: set[tuple[str, int]] = set()
+    for _ in range(MAX_REBOOKINGS):
+        chosen = plan(net, origin, station, parcel, ready, service, full=frozenset(full))
+        booked = _book(session, chosen.route, item.weight_g)
+        if isinstance(booked, list):
+            return _write_shipment(
+                session, order_ref, seller_id, item, chosen, booked, destination_country, now
+            )
+        full.add(booked)
+    raise Conflict("every departure that keeps the promise is full", code="no-capacity")
+
+
+def _book(session: Session, route: Route, weight_g: int) -> list[int | None] | tuple[str, int]:
+    """Book the parcel's weight on every scheduled departure of the route, or name the first full one
+    (then nothing of this attempt stays booked: the savepoint rolls back)."""
+    ids: list[int | None] = []
+    with session.begin_nested() as attempt:
+        for leg in route.legs:
+            if leg.lane.schedule is None:
+                ids.append(None)
+                continue
+            departure_id = _take_room(session, leg.lane, leg.departs, weight_g)
+            if departure_id is None:
+                attempt.rollback()
+                return (leg.lane.id, leg.departs)
+            ids.append(departure_id)
+    return ids
+
+
+def _take_room(session: Session, lane: Lane, departs: int, weight_g: int) -> int | None:
+    values = {
+        "lane_code": lane.id,
+        "departs_at": from_minutes(departs),
+        "capacity_g": int(lane.capacity_kg * 1000),
+    }
+    session.execute(_OPEN_DEPARTURE[dialect_of(session)], {**values, "booked_g": 0, "parcels": 0})
+    booked = session.execute(
+        update(Departure)
+        .where(
+            Departure.lane_code == lane.id,
+            Departure.departs_at == values["departs_at"],
+            Departure.booked_g + weight_g <= Departure.capacity_g,
+        )
+        .values(booked_g=Departure.booked_g + weight_g, parcels=Departure.parcels + 1)
+        .returning(Departure.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    return None if booked is None else int(booked)
+
+
+_OPEN_DEPARTURE = insert_or_skip(Departure.__table__, ["lane_code", "departs_at"], [Departure.__table__.c.id])
+
+
+def fee_for(cost_cents: int) -> int:
+    return math.ceil(cost_cents * (1 + FEE_MARGIN))
+
+
+def revenue_origin(origin_country: str, destination_country: str) -> str:
+    return "domestic" if origin_country == destination_country == HOME_COUNTRY else "overseas"
+
+
+def _write_shipment(
+    session: Session,
+    order_ref: str,
+    seller_id: int,
+    item: OrderParcel,
+    chosen: Plan,
+    departure_ids: list[int | None],
+    destination_country: str,
+    now: dt.datetime,
+) -> Shipment:
+    route = chosen.route
+    shipment = Shipment(
+        public_id=new_id("shp"),
+        order_ref=order_ref,
+        seller_id=seller_id,
+        warehouse_code=item.warehouse_code,
+        origin_node=route.legs[0].lane.origin,
+        destination_node=route.legs[-1].lane.destination,
+        origin_country=item.warehouse_country,
+        destination_country=destination_country,
+        service=chosen.service,
+        status="label_created",
+        weight_g=item.weight_g,
+        cost_cents=route.cost_cents,
+        fee_cents=fee_for(route.cost_cents),
+        revenue_origin=revenue_origin(item.warehouse_country, destination_country),
+        emissions_g=route.emissions_g,
+        cross_border=item.warehouse_country != destination_country,
+        ready_at=from_minutes(route.ready),
+        promised_at=from_minutes(chosen.promised),
+        eta=from_minutes(route.arrives),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(shipment)
+    session.flush()
+    session.add_all(
+        ShipmentLeg(
+            shipment_id=shipment.id,
+            seq=seq,
+            lane_code=leg.lane.id,
+            origin=leg.lane.origin,
+            destination=leg.lane.destination,
+            mode=leg.lane.mode,
+            departure_id=departure_id,
+            departs_at=from_minutes(leg.departs),
+            arrives_at=from_minutes(leg.arrives),
+            cost_cents=leg.cost_cents,
+            emissions_g=leg.emissions_g,
+            distance_km=leg.lane.distance_km,
+        )
+        for seq, (leg, departure_id) in enumerate(zip(route.legs, departure_ids, strict=True))
+    )
+    payload = {"order": order_ref, "eta": shipment.eta.isoformat(), "fee_cents": shipment.fee_cents}
+    record_event(session, DomainEvent("shipment.planned", shipment.public_id, payload), now)
+    return shipment
+
+
+# --- tracking ---------------------------------------------------------------------------------------
+
+
+def get_shipment(session: Session, public_id: str, seller_id: int | None = None) -> Shipment:
+    query = select(Shipment).where(Shipment.public_id == public_id)
+    if seller_id is not None:
+        query = query.where(Shipment.seller_id == seller_id)
+    shipment = session.scalar(query)
+    if shipment is None:
+        raise NotFound(f"no shipment {public_id}")
+    return shipment
+
+
+def legs_of(session: Session, shipment: Shipment) -> list[ShipmentLeg]:
+    return list(
+        session.scalars(
+            select(ShipmentLeg).where(ShipmentLeg.shipment_id == shipment.id).order_by(ShipmentLeg.seq)
+        )
+    )
+
+
+def scans_of(session: Session, shipment: Shipment) -> list[TrackingEvent]:
+    return list(
+        session.scalars(
+            select(TrackingEvent)
+            .where(TrackingEvent.shipment_id == shipment.id)
+            .order_by(TrackingEvent.occurred_at, TrackingEvent.id)
+        )
+    )
+
+
+def record_scan(session: Session, shipment_id: str, scan: Scan, now: dt.datetime) -> tuple[Shipment, bool]:
+    """Store a carrier scan (a repeat of an event id changes nothing) and replay the shipment's status.
+    Returns the shipment and whether the scan was new."""
+    if scan.type not in EVENT_TYPES:
+        raise ValidationFailed("unknown scan", [FieldError("type", ", ".join(EVENT_TYPES))])
+    if scan.occurred_at > now + dt.timedelta(minutes=10):
+        raise ValidationFailed("a scan from the future", [FieldError("occurred_at", "after the time now")])
+    shipment = session.scalar(select(Shipment).where(Shipment.public_id == shipment_id).with_for_update())
+    if shipment is None:
+        raise NotFound(f"no shipment {shipment_id}")
+    net = network(session)
+    if scan.node is not None and scan.node not in net.nodes:
+        raise ValidationFailed("unknown node", [FieldError("node", f"no node {scan.node!r}")])
+    values = {
+        "shipment_id": shipment.id,
+        "event_id": scan.event_id,
+        "type": scan.type,
+        "node": scan.node,
+        "occurred_at": scan.occurred_at,
+        "received_at": now,
+        "note": "",
+    }
+    new = session.execute(_RECORD_SCAN[dialect_of(session)], values).first() is not None
+    if new:
+        _follow(session, net, shipment, now)
+    return shipment, new
+
+
+_RECORD_SCAN = insert_or_skip(
+    TrackingEvent.__table__, ["shipment_id", "event_id"], [TrackingEvent.__table__.c.id]
+)
+
+
+def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime) -> None:
+    scans = [Scan(s.event_id, s.type, s.occurred_at, s.node) for s in scans_of(session, shipment)]
+    replayed = replay(scans)
+    before = shipment.status
+    shipment.status = replayed.status
+    shipment.delivered_at = replayed.delivered_at
+    shipment.eta = replayed.delivered_at or _eta(
+        net, legs_of(session, shipment), replayed.last_movement, shipment.eta
+    )
+    shipment.updated_at = now
+    if before != shipment.status:
+        payload = {
+            "from": before,
+            "to": shipment.status,
+            "eta": shipment.eta.isoformat(),
+            "order": shipment.order_ref,
+        }
+        record_event(session, DomainEvent(f"shipment.{shipment.status}", shipment.public_id, payload), now)
+        _order_follows(session, shipment, now)
+
+
+def _order_follows(session: Session, shipment: Shipment, now: dt.datetime) -> None:
+    if shipment.status in MOVING_STATUSES:
+        ordering.follow_shipping(session, shipment.order_ref, "shipped", now)
+    elif shipment.status == "delivered" and all(
+        s.status == "delivered" for s in shipments_of_order(session, shipment.order_ref)
+    ):
+        ordering.follow_shipping(session, shipment.order_ref, "delivered", now)
+
+
+def _eta(net: Network, legs: list[ShipmentLeg], last: Scan | None, planned: dt.datetime) -> dt.datetime:
+    """Replan the rest of the route from where the parcel was last seen, on the lanes' timetables:
+    a parcel that misses its flight waits for the next one, so a delay can cost days, not minutes."""
+    remaining = _remaining_legs(legs, last) if last is not None and last.node is not None else None
+    if last is None or remaining is None:
+        return planned
+    clock = to_minutes(last.occurred_at)
+    for index, leg in enumerate(remaining):
+        lane = net.lane(leg.lane_code)
+        if lane is None:
+            return planned
+        if index == 0 and last.type == "departed":
+            clock += lane.transit_minutes  # already on its way
+            continue
+        node = net.nodes[lane.origin]
+        clock = lane.departure(clock + node.handling_minutes, node.time_zone) + lane.transit_minutes
+    return from_minutes(clock)
+
+
+def _remaining_legs(legs: list[ShipmentLeg], last: Scan) -> list[ShipmentLeg] | None:
+    for index, leg in enumerate(legs):
+        if last.type == "departed" and leg.origin == last.node:
+            return legs[index:]
+        if (
+            last.type in ("arrived", "at_hub", "customs_cleared", "customs_held")
+            and leg.destination == last.node
+        ):
+            return legs[index + 1 :]
+    return None
+
+
+def shipments_of_order(session: Session, order_ref: str) -> list[Shipment]:
+    return list(
+        session.scalars(select(Shipment).where(Shipment.order_ref == order_ref).order_by(Shipment.id))
+    )
+
+
+# --- revenue ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogisticsRevenue:
+    domestic_cents: int
+    overseas_cents: int
+    shipments: int
+
+    @property
+    def overseas_share(self) -> float:
+        total = self.domestic_cents + self.overseas_cents
+        return self.overseas_cents / total if total else 0.0
+
+
+def revenue(session: Session, start: dt.datetime, end: dt.datetime) -> LogisticsRevenue:
+    """Fees billed to sellers for shipments created in [start, end), by where the revenue is earned."""
+    rows = dict(
+        session.execute(
+            select(Shipment.revenue_origin, func.sum(Shipment.fee_cents))
+            .where(Shipment.created_at >= start, Shipment.created_at < end)
+            .group_by(Shipment.revenue_origin)
+        ).all()
+    )
+    count = session.scalar(
+        select(func.count())
+        .select_from(Shipment)
+        .where(Shipment.created_at >= start, Shipment.created_at < end)
+    )
+    return LogisticsRevenue(int(rows.get("domestic") or 0), int(rows.get("overseas") or 0), int(count or 0))
