@@ -13,7 +13,7 @@ from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.logistics import service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
-from entrepot.logistics.routing import PlanningError, Route, choose, pareto_routes
+from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
 from entrepot.logistics.schemas import (
     LegOut,
     RevenueOut,
@@ -66,7 +66,9 @@ def plan_route(body: RouteQuery, ctx: Ctx, _: Caller) -> RoutePlanOut:
         net = service.network(session)
     origin, destination = resolve(net, body.origin, "origin"), resolve(net, body.destination, "destination")
     parcel = Parcel(body.weight_kg, body.length_cm, body.width_cm, body.height_cm)
-    routes = service.explained(lambda: pareto_routes(net, origin, destination, parcel, to_minutes(ready)))
+    routes = service.explained(
+        lambda: pareto_routes(net, origin, destination, parcel, to_minutes(ready), tolerance=PRACTICAL)
+    )
     chosen = service.explained(lambda: choose(routes, body.service, body.objective)) if body.service else None
     promised = ready + dt.timedelta(days=service.SERVICE_LEVEL_DAYS[body.service]) if body.service else None
     return RoutePlanOut(

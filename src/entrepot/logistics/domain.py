@@ -10,6 +10,8 @@ import datetime as dt
 import math
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 EARTH_RADIUS_KM = 6371.0  # the mean radius the GLEC/ISO 14083 worked examples use
@@ -95,28 +97,37 @@ class Schedule:
     cutoff_minutes: int = 0
 
     def next_departure(self, ready: int, time_zone: str) -> int:
-        """The first departure a parcel ready at `ready` (UTC minutes) can still make."""
-        zone = ZoneInfo(time_zone)
-        local = from_minutes(ready + self.cutoff_minutes).astimezone(zone)
-        week_start = (local - dt.timedelta(days=local.weekday())).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        offsets = self._weekly_offsets()
-        wanted = (
-            local.weekday() * 1440
-            + local.hour * 60
-            + local.minute
-            + (1 if local.second or local.microsecond else 0)
-        )
-        index = bisect_left(offsets, wanted)
-        weeks, index = divmod(index, len(offsets))
-        departure_local = week_start + dt.timedelta(weeks=weeks, minutes=offsets[index])
-        # Re-attach the zone so a departure across a daylight-saving change gets its own offset.
-        departure = departure_local.replace(tzinfo=None).replace(tzinfo=zone)
-        return to_minutes(departure)
+        """The first departure a parcel ready at `ready` (UTC minutes) can still make.
 
-    def _weekly_offsets(self) -> list[int]:
-        return sorted(day * 1440 + at.hour * 60 + at.minute for day, at in self.departures)
+        Whole-minute arithmetic on local time, with the zone's UTC offset looked up once per zone and
+        day (cached): the planner asks this millions of times, and datetime objects cost far more."""
+        earliest = ready + self.cutoff_minutes
+        local = earliest + utc_offset_minutes(time_zone, earliest // 1440)
+        monday = local - (local // 1440 + 3) % 7 * 1440 - local % 1440  # 1 Jan 1970 was a Thursday
+        offsets = weekly_offsets(self.departures)
+        wanted = local - monday
+        while True:  # once, but for a departure that a daylight-saving change moves before `earliest`
+            weeks, index = divmod(bisect_left(offsets, wanted), len(offsets))
+            departure_local = monday + weeks * MINUTES_PER_WEEK + offsets[index]
+            # the offset of the departure's own day: a timetable keeps its local hour across DST changes
+            departure = departure_local - utc_offset_minutes(time_zone, departure_local // 1440)
+            if departure >= earliest:
+                return departure
+            wanted = departure_local - monday + 1
+
+
+@lru_cache(maxsize=4096)
+def weekly_offsets(departures: tuple[tuple[int, dt.time], ...]) -> tuple[int, ...]:
+    return tuple(sorted(day * 1440 + at.hour * 60 + at.minute for day, at in departures))
+
+
+@lru_cache(maxsize=65536)
+def utc_offset_minutes(time_zone: str, day: int) -> int:
+    """The zone's offset from UTC at noon UTC of a day (days since the epoch)."""
+    moment = EPOCH + dt.timedelta(days=day, hours=12)
+    offset = moment.astimezone(ZoneInfo(time_zone)).utcoffset()
+    assert offset is not None
+    return int(offset.total_seconds() // 60)
 
 
 @dataclass(frozen=True)
@@ -176,12 +187,15 @@ class Network:
     nodes: dict[str, Node] = field(default_factory=dict)
     lanes_from: dict[str, list[Lane]] = field(default_factory=dict)
     lanes_by_id: dict[str, Lane] = field(default_factory=dict)
+    # per (destination, weight floor): least time, cost and emissions to go, see routing.lower_bounds
+    bounds_cache: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
     def lane(self, lane_id: str) -> Lane | None:
         return self.lanes_by_id.get(lane_id)
 
     def add_node(self, node: Node) -> None:
         self.nodes[node.code] = node
+        self.bounds_cache.clear()
         self.lanes_from.setdefault(node.code, [])
 
     def add_lane(self, lane: Lane) -> None:
@@ -189,6 +203,7 @@ class Network:
             raise ValueError(f"lane {lane.id} joins unknown nodes {lane.origin} -> {lane.destination}")
         self.lanes_from[lane.origin].append(lane)
         self.lanes_by_id[lane.id] = lane
+        self.bounds_cache.clear()
 
     @property
     def lane_count(self) -> int:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from entrepot.logistics.domain import Lane, Network, Parcel, lane_cost_cents, lane_emissions_g
@@ -83,9 +85,16 @@ class _Label:
         return (self.arrives, self.cost, self.emissions)
 
 
-def _dominates(a: tuple[int, int, float], b: tuple[int, int, float]) -> bool:
-    """a is at least as good as b on every criterion (ties count: the first found is kept)."""
-    return a[0] <= b[0] and a[1] <= b[1] and a[2] <= b[2] + 1e-9
+Tolerance = tuple[int, int, float]  # minutes, cents, grams
+EXACT: Tolerance = (0, 0, 0.0)
+# Routes within six hours, 50 cents and 100 g CO2e of each other are the same choice to a shipper:
+# treating them as one keeps the Pareto set short and the search several times faster on the demo network.
+PRACTICAL: Tolerance = (360, 50, 100.0)
+
+
+def _dominates(a: tuple[int, int, float], b: tuple[int, int, float], tol: Tolerance = EXACT) -> bool:
+    """a is at least as good as b on every criterion, give or take `tol` (the first found is kept)."""
+    return a[0] <= b[0] + tol[0] and a[1] <= b[1] + tol[1] and a[2] <= b[2] + tol[2] + 1e-9
 
 
 FullDepartures = frozenset[tuple[str, int]]  # (lane id, departure minute) with no room left
@@ -99,14 +108,15 @@ def pareto_routes(
     ready: int,
     deadline: int | None = None,
     full: FullDepartures = frozenset(),
+    tolerance: Tolerance = EXACT,
 ) -> list[Route]:
     """All non-dominated routes from `origin` (parcel ready at `ready`) to `destination` arriving by
-    `deadline`, fastest first; departures in `full` are skipped for the next one. Raises PlanningError,
-    with the reason, when there is none."""
+    `deadline`, fastest first; departures in `full` are skipped for the next one; routes within
+    `tolerance` of a found one count as the same. Raises PlanningError, with the reason, when none."""
     for code in (origin, destination):
         if code not in network.nodes:
             raise PlanningError("unknown_node", f"no node {code!r} in the network")
-    found = _search(network, origin, destination, parcel, ready, deadline, full)
+    found = _search(network, origin, destination, parcel, ready, deadline, full, tolerance)
     if not found:
         raise _explain(network, origin, destination, parcel, ready, deadline)
     return sorted(found, key=lambda r: (r.arrives, r.cost_cents, r.emissions_g))
@@ -130,18 +140,27 @@ def _search(
     ready: int,
     deadline: int | None,
     full: FullDepartures = frozenset(),
+    tol: Tolerance = EXACT,
 ) -> list[Route]:
+    bounds = lower_bounds(network, destination, parcel.weight_kg)
+    if origin not in bounds:
+        return []
     bags: dict[str, list[_Label]] = {origin: [_Label(origin, ready, 0, 0.0)]}
     order = itertools.count()
-    queue: list[tuple[int, int, _Label]] = [(ready, next(order), bags[origin][0])]
+    queue: list[tuple[int, int, _Label]] = [(ready + bounds[origin][0], next(order), bags[origin][0])]
     while queue:
         _, _, label = heapq.heappop(queue)
-        if label.dead or label.node == destination:
+        if (
+            label.dead
+            or label.node == destination
+            or _hopeless(label, bounds, bags.get(destination, ()), tol)
+        ):
             continue
         node = network.nodes[label.node]
         leave_ready = label.arrives + (node.handling_minutes if label.parent is not None else 0)
         for lane in network.lanes_from.get(label.node, ()):
-            if parcel.weight_kg > lane.max_parcel_kg:
+            bound = bounds.get(lane.destination)
+            if bound is None or parcel.weight_kg > lane.max_parcel_kg:
                 continue
             departs = (
                 departure_with_room(lane, leave_ready, node.time_zone, full)
@@ -149,7 +168,7 @@ def _search(
                 else lane.departure(leave_ready, node.time_zone)
             )
             arrives = departs + lane.transit_minutes
-            if deadline is not None and arrives > deadline:
+            if deadline is not None and arrives + bound[0] > deadline:
                 continue
             leg = Leg(lane, departs, arrives, lane_cost_cents(lane, parcel), lane_emissions_g(lane, parcel))
             nxt = _Label(
@@ -160,18 +179,36 @@ def _search(
                 label,
                 leg,
             )
-            if _insert(bags, nxt, destination):
-                heapq.heappush(queue, (arrives, next(order), nxt))
+            if _insert(bags, nxt, destination, bound, tol):
+                heapq.heappush(queue, (arrives + bound[0], next(order), nxt))
     return [_route(label, ready) for label in bags.get(destination, [])]
 
 
-def _insert(bags: dict[str, list[_Label]], label: _Label, destination: str) -> bool:
-    """Add `label` to its node's bag unless dominated there or by a finished route; drop what it beats."""
+Bound = tuple[int, int, float]  # at least this much time, cost and emissions remain to the destination
+
+
+def _hopeless(label: _Label, bounds: dict[str, Bound], finished: Iterable[_Label], tol: Tolerance) -> bool:
+    """Even at its best from here on, a finished route is at least as good on every count."""
+    best = _plus(label.key, bounds[label.node])
+    return any(_dominates(done.key, best, tol) for done in finished)
+
+
+def _plus(key: tuple[int, int, float], bound: Bound) -> tuple[int, int, float]:
+    return (key[0] + bound[0], key[1] + bound[1], key[2] + bound[2])
+
+
+def _insert(
+    bags: dict[str, list[_Label]], label: _Label, destination: str, bound: Bound, tol: Tolerance
+) -> bool:
+    """Add `label` to its node's bag unless dominated there or, with the least still to come, by a
+    finished route; drop what it beats."""
     finished = bags.get(destination, [])
-    if label.node != destination and any(_dominates(done.key, label.key) for done in finished):
+    if label.node != destination and any(
+        _dominates(done.key, _plus(label.key, bound), tol) for done in finished
+    ):
         return False
     bag = bags.setdefault(label.node, [])
-    if any(_dominates(other.key, label.key) for other in bag):
+    if any(_dominates(other.key, label.key, tol) for other in bag):
         return False
     for other in bag:
         if _dominates(label.key, other.key):
@@ -181,6 +218,53 @@ def _insert(bags: dict[str, list[_Label]], label: _Label, destination: str) -> b
         return False
     bag.append(label)
     return True
+
+
+WEIGHT_FLOORS_KG = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0)
+
+
+def lower_bounds(network: Network, destination: str, weight_kg: float) -> dict[str, Bound]:
+    """For every node that can reach `destination`: the least transit time, cost and emissions still to
+    come, each found by its own backwards Dijkstra without waiting or handling (so never too high).
+
+    Bounds hold for any parcel at least as heavy as the weight floor they were computed for, which makes
+    them shareable: they are cached on the network per destination and floor."""
+    floor = max(f for f in WEIGHT_FLOORS_KG if f <= weight_kg)
+    key = (destination, floor)
+    cached = network.bounds_cache.get(key)
+    if cached is None:
+        cached = network.bounds_cache[key] = _compute_bounds(network, destination, floor)
+    return cached
+
+
+def _compute_bounds(network: Network, destination: str, floor: float) -> dict[str, Bound]:
+    lightest = Parcel(floor, 0.01, 0.01, 0.01)
+    into: dict[str, list[Lane]] = {}
+    for lanes in network.lanes_from.values():
+        for lane in lanes:
+            if lane.max_parcel_kg >= floor:
+                into.setdefault(lane.destination, []).append(lane)
+    time = _backwards(into, destination, lambda lane: lane.transit_minutes)
+    cost = _backwards(into, destination, lambda lane: lane_cost_cents(lane, lightest))
+    grams = _backwards(into, destination, lambda lane: lane_emissions_g(lane, lightest))
+    return {node: (int(time[node]), int(cost[node]), grams[node]) for node in time}
+
+
+def _backwards(
+    into: dict[str, list[Lane]], destination: str, weight: Callable[[Lane], float]
+) -> dict[str, float]:
+    best: dict[str, float] = {destination: 0.0}
+    queue: list[tuple[float, str]] = [(0.0, destination)]
+    while queue:
+        distance, node = heapq.heappop(queue)
+        if distance > best[node]:
+            continue
+        for lane in into.get(node, ()):
+            candidate = distance + weight(lane)
+            if candidate < best.get(lane.origin, math.inf):
+                best[lane.origin] = candidate
+                heapq.heappush(queue, (candidate, lane.origin))
+    return best
 
 
 def _route(label: _Label, ready: int) -> Route:

@@ -37,6 +37,7 @@ from entrepot.logistics.models import (
     TrackingEvent,
 )
 from entrepot.logistics.routing import (
+    PRACTICAL,
     SERVICE_LEVEL_DAYS,
     FullDepartures,
     PlanningError,
@@ -243,7 +244,7 @@ def plan(
     if service not in SERVICE_LEVEL_DAYS:
         raise ValidationFailed("unknown service", [FieldError("service", ", ".join(SERVICE_LEVEL_DAYS))])
     deadline = ready + SERVICE_LEVEL_DAYS[service] * 1440
-    routes = pareto_routes(net, origin, destination, parcel, ready, deadline, full)
+    routes = pareto_routes(net, origin, destination, parcel, ready, deadline, full, PRACTICAL)
     return Plan(choose(routes, service, objective), service, deadline)
 
 
