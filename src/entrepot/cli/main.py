@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from entrepot.cli import logistics as logistics_cli
 from entrepot.settings import get_settings
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(bench_app, name="bench")
 app.add_typer(events_app, name="events")
+app.add_typer(logistics_cli.app, name="logistics")
 console = Console()
 
 

@@ -55,7 +55,7 @@ class NetworkLane(Base):
     # {"departures": [[weekday, "HH:MM"], ...], "cutoff_minutes": n}; null for lanes that leave on demand
     schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (
-        CheckConstraint("transit_minutes > 0 AND distance_km > 0", name="positive"),
+        CheckConstraint("transit_minutes > 0 AND distance_km >= 0", name="positive"),
         CheckConstraint("capacity_kg > 0 AND max_parcel_kg > 0", name="capacity"),
     )
 

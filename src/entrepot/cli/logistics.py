@@ -1,0 +1,136 @@
+"""`entrepot logistics ...`: plan a route, track a shipment, load the demo network."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import DBAPIError
+
+from entrepot.db import Database
+from entrepot.kernel.errors import DomainError
+from entrepot.logistics import service
+from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
+from entrepot.logistics.network_data import demo_network
+from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
+from entrepot.schema import upgrade
+from entrepot.settings import get_settings
+
+app = typer.Typer(help="The logistics network: routes and shipments.", no_args_is_help=True)
+console = Console()
+
+
+def _network(db: Database) -> tuple[Network, str]:
+    """The network in the database, or the built-in demo network when none has been loaded."""
+    try:
+        with db.transaction() as session:
+            net = service.network(session)
+    except DBAPIError:  # a database not created yet (no `entrepot db upgrade`): nothing loaded in it
+        net = Network()
+    if net.nodes:
+        return net, "the database's network"
+    return demo_network(), "the built-in demo network (none loaded: `entrepot logistics seed`)"
+
+
+def _resolve(net: Network, code: str, role: str) -> str:
+    for candidate in (code, f"air-{code.upper()}"):
+        if candidate in net.nodes:
+            return candidate
+    console.print(f"[red]error:[/red] unknown {role} {code!r}: not a node code or an airport of the network")
+    raise typer.Exit(2)
+
+
+@app.command("route")
+def route(
+    origin: Annotated[str, typer.Option("--from", help="node code or IATA airport code, e.g. HGH")],
+    destination: Annotated[str, typer.Option("--to", help="node code or IATA airport code, e.g. MNL")],
+    weight_kg: Annotated[float, typer.Option(min=0.001, max=1000)],
+    service_level: Annotated[
+        str, typer.Option("--service", help="express, standard or economy")
+    ] = "standard",
+    objective: Annotated[str, typer.Option(help="cheapest or greenest")] = "cheapest",
+    ready: Annotated[str | None, typer.Option(help="ISO time the parcel is ready, default now")] = None,
+    size_cm: Annotated[tuple[float, float, float], typer.Option(help="length width height")] = (30, 20, 10),
+) -> None:
+    """Every Pareto-optimal route over time, cost and emissions, and the one the service level picks."""
+    net, which = _network(Database(get_settings().database_url))
+    start = _ready_at(ready)
+    parcel = Parcel(weight_kg, *size_cm)
+    a, b = _resolve(net, origin, "origin"), _resolve(net, destination, "destination")
+    try:
+        routes = pareto_routes(net, a, b, parcel, to_minutes(start), tolerance=PRACTICAL)
+        chosen = choose(routes, service_level, objective)
+    except (PlanningError, ValueError) as error:
+        console.print(f"[red]no route:[/red] {getattr(error, 'detail', error)}")
+        raise typer.Exit(1) from None
+    console.print(f"{a} -> {b}, {weight_kg:g} kg, ready {start:%Y-%m-%d %H:%M} UTC, on {which}")
+    console.print(_table(routes, chosen))
+    console.print(f"{service_level} ({objective}): {_summary(chosen)}")
+
+
+def _ready_at(text: str | None) -> dt.datetime:
+    if text is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        console.print(f"[red]error:[/red] --ready {text!r} is not an ISO date-time")
+        raise typer.Exit(2) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _table(routes: list[Route], chosen: Route) -> Table:
+    table = Table(title="Pareto-optimal routes")
+    for column in ("", "arrives (UTC)", "days", "cost USD", "kg CO2e", "legs"):
+        table.add_column(column)
+    for r in routes:
+        legs = " > ".join(f"{leg.lane.mode}:{leg.lane.destination}" for leg in r.legs)
+        table.add_row(
+            "*" if r is chosen else "",
+            f"{from_minutes(r.arrives):%Y-%m-%d %H:%M}",
+            f"{r.minutes / 1440:.1f}",
+            f"{r.cost_cents / 100:.2f}",
+            f"{r.emissions_g / 1000:.3f}",
+            legs,
+        )
+    return table
+
+
+def _summary(r: Route) -> str:
+    return f"{r.minutes / 1440:.1f} days, US${r.cost_cents / 100:.2f}, {r.emissions_g / 1000:.3f} kg CO2e"
+
+
+@app.command("track")
+def track(shipment_id: str) -> None:
+    """A shipment's status, ETA against its promise, legs and scans."""
+    db = Database(get_settings().database_url)
+    try:
+        with db.transaction() as session:
+            shipment = service.get_shipment(session, shipment_id)
+            legs, scans = service.legs_of(session, shipment), service.scans_of(session, shipment)
+    except DomainError as error:
+        console.print(f"[red]error:[/red] {error.detail}")
+        raise typer.Exit(2) from None
+    console.print(
+        f"{shipment.public_id} ({shipment.order_ref}): [bold]{shipment.status}[/bold], "
+        f"ETA {shipment.eta:%Y-%m-%d %H:%M} UTC, promised by {shipment.promised_at:%Y-%m-%d %H:%M}"
+    )
+    for leg in legs:
+        console.print(
+            f"  {leg.seq}. {leg.mode:<9} {leg.origin} -> {leg.destination}  {leg.departs_at:%m-%d %H:%M}"
+        )
+    for scan in scans:
+        console.print(f"  scan {scan.occurred_at:%m-%d %H:%M} {scan.type} at {scan.node or '-'}")
+
+
+@app.command("seed")
+def seed() -> None:
+    """Load the built-in demo network (China, Southeast Asia and onward markets) into the database."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with Database(settings.database_url).transaction() as session:
+        nodes, lanes = service.store_network(session, demo_network())
+    console.print(f"network loaded: {nodes} nodes, {lanes} lanes")

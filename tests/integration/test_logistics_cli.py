@@ -1,0 +1,66 @@
+"""The logistics commands as a user types them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from entrepot.cli.main import app
+from entrepot.settings import get_settings
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENTREPOT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_route_from_hangzhou_to_manila(sqlite_env: None) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    args = [
+        "logistics",
+        "route",
+        "--from",
+        "HGH",
+        "--to",
+        "MNL",
+        "--weight-kg",
+        "1.2",
+        "--service",
+        "standard",
+    ]
+    result = runner.invoke(app, [*args, "--ready", "2025-11-11T09:00:00+08:00"])
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
+    assert "air-HGH -> air-MNL" in printed and "built-in demo network" in printed
+    assert "standard (cheapest):" in printed
+    seeded = runner.invoke(app, ["logistics", "seed"])
+    assert seeded.exit_code == 0 and "nodes" in seeded.output
+    again = runner.invoke(app, [*args, "--ready", "2025-11-11T09:00:00+08:00"])
+    assert "the database's network" in " ".join(again.output.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "XXX", "--to", "MNL", "--weight-kg", "1"], "unknown origin"),
+        (["--from", "HGH", "--to", "MNL", "--weight-kg", "999", "--service", "express"], "no route"),
+        (["--from", "HGH", "--to", "MNL", "--weight-kg", "1", "--ready", "yesterday"], "not an ISO"),
+    ],
+)
+def test_bad_route_requests_say_why(sqlite_env: None, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["logistics", "route", *args])
+    assert result.exit_code != 0
+    assert message in " ".join(result.output.split())
+
+
+def test_tracking_an_unknown_shipment(sqlite_env: None) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, ["logistics", "track", "shp_nope"])
+    assert result.exit_code == 2 and "no shipment" in " ".join(result.output.split())
