@@ -75,7 +75,9 @@ def upgrade() -> None:
         sa.Column("capacity_kg", sa.Float(), nullable=False),
         sa.Column("schedule", sa.JSON(), nullable=True),
         sa.CheckConstraint("capacity_kg > 0 AND max_parcel_kg > 0", name=op.f("ck_network_lanes_capacity")),
-        sa.CheckConstraint("transit_minutes > 0 AND distance_km >= 0", name=op.f("ck_network_lanes_positive")),
+        sa.CheckConstraint(
+            "transit_minutes > 0 AND distance_km >= 0", name=op.f("ck_network_lanes_positive")
+        ),
         sa.ForeignKeyConstraint(
             ["destination"], ["network_nodes.code"], name=op.f("fk_network_lanes_destination_network_nodes")
         ),
