@@ -82,6 +82,9 @@ def test_a_cross_border_order_flies_and_the_next_parcel_waits_for_room(
     first = _ship(shipping, world, _paid(shipping, world, "seller_a_blue", "ship-0001"))
     [parcel] = first
     assert parcel["cross_border"] is True and parcel["revenue_origin"] == "overseas"
+    customs = parcel["customs"]
+    assert customs["currency"] == "SGD" and customs["duty_minor"] >= 0 and customs["tax_minor"] >= 0  # type: ignore[index]
+    assert any("SG" in line for line in customs["reasoning"])  # type: ignore[index, union-attr]
     legs = parcel["legs"]
     assert [leg["lane"] for leg in legs] == [  # type: ignore[index, union-attr]
         "truck-hz-hgh",
@@ -113,6 +116,7 @@ def test_scans_move_the_parcel_and_the_order(world: World, shipping: TestClient)
     order_id = _paid(shipping, world, "seller_a_red", "ship-0004")  # in stock at sg-tuas: domestic
     [parcel] = _ship(shipping, world, order_id)
     assert parcel["revenue_origin"] == "overseas" and parcel["cross_border"] is False
+    assert parcel["customs"] is None
     url = f"{API}/shipments/{parcel['id']}/scans"
     ops = world.auth("operator")
 

@@ -15,6 +15,7 @@ from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
 from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
 from entrepot.logistics.schemas import (
+    CustomsOut,
     LegOut,
     RevenueOut,
     RouteOut,
@@ -140,6 +141,19 @@ def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
             {"event_id": s.event_id, "type": s.type, "node": s.node, "occurred_at": s.occurred_at.isoformat()}
             for s in scans
         ],
+        customs=customs_out(shipment),
+    )
+
+
+def customs_out(shipment: Shipment) -> CustomsOut | None:
+    if shipment.customs_currency is None:
+        return None
+    return CustomsOut(
+        currency=shipment.customs_currency,
+        duty_minor=shipment.customs_duty_minor or 0,
+        tax_minor=shipment.customs_tax_minor or 0,
+        tax_collected=shipment.customs_collection or "none",
+        reasoning=shipment.customs_trace or [],
     )
 
 

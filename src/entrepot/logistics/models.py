@@ -99,6 +99,13 @@ class Shipment(Base):
     promised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     eta: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Cross-border parcels: import duty and VAT/GST assessed at planning, in the destination's currency,
+    # with how they are collected (at import, at the point of sale, or not at all) and the reasoning.
+    customs_currency: Mapped[str | None] = mapped_column(String(3))
+    customs_duty_minor: Mapped[int | None] = mapped_column(BigInteger)
+    customs_tax_minor: Mapped[int | None] = mapped_column(BigInteger)
+    customs_collection: Mapped[str | None] = mapped_column(String(16))
+    customs_trace: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (

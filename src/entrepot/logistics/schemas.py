@@ -61,6 +61,24 @@ class ScanIn(Request):
     node: str | None = None
 
 
+class CustomsOut(BaseModel):
+    currency: str
+    duty_minor: int
+    tax_minor: int
+    tax_collected: str = Field(description="at import, at the point of sale (a low-value scheme), or none")
+    reasoning: list[str]
+
+
+class RevenueOut(BaseModel):
+    start: dt.datetime
+    end: dt.datetime
+    shipments: int
+    domestic_cents: int
+    overseas_cents: int
+    overseas_share: float
+    definition: str = "fees billed to sellers; domestic = from China to China, overseas = everything else"
+
+
 class ShipmentOut(BaseModel):
     id: str
     order: str
@@ -79,13 +97,4 @@ class ShipmentOut(BaseModel):
     on_time: bool | None
     legs: list[LegOut]
     scans: list[dict[str, object]]
-
-
-class RevenueOut(BaseModel):
-    start: dt.datetime
-    end: dt.datetime
-    shipments: int
-    domestic_cents: int
-    overseas_cents: int
-    overseas_share: float
-    definition: str = "fees billed to sellers; domestic = from China to China, overseas = everything else"
+    customs: CustomsOut | None

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select, update
@@ -17,7 +18,10 @@ from sqlalchemy.orm import Session
 from entrepot.db import dialect_of, insert_or_skip, record_event
 from entrepot.kernel.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.fx import FxRates, load_ecb
 from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import Money
+from entrepot.logistics.customs import DeclarationLine, assess, build_declaration
 from entrepot.logistics.domain import (
     Lane,
     Network,
@@ -47,7 +51,9 @@ from entrepot.logistics.routing import (
 )
 from entrepot.logistics.tracking import EVENT_TYPES, Scan, replay
 from entrepot.ordering import service as ordering
-from entrepot.ordering.queries import OrderParcel, order_for_shipping
+from entrepot.ordering.queries import OrderForShipping, OrderParcel, order_for_shipping
+from entrepot.organization import service as organization
+from entrepot.settings import get_settings
 
 T = TypeVar("T")
 FEE_MARGIN = 0.15  # sellers are billed the network's cost plus this margin (a modelling assumption)
@@ -269,30 +275,16 @@ def plan_order_shipments(
             )
         ):
             continue
-        planned.append(
-            _ship_parcel(
-                session,
-                net,
-                order_ref,
-                order.order.seller_id,
-                item,
-                station,
-                order.destination_country,
-                service,
-                now,
-            )
-        )
+        planned.append(_ship_parcel(session, net, order, item, station, service, now))
     return planned
 
 
 def _ship_parcel(
     session: Session,
     net: Network,
-    order_ref: str,
-    seller_id: int,
+    order: OrderForShipping,
     item: OrderParcel,
     station: str,
-    destination_country: str,
     service: str,
     now: dt.datetime,
 ) -> Shipment:
@@ -304,9 +296,10 @@ def _ship_parcel(
         chosen = plan(net, origin, station, parcel, ready, service, full=frozenset(full))
         booked = _book(session, chosen.route, item.weight_g)
         if isinstance(booked, list):
-            return _write_shipment(
-                session, order_ref, seller_id, item, chosen, booked, destination_country, now
-            )
+            shipment = _write_shipment(session, order, item, chosen, booked, now)
+            if shipment.cross_border:
+                declare(session, shipment, order, item, now)
+            return shipment
         full.add(booked)
     raise Conflict("every departure that keeps the promise is full", code="no-capacity")
 
@@ -362,15 +355,18 @@ def revenue_origin(origin_country: str, destination_country: str) -> str:
 
 def _write_shipment(
     session: Session,
-    order_ref: str,
-    seller_id: int,
+    order: OrderForShipping,
     item: OrderParcel,
     chosen: Plan,
     departure_ids: list[int | None],
-    destination_country: str,
     now: dt.datetime,
 ) -> Shipment:
     route = chosen.route
+    order_ref, seller_id, destination_country = (
+        order.order.public_id,
+        order.order.seller_id,
+        order.destination_country,
+    )
     shipment = Shipment(
         public_id=new_id("shp"),
         order_ref=order_ref,
@@ -416,6 +412,45 @@ def _write_shipment(
     payload = {"order": order_ref, "eta": shipment.eta.isoformat(), "fee_cents": shipment.fee_cents}
     record_event(session, DomainEvent("shipment.planned", shipment.public_id, payload), now)
     return shipment
+
+
+# --- customs ----------------------------------------------------------------------------------------
+
+
+def declare(
+    session: Session, shipment: Shipment, order: OrderForShipping, item: OrderParcel, now: dt.datetime
+) -> None:
+    """Declare a cross-border parcel's goods (HS codes, origins, values) and assess the duty and VAT/GST
+    of its destination, keeping every figure's reasoning on the shipment."""
+    currency = order.order.currency
+    lines = [
+        DeclarationLine(
+            line.hs_code,
+            line.description,
+            line.origin_country,
+            line.quantity,
+            Money(line.unit_price_minor, currency),
+            max(1, line.weight_g),
+        )
+        for line in item.lines
+    ]
+    declared_on = now.date()
+    declaration = build_declaration(
+        lines, dispatch_country=item.warehouse_country, shipping=Money.zero(currency), declared_on=declared_on
+    )
+    fx = organization.rates_for(session, _fx_rates(), currency, declared_on)
+    assessment = assess(declaration, order.destination_country, fx)
+    shipment.customs_currency = assessment.duty.currency
+    shipment.customs_duty_minor = assessment.duty.minor
+    shipment.customs_tax_minor = assessment.tax.minor
+    shipment.customs_collection = assessment.tax_collection
+    shipment.customs_trace = assessment.explain()
+
+
+@lru_cache(maxsize=1)
+def _fx_rates() -> FxRates:
+    settings = get_settings()
+    return FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days)
 
 
 # --- tracking ---------------------------------------------------------------------------------------

@@ -151,6 +151,7 @@ class ParcelLine:
     description: str
     quantity: int
     unit_price_minor: int
+    weight_g: int  # of the whole line
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,8 @@ def order_for_shipping(session: Session, order_ref: str) -> OrderForShipping:
 
 def _parcel(code: str, items: list[tuple[OrderLine, Sku, str, str, str, str]]) -> OrderParcel:
     lines = tuple(
-        ParcelLine(hs_code, origin, title, line.quantity, line.unit_price_minor)
-        for line, _, hs_code, origin, title, _ in items
+        ParcelLine(hs_code, origin, title, line.quantity, line.unit_price_minor, sku.weight_g * line.quantity)
+        for line, sku, hs_code, origin, title, _ in items
     )
     return OrderParcel(
         warehouse_code=code,
