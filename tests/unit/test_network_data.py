@@ -30,7 +30,7 @@ from entrepot.logistics.network_data import (
     stations_in,
     synthetic_network,
 )
-from entrepot.logistics.routing import choose, pareto_routes
+from entrepot.logistics.routing import PRACTICAL, choose, pareto_routes
 from entrepot.simulation.scenario import BUYER_CITIES, WAREHOUSES
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -321,3 +321,18 @@ def test_random_pairs_on_a_synthetic_network_have_routes() -> None:
     for origin, destination in zip(warehouses[:3], stations[-3:], strict=False):
         routes = pareto_routes(net, origin, destination, Parcel(1.0, 20, 20, 10), MONDAY_9AM_HANGZHOU)
         assert routes and routes[0].legs[-1].lane.destination == destination
+
+
+def test_economy_to_madrid_finds_the_cheap_slow_train() -> None:
+    """Slow, cheap routes come last in the search; they must still make the Pareto set."""
+    net = demo_network()
+    ready = to_minutes(dt.datetime(2025, 11, 11, 3, tzinfo=dt.UTC))
+    madrid = next(n.code for n in net.nodes.values() if n.kind == "delivery_station" and n.country == "ES")
+    routes = pareto_routes(
+        net, "cn-hangzhou", madrid, Parcel(1.2, 30, 20, 10), ready, ready + 20 * 1440, tolerance=PRACTICAL
+    )
+    cheapest = choose(routes, "economy", "cheapest")
+    assert "rail" in {leg.lane.mode for leg in cheapest.legs}
+    assert cheapest.cost_cents < min(
+        r.cost_cents for r in routes if all(leg.lane.mode != "rail" for leg in r.legs)
+    )
