@@ -178,6 +178,22 @@ def bench_checkout(
     run(console, database_url, duration, concurrency, workers, skus)
 
 
+@bench_app.command("routes")
+def bench_routes(
+    nodes: Annotated[int, typer.Option(help="nodes of the synthetic network")] = 10_000,
+    lanes: Annotated[int, typer.Option(help="lanes of the synthetic network")] = 100_000,
+    queries: Annotated[int, typer.Option(help="random connected pairs to plan and time")] = 200,
+    seed: Annotated[int, typer.Option(help="seed of the network and of the pairs")] = 7,
+    weight_kg: Annotated[float, typer.Option(help="parcel weight")] = 1.2,
+    shipments: Annotated[int, typer.Option(help="throughput: stop after planning this many")] = 100_000,
+    throughput_seconds: Annotated[float, typer.Option(help="throughput: or after this long")] = 60.0,
+) -> None:
+    """Plan routes on a synthetic network against a NetworkX baseline; prints `routes queries=...` last."""
+    from entrepot.simulation.bench_routes import run
+
+    run(console, nodes, lanes, queries, seed, weight_kg, shipments, throughput_seconds)
+
+
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
