@@ -187,6 +187,7 @@ class Network:
     nodes: dict[str, Node] = field(default_factory=dict)
     lanes_from: dict[str, list[Lane]] = field(default_factory=dict)
     lanes_by_id: dict[str, Lane] = field(default_factory=dict)
+    delivery_stations: set[str] = field(default_factory=set)
     # per (destination, weight floor): least time, cost and emissions to go, see routing.lower_bounds
     bounds_cache: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
@@ -195,6 +196,8 @@ class Network:
 
     def add_node(self, node: Node) -> None:
         self.nodes[node.code] = node
+        if node.kind == "delivery_station":
+            self.delivery_stations.add(node.code)
         self.bounds_cache.clear()
         self.lanes_from.setdefault(node.code, [])
 

@@ -145,6 +145,8 @@ def _search(
     bounds = lower_bounds(network, destination, parcel.weight_kg)
     if origin not in bounds:
         return []
+    # Parcels do not pass through delivery stations: one is only ever the end of a route.
+    dead_ends = network.delivery_stations - {destination}
     bags: dict[str, list[_Label]] = {origin: [_Label(origin, ready, 0, 0.0)]}
     order = itertools.count()
     queue: list[tuple[int, int, _Label]] = [(ready + bounds[origin][0], next(order), bags[origin][0])]
@@ -160,7 +162,7 @@ def _search(
         leave_ready = label.arrives + (node.handling_minutes if label.parent is not None else 0)
         for lane in network.lanes_from.get(label.node, ()):
             bound = bounds.get(lane.destination)
-            if bound is None or parcel.weight_kg > lane.max_parcel_kg:
+            if bound is None or parcel.weight_kg > lane.max_parcel_kg or lane.destination in dead_ends:
                 continue
             departs = (
                 departure_with_room(lane, leave_ready, node.time_zone, full)
