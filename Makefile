@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install lint typecheck bench-checkout clean
+.PHONY: demo test install lint typecheck bench-checkout bench-routes clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: $(STAMP) lint typecheck
 
 bench-checkout: $(STAMP)
 	$(BIN)/entrepot bench checkout
+
+bench-routes: $(STAMP)
+	$(BIN)/entrepot bench routes --queries 20
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.json
