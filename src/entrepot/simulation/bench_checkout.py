@@ -184,7 +184,8 @@ def _start_api(url: str, port: int, workers: int, concurrency: int) -> subproces
         "ENTREPOT_PAYMENT_DECLINE_RATE": "0",
         "ENTREPOT_RUN_SWEEPER": "true",
         "ENTREPOT_FX_MAX_STALENESS_DAYS": "3660",
-        "ENTREPOT_DB_POOL_SIZE": str(max(4, concurrency // max(workers, 1) // 2)),
+        # 2 x pool per process (pool + overflow) x processes must stay under PostgreSQL max_connections (100)
+        "ENTREPOT_DB_POOL_SIZE": str(max(4, min(16, concurrency // max(workers, 1) // 4))),
     }
     command = [
         sys.executable,
