@@ -235,3 +235,13 @@ def test_the_planner_finds_exactly_the_pareto_front(
     for route in routes:  # legs join up, in time order, each departing when its lane allows
         for before, after in itertools.pairwise(route.legs):
             assert before.lane.destination == after.lane.origin and after.departs >= before.arrives
+
+
+def test_airport_codes_resolve_to_their_nodes() -> None:
+    net = network([node("air-HGH"), node("WH")], [])
+    assert (net.resolve("HGH"), net.resolve("hgh"), net.resolve("WH"), net.resolve("XXX")) == (
+        "air-HGH",
+        "air-HGH",
+        "WH",
+        None,
+    )

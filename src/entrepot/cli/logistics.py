@@ -36,9 +36,9 @@ def _network(db: Database) -> tuple[Network, str]:
 
 
 def _resolve(net: Network, code: str, role: str) -> str:
-    for candidate in (code, f"air-{code.upper()}"):
-        if candidate in net.nodes:
-            return candidate
+    node = net.resolve(code)
+    if node is not None:
+        return node
     console.print(f"[red]error:[/red] unknown {role} {code!r}: not a node code or an airport of the network")
     raise typer.Exit(2)
 

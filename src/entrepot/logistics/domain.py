@@ -194,6 +194,13 @@ class Network:
     def lane(self, lane_id: str) -> Lane | None:
         return self.lanes_by_id.get(lane_id)
 
+    def resolve(self, code: str) -> str | None:
+        """A node code as given, or an IATA airport code meaning that airport's node (HGH -> air-HGH)."""
+        for candidate in (code, f"air-{code.upper()}"):
+            if candidate in self.nodes:
+                return candidate
+        return None
+
     def add_node(self, node: Node) -> None:
         self.nodes[node.code] = node
         if node.kind == "delivery_station":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import time
@@ -135,6 +134,3 @@ def _ensure_keys(ctx: AppContext, keys_file: Path, console: Console) -> None:
     keys_file.write_text(json.dumps(keys, indent=2) + "\n")
     keys_file.chmod(0o600)
     console.print(f"demo API keys written to {keys_file} (plaintext, for this demo only)")
-
-
-__all__ = ["dataclasses", "run_demo"]
