@@ -1,0 +1,225 @@
+"""The ISO 14083 / GLEC calculation: a shipment's transport chain of elements (legs and hub operations),
+distances by the mode's rule, well-to-wheel = well-to-tank + tank-to-wheel with both parts kept, and the
+allocation of a vehicle trip's emissions to the shipments on it by tonne-km. Pure: no I/O.
+
+Rounding rule: every result is an integer number of milligrams CO2e. TTW and WTT are each rounded (half
+to even) from the exact product mass x distance x factor; WTW is their sum, so WTW = WTT + TTW holds
+exactly on every element and every total. A trip's emissions are allocated with the largest-remainder
+method on exact fractions, so the shipments' shares add up to the trip's total to the milligram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from entrepot.emissions.defaults import default_table
+from entrepot.emissions.factors import HUB, Factor, FactorSet
+from entrepot.logistics.domain import Node, rule_distance_km
+
+MG_PER_G = 1000
+G_PER_TONNE = 1_000_000
+
+# Logistics lanes name (mode, vehicle); the factor tables name (mode, vehicle, energy). Air lanes ask for
+# the `freighter` family, so the table's distance bands decide short or long haul (the table states the
+# rule). Last-mile vans are road vans.
+CATEGORY_OF_LANE: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("road", "truck"): ("road", "hgv_all", "diesel"),
+    ("rail", "freight_train"): ("rail", "freight_train", "mixed"),
+    ("air", "short_haul"): ("air", "freighter", "kerosene"),
+    ("air", "long_haul"): ("air", "freighter", "kerosene"),
+    ("sea", "container_ship"): ("sea", "container_ship_average", "hfo_vlsfo"),
+    ("last_mile", "van_diesel"): ("road", "van_up_to_3.5t", "diesel"),
+    ("last_mile", "van_electric"): ("road", "van_up_to_3.5t", "battery_electric"),
+}
+CATEGORY_OF_MODE: dict[str, tuple[str, str, str]] = {
+    "road": ("road", "hgv_all", "diesel"),
+    "rail": ("rail", "freight_train", "mixed"),
+    "air": ("air", "freighter", "kerosene"),
+    "sea": ("sea", "container_ship_average", "hfo_vlsfo"),
+    "last_mile": ("road", "van_up_to_3.5t", "diesel"),
+}
+
+
+def category_of_lane(mode: str, vehicle: str) -> tuple[str, str, str]:
+    """The transport operation category of a logistics lane; an unknown vehicle takes its mode's default."""
+    found = CATEGORY_OF_LANE.get((mode, vehicle)) or CATEGORY_OF_MODE.get(mode)
+    if found is None:
+        raise ValueError(f"no transport operation category for mode {mode!r}")
+    return found
+
+
+def leg_distance(mode: str, origin: Node, destination: Node) -> tuple[float, str]:
+    """The distance by the mode's stated rule (logistics owns the rules: air GCD + 95 km, road and rail
+    GCD x detour, sea port to port as GCD x a stated factor), and the rule's name for the audit trail."""
+    return rule_distance_km(mode, origin, destination)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A transport operation: `mode`/`vehicle`/`energy` are the factor table's category."""
+
+    mode: str
+    vehicle: str
+    energy: str
+    mass_g: int
+    distance_km: float
+    distance_rule: str = "given"
+    carrier: str = ""
+    trip: str | None = None  # the vehicle trip (e.g. a departure) it shares with other shipments
+
+    @property
+    def tkm(self) -> float:
+        return self.mass_g / G_PER_TONNE * self.distance_km
+
+
+@dataclass(frozen=True)
+class HubOperation:
+    hub_kind: str  # sortation_hub, airport, seaport ...
+    mass_g: int
+    node: str = ""
+
+
+Element = Leg | HubOperation
+
+
+@dataclass(frozen=True)
+class Result:
+    """One element's emissions and its audit trail. `factor` is None when no table had one: then the
+    figures are zero and `missing_factor` says so (never silently)."""
+
+    element: Element
+    tkm: float
+    ttw_mg: int
+    wtt_mg: int
+    factor: Factor | None
+    category: str
+
+    @property
+    def wtw_mg(self) -> int:
+        return self.ttw_mg + self.wtt_mg
+
+    @property
+    def missing_factor(self) -> bool:
+        return self.factor is None
+
+    @property
+    def distance_rule(self) -> str:
+        return self.element.distance_rule if isinstance(self.element, Leg) else "hub operation: no distance"
+
+    def audit(self) -> dict[str, object]:
+        f = self.factor
+        trail: dict[str, object] = {"category": self.category, "distance_rule": self.distance_rule}
+        if f is None:
+            return {**trail, "factor": None, "missing_factor": True}
+        factor = {"table": f.table, "row": f.row, "ttw": f.ttw, "wtt": f.wtt, "wtw": f.wtw, "unit": f.unit}
+        return {**trail, "factor": {**factor, "source": f.source, "note": f.note}, "missing_factor": False}
+
+
+def leg_emissions(leg: Leg, factor: Factor) -> Result:
+    """mass (t) x distance (km) x factor (g/tkm), TTW and WTT each to the milligram."""
+    tkm = leg.tkm
+    ttw = round(tkm * factor.ttw * MG_PER_G)
+    wtt = round(tkm * factor.wtt * MG_PER_G)
+    return Result(leg, tkm, ttw, wtt, factor, factor.category)
+
+
+def hub_emissions(hub: HubOperation, factor: Factor) -> Result:
+    """tonnes handled x factor (kg/t)."""
+    tonnes = hub.mass_g / G_PER_TONNE
+    scale = G_PER_TONNE  # kg/t x t -> kg; x 1e6 -> mg
+    ttw = round(tonnes * factor.ttw * scale)
+    wtt = round(tonnes * factor.wtt * scale)
+    return Result(hub, 0.0, ttw, wtt, factor, factor.category)
+
+
+def element_emissions(element: Element, factors: FactorSet) -> Result:
+    if isinstance(element, Leg):
+        leg = element
+        factor = factors.resolve(leg.mode, leg.vehicle, leg.energy, leg.distance_km, leg.carrier)
+        if factor is None:
+            return Result(leg, leg.tkm, 0, 0, None, f"{leg.mode}/{leg.vehicle}/{leg.energy}")
+        return leg_emissions(leg, factor)
+    found = factors.resolve(HUB, element.hub_kind, None)
+    if found is None:
+        return Result(element, 0.0, 0, 0, None, f"{HUB}/{element.hub_kind}")
+    return hub_emissions(element, found)
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    results: tuple[Result, ...]
+
+    @property
+    def ttw_mg(self) -> int:
+        return sum(r.ttw_mg for r in self.results)
+
+    @property
+    def wtt_mg(self) -> int:
+        return sum(r.wtt_mg for r in self.results)
+
+    @property
+    def wtw_mg(self) -> int:
+        return self.ttw_mg + self.wtt_mg
+
+    @property
+    def tkm(self) -> float:
+        return sum(r.tkm for r in self.results)
+
+
+def chain_emissions(elements: Sequence[Element], factors: FactorSet) -> ChainResult:
+    """A shipment's transport chain: every leg and hub operation, in order."""
+    return ChainResult(tuple(element_emissions(e, factors) for e in elements))
+
+
+def allocate(total_mg: int, weights: Sequence[float]) -> list[int]:
+    """Split `total_mg` in proportion to `weights` (tonne-km) into integers that add up to it exactly:
+    each share's whole part, then the milligrams left over to the largest remainders (ties to the
+    earlier shipment). Exact fractions, so no float error can lose or invent a milligram."""
+    if total_mg < 0 or any(w < 0 for w in weights):
+        raise ValueError("allocation needs a non-negative total and weights")
+    exact = [Fraction(w) for w in weights]
+    whole = sum(exact, Fraction(0))
+    if whole == 0:
+        if total_mg:
+            raise ValueError("a trip with emissions needs some tonne-km to allocate them to")
+        return [0] * len(weights)
+    quotas = [total_mg * w / whole for w in exact]
+    shares = [int(q) for q in quotas]  # floor: quotas are non-negative
+    left = total_mg - sum(shares)
+    by_remainder = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - shares[i]), i))
+    for i in by_remainder[:left]:
+        shares[i] += 1
+    return shares
+
+
+@dataclass(frozen=True)
+class TripShare:
+    ttw_mg: int
+    wtt_mg: int
+
+    @property
+    def wtw_mg(self) -> int:
+        return self.ttw_mg + self.wtt_mg
+
+
+def allocate_trip(ttw_mg: int, wtt_mg: int, tkms: Sequence[float]) -> list[TripShare]:
+    """A vehicle trip's TTW and WTT, each allocated to its shipments by tonne-km (so WTW adds up too)."""
+    return [TripShare(t, w) for t, w in zip(allocate(ttw_mg, tkms), allocate(wtt_mg, tkms), strict=True)]
+
+
+def trip_total(legs: Sequence[Leg], factor: Factor) -> tuple[int, int]:
+    """A consolidated trip's TTW and WTT from its shipments' tonne-km, each rounded once for the trip."""
+    tkm = sum(Fraction(leg.tkm) for leg in legs)
+    return round(tkm * Fraction(factor.ttw) * MG_PER_G), round(tkm * Fraction(factor.wtt) * MG_PER_G)
+
+
+def default_wtw_g_per_tkm(mode: str, vehicle: str, distance_km: float) -> float:
+    """The default table's well-to-wheel g CO2e per tonne-km for a logistics lane's (mode, vehicle), at
+    the lane's distance (which picks short- or long-haul air). For checkout and route estimates."""
+    category_mode, category_vehicle, energy = category_of_lane(mode, vehicle)
+    factor = FactorSet((default_table(),)).resolve(category_mode, category_vehicle, energy, distance_km)
+    if factor is None:
+        raise ValueError(f"the default table has no factor for {mode}/{vehicle} at {distance_km:g} km")
+    return factor.wtw

@@ -1,0 +1,98 @@
+"""Periods (fiscal years end 31 March), targets on a straight-line pathway, and scenarios."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from entrepot.emissions.defaults import default_table
+from entrepot.emissions.factors import FactorSet
+from entrepot.emissions.periods import PeriodError, fiscal_year_of, parse_period
+from entrepot.emissions.targets import Levers, ScenarioLeg, Target, Totals, project, run_scenario
+
+DEFAULTS = FactorSet((default_table(),))
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("FY2022", dt.date(2021, 4, 1), dt.date(2022, 4, 1)),
+        ("fy2025-q1", dt.date(2024, 4, 1), dt.date(2024, 7, 1)),
+        ("FY2025-Q4", dt.date(2025, 1, 1), dt.date(2025, 4, 1)),
+        ("2025", dt.date(2025, 1, 1), dt.date(2026, 1, 1)),
+        ("2025-Q4", dt.date(2025, 10, 1), dt.date(2026, 1, 1)),
+        ("2025-11", dt.date(2025, 11, 1), dt.date(2025, 12, 1)),
+        ("2025-11-01..2025-11-15", dt.date(2025, 11, 1), dt.date(2025, 11, 15)),
+    ],
+)
+def test_periods(text: str, start: dt.date, end: dt.date) -> None:
+    period = parse_period(text)
+    assert (period.start, period.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("FY25", "is not understood"),
+        ("2025-13", "month 13 is not 01-12"),
+        ("FY1800", "outside 1990-2100"),
+        ("2025-12-01..2025-11-01", "is not after its start"),
+        ("2025-02-30..2025-03-01", "not a date"),
+    ],
+)
+def test_bad_periods_say_why(text: str, message: str) -> None:
+    with pytest.raises(PeriodError, match=message):
+        parse_period(text)
+
+
+def test_fiscal_year_and_months() -> None:
+    assert fiscal_year_of(dt.date(2025, 3, 31)) == 2025 and fiscal_year_of(dt.date(2025, 4, 1)) == 2026
+    months = parse_period("FY2026-Q3").months()
+    assert [m.label for m in months] == ["2025-10", "2025-11", "2025-12"]
+
+
+def test_the_default_target_halves_by_fy2030_on_a_straight_line() -> None:
+    target = Target("g_per_tkm", 2022, 200.0)
+    assert target.target_value == 100.0
+    assert target.pathway(2026) == pytest.approx(150.0)
+    assert target.pathway(2020) == 200.0 and target.pathway(2035) == 100.0
+    assert target.on_track(150.0, 2026) and not target.on_track(150.1, 2026)
+    with pytest.raises(ValueError, match="after the baseline"):
+        Target("g_per_tkm", 2030, 1.0, 2030)
+
+
+def test_totals_give_each_metric() -> None:
+    totals = Totals(
+        wtw_mg=5_000_000_000, ttw_mg=4_000_000_000, wtt_mg=1_000_000_000, tkm=25_000.0, parcels=500
+    )
+    assert totals.metric("absolute_t") == 5.0
+    assert totals.metric("absolute_t", days=73) == pytest.approx(25.0)  # annualised
+    assert totals.metric("g_per_tkm") == 200.0 and totals.metric("g_per_parcel") == 10_000.0
+    assert Totals(0, 0, 0, 0.0, 0).metric("g_per_tkm") is None
+
+
+def test_scenario_levers_by_hand() -> None:
+    air = ScenarioLeg("air", "long_haul", "CN-SG", 1_000_000, 5000.0, 3_330_000_000, {"sea": 6000.0})
+    other_lane = ScenarioLeg("air", "long_haul", "CN-MY", 1_000_000, 5000.0, 3_330_000_000, {"sea": 6000.0})
+    van = ScenarioLeg("last_mile", "van_diesel", "CN-SG", 100_000, 10.0, 782_000)  # 1 t-km
+    levers = Levers(
+        shift_air_share=0.5, shift_air_to="sea", lanes=frozenset({"CN-SG"}), electric_van_share=0.5
+    )
+    outcome = run_scenario([air, other_lane, van], levers, DEFAULTS)
+    # air: half stays (1,665 kg); half is 1 t x 6,000 km x 0.5 = 3,000 t-km by sea at 19.8 g = 59.4 kg
+    # van: half at 782 g, half at 276 g per t-km = 529 g; the other lane is untouched
+    assert outcome.scenario_wtw_g == pytest.approx(1_665_000 + 59_400 + 3_330_000 + 529)
+    assert outcome.baseline_wtw_g == pytest.approx(6_660_000 + 782)
+    assert outcome.shifted_tkm == pytest.approx(2500) and outcome.electrified_tkm == pytest.approx(0.5)
+    fuller = run_scenario([van], Levers(load_factor_gain=0.25), DEFAULTS)
+    assert fuller.scenario_wtw_g == pytest.approx(782 / 1.25)
+    no_sea = ScenarioLeg("air", "long_haul", "CN-SG", 1000, 5000.0, 3_330_000)
+    assert run_scenario([no_sea], Levers(shift_air_share=1.0), DEFAULTS).not_shiftable == 1
+    with pytest.raises(ValueError, match="shift_air_share"):
+        Levers(shift_air_share=1.5)
+
+
+def test_projection_grows_absolute_values_only() -> None:
+    assert project(100.0, "g_per_tkm", 2026, 2030, 0.1) == 100.0
+    assert project(100.0, "absolute_t", 2026, 2030, 0.1) == pytest.approx(146.41)
