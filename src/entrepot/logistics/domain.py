@@ -173,11 +173,11 @@ def lane_cost_cents(lane: Lane, parcel: Parcel) -> int:
 
 def lane_emissions_g(lane: Lane, parcel: Parcel) -> float:
     """Estimated well-to-wheel g CO2e: tonnes x km x the mode's intensity (actual mass, not chargeable)."""
-    factor = ESTIMATED_WTW_G_PER_TKM.get((lane.mode, lane.vehicle), _mode_default(lane.mode))
+    factor = ESTIMATED_WTW_G_PER_TKM.get((lane.mode, lane.vehicle), mode_default_g_per_tkm(lane.mode))
     return parcel.weight_kg / 1000 * lane.distance_km * factor
 
 
-def _mode_default(mode: str) -> float:
+def mode_default_g_per_tkm(mode: str) -> float:
     defaults = {"road": 125.0, "rail": 34.7, "air": 961.0, "sea": 19.8, "last_mile": 782.0}
     return defaults[mode]
 
@@ -190,6 +190,7 @@ class Network:
     delivery_stations: set[str] = field(default_factory=set)
     # per (destination, weight floor): least time, cost and emissions to go, see routing.lower_bounds
     bounds_cache: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
+    compiled: Any = field(default=None, repr=False)  # the planner's arrays, see logistics.compiled
 
     def lane(self, lane_id: str) -> Lane | None:
         return self.lanes_by_id.get(lane_id)
@@ -205,7 +206,7 @@ class Network:
         self.nodes[node.code] = node
         if node.kind == "delivery_station":
             self.delivery_stations.add(node.code)
-        self.bounds_cache.clear()
+        self._changed()
         self.lanes_from.setdefault(node.code, [])
 
     def add_lane(self, lane: Lane) -> None:
@@ -213,7 +214,11 @@ class Network:
             raise ValueError(f"lane {lane.id} joins unknown nodes {lane.origin} -> {lane.destination}")
         self.lanes_from[lane.origin].append(lane)
         self.lanes_by_id[lane.id] = lane
+        self._changed()
+
+    def _changed(self) -> None:
         self.bounds_cache.clear()
+        self.compiled = None
 
     @property
     def lane_count(self) -> int:

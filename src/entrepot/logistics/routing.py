@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from entrepot.logistics import compiled
 from entrepot.logistics.domain import Lane, Network, Parcel, lane_cost_cents, lane_emissions_g
 
 SERVICE_LEVEL_DAYS = {"express": 5, "standard": 10, "economy": 20}
@@ -142,6 +143,36 @@ def _search(
     full: FullDepartures = frozenset(),
     tol: Tolerance = EXACT,
 ) -> list[Route]:
+    """The compiled search (`logistics.kernel`): the reference's rules over flat arrays."""
+    floor = max(f for f in WEIGHT_FLOORS_KG if f <= parcel.weight_kg)
+    paths = compiled.search_paths(
+        network, origin, destination, parcel, (ready, deadline), floor, full, tol, MAX_LABELS_PER_NODE
+    )
+    return [Route(ready, tuple(_leg(lane, departs, parcel) for lane, departs in path)) for path in paths]
+
+
+def _leg(lane: Lane, departs: int, parcel: Parcel) -> Leg:
+    return Leg(
+        lane,
+        departs,
+        departs + lane.transit_minutes,
+        lane_cost_cents(lane, parcel),
+        lane_emissions_g(lane, parcel),
+    )
+
+
+def reference_search(
+    network: Network,
+    origin: str,
+    destination: str,
+    parcel: Parcel,
+    ready: int,
+    deadline: int | None,
+    full: FullDepartures = frozenset(),
+    tol: Tolerance = EXACT,
+) -> list[Route]:
+    """The search in plain Python, object by object: slow, and kept as the specification the compiled
+    search is tested against."""
     bounds = lower_bounds(network, destination, parcel.weight_kg)
     if origin not in bounds:
         return []
@@ -227,7 +258,8 @@ WEIGHT_FLOORS_KG = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 50.0, 100.0)
 
 def lower_bounds(network: Network, destination: str, weight_kg: float) -> dict[str, Bound]:
     """For every node that can reach `destination`: the least transit time, cost and emissions still to
-    come, each found by its own backwards Dijkstra without waiting or handling (so never too high).
+    come, each found by its own backwards Dijkstra; time counts the handling at nodes passed through but
+    no waiting for departures (so it is never too high).
 
     Bounds hold for any parcel at least as heavy as the weight floor they were computed for, which makes
     them shareable: they are cached on the network per destination and floor."""
@@ -246,10 +278,17 @@ def _compute_bounds(network: Network, destination: str, floor: float) -> dict[st
         for lane in lanes:
             if lane.max_parcel_kg >= floor:
                 into.setdefault(lane.destination, []).append(lane)
-    time = _backwards(into, destination, lambda lane: lane.transit_minutes)
+    time = _backwards(
+        into, destination, lambda lane: lane.transit_minutes + _passing(network, lane, destination)
+    )
     cost = _backwards(into, destination, lambda lane: lane_cost_cents(lane, lightest))
     grams = _backwards(into, destination, lambda lane: lane_emissions_g(lane, lightest))
     return {node: (int(time[node]), int(cost[node]), grams[node]) for node in time}
+
+
+def _passing(network: Network, lane: Lane, destination: str) -> int:
+    """A parcel that arrives at a node on its way somewhere else spends the node's handling time there."""
+    return 0 if lane.destination == destination else network.nodes[lane.destination].handling_minutes
 
 
 def _backwards(

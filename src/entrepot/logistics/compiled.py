@@ -1,0 +1,253 @@
+"""The network as flat arrays for the compiled planner (`kernel`), and the per-query preparation.
+
+A `CompiledNetwork` is built once per network (and cached on it): nodes and lanes numbered, lanes grouped
+by origin (and by destination for the backwards bounds), timetables as weekly local minutes. Per query,
+only the parcel-dependent lane costs and emissions are computed (vectorised), and the time zones' UTC
+offsets for the days the query can reach are looked up (cached per first day).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from entrepot.logistics import kernel
+from entrepot.logistics.domain import (
+    ESTIMATED_WTW_G_PER_TKM,
+    VOLUMETRIC_DIVISOR_CM3_PER_KG,
+    Lane,
+    Network,
+    Parcel,
+    mode_default_g_per_tkm,
+    utc_offset_minutes,
+    weekly_offsets,
+)
+
+HORIZON_DAYS = 60  # how far a search without a deadline looks (the slowest promise is 20 days)
+ZONE_TABLES_KEPT = 8  # per first day: queries of one day share one table
+BOUNDS_KEPT = 512  # per (destination, weight floor): 3 x 8 bytes x nodes each (about 240 kB at 10,000)
+INITIAL_LABELS = 1 << 16
+
+
+@dataclass
+class Bounds:
+    time: np.ndarray  # int64 minutes, kernel.NO_ROUTE where the destination cannot be reached
+    cost: np.ndarray  # int64 cents
+    grams: np.ndarray  # float64
+
+
+@dataclass
+class CompiledNetwork:
+    codes: list[str]
+    index: dict[str, int]
+    lanes: list[Lane]
+    out_start: np.ndarray
+    in_start: np.ndarray
+    in_lane: np.ndarray
+    lane_origin: np.ndarray
+    lane_dest: np.ndarray
+    lane_transit: np.ndarray
+    lane_fixed: np.ndarray
+    lane_per_kg: np.ndarray
+    lane_air: np.ndarray
+    lane_max_kg: np.ndarray
+    lane_distance: np.ndarray
+    lane_factor: np.ndarray
+    lane_schedule: np.ndarray
+    lane_zone: np.ndarray
+    lane_number: dict[str, int]
+    schedule_start: np.ndarray
+    schedule_offsets: np.ndarray
+    schedule_cutoff: np.ndarray
+    zones: list[str]
+    handling: np.ndarray
+    dead_end: np.ndarray
+    zone_tables: OrderedDict[tuple[int, int], np.ndarray] = field(default_factory=OrderedDict)
+    bounds: OrderedDict[tuple[int, float], Bounds] = field(default_factory=OrderedDict)
+
+
+def compiled(network: Network) -> CompiledNetwork:
+    """The network's arrays, built on first use and dropped by the network when it changes."""
+    if network.compiled is None:
+        network.compiled = _compile(network)
+    assert isinstance(network.compiled, CompiledNetwork)
+    return network.compiled
+
+
+def _compile(network: Network) -> CompiledNetwork:
+    codes = sorted(network.nodes)
+    index = {code: i for i, code in enumerate(codes)}
+    lanes = [lane for code in codes for lane in network.lanes_from.get(code, ())]
+    out_counts = np.array([len(network.lanes_from.get(code, ())) for code in codes], dtype=np.int64)
+    lane_origin = np.array([index[lane.origin] for lane in lanes], dtype=np.int64)
+    lane_dest = np.array([index[lane.destination] for lane in lanes], dtype=np.int64)
+    by_dest = np.argsort(lane_dest, kind="stable")
+    zones = sorted({node.time_zone for node in network.nodes.values()})
+    zone_of = {zone: i for i, zone in enumerate(zones)}
+    timetables: dict[tuple[int, ...], int] = {}
+    schedule_offsets: list[int] = []
+    schedule_start, schedule_cutoff, lane_schedule = [0], [], []
+    for lane in lanes:
+        if lane.schedule is None:
+            lane_schedule.append(-1)
+            continue
+        weekly = weekly_offsets(lane.schedule.departures)
+        key = (lane.schedule.cutoff_minutes, *weekly)
+        if key not in timetables:
+            timetables[key] = len(schedule_cutoff)
+            schedule_offsets.extend(weekly)
+            schedule_start.append(len(schedule_offsets))
+            schedule_cutoff.append(lane.schedule.cutoff_minutes)
+        lane_schedule.append(timetables[key])
+    return CompiledNetwork(
+        codes=codes,
+        index=index,
+        lanes=lanes,
+        out_start=np.concatenate(([0], np.cumsum(out_counts))).astype(np.int64),
+        in_start=np.searchsorted(lane_dest[by_dest], np.arange(len(codes) + 1)).astype(np.int64),
+        in_lane=by_dest.astype(np.int64),
+        lane_origin=lane_origin,
+        lane_dest=lane_dest,
+        lane_transit=np.array([lane.transit_minutes for lane in lanes], dtype=np.int64),
+        lane_fixed=np.array([lane.fixed_cost_cents for lane in lanes], dtype=np.int64),
+        lane_per_kg=np.array([lane.per_kg_cents for lane in lanes], dtype=np.float64),
+        lane_air=np.array([lane.mode == "air" for lane in lanes], dtype=np.bool_),
+        lane_max_kg=np.array([lane.max_parcel_kg for lane in lanes], dtype=np.float64),
+        lane_distance=np.array([lane.distance_km for lane in lanes], dtype=np.float64),
+        lane_factor=np.array([_factor(lane) for lane in lanes], dtype=np.float64),
+        lane_schedule=np.array(lane_schedule, dtype=np.int64),
+        lane_zone=np.array([zone_of[network.nodes[lane.origin].time_zone] for lane in lanes], dtype=np.int64),
+        lane_number={lane.id: i for i, lane in enumerate(lanes)},
+        schedule_start=np.array(schedule_start, dtype=np.int64),
+        schedule_offsets=np.array(schedule_offsets, dtype=np.int64),
+        schedule_cutoff=np.array(schedule_cutoff, dtype=np.int64),
+        zones=zones,
+        handling=np.array([network.nodes[code].handling_minutes for code in codes], dtype=np.int64),
+        dead_end=np.array([code in network.delivery_stations for code in codes], dtype=np.bool_),
+    )
+
+
+def _factor(lane: Lane) -> float:
+    return ESTIMATED_WTW_G_PER_TKM.get((lane.mode, lane.vehicle), mode_default_g_per_tkm(lane.mode))
+
+
+def lane_costs(net: CompiledNetwork, parcel: Parcel) -> tuple[np.ndarray, np.ndarray]:
+    """Every lane's cost (cents) and emissions (g) for this parcel: `domain.lane_cost_cents` and
+    `domain.lane_emissions_g` vectorised, with the same float operations in the same order."""
+    volumetric = parcel.length_cm * parcel.width_cm * parcel.height_cm / VOLUMETRIC_DIVISOR_CM3_PER_KG
+    chargeable = np.where(net.lane_air, max(parcel.weight_kg, volumetric), parcel.weight_kg)
+    cost = net.lane_fixed + np.ceil(net.lane_per_kg * chargeable).astype(np.int64)
+    grams = parcel.weight_kg / 1000 * net.lane_distance * net.lane_factor
+    return cost, grams
+
+
+def zone_table(net: CompiledNetwork, first_day: int, days: int) -> np.ndarray:
+    """UTC offsets (minutes) per zone and day, days `first_day` .. `first_day + days - 1`."""
+    key = (first_day, days)
+    table = net.zone_tables.get(key)
+    if table is None:
+        table = np.array(
+            [[utc_offset_minutes(zone, first_day + d) for d in range(days)] for zone in net.zones],
+            dtype=np.int64,
+        ).reshape(len(net.zones), days)
+        net.zone_tables[key] = table
+        while len(net.zone_tables) > ZONE_TABLES_KEPT:
+            net.zone_tables.popitem(last=False)
+    return table
+
+
+def bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
+    """Least transit time, cost and emissions from every node to `destination` for a parcel of at least
+    `floor` kg (the same rule as `routing.lower_bounds`), cached per destination and floor."""
+    key = (destination, floor)
+    found = net.bounds.get(key)
+    if found is None:
+        found = net.bounds[key] = _compute_bounds(net, destination, floor)
+        while len(net.bounds) > BOUNDS_KEPT:
+            net.bounds.popitem(last=False)
+    else:
+        net.bounds.move_to_end(key)
+    return found
+
+
+def _compute_bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
+    cost, grams = lane_costs(net, Parcel(floor, 0.01, 0.01, 0.01))
+    usable = net.lane_max_kg >= floor
+    args = (net.in_start, net.in_lane, net.lane_origin)
+    # a parcel passing through a node waits there at least its handling time: part of the bound
+    through = np.where(net.lane_dest == destination, 0, net.handling[net.lane_dest])
+    minutes = (net.lane_transit + through).astype(np.float64)
+    time = kernel.backward_bounds(*args, minutes, usable, destination)
+    cents = kernel.backward_bounds(*args, cost.astype(np.float64), usable, destination)
+    least_g = kernel.backward_bounds(*args, grams, usable, destination)
+    reachable = np.isfinite(time)
+    return Bounds(
+        time=np.where(reachable, np.nan_to_num(time), kernel.NO_ROUTE).astype(np.int64),
+        cost=np.where(reachable, np.nan_to_num(cents), kernel.NO_ROUTE).astype(np.int64),
+        grams=np.where(reachable, least_g, math.inf),
+    )
+
+
+def full_keys(net: CompiledNetwork, full: frozenset[tuple[str, int]]) -> np.ndarray:
+    """Departures with no room left as sorted (lane number << 32 | minute) keys."""
+    keys = [
+        (net.lane_number[lane_id] << 32) | minute for lane_id, minute in full if lane_id in net.lane_number
+    ]
+    return np.array(sorted(keys), dtype=np.int64)
+
+
+def search_paths(
+    network: Network,
+    origin: str,
+    destination: str,
+    parcel: Parcel,
+    window: tuple[int, int | None],
+    floor: float,
+    full: frozenset[tuple[str, int]],
+    tol: tuple[int, int, float],
+    max_labels: int,
+) -> list[list[tuple[Lane, int]]]:
+    """Run the compiled search; each destination label's path as (lane, departure minute) pairs."""
+    ready, deadline = window
+    net = compiled(network)
+    target, start = net.index[destination], net.index[origin]
+    least = bounds(net, target, floor)
+    if least.time[start] >= kernel.NO_ROUTE:
+        return []
+    horizon = deadline if deadline is not None else ready + HORIZON_DAYS * 1440
+    first_day = ready // 1440 - 1
+    cost, grams = lane_costs(net, parcel)
+    arguments: list[Any] = [
+        *(net.out_start, net.lane_dest, net.lane_transit, cost, grams, net.lane_max_kg >= parcel.weight_kg),
+        *(net.lane_schedule, net.lane_zone, net.schedule_start, net.schedule_offsets, net.schedule_cutoff),
+        *(
+            zone_table(net, first_day, horizon // 1440 - first_day + 10),
+            first_day,
+            net.handling,
+            net.dead_end,
+        ),
+        *(least.time, least.cost, least.grams, full_keys(net, full), start, target, ready, horizon),
+        np.array(tol, dtype=np.float64),
+        max_labels,
+    ]
+    capacity = INITIAL_LABELS
+    while True:
+        count, parent, lane, departs, finished = kernel.search(*arguments, capacity)
+        if count >= 0:
+            break
+        capacity *= 4  # ran out of label rows: rare, so retrying beats growing arrays inside the loop
+    return [_path(net, parent, lane, departs, int(end)) for end in finished]
+
+
+def _path(
+    net: CompiledNetwork, parent: np.ndarray, lane: np.ndarray, departs: np.ndarray, label: int
+) -> list[tuple[Lane, int]]:
+    path = []
+    while lane[label] >= 0:
+        path.append((net.lanes[int(lane[label])], int(departs[label])))
+        label = int(parent[label])
+    return path[::-1]
