@@ -1,0 +1,358 @@
+"""Pure rules of group reporting: the fiscal calendar, periods and LTM windows, GMV definitions, growth
+arithmetic (CAGR, guidance bands, the constant-currency bridge) and the organisation views. No I/O."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+
+from entrepot.kernel.errors import FieldError, ValidationFailed
+
+GRAINS = ("day", "month", "quarter", "year", "total")
+VIEWS = ("as-reported", "recast")
+FX_METHODS = ("transaction-date", "period-average")
+ORG_LEVELS = ("group", "segment", "division", "business_unit")
+# The dimensions a report may be cut by: the organisation levels, then the attributes of an order line.
+DIMENSIONS = (*ORG_LEVELS, "market", "seller", "category", "buyer_country")
+PERCENT = Decimal("0.01")
+
+
+def bad(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, [FieldError(field, message)])
+
+
+# --- the fiscal calendar -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FiscalCalendar:
+    """A fiscal year named after the calendar year it ends in: with year end 31 March, FY2022 runs from
+    1 April 2021 to 31 March 2022, and its first quarter is April to June 2021."""
+
+    year_end_month: int = 3
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.year_end_month <= 12:
+            raise bad("fiscal_year_end_month", "the fiscal year must end in a month from 1 to 12")
+
+    def fiscal_year(self, day: dt.date) -> int:
+        return day.year + (1 if day.month > self.year_end_month else 0)
+
+    def fiscal_quarter(self, day: dt.date) -> int:
+        return (day.month - self.year_end_month - 1) % 12 // 3 + 1
+
+    def year_start(self, fiscal_year: int) -> dt.date:
+        first_month = self.year_end_month % 12 + 1
+        return dt.date(fiscal_year - (1 if first_month > 1 else 0), first_month, 1)
+
+    def quarter_start(self, fiscal_year: int, quarter: int) -> dt.date:
+        return add_months(self.year_start(fiscal_year), 3 * (quarter - 1))
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first of the month `months` after the month of `day` (day must be a first of month)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+# --- periods and buckets ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A named span of days, both ends inclusive: FY2022, FY2022Q3, 2021-12, LTM2021-09, 2021-12-24."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+    kind: str  # year | quarter | month | ltm | day
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+_FY = re.compile(r"^FY(\d{4})$")
+_FQ = re.compile(r"^FY(\d{4})Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_LTM = re.compile(r"^LTM(\d{4})-(\d{2})$")
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+PERIOD_FORMS = "FY2022, FY2022Q3, 2021-12, LTM2021-09 (twelve months to that month's end) or 2021-12-24"
+
+
+def parse_period(text: str, fiscal: FiscalCalendar) -> Period:
+    label = text.strip().upper()
+    try:
+        if m := _FQ.match(label):
+            year, quarter = int(m[1]), int(m[2])
+            start = fiscal.quarter_start(year, quarter)
+            return Period(label, start, add_months(start, 3) - dt.timedelta(days=1), "quarter")
+        if m := _FY.match(label):
+            start = fiscal.year_start(int(m[1]))
+            return Period(label, start, add_months(start, 12) - dt.timedelta(days=1), "year")
+        if m := _LTM.match(label):
+            return ltm_window(int(m[1]), int(m[2]))
+        if m := _MONTH.match(label):
+            year, month = int(m[1]), int(m[2])
+            return Period(label, dt.date(year, month, 1), month_end(year, month), "month")
+        if m := _DAY.match(label):
+            day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+            return Period(label, day, day, "day")
+    except ValueError as exc:  # a month 13 or a 30 February
+        raise bad("period", f"{text!r} is not a real period: {exc}") from None
+    raise bad("period", f"unknown period {text!r}; write {PERIOD_FORMS}")
+
+
+def ltm_window(year: int, month: int) -> Period:
+    """The twelve months ending at the end of `month`: LTM2021-09 is October 2020 to September 2021."""
+    end = month_end(year, month)
+    start = add_months(dt.date(year, month, 1), -11)
+    return Period(f"LTM{year:04d}-{month:02d}", start, end, "ltm")
+
+
+def prior_year(period: Period, fiscal: FiscalCalendar) -> Period:
+    """The same period a year earlier, the base of year-on-year growth."""
+    label = period.label
+    if period.kind == "day":
+        try:
+            start = period.start.replace(year=period.start.year - 1)
+        except ValueError:  # 29 February a year earlier is the 28th
+            start = dt.date(period.start.year - 1, 2, 28)
+        return Period(start.isoformat(), start, start, "day")
+    if period.kind == "ltm":
+        return ltm_window(period.end.year - 1, period.end.month)
+    if period.kind == "month":
+        return parse_period(f"{period.start.year - 1:04d}-{period.start.month:02d}", fiscal)
+    year = int(label[2:6])
+    return parse_period(f"FY{year - 1}{label[6:]}", fiscal)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One column of a time series: its key as the engine computes it, its label and its days."""
+
+    key: int
+    label: str
+    start: dt.date
+    end: dt.date
+
+
+def bucket_key(day: dt.date, grain: str, fiscal: FiscalCalendar) -> int:
+    """The same integer the query engine computes for a day (see engine.bucket_expr)."""
+    if grain == "day":
+        return day.year * 10000 + day.month * 100 + day.day
+    if grain == "month":
+        return day.year * 100 + day.month
+    if grain == "quarter":
+        return fiscal.fiscal_year(day) * 10 + fiscal.fiscal_quarter(day)
+    if grain == "year":
+        return fiscal.fiscal_year(day)
+    return 0
+
+
+def buckets(period: Period, grain: str, fiscal: FiscalCalendar) -> list[Bucket]:
+    """The buckets a period splits into, clipped to the period (an LTM in fiscal quarters starts and ends
+    wherever the window does)."""
+    check_grain(grain)
+    if grain == "total":
+        return [Bucket(0, period.label, period.start, period.end)]
+    found: dict[int, Bucket] = {}
+    day = period.start
+    while day <= period.end:
+        key = bucket_key(day, grain, fiscal)
+        if key in found:
+            found[key] = Bucket(key, found[key].label, found[key].start, day)
+        else:
+            found[key] = Bucket(key, _bucket_label(key, grain), day, day)
+        day += dt.timedelta(days=1)
+    return list(found.values())
+
+
+def _bucket_label(key: int, grain: str) -> str:
+    if grain == "day":
+        return f"{key // 10000:04d}-{key // 100 % 100:02d}-{key % 100:02d}"
+    if grain == "month":
+        return f"{key // 100:04d}-{key % 100:02d}"
+    if grain == "quarter":
+        return f"FY{key // 10}Q{key % 10}"
+    return f"FY{key}"
+
+
+def check_grain(grain: str) -> str:
+    if grain not in GRAINS:
+        raise bad("grain", f"unknown time grain {grain!r}; use one of {', '.join(GRAINS)}")
+    return grain
+
+
+def check_choice(field: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise bad(field, f"unknown {field} {value!r}; use one of {', '.join(choices)}")
+    return value
+
+
+def check_dimensions(names: list[str]) -> list[str]:
+    for name in names:
+        if name not in DIMENSIONS:
+            raise bad("by", f"unknown dimension {name!r}; use one of {', '.join(DIMENSIONS)}")
+    if len(set(names)) != len(names):
+        raise bad("by", "a dimension is named twice")
+    return names
+
+
+# --- GMV definitions -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GmvDefinition:
+    """Which orders count toward GMV and which parts of their value."""
+
+    name: str
+    count_unpaid: bool
+    count_cancelled: bool
+    net_of_returns: bool
+    include_shipping: bool
+    include_tax: bool
+
+    def describe(self) -> str:
+        parts = [
+            "all confirmed orders" if self.count_unpaid else "paid orders",
+            "cancelled ones included" if self.count_cancelled else "net of cancellations",
+            "net of refunds (as refunded, tax included)" if self.net_of_returns else "returns included",
+            "with shipping" if self.include_shipping else "without shipping",
+            "with taxes" if self.include_tax else "without taxes",
+        ]
+        return f"{self.name}: " + ", ".join(parts)
+
+
+PRESETS = {
+    d.name: d
+    for d in (
+        # Alibaba until 2022: confirmed orders whether or not paid, cancelled or returned.
+        GmvDefinition("confirmed-gross", True, True, False, True, True),
+        # Alibaba from late 2022: the same without unpaid orders.
+        GmvDefinition("paid-gross", False, True, False, True, True),
+        # A strict marketplace GMV: paid, net of cancellations and returns, goods only before tax.
+        GmvDefinition("net-merchandise", False, False, True, False, False),
+    )
+}
+DEFAULT_DEFINITION = "confirmed-gross"
+
+
+def definition_named(name: str) -> GmvDefinition:
+    if name not in PRESETS:
+        raise bad("definition", f"unknown GMV definition {name!r}; use one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+# --- the organisation views -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Edge:
+    """`child` sits under `parent` from valid_from (inclusive) to valid_to (exclusive, open when None)."""
+
+    child: str
+    parent: str
+    parent_kind: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+def ancestor_at(edges: list[Edge], unit: str, level: str, day: dt.date) -> str:
+    """The unit's ancestor of a kind on a day; '(unassigned)' when the tree had none then."""
+    by_child: dict[str, list[Edge]] = {}
+    for edge in edges:
+        by_child.setdefault(edge.child, []).append(edge)
+    current = unit
+    for _ in range(len(ORG_LEVELS) + 1):
+        parent = next((e for e in by_child.get(current, []) if e.covers(day)), None)
+        if parent is None:
+            return "(unassigned)"
+        if parent.parent_kind == level:
+            return parent.parent
+        current = parent.parent
+    return "(unassigned)"
+
+
+def structure_date(view: str, bucket: Bucket, recast_on: dt.date) -> dt.date:
+    """As reported, a period is shown under the structure in force at its end (the Dec-2021 quarter under
+    the new segments); recast, every period under the structure in force on one chosen date."""
+    return bucket.end if view == "as-reported" else recast_on
+
+
+# --- growth arithmetic -----------------------------------------------------------------------------------
+
+
+def pct(value: Fraction) -> Decimal:
+    """A fraction as a percentage rounded half up to two decimals."""
+    return (Decimal(value.numerator) * 100 / Decimal(value.denominator)).quantize(PERCENT, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Bridge:
+    """reported growth = constant-currency growth + FX effect, exactly, in fractions and as printed."""
+
+    reported: Fraction
+    constant_currency: Fraction
+    fx_effect: Fraction
+
+    @property
+    def printed(self) -> tuple[Decimal, Decimal, Decimal]:
+        """Percentages with two decimals whose sum still reconciles: FX effect is the remainder."""
+        reported, constant = pct(self.reported), pct(self.constant_currency)
+        return reported, constant, reported - constant
+
+
+def growth_bridge(prior_minor: int, current_minor: int, current_at_prior_rates_minor: int) -> Bridge | None:
+    """Year-on-year growth of a translated amount, split into constant-currency growth and FX effect.
+    None when there is nothing to grow from."""
+    if prior_minor == 0:
+        return None
+    reported = Fraction(current_minor - prior_minor, prior_minor)
+    constant = Fraction(current_at_prior_rates_minor - prior_minor, prior_minor)
+    return Bridge(reported, constant, Fraction(current_minor - current_at_prior_rates_minor, prior_minor))
+
+
+def years_between(start: dt.date, end: dt.date) -> Decimal:
+    """Whole months between two month ends, in years: Sep-2021 to Sep-2030 is exactly 9."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return Decimal(months) / 12
+
+
+def cagr(start_value: int, end_value: int, years: Decimal) -> Decimal:
+    """Compound annual growth rate as a fraction (0.189 for 18.9 % a year)."""
+    if start_value <= 0 or end_value <= 0:
+        raise bad("value", "growth needs positive start and end values")
+    if years <= 0:
+        raise bad("date", "the target date must come after the latest actual")
+    with localcontext() as ctx:
+        ctx.prec = 28
+        ratio = Decimal(end_value) / Decimal(start_value)
+        result: Decimal = ratio ** (Decimal(1) / years) - 1
+    return result
+
+
+def band_status(actual_pct: Decimal, low_pct: Decimal, high_pct: Decimal) -> str:
+    if actual_pct < low_pct:
+        return "below"
+    if actual_pct > high_pct:
+        return "above"
+    return "within"
+
+
+def on_track(required: Decimal, achieved: Decimal | None) -> str:
+    """On track when the growth of the latest year at least matches the growth still required."""
+    if achieved is None:
+        return "unknown"
+    return "on-track" if achieved >= required else "behind"

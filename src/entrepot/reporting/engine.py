@@ -1,0 +1,227 @@
+"""The report queries, written once in Ibis, run on DuckDB (embedded) or on Spark.
+
+Every report follows one road: filter the facts to the period, compute each line's time bucket and the
+key of the rate that translates it, apply each business unit's GMV definition, sum in the local currency
+by (bucket, rate key, business unit, currency, asked dimensions), translate each such atom with its rate
+(rounded half up to the target's minor unit), then roll the translated atoms up to the asked organisation
+level under the chosen view. Translating before rolling up is what makes recast totals equal as-reported
+totals to the cent: both views sum the same translated atoms, only grouped differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from entrepot.reporting.domain import ORG_LEVELS, GmvDefinition
+
+# Rates as decimal(18,10) and sums as decimal(18,0): the product fits in 38 digits, so neither DuckDB nor
+# Spark drops scale before rounding, and both round half away from zero: identical results to the cent.
+RATE_TYPE = "decimal(18, 10)"
+AMOUNT_TYPE = "decimal(18, 0)"
+
+# DuckDB would otherwise fetch extensions from the internet the first time a query needs one; Entrepot
+# never downloads at run time, and Parquet, the only extension it uses, is built into the wheel.
+NO_DOWNLOADS = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+
+
+def duckdb_connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    config: dict[str, Any] = dict(NO_DOWNLOADS)
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    return duckdb.connect(":memory:", config=config)
+
+
+def ibis_duckdb(threads: int | None = None, memory_limit: str | None = None) -> Any:
+    return ibis.duckdb.from_connection(duckdb_connect(threads, memory_limit))
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """The small tables a report joins: each is computed in Python from the snapshot's dimensions and
+    the kernel's FX rates, then handed to whichever backend runs the query."""
+
+    rates: pa.Table  # currency, rate_key, factor (target minor units per source minor unit)
+    org_map: pa.Table | None  # business_unit, bucket, unit: the asked level under the view
+    definitions: dict[str, GmvDefinition]  # business unit -> its GMV definition
+    default_definition: GmvDefinition
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    start: Any  # datetime.date
+    end: Any
+    grain: str  # day | month | quarter | year | total
+    rate_grain: str  # day (transaction-date) or the bucket grain (period-average)
+    fiscal_year_end_month: int
+    dims: tuple[str, ...]  # asked dimensions; at most one organisation level
+
+
+def bucket_expr(day: ir.DateValue, grain: str, year_end_month: int) -> ir.IntegerValue:
+    """The integer key of a day's bucket; domain.bucket_key computes the same in Python."""
+    year, month = day.year().cast("int64"), day.month().cast("int64")
+    if grain == "day":
+        return year * 10000 + month * 100 + day.day().cast("int64")
+    if grain == "month":
+        return year * 100 + month
+    fiscal_year = year + (month > year_end_month).cast("int64")
+    if grain == "quarter":
+        return fiscal_year * 10 + ((month - year_end_month + 11) % 12) // 3 + 1
+    if grain == "year":
+        return fiscal_year
+    return ibis.literal(0, "int64")
+
+
+def gmv_value(t: ir.Table, definition: GmvDefinition) -> ir.IntegerValue:
+    """One line's contribution to GMV under a definition (zero when its order does not count)."""
+    if definition.include_tax and definition.include_shipping:
+        value = t.gross_minor
+    else:
+        value = t.goods_minor + (t.goods_tax_minor if definition.include_tax else 0)
+        if definition.include_shipping:
+            value = value + t.shipping_minor + (t.shipping_tax_minor if definition.include_tax else 0)
+    if definition.net_of_returns:
+        value = value - t.returned_minor
+    counted = counts(t, definition)
+    return value if counted is None else ibis.ifelse(counted, value, 0)
+
+
+def counts(t: ir.Table, definition: GmvDefinition) -> ir.BooleanValue | None:
+    """Whether a line's order counts under a definition; None when every order does."""
+    conditions = []
+    if not definition.count_unpaid:
+        conditions.append(t.paid)
+    if not definition.count_cancelled:
+        conditions.append(~t.cancelled)
+    if not conditions:
+        return None
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result & condition
+    return result
+
+
+def by_definition(t: ir.Table, lookups: Lookups, pick: Any) -> Any:
+    """`pick(definition)` for each line, choosing its business unit's definition."""
+    groups: dict[GmvDefinition, list[str]] = {}
+    for unit, definition in lookups.definitions.items():
+        if definition != lookups.default_definition:
+            groups.setdefault(definition, []).append(unit)
+    default = pick(lookups.default_definition)
+    if not groups:
+        return default
+    cases = [(t.business_unit.isin(units), pick(d)) for d, units in groups.items()]
+    return ibis.cases(*cases, else_=default)
+
+
+def definition_name(t: ir.Table, lookups: Lookups) -> ir.StringValue:
+    return by_definition(t, lookups, lambda d: ibis.literal(d.name))
+
+
+def in_period(t: ir.Table, spec: QuerySpec) -> ir.Table:
+    return t.filter(t.order_date >= spec.start, t.order_date <= spec.end)
+
+
+def with_keys(t: ir.Table, spec: QuerySpec) -> ir.Table:
+    bucket = bucket_expr(t.order_date, spec.grain, spec.fiscal_year_end_month)
+    rate_key = bucket_expr(t.order_date, spec.rate_grain, spec.fiscal_year_end_month)
+    return t.mutate(bucket=bucket, rate_key=rate_key)
+
+
+# Sellers are grouped by their internal id (an integer is cheap over 100 M rows) and named afterwards.
+COLUMN = {"seller": "seller_id"}
+
+
+def plain_dims(spec: QuerySpec) -> list[str]:
+    return [COLUMN.get(d, d) for d in spec.dims if d not in ORG_LEVELS]
+
+
+def org_level(spec: QuerySpec) -> str | None:
+    return next((d for d in spec.dims if d in ORG_LEVELS), None)
+
+
+def translate_and_roll(atoms: ir.Table, measures: list[str], spec: QuerySpec, lookups: Lookups) -> ir.Table:
+    """Translate local-currency atoms with their rates, then roll up to the asked dimensions."""
+    rates = ibis.memtable(lookups.rates)
+    joined = atoms.join(rates, [atoms.currency == rates.currency, atoms.rate_key == rates.rate_key])
+    factor = joined.factor.cast(RATE_TYPE)
+    translated = joined.mutate(
+        **{m: (joined[m].cast(AMOUNT_TYPE) * factor).round(0).cast("int64") for m in measures}
+    )
+    keys = ["bucket", *plain_dims(spec)]
+    level = org_level(spec)
+    if level is not None and lookups.org_map is not None:
+        org = ibis.memtable(lookups.org_map)
+        translated = translated.join(
+            org,
+            [translated.business_unit == org.business_unit, translated.bucket == org.bucket],
+        ).mutate(**{level: org.unit})
+        keys = ["bucket", level, *plain_dims(spec)]
+    aggregates = {m: translated[m].sum() for m in measures}
+    if "definition" in translated.columns:
+        aggregates |= {"def_min": translated.definition.min(), "def_max": translated.definition.max()}
+    return translated.group_by(keys).aggregate(**aggregates).order_by(keys)
+
+
+def gmv(facts: ir.Table, spec: QuerySpec, lookups: Lookups) -> ir.Table:
+    t = with_keys(in_period(facts, spec), spec)
+    t = t.mutate(
+        gmv_minor=by_definition(t, lookups, lambda d: gmv_value(t, d)), definition=definition_name(t, lookups)
+    )
+    atom_keys = ["bucket", "rate_key", "business_unit", "currency", "definition", *plain_dims(spec)]
+    atoms = t.group_by(atom_keys).aggregate(gmv_minor=t.gmv_minor.sum())
+    return translate_and_roll(atoms, ["gmv_minor"], spec, lookups)
+
+
+def revenue(facts: ir.Table, fees: ir.Table, spec: QuerySpec, lookups: Lookups) -> ir.Table:
+    """Marketplace commission on paid orders that were not cancelled, and the logistics fees billed for
+    shipments, by the date of their order. Local service fees are a line with no source yet: zero."""
+    dims = plain_dims(spec)
+    f = with_keys(in_period(facts, spec), spec)
+    f = f.filter(f.paid & ~f.cancelled)
+    commission = f.group_by(["bucket", "rate_key", "business_unit", "currency", *dims]).aggregate(
+        commission_minor=f.commission_minor.sum()
+    )
+    commission = commission.mutate(logistics_minor=ibis.literal(0, "int64"))
+    s = with_keys(in_period(fees, spec), spec)
+    logistics = s.group_by(["bucket", "rate_key", "business_unit", "currency", *dims]).aggregate(
+        logistics_minor=s.fee_minor.sum()
+    )
+    logistics = logistics.mutate(commission_minor=ibis.literal(0, "int64")).select(commission.columns)
+    atoms = commission.union(logistics)
+    return translate_and_roll(atoms, ["commission_minor", "logistics_minor"], spec, lookups)
+
+
+def active_consumers(facts: ir.Table, spec: QuerySpec, lookups: Lookups, by_unit: bool) -> ir.Table:
+    """Distinct buyers with at least one order that counts under its unit's definition, per business
+    unit or for the whole group (de-duplicated across units)."""
+    t = in_period(facts, spec)
+    t = t.mutate(counted=by_definition(t, lookups, lambda d: _counted(t, d)))
+    t = t.filter(t.counted)
+    if by_unit:
+        return t.group_by("business_unit").aggregate(consumers=t.buyer_id.nunique()).order_by("business_unit")
+    return t.aggregate(consumers=t.buyer_id.nunique())
+
+
+def _counted(t: ir.Table, definition: GmvDefinition) -> ir.BooleanValue:
+    condition = counts(t, definition)
+    return ibis.literal(True) if condition is None else condition
+
+
+def all_currencies(table: ir.Table) -> list[str]:
+    return sorted(table.select("currency").distinct().to_pyarrow().column("currency").to_pylist())
+
+
+def business_units(table: ir.Table) -> list[str]:
+    return sorted(table.select("business_unit").distinct().to_pyarrow().column("business_unit").to_pylist())

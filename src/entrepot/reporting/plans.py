@@ -1,0 +1,216 @@
+"""Use cases of targets, guidance and external actuals: import published figures (CSV), set GMV targets
+and guidance bands, and measure them: the growth a target still requires from the latest LTM actual, and
+an actual against every issue of a guidance band. The built-in scenario loads group-facts.md's figures."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from importlib.resources import files
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import Money, validate_currency
+from entrepot.reporting.domain import (
+    FiscalCalendar,
+    band_status,
+    cagr,
+    on_track,
+    parse_period,
+    pct,
+    prior_year,
+    years_between,
+)
+from entrepot.reporting.models import ExternalActual, GmvRule, GuidanceBand, Target
+
+METRICS = ("gmv", "revenue", "active_consumers")
+ACTUAL_COLUMNS = ("metric", "scope", "period", "currency", "value", "source")
+
+
+def import_actuals_csv(session: Session, text: str, fiscal: FiscalCalendar, now: dt.datetime) -> int:
+    """Add or replace published actuals from CSV; a bad row rejects the whole file (nothing is written)."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ACTUAL_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationFailed(
+            f"the CSV lacks the columns {', '.join(missing)}; it needs {', '.join(ACTUAL_COLUMNS)}"
+        )
+    rows = [_actual(row, line, fiscal, now) for line, row in enumerate(reader, start=2)]
+    for row in rows:
+        session.execute(
+            delete(ExternalActual).where(
+                ExternalActual.metric == row.metric,
+                ExternalActual.scope == row.scope,
+                ExternalActual.period == row.period,
+            )
+        )
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def _actual(row: dict[str, str], line: int, fiscal: FiscalCalendar, now: dt.datetime) -> ExternalActual:
+    def fail(field: str, message: str) -> ValidationFailed:
+        return ValidationFailed(f"line {line}: {message}", [FieldError(f"line {line}.{field}", message)])
+
+    metric = row["metric"].strip()
+    if metric not in METRICS:
+        raise fail("metric", f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+    try:
+        period = parse_period(row["period"], fiscal).label
+    except ValidationFailed as exc:
+        raise fail("period", exc.detail) from None
+    currency = row["currency"].strip() or None
+    try:
+        value = Decimal(row["value"].strip())
+        if currency is not None:
+            minor = Money.from_decimal(value, validate_currency(currency)).minor
+        elif value == value.to_integral_value():
+            minor = int(value)
+        else:
+            raise fail("value", "a count without a currency must be a whole number")
+    except (InvalidOperation, ValueError):
+        raise fail("value", f"{row['value']!r} is not a number") from None
+    except ValidationFailed as exc:
+        raise fail("currency", exc.detail) from None
+    scope = row["scope"].strip()
+    if not scope:
+        raise fail("scope", "name the unit (or the group) the figure is for")
+    return ExternalActual(metric=metric, scope=scope, period=period, currency=currency, value_minor=minor,
+                          source=row["source"].strip()[:200], imported_at=now)  # fmt: skip
+
+
+def actuals(session: Session, metric: str | None = None, scope: str | None = None) -> list[ExternalActual]:
+    query = select(ExternalActual).order_by(
+        ExternalActual.metric, ExternalActual.scope, ExternalActual.period
+    )
+    if metric:
+        query = query.where(ExternalActual.metric == metric)
+    if scope:
+        query = query.where(ExternalActual.scope == scope)
+    return list(session.scalars(query))
+
+
+def add_target(session: Session, metric: str, scope: str, value: Money, due_on: dt.date, note: str,
+               now: dt.datetime) -> Target:  # fmt: skip
+    if metric != "gmv":
+        raise ValidationFailed("targets are GMV targets", [FieldError("metric", "must be gmv")])
+    if value.minor <= 0:
+        raise ValidationFailed("a target must be positive", [FieldError("value", "must be positive")])
+    target = Target(public_id=new_id("tgt"), metric=metric, scope=scope, value_minor=value.minor,
+                    currency=value.currency, due_on=due_on, note=note, created_at=now)  # fmt: skip
+    session.add(target)
+    session.flush()
+    return target
+
+
+def add_guidance(session: Session, metric: str, scope: str, period: str, low: Decimal, high: Decimal,
+                 issued_on: dt.date, note: str, fiscal: FiscalCalendar) -> GuidanceBand:  # fmt: skip
+    if low > high:
+        raise ValidationFailed("the band is upside down", [FieldError("low_pct", "must not exceed high_pct")])
+    label = parse_period(period, fiscal).label
+    band = GuidanceBand(metric=metric, scope=scope, period=label, low_pct=low, high_pct=high,
+                        issued_on=issued_on, note=note)  # fmt: skip
+    session.add(band)
+    session.flush()
+    return band
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    target: Target
+    latest_period: str
+    latest_minor: int
+    latest_external: bool
+    years: Decimal
+    required_cagr_pct: Decimal
+    achieved_pct: Decimal | None
+    status: str
+
+
+def target_status(session: Session, target: Target) -> TargetStatus:
+    """The CAGR needed from the latest LTM actual (in the target's currency) to the target's date."""
+    ltms = [a for a in actuals(session, target.metric, target.scope)
+            if a.period.startswith("LTM") and a.currency == target.currency]  # fmt: skip
+    if not ltms:
+        raise NotFound(f"no LTM {target.metric} actual in {target.currency} for {target.scope}")
+    latest = max(ltms, key=lambda a: a.period)
+    window = parse_period(latest.period, FiscalCalendar())
+    years = years_between(window.end, target.due_on)
+    required = cagr(latest.value_minor, target.value_minor, years)
+    year_before = prior_year(window, FiscalCalendar()).label
+    earlier = next((a for a in ltms if a.period == year_before), None)
+    achieved = (
+        pct(Fraction(latest.value_minor - earlier.value_minor, earlier.value_minor)) if earlier else None
+    )
+    required_pct = (required * 100).quantize(Decimal("0.01"))
+    return TargetStatus(target, latest.period, latest.value_minor, True, years, required_pct, achieved,
+                        on_track(required_pct, achieved))  # fmt: skip
+
+
+def targets(session: Session) -> list[Target]:
+    return list(session.scalars(select(Target).order_by(Target.id)))
+
+
+def guidance_status(
+    session: Session, metric: str, scope: str, period: str, fiscal: FiscalCalendar
+) -> dict[str, Any]:
+    """Growth of the period over the year before, from the actuals, against every issue of the band."""
+    label = parse_period(period, fiscal).label
+    bands = list(session.scalars(
+        select(GuidanceBand).where(GuidanceBand.metric == metric, GuidanceBand.scope == scope,
+                                   GuidanceBand.period == label).order_by(GuidanceBand.issued_on)
+    ))  # fmt: skip
+    if not bands:
+        raise NotFound(f"no guidance for {metric} of {scope} in {label}")
+    base = prior_year(parse_period(label, fiscal), fiscal).label
+    figures = {a.period: a for a in actuals(session, metric, scope)}
+    if label not in figures or base not in figures:
+        raise NotFound(f"actual {metric} of {scope} for {label} and {base} are both needed")
+    now, before = figures[label], figures[base]
+    growth = Fraction(now.value_minor - before.value_minor, before.value_minor)
+    shown = pct(growth).quantize(Decimal("0.1"))
+    revisions = [{"issued_on": b.issued_on.isoformat(), "low_pct": str(b.low_pct), "high_pct": str(b.high_pct),
+                  "note": b.note, "actual_vs_band": band_status(pct(growth), b.low_pct, b.high_pct)}
+                 for b in bands]  # fmt: skip
+    return {"metric": metric, "scope": scope, "period": label, "base_period": base,
+            "actual_growth_pct": str(shown), "actual_external": True,
+            "current": revisions[-1], "revisions": revisions}  # fmt: skip
+
+
+def definitions(session: Session) -> dict[str, str]:
+    return {r.business_unit: r.definition for r in session.scalars(select(GmvRule))}
+
+
+def set_definition(session: Session, business_unit: str, definition: str, now: dt.datetime) -> None:
+    rule = session.scalar(select(GmvRule).where(GmvRule.business_unit == business_unit))
+    if rule is None:
+        session.add(GmvRule(business_unit=business_unit, definition=definition, updated_at=now))
+    else:
+        rule.definition, rule.updated_at = definition, now
+
+
+def load_group_facts(session: Session, fiscal: FiscalCalendar, now: dt.datetime) -> dict[str, Any]:
+    """The built-in scenario: group-facts.md's published figures, Lazada's target and FY2022 guidance."""
+    data = files("entrepot.reporting") / "data"
+    count = import_actuals_csv(session, (data / "group_facts_actuals.csv").read_text(), fiscal, now)
+    session.execute(delete(Target).where(Target.note.like("%(investor day, Dec 2021)")))
+    session.execute(delete(GuidanceBand).where(GuidanceBand.external.is_(True)))
+    for row in csv.DictReader(io.StringIO((data / "group_facts_plans.csv").read_text())):
+        if row["kind"] == "target":
+            value = Money.from_decimal(row["value"], row["currency"])
+            add_target(session, row["metric"], row["scope"], value, dt.date.fromisoformat(row["date"]),
+                       row["note"], now)  # fmt: skip
+        else:
+            band = add_guidance(session, row["metric"], row["scope"], row["period"], Decimal(row["low_pct"]),
+                                Decimal(row["high_pct"]), dt.date.fromisoformat(row["date"]), row["note"], fiscal)  # fmt: skip
+            band.external = True
+    return {"actuals": count}

@@ -1,0 +1,77 @@
+"""Translation factors for a report, from the kernel's dated FX rates.
+
+A factor turns minor units of a source currency into minor units of the target: the ECB cross rate of the
+day times the difference of the two currencies' minor-unit scales, kept to ten decimals like every rate
+the kernel returns. The transaction-date method has one factor per currency and day; the period-average
+method one per currency and bucket, the plain mean of the daily cross rates over the bucket's days (the
+days without a fixing take the latest earlier one, as the kernel does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+import pyarrow as pa
+
+from entrepot.kernel.errors import FieldError, ValidationFailed
+from entrepot.kernel.fx import RATE_PRECISION, FxRates
+from entrepot.kernel.money import minor_unit_exponent, validate_currency
+from entrepot.reporting.domain import Bucket, FiscalCalendar, bucket_key
+
+RATES_SCHEMA = pa.schema(
+    [("currency", pa.string()), ("rate_key", pa.int64()), ("factor", pa.decimal128(18, 10))]
+)
+
+
+def check_target(fx: FxRates, currency: str) -> str:
+    try:
+        validate_currency(currency)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.detail, [FieldError("currency", exc.detail)]) from None
+    if not fx.publishes(currency):
+        detail = f"no FX rates for {currency}: reports can be translated only into currencies with rates"
+        raise ValidationFailed(detail, [FieldError("currency", detail)])
+    return currency
+
+
+def daily_factor(fx: FxRates, source: str, target: str, day: dt.date) -> Decimal:
+    """Target minor units per source minor unit on a day, unrounded."""
+    if source == target:
+        return Decimal(1)
+    scale = Decimal(10) ** (minor_unit_exponent(target) - minor_unit_exponent(source))
+    return fx.rate(target, day).per_eur / fx.rate(source, day).per_eur * scale
+
+
+def days(start: dt.date, end: dt.date) -> Iterable[dt.date]:
+    day = start
+    while day <= end:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def transaction_date_factors(
+    fx: FxRates, currencies: list[str], target: str, start: dt.date, end: dt.date
+) -> pa.Table:
+    rows = [
+        {
+            "currency": c,
+            "rate_key": bucket_key(day, "day", FiscalCalendar()),
+            "factor": daily_factor(fx, c, target, day).quantize(RATE_PRECISION),
+        }
+        for c in currencies
+        for day in days(start, end)
+    ]
+    return pa.Table.from_pylist(rows, schema=RATES_SCHEMA)
+
+
+def period_average_factors(
+    fx: FxRates, currencies: list[str], target: str, periods: list[Bucket]
+) -> pa.Table:
+    rows = []
+    for c in currencies:
+        for bucket in periods:
+            daily = [daily_factor(fx, c, target, day) for day in days(bucket.start, bucket.end)]
+            mean = sum(daily, Decimal(0)) / len(daily)
+            rows.append({"currency": c, "rate_key": bucket.key, "factor": mean.quantize(RATE_PRECISION)})
+    return pa.Table.from_pylist(rows, schema=RATES_SCHEMA)

@@ -1,0 +1,299 @@
+"""Use cases of reporting: run a GMV, revenue, growth or active-consumer report over the snapshot, on
+DuckDB or Spark, labelled with its definition, view, FX method and freshness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from entrepot.kernel.errors import NotFound
+from entrepot.kernel.fx import FxRates
+from entrepot.kernel.money import Money
+from entrepot.reporting import engine
+from entrepot.reporting.domain import (
+    DEFAULT_DEFINITION,
+    FX_METHODS,
+    ORG_LEVELS,
+    VIEWS,
+    Bucket,
+    Edge,
+    FiscalCalendar,
+    GmvDefinition,
+    Period,
+    ancestor_at,
+    bad,
+    buckets,
+    check_choice,
+    check_dimensions,
+    check_grain,
+    definition_named,
+    growth_bridge,
+    parse_period,
+    prior_year,
+    structure_date,
+)
+from entrepot.reporting.rates import check_target, period_average_factors, transaction_date_factors
+from entrepot.reporting.snapshot import Manifest
+
+ORG_MAP_SCHEMA = pa.schema([("business_unit", pa.string()), ("bucket", pa.int64()), ("unit", pa.string())])
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    period: str
+    by: tuple[str, ...] = ()
+    grain: str = "total"
+    view: str = "recast"
+    recast_on: dt.date | None = None  # default: the day the snapshot was refreshed
+    currency: str = "USD"
+    fx_method: str = "transaction-date"
+
+
+@dataclass
+class Report:
+    """`table` holds amounts as integer minor units (`*_minor`); `rows()` prints them in major units."""
+
+    metric: str
+    columns: list[str]
+    table: pa.Table
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, Any]]:
+        currency = self.meta.get("currency", "USD")
+        out = []
+        for raw in self.table.to_pylist():
+            out.append({c: _money(raw[f"{c}_minor"], currency) if f"{c}_minor" in raw else raw.get(c)
+                        for c in self.columns})  # fmt: skip
+        return out
+
+
+class Snapshot:
+    """The snapshot folder opened for reading, with the engine that queries it."""
+
+    def __init__(self, root: Path, backend: Any | None = None) -> None:
+        self.root = root
+        if not (root / "facts.parquet").exists():
+            raise NotFound(f"no reporting snapshot in {root}: run `entrepot report snapshot` first")
+        self.manifest = Manifest.load(root)
+        self.con = backend if backend is not None else engine.ibis_duckdb()
+        self.facts = self.con.read_parquet(str(root / "facts.parquet"))
+        self.fees = self.con.read_parquet(str(root / "fees.parquet"))
+        self.edges = [_edge(r) for r in _rows(root / "dims" / "memberships.parquet")]
+        self.units = {r["code"]: r["kind"] for r in _rows(root / "dims" / "units.parquet")}
+        self.sellers = {r["seller_id"]: r["seller"] for r in _rows(root / "dims" / "sellers.parquet")}
+
+    @property
+    def currencies(self) -> list[str]:
+        """The currencies of the facts, listed in the manifest when the snapshot was written."""
+        return self.manifest.currencies or engine.all_currencies(self.facts)
+
+    @property
+    def refreshed_at(self) -> dt.datetime | None:
+        stamp = self.manifest.refreshed_at
+        return dt.datetime.fromisoformat(stamp) if stamp else None
+
+    def freshness(self) -> dict[str, Any]:
+        return {"refreshed_at": self.manifest.refreshed_at, "watermarks": self.manifest.watermarks,
+                "source": self.manifest.source}  # fmt: skip
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return pq.read_table(path).to_pylist() if path.exists() else []
+
+
+def _edge(row: dict[str, Any]) -> Edge:
+    return Edge(row["child"], row["parent"], row["parent_kind"], row["valid_from"], row["valid_to"])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A request checked and resolved against the snapshot: dates, buckets and the engine's spec."""
+
+    request: ReportRequest
+    period: Period
+    buckets: list[Bucket]
+    spec: engine.QuerySpec
+    recast_on: dt.date
+
+
+def plan(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxRates) -> Plan:
+    period = parse_period(request.period, fiscal)
+    check_grain(request.grain)
+    check_choice("view", request.view, VIEWS)
+    check_choice("fx_method", request.fx_method, FX_METHODS)
+    check_dimensions(list(request.by))
+    check_target(fx, request.currency)
+    if sum(1 for d in request.by if d in ORG_LEVELS) > 1:
+        raise bad("by", "cut by one organisation level at a time (group, segment, division or business unit)")
+    refreshed = snap.refreshed_at
+    recast_on = request.recast_on or (refreshed.date() if refreshed else dt.date.today())
+    rate_grain = "day" if request.fx_method == "transaction-date" else request.grain
+    spec = engine.QuerySpec(
+        period.start, period.end, request.grain, rate_grain, fiscal.year_end_month, request.by
+    )
+    return Plan(request, period, buckets(period, request.grain, fiscal), spec, recast_on)
+
+
+def lookups(snap: Snapshot, p: Plan, fx: FxRates, definitions: dict[str, GmvDefinition],
+            currencies: list[str], rate_buckets: list[Bucket] | None = None) -> engine.Lookups:  # fmt: skip
+    """Rates for the currencies present, the organisation map of the view, the definitions by unit.
+    `rate_buckets` replaces the period-average rates by those of other periods (constant currency)."""
+    request = p.request
+    if rate_buckets is not None:
+        rates = period_average_factors(fx, currencies, request.currency, rate_buckets)
+        keys = {old.key: new.key for old, new in zip(rate_buckets, p.buckets, strict=True)}
+        rates = rates.set_column(
+            1, "rate_key", pa.array([keys[k] for k in rates.column("rate_key").to_pylist()], pa.int64())
+        )
+    elif request.fx_method == "transaction-date":
+        rates = transaction_date_factors(fx, currencies, request.currency, p.period.start, p.period.end)
+    else:
+        rates = period_average_factors(fx, currencies, request.currency, p.buckets)
+    return engine.Lookups(rates, org_map(snap, p), definitions, definition_named(DEFAULT_DEFINITION))
+
+
+def org_map(snap: Snapshot, p: Plan) -> pa.Table | None:
+    level = engine.org_level(p.spec)
+    if level is None:
+        return None
+    units = sorted(code for code, kind in snap.units.items() if kind == "business_unit")
+    rows = [
+        {
+            "business_unit": unit,
+            "bucket": bucket.key,
+            "unit": unit if level == "business_unit"
+            else ancestor_at(snap.edges, unit, level, structure_date(p.request.view, bucket, p.recast_on)),
+        }
+        for unit in units
+        for bucket in p.buckets
+    ]  # fmt: skip
+    return pa.Table.from_pylist(rows, schema=ORG_MAP_SCHEMA)
+
+
+def gmv_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxRates,
+               definitions: dict[str, GmvDefinition]) -> Report:  # fmt: skip
+    p = plan(snap, request, fiscal, fx)
+    currencies = snap.currencies
+    table = engine.gmv(snap.facts, p.spec, lookups(snap, p, fx, definitions, currencies)).to_pyarrow()
+    same = pc.equal(table.column("def_min"), table.column("def_max"))
+    label = pc.if_else(same, table.column("def_min"), pa.scalar("mixed"))
+    table = _named(snap, p, table.append_column("definition", label), ["gmv_minor", "definition"])
+    return Report("gmv", _columns(p, ["gmv", "definition"]), table, _meta(snap, p, definitions, "gmv"))
+
+
+def revenue_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxRates) -> Report:
+    if any(d in ("category", "buyer_country") for d in request.by):
+        raise bad("by", "revenue is cut by organisation, market or seller; fees have no category or buyer")
+    p = plan(snap, request, fiscal, fx)
+    currencies = sorted(set(snap.currencies) | {"USD"})
+    table = engine.revenue(snap.facts, snap.fees, p.spec, lookups(snap, p, fx, {}, currencies)).to_pyarrow()
+    zero = pa.array([0] * table.num_rows, pa.int64())
+    total = pc.add(table.column("commission_minor"), table.column("logistics_minor"))
+    table = table.append_column("local_services_minor", zero).append_column("total_minor", total)
+    table = _named(
+        snap, p, table, ["commission_minor", "logistics_minor", "local_services_minor", "total_minor"]
+    )
+    meta = _meta(snap, p, {}, "revenue")
+    meta["notes"] = ["local service fees: no local-services context records fees yet, so the line is zero"]
+    columns = _columns(p, ["commission", "logistics", "local_services", "total"])
+    return Report("revenue", columns, table, meta)
+
+
+def growth_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxRates,
+                  definitions: dict[str, GmvDefinition]) -> Report:  # fmt: skip
+    """Year-on-year GMV growth with its bridge: reported = constant currency + FX effect. Both periods are
+    translated at period-average rates; constant currency restates the current period at the prior's."""
+    request = replace(request, fx_method="period-average", grain="total")
+    current = plan(snap, request, fiscal, fx)
+    prior_period = prior_year(current.period, fiscal)
+    prior = plan(snap, replace(request, period=prior_period.label), fiscal, fx)
+    currencies = snap.currencies
+    totals = {}
+    for name, p, rate_buckets in (("current", current, None), ("prior", prior, None),
+                                  ("constant", current, prior.buckets)):  # fmt: skip
+        look = lookups(snap, p, fx, definitions, currencies, rate_buckets)
+        table = engine.gmv(snap.facts, p.spec, look).to_pyarrow()
+        keys = [engine.COLUMN.get(d, d) for d in request.by]
+        totals[name] = {tuple(r[k] for k in keys): r["gmv_minor"] for r in table.to_pylist()}
+    rows = []
+    for key in sorted(set(totals["current"]) | set(totals["prior"]), key=str):
+        now, before, constant = (totals[n].get(key, 0) for n in ("current", "prior", "constant"))
+        bridge = growth_bridge(before, now, constant)
+        printed = [str(v) for v in bridge.printed] if bridge else [None, None, None]
+        named = {
+            d: snap.sellers.get(v, v) if d == "seller" else v for d, v in zip(request.by, key, strict=True)
+        }
+        rows.append({**named,
+                     "prior_minor": before, "current_minor": now, "current_at_prior_rates_minor": constant,
+                     "reported_growth_pct": printed[0], "constant_currency_growth_pct": printed[1],
+                     "fx_effect_pct": printed[2]})  # fmt: skip
+    meta = _meta(snap, current, definitions, "gmv")
+    meta |= {
+        "prior_period": prior_period.label,
+        "fx_method": "period-average (constant currency: prior period's)",
+    }
+    columns = [*request.by, "prior", "current", "current_at_prior_rates", "reported_growth_pct",
+               "constant_currency_growth_pct", "fx_effect_pct"]  # fmt: skip
+    return Report("gmv-growth", columns, pa.Table.from_pylist(rows), meta)
+
+
+def active_consumers_report(snap: Snapshot, period: str, fiscal: FiscalCalendar,
+                            definitions: dict[str, GmvDefinition]) -> Report:  # fmt: skip
+    window = parse_period(period, fiscal)
+    if window.kind not in ("ltm", "year"):
+        raise bad("period", "annual active consumers need a twelve-month window: LTM2021-09 or FY2022")
+    spec = engine.QuerySpec(window.start, window.end, "total", "total", fiscal.year_end_month, ())
+    look = engine.Lookups(pa.table({}), None, definitions, definition_named(DEFAULT_DEFINITION))
+    by_unit = engine.active_consumers(snap.facts, spec, look, by_unit=True).to_pyarrow().to_pylist()
+    group = engine.active_consumers(snap.facts, spec, look, by_unit=False).to_pyarrow().to_pylist()
+    rows = [{"unit": r["business_unit"], "consumers": r["consumers"]} for r in by_unit]
+    rows.append({"unit": "group (de-duplicated)", "consumers": group[0]["consumers"] if group else 0})
+    meta = {"period": window.label, "from": window.start.isoformat(), "to": window.end.isoformat(),
+            "definition": "accounts with at least one order counted by its unit's GMV definition",
+            "data_freshness": snap.freshness()}  # fmt: skip
+    return Report("active-consumers", ["unit", "consumers"], pa.Table.from_pylist(rows), meta)
+
+
+def _columns(p: Plan, measures: list[str]) -> list[str]:
+    return ["period", *p.request.by, *measures]
+
+
+def _named(snap: Snapshot, p: Plan, table: pa.Table, measures: list[str]) -> pa.Table:
+    """The engine's result with bucket keys as period labels and sellers by their public id."""
+    labels = {b.key: b.label for b in p.buckets}
+    columns = {
+        "period": pa.array([labels.get(k, str(k)) for k in table.column("bucket").to_pylist()], pa.string())
+    }
+    for dim in p.request.by:
+        values = table.column(engine.COLUMN.get(dim, dim))
+        if dim == "seller":
+            values = pa.array([snap.sellers.get(v, str(v)) for v in values.to_pylist()], pa.string())
+        columns[dim] = values
+    return pa.table({**columns, **{m: table.column(m) for m in measures}})
+
+
+def _money(minor: int, currency: str) -> str:
+    return f"{Money(int(minor), currency).to_decimal():f}"
+
+
+def _meta(snap: Snapshot, p: Plan, definitions: dict[str, GmvDefinition], metric: str) -> dict[str, Any]:
+    request = p.request
+    meta: dict[str, Any] = {
+        "period": p.period.label, "from": p.period.start.isoformat(), "to": p.period.end.isoformat(),
+        "grain": request.grain, "currency": request.currency, "fx_method": request.fx_method,
+        "view": request.view if engine.org_level(p.spec) else f"{request.view} (no organisation level asked)",
+        "data_freshness": snap.freshness(),
+    }  # fmt: skip
+    if request.view == "recast":
+        meta["recast_structure_on"] = p.recast_on.isoformat()
+    if metric == "gmv":
+        default = definition_named(DEFAULT_DEFINITION)
+        units = sorted(c for c, k in snap.units.items() if k == "business_unit")
+        meta["definitions"] = {u: definitions.get(u, default).describe() for u in units}
+    return meta

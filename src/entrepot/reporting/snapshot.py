@@ -1,0 +1,229 @@
+"""The reporting snapshot: Parquet files under one folder, refreshed incrementally from the store.
+
+Each refresh reads, through the owning contexts' export functions, only what changed since the watermark of
+each table (orders and shipments by `updated_at`, re-reading an overlap because a transaction may commit a
+row stamped a little before one already read; lines and refunds by id, as they never change) and writes it
+as a new part. The manifest, replaced atomically last, is the commit point: a refresh stopped half-way
+leaves parts the manifest does not list, and they are ignored and overwritten. Small dimension tables
+(organisation history, markets, sellers, SKU categories, buyers) are rewritten whole.
+
+After ingesting, DuckDB compacts the parts into `facts.parquet` (one row per order line, the latest
+version of each order, amounts split into goods, tax, shipping and refunds) and `fees.parquet` (the
+shipments' logistics fees), which every report reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from entrepot.catalog import exports as catalog_exports
+from entrepot.identity import exports as identity_exports
+from entrepot.logistics import exports as logistics_exports
+from entrepot.ordering import exports as ordering_exports
+from entrepot.organization import exports as organization_exports
+from entrepot.reporting.columns import (
+    BUYERS,
+    FACTS,
+    FEES,
+    LINES,
+    MARKETS,
+    MEMBERSHIPS,
+    ORDERS,
+    REFUNDS,
+    SELLERS,
+    SHIPMENTS,
+    SKUS,
+    UNITS,
+)
+from entrepot.reporting.engine import duckdb_connect
+
+MANIFEST = "manifest.json"
+OVERLAP = dt.timedelta(seconds=60)
+
+
+@dataclass
+class Manifest:
+    watermarks: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, list[str]] = field(default_factory=dict)
+    refreshed_at: str | None = None
+    source: str = "store"
+    currencies: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, root: Path) -> Manifest:
+        path = root / MANIFEST
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls(data["watermarks"], data["parts"], data["refreshed_at"], data.get("source", "store"),
+                   data.get("currencies", []))  # fmt: skip
+
+    def save(self, root: Path) -> None:
+        body = {
+            "watermarks": self.watermarks,
+            "parts": self.parts,
+            "refreshed_at": self.refreshed_at,
+            "source": self.source,
+            "currencies": self.currencies,
+        }
+        _atomic_write(root / MANIFEST, json.dumps(body, indent=1).encode())
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    new_rows: dict[str, int]
+    refreshed_at: dt.datetime
+
+
+def refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
+    """Bring the snapshot under `root` up to date with the store; returns how many rows each table added."""
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest.load(root)
+    added = {
+        "orders": _ingest_changed(
+            root, manifest, "orders", ORDERS, session, ordering_exports.orders_changed_since
+        ),
+        "shipments": _ingest_changed(
+            root, manifest, "shipments", SHIPMENTS, session, logistics_exports.shipments_changed_since
+        ),
+        "order_lines": _ingest_appended(
+            root, manifest, "order_lines", LINES, session, ordering_exports.lines_after
+        ),
+        "refunds": _ingest_appended(
+            root, manifest, "refunds", REFUNDS, session, ordering_exports.refunds_after
+        ),
+    }
+    _write_dimensions(session, root)
+    compact(root, manifest)
+    manifest.refreshed_at = now.isoformat()
+    manifest.save(root)
+    return RefreshResult(added, now)
+
+
+def _ingest_changed(
+    root: Path, manifest: Manifest, table: str, schema: pa.Schema, session: Session, export: Any
+) -> int:
+    mark = manifest.watermarks.get(table)
+    since = dt.datetime.fromisoformat(mark) - OVERLAP if mark else None
+    rows = [row for batch in export(session, since) for row in batch]
+    if rows:
+        newest = max(r["updated_at"] for r in rows)
+        _add_part(root, manifest, table, schema, rows)
+        manifest.watermarks[table] = max(newest.isoformat(), mark or "")
+    return len(rows)
+
+
+def _ingest_appended(
+    root: Path, manifest: Manifest, table: str, schema: pa.Schema, session: Session, export: Any
+) -> int:
+    last_id = int(manifest.watermarks.get(table, 0))
+    rows = [row for batch in export(session, last_id) for row in batch]
+    if rows:
+        _add_part(root, manifest, table, schema, rows)
+        manifest.watermarks[table] = max(r["id"] for r in rows)
+    return len(rows)
+
+
+def _add_part(
+    root: Path, manifest: Manifest, table: str, schema: pa.Schema, rows: list[dict[str, Any]]
+) -> None:
+    parts = manifest.parts.setdefault(table, [])
+    name = f"raw/{table}/part-{len(parts) + 1:06d}.parquet"
+    _write_table(root / name, pa.Table.from_pylist(rows, schema=schema))
+    parts.append(name)
+
+
+def _write_dimensions(session: Session, root: Path) -> None:
+    dims = {
+        "memberships": (MEMBERSHIPS, organization_exports.membership_rows(session)),
+        "units": (UNITS, organization_exports.unit_rows(session)),
+        "markets": (MARKETS, organization_exports.market_rows(session)),
+        "sellers": (SELLERS, catalog_exports.seller_rows(session)),
+        "skus": (SKUS, catalog_exports.sku_category_rows(session)),
+        "buyers": (BUYERS, identity_exports.buyer_rows(session)),
+    }
+    for name, (schema, rows) in dims.items():
+        _write_table(root / "dims" / f"{name}.parquet", pa.Table.from_pylist(rows, schema=schema))
+
+
+def _parts_sql(root: Path, manifest: Manifest, table: str, schema: pa.Schema) -> str:
+    """A relation over the parts the manifest lists (an empty one of the right shape when none)."""
+    files = [str(root / p) for p in manifest.parts.get(table, [])]
+    if files:
+        return f"read_parquet({files!r})"
+    empty = root / "raw" / f"{table}-empty.parquet"
+    _write_table(empty, schema.empty_table())
+    return f"read_parquet('{empty}')"
+
+
+def compact(root: Path, manifest: Manifest) -> None:
+    """Rebuild facts.parquet and fees.parquet from the parts: the latest version of each order and
+    shipment, lines carrying their order's attributes."""
+    con = duckdb_connect()
+    orders = _parts_sql(root, manifest, "orders", ORDERS)
+    lines = _parts_sql(root, manifest, "order_lines", LINES)
+    shipments = _parts_sql(root, manifest, "shipments", SHIPMENTS)
+    dims = {n: f"read_parquet('{root / 'dims' / (n + '.parquet')}')" for n in ("markets", "skus", "buyers")}
+    con.execute(f"""
+        CREATE TEMP VIEW o AS SELECT * FROM {orders}
+            QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC) = 1;
+        CREATE TEMP VIEW l AS SELECT *,
+            row_number() OVER (PARTITION BY order_id ORDER BY id) = 1 AS first_line,
+            sum(tax_minor) OVER (PARTITION BY order_id) AS lines_tax FROM {lines};
+        CREATE TEMP VIEW s AS SELECT * FROM {shipments}
+            QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC) = 1;
+    """)
+    facts = f"""
+        SELECT *, goods_minor + goods_tax_minor + shipping_minor + shipping_tax_minor AS gross_minor FROM (
+        SELECT o.id AS order_id, l.id AS line_id, o.order_date, m.business_unit, m.market,
+            m.country AS market_country, coalesce(b.country, '') AS buyer_country,
+            o.seller_id, o.buyer_id, coalesce(k.category, '') AS category, o.currency,
+            o.paid, o.status = 'cancelled' AS cancelled,
+            l.line_total_minor - CASE WHEN m.prices_include_tax THEN l.tax_minor ELSE 0 END AS goods_minor,
+            l.tax_minor AS goods_tax_minor,
+            CASE WHEN l.first_line THEN o.shipping_minor - CASE WHEN m.prices_include_tax
+                THEN o.tax_minor - l.lines_tax ELSE 0 END ELSE 0 END AS shipping_minor,
+            CASE WHEN l.first_line THEN o.tax_minor - l.lines_tax ELSE 0 END AS shipping_tax_minor,
+            CASE WHEN l.first_line AND o.status <> 'cancelled' THEN o.refunded_minor ELSE 0 END
+                AS returned_minor,
+            l.commission_minor
+        FROM l JOIN o ON o.id = l.order_id
+        JOIN {dims["markets"]} m ON m.market_id = o.market_id
+        LEFT JOIN {dims["skus"]} k ON k.sku_id = l.sku_id
+        LEFT JOIN {dims["buyers"]} b ON b.buyer_id = o.buyer_id
+        ) ORDER BY order_date, order_id, line_id
+    """
+    fees = f"""
+        SELECT s.id AS shipment_id, o.order_date, m.business_unit, m.market, m.country AS market_country,
+            s.seller_id, 'USD' AS currency, CAST(s.fee_cents AS BIGINT) AS fee_minor
+        FROM s JOIN o ON o.public_id = s.order_ref
+        JOIN {dims["markets"]} m ON m.market_id = o.market_id
+        ORDER BY o.order_date, s.id
+    """
+    facts_table = con.execute(facts).fetch_arrow_table().cast(FACTS)
+    _write_table(root / "facts.parquet", facts_table)
+    _write_table(root / "fees.parquet", con.execute(fees).fetch_arrow_table().cast(FEES))
+    manifest.currencies = sorted(set(facts_table.column("currency").unique().to_pylist()) | {"USD"})
+    con.close()
+
+
+def _write_table(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, temp, row_group_size=1_000_000)
+    os.replace(temp, path)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
