@@ -162,9 +162,21 @@ def _factor(label: str, line: int, raw: dict[str | None, str | list[str] | None]
     if min_km is not None and max_km is not None and min_km >= max_km:
         raise ValueError(f"min_distance_km {min_km:g} is not below max_distance_km {max_km:g}")
     return Factor(
-        label, line, mode, row["vehicle"], row["energy"], ttw, wtt, wtw, row["source"],
-        row.get("note", ""), carrier, min_km, max_km, unit,
-    )  # fmt: skip
+        label,
+        line,
+        mode,
+        row["vehicle"],
+        row["energy"],
+        ttw,
+        wtt,
+        wtw,
+        row["source"],
+        row.get("note", ""),
+        carrier,
+        min_km,
+        max_km,
+        unit,
+    )
 
 
 def _number(row: dict[str, str], column: str) -> float:

@@ -1,0 +1,344 @@
+"""Reading the accounts: roll-ups by a dimension over a period, the monthly series a console charts,
+targets with their pathway and on-track status, and scenarios. Always one calculation version (the
+newest unless asked), and for a seller only its own shipments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from entrepot.emissions import service
+from entrepot.emissions.domain import leg_distance
+from entrepot.emissions.models import ElementActivity, ElementResult, ShipmentActivity, TargetRow
+from entrepot.emissions.periods import Period, PeriodError, fiscal_year, fiscal_year_of, parse_period
+from entrepot.emissions.targets import (
+    DEFAULT_BASELINE_YEAR,
+    DEFAULT_REDUCTION,
+    DEFAULT_TARGET_YEAR,
+    METRICS,
+    Levers,
+    ScenarioLeg,
+    Target,
+    Totals,
+    project,
+    run_scenario,
+)
+from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.kernel.ids import new_id
+from entrepot.logistics import service as logistics
+
+S, E = ShipmentActivity, ElementActivity
+DIMENSIONS: dict[str, tuple[Any, ...]] = {
+    "leg": (S.shipment_ref, E.seq),
+    "shipment": (S.shipment_ref,),
+    "order": (S.order_ref,),
+    "seller": (S.seller_ref,),
+    "marketplace": (S.marketplace,),
+    "division": (S.division,),
+    "market": (S.market,),
+    "mode": (E.mode,),
+}
+MAX_ROWS = 1000
+
+
+def period_of(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except PeriodError as error:
+        raise ValidationFailed("invalid period", [FieldError("period", str(error))]) from None
+
+
+def dimension_of(by: str | None, field: str = "by") -> tuple[Any, ...]:
+    if by is None:
+        return ()
+    if by not in DIMENSIONS:
+        raise ValidationFailed(
+            f"cannot roll up by {by!r}", [FieldError(field, f"one of {', '.join(DIMENSIONS)}")]
+        )
+    return DIMENSIONS[by]
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    totals: Totals
+    missing_factors: int
+
+
+def _sums(columns: tuple[Any, ...]) -> Select[Any]:
+    return (
+        select(
+            *columns,
+            func.sum(ElementResult.ttw_mg),
+            func.sum(ElementResult.wtt_mg),
+            func.sum(ElementResult.tkm),
+            func.count(func.distinct(ElementResult.shipment_id)),
+            func.sum(case((ElementResult.missing_factor, 1), else_=0)),
+        )
+        .join(S, S.id == ElementResult.shipment_id)
+        .join(E, E.id == ElementResult.element_id)
+    )
+
+
+def _scoped(
+    query: Select[Any], version: int, start: dt.date, end: dt.date, seller: str | None
+) -> Select[Any]:
+    query = query.where(ElementResult.version == version, S.planned_on >= start, S.planned_on < end)
+    return query if seller is None else query.where(S.seller_ref == seller)
+
+
+def _row(key: str, values: Any) -> Row:
+    ttw, wtt, tkm, parcels, missing = values
+    ttw, wtt = int(ttw or 0), int(wtt or 0)
+    return Row(key, Totals(ttw + wtt, ttw, wtt, float(tkm or 0.0), int(parcels or 0)), int(missing or 0))
+
+
+def totals(session: Session, period: Period, version: int, seller: str | None = None) -> Row:
+    values = session.execute(_scoped(_sums(()), version, period.start, period.end, seller)).one()
+    return _row("total", tuple(values))
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    version: int
+    by: str | None
+    rows: list[Row]
+    total: Row
+    truncated: bool
+
+
+def report(
+    session: Session,
+    period: Period,
+    by: str | None,
+    version: int | None = None,
+    seller: str | None = None,
+    limit: int = 200,
+) -> Report:
+    """Emissions over a period, by a dimension, largest first."""
+    columns = dimension_of(by)
+    number = service.resolve_version(session, version)
+    query = _scoped(_sums(columns), number, period.start, period.end, seller)
+    if columns:
+        query = query.group_by(*columns).order_by(func.sum(ElementResult.wtw_mg).desc(), *columns)
+    rows = session.execute(query.limit(min(limit, MAX_ROWS) + 1)).all() if columns else []
+    width = len(columns)
+    out = [_row(":".join(str(v) for v in r[:width]), tuple(r[width:])) for r in rows]
+    truncated = len(out) > min(limit, MAX_ROWS)
+    return Report(
+        period, number, by, out[: min(limit, MAX_ROWS)], totals(session, period, number, seller), truncated
+    )
+
+
+def series(
+    session: Session, period: Period, by: str | None, version: int | None = None, seller: str | None = None
+) -> tuple[int, list[tuple[str, str, Totals]]]:
+    """(month, key, totals) for each month of the period and each key: what a console charts."""
+    columns = dimension_of(by)
+    number = service.resolve_version(session, version)
+    query = _scoped(_sums((S.planned_on, *columns)), number, period.start, period.end, seller)
+    rows = session.execute(query.group_by(S.planned_on, *columns)).all()
+    folded: dict[tuple[str, str], list[float]] = {}
+    for r in rows:
+        key = ":".join(str(v) for v in r[1 : 1 + len(columns)]) or "total"
+        ttw, wtt, tkm, parcels, _ = r[1 + len(columns) :]
+        acc = folded.setdefault((f"{r[0]:%Y-%m}", key), [0, 0, 0.0, 0])
+        acc[0] += int(ttw or 0)
+        acc[1] += int(wtt or 0)
+        acc[2] += float(tkm or 0.0)
+        acc[3] += int(parcels or 0)  # a shipment sits on one day, so daily counts add up
+    out = [
+        (month, key, Totals(int(v[0] + v[1]), int(v[0]), int(v[1]), float(v[2]), int(v[3])))
+        for (month, key), v in sorted(folded.items())
+    ]
+    return number, out
+
+
+# --- targets ----------------------------------------------------------------------------------------
+
+
+def create_target(
+    session: Session,
+    name: str,
+    metric: str,
+    now: dt.datetime,
+    baseline_year: int = DEFAULT_BASELINE_YEAR,
+    target_year: int = DEFAULT_TARGET_YEAR,
+    reduction: float = DEFAULT_REDUCTION,
+    baseline_value: float | None = None,
+) -> TargetRow:
+    if metric not in METRICS:
+        raise ValidationFailed("invalid metric", [FieldError("metric", f"one of {', '.join(METRICS)}")])
+    if baseline_value is not None and baseline_value <= 0:
+        raise ValidationFailed("invalid baseline", [FieldError("baseline_value", "must be above 0")])
+    try:
+        Target(metric, baseline_year, baseline_value or 1.0, target_year, reduction)
+    except ValueError as error:
+        raise ValidationFailed("invalid target", [FieldError("target", str(error))]) from None
+    row = TargetRow(
+        public_id=new_id("tgt"),
+        name=name,
+        metric=metric,
+        baseline_year=baseline_year,
+        target_year=target_year,
+        reduction=reduction,
+        baseline_value=baseline_value,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_target(session: Session, public_id: str) -> TargetRow:
+    row = session.scalar(select(TargetRow).where(TargetRow.public_id == public_id))
+    if row is None:
+        raise NotFound(f"no target {public_id}")
+    return row
+
+
+def list_targets(session: Session) -> list[TargetRow]:
+    return list(session.scalars(select(TargetRow).order_by(TargetRow.id)))
+
+
+def metric_in(session: Session, period: Period, metric: str, version: int) -> float | None:
+    row = totals(session, period, version)
+    if row.totals.parcels == 0:
+        return None
+    return row.totals.metric(metric, (period.end - period.start).days)
+
+
+def target_of(session: Session, row: TargetRow, version: int) -> Target:
+    """The target with its baseline: as given, or measured from the baseline fiscal year's data."""
+    baseline = row.baseline_value
+    if baseline is None:
+        baseline = metric_in(session, fiscal_year(row.baseline_year), row.metric, version)
+        if not baseline:
+            raise ValidationFailed(
+                f"no emissions recorded in FY{row.baseline_year} to measure the baseline from",
+                [FieldError("baseline_value", "give the baseline value, or record the baseline year first")],
+            )
+    return Target(row.metric, row.baseline_year, baseline, row.target_year, row.reduction)
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    year: int
+    actual: float | None
+    pathway: float
+    on_track: bool | None
+
+
+def progress(
+    session: Session, row: TargetRow, today: dt.date, version: int | None = None
+) -> tuple[Target, list[YearStatus]]:
+    """Every fiscal year from the baseline to the target: the pathway, and the actual and on-track
+    status of the years that have data (a year still running is measured so far, annualised)."""
+    number = service.resolve_version(session, version)
+    target = target_of(session, row, number)
+    years = []
+    for year in range(target.baseline_year, target.target_year + 1):
+        actual = (
+            metric_in(session, fiscal_year(year), target.metric, number)
+            if year <= fiscal_year_of(today)
+            else None
+        )
+        on_track = None if actual is None else target.on_track(actual, year)
+        years.append(YearStatus(year, actual, target.pathway(year), on_track))
+    return target, years
+
+
+# --- scenarios --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioReport:
+    period: Period
+    version: int
+    levers: Levers
+    baseline: Totals
+    scenario_wtw_g: float
+    scenario_tkm: float
+    shifted_tkm: float
+    electrified_tkm: float
+    not_shiftable: int
+    target: Target | None
+    projected: dict[str, float | None]
+
+
+def scenario(
+    session: Session,
+    period: Period,
+    levers: Levers,
+    target_ref: str | None = None,
+    version: int | None = None,
+) -> ScenarioReport:
+    """Recompute a period's legs with the levers pulled and project the target year against the target."""
+    number = service.resolve_version(session, version)
+    legs = _scenario_legs(session, period, number)
+    outcome = run_scenario(legs, levers, service.factor_set(session))
+    base = totals(session, period, number).totals
+    days = (period.end - period.start).days
+    scenario_totals = Totals(round(outcome.scenario_wtw_g * 1000), 0, 0, outcome.scenario_tkm, base.parcels)
+    target = target_of(session, get_target(session, target_ref), number) if target_ref else None
+    year = fiscal_year_of(period.end - dt.timedelta(days=1))
+    projected: dict[str, float | None] = {}
+    if target is not None:
+        value = scenario_totals.metric(target.metric, days)
+        projected = {
+            "metric_in_period": value,
+            "target_year_value": None
+            if value is None
+            else project(value, target.metric, year, target.target_year, levers.activity_growth),
+            "target_value": target.target_value,
+        }
+    return ScenarioReport(
+        period,
+        number,
+        levers,
+        base,
+        outcome.scenario_wtw_g,
+        outcome.scenario_tkm,
+        outcome.shifted_tkm,
+        outcome.electrified_tkm,
+        outcome.not_shiftable,
+        target,
+        projected,
+    )
+
+
+def _scenario_legs(session: Session, period: Period, version: int) -> list[ScenarioLeg]:
+    rows = session.execute(
+        select(E, ElementResult.wtw_mg, S.origin_country, S.destination_country)
+        .join(ElementResult, ElementResult.element_id == E.id)
+        .join(S, S.id == E.shipment_id)
+        .where(ElementResult.version == version, S.planned_on >= period.start, S.planned_on < period.end)
+    ).all()
+    nodes = logistics.network(session).nodes
+    alternatives: dict[tuple[str, str], dict[str, float]] = {}
+    legs = []
+    for element, wtw_mg, origin, destination in rows:
+        other: dict[str, float] = {}
+        if element.mode == "air" and element.origin in nodes and element.destination in nodes:
+            pair = (element.origin, element.destination)
+            if pair not in alternatives:
+                a, b = nodes[pair[0]], nodes[pair[1]]
+                alternatives[pair] = {mode: leg_distance(mode, a, b)[0] for mode in ("sea", "rail")}
+            other = alternatives[pair]
+        legs.append(
+            ScenarioLeg(
+                element.mode,
+                element.vehicle,
+                f"{origin}-{destination}",
+                element.mass_g,
+                element.distance_km,
+                int(wtw_mg),
+                other,
+            )
+        )
+    return legs

@@ -1,0 +1,194 @@
+"""API shapes of emissions. Masses of CO2e are kilograms in responses (grams for intensities); the
+stored figures are integer milligrams, so totals add up exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from entrepot.api.schemas import Request
+from entrepot.emissions.targets import Totals
+
+
+class FiguresOut(BaseModel):
+    wtw_kg: float = Field(description="well-to-wheel = ttw_kg + wtt_kg")
+    ttw_kg: float
+    wtt_kg: float
+    tkm: float
+    parcels: int
+    g_per_tkm: float | None
+    g_per_parcel: float | None
+
+    @classmethod
+    def of(cls, totals: Totals) -> FiguresOut:
+        return cls(
+            wtw_kg=totals.wtw_mg / 1e6,
+            ttw_kg=totals.ttw_mg / 1e6,
+            wtt_kg=totals.wtt_mg / 1e6,
+            tkm=round(totals.tkm, 6),
+            parcels=totals.parcels,
+            g_per_tkm=_rounded(totals.metric("g_per_tkm")),
+            g_per_parcel=_rounded(totals.metric("g_per_parcel")),
+        )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+class ReportRowOut(FiguresOut):
+    key: str
+    missing_factors: int = Field(description="elements no factor table covered (counted as zero)")
+
+
+class ReportOut(BaseModel):
+    period: str
+    start: dt.date
+    end: dt.date
+    version: int
+    by: str | None
+    rows: list[ReportRowOut]
+    total: ReportRowOut
+    truncated: bool
+    method: str = "ISO 14083 / GLEC: t x km x factor per element; WTW = TTW + WTT; rounded to the mg"
+
+
+class SeriesPointOut(FiguresOut):
+    month: str
+    key: str
+
+
+class SeriesOut(BaseModel):
+    period: str
+    version: int
+    by: str | None
+    points: list[SeriesPointOut]
+
+
+class FactorOut(BaseModel):
+    table: str
+    row: int
+    ttw: float
+    wtt: float
+    wtw: float
+    unit: str
+    source: str
+
+
+class ElementOut(BaseModel):
+    seq: int
+    kind: str
+    mode: str
+    vehicle: str
+    lane: str
+    origin: str
+    destination: str
+    distance_km: float
+    distance_rule: str
+    mass_kg: float
+    tkm: float
+    wtw_g: float
+    ttw_g: float
+    wtt_g: float
+    category: str
+    factor: FactorOut | None
+    missing_factor: bool
+
+
+class ShipmentEmissionsOut(BaseModel):
+    shipment: str
+    order: str
+    seller: str
+    marketplace: str
+    division: str
+    market: str
+    planned_on: dt.date
+    version: int
+    wtw_g: float
+    ttw_g: float
+    wtt_g: float
+    elements: list[ElementOut]
+
+
+class VersionOut(BaseModel):
+    number: int
+    tables: list[str]
+    reason: str
+    created_at: dt.datetime
+
+
+class FactorTableOut(BaseModel):
+    id: str
+    name: str
+    version: int
+    kind: str
+    rows: int
+    sha256: str
+    loaded_at: dt.datetime
+
+
+class LoadedOut(BaseModel):
+    table: FactorTableOut
+    calculation_version: int
+
+
+class TargetIn(Request):
+    name: str = Field(min_length=1, max_length=120)
+    metric: Literal["absolute_t", "g_per_tkm", "g_per_parcel"] = "absolute_t"
+    baseline_year: int = Field(default=2022, ge=1990, le=2100, description="fiscal year")
+    target_year: int = Field(default=2030, ge=1990, le=2100)
+    reduction: float = Field(default=0.5, gt=0, le=1, description="0.5 = -50 %")
+    baseline_value: float | None = Field(default=None, gt=0, description="default: measured from the data")
+
+
+class TargetOut(BaseModel):
+    id: str
+    name: str
+    metric: str
+    baseline_year: int
+    target_year: int
+    reduction: float
+    baseline_value: float | None
+
+
+class YearOut(BaseModel):
+    fiscal_year: str
+    actual: float | None
+    pathway: float
+    on_track: bool | None
+
+
+class ProgressOut(BaseModel):
+    target: TargetOut
+    baseline_value: float
+    target_value: float
+    years: list[YearOut]
+
+
+class ScenarioIn(Request):
+    period: str = Field(examples=["FY2026"])
+    shift_air_share: float = Field(default=0.0, ge=0, le=1)
+    shift_air_to: Literal["sea", "rail"] = "sea"
+    lanes: list[str] = Field(default_factory=list, max_length=200, examples=[["CN-SG", "CN-MY"]])
+    electric_van_share: float = Field(default=0.0, ge=0, le=1)
+    load_factor_gain: float = Field(default=0.0, ge=0, le=3)
+    activity_growth: float = Field(default=0.0, ge=-0.5, le=1)
+    target: str | None = Field(default=None, description="a target id to project against")
+    version: int | None = None
+
+
+class ScenarioOut(BaseModel):
+    period: str
+    version: int
+    baseline: FiguresOut
+    scenario_wtw_kg: float
+    scenario_tkm: float
+    change_pct: float | None
+    shifted_tkm: float
+    electrified_tkm: float
+    not_shiftable_legs: int
+    target: TargetOut | None
+    projection: dict[str, float | None]
+    assumptions: list[str]

@@ -1,0 +1,408 @@
+"""Use cases of emissions accounting: factor tables and calculation versions, and the emissions of each
+shipment's transport chain, stored when its legs are known and recomputed as a new version (never
+overwritten) when a factor table is loaded.
+
+Shipments, legs and the network are read only through logistics' service functions, orders through
+ordering's queries, and the organisation through its service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from entrepot.db import record_event
+from entrepot.emissions.defaults import DEFAULT_NAME, default_table, default_text, sha256_of
+from entrepot.emissions.domain import Element, HubOperation, Leg, Result, category_of_lane, element_emissions
+from entrepot.emissions.factors import Factor, FactorFileError, FactorSet, FactorTable, parse_factor_csv
+from entrepot.emissions.models import (
+    CalculationVersion,
+    ElementActivity,
+    ElementResult,
+    FactorRow,
+    FactorTableRow,
+    ShipmentActivity,
+)
+from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.ids import new_id
+from entrepot.logistics import service as logistics
+from entrepot.ordering import queries as orders
+from entrepot.organization import service as organization
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,47}")
+USER_KINDS = ("regional", "carrier")  # the default table ships with the package
+HUB_KINDS = ("sortation_hub", "airport", "seaport", "rail_terminal", "customs_point")
+
+
+# --- factor tables and versions ------------------------------------------------------------------
+
+
+def _table_of(row: FactorTableRow, factors: Iterable[FactorRow]) -> FactorTable:
+    label = f"{row.name}@{row.version}"
+    return FactorTable(
+        row.name,
+        row.version,
+        row.kind,
+        tuple(
+            Factor(
+                label,
+                f.row,
+                f.mode,
+                f.vehicle,
+                f.energy,
+                f.ttw,
+                f.wtt,
+                f.wtw,
+                f.source,
+                f.note,
+                f.carrier,
+                f.min_km,
+                f.max_km,
+                f.unit,
+            )
+            for f in sorted(factors, key=lambda f: f.row)
+        ),
+    )
+
+
+def active_tables(session: Session) -> list[FactorTable]:
+    """The newest version of every named table, in the order they were loaded."""
+    newest = (
+        select(FactorTableRow.name, func.max(FactorTableRow.version).label("version"))
+        .group_by(FactorTableRow.name)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(FactorTableRow)
+        .join(newest, (newest.c.name == FactorTableRow.name) & (newest.c.version == FactorTableRow.version))
+        .order_by(FactorTableRow.id)
+    ).all()
+    factors: dict[int, list[FactorRow]] = {}
+    for f in session.scalars(select(FactorRow).where(FactorRow.table_id.in_([r.id for r in rows]))):
+        factors.setdefault(f.table_id, []).append(f)
+    return [_table_of(r, factors.get(r.id, [])) for r in rows]
+
+
+def factor_set(session: Session) -> FactorSet:
+    return FactorSet.ordered(active_tables(session))
+
+
+def _store_table(session: Session, table: FactorTable, sha256: str, now: dt.datetime) -> FactorTableRow:
+    row = FactorTableRow(
+        public_id=new_id("eft"),
+        name=table.name,
+        version=table.version,
+        kind=table.kind,
+        sha256=sha256,
+        rows=len(table.factors),
+        loaded_at=now,
+    )
+    session.add(row)
+    session.flush()
+    values = [
+        {
+            "table_id": row.id,
+            "row": f.row,
+            "mode": f.mode,
+            "vehicle": f.vehicle,
+            "energy": f.energy,
+            "carrier": f.carrier,
+            "min_km": f.min_km,
+            "max_km": f.max_km,
+            "unit": f.unit,
+            "ttw": f.ttw,
+            "wtt": f.wtt,
+            "wtw": f.wtw,
+            "source": f.source,
+            "note": f.note,
+        }
+        for f in table.factors
+    ]
+    session.execute(insert(FactorRow), values)
+    return row
+
+
+def current_version(session: Session, now: dt.datetime) -> int:
+    """The calculation version new results belong to; the first use installs the default table.
+
+    Locking, why: a table load takes the newest version row FOR UPDATE while it adds the next version and
+    recomputes every stored shipment; a shipment being recorded holds it FOR SHARE (PostgreSQL), so it
+    either commits before the load's recompute reads the shipments, or waits and then reads the new
+    number (a fresh statement, a fresh snapshot). SQLite serialises writers anyway."""
+    head = session.scalar(
+        select(CalculationVersion.number)
+        .order_by(CalculationVersion.number.desc())
+        .limit(1)
+        .with_for_update(read=True)
+    )
+    if head is None:
+        return _install_default(session, now)
+    return int(session.scalar(select(func.max(CalculationVersion.number))) or head)
+
+
+def _install_default(session: Session, now: dt.datetime) -> int:
+    if session.scalar(select(FactorTableRow.id).where(FactorTableRow.name == DEFAULT_NAME)) is None:
+        _store_table(session, default_table(), sha256_of(default_text()), now)
+    session.add(
+        CalculationVersion(
+            number=1, tables=factor_set(session).labels, reason="default table", created_at=now
+        )
+    )
+    session.flush()
+    return 1
+
+
+def load_table(
+    session: Session, name: str, kind: str, text: str, now: dt.datetime
+) -> tuple[FactorTableRow, int]:
+    """Load a user's factor table as the next version of `name`, then recompute every stored shipment as
+    a new calculation version. A malformed file is rejected whole (each bad row with its reason), and a
+    file identical to the newest version of its name changes nothing."""
+    if not NAME_PATTERN.fullmatch(name) or name == DEFAULT_NAME:
+        raise ValidationFailed(
+            "invalid table name", [FieldError("name", "1-48 of a-z 0-9 . _ -, not the default's")]
+        )
+    if kind not in USER_KINDS:
+        raise ValidationFailed("invalid kind", [FieldError("kind", f"one of {', '.join(USER_KINDS)}")])
+    current_version(session, now)  # the default table first, so the new version stacks on it
+    latest = session.scalar(
+        select(FactorTableRow)
+        .where(FactorTableRow.name == name)
+        .order_by(FactorTableRow.version.desc())
+        .limit(1)
+    )
+    version = 1 if latest is None else latest.version + 1
+    try:
+        table = parse_factor_csv(text, name, version, kind)
+    except FactorFileError as error:
+        fields = [FieldError(f"row {e.row}", e.reason) for e in error.errors[:200]]
+        raise ValidationFailed(f"factor file rejected: {len(error.errors)} bad rows", fields) from None
+    digest = sha256_of(text)
+    if latest is not None and latest.sha256 == digest and latest.kind == kind:
+        raise Conflict(f"identical to {name}@{latest.version}: nothing loaded", code="factor-table-unchanged")
+    row = _store_table(session, table, digest, now)
+    number = new_version(session, f"factor table {name}@{version} loaded", now)
+    return row, number
+
+
+def new_version(session: Session, reason: str, now: dt.datetime) -> int:
+    """Open the next calculation version with the tables now in force, and recompute every stored
+    shipment under it; the results of earlier versions stay as they were."""
+    head = session.scalar(
+        select(CalculationVersion).order_by(CalculationVersion.number.desc()).limit(1).with_for_update()
+    )
+    number = 1 if head is None else head.number + 1
+    factors = factor_set(session)
+    session.add(CalculationVersion(number=number, tables=factors.labels, reason=reason[:200], created_at=now))
+    session.flush()
+    recompute(session, number, factors)
+    record_event(
+        session, DomainEvent("emissions.recomputed", f"v{number}", {"version": number, "reason": reason}), now
+    )
+    return number
+
+
+def recompute(session: Session, number: int, factors: FactorSet, batch: int = 5000) -> int:
+    """Every stored element under version `number`. Returns how many."""
+    done, after = 0, 0
+    while True:
+        rows = session.scalars(
+            select(ElementActivity)
+            .where(ElementActivity.id > after)
+            .order_by(ElementActivity.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return done
+        _write_results(session, number, [(row, element_emissions(element_of(row), factors)) for row in rows])
+        done += len(rows)
+        after = rows[-1].id
+
+
+def element_of(row: ElementActivity) -> Element:
+    if row.kind == "hub":
+        return HubOperation(row.vehicle, row.mass_g, row.origin)
+    mode, vehicle, energy = category_of_lane(row.mode, row.vehicle)
+    return Leg(mode, vehicle, energy, row.mass_g, row.distance_km, row.distance_rule, row.carrier, row.trip)
+
+
+def _write_results(session: Session, number: int, computed: Sequence[tuple[ElementActivity, Result]]) -> None:
+    values: list[dict[str, Any]] = []
+    for row, result in computed:
+        f = result.factor
+        values.append(
+            {
+                "version": number,
+                "element_id": row.id,
+                "shipment_id": row.shipment_id,
+                "tkm": result.tkm,
+                "ttw_mg": result.ttw_mg,
+                "wtt_mg": result.wtt_mg,
+                "wtw_mg": result.wtw_mg,
+                "category": result.category[:160],
+                "factor_table": f.table if f else None,
+                "factor_row": f.row if f else None,
+                "factor_ttw": f.ttw if f else None,
+                "factor_wtt": f.wtt if f else None,
+                "factor_wtw": f.wtw if f else None,
+                "factor_unit": f.unit if f else None,
+                "factor_source": f.source if f else None,
+                "missing_factor": f is None,
+            }
+        )
+    if values:
+        session.execute(insert(ElementResult), values)
+
+
+# --- shipments -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    order_ref: str
+    seller_ref: str
+    market: str
+    marketplace: str
+    division: str
+
+
+def _dimensions(session: Session, order_ref: str, day: dt.date) -> Dimensions:
+    order = orders.order_by_ref(session, order_ref)
+    detail = orders.order_detail(session, order)
+    market = organization.get_market(session, detail.market_code)
+    marketplace = organization.market_business_unit_code(session, market)
+    division = organization.ancestry_on(session, marketplace, day).get("division", "")
+    return Dimensions(order_ref, detail.seller, detail.market_code, marketplace, division)
+
+
+def record_shipment(session: Session, shipment_ref: str, now: dt.datetime) -> ShipmentActivity:
+    """Store a planned shipment's transport chain (legs, and a hub operation at every node between two
+    legs) and its emissions under the current version. Recording it again changes nothing."""
+    existing = session.scalar(select(ShipmentActivity).where(ShipmentActivity.shipment_ref == shipment_ref))
+    if existing is not None:
+        return existing
+    shipment = logistics.get_shipment(session, shipment_ref)
+    legs = logistics.legs_of(session, shipment)
+    if not legs:
+        raise Conflict(f"shipment {shipment_ref} has no legs yet", code="no-legs")
+    day = shipment.created_at.date()
+    dims = _dimensions(session, shipment.order_ref, day)
+    activity = ShipmentActivity(
+        shipment_ref=shipment_ref,
+        order_ref=dims.order_ref,
+        seller_ref=dims.seller_ref,
+        market=dims.market,
+        marketplace=dims.marketplace,
+        division=dims.division,
+        planned_on=day,
+        weight_g=shipment.weight_g,
+        origin_country=shipment.origin_country,
+        destination_country=shipment.destination_country,
+        recorded_at=now,
+    )
+    session.add(activity)
+    session.flush()
+    elements = _chain_rows(session, activity, legs)
+    session.add_all(elements)
+    session.flush()
+    number = current_version(session, now)
+    factors = factor_set(session)
+    _write_results(session, number, [(row, element_emissions(element_of(row), factors)) for row in elements])
+    return activity
+
+
+def _chain_rows(session: Session, activity: ShipmentActivity, legs: Sequence[Any]) -> list[ElementActivity]:
+    net = logistics.network(session)
+    rows: list[ElementActivity] = []
+    for index, leg in enumerate(legs):
+        lane = net.lane(leg.lane_code)
+        node = net.nodes.get(leg.origin)
+        if index and node is not None and node.kind in HUB_KINDS:
+            rows.append(_hub_row(activity, len(rows), node.kind, leg.origin))
+        rows.append(
+            ElementActivity(
+                shipment_id=activity.id,
+                seq=len(rows),
+                kind="leg",
+                mode=leg.mode,
+                vehicle=lane.vehicle if lane else "",
+                carrier=lane.carrier if lane else "",
+                lane=leg.lane_code,
+                origin=leg.origin,
+                destination=leg.destination,
+                distance_km=leg.distance_km,
+                distance_rule=(lane.distance_rule if lane else "given")[:64],
+                mass_g=activity.weight_g,
+                trip=f"departure:{leg.departure_id}" if leg.departure_id is not None else None,
+            )
+        )
+    return rows
+
+
+def _hub_row(activity: ShipmentActivity, seq: int, kind: str, node: str) -> ElementActivity:
+    return ElementActivity(
+        shipment_id=activity.id,
+        seq=seq,
+        kind="hub",
+        mode="hub",
+        vehicle=kind,
+        carrier="",
+        lane="",
+        origin=node,
+        destination=node,
+        distance_km=0.0,
+        distance_rule="hub operation",
+        mass_g=activity.weight_g,
+        trip=None,
+    )
+
+
+@dataclass(frozen=True)
+class ShipmentEmissions:
+    activity: ShipmentActivity
+    version: int
+    elements: list[tuple[ElementActivity, ElementResult]]
+
+
+def shipment_emissions(
+    session: Session, shipment_ref: str, version: int | None = None, seller_ref: str | None = None
+) -> ShipmentEmissions:
+    query = select(ShipmentActivity).where(ShipmentActivity.shipment_ref == shipment_ref)
+    if seller_ref is not None:
+        query = query.where(ShipmentActivity.seller_ref == seller_ref)
+    activity = session.scalar(query)
+    if activity is None:
+        raise NotFound(f"no emissions recorded for shipment {shipment_ref}")
+    number = resolve_version(session, version)
+    rows = session.execute(
+        select(ElementActivity, ElementResult)
+        .join(ElementResult, ElementResult.element_id == ElementActivity.id)
+        .where(ElementActivity.shipment_id == activity.id, ElementResult.version == number)
+        .order_by(ElementActivity.seq)
+    ).all()
+    return ShipmentEmissions(activity, number, [(a, r) for a, r in rows])
+
+
+def resolve_version(session: Session, version: int | None) -> int:
+    newest = session.scalar(select(func.max(CalculationVersion.number)))
+    if newest is None:
+        raise NotFound("no emissions have been calculated yet")
+    if version is None:
+        return int(newest)
+    if session.scalar(select(CalculationVersion.id).where(CalculationVersion.number == version)) is None:
+        raise ValidationFailed("unknown version", [FieldError("version", f"versions are 1 to {newest}")])
+    return version
+
+
+def versions(session: Session) -> list[CalculationVersion]:
+    return list(session.scalars(select(CalculationVersion).order_by(CalculationVersion.number)))
+
+
+def tables(session: Session) -> list[FactorTableRow]:
+    return list(session.scalars(select(FactorTableRow).order_by(FactorTableRow.id)))
