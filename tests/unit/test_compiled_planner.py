@@ -130,9 +130,7 @@ def test_departures_match_the_timetable_rule_across_daylight_saving_changes(
     schedule = Schedule(tuple((day, dt.time(hour, 0)) for day, hour in times), cutoff)
     offsets = np.array(sorted({day * 1440 + hour * 60 for day, hour in times}), dtype=np.int64)
     first_day = READY // 1440 - 5
-    net = compiled.CompiledNetwork.__new__(compiled.CompiledNetwork)
-    net.zones, net.zone_tables = [zone], compiled.OrderedDict()
-    table = compiled.zone_table(net, first_day, 40)[0]
+    table = compiled.offset_table([zone], first_day, 40)[0]
     departs = schedule.next_departure(ready, zone)
     at_cutoff = departs - cutoff  # ready exactly at the cut-off, and a minute after it
     for moment in (ready, at_cutoff, at_cutoff + 1):

@@ -9,6 +9,7 @@ offsets for the days the query can reach are looked up (cached per first day).
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,7 @@ class CompiledNetwork:
     dead_end: np.ndarray
     zone_tables: OrderedDict[tuple[int, int], np.ndarray] = field(default_factory=OrderedDict)
     bounds: OrderedDict[tuple[int, float], Bounds] = field(default_factory=OrderedDict)
+    caches_lock: threading.Lock = field(default_factory=threading.Lock)  # threads plan in parallel
 
 
 def compiled(network: Network) -> CompiledNetwork:
@@ -150,27 +152,34 @@ def zone_table(net: CompiledNetwork, first_day: int, days: int) -> np.ndarray:
     key = (first_day, days)
     table = net.zone_tables.get(key)
     if table is None:
-        table = np.array(
-            [[utc_offset_minutes(zone, first_day + d) for d in range(days)] for zone in net.zones],
-            dtype=np.int64,
-        ).reshape(len(net.zones), days)
-        net.zone_tables[key] = table
-        while len(net.zone_tables) > ZONE_TABLES_KEPT:
-            net.zone_tables.popitem(last=False)
+        table = offset_table(net.zones, first_day, days)
+        with net.caches_lock:
+            net.zone_tables[key] = table
+            while len(net.zone_tables) > ZONE_TABLES_KEPT:
+                net.zone_tables.popitem(last=False)
     return table
+
+
+def offset_table(zones: list[str], first_day: int, days: int) -> np.ndarray:
+    return np.array(
+        [[utc_offset_minutes(zone, first_day + d) for d in range(days)] for zone in zones], dtype=np.int64
+    ).reshape(len(zones), days)
 
 
 def bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
     """Least transit time, cost and emissions from every node to `destination` for a parcel of at least
     `floor` kg (the same rule as `routing.lower_bounds`), cached per destination and floor."""
     key = (destination, floor)
-    found = net.bounds.get(key)
-    if found is None:
-        found = net.bounds[key] = _compute_bounds(net, destination, floor)
+    with net.caches_lock:
+        found = net.bounds.get(key)
+        if found is not None:
+            net.bounds.move_to_end(key)
+            return found
+    found = _compute_bounds(net, destination, floor)  # outside the lock: two threads may both compute
+    with net.caches_lock:
+        net.bounds[key] = found
         while len(net.bounds) > BOUNDS_KEPT:
             net.bounds.popitem(last=False)
-    else:
-        net.bounds.move_to_end(key)
     return found
 
 

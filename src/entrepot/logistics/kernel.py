@@ -7,7 +7,8 @@ order, dominance with tolerance, bounds, dead-end stations, deadline and full de
 reference's, and a property test checks that both return the same routes.
 
 Compiled functions are cached on disk beside this file (`cache=True`), so only the first run on a
-machine pays the compilation (a few seconds).
+machine pays the compilation (a few seconds); they release the GIL (`nogil=True`), so threads plan in
+parallel.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 EPSILON_G = 1e-9
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def next_departure(
     ready: int,
     cutoff: int,
@@ -51,7 +52,7 @@ def next_departure(
         wanted = departure_local - monday + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _heap_push(keys: np.ndarray, items: np.ndarray, size: int, key: int, item: int) -> int:
     i = size
     keys[i], items[i] = key, item
@@ -65,7 +66,7 @@ def _heap_push(keys: np.ndarray, items: np.ndarray, size: int, key: int, item: i
     return size + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _heap_pop(keys: np.ndarray, items: np.ndarray, size: int) -> tuple[int, int]:
     """Removes the smallest (key, item); returns (item, new size)."""
     top = items[0]
@@ -87,7 +88,7 @@ def _heap_pop(keys: np.ndarray, items: np.ndarray, size: int) -> tuple[int, int]
         i = smallest
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def backward_bounds(
     in_start: np.ndarray,
     in_lane: np.ndarray,
@@ -125,7 +126,7 @@ def backward_bounds(
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _float_push(keys: np.ndarray, items: np.ndarray, size: int, key: float, item: int) -> int:
     i = size
     keys[i], items[i] = key, item
@@ -139,7 +140,7 @@ def _float_push(keys: np.ndarray, items: np.ndarray, size: int, key: float, item
     return size + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sift_down(keys: np.ndarray, items: np.ndarray, size: int) -> None:
     i = 0
     while True:
@@ -155,12 +156,12 @@ def _sift_down(keys: np.ndarray, items: np.ndarray, size: int) -> None:
         i = smallest
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dominates(t1: int, c1: int, e1: float, t2: int, c2: int, e2: float, tol: np.ndarray) -> bool:
     return t1 <= t2 + tol[0] and c1 <= c2 + tol[1] and e1 <= e2 + tol[2] + EPSILON_G
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def search(
     out_start: np.ndarray,
     lane_dest: np.ndarray,
@@ -263,7 +264,7 @@ def search(
     return count, lab_parent[:count].copy(), lab_lane[:count].copy(), lab_dep[:count].copy(), finished
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _departure_with_room(
     lane: int,
     ready: int,
@@ -284,7 +285,7 @@ def _departure_with_room(
     return departs
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _finished_beats(
     head: np.ndarray,
     lab_next: np.ndarray,
@@ -305,7 +306,7 @@ def _finished_beats(
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bag_accepts(
     head: np.ndarray,
     lab_next: np.ndarray,
@@ -344,7 +345,7 @@ def _bag_accepts(
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bag_list(head: np.ndarray, lab_next: np.ndarray, node: int) -> np.ndarray:
     found = []
     label = head[node]

