@@ -1,15 +1,234 @@
-"""`entrepot emissions ...`: reports, scenarios, targets and factor tables; and the benchmark command
-(`bench_emissions`, registered in the `bench` group)."""
+"""`entrepot emissions ...`: reports, scenarios, targets, factor tables and versions; and the benchmark
+command (`bench_emissions`, registered in the `bench` group). Thin wrappers over the services."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
 
+from entrepot.db import Database
+from entrepot.kernel.errors import DomainError
+from entrepot.settings import get_settings
+
+T = TypeVar("T")
 app = typer.Typer(help="Transport emissions to ISO 14083: reports, targets, scenarios.", no_args_is_help=True)
+factors_app = typer.Typer(help="Emission factor tables.", no_args_is_help=True)
+targets_app = typer.Typer(help="Reduction targets.", no_args_is_help=True)
+app.add_typer(factors_app, name="factors")
+app.add_typer(targets_app, name="targets")
 console = Console()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def _explained() -> Iterator[None]:
+    """A domain error becomes its message and field errors, exit code 2; nothing was changed."""
+    try:
+        yield
+    except DomainError as error:
+        console.print(f"[red]error:[/red] {error.detail}")
+        for field in error.field_errors:
+            console.print(f"  {field.field}: {field.message}")
+        raise typer.Exit(2) from None
+
+
+def _in_transaction(work: Callable[[Session], T]) -> T:
+    from entrepot.schema import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with _explained(), db.transaction() as session:
+            return work(session)
+    finally:
+        db.dispose()
+
+
+@app.command("report")
+def report(
+    period: Annotated[str, typer.Option(help="FY2025, FY2025-Q1, 2025, 2025-Q4, 2025-11, a..b")],
+    by: Annotated[
+        str | None, typer.Option(help="leg, shipment, order, seller, marketplace, division, market, mode")
+    ] = None,
+    version: Annotated[int | None, typer.Option(help="calculation version; default the newest")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+) -> None:
+    """Emissions over a period, by a dimension: WTW = TTW + WTT, t-km, parcels and intensities."""
+    from entrepot.emissions import reports
+
+    with _explained():
+        span = reports.period_of(period)
+    result = _in_transaction(lambda s: reports.report(s, span, by, version, None, limit))
+    table = Table(title=f"Emissions {span.label} ({span.start} to {span.end}), version {result.version}")
+    for column in (by or "", "kg CO2e WTW", "TTW", "WTT", "t-km", "parcels", "g/t-km", "g/parcel"):
+        table.add_column(column, justify="left" if column == (by or "") else "right")
+    for row in [*result.rows, result.total]:
+        t = row.totals
+        g_tkm, g_parcel = t.metric("g_per_tkm"), t.metric("g_per_parcel")
+        table.add_row(
+            row.key,
+            f"{t.wtw_mg / 1e6:,.3f}",
+            f"{t.ttw_mg / 1e6:,.3f}",
+            f"{t.wtt_mg / 1e6:,.3f}",
+            f"{t.tkm:,.1f}",
+            f"{t.parcels:,}",
+            "-" if g_tkm is None else f"{g_tkm:,.1f}",
+            "-" if g_parcel is None else f"{g_parcel:,.1f}",
+        )
+    console.print(table)
+    if result.truncated:
+        console.print(f"[yellow]only the largest {limit} rows shown[/yellow]")
+    if result.total.missing_factors:
+        console.print(
+            f"[yellow]{result.total.missing_factors} elements had no factor (counted as zero)[/yellow]"
+        )
+
+
+@app.command("scenario")
+def scenario(
+    period: Annotated[str, typer.Option(help="the period to recompute, e.g. FY2026")],
+    shift_air: Annotated[float, typer.Option(min=0, max=1, help="share of air t-km shifted")] = 0.0,
+    to: Annotated[str, typer.Option(help="sea or rail")] = "sea",
+    lanes: Annotated[str, typer.Option(help="trade lanes, e.g. CN-SG,CN-MY (default all)")] = "",
+    electric_vans: Annotated[
+        float, typer.Option(min=0, max=1, help="electric share of last-mile vans")
+    ] = 0.0,
+    load_factor_gain: Annotated[float, typer.Option(min=0, max=3, help="0.1 = road loads 10 % fuller")] = 0.0,
+    growth: Annotated[float, typer.Option(min=-0.5, max=1, help="activity growth a year (absolute)")] = 0.0,
+    target: Annotated[str | None, typer.Option(help="a target id to project against")] = None,
+) -> None:
+    """Recompute a period with levers pulled and project the target year against a target."""
+    from entrepot.emissions import reports
+    from entrepot.emissions.targets import Levers
+
+    with _explained():
+        span = reports.period_of(period)
+    chosen = frozenset(lane.strip().upper() for lane in lanes.split(",") if lane.strip())
+    try:
+        levers = Levers(shift_air, to, chosen, electric_vans, load_factor_gain, growth)
+    except ValueError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    result = _in_transaction(lambda s: reports.scenario(s, span, levers, target))
+    base_kg, scen_kg = result.baseline.wtw_mg / 1e6, result.scenario_wtw_g / 1000
+    change = f"{(scen_kg / base_kg - 1) * 100:+.1f} %" if base_kg else "-"
+    console.print(
+        f"{span.label}, version {result.version}: {base_kg:,.3f} kg CO2e -> {scen_kg:,.3f} kg ({change})"
+    )
+    console.print(
+        f"  air shifted to {to}: {result.shifted_tkm:,.1f} t-km;"
+        f" vans electrified: {result.electrified_tkm:,.1f} t-km"
+    )
+    if result.not_shiftable:
+        console.print(
+            f"  [yellow]{result.not_shiftable} air legs had no {to} distance and stayed in the air[/yellow]"
+        )
+    if result.target is not None:
+        projected = result.projected.get("target_year_value")
+        goal = result.target.target_value
+        if projected is None:
+            console.print("  no figure to project: the period has no emissions")
+            return
+        verdict = "on track" if projected <= goal else "short of the target"
+        console.print(
+            f"  FY{result.target.target_year} projected {projected:,.2f} vs target {goal:,.2f}"
+            f" {result.target.metric}: {verdict}"
+        )
+
+
+@factors_app.command("load")
+def factors_load(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    name: Annotated[str, typer.Option(help="the table's name; loading a name again makes its next version")],
+    kind: Annotated[str, typer.Option(help="regional or carrier")] = "regional",
+) -> None:
+    """Load a factor table (CSV); all of it or, if any row is wrong, none of it (each bad row is listed)."""
+    from entrepot.emissions import service
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        console.print(f"[red]error:[/red] {path} is not UTF-8")
+        raise typer.Exit(2) from None
+    row, number = _in_transaction(lambda s: service.load_table(s, name, kind, text, _now()))
+    console.print(f"loaded {row.name}@{row.version} ({row.rows} rows); calculation version {number}")
+
+
+@factors_app.command("list")
+def factors_list() -> None:
+    """The factor tables loaded, and the calculation versions."""
+    from entrepot.emissions import service
+
+    def read(session: Session) -> tuple[list[str], list[str]]:
+        service.current_version(session, _now())
+        tables = [
+            f"{t.name}@{t.version} {t.kind} {t.rows} rows, loaded {t.loaded_at:%Y-%m-%d %H:%M}"
+            for t in service.tables(session)
+        ]
+        versions = [f"v{v.number}: {', '.join(v.tables)} ({v.reason})" for v in service.versions(session)]
+        return tables, versions
+
+    tables, versions = _in_transaction(read)
+    for line in [*tables, *versions]:
+        console.print(line)
+
+
+@targets_app.command("create")
+def targets_create(
+    name: Annotated[str, typer.Option()],
+    metric: Annotated[str, typer.Option(help="absolute_t, g_per_tkm or g_per_parcel")] = "absolute_t",
+    baseline_year: Annotated[int, typer.Option(help="fiscal year")] = 2022,
+    target_year: Annotated[int, typer.Option()] = 2030,
+    reduction: Annotated[float, typer.Option(help="0.5 = -50 %")] = 0.5,
+    baseline_value: Annotated[float | None, typer.Option(help="default: measured")] = None,
+) -> None:
+    """A reduction target (default: -50 % by FY2030 against FY2022)."""
+    from entrepot.emissions import reports
+
+    row = _in_transaction(
+        lambda s: reports.create_target(
+            s, name, metric, _now(), baseline_year, target_year, reduction, baseline_value
+        )
+    )
+    console.print(
+        f"{row.public_id}: {row.name}, {row.metric} -{row.reduction:.0%}"
+        f" by FY{row.target_year} vs FY{row.baseline_year}"
+    )
+
+
+@targets_app.command("progress")
+def targets_progress(target: str) -> None:
+    """Each fiscal year's pathway value, actual and on-track status."""
+    from entrepot.emissions import reports
+
+    def read(session: Session) -> list[reports.YearStatus]:
+        return reports.progress(session, reports.get_target(session, target), _now().date())[1]
+
+    for year in _in_transaction(read):
+        actual = "-" if year.actual is None else f"{year.actual:,.2f}"
+        status = {None: "", True: "on track", False: "off track"}[year.on_track]
+        console.print(f"FY{year.year}  pathway {year.pathway:,.2f}  actual {actual}  {status}")
+
+
+@app.command("backfill")
+def backfill() -> None:
+    """Record the emissions of shipments planned before emissions accounting was running."""
+    from entrepot.emissions.events import backfill as record_missing
+
+    count = _in_transaction(lambda s: record_missing(s, _now()))
+    console.print(f"{count} shipments recorded")
 
 
 def bench_emissions(

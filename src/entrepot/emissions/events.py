@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from entrepot.db import OutboxEvent
 from entrepot.emissions import service
+from entrepot.emissions.models import ShipmentActivity
 from entrepot.outbox import Event, HandlerRegistry
 
 
@@ -16,3 +21,18 @@ def record_on_planned(session: Session, event: Event) -> None:
 
 def register(registry: HandlerRegistry) -> None:
     registry.register("shipment.planned", record_on_planned)
+
+
+def backfill(session: Session, now: dt.datetime) -> int:
+    """Record the shipments whose `shipment.planned` event was relayed before this handler was registered
+    (the outbox keeps every event). Returns how many were recorded."""
+    recorded = set(session.scalars(select(ShipmentActivity.shipment_ref)))
+    planned = session.scalars(
+        select(OutboxEvent.aggregate_id)
+        .where(OutboxEvent.type == "shipment.planned")
+        .order_by(OutboxEvent.id)
+    ).all()
+    missing = [ref for ref in dict.fromkeys(planned) if ref not in recorded]
+    for ref in missing:
+        service.record_shipment(session, ref, now)
+    return len(missing)

@@ -390,13 +390,13 @@ def shipment_emissions(
 
 
 def resolve_version(session: Session, version: int | None) -> int:
-    newest = session.scalar(select(func.max(CalculationVersion.number)))
-    if newest is None:
-        raise NotFound("no emissions have been calculated yet")
+    """The version asked for, or the newest; 0 while nothing has been calculated (then reports are empty)."""
+    newest = int(session.scalar(select(func.max(CalculationVersion.number))) or 0)
     if version is None:
-        return int(newest)
+        return newest
     if session.scalar(select(CalculationVersion.id).where(CalculationVersion.number == version)) is None:
-        raise ValidationFailed("unknown version", [FieldError("version", f"versions are 1 to {newest}")])
+        known = f"versions are 1 to {newest}" if newest else "nothing has been calculated yet"
+        raise ValidationFailed("unknown version", [FieldError("version", known)])
     return version
 
 

@@ -1,0 +1,100 @@
+"""The emissions commands as a user types them, on a small world with one flown parcel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from entrepot.cli.main import app
+from entrepot.db import Database
+from entrepot.emissions import cli as emissions_cli
+from entrepot.logistics import events as logistics_events
+from entrepot.logistics import service as logistics
+from entrepot.outbox import HandlerRegistry, relay_once
+from entrepot.schema import upgrade
+from entrepot.settings import get_settings
+from tests.api.helpers import API
+from tests.api.test_emissions_api import HEADER, HUBS, network
+from tests.world import build_world
+
+
+@pytest.fixture
+def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A database where one order was shipped while emissions accounting was not yet listening."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    db = Database(url)
+    world = build_world(db)
+    with db.transaction() as session:
+        logistics.store_network(session, network())
+    client = world.client()
+    body = {"market": "lazada-sg", "lines": [{"sku": world.ids["seller_a_blue"], "quantity": 1}]}
+    headers = {**world.auth("buyer_a"), "Idempotency-Key": "cli-00001"}
+    placed = client.post(f"{API}/orders", json={**body, "payment_method": "card"}, headers=headers)
+    assert placed.status_code == 201, placed.text
+    only_logistics = HandlerRegistry()
+    logistics_events.register(only_logistics)
+    while relay_once(db, only_logistics, world.clock()):
+        pass
+    db.dispose()
+    monkeypatch.setenv("ENTREPOT_DATABASE_URL", url)
+    monkeypatch.setattr(emissions_cli.console, "width", 200)  # whole table cells, whatever the terminal
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["emissions", *args])
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Path) -> None:
+    assert run("report", "--period", "FY2026")[1].count("total") == 1
+    assert run("backfill") == (0, "1 shipments recorded")
+    assert run("backfill") == (0, "0 shipments recorded")
+    code, out = run("report", "--by", "division", "--period", "FY2026")
+    assert code == 0 and "international-commerce-division" in out and "version 1" in out
+    assert "3 elements had no factor" in out  # the hubs: the default table has no hub operations
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"{HEADER}\nroad,hgv_all,diesel,102,23,125,ok\nroad,van,diesel,631,151,700,x\n")
+    code, out = run("factors", "load", str(bad), "--name", "asia")
+    assert code == 2 and "row 3: wtw 700 is not ttw 631 + wtt 151 = 782" in out
+    good = tmp_path / "hubs.csv"
+    good.write_text(HUBS)
+    assert run("factors", "load", str(good), "--name", "hubs") == (
+        0,
+        "loaded hubs@1 (2 rows); calculation version 2",
+    )
+    code, out = run("factors", "list")
+    assert "v1: desnz-2025@1 (default table)" in out and "v2: hubs@1, desnz-2025@1" in out
+
+    code, out = run(
+        "targets", "create", "--name", "intensity", "--metric", "g_per_tkm", "--baseline-value", "1000"
+    )
+    assert code == 0 and "-50% by FY2030 vs FY2022" in out
+    target = out.split(":")[0]
+    code, out = run("targets", "progress", target)
+    assert code == 0 and "FY2026 pathway 750.00 actual" in out and "FY2030 pathway 500.00 actual -" in out
+    code, out = run(
+        "scenario", "--period", "FY2026", "--shift-air", "1", "--lanes", "CN-SG", "--target", target
+    )
+    assert code == 0 and "air shifted to sea: 0.4 t-km" in out and "projected" in out and "on track" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "--period", "FY26"], "period 'FY26' is not understood"),
+        (["report", "--period", "FY2026", "--by", "colour"], "cannot roll up by 'colour'"),
+        (["scenario", "--period", "FY2026", "--to", "canal"], "shift_air_to must be one of sea, rail"),
+        (["targets", "progress", "tgt_nope"], "no target tgt_nope"),
+    ],
+)
+def test_bad_requests_say_why_and_exit_2(shipped: None, args: list[str], message: str) -> None:
+    code, out = run(*args)
+    assert code == 2 and message in out
