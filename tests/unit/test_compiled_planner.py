@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from entrepot.logistics import compiled, kernel
 from entrepot.logistics.domain import Lane, Network, Node, Parcel, Schedule, to_minutes
-from entrepot.logistics.network_data import synthetic_network
 from entrepot.logistics.routing import EXACT, PRACTICAL, Route, Tolerance, _search, reference_search
+from entrepot.logistics.synthetic import synthetic_network
 
 ZONES = ["Asia/Shanghai", "Europe/Madrid", "America/Sao_Paulo", "Asia/Kolkata", "UTC"]
 CODES = ["A", "B", "C", "D", "E", "F"]

@@ -28,9 +28,9 @@ from entrepot.logistics.network_data import (
     nearest_station,
     schedule_for,
     stations_in,
-    synthetic_network,
 )
 from entrepot.logistics.routing import PRACTICAL, choose, pareto_routes
+from entrepot.logistics.synthetic import synthetic_network
 from entrepot.simulation.scenario import BUYER_CITIES, WAREHOUSES
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

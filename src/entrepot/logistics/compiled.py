@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +93,9 @@ def _compile(network: Network) -> CompiledNetwork:
     zone_of = {zone: i for i, zone in enumerate(zones)}
     timetables: dict[tuple[int, ...], int] = {}
     schedule_offsets: list[int] = []
-    schedule_start, schedule_cutoff, lane_schedule = [0], [], []
+    schedule_start: list[int] = [0]
+    schedule_cutoff: list[int] = []
+    lane_schedule: list[int] = []
     for lane in lanes:
         if lane.schedule is None:
             lane_schedule.append(-1)
@@ -244,8 +247,9 @@ def search_paths(
         max_labels,
     ]
     capacity = INITIAL_LABELS
+    search: Callable[..., tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = kernel.search
     while True:
-        count, parent, lane, departs, finished = kernel.search(*arguments, capacity)
+        count, parent, lane, departs, finished = search(*arguments, capacity)
         if count >= 0:
             break
         capacity *= 4  # ran out of label rows: rare, so retrying beats growing arrays inside the loop

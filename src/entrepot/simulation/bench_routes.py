@@ -1,6 +1,6 @@
 """`entrepot bench routes`: route-planning latency and throughput on a synthetic network.
 
-A seeded synthetic network is built (`network_data.synthetic_network`); random connected (origin,
+A seeded synthetic network is built (`logistics.synthetic.synthetic_network`); random connected (origin,
 destination) pairs are drawn (fulfilment warehouses to delivery stations when the network has both);
 every pair is planned once with `pareto_routes(..., tolerance=PRACTICAL)` from a fixed ready time with a
 20-day deadline, and timed. The same pairs are then answered by a plain NetworkX shortest path in the same
@@ -32,8 +32,8 @@ from rich.table import Table
 
 from entrepot.logistics.compiled import compiled
 from entrepot.logistics.domain import Network, Parcel, to_minutes
-from entrepot.logistics.network_data import synthetic_network
 from entrepot.logistics.routing import PRACTICAL, PlanningError, choose, pareto_routes, prepare
+from entrepot.logistics.synthetic import synthetic_network
 
 READY = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday morning, fixed so that runs compare
 DEADLINE_DAYS = 20  # the economy promise: the loosest deadline the planner is asked for
