@@ -3,6 +3,9 @@ TTW, exact allocation of a trip, and linearity in mass and distance."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -49,10 +52,15 @@ def test_the_worked_example_hangzhou_to_manila() -> None:
     trail = result.audit()
     assert trail["distance_rule"] == "great-circle + 95 km"
     assert trail["factor"] == {
-        "table": "desnz-2025@1", "row": 10, "ttw": 531.0, "wtt": 135.0, "wtw": 666.0, "unit": "g/tkm",
+        "table": "desnz-2025@1",
+        "row": 10,
+        "ttw": 531.0,
+        "wtt": 135.0,
+        "wtw": 666.0,
+        "unit": "g/tkm",
         "source": "UK DESNZ GHG conversion factors 2025 (freighting goods)",
         "note": "international/long haul; no radiative forcing; with RF ttw is 899",
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize(
@@ -159,3 +167,12 @@ def test_emissions_are_linear_in_mass_and_in_distance(
     assert abs(heavier.wtw_mg - k * one.wtw_mg) <= slack
     assert abs(further.wtw_mg - k * one.wtw_mg) <= slack
     assert heavier.wtw_mg == heavier.ttw_mg + heavier.wtt_mg
+
+
+def test_logistics_can_import_the_default_factors_without_an_import_cycle() -> None:
+    code = (
+        "import sys, entrepot.emissions.categories;"
+        "print(any(m.startswith('entrepot.logistics') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

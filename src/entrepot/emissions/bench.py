@@ -24,8 +24,9 @@ from numpy.typing import NDArray
 from rich.console import Console
 
 from entrepot.emissions import vector
+from entrepot.emissions.categories import CATEGORY_OF_LANE
 from entrepot.emissions.defaults import default_table
-from entrepot.emissions.domain import CATEGORY_OF_LANE, Leg, element_emissions
+from entrepot.emissions.domain import Leg, element_emissions
 from entrepot.emissions.factors import FactorSet
 
 # lane kind -> (share of legs, distance range km); the mix a cross-border network runs

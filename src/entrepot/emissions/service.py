@@ -17,8 +17,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from entrepot.db import record_event
+from entrepot.emissions.categories import category_of_lane
 from entrepot.emissions.defaults import DEFAULT_NAME, default_table, default_text, sha256_of
-from entrepot.emissions.domain import Element, HubOperation, Leg, Result, category_of_lane, element_emissions
+from entrepot.emissions.domain import Element, HubOperation, Leg, Result, element_emissions
 from entrepot.emissions.factors import Factor, FactorFileError, FactorSet, FactorTable, parse_factor_csv
 from entrepot.emissions.models import (
     CalculationVersion,

@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from entrepot.emissions.domain import CATEGORY_OF_LANE, CATEGORY_OF_MODE, G_PER_TONNE
+from entrepot.emissions.categories import CATEGORY_OF_LANE, CATEGORY_OF_MODE
+from entrepot.emissions.domain import G_PER_TONNE
 from entrepot.emissions.factors import FactorSet
 
 METRICS = ("absolute_t", "g_per_tkm", "g_per_parcel")
