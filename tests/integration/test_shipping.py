@@ -213,4 +213,5 @@ def test_the_relay_ships_a_paid_order_once(world: World, shipping: TestClient) -
     assert relay_once(world.db, relay_registry(), world.clock()) == 0
     shipments = shipping.get(f"{API}/orders/{order_id}/shipments", headers=world.auth("seller_a")).json()
     assert len(shipments) == 1 and shipments[0]["status"] == "label_created"
-    assert shipments[0]["legs"][0]["departs_at"].startswith("2025-11-11T03:00")  # ready when it was paid
+    # paid at 11:00 in Hangzhou, before the 16:00 cut-off: it leaves with that evening's 18:00 collection
+    assert shipments[0]["legs"][0]["departs_at"].startswith("2025-11-11T10:00")

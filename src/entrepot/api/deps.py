@@ -18,6 +18,7 @@ from entrepot.kernel.fx import FxRates
 from entrepot.kernel.pagination import decode_cursor, encode_cursor
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import PaymentProvider
+from entrepot.ordering.shipping import FlatZoneRates, ShippingRates
 from entrepot.settings import Settings
 
 
@@ -29,6 +30,7 @@ class AppContext:
     payments: PaymentProvider
     limits: Limits
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    shipping: ShippingRates = field(default_factory=FlatZoneRates)  # delivery options at checkout
 
 
 # The light dependencies are `async def`: FastAPI would run a plain `def` one in the thread pool,

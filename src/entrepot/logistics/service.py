@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from entrepot.logistics.models import (
     ShipmentLeg,
     TrackingEvent,
 )
+from entrepot.logistics.rate_cache import box, dispatch_minute, priced_for, routes_cache
 from entrepot.logistics.routing import (
     PRACTICAL,
     SERVICE_LEVEL_DAYS,
@@ -209,6 +211,12 @@ def network(session: Session) -> Network:
     return _cache.get(session)
 
 
+def forget_network() -> None:
+    """Drop this process's copies of the network and of routes planned on it (tests, operators)."""
+    _cache.clear()
+    routes_cache.clear()
+
+
 def warehouse_node(net: Network, warehouse_code: str) -> str:
     if warehouse_code not in net.nodes:
         raise PlanningError(
@@ -255,18 +263,42 @@ def plan(
 
 
 def parcel_of(item: OrderParcel) -> Parcel:
-    side = max(1.0, item.volume_cm3 ** (1 / 3))  # a cube of the goods' volume: the box we ship in
-    return Parcel(item.weight_g / 1000, side, side, side, item.value_minor)
+    return box(item.weight_g, item.volume_cm3, item.value_minor)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the order was placed with: service level, objective, and the promise (UTC minute) if any."""
+
+    service: str
+    objective: str
+    promise: int | None
+
+
+def wanted_of(order: OrderForShipping, service: str | None) -> Wanted:
+    placed = order.order
+    promise = None
+    if placed.delivery_promised_on is not None:
+        zone = ZoneInfo(order.market_time_zone)
+        next_midnight = dt.datetime.combine(
+            placed.delivery_promised_on + dt.timedelta(days=1), dt.time(0), zone
+        )
+        promise = to_minutes(next_midnight) - 1  # by the end of the promised day, in the market's zone
+    return Wanted(
+        service or placed.delivery_service or "standard", placed.delivery_objective or "cheapest", promise
+    )
 
 
 def plan_order_shipments(
-    session: Session, order_ref: str, now: dt.datetime, service: str = "standard"
+    session: Session, order_ref: str, now: dt.datetime, service: str | None = None
 ) -> list[Shipment]:
-    """One shipment per warehouse the order was allocated from, booked onto departures with room.
+    """One shipment per warehouse the order was allocated from, with the service level, objective and
+    promise the order was placed with (or `service`), booked onto departures with room.
     Safe to call twice: a warehouse that already has its shipment is skipped."""
     net = network(session)
     order = order_for_shipping(session, order_ref)
     station = delivery_station(net, order.destination_country, order.buyer_point)
+    wanted = wanted_of(order, service)
     planned = []
     for item in order.parcels:
         if session.scalar(
@@ -275,8 +307,20 @@ def plan_order_shipments(
             )
         ):
             continue
-        planned.append(_ship_parcel(session, net, order, item, station, service, now))
+        planned.append(_ship_parcel(session, net, order, item, station, wanted, now))
     return planned
+
+
+def _first_plan(
+    net: Network, origin: str, station: str, item: OrderParcel, ready: int, wanted: Wanted
+) -> Plan:
+    """From the routes checkout quoted (the cache): the order's objective among the routes that keep
+    its promise, else (paid too late for it) among those that keep its service level."""
+    routes = routes_cache.routes(net, origin, station, item.weight_g, ready)
+    limit = ready + SERVICE_LEVEL_DAYS[wanted.service] * 1440
+    keeping = [r for r in routes if wanted.promise is not None and r.arrives <= wanted.promise]
+    route = choose(keeping or routes, wanted.service, wanted.objective)
+    return Plan(priced_for(route, parcel_of(item)), wanted.service, wanted.promise or limit)
 
 
 def _ship_parcel(
@@ -285,15 +329,15 @@ def _ship_parcel(
     order: OrderForShipping,
     item: OrderParcel,
     station: str,
-    service: str,
+    wanted: Wanted,
     now: dt.datetime,
 ) -> Shipment:
     parcel = parcel_of(item)
     origin = warehouse_node(net, item.warehouse_code)
-    ready = to_minutes(now)
+    ready = dispatch_minute(now, net.nodes[origin].time_zone)
+    chosen = _first_plan(net, origin, station, item, ready, wanted)
     full: set[tuple[str, int]] = set()
     for _ in range(MAX_REBOOKINGS):
-        chosen = plan(net, origin, station, parcel, ready, service, full=frozenset(full))
         booked = _book(session, chosen.route, item.weight_g)
         if isinstance(booked, list):
             shipment = _write_shipment(session, order, item, chosen, booked, now)
@@ -301,6 +345,11 @@ def _ship_parcel(
                 declare(session, shipment, order, item, now)
             return shipment
         full.add(booked)
+        # a departure is full: plan afresh around the full ones (not cached: it depends on bookings)
+        replanned = plan(
+            net, origin, station, parcel, ready, wanted.service, wanted.objective, frozenset(full)
+        )
+        chosen = Plan(replanned.route, wanted.service, wanted.promise or replanned.promised)
     raise Conflict("every departure that keeps the promise is full", code="no-capacity")
 
 
@@ -438,7 +487,7 @@ def declare(
     declaration = build_declaration(
         lines, dispatch_country=item.warehouse_country, shipping=Money.zero(currency), declared_on=declared_on
     )
-    fx = organization.rates_for(session, _fx_rates(), currency, declared_on)
+    fx = organization.rates_for(session, fx_rates(), currency, declared_on)
     assessment = assess(declaration, order.destination_country, fx)
     shipment.customs_currency = assessment.duty.currency
     shipment.customs_duty_minor = assessment.duty.minor
@@ -448,7 +497,7 @@ def declare(
 
 
 @lru_cache(maxsize=1)
-def _fx_rates() -> FxRates:
+def fx_rates() -> FxRates:
     settings = get_settings()
     return FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days)
 

@@ -12,11 +12,14 @@ from entrepot.api.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next
 from entrepot.api.schemas import ListPage
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.ordering import checkout, queries, service
-from entrepot.ordering.domain import Quote, request_fingerprint
+from entrepot.ordering.domain import request_fingerprint
+from entrepot.ordering.models import Order
 from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery
 from entrepot.ordering.schemas import (
     AmountsOut,
     BasketIn,
+    DeliveryOptionOut,
+    DeliveryOut,
     FxOut,
     OrderIn,
     OrderLineOut,
@@ -29,6 +32,7 @@ from entrepot.ordering.schemas import (
     RefundIn,
     RefundOut,
 )
+from entrepot.ordering.shipping import DeliveryOption
 
 router = APIRouter(tags=["orders"])
 IdempotencyKey = Annotated[
@@ -40,11 +44,12 @@ def basket_of(body: BasketIn | OrderIn) -> checkout.Basket:
     return checkout.Basket(body.market, body.currency, [(line.sku, line.quantity) for line in body.lines])
 
 
-def quote_out(market: str, prices_include_tax: bool, q: Quote) -> QuoteOut:
+def quote_out(quoted: checkout.Quoted) -> QuoteOut:
+    market, q = quoted.market, quoted.quote
     return QuoteOut(
-        market=market,
+        market=market.code,
         currency=q.currency,
-        prices_include_tax=prices_include_tax,
+        prices_include_tax=market.prices_include_tax,
         lines=[
             QuoteLineOut(
                 sku=ql.line.sku,
@@ -62,6 +67,34 @@ def quote_out(market: str, prices_include_tax: bool, q: Quote) -> QuoteOut:
         shipping_minor=q.shipping.minor,
         tax_minor=q.tax.minor,
         total_minor=q.total.minor,
+        delivery_options=[option_out(o) for o in quoted.options],
+    )
+
+
+def option_out(option: DeliveryOption) -> DeliveryOptionOut:
+    return DeliveryOptionOut(
+        id=option.id,
+        service=option.service,
+        answers=list(option.answers),
+        fee_minor=option.fee_minor,
+        promised_on=option.promised_on,
+        transit_days=option.transit_days,
+        co2e_g=option.co2e_g,
+        source=option.source,
+        note=option.note,
+        default=option.default,
+        greenest=option.greenest,
+    )
+
+
+def delivery_out(order: Order) -> DeliveryOut | None:
+    if order.delivery_service is None:
+        return None
+    return DeliveryOut(
+        service=order.delivery_service,
+        objective=order.delivery_objective or "cheapest",
+        promised_on=order.delivery_promised_on,
+        source=order.delivery_source or "",
     )
 
 
@@ -89,6 +122,7 @@ def order_out(detail: queries.OrderDetail, now: dt.datetime) -> OrderOut:
         fx=FxOut(rate_date=order.fx_rate_date, usd_per_unit=order.usd_rate, cny_per_unit=order.cny_rate),
         order_date=order.order_date,
         cross_border=order.cross_border,
+        delivery=delivery_out(order),
         cancel_reason=order.cancel_reason,
         reservation_expires_at=order.reservation_expires_at,
         created_at=order.created_at,
@@ -113,10 +147,11 @@ def order_out(detail: queries.OrderDetail, now: dt.datetime) -> OrderOut:
 
 @router.post("/checkout/quote", response_model=QuoteOut)
 def quote(body: BasketIn, ctx: Ctx, principal: BuyerCaller) -> QuoteOut:
-    """Price a basket: line prices, tax of the market, a flat shipping fee per parcel by zone."""
+    """Price a basket: line prices, tax of the market, and its delivery options (service level x
+    cheapest or greenest, each with its fee, promised date and CO2e), priced with the default one."""
     with ctx.db.transaction() as session:
-        market, q = checkout.quote(session, principal, basket_of(body), ctx.limits)
-        return quote_out(market.code, market.prices_include_tax, q)
+        quoted = checkout.quote(session, principal, basket_of(body), ctx.limits, ctx.shipping, ctx.clock())
+        return quote_out(quoted)
 
 
 @router.post("/orders", status_code=201, response_model=OrderOut)
@@ -132,13 +167,24 @@ def place_order(
 
     Retrying with the same Idempotency-Key and body returns the same order (200, `Idempotent-Replayed:
     true`); the same key with another body is rejected (422). With `payment_method`, paying starts in
-    the same transaction, as `POST /orders/{id}/pay` would."""
+    the same transaction, as `POST /orders/{id}/pay` would. `delivery_option` picks one of the quote's
+    options (the default when left out); one the basket does not have now is a 422 that changes nothing."""
     key = check_idempotency_key(idempotency_key)
     fingerprint = request_fingerprint(body.model_dump(mode="json"))
     pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
     with ctx.db.transaction() as session:
         placed = checkout.place_order(
-            session, principal, basket_of(body), key, fingerprint, ctx.limits, ctx.fx, ctx.clock(), pay_now
+            session,
+            principal,
+            basket_of(body),
+            key,
+            fingerprint,
+            ctx.limits,
+            ctx.fx,
+            ctx.clock(),
+            pay_now,
+            ctx.shipping,
+            body.delivery_option,
         )
         out = order_out(placed.detail, ctx.clock())
     if placed.delivery is not None:

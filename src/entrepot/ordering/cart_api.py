@@ -74,8 +74,7 @@ def set_line(cart_id: str, sku: str, body: CartLineIn, ctx: Ctx, principal: Call
 def quote_cart(cart_id: str, ctx: Ctx, principal: Caller) -> QuoteOut:
     with ctx.db.transaction() as session:
         basket = carts.basket_of(session, carts.get_cart(session, principal, cart_id))
-        market, quote = checkout.quote(session, principal, basket, ctx.limits)
-        return quote_out(market.code, market.prices_include_tax, quote)
+        return quote_out(checkout.quote(session, principal, basket, ctx.limits, ctx.shipping, ctx.clock()))
 
 
 @router.post("/carts/{cart_id}/checkout", status_code=201, response_model=OrderOut)
@@ -94,7 +93,16 @@ def checkout_cart(
     pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
     with ctx.db.transaction() as session:
         placed = carts.checkout_cart(
-            session, principal, cart_id, key, pay_now, ctx.limits, ctx.fx, ctx.clock()
+            session,
+            principal,
+            cart_id,
+            key,
+            pay_now,
+            ctx.limits,
+            ctx.fx,
+            ctx.clock(),
+            ctx.shipping,
+            body.delivery_option,
         )
         out = order_out(placed.detail, ctx.clock())
     if placed.delivery is not None:

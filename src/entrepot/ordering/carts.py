@@ -17,6 +17,7 @@ from entrepot.ordering.checkout import Basket, Limits, PayNow, Placed, earlier_c
 from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Cart, CartLine
 from entrepot.ordering.queries import order_by_ref, order_detail
+from entrepot.ordering.shipping import ShippingRates
 from entrepot.organization import service as organization
 from entrepot.organization.models import Market
 
@@ -141,6 +142,8 @@ def checkout_cart(
     limits: Limits,
     fx: FxRates,
     now: dt.datetime,
+    rates: ShippingRates | None = None,
+    delivery_option: str | None = None,
 ) -> Placed:
     """Place the cart's order. A retry with the same key returns it; any other attempt on a cart
     already checked out is a conflict, so one cart never becomes two orders."""
@@ -148,7 +151,12 @@ def checkout_cart(
     basket = basket_of(session, cart)
     method = pay_now.method if pay_now else None
     fingerprint = request_fingerprint(
-        {"cart": cart.public_id, "lines": basket.lines, "payment_method": method}
+        {
+            "cart": cart.public_id,
+            "lines": basket.lines,
+            "payment_method": method,
+            **({"delivery_option": delivery_option} if delivery_option else {}),
+        }
     )
     if cart.status == "ordered":
         earlier = earlier_claim(session, principal, idempotency_key)
@@ -161,7 +169,19 @@ def checkout_cart(
         raise Conflict(f"the cart was checked out as {cart.order_ref}", code="cart-ordered")
     if not basket.lines:
         raise ValidationFailed("the cart is empty", [FieldError("lines", "add a SKU first")])
-    placed = place_order(session, principal, basket, idempotency_key, fingerprint, limits, fx, now, pay_now)
+    placed = place_order(
+        session,
+        principal,
+        basket,
+        idempotency_key,
+        fingerprint,
+        limits,
+        fx,
+        now,
+        pay_now,
+        rates,
+        delivery_option,
+    )
     if not placed.replayed:
         mark_ordered(session, cart, placed.order.public_id, now)
     return placed

@@ -27,10 +27,20 @@ from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.ids import new_id
 from entrepot.ordering import service as ordering
+from entrepot.ordering.delivery import delivery_options, parcels_to_ship
 from entrepot.ordering.domain import IdempotencyKeyReused, MarketTerms, PricedLine, Quote, price_quote
 from entrepot.ordering.models import IdempotencyKey, Order, OrderLine, Payment
 from entrepot.ordering.payments import PaymentProvider, WebhookDelivery
 from entrepot.ordering.queries import OrderDetail, order_by_ref, order_detail
+from entrepot.ordering.shipping import (
+    OPTION_IDS,
+    DeliveryOption,
+    FlatZoneRates,
+    ShippingRates,
+    UnknownDeliveryOption,
+    default_option,
+    pick,
+)
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
 from entrepot.organization.models import Market
@@ -132,7 +142,9 @@ def terms_of(market: Market) -> MarketTerms:
     )
 
 
-def quote_with(priced: Priced, basket: Basket, chosen: list[Candidate]) -> Quote:
+def quote_with(
+    priced: Priced, basket: Basket, chosen: list[Candidate], delivery: DeliveryOption | None = None
+) -> Quote:
     lines = [
         PricedLine(
             sku,
@@ -144,12 +156,42 @@ def quote_with(priced: Priced, basket: Basket, chosen: list[Candidate]) -> Quote
         )
         for (sku, quantity), candidate in zip(basket.lines, chosen, strict=True)
     ]
-    return price_quote(terms_of(priced.market), lines)
+    fees = None if delivery is None else delivery.parcel_fees_minor
+    return price_quote(terms_of(priced.market), lines, fees)
 
 
-def quote(session: Session, principal: Principal, basket: Basket, limits: Limits) -> tuple[Market, Quote]:
+def options_for(
+    session: Session,
+    principal: Principal,
+    priced: Priced,
+    basket: Basket,
+    chosen: list[Candidate],
+    rates: ShippingRates,
+    now: dt.datetime,
+) -> list[DeliveryOption]:
+    parcels = parcels_to_ship(session, terms_of(priced.market), priced.skus, basket.lines, chosen)
+    return delivery_options(session, rates, priced.market, principal, parcels, now)
+
+
+@dataclass(frozen=True)
+class Quoted:
+    market: Market
+    quote: Quote  # priced with the default delivery option
+    options: list[DeliveryOption]
+
+
+def quote(
+    session: Session,
+    principal: Principal,
+    basket: Basket,
+    limits: Limits,
+    rates: ShippingRates,
+    now: dt.datetime,
+) -> Quoted:
     priced = price_basket(session, principal, basket, limits)
-    return priced.market, quote_with(priced, basket, [able[0] for able in priced.ranked])
+    chosen = [able[0] for able in priced.ranked]
+    options = options_for(session, principal, priced, basket, chosen, rates, now)
+    return Quoted(priced.market, quote_with(priced, basket, chosen, default_option(options)), options)
 
 
 @dataclass(frozen=True)
@@ -206,7 +248,14 @@ def place_order(
     fx: FxRates,
     now: dt.datetime,
     pay_now: PayNow | None = None,
+    rates: ShippingRates | None = None,
+    delivery_option: str | None = None,
 ) -> Placed:
+    """Place an order with the delivery option asked for (by id), else the default one; an option the
+    basket does not have is a 422 and, the transaction rolling back, changes nothing. Without `rates`,
+    the market's flat zone fees."""
+    if delivery_option is not None and delivery_option not in OPTION_IDS:
+        raise UnknownDeliveryOption(delivery_option)
     order_ref = new_id("ord")
     earlier = claim_idempotency_key(session, principal, idempotency_key, fingerprint, order_ref, now)
     if earlier is not None:
@@ -217,11 +266,14 @@ def place_order(
     chosen = [
         _reserve_line(session, able, q) for able, (_, q) in zip(priced.ranked, basket.lines, strict=True)
     ]
-    placed = quote_with(priced, basket, chosen)
+    options = options_for(session, principal, priced, basket, chosen, rates or FlatZoneRates(), now)
+    option = pick(options, delivery_option)
+    placed = quote_with(priced, basket, chosen, option)
     expires_at = now + limits.reservation_ttl
     taken = [(c.stock_id, q) for c, (_, q) in zip(chosen, basket.lines, strict=True)]
     reservation_ids = inventory.add_reservations(session, order_ref, taken, expires_at, now)
-    order = _write_order(session, principal, priced, placed, order_ref, fx, expires_at, now)
+    promise = Promise(option, (delivery_option or option.id).split("-", 1)[1])
+    order = _write_order(session, principal, priced, placed, order_ref, fx, expires_at, now, promise)
     lines = _write_lines(session, order, priced, placed, chosen, reservation_ids)
     payload = {"total_minor": order.total_minor, "currency": order.currency, "market": priced.market.code}
     record_event(session, DomainEvent("order.placed", order.public_id, payload), now)
@@ -235,6 +287,14 @@ def place_order(
         order, priced.market.code, principal.buyer_public_id or "", seller, lines, payments, []
     )
     return Placed(detail, replayed=False, delivery=delivery)
+
+
+@dataclass(frozen=True)
+class Promise:
+    """The delivery option an order was placed with, and the objective the buyer asked it for."""
+
+    option: DeliveryOption
+    objective: str
 
 
 def _reserve_line(session: Session, able: list[Candidate], quantity: int) -> Candidate:
@@ -253,6 +313,7 @@ def _write_order(
     fx: FxRates,
     expires_at: dt.datetime,
     now: dt.datetime,
+    promise: Promise,
 ) -> Order:
     market = priced.market
     order_date = local_date(now, market.time_zone)
@@ -281,6 +342,10 @@ def _write_order(
         "fx_rate_date": min(usd_total.as_of, cny_total.as_of),
         "order_date": order_date,
         "cross_border": placed.cross_border,
+        "delivery_service": promise.option.service,
+        "delivery_objective": promise.objective,
+        "delivery_promised_on": promise.option.promised_on,
+        "delivery_source": promise.option.source,
         "cancel_reason": None,
         "reservation_expires_at": expires_at,
         "created_at": now,

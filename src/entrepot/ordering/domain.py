@@ -127,8 +127,12 @@ def tax_in(amount: Money, rate: Decimal, inclusive: bool) -> Money:
     return amount.share(rate)
 
 
-def price_quote(terms: MarketTerms, lines: list[PricedLine]) -> Quote:
-    """Line prices, tax per market, a flat shipping fee per parcel (one per warehouse) by zone."""
+def price_quote(
+    terms: MarketTerms, lines: list[PricedLine], parcel_fees: tuple[int, ...] | None = None
+) -> Quote:
+    """Line prices, tax per market, and a shipping fee per parcel (one per warehouse): the delivery
+    option's fee for each parcel when given (in the order warehouses first appear), else the flat
+    zone fee."""
     currency = terms.currency
     quoted = []
     for line in lines:
@@ -142,7 +146,7 @@ def price_quote(terms: MarketTerms, lines: list[PricedLine]) -> Quote:
                 line.warehouse_country != terms.country,
             )
         )
-    parcels = _parcels(terms, lines)
+    parcels = _parcels(terms, lines, parcel_fees)
     shipping = Money(sum(p["fee_minor"] for p in parcels), currency)
     shipping_tax = tax_in(shipping, terms.tax_rate, terms.prices_include_tax)
     subtotal = Money(sum(q.line_total.minor for q in quoted), currency)
@@ -152,14 +156,23 @@ def price_quote(terms: MarketTerms, lines: list[PricedLine]) -> Quote:
     return Quote(currency, quoted, subtotal, shipping, tax, total, commission, parcels)
 
 
-def _parcels(terms: MarketTerms, lines: list[PricedLine]) -> list[dict[str, Any]]:
+def zone_fee(terms: MarketTerms, warehouse_country: str) -> int:
+    domestic = warehouse_country == terms.country
+    return terms.shipping_domestic_minor if domestic else terms.shipping_cross_border_minor
+
+
+def _parcels(
+    terms: MarketTerms, lines: list[PricedLine], fees: tuple[int, ...] | None
+) -> list[dict[str, Any]]:
     by_warehouse: dict[str, str] = {}
     for line in lines:
         by_warehouse[line.warehouse] = line.warehouse_country
+    if fees is not None and len(fees) != len(by_warehouse):
+        raise ValueError(f"{len(fees)} parcel fees for {len(by_warehouse)} parcels")
     parcels = []
-    for warehouse, country in by_warehouse.items():
+    for index, (warehouse, country) in enumerate(by_warehouse.items()):
         domestic = country == terms.country
-        fee = terms.shipping_domestic_minor if domestic else terms.shipping_cross_border_minor
+        fee = zone_fee(terms, country) if fees is None else fees[index]
         parcels.append(
             {"warehouse": warehouse, "zone": "domestic" if domestic else "cross_border", "fee_minor": fee}
         )

@@ -62,6 +62,13 @@ class Order(Base):
     fx_rate_date: Mapped[dt.date] = mapped_column(Date)
     order_date: Mapped[dt.date] = mapped_column(Date, index=True)  # in the market's time zone
     cross_border: Mapped[bool] = mapped_column(Boolean)
+    # The delivery option placed with (its fee is shipping_minor): service level, the objective asked
+    # for, the promised date in the market's time zone (none with flat zone fees), where it came from.
+    # Empty on orders placed before delivery options existed.
+    delivery_service: Mapped[str | None] = mapped_column(String(16))
+    delivery_objective: Mapped[str | None] = mapped_column(String(16))
+    delivery_promised_on: Mapped[dt.date | None] = mapped_column(Date)
+    delivery_source: Mapped[str | None] = mapped_column(String(16))
     cancel_reason: Mapped[str | None] = mapped_column(String(64))
     reservation_expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

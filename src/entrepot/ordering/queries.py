@@ -172,6 +172,7 @@ class OrderForShipping:
     destination_country: str
     buyer_point: tuple[float, float] | None
     parcels: list[OrderParcel]
+    market_time_zone: str = "UTC"  # the promised delivery date is a day there
 
 
 def order_for_shipping(session: Session, order_ref: str) -> OrderForShipping:
@@ -205,7 +206,7 @@ def order_for_shipping(session: Session, order_ref: str) -> OrderForShipping:
         if buyer.latitude is not None and buyer.longitude is not None
         else None
     )
-    return OrderForShipping(order, market.country, point, parcels)
+    return OrderForShipping(order, market.country, point, parcels, market.time_zone)
 
 
 def _parcel(code: str, items: list[tuple[OrderLine, Sku, str, str, str, str]]) -> OrderParcel:
@@ -223,4 +224,23 @@ def _parcel(code: str, items: list[tuple[OrderLine, Sku, str, str, str, str]]) -
         // 1000,
         value_minor=sum(line.line_total_minor for line, *_ in items),
         lines=lines,
+    )
+
+
+@dataclass(frozen=True)
+class PackingFacts:
+    """What packing a basket needs: each SKU's weight and volume, each warehouse's code."""
+
+    sku_size: dict[int, tuple[int, int]]  # sku id -> (weight g, volume cm3) of one unit
+    warehouse_code: dict[int, str]
+
+
+def packing_facts(session: Session, sku_ids: set[int], warehouse_ids: set[int]) -> PackingFacts:
+    sizes = session.execute(
+        select(Sku.id, Sku.weight_g, Sku.length_mm * Sku.width_mm * Sku.height_mm).where(Sku.id.in_(sku_ids))
+    ).all()
+    codes = session.execute(select(Warehouse.id, Warehouse.code).where(Warehouse.id.in_(warehouse_ids))).all()
+    return PackingFacts(
+        {sku_id: (weight, volume_mm3 // 1000) for sku_id, weight, volume_mm3 in sizes},
+        {warehouse_id: code for warehouse_id, code in codes},
     )

@@ -21,10 +21,19 @@ class BasketIn(Request):
     lines: list[LineIn] = Field(min_length=1)
 
 
+DELIVERY_OPTION = Field(
+    default=None,
+    max_length=32,
+    description="a delivery option of the quote, by any id it answers (e.g. `express-greenest`);"
+    " the default option when left out",
+)
+
+
 class OrderIn(BasketIn):
     payment_method: str | None = Field(
         default=None, max_length=64, description="start paying at once with this payment method token"
     )
+    delivery_option: str | None = DELIVERY_OPTION
 
 
 class QuoteLineOut(BaseModel):
@@ -43,6 +52,20 @@ class ParcelOut(BaseModel):
     fee_minor: int
 
 
+class DeliveryOptionOut(BaseModel):
+    id: str = Field(description="send it (or any id in `answers`) as `delivery_option` to order")
+    service: str = Field(description="express (5 days), standard (10) or economy (20)")
+    answers: list[str] = Field(description="every service-objective pair this option is the choice for")
+    fee_minor: int = Field(description="in the market's currency; shipping_minor if chosen")
+    promised_on: dt.date | None = Field(description="delivered by the end of this day, market time")
+    transit_days: int | None
+    co2e_g: int | None = Field(description="estimated well-to-wheel emissions of the planned routes")
+    source: str = Field(description="`network` (planned routes) or `flat_zone_fees` (no network)")
+    note: str
+    default: bool
+    greenest: bool
+
+
 class QuoteOut(BaseModel):
     market: str
     currency: str
@@ -53,6 +76,16 @@ class QuoteOut(BaseModel):
     shipping_minor: int
     tax_minor: int
     total_minor: int
+    delivery_options: list[DeliveryOptionOut] = Field(
+        description="the amounts above are priced with the default option"
+    )
+
+
+class DeliveryOut(BaseModel):
+    service: str
+    objective: str
+    promised_on: dt.date | None
+    source: str
 
 
 class AmountsOut(BaseModel):
@@ -113,6 +146,7 @@ class OrderOut(BaseModel):
     fx: FxOut
     order_date: dt.date
     cross_border: bool
+    delivery: DeliveryOut | None = Field(description="the delivery option placed with (none: older orders)")
     cancel_reason: str | None
     reservation_expires_at: dt.datetime
     created_at: dt.datetime
@@ -155,3 +189,4 @@ class CartOut(BaseModel):
 
 class CartCheckoutIn(Request):
     payment_method: str | None = Field(default=None, max_length=64)
+    delivery_option: str | None = DELIVERY_OPTION

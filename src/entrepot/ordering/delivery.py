@@ -1,0 +1,62 @@
+"""Delivery at checkout: pack the allocated lines into parcels (one per warehouse) and ask the
+shipping-rates port for the delivery options of the basket."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from entrepot.catalog.service import PricedSku
+from entrepot.identity.domain import Principal
+from entrepot.inventory.domain import Candidate
+from entrepot.ordering.domain import MarketTerms, zone_fee
+from entrepot.ordering.queries import packing_facts
+from entrepot.ordering.shipping import DeliveryOption, ParcelToShip, RateRequest, ShippingRates, mark
+from entrepot.organization.models import Market
+
+
+def parcels_to_ship(
+    session: Session,
+    terms: MarketTerms,
+    skus: dict[str, PricedSku],
+    lines: list[tuple[str, int]],
+    chosen: list[Candidate],
+) -> tuple[ParcelToShip, ...]:
+    """One parcel per warehouse, in the order the warehouses first appear in the lines (the order
+    `price_quote` lists its parcels in)."""
+    facts = packing_facts(session, {c.sku_id for c in chosen}, {c.warehouse_id for c in chosen})
+    packed: dict[int, list[int]] = {}  # warehouse id -> [weight g, volume cm3, value minor]
+    countries: dict[int, str] = {}
+    for (sku, quantity), candidate in zip(lines, chosen, strict=True):
+        weight, volume = facts.sku_size[candidate.sku_id]
+        totals = packed.setdefault(candidate.warehouse_id, [0, 0, 0])
+        totals[0] += weight * quantity
+        totals[1] += volume * quantity
+        totals[2] += skus[sku].unit_price_minor * quantity
+        countries[candidate.warehouse_id] = candidate.country
+    return tuple(
+        ParcelToShip(
+            facts.warehouse_code[warehouse_id],
+            countries[warehouse_id],
+            max(1, weight),
+            volume,
+            value,
+            zone_fee(terms, countries[warehouse_id]),
+        )
+        for warehouse_id, (weight, volume, value) in packed.items()
+    )
+
+
+def delivery_options(
+    session: Session,
+    rates: ShippingRates,
+    market: Market,
+    principal: Principal,
+    parcels: tuple[ParcelToShip, ...],
+    now: dt.datetime,
+) -> list[DeliveryOption]:
+    request = RateRequest(
+        market.currency, market.time_zone, market.country, principal.delivery_point, parcels, now
+    )
+    return mark(rates.options(session, request))
