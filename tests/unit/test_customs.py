@@ -18,14 +18,16 @@ from entrepot.kernel.errors import ValidationFailed
 from entrepot.kernel.fx import FxRates, ManualRate, load_ecb
 from entrepot.kernel.money import Money
 from entrepot.logistics.customs import (
-    THRESHOLD_COLUMNS,
     Assessment,
-    CustomsTable,
     Declaration,
     DeclarationLine,
-    ThresholdRow,
     assess,
     build_declaration,
+)
+from entrepot.logistics.customs_tables import (
+    THRESHOLD_COLUMNS,
+    CustomsTable,
+    ThresholdRow,
     default_table,
     load_table,
     load_thresholds,
