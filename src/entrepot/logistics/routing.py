@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from entrepot.logistics import compiled
-from entrepot.logistics.domain import Lane, Network, Parcel, lane_cost_cents, lane_emissions_g
+from entrepot.logistics.domain import Lane, Network, Node, Parcel, lane_cost_cents, lane_emissions_g
 
 SERVICE_LEVEL_DAYS = {"express": 5, "standard": 10, "economy": 20}
 OBJECTIVES = ("cheapest", "greenest")
@@ -149,6 +149,16 @@ def _search(
         network, origin, destination, parcel, (ready, deadline), floor, full, tol, MAX_LABELS_PER_NODE
     )
     return [Route(ready, tuple(_leg(lane, departs, parcel) for lane, departs in path)) for path in paths]
+
+
+def warm_up() -> None:
+    """Load (or, the first time on a machine, compile) the planner's machine code by planning on a
+    two-node network: servers call it at start, so that no request waits for the compiler."""
+    network = Network()
+    for code in ("A", "B"):
+        network.add_node(Node(code, "sortation_hub", "CN", 30.0, 120.0, "UTC"))
+    network.add_lane(Lane("A-B", "A", "B", "road", "truck", "warm-up", 10.0, 60, 100, 10, 30.0, 100.0))
+    pareto_routes(network, "A", "B", Parcel(1.0, 10.0, 10.0, 10.0), 0)
 
 
 def prepare(network: Network, destination: str, weight_kg: float) -> None:
