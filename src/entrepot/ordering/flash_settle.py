@@ -1,0 +1,298 @@
+"""After a flash order is taken: its payment, its expiry, the waiting queue, and closing the sale.
+
+Units only ever move under the sale row's lock: paid (reserved -> sold), or back to the sale when a
+payment is declined or a reservation runs out, in which case the waiting queue is served at once, in
+arrival order. Payment events are applied in batches too (one transaction for many webhooks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from entrepot.db import OutboxEvent
+from entrepot.identity.domain import Principal
+from entrepot.inventory import hot_stock
+from entrepot.kernel.errors import Conflict, Forbidden, NotFound
+from entrepot.kernel.ids import new_id
+from entrepot.ordering.flash import counters_of
+from entrepot.ordering.flash_rules import SaleCounters, promote
+from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
+from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, FlashOrder, FlashSale
+
+_order = ORDERS.c
+_sale = SALES.c
+_buyer = HOLDINGS.c
+_RECORD_EVENTS = insert(cast(Table, OutboxEvent.__table__))
+_PAY_ORDERS = (
+    update(ORDERS)
+    .where(
+        _order.payment_id == bindparam("pid"),
+        _order.status == "reserved",
+        _order.amount_minor == bindparam("amt"),
+    )
+    .values(status="paid", payment_status="succeeded", paid_at=bindparam("at"))
+)
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    payment_id: str
+    succeeded: bool
+    amount_minor: int
+    currency: str
+    reason: str | None
+
+
+def record_events(
+    session: Session, kind: str, payloads: list[tuple[str, dict[str, Any]]], now: dt.datetime
+) -> None:
+    """Outbox events in one executemany: many orders change together in a batch."""
+    if payloads:
+        session.execute(
+            _RECORD_EVENTS,
+            [
+                {
+                    "public_id": new_id("evt"),
+                    "type": kind,
+                    "aggregate_id": ref,
+                    "payload": body,
+                    "occurred_at": now,
+                    "published_at": None,
+                }
+                for ref, body in payloads
+            ],
+        )
+
+
+def lock_sales(session: Session, sale_ids: set[int]) -> dict[int, Any]:
+    """Lock sale rows in id order (the one order every writer uses) and return them."""
+    rows = session.execute(
+        select(SALES).where(_sale.id.in_(sorted(sale_ids))).order_by(_sale.id).with_for_update()
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def apply_payment_events(session: Session, events: list[PaymentEvent], now: dt.datetime) -> list[str]:
+    """Outcome per event: paid, declined, refunded (money arrived for an order that had lapsed: it goes
+    back), duplicate, mismatch (amount or currency not what was asked: nothing applied) or unknown."""
+    ids = [e.payment_id for e in events]
+    sales = lock_sales(
+        session, set(session.scalars(select(_order.sale_id).where(_order.payment_id.in_(ids))))
+    )
+    # Read the orders only now, under the sales' locks: nobody can move them before this batch commits.
+    found = session.execute(
+        select(
+            _order.payment_id, _order.sale_id, _order.status, _order.amount_minor, _order.payment_status
+        ).where(_order.payment_id.in_(ids))
+    ).all()
+    orders = {row.payment_id: row for row in found}
+    outcomes, seen = [], set()
+    for event in events:
+        repeat = event.payment_id in seen  # the same event twice in one batch counts once
+        seen.add(event.payment_id)
+        outcomes.append("duplicate" if repeat else _classify(event, orders.get(event.payment_id), sales))
+    paid = [e for e, o in zip(events, outcomes, strict=True) if o == "paid"]
+    _mark_paid(session, paid, now)
+    for event, outcome in zip(events, outcomes, strict=True):
+        if outcome == "declined":
+            _decline(session, event, now)
+        elif outcome == "refunded":
+            session.execute(
+                update(FlashOrder)
+                .where(FlashOrder.payment_id == event.payment_id)
+                .values(payment_status="refunded")
+            )
+    return outcomes
+
+
+def _classify(event: PaymentEvent, order: Any, sales: dict[int, Any]) -> str:
+    if order is None:
+        return "unknown"
+    if order.payment_status != "pending":
+        return "duplicate"
+    if event.amount_minor != order.amount_minor or event.currency != sales[order.sale_id].currency:
+        return "mismatch"
+    if order.status != "reserved":
+        return "refunded" if event.succeeded else "duplicate"
+    return "paid" if event.succeeded else "declined"
+
+
+def _mark_paid(session: Session, paid: list[PaymentEvent], now: dt.datetime) -> None:
+    if not paid:
+        return
+    session.execute(_PAY_ORDERS, [{"pid": e.payment_id, "amt": e.amount_minor, "at": now} for e in paid])
+    rows = session.execute(
+        select(_order.public_id, _order.sale_id, _order.quantity).where(
+            _order.payment_id.in_([e.payment_id for e in paid])
+        )
+    ).all()
+    per_sale: dict[int, int] = defaultdict(int)
+    for row in rows:
+        per_sale[row.sale_id] += row.quantity
+    for sale_id, units in per_sale.items():
+        session.execute(
+            update(SALES)
+            .where(_sale.id == sale_id)
+            .values(reserved=_sale.reserved - units, sold=_sale.sold + units)
+        )
+    record_events(session, "flash_order.paid", [(r.public_id, {"quantity": r.quantity}) for r in rows], now)
+
+
+def _decline(session: Session, event: PaymentEvent, now: dt.datetime) -> None:
+    order = session.execute(select(FlashOrder).where(FlashOrder.payment_id == event.payment_id)).scalar_one()
+    order.status, order.payment_status, order.decline_reason = "released", "failed", event.reason
+    sale = lock_sales(session, {order.sale_id})[order.sale_id]
+    counters = counters_of(sale)
+    counters = replace(counters, reserved=counters.reserved - order.quantity)
+    _give_back(session, order.sale_id, {order.buyer_id: order.quantity})
+    session.flush()
+    _serve_queue(session, sale, counters, now)
+
+
+def _give_back(session: Session, sale_id: int, units_by_buyer: dict[int, int]) -> None:
+    for buyer_id, units in units_by_buyer.items():
+        session.execute(
+            update(HOLDINGS)
+            .where(_buyer.sale_id == sale_id, _buyer.buyer_id == buyer_id)
+            .values(quantity=_buyer.quantity - units)
+        )
+
+
+def _serve_queue(session: Session, sale: Any, counters: SaleCounters, now: dt.datetime) -> None:
+    """Units came back: promote waiting orders in arrival order while the sale is open, then save."""
+    if now < counters.ends_at and counters.waiting > 0:
+        queue = session.execute(
+            select(_order.id, _order.quantity)
+            .where(_order.sale_id == sale.id, _order.status == "waiting")
+            .order_by(_order.id)
+        ).all()
+        promoted, counters = promote(counters, [(r.id, r.quantity) for r in queue])
+        if promoted:
+            expires = now + dt.timedelta(seconds=sale.reservation_ttl_seconds)
+            refs = session.execute(
+                update(ORDERS)
+                .where(_order.id.in_(promoted))
+                .values(status="reserved", expires_at=expires)
+                .returning(_order.public_id)
+            ).scalars()
+            record_events(
+                session, "flash_order.reserved", [(ref, {"pay_by": expires.isoformat()}) for ref in refs], now
+            )
+    session.execute(
+        update(SALES).where(_sale.id == sale.id).values(reserved=counters.reserved, waiting=counters.waiting)
+    )
+
+
+def sweep(session: Session, now: dt.datetime, batch: int = 50) -> int:
+    """Expire reservations that ran out (their units go to the queue, else back on sale), lapse the
+    queue of ended sales, and close ended sales with nothing left in flight. Sales another worker is
+    busy with are skipped this round (SKIP LOCKED). Returns the orders changed."""
+    due = (
+        select(_sale.id)
+        .where(
+            _sale.closed_at.is_(None),
+            (_sale.ends_at <= now)
+            | select(_order.id)
+            .where(_order.sale_id == _sale.id, _order.status == "reserved", _order.expires_at <= now)
+            .exists(),
+        )
+        .order_by(_sale.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    changed = 0
+    for sale_id in session.scalars(due).all():
+        changed += _sweep_sale(session, sale_id, now)
+    return changed
+
+
+def _sweep_sale(session: Session, sale_id: int, now: dt.datetime) -> int:
+    sale = lock_sales(session, {sale_id})[sale_id]
+    counters = counters_of(sale)
+    expired = session.execute(
+        update(ORDERS)
+        .where(_order.sale_id == sale_id, _order.status == "reserved", _order.expires_at <= now)
+        .values(status="expired")
+        .returning(_order.public_id, _order.buyer_id, _order.quantity)
+    ).all()
+    lapsed: Sequence[Any] = []
+    if now >= counters.ends_at:
+        lapsed = session.execute(
+            update(ORDERS)
+            .where(_order.sale_id == sale_id, _order.status == "waiting")
+            .values(status="lapsed")
+            .returning(_order.public_id, _order.buyer_id, _order.quantity)
+        ).all()
+    back: dict[int, int] = defaultdict(int)
+    for row in [*expired, *lapsed]:
+        back[row.buyer_id] += row.quantity
+    _give_back(session, sale_id, back)
+    counters = replace(
+        counters,
+        reserved=counters.reserved - sum(r.quantity for r in expired),
+        waiting=counters.waiting - sum(r.quantity for r in lapsed),
+    )
+    record_events(session, "flash_order.expired", [(r.public_id, {}) for r in expired], now)
+    _serve_queue(session, sale, counters, now)
+    if now >= counters.ends_at and counters.reserved == 0 and counters.waiting == 0:
+        _close(session, sale, counters, now)
+    return len(expired) + len(lapsed)
+
+
+def _close(session: Session, sale: Any, counters: SaleCounters, now: dt.datetime) -> None:
+    """The sale is over and nothing is in flight: sold units leave the warehouse, the rest go back."""
+    hot_stock.settle_sale(session, sale.public_id, sale.sku_id, sale.warehouse_id, counters.sold, now)
+    session.execute(update(SALES).where(_sale.id == sale.id).values(closed_at=now))
+
+
+def start_payment(
+    session: Session,
+    principal: Principal,
+    order_ref: str,
+    method: str,
+    provider: PaymentProvider,
+    now: dt.datetime,
+) -> WebhookDelivery:
+    """Pay for a reserved order that has no payment in flight (one promoted from the waiting queue)."""
+    order = get_flash_order(session, principal, order_ref)
+    if order.status != "reserved" or order.expires_at is None or now >= order.expires_at:
+        raise Conflict(
+            f"the order is {order.status}; only a reserved order can be paid", code="invalid-transition"
+        )
+    if order.payment_status == "pending":
+        raise Conflict("a payment for this order is already pending", code="payment-exists")
+    sale = session.get(FlashSale, order.sale_id)
+    assert sale is not None
+    order.payment_id, order.payment_status = new_id("fpay"), "pending"
+    session.flush()
+    return provider.authorize(
+        PaymentRequest(order.payment_id, order.public_id, order.amount_minor, sale.currency, method)
+    )
+
+
+def get_flash_order(session: Session, principal: Principal, order_ref: str) -> FlashOrder:
+    order = session.scalar(select(FlashOrder).where(FlashOrder.public_id == order_ref))
+    if order is None or (principal.role == "buyer" and order.buyer_id != principal.buyer_id):
+        raise NotFound(f"no flash order {order_ref}")
+    if principal.role == "seller":
+        seller = session.scalar(select(_sale.seller_id).where(_sale.id == order.sale_id))
+        if seller != principal.seller_id:
+            raise NotFound(f"no flash order {order_ref}")
+    elif principal.role not in ("buyer", "operator"):
+        raise Forbidden("this needs a buyer, seller or operator key")
+    return order
+
+
+def units_held(session: Session, sale_id: int) -> int:
+    """Units held by buyers (waiting, reserved or paid), for invariant checks."""
+    return int(
+        session.scalar(select(func.coalesce(func.sum(_buyer.quantity), 0)).where(_buyer.sale_id == sale_id))
+        or 0
+    )

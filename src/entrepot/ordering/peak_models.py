@@ -1,0 +1,113 @@
+"""Tables of peak-day commerce: flash sales, their orders and what each buyer holds of a sale.
+
+A flash sale's own row is the hot counter: `stock` units were taken out of a warehouse's stock when the
+sale was created (one inventory reservation), and `reserved + sold + available = stock` always, with
+`available` implied. The CHECK constraints make overselling impossible even for a buggy caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import cast
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from entrepot.db import Base, BigId, UtcDateTime
+
+FLASH_ORDER_STATUSES = ("waiting", "reserved", "paid", "expired", "released", "lapsed")
+STRATEGIES = ("batched", "row_lock")
+
+
+class FlashSale(Base):
+    __tablename__ = "flash_sales"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    sku_ref: Mapped[str] = mapped_column(String(40))  # public ids, so reads need no other context's table
+    market_ref: Mapped[str] = mapped_column(String(64))
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    sale_price_minor: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int] = mapped_column(Integer)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    sold: Mapped[int] = mapped_column(Integer, default=0)
+    waiting: Mapped[int] = mapped_column(Integer, default=0)  # units asked for by the waiting queue
+    per_buyer_limit: Mapped[int] = mapped_column(Integer)
+    reservation_ttl_seconds: Mapped[int] = mapped_column(Integer)
+    # batched: requests coalesced into one transaction per batch; row_lock: one per request (reference)
+    strategy: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("stock > 0", name="stock_positive"),
+        CheckConstraint("reserved >= 0 AND sold >= 0 AND waiting >= 0", name="counters_non_negative"),
+        CheckConstraint("reserved + sold <= stock", name="never_oversold"),
+        CheckConstraint("per_buyer_limit > 0", name="limit_positive"),
+        CheckConstraint("sale_price_minor >= 0", name="price_non_negative"),
+        CheckConstraint("ends_at > starts_at", name="window"),
+        CheckConstraint("strategy IN ('batched','row_lock')", name="strategy"),
+    )
+
+
+class FlashOrder(Base):
+    """One buyer's claim on a sale: waiting for units, holding them (reserved) until paid, or done."""
+
+    __tablename__ = "flash_orders"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("flash_sales.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    payment_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    payment_status: Mapped[str | None] = mapped_column(String(16))
+    decline_reason: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        UniqueConstraint("buyer_id", "idempotency_key"),
+        CheckConstraint("quantity > 0", name="positive"),
+        CheckConstraint(
+            "status IN ('waiting','reserved','paid','expired','released','lapsed')", name="status"
+        ),
+        CheckConstraint(
+            "payment_status IS NULL OR payment_status IN ('pending','succeeded','failed','refunded')",
+            name="payment_status",
+        ),
+        # the sweeper's queues: reservations running out, and the waiting line in arrival order
+        Index("ix_flash_orders_sale_status_expires", "sale_id", "status", "expires_at"),
+        Index("ix_flash_orders_sale_status_id", "sale_id", "status", "id"),
+    )
+
+
+class FlashBuyer(Base):
+    """Units a buyer holds of a sale (waiting, reserved or paid): the per-buyer limit is checked on it."""
+
+    __tablename__ = "flash_buyers"
+    sale_id: Mapped[int] = mapped_column(ForeignKey("flash_sales.id"), primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("quantity >= 0", name="non_negative"),)
+
+
+# The tables as Core tables, for the batch statements (typed: `__table__` is only a FromClause to mypy).
+SALES = cast(Table, FlashSale.__table__)
+ORDERS = cast(Table, FlashOrder.__table__)
+HOLDINGS = cast(Table, FlashBuyer.__table__)
