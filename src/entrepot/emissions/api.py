@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Caller, Ctx, Operator
 from entrepot.emissions import reports, service
+from entrepot.emissions import versions as calculation
 from entrepot.emissions.models import ElementActivity, ElementResult, FactorTableRow, TargetRow
 from entrepot.emissions.schemas import (
     ElementOut,
@@ -161,7 +162,7 @@ def versions(ctx: Ctx, _: Operator) -> list[VersionOut]:
     with ctx.db.transaction() as session:
         return [
             VersionOut(number=v.number, tables=v.tables, reason=v.reason, created_at=v.created_at)
-            for v in service.versions(session)
+            for v in calculation.all_versions(session)
         ]
 
 
@@ -180,8 +181,8 @@ def _table_out(row: FactorTableRow) -> FactorTableOut:
 @router.get("/emissions/factor-tables", response_model=list[FactorTableOut])
 def factor_tables(ctx: Ctx, _: Operator) -> list[FactorTableOut]:
     with ctx.db.transaction() as session:
-        service.current_version(session, ctx.clock())  # the default table is there from the first look
-        return [_table_out(t) for t in service.tables(session)]
+        calculation.current_version(session, ctx.clock())  # the default table is there from the first look
+        return [_table_out(t) for t in calculation.all_tables(session)]
 
 
 @router.post(

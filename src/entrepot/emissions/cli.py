@@ -169,19 +169,19 @@ def factors_load(
 @factors_app.command("list")
 def factors_list() -> None:
     """The factor tables loaded, and the calculation versions."""
-    from entrepot.emissions import service
+    from entrepot.emissions import versions as calculation
 
-    def read(session: Session) -> tuple[list[str], list[str]]:
-        service.current_version(session, _now())
+    def read(session: Session) -> list[str]:
+        calculation.current_version(session, _now())
         tables = [
             f"{t.name}@{t.version} {t.kind} {t.rows} rows, loaded {t.loaded_at:%Y-%m-%d %H:%M}"
-            for t in service.tables(session)
+            for t in calculation.all_tables(session)
         ]
-        versions = [f"v{v.number}: {', '.join(v.tables)} ({v.reason})" for v in service.versions(session)]
-        return tables, versions
+        return tables + [
+            f"v{v.number}: {', '.join(v.tables)} ({v.reason})" for v in calculation.all_versions(session)
+        ]
 
-    tables, versions = _in_transaction(read)
-    for line in [*tables, *versions]:
+    for line in _in_transaction(read):
         console.print(line)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from entrepot.emissions import service
+from entrepot.emissions import versions
 from entrepot.emissions.domain import leg_distance
 from entrepot.emissions.models import ElementActivity, ElementResult, ShipmentActivity, TargetRow
 from entrepot.emissions.periods import Period, PeriodError, fiscal_year, fiscal_year_of, parse_period
@@ -122,7 +122,7 @@ def report(
 ) -> Report:
     """Emissions over a period, by a dimension, largest first."""
     columns = dimension_of(by)
-    number = service.resolve_version(session, version)
+    number = versions.resolve_version(session, version)
     query = _scoped(_sums(columns), number, period.start, period.end, seller)
     if columns:
         query = query.group_by(*columns).order_by(func.sum(ElementResult.wtw_mg).desc(), *columns)
@@ -140,7 +140,7 @@ def series(
 ) -> tuple[int, list[tuple[str, str, Totals]]]:
     """(month, key, totals) for each month of the period and each key: what a console charts."""
     columns = dimension_of(by)
-    number = service.resolve_version(session, version)
+    number = versions.resolve_version(session, version)
     query = _scoped(_sums((S.planned_on, *columns)), number, period.start, period.end, seller)
     rows = session.execute(query.group_by(S.planned_on, *columns)).all()
     folded: dict[tuple[str, str], list[float]] = {}
@@ -239,7 +239,7 @@ def progress(
 ) -> tuple[Target, list[YearStatus]]:
     """Every fiscal year from the baseline to the target: the pathway, and the actual and on-track
     status of the years that have data (a year still running is measured so far, annualised)."""
-    number = service.resolve_version(session, version)
+    number = versions.resolve_version(session, version)
     target = target_of(session, row, number)
     years = []
     for year in range(target.baseline_year, target.target_year + 1):
@@ -279,9 +279,9 @@ def scenario(
     version: int | None = None,
 ) -> ScenarioReport:
     """Recompute a period's legs with the levers pulled and project the target year against the target."""
-    number = service.resolve_version(session, version)
+    number = versions.resolve_version(session, version)
     legs = _scenario_legs(session, period, number)
-    outcome = run_scenario(legs, levers, service.factor_set(session))
+    outcome = run_scenario(legs, levers, versions.factor_set(session))
     base = totals(session, period, number).totals
     days = (period.end - period.start).days
     scenario_totals = Totals(round(outcome.scenario_wtw_g * 1000), 0, 0, outcome.scenario_tkm, base.parcels)

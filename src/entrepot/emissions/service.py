@@ -9,29 +9,34 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from entrepot.db import record_event
 from entrepot.emissions.categories import category_of_lane
-from entrepot.emissions.defaults import DEFAULT_NAME, default_table, default_text, sha256_of
+from entrepot.emissions.defaults import DEFAULT_NAME, sha256_of
 from entrepot.emissions.domain import Element, HubOperation, Leg, Result, element_emissions
-from entrepot.emissions.factors import Factor, FactorFileError, FactorSet, FactorTable, parse_factor_csv
+from entrepot.emissions.factors import FactorFileError, FactorSet, parse_factor_csv
 from entrepot.emissions.models import (
     CalculationVersion,
     ElementActivity,
     ElementResult,
-    FactorRow,
     FactorTableRow,
     ShipmentActivity,
 )
+from entrepot.emissions.versions import (
+    current_version,
+    factor_set,
+    factor_set_of,
+    resolve_version,
+    store_table,
+)
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
-from entrepot.kernel.ids import new_id
 from entrepot.logistics import service as logistics
 from entrepot.ordering import queries as orders
 from entrepot.organization import service as organization
@@ -42,121 +47,6 @@ HUB_KINDS = ("sortation_hub", "airport", "seaport", "rail_terminal", "customs_po
 
 
 # --- factor tables and versions ------------------------------------------------------------------
-
-
-def _table_of(row: FactorTableRow, factors: Iterable[FactorRow]) -> FactorTable:
-    label = f"{row.name}@{row.version}"
-    return FactorTable(
-        row.name,
-        row.version,
-        row.kind,
-        tuple(
-            Factor(
-                label,
-                f.row,
-                f.mode,
-                f.vehicle,
-                f.energy,
-                f.ttw,
-                f.wtt,
-                f.wtw,
-                f.source,
-                f.note,
-                f.carrier,
-                f.min_km,
-                f.max_km,
-                f.unit,
-            )
-            for f in sorted(factors, key=lambda f: f.row)
-        ),
-    )
-
-
-def active_tables(session: Session) -> list[FactorTable]:
-    """The newest version of every named table, in the order they were loaded."""
-    newest = (
-        select(FactorTableRow.name, func.max(FactorTableRow.version).label("version"))
-        .group_by(FactorTableRow.name)
-        .subquery()
-    )
-    rows = session.scalars(
-        select(FactorTableRow)
-        .join(newest, (newest.c.name == FactorTableRow.name) & (newest.c.version == FactorTableRow.version))
-        .order_by(FactorTableRow.id)
-    ).all()
-    factors: dict[int, list[FactorRow]] = {}
-    for f in session.scalars(select(FactorRow).where(FactorRow.table_id.in_([r.id for r in rows]))):
-        factors.setdefault(f.table_id, []).append(f)
-    return [_table_of(r, factors.get(r.id, [])) for r in rows]
-
-
-def factor_set(session: Session) -> FactorSet:
-    return FactorSet.ordered(active_tables(session))
-
-
-def _store_table(session: Session, table: FactorTable, sha256: str, now: dt.datetime) -> FactorTableRow:
-    row = FactorTableRow(
-        public_id=new_id("eft"),
-        name=table.name,
-        version=table.version,
-        kind=table.kind,
-        sha256=sha256,
-        rows=len(table.factors),
-        loaded_at=now,
-    )
-    session.add(row)
-    session.flush()
-    values = [
-        {
-            "table_id": row.id,
-            "row": f.row,
-            "mode": f.mode,
-            "vehicle": f.vehicle,
-            "energy": f.energy,
-            "carrier": f.carrier,
-            "min_km": f.min_km,
-            "max_km": f.max_km,
-            "unit": f.unit,
-            "ttw": f.ttw,
-            "wtt": f.wtt,
-            "wtw": f.wtw,
-            "source": f.source,
-            "note": f.note,
-        }
-        for f in table.factors
-    ]
-    session.execute(insert(FactorRow), values)
-    return row
-
-
-def current_version(session: Session, now: dt.datetime) -> int:
-    """The calculation version new results belong to; the first use installs the default table.
-
-    Locking, why: a table load takes the newest version row FOR UPDATE while it adds the next version and
-    recomputes every stored shipment; a shipment being recorded holds it FOR SHARE (PostgreSQL), so it
-    either commits before the load's recompute reads the shipments, or waits and then reads the new
-    number (a fresh statement, a fresh snapshot). SQLite serialises writers anyway."""
-    head = session.scalar(
-        select(CalculationVersion.number)
-        .order_by(CalculationVersion.number.desc())
-        .limit(1)
-        .with_for_update(read=True)
-    )
-    if head is None:
-        return _install_default(session, now)
-    return int(session.scalar(select(func.max(CalculationVersion.number))) or head)
-
-
-def _install_default(session: Session, now: dt.datetime) -> int:
-    if session.scalar(select(FactorTableRow.id).where(FactorTableRow.name == DEFAULT_NAME)) is None:
-        _store_table(session, default_table(), sha256_of(default_text()), now)
-    session.add(
-        CalculationVersion(
-            number=1, tables=factor_set(session).labels, reason="default table", created_at=now
-        )
-    )
-    session.flush()
-    return 1
 
 
 def load_table(
@@ -187,7 +77,7 @@ def load_table(
     digest = sha256_of(text)
     if latest is not None and latest.sha256 == digest and latest.kind == kind:
         raise Conflict(f"identical to {name}@{latest.version}: nothing loaded", code="factor-table-unchanged")
-    row = _store_table(session, table, digest, now)
+    row = store_table(session, table, digest, now)
     number = new_version(session, f"factor table {name}@{version} loaded", now)
     return row, number
 
@@ -313,7 +203,7 @@ def record_shipment(session: Session, shipment_ref: str, now: dt.datetime) -> Sh
     session.add_all(elements)
     session.flush()
     number = current_version(session, now)
-    factors = factor_set(session)
+    factors = factor_set_of(session, number)
     _write_results(session, number, [(row, element_emissions(element_of(row), factors)) for row in elements])
     return activity
 
@@ -388,22 +278,3 @@ def shipment_emissions(
         .order_by(ElementActivity.seq)
     ).all()
     return ShipmentEmissions(activity, number, [(a, r) for a, r in rows])
-
-
-def resolve_version(session: Session, version: int | None) -> int:
-    """The version asked for, or the newest; 0 while nothing has been calculated (then reports are empty)."""
-    newest = int(session.scalar(select(func.max(CalculationVersion.number))) or 0)
-    if version is None:
-        return newest
-    if session.scalar(select(CalculationVersion.id).where(CalculationVersion.number == version)) is None:
-        known = f"versions are 1 to {newest}" if newest else "nothing has been calculated yet"
-        raise ValidationFailed("unknown version", [FieldError("version", known)])
-    return version
-
-
-def versions(session: Session) -> list[CalculationVersion]:
-    return list(session.scalars(select(CalculationVersion).order_by(CalculationVersion.number)))
-
-
-def tables(session: Session) -> list[FactorTableRow]:
-    return list(session.scalars(select(FactorTableRow).order_by(FactorTableRow.id)))
