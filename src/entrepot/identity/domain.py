@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-ROLES = ("operator", "seller", "buyer")
+ROLES = ("operator", "seller", "buyer", "carrier")
 KEY_PREFIX = "ek"
 
 
@@ -23,6 +23,7 @@ class Principal:
     country: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    carrier: str | None = None  # a carrier key's carrier (as lanes name it): whose scans it may post
 
     @property
     def delivery_point(self) -> tuple[float, float] | None:

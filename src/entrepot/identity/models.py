@@ -31,14 +31,16 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     seller_id: Mapped[int | None] = mapped_column(ForeignKey("sellers.id"), index=True)
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id"), index=True)
+    carrier: Mapped[str | None] = mapped_column(String(64))  # carrier keys: the carrier whose scans they post
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (
         CheckConstraint(
-            "(role = 'operator' AND seller_id IS NULL AND buyer_id IS NULL)"
-            " OR (role = 'seller' AND seller_id IS NOT NULL AND buyer_id IS NULL)"
-            " OR (role = 'buyer' AND buyer_id IS NOT NULL AND seller_id IS NULL)",
+            "(role = 'operator' AND seller_id IS NULL AND buyer_id IS NULL AND carrier IS NULL)"
+            " OR (role = 'seller' AND seller_id IS NOT NULL AND buyer_id IS NULL AND carrier IS NULL)"
+            " OR (role = 'buyer' AND buyer_id IS NOT NULL AND seller_id IS NULL AND carrier IS NULL)"
+            " OR (role = 'carrier' AND carrier IS NOT NULL AND seller_id IS NULL AND buyer_id IS NULL)",
             name="role_owner",
         ),
     )

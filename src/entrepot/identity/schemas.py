@@ -23,14 +23,16 @@ class BuyerOut(BaseModel):
 
 
 class ApiKeyIn(Request):
-    role: Literal["operator", "seller", "buyer"]
+    role: Literal["operator", "seller", "buyer", "carrier"]
     name: str = Field(min_length=1, max_length=200)
     seller: str | None = None
     buyer: str | None = None
+    carrier: str | None = Field(default=None, description="carrier keys: the carrier, as lanes name it")
 
 
 class ApiKeyOut(BaseModel):
     id: str
     role: str
     name: str
+    carrier: str | None = None
     key: str | None = Field(default=None, description="shown once, at creation; only its hash is stored")

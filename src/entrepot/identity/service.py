@@ -56,11 +56,13 @@ def create_api_key(
     now: dt.datetime,
     seller_public_id: str | None = None,
     buyer_public_id: str | None = None,
+    carrier: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Returns the stored key and its plaintext, which is shown once and never stored."""
     if role not in ROLES:
         raise ValidationFailed("invalid key", [FieldError("role", f"must be one of {', '.join(ROLES)}")])
-    owner_errors = _owner_errors(role, seller_public_id, buyer_public_id)
+    carrier = carrier.strip() if carrier else None
+    owner_errors = _owner_errors(role, seller_public_id, buyer_public_id, carrier)
     if owner_errors:
         raise ValidationFailed("invalid key owner", owner_errors)
     seller_id = _seller_id(session, seller_public_id) if seller_public_id else None
@@ -73,6 +75,7 @@ def create_api_key(
         role=role,
         seller_id=seller_id,
         buyer_id=buyer_id,
+        carrier=carrier,
         name=name,
         created_at=now,
     )
@@ -81,13 +84,15 @@ def create_api_key(
     return key, new_key.plaintext
 
 
-def _owner_errors(role: str, seller: str | None, buyer: str | None) -> list[FieldError]:
-    wanted = {"operator": (False, False), "seller": (True, False), "buyer": (False, True)}[role]
+def _owner_errors(role: str, seller: str | None, buyer: str | None, carrier: str | None) -> list[FieldError]:
+    """Each role names exactly its own kind of owner: a seller, a buyer, a carrier, or none (operators)."""
     errors = []
-    if bool(seller) != wanted[0]:
-        errors.append(FieldError("seller_id", "required for seller keys only"))
-    if bool(buyer) != wanted[1]:
-        errors.append(FieldError("buyer_id", "required for buyer keys only"))
+    owners = (("seller_id", "seller", seller), ("buyer_id", "buyer", buyer), ("carrier", "carrier", carrier))
+    for field, kind, given in owners:
+        if bool(given) != (role == kind):
+            errors.append(FieldError(field, f"required for {kind} keys only"))
+    if carrier is not None and len(carrier) > 64:
+        errors.append(FieldError("carrier", "at most 64 characters"))
     return errors
 
 
@@ -137,7 +142,7 @@ def _load_principal(session: Session, raw_key: str) -> Principal:
     key, seller_public_id, buyer = row
     if buyer is not None:
         return principal_for_buyer(buyer, key.public_id)
-    return Principal(key.role, key.public_id, key.seller_id, seller_public_id)
+    return Principal(key.role, key.public_id, key.seller_id, seller_public_id, carrier=key.carrier)
 
 
 def principal_for_buyer(buyer: Buyer, key_id: str) -> Principal:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.api.deps import Caller, Ctx, Operator
 from entrepot.identity.domain import Principal
-from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from entrepot.logistics import service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
@@ -93,13 +93,31 @@ def resolve(net: Network, code: str, field: str) -> str:
 
 
 def _visible(session: Session, principal: Principal, shipment: Shipment) -> None:
-    """Operators see every shipment; a seller its own; a buyer those of its orders."""
+    """Operators see every shipment; a seller its own; a buyer those of its orders; a carrier those it
+    carries on at least one leg."""
     if principal.is_operator or (principal.role == "seller" and shipment.seller_id == principal.seller_id):
         return
     if principal.role == "buyer":
         orders.get_order(session, shipment.order_ref, principal)  # 404 unless the buyer's own order
         return
+    if principal.role == "carrier" and principal.carrier in _carriers(session, shipment):
+        return
     raise NotFound(f"no shipment {shipment.public_id}")
+
+
+def _carriers(session: Session, shipment: Shipment) -> set[str]:
+    net = service.network(session)
+    lanes = (net.lane(leg.lane_code) for leg in service.legs_of(session, shipment))
+    return {lane.carrier for lane in lanes if lane is not None}
+
+
+def _may_scan(session: Session, principal: Principal, shipment_id: str) -> None:
+    """Operators scan any shipment, a carrier only one it carries; for others it does not exist."""
+    if principal.is_operator:
+        return
+    if principal.role != "carrier":
+        raise Forbidden("scans need an operator or carrier key")
+    _visible(session, principal, service.get_shipment(session, shipment_id))
 
 
 def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
@@ -181,12 +199,14 @@ def ship_order(order_id: str, ctx: Ctx, principal: Operator) -> list[ShipmentOut
 
 
 @router.post("/shipments/{shipment_id}/scans", response_model=ShipmentOut)
-def post_scan(shipment_id: str, body: ScanIn, ctx: Ctx, _: Operator) -> ShipmentOut:
-    """A carrier's scan. Idempotent by `event_id`; late and out-of-order scans take their place in time."""
+def post_scan(shipment_id: str, body: ScanIn, ctx: Ctx, principal: Caller) -> ShipmentOut:
+    """A carrier's scan (carrier keys for shipments they carry, or operator keys). Idempotent by
+    `event_id`; late and out-of-order scans take their place in time."""
     if body.occurred_at.tzinfo is None:
         raise ValidationFailed("occurred_at needs a time zone", [FieldError("occurred_at", "e.g. ...Z")])
     scan = Scan(body.event_id, body.type, body.occurred_at.astimezone(dt.UTC), body.node)
     with ctx.db.transaction() as session:
+        _may_scan(session, principal, shipment_id)
         shipment, _new = service.record_scan(session, shipment_id, scan, ctx.clock())
         return shipment_out(session, shipment)
 

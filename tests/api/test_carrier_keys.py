@@ -1,0 +1,63 @@
+"""Carrier keys: a carrier posts scans for, and sees, only the shipments it carries on some leg."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.helpers import API, assert_problem
+from tests.integration.test_shipping import _paid, _ship, shipping  # noqa: F401 - the fixture is used
+from tests.world import World
+
+SCAN = {"event_id": "k1", "type": "picked_up", "occurred_at": "2025-11-11T04:00:00Z", "node": "sg-tuas"}
+
+
+def _carrier_key(client: TestClient, world: World, carrier: str) -> dict[str, str]:
+    body = {"role": "carrier", "name": f"{carrier} scanners", "carrier": carrier}
+    created = client.post(f"{API}/api-keys", json=body, headers=world.auth("operator"))
+    assert created.status_code == 201, created.text
+    assert created.json()["carrier"] == carrier
+    return {"Authorization": f"Bearer {created.json()['key']}"}
+
+
+def test_a_carrier_scans_its_own_shipments_and_no_others(world: World, shipping: TestClient) -> None:  # noqa: F811
+    order_id = _paid(shipping, world, "seller_a_red", "carrier-0001")
+    [parcel] = _ship(shipping, world, order_id)  # every lane of the test network is run by "test"
+    world.clock.advance(days=1)
+    url = f"{API}/shipments/{parcel['id']}"
+    ours, theirs = _carrier_key(shipping, world, "test"), _carrier_key(shipping, world, "Other Express")
+
+    scanned = shipping.post(f"{url}/scans", json=SCAN, headers=ours)
+    assert scanned.status_code == 200, scanned.text
+    assert scanned.json()["status"] == "picked_up"
+    assert shipping.get(url, headers=ours).json()["id"] == parcel["id"]
+
+    other = shipping.post(f"{url}/scans", json={**SCAN, "event_id": "k2", "type": "at_hub"}, headers=theirs)
+    assert_problem(other, 404, "not-found")
+    assert_problem(shipping.get(url, headers=theirs), 404, "not-found")
+    seller = shipping.post(f"{url}/scans", json={**SCAN, "event_id": "k3"}, headers=world.auth("seller_a"))
+    assert_problem(seller, 403, "forbidden")
+    after = shipping.get(url, headers=world.auth("operator")).json()
+    assert [s["event_id"] for s in after["scans"]] == ["k1"]  # the refused scans changed nothing
+
+
+def test_carrier_keys_name_their_carrier_and_only_they_do(world: World, shipping: TestClient) -> None:  # noqa: F811
+    ops = world.auth("operator")
+    cases = [
+        ({"role": "carrier", "name": "no carrier"}, "carrier"),
+        ({"role": "carrier", "name": "blank", "carrier": "  "}, "carrier"),
+        ({"role": "operator", "name": "ops", "carrier": "test"}, "carrier"),
+        ({"role": "carrier", "name": "long", "carrier": "x" * 65}, "carrier"),
+    ]
+    for body, field in cases:
+        refused = shipping.post(f"{API}/api-keys", json=body, headers=ops)
+        problem = assert_problem(refused, 422, "validation-failed")
+        assert field in {error["field"] for error in problem["errors"]}, problem
+    assert_problem(
+        shipping.post(
+            f"{API}/api-keys",
+            json={"role": "carrier", "name": "x", "carrier": "test"},
+            headers=world.auth("seller_a"),
+        ),
+        403,
+        "forbidden",
+    )
