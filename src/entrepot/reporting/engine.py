@@ -20,10 +20,17 @@ import pyarrow as pa
 
 from entrepot.reporting.domain import ORG_LEVELS, GmvDefinition
 
-# Rates as decimal(18,10) and sums as decimal(18,0): the product fits in 38 digits, so neither DuckDB nor
-# Spark drops scale before rounding, and both round half away from zero: identical results to the cent.
-RATE_TYPE = "decimal(18, 10)"
-AMOUNT_TYPE = "decimal(18, 0)"
+# Rates as decimal(28,10) and sums as decimal(28,0): DuckDB multiplies them exactly into decimal(38,10);
+# Spark does too when told not to trade scale for precision (SPARK_CONF). Both then round half away from
+# zero: identical results to the cent. (decimal(18,0) overflows DuckDB's 64-bit multiplication.)
+RATE_TYPE = "decimal(28, 10)"
+AMOUNT_TYPE = "decimal(28, 0)"
+SPARK_CONF = {
+    "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "4",
+}
 
 # DuckDB would otherwise fetch extensions from the internet the first time a query needs one; Entrepot
 # never downloads at run time, and Parquet, the only extension it uses, is built into the wheel.
@@ -45,6 +52,20 @@ def duckdb_connect(threads: int | None = None, memory_limit: str | None = None) 
 
 def ibis_duckdb(threads: int | None = None, memory_limit: str | None = None) -> Any:
     return ibis.duckdb.from_connection(duckdb_connect(threads, memory_limit))
+
+
+def ibis_spark(session: Any) -> Any:
+    """Reports on Spark: a session configured with SPARK_CONF (see spark_session)."""
+    return ibis.pyspark.connect(session)
+
+
+def spark_session(master: str = "local[2]") -> Any:
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName("entrepot-reports")
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 @dataclass(frozen=True)

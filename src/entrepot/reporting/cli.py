@@ -1,0 +1,275 @@
+"""`entrepot report ...` and `entrepot bench reports`: thin wrappers over the reporting services."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from entrepot.kernel.errors import DomainError
+from entrepot.settings import get_settings
+
+app = typer.Typer(
+    help="Group reporting: GMV, revenue, growth, active consumers, targets.", no_args_is_help=True
+)
+console = Console()
+FORMATS = ("table", "csv", "parquet", "json")
+
+By = Annotated[str, typer.Option("--by", help="dimensions, comma-separated: segment,market,...")]
+Period = Annotated[str, typer.Option(help="FY2022, FY2022Q3, 2021-12, LTM2021-09 or 2021-12-24")]
+Grain = Annotated[str, typer.Option("--every", help="day, month, quarter, year or total")]
+View = Annotated[str, typer.Option(help="as-reported or recast")]
+RecastOn = Annotated[str | None, typer.Option(help="recast under the structure of this day (YYYY-MM-DD)")]
+Currency = Annotated[str, typer.Option(help="ISO 4217 code to translate into")]
+Fx = Annotated[str, typer.Option("--fx", help="transaction-date or period-average")]
+Format = Annotated[str, typer.Option("--format", help="table, csv, parquet or json")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="file for parquet (csv/json: stdout)")]
+
+
+def register(main: typer.Typer, bench: typer.Typer) -> None:
+    main.add_typer(app, name="report")
+    bench.command("reports")(bench_reports)
+
+
+@contextmanager
+def failures() -> Iterator[None]:
+    """A domain error becomes one clear line on stderr and exit code 2; nothing else is printed."""
+    try:
+        yield
+    except DomainError as exc:
+        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors)
+        Console(stderr=True).print(f"[red]error:[/red] {exc.detail}{' (' + fields + ')' if fields else ''}")
+        raise typer.Exit(2) from None
+
+
+def _snapshot_dir() -> Path:
+    return Path(get_settings().reporting_snapshot_dir)
+
+
+def _fiscal() -> Any:
+    from entrepot.reporting.domain import FiscalCalendar
+
+    return FiscalCalendar(get_settings().fiscal_year_end_month)
+
+
+def _fx() -> Any:
+    from entrepot.kernel.fx import FxRates, load_ecb
+
+    settings = get_settings()
+    return FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days)
+
+
+def _definitions() -> dict[str, Any]:
+    """The GMV definition of each business unit, from the database when it has the table."""
+    from entrepot.db import Database
+    from entrepot.reporting import plans
+    from entrepot.reporting.domain import definition_named
+
+    db = Database(get_settings().database_url)
+    try:
+        with db.transaction() as session:
+            return {u: definition_named(d) for u, d in plans.definitions(session).items()}
+    except Exception:  # no database or not migrated: every unit uses the default definition
+        return {}
+    finally:
+        db.dispose()
+
+
+def _request(
+    period: str, by: str, grain: str, view: str, recast_on: str | None, currency: str, fx: str
+) -> Any:
+    from entrepot.kernel.errors import ValidationFailed
+    from entrepot.reporting.service import ReportRequest
+
+    dims = tuple(d.strip() for d in by.split(",") if d.strip())
+    try:
+        recast_day = dt.date.fromisoformat(recast_on) if recast_on else None
+    except ValueError:
+        raise ValidationFailed(f"--recast-on must be a date YYYY-MM-DD, got {recast_on!r}") from None
+    return ReportRequest(period, dims, grain, view, recast_day, currency.upper(), fx)
+
+
+def emit(report: Any, fmt: str, output: Path | None) -> None:
+    from entrepot.kernel.errors import ValidationFailed
+
+    if fmt not in FORMATS:
+        raise ValidationFailed(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    rows = report.rows()
+    header = _header(report)
+    if fmt == "table":
+        table = Table(*report.columns, title=report.metric, caption=header)
+        for row in rows:
+            table.add_row(*(str(row.get(c, "")) for c in report.columns))
+        console.print(table)
+    elif fmt == "json":
+        sys.stdout.write(json.dumps({"meta": report.meta, "rows": rows}, indent=1, default=str) + "\n")
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        buffer.write("".join(f"# {line}\n" for line in header.splitlines()))
+        writer = csv.DictWriter(buffer, report.columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        if output is None:
+            raise ValidationFailed("--format parquet needs --output FILE")
+        meta = {b"entrepot.report": json.dumps(report.meta, default=str).encode()}
+        table = pa.Table.from_pylist(rows).replace_schema_metadata(meta)
+        pq.write_table(table, output)
+        console.print(f"{len(rows)} rows written to {output}")
+
+
+def _header(report: Any) -> str:
+    meta = report.meta
+    fresh = meta.get("data_freshness", {})
+    lines = [f"period {meta.get('period')} ({meta.get('from')} to {meta.get('to')})"]
+    if "view" in meta:
+        recast = (
+            f" on the structure of {meta['recast_structure_on']}" if "recast_structure_on" in meta else ""
+        )
+        lines.append(f"view {meta['view']}{recast}; {meta.get('currency')} at {meta.get('fx_method')} rates")
+    definitions = meta.get("definitions", {})
+    lines += [f"definition {d}" for d in sorted(set(definitions.values()))]
+    lines += meta.get("notes", [])
+    lines.append(f"data as of {fresh.get('refreshed_at')} ({fresh.get('source')})")
+    return "\n".join(lines)
+
+
+def _run(make: Callable[[Any], Any], fmt: str, output: Path | None) -> None:
+    from entrepot.reporting.service import Snapshot
+
+    with failures():
+        report = make(Snapshot(_snapshot_dir()))
+        emit(report, fmt, output)
+
+
+@app.command("gmv")
+def gmv(by: By = "", period: Period = "FY2022", every: Grain = "total", view: View = "recast",
+        recast_on: RecastOn = None, currency: Currency = "USD", fx: Fx = "transaction-date",
+        fmt: Format = "table", output: Output = None) -> None:  # fmt: skip
+    """GMV by dimensions, each figure labelled with the definition that produced it."""
+    from entrepot.reporting.service import gmv_report
+
+    def make(snap: Any) -> Any:
+        request = _request(period, by, every, view, recast_on, currency, fx)
+        return gmv_report(snap, request, _fiscal(), _fx(), _definitions())
+
+    _run(make, fmt, output)
+
+
+@app.command("revenue")
+def revenue(by: By = "", period: Period = "FY2022", every: Grain = "total", view: View = "recast",
+            recast_on: RecastOn = None, currency: Currency = "USD", fx: Fx = "transaction-date",
+            fmt: Format = "table", output: Output = None) -> None:  # fmt: skip
+    """Revenue lines: marketplace commission, logistics fees, local service fees (zero: no source yet)."""
+    from entrepot.reporting.service import revenue_report
+
+    def make(snap: Any) -> Any:
+        return revenue_report(
+            snap, _request(period, by, every, view, recast_on, currency, fx), _fiscal(), _fx()
+        )
+
+    _run(make, fmt, output)
+
+
+@app.command("growth")
+def growth(by: By = "", period: Period = "FY2022", view: View = "recast", currency: Currency = "USD",
+           fmt: Format = "table", output: Output = None) -> None:  # fmt: skip
+    """Year-on-year GMV growth: reported = constant currency + FX effect."""
+    from entrepot.reporting.service import growth_report
+
+    def make(snap: Any) -> Any:
+        request = _request(period, by, "total", view, None, currency, "period-average")
+        return growth_report(snap, request, _fiscal(), _fx(), _definitions())
+
+    _run(make, fmt, output)
+
+
+@app.command("active-consumers")
+def active_consumers(period: Period = "FY2022", fmt: Format = "table", output: Output = None) -> None:
+    """Annual active consumers per business unit and for the group, de-duplicated across units."""
+    from entrepot.reporting.service import active_consumers_report
+
+    _run(lambda snap: active_consumers_report(snap, period, _fiscal(), _definitions()), fmt, output)
+
+
+@app.command("snapshot")
+def snapshot() -> None:
+    """Bring the Parquet snapshot up to date with the database (only what changed since the last run)."""
+    from entrepot.db import Database
+    from entrepot.reporting.snapshot import refresh
+
+    db = Database(get_settings().database_url)
+    with failures(), db.transaction() as session:
+        result = refresh(session, _snapshot_dir(), dt.datetime.now(dt.UTC))
+    db.dispose()
+    added = ", ".join(f"{n} {t}" for t, n in result.new_rows.items())
+    console.print(
+        f"snapshot {_snapshot_dir()} refreshed at {result.refreshed_at:%Y-%m-%d %H:%M:%S} UTC: {added}"
+    )
+
+
+@app.command("scenario")
+def scenario() -> None:
+    """Load the group-facts scenario (published actuals, Lazada's target, FY2022 guidance) and show it."""
+    from entrepot.db import Database
+    from entrepot.reporting import plans
+
+    db = Database(get_settings().database_url)
+    with failures(), db.transaction() as session:
+        plans.load_group_facts(session, _fiscal(), dt.datetime.now(dt.UTC))
+        for target in plans.targets(session):
+            s = plans.target_status(session, target)
+            console.print(f"target {target.scope} {target.metric} {target.value_minor // 100:,} {target.currency}"
+                          f" by {target.due_on}: from {s.latest_period} (external) needs {s.required_cagr_pct} %"
+                          f" a year over {s.years} years; {s.status}")  # fmt: skip
+        g = plans.guidance_status(session, "revenue", "commerce-group", "FY2022", _fiscal())
+        bands = "; ".join(f"{r['issued_on']} {r['low_pct']}-{r['high_pct']} %: {r['actual_vs_band']}"
+                          for r in g["revisions"])  # fmt: skip
+        console.print(f"FY2022 revenue growth {g['actual_growth_pct']} % (external) vs guidance {bands}")
+        for a in plans.actuals(session, "revenue"):
+            if a.period == "FY2022Q3":
+                console.print(
+                    f"FY2022Q3 revenue {a.scope}: {a.currency} {a.value_minor // 100_000_000:,} m (external)"
+                )
+    db.dispose()
+
+
+@app.command("import-actuals")
+def import_actuals(path: Path) -> None:
+    """Import published actuals (CSV: metric,scope,period,currency,value,source), marked external."""
+    from entrepot.db import Database
+    from entrepot.reporting import plans
+
+    db = Database(get_settings().database_url)
+    with failures(), db.transaction() as session:
+        count = plans.import_actuals_csv(session, path.read_text(), _fiscal(), dt.datetime.now(dt.UTC))
+    db.dispose()
+    console.print(f"{count} external actuals imported")
+
+
+def bench_reports(
+    rows: Annotated[int, typer.Option(help="order lines in the synthetic snapshot")] = 10_000_000,
+    folder: Annotated[Path, typer.Option(help="where synthetic snapshots are kept and reused")] = Path(
+        "var/bench-reports"
+    ),
+    memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit")] = "6GB",
+    threads: Annotated[int, typer.Option(help="DuckDB threads")] = 2,
+) -> None:
+    """GMV segment x fiscal quarter (recast) and LTM GMV per seller over a synthetic snapshot, against
+    pandas; prints `reports rows=...` last."""
+    from entrepot.reporting.bench import run
+
+    run(console, rows, folder, memory_limit, threads)
