@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from entrepot.api.app import create_app
 from entrepot.db import Database
+from entrepot.logistics.models import NetworkLane, Shipment, TrackingEvent
 from entrepot.ordering.models import Order
 from entrepot.settings import Settings
 from entrepot.simulation.runner import run_demo
@@ -33,6 +34,7 @@ def test_demo_runs_end_to_end_and_again(database: Database, tmp_path: Path) -> N
         )
     assert orders and orders >= 90  # 12 days x 8 a day, with the 11.11 peak and weekends above that
     assert paid_or_later and paid_or_later > orders // 2
+    assert_shipped(database, paid_or_later)
 
     keys = json.loads(keys_file.read_text())
     client = TestClient(create_app(settings, database))
@@ -52,3 +54,34 @@ def test_demo_runs_end_to_end_and_again(database: Database, tmp_path: Path) -> N
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == orders
     assert json.loads(keys_file.read_text()) == keys
+
+
+def assert_shipped(database: Database, paid_or_later: int) -> None:
+    """The network is stored, paid orders became shipments with their delivery option, and carriers'
+    scans moved most of them to delivered, some late."""
+    with database.transaction() as s:
+        lanes = s.scalar(select(func.count()).select_from(NetworkLane))
+        shipped_orders = s.scalar(select(func.count(func.distinct(Shipment.order_ref))))
+        by_status = dict(s.execute(select(Shipment.status, func.count()).group_by(Shipment.status)).all())
+        late = s.scalar(
+            select(func.count()).select_from(Shipment).where(Shipment.delivered_at > Shipment.promised_at)
+        )
+        scans = dict(s.execute(select(TrackingEvent.type, func.count()).group_by(TrackingEvent.type)).all())
+        services = dict(
+            s.execute(
+                select(Order.delivery_service, func.count())
+                .where(Order.delivery_source == "network")
+                .group_by(Order.delivery_service)
+            ).all()
+        )
+        delivered_orders = s.scalar(
+            select(func.count()).select_from(Order).where(Order.status == "delivered")
+        )
+        completed = s.scalar(select(func.count()).select_from(Order).where(Order.status == "completed"))
+    assert lanes and lanes > 2000
+    assert shipped_orders and shipped_orders > paid_or_later * 0.8  # all but the cancelled (and unroutable)
+    assert by_status.get("delivered", 0) > sum(by_status.values()) // 3
+    assert (late is not None and late >= 1) or scans.get("exception", 0) >= 1
+    assert {"picked_up", "out_for_delivery", "delivered"} <= set(scans)
+    assert services.get("standard", 0) > 0 and services.get("express", 0) > 0
+    assert (delivered_orders or 0) + (completed or 0) > 0

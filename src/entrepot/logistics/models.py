@@ -46,7 +46,7 @@ class NetworkLane(Base):
     vehicle: Mapped[str] = mapped_column(String(32))
     carrier: Mapped[str] = mapped_column(String(64))
     distance_km: Mapped[float] = mapped_column(Float)
-    distance_rule: Mapped[str] = mapped_column(String(64))
+    distance_rule: Mapped[str] = mapped_column(String(255))  # sea routes name their waypoints
     transit_minutes: Mapped[int] = mapped_column(Integer)
     fixed_cost_cents: Mapped[int] = mapped_column(Integer)
     per_kg_cents: Mapped[int] = mapped_column(Integer)

@@ -61,6 +61,7 @@ T = TypeVar("T")
 FEE_MARGIN = 0.15  # sellers are billed the network's cost plus this margin (a modelling assumption)
 HOME_COUNTRY = "CN"  # revenue is "domestic" when a parcel starts and ends in the group's home country
 MAX_REBOOKINGS = 5
+NOT_SHIPPED = frozenset({"cancelled"})  # cancelled before its parcels were planned
 MOVING_STATUSES = frozenset(
     {"picked_up", "at_hub", "departed", "arrived", "customs_held", "customs_cleared", "out_for_delivery"}
 )
@@ -297,6 +298,8 @@ def plan_order_shipments(
     Safe to call twice: a warehouse that already has its shipment is skipped."""
     net = network(session)
     order = order_for_shipping(session, order_ref)
+    if order.order.status in NOT_SHIPPED:
+        return []  # the relay may meet order.paid after the order was cancelled
     station = delivery_station(net, order.destination_country, order.buyer_point)
     wanted = wanted_of(order, service)
     planned = []

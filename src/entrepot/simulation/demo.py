@@ -19,6 +19,8 @@ from entrepot.identity import service as identity
 from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.kernel.money import Money, minor_unit_exponent
+from entrepot.logistics import service as logistics
+from entrepot.logistics.network_data import demo_network
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
 from entrepot.simulation import scenario
@@ -70,6 +72,9 @@ def seed(ctx: AppContext, size: DemoSize, progress: Progress) -> Seeded:
         for unit, rates in scenario.COMMISSIONS.items():
             for category, rate in rates.items():
                 catalog.set_commission(session, unit, category, rate)
+    with ctx.db.transaction() as session:  # the logistics network; its warehouses are the ones above
+        nodes, _lanes = logistics.store_network(session, demo_network())
+    progress("logistics network (nodes)", nodes, nodes)
     seeded = Seeded()
     _seed_sellers(ctx, size, rng, now, seeded, progress)
     _seed_buyers(ctx, size, rng, now, seeded, progress)

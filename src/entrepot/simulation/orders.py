@@ -7,15 +7,25 @@ import datetime as dt
 import random
 from collections import Counter
 
+from sqlalchemy import select
+
 from entrepot.api.deps import AppContext
+from entrepot.db import OutboxEvent
 from entrepot.identity.domain import Principal
 from entrepot.kernel.errors import DomainError
+from entrepot.logistics import events as logistics_events
 from entrepot.ordering import checkout
 from entrepot.ordering import service as ordering
+from entrepot.ordering.shipping import DeliveryOptionUnavailable
+from entrepot.outbox import Event
+from entrepot.simulation import carriers
 from entrepot.simulation.demo import DemoSize, Progress, Seeded
 
 OPERATOR = Principal("operator", "demo-operator")
 MARKET_WEIGHT = {"taobao": 30.0, "tmall": 25.0, "lazada": 3.0, "aliexpress": 2.0}
+# What buyers pick at checkout; None takes the default option (the cheapest standard delivery).
+DELIVERY_CHOICES = (None, "express-cheapest", "standard-greenest", "economy-cheapest")
+DELIVERY_WEIGHTS = (70, 12, 10, 8)
 
 
 def day_factor(day: dt.date) -> float:
@@ -67,9 +77,9 @@ def _one_order(
     listing = rng.choice(seeded.listings[market])
     skus = rng.sample(listing.skus, k=min(len(listing.skus), rng.choice([1, 1, 1, 2, 3])))
     basket = checkout.Basket(market, None, [(sku, rng.choice([1, 1, 1, 2, 3])) for sku in skus])
+    option = rng.choices(DELIVERY_CHOICES, DELIVERY_WEIGHTS)[0]
     try:
-        with ctx.db.transaction() as session:
-            placed = checkout.place_order(session, buyer, basket, key, key, ctx.limits, ctx.fx, now)
+        placed = _place(ctx, buyer, basket, key, now, option, stats)
     except DomainError as exc:
         stats[f"rejected: {exc.code}"] += 1
         return
@@ -81,6 +91,26 @@ def _one_order(
     if not _pay(ctx, buyer, order_id, now + dt.timedelta(minutes=rng.uniform(0.2, 5)), stats):
         return
     _after_payment(ctx, seeded, rng, buyer, order_id, placed.order.seller_id, now, end, stats)
+
+
+def _place(
+    ctx: AppContext,
+    buyer: Principal,
+    basket: checkout.Basket,
+    key: str,
+    now: dt.datetime,
+    option: str | None,
+    stats: Counter[str],
+) -> checkout.Placed:
+    """Place with the buyer's delivery choice; one the basket does not offer, the buyer takes the default."""
+    try:
+        with ctx.db.transaction() as session:
+            return checkout.place_order(
+                session, buyer, basket, key, key, ctx.limits, ctx.fx, now, None, ctx.shipping, option
+            )
+    except DeliveryOptionUnavailable:
+        stats["delivery option unavailable: default taken"] += 1
+        return _place(ctx, buyer, basket, key, now, None, stats)
 
 
 def _pay(ctx: AppContext, buyer: Principal, order_id: str, now: dt.datetime, stats: Counter[str]) -> bool:
@@ -108,18 +138,51 @@ def _after_payment(
     if fate < 0.02:
         _act(ctx, buyer, order_id, "cancel", paid_at + dt.timedelta(hours=2), end, stats)
         return
-    steps = [("fulfil", 0.5), ("ship", 1.0), ("deliver", 4.0), ("complete", 10.0)]
-    for action, after_days in steps:
-        actor = buyer if action == "complete" else seller
-        if not _act(ctx, actor, order_id, action, paid_at + dt.timedelta(days=after_days), end, stats):
+    shipped, delivered_at = _ship(ctx, rng, order_id, end, stats)
+    if not shipped:  # the network could not take it: the seller ships it by hand
+        steps = [("fulfil", 0.5), ("ship", 1.0), ("deliver", 4.0)]
+        if not all(
+            _act(ctx, seller, order_id, a, paid_at + dt.timedelta(days=d), end, stats) for a, d in steps
+        ):
             return
+        delivered_at = paid_at + dt.timedelta(days=4)
+    if delivered_at is None:
+        return  # still on its way when the simulated weeks end, or sent back
+    if not _act(ctx, buyer, order_id, "complete", delivered_at + dt.timedelta(days=3), end, stats):
+        return
     if fate < 0.05:
-        when = paid_at + dt.timedelta(days=12)
+        when = delivered_at + dt.timedelta(days=5)
         if _act(ctx, buyer, order_id, "request_return", when, end, stats):
             _act(ctx, seller, order_id, "receive_return", when + dt.timedelta(days=3), end, stats)
             _refund(ctx, seller, order_id, None, when + dt.timedelta(days=3), end, stats)
     elif fate < 0.06:
-        _refund(ctx, seller, order_id, 0.2, paid_at + dt.timedelta(days=11), end, stats)
+        _refund(ctx, seller, order_id, 0.2, delivered_at + dt.timedelta(days=4), end, stats)
+
+
+def _ship(
+    ctx: AppContext, rng: random.Random, order_id: str, end: dt.datetime, stats: Counter[str]
+) -> tuple[bool, dt.datetime | None]:
+    """The order.paid handler plans and books the shipments, as the relay runs it (and, idempotent, will
+    ship nothing twice when the API's relay meets the event); then carriers scan the parcels along.
+    Returns whether it was shipped, and when its last parcel was delivered if that was by the end."""
+    with ctx.db.transaction() as session:
+        row = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == "order.paid", OutboxEvent.aggregate_id == order_id)
+        ).one()
+        paid = Event(row.public_id, row.type, row.aggregate_id, row.payload, row.occurred_at)
+        try:
+            with session.begin_nested():
+                logistics_events.plan_shipments_on_paid(session, paid)
+        except DomainError as exc:
+            stats[f"not shipped: {exc.code}"] += 1
+            return False, None
+    with ctx.db.transaction() as session:
+        delivered_at = carriers.carry(session, order_id, rng, end)
+    stats["shipped by the network"] += 1
+    stats[
+        "parcels delivered by the end" if delivered_at else "parcels in transit or returned at the end"
+    ] += 1
+    return True, delivered_at
 
 
 def _act(

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from entrepot.api.app import build_context
@@ -19,6 +19,7 @@ from entrepot.catalog.models import Seller
 from entrepot.db import is_sqlite
 from entrepot.identity import service as identity
 from entrepot.identity.models import Buyer
+from entrepot.logistics.models import Shipment
 from entrepot.ordering.models import Order
 from entrepot.schema import upgrade
 from entrepot.settings import Settings
@@ -48,6 +49,7 @@ def run_demo(
         _seed_and_drive(ctx, size, console)
         keys_file.unlink(missing_ok=True)
     _print_gmv(ctx, size, console)
+    _print_shipments(ctx, console)
     _ensure_keys(ctx, keys_file, console)
     console.print(f"demo ready in {time.perf_counter() - started:.0f} s")
     return ctx
@@ -99,6 +101,24 @@ def _print_gmv(ctx: AppContext, size: demo.DemoSize, console: Console) -> None:
         table.add_row(f"[bold]{division}[/bold]", "[bold]all[/bold]", f"{count:,}", _usd(gmv), _usd(paid))
     console.print(table)
     console.print(f"[dim]{GMV_DEFINITION}[/dim]")
+
+
+def _print_shipments(ctx: AppContext, console: Console) -> None:
+    with ctx.db.transaction() as session:
+        by_status = dict(
+            session.execute(select(Shipment.status, func.count()).group_by(Shipment.status)).all()
+        )
+        on_time = session.scalar(
+            select(func.count()).select_from(Shipment).where(Shipment.delivered_at <= Shipment.promised_at)
+        )
+    delivered = by_status.get("delivered", 0)
+    share = f"{on_time / delivered:.1%} on time" if delivered else "none delivered"
+    console.print(
+        f"shipments: {sum(by_status.values()):,} planned; delivered {delivered:,} ({share}); "
+        + ", ".join(
+            f"{status} {count:,}" for status, count in sorted(by_status.items()) if status != "delivered"
+        )
+    )
 
 
 def _usd(minor: int) -> str:
