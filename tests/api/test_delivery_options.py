@@ -212,3 +212,24 @@ def test_quotes_of_a_service_day_plan_each_journey_once(world: World, networked:
     world.clock.advance(hours=6)  # 17:00 in Hangzhou: past the cut-off, the next day's collection
     quote(networked, world, ("seller_a_blue", 1))
     assert routes_cache.misses == planned + 1 and len(routes_cache) == 2
+
+
+def test_a_cart_is_quoted_and_checked_out_with_a_delivery_option(world: World, networked: TestClient) -> None:
+    buyer = world.auth("buyer_a")
+    cart = networked.post(f"{API}/carts", json={"market": "lazada-sg"}, headers=buyer).json()
+    line = networked.put(
+        f"{API}/carts/{cart['id']}/lines/{world.ids['seller_a_blue']}", json={"quantity": 1}, headers=buyer
+    )
+    assert line.status_code == 200, line.text
+    quoted = networked.post(f"{API}/carts/{cart['id']}/quote", headers=buyer).json()
+    assert {o["id"] for o in quoted["delivery_options"]} >= {"express-cheapest", "standard-cheapest"}
+    headers = {**buyer, "Idempotency-Key": "cart-delivery-0001"}
+    bad = networked.post(
+        f"{API}/carts/{cart['id']}/checkout", json={"delivery_option": "soon"}, headers=headers
+    )
+    assert_problem(bad, 422, "validation-failed")
+    done = networked.post(
+        f"{API}/carts/{cart['id']}/checkout", json={"delivery_option": "express-cheapest"}, headers=headers
+    )
+    assert done.status_code == 201, done.text
+    assert done.json()["delivery"]["service"] == "express"
