@@ -53,13 +53,23 @@ class SaleMeta:
     currency: str
 
 
+Item = flash.Ticket | flash_settle.PaymentEvent
+
+
+def _item_key(item: Item) -> tuple[str, object]:
+    """One buyer's requests, and one payment's events, never share a batch."""
+    if isinstance(item, flash.Ticket):
+        return ("buyer", item.buyer_id)
+    return ("payment", item.payment_id)
+
+
 class FlashRuntime:
     """One per API worker: the sales' coalescers, the payment events' coalescer, a cache of sale metadata."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.sales: dict[str, SaleMeta] = {}
-        self.takers: dict[int, Coalescer[flash.Ticket, flash.Taken]] = {}
+        self.takers: dict[int, Coalescer[Item, Any]] = {}
         self.payments: Coalescer[flash_settle.PaymentEvent, str] = Coalescer(
             self.apply_events, key_of=lambda e: e.payment_id
         )
@@ -74,26 +84,38 @@ class FlashRuntime:
             sale = flash.get_sale(session, public_id)
             return SaleMeta(sale.id, sale.public_id, sale.strategy, sale.currency)
 
+    def _sale_coalescer(self, meta: SaleMeta) -> Coalescer[Item, Any]:
+        if meta.id not in self.takers:
+            self.takers[meta.id] = Coalescer(lambda batch: self.sale_batch(meta.id, batch), _item_key)
+        return self.takers[meta.id]
+
     async def take(self, meta: SaleMeta, ticket: flash.Ticket) -> flash.Taken:
         if meta.strategy == "row_lock":  # the naive reference: a transaction of its own per request
-            return (await run_in_threadpool(self.take_batch, meta.id, [ticket]))[0]
-        if meta.id not in self.takers:
-            self.takers[meta.id] = Coalescer(
-                lambda batch: self.take_batch(meta.id, batch), lambda t: t.buyer_id
-            )
-        return await self.takers[meta.id].submit(ticket)
+            return (await run_in_threadpool(self.sale_batch, meta.id, [ticket]))[0]  # type: ignore[no-any-return]
+        return await self._sale_coalescer(meta).submit(ticket)  # type: ignore[no-any-return]
 
-    def take_batch(self, sale_id: int, tickets: list[flash.Ticket]) -> list[flash.Taken]:
+    def sale_batch(self, sale_id: int, items: list[Item]) -> list[Any]:
+        """One transaction for a sale's queued payment events and requests: the events first, so units
+        a declined payment gives back are already there for the requests behind them."""
+        events = [i for i in items if isinstance(i, flash_settle.PaymentEvent)]
+        tickets = [i for i in items if isinstance(i, flash.Ticket)]
         with self.ctx.db.transaction() as session:
-            return flash.take_batch(session, sale_id, tickets, self.ctx.clock())
+            now = self.ctx.clock()
+            outcomes = iter(flash_settle.apply_payment_events(session, events, now) if events else [])
+            taken = iter(flash.take_batch(session, sale_id, tickets, now) if tickets else [])
+        return [next(outcomes) if isinstance(i, flash_settle.PaymentEvent) else next(taken) for i in items]
 
     def apply_events(self, events: list[flash_settle.PaymentEvent]) -> list[str]:
         with self.ctx.db.transaction() as session:
             return flash_settle.apply_payment_events(session, events, self.ctx.clock())
 
-    async def settle(self, event: flash_settle.PaymentEvent, strategy: str = "batched") -> str:
-        if strategy == "row_lock":
+    async def settle(self, event: flash_settle.PaymentEvent, meta: SaleMeta | None = None) -> str:
+        """Apply a verified payment event: with its sale known (delivered in process), in the sale's next
+        batch; from the webhook, in a batch of webhook events."""
+        if meta is not None and meta.strategy == "row_lock":
             return (await run_in_threadpool(self.apply_events, [event]))[0]
+        if meta is not None:
+            return await self._sale_coalescer(meta).submit(event)  # type: ignore[no-any-return]
         return await self.payments.submit(event)
 
     async def pay_in_process(self, meta: SaleMeta, taken: flash.Taken, method: str) -> None:
@@ -103,7 +125,7 @@ class FlashRuntime:
         delivery = self.ctx.payments.authorize(request)
         try:
             event = self.verified(delivery.body, delivery.signature)
-            await self.settle(event, meta.strategy)
+            await self.settle(event, meta)
         except Exception:  # the order stays reserved and expires; the buyer was never charged twice
             log.exception("flash payment %s not applied", taken.payment_id)
 

@@ -82,7 +82,7 @@ class FlashOrder(Base):
     paid_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
-        UniqueConstraint("buyer_id", "idempotency_key"),
+        UniqueConstraint("sale_id", "buyer_id", "idempotency_key"),  # a key is scoped to one sale
         CheckConstraint("quantity > 0", name="positive"),
         CheckConstraint(
             "status IN ('waiting','reserved','paid','expired','released','lapsed')", name="status"

@@ -112,7 +112,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_flash_orders")),
         sa.UniqueConstraint(
-            "buyer_id", "idempotency_key", name=op.f("uq_flash_orders_buyer_id_idempotency_key")
+            "sale_id",
+            "buyer_id",
+            "idempotency_key",
+            name=op.f("uq_flash_orders_sale_id_buyer_id_idempotency_key"),
         ),
         sa.UniqueConstraint("payment_id", name=op.f("uq_flash_orders_payment_id")),
         sa.UniqueConstraint("public_id", name=op.f("uq_flash_orders_public_id")),
