@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 import aiohttp
 import httpx
@@ -39,11 +42,13 @@ from entrepot.identity.domain import generate_key
 from entrepot.identity.models import ApiKey, Buyer
 from entrepot.inventory import service as inventory
 from entrepot.kernel.ids import new_id
+from entrepot.ordering.payments import sign
 from entrepot.ordering.peak_models import FlashBuyer, FlashOrder, FlashSale
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
 from entrepot.schema import upgrade
-from entrepot.simulation.bench_checkout import _fresh_database, _free_port, _wait_ready
+from entrepot.settings import Settings
+from entrepot.simulation.bench_checkout import _free_port, _fresh_database, _http_baseline, _wait_ready
 from entrepot.simulation.demo import seed_organisation
 
 API = "/api/v1"
@@ -69,6 +74,7 @@ class Phase:
     errors: int = 0
     killed: int | None = None
     seconds: float = 0.0  # the rush's wall time, every answer in
+    redelivered: int = 0  # payment events the provider sent again after the server delivering them died
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,8 @@ def run(
     workers: int,
     kill_worker: bool,
 ) -> None:
-    url, drop = _fresh_database(server_url)
+    url, drop_database = _fresh_database(server_url)
+    drop = cast(Callable[[], None], drop_database)  # bench_checkout types it loosely
     servers: list[subprocess.Popen[bytes]] = []
     try:
         upgrade(url)
@@ -112,8 +119,12 @@ def run(
         )
         kill_at = stock // 3 if kill_worker else None
         batched = asyncio.run(_rush(ports, seeded, sale, concurrency, kill_at=kill_at, servers=servers))
+        survivor = next(p for p, server in zip(ports, servers, strict=True) if server.poll() is None)
+        if batched.killed is not None:
+            batched.redelivered = _provider_retries(db, survivor, sale)
         outcome = _check(db, sale, batched, stock)
-        _report(console, naive, naive_outcome, batched, outcome, stock, concurrency, workers)
+        baseline = asyncio.run(_http_baseline([survivor], concurrency, 3.0))
+        _report(console, naive, naive_outcome, batched, outcome, stock, concurrency, workers, baseline)
     finally:
         for server in servers:
             if server.poll() is None:
@@ -387,6 +398,33 @@ def _wait_for_payments(db: Database, sale_ref: str) -> None:
         time.sleep(0.2)
 
 
+def _provider_retries(db: Database, port: int, sale_ref: str) -> int:
+    """Payments whose webhook died with the killed server: the provider retries the delivery (to a live
+    server, through the public webhook), as real providers do until they get a 2xx."""
+    time.sleep(1.0)  # payments in flight on the surviving server land first
+    with db.transaction() as s:
+        pending = s.execute(
+            select(FlashOrder.payment_id, FlashOrder.amount_minor)
+            .join(FlashSale, FlashSale.id == FlashOrder.sale_id)
+            .where(FlashSale.public_id == sale_ref, FlashOrder.payment_status == "pending")
+        ).all()
+    secret = Settings().webhook_secret
+    with httpx.Client(timeout=30) as client:
+        for payment_id, amount in pending:
+            event = {
+                "type": "payment.succeeded",
+                "payment_id": payment_id,
+                "amount_minor": amount,
+                "currency": "SGD",
+            }
+            body = json.dumps(event).encode()
+            headers = {"Entrepot-Signature": sign(secret, body, int(time.time()))}
+            client.post(
+                f"http://127.0.0.1:{port}{API}/flash-sales/payments/webhook", content=body, headers=headers
+            )
+    return len(pending)
+
+
 def _p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(len(ordered) * 0.99) - 1)] if ordered else 0.0
@@ -401,13 +439,17 @@ def _report(
     stock: int,
     concurrency: int,
     workers: int,
+    baseline: float,
 ) -> None:
     for name, phase, result in (("naive", naive, naive_outcome), ("batched", batched, outcome)):
         console.print(
-            f"{name}: {result.sold} paid, {result.orders_per_s:.0f} units paid/s, p99 {_p99(phase.latencies):.1f} ms"
-            f" (sold {_p99(phase.sold_latencies):.1f} ms), answers {dict(sorted(phase.statuses.items()))},"
-            f" retries {phase.retries}, errors {phase.errors}, waiting {result.waiting}, drift {result.drift},"
-            f" over limit {result.over_limit}, {phase.seconds:.2f} s" + (f", killed pid {phase.killed}" if phase.killed else "")
+            f"{name}: {result.sold} paid, {result.orders_per_s:.0f} units paid/s,"
+            f" p99 {_p99(phase.latencies):.1f} ms (sold {_p99(phase.sold_latencies):.1f} ms),"
+            f" answers {dict(sorted(phase.statuses.items()))}, retries {phase.retries},"
+            f" errors {phase.errors}, waiting {result.waiting}, drift {result.drift},"
+            f" over limit {result.over_limit},"
+            f" {phase.seconds:.2f} s, redelivered {phase.redelivered}"
+            + (f", killed pid {phase.killed}" if phase.killed else "")
         )
     ratio = outcome.orders_per_s / naive_outcome.orders_per_s if naive_outcome.orders_per_s else 0.0
     print(
@@ -415,7 +457,9 @@ def _report(
         f" sold={outcome.sold} stock={stock} oversold={outcome.oversold + naive_outcome.oversold}"
         f" lost={outcome.lost + naive_outcome.lost} naive_ratio={ratio:.2f}"
         f" naive_orders_per_s={naive_outcome.orders_per_s:.0f} p99_sold_ms={_p99(batched.sold_latencies):.1f}"
-        f" over_limit={outcome.over_limit + naive_outcome.over_limit} drift={outcome.drift + naive_outcome.drift}"
-        f" errors={batched.errors} killed={int(batched.killed is not None)} clients={concurrency} servers={workers}",
+        f" over_limit={outcome.over_limit + naive_outcome.over_limit}"
+        f" drift={outcome.drift + naive_outcome.drift} errors={batched.errors}"
+        f" killed={int(batched.killed is not None)} clients={concurrency} servers={workers}"
+        f" http_baseline_rps={baseline:.0f}",
         flush=True,
     )
