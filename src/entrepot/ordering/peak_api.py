@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Caller, Ctx
 from entrepot.kernel.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
-from entrepot.ordering import flash, flash_settle
+from entrepot.ordering import flash, flash_settle, group_buy
 from entrepot.ordering.api import IdempotencyKey, check_idempotency_key
 from entrepot.ordering.coalescer import Coalescer
 from entrepot.ordering.flash_rules import ENDED, NOT_OPEN, OVER_LIMIT, SOLD_OUT, WAITING
@@ -168,8 +168,13 @@ def runtime(request: Request) -> FlashRuntime:
 
 
 def sweep_once(ctx: AppContext) -> int:
+    """Flash reservations that ran out, group teams past their deadline, ended campaigns closed."""
     with ctx.db.transaction() as session:
-        return flash_settle.sweep(session, ctx.clock())
+        changed = flash_settle.sweep(session, ctx.clock())
+    with ctx.db.transaction() as session:
+        changed += group_buy.fail_overdue_teams(session, ctx.clock())
+        changed += group_buy.close_ended(session, ctx.clock())
+    return changed
 
 
 async def _sweeper(ctx: AppContext) -> None:

@@ -65,3 +65,44 @@ class FlashOrderOut(BaseModel):
 
 class FlashPayIn(Request):
     method: str = Field(max_length=64)
+
+
+class GroupBuyIn(Request):
+    sku: str
+    market: str
+    team_price_minor: int = Field(strict=True, description="what each member pays when the team fills")
+    team_size: int = Field(strict=True, description="buyers a team needs, 2 to 100")
+    team_window_seconds: int = Field(strict=True, description="a team fails unless full within this")
+    stock: int = Field(strict=True, description="units set aside for the campaign from one warehouse")
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class GroupBuyOut(BaseModel):
+    id: str
+    sku: str
+    market: str
+    currency: str
+    team_price_minor: int
+    team_size: int
+    team_window_seconds: int
+    stock: int
+    held: int = Field(description="units held for teams still filling")
+    sold: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class JoinIn(Request):
+    payment_method: str = Field(max_length=64, description="authorised now, captured when the team fills")
+
+
+class TeamOut(BaseModel):
+    id: str
+    group_buy: str
+    status: str = Field(description="open, completed or failed")
+    members: int
+    team_size: int
+    deadline: dt.datetime
+    your_payment: str | None = Field(description="authorized, captured or released; none if not a member")

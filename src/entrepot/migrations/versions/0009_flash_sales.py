@@ -1,4 +1,4 @@
-"""flash sales: sales, their orders and what each buyer holds (peak days)
+"""flash sales and group buying: sales, orders, holdings; campaigns, teams, members (peak days)
 
 Revision ID: 0009
 Revises: 0008
@@ -127,11 +127,111 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_flash_orders_sale_status_id", ["sale_id", "status", "id"], unique=False)
 
+    # group buying: campaigns, teams and members
+    op.create_table(
+        "group_buys",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("sku_ref", sa.String(length=40), nullable=False),
+        sa.Column("market_ref", sa.String(length=64), nullable=False),
+        sa.Column("seller_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("warehouse_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("team_price_minor", sa.BigInteger(), nullable=False),
+        sa.Column("team_size", sa.Integer(), nullable=False),
+        sa.Column("team_window_seconds", sa.Integer(), nullable=False),
+        sa.Column("stock", sa.Integer(), nullable=False),
+        sa.Column("held", sa.Integer(), nullable=False),
+        sa.Column("sold", sa.Integer(), nullable=False),
+        sa.Column("starts_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_group_buys_window")),
+        sa.CheckConstraint("held + sold <= stock", name=op.f("ck_group_buys_never_oversold")),
+        sa.CheckConstraint("held >= 0 AND sold >= 0", name=op.f("ck_group_buys_counters_non_negative")),
+        sa.CheckConstraint(
+            "stock > 0 AND team_size >= 2 AND team_window_seconds > 0", name=op.f("ck_group_buys_shape")
+        ),
+        sa.CheckConstraint("team_price_minor >= 0", name=op.f("ck_group_buys_price_non_negative")),
+        sa.ForeignKeyConstraint(["seller_id"], ["sellers.id"], name=op.f("fk_group_buys_seller_id_sellers")),
+        sa.ForeignKeyConstraint(["sku_id"], ["skus.id"], name=op.f("fk_group_buys_sku_id_skus")),
+        sa.ForeignKeyConstraint(
+            ["warehouse_id"], ["warehouses.id"], name=op.f("fk_group_buys_warehouse_id_warehouses")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_buys")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_group_buys_public_id")),
+    )
+    op.create_index(op.f("ix_group_buys_seller_id"), "group_buys", ["seller_id"], unique=False)
+    op.create_index(op.f("ix_group_buys_sku_id"), "group_buys", ["sku_id"], unique=False)
+    op.create_table(
+        "group_teams",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("group_buy_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("members", sa.Integer(), nullable=False),
+        sa.Column("deadline", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("settled_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("status IN ('open','completed','failed')", name=op.f("ck_group_teams_status")),
+        sa.CheckConstraint("members >= 0", name=op.f("ck_group_teams_members_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["group_buy_id"], ["group_buys.id"], name=op.f("fk_group_teams_group_buy_id_group_buys")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_teams")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_group_teams_public_id")),
+    )
+    op.create_index(op.f("ix_group_teams_group_buy_id"), "group_teams", ["group_buy_id"], unique=False)
+    op.create_index("ix_group_teams_status_deadline", "group_teams", ["status", "deadline"], unique=False)
+    op.create_table(
+        "group_members",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("team_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("buyer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("payment_id", sa.String(length=40), nullable=False),
+        sa.Column("payment_status", sa.String(length=16), nullable=False),
+        sa.Column("joined_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("settled_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "payment_status IN ('authorized','captured','released')",
+            name=op.f("ck_group_members_payment_status"),
+        ),
+        sa.ForeignKeyConstraint(["buyer_id"], ["buyers.id"], name=op.f("fk_group_members_buyer_id_buyers")),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["group_teams.id"], name=op.f("fk_group_members_team_id_group_teams")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_group_members")),
+        sa.UniqueConstraint("payment_id", name=op.f("uq_group_members_payment_id")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_group_members_public_id")),
+        sa.UniqueConstraint("team_id", "buyer_id", name=op.f("uq_group_members_team_id_buyer_id")),
+    )
+    op.create_index(op.f("ix_group_members_buyer_id"), "group_members", ["buyer_id"], unique=False)
+    op.create_index(op.f("ix_group_members_team_id"), "group_members", ["team_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index(op.f("ix_group_members_team_id"), table_name="group_members")
+    op.drop_index(op.f("ix_group_members_buyer_id"), table_name="group_members")
+    op.drop_table("group_members")
+    op.drop_index("ix_group_teams_status_deadline", table_name="group_teams")
+    op.drop_index(op.f("ix_group_teams_group_buy_id"), table_name="group_teams")
+    op.drop_table("group_teams")
+    op.drop_index(op.f("ix_group_buys_sku_id"), table_name="group_buys")
+    op.drop_index(op.f("ix_group_buys_seller_id"), table_name="group_buys")
+    op.drop_table("group_buys")
     with op.batch_alter_table("flash_orders", schema=None) as batch_op:
         batch_op.drop_index("ix_flash_orders_sale_status_id")
         batch_op.drop_index("ix_flash_orders_sale_status_expires")

@@ -1,0 +1,94 @@
+"""Tables of group buying: a campaign's team price, its teams, and the members' held payments.
+
+A campaign sets units aside from a warehouse like a flash sale. A member's unit is held for their team
+while it fills (`held`) and sold when it completes (`sold`); a failed team gives its units back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import cast
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from entrepot.db import Base, BigId, UtcDateTime
+
+
+class GroupBuy(Base):
+    __tablename__ = "group_buys"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    sku_ref: Mapped[str] = mapped_column(String(40))
+    market_ref: Mapped[str] = mapped_column(String(64))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    team_price_minor: Mapped[int] = mapped_column(BigInteger)
+    team_size: Mapped[int] = mapped_column(Integer)
+    team_window_seconds: Mapped[int] = mapped_column(Integer)  # a team fails unless full within this
+    stock: Mapped[int] = mapped_column(Integer)
+    held: Mapped[int] = mapped_column(Integer, default=0)
+    sold: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("stock > 0 AND team_size >= 2 AND team_window_seconds > 0", name="shape"),
+        CheckConstraint("held >= 0 AND sold >= 0", name="counters_non_negative"),
+        CheckConstraint("held + sold <= stock", name="never_oversold"),
+        CheckConstraint("team_price_minor >= 0", name="price_non_negative"),
+        CheckConstraint("ends_at > starts_at", name="window"),
+    )
+
+
+class GroupTeam(Base):
+    __tablename__ = "group_teams"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    group_buy_id: Mapped[int] = mapped_column(ForeignKey("group_buys.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    members: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    opened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("status IN ('open','completed','failed')", name="status"),
+        CheckConstraint("members >= 0", name="members_non_negative"),
+        Index("ix_group_teams_status_deadline", "status", "deadline"),
+    )
+
+
+class GroupMember(Base):
+    """A buyer in a team, with the payment authorised on joining: captured or released with the team."""
+
+    __tablename__ = "group_members"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("group_teams.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    payment_id: Mapped[str] = mapped_column(String(40), unique=True)
+    payment_status: Mapped[str] = mapped_column(String(16))
+    joined_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        UniqueConstraint("team_id", "buyer_id"),
+        CheckConstraint("payment_status IN ('authorized','captured','released')", name="payment_status"),
+    )
+
+
+GROUP_BUYS = cast(Table, GroupBuy.__table__)
+TEAMS = cast(Table, GroupTeam.__table__)
+MEMBERS = cast(Table, GroupMember.__table__)
