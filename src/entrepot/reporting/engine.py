@@ -154,10 +154,23 @@ def in_period(t: ir.Table, spec: QuerySpec) -> ir.Table:
     return t.filter(t.order_date >= spec.start, t.order_date <= spec.end)
 
 
-def with_keys(t: ir.Table, spec: QuerySpec) -> ir.Table:
-    bucket = bucket_expr(t.order_date, spec.grain, spec.fiscal_year_end_month)
-    rate_key = bucket_expr(t.order_date, spec.rate_grain, spec.fiscal_year_end_month)
-    return t.mutate(bucket=bucket, rate_key=rate_key)
+def needs_day(spec: QuerySpec) -> bool:
+    return spec.grain != "total" or spec.rate_grain != "total"
+
+
+def day_atoms(t: ir.Table, keys: list[str], measures: dict[str, Any], spec: QuerySpec) -> ir.Table:
+    """Sum the lines by day (only when buckets or rates need it), unit, currency and the asked
+    dimensions, then key each sum by bucket and rate. The pass over every line is thereby a plain
+    group-by; the date arithmetic runs on the few aggregated rows."""
+    day = ["order_date"] if needs_day(spec) else []
+    atoms = t.group_by([*day, "business_unit", "currency", *keys]).aggregate(**measures)
+    if not day:
+        zero = ibis.literal(0, "int64")
+        return atoms.mutate(bucket=zero, rate_key=zero)
+    return atoms.mutate(
+        bucket=bucket_expr(atoms.order_date, spec.grain, spec.fiscal_year_end_month),
+        rate_key=bucket_expr(atoms.order_date, spec.rate_grain, spec.fiscal_year_end_month),
+    ).drop("order_date")
 
 
 # Sellers are grouped by their internal id (an integer is cheap over 100 M rows) and named afterwards.
@@ -196,12 +209,10 @@ def translate_and_roll(atoms: ir.Table, measures: list[str], spec: QuerySpec, lo
 
 
 def gmv(facts: ir.Table, spec: QuerySpec, lookups: Lookups) -> ir.Table:
-    t = with_keys(in_period(facts, spec), spec)
-    t = t.mutate(
-        gmv_minor=by_definition(t, lookups, lambda d: gmv_value(t, d)), definition=definition_name(t, lookups)
-    )
-    atom_keys = ["bucket", "rate_key", "business_unit", "currency", "definition", *plain_dims(spec)]
-    atoms = t.group_by(atom_keys).aggregate(gmv_minor=t.gmv_minor.sum())
+    t = in_period(facts, spec)
+    t = t.mutate(gmv_minor=by_definition(t, lookups, lambda d: gmv_value(t, d)))
+    atoms = day_atoms(t, plain_dims(spec), {"gmv_minor": t.gmv_minor.sum()}, spec)
+    atoms = atoms.mutate(definition=definition_name(atoms, lookups))
     return translate_and_roll(atoms, ["gmv_minor"], spec, lookups)
 
 
@@ -209,16 +220,12 @@ def revenue(facts: ir.Table, fees: ir.Table, spec: QuerySpec, lookups: Lookups) 
     """Marketplace commission on paid orders that were not cancelled, and the logistics fees billed for
     shipments, by the date of their order. Local service fees are a line with no source yet: zero."""
     dims = plain_dims(spec)
-    f = with_keys(in_period(facts, spec), spec)
+    f = in_period(facts, spec)
     f = f.filter(f.paid & ~f.cancelled)
-    commission = f.group_by(["bucket", "rate_key", "business_unit", "currency", *dims]).aggregate(
-        commission_minor=f.commission_minor.sum()
-    )
+    commission = day_atoms(f, dims, {"commission_minor": f.commission_minor.sum()}, spec)
     commission = commission.mutate(logistics_minor=ibis.literal(0, "int64"))
-    s = with_keys(in_period(fees, spec), spec)
-    logistics = s.group_by(["bucket", "rate_key", "business_unit", "currency", *dims]).aggregate(
-        logistics_minor=s.fee_minor.sum()
-    )
+    s = in_period(fees, spec)
+    logistics = day_atoms(s, dims, {"logistics_minor": s.fee_minor.sum()}, spec)
     logistics = logistics.mutate(commission_minor=ibis.literal(0, "int64")).select(commission.columns)
     atoms = commission.union(logistics)
     return translate_and_roll(atoms, ["commission_minor", "logistics_minor"], spec, lookups)

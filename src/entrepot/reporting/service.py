@@ -12,9 +12,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from entrepot.db import Database
 from entrepot.kernel.errors import NotFound
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.money import Money
+from entrepot.organization import service as organization
 from entrepot.reporting import engine
 from entrepot.reporting.domain import (
     DEFAULT_DEFINITION,
@@ -101,6 +103,16 @@ class Snapshot:
     def freshness(self) -> dict[str, Any]:
         return {"refreshed_at": self.manifest.refreshed_at, "watermarks": self.manifest.watermarks,
                 "source": self.manifest.source}  # fmt: skip
+
+
+def with_operator_rates(db: Database, fx: FxRates, snap: Snapshot) -> FxRates:
+    """The kernel's rates plus the operator's for the snapshot's currencies the ECB does not publish."""
+    missing = [c for c in snap.currencies if c != "EUR" and c not in fx.ecb_currencies()]
+    if not missing:
+        return fx
+    with db.transaction() as session:
+        manual = {c: organization.manual_rates(session, c, dt.date.max, limit=100_000) for c in missing}
+    return fx.with_manual(manual)
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,205 @@
+"""Routes of reporting (operators only): reports over the snapshot, its refresh, targets, guidance,
+external actuals and the GMV definition of each business unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from entrepot.api.deps import AppContext, Ctx, Operator
+from entrepot.kernel.errors import ValidationFailed
+from entrepot.kernel.money import Money
+from entrepot.organization import service as organization
+from entrepot.reporting import plans, service
+from entrepot.reporting.domain import FiscalCalendar, definition_named
+from entrepot.reporting.schemas import (
+    ActualOut,
+    DefinitionIn,
+    GuidanceIn,
+    ReportOut,
+    SnapshotOut,
+    TargetIn,
+    TargetOut,
+)
+from entrepot.reporting.snapshot import refresh
+
+router = APIRouter(tags=["reporting"])
+PeriodQ = Annotated[str, Query(description="FY2022, FY2022Q3, 2021-12, LTM2021-09 or 2021-12-24")]
+ByQ = Annotated[str, Query(description="comma-separated: segment, division, business_unit, market, ...")]
+MAX_CSV_BYTES = 1_000_000
+
+
+def _fiscal(ctx: AppContext) -> FiscalCalendar:
+    return FiscalCalendar(ctx.settings.fiscal_year_end_month)
+
+
+def _snapshot(ctx: AppContext) -> service.Snapshot:
+    return service.Snapshot(Path(ctx.settings.reporting_snapshot_dir))
+
+
+def _definitions(ctx: AppContext) -> dict[str, Any]:
+    with ctx.db.transaction() as session:
+        return {u: definition_named(d) for u, d in plans.definitions(session).items()}
+
+
+def _request(period: str, by: str, every: str, view: str, recast_on: dt.date | None, currency: str,
+             fx: str) -> service.ReportRequest:  # fmt: skip
+    dims = tuple(d.strip() for d in by.split(",") if d.strip())
+    return service.ReportRequest(period, dims, every, view, recast_on, currency, fx)
+
+
+def _out(report: service.Report) -> ReportOut:
+    return ReportOut(metric=report.metric, meta=report.meta, columns=report.columns, rows=report.rows())
+
+
+@router.get("/reports/gmv", response_model=ReportOut)
+def gmv(ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", every: str = "total", view: str = "recast",
+        recast_on: dt.date | None = None, currency: str = "USD", fx: str = "transaction-date") -> ReportOut:  # fmt: skip
+    """GMV cut by dimensions, each row labelled with the definition that produced it."""
+    request = _request(period, by, every, view, recast_on, currency, fx)
+    snap = _snapshot(ctx)
+    fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
+    return _out(service.gmv_report(snap, request, _fiscal(ctx), fx_rates, _definitions(ctx)))
+
+
+@router.get("/reports/revenue", response_model=ReportOut)
+def revenue(ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", every: str = "total", view: str = "recast",
+            recast_on: dt.date | None = None, currency: str = "USD", fx: str = "transaction-date") -> ReportOut:  # fmt: skip
+    """Marketplace commission, logistics fees and local service fees (zero until a source exists)."""
+    request = _request(period, by, every, view, recast_on, currency, fx)
+    snap = _snapshot(ctx)
+    return _out(
+        service.revenue_report(snap, request, _fiscal(ctx), service.with_operator_rates(ctx.db, ctx.fx, snap))
+    )
+
+
+@router.get("/reports/gmv-growth", response_model=ReportOut)
+def gmv_growth(ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", view: str = "recast",
+               currency: str = "USD") -> ReportOut:  # fmt: skip
+    """Year-on-year growth: reported = constant-currency growth + FX effect."""
+    request = _request(period, by, "total", view, None, currency, "period-average")
+    snap = _snapshot(ctx)
+    fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
+    return _out(service.growth_report(snap, request, _fiscal(ctx), fx_rates, _definitions(ctx)))
+
+
+@router.get("/reports/active-consumers", response_model=ReportOut)
+def active_consumers(ctx: Ctx, _: Operator, period: PeriodQ) -> ReportOut:
+    return _out(service.active_consumers_report(_snapshot(ctx), period, _fiscal(ctx), _definitions(ctx)))
+
+
+@router.post("/reports/snapshot", response_model=SnapshotOut)
+def refresh_snapshot(ctx: Ctx, _: Operator) -> SnapshotOut:
+    """Bring the snapshot up to date: only rows changed since each table's watermark are read."""
+    with ctx.db.transaction() as session:
+        result = refresh(session, Path(ctx.settings.reporting_snapshot_dir), ctx.clock())
+    return SnapshotOut(refreshed_at=result.refreshed_at, new_rows=result.new_rows)
+
+
+def _target_out(session: Any, target: Any) -> TargetOut:
+    base = {"id": target.public_id, "metric": target.metric, "scope": target.scope, "currency": target.currency,
+            "value": f"{Money(target.value_minor, target.currency).to_decimal():f}", "due_on": target.due_on,
+            "note": target.note}  # fmt: skip
+    try:
+        s = plans.target_status(session, target)
+    except Exception as exc:  # no actual to measure from yet: shown, not hidden
+        return TargetOut(**base, status=f"unknown: {exc}")
+    return TargetOut(**base, latest_actual_period=s.latest_period, latest_actual_external=s.latest_external,
+                     years=str(s.years), required_cagr_pct=str(s.required_cagr_pct), status=s.status)  # fmt: skip
+
+
+@router.get("/reports/targets", response_model=list[TargetOut])
+def list_targets(ctx: Ctx, _: Operator) -> list[TargetOut]:
+    with ctx.db.transaction() as session:
+        return [_target_out(session, t) for t in plans.targets(session)]
+
+
+@router.post("/reports/targets", response_model=TargetOut, status_code=201)
+def add_target(body: TargetIn, ctx: Ctx, _: Operator) -> TargetOut:
+    with ctx.db.transaction() as session:
+        value = Money.from_decimal(body.value, body.currency)
+        target = plans.add_target(
+            session, body.metric, body.scope, value, body.due_on, body.note, ctx.clock()
+        )
+        return _target_out(session, target)
+
+
+@router.post("/reports/guidance", status_code=201)
+def add_guidance(body: GuidanceIn, ctx: Ctx, _: Operator) -> dict[str, Any]:
+    with ctx.db.transaction() as session:
+        band = plans.add_guidance(session, body.metric, body.scope, body.period, body.low_pct, body.high_pct,
+                                  body.issued_on, body.note, _fiscal(ctx))  # fmt: skip
+        return {
+            "metric": band.metric,
+            "scope": band.scope,
+            "period": band.period,
+            "issued_on": band.issued_on,
+        }
+
+
+@router.get("/reports/guidance")
+def guidance(ctx: Ctx, _: Operator, scope: str, period: PeriodQ, metric: str = "revenue") -> dict[str, Any]:
+    """The actual growth (from actuals) against every issue of the guidance band for the period."""
+    with ctx.db.transaction() as session:
+        return plans.guidance_status(session, metric, scope, period, _fiscal(ctx))
+
+
+@router.get("/reports/external-actuals", response_model=list[ActualOut])
+def list_actuals(
+    ctx: Ctx, _: Operator, metric: str | None = None, scope: str | None = None
+) -> list[ActualOut]:
+    with ctx.db.transaction() as session:
+        return [_actual_out(a) for a in plans.actuals(session, metric, scope)]
+
+
+def _actual_out(a: Any) -> ActualOut:
+    value = f"{Money(a.value_minor, a.currency).to_decimal():f}" if a.currency else str(a.value_minor)
+    return ActualOut(metric=a.metric, scope=a.scope, period=a.period, currency=a.currency, value=value,
+                     source=a.source)  # fmt: skip
+
+
+@router.post("/reports/external-actuals", status_code=201)
+async def import_actuals(request: Request, ctx: Ctx, _: Operator) -> dict[str, int]:
+    """Import published actuals as CSV (metric,scope,period,currency,value,source); all rows or none."""
+    if not request.headers.get("content-type", "").startswith("text/csv"):
+        raise ValidationFailed("send the actuals as text/csv")
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("the CSV must be UTF-8") from None
+    return {"imported": await run_in_threadpool(_import, ctx, text)}
+
+
+def _import(ctx: AppContext, text: str) -> int:
+    with ctx.db.transaction() as session:
+        return plans.import_actuals_csv(session, text, _fiscal(ctx), ctx.clock())
+
+
+@router.post("/reports/scenarios/group-facts", status_code=201)
+def load_group_facts(ctx: Ctx, _: Operator) -> dict[str, int]:
+    with ctx.db.transaction() as session:
+        return plans.load_group_facts(session, _fiscal(ctx), ctx.clock())
+
+
+@router.get("/reports/gmv-definitions")
+def gmv_definitions(ctx: Ctx, _: Operator) -> dict[str, str]:
+    with ctx.db.transaction() as session:
+        return plans.definitions(session)
+
+
+@router.put("/reports/gmv-definitions/{business_unit}")
+def set_gmv_definition(business_unit: str, body: DefinitionIn, ctx: Ctx, _: Operator) -> dict[str, str]:
+    definition_named(body.definition)
+    with ctx.db.transaction() as session:
+        unit = organization.get_unit(session, business_unit)
+        if unit.kind != "business_unit":
+            raise ValidationFailed(
+                f"{business_unit} is a {unit.kind}; GMV definitions belong to business units"
+            )
+        plans.set_definition(session, business_unit, body.definition, ctx.clock())
+        return plans.definitions(session)
