@@ -1,0 +1,116 @@
+"""Pure rules of reporting: the fiscal calendar, periods and LTM windows, CAGR, bands and the bridge."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from entrepot.kernel.errors import ValidationFailed
+from entrepot.reporting.domain import (
+    Edge,
+    FiscalCalendar,
+    ancestor_at,
+    band_status,
+    bucket_key,
+    buckets,
+    cagr,
+    growth_bridge,
+    ltm_window,
+    parse_period,
+    prior_year,
+    years_between,
+)
+from tests.reporting_data import EDGES, REORG
+
+MARCH = FiscalCalendar(3)
+
+
+def test_fy2022_runs_from_april_2021_to_march_2022() -> None:
+    fy = parse_period("FY2022", MARCH)
+    assert (fy.start, fy.end, fy.days) == (dt.date(2021, 4, 1), dt.date(2022, 3, 31), 365)
+    q3 = parse_period("fy2022q3", MARCH)
+    assert (q3.label, q3.start, q3.end) == ("FY2022Q3", dt.date(2021, 10, 1), dt.date(2021, 12, 31))
+    assert [b.label for b in buckets(fy, "quarter", MARCH)] == [
+        "FY2022Q1",
+        "FY2022Q2",
+        "FY2022Q3",
+        "FY2022Q4",
+    ]
+
+
+def test_the_fiscal_year_end_is_configurable() -> None:
+    calendar_year = FiscalCalendar(12)
+    assert parse_period("FY2022", calendar_year).start == dt.date(2022, 1, 1)
+    june = FiscalCalendar(6)
+    assert (parse_period("FY2022Q1", june).start, parse_period("FY2022", june).end) == (
+        dt.date(2021, 7, 1),
+        dt.date(2022, 6, 30),
+    )
+    with pytest.raises(ValidationFailed):
+        FiscalCalendar(13)
+
+
+def test_ltm_windows_end_at_any_month_end() -> None:
+    sep = ltm_window(2021, 9)
+    assert (sep.start, sep.end) == (dt.date(2020, 10, 1), dt.date(2021, 9, 30))
+    assert parse_period("LTM2024-02", MARCH).end == dt.date(2024, 2, 29)
+    assert len(buckets(sep, "month", MARCH)) == 12
+    assert prior_year(sep, MARCH).label == "LTM2020-09"
+    assert prior_year(parse_period("FY2022Q3", MARCH), MARCH).label == "FY2021Q3"
+
+
+@pytest.mark.parametrize("text", ["FY22", "2021-13", "LTM2021-00", "2021-02-30", "FY2022Q5", "last year"])
+def test_bad_periods_are_rejected_with_the_forms_allowed(text: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_period(text, MARCH)
+    assert caught.value.field_errors[0].field == "period"
+
+
+@given(st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 31)), st.integers(1, 12))
+def test_bucket_keys_agree_with_the_calendar(day: dt.date, end_month: int) -> None:
+    fiscal = FiscalCalendar(end_month)
+    key = bucket_key(day, "quarter", fiscal)
+    start = fiscal.quarter_start(key // 10, key % 10)
+    assert start <= day < start + dt.timedelta(days=93)
+    assert fiscal.year_start(bucket_key(day, "year", fiscal)) <= day
+
+
+def test_lazada_needs_18_9_percent_a_year() -> None:
+    years = years_between(dt.date(2021, 9, 30), dt.date(2030, 9, 30))
+    assert years == 9
+    assert (cagr(21, 100, years) * 100).quantize(Decimal("0.1")) == Decimal("18.9")
+
+
+def test_band_status() -> None:
+    assert band_status(Decimal("18.9"), Decimal(20), Decimal(23)) == "below"
+    assert band_status(Decimal("21"), Decimal(20), Decimal(23)) == "within"
+    assert band_status(Decimal("29.6"), Decimal("29.5"), Decimal("29.5")) == "above"
+
+
+@given(st.integers(1, 10**15), st.integers(0, 10**15), st.integers(0, 10**15))
+def test_the_constant_currency_bridge_reconciles_exactly(
+    prior: int, current: int, at_prior_rates: int
+) -> None:
+    bridge = growth_bridge(prior, current, at_prior_rates)
+    assert bridge is not None
+    assert bridge.reported == bridge.constant_currency + bridge.fx_effect
+    assert bridge.reported == Fraction(current - prior, prior)
+    reported, constant, effect = bridge.printed
+    assert reported == constant + effect
+
+
+def test_no_growth_from_nothing() -> None:
+    assert growth_bridge(0, 100, 90) is None
+
+
+def test_the_unit_sits_under_the_structure_of_the_day() -> None:
+    edges = [Edge(c, p, k, f, t) for c, p, k, f, t in EDGES]
+    assert ancestor_at(edges, "lazada", "segment", REORG - dt.timedelta(days=1)) == "core-commerce"
+    assert ancestor_at(edges, "lazada", "segment", REORG) == "international-commerce"
+    assert ancestor_at(edges, "lazada", "group", REORG) == "commerce-group"
+    assert ancestor_at(edges, "nobody", "segment", REORG) == "(unassigned)"
