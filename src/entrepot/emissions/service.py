@@ -32,6 +32,7 @@ from entrepot.emissions.versions import (
     current_version,
     factor_set,
     factor_set_of,
+    lock_for_new_version,
     resolve_version,
     store_table,
 )
@@ -61,7 +62,7 @@ def load_table(
         )
     if kind not in USER_KINDS:
         raise ValidationFailed("invalid kind", [FieldError("kind", f"one of {', '.join(USER_KINDS)}")])
-    current_version(session, now)  # the default table first, so the new version stacks on it
+    lock_for_new_version(session, now)  # loads one at a time, recordings wait (see versions.current_version)
     latest = session.scalar(
         select(FactorTableRow)
         .where(FactorTableRow.name == name)
@@ -85,10 +86,7 @@ def load_table(
 def new_version(session: Session, reason: str, now: dt.datetime) -> int:
     """Open the next calculation version with the tables now in force, and recompute every stored
     shipment under it; the results of earlier versions stay as they were."""
-    head = session.scalar(
-        select(CalculationVersion).order_by(CalculationVersion.number.desc()).limit(1).with_for_update()
-    )
-    number = 1 if head is None else head.number + 1
+    number = lock_for_new_version(session, now)
     factors = factor_set(session)
     session.add(CalculationVersion(number=number, tables=factors.labels, reason=reason[:200], created_at=now))
     session.flush()

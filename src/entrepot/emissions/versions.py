@@ -123,22 +123,38 @@ def store_table(session: Session, table: FactorTable, sha256: str, now: dt.datet
     return row
 
 
-def current_version(session: Session, now: dt.datetime) -> int:
-    """The calculation version new results belong to; the first use installs the default table.
+FIRST = 1  # the first version's row is the lock that orders recording against opening new versions
 
-    Locking, why: a table load takes the newest version row FOR UPDATE while it adds the next version and
-    recomputes every stored shipment; a shipment being recorded holds it FOR SHARE (PostgreSQL), so it
-    either commits before the load's recompute reads the shipments, or waits and then reads the new
-    number (a fresh statement, a fresh snapshot). SQLite serialises writers anyway."""
-    head = session.scalar(
-        select(CalculationVersion.number)
-        .order_by(CalculationVersion.number.desc())
-        .limit(1)
-        .with_for_update(read=True)
+
+def current_version(session: Session, now: dt.datetime) -> int:
+    """The calculation version new results belong to, held until the caller's transaction ends; the first
+    use installs the default table.
+
+    Locking, why: opening a version (a table load) takes the first version's row FOR UPDATE, then adds the
+    next version and recomputes every stored element; recording a shipment takes the same row FOR SHARE
+    before it reads the newest number. So a recording either commits before the load's recompute reads the
+    elements, or waits for the load and then reads the new number (a fresh statement, a fresh snapshot
+    under READ COMMITTED). One fixed row, not "the newest row": a recorder that waited on the newest row
+    would hold a lock on a row that is no longer the newest, and the next load would not wait for it (the
+    race test caught exactly that). SQLite serialises writers anyway."""
+    first = session.scalar(
+        select(CalculationVersion.number).where(CalculationVersion.number == FIRST).with_for_update(read=True)
     )
-    if head is None:
+    if first is None:
         return _install_default(session, now)
-    return int(session.scalar(select(func.max(CalculationVersion.number))) or head)
+    return int(session.scalar(select(func.max(CalculationVersion.number))) or FIRST)
+
+
+def lock_for_new_version(session: Session, now: dt.datetime) -> int:
+    """Take the lock that makes recordings wait (see `current_version`) and return the next version's
+    number. FOR UPDATE straight away, never SHARE first and UPDATE later: two loads upgrading their shared
+    locks would deadlock each other."""
+    locked = session.scalar(
+        select(CalculationVersion.number).where(CalculationVersion.number == FIRST).with_for_update()
+    )
+    if locked is None:  # nothing yet; two first installs race on the unique number and one is retried
+        _install_default(session, now)
+    return int(session.scalar(select(func.max(CalculationVersion.number))) or FIRST) + 1
 
 
 def _install_default(session: Session, now: dt.datetime) -> int:
@@ -146,7 +162,7 @@ def _install_default(session: Session, now: dt.datetime) -> int:
         store_table(session, default_table(), sha256_of(default_text()), now)
     session.add(
         CalculationVersion(
-            number=1, tables=factor_set(session).labels, reason="default table", created_at=now
+            number=FIRST, tables=factor_set(session).labels, reason="default table", created_at=now
         )
     )
     session.flush()
