@@ -48,12 +48,26 @@ def fx() -> FxRates:
 def line(**values: Any) -> dict[str, Any]:
     """A fact row: a paid USD line of Lazada in Singapore; amounts default to zero."""
     row: dict[str, Any] = {
-        "order_id": 1, "line_id": 1, "order_date": dt.date(2021, 6, 1), "business_unit": "lazada",
-        "market": "lazada-sg", "market_country": "SG", "buyer_country": "SG", "seller_id": 1, "buyer_id": 1,
-        "category": "toys", "currency": "USD", "paid": True, "cancelled": False, "goods_minor": 0,
-        "goods_tax_minor": 0, "shipping_minor": 0, "shipping_tax_minor": 0, "returned_minor": 0,
+        "order_id": 1,
+        "line_id": 1,
+        "order_date": dt.date(2021, 6, 1),
+        "business_unit": "lazada",
+        "market": "lazada-sg",
+        "market_country": "SG",
+        "buyer_country": "SG",
+        "seller_id": 1,
+        "buyer_id": 1,
+        "category": "toys",
+        "currency": "USD",
+        "paid": True,
+        "cancelled": False,
+        "goods_minor": 0,
+        "goods_tax_minor": 0,
+        "shipping_minor": 0,
+        "shipping_tax_minor": 0,
+        "returned_minor": 0,
         "commission_minor": 0,
-    }  # fmt: skip
+    }
     row.update(values)
     row["gross_minor"] = (
         row["goods_minor"] + row["goods_tax_minor"] + row["shipping_minor"] + row["shipping_tax_minor"]
@@ -67,15 +81,23 @@ def write_snapshot(root: Path, facts: list[dict[str, Any]], fees: list[dict[str,
     pq.write_table(pa.Table.from_pylist(facts, schema=FACTS), root / "facts.parquet")
     pq.write_table(pa.Table.from_pylist(fees or [], schema=FEES), root / "fees.parquet")
     edges = [
-        {"child": c, "child_kind": dict(UNIT_ROWS)[c], "parent": p, "parent_kind": k, "valid_from": f,
-         "valid_to": t}
+        {
+            "child": c,
+            "child_kind": dict(UNIT_ROWS)[c],
+            "parent": p,
+            "parent_kind": k,
+            "valid_from": f,
+            "valid_to": t,
+        }
         for c, p, k, f, t in EDGES
-    ]  # fmt: skip
+    ]
     pq.write_table(pa.Table.from_pylist(edges, schema=MEMBERSHIPS), root / "dims" / "memberships.parquet")
     units = [{"code": c, "kind": k, "name": c} for c, k in UNIT_ROWS]
     pq.write_table(pa.Table.from_pylist(units, schema=UNITS), root / "dims" / "units.parquet")
-    sellers = [{"seller_id": 1, "seller": "sel_one", "country": "SG"}, {"seller_id": 2, "seller": "sel_two",
-                "country": "CN"}]  # fmt: skip
+    sellers = [
+        {"seller_id": 1, "seller": "sel_one", "country": "SG"},
+        {"seller_id": 2, "seller": "sel_two", "country": "CN"},
+    ]
     pq.write_table(pa.Table.from_pylist(sellers, schema=SELLERS), root / "dims" / "sellers.parquet")
     currencies = sorted({r["currency"] for r in facts} | {"USD"})
     Manifest({}, {}, "2026-11-25T12:00:00+00:00", "test", currencies).save(root)

@@ -3,6 +3,7 @@ revenue reports labelled with definition, view, FX method and freshness; errors 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,10 @@ from tests.world import World
 
 def _client(world: World, tmp_path: Path) -> TestClient:
     return world.client(reporting_snapshot_dir=str(tmp_path / "snapshot"), run_relay=False)
+
+
+def _minor(amount: str) -> int:
+    return int(Decimal(amount) * 100)
 
 
 def _gmv(client: TestClient, world: World, **params: Any) -> dict[str, Any]:
@@ -37,24 +42,27 @@ def test_snapshot_and_gmv_from_real_orders(world: World, tmp_path: Path) -> None
     totals = [o["total_minor"] for o in (first, second)]
     [row] = body["rows"]
     assert row["business_unit"] == "lazada" and row["definition"] == "confirmed-gross"
-    assert int(round(float(row["gmv"]) * 100)) == sum(totals)  # unpaid orders count under this definition
+    assert _minor(row["gmv"]) == sum(totals)  # unpaid orders count under this definition
     meta = body["meta"]
     assert meta["fx_method"] == "transaction-date" and meta["view"] == "recast" and meta["currency"] == "SGD"
     assert meta["data_freshness"]["watermarks"]["order_lines"] >= 2
     assert "confirmed-gross" in meta["definitions"]["lazada"]
 
-    put = client.put(f"{API}/reports/gmv-definitions/lazada", json={"definition": "paid-gross"},
-                     headers=world.auth("operator"))  # fmt: skip
+    put = client.put(
+        f"{API}/reports/gmv-definitions/lazada",
+        json={"definition": "paid-gross"},
+        headers=world.auth("operator"),
+    )
     assert put.status_code == 200, put.text
     [paid_only] = _gmv(client, world, **params)["rows"]
-    assert int(round(float(paid_only["gmv"]) * 100)) == totals[0]
+    assert _minor(paid_only["gmv"]) == totals[0]
 
     world.clock.advance(minutes=2)
     assert pay(client, world, second["id"], who="buyer_b").status_code == 202
     again = client.post(f"{API}/reports/snapshot", headers=world.auth("operator")).json()["new_rows"]
     assert again["order_lines"] == 0 and again["orders"] >= 1  # only what changed is read again
     [both] = _gmv(client, world, **params)["rows"]
-    assert int(round(float(both["gmv"]) * 100)) == sum(totals)
+    assert _minor(both["gmv"]) == sum(totals)
 
 
 def test_revenue_has_three_lines(world: World, tmp_path: Path) -> None:
@@ -62,8 +70,11 @@ def test_revenue_has_three_lines(world: World, tmp_path: Path) -> None:
     order = place_ok(client, world, ("seller_a_red", 1))
     pay(client, world, order["id"])
     client.post(f"{API}/reports/snapshot", headers=world.auth("operator"))
-    response = client.get(f"{API}/reports/revenue", params={"period": "2025-11", "currency": "SGD"},
-                          headers=world.auth("operator"))  # fmt: skip
+    response = client.get(
+        f"{API}/reports/revenue",
+        params={"period": "2025-11", "currency": "SGD"},
+        headers=world.auth("operator"),
+    )
     assert response.status_code == 200, response.text
     [row] = response.json()["rows"]
     assert float(row["commission"]) > 0 and row["local_services"] == "0.00"
@@ -83,11 +94,15 @@ def test_bad_reports_are_problems_and_need_an_operator(world: World, tmp_path: P
         ({"period": "FY2026", "currency": "XXX"}, "currency"),
         ({"period": "FY2026", "view": "restated"}, "view"),
     ):
-        body = assert_problem(client.get(f"{API}/reports/gmv", params=params, headers=headers), 422,
-                              "validation-failed")  # fmt: skip
+        body = assert_problem(
+            client.get(f"{API}/reports/gmv", params=params, headers=headers), 422, "validation-failed"
+        )
         assert [e["field"] for e in body["errors"]] == [field]
-    assert_problem(client.get(f"{API}/reports/gmv", params={"period": "FY2026"}, headers=world.auth("buyer_a")),
-                   403, "forbidden")  # fmt: skip
+    assert_problem(
+        client.get(f"{API}/reports/gmv", params={"period": "FY2026"}, headers=world.auth("buyer_a")),
+        403,
+        "forbidden",
+    )
     assert_problem(client.get(f"{API}/reports/gmv", params={"period": "FY2026"}), 401, "unauthenticated")
 
 
@@ -97,12 +112,14 @@ def test_scenario_targets_guidance_and_actuals_over_http(world: World, tmp_path:
     assert client.post(f"{API}/reports/scenarios/group-facts", headers=headers).status_code == 201
     [target] = client.get(f"{API}/reports/targets", headers=headers).json()
     assert target["required_cagr_pct"].startswith("18.9") and target["latest_actual_external"] is True
-    guidance = client.get(f"{API}/reports/guidance", params={"scope": "commerce-group", "period": "FY2022"},
-                          headers=headers).json()  # fmt: skip
+    guidance = client.get(
+        f"{API}/reports/guidance", params={"scope": "commerce-group", "period": "FY2022"}, headers=headers
+    ).json()
     assert guidance["actual_growth_pct"] == "18.9" and guidance["current"]["actual_vs_band"] == "below"
     bad_csv = "metric,scope,period,currency,value,source\ngmv,lazada,LTM2021-09,QQQ,1,x\n"
-    response = client.post(f"{API}/reports/external-actuals", content=bad_csv,
-                           headers={**headers, "Content-Type": "text/csv"})  # fmt: skip
+    response = client.post(
+        f"{API}/reports/external-actuals", content=bad_csv, headers={**headers, "Content-Type": "text/csv"}
+    )
     body = assert_problem(response, 422, "validation-failed")
     assert "line 2" in body["detail"]
     actuals = client.get(

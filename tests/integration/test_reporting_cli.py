@@ -16,10 +16,13 @@ from tests.reporting_data import line, write_snapshot
 
 @pytest.fixture
 def snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = write_snapshot(tmp_path / "snap", [
-        line(order_date=dt.date(2021, 9, 30), goods_minor=100_00),
-        line(order_id=2, line_id=2, order_date=dt.date(2021, 10, 1), goods_minor=40_00, currency="CNY"),
-    ])  # fmt: skip
+    root = write_snapshot(
+        tmp_path / "snap",
+        [
+            line(order_date=dt.date(2021, 9, 30), goods_minor=100_00),
+            line(order_id=2, line_id=2, order_date=dt.date(2021, 10, 1), goods_minor=40_00, currency="CNY"),
+        ],
+    )
     monkeypatch.setenv("ENTREPOT_REPORTING_SNAPSHOT_DIR", str(root))
     monkeypatch.setenv("ENTREPOT_DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
     get_settings.cache_clear()

@@ -35,14 +35,23 @@ def gmv(
 def orders(tmp_path: Path) -> Path:
     """Four USD orders: paid (goods 1000 + tax 90 + shipping 200 + its tax 18, 300 refunded), unpaid (500 +
     45), cancelled after payment (700 + 63), and a paid two-line order (100 + 9 and 50 + 4)."""
-    return write_snapshot(tmp_path, [
-        line(order_id=1, goods_minor=1000, goods_tax_minor=90, shipping_minor=200, shipping_tax_minor=18,
-             returned_minor=300),
-        line(order_id=2, line_id=2, paid=False, goods_minor=500, goods_tax_minor=45),
-        line(order_id=3, line_id=3, cancelled=True, goods_minor=700, goods_tax_minor=63),
-        line(order_id=4, line_id=4, goods_minor=100, goods_tax_minor=9),
-        line(order_id=4, line_id=5, goods_minor=50, goods_tax_minor=4),
-    ])  # fmt: skip
+    return write_snapshot(
+        tmp_path,
+        [
+            line(
+                order_id=1,
+                goods_minor=1000,
+                goods_tax_minor=90,
+                shipping_minor=200,
+                shipping_tax_minor=18,
+                returned_minor=300,
+            ),
+            line(order_id=2, line_id=2, paid=False, goods_minor=500, goods_tax_minor=45),
+            line(order_id=3, line_id=3, cancelled=True, goods_minor=700, goods_tax_minor=63),
+            line(order_id=4, line_id=4, goods_minor=100, goods_tax_minor=9),
+            line(order_id=4, line_id=5, goods_minor=50, goods_tax_minor=4),
+        ],
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,17 +68,25 @@ def test_each_gmv_definition_by_hand(orders: Path, name: str, expected: int) -> 
 
 
 def test_a_definition_per_business_unit_labels_each_row(tmp_path: Path) -> None:
-    root = write_snapshot(tmp_path, [
-        line(business_unit="lazada", paid=False, goods_minor=100),
-        line(business_unit="taobao", order_id=2, line_id=2, paid=False, goods_minor=100),
-    ])  # fmt: skip
+    root = write_snapshot(
+        tmp_path,
+        [
+            line(business_unit="lazada", paid=False, goods_minor=100),
+            line(business_unit="taobao", order_id=2, line_id=2, paid=False, goods_minor=100),
+        ],
+    )
     snap = service.Snapshot(root)
     request = service.ReportRequest("FY2022", ("business_unit",), currency="USD")
     report = service.gmv_report(snap, request, FISCAL, FX, {"taobao": definition_named("paid-gross")})
     rows = {r["business_unit"]: (r["gmv_minor"], r["definition"]) for r in report.table.to_pylist()}
     assert rows == {"lazada": (100, "confirmed-gross"), "taobao": (0, "paid-gross")}
-    total = service.gmv_report(snap, service.ReportRequest("FY2022", currency="USD"), FISCAL, FX,
-                               {"taobao": definition_named("paid-gross")})  # fmt: skip
+    total = service.gmv_report(
+        snap,
+        service.ReportRequest("FY2022", currency="USD"),
+        FISCAL,
+        FX,
+        {"taobao": definition_named("paid-gross")},
+    )
     assert total.table.to_pylist()[0]["definition"] == "mixed"
     assert report.meta["definitions"]["taobao"].startswith("paid-gross: paid orders")
 
@@ -78,11 +95,16 @@ def test_a_definition_per_business_unit_labels_each_row(tmp_path: Path) -> None:
 def reorganised(tmp_path: Path) -> Path:
     """Lazada sells 100 in September and 40 in October 2021; Taobao 7 in October. The reorganisation
     moved both out of core commerce on 1 October 2021."""
-    return write_snapshot(tmp_path, [
-        line(order_date=dt.date(2021, 9, 30), goods_minor=100),
-        line(order_id=2, line_id=2, order_date=dt.date(2021, 10, 1), goods_minor=40),
-        line(order_id=3, line_id=3, order_date=dt.date(2021, 10, 2), goods_minor=7, business_unit="taobao"),
-    ])  # fmt: skip
+    return write_snapshot(
+        tmp_path,
+        [
+            line(order_date=dt.date(2021, 9, 30), goods_minor=100),
+            line(order_id=2, line_id=2, order_date=dt.date(2021, 10, 1), goods_minor=40),
+            line(
+                order_id=3, line_id=3, order_date=dt.date(2021, 10, 2), goods_minor=7, business_unit="taobao"
+            ),
+        ],
+    )
 
 
 def test_as_reported_shows_each_quarter_under_its_own_structure(reorganised: Path) -> None:
@@ -97,16 +119,26 @@ def test_as_reported_shows_each_quarter_under_its_own_structure(reorganised: Pat
 def test_recast_shows_every_quarter_under_one_structure(reorganised: Path) -> None:
     after = gmv(reorganised, period="FY2022", by=("segment",), grain="quarter", view="recast")
     assert after[("FY2022Q2", "international-commerce")] == 100
-    before = gmv(reorganised, period="FY2022", by=("segment",), grain="quarter", view="recast",
-                 recast_on=dt.date(2021, 9, 1))  # fmt: skip
+    before = gmv(
+        reorganised,
+        period="FY2022",
+        by=("segment",),
+        grain="quarter",
+        view="recast",
+        recast_on=dt.date(2021, 9, 1),
+    )
     assert before == {("FY2022Q2", "core-commerce"): 100, ("FY2022Q3", "core-commerce"): 47}
 
 
 def test_transaction_date_translates_each_day_at_its_rate(tmp_path: Path) -> None:
     days = [dt.date(2021, 6, 1), dt.date(2021, 6, 2)]
-    root = write_snapshot(tmp_path, [
-        line(order_id=i, line_id=i, order_date=d, currency="CNY", goods_minor=123_456) for i, d in enumerate(days)
-    ])  # fmt: skip
+    root = write_snapshot(
+        tmp_path,
+        [
+            line(order_id=i, line_id=i, order_date=d, currency="CNY", goods_minor=123_456)
+            for i, d in enumerate(days)
+        ],
+    )
     expected = sum(
         _round(123_456 * daily_factor(FX, "CNY", "USD", d).quantize(Decimal("1e-10"))) for d in days
     )
@@ -162,12 +194,16 @@ rows_strategy = st.lists(
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=rows_strategy, fx_method=st.sampled_from(["transaction-date", "period-average"]))
-def test_recast_totals_equal_as_reported_totals(tmp_path_factory: pytest.TempPathFactory, rows: list[Any],
-                                                fx_method: str) -> None:  # fmt: skip
-    root = write_snapshot(tmp_path_factory.mktemp("prop"), [
-        line(order_id=i, line_id=i, business_unit=u, order_date=d, currency=c, goods_minor=a)
-        for i, (u, d, c, a) in enumerate(rows)
-    ])  # fmt: skip
+def test_recast_totals_equal_as_reported_totals(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[Any], fx_method: str
+) -> None:
+    root = write_snapshot(
+        tmp_path_factory.mktemp("prop"),
+        [
+            line(order_id=i, line_id=i, business_unit=u, order_date=d, currency=c, goods_minor=a)
+            for i, (u, d, c, a) in enumerate(rows)
+        ],
+    )
     common = {"period": "FY2022", "by": ("segment",), "grain": "quarter", "fx_method": fx_method}
     reported = gmv(root, view="as-reported", **common)
     recast = gmv(root, view="recast", **common)
@@ -183,11 +219,31 @@ def test_recast_totals_equal_as_reported_totals(tmp_path_factory: pytest.TempPat
 def test_an_ltm_equals_the_sum_of_its_twelve_months(
     tmp_path_factory: pytest.TempPathFactory, rows: list[Any]
 ) -> None:
-    root = write_snapshot(tmp_path_factory.mktemp("ltm"), [
-        line(order_id=i, line_id=i, business_unit=u, order_date=d, currency=c, goods_minor=a)
-        for i, (u, d, c, a) in enumerate(rows)
-    ])  # fmt: skip
+    root = write_snapshot(
+        tmp_path_factory.mktemp("ltm"),
+        [
+            line(order_id=i, line_id=i, business_unit=u, order_date=d, currency=c, goods_minor=a)
+            for i, (u, d, c, a) in enumerate(rows)
+        ],
+    )
     ltm = gmv(root, period="LTM2022-03")
     months = gmv(root, period="LTM2022-03", grain="month")
     assert len(months) <= 12 and all(k[0].startswith(("2021-", "2022-")) for k in months)
     assert ltm == {("LTM2022-03",): sum(months.values())}
+
+
+def test_duckdb_never_downloads_extensions(orders: Path) -> None:
+    """Autoinstall and autoload are off; what reports use (Parquet, ICU for time zones) is built in."""
+    snap = service.Snapshot(orders)
+    raw = snap.con.con
+    settings_row = raw.execute(
+        "SELECT current_setting('autoinstall_known_extensions'),"
+        " current_setting('autoload_known_extensions'), current_setting('allow_community_extensions')"
+    ).fetchone()
+    assert settings_row == (False, False, False)
+    service.gmv_report(snap, service.ReportRequest("FY2022", ("segment",), "month"), FISCAL, FX, {})
+    modes = dict(
+        raw.execute("SELECT extension_name, install_mode FROM duckdb_extensions() WHERE loaded").fetchall()
+    )
+    assert set(modes.values()) == {"STATICALLY_LINKED"}, modes
+    assert "parquet" in modes

@@ -67,7 +67,10 @@ def test_loading_twice_replaces_rather_than_doubles(scenario_db: Database) -> No
 
 
 def test_a_bad_csv_row_rejects_the_whole_file(database: Database) -> None:
-    text = "metric,scope,period,currency,value,source\ngmv,lazada,LTM2021-09,USD,5,x\ngmv,lazada,FY2022Q5,USD,1,x\n"
+    text = (
+        "metric,scope,period,currency,value,source\n"
+        "gmv,lazada,LTM2021-09,USD,5,x\ngmv,lazada,FY2022Q5,USD,1,x\n"
+    )
     with pytest.raises(ValidationFailed, match="line 3") as caught, database.transaction() as session:
         plans.import_actuals_csv(session, text, FISCAL, NOW)
     assert "FY2022Q5" in caught.value.detail

@@ -32,19 +32,37 @@ def snapshot_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     facts = []
     for i in range(400):
         day = dt.date(2021, 4, 1) + dt.timedelta(days=rng.randrange(365))
-        facts.append(line(
-            order_id=i, line_id=i, order_date=day, business_unit=rng.choice(["lazada", "taobao"]),
-            currency=rng.choice(["USD", "CNY", "SGD", "THB", "EUR"]), seller_id=rng.choice([1, 2]),
-            paid=rng.random() < 0.9, cancelled=rng.random() < 0.1, goods_minor=rng.randrange(10**7),
-            goods_tax_minor=rng.randrange(10**5), shipping_minor=rng.randrange(10**4),
-            returned_minor=rng.randrange(100), commission_minor=rng.randrange(10**5),
-            category=rng.choice(["toys", "home"]),
-        ))  # fmt: skip
+        facts.append(
+            line(
+                order_id=i,
+                line_id=i,
+                order_date=day,
+                business_unit=rng.choice(["lazada", "taobao"]),
+                currency=rng.choice(["USD", "CNY", "SGD", "THB", "EUR"]),
+                seller_id=rng.choice([1, 2]),
+                paid=rng.random() < 0.9,
+                cancelled=rng.random() < 0.1,
+                goods_minor=rng.randrange(10**7),
+                goods_tax_minor=rng.randrange(10**5),
+                shipping_minor=rng.randrange(10**4),
+                returned_minor=rng.randrange(100),
+                commission_minor=rng.randrange(10**5),
+                category=rng.choice(["toys", "home"]),
+            )
+        )
     fees = [
-        {"shipment_id": i, "order_date": dt.date(2021, 4, 1) + dt.timedelta(days=i), "business_unit": "lazada",
-         "market": "lazada-sg", "market_country": "SG", "seller_id": 1, "currency": "USD", "fee_minor": 100 + i}
+        {
+            "shipment_id": i,
+            "order_date": dt.date(2021, 4, 1) + dt.timedelta(days=i),
+            "business_unit": "lazada",
+            "market": "lazada-sg",
+            "market_country": "SG",
+            "seller_id": 1,
+            "currency": "USD",
+            "fee_minor": 100 + i,
+        }
         for i in range(300)
-    ]  # fmt: skip
+    ]
     return write_snapshot(tmp_path_factory.mktemp("spark"), facts, fees)
 
 

@@ -46,8 +46,9 @@ def _definitions(ctx: AppContext) -> dict[str, Any]:
         return {u: definition_named(d) for u, d in plans.definitions(session).items()}
 
 
-def _request(period: str, by: str, every: str, view: str, recast_on: dt.date | None, currency: str,
-             fx: str) -> service.ReportRequest:  # fmt: skip
+def _request(
+    period: str, by: str, every: str, view: str, recast_on: dt.date | None, currency: str, fx: str
+) -> service.ReportRequest:
     dims = tuple(d.strip() for d in by.split(",") if d.strip())
     return service.ReportRequest(period, dims, every, view, recast_on, currency, fx)
 
@@ -57,8 +58,17 @@ def _out(report: service.Report) -> ReportOut:
 
 
 @router.get("/reports/gmv", response_model=ReportOut)
-def gmv(ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", every: str = "total", view: str = "recast",
-        recast_on: dt.date | None = None, currency: str = "USD", fx: str = "transaction-date") -> ReportOut:  # fmt: skip
+def gmv(
+    ctx: Ctx,
+    _: Operator,
+    period: PeriodQ,
+    by: ByQ = "",
+    every: str = "total",
+    view: str = "recast",
+    recast_on: dt.date | None = None,
+    currency: str = "USD",
+    fx: str = "transaction-date",
+) -> ReportOut:
     """GMV cut by dimensions, each row labelled with the definition that produced it."""
     request = _request(period, by, every, view, recast_on, currency, fx)
     snap = _snapshot(ctx)
@@ -67,8 +77,17 @@ def gmv(ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", every: str = "tota
 
 
 @router.get("/reports/revenue", response_model=ReportOut)
-def revenue(ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", every: str = "total", view: str = "recast",
-            recast_on: dt.date | None = None, currency: str = "USD", fx: str = "transaction-date") -> ReportOut:  # fmt: skip
+def revenue(
+    ctx: Ctx,
+    _: Operator,
+    period: PeriodQ,
+    by: ByQ = "",
+    every: str = "total",
+    view: str = "recast",
+    recast_on: dt.date | None = None,
+    currency: str = "USD",
+    fx: str = "transaction-date",
+) -> ReportOut:
     """Marketplace commission, logistics fees and local service fees (zero until a source exists)."""
     request = _request(period, by, every, view, recast_on, currency, fx)
     snap = _snapshot(ctx)
@@ -78,8 +97,9 @@ def revenue(ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", every: str = "
 
 
 @router.get("/reports/gmv-growth", response_model=ReportOut)
-def gmv_growth(ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", view: str = "recast",
-               currency: str = "USD") -> ReportOut:  # fmt: skip
+def gmv_growth(
+    ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", view: str = "recast", currency: str = "USD"
+) -> ReportOut:
     """Year-on-year growth: reported = constant-currency growth + FX effect."""
     request = _request(period, by, "total", view, None, currency, "period-average")
     snap = _snapshot(ctx)
@@ -101,15 +121,27 @@ def refresh_snapshot(ctx: Ctx, _: Operator) -> SnapshotOut:
 
 
 def _target_out(session: Any, target: Any) -> TargetOut:
-    base = {"id": target.public_id, "metric": target.metric, "scope": target.scope, "currency": target.currency,
-            "value": f"{Money(target.value_minor, target.currency).to_decimal():f}", "due_on": target.due_on,
-            "note": target.note}  # fmt: skip
+    base = {
+        "id": target.public_id,
+        "metric": target.metric,
+        "scope": target.scope,
+        "currency": target.currency,
+        "value": f"{Money(target.value_minor, target.currency).to_decimal():f}",
+        "due_on": target.due_on,
+        "note": target.note,
+    }
     try:
         s = plans.target_status(session, target)
     except Exception as exc:  # no actual to measure from yet: shown, not hidden
         return TargetOut(**base, status=f"unknown: {exc}")
-    return TargetOut(**base, latest_actual_period=s.latest_period, latest_actual_external=s.latest_external,
-                     years=str(s.years), required_cagr_pct=str(s.required_cagr_pct), status=s.status)  # fmt: skip
+    return TargetOut(
+        **base,
+        latest_actual_period=s.latest_period,
+        latest_actual_external=s.latest_external,
+        years=str(s.years),
+        required_cagr_pct=str(s.required_cagr_pct),
+        status=s.status,
+    )
 
 
 @router.get("/reports/targets", response_model=list[TargetOut])
@@ -131,8 +163,17 @@ def add_target(body: TargetIn, ctx: Ctx, _: Operator) -> TargetOut:
 @router.post("/reports/guidance", status_code=201)
 def add_guidance(body: GuidanceIn, ctx: Ctx, _: Operator) -> dict[str, Any]:
     with ctx.db.transaction() as session:
-        band = plans.add_guidance(session, body.metric, body.scope, body.period, body.low_pct, body.high_pct,
-                                  body.issued_on, body.note, _fiscal(ctx))  # fmt: skip
+        band = plans.add_guidance(
+            session,
+            body.metric,
+            body.scope,
+            body.period,
+            body.low_pct,
+            body.high_pct,
+            body.issued_on,
+            body.note,
+            _fiscal(ctx),
+        )
         return {
             "metric": band.metric,
             "scope": band.scope,
@@ -158,8 +199,9 @@ def list_actuals(
 
 def _actual_out(a: Any) -> ActualOut:
     value = f"{Money(a.value_minor, a.currency).to_decimal():f}" if a.currency else str(a.value_minor)
-    return ActualOut(metric=a.metric, scope=a.scope, period=a.period, currency=a.currency, value=value,
-                     source=a.source)  # fmt: skip
+    return ActualOut(
+        metric=a.metric, scope=a.scope, period=a.period, currency=a.currency, value=value, source=a.source
+    )
 
 
 @router.post("/reports/external-actuals", status_code=201)

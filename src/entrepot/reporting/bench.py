@@ -68,8 +68,10 @@ def run(console: Console, rows: int, folder: Path, memory_limit: str, threads: i
         raise SystemExit(f"pandas and DuckDB disagree at {small_rows} rows: {mine} != {theirs}")
     console.print(f"at {small_rows} rows: ours {ours_s:.3f} s, pandas {pandas_s:.3f} s (same totals)")
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"reports rows={rows} gmv_fq_recast_s={fq_s:.3f} ltm_seller_s={ltm_s:.3f} peak_gb={peak_gb:.2f}"
-          f" pandas_ratio={pandas_s / ours_s:.1f}")  # fmt: skip
+    print(
+        f"reports rows={rows} gmv_fq_recast_s={fq_s:.3f} ltm_seller_s={ltm_s:.3f} peak_gb={peak_gb:.2f}"
+        f" pandas_ratio={pandas_s / ours_s:.1f}"
+    )
 
 
 def pandas_segment_fq(
@@ -95,8 +97,10 @@ def pandas_segment_fq(
     rates = transaction_date_factors(fx, snap.currencies, "USD", period.start, period.end).to_pandas()
     atoms = atoms.merge(rates, on=["currency", "rate_key"])
     # Decimal arithmetic per atom, rounded half up, as the engine does.
-    atoms["usd"] = [int((int(a) * f).quantize(1, rounding="ROUND_HALF_UP"))
-                    for a, f in zip(atoms["gross_minor"], atoms["factor"], strict=True)]  # fmt: skip
+    atoms["usd"] = [
+        int((int(a) * f).quantize(1, rounding="ROUND_HALF_UP"))
+        for a, f in zip(atoms["gross_minor"], atoms["factor"], strict=True)
+    ]
     recast_on = dt.date.fromisoformat(snap.manifest.refreshed_at[:10]) if snap.manifest.refreshed_at else None
     assert recast_on is not None
     segments = {u: ancestor_at(snap.edges, u, "segment", recast_on) for u in atoms["business_unit"].unique()}

@@ -156,9 +156,17 @@ def _run(make: Callable[[Any], Any], fmt: str, output: Path | None) -> None:
 
 
 @app.command("gmv")
-def gmv(by: By = "", period: Period = "FY2022", every: Grain = "total", view: View = "recast",
-        recast_on: RecastOn = None, currency: Currency = "USD", fx: Fx = "transaction-date",
-        fmt: Format = "table", output: Output = None) -> None:  # fmt: skip
+def gmv(
+    by: By = "",
+    period: Period = "FY2022",
+    every: Grain = "total",
+    view: View = "recast",
+    recast_on: RecastOn = None,
+    currency: Currency = "USD",
+    fx: Fx = "transaction-date",
+    fmt: Format = "table",
+    output: Output = None,
+) -> None:
     """GMV by dimensions, each figure labelled with the definition that produced it."""
     from entrepot.reporting.service import gmv_report
 
@@ -170,9 +178,17 @@ def gmv(by: By = "", period: Period = "FY2022", every: Grain = "total", view: Vi
 
 
 @app.command("revenue")
-def revenue(by: By = "", period: Period = "FY2022", every: Grain = "total", view: View = "recast",
-            recast_on: RecastOn = None, currency: Currency = "USD", fx: Fx = "transaction-date",
-            fmt: Format = "table", output: Output = None) -> None:  # fmt: skip
+def revenue(
+    by: By = "",
+    period: Period = "FY2022",
+    every: Grain = "total",
+    view: View = "recast",
+    recast_on: RecastOn = None,
+    currency: Currency = "USD",
+    fx: Fx = "transaction-date",
+    fmt: Format = "table",
+    output: Output = None,
+) -> None:
     """Revenue lines: marketplace commission, logistics fees, local service fees (zero: no source yet)."""
     from entrepot.reporting.service import revenue_report
 
@@ -185,8 +201,14 @@ def revenue(by: By = "", period: Period = "FY2022", every: Grain = "total", view
 
 
 @app.command("growth")
-def growth(by: By = "", period: Period = "FY2022", view: View = "recast", currency: Currency = "USD",
-           fmt: Format = "table", output: Output = None) -> None:  # fmt: skip
+def growth(
+    by: By = "",
+    period: Period = "FY2022",
+    view: View = "recast",
+    currency: Currency = "USD",
+    fmt: Format = "table",
+    output: Output = None,
+) -> None:
     """Year-on-year GMV growth: reported = constant currency + FX effect."""
     from entrepot.reporting.service import growth_report
 
@@ -232,12 +254,16 @@ def scenario() -> None:
         plans.load_group_facts(session, _fiscal(), dt.datetime.now(dt.UTC))
         for target in plans.targets(session):
             s = plans.target_status(session, target)
-            console.print(f"target {target.scope} {target.metric} {target.value_minor // 100:,} {target.currency}"
-                          f" by {target.due_on}: from {s.latest_period} (external) needs {s.required_cagr_pct} %"
-                          f" a year over {s.years} years; {s.status}")  # fmt: skip
+            console.print(
+                f"target {target.scope} {target.metric} {target.value_minor // 100:,} {target.currency}"
+                f" by {target.due_on}: from {s.latest_period} (external) needs {s.required_cagr_pct} %"
+                f" a year over {s.years} years; {s.status}"
+            )
         g = plans.guidance_status(session, "revenue", "commerce-group", "FY2022", _fiscal())
-        bands = "; ".join(f"{r['issued_on']} {r['low_pct']}-{r['high_pct']} %: {r['actual_vs_band']}"
-                          for r in g["revisions"])  # fmt: skip
+        bands = "; ".join(
+            f"{r['issued_on']} {r['low_pct']}-{r['high_pct']} %: {r['actual_vs_band']}"
+            for r in g["revisions"]
+        )
         console.print(f"FY2022 revenue growth {g['actual_growth_pct']} % (external) vs guidance {bands}")
         for a in plans.actuals(session, "revenue"):
             if a.period == "FY2022Q3":

@@ -9,33 +9,63 @@ i64, s, b, d = pa.int64(), pa.string(), pa.bool_(), pa.date32()
 
 ORDERS = pa.schema(
     [
-        ("id", i64), ("public_id", s), ("buyer_id", i64), ("seller_id", i64), ("market_id", i64),
-        ("status", s), ("currency", s), ("subtotal_minor", i64), ("tax_minor", i64),
-        ("shipping_minor", i64), ("total_minor", i64), ("refunded_minor", i64),
-        ("commission_minor", i64), ("order_date", d), ("updated_at", TS), ("paid", b),
+        ("id", i64),
+        ("public_id", s),
+        ("buyer_id", i64),
+        ("seller_id", i64),
+        ("market_id", i64),
+        ("status", s),
+        ("currency", s),
+        ("subtotal_minor", i64),
+        ("tax_minor", i64),
+        ("shipping_minor", i64),
+        ("total_minor", i64),
+        ("refunded_minor", i64),
+        ("commission_minor", i64),
+        ("order_date", d),
+        ("updated_at", TS),
+        ("paid", b),
     ]
-)  # fmt: skip
+)
 LINES = pa.schema(
     [
-        ("id", i64), ("order_id", i64), ("sku_id", i64), ("quantity", i64),
-        ("line_total_minor", i64), ("tax_minor", i64), ("commission_minor", i64),
+        ("id", i64),
+        ("order_id", i64),
+        ("sku_id", i64),
+        ("quantity", i64),
+        ("line_total_minor", i64),
+        ("tax_minor", i64),
+        ("commission_minor", i64),
     ]
-)  # fmt: skip
+)
 REFUNDS = pa.schema([("id", i64), ("order_id", i64), ("amount_minor", i64), ("created_at", TS)])
 SHIPMENTS = pa.schema(
     [
-        ("id", i64), ("public_id", s), ("order_ref", s), ("seller_id", i64), ("status", s),
-        ("fee_cents", i64), ("revenue_origin", s), ("created_at", TS), ("updated_at", TS),
+        ("id", i64),
+        ("public_id", s),
+        ("order_ref", s),
+        ("seller_id", i64),
+        ("status", s),
+        ("fee_cents", i64),
+        ("revenue_origin", s),
+        ("created_at", TS),
+        ("updated_at", TS),
     ]
-)  # fmt: skip
+)
 MEMBERSHIPS = pa.schema(
     [("child", s), ("child_kind", s), ("parent", s), ("parent_kind", s), ("valid_from", d), ("valid_to", d)]
 )
 UNITS = pa.schema([("code", s), ("kind", s), ("name", s)])
 MARKETS = pa.schema(
-    [("market_id", i64), ("market", s), ("business_unit", s), ("country", s), ("currency", s),
-     ("prices_include_tax", b)]
-)  # fmt: skip
+    [
+        ("market_id", i64),
+        ("market", s),
+        ("business_unit", s),
+        ("country", s),
+        ("currency", s),
+        ("prices_include_tax", b),
+    ]
+)
 SELLERS = pa.schema([("seller_id", i64), ("seller", s), ("country", s)])
 SKUS = pa.schema([("sku_id", i64), ("category", s)])
 BUYERS = pa.schema([("buyer_id", i64), ("buyer", s), ("country", s)])
@@ -44,16 +74,37 @@ BUYERS = pa.schema([("buyer_id", i64), ("buyer", s), ("country", s)])
 # its first line so that every order-level amount is counted once.
 FACTS = pa.schema(
     [
-        ("order_id", i64), ("line_id", i64), ("order_date", d), ("business_unit", s), ("market", s),
-        ("market_country", s), ("buyer_country", s), ("seller_id", i64), ("buyer_id", i64),
-        ("category", s), ("currency", s), ("paid", b), ("cancelled", b), ("goods_minor", i64),
-        ("goods_tax_minor", i64), ("shipping_minor", i64), ("shipping_tax_minor", i64),
-        ("returned_minor", i64), ("commission_minor", i64), ("gross_minor", i64),
+        ("order_id", i64),
+        ("line_id", i64),
+        ("order_date", d),
+        ("business_unit", s),
+        ("market", s),
+        ("market_country", s),
+        ("buyer_country", s),
+        ("seller_id", i64),
+        ("buyer_id", i64),
+        ("category", s),
+        ("currency", s),
+        ("paid", b),
+        ("cancelled", b),
+        ("goods_minor", i64),
+        ("goods_tax_minor", i64),
+        ("shipping_minor", i64),
+        ("shipping_tax_minor", i64),
+        ("returned_minor", i64),
+        ("commission_minor", i64),
+        ("gross_minor", i64),
     ]
-)  # fmt: skip
+)
 FEES = pa.schema(
     [
-        ("shipment_id", i64), ("order_date", d), ("business_unit", s), ("market", s),
-        ("market_country", s), ("seller_id", i64), ("currency", s), ("fee_minor", i64),
+        ("shipment_id", i64),
+        ("order_date", d),
+        ("business_unit", s),
+        ("market", s),
+        ("market_country", s),
+        ("seller_id", i64),
+        ("currency", s),
+        ("fee_minor", i64),
     ]
-)  # fmt: skip
+)

@@ -84,8 +84,15 @@ def _actual(row: dict[str, str], line: int, fiscal: FiscalCalendar, now: dt.date
     scope = row["scope"].strip()
     if not scope:
         raise fail("scope", "name the unit (or the group) the figure is for")
-    return ExternalActual(metric=metric, scope=scope, period=period, currency=currency, value_minor=minor,
-                          source=row["source"].strip()[:200], imported_at=now)  # fmt: skip
+    return ExternalActual(
+        metric=metric,
+        scope=scope,
+        period=period,
+        currency=currency,
+        value_minor=minor,
+        source=row["source"].strip()[:200],
+        imported_at=now,
+    )
 
 
 def actuals(session: Session, metric: str | None = None, scope: str | None = None) -> list[ExternalActual]:
@@ -99,26 +106,45 @@ def actuals(session: Session, metric: str | None = None, scope: str | None = Non
     return list(session.scalars(query))
 
 
-def add_target(session: Session, metric: str, scope: str, value: Money, due_on: dt.date, note: str,
-               now: dt.datetime) -> Target:  # fmt: skip
+def add_target(
+    session: Session, metric: str, scope: str, value: Money, due_on: dt.date, note: str, now: dt.datetime
+) -> Target:
     if metric != "gmv":
         raise ValidationFailed("targets are GMV targets", [FieldError("metric", "must be gmv")])
     if value.minor <= 0:
         raise ValidationFailed("a target must be positive", [FieldError("value", "must be positive")])
-    target = Target(public_id=new_id("tgt"), metric=metric, scope=scope, value_minor=value.minor,
-                    currency=value.currency, due_on=due_on, note=note, created_at=now)  # fmt: skip
+    target = Target(
+        public_id=new_id("tgt"),
+        metric=metric,
+        scope=scope,
+        value_minor=value.minor,
+        currency=value.currency,
+        due_on=due_on,
+        note=note,
+        created_at=now,
+    )
     session.add(target)
     session.flush()
     return target
 
 
-def add_guidance(session: Session, metric: str, scope: str, period: str, low: Decimal, high: Decimal,
-                 issued_on: dt.date, note: str, fiscal: FiscalCalendar) -> GuidanceBand:  # fmt: skip
+def add_guidance(
+    session: Session,
+    metric: str,
+    scope: str,
+    period: str,
+    low: Decimal,
+    high: Decimal,
+    issued_on: dt.date,
+    note: str,
+    fiscal: FiscalCalendar,
+) -> GuidanceBand:
     if low > high:
         raise ValidationFailed("the band is upside down", [FieldError("low_pct", "must not exceed high_pct")])
     label = parse_period(period, fiscal).label
-    band = GuidanceBand(metric=metric, scope=scope, period=label, low_pct=low, high_pct=high,
-                        issued_on=issued_on, note=note)  # fmt: skip
+    band = GuidanceBand(
+        metric=metric, scope=scope, period=label, low_pct=low, high_pct=high, issued_on=issued_on, note=note
+    )
     session.add(band)
     session.flush()
     return band
@@ -138,8 +164,11 @@ class TargetStatus:
 
 def target_status(session: Session, target: Target) -> TargetStatus:
     """The CAGR needed from the latest LTM actual (in the target's currency) to the target's date."""
-    ltms = [a for a in actuals(session, target.metric, target.scope)
-            if a.period.startswith("LTM") and a.currency == target.currency]  # fmt: skip
+    ltms = [
+        a
+        for a in actuals(session, target.metric, target.scope)
+        if a.period.startswith("LTM") and a.currency == target.currency
+    ]
     if not ltms:
         raise NotFound(f"no LTM {target.metric} actual in {target.currency} for {target.scope}")
     latest = max(ltms, key=lambda a: a.period)
@@ -152,8 +181,16 @@ def target_status(session: Session, target: Target) -> TargetStatus:
         pct(Fraction(latest.value_minor - earlier.value_minor, earlier.value_minor)) if earlier else None
     )
     required_pct = (required * 100).quantize(Decimal("0.01"))
-    return TargetStatus(target, latest.period, latest.value_minor, True, years, required_pct, achieved,
-                        on_track(required_pct, achieved))  # fmt: skip
+    return TargetStatus(
+        target,
+        latest.period,
+        latest.value_minor,
+        True,
+        years,
+        required_pct,
+        achieved,
+        on_track(required_pct, achieved),
+    )
 
 
 def targets(session: Session) -> list[Target]:
@@ -165,10 +202,13 @@ def guidance_status(
 ) -> dict[str, Any]:
     """Growth of the period over the year before, from the actuals, against every issue of the band."""
     label = parse_period(period, fiscal).label
-    bands = list(session.scalars(
-        select(GuidanceBand).where(GuidanceBand.metric == metric, GuidanceBand.scope == scope,
-                                   GuidanceBand.period == label).order_by(GuidanceBand.issued_on)
-    ))  # fmt: skip
+    bands = list(
+        session.scalars(
+            select(GuidanceBand)
+            .where(GuidanceBand.metric == metric, GuidanceBand.scope == scope, GuidanceBand.period == label)
+            .order_by(GuidanceBand.issued_on)
+        )
+    )
     if not bands:
         raise NotFound(f"no guidance for {metric} of {scope} in {label}")
     base = prior_year(parse_period(label, fiscal), fiscal).label
@@ -178,12 +218,26 @@ def guidance_status(
     now, before = figures[label], figures[base]
     growth = Fraction(now.value_minor - before.value_minor, before.value_minor)
     shown = pct(growth).quantize(Decimal("0.1"))
-    revisions = [{"issued_on": b.issued_on.isoformat(), "low_pct": str(b.low_pct), "high_pct": str(b.high_pct),
-                  "note": b.note, "actual_vs_band": band_status(pct(growth), b.low_pct, b.high_pct)}
-                 for b in bands]  # fmt: skip
-    return {"metric": metric, "scope": scope, "period": label, "base_period": base,
-            "actual_growth_pct": str(shown), "actual_external": True,
-            "current": revisions[-1], "revisions": revisions}  # fmt: skip
+    revisions = [
+        {
+            "issued_on": b.issued_on.isoformat(),
+            "low_pct": str(b.low_pct),
+            "high_pct": str(b.high_pct),
+            "note": b.note,
+            "actual_vs_band": band_status(pct(growth), b.low_pct, b.high_pct),
+        }
+        for b in bands
+    ]
+    return {
+        "metric": metric,
+        "scope": scope,
+        "period": label,
+        "base_period": base,
+        "actual_growth_pct": str(shown),
+        "actual_external": True,
+        "current": revisions[-1],
+        "revisions": revisions,
+    }
 
 
 def definitions(session: Session) -> dict[str, str]:
@@ -207,10 +261,26 @@ def load_group_facts(session: Session, fiscal: FiscalCalendar, now: dt.datetime)
     for row in csv.DictReader(io.StringIO((data / "group_facts_plans.csv").read_text())):
         if row["kind"] == "target":
             value = Money.from_decimal(row["value"], row["currency"])
-            add_target(session, row["metric"], row["scope"], value, dt.date.fromisoformat(row["date"]),
-                       row["note"], now)  # fmt: skip
+            add_target(
+                session,
+                row["metric"],
+                row["scope"],
+                value,
+                dt.date.fromisoformat(row["date"]),
+                row["note"],
+                now,
+            )
         else:
-            band = add_guidance(session, row["metric"], row["scope"], row["period"], Decimal(row["low_pct"]),
-                                Decimal(row["high_pct"]), dt.date.fromisoformat(row["date"]), row["note"], fiscal)  # fmt: skip
+            band = add_guidance(
+                session,
+                row["metric"],
+                row["scope"],
+                row["period"],
+                Decimal(row["low_pct"]),
+                Decimal(row["high_pct"]),
+                dt.date.fromisoformat(row["date"]),
+                row["note"],
+                fiscal,
+            )
             band.external = True
     return {"actuals": count}

@@ -70,8 +70,12 @@ class Report:
         currency = self.meta.get("currency", "USD")
         out = []
         for raw in self.table.to_pylist():
-            out.append({c: _money(raw[f"{c}_minor"], currency) if f"{c}_minor" in raw else raw.get(c)
-                        for c in self.columns})  # fmt: skip
+            out.append(
+                {
+                    c: _money(raw[f"{c}_minor"], currency) if f"{c}_minor" in raw else raw.get(c)
+                    for c in self.columns
+                }
+            )
         return out
 
 
@@ -101,8 +105,11 @@ class Snapshot:
         return dt.datetime.fromisoformat(stamp) if stamp else None
 
     def freshness(self) -> dict[str, Any]:
-        return {"refreshed_at": self.manifest.refreshed_at, "watermarks": self.manifest.watermarks,
-                "source": self.manifest.source}  # fmt: skip
+        return {
+            "refreshed_at": self.manifest.refreshed_at,
+            "watermarks": self.manifest.watermarks,
+            "source": self.manifest.source,
+        }
 
 
 def with_operator_rates(db: Database, fx: FxRates, snap: Snapshot) -> FxRates:
@@ -152,8 +159,14 @@ def plan(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxR
     return Plan(request, period, buckets(period, request.grain, fiscal), spec, recast_on)
 
 
-def lookups(snap: Snapshot, p: Plan, fx: FxRates, definitions: dict[str, GmvDefinition],
-            currencies: list[str], rate_buckets: list[Bucket] | None = None) -> engine.Lookups:  # fmt: skip
+def lookups(
+    snap: Snapshot,
+    p: Plan,
+    fx: FxRates,
+    definitions: dict[str, GmvDefinition],
+    currencies: list[str],
+    rate_buckets: list[Bucket] | None = None,
+) -> engine.Lookups:
     """Rates for the currencies present, the organisation map of the view, the definitions by unit.
     `rate_buckets` replaces the period-average rates by those of other periods (constant currency)."""
     request = p.request
@@ -179,17 +192,23 @@ def org_map(snap: Snapshot, p: Plan) -> pa.Table | None:
         {
             "business_unit": unit,
             "bucket": bucket.key,
-            "unit": unit if level == "business_unit"
+            "unit": unit
+            if level == "business_unit"
             else ancestor_at(snap.edges, unit, level, structure_date(p.request.view, bucket, p.recast_on)),
         }
         for unit in units
         for bucket in p.buckets
-    ]  # fmt: skip
+    ]
     return pa.Table.from_pylist(rows, schema=ORG_MAP_SCHEMA)
 
 
-def gmv_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxRates,
-               definitions: dict[str, GmvDefinition]) -> Report:  # fmt: skip
+def gmv_report(
+    snap: Snapshot,
+    request: ReportRequest,
+    fiscal: FiscalCalendar,
+    fx: FxRates,
+    definitions: dict[str, GmvDefinition],
+) -> Report:
     p = plan(snap, request, fiscal, fx)
     currencies = snap.currencies
     table = engine.gmv(snap.facts, p.spec, lookups(snap, p, fx, definitions, currencies)).to_pyarrow()
@@ -217,8 +236,13 @@ def revenue_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalenda
     return Report("revenue", columns, table, meta)
 
 
-def growth_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxRates,
-                  definitions: dict[str, GmvDefinition]) -> Report:  # fmt: skip
+def growth_report(
+    snap: Snapshot,
+    request: ReportRequest,
+    fiscal: FiscalCalendar,
+    fx: FxRates,
+    definitions: dict[str, GmvDefinition],
+) -> Report:
     """Year-on-year GMV growth with its bridge: reported = constant currency + FX effect. Both periods are
     translated at period-average rates; constant currency restates the current period at the prior's."""
     request = replace(request, fx_method="period-average", grain="total")
@@ -227,8 +251,11 @@ def growth_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar
     prior = plan(snap, replace(request, period=prior_period.label), fiscal, fx)
     currencies = snap.currencies
     totals = {}
-    for name, p, rate_buckets in (("current", current, None), ("prior", prior, None),
-                                  ("constant", current, prior.buckets)):  # fmt: skip
+    for name, p, rate_buckets in (
+        ("current", current, None),
+        ("prior", prior, None),
+        ("constant", current, prior.buckets),
+    ):
         look = lookups(snap, p, fx, definitions, currencies, rate_buckets)
         table = engine.gmv(snap.facts, p.spec, look).to_pyarrow()
         keys = [engine.COLUMN.get(d, d) for d in request.by]
@@ -241,22 +268,37 @@ def growth_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar
         named = {
             d: snap.sellers.get(v, v) if d == "seller" else v for d, v in zip(request.by, key, strict=True)
         }
-        rows.append({**named,
-                     "prior_minor": before, "current_minor": now, "current_at_prior_rates_minor": constant,
-                     "reported_growth_pct": printed[0], "constant_currency_growth_pct": printed[1],
-                     "fx_effect_pct": printed[2]})  # fmt: skip
+        rows.append(
+            {
+                **named,
+                "prior_minor": before,
+                "current_minor": now,
+                "current_at_prior_rates_minor": constant,
+                "reported_growth_pct": printed[0],
+                "constant_currency_growth_pct": printed[1],
+                "fx_effect_pct": printed[2],
+            }
+        )
     meta = _meta(snap, current, definitions, "gmv")
     meta |= {
         "prior_period": prior_period.label,
         "fx_method": "period-average (constant currency: prior period's)",
     }
-    columns = [*request.by, "prior", "current", "current_at_prior_rates", "reported_growth_pct",
-               "constant_currency_growth_pct", "fx_effect_pct"]  # fmt: skip
+    columns = [
+        *request.by,
+        "prior",
+        "current",
+        "current_at_prior_rates",
+        "reported_growth_pct",
+        "constant_currency_growth_pct",
+        "fx_effect_pct",
+    ]
     return Report("gmv-growth", columns, pa.Table.from_pylist(rows), meta)
 
 
-def active_consumers_report(snap: Snapshot, period: str, fiscal: FiscalCalendar,
-                            definitions: dict[str, GmvDefinition]) -> Report:  # fmt: skip
+def active_consumers_report(
+    snap: Snapshot, period: str, fiscal: FiscalCalendar, definitions: dict[str, GmvDefinition]
+) -> Report:
     window = parse_period(period, fiscal)
     if window.kind not in ("ltm", "year"):
         raise bad("period", "annual active consumers need a twelve-month window: LTM2021-09 or FY2022")
@@ -266,9 +308,13 @@ def active_consumers_report(snap: Snapshot, period: str, fiscal: FiscalCalendar,
     group = engine.active_consumers(snap.facts, spec, look, by_unit=False).to_pyarrow().to_pylist()
     rows = [{"unit": r["business_unit"], "consumers": r["consumers"]} for r in by_unit]
     rows.append({"unit": "group (de-duplicated)", "consumers": group[0]["consumers"] if group else 0})
-    meta = {"period": window.label, "from": window.start.isoformat(), "to": window.end.isoformat(),
-            "definition": "accounts with at least one order counted by its unit's GMV definition",
-            "data_freshness": snap.freshness()}  # fmt: skip
+    meta = {
+        "period": window.label,
+        "from": window.start.isoformat(),
+        "to": window.end.isoformat(),
+        "definition": "accounts with at least one order counted by its unit's GMV definition",
+        "data_freshness": snap.freshness(),
+    }
     return Report("active-consumers", ["unit", "consumers"], pa.Table.from_pylist(rows), meta)
 
 
@@ -297,11 +343,15 @@ def _money(minor: int, currency: str) -> str:
 def _meta(snap: Snapshot, p: Plan, definitions: dict[str, GmvDefinition], metric: str) -> dict[str, Any]:
     request = p.request
     meta: dict[str, Any] = {
-        "period": p.period.label, "from": p.period.start.isoformat(), "to": p.period.end.isoformat(),
-        "grain": request.grain, "currency": request.currency, "fx_method": request.fx_method,
+        "period": p.period.label,
+        "from": p.period.start.isoformat(),
+        "to": p.period.end.isoformat(),
+        "grain": request.grain,
+        "currency": request.currency,
+        "fx_method": request.fx_method,
         "view": request.view if engine.org_level(p.spec) else f"{request.view} (no organisation level asked)",
         "data_freshness": snap.freshness(),
-    }  # fmt: skip
+    }
     if request.view == "recast":
         meta["recast_structure_on"] = p.recast_on.isoformat()
     if metric == "gmv":

@@ -64,8 +64,13 @@ class Manifest:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text())
-        return cls(data["watermarks"], data["parts"], data["refreshed_at"], data.get("source", "store"),
-                   data.get("currencies", []))  # fmt: skip
+        return cls(
+            data["watermarks"],
+            data["parts"],
+            data["refreshed_at"],
+            data.get("source", "store"),
+            data.get("currencies", []),
+        )
 
     def save(self, root: Path) -> None:
         body = {

@@ -43,9 +43,13 @@ def ensure(root: Path, rows: int, seed: int = 7) -> bool:
     _write_dimensions(root)
     _write_facts(root, rows, np.random.default_rng(seed))
     pq.write_table(FEES.empty_table(), root / "fees.parquet")
-    Manifest(watermarks={}, parts={}, refreshed_at=f"{START + dt.timedelta(days=DAYS)}T00:00:00+00:00",
-             source=f"synthetic (seed {seed}, {rows} rows)",
-             currencies=sorted({m[3] for m in MARKETS})).save(root)  # fmt: skip
+    Manifest(
+        watermarks={},
+        parts={},
+        refreshed_at=f"{START + dt.timedelta(days=DAYS)}T00:00:00+00:00",
+        source=f"synthetic (seed {seed}, {rows} rows)",
+        currencies=sorted({m[3] for m in MARKETS}),
+    ).save(root)
     return True
 
 
@@ -53,20 +57,33 @@ def _write_dimensions(root: Path) -> None:
     units = [scenario.GROUP, *scenario.BEFORE, *scenario.AFTER_UNITS]
     kinds = {code: kind for kind, code, _, _ in units}
     edges = [
-        {"child": code, "child_kind": kind, "parent": parent, "parent_kind": kinds[parent],
-         "valid_from": scenario.HISTORY_START if (kind, code, name, parent) in scenario.BEFORE
-         else scenario.REORGANISATION, "valid_to": None}
+        {
+            "child": code,
+            "child_kind": kind,
+            "parent": parent,
+            "parent_kind": kinds[parent],
+            "valid_from": scenario.HISTORY_START
+            if (kind, code, name, parent) in scenario.BEFORE
+            else scenario.REORGANISATION,
+            "valid_to": None,
+        }
         for kind, code, name, parent in units[1:]
-    ]  # fmt: skip
+    ]
     moved = dict(scenario.MOVES)
     for edge in edges:
         if edge["child"] in moved and edge["valid_from"] == scenario.HISTORY_START:
             edge["valid_to"] = scenario.REORGANISATION
     edges += [
-        {"child": c, "child_kind": "business_unit", "parent": p, "parent_kind": "division",
-         "valid_from": scenario.REORGANISATION, "valid_to": None}
+        {
+            "child": c,
+            "child_kind": "business_unit",
+            "parent": p,
+            "parent_kind": "division",
+            "valid_from": scenario.REORGANISATION,
+            "valid_to": None,
+        }
         for c, p in scenario.MOVES
-    ]  # fmt: skip
+    ]
     dims = root / "dims"
     dims.mkdir(exist_ok=True)
     pq.write_table(pa.Table.from_pylist(edges, schema=MEMBERSHIPS), dims / "memberships.parquet")
