@@ -271,3 +271,11 @@ def _write(
         [{"sale_id": sale_id, "buyer_id": b, "quantity": q} for b, q in holdings.items()],
     )
     session.execute(_SET_COUNTERS, {"sale": sale_id, "reserved": after.reserved, "waiting": after.waiting})
+
+
+def end_sale_now(session: Session, sale_id: int, now: dt.datetime) -> None:
+    """Close the sale's window at once (a live host closing a drop); the sweeper then settles it."""
+    row = session.execute(_LOCK_SALE, {"sale": sale_id}).one()
+    end = max(now, row.starts_at + dt.timedelta(microseconds=1))  # the window stays non-empty
+    if end < row.ends_at:
+        session.execute(update(SALES).where(_sale.id == sale_id).values(ends_at=end))

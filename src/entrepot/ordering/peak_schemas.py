@@ -106,3 +106,41 @@ class TeamOut(BaseModel):
     team_size: int
     deadline: dt.datetime
     your_payment: str | None = Field(description="authorized, captured or released; none if not a member")
+
+
+class LiveSessionIn(Request):
+    market: str
+    host: str = Field(max_length=120)
+    title: str = Field(max_length=200)
+
+
+class DropIn(Request):
+    sku: str
+    sale_price_minor: int = Field(strict=True)
+    stock: int = Field(strict=True)
+    per_buyer_limit: int = Field(strict=True)
+    reservation_ttl_seconds: int = Field(default=300, strict=True, ge=5, le=24 * 3600)
+
+
+class DropOut(BaseModel):
+    id: str
+    position: int
+    status: str = Field(description="queued, open or closed")
+    sku: str
+    sale_price_minor: int
+    stock: int
+    sale: str | None = Field(description="the flash sale to buy from (`POST /flash-sales/{sale}/orders`)")
+    available: int
+    sold: int
+    phase: str
+
+
+class LiveSessionOut(BaseModel):
+    id: str
+    market: str
+    host: str
+    title: str
+    status: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    drops: list[DropOut]

@@ -1,0 +1,211 @@
+"""Livestream selling: a host's session with a queue of drops that the operator opens and closes live.
+
+Each drop becomes a flash sale when it opens (its units set aside from the warehouse then), so buying
+a drop is buying from a flash sale, with the same batching, limits and waiting line. Closing a drop
+ends its sale's window; the sweeper settles it like any ended sale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from entrepot.catalog import service as catalog
+from entrepot.identity.domain import Principal
+from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.kernel.ids import new_id
+from entrepot.ordering import flash
+from entrepot.ordering.flash_rules import SaleCounters
+from entrepot.ordering.live_models import LiveDrop, LiveSession
+from entrepot.ordering.peak_models import FlashSale
+from entrepot.organization import service as organization
+
+SALE_HORIZON = dt.timedelta(days=1)  # an open drop sells until closed, at most a day
+
+
+@dataclass(frozen=True)
+class DropSpec:
+    sku: str
+    sale_price_minor: int
+    stock: int
+    per_buyer_limit: int
+    reservation_ttl_seconds: int = 300
+
+
+def start_session(
+    session: Session, principal: Principal, market: str, host: str, title: str, now: dt.datetime
+) -> LiveSession:
+    seller_id = _seller_of(session, principal)
+    organization.get_market(session, market)  # 404 for an unknown market
+    if not host.strip() or not title.strip():
+        raise ValidationFailed(
+            "invalid session", [FieldError("host" if not host.strip() else "title", "required")]
+        )
+    live = LiveSession(
+        public_id=new_id("live"),
+        seller_id=seller_id,
+        market_ref=market,
+        host=host.strip(),
+        title=title.strip(),
+        status="live",
+        started_at=now,
+    )
+    session.add(live)
+    session.flush()
+    return live
+
+
+def _seller_of(session: Session, principal: Principal) -> int:
+    if principal.role == "seller" and principal.seller_id is not None:
+        return principal.seller_id
+    raise Forbidden("a livestream belongs to a seller: use the seller's key")
+
+
+def get_session(
+    session: Session, ref: str, principal: Principal | None = None, for_update: bool = False
+) -> LiveSession:
+    query = select(LiveSession).where(LiveSession.public_id == ref)
+    live = session.scalar(query.with_for_update() if for_update else query)
+    if live is None:
+        raise NotFound(f"no live session {ref}")
+    if principal is not None and not (principal.is_operator or principal.seller_id == live.seller_id):
+        raise Forbidden("only the session's seller or an operator runs it")
+    return live
+
+
+def add_drop(session: Session, principal: Principal, ref: str, spec: DropSpec) -> LiveDrop:
+    live = get_session(session, ref, principal, for_update=True)  # positions are given out in order
+    if live.status != "live":
+        raise Conflict("the session has ended", code="session-ended")
+    catalog.get_sku(session, spec.sku, live.seller_id)  # 404 for another seller's SKU
+    errors = []
+    if spec.stock < 1:
+        errors.append(FieldError("stock", "at least 1 unit"))
+    if not 1 <= spec.per_buyer_limit <= max(spec.stock, 1):
+        errors.append(FieldError("per_buyer_limit", "1 up to the drop's stock"))
+    if spec.sale_price_minor < 0:
+        errors.append(FieldError("sale_price_minor", "must not be negative"))
+    if errors:
+        raise ValidationFailed("invalid drop", errors)
+    last = session.scalar(select(func.max(LiveDrop.position)).where(LiveDrop.session_id == live.id))
+    drop = LiveDrop(
+        public_id=new_id("drop"),
+        session_id=live.id,
+        position=(last or 0) + 1,
+        sku_ref=spec.sku,
+        sale_price_minor=spec.sale_price_minor,
+        stock=spec.stock,
+        per_buyer_limit=spec.per_buyer_limit,
+        reservation_ttl_seconds=spec.reservation_ttl_seconds,
+        status="queued",
+    )
+    session.add(drop)
+    session.flush()
+    return drop
+
+
+def _drop(session: Session, live: LiveSession, drop_ref: str) -> LiveDrop:
+    drop = session.scalar(
+        select(LiveDrop)
+        .where(LiveDrop.public_id == drop_ref, LiveDrop.session_id == live.id)
+        .with_for_update()
+    )
+    if drop is None:
+        raise NotFound(f"no drop {drop_ref} in this session")
+    return drop
+
+
+def open_drop(session: Session, principal: Principal, ref: str, drop_ref: str, now: dt.datetime) -> LiveDrop:
+    live = get_session(session, ref, principal)
+    drop = _drop(session, live, drop_ref)
+    if live.status != "live" or drop.status != "queued":
+        raise Conflict(
+            f"the drop is {drop.status}; only a queued drop of a live session opens", code="drop-not-queued"
+        )
+    spec = flash.SaleSpec(
+        drop.sku_ref,
+        live.market_ref,
+        drop.sale_price_minor,
+        drop.stock,
+        drop.per_buyer_limit,
+        now,
+        now + SALE_HORIZON,
+        drop.reservation_ttl_seconds,
+    )
+    sale = flash.create_sale(session, principal, spec, now)
+    drop.status, drop.sale_id, drop.opened_at = "open", sale.id, now
+    session.flush()
+    return drop
+
+
+def close_drop(session: Session, principal: Principal, ref: str, drop_ref: str, now: dt.datetime) -> LiveDrop:
+    live = get_session(session, ref, principal)
+    drop = _drop(session, live, drop_ref)
+    if drop.status != "open":
+        raise Conflict(f"the drop is {drop.status}; only an open drop closes", code="drop-not-open")
+    _close(session, drop, now)
+    return drop
+
+
+def _close(session: Session, drop: LiveDrop, now: dt.datetime) -> None:
+    assert drop.sale_id is not None
+    flash.end_sale_now(session, drop.sale_id, now)
+    drop.status, drop.closed_at = "closed", now
+    session.flush()
+
+
+def end_session(session: Session, principal: Principal, ref: str, now: dt.datetime) -> LiveSession:
+    live = get_session(session, ref, principal, for_update=True)
+    if live.status != "live":
+        raise Conflict("the session has ended", code="session-ended")
+    for drop in session.scalars(
+        select(LiveDrop).where(LiveDrop.session_id == live.id, LiveDrop.status == "open")
+    ):
+        _close(session, drop, now)
+    live.status, live.ended_at = "ended", now
+    session.flush()
+    return live
+
+
+def snapshot(session: Session, live: LiveSession, now: dt.datetime) -> list[dict[str, Any]]:
+    """Every drop in queue order with its live stock: one query, as viewers' feeds poll it."""
+    rows = session.execute(
+        select(LiveDrop, FlashSale)
+        .outerjoin(FlashSale, FlashSale.id == LiveDrop.sale_id)
+        .where(LiveDrop.session_id == live.id)
+        .order_by(LiveDrop.position)
+    ).all()
+    return [_drop_view(drop, sale, now) for drop, sale in rows]
+
+
+def _drop_view(drop: LiveDrop, sale: FlashSale | None, now: dt.datetime) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": drop.public_id,
+        "position": drop.position,
+        "status": drop.status,
+        "sku": drop.sku_ref,
+        "sale_price_minor": drop.sale_price_minor,
+        "stock": drop.stock,
+        "sale": None,
+        "available": drop.stock if drop.status == "queued" else 0,
+        "sold": 0,
+        "phase": drop.status,
+    }
+    if sale is not None:
+        counters = SaleCounters(
+            sale.stock,
+            sale.reserved,
+            sale.sold,
+            sale.waiting,
+            sale.per_buyer_limit,
+            sale.starts_at,
+            sale.ends_at,
+        )
+        view.update(
+            sale=sale.public_id, available=counters.available, sold=sale.sold, phase=counters.phase(now)
+        )
+    return view
