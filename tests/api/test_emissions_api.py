@@ -150,6 +150,9 @@ def test_a_new_factor_table_makes_a_new_version_and_leaves_the_old_intact(
     assert hubs["air-HGH"]["wtw_g"] == pytest.approx(0.3) and hubs["hub-sg"]["wtw_g"] == pytest.approx(0.18)
     assert hubs["air-HGH"]["factor"]["table"] == "hubs@1"
     assert after["wtw_g"] == pytest.approx(before["wtw_g"] + 0.3 + 0.3 + 0.18)
+    # the recompute (vectorised) gives the legs the figures recording (row by row) gave, to the milligram
+    figures = [(e["ttw_g"], e["wtt_g"], e["factor"]) for e in before["elements"] if e["kind"] == "leg"]
+    assert [(e["ttw_g"], e["wtt_g"], e["factor"]) for e in after["elements"] if e["kind"] == "leg"] == figures
     versions = get(client, world, "/emissions/versions")
     assert [v["tables"] for v in versions] == [["desnz-2025@1"], ["hubs@1", "desnz-2025@1"]]
     again = client.post(
