@@ -322,6 +322,10 @@ def test_targets_pathway_and_scenarios(world: World, client: TestClient) -> None
         f"{API}/emissions/scenarios", json={"period": "FY2026", "shift_air_share": 2}, headers=ops
     )
     assert "shift_air_share" in field_errors(assert_problem(wrong, 422, "validation-failed"))
+    lane = client.post(
+        f"{API}/emissions/scenarios", json={"period": "FY2026", "lanes": ["CHN-SGP"]}, headers=ops
+    )
+    assert "lanes[0]" in field_errors(assert_problem(lane, 422, "validation-failed"))
     sellers = client.post(
         f"{API}/emissions/scenarios", json={"period": "FY2026"}, headers=world.auth("seller_a")
     )

@@ -92,6 +92,7 @@ def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Pa
         (["report", "--period", "FY26"], "period 'FY26' is not understood"),
         (["report", "--period", "FY2026", "--by", "colour"], "cannot roll up by 'colour'"),
         (["scenario", "--period", "FY2026", "--to", "canal"], "shift_air_to must be one of sea, rail"),
+        (["scenario", "--period", "FY2026", "--lanes", "China-SG"], "give country pairs such as CN-SG"),
         (["targets", "progress", "tgt_nope"], "no target tgt_nope"),
     ],
 )

@@ -4,6 +4,7 @@ command (`bench_emissions`, registered in the `bench` group). Thin wrappers over
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,6 +117,9 @@ def scenario(
     with _explained():
         span = reports.period_of(period)
     chosen = frozenset(lane.strip().upper() for lane in lanes.split(",") if lane.strip())
+    if any(not re.fullmatch(r"[A-Z]{2}-[A-Z]{2}", lane) for lane in chosen):
+        console.print(f"[red]error:[/red] --lanes {lanes!r}: give country pairs such as CN-SG,CN-MY")
+        raise typer.Exit(2)
     try:
         levers = Levers(shift_air, to, chosen, electric_vans, load_factor_gain, growth)
     except ValueError as error:

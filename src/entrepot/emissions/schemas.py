@@ -4,7 +4,7 @@ stored figures are integer milligrams, so totals add up exactly."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -167,11 +167,14 @@ class ProgressOut(BaseModel):
     years: list[YearOut]
 
 
+TradeLane = Annotated[str, Field(pattern=r"^[A-Za-z]{2}-[A-Za-z]{2}$", description="origin-destination")]
+
+
 class ScenarioIn(Request):
     period: str = Field(examples=["FY2026"])
     shift_air_share: float = Field(default=0.0, ge=0, le=1)
     shift_air_to: Literal["sea", "rail"] = "sea"
-    lanes: list[str] = Field(default_factory=list, max_length=200, examples=[["CN-SG", "CN-MY"]])
+    lanes: list[TradeLane] = Field(default_factory=list, max_length=200, examples=[["CN-SG", "CN-MY"]])
     electric_van_share: float = Field(default=0.0, ge=0, le=1)
     load_factor_gain: float = Field(default=0.0, ge=0, le=3)
     activity_growth: float = Field(default=0.0, ge=-0.5, le=1)
