@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from entrepot.kernel.fx import FxRates, load_ecb
-from entrepot.reporting.columns import FACTS, FEES, MEMBERSHIPS, SELLERS, UNITS
-from entrepot.reporting.snapshot import Manifest
+from entrepot.reporting.columns import FACTS, FEES, MARKETS, MEMBERSHIPS, SELLERS, UNITS
+from entrepot.reporting.snapshot import Manifest, build_duckdb_cache
 
 REORG = dt.date(2021, 10, 1)
 START = dt.date(2019, 4, 1)
@@ -75,9 +75,32 @@ def line(**values: Any) -> dict[str, Any]:
     return row
 
 
-def write_snapshot(root: Path, facts: list[dict[str, Any]], fees: list[dict[str, Any]] | None = None) -> Path:
+def write_snapshot(
+    root: Path, facts: list[dict[str, Any]], fees: list[dict[str, Any]] | None = None, cache: bool = True
+) -> Path:
+    """The snapshot's files for these rows; a market per (unit, currency) as checkout makes them.
+    `cache`: also DuckDB's native copy (else reports read the Parquet)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "dims").mkdir(exist_ok=True)
+    markets: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in facts:
+        key = (row["business_unit"], row["currency"])
+        if key not in markets:
+            markets[key] = {
+                "market_id": len(markets) + 1,
+                "market": f"{key[0]}-{key[1].lower()}",
+                "business_unit": key[0],
+                "country": row["market_country"],
+                "currency": key[1],
+                "prices_include_tax": True,
+            }
+        row["market_id"], row["market"] = markets[key]["market_id"], markets[key]["market"]
+    for fee in fees or []:
+        match = next(m for m in markets.values() if m["business_unit"] == fee["business_unit"])
+        fee["market_id"], fee["market"] = match["market_id"], match["market"]
+    pq.write_table(
+        pa.Table.from_pylist(list(markets.values()), schema=MARKETS), root / "dims" / "markets.parquet"
+    )
     pq.write_table(pa.Table.from_pylist(facts, schema=FACTS), root / "facts.parquet")
     pq.write_table(pa.Table.from_pylist(fees or [], schema=FEES), root / "fees.parquet")
     edges = [
@@ -101,4 +124,6 @@ def write_snapshot(root: Path, facts: list[dict[str, Any]], fees: list[dict[str,
     pq.write_table(pa.Table.from_pylist(sellers, schema=SELLERS), root / "dims" / "sellers.parquet")
     currencies = sorted({r["currency"] for r in facts} | {"USD"})
     Manifest({}, {}, "2026-11-25T12:00:00+00:00", "test", currencies).save(root)
+    if cache:
+        build_duckdb_cache(root)
     return root

@@ -79,6 +79,7 @@ FACTS = pa.schema(
         ("order_date", d),
         ("business_unit", s),
         ("market", s),
+        ("market_id", i64),
         ("market_country", s),
         ("buyer_country", s),
         ("seller_id", i64),
@@ -102,9 +103,15 @@ FEES = pa.schema(
         ("order_date", d),
         ("business_unit", s),
         ("market", s),
+        ("market_id", i64),
         ("market_country", s),
         ("seller_id", i64),
         ("currency", s),
         ("fee_minor", i64),
     ]
+)
+
+# The market of every line, small: what reports join onto their aggregates.
+MARKET_KEYS = pa.schema(
+    [("market_id", i64), ("business_unit", s), ("market", s), ("market_country", s), ("currency", s)]
 )

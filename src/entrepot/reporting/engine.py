@@ -41,17 +41,25 @@ NO_DOWNLOADS = {
 }
 
 
-def duckdb_connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+def duckdb_connect(
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    db_path: str = ":memory:",
+    read_only: bool = False,
+) -> duckdb.DuckDBPyConnection:
     config: dict[str, Any] = dict(NO_DOWNLOADS)
     if threads:
         config["threads"] = threads
     if memory_limit:
         config["memory_limit"] = memory_limit
-    return duckdb.connect(":memory:", config=config)
+    return duckdb.connect(db_path, read_only=read_only, config=config)
 
 
-def ibis_duckdb(threads: int | None = None, memory_limit: str | None = None) -> Any:
-    return ibis.duckdb.from_connection(duckdb_connect(threads, memory_limit))
+def ibis_duckdb(
+    threads: int | None = None, memory_limit: str | None = None, db_path: str = ":memory:"
+) -> Any:
+    read_only = db_path != ":memory:"
+    return ibis.duckdb.from_connection(duckdb_connect(threads, memory_limit, db_path, read_only))
 
 
 def ibis_spark(session: Any) -> Any:
@@ -74,6 +82,7 @@ class Lookups:
     the kernel's FX rates, then handed to whichever backend runs the query."""
 
     rates: pa.Table  # currency, rate_key, factor (target minor units per source minor unit)
+    markets: pa.Table  # market_id, business_unit, market, market_country, currency
     org_map: pa.Table | None  # business_unit, bucket, unit: the asked level under the view
     definitions: dict[str, GmvDefinition]  # business unit -> its GMV definition
     default_definition: GmvDefinition
@@ -134,20 +143,34 @@ def counts(t: ir.Table, definition: GmvDefinition) -> ir.BooleanValue | None:
 
 
 def by_definition(t: ir.Table, lookups: Lookups, pick: Any) -> Any:
-    """`pick(definition)` for each line, choosing its business unit's definition."""
-    groups: dict[GmvDefinition, list[str]] = {}
-    for unit, definition in lookups.definitions.items():
+    """`pick(definition)` for each line, choosing its business unit's definition by the line's market
+    (an integer test per line rather than a string one)."""
+    unit_of = dict(
+        zip(
+            lookups.markets.column("market_id").to_pylist(),
+            lookups.markets.column("business_unit").to_pylist(),
+            strict=True,
+        )
+    )
+    groups: dict[GmvDefinition, list[int]] = {}
+    for market_id, unit in unit_of.items():
+        definition = lookups.definitions.get(unit, lookups.default_definition)
         if definition != lookups.default_definition:
-            groups.setdefault(definition, []).append(unit)
+            groups.setdefault(definition, []).append(market_id)
     default = pick(lookups.default_definition)
     if not groups:
         return default
-    cases = [(t.business_unit.isin(units), pick(d)) for d, units in groups.items()]
+    cases = [(t.market_id.isin(ids), pick(d)) for d, ids in groups.items()]
     return ibis.cases(*cases, else_=default)
 
 
-def definition_name(t: ir.Table, lookups: Lookups) -> ir.StringValue:
-    return by_definition(t, lookups, lambda d: ibis.literal(d.name))
+def definition_name(atoms: ir.Table, lookups: Lookups) -> ir.StringValue:
+    groups: dict[GmvDefinition, list[str]] = {}
+    for unit, definition in lookups.definitions.items():
+        groups.setdefault(definition, []).append(unit)
+    default = ibis.literal(lookups.default_definition.name)
+    cases = [(atoms.business_unit.isin(units), ibis.literal(d.name)) for d, units in groups.items()]
+    return ibis.cases(*cases, else_=default) if cases else default
 
 
 def in_period(t: ir.Table, spec: QuerySpec) -> ir.Table:
@@ -158,19 +181,38 @@ def needs_day(spec: QuerySpec) -> bool:
     return spec.grain != "total" or spec.rate_grain != "total"
 
 
-def day_atoms(t: ir.Table, keys: list[str], measures: dict[str, Any], spec: QuerySpec) -> ir.Table:
-    """Sum the lines by day (only when buckets or rates need it), unit, currency and the asked
-    dimensions, then key each sum by bucket and rate. The pass over every line is thereby a plain
-    group-by; the date arithmetic runs on the few aggregated rows."""
+# Known from the market: never grouped line by line, joined onto the aggregate instead.
+FROM_MARKET = ("market", "market_country")
+
+
+def day_atoms(
+    t: ir.Table,
+    keys: list[str],
+    measures: dict[str, Any],
+    spec: QuerySpec,
+    lookups: Lookups,
+    own_currency: bool = False,
+) -> ir.Table:
+    """Sum the lines by day (only when buckets or rates need it), market and the asked dimensions, then
+    name each sum's unit and currency from its market and key it by bucket and rate. The pass over every
+    line is thereby a group-by on integers; strings and date arithmetic touch only the aggregate.
+    `own_currency`: the rows carry their currency (fees are billed in US dollars whatever the market)."""
     day = ["order_date"] if needs_day(spec) else []
-    atoms = t.group_by([*day, "business_unit", "currency", *keys]).aggregate(**measures)
-    if not day:
+    line_keys = [k for k in keys if k not in FROM_MARKET] + (["currency"] if own_currency else [])
+    atoms = t.group_by([*day, "market_id", *line_keys]).aggregate(**measures)
+    markets = ibis.memtable(lookups.markets)
+    if own_currency:
+        markets = markets.drop("currency")
+    atoms = atoms.join(markets, "market_id")
+    if day:
+        atoms = atoms.mutate(
+            bucket=bucket_expr(atoms.order_date, spec.grain, spec.fiscal_year_end_month),
+            rate_key=bucket_expr(atoms.order_date, spec.rate_grain, spec.fiscal_year_end_month),
+        )
+    else:
         zero = ibis.literal(0, "int64")
-        return atoms.mutate(bucket=zero, rate_key=zero)
-    return atoms.mutate(
-        bucket=bucket_expr(atoms.order_date, spec.grain, spec.fiscal_year_end_month),
-        rate_key=bucket_expr(atoms.order_date, spec.rate_grain, spec.fiscal_year_end_month),
-    ).drop("order_date")
+        atoms = atoms.mutate(bucket=zero, rate_key=zero)
+    return atoms.select("bucket", "rate_key", "business_unit", "currency", *keys, *measures)
 
 
 # Sellers are grouped by their internal id (an integer is cheap over 100 M rows) and named afterwards.
@@ -211,7 +253,7 @@ def translate_and_roll(atoms: ir.Table, measures: list[str], spec: QuerySpec, lo
 def gmv(facts: ir.Table, spec: QuerySpec, lookups: Lookups) -> ir.Table:
     t = in_period(facts, spec)
     t = t.mutate(gmv_minor=by_definition(t, lookups, lambda d: gmv_value(t, d)))
-    atoms = day_atoms(t, plain_dims(spec), {"gmv_minor": t.gmv_minor.sum()}, spec)
+    atoms = day_atoms(t, plain_dims(spec), {"gmv_minor": t.gmv_minor.sum()}, spec, lookups)
     atoms = atoms.mutate(definition=definition_name(atoms, lookups))
     return translate_and_roll(atoms, ["gmv_minor"], spec, lookups)
 
@@ -222,10 +264,10 @@ def revenue(facts: ir.Table, fees: ir.Table, spec: QuerySpec, lookups: Lookups) 
     dims = plain_dims(spec)
     f = in_period(facts, spec)
     f = f.filter(f.paid & ~f.cancelled)
-    commission = day_atoms(f, dims, {"commission_minor": f.commission_minor.sum()}, spec)
+    commission = day_atoms(f, dims, {"commission_minor": f.commission_minor.sum()}, spec, lookups)
     commission = commission.mutate(logistics_minor=ibis.literal(0, "int64"))
     s = in_period(fees, spec)
-    logistics = day_atoms(s, dims, {"logistics_minor": s.fee_minor.sum()}, spec)
+    logistics = day_atoms(s, dims, {"logistics_minor": s.fee_minor.sum()}, spec, lookups, own_currency=True)
     logistics = logistics.mutate(commission_minor=ibis.literal(0, "int64")).select(commission.columns)
     atoms = commission.union(logistics)
     return translate_and_roll(atoms, ["commission_minor", "logistics_minor"], spec, lookups)
@@ -238,6 +280,8 @@ def active_consumers(facts: ir.Table, spec: QuerySpec, lookups: Lookups, by_unit
     t = t.mutate(counted=by_definition(t, lookups, lambda d: _counted(t, d)))
     t = t.filter(t.counted)
     if by_unit:
+        markets = ibis.memtable(lookups.markets).select("market_id", "business_unit")
+        t = t.select("market_id", "buyer_id").join(markets, "market_id")
         return t.group_by("business_unit").aggregate(consumers=t.buyer_id.nunique()).order_by("business_unit")
     return t.aggregate(consumers=t.buyer_id.nunique())
 

@@ -18,6 +18,7 @@ from entrepot.kernel.fx import FxRates
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
 from entrepot.reporting import engine
+from entrepot.reporting.columns import MARKET_KEYS
 from entrepot.reporting.domain import (
     DEFAULT_DEFINITION,
     FX_METHODS,
@@ -41,7 +42,7 @@ from entrepot.reporting.domain import (
     structure_date,
 )
 from entrepot.reporting.rates import check_target, period_average_factors, transaction_date_factors
-from entrepot.reporting.snapshot import Manifest
+from entrepot.reporting.snapshot import Manifest, duckdb_cache
 
 ORG_MAP_SCHEMA = pa.schema([("business_unit", pa.string()), ("bucket", pa.int64()), ("unit", pa.string())])
 
@@ -82,14 +83,30 @@ class Report:
 class Snapshot:
     """The snapshot folder opened for reading, with the engine that queries it."""
 
-    def __init__(self, root: Path, backend: Any | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        backend: Any | None = None,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
         self.root = root
         if not (root / "facts.parquet").exists():
             raise NotFound(f"no reporting snapshot in {root}: run `entrepot report snapshot` first")
         self.manifest = Manifest.load(root)
-        self.con = backend if backend is not None else engine.ibis_duckdb()
-        self.facts = self.con.read_parquet(str(root / "facts.parquet"))
-        self.fees = self.con.read_parquet(str(root / "fees.parquet"))
+        cache = duckdb_cache(root) if backend is None else None
+        if cache is not None:  # DuckDB on its own copy of the facts
+            self.con = engine.ibis_duckdb(threads, memory_limit, str(cache))
+            self.facts, self.fees = self.con.table("facts"), self.con.table("fees")
+        else:
+            self.con = backend if backend is not None else engine.ibis_duckdb(threads, memory_limit)
+            self.facts = self.con.read_parquet(str(root / "facts.parquet"))
+            self.fees = self.con.read_parquet(str(root / "fees.parquet"))
+        markets = pq.read_table(root / "dims" / "markets.parquet")
+        self.markets = pa.table(
+            [markets.column(c) for c in ("market_id", "business_unit", "market", "country", "currency")],
+            schema=MARKET_KEYS,
+        )
         self.edges = [_edge(r) for r in _rows(root / "dims" / "memberships.parquet")]
         self.units = {r["code"]: r["kind"] for r in _rows(root / "dims" / "units.parquet")}
         self.sellers = {r["seller_id"]: r["seller"] for r in _rows(root / "dims" / "sellers.parquet")}
@@ -180,7 +197,8 @@ def lookups(
         rates = transaction_date_factors(fx, currencies, request.currency, p.period.start, p.period.end)
     else:
         rates = period_average_factors(fx, currencies, request.currency, p.buckets)
-    return engine.Lookups(rates, org_map(snap, p), definitions, definition_named(DEFAULT_DEFINITION))
+    default = definition_named(DEFAULT_DEFINITION)
+    return engine.Lookups(rates, snap.markets, org_map(snap, p), definitions, default)
 
 
 def org_map(snap: Snapshot, p: Plan) -> pa.Table | None:
@@ -303,7 +321,7 @@ def active_consumers_report(
     if window.kind not in ("ltm", "year"):
         raise bad("period", "annual active consumers need a twelve-month window: LTM2021-09 or FY2022")
     spec = engine.QuerySpec(window.start, window.end, "total", "total", fiscal.year_end_month, ())
-    look = engine.Lookups(pa.table({}), None, definitions, definition_named(DEFAULT_DEFINITION))
+    look = engine.Lookups(pa.table({}), snap.markets, None, definitions, definition_named(DEFAULT_DEFINITION))
     by_unit = engine.active_consumers(snap.facts, spec, look, by_unit=True).to_pyarrow().to_pylist()
     group = engine.active_consumers(snap.facts, spec, look, by_unit=False).to_pyarrow().to_pylist()
     rows = [{"unit": r["business_unit"], "consumers": r["consumers"]} for r in by_unit]

@@ -189,7 +189,7 @@ def compact(root: Path, manifest: Manifest) -> None:
     """)
     facts = f"""
         SELECT *, goods_minor + goods_tax_minor + shipping_minor + shipping_tax_minor AS gross_minor FROM (
-        SELECT o.id AS order_id, l.id AS line_id, o.order_date, m.business_unit, m.market,
+        SELECT o.id AS order_id, l.id AS line_id, o.order_date, m.business_unit, m.market, o.market_id,
             m.country AS market_country, coalesce(b.country, '') AS buyer_country,
             o.seller_id, o.buyer_id, coalesce(k.category, '') AS category, o.currency,
             o.paid, o.status = 'cancelled' AS cancelled,
@@ -208,7 +208,8 @@ def compact(root: Path, manifest: Manifest) -> None:
         ) ORDER BY order_date, order_id, line_id
     """
     fees = f"""
-        SELECT s.id AS shipment_id, o.order_date, m.business_unit, m.market, m.country AS market_country,
+        SELECT s.id AS shipment_id, o.order_date, m.business_unit, m.market, o.market_id,
+            m.country AS market_country,
             s.seller_id, 'USD' AS currency, CAST(s.fee_cents AS BIGINT) AS fee_minor
         FROM s JOIN o ON o.public_id = s.order_ref
         JOIN {dims["markets"]} m ON m.market_id = o.market_id
@@ -219,6 +220,31 @@ def compact(root: Path, manifest: Manifest) -> None:
     _write_table(root / "fees.parquet", con.execute(fees).fetch_arrow_table().cast(FEES))
     manifest.currencies = sorted(set(facts_table.column("currency").unique().to_pylist()) | {"USD"})
     con.close()
+    build_duckdb_cache(root)
+
+
+CACHE = "facts.duckdb"
+
+
+def build_duckdb_cache(root: Path) -> None:
+    """The facts and fees again in DuckDB's own storage: Parquet stays the snapshot that any engine
+    (Spark) reads, and DuckDB scans its native, lightly compressed columns several times faster."""
+    temp = root / (CACHE + ".tmp")
+    temp.unlink(missing_ok=True)
+    con = duckdb_connect(db_path=str(temp))
+    for table in ("facts", "fees"):
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{root / (table + '.parquet')}')")
+    con.execute("CHECKPOINT")
+    con.close()
+    os.replace(temp, root / CACHE)
+
+
+def duckdb_cache(root: Path) -> Path | None:
+    """The cache when it is at least as new as the Parquet it copies."""
+    cache, facts = root / CACHE, root / "facts.parquet"
+    if cache.exists() and cache.stat().st_mtime >= facts.stat().st_mtime:
+        return cache
+    return None
 
 
 def _write_table(path: Path, table: pa.Table) -> None:

@@ -12,12 +12,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from entrepot.reporting.columns import FACTS, FEES, MEMBERSHIPS, SELLERS, UNITS
-from entrepot.reporting.snapshot import Manifest
+from entrepot.reporting.columns import MARKETS as MARKETS_SCHEMA
+from entrepot.reporting.snapshot import Manifest, build_duckdb_cache
 from entrepot.simulation import scenario
 
 START = dt.date(2021, 4, 1)
 DAYS = 365
 CHUNK = 4_000_000
+VERSION = "generator 2"
 # (business unit, market, country, currency): the currencies the ECB publishes, so no operator rates needed
 MARKETS = [
     ("taobao", "taobao-cn", "CN", "CNY"),
@@ -33,24 +35,40 @@ MARKETS = [
 MARKET_WEIGHTS = np.array([30, 30, 5, 5, 5, 5, 5, 8, 7], dtype=float)
 CATEGORIES = ["electronics", "fashion", "home", "beauty", "toys", "sports", "grocery", "books"]
 SELLERS_N, BUYERS_N = 100_000, 5_000_000
+SELLER_MARKET = np.random.default_rng(3).choice(
+    len(MARKETS), SELLERS_N + 1, p=MARKET_WEIGHTS / MARKET_WEIGHTS.sum()
+)
 
 
 def ensure(root: Path, rows: int, seed: int = 7) -> bool:
     """Write the snapshot unless one with this many rows is there already; True when it was written."""
-    if (root / "facts.parquet").exists() and pq.ParquetFile(root / "facts.parquet").metadata.num_rows == rows:
+    facts = root / "facts.parquet"
+    if (
+        facts.exists()
+        and pq.ParquetFile(facts).metadata.num_rows == rows
+        and "market_id" in pq.read_schema(facts).names
+    ):
+        if not (root / "facts.duckdb").exists():
+            build_duckdb_cache(root)
         return False
     root.mkdir(parents=True, exist_ok=True)
     _write_dimensions(root)
     _write_facts(root, rows, np.random.default_rng(seed))
     pq.write_table(FEES.empty_table(), root / "fees.parquet")
+    build_duckdb_cache(root)
     Manifest(
         watermarks={},
         parts={},
         refreshed_at=f"{START + dt.timedelta(days=DAYS)}T00:00:00+00:00",
-        source=f"synthetic (seed {seed}, {rows} rows)",
+        source=f"synthetic (seed {seed}, {rows} rows, {VERSION})",
         currencies=sorted({m[3] for m in MARKETS}),
     ).save(root)
     return True
+
+
+def _current(root: Path) -> bool:
+    """Written by this version of the generator (the manifest names it)."""
+    return VERSION in Manifest.load(root).source
 
 
 def _write_dimensions(root: Path) -> None:
@@ -90,6 +108,18 @@ def _write_dimensions(root: Path) -> None:
     unit_rows = [{"code": code, "kind": kind, "name": name} for kind, code, name, _ in units]
     pq.write_table(pa.Table.from_pylist(unit_rows, schema=UNITS), dims / "units.parquet")
     pq.write_table(SELLERS.empty_table(), dims / "sellers.parquet")
+    markets = [
+        {
+            "market_id": i + 1,
+            "market": m[1],
+            "business_unit": m[0],
+            "country": m[2],
+            "currency": m[3],
+            "prices_include_tax": True,
+        }
+        for i, m in enumerate(MARKETS)
+    ]
+    pq.write_table(pa.Table.from_pylist(markets, schema=MARKETS_SCHEMA), dims / "markets.parquet")
 
 
 def _dictionary(indices: np.ndarray, values: list[str]) -> pa.Array:
@@ -111,7 +141,9 @@ def _chunk(rng: np.random.Generator, offset: int, n: int, total: int) -> pa.Tabl
     # Days rise with the row number, so the file is ordered by date as a compacted snapshot is.
     day = ((np.arange(offset, offset + n, dtype=np.int64) * DAYS) // total).astype(np.int32)
     dates = pa.array(day + (START - dt.date(1970, 1, 1)).days, pa.int32()).cast(pa.date32())
-    market = rng.choice(len(MARKETS), n, p=MARKET_WEIGHTS / MARKET_WEIGHTS.sum())
+    # A seller sells in its home market, as in the demo: a report per seller has one row per seller.
+    seller = rng.integers(1, SELLERS_N + 1, n, dtype=np.int64)
+    market = SELLER_MARKET[seller]
     goods = rng.integers(100, 50_000, n, dtype=np.int64)
     first = rng.random(n) < 0.4
     shipping = np.where(first, rng.integers(0, 1_000, n), 0).astype(np.int64)
@@ -123,9 +155,10 @@ def _chunk(rng: np.random.Generator, offset: int, n: int, total: int) -> pa.Tabl
         "order_date": dates,
         "business_unit": _dictionary(market, [m[0] for m in MARKETS]),
         "market": _dictionary(market, [m[1] for m in MARKETS]),
+        "market_id": market.astype(np.int64) + 1,
         "market_country": _dictionary(market, [m[2] for m in MARKETS]),
         "buyer_country": _dictionary(market, [m[2] for m in MARKETS]),
-        "seller_id": rng.integers(1, SELLERS_N + 1, n, dtype=np.int64),
+        "seller_id": seller,
         "buyer_id": rng.integers(1, BUYERS_N + 1, n, dtype=np.int64),
         "category": _dictionary(rng.integers(0, len(CATEGORIES), n), CATEGORIES),
         "currency": _dictionary(market, [m[3] for m in MARKETS]),
