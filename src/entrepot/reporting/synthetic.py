@@ -43,11 +43,7 @@ SELLER_MARKET = np.random.default_rng(3).choice(
 def ensure(root: Path, rows: int, seed: int = 7) -> bool:
     """Write the snapshot unless one with this many rows is there already; True when it was written."""
     facts = root / "facts.parquet"
-    if (
-        facts.exists()
-        and pq.ParquetFile(facts).metadata.num_rows == rows
-        and "market_id" in pq.read_schema(facts).names
-    ):
+    if facts.exists() and pq.ParquetFile(facts).metadata.num_rows == rows and _current(root):
         if not (root / "facts.duckdb").exists():
             build_duckdb_cache(root)
         return False
