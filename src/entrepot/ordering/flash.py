@@ -42,11 +42,13 @@ def _upsert_holdings() -> dict[str, Any]:
         statement = dialect.insert(HOLDINGS)
         built[dialect.__name__.rsplit(".", 1)[-1]] = statement.on_conflict_do_update(
             index_elements=["sale_id", "buyer_id"], set_={"quantity": statement.excluded.quantity}
-        )
+        ).returning(_buyer.buyer_id)  # one multi-row statement per batch (see _INSERT_ORDERS)
     return built
 
 
 _SET_HOLDINGS = _upsert_holdings()
+# RETURNING lets SQLAlchemy send a batch as one multi-row INSERT instead of one statement per row.
+_INSERT_ORDERS = ORDERS.insert().returning(_order.id)
 _LOCK_SALE = select(SALES).where(_sale.id == bindparam("sale")).with_for_update()
 _SET_COUNTERS = (
     update(SALES)
@@ -264,7 +266,7 @@ def _write(
     ]
     if not rows:
         return
-    session.execute(ORDERS.insert(), rows)
+    session.execute(_INSERT_ORDERS, rows)
     dialect = session.get_bind().dialect.name
     session.execute(
         _SET_HOLDINGS[dialect],

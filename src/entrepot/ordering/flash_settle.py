@@ -29,15 +29,16 @@ from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, FlashOrder, F
 _order = ORDERS.c
 _sale = SALES.c
 _buyer = HOLDINGS.c
-_RECORD_EVENTS = insert(cast(Table, OutboxEvent.__table__))
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+# RETURNING lets SQLAlchemy send a batch as one multi-row INSERT instead of one statement per row.
+_RECORD_EVENTS = insert(_OUTBOX).returning(_OUTBOX.c.id)
+# One statement for the whole batch: status and amount of each order were checked under the sales'
+# locks just before (see _classify), so nobody can have moved them since.
 _PAY_ORDERS = (
     update(ORDERS)
-    .where(
-        _order.payment_id == bindparam("pid"),
-        _order.status == "reserved",
-        _order.amount_minor == bindparam("amt"),
-    )
+    .where(_order.payment_id.in_(bindparam("pids", expanding=True)), _order.status == "reserved")
     .values(status="paid", payment_status="succeeded", paid_at=bindparam("at"))
+    .returning(_order.public_id, _order.sale_id, _order.quantity)
 )
 
 
@@ -127,12 +128,7 @@ def _classify(event: PaymentEvent, order: Any, sales: dict[int, Any]) -> str:
 def _mark_paid(session: Session, paid: list[PaymentEvent], now: dt.datetime) -> None:
     if not paid:
         return
-    session.execute(_PAY_ORDERS, [{"pid": e.payment_id, "amt": e.amount_minor, "at": now} for e in paid])
-    rows = session.execute(
-        select(_order.public_id, _order.sale_id, _order.quantity).where(
-            _order.payment_id.in_([e.payment_id for e in paid])
-        )
-    ).all()
+    rows = session.execute(_PAY_ORDERS, {"pids": [e.payment_id for e in paid], "at": now}).all()
     per_sale: dict[int, int] = defaultdict(int)
     for row in rows:
         per_sale[row.sale_id] += row.quantity
