@@ -41,6 +41,9 @@ NO_DOWNLOADS = {
 }
 
 
+PERFECT_HASH_BITS = 24
+
+
 def duckdb_connect(
     threads: int | None = None,
     memory_limit: str | None = None,
@@ -48,6 +51,9 @@ def duckdb_connect(
     read_only: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     config: dict[str, Any] = dict(NO_DOWNLOADS)
+    # Group keys are small integers (market ids, seller ids): let DuckDB aggregate them into an array
+    # indexed by the keys' range (up to 2^24 slots) instead of hashing them.
+    config["perfect_ht_threshold"] = PERFECT_HASH_BITS
     if threads:
         config["threads"] = threads
     if memory_limit:
