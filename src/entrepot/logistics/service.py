@@ -539,17 +539,40 @@ def scans_of(session: Session, shipment: Shipment) -> list[TrackingEvent]:
 def record_scan(session: Session, shipment_id: str, scan: Scan, now: dt.datetime) -> tuple[Shipment, bool]:
     """Store a carrier scan (a repeat of an event id changes nothing) and replay the shipment's status.
     Returns the shipment and whether the scan was new."""
-    if scan.type not in EVENT_TYPES:
-        raise ValidationFailed("unknown scan", [FieldError("type", ", ".join(EVENT_TYPES))])
-    if scan.occurred_at > now + dt.timedelta(minutes=10):
-        raise ValidationFailed("a scan from the future", [FieldError("occurred_at", "after the time now")])
+    shipment, new = record_scans(session, shipment_id, [scan], now)
+    return shipment, new == 1
+
+
+def record_scans(
+    session: Session, shipment_id: str, scans: list[Scan], now: dt.datetime
+) -> tuple[Shipment, int]:
+    """Store a carrier's batch of scans of one shipment (repeated event ids change nothing), then replay
+    the status once. All are checked before any is stored. Returns the shipment and how many were new."""
+    for scan in scans:
+        if scan.type not in EVENT_TYPES:
+            raise ValidationFailed("unknown scan", [FieldError("type", ", ".join(EVENT_TYPES))])
+        if scan.occurred_at > now + dt.timedelta(minutes=10):
+            raise ValidationFailed(
+                "a scan from the future", [FieldError("occurred_at", "after the time now")]
+            )
     shipment = session.scalar(select(Shipment).where(Shipment.public_id == shipment_id).with_for_update())
     if shipment is None:
         raise NotFound(f"no shipment {shipment_id}")
     net = network(session)
-    if scan.node is not None and scan.node not in net.nodes:
-        raise ValidationFailed("unknown node", [FieldError("node", f"no node {scan.node!r}")])
-    values = {
+    for scan in scans:
+        if scan.node is not None and scan.node not in net.nodes:
+            raise ValidationFailed("unknown node", [FieldError("node", f"no node {scan.node!r}")])
+    new = sum(
+        session.execute(_RECORD_SCAN[dialect_of(session)], _scan_row(shipment, scan, now)).first() is not None
+        for scan in scans
+    )
+    if new:
+        _follow(session, net, shipment, now)
+    return shipment, new
+
+
+def _scan_row(shipment: Shipment, scan: Scan, now: dt.datetime) -> dict[str, Any]:
+    return {
         "shipment_id": shipment.id,
         "event_id": scan.event_id,
         "type": scan.type,
@@ -558,10 +581,6 @@ def record_scan(session: Session, shipment_id: str, scan: Scan, now: dt.datetime
         "received_at": now,
         "note": "",
     }
-    new = session.execute(_RECORD_SCAN[dialect_of(session)], values).first() is not None
-    if new:
-        _follow(session, net, shipment, now)
-    return shipment, new
 
 
 _RECORD_SCAN = insert_or_skip(
@@ -576,7 +595,7 @@ def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime
     shipment.status = replayed.status
     shipment.delivered_at = replayed.delivered_at
     shipment.eta = replayed.delivered_at or _eta(
-        net, legs_of(session, shipment), replayed.last_movement, shipment.eta
+        net, lambda: legs_of(session, shipment), replayed.last_movement, shipment.eta
     )
     shipment.updated_at = now
     if before != shipment.status:
@@ -587,22 +606,27 @@ def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime
             "order": shipment.order_ref,
         }
         record_event(session, DomainEvent(f"shipment.{shipment.status}", shipment.public_id, payload), now)
-        _order_follows(session, shipment, now)
+        _order_follows(session, shipment, before, now)
 
 
-def _order_follows(session: Session, shipment: Shipment, now: dt.datetime) -> None:
-    if shipment.status in MOVING_STATUSES:
-        ordering.follow_shipping(session, shipment.order_ref, "shipped", now)
-    elif shipment.status == "delivered" and all(
+def _order_follows(session: Session, shipment: Shipment, before: str, now: dt.datetime) -> None:
+    """The order is delivered with its last parcel, and shipped when a parcel starts to move (moves
+    between hubs change nothing there; a batch of scans may take a parcel from its label to delivered)."""
+    if shipment.status == "delivered" and all(
         s.status == "delivered" for s in shipments_of_order(session, shipment.order_ref)
     ):
         ordering.follow_shipping(session, shipment.order_ref, "delivered", now)
+    elif shipment.status in MOVING_STATUSES | {"delivered"} and before not in MOVING_STATUSES:
+        ordering.follow_shipping(session, shipment.order_ref, "shipped", now)
 
 
-def _eta(net: Network, legs: list[ShipmentLeg], last: Scan | None, planned: dt.datetime) -> dt.datetime:
+def _eta(
+    net: Network, legs: Callable[[], list[ShipmentLeg]], last: Scan | None, planned: dt.datetime
+) -> dt.datetime:
     """Replan the rest of the route from where the parcel was last seen, on the lanes' timetables:
-    a parcel that misses its flight waits for the next one, so a delay can cost days, not minutes."""
-    remaining = _remaining_legs(legs, last) if last is not None and last.node is not None else None
+    a parcel that misses its flight waits for the next one, so a delay can cost days, not minutes.
+    (`legs` is only read when the last sighting has a place.)"""
+    remaining = _remaining_legs(legs(), last) if last is not None and last.node is not None else None
     if last is None or remaining is None:
         return planned
     clock = to_minutes(last.occurred_at)

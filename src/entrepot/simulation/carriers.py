@@ -1,6 +1,6 @@
 """Simulated carriers: the scans a parcel's planned journey produces, with missed departures, customs
 holds, returns and failed delivery attempts, posted through logistics' `record_scan` as a carrier's
-system would post them (some late and out of order)."""
+system would post them (in batches, some late and out of order)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MISSED_DEPARTURE = 0.06  # an exception at one leg's departure, then one or two 
 CUSTOMS_HELD = 0.05  # of cross-border parcels: held one to three days before clearance
 RETURNED = 0.004  # of cross-border parcels: held, then returned to sender
 FAILED_ATTEMPT = 0.03  # nobody home: back to the station, delivered the next day
-POSTED_LATE = 0.05  # the carrier's scans arrive in a burst, in no particular order
+POSTED_LATE = 0.05  # the later scans arrive before the earlier ones
 
 
 @dataclass(frozen=True)
@@ -106,25 +106,22 @@ def hops_of(session: Session, net: Network, shipment: Shipment) -> list[Hop]:
 
 
 def carry(session: Session, order_ref: str, rng: random.Random, end: dt.datetime) -> dt.datetime | None:
-    """Post the scans of an order's parcels that happen before `end`; the delivery time of its last
-    parcel when all are delivered by then."""
+    """Post the scans of an order's parcels that happen before `end`, as a carrier's daily file would:
+    one batch per parcel, or for some the later half first and the earlier half after it. Returns when
+    the last parcel was delivered, if all were by then."""
     net = logistics.network(session)
     delivered: list[dt.datetime] = []
     shipments = logistics.shipments_of_order(session, order_ref)
     for shipment in shipments:
-        scans = [
-            s
-            for s in journey_scans(shipment.public_id, hops_of(session, net, shipment), rng)
-            if s.occurred_at < end
-        ]
-        if rng.random() < POSTED_LATE and scans:
-            last = max(s.occurred_at for s in scans)
-            rng.shuffle(scans)
-            posted = [(scan, last) for scan in scans]
-        else:
-            posted = [(scan, scan.occurred_at) for scan in scans]
-        for scan, received in posted:
-            shipment, _ = logistics.record_scan(session, shipment.public_id, scan, received)
+        hops = hops_of(session, net, shipment)
+        scans = [s for s in journey_scans(shipment.public_id, hops, rng) if s.occurred_at < end]
+        if not scans:
+            continue
+        received = max(s.occurred_at for s in scans)
+        half = len(scans) // 2
+        batches = [scans[half:], scans[:half]] if half and rng.random() < POSTED_LATE else [scans]
+        for batch in batches:
+            logistics.record_scans(session, shipment.public_id, batch, received)
         if shipment.delivered_at is not None:
             delivered.append(shipment.delivered_at)
     return max(delivered) if shipments and len(delivered) == len(shipments) else None
