@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import cast
 
 import aiohttp
@@ -118,10 +119,13 @@ def run(
             f"batched rush: {buyers} buyers" + (", killing one API server mid-run" if kill_worker else "")
         )
         kill_at = stock // 3 if kill_worker else None
-        batched = asyncio.run(_rush(ports, seeded, sale, concurrency, kill_at=kill_at, servers=servers))
+        retry = partial(_provider_retries, db, sale_ref=sale)
+        batched = asyncio.run(
+            _rush(ports, seeded, sale, concurrency, kill_at=kill_at, servers=servers, retry=retry)
+        )
         survivor = next(p for p, server in zip(ports, servers, strict=True) if server.poll() is None)
-        if batched.killed is not None:
-            batched.redelivered = _provider_retries(db, survivor, sale)
+        if batched.killed is not None:  # and again once the rush is over, for any it missed
+            batched.redelivered += _provider_retries(db, survivor, sale)
         outcome = _check(db, sale, batched, stock)
         baseline = asyncio.run(_http_baseline([survivor], concurrency, 3.0))
         _report(console, naive, naive_outcome, batched, outcome, stock, concurrency, workers, baseline)
@@ -263,6 +267,7 @@ async def _rush(
     stop_when_sold_out: bool = False,
     kill_at: int | None = None,
     servers: list[subprocess.Popen[bytes]] | None = None,
+    retry: Callable[[int], int] | None = None,
 ) -> Phase:
     phase = Phase(dt.datetime.now(dt.UTC))
     wall = time.perf_counter()
@@ -283,6 +288,10 @@ async def _rush(
         os.kill(victim.pid, signal.SIGKILL)  # no goodbye: in-flight requests and pending payments die with it
         phase.killed = victim.pid
         alive.remove(ports[0])
+        if retry is not None:  # the provider retries the failed webhook deliveries a second later
+            retries.append(asyncio.get_running_loop().create_task(asyncio.to_thread(retry, alive[0])))
+
+    retries: list[asyncio.Task[int]] = []
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
 
@@ -326,6 +335,7 @@ async def _rush(
 
         await asyncio.gather(*(client() for _ in range(concurrency)))
     phase.seconds = time.perf_counter() - wall
+    phase.redelivered = sum(await asyncio.gather(*retries))
     return phase
 
 
@@ -398,30 +408,38 @@ def _wait_for_payments(db: Database, sale_ref: str) -> None:
         time.sleep(0.2)
 
 
-def _provider_retries(db: Database, port: int, sale_ref: str) -> int:
+def _provider_retries(db: Database, port: int, sale_ref: str) -> int:  # runs in a thread during the rush
     """Payments whose webhook died with the killed server: the provider retries the delivery (to a live
-    server, through the public webhook), as real providers do until they get a 2xx."""
-    time.sleep(1.0)  # payments in flight on the surviving server land first
+    server, through the public webhook), as real providers do until they get a 2xx. Only payments still
+    pending a second after their order was taken: those of the surviving server land by themselves."""
+    time.sleep(1.0)
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     with db.transaction() as s:
         pending = s.execute(
             select(FlashOrder.payment_id, FlashOrder.amount_minor)
             .join(FlashSale, FlashSale.id == FlashOrder.sale_id)
-            .where(FlashSale.public_id == sale_ref, FlashOrder.payment_status == "pending")
+            .where(
+                FlashSale.public_id == sale_ref,
+                FlashOrder.payment_status == "pending",
+                FlashOrder.created_at <= cutoff,
+            )
         ).all()
     secret = Settings().webhook_secret
-    with httpx.Client(timeout=30) as client:
-        for payment_id, amount in pending:
-            event = {
-                "type": "payment.succeeded",
-                "payment_id": payment_id,
-                "amount_minor": amount,
-                "currency": "SGD",
-            }
-            body = json.dumps(event).encode()
-            headers = {"Entrepot-Signature": sign(secret, body, int(time.time()))}
-            client.post(
-                f"http://127.0.0.1:{port}{API}/flash-sales/payments/webhook", content=body, headers=headers
-            )
+    url = f"http://127.0.0.1:{port}{API}/flash-sales/payments/webhook"
+
+    async def deliver_all() -> None:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as http:
+
+            async def deliver(payment_id: str, amount: int) -> None:
+                event = {"type": "payment.succeeded", "payment_id": payment_id, "amount_minor": amount}
+                body = json.dumps({**event, "currency": "SGD"}).encode()
+                headers = {"Entrepot-Signature": sign(secret, body, int(time.time()))}
+                async with http.post(url, data=body, headers=headers) as response:
+                    await response.read()
+
+            await asyncio.gather(*(deliver(pid, amount) for pid, amount in pending if pid is not None))
+
+    asyncio.run(deliver_all())
     return len(pending)
 
 
