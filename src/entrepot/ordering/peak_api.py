@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Caller, Ctx, authenticated
+from entrepot.api.problems import problem
 from entrepot.kernel.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from entrepot.ordering import flash, flash_settle, group_buy
 from entrepot.ordering.api import check_idempotency_key
@@ -301,8 +302,11 @@ async def take_units(sale_id: str, request: Request) -> Response:
     meta = await rt.meta(sale_id)
     ticket = flash.Ticket(principal.buyer_id, body.quantity, key, body.payment_method is not None)
     taken = await rt.take(meta, ticket)
-    if taken.order_id is None:
-        raise FlashRejected(taken.decision.outcome, taken.decision.detail, meta.public_id)
+    if taken.order_id is None:  # answered, not raised: most requests of a rush end here, cheaply
+        rejected = FlashRejected(taken.decision.outcome, taken.decision.detail, meta.public_id)
+        return problem(
+            409, rejected.code, rejected.title, rejected.detail, request.url.path, None, rejected.extra
+        )
     status, extra, task = 201, {}, None
     if taken.replayed:
         if taken.quantity != body.quantity:
