@@ -11,6 +11,7 @@ maximum resident set.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -71,6 +72,8 @@ def run(console: Console, rows: int, folder: Path, memory_limit: str, threads: i
     if mine != theirs:
         raise SystemExit(f"pandas and DuckDB disagree at {small_rows} rows: {mine} != {theirs}")
     console.print(f"at {small_rows} rows: ours {ours_s:.3f} s, pandas {pandas_s:.3f} s (same totals)")
+    # Other work on a shared machine slows every figure: say how busy it was.
+    console.print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(
         f"reports rows={rows} gmv_fq_recast_s={fq_s:.3f} ltm_seller_s={ltm_s:.3f} peak_gb={peak_gb:.2f}"
