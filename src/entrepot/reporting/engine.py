@@ -10,6 +10,7 @@ totals to the cent: both views sum the same translated atoms, only grouped diffe
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,10 @@ def ibis_spark(session: Any) -> Any:
 def spark_session(master: str = "local[2]") -> Any:
     from pyspark.sql import SparkSession
 
+    # Spark would otherwise leave a spark-warehouse folder wherever it is started.
+    warehouse = tempfile.mkdtemp(prefix="entrepot-spark-")
     builder = SparkSession.builder.master(master).appName("entrepot-reports")
+    builder = builder.config("spark.sql.warehouse.dir", warehouse)
     for key, value in SPARK_CONF.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
