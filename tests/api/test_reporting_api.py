@@ -3,6 +3,7 @@ revenue reports labelled with definition, view, FX method and freshness; errors 
 
 from __future__ import annotations
 
+import fcntl
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,14 @@ def test_scenario_targets_guidance_and_actuals_over_http(world: World, tmp_path:
         f"{API}/reports/external-actuals", params={"metric": "revenue"}, headers=headers
     ).json()
     assert len(actuals) == 7 and all(a["external"] for a in actuals)
+
+
+def test_a_second_refresh_waits_for_the_first(world: World, tmp_path: Path) -> None:
+    client = _client(world, tmp_path)
+    folder = tmp_path / "snapshot"
+    folder.mkdir()
+    with (folder / ".lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        response = client.post(f"{API}/reports/snapshot", headers=world.auth("operator"))
+    assert_problem(response, 409, "refresh-running")
+    assert not (folder / "manifest.json").exists()

@@ -15,6 +15,7 @@ shipments' logistics fees), which every report reads.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.catalog import exports as catalog_exports
 from entrepot.identity import exports as identity_exports
+from entrepot.kernel.errors import Conflict
 from entrepot.logistics import exports as logistics_exports
 from entrepot.ordering import exports as ordering_exports
 from entrepot.organization import exports as organization_exports
@@ -90,8 +92,18 @@ class RefreshResult:
 
 
 def refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
-    """Bring the snapshot under `root` up to date with the store; returns how many rows each table added."""
+    """Bring the snapshot under `root` up to date with the store; returns how many rows each table added.
+    One refresh at a time per folder: a second one is refused while the first holds the lock."""
     root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict(f"a refresh of {root} is already running", code="refresh-running") from None
+        return _refresh(session, root, now)
+
+
+def _refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
     manifest = Manifest.load(root)
     added = {
         "orders": _ingest_changed(
