@@ -49,7 +49,7 @@ def failures() -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors)
+        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors if e.message != exc.detail)
         Console(stderr=True).print(f"[red]error:[/red] {exc.detail}{' (' + fields + ')' if fields else ''}")
         raise typer.Exit(2) from None
 
