@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import cast
 
-import aiohttp
 import httpx
 from rich.console import Console
 from sqlalchemy import func, insert, select
@@ -43,39 +40,13 @@ from entrepot.identity.domain import generate_key
 from entrepot.identity.models import ApiKey, Buyer
 from entrepot.inventory import service as inventory
 from entrepot.kernel.ids import new_id
-from entrepot.ordering.payments import sign
 from entrepot.ordering.peak_models import FlashBuyer, FlashOrder, FlashSale
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
 from entrepot.schema import upgrade
-from entrepot.settings import Settings
 from entrepot.simulation.bench_checkout import _free_port, _fresh_database, _http_baseline, _wait_ready
 from entrepot.simulation.demo import seed_organisation
-
-API = "/api/v1"
-
-
-@dataclass
-class Seeded:
-    sku: str
-    operator_key: str
-    buyer_keys: list[str]
-
-
-@dataclass
-class Phase:
-    """What the clients saw in one rush."""
-
-    started: dt.datetime
-    latencies: list[float] = field(default_factory=list)
-    sold_latencies: list[float] = field(default_factory=list)
-    acknowledged: list[str] = field(default_factory=list)  # order ids the API answered with
-    statuses: dict[int, int] = field(default_factory=dict)
-    retries: int = 0
-    errors: int = 0
-    killed: int | None = None
-    seconds: float = 0.0  # the rush's wall time, every answer in
-    redelivered: int = 0  # payment events the provider sent again after the server delivering them died
+from entrepot.simulation.flash_load import API, Phase, Seeded, open_sale_page, provider_retries, rush
 
 
 @dataclass(frozen=True)
@@ -111,21 +82,21 @@ def run(
             _wait_ready(port)
         naive_sale, sale = (_create_sale(ports[0], seeded, stock, s) for s in ("row_lock", "batched"))
         console.print(f"{buyers} buyers open the sale page ({workers} API servers, {concurrency} clients)")
-        asyncio.run(_open_sale_page(ports, seeded, sale, concurrency))
+        asyncio.run(open_sale_page(ports, seeded, sale, concurrency))
         console.print(f"naive rush (row_lock) until {stock} units are sold out")
-        naive = asyncio.run(_rush(ports, seeded, naive_sale, concurrency, stop_when_sold_out=True))
+        naive = asyncio.run(rush(ports, seeded, naive_sale, concurrency, stop_when_sold_out=True))
         naive_outcome = _check(db, naive_sale, naive, stock)
         console.print(
             f"batched rush: {buyers} buyers" + (", killing one API server mid-run" if kill_worker else "")
         )
         kill_at = stock // 3 if kill_worker else None
-        retry = partial(_provider_retries, db, sale_ref=sale)
+        retry = partial(provider_retries, db, sale_ref=sale)
         batched = asyncio.run(
-            _rush(ports, seeded, sale, concurrency, kill_at=kill_at, servers=servers, retry=retry)
+            rush(ports, seeded, sale, concurrency, kill_at=kill_at, servers=servers, retry=retry)
         )
         survivor = next(p for p, server in zip(ports, servers, strict=True) if server.poll() is None)
         if batched.killed is not None:  # and again once the rush is over, for any it missed
-            batched.redelivered += _provider_retries(db, survivor, sale)
+            batched.redelivered += provider_retries(db, survivor, sale)
         outcome = _check(db, sale, batched, stock)
         baseline = asyncio.run(_http_baseline([survivor], concurrency, 3.0))
         _report(console, naive, naive_outcome, batched, outcome, stock, concurrency, workers, baseline)
@@ -245,100 +216,6 @@ def _create_sale(port: int, seeded: Seeded, stock: int, strategy: str) -> str:
     return sale
 
 
-async def _open_sale_page(ports: list[int], seeded: Seeded, sale: str, concurrency: int) -> None:
-    queue = iter(range(len(seeded.buyer_keys)))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
-
-        async def client() -> None:
-            for index in queue:
-                headers = {"Authorization": f"Bearer {seeded.buyer_keys[index]}"}
-                url = f"http://127.0.0.1:{ports[index % len(ports)]}{API}/flash-sales/{sale}"
-                async with http.get(url, headers=headers) as response:
-                    await response.read()
-
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-
-
-async def _rush(
-    ports: list[int],
-    seeded: Seeded,
-    sale: str,
-    concurrency: int,
-    stop_when_sold_out: bool = False,
-    kill_at: int | None = None,
-    servers: list[subprocess.Popen[bytes]] | None = None,
-    retry: Callable[[int], int] | None = None,
-) -> Phase:
-    phase = Phase(dt.datetime.now(dt.UTC))
-    wall = time.perf_counter()
-    queue = iter(range(len(seeded.buyer_keys)))
-    alive = list(ports)
-    sold_out = False
-    body = {"quantity": 1, "payment_method": "card"}
-
-    def maybe_kill() -> None:
-        if (
-            kill_at is None
-            or phase.killed is not None
-            or servers is None
-            or len(phase.sold_latencies) < kill_at
-        ):
-            return
-        victim = servers[0]
-        os.kill(victim.pid, signal.SIGKILL)  # no goodbye: in-flight requests and pending payments die with it
-        phase.killed = victim.pid
-        alive.remove(ports[0])
-        if retry is not None:  # the provider retries the failed webhook deliveries a second later
-            retries.append(asyncio.get_running_loop().create_task(asyncio.to_thread(retry, alive[0])))
-
-    retries: list[asyncio.Task[int]] = []
-
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
-
-        async def buy(index: int) -> None:
-            nonlocal sold_out
-            headers = {
-                "Authorization": f"Bearer {seeded.buyer_keys[index]}",
-                "Idempotency-Key": f"rush-{index:08d}",
-            }
-            for attempt in range(5):
-                port = alive[(index + attempt) % len(alive)]
-                started = time.perf_counter()
-                try:
-                    url = f"http://127.0.0.1:{port}{API}/flash-sales/{sale}/orders"
-                    async with http.post(url, json=body, headers=headers) as response:
-                        answer = await response.json(content_type=None)
-                        status = response.status
-                except (TimeoutError, aiohttp.ClientError):
-                    phase.retries += 1  # the server died under us: the same key on another server
-                    continue
-                elapsed = (time.perf_counter() - started) * 1000
-                phase.latencies.append(elapsed)
-                phase.statuses[status] = phase.statuses.get(status, 0) + 1
-                if status in (200, 201, 202):
-                    phase.acknowledged.append(answer["id"])
-                if status in (200, 201):
-                    phase.sold_latencies.append(elapsed)
-                    maybe_kill()
-                elif status == 409 and str(answer.get("type", "")).endswith("/sold-out"):
-                    sold_out = True
-                elif status != 202 and status != 409:
-                    phase.errors += 1
-                return
-            phase.errors += 1
-
-        async def client() -> None:
-            for index in queue:
-                if stop_when_sold_out and sold_out:
-                    return
-                await buy(index)
-
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-    phase.seconds = time.perf_counter() - wall
-    phase.redelivered = sum(await asyncio.gather(*retries))
-    return phase
-
-
 def _check(db: Database, sale_ref: str, phase: Phase, stock: int) -> Outcome:
     _wait_for_payments(db, sale_ref)
     with db.transaction() as s:
@@ -406,41 +283,6 @@ def _wait_for_payments(db: Database, sale_ref: str) -> None:
         elif time.monotonic() - steady_since > 2:
             return
         time.sleep(0.2)
-
-
-def _provider_retries(db: Database, port: int, sale_ref: str) -> int:  # runs in a thread during the rush
-    """Payments whose webhook died with the killed server: the provider retries the delivery (to a live
-    server, through the public webhook), as real providers do until they get a 2xx. Only payments still
-    pending a second after their order was taken: those of the surviving server land by themselves."""
-    time.sleep(1.0)
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    with db.transaction() as s:
-        pending = s.execute(
-            select(FlashOrder.payment_id, FlashOrder.amount_minor)
-            .join(FlashSale, FlashSale.id == FlashOrder.sale_id)
-            .where(
-                FlashSale.public_id == sale_ref,
-                FlashOrder.payment_status == "pending",
-                FlashOrder.created_at <= cutoff,
-            )
-        ).all()
-    secret = Settings().webhook_secret
-    url = f"http://127.0.0.1:{port}{API}/flash-sales/payments/webhook"
-
-    async def deliver_all() -> None:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as http:
-
-            async def deliver(payment_id: str, amount: int) -> None:
-                event = {"type": "payment.succeeded", "payment_id": payment_id, "amount_minor": amount}
-                body = json.dumps({**event, "currency": "SGD"}).encode()
-                headers = {"Entrepot-Signature": sign(secret, body, int(time.time()))}
-                async with http.post(url, data=body, headers=headers) as response:
-                    await response.read()
-
-            await asyncio.gather(*(deliver(pid, amount) for pid, amount in pending if pid is not None))
-
-    asyncio.run(deliver_all())
-    return len(pending)
 
 
 def _p99(values: list[float]) -> float:
