@@ -23,7 +23,7 @@ from entrepot.emissions.domain import (
     trip_total,
 )
 from entrepot.emissions.factors import Factor, FactorSet, parse_factor_csv
-from entrepot.logistics.domain import ESTIMATED_WTW_G_PER_TKM, Node
+from entrepot.logistics.domain import Node
 
 DEFAULTS = FactorSet((default_table(),))
 HUBS_CSV = (
@@ -116,7 +116,17 @@ def test_an_element_without_a_factor_is_zero_and_says_so() -> None:
 
 def test_default_factor_for_every_logistics_lane_kind_matches_the_reference_values() -> None:
     distances = {"short_haul": 1000.0, "long_haul": 8000.0}
-    for (mode, vehicle), estimate in ESTIMATED_WTW_G_PER_TKM.items():
+    # DESNZ 2025 well-to-wheel g CO2e per t-km of each lane kind the logistics networks build
+    reference = {
+        ("road", "truck"): 125.0,
+        ("rail", "freight_train"): 34.7,
+        ("air", "short_haul"): 961.0,
+        ("air", "long_haul"): 666.0,
+        ("sea", "container_ship"): 19.8,
+        ("last_mile", "van_diesel"): 782.0,
+        ("last_mile", "van_electric"): 276.0,
+    }
+    for (mode, vehicle), estimate in reference.items():
         assert default_wtw_g_per_tkm(mode, vehicle, distances.get(vehicle, 100.0)) == estimate
 
 

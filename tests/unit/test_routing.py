@@ -151,12 +151,12 @@ def test_errors_say_why_there_is_no_route() -> None:
 
 def test_air_charges_volumetric_weight() -> None:
     bulky = Parcel(1.0, 50, 40, 30)  # 60,000 cm3 / 6,000 = 10 kg chargeable
-    air = lane("air", "A", "B", 5, 100, mode="air", per_kg_cents=200)
+    air = lane("air", "A", "B", 5, 100, mode="air", per_kg_cents=200, distance_km=5000.0)
     road = lane("road", "A", "B", 5, 100, per_kg_cents=200)
     assert lane_cost_cents(air, bulky) == 100 + 2000
     assert lane_cost_cents(road, bulky) == 100 + 200
-    # emissions follow the actual mass: 0.001 t x 1,000 km x 666 g/t-km
-    assert lane_emissions_g(air, bulky) == pytest.approx(666.0)
+    # emissions follow the actual mass: 0.001 t x 5,000 km x 666 g/t-km (long-haul air, DESNZ 2025)
+    assert lane_emissions_g(air, bulky) == pytest.approx(3330.0)
 
 
 # --- against brute force ---------------------------------------------------------------------------

@@ -19,12 +19,11 @@ import numpy as np
 
 from entrepot.logistics import kernel
 from entrepot.logistics.domain import (
-    ESTIMATED_WTW_G_PER_TKM,
     VOLUMETRIC_DIVISOR_CM3_PER_KG,
     Lane,
     Network,
     Parcel,
-    mode_default_g_per_tkm,
+    lane_factor_g_per_tkm,
     utc_offset_minutes,
     weekly_offsets,
 )
@@ -123,7 +122,7 @@ def _compile(network: Network) -> CompiledNetwork:
         lane_air=np.array([lane.mode == "air" for lane in lanes], dtype=np.bool_),
         lane_max_kg=np.array([lane.max_parcel_kg for lane in lanes], dtype=np.float64),
         lane_distance=np.array([lane.distance_km for lane in lanes], dtype=np.float64),
-        lane_factor=np.array([_factor(lane) for lane in lanes], dtype=np.float64),
+        lane_factor=np.array([lane_factor_g_per_tkm(lane) for lane in lanes], dtype=np.float64),
         lane_schedule=np.array(lane_schedule, dtype=np.int64),
         lane_zone=np.array([zone_of[network.nodes[lane.origin].time_zone] for lane in lanes], dtype=np.int64),
         lane_number={lane.id: i for i, lane in enumerate(lanes)},
@@ -134,10 +133,6 @@ def _compile(network: Network) -> CompiledNetwork:
         handling=np.array([network.nodes[code].handling_minutes for code in codes], dtype=np.int64),
         dead_end=np.array([code in network.delivery_stations for code in codes], dtype=np.bool_),
     )
-
-
-def _factor(lane: Lane) -> float:
-    return ESTIMATED_WTW_G_PER_TKM.get((lane.mode, lane.vehicle), mode_default_g_per_tkm(lane.mode))
 
 
 def lane_costs(net: CompiledNetwork, parcel: Parcel) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from entrepot.emissions.categories import default_wtw_g_per_tkm
+
 EARTH_RADIUS_KM = 6371.0  # the mean radius the GLEC/ISO 14083 worked examples use
 AIR_EXTRA_KM = 95.0  # ISO 14083 / GLEC: great-circle distance + 95 km for air
 ROAD_DETOUR = 1.25  # road: great-circle x 1.25 when no routed distance is given (stated with results)
@@ -34,18 +36,6 @@ NODE_KINDS = (
 )
 MODES = ("road", "rail", "air", "sea", "last_mile")
 SCHEDULED_MODES = ("air", "sea", "rail")
-
-# Emission estimates by mode until the emissions context supplies the factor tables: well-to-wheel
-# g CO2e per tonne-km, from UK DESNZ 2025 freight factors (see shared/reference/emission-factors.csv).
-ESTIMATED_WTW_G_PER_TKM = {
-    ("road", "truck"): 125.0,  # HGV average
-    ("rail", "freight_train"): 34.7,
-    ("air", "short_haul"): 961.0,
-    ("air", "long_haul"): 666.0,
-    ("sea", "container_ship"): 19.8,
-    ("last_mile", "van_diesel"): 782.0,
-    ("last_mile", "van_electric"): 276.0,
-}
 
 
 def to_minutes(moment: dt.datetime) -> int:
@@ -172,14 +162,15 @@ def lane_cost_cents(lane: Lane, parcel: Parcel) -> int:
 
 
 def lane_emissions_g(lane: Lane, parcel: Parcel) -> float:
-    """Estimated well-to-wheel g CO2e: tonnes x km x the mode's intensity (actual mass, not chargeable)."""
-    factor = ESTIMATED_WTW_G_PER_TKM.get((lane.mode, lane.vehicle), mode_default_g_per_tkm(lane.mode))
-    return parcel.weight_kg / 1000 * lane.distance_km * factor
+    """Well-to-wheel g CO2e: tonnes x km x the emissions context's default factor for the lane's transport
+    operation category (DESNZ 2025; the distance picks short- or long-haul air). Actual mass, not
+    chargeable weight. Stored shipments are accounted in full (legs and hubs, any factor table) by the
+    emissions context; this is the planner's and checkout's figure."""
+    return parcel.weight_kg / 1000 * lane.distance_km * lane_factor_g_per_tkm(lane)
 
 
-def mode_default_g_per_tkm(mode: str) -> float:
-    defaults = {"road": 125.0, "rail": 34.7, "air": 961.0, "sea": 19.8, "last_mile": 782.0}
-    return defaults[mode]
+def lane_factor_g_per_tkm(lane: Lane) -> float:
+    return default_wtw_g_per_tkm(lane.mode, lane.vehicle, lane.distance_km)
 
 
 @dataclass
