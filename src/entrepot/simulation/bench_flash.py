@@ -320,6 +320,6 @@ def _report(
         f" over_limit={outcome.over_limit + naive_outcome.over_limit}"
         f" drift={outcome.drift + naive_outcome.drift} errors={batched.errors}"
         f" killed={int(batched.killed is not None)} clients={concurrency} servers={workers}"
-        f" http_baseline_rps={baseline:.0f}",
+        f" http_baseline_rps={baseline:.0f} load1={os.getloadavg()[0]:.2f}",
         flush=True,
     )
