@@ -179,9 +179,7 @@ def _ship(
     with ctx.db.transaction() as session:
         delivered_at = carriers.carry(session, order_id, rng, end)
     stats["shipped by the network"] += 1
-    stats[
-        "parcels delivered by the end" if delivered_at else "parcels in transit or returned at the end"
-    ] += 1
+    stats["orders delivered by the end" if delivered_at else "orders in transit or returned at the end"] += 1
     return True, delivered_at
 
 
