@@ -98,7 +98,11 @@ def run(
         if batched.killed is not None:  # and again once the rush is over, for any it missed
             batched.redelivered += provider_retries(db, survivor, sale)
         outcome = _check(db, sale, batched, stock)
-        baseline = asyncio.run(_http_baseline([survivor], concurrency, 3.0))
+        baseline = asyncio.run(
+            _http_baseline(
+                [p for p, sv in zip(ports, servers, strict=True) if sv.poll() is None], concurrency, 3.0
+            )
+        )
         _report(console, naive, naive_outcome, batched, outcome, stock, concurrency, workers, baseline)
     finally:
         for server in servers:
