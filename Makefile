@@ -33,5 +33,9 @@ bench-checkout: $(STAMP)
 bench-routes: $(STAMP)
 	$(BIN)/entrepot bench routes --queries 20
 
+.PHONY: bench-emissions
+bench-emissions: $(STAMP)
+	$(BIN)/entrepot bench emissions
+
 clean:
 	rm -rf $(VENV) var/*.db var/*.json

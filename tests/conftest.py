@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from entrepot.db import Database
+from entrepot.logistics.service import forget_network
 from entrepot.schema import metadata, upgrade
 from tests.world import World, build_world
 
@@ -89,6 +90,14 @@ def pg_database(postgres_url: str) -> Iterator[Database]:
     _truncate_postgres(db)
     yield db
     db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_network_left_over() -> Iterator[None]:
+    """The logistics network and planned routes are cached per process (by database URL, checked every
+    few seconds): a test must not see the network of the test before it on a truncated database."""
+    yield
+    forget_network()
 
 
 @pytest.fixture

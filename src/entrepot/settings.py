@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     fx_max_staleness_days: int = Field(default=45, ge=0, le=3660)
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
     page_size_max: int = Field(default=200, ge=1)
+    reporting_snapshot_dir: str = Field(
+        default="var/snapshot", description="Folder of the reporting Parquet snapshot."
+    )
+    fiscal_year_end_month: int = Field(default=3, ge=1, le=12, description="Fiscal year end (3: March).")
 
 
 @lru_cache(maxsize=1)

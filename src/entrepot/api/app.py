@@ -22,18 +22,23 @@ from entrepot.api.deps import AppContext
 from entrepot.api.limits import BodySizeLimit
 from entrepot.catalog import api as catalog_api
 from entrepot.db import Database
+from entrepot.emissions import api as emissions_api
+from entrepot.emissions import events as emissions_events
 from entrepot.identity import api as identity_api
 from entrepot.inventory import api as inventory_api
 from entrepot.kernel.fx import FxRates, load_ecb
 from entrepot.logistics import api as logistics_api
 from entrepot.logistics import events as logistics_events
+from entrepot.logistics.rates import NetworkRates
+from entrepot.logistics.routing import warm_up as warm_up_planner
 from entrepot.ordering import api as ordering_api
-from entrepot.ordering import cart_api
+from entrepot.ordering import cart_api, group_api, live_api, peak_api
 from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
 from entrepot.organization import api as organization_api
 from entrepot.outbox import HandlerRegistry, RetryPolicy, relay_once
+from entrepot.reporting import api as reporting_api
 from entrepot.settings import Settings, get_settings
 
 log = logging.getLogger("entrepot")
@@ -53,6 +58,7 @@ def build_context(settings: Settings, db: Database | None = None) -> AppContext:
             settings.max_line_quantity,
             dt.timedelta(seconds=settings.reservation_ttl_seconds),
         ),
+        shipping=NetworkRates(),  # delivery options from the logistics network (flat fees without one)
     )
 
 
@@ -76,6 +82,7 @@ def relay_registry() -> HandlerRegistry:
     """The handlers the relay runs, composed here at the entry point so the outbox knows no context."""
     registry = HandlerRegistry()
     logistics_events.register(registry)  # order.paid -> plan and book shipments
+    emissions_events.register(registry)  # shipment.planned -> emissions per leg, stored
     return registry
 
 
@@ -129,6 +136,8 @@ def create_app(
         tasks = [asyncio.create_task(_sweeper(ctx))] if settings.run_sweeper else []
         if settings.run_relay:
             tasks.append(asyncio.create_task(_relay(ctx, handlers)))
+        # load the route planner's compiled code now, off the event loop, not in the first request
+        tasks.append(asyncio.create_task(asyncio.to_thread(warm_up_planner)))
         yield
         for task in tasks:
             task.cancel()
@@ -150,13 +159,18 @@ def create_app(
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (
+        peak_api,  # flash sales first: the hottest paths match after the fewest routes
+        group_api,  # group buying
+        live_api,  # livestream sessions
         organization_api,
         catalog_api,
         inventory_api,
         identity_api,
         logistics_api,  # before ordering: /orders/{id}/shipments must win over /orders/{id}/{action}
+        emissions_api,
         ordering_api,
         cart_api,
+        reporting_api,
         events,
     ):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -20,7 +20,7 @@ def bench_flash(
         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     ),
 ) -> None:
-    """One hot SKU rushed over HTTP, batched against the naive row lock; prints `flash orders_per_s=...` last."""
+    """One hot SKU rushed over HTTP, batched against the naive row lock; prints `flash ...` last."""
     if min(stock, buyers, concurrency, workers) < 1 or (kill_worker and workers < 2):
         console.print(
             "[red]error:[/red] stock, buyers, concurrency and workers must be at least 1,"

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from entrepot.cli import flash as flash_cli
 from entrepot.cli import logistics as logistics_cli
+from entrepot.emissions import cli as emissions_cli
+from entrepot.reporting import cli as reporting_cli
 from entrepot.settings import get_settings
 
 if TYPE_CHECKING:
@@ -26,6 +29,10 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(bench_app, name="bench")
 app.add_typer(events_app, name="events")
 app.add_typer(logistics_cli.app, name="logistics")
+reporting_cli.register(app, bench_app)
+app.add_typer(emissions_cli.app, name="emissions")
+bench_app.command("emissions")(emissions_cli.bench_emissions)
+bench_app.command("flash")(flash_cli.bench_flash)
 console = Console()
 
 
@@ -114,10 +121,11 @@ def _relay_due(ctx: AppContext, registry: HandlerRegistry) -> int:
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="operator, seller or buyer")],
+    role: Annotated[str, typer.Option(help="operator, seller, buyer or carrier")],
     name: Annotated[str, typer.Option()] = "cli",
     seller: Annotated[str | None, typer.Option(help="seller id, for seller keys")] = None,
     buyer: Annotated[str | None, typer.Option(help="buyer id, for buyer keys")] = None,
+    carrier: Annotated[str | None, typer.Option(help="carrier as lanes name it, for carrier keys")] = None,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
     from entrepot.api.deps import utcnow
@@ -129,7 +137,7 @@ def keys_create(
     db = Database(settings.database_url)
     try:
         with db.transaction() as session:
-            key, plaintext = identity.create_api_key(session, role, name, utcnow(), seller, buyer)
+            key, plaintext = identity.create_api_key(session, role, name, utcnow(), seller, buyer, carrier)
     except DomainError as exc:
         fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors)
         console.print(f"[red]error:[/red] {exc.detail}{' (' + fields + ')' if fields else ''}")
