@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
+from entrepot.catalog.service import PricedSku
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -29,6 +30,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.ordering.flash_rules import RESERVED, WAITING, Ask, Decision, SaleCounters, admit
 from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, STRATEGIES, FlashSale
 from entrepot.organization import service as organization
+from entrepot.organization.models import Market
 
 _order = ORDERS.c
 _buyer = HOLDINGS.c
@@ -70,17 +72,26 @@ class SaleSpec:
     strategy: str = "batched"
 
 
-def create_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.datetime) -> FlashSale:
-    """Set the sale's units aside from a warehouse and schedule it. Sellers sell their own SKUs."""
+def campaign_sku(
+    session: Session, principal: Principal, market_code: str, sku: str, campaigns: str
+) -> tuple[Market, PricedSku]:
+    """The market and the priced SKU a campaign (flash sale, group buy) sells: sellers run campaigns on
+    their own SKUs, operators on any; buyers on none."""
     if principal.role not in ("seller", "operator"):
-        raise Forbidden("flash sales are created by the seller or an operator")
-    _check_spec(spec, now)
-    market = organization.get_market(session, spec.market)
-    priced = catalog.priced_skus(session, market.id, [spec.sku]).get(spec.sku)
+        raise Forbidden(f"{campaigns} are created by the seller or an operator")
+    market = organization.get_market(session, market_code)
+    priced = catalog.priced_skus(session, market.id, [sku]).get(sku)
     if priced is None or (principal.role == "seller" and priced.seller_id != principal.seller_id):
         raise ValidationFailed(
-            "unknown SKU", [FieldError("sku", f"no SKU {spec.sku} of yours is sold in {market.code}")]
+            "unknown SKU", [FieldError("sku", f"no SKU {sku} of yours is sold in {market.code}")]
         )
+    return market, priced
+
+
+def create_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.datetime) -> FlashSale:
+    """Set the sale's units aside from a warehouse and schedule it. Sellers sell their own SKUs."""
+    _check_spec(spec, now)
+    market, priced = campaign_sku(session, principal, spec.market, spec.sku, "flash sales")
     public_id = new_id("fls")
     warehouse_id = hot_stock.allocate_to_sale(
         session, priced.sku_id, spec.stock, public_id, market.country, now

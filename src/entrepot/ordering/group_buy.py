@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from entrepot.catalog import service as catalog
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import (
@@ -33,10 +32,10 @@ from entrepot.kernel.errors import (
     ValidationFailed,
 )
 from entrepot.kernel.ids import new_id
+from entrepot.ordering.flash import campaign_sku
 from entrepot.ordering.flash_settle import record_events
 from entrepot.ordering.group_models import GROUP_BUYS, MEMBERS, GroupBuy, GroupMember, GroupTeam
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest
-from entrepot.organization import service as organization
 
 _buy = GROUP_BUYS.c
 _member = MEMBERS.c
@@ -69,15 +68,8 @@ class GroupBuySpec:
 def create_group_buy(
     session: Session, principal: Principal, spec: GroupBuySpec, now: dt.datetime
 ) -> GroupBuy:
-    if principal.role not in ("seller", "operator"):
-        raise Forbidden("group buys are created by the seller or an operator")
     _check_spec(spec, now)
-    market = organization.get_market(session, spec.market)
-    priced = catalog.priced_skus(session, market.id, [spec.sku]).get(spec.sku)
-    if priced is None or (principal.role == "seller" and priced.seller_id != principal.seller_id):
-        raise ValidationFailed(
-            "unknown SKU", [FieldError("sku", f"no SKU {spec.sku} of yours is sold in {market.code}")]
-        )
+    market, priced = campaign_sku(session, principal, spec.market, spec.sku, "group buys")
     public_id = new_id("grp")
     warehouse_id = hot_stock.allocate_to_sale(
         session, priced.sku_id, spec.stock, public_id, market.country, now
