@@ -18,12 +18,11 @@ from entrepot.emissions.domain import (
     allocate_trip,
     chain_emissions,
     default_wtw_g_per_tkm,
-    leg_distance,
     leg_emissions,
     trip_total,
 )
 from entrepot.emissions.factors import Factor, FactorSet, parse_factor_csv
-from entrepot.logistics.domain import Node
+from entrepot.logistics.domain import Node, rule_distance_km
 
 DEFAULTS = FactorSet((default_table(),))
 HUBS_CSV = (
@@ -39,7 +38,7 @@ def factor(vehicle: str) -> Factor:
 def test_the_worked_example_hangzhou_to_manila() -> None:
     hgh = Node("air-HGH", "airport", "CN", 30.2295, 120.4344, "Asia/Shanghai")
     mnl = Node("air-MNL", "airport", "PH", 14.5086, 121.0198, "Asia/Manila")
-    km, rule = leg_distance("air", hgh, mnl)
+    km, rule = rule_distance_km("air", hgh, mnl)
     assert rule == "great-circle + 95 km"
     assert km == pytest.approx(1844, rel=0.01)
     result = leg_emissions(

@@ -18,16 +18,9 @@ from fractions import Fraction
 # without a cycle (this module imports logistics' distance rules).
 from entrepot.emissions.categories import default_wtw_g_per_tkm as default_wtw_g_per_tkm
 from entrepot.emissions.factors import HUB, Factor, FactorSet
-from entrepot.logistics.domain import Node, rule_distance_km
 
 MG_PER_G = 1000
 G_PER_TONNE = 1_000_000
-
-
-def leg_distance(mode: str, origin: Node, destination: Node) -> tuple[float, str]:
-    """The distance by the mode's stated rule (logistics owns the rules: air GCD + 95 km, road and rail
-    GCD x detour, sea port to port as GCD x a stated factor), and the rule's name for the audit trail."""
-    return rule_distance_km(mode, origin, destination)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from entrepot.emissions import versions
-from entrepot.emissions.domain import leg_distance
 from entrepot.emissions.models import ElementActivity, ElementResult, ShipmentActivity, TargetRow
 from entrepot.emissions.periods import Period, PeriodError, fiscal_year, fiscal_year_of, parse_period
 from entrepot.emissions.targets import (
@@ -30,6 +29,7 @@ from entrepot.emissions.targets import (
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.logistics import service as logistics
+from entrepot.logistics.domain import rule_distance_km
 
 S, E = ShipmentActivity, ElementActivity
 DIMENSIONS: dict[str, tuple[Any, ...]] = {
@@ -328,7 +328,7 @@ def _scenario_legs(session: Session, period: Period, version: int) -> list[Scena
             pair = (element.origin, element.destination)
             if pair not in alternatives:
                 a, b = nodes[pair[0]], nodes[pair[1]]
-                alternatives[pair] = {mode: leg_distance(mode, a, b)[0] for mode in ("sea", "rail")}
+                alternatives[pair] = {mode: rule_distance_km(mode, a, b)[0] for mode in ("sea", "rail")}
             other = alternatives[pair]
         legs.append(
             ScenarioLeg(
