@@ -3,14 +3,14 @@ arithmetic (CAGR, guidance bands, the constant-currency bridge) and the organisa
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
+from entrepot.kernel import periods
 from entrepot.kernel.errors import FieldError, ValidationFailed
+from entrepot.kernel.periods import FiscalCalendar
 
 GRAINS = ("day", "month", "quarter", "year", "total")
 VIEWS = ("as-reported", "recast")
@@ -25,45 +25,7 @@ def bad(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, [FieldError(field, message)])
 
 
-# --- the fiscal calendar -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FiscalCalendar:
-    """A fiscal year named after the calendar year it ends in: with year end 31 March, FY2022 runs from
-    1 April 2021 to 31 March 2022, and its first quarter is April to June 2021."""
-
-    year_end_month: int = 3
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.year_end_month <= 12:
-            raise bad("fiscal_year_end_month", "the fiscal year must end in a month from 1 to 12")
-
-    def fiscal_year(self, day: dt.date) -> int:
-        return day.year + (1 if day.month > self.year_end_month else 0)
-
-    def fiscal_quarter(self, day: dt.date) -> int:
-        return (day.month - self.year_end_month - 1) % 12 // 3 + 1
-
-    def year_start(self, fiscal_year: int) -> dt.date:
-        first_month = self.year_end_month % 12 + 1
-        return dt.date(fiscal_year - (1 if first_month > 1 else 0), first_month, 1)
-
-    def quarter_start(self, fiscal_year: int, quarter: int) -> dt.date:
-        return add_months(self.year_start(fiscal_year), 3 * (quarter - 1))
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The first of the month `months` after the month of `day` (day must be a first of month)."""
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-# --- periods and buckets ---------------------------------------------------------------------------------
+# --- periods ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -80,59 +42,61 @@ class Period:
         return (self.end - self.start).days + 1
 
 
-_FY = re.compile(r"^FY(\d{4})$")
-_FQ = re.compile(r"^FY(\d{4})Q([1-4])$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_LTM = re.compile(r"^LTM(\d{4})-(\d{2})$")
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# The kernel's forms reporting accepts, and the name reporting gives each kind.
+KINDS = {
+    periods.FISCAL_YEAR: "year",
+    periods.FISCAL_QUARTER: "quarter",
+    periods.MONTH: "month",
+    periods.LTM: "ltm",
+    periods.DAY: "day",
+}
 PERIOD_FORMS = "FY2022, FY2022Q3, 2021-12, LTM2021-09 (twelve months to that month's end) or 2021-12-24"
 
 
-def parse_period(text: str, fiscal: FiscalCalendar) -> Period:
-    label = text.strip().upper()
+def _reporting_period(period: periods.Period) -> Period:
+    return Period(period.label, period.start, period.last, KINDS[period.kind])
+
+
+def _kernel_period(period: Period, fiscal: FiscalCalendar) -> periods.Period:
+    """The kernel's period for a reporting one (labels are the kernel's own)."""
+    return parse_kernel_period(period.label, fiscal)
+
+
+def parse_kernel_period(text: str, fiscal: FiscalCalendar, field: str = "period") -> periods.Period:
     try:
-        if m := _FQ.match(label):
-            year, quarter = int(m[1]), int(m[2])
-            start = fiscal.quarter_start(year, quarter)
-            return Period(label, start, add_months(start, 3) - dt.timedelta(days=1), "quarter")
-        if m := _FY.match(label):
-            start = fiscal.year_start(int(m[1]))
-            return Period(label, start, add_months(start, 12) - dt.timedelta(days=1), "year")
-        if m := _LTM.match(label):
-            return ltm_window(int(m[1]), int(m[2]))
-        if m := _MONTH.match(label):
-            year, month = int(m[1]), int(m[2])
-            return Period(label, dt.date(year, month, 1), month_end(year, month), "month")
-        if m := _DAY.match(label):
-            day = dt.date(int(m[1]), int(m[2]), int(m[3]))
-            return Period(label, day, day, "day")
-    except ValueError as exc:  # a month 13 or a 30 February
-        raise bad("period", f"{text!r} is not a real period: {exc}") from None
-    raise bad("period", f"unknown period {text!r}; write {PERIOD_FORMS}")
+        return periods.parse(text, periods.PeriodSyntax(frozenset(KINDS), fiscal))
+    except periods.PeriodError as exc:
+        if exc.unknown_form:
+            raise bad(field, f"unknown period {text!r}; write {PERIOD_FORMS}") from None
+        raise bad(field, f"{text!r} is not a real period: {exc}") from None
+
+
+def parse_period(text: str, fiscal: FiscalCalendar, field: str = "period") -> Period:
+    return _reporting_period(parse_kernel_period(text, fiscal, field))
 
 
 def ltm_window(year: int, month: int) -> Period:
     """The twelve months ending at the end of `month`: LTM2021-09 is October 2020 to September 2021."""
-    end = month_end(year, month)
-    start = add_months(dt.date(year, month, 1), -11)
-    return Period(f"LTM{year:04d}-{month:02d}", start, end, "ltm")
+    return _reporting_period(periods.ltm(year, month))
 
 
 def prior_year(period: Period, fiscal: FiscalCalendar) -> Period:
-    """The same period a year earlier, the base of year-on-year growth."""
-    label = period.label
-    if period.kind == "day":
-        try:
-            start = period.start.replace(year=period.start.year - 1)
-        except ValueError:  # 29 February a year earlier is the 28th
-            start = dt.date(period.start.year - 1, 2, 28)
-        return Period(start.isoformat(), start, start, "day")
-    if period.kind == "ltm":
-        return ltm_window(period.end.year - 1, period.end.month)
-    if period.kind == "month":
-        return parse_period(f"{period.start.year - 1:04d}-{period.start.month:02d}", fiscal)
-    year = int(label[2:6])
-    return parse_period(f"FY{year - 1}{label[6:]}", fiscal)
+    """The same period a year earlier, the base of year-on-year growth (29 February's is the 28th)."""
+    return _reporting_period(periods.shifted(_kernel_period(period, fiscal), -1, fiscal))
+
+
+def year_earlier(day: dt.date) -> dt.date:
+    """The same day a year earlier; 29 February's is the 28th."""
+    return periods.shifted(periods.day(day), -1, FiscalCalendar()).start
+
+
+def period_series(first: str, last: str, fiscal: FiscalCalendar, limit: int = 60) -> list[Period]:
+    """Every period from `first` to `last`, both included and of one kind (years, quarters or months)."""
+    start, stop = parse_kernel_period(first, fiscal, "first"), parse_kernel_period(last, fiscal, "last")
+    try:
+        return [_reporting_period(p) for p in periods.series(start, stop, fiscal, limit)]
+    except periods.PeriodError as exc:
+        raise bad("last", str(exc)) from None
 
 
 @dataclass(frozen=True)
