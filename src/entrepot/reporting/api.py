@@ -98,10 +98,18 @@ def revenue(
 
 @router.get("/reports/gmv-growth", response_model=ReportOut)
 def gmv_growth(
-    ctx: Ctx, _: Operator, period: PeriodQ, by: ByQ = "", view: str = "recast", currency: str = "USD"
+    ctx: Ctx,
+    _: Operator,
+    period: PeriodQ,
+    by: ByQ = "",
+    view: str = "recast",
+    currency: str = "USD",
+    fx: str = "period-average",
 ) -> ReportOut:
-    """Year-on-year growth: reported = constant-currency growth + FX effect."""
-    request = _request(period, by, "total", view, None, currency, "period-average")
+    """Year-on-year growth: reported = constant-currency growth + FX effect. Constant currency takes the
+    prior period's average rates (fx=period-average) or each day the rate of the same day a year earlier
+    (fx=transaction-date)."""
+    request = _request(period, by, "total", view, None, currency, fx)
     snap = _snapshot(ctx)
     fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
     return _out(service.growth_report(snap, request, _fiscal(ctx), fx_rates, _definitions(ctx)))

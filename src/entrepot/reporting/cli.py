@@ -206,14 +206,16 @@ def growth(
     period: Period = "FY2022",
     view: View = "recast",
     currency: Currency = "USD",
+    fx: Fx = "period-average",
     fmt: Format = "table",
     output: Output = None,
 ) -> None:
-    """Year-on-year GMV growth: reported = constant currency + FX effect."""
+    """Year-on-year GMV growth: reported = constant currency + FX effect (constant currency: the prior
+    period's average rates, or with --fx transaction-date each day at the same day's rate a year earlier)."""
     from entrepot.reporting.service import growth_report
 
     def make(snap: Any) -> Any:
-        request = _request(period, by, "total", view, None, currency, "period-average")
+        request = _request(period, by, "total", view, None, currency, fx)
         return growth_report(snap, request, _fiscal(), _fx(), _definitions())
 
     _run(make, fmt, output)

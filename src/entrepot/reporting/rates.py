@@ -9,7 +9,7 @@ days without a fixing take the latest earlier one, as the kernel does)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 import pyarrow as pa
@@ -51,13 +51,22 @@ def days(start: dt.date, end: dt.date) -> Iterable[dt.date]:
 
 
 def transaction_date_factors(
-    fx: FxRates, currencies: list[str], target: str, start: dt.date, end: dt.date
+    fx: FxRates,
+    currencies: list[str],
+    target: str,
+    start: dt.date,
+    end: dt.date,
+    rate_day: Callable[[dt.date], dt.date] | None = None,
 ) -> pa.Table:
+    """One factor per currency and day from `start` to `end`: the rate of that day, or of the day
+    `rate_day` names (constant currency: the same day a year earlier)."""
     rows = [
         {
             "currency": c,
             "rate_key": bucket_key(day, "day", FiscalCalendar()),
-            "factor": daily_factor(fx, c, target, day).quantize(RATE_PRECISION),
+            "factor": daily_factor(fx, c, target, rate_day(day) if rate_day else day).quantize(
+                RATE_PRECISION
+            ),
         }
         for c in currencies
         for day in days(start, end)

@@ -40,6 +40,7 @@ from entrepot.reporting.domain import (
     parse_period,
     prior_year,
     structure_date,
+    year_earlier,
 )
 from entrepot.reporting.rates import check_target, period_average_factors, transaction_date_factors
 from entrepot.reporting.snapshot import Manifest, duckdb_cache
@@ -182,23 +183,29 @@ def lookups(
     fx: FxRates,
     definitions: dict[str, GmvDefinition],
     currencies: list[str],
-    rate_buckets: list[Bucket] | None = None,
+    prior: Plan | None = None,
 ) -> engine.Lookups:
     """Rates for the currencies present, the organisation map of the view, the definitions by unit.
-    `rate_buckets` replaces the period-average rates by those of other periods (constant currency)."""
-    request = p.request
-    if rate_buckets is not None:
-        rates = period_average_factors(fx, currencies, request.currency, rate_buckets)
-        keys = {old.key: new.key for old, new in zip(rate_buckets, p.buckets, strict=True)}
-        rates = rates.set_column(
-            1, "rate_key", pa.array([keys[k] for k in rates.column("rate_key").to_pylist()], pa.int64())
-        )
-    elif request.fx_method == "transaction-date":
-        rates = transaction_date_factors(fx, currencies, request.currency, p.period.start, p.period.end)
-    else:
-        rates = period_average_factors(fx, currencies, request.currency, p.buckets)
+    `prior`: translate at the prior period's rates instead (constant currency)."""
+    rates = _rates(fx, p, currencies, prior)
     default = definition_named(DEFAULT_DEFINITION)
     return engine.Lookups(rates, snap.markets, org_map(snap, p), definitions, default)
+
+
+def _rates(fx: FxRates, p: Plan, currencies: list[str], prior: Plan | None) -> pa.Table:
+    """The factors of the plan's FX method. At the prior period's rates, the transaction-date method
+    translates each day at the rate of the same day a year earlier (29 February at the 28th's), and the
+    period-average method each bucket at the mean rate of the matching bucket of the prior period."""
+    target = p.request.currency
+    if p.request.fx_method == "transaction-date":
+        rate_day = year_earlier if prior is not None else None
+        return transaction_date_factors(fx, currencies, target, p.period.start, p.period.end, rate_day)
+    if prior is None:
+        return period_average_factors(fx, currencies, target, p.buckets)
+    rates = period_average_factors(fx, currencies, target, prior.buckets)
+    keys = {old.key: new.key for old, new in zip(prior.buckets, p.buckets, strict=True)}
+    current_keys = pa.array([keys[k] for k in rates.column("rate_key").to_pylist()], pa.int64())
+    return rates.set_column(1, "rate_key", current_keys)
 
 
 def org_map(snap: Snapshot, p: Plan) -> pa.Table | None:
@@ -262,45 +269,32 @@ def growth_report(
     definitions: dict[str, GmvDefinition],
 ) -> Report:
     """Year-on-year GMV growth with its bridge: reported = constant currency + FX effect. Both periods are
-    translated at period-average rates; constant currency restates the current period at the prior's."""
-    request = replace(request, fx_method="period-average", grain="total")
+    translated by the request's FX method; constant currency restates the current period at the prior
+    period's rates (period-average: the prior period's mean; transaction-date: the same day a year
+    earlier). Current and prior equal the GMV reports of those periods under the same method."""
+    request = replace(request, grain="total")
     current = plan(snap, request, fiscal, fx)
     prior_period = prior_year(current.period, fiscal)
     prior = plan(snap, replace(request, period=prior_period.label), fiscal, fx)
     currencies = snap.currencies
     totals = {}
-    for name, p, rate_buckets in (
+    for name, p, at_rates_of in (
         ("current", current, None),
         ("prior", prior, None),
-        ("constant", current, prior.buckets),
+        ("constant", current, prior),
     ):
-        look = lookups(snap, p, fx, definitions, currencies, rate_buckets)
+        look = lookups(snap, p, fx, definitions, currencies, at_rates_of)
         table = engine.gmv(snap.facts, p.spec, look).to_pyarrow()
         keys = [engine.COLUMN.get(d, d) for d in request.by]
         totals[name] = {tuple(r[k] for k in keys): r["gmv_minor"] for r in table.to_pylist()}
-    rows = []
-    for key in sorted(set(totals["current"]) | set(totals["prior"]), key=str):
-        now, before, constant = (totals[n].get(key, 0) for n in ("current", "prior", "constant"))
-        bridge = growth_bridge(before, now, constant)
-        printed = [str(v) for v in bridge.printed] if bridge else [None, None, None]
-        named = {
-            d: snap.sellers.get(v, v) if d == "seller" else v for d, v in zip(request.by, key, strict=True)
-        }
-        rows.append(
-            {
-                **named,
-                "prior_minor": before,
-                "current_minor": now,
-                "current_at_prior_rates_minor": constant,
-                "reported_growth_pct": printed[0],
-                "constant_currency_growth_pct": printed[1],
-                "fx_effect_pct": printed[2],
-            }
-        )
+    rows = [
+        _growth_row(snap, request, key, totals)
+        for key in sorted(set(totals["current"]) | set(totals["prior"]), key=str)
+    ]
     meta = _meta(snap, current, definitions, "gmv")
     meta |= {
         "prior_period": prior_period.label,
-        "fx_method": "period-average (constant currency: prior period's)",
+        "fx_method": f"{request.fx_method} ({CONSTANT[request.fx_method]})",
     }
     columns = [
         *request.by,
@@ -312,6 +306,33 @@ def growth_report(
         "fx_effect_pct",
     ]
     return Report("gmv-growth", columns, pa.Table.from_pylist(rows), meta)
+
+
+CONSTANT = {
+    "transaction-date": "constant currency: each day at the rate of the same day a year earlier",
+    "period-average": "constant currency: at the prior period's average rates",
+}
+
+
+def _growth_row(
+    snap: Snapshot,
+    request: ReportRequest,
+    key: tuple[Any, ...],
+    totals: dict[str, dict[tuple[Any, ...], int]],
+) -> dict[str, Any]:
+    now, before, constant = (totals[n].get(key, 0) for n in ("current", "prior", "constant"))
+    bridge = growth_bridge(before, now, constant)
+    printed = [str(v) for v in bridge.printed] if bridge else [None, None, None]
+    named = {d: snap.sellers.get(v, v) if d == "seller" else v for d, v in zip(request.by, key, strict=True)}
+    return {
+        **named,
+        "prior_minor": before,
+        "current_minor": now,
+        "current_at_prior_rates_minor": constant,
+        "reported_growth_pct": printed[0],
+        "constant_currency_growth_pct": printed[1],
+        "fx_effect_pct": printed[2],
+    }
 
 
 def active_consumers_report(
