@@ -76,7 +76,11 @@ def line(**values: Any) -> dict[str, Any]:
 
 
 def write_snapshot(
-    root: Path, facts: list[dict[str, Any]], fees: list[dict[str, Any]] | None = None, cache: bool = True
+    root: Path,
+    facts: list[dict[str, Any]],
+    fees: list[dict[str, Any]] | None = None,
+    cache: bool = True,
+    refreshed_at: str = "2026-11-25T12:00:00+00:00",
 ) -> Path:
     """The snapshot's files for these rows; a market per (unit, currency) as checkout makes them.
     `cache`: also DuckDB's native copy (else reports read the Parquet)."""
@@ -123,7 +127,7 @@ def write_snapshot(
     ]
     pq.write_table(pa.Table.from_pylist(sellers, schema=SELLERS), root / "dims" / "sellers.parquet")
     currencies = sorted({r["currency"] for r in facts} | {"USD"})
-    Manifest({}, {}, "2026-11-25T12:00:00+00:00", "test", currencies).save(root)
+    Manifest({}, {}, refreshed_at, "test", currencies).save(root)
     if cache:
         build_duckdb_cache(root)
     return root

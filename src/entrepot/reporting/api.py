@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Ctx, Operator
-from entrepot.kernel.errors import ValidationFailed
+from entrepot.kernel.errors import DomainError, NotFound, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
-from entrepot.reporting import plans, service
-from entrepot.reporting.domain import FiscalCalendar, definition_named
+from entrepot.reporting import history, plans, service
+from entrepot.reporting.domain import VIEWS, FiscalCalendar, check_choice, definition_named
 from entrepot.reporting.schemas import (
     ActualOut,
     DefinitionIn,
@@ -120,6 +120,27 @@ def active_consumers(ctx: Ctx, _: Operator, period: PeriodQ) -> ReportOut:
     return _out(service.active_consumers_report(_snapshot(ctx), period, _fiscal(ctx), _definitions(ctx)))
 
 
+@router.get("/reports/history", response_model=ReportOut)
+def metric_history(
+    ctx: Ctx,
+    _: Operator,
+    first: Annotated[str, Query(description="the first period: FY2019, FY2022Q1 or 2021-04")],
+    last: Annotated[str, Query(description="the last period, of the same kind as the first")],
+    metric: str = "gmv",
+    by: str = "business_unit",
+    view: str = "recast",
+    currency: str = "USD",
+) -> ReportOut:
+    """A metric per unit over a series of periods: published (external) figures for periods before the
+    platform ran, the platform's own after, each row labelled, no period counted twice."""
+    snap = _snapshot(ctx)
+    fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
+    check_choice("view", view, VIEWS)
+    platform = history.PlatformFigures(snap, _fiscal(ctx), fx_rates, _definitions(ctx), view=view)
+    with ctx.db.transaction() as session:
+        return _out(history.history(session, platform, metric, by, first, last, currency))
+
+
 @router.post("/reports/snapshot", response_model=SnapshotOut)
 def refresh_snapshot(ctx: Ctx, _: Operator) -> SnapshotOut:
     """Bring the snapshot up to date: only rows changed since each table's watermark are read."""
@@ -128,7 +149,17 @@ def refresh_snapshot(ctx: Ctx, _: Operator) -> SnapshotOut:
     return SnapshotOut(refreshed_at=result.refreshed_at, new_rows=result.new_rows)
 
 
-def _target_out(session: Any, target: Any) -> TargetOut:
+def _platform(ctx: AppContext) -> history.PlatformFigures | None:
+    """The platform's own figures, when there is a snapshot to take them from."""
+    try:
+        snap = _snapshot(ctx)
+    except NotFound:
+        return None
+    fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
+    return history.PlatformFigures(snap, _fiscal(ctx), fx_rates, _definitions(ctx))
+
+
+def _target_out(session: Any, target: Any, platform: history.PlatformFigures | None) -> TargetOut:
     base = {
         "id": target.public_id,
         "metric": target.metric,
@@ -139,23 +170,28 @@ def _target_out(session: Any, target: Any) -> TargetOut:
         "note": target.note,
     }
     try:
-        s = plans.target_status(session, target)
-    except Exception as exc:  # no actual to measure from yet: shown, not hidden
+        s = plans.target_status(session, target, platform)
+    except DomainError as exc:  # no actual to measure from yet: shown, not hidden
         return TargetOut(**base, status=f"unknown: {exc}")
     return TargetOut(
         **base,
         latest_actual_period=s.latest_period,
         latest_actual_external=s.latest_external,
+        latest_actual=f"{Money(s.latest_minor, target.currency).to_decimal():f}",
         years=str(s.years),
         required_cagr_pct=str(s.required_cagr_pct),
+        achieved_pct=None if s.achieved_pct is None else str(s.achieved_pct),
         status=s.status,
     )
 
 
 @router.get("/reports/targets", response_model=list[TargetOut])
 def list_targets(ctx: Ctx, _: Operator) -> list[TargetOut]:
+    """Each GMV target with the growth it requires from the latest LTM actual, published or the
+    platform's own, and whether the latest twelve months' growth keeps up."""
+    platform = _platform(ctx)
     with ctx.db.transaction() as session:
-        return [_target_out(session, t) for t in plans.targets(session)]
+        return [_target_out(session, t, platform) for t in plans.targets(session)]
 
 
 @router.post("/reports/targets", response_model=TargetOut, status_code=201)
@@ -165,7 +201,7 @@ def add_target(body: TargetIn, ctx: Ctx, _: Operator) -> TargetOut:
         target = plans.add_target(
             session, body.metric, body.scope, value, body.due_on, body.note, ctx.clock()
         )
-        return _target_out(session, target)
+        return _target_out(session, target, _platform(ctx))
 
 
 @router.post("/reports/guidance", status_code=201)

@@ -143,6 +143,8 @@ def _header(report: Any) -> str:
     definitions = meta.get("definitions", {})
     lines += [f"definition {d}" for d in sorted(set(definitions.values()))]
     lines += meta.get("notes", [])
+    if "rule" in meta:
+        lines.append(f"the platform's figures cover {meta['platform_covers']}; rule: {meta['rule']}")
     lines.append(f"data as of {fresh.get('refreshed_at')} ({fresh.get('source')})")
     return "\n".join(lines)
 
@@ -229,6 +231,48 @@ def active_consumers(period: Period = "FY2022", fmt: Format = "table", output: O
     _run(lambda snap: active_consumers_report(snap, period, _fiscal(), _definitions()), fmt, output)
 
 
+def _platform() -> Any:
+    """The platform's own figures, when there is a snapshot (else targets start from published ones)."""
+    from entrepot.kernel.errors import NotFound
+    from entrepot.reporting.history import PlatformFigures
+    from entrepot.reporting.service import Snapshot
+
+    try:
+        return PlatformFigures(Snapshot(_snapshot_dir()), _fiscal(), _fx(), _definitions())
+    except NotFound:
+        return None
+
+
+@app.command("history")
+def metric_history(
+    first: Annotated[str, typer.Option(help="the first period: FY2019, FY2022Q1 or 2021-04")],
+    last: Annotated[str, typer.Option(help="the last period, of the same kind as the first")],
+    metric: Annotated[str, typer.Option(help="gmv or revenue")] = "gmv",
+    by: Annotated[
+        str, typer.Option("--by", help="group, segment, division or business_unit")
+    ] = "business_unit",
+    view: View = "recast",
+    currency: Currency = "USD",
+    fmt: Format = "table",
+    output: Output = None,
+) -> None:
+    """A metric per unit over periods: published figures before the platform ran, the platform's after,
+    each row labelled external or platform, no period counted twice."""
+    from entrepot.db import Database
+    from entrepot.reporting.history import PlatformFigures, history
+
+    def make(snap: Any) -> Any:
+        platform = PlatformFigures(snap, _fiscal(), _fx(), _definitions(), view=view)
+        db = Database(get_settings().database_url)
+        try:
+            with db.transaction() as session:
+                return history(session, platform, metric, by, first, last, currency.upper())
+        finally:
+            db.dispose()
+
+    _run(make, fmt, output)
+
+
 @app.command("snapshot")
 def snapshot() -> None:
     """Bring the Parquet snapshot up to date with the database (only what changed since the last run)."""
@@ -254,11 +298,13 @@ def scenario() -> None:
     db = Database(get_settings().database_url)
     with failures(), db.transaction() as session:
         plans.load_group_facts(session, _fiscal(), dt.datetime.now(dt.UTC))
+        platform = _platform()
         for target in plans.targets(session):
-            s = plans.target_status(session, target)
+            s = plans.target_status(session, target, platform)
+            source = "external" if s.latest_external else "platform"
             console.print(
                 f"target {target.scope} {target.metric} {target.value_minor // 100:,} {target.currency}"
-                f" by {target.due_on}: from {s.latest_period} (external) needs {s.required_cagr_pct} %"
+                f" by {target.due_on}: from {s.latest_period} ({source}) needs {s.required_cagr_pct} %"
                 f" a year over {s.years} years; {s.status}"
             )
         g = plans.guidance_status(session, "revenue", "commerce-group", "FY2022", _fiscal())

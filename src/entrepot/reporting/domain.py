@@ -10,7 +10,7 @@ from fractions import Fraction
 
 from entrepot.kernel import periods
 from entrepot.kernel.errors import FieldError, ValidationFailed
-from entrepot.kernel.periods import FiscalCalendar
+from entrepot.kernel.periods import FiscalCalendar as FiscalCalendar  # re-exported: reporting callers
 
 GRAINS = ("day", "month", "quarter", "year", "total")
 VIEWS = ("as-reported", "recast")
@@ -253,6 +253,57 @@ def structure_date(view: str, bucket: Bucket, recast_on: dt.date) -> dt.date:
     """As reported, a period is shown under the structure in force at its end (the Dec-2021 quarter under
     the new segments); recast, every period under the structure in force on one chosen date."""
     return bucket.end if view == "as-reported" else recast_on
+
+
+# --- platform and external figures ---------------------------------------------------------------------
+
+PLATFORM, EXTERNAL, PARTIAL = "platform", "external", "platform-partial"
+SOURCE_RULE = (
+    "a period the snapshot covers from its first day to its last shows the platform's figure; otherwise "
+    "the published (external) figure when there is one; otherwise, when the snapshot covers part of the "
+    "period, the platform's figure labelled platform-partial. The two are never added together."
+)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The days the platform's snapshot holds: from its first order to the last whole day before the
+    refresh (the day of the refresh is still running)."""
+
+    first_day: dt.date | None
+    last_day: dt.date | None
+
+    def covers(self, period: Period) -> bool:
+        if self.first_day is None or self.last_day is None:
+            return False
+        return self.first_day <= period.start and period.end <= self.last_day
+
+    def touches(self, period: Period) -> bool:
+        if self.first_day is None or self.last_day is None:
+            return False
+        return period.start <= self.last_day and self.first_day <= period.end
+
+
+def figure_source(period: Period, coverage: Coverage, has_external: bool) -> str | None:
+    """Which figure stands for a period (see SOURCE_RULE); None when there is none."""
+    if coverage.covers(period):
+        return PLATFORM
+    if has_external:
+        return EXTERNAL
+    if coverage.touches(period):
+        return PARTIAL
+    return None
+
+
+def latest_covered_ltm(coverage: Coverage) -> Period | None:
+    """The latest LTM window that ends at a month end the snapshot reaches and that it covers whole."""
+    if coverage.last_day is None:
+        return None
+    last = coverage.last_day
+    if (last + dt.timedelta(days=1)).day != 1:  # inside a month: the month before is the last whole one
+        last = last.replace(day=1) - dt.timedelta(days=1)
+    window = ltm_window(last.year, last.month)
+    return window if coverage.covers(window) else None
 
 
 # --- growth arithmetic -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from importlib.resources import files
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -20,9 +20,14 @@ from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money, validate_currency
 from entrepot.reporting.domain import (
+    PLATFORM,
+    Coverage,
     FiscalCalendar,
+    Period,
     band_status,
     cagr,
+    figure_source,
+    latest_covered_ltm,
     on_track,
     parse_period,
     pct,
@@ -150,6 +155,15 @@ def add_guidance(
     return band
 
 
+class PlatformActuals(Protocol):
+    """What a target needs from the platform's own figures (history.PlatformFigures)."""
+
+    @property
+    def coverage(self) -> Coverage: ...
+
+    def value(self, metric: str, scope: str, period: Period, currency: str) -> int: ...
+
+
 @dataclass(frozen=True)
 class TargetStatus:
     target: Target
@@ -162,35 +176,51 @@ class TargetStatus:
     status: str
 
 
-def target_status(session: Session, target: Target) -> TargetStatus:
-    """The CAGR needed from the latest LTM actual (in the target's currency) to the target's date."""
-    ltms = [
-        a
-        for a in actuals(session, target.metric, target.scope)
-        if a.period.startswith("LTM") and a.currency == target.currency
-    ]
-    if not ltms:
+def target_status(session: Session, target: Target, platform: PlatformActuals | None = None) -> TargetStatus:
+    """The CAGR needed from the latest LTM actual (in the target's currency) to the target's date, and
+    whether the growth of the latest twelve months keeps up. The latest actual is the later of the
+    published LTM figures and the platform's latest LTM window covered whole; a window with both takes
+    the platform's figure (domain.SOURCE_RULE)."""
+    figures = _ltm_figures(session, target, platform)
+    if not figures:
         raise NotFound(f"no LTM {target.metric} actual in {target.currency} for {target.scope}")
-    latest = max(ltms, key=lambda a: a.period)
-    window = parse_period(latest.period, FiscalCalendar())
+    latest = max(figures, key=lambda label: parse_period(label, FiscalCalendar()).end)
+    value, external = figures[latest]
+    window = parse_period(latest, FiscalCalendar())
     years = years_between(window.end, target.due_on)
-    required = cagr(latest.value_minor, target.value_minor, years)
-    year_before = prior_year(window, FiscalCalendar()).label
-    earlier = next((a for a in ltms if a.period == year_before), None)
+    required = cagr(value, target.value_minor, years)
+    year_before = figures.get(prior_year(window, FiscalCalendar()).label)
     achieved = (
-        pct(Fraction(latest.value_minor - earlier.value_minor, earlier.value_minor)) if earlier else None
+        pct(Fraction(value - year_before[0], year_before[0])) if year_before and year_before[0] else None
     )
     required_pct = (required * 100).quantize(Decimal("0.01"))
     return TargetStatus(
-        target,
-        latest.period,
-        latest.value_minor,
-        True,
-        years,
-        required_pct,
-        achieved,
-        on_track(required_pct, achieved),
+        target, latest, value, external, years, required_pct, achieved, on_track(required_pct, achieved)
     )
+
+
+def _ltm_figures(
+    session: Session, target: Target, platform: PlatformActuals | None
+) -> dict[str, tuple[int, bool]]:
+    """LTM label -> (value in minor units, external?): the published figures, then the platform's latest
+    covered window and the window a year before it, each replacing a published figure it covers."""
+    figures = {
+        a.period: (a.value_minor, True)
+        for a in actuals(session, target.metric, target.scope)
+        if a.period.startswith("LTM") and a.currency == target.currency
+    }
+    if platform is None:
+        return figures
+    latest = latest_covered_ltm(platform.coverage)
+    if latest is None:
+        return figures
+    for window in (latest, prior_year(latest, FiscalCalendar())):
+        if figure_source(window, platform.coverage, window.label in figures) == PLATFORM:
+            figures[window.label] = (
+                platform.value(target.metric, target.scope, window, target.currency),
+                False,
+            )
+    return figures
 
 
 def targets(session: Session) -> list[Target]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pyarrow as pa
 
@@ -84,3 +84,13 @@ def period_average_factors(
             mean = sum(daily, Decimal(0)) / len(daily)
             rows.append({"currency": c, "rate_key": bucket.key, "factor": mean.quantize(RATE_PRECISION)})
     return pa.Table.from_pylist(rows, schema=RATES_SCHEMA)
+
+
+def translate_at_period_average(
+    fx: FxRates, minor: int, source: str, target: str, start: dt.date, end: dt.date
+) -> int:
+    """An amount of a whole period (a published figure) in the target's minor units, at the mean of the
+    daily rates over the period's days, rounded half up as the reports round their atoms."""
+    daily = [daily_factor(fx, source, target, day) for day in days(start, end)]
+    factor = (sum(daily, Decimal(0)) / len(daily)).quantize(RATE_PRECISION)
+    return int((minor * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -40,8 +40,12 @@ class TargetOut(BaseModel):
     note: str
     latest_actual_period: str | None = None
     latest_actual_external: bool | None = None
+    latest_actual: str | None = None
     years: str | None = None
     required_cagr_pct: str | None = None
+    achieved_pct: str | None = Field(
+        default=None, description="growth of the latest LTM over the year before"
+    )
     status: str
 
 
