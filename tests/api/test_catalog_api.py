@@ -435,3 +435,20 @@ def test_operator_imports_for_a_named_seller(world: World) -> None:
     response = _import(client, world, _csv(GOOD_1), who="operator", seller=world.ids["seller_b"])
     assert response.status_code == 200, response.text
     assert _listing(client, world)["lamp-1-black"]["seller"] == world.ids["seller_b"]
+
+
+def test_rows_after_a_row_that_failed_while_writing_still_import(world: World) -> None:
+    """The refused row had created its product before the clash; that product is gone with the row, and
+    a later good row of the same product creates it afresh rather than pointing at the vanished one."""
+    client = world.client()
+    clash = "other-case,Other case,electronics,392690,CN,seller_a-red,120,160,80,15,lazada-sg,9.90,SGD"
+    later = "other-case,Other case,electronics,392690,CN,other-case-blue,120,160,80,15,lazada-sg,9.90,SGD"
+    response = _import(client, world, _csv(clash, later, GOOD_1), partial="true")
+    assert response.status_code == 200, response.text
+    assert [e["line"] for e in response.json()["errors"]] == [2]
+    assert response.json()["rows_imported"] == 2
+    assert response.json()["products_created"] == 2  # the refused row's product is not counted
+    refs = sorted(p["ref"] for p in _products(client, world, who="seller_a"))
+    assert refs == ["lamp-1", "other-case", "seller_a-phone"]
+    assert _listing(client, world)["other-case-blue"]["price_minor"] == 990
+    assert _listing(client, world)["seller_a-red"]["price_minor"] == 1990

@@ -68,3 +68,17 @@ def test_a_batch_with_one_bad_scan_stores_nothing(world: World) -> None:
     with pytest.raises(ValidationFailed), world.db.transaction() as session:
         logistics.record_scans(session, shipment_id, elsewhere, late)
     assert _count(world, TrackingEvent) == 0
+
+
+def test_a_batch_repeating_scans_stores_each_event_once(world: World) -> None:
+    """A carrier's file may repeat a scan within itself and repeat scans it sent before: only the new
+    event ids count and are stored, once each (on both databases, one multi-row statement)."""
+    _, shipment_id, scans = _shipped(world)
+    late = scans[-1].occurred_at + dt.timedelta(hours=1)
+    with world.db.transaction() as session:
+        _, first = logistics.record_scans(session, shipment_id, [scans[0], scans[0]], late)
+    assert first == 1
+    with world.db.transaction() as session:
+        shipment, new = logistics.record_scans(session, shipment_id, [scans[0], *scans[1:3], scans[1]], late)
+    assert new == 2 and shipment.status == "out_for_delivery"
+    assert _count(world, TrackingEvent) == 3

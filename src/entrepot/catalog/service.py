@@ -28,6 +28,7 @@ from entrepot.kernel.errors import Conflict, DomainError, FieldError, NotFound, 
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.organization import service as organization
+from entrepot.organization.models import Market
 
 
 def create_seller(
@@ -258,57 +259,113 @@ def import_catalog_csv(
             f"the CSV header lacks columns: {', '.join(missing)}",
             [FieldError("file", f"expected columns: {', '.join(CSV_COLUMNS)}")],
         )
+    context = _ImportContext(session, seller)
     good: list[CatalogRow] = []
     for line, raw in enumerate(reader, start=2):
         report.rows += 1
         row, errors = parse_row(line, raw)
-        errors += _row_context_errors(session, seller, row) if row else []
+        errors += context.row_errors(row) if row else []
         if errors:
             report.errors.append({"line": line, "errors": [e.__dict__ for e in errors]})
         elif row is not None:
             good.append(row)
     if report.errors and not partial:
         return report
+    context.load_existing(good)
     for row in good:
+        if not partial:  # the caller's transaction is the unit: a failure leaves the whole file unwritten
+            _import_row(session, context, row, report, now)
+            continue
         try:
-            _import_row(session, seller, row, report, now)
+            # A savepoint per row: a row that fails while writing (a race on a unique code) leaves nothing.
+            with session.begin_nested():
+                _import_row(session, context, row, report, now)
         except DomainError as exc:
-            if not partial:
-                raise
             report.errors.append({"line": row.line, "errors": [{"field": "row", "message": exc.detail}]})
+            context.load_existing(good)  # what the failed row added is gone: read the survivors again
+    session.flush()
     return report
 
 
-def _row_context_errors(session: Session, seller: Seller, row: CatalogRow) -> list[FieldError]:
-    try:
-        market = organization.get_market(session, row.market)
-    except NotFound as exc:
-        return [FieldError("market", exc.detail)]
-    if row.currency != market.currency:
-        return [FieldError("currency", f"{market.code} prices in {market.currency}")]
-    if market.business_unit_id not in seller_marketplace_ids(session, seller.id):
-        return [FieldError("market", f"the seller does not sell on {market.code}'s marketplace")]
-    return []
+class _ImportContext:
+    """What one import looks up again and again, read once: markets by code, the seller's marketplaces,
+    and the seller's products, SKUs and prices that the file names (a large catalog is thousands of rows)."""
+
+    def __init__(self, session: Session, seller: Seller) -> None:
+        self.session = session
+        self.seller = seller
+        self.marketplaces = seller_marketplace_ids(session, seller.id)
+        self.markets: dict[str, Market | NotFound] = {}
+        self.products: dict[str, Product] = {}
+        self.skus: dict[str, Sku] = {}
+        self.prices: dict[tuple[int, int], Price] = {}
+
+    def market(self, code: str) -> Market:
+        if code not in self.markets:
+            try:
+                self.markets[code] = organization.get_market(self.session, code)
+            except NotFound as exc:
+                self.markets[code] = exc
+        found = self.markets[code]
+        if isinstance(found, NotFound):
+            raise found
+        return found
+
+    def row_errors(self, row: CatalogRow) -> list[FieldError]:
+        try:
+            market = self.market(row.market)
+        except NotFound as exc:
+            return [FieldError("market", exc.detail)]
+        if row.currency != market.currency:
+            return [FieldError("currency", f"{market.code} prices in {market.currency}")]
+        if market.business_unit_id not in self.marketplaces:
+            return [FieldError("market", f"the seller does not sell on {market.code}'s marketplace")]
+        return []
+
+    def load_existing(self, rows: list[CatalogRow]) -> None:
+        session, seller_id = self.session, self.seller.id
+        refs = sorted({r.product.ref for r in rows})
+        codes = sorted({r.sku.code for r in rows})
+        self.products = {
+            p.ref: p
+            for p in session.scalars(
+                select(Product).where(Product.seller_id == seller_id, Product.ref.in_(refs))
+            )
+        }
+        self.skus = {
+            s.code: s
+            for s in session.scalars(select(Sku).where(Sku.seller_id == seller_id, Sku.code.in_(codes)))
+        }
+        sku_ids = [s.id for s in self.skus.values()]
+        self.prices = {
+            (p.sku_id, p.market_id): p
+            for p in session.scalars(select(Price).where(Price.sku_id.in_(sku_ids)))
+        }
 
 
 def _import_row(
-    session: Session, seller: Seller, row: CatalogRow, report: ImportReport, now: dt.datetime
+    session: Session, context: _ImportContext, row: CatalogRow, report: ImportReport, now: dt.datetime
 ) -> None:
-    # A savepoint per row: a row that fails while writing (say, a race on a unique code) leaves nothing.
-    with session.begin_nested():
-        product = _product_by_ref(session, seller.id, row.product.ref)
-        if product is None:
-            product = _new_product(session, seller, row.product, now)
-            report.products_created += 1
-        sku = session.scalar(select(Sku).where(Sku.seller_id == seller.id, Sku.code == row.sku.code))
-        if sku is None:
-            sku = _new_sku(session, product, row.sku, now)
-            report.skus_created += 1
-        elif sku.product_id != product.id:
-            raise Conflict(f"line {row.line}: SKU {row.sku.code} belongs to another product")
-        set_price(session, sku, row.market, row.price_minor, row.currency)
-        report.prices_set += 1
-        report.imported += 1
+    product = context.products.get(row.product.ref)
+    sku = context.skus.get(row.sku.code)
+    if sku is not None and (product is None or sku.product_id != product.id):
+        raise Conflict(f"line {row.line}: SKU {row.sku.code} belongs to another product")
+    if product is None:
+        product = context.products[row.product.ref] = _new_product(session, context.seller, row.product, now)
+        report.products_created += 1
+    if sku is None:
+        sku = context.skus[row.sku.code] = _new_sku(session, product, row.sku, now)
+        report.skus_created += 1
+    market = context.market(row.market)  # checked by row_errors: its currency and marketplace fit
+    price = context.prices.get((sku.id, market.id))
+    if price is None:
+        price = Price(sku_id=sku.id, market_id=market.id, amount_minor=row.price_minor, currency=row.currency)
+        context.prices[(sku.id, market.id)] = price
+        session.add(price)
+    else:
+        price.amount_minor = row.price_minor
+    report.prices_set += 1
+    report.imported += 1
 
 
 def product_skus(session: Session, product_ids: list[int]) -> dict[int, list[Sku]]:

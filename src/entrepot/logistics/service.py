@@ -562,10 +562,9 @@ def record_scans(
     for scan in scans:
         if scan.node is not None and scan.node not in net.nodes:
             raise ValidationFailed("unknown node", [FieldError("node", f"no node {scan.node!r}")])
-    new = sum(
-        session.execute(_RECORD_SCAN[dialect_of(session)], _scan_row(shipment, scan, now)).first() is not None
-        for scan in scans
-    )
+    # One multi-row statement for the batch; RETURNING gives back only the rows that were new.
+    rows = [_scan_row(shipment, scan, now) for scan in scans]
+    new = len(session.execute(_RECORD_SCAN[dialect_of(session)], rows).all()) if rows else 0
     if new:
         _follow(session, net, shipment, now)
     return shipment, new
