@@ -22,6 +22,8 @@ KEYS = (
     "shipments_per_min",
     "nodes",
     "lanes",
+    "precompute_s",
+    "precompute_mb",
 )
 
 
@@ -38,4 +40,5 @@ def test_last_line_has_every_key_with_a_number(capsys: pytest.CaptureFixture[str
     assert numbers["queries"] == 10
     assert (numbers["nodes"], numbers["lanes"]) == (300, 3_000)
     assert numbers["shipments_per_min"] > 0
+    assert numbers["precompute_mb"] > 0  # the bounds were computed ahead, and their memory is shown
     assert "without a route" in summary.getvalue()  # failures are reported, never hidden

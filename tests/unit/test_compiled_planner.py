@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 
 from entrepot.logistics import compiled, kernel
 from entrepot.logistics.domain import Lane, Network, Node, Parcel, Schedule, to_minutes
-from entrepot.logistics.routing import EXACT, PRACTICAL, Route, Tolerance, _search, reference_search
+from entrepot.logistics.routing import (
+    EXACT,
+    PRACTICAL,
+    Route,
+    Tolerance,
+    _search,
+    precompute,
+    reference_search,
+)
 from entrepot.logistics.synthetic import synthetic_network
 
 ZONES = ["Asia/Shanghai", "Europe/Madrid", "America/Sao_Paulo", "Asia/Kolkata", "UTC"]
@@ -140,13 +148,18 @@ def test_departures_match_the_timetable_rule_across_daylight_saving_changes(
 
 
 def test_the_compiled_search_matches_the_reference_on_a_synthetic_network() -> None:
-    net = synthetic_network(600, 6000, seed=3)
-    rng = random.Random(5)
+    assert routes_compared_with_the_reference(synthetic_network(600, 6000, seed=3), 5, 12) > 12
+
+
+def routes_compared_with_the_reference(net: Network, seed: int, queries: int) -> int:
+    """Random warehouse-to-station queries (1.2 kg, 20 days, practical tolerance), each checked against
+    the reference search; how many routes were compared."""
+    rng = random.Random(seed)
     warehouses = sorted(c for c, n in net.nodes.items() if n.kind == "fulfilment_warehouse")
     stations = sorted(c for c, n in net.nodes.items() if n.kind == "delivery_station")
     parcel = Parcel(1.2, 30, 20, 10)
     compared = 0
-    for _ in range(12):
+    for _ in range(queries):
         origin, destination = rng.choice(warehouses), rng.choice(stations)
         ours = _search(net, origin, destination, parcel, READY, READY + 20 * 1440, tol=PRACTICAL)
         reference = reference_search(
@@ -154,7 +167,7 @@ def test_the_compiled_search_matches_the_reference_on_a_synthetic_network() -> N
         )
         assert same_routes(ours, reference)
         compared += len(ours)
-    assert compared > 12  # the queries found routes, several per pair
+    return compared
 
 
 def test_the_compiled_network_is_rebuilt_when_the_network_changes() -> None:
@@ -166,3 +179,53 @@ def test_the_compiled_network_is_rebuilt_when_the_network_changes() -> None:
     net.add_lane(Lane("ab", "A", "B", "road", "truck", "test", 100.0, 120, 300, 10, 30.0, 1000.0))
     [route] = _search(net, "A", "B", parcel, READY, None)
     assert [leg.lane.id for leg in route.legs] == ["ab"] and route.arrives == READY + 120
+
+
+def _same_bounds(a: compiled.Bounds, b: compiled.Bounds) -> bool:
+    return all(
+        np.array_equal(getattr(a, name), getattr(b, name)) for name in ("time", "cost", "grams", "micrograms")
+    )
+
+
+def test_bounds_put_together_from_precomputed_ones_equal_the_searched_ones() -> None:
+    network = synthetic_network(600, 6000, seed=3)
+    net = compiled.compiled(network)
+    stations = [i for i, code in enumerate(net.codes) if code in network.delivery_stations]
+    for floor in (1.0, 20.0):  # 20 kg: some lanes (vans) no longer take the parcel
+        feeders = compiled.precompute(net, floor)
+        assert feeders.time.shape[0] > 0 and feeders.nbytes > 0
+        joined = [compiled._joined(net, station, floor, feeders) for station in stations]
+        assert all(found is not None for found in joined)
+        for station, found in zip(stations, joined, strict=True):
+            assert found is not None and _same_bounds(found, compiled.search_bounds(net, station, floor))
+        # a node without precomputed bounds behind one of its lanes is searched instead
+        hub = next(i for i, code in enumerate(net.codes) if code.startswith("hub-"))
+        assert compiled._joined(net, hub, floor, feeders) is None
+
+
+def test_with_precomputed_bounds_the_compiled_search_still_returns_the_references_routes() -> None:
+    net = synthetic_network(600, 6000, seed=11)
+    precompute(net, 1.2, threads=2)
+    assert routes_compared_with_the_reference(net, 8, 10) > 10  # several routes per pair
+    assert compiled.compiled(net).feeders  # the searches used them
+
+
+def test_precomputed_bounds_are_dropped_when_the_network_changes() -> None:
+    net = Network()
+    net.add_node(Node("WH", "fulfilment_warehouse", "CN", 30.0, 120.0, "Asia/Shanghai", 240))
+    net.add_node(Node("HUB", "sortation_hub", "CN", 30.0, 120.0, "Asia/Shanghai", 120))
+    net.add_node(Node("DS", "delivery_station", "CN", 30.0, 120.0, "Asia/Shanghai", 60))
+    net.add_lane(Lane("wh-hub", "WH", "HUB", "road", "truck", "test", 100.0, 300, 500, 10, 30.0, 1e4))
+    net.add_lane(Lane("hub-ds", "HUB", "DS", "last_mile", "van", "test", 20.0, 120, 90, 0, 30.0, 1e4))
+    parcel = Parcel(1.0, 10, 10, 10)
+    precompute(net, 1.0)
+    [route] = _search(net, "WH", "DS", parcel, READY, None)
+    assert route.arrives == READY + 300 + 120 + 120
+    # a direct van: the bounds towards DS from WH change; stale ones would still say 540 minutes
+    net.add_lane(Lane("wh-ds", "WH", "DS", "last_mile", "van", "test", 30.0, 90, 2000, 0, 30.0, 1e4))
+    assert compiled.compiled(net).feeders == {}
+    precompute(net, 1.0)
+    routes = _search(net, "WH", "DS", parcel, READY, None)
+    assert sorted(r.arrives - READY for r in routes) == [90, 540]
+    least = compiled.bounds(compiled.compiled(net), compiled.compiled(net).index["DS"], 1.0)
+    assert least.time[compiled.compiled(net).index["WH"]] == 90

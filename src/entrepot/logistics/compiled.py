@@ -12,7 +12,9 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -31,14 +33,35 @@ from entrepot.logistics.domain import (
 HORIZON_DAYS = 60  # how far a search without a deadline looks (the slowest promise is 20 days)
 ZONE_TABLES_KEPT = 8  # per first day: queries of one day share one table
 BOUNDS_KEPT = 512  # per (destination, weight floor): 3 x 8 bytes x nodes each (about 240 kB at 10,000)
-INITIAL_LABELS = 1 << 16
+# label rows a search starts with: hard pairs on a 10,000-node network keep over 100,000 labels, and
+# running out means searching again with more, so start big (the rows cost memory only once touched)
+INITIAL_LABELS = 1 << 18
 
 
 @dataclass
 class Bounds:
     time: np.ndarray  # int64 minutes, kernel.NO_ROUTE where the destination cannot be reached
     cost: np.ndarray  # int64 cents
-    grams: np.ndarray  # float64
+    grams: np.ndarray  # float64, inf where the destination cannot be reached
+    micrograms: np.ndarray  # float64 whole micrograms (exact), what `grams` is made from
+
+
+@dataclass
+class FeederBounds:
+    """Bounds computed ahead, for one weight floor, towards every node that has a lane into a delivery
+    station: a station's own bounds are then put together from them (`_joined`) instead of searched."""
+
+    row: np.ndarray  # int64 per node: its row below, or -1
+    time: np.ndarray  # int64 [rows, nodes]
+    cost: np.ndarray  # int64 [rows, nodes]
+    micrograms: np.ndarray  # float64 [rows, nodes]
+    lane_cost: np.ndarray  # int64 per lane, for a parcel of the floor's weight
+    lane_micrograms: np.ndarray  # float64 per lane
+    seconds: float  # how long computing them took
+
+    @property
+    def nbytes(self) -> int:
+        return self.time.nbytes + self.cost.nbytes + self.micrograms.nbytes
 
 
 @dataclass
@@ -69,6 +92,7 @@ class CompiledNetwork:
     dead_end: np.ndarray
     zone_tables: OrderedDict[tuple[int, int], np.ndarray] = field(default_factory=OrderedDict)
     bounds: OrderedDict[tuple[int, float], Bounds] = field(default_factory=OrderedDict)
+    feeders: dict[float, FeederBounds] = field(default_factory=dict)  # per weight floor, see precompute
     caches_lock: threading.Lock = field(default_factory=threading.Lock)  # threads plan in parallel
 
 
@@ -166,14 +190,19 @@ def offset_table(zones: list[str], first_day: int, days: int) -> np.ndarray:
 
 def bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
     """Least transit time, cost and emissions from every node to `destination` for a parcel of at least
-    `floor` kg (the same rule as `routing.lower_bounds`), cached per destination and floor."""
+    `floor` kg (the same rule as `routing.lower_bounds`), cached per destination and floor. Put
+    together from the feeders' bounds when they were computed ahead (`precompute`), else searched."""
     key = (destination, floor)
     with net.caches_lock:
         found = net.bounds.get(key)
         if found is not None:
             net.bounds.move_to_end(key)
             return found
-    found = _compute_bounds(net, destination, floor)  # outside the lock: two threads may both compute
+    # outside the lock: two threads may both compute
+    feeders = net.feeders.get(floor)
+    found = _joined(net, destination, floor, feeders) if feeders is not None else None
+    if found is None:
+        found = search_bounds(net, destination, floor)
     with net.caches_lock:
         net.bounds[key] = found
         while len(net.bounds) > BOUNDS_KEPT:
@@ -181,22 +210,84 @@ def bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
     return found
 
 
-def _compute_bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
+def _floor_lanes(net: CompiledNetwork, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lanes' cost and whole micrograms (rounded down) for the lightest parcel of a weight floor,
+    and which lanes take it."""
     cost, grams = lane_costs(net, Parcel(floor, 0.01, 0.01, 0.01))
-    usable = net.lane_max_kg >= floor
+    return cost, np.floor(grams * 1e6), net.lane_max_kg >= floor
+
+
+def search_bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
+    cost, micrograms, usable = _floor_lanes(net, floor)
     args = (net.in_start, net.in_lane, net.lane_origin)
     # a parcel passing through a node waits there at least its handling time: part of the bound
     through = np.where(net.lane_dest == destination, 0, net.handling[net.lane_dest])
     minutes = (net.lane_transit + through).astype(np.float64)
     time = kernel.backward_bounds(*args, minutes, usable, destination)
     cents = kernel.backward_bounds(*args, cost.astype(np.float64), usable, destination)
-    least_g = kernel.backward_bounds(*args, grams, usable, destination)
+    least_ug = kernel.backward_bounds(*args, micrograms, usable, destination)
+    return _as_bounds(time, cents, least_ug)
+
+
+def _as_bounds(time: np.ndarray, cents: np.ndarray, micrograms: np.ndarray) -> Bounds:
+    """Bounds from float64 sums of whole numbers (exact), inf where the destination is out of reach."""
     reachable = np.isfinite(time)
     return Bounds(
         time=np.where(reachable, np.nan_to_num(time), kernel.NO_ROUTE).astype(np.int64),
         cost=np.where(reachable, np.nan_to_num(cents), kernel.NO_ROUTE).astype(np.int64),
-        grams=np.where(reachable, least_g, math.inf),
+        grams=np.where(reachable, micrograms / 1e6, math.inf),
+        micrograms=np.where(reachable, micrograms, math.inf),
     )
+
+
+def precompute(net: CompiledNetwork, floor: float, threads: int = 1) -> FeederBounds:
+    """Compute (once per network and weight floor) the bounds towards every node that has a lane into
+    a delivery station, on `threads` threads (the compiled Dijkstra releases the GIL). Afterwards a
+    station's bounds cost a few vector minimums instead of three searches of the whole network. The
+    network's arrays, and these with them, are rebuilt when the network changes."""
+    found = net.feeders.get(floor)
+    if found is not None:
+        return found
+    started = perf_counter()
+    cost, micrograms, usable = _floor_lanes(net, floor)
+    into_station = net.dead_end[net.lane_dest] & usable
+    feeding = np.unique(net.lane_origin[into_station])
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        computed = list(pool.map(lambda node: search_bounds(net, int(node), floor), feeding))
+    row = np.full(len(net.codes), -1, dtype=np.int64)
+    row[feeding] = np.arange(len(feeding))
+    nodes = len(net.codes)
+    found = FeederBounds(
+        row=row,
+        time=np.array([b.time for b in computed], dtype=np.int64).reshape(len(feeding), nodes),
+        cost=np.array([b.cost for b in computed], dtype=np.int64).reshape(len(feeding), nodes),
+        micrograms=np.array([b.micrograms for b in computed]).reshape(len(feeding), nodes),
+        lane_cost=cost,
+        lane_micrograms=micrograms,
+        seconds=perf_counter() - started,
+    )
+    with net.caches_lock:
+        net.feeders[floor] = found
+    return found
+
+
+def _joined(net: CompiledNetwork, destination: int, floor: float, feeders: FeederBounds) -> Bounds | None:
+    """A destination's bounds from those of the nodes with a lane into it: every route ends with one of
+    those lanes, so the least to go from a node is the least over them of (least to the lane's origin,
+    plus the handling there unless the route starts there, plus the lane). The sums are of whole
+    minutes, cents and micrograms, so they equal what the backward search finds exactly. None when a
+    lane into the destination comes from a node without precomputed bounds."""
+    lanes = net.in_lane[net.in_start[destination] : net.in_start[destination + 1]]
+    lanes = lanes[(net.lane_max_kg[lanes] >= floor) & (net.lane_origin[lanes] != destination)]
+    rows = feeders.row[net.lane_origin[lanes]]
+    if np.any(rows < 0):
+        return None
+    origins = net.lane_origin[lanes]
+    time, cents, micrograms = kernel.joined_bounds(
+        rows, origins, net.handling, net.lane_transit[lanes], feeders.lane_cost[lanes],
+        feeders.lane_micrograms[lanes], feeders.time, feeders.cost, feeders.micrograms, destination,
+    )  # fmt: skip
+    return _as_bounds(time, cents, micrograms)
 
 
 def full_keys(net: CompiledNetwork, full: frozenset[tuple[str, int]]) -> np.ndarray:

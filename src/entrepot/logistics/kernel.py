@@ -127,6 +127,40 @@ def backward_bounds(
 
 
 @njit(cache=True, nogil=True)
+def joined_bounds(
+    rows: np.ndarray,
+    origins: np.ndarray,
+    handling: np.ndarray,
+    lane_minutes: np.ndarray,
+    lane_cents: np.ndarray,
+    lane_micrograms: np.ndarray,
+    feed_time: np.ndarray,
+    feed_cost: np.ndarray,
+    feed_micrograms: np.ndarray,
+    destination: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounds towards `destination` from those towards the origins of the lanes into it (lane k comes
+    from `origins[k]`, whose bounds are row `rows[k]` of the feed arrays): the least over the lanes of
+    (to the origin, plus its handling unless starting there, plus the lane). All whole numbers, so
+    exact. Float arrays with inf where the destination is out of reach, like `backward_bounds`."""
+    nodes = feed_time.shape[1]
+    time = np.full(nodes, np.inf)
+    cents = np.full(nodes, np.inf)
+    micrograms = np.full(nodes, np.inf)
+    for k in range(rows.shape[0]):
+        row, origin = rows[k], origins[k]
+        for node in range(nodes):
+            if feed_time[row, node] >= NO_ROUTE:
+                continue
+            passing = 0 if node == origin else handling[origin]
+            time[node] = min(time[node], float(feed_time[row, node] + passing + lane_minutes[k]))
+            cents[node] = min(cents[node], float(feed_cost[row, node] + lane_cents[k]))
+            micrograms[node] = min(micrograms[node], feed_micrograms[row, node] + lane_micrograms[k])
+    time[destination] = cents[destination] = micrograms[destination] = 0.0
+    return time, cents, micrograms
+
+
+@njit(cache=True, nogil=True)
 def _float_push(keys: np.ndarray, items: np.ndarray, size: int, key: float, item: int) -> int:
     i = size
     keys[i], items[i] = key, item
