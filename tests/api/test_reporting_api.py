@@ -8,8 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+import pytest
 from fastapi.testclient import TestClient
 
+from entrepot.reporting import snapshot
+from entrepot.reporting.snapshot import Manifest
 from tests.api.helpers import API, assert_problem, pay, place_ok
 from tests.world import World
 
@@ -138,3 +142,88 @@ def test_a_second_refresh_waits_for_the_first(world: World, tmp_path: Path) -> N
         response = client.post(f"{API}/reports/snapshot", headers=world.auth("operator"))
     assert_problem(response, 409, "refresh-running")
     assert not (folder / "manifest.json").exists()
+
+
+def _reports(client: TestClient, world: World) -> list[Any]:
+    headers = world.auth("operator")
+    out = []
+    for path, params in (
+        ("gmv", {"period": "2025-11", "by": "business_unit", "currency": "SGD"}),
+        ("gmv", {"period": "2025-11", "by": "seller", "every": "day", "currency": "USD"}),
+        ("revenue", {"period": "2025-11", "by": "seller", "currency": "SGD"}),
+    ):
+        response = client.get(f"{API}/reports/{path}", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        out.append(response.json()["rows"])
+    return out
+
+
+def _refresh(client: TestClient, world: World) -> dict[str, int]:
+    response = client.post(f"{API}/reports/snapshot", headers=world.auth("operator"))
+    assert response.status_code == 200, response.text
+    new_rows: dict[str, int] = response.json()["new_rows"]
+    return new_rows
+
+
+def _facts(folder: Path) -> list[dict[str, Any]]:
+    return sorted(pq.read_table(folder / "facts.parquet").to_pylist(), key=lambda r: r["line_id"])
+
+
+def test_merging_the_parts_keeps_every_report_and_a_stop_half_way_keeps_the_old_ones(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _client(world, tmp_path)
+    folder = tmp_path / "snapshot"
+    first = place_ok(client, world, ("seller_a_red", 2))
+    second = place_ok(client, world, ("seller_a_red", 1), who="buyer_b")
+    _refresh(client, world)
+    for order, who in ((first, "buyer_a"), (second, "buyer_b")):  # each change, then a refresh
+        world.clock.advance(minutes=2)
+        assert pay(client, world, order["id"], who=who).status_code == 202
+        _refresh(client, world)
+    world.clock.advance(minutes=2)
+    place_ok(client, world, ("seller_a_blue", 1))
+    _refresh(client, world)
+    listed = Manifest.load(folder).parts
+    assert len(listed["orders"]) >= 4 and len(listed["order_lines"]) == 2
+    reports, facts = _reports(client, world), _facts(folder)
+
+    real_write = snapshot._write_table
+
+    def disk_full_on_the_second_merge(path: Path, table: Any) -> None:
+        if path.name.startswith("merged-") and list(folder.glob("raw/*/merged-*")):
+            raise OSError("disk full")
+        real_write(path, table)
+
+    monkeypatch.setattr(snapshot, "_write_table", disk_full_on_the_second_merge)
+    with pytest.raises(OSError, match="disk full"):
+        snapshot.compact_snapshot(folder)
+    assert Manifest.load(folder).parts == listed  # nothing committed, every old part still there
+    assert all((folder / name).exists() for names in listed.values() for name in names)
+    assert _reports(client, world) == reports
+
+    monkeypatch.setattr(snapshot, "_write_table", real_write)
+    merged = snapshot.compact_snapshot(folder)
+    assert merged == {table: len(names) for table, names in listed.items() if len(names) > 1}
+    parts = Manifest.load(folder).parts
+    assert all(len(names) == 1 for names in parts.values())
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.glob("raw/*/*")}
+    assert on_disk == {name for names in parts.values() for name in names}  # old and stray files gone
+    assert _refresh(client, world)["order_lines"] == 0  # the facts rebuilt from the merged parts
+    assert _facts(folder) == facts
+    assert _reports(client, world) == reports
+
+
+def test_a_refresh_merges_the_parts_once_they_pile_up(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(snapshot, "COMPACT_AFTER", 3)
+    client = _client(world, tmp_path)
+    order = place_ok(client, world, ("seller_a_red", 1))
+    counts = []
+    for _ in range(5):  # every refresh reads the order again (the overlap): a part each time
+        _refresh(client, world)
+        counts.append(len(Manifest.load(tmp_path / "snapshot").parts["orders"]))
+    assert counts == [1, 2, 3, 2, 3]  # the fourth refresh merged three parts into one, then added its own
+    [row] = _reports(client, world)[0]
+    assert _minor(row["gmv"]) == order["total_minor"]

@@ -274,11 +274,22 @@ def metric_history(
 
 
 @app.command("snapshot")
-def snapshot() -> None:
+def snapshot(
+    compact: Annotated[
+        bool,
+        typer.Option("--compact", help="only merge each table's parts into one (refreshes do so past 16)"),
+    ] = False,
+) -> None:
     """Bring the Parquet snapshot up to date with the database (only what changed since the last run)."""
     from entrepot.db import Database
-    from entrepot.reporting.snapshot import refresh
+    from entrepot.reporting.snapshot import compact_snapshot, refresh
 
+    if compact:
+        with failures():
+            merged = compact_snapshot(_snapshot_dir())
+        done = ", ".join(f"{t} {n} parts into 1" for t, n in merged.items()) or "nothing to merge"
+        console.print(f"snapshot {_snapshot_dir()}: {done}")
+        return
     db = Database(get_settings().database_url)
     with failures(), db.transaction() as session:
         result = refresh(session, _snapshot_dir(), dt.datetime.now(dt.UTC))

@@ -4,12 +4,16 @@ Each refresh reads, through the owning contexts' export functions, only what cha
 each table (orders and shipments by `updated_at`, re-reading an overlap because a transaction may commit a
 row stamped a little before one already read; lines and refunds by id, as they never change) and writes it
 as a new part. The manifest, replaced atomically last, is the commit point: a refresh stopped half-way
-leaves parts the manifest does not list, and they are ignored and overwritten. Small dimension tables
+leaves parts the manifest does not list, and they are ignored and later removed. Small dimension tables
 (organisation history, markets, sellers, SKU categories, buyers) are rewritten whole.
 
-After ingesting, DuckDB compacts the parts into `facts.parquet` (one row per order line, the latest
-version of each order, amounts split into goods, tax, shipping and refunds) and `fees.parquet` (the
-shipments' logistics fees), which every report reads.
+Parts pile up (orders come back with every refresh, for the overlap): once a table has COMPACT_AFTER of
+them, the next refresh first merges each table's parts into one (compact_parts), committed by the
+manifest like a refresh.
+
+After ingesting, DuckDB builds from the parts `facts.parquet` (one row per order line, the latest version
+of each order, amounts split into goods, tax, shipping and refunds) and `fees.parquet` (the shipments'
+logistics fees), which every report reads, and DuckDB's own sorted copy of both (build_duckdb_cache).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.catalog import exports as catalog_exports
 from entrepot.identity import exports as identity_exports
-from entrepot.kernel.errors import Conflict
+from entrepot.kernel.errors import Conflict, NotFound
 from entrepot.logistics import exports as logistics_exports
 from entrepot.ordering import exports as ordering_exports
 from entrepot.organization import exports as organization_exports
@@ -59,6 +63,8 @@ class Manifest:
     refreshed_at: str | None = None
     source: str = "store"
     currencies: list[str] = field(default_factory=list)
+    # Numbers every file a refresh or a compaction writes, so a new file never takes a listed one's name.
+    sequence: int = 0
 
     @classmethod
     def load(cls, root: Path) -> Manifest:
@@ -66,12 +72,15 @@ class Manifest:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text())
+        parts = data["parts"]
         return cls(
             data["watermarks"],
-            data["parts"],
+            parts,
             data["refreshed_at"],
             data.get("source", "store"),
             data.get("currencies", []),
+            # Manifests written before the sequence numbered each table's parts from 1.
+            data.get("sequence", sum(len(names) for names in parts.values())),
         )
 
     def save(self, root: Path) -> None:
@@ -81,6 +90,7 @@ class Manifest:
             "refreshed_at": self.refreshed_at,
             "source": self.source,
             "currencies": self.currencies,
+            "sequence": self.sequence,
         }
         _atomic_write(root / MANIFEST, json.dumps(body, indent=1).encode())
 
@@ -105,6 +115,8 @@ def refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
 
 def _refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
     manifest = Manifest.load(root)
+    if any(len(names) >= COMPACT_AFTER for names in manifest.parts.values()):
+        compact_parts(root, manifest)
     added = {
         "orders": _ingest_changed(
             root, manifest, "orders", ORDERS, session, ordering_exports.orders_changed_since
@@ -153,10 +165,81 @@ def _ingest_appended(
 def _add_part(
     root: Path, manifest: Manifest, table: str, schema: pa.Schema, rows: list[dict[str, Any]]
 ) -> None:
-    parts = manifest.parts.setdefault(table, [])
-    name = f"raw/{table}/part-{len(parts) + 1:06d}.parquet"
+    manifest.sequence += 1
+    name = f"raw/{table}/part-{manifest.sequence:06d}.parquet"
     _write_table(root / name, pa.Table.from_pylist(rows, schema=schema))
-    parts.append(name)
+    manifest.parts.setdefault(table, []).append(name)
+
+
+# Every refresh adds a part per table that changed, and orders come back each time (the overlap), so
+# parts pile up; a refresh that finds this many parts of a table merges them first.
+COMPACT_AFTER = 16
+# How each table's parts merge: the latest version of an order or shipment (they change), one row per id
+# for lines and refunds (they never change; an id read twice is the same row).
+LATEST = {"orders": "updated_at", "shipments": "updated_at", "order_lines": None, "refunds": None}
+SCHEMAS = {"orders": ORDERS, "shipments": SHIPMENTS, "order_lines": LINES, "refunds": REFUNDS}
+
+
+def compact_snapshot(root: Path) -> dict[str, int]:
+    """Merge the parts of the snapshot under `root` now (one compaction or refresh at a time)."""
+    if not (root / MANIFEST).exists():
+        raise NotFound(f"no reporting snapshot in {root}: run `entrepot report snapshot` first")
+    with (root / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Conflict(f"a refresh of {root} is already running", code="refresh-running") from None
+        return compact_parts(root, Manifest.load(root))
+
+
+def compact_parts(root: Path, manifest: Manifest) -> dict[str, int]:
+    """Merge each table's parts into one file holding the same rows less the superseded versions; returns
+    how many parts each merged table had. The merged files are written beside the old ones, the
+    manifest naming them is the commit point, and only then are the old files removed: stopped at any
+    point, the snapshot reads either all the old parts or the merged ones. Files no manifest lists
+    (left by a refresh or compaction stopped half-way) are removed too."""
+    merged: dict[str, list[str]] = {}
+    con = duckdb_connect()
+    for table, names in manifest.parts.items():
+        if len(names) < 2:
+            continue
+        manifest.sequence += 1
+        name = f"raw/{table}/merged-{manifest.sequence:06d}.parquet"
+        _write_table(root / name, _merged(con, root, names, table))
+        merged[table] = names
+        manifest.parts[table] = [name]
+    con.close()
+    manifest.save(root)
+    for names in merged.values():
+        for old in names:
+            (root / old).unlink(missing_ok=True)
+    _remove_unlisted(root, manifest)
+    return {table: len(names) for table, names in merged.items()}
+
+
+def _merged(con: Any, root: Path, names: list[str], table: str) -> pa.Table:
+    files = [str(root / n) for n in names]
+    rows = con.execute(f"SELECT * EXCLUDE (filename) FROM {_latest_sql(files, table)} ORDER BY id")
+    return rows.fetch_arrow_table().cast(SCHEMAS[table])
+
+
+def _latest_sql(files: list[str], table: str) -> str:
+    """The rows of a table's parts, one per id: the latest version of an order or shipment (by
+    `updated_at`, then by the part written last), the one row of a line or refund."""
+    newest = LATEST[table]
+    written = "CAST(regexp_extract(filename, '(\\d+)\\.parquet$', 1) AS BIGINT) DESC"
+    order = f"{newest} DESC, {written}" if newest else written
+    return (
+        f"(SELECT * FROM read_parquet({files!r}, filename = true)"
+        f" QUALIFY row_number() OVER (PARTITION BY id ORDER BY {order}) = 1)"
+    )
+
+
+def _remove_unlisted(root: Path, manifest: Manifest) -> None:
+    listed = {root / n for names in manifest.parts.values() for n in names}
+    for path in (root / "raw").glob("*/*.parquet*"):
+        if path not in listed:
+            path.unlink(missing_ok=True)
 
 
 def _write_dimensions(session: Session, root: Path) -> None:
@@ -173,10 +256,11 @@ def _write_dimensions(session: Session, root: Path) -> None:
 
 
 def _parts_sql(root: Path, manifest: Manifest, table: str, schema: pa.Schema) -> str:
-    """A relation over the parts the manifest lists (an empty one of the right shape when none)."""
+    """A relation over the parts the manifest lists, one row per id (an empty one of the right shape
+    when there are no parts)."""
     files = [str(root / p) for p in manifest.parts.get(table, [])]
     if files:
-        return f"read_parquet({files!r})"
+        return f"(SELECT * EXCLUDE (filename) FROM {_latest_sql(files, table)})"
     empty = root / "raw" / f"{table}-empty.parquet"
     _write_table(empty, schema.empty_table())
     return f"read_parquet('{empty}')"
@@ -191,13 +275,11 @@ def compact(root: Path, manifest: Manifest) -> None:
     shipments = _parts_sql(root, manifest, "shipments", SHIPMENTS)
     dims = {n: f"read_parquet('{root / 'dims' / (n + '.parquet')}')" for n in ("markets", "skus", "buyers")}
     con.execute(f"""
-        CREATE TEMP VIEW o AS SELECT * FROM {orders}
-            QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC) = 1;
+        CREATE TEMP VIEW o AS SELECT * FROM {orders};
         CREATE TEMP VIEW l AS SELECT *,
             row_number() OVER (PARTITION BY order_id ORDER BY id) = 1 AS first_line,
             sum(tax_minor) OVER (PARTITION BY order_id) AS lines_tax FROM {lines};
-        CREATE TEMP VIEW s AS SELECT * FROM {shipments}
-            QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_at DESC) = 1;
+        CREATE TEMP VIEW s AS SELECT * FROM {shipments};
     """)
     facts = f"""
         SELECT *, goods_minor + goods_tax_minor + shipping_minor + shipping_tax_minor AS gross_minor FROM (
@@ -235,20 +317,34 @@ def compact(root: Path, manifest: Manifest) -> None:
     build_duckdb_cache(root)
 
 
-CACHE = "facts.duckdb"
+# The name says the layout: a cache of an older layout is not read, and is replaced when rebuilt.
+CACHE = "facts.by-month-market-seller.duckdb"
+OLD_CACHES = ("facts.duckdb",)
+CACHE_MEMORY = "3GB"  # the sort spills to disk beyond this, beside the cache
 
 
 def build_duckdb_cache(root: Path) -> None:
     """The facts and fees again in DuckDB's own storage: Parquet stays the snapshot that any engine
-    (Spark) reads, and DuckDB scans its native, lightly compressed columns several times faster."""
+    (Spark) reads, and DuckDB scans its native, lightly compressed columns several times faster.
+
+    The facts are stored sorted by month, market and seller. A month's lines stay together, so a report
+    over some months skips the rest (each block knows its dates); inside a month a seller's lines are
+    next to each other, so summing per seller walks its running totals in order instead of jumping
+    between a hundred thousand of them line by line (about three times faster over 100 M lines)."""
     temp = root / (CACHE + ".tmp")
     temp.unlink(missing_ok=True)
-    con = duckdb_connect(db_path=str(temp))
-    for table in ("facts", "fees"):
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{root / (table + '.parquet')}')")
+    con = duckdb_connect(db_path=str(temp), memory_limit=CACHE_MEMORY)
+    facts, fees = (f"read_parquet('{root / (t + '.parquet')}')" for t in ("facts", "fees"))
+    con.execute(
+        f"CREATE TABLE facts AS SELECT * FROM {facts}"
+        " ORDER BY date_trunc('month', order_date), market_id, seller_id, order_date, line_id"
+    )
+    con.execute(f"CREATE TABLE fees AS SELECT * FROM {fees}")
     con.execute("CHECKPOINT")
     con.close()
     os.replace(temp, root / CACHE)
+    for old in OLD_CACHES:
+        (root / old).unlink(missing_ok=True)
 
 
 def duckdb_cache(root: Path) -> Path | None:

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from entrepot.reporting.columns import FACTS, FEES, MEMBERSHIPS, SELLERS, UNITS
 from entrepot.reporting.columns import MARKETS as MARKETS_SCHEMA
-from entrepot.reporting.snapshot import Manifest, build_duckdb_cache
+from entrepot.reporting.snapshot import CACHE, Manifest, build_duckdb_cache
 from entrepot.simulation import scenario
 
 START = dt.date(2021, 4, 1)
@@ -44,7 +44,7 @@ def ensure(root: Path, rows: int, seed: int = 7) -> bool:
     """Write the snapshot unless one with this many rows is there already; True when it was written."""
     facts = root / "facts.parquet"
     if facts.exists() and pq.ParquetFile(facts).metadata.num_rows == rows and _current(root):
-        if not (root / "facts.duckdb").exists():
+        if not (root / CACHE).exists():
             build_duckdb_cache(root)
         return False
     root.mkdir(parents=True, exist_ok=True)
