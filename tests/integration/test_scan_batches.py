@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from entrepot.db import OutboxEvent
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.logistics import service as logistics
+from entrepot.logistics import tracking_service as tracking
 from entrepot.logistics.models import TrackingEvent
 from entrepot.logistics.tracking import Scan
 from tests.api.helpers import API, basket, get_order, place
@@ -45,14 +46,14 @@ def test_a_batch_from_label_to_delivered_moves_the_order_once(world: World) -> N
     order_id, shipment_id, scans = _shipped(world)
     late = scans[-1].occurred_at + dt.timedelta(hours=1)
     with world.db.transaction() as session:
-        later_half_first = logistics.record_scans(session, shipment_id, scans[2:], late)
+        later_half_first = tracking.record_scans(session, shipment_id, scans[2:], late)
         assert later_half_first[1] == 2 and later_half_first[0].status == "label_created"  # not allowed yet
-        shipment, new = logistics.record_scans(session, shipment_id, scans[:2], late)
+        shipment, new = tracking.record_scans(session, shipment_id, scans[:2], late)
         assert new == 2 and shipment.status == "delivered"
         assert shipment.delivered_at == scans[-1].occurred_at
     assert get_order(world.client(), world, order_id)["status"] == "delivered"
     with world.db.transaction() as session:
-        _, again = logistics.record_scans(session, shipment_id, scans, late)
+        _, again = tracking.record_scans(session, shipment_id, scans, late)
     assert again == 0
     assert _count(world, OutboxEvent, OutboxEvent.type == "shipment.delivered") == 1
     assert _count(world, OutboxEvent, OutboxEvent.type == "order.delivered") == 1
@@ -63,10 +64,10 @@ def test_a_batch_with_one_bad_scan_stores_nothing(world: World) -> None:
     late = scans[-1].occurred_at + dt.timedelta(hours=1)
     bad = [*scans[:2], Scan("s9", "teleported", scans[1].occurred_at, "hub-sg")]
     with pytest.raises(ValidationFailed), world.db.transaction() as session:
-        logistics.record_scans(session, shipment_id, bad, late)
+        tracking.record_scans(session, shipment_id, bad, late)
     elsewhere = [*scans[:2], Scan("s9", "at_hub", scans[1].occurred_at, "nowhere")]
     with pytest.raises(ValidationFailed), world.db.transaction() as session:
-        logistics.record_scans(session, shipment_id, elsewhere, late)
+        tracking.record_scans(session, shipment_id, elsewhere, late)
     assert _count(world, TrackingEvent) == 0
 
 
@@ -76,9 +77,9 @@ def test_a_batch_repeating_scans_stores_each_event_once(world: World) -> None:
     _, shipment_id, scans = _shipped(world)
     late = scans[-1].occurred_at + dt.timedelta(hours=1)
     with world.db.transaction() as session:
-        _, first = logistics.record_scans(session, shipment_id, [scans[0], scans[0]], late)
+        _, first = tracking.record_scans(session, shipment_id, [scans[0], scans[0]], late)
     assert first == 1
     with world.db.transaction() as session:
-        shipment, new = logistics.record_scans(session, shipment_id, [scans[0], *scans[1:3], scans[1]], late)
+        shipment, new = tracking.record_scans(session, shipment_id, [scans[0], *scans[1:3], scans[1]], late)
     assert new == 2 and shipment.status == "out_for_delivery"
     assert _count(world, TrackingEvent) == 3

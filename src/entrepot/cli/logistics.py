@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from entrepot.db import Database
 from entrepot.kernel.errors import DomainError
 from entrepot.logistics import service
+from entrepot.logistics import tracking_service as tracking
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.network_data import demo_network
 from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
@@ -109,8 +110,8 @@ def track(shipment_id: str) -> None:
     db = Database(get_settings().database_url)
     try:
         with db.transaction() as session:
-            shipment = service.get_shipment(session, shipment_id)
-            legs, scans = service.legs_of(session, shipment), service.scans_of(session, shipment)
+            shipment = tracking.get_shipment(session, shipment_id)
+            legs, scans = tracking.legs_of(session, shipment), tracking.scans_of(session, shipment)
     except DomainError as error:
         console.print(f"[red]error:[/red] {error.detail}")
         raise typer.Exit(2) from None

@@ -41,6 +41,7 @@ from entrepot.emissions.versions import (
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.logistics import service as logistics
+from entrepot.logistics import tracking_service as tracking
 from entrepot.ordering import queries as orders
 from entrepot.organization import service as organization
 
@@ -231,8 +232,8 @@ def record_shipment(session: Session, shipment_ref: str, now: dt.datetime) -> Sh
     existing = session.scalar(select(ShipmentActivity).where(ShipmentActivity.shipment_ref == shipment_ref))
     if existing is not None:
         return existing
-    shipment = logistics.get_shipment(session, shipment_ref)
-    legs = logistics.legs_of(session, shipment)
+    shipment = tracking.get_shipment(session, shipment_ref)
+    legs = tracking.legs_of(session, shipment)
     if not legs:
         raise Conflict(f"shipment {shipment_ref} has no legs yet", code="no-legs")
     day = shipment.created_at.date()

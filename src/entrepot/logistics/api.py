@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from entrepot.api.deps import Caller, Ctx, Operator
 from entrepot.identity.domain import Principal
 from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from entrepot.logistics import service
+from entrepot.logistics import service, tracking_service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
 from entrepot.logistics.routing import PRACTICAL, Route, choose, pareto_routes
@@ -107,7 +107,7 @@ def _visible(session: Session, principal: Principal, shipment: Shipment) -> None
 
 def _carriers(session: Session, shipment: Shipment) -> set[str]:
     net = service.network(session)
-    lanes = (net.lane(leg.lane_code) for leg in service.legs_of(session, shipment))
+    lanes = (net.lane(leg.lane_code) for leg in tracking_service.legs_of(session, shipment))
     return {lane.carrier for lane in lanes if lane is not None}
 
 
@@ -117,12 +117,12 @@ def _may_scan(session: Session, principal: Principal, shipment_id: str) -> None:
         return
     if principal.role != "carrier":
         raise Forbidden("scans need an operator or carrier key")
-    _visible(session, principal, service.get_shipment(session, shipment_id))
+    _visible(session, principal, tracking_service.get_shipment(session, shipment_id))
 
 
 def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
-    legs = service.legs_of(session, shipment)
-    scans = service.scans_of(session, shipment)
+    legs = tracking_service.legs_of(session, shipment)
+    scans = tracking_service.scans_of(session, shipment)
     return ShipmentOut(
         id=shipment.public_id,
         order=shipment.order_ref,
@@ -177,7 +177,7 @@ def customs_out(shipment: Shipment) -> CustomsOut | None:
 @router.get("/shipments/{shipment_id}", response_model=ShipmentOut)
 def get_shipment(shipment_id: str, ctx: Ctx, principal: Caller) -> ShipmentOut:
     with ctx.db.transaction() as session:
-        shipment = service.get_shipment(session, shipment_id)
+        shipment = tracking_service.get_shipment(session, shipment_id)
         _visible(session, principal, shipment)
         return shipment_out(session, shipment)
 
@@ -186,7 +186,9 @@ def get_shipment(shipment_id: str, ctx: Ctx, principal: Caller) -> ShipmentOut:
 def order_shipments(order_id: str, ctx: Ctx, principal: Caller) -> list[ShipmentOut]:
     with ctx.db.transaction() as session:
         order = orders.get_order(session, order_id, principal)
-        return [shipment_out(session, s) for s in service.shipments_of_order(session, order.public_id)]
+        return [
+            shipment_out(session, s) for s in tracking_service.shipments_of_order(session, order.public_id)
+        ]
 
 
 @router.post("/orders/{order_id}/shipments", status_code=201, response_model=list[ShipmentOut])
@@ -195,7 +197,9 @@ def ship_order(order_id: str, ctx: Ctx, principal: Operator) -> list[ShipmentOut
     with ctx.db.transaction() as session:
         order = orders.get_order(session, order_id, principal)
         service.explained(lambda: service.plan_order_shipments(session, order.public_id, ctx.clock()))
-        return [shipment_out(session, s) for s in service.shipments_of_order(session, order.public_id)]
+        return [
+            shipment_out(session, s) for s in tracking_service.shipments_of_order(session, order.public_id)
+        ]
 
 
 @router.post("/shipments/{shipment_id}/scans", response_model=ShipmentOut)
@@ -207,7 +211,7 @@ def post_scan(shipment_id: str, body: ScanIn, ctx: Ctx, principal: Caller) -> Sh
     scan = Scan(body.event_id, body.type, body.occurred_at.astimezone(dt.UTC), body.node)
     with ctx.db.transaction() as session:
         _may_scan(session, principal, shipment_id)
-        shipment, _new = service.record_scan(session, shipment_id, scan, ctx.clock())
+        shipment, _new = tracking_service.record_scan(session, shipment_id, scan, ctx.clock())
         return shipment_out(session, shipment)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from entrepot.logistics import service as logistics
+from entrepot.logistics import tracking_service as tracking
 from entrepot.logistics.domain import Network
 from entrepot.logistics.models import Shipment
 from entrepot.logistics.tracking import Scan
@@ -101,7 +102,7 @@ def hops_of(session: Session, net: Network, shipment: Shipment) -> list[Hop]:
             leg.arrives_at,
             shipment.cross_border and crosses(leg.origin, leg.destination),
         )
-        for leg in logistics.legs_of(session, shipment)
+        for leg in tracking.legs_of(session, shipment)
     ]
 
 
@@ -111,7 +112,7 @@ def carry(session: Session, order_ref: str, rng: random.Random, end: dt.datetime
     the last parcel was delivered, if all were by then."""
     net = logistics.network(session)
     delivered: list[dt.datetime] = []
-    shipments = logistics.shipments_of_order(session, order_ref)
+    shipments = tracking.shipments_of_order(session, order_ref)
     for shipment in shipments:
         hops = hops_of(session, net, shipment)
         scans = [s for s in journey_scans(shipment.public_id, hops, rng) if s.occurred_at < end]
@@ -121,7 +122,7 @@ def carry(session: Session, order_ref: str, rng: random.Random, end: dt.datetime
         half = len(scans) // 2
         batches = [scans[half:], scans[:half]] if half and rng.random() < POSTED_LATE else [scans]
         for batch in batches:
-            logistics.record_scans(session, shipment.public_id, batch, received)
+            tracking.record_scans(session, shipment.public_id, batch, received)
         if shipment.delivered_at is not None:
             delivered.append(shipment.delivered_at)
     return max(delivered) if shipments and len(delivered) == len(shipments) else None

@@ -54,6 +54,7 @@ class Seeded:
     listings: dict[str, list[Listing]] = field(default_factory=dict)  # market code -> what sells there
     buyers: dict[str, list[Principal]] = field(default_factory=dict)  # country -> buyers
     sellers: dict[str, Principal] = field(default_factory=dict)  # seller public id -> principal
+    seller_by_id: dict[int, Principal] = field(default_factory=dict)  # seller row id -> principal
 
 
 def already_seeded(ctx: AppContext) -> bool:
@@ -176,7 +177,8 @@ def _seed_sellers(
                 seeded.listings.setdefault(market, []).append(
                     Listing(seller.public_id, [s.public_id for s in skus])
                 )
-            seeded.sellers[seller.public_id] = Principal("seller", "demo", seller.id, seller.public_id)
+            principal = Principal("seller", "demo", seller.id, seller.public_id)
+            seeded.sellers[seller.public_id] = seeded.seller_by_id[seller.id] = principal
         progress("sellers and catalogs", index + 1, size.sellers)
 
 

@@ -1,0 +1,175 @@
+"""Use cases of tracking: carriers' scans stored once each, the shipment's status replayed from them, its
+ETA recomputed on the timetables after a delay, and the order following its parcels."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from entrepot.db import dialect_of, insert_or_skip, record_event
+from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.kernel.events import DomainEvent
+from entrepot.logistics.domain import Network, from_minutes, to_minutes
+from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
+from entrepot.logistics.service import network
+from entrepot.logistics.tracking import EVENT_TYPES, Scan, replay
+from entrepot.ordering import service as ordering
+
+MOVING_STATUSES = frozenset(
+    {"picked_up", "at_hub", "departed", "arrived", "customs_held", "customs_cleared", "out_for_delivery"}
+)
+
+
+def get_shipment(session: Session, public_id: str, seller_id: int | None = None) -> Shipment:
+    query = select(Shipment).where(Shipment.public_id == public_id)
+    if seller_id is not None:
+        query = query.where(Shipment.seller_id == seller_id)
+    shipment = session.scalar(query)
+    if shipment is None:
+        raise NotFound(f"no shipment {public_id}")
+    return shipment
+
+
+def legs_of(session: Session, shipment: Shipment) -> list[ShipmentLeg]:
+    return list(
+        session.scalars(
+            select(ShipmentLeg).where(ShipmentLeg.shipment_id == shipment.id).order_by(ShipmentLeg.seq)
+        )
+    )
+
+
+def scans_of(session: Session, shipment: Shipment) -> list[TrackingEvent]:
+    return list(
+        session.scalars(
+            select(TrackingEvent)
+            .where(TrackingEvent.shipment_id == shipment.id)
+            .order_by(TrackingEvent.occurred_at, TrackingEvent.id)
+        )
+    )
+
+
+def record_scan(session: Session, shipment_id: str, scan: Scan, now: dt.datetime) -> tuple[Shipment, bool]:
+    """Store a carrier scan (a repeat of an event id changes nothing) and replay the shipment's status.
+    Returns the shipment and whether the scan was new."""
+    shipment, new = record_scans(session, shipment_id, [scan], now)
+    return shipment, new == 1
+
+
+def record_scans(
+    session: Session, shipment_id: str, scans: list[Scan], now: dt.datetime
+) -> tuple[Shipment, int]:
+    """Store a carrier's batch of scans of one shipment (repeated event ids change nothing), then replay
+    the status once. All are checked before any is stored. Returns the shipment and how many were new."""
+    for scan in scans:
+        if scan.type not in EVENT_TYPES:
+            raise ValidationFailed("unknown scan", [FieldError("type", ", ".join(EVENT_TYPES))])
+        if scan.occurred_at > now + dt.timedelta(minutes=10):
+            raise ValidationFailed(
+                "a scan from the future", [FieldError("occurred_at", "after the time now")]
+            )
+    shipment = session.scalar(select(Shipment).where(Shipment.public_id == shipment_id).with_for_update())
+    if shipment is None:
+        raise NotFound(f"no shipment {shipment_id}")
+    net = network(session)
+    for scan in scans:
+        if scan.node is not None and scan.node not in net.nodes:
+            raise ValidationFailed("unknown node", [FieldError("node", f"no node {scan.node!r}")])
+    # One multi-row statement for the batch; RETURNING gives back only the rows that were new.
+    rows = [_scan_row(shipment, scan, now) for scan in scans]
+    new = len(session.execute(_RECORD_SCAN[dialect_of(session)], rows).all()) if rows else 0
+    if new:
+        _follow(session, net, shipment, now)
+    return shipment, new
+
+
+def _scan_row(shipment: Shipment, scan: Scan, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "shipment_id": shipment.id,
+        "event_id": scan.event_id,
+        "type": scan.type,
+        "node": scan.node,
+        "occurred_at": scan.occurred_at,
+        "received_at": now,
+        "note": "",
+    }
+
+
+_RECORD_SCAN = insert_or_skip(
+    TrackingEvent.__table__, ["shipment_id", "event_id"], [TrackingEvent.__table__.c.id]
+)
+
+
+def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime) -> None:
+    scans = [Scan(s.event_id, s.type, s.occurred_at, s.node) for s in scans_of(session, shipment)]
+    replayed = replay(scans)
+    before = shipment.status
+    shipment.status = replayed.status
+    shipment.delivered_at = replayed.delivered_at
+    shipment.eta = replayed.delivered_at or _eta(
+        net, lambda: legs_of(session, shipment), replayed.last_movement, shipment.eta
+    )
+    shipment.updated_at = now
+    if before != shipment.status:
+        payload = {
+            "from": before,
+            "to": shipment.status,
+            "eta": shipment.eta.isoformat(),
+            "order": shipment.order_ref,
+        }
+        record_event(session, DomainEvent(f"shipment.{shipment.status}", shipment.public_id, payload), now)
+        _order_follows(session, shipment, before, now)
+
+
+def _order_follows(session: Session, shipment: Shipment, before: str, now: dt.datetime) -> None:
+    """The order is delivered with its last parcel, and shipped when a parcel starts to move (moves
+    between hubs change nothing there; a batch of scans may take a parcel from its label to delivered)."""
+    if shipment.status == "delivered" and all(
+        s.status == "delivered" for s in shipments_of_order(session, shipment.order_ref)
+    ):
+        ordering.follow_shipping(session, shipment.order_ref, "delivered", now)
+    elif shipment.status in MOVING_STATUSES | {"delivered"} and before not in MOVING_STATUSES:
+        ordering.follow_shipping(session, shipment.order_ref, "shipped", now)
+
+
+def _eta(
+    net: Network, legs: Callable[[], list[ShipmentLeg]], last: Scan | None, planned: dt.datetime
+) -> dt.datetime:
+    """Replan the rest of the route from where the parcel was last seen, on the lanes' timetables:
+    a parcel that misses its flight waits for the next one, so a delay can cost days, not minutes.
+    (`legs` is only read when the last sighting has a place.)"""
+    remaining = _remaining_legs(legs(), last) if last is not None and last.node is not None else None
+    if last is None or remaining is None:
+        return planned
+    clock = to_minutes(last.occurred_at)
+    for index, leg in enumerate(remaining):
+        lane = net.lane(leg.lane_code)
+        if lane is None:
+            return planned
+        if index == 0 and last.type == "departed":
+            clock += lane.transit_minutes  # already on its way
+            continue
+        node = net.nodes[lane.origin]
+        clock = lane.departure(clock + node.handling_minutes, node.time_zone) + lane.transit_minutes
+    return from_minutes(clock)
+
+
+def _remaining_legs(legs: list[ShipmentLeg], last: Scan) -> list[ShipmentLeg] | None:
+    for index, leg in enumerate(legs):
+        if last.type == "departed" and leg.origin == last.node:
+            return legs[index:]
+        if (
+            last.type in ("arrived", "at_hub", "customs_cleared", "customs_held")
+            and leg.destination == last.node
+        ):
+            return legs[index + 1 :]
+    return None
+
+
+def shipments_of_order(session: Session, order_ref: str) -> list[Shipment]:
+    return list(
+        session.scalars(select(Shipment).where(Shipment.order_ref == order_ref).order_by(Shipment.id))
+    )
