@@ -10,20 +10,33 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from entrepot.catalog import service as catalog
 from entrepot.inventory import service as inventory
 from entrepot.ordering import flash_settle
+from entrepot.ordering.peak_fast import FlashFastPath
 from entrepot.ordering.peak_models import FlashOrder, FlashSale
 from tests.api.helpers import API, assert_problem, field_errors, new_key
 from tests.world import T0, World
 
 
-@pytest.fixture
-def client(world: World) -> TestClient:
-    return world.client()
+@pytest.fixture(params=["fast-path", "framework-route"])
+def client(world: World, request: pytest.FixtureRequest) -> TestClient:
+    """The flash order request through its lean ASGI path, and through the FastAPI route: the same
+    answers either way (see ordering.peak_fast)."""
+    return adapted(world.client(), request.param == "fast-path")
+
+
+def adapted(client: TestClient, fast_path: bool) -> TestClient:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not FlashFastPath]
+    if fast_path:
+        app.add_middleware(FlashFastPath, prefix=API)
+    return client
 
 
 def create_sale(client: TestClient, world: World, **overrides: Any) -> dict[str, Any]:
@@ -229,3 +242,31 @@ def test_flash_webhook_checks_signature_and_payment(client: TestClient, world: W
 
     signed = sign(world.settings().webhook_secret, body, int(time.time()))
     assert_problem(client.post(url, content=body, headers={"Entrepot-Signature": signed}), 404, "not-found")
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_sale_sold_out_for_good_refuses_newcomers_without_the_database(
+    world: World, fast_path: bool
+) -> None:
+    client = adapted(world.client(api_key_cache_seconds=60.0), fast_path)  # keys checked once
+    sale = create_sale(client, world, stock=1, per_buyer_limit=1)["id"]
+    world.clock.advance(minutes=2)
+    headers = {**world.auth("buyer_a"), "Idempotency-Key": "flash-last-unit-01"}
+    url = f"{API}/flash-sales/{sale}/orders"
+    bought = client.post(url, json={"quantity": 1, "payment_method": "card"}, headers=headers)
+    assert bought.status_code == 201, bought.text
+    # this batch reads the committed row with every unit paid: the worker learns it is sold out for good
+    assert_problem(take(client, world, sale, "buyer_b"), 409, "sold-out")
+    statements: list[str] = []
+    event.listen(world.db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    too_many = assert_problem(take(client, world, sale, "buyer_b", quantity=2), 409, "over-buyer-limit")
+    again = assert_problem(take(client, world, sale, "buyer_b"), 409, "sold-out")
+    assert statements == []  # certain refusals: no database round trip
+    assert again["sale"] == sale and "none can come back" in again["detail"]
+    assert "1 per buyer" in too_many["detail"]
+    # a buyer with an order still reaches the database: their retry gets the order back
+    replay = client.post(url, json={"quantity": 1, "payment_method": "card"}, headers=headers)
+    assert replay.status_code == 200 and replay.json()["id"] == bought.json()["id"]
+    assert replay.json()["status"] == "paid" and statements
+    world.clock.advance(hours=1)
+    assert_problem(take(client, world, sale, "buyer_b"), 409, "sale-ended")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.inventory import service as inventory
 from entrepot.inventory.domain import rank_for_line
-from entrepot.inventory.models import Stock
+from entrepot.inventory.models import Reservation, Stock, Warehouse
 from entrepot.kernel.errors import InsufficientStock
 
 # A sale's allocation outlives any checkout reservation: it is settled when the sale closes, not swept.
@@ -59,3 +59,20 @@ def settle_sale(
     sold_ref = f"{sale_ref}:sold"
     inventory.add_reservations(session, sold_ref, [(stock_id, sold)], now, now)
     inventory.settle(session, sold_ref, "confirmed")
+
+
+def sale_reservation_id(session: Session, sale_ref: str) -> int:
+    """The reservation that set the sale's units aside (what the sale's orders were allocated from)."""
+    found = session.scalar(
+        select(Reservation.id).where(Reservation.order_ref == sale_ref).order_by(Reservation.id).limit(1)
+    )
+    if found is None:
+        raise LookupError(f"no stock was set aside for the sale {sale_ref}")
+    return found
+
+
+def warehouse_country(session: Session, warehouse_id: int) -> str:
+    country = session.scalar(select(Warehouse.country).where(Warehouse.id == warehouse_id))
+    if country is None:
+        raise LookupError(f"no warehouse {warehouse_id}")
+    return country

@@ -177,9 +177,12 @@ class Taken:
     replayed: bool = False
 
 
-def take_batch(session: Session, sale_id: int, tickets: list[Ticket], now: dt.datetime) -> list[Taken]:
-    """Decide and record a batch of requests for one sale, in arrival order. A buyer appears at most once
-    per batch (the batcher defers repeats to the next batch), so their idempotency keys never clash."""
+def take_batch(
+    session: Session, sale_id: int, tickets: list[Ticket], now: dt.datetime
+) -> tuple[list[Taken], SaleCounters, str]:
+    """Decide and record a batch of requests for one sale, in arrival order; returns the answers, the
+    sale's counters after the batch, and its strategy. A buyer appears at most once per batch (the
+    batcher defers repeats to the next batch), so their idempotency keys never clash."""
     row = session.execute(_LOCK_SALE, {"sale": sale_id}).one()
     earlier = _earlier_orders(session, sale_id, tickets)
     fresh = [t for t in tickets if (t.buyer_id, t.idempotency_key) not in earlier]
@@ -195,7 +198,11 @@ def take_batch(session: Session, sale_id: int, tickets: list[Ticket], now: dt.da
         for t in tickets
     ]
     _write(session, sale_id, tickets, results, changed, after, now)
-    return results
+    return results, after, row.strategy
+
+
+def buyers_with_orders(session: Session, sale_id: int) -> frozenset[int]:
+    return frozenset(session.scalars(select(_order.buyer_id).where(_order.sale_id == sale_id).distinct()))
 
 
 def _earlier_orders(session: Session, sale_id: int, tickets: list[Ticket]) -> dict[tuple[int, str], Taken]:

@@ -22,6 +22,7 @@ from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import Conflict, Forbidden, NotFound
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.flash import counters_of
+from entrepot.ordering.flash_orders import PAID
 from entrepot.ordering.flash_rules import SaleCounters, promote
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
 from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, FlashOrder, FlashSale
@@ -100,7 +101,7 @@ def apply_payment_events(session: Session, events: list[PaymentEvent], now: dt.d
         seen.add(event.payment_id)
         outcomes.append("duplicate" if repeat else _classify(event, orders.get(event.payment_id), sales))
     paid = [e for e, o in zip(events, outcomes, strict=True) if o == "paid"]
-    _mark_paid(session, paid, now)
+    _mark_paid(session, paid, sales, now)
     for event, outcome in zip(events, outcomes, strict=True):
         if outcome == "declined":
             _decline(session, event, now)
@@ -125,7 +126,7 @@ def _classify(event: PaymentEvent, order: Any, sales: dict[int, Any]) -> str:
     return "paid" if event.succeeded else "declined"
 
 
-def _mark_paid(session: Session, paid: list[PaymentEvent], now: dt.datetime) -> None:
+def _mark_paid(session: Session, paid: list[PaymentEvent], sales: dict[int, Any], now: dt.datetime) -> None:
     if not paid:
         return
     rows = session.execute(_PAY_ORDERS, {"pids": [e.payment_id for e in paid], "at": now}).all()
@@ -138,7 +139,12 @@ def _mark_paid(session: Session, paid: list[PaymentEvent], now: dt.datetime) -> 
             .where(_sale.id == sale_id)
             .values(reserved=_sale.reserved - units, sold=_sale.sold + units)
         )
-    record_events(session, "flash_order.paid", [(r.public_id, {"quantity": r.quantity}) for r in rows], now)
+    # one event per sale and batch, not per order: the relay turns them into ordinary orders together
+    refs_by_sale: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        refs_by_sale[row.sale_id].append(row.public_id)
+    events = [(sales[sale].public_id, {"orders": refs}) for sale, refs in refs_by_sale.items()]
+    record_events(session, PAID, events, now)
 
 
 def _decline(session: Session, event: PaymentEvent, now: dt.datetime) -> None:

@@ -8,167 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError as PydanticValidationError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext, Caller, Ctx, authenticated
-from entrepot.api.problems import problem
-from entrepot.kernel.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.api.deps import AppContext, Caller, Ctx
+from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.ordering import flash, flash_settle, group_buy
-from entrepot.ordering.api import check_idempotency_key
-from entrepot.ordering.coalescer import Coalescer
-from entrepot.ordering.flash_rules import ENDED, NOT_OPEN, OVER_LIMIT, SOLD_OUT, WAITING
-from entrepot.ordering.payments import SIGNATURE_HEADER, PaymentRequest, verify
+from entrepot.ordering.flash_runtime import runtime
+from entrepot.ordering.payments import SIGNATURE_HEADER
+from entrepot.ordering.peak_fast import answer_take
 from entrepot.ordering.peak_models import FlashOrder, FlashSale
 from entrepot.ordering.peak_schemas import FlashOrderIn, FlashOrderOut, FlashPayIn, FlashSaleIn, FlashSaleOut
 
 log = logging.getLogger("entrepot.flash")
-TITLES = {
-    NOT_OPEN: "Sale not open",
-    ENDED: "Sale ended",
-    OVER_LIMIT: "Over the per-buyer limit",
-    SOLD_OUT: "Sold out",
-}
-
-
-class FlashRejected(DomainError):
-    def __init__(self, code: str, detail: str, sale: str) -> None:
-        super().__init__(detail, [], {"sale": sale}, code, 409, TITLES[code])
-
-
-@dataclass(frozen=True)
-class SaleMeta:
-    """What the hot path needs of a sale and that never changes after it is created."""
-
-    id: int
-    public_id: str
-    strategy: str
-    currency: str
-
-
-Item = flash.Ticket | flash_settle.PaymentEvent
-
-
-def _item_key(item: Item) -> tuple[str, object]:
-    """One buyer's requests, and one payment's events, never share a batch."""
-    if isinstance(item, flash.Ticket):
-        return ("buyer", item.buyer_id)
-    return ("payment", item.payment_id)
-
-
-class FlashRuntime:
-    """One per API worker: the sales' coalescers, the payment events' coalescer, a cache of sale metadata."""
-
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self.sales: dict[str, SaleMeta] = {}
-        self.takers: dict[int, Coalescer[Item, Any]] = {}
-        self.payments: Coalescer[flash_settle.PaymentEvent, str] = Coalescer(
-            self.apply_events, key_of=lambda e: e.payment_id
-        )
-
-    async def meta(self, public_id: str) -> SaleMeta:
-        if public_id not in self.sales:
-            self.sales[public_id] = await run_in_threadpool(self._load_meta, public_id)
-        return self.sales[public_id]
-
-    def _load_meta(self, public_id: str) -> SaleMeta:
-        with self.ctx.db.transaction() as session:
-            sale = flash.get_sale(session, public_id)
-            return SaleMeta(sale.id, sale.public_id, sale.strategy, sale.currency)
-
-    def _sale_coalescer(self, meta: SaleMeta) -> Coalescer[Item, Any]:
-        if meta.id not in self.takers:
-            self.takers[meta.id] = Coalescer(lambda batch: self.sale_batch(meta.id, batch), _item_key)
-        return self.takers[meta.id]
-
-    async def take(self, meta: SaleMeta, ticket: flash.Ticket) -> flash.Taken:
-        if meta.strategy == "row_lock":  # the naive reference: a transaction of its own per request
-            return (await run_in_threadpool(self.sale_batch, meta.id, [ticket]))[0]  # type: ignore[no-any-return]
-        return await self._sale_coalescer(meta).submit(ticket)  # type: ignore[no-any-return]
-
-    def sale_batch(self, sale_id: int, items: list[Item]) -> list[Any]:
-        """One transaction for a sale's queued payment events and requests: the events first, so units
-        a declined payment gives back are already there for the requests behind them."""
-        events = [i for i in items if isinstance(i, flash_settle.PaymentEvent)]
-        tickets = [i for i in items if isinstance(i, flash.Ticket)]
-        with self.ctx.db.transaction() as session:
-            now = self.ctx.clock()
-            outcomes = iter(flash_settle.apply_payment_events(session, events, now) if events else [])
-            taken = iter(flash.take_batch(session, sale_id, tickets, now) if tickets else [])
-        return [next(outcomes) if isinstance(i, flash_settle.PaymentEvent) else next(taken) for i in items]
-
-    def apply_events(self, events: list[flash_settle.PaymentEvent]) -> list[str]:
-        with self.ctx.db.transaction() as session:
-            return flash_settle.apply_payment_events(session, events, self.ctx.clock())
-
-    async def settle(self, event: flash_settle.PaymentEvent, meta: SaleMeta | None = None) -> str:
-        """Apply a verified payment event: with its sale known (delivered in process), in the sale's next
-        batch; from the webhook, in a batch of webhook events."""
-        if meta is not None and meta.strategy == "row_lock":
-            return (await run_in_threadpool(self.apply_events, [event]))[0]
-        if meta is not None:
-            return await self._sale_coalescer(meta).submit(event)  # type: ignore[no-any-return]
-        return await self.payments.submit(event)
-
-    async def pay_in_process(self, meta: SaleMeta, taken: flash.Taken, method: str) -> None:
-        """The simulated provider's 'network': its signed event goes through the same verification."""
-        assert taken.payment_id is not None and taken.order_id is not None
-        request = PaymentRequest(taken.payment_id, taken.order_id, taken.amount_minor, meta.currency, method)
-        delivery = self.ctx.payments.authorize(request)
-        try:
-            event = self.verified(delivery.body, delivery.signature)
-            await self.settle(event, meta)
-        except Exception:  # the order stays reserved and expires; the buyer was never charged twice
-            log.exception("flash payment %s not applied", taken.payment_id)
-
-    def verified(self, body: bytes, signature: str | None) -> flash_settle.PaymentEvent:
-        settings = self.ctx.settings
-        verify(settings.webhook_secret, body, signature, time.time(), settings.webhook_tolerance_seconds)
-        return parse_event(body)
-
-
-def parse_event(body: bytes) -> flash_settle.PaymentEvent:
-    try:
-        event: Any = json.loads(body)
-    except ValueError:
-        raise ValidationFailed("the webhook body is not JSON") from None
-    if not isinstance(event, dict) or event.get("type") not in ("payment.succeeded", "payment.failed"):
-        raise ValidationFailed(
-            "unknown webhook event", [FieldError("type", "payment.succeeded or payment.failed")]
-        )
-    kinds = (("payment_id", str), ("amount_minor", int), ("currency", str))
-    problems = [
-        FieldError(name, f"required: {kind.__name__}")
-        for name, kind in kinds
-        if not isinstance(event.get(name), kind) or isinstance(event.get(name), bool)
-    ]
-    if problems:
-        raise ValidationFailed("incomplete webhook event", problems)
-    succeeded = event["type"] == "payment.succeeded"
-    reason = None if succeeded else str(event.get("reason") or "declined")
-    return flash_settle.PaymentEvent(
-        event["payment_id"], succeeded, event["amount_minor"], event["currency"], reason
-    )
-
-
-def runtime(request: Request) -> FlashRuntime:
-    state = request.app.state
-    if not hasattr(state, "flash"):
-        state.flash = FlashRuntime(state.ctx)
-    rt: FlashRuntime = state.flash
-    return rt
 
 
 def sweep_once(ctx: AppContext) -> int:
@@ -226,21 +84,7 @@ def sale_out(sale: FlashSale, now: Any) -> FlashSaleOut:
     )
 
 
-def order_out(order: FlashOrder | flash.Taken, sale: str, currency: str) -> FlashOrderOut:
-    if isinstance(order, flash.Taken):
-        status = order.status or ""
-        payment_status = "pending" if order.payment_id and not order.replayed else None
-        return FlashOrderOut(
-            id=order.order_id or "",
-            sale=sale,
-            status=status,
-            quantity=order.quantity,
-            amount_minor=order.amount_minor,
-            currency=currency,
-            expires_at=order.expires_at,
-            payment_id=order.payment_id,
-            payment_status=payment_status,
-        )
+def order_out(order: FlashOrder, sale: str, currency: str) -> FlashOrderOut:
     return FlashOrderOut(
         id=order.public_id,
         sale=sale,
@@ -290,48 +134,12 @@ async def take_units(sale_id: str, request: Request) -> Response:
     202 waiting, 409 `sale-not-open`, `sale-ended`, `over-buyer-limit` or `sold-out`. A retry with the
     same Idempotency-Key returns the same order (200, `Idempotent-Replayed: true`).
 
-    The hottest route reads its headers and body itself: FastAPI's dependency resolution and response
-    validation cost about as much CPU as everything else a request does here (measured with cProfile)."""
-    rt = runtime(request)
-    headers = request.headers
-    principal = await authenticated(rt.ctx, headers.get("authorization"), headers.get("x-api-key"))
-    if principal.role != "buyer" or principal.buyer_id is None:
-        raise Forbidden("this needs a buyer key")
-    key = check_idempotency_key(headers.get("idempotency-key"))
-    body = _order_body(await request.body())
-    meta = await rt.meta(sale_id)
-    ticket = flash.Ticket(principal.buyer_id, body.quantity, key, body.payment_method is not None)
-    taken = await rt.take(meta, ticket)
-    if taken.order_id is None:  # answered, not raised: most requests of a rush end here, cheaply
-        rejected = FlashRejected(taken.decision.outcome, taken.decision.detail, meta.public_id)
-        return problem(
-            409, rejected.code, rejected.title, rejected.detail, request.url.path, None, rejected.extra
-        )
-    status, extra, task = 201, {}, None
-    if taken.replayed:
-        if taken.quantity != body.quantity:
-            raise ValidationFailed(
-                "this Idempotency-Key was used for another request",
-                [FieldError("Idempotency-Key", f"used for {taken.quantity} unit(s)")],
-            )
-        status, extra = 200, {"Idempotent-Replayed": "true"}
-    elif taken.status == WAITING:
-        status = 202
-    elif taken.payment_id and body.payment_method:
-        task = BackgroundTask(rt.pay_in_process, meta, taken, body.payment_method)
-    out = order_out(taken, meta.public_id, meta.currency)
-    return Response(out.model_dump_json(), status, extra, "application/json", task)
-
-
-def _order_body(raw: bytes) -> FlashOrderIn:
-    try:
-        return FlashOrderIn.model_validate_json(raw or b"{}")
-    except PydanticValidationError as exc:
-        if any(error["type"] == "json_invalid" for error in exc.errors()):
-            raise RequestValidationError(
-                [{"type": "json_invalid", "loc": ("body",), "msg": "bad JSON"}]
-            ) from None
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    Served by `peak_fast.FlashFastPath` before the router where the app installs it (see peak_fast)."""
+    answer = await answer_take(
+        runtime(request), sale_id, request.headers, await request.body(), request.url.path
+    )
+    task = BackgroundTask(answer.after) if answer.after is not None else None
+    return Response(answer.body, answer.status, answer.headers, answer.media_type, task)
 
 
 @router.get("/flash-orders/{order_id}", response_model=FlashOrderOut)

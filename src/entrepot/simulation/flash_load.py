@@ -9,9 +9,11 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from sqlalchemy import select
@@ -20,8 +22,13 @@ from entrepot.db import Database
 from entrepot.ordering.payments import sign
 from entrepot.ordering.peak_models import FlashOrder, FlashSale
 from entrepot.settings import Settings
+from entrepot.simulation.flash_http import Connection, HttpError
 
 API = "/api/v1"
+PROBLEMS = "https://entrepot.dev/problems/"
+SOLD_OUT = PROBLEMS + "sold-out"
+# the refusals a rush may rightly get; anything else is counted as an error
+REFUSALS = {PROBLEMS + code for code in ("sold-out", "over-buyer-limit", "sale-ended")}
 
 
 @dataclass
@@ -47,18 +54,33 @@ class Phase:
     redelivered: int = 0  # payment events the provider sent again after the server delivering them died
 
 
+def _connections(ports: list[int]) -> dict[int, Connection]:
+    """A client's keep-alive connection to each server, opened on first use."""
+    return {port: Connection("127.0.0.1", port) for port in ports}
+
+
 async def open_sale_page(ports: list[int], seeded: Seeded, sale: str, concurrency: int) -> None:
     queue = iter(range(len(seeded.buyer_keys)))
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
 
-        async def client() -> None:
-            for index in queue:
-                headers = {"Authorization": f"Bearer {seeded.buyer_keys[index]}"}
-                url = f"http://127.0.0.1:{ports[index % len(ports)]}{API}/flash-sales/{sale}"
-                async with http.get(url, headers=headers) as response:
-                    await response.read()
+    async def client() -> None:
+        connections = _connections(ports)
+        for index in queue:
+            headers = {"Authorization": f"Bearer {seeded.buyer_keys[index]}"}
+            port = ports[index % len(ports)]
+            for attempt in range(3):  # a connection reset is retried on a new connection
+                try:
+                    status, _ = await connections[port].request("GET", f"{API}/flash-sales/{sale}", headers)
+                    break
+                except HttpError as exc:
+                    print(f"sale page: {exc} (attempt {attempt + 1})", file=sys.stderr)
+                    if attempt == 2:
+                        raise
+            if status != 200:
+                raise RuntimeError(f"the sale page answered {status}")
+        for connection in connections.values():
+            connection.close()
 
-        await asyncio.gather(*(client() for _ in range(concurrency)))
+    await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
 async def rush(
@@ -76,7 +98,9 @@ async def rush(
     queue = iter(range(len(seeded.buyer_keys)))
     alive = list(ports)
     sold_out = False
-    body = {"quantity": 1, "payment_method": "card"}
+    body = json.dumps({"quantity": 1, "payment_method": "card"}).encode()
+    path = f"{API}/flash-sales/{sale}/orders"
+    retries: list[asyncio.Task[int]] = []
 
     def maybe_kill() -> None:
         if (
@@ -93,49 +117,50 @@ async def rush(
         if retry is not None:  # the provider retries the failed webhook deliveries a second later
             retries.append(asyncio.get_running_loop().create_task(asyncio.to_thread(retry, alive[0])))
 
-    retries: list[asyncio.Task[int]] = []
-
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
-
-        async def buy(index: int) -> None:
-            nonlocal sold_out
-            headers = {
-                "Authorization": f"Bearer {seeded.buyer_keys[index]}",
-                "Idempotency-Key": f"rush-{index:08d}",
-            }
-            for attempt in range(5):
-                port = alive[(index + attempt) % len(alive)]
-                started = time.perf_counter()
-                try:
-                    url = f"http://127.0.0.1:{port}{API}/flash-sales/{sale}/orders"
-                    async with http.post(url, json=body, headers=headers) as response:
-                        answer = await response.json(content_type=None)
-                        status = response.status
-                except (TimeoutError, aiohttp.ClientError):
-                    phase.retries += 1  # the server died under us: the same key on another server
-                    continue
-                elapsed = (time.perf_counter() - started) * 1000
-                phase.latencies.append(elapsed)
-                phase.statuses[status] = phase.statuses.get(status, 0) + 1
-                if status in (200, 201, 202):
-                    phase.acknowledged.append(answer["id"])
-                if status in (200, 201):
-                    phase.sold_latencies.append(elapsed)
-                    maybe_kill()
-                elif status == 409 and str(answer.get("type", "")).endswith("/sold-out"):
-                    sold_out = True
-                elif status != 202 and status != 409:
-                    phase.errors += 1
+    def record(status: int, answer: dict[str, Any], elapsed: float) -> None:
+        nonlocal sold_out
+        phase.latencies.append(elapsed)
+        phase.statuses[status] = phase.statuses.get(status, 0) + 1
+        if status in (200, 201, 202):
+            if not str(answer.get("id", "")).startswith("fo_"):
+                phase.errors += 1  # acknowledged without an order id: the answer is wrong
                 return
+            phase.acknowledged.append(answer["id"])
+        if status in (200, 201):
+            phase.sold_latencies.append(elapsed)
+            maybe_kill()
+        elif status == 409 and answer.get("type") == SOLD_OUT:
+            sold_out = True
+        elif status != 202 and not (status == 409 and answer.get("type") in REFUSALS):
             phase.errors += 1
 
-        async def client() -> None:
-            for index in queue:
-                if stop_when_sold_out and sold_out:
-                    return
-                await buy(index)
+    async def buy(index: int, connections: dict[int, Connection]) -> None:
+        headers = {
+            "Authorization": f"Bearer {seeded.buyer_keys[index]}",
+            "Idempotency-Key": f"rush-{index:08d}",
+        }
+        for attempt in range(5):
+            port = alive[(index + attempt) % len(alive)]
+            started = time.perf_counter()
+            try:
+                status, raw = await connections[port].request("POST", path, headers, body)
+            except HttpError:
+                phase.retries += 1  # the server died under us: the same key on another server
+                continue
+            record(status, json.loads(raw), (time.perf_counter() - started) * 1000)
+            return
+        phase.errors += 1
 
-        await asyncio.gather(*(client() for _ in range(concurrency)))
+    async def client() -> None:
+        connections = _connections(ports)
+        for index in queue:
+            if stop_when_sold_out and sold_out:
+                break
+            await buy(index, connections)
+        for connection in connections.values():
+            connection.close()
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
     phase.seconds = time.perf_counter() - wall
     phase.redelivered = sum(await asyncio.gather(*retries))
     return phase

@@ -1,0 +1,201 @@
+"""What each API worker keeps for flash sales: the sales' coalescers, the payment events' coalescer, the
+sales' fixed metadata, and the sales it has seen sold out for good.
+
+A sale is sold out for good once every unit is paid (`sold == stock`): paid units never go back to the
+sale, so no unit can come back and no new flash order can be recorded for it. The worker learns this
+from a batch's locked read of the committed row, and in the same transaction reads which buyers have an
+order in the sale. From then on a request from any other buyer is refused here, without a database
+round trip, with the very decision `flash_rules.admit` gives under the lock (sold out, or over the
+limit, or the sale ended); a buyer who has an order still goes to the database, so a retry with their
+Idempotency-Key gets their order back. The `row_lock` reference sale never uses this shortcut.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from entrepot.api.deps import AppContext
+from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+from entrepot.ordering import flash, flash_settle
+from entrepot.ordering.coalescer import Coalescer
+from entrepot.ordering.flash_rules import ENDED, NOT_OPEN, OVER_LIMIT, SOLD_OUT, Ask, SaleCounters, admit
+from entrepot.ordering.payments import PaymentRequest, verify
+
+log = logging.getLogger("entrepot.flash")
+TITLES = {
+    NOT_OPEN: "Sale not open",
+    ENDED: "Sale ended",
+    OVER_LIMIT: "Over the per-buyer limit",
+    SOLD_OUT: "Sold out",
+}
+
+
+class FlashRejected(DomainError):
+    def __init__(self, code: str, detail: str, sale: str) -> None:
+        super().__init__(detail, [], {"sale": sale}, code, 409, TITLES[code])
+
+
+@dataclass(frozen=True)
+class SaleMeta:
+    """What the hot path needs of a sale and that never changes after it is created."""
+
+    id: int
+    public_id: str
+    strategy: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class SoldOutForGood:
+    """A batched sale whose units are all paid: its counters then, and the buyers who have an order."""
+
+    counters: SaleCounters
+    buyers_with_orders: frozenset[int]
+
+
+Item = flash.Ticket | flash_settle.PaymentEvent
+
+
+def _item_key(item: Item) -> tuple[str, object]:
+    """One buyer's requests, and one payment's events, never share a batch."""
+    if isinstance(item, flash.Ticket):
+        return ("buyer", item.buyer_id)
+    return ("payment", item.payment_id)
+
+
+class FlashRuntime:
+    """One per API worker (kept on the app's state)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.sales: dict[str, SaleMeta] = {}
+        self.sold_out: dict[int, SoldOutForGood] = {}
+        self.takers: dict[int, Coalescer[Item, Any]] = {}
+        self.payments: Coalescer[flash_settle.PaymentEvent, str] = Coalescer(
+            self.apply_events, key_of=lambda e: e.payment_id
+        )
+
+    async def meta(self, public_id: str) -> SaleMeta:
+        if public_id not in self.sales:
+            self.sales[public_id] = await run_in_threadpool(self._load_meta, public_id)
+        return self.sales[public_id]
+
+    def _load_meta(self, public_id: str) -> SaleMeta:
+        with self.ctx.db.transaction() as session:
+            sale = flash.get_sale(session, public_id)
+            return SaleMeta(sale.id, sale.public_id, sale.strategy, sale.currency)
+
+    def _sale_coalescer(self, meta: SaleMeta) -> Coalescer[Item, Any]:
+        if meta.id not in self.takers:
+            self.takers[meta.id] = Coalescer(lambda batch: self.sale_batch(meta.id, batch), _item_key)
+        return self.takers[meta.id]
+
+    async def take(self, meta: SaleMeta, ticket: flash.Ticket) -> flash.Taken:
+        if meta.strategy == "row_lock":  # the naive reference: a transaction of its own per request
+            return (await run_in_threadpool(self.sale_batch, meta.id, [ticket]))[0]  # type: ignore[no-any-return]
+        refused = self.certain_refusal(meta, ticket)
+        if refused is not None:
+            return refused
+        return await self._sale_coalescer(meta).submit(ticket)  # type: ignore[no-any-return]
+
+    def certain_refusal(self, meta: SaleMeta, ticket: flash.Ticket) -> flash.Taken | None:
+        """The refusal of a request to a sale sold out for good, from a buyer with no order in it."""
+        final = self.sold_out.get(meta.id)
+        if final is None or ticket.buyer_id in final.buyers_with_orders:
+            return None
+        decisions, _, _ = admit(final.counters, [Ask(ticket.buyer_id, ticket.quantity)], {}, self.ctx.clock())
+        assert decisions[0].outcome not in ("reserved", "waiting"), "a sold-out sale admitted a request"
+        return flash.Taken(decisions[0])
+
+    def sale_batch(self, sale_id: int, items: list[Item]) -> list[Any]:
+        """One transaction for a sale's queued payment events and requests: the events first, so units
+        a declined payment gives back are already there for the requests behind them."""
+        events = [i for i in items if isinstance(i, flash_settle.PaymentEvent)]
+        tickets = [i for i in items if isinstance(i, flash.Ticket)]
+        with self.ctx.db.transaction() as session:
+            now = self.ctx.clock()
+            outcomes = iter(flash_settle.apply_payment_events(session, events, now) if events else [])
+            taken: list[flash.Taken] = []
+            if tickets:
+                taken, counters, strategy = flash.take_batch(session, sale_id, tickets, now)
+                if strategy == "batched" and counters.sold >= counters.stock and sale_id not in self.sold_out:
+                    # under the sale row's lock: every order the sale will ever have is committed
+                    buyers = flash.buyers_with_orders(session, sale_id)
+                    self.sold_out[sale_id] = SoldOutForGood(counters, buyers)
+        taken_in_order = iter(taken)
+        return [
+            next(outcomes) if isinstance(i, flash_settle.PaymentEvent) else next(taken_in_order)
+            for i in items
+        ]
+
+    def apply_events(self, events: list[flash_settle.PaymentEvent]) -> list[str]:
+        with self.ctx.db.transaction() as session:
+            return flash_settle.apply_payment_events(session, events, self.ctx.clock())
+
+    async def settle(self, event: flash_settle.PaymentEvent, meta: SaleMeta | None = None) -> str:
+        """Apply a verified payment event: with its sale known (delivered in process), in the sale's next
+        batch; from the webhook, in a batch of webhook events."""
+        if meta is not None and meta.strategy == "row_lock":
+            return (await run_in_threadpool(self.apply_events, [event]))[0]
+        if meta is not None:
+            return await self._sale_coalescer(meta).submit(event)  # type: ignore[no-any-return]
+        return await self.payments.submit(event)
+
+    async def pay_in_process(self, meta: SaleMeta, taken: flash.Taken, method: str) -> None:
+        """The simulated provider's 'network': its signed event goes through the same verification."""
+        assert taken.payment_id is not None and taken.order_id is not None
+        request = PaymentRequest(taken.payment_id, taken.order_id, taken.amount_minor, meta.currency, method)
+        delivery = self.ctx.payments.authorize(request)
+        try:
+            event = self.verified(delivery.body, delivery.signature)
+            await self.settle(event, meta)
+        except Exception:  # the order stays reserved and expires; the buyer was never charged twice
+            log.exception("flash payment %s not applied", taken.payment_id)
+
+    def verified(self, body: bytes, signature: str | None) -> flash_settle.PaymentEvent:
+        settings = self.ctx.settings
+        verify(settings.webhook_secret, body, signature, time.time(), settings.webhook_tolerance_seconds)
+        return parse_event(body)
+
+
+def parse_event(body: bytes) -> flash_settle.PaymentEvent:
+    try:
+        event: Any = json.loads(body)
+    except ValueError:
+        raise ValidationFailed("the webhook body is not JSON") from None
+    if not isinstance(event, dict) or event.get("type") not in ("payment.succeeded", "payment.failed"):
+        raise ValidationFailed(
+            "unknown webhook event", [FieldError("type", "payment.succeeded or payment.failed")]
+        )
+    kinds = (("payment_id", str), ("amount_minor", int), ("currency", str))
+    problems = [
+        FieldError(name, f"required: {kind.__name__}")
+        for name, kind in kinds
+        if not isinstance(event.get(name), kind) or isinstance(event.get(name), bool)
+    ]
+    if problems:
+        raise ValidationFailed("incomplete webhook event", problems)
+    succeeded = event["type"] == "payment.succeeded"
+    reason = None if succeeded else str(event.get("reason") or "declined")
+    return flash_settle.PaymentEvent(
+        event["payment_id"], succeeded, event["amount_minor"], event["currency"], reason
+    )
+
+
+def runtime_of(state: Any) -> FlashRuntime:
+    """The worker's runtime, made on first use from the app's context."""
+    if not hasattr(state, "flash"):
+        state.flash = FlashRuntime(state.ctx)
+    rt: FlashRuntime = state.flash
+    return rt
+
+
+def runtime(request: Request) -> FlashRuntime:
+    return runtime_of(request.app.state)

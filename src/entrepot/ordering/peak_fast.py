@@ -1,0 +1,163 @@
+"""The flash order request (`POST /flash-sales/{id}/orders`) on a lean path.
+
+A rush is tens of thousands of these requests at once, most of them refusals, and a profile of an API
+worker showed the framework's layers per request (exception and exit-stack middleware, route matching,
+dependency resolution, the request wrapper) costing more CPU than the flash code. `answer_take` is the
+route's whole behaviour, written against plain headers and body; two adapters serve it:
+
+- `FlashFastPath`, a pure ASGI middleware that answers this one path before the router (installed by the
+  app inside the body-size limit); it renders its errors with the app's own problem handlers;
+- the FastAPI route in `peak_api`, which documents the route in the OpenAPI schema and serves it where
+  the middleware is not installed.
+
+Authentication, authorisation, validation and every answer are the same on both.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError as PydanticValidationError
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrepot.api import problems
+from entrepot.api.deps import authenticated
+from entrepot.kernel.errors import DomainError, FieldError, Forbidden, ValidationFailed
+from entrepot.ordering import flash
+from entrepot.ordering.api import check_idempotency_key
+from entrepot.ordering.flash_rules import WAITING
+from entrepot.ordering.flash_runtime import TITLES, FlashRuntime, runtime_of
+from entrepot.ordering.peak_schemas import FlashOrderIn, FlashOrderOut
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    media_type: str = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    # run once the answer is sent: paying for the units just reserved
+    after: Callable[[], Awaitable[None]] | None = None
+
+
+async def answer_take(
+    rt: FlashRuntime, sale_ref: str, headers: Headers, raw_body: bytes, path: str
+) -> Answer:
+    """Take units at the sale price; raises DomainError or RequestValidationError for a bad request."""
+    principal = await authenticated(rt.ctx, headers.get("authorization"), headers.get("x-api-key"))
+    if principal.role != "buyer" or principal.buyer_id is None:
+        raise Forbidden("this needs a buyer key")
+    key = check_idempotency_key(headers.get("idempotency-key"))
+    body = order_body(raw_body)
+    meta = await rt.meta(sale_ref)
+    ticket = flash.Ticket(principal.buyer_id, body.quantity, key, body.payment_method is not None)
+    taken = await rt.take(meta, ticket)
+    if taken.order_id is None:  # answered, not raised: most requests of a rush end here, cheaply
+        refusal = refusal_body(taken.decision.outcome, taken.decision.detail, path, meta.public_id)
+        return Answer(409, refusal, problems.MEDIA_TYPE)
+    status, extra, after = 201, {}, None
+    if taken.replayed:
+        if taken.quantity != body.quantity:
+            raise ValidationFailed(
+                "this Idempotency-Key was used for another request",
+                [FieldError("Idempotency-Key", f"used for {taken.quantity} unit(s)")],
+            )
+        status, extra = 200, {"Idempotent-Replayed": "true"}
+    elif taken.status == WAITING:
+        status = 202
+    elif taken.payment_id and body.payment_method:
+        method = body.payment_method
+
+        async def after() -> None:
+            await rt.pay_in_process(meta, taken, method)
+
+    out = order_out(taken, meta.public_id, meta.currency)
+    return Answer(status, out.model_dump_json().encode(), JSON, extra, after)
+
+
+@functools.lru_cache(maxsize=1024)
+def refusal_body(code: str, detail: str, path: str, sale: str) -> bytes:
+    """The problem document refusing a request; a rush sends thousands of identical ones."""
+    return bytes(problems.problem(409, code, TITLES[code], detail, path, None, {"sale": sale}).body)
+
+
+def order_out(taken: flash.Taken, sale: str, currency: str) -> FlashOrderOut:
+    return FlashOrderOut(
+        id=taken.order_id or "",
+        sale=sale,
+        status=taken.status or "",
+        quantity=taken.quantity,
+        amount_minor=taken.amount_minor,
+        currency=currency,
+        expires_at=taken.expires_at,
+        payment_id=taken.payment_id,
+        payment_status="pending" if taken.payment_id and not taken.replayed else None,
+    )
+
+
+def order_body(raw: bytes) -> FlashOrderIn:
+    try:
+        return FlashOrderIn.model_validate_json(raw or b"{}")
+    except PydanticValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "bad JSON"}]
+            ) from None
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+class FlashFastPath:
+    """Answers `POST {prefix}/flash-sales/{id}/orders` itself; everything else goes to the app."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.orders_path = re.compile(re.escape(prefix) + r"/flash-sales/([^/]+)/orders")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = self.orders_path.fullmatch(scope["path"])
+            if match is not None:
+                await self._take(scope, receive, send, match.group(1))
+                return
+        await self.app(scope, receive, send)
+
+    async def _take(self, scope: Scope, receive: Receive, send: Send, sale_ref: str) -> None:
+        rt = runtime_of(scope["app"].state)
+        try:
+            raw = await _read_body(receive)
+            answer = await answer_take(rt, sale_ref, Headers(scope=scope), raw, scope["path"])
+        except DomainError as exc:
+            await (await problems.on_domain_error(Request(scope), exc))(scope, receive, send)
+            return
+        except RequestValidationError as exc:
+            await (await problems.on_validation_error(Request(scope), exc))(scope, receive, send)
+            return
+        headers = [
+            (b"content-type", answer.media_type.encode()),
+            (b"content-length", str(len(answer.body)).encode()),
+            *((name.lower().encode(), value.encode()) for name, value in answer.headers.items()),
+        ]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": answer.body})
+        if answer.after is not None:
+            await answer.after()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
