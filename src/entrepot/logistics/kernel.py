@@ -362,11 +362,12 @@ def _bag_accepts(
         if _dominates(lab_t[other], lab_c[other], lab_e[other], t, c, e, tol):
             return False
         other = lab_next[other]
-    exact = np.zeros(3)
     previous, other = -1, head[node]
     while other >= 0:
         following = lab_next[other]
-        if _dominates(t, c, e, lab_t[other], lab_c[other], lab_e[other], exact):
+        # dominated outright (no tolerance); written out, not through `_dominates`, which would need a
+        # zero tolerance array made on every call: an allocation per candidate label
+        if t <= lab_t[other] and c <= lab_c[other] and e <= lab_e[other] + EPSILON_G:
             lab_dead[other] = True
             bag_size[node] -= 1
             if previous < 0:
