@@ -32,10 +32,11 @@ from entrepot.logistics import events as logistics_events
 from entrepot.logistics.rates import NetworkRates
 from entrepot.logistics.routing import warm_up as warm_up_planner
 from entrepot.ordering import api as ordering_api
-from entrepot.ordering import cart_api, group_api, live_api, peak_api
+from entrepot.ordering import cart_api, flash_orders, group_api, live_api, peak_api
 from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
+from entrepot.ordering.peak_fast import FlashFastPath
 from entrepot.organization import api as organization_api
 from entrepot.outbox import HandlerRegistry, RetryPolicy, relay_once
 from entrepot.reporting import api as reporting_api
@@ -78,11 +79,12 @@ async def _sweeper(ctx: AppContext) -> None:
             log.exception("sweeper round failed")
 
 
-def relay_registry() -> HandlerRegistry:
+def relay_registry(fx: FxRates | None = None) -> HandlerRegistry:
     """The handlers the relay runs, composed here at the entry point so the outbox knows no context."""
     registry = HandlerRegistry()
     logistics_events.register(registry)  # order.paid -> plan and book shipments
     emissions_events.register(registry)  # shipment.planned -> emissions per leg, stored
+    flash_orders.register(registry, fx)  # flash_orders.paid -> ordinary paid orders (+ order.paid)
     return registry
 
 
@@ -129,7 +131,7 @@ def create_app(
     """The app; `registry` holds the event handlers its relay runs (by default `relay_registry()`)."""
     settings = settings or get_settings()
     ctx = build_context(settings, db)
-    handlers = registry if registry is not None else relay_registry()
+    handlers = registry if registry is not None else relay_registry(ctx.fx)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -157,6 +159,9 @@ def create_app(
     app.state.ctx = ctx
     app.state.relay_registry = handlers
     problems.install(app)
+    # the flash order request is answered before the router (the rush's hot path; see ordering.peak_fast);
+    # added before BodySizeLimit so that the size limit still wraps it
+    app.add_middleware(FlashFastPath, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (
         peak_api,  # flash sales first: the hottest paths match after the fewest routes
