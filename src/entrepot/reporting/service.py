@@ -362,17 +362,21 @@ def _columns(p: Plan, measures: list[str]) -> list[str]:
 
 
 def _named(snap: Snapshot, p: Plan, table: pa.Table, measures: list[str]) -> pa.Table:
-    """The engine's result with bucket keys as period labels and sellers by their public id."""
+    """The engine's result with bucket keys as period labels and sellers by their public id (looked up
+    column-wise: a report per seller has a row for each of 100,000 sellers)."""
     labels = {b.key: b.label for b in p.buckets}
-    columns = {
-        "period": pa.array([labels.get(k, str(k)) for k in table.column("bucket").to_pylist()], pa.string())
-    }
+    columns = {"period": _looked_up(table.column("bucket"), labels)}
     for dim in p.request.by:
         values = table.column(engine.COLUMN.get(dim, dim))
-        if dim == "seller":
-            values = pa.array([snap.sellers.get(v, str(v)) for v in values.to_pylist()], pa.string())
-        columns[dim] = values
+        columns[dim] = _looked_up(values, snap.sellers) if dim == "seller" else values
     return pa.table({**columns, **{m: table.column(m) for m in measures}})
+
+
+def _looked_up(keys: pa.ChunkedArray, names: dict[int, str]) -> pa.Array:
+    """Each integer key's name; a key without one is written as the number."""
+    known = pa.array(list(names), pa.int64())
+    found = pc.take(pa.array(list(names.values()), pa.string()), pc.index_in(keys, value_set=known))
+    return pc.coalesce(found, pc.cast(keys, pa.string()))
 
 
 def _money(minor: int, currency: str) -> str:

@@ -22,6 +22,8 @@ import datetime as dt
 import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,12 +107,19 @@ def refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
     """Bring the snapshot under `root` up to date with the store; returns how many rows each table added.
     One refresh at a time per folder: a second one is refused while the first holds the lock."""
     root.mkdir(parents=True, exist_ok=True)
+    with _only_one(root):
+        return _refresh(session, root, now)
+
+
+@contextmanager
+def _only_one(root: Path) -> Iterator[None]:
+    """Hold the folder's lock: one refresh or compaction at a time; a second is refused at once."""
     with (root / ".lock").open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Conflict(f"a refresh of {root} is already running", code="refresh-running") from None
-        return _refresh(session, root, now)
+        yield
 
 
 def _refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
@@ -184,11 +193,7 @@ def compact_snapshot(root: Path) -> dict[str, int]:
     """Merge the parts of the snapshot under `root` now (one compaction or refresh at a time)."""
     if not (root / MANIFEST).exists():
         raise NotFound(f"no reporting snapshot in {root}: run `entrepot report snapshot` first")
-    with (root / ".lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Conflict(f"a refresh of {root} is already running", code="refresh-running") from None
+    with _only_one(root):
         return compact_parts(root, Manifest.load(root))
 
 
