@@ -291,9 +291,13 @@ def _wait_for_payments(db: Database, sale_ref: str) -> None:
         time.sleep(0.2)
 
 
-def _p99(values: list[float]) -> float:
+def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)] if ordered else 0.0
+    return ordered[max(0, int(len(ordered) * fraction) - 1)] if ordered else 0.0
+
+
+def _p99(values: list[float]) -> float:
+    return _percentile(values, 0.99)
 
 
 def _report(
@@ -310,7 +314,8 @@ def _report(
     for name, phase, result in (("naive", naive, naive_outcome), ("batched", batched, outcome)):
         console.print(
             f"{name}: {result.sold} paid, {result.orders_per_s:.0f} units paid/s,"
-            f" p99 {_p99(phase.latencies):.1f} ms (sold {_p99(phase.sold_latencies):.1f} ms),"
+            f" p50 {_percentile(phase.latencies, 0.5):.1f} ms, p99 {_p99(phase.latencies):.1f} ms"
+            f" (sold {_p99(phase.sold_latencies):.1f} ms), last unit taken at {phase.last_sold_s:.2f} s,"
             f" answers {dict(sorted(phase.statuses.items()))}, retries {phase.retries},"
             f" errors {phase.errors}, waiting {result.waiting}, drift {result.drift},"
             f" over limit {result.over_limit},"

@@ -52,6 +52,7 @@ class Phase:
     killed: int | None = None
     seconds: float = 0.0  # the rush's wall time, every answer in
     redelivered: int = 0  # payment events the provider sent again after the server delivering them died
+    last_sold_s: float = 0.0  # when the last unit was acknowledged, from the start of the rush
 
 
 def _connections(ports: list[int]) -> dict[int, Connection]:
@@ -128,6 +129,7 @@ async def rush(
             phase.acknowledged.append(answer["id"])
         if status in (200, 201):
             phase.sold_latencies.append(elapsed)
+            phase.last_sold_s = time.perf_counter() - wall
             maybe_kill()
         elif status == 409 and answer.get("type") == SOLD_OUT:
             sold_out = True
