@@ -227,3 +227,33 @@ def test_a_refresh_merges_the_parts_once_they_pile_up(
     assert counts == [1, 2, 3, 2, 3]  # the fourth refresh merged three parts into one, then added its own
     [row] = _reports(client, world)[0]
     assert _minor(row["gmv"]) == order["total_minor"]
+
+
+def test_history_over_http_labels_each_row(world: World, tmp_path: Path) -> None:
+    client = _client(world, tmp_path)
+    headers = world.auth("operator")
+    order = place_ok(client, world, ("seller_a_red", 1))
+    _refresh(client, world)
+    csv_text = "metric,scope,period,currency,value,source\ngmv,lazada,FY2025,SGD,1234.5,annual report\n"
+    response = client.post(
+        f"{API}/reports/external-actuals", content=csv_text, headers={**headers, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 201, response.text
+    params = {"first": "FY2025", "last": "FY2026", "currency": "SGD"}
+    response = client.get(f"{API}/reports/history", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    rows = {(r["period"], r["business_unit"]): r for r in body["rows"] if r["business_unit"] == "lazada"}
+    assert (
+        rows[("FY2025", "lazada")]["source"] == "external" and rows[("FY2025", "lazada")]["gmv"] == "1234.50"
+    )
+    this_year = rows[("FY2026", "lazada")]  # the platform started this year: it holds the year in part
+    assert this_year["source"] == "platform-partial" and _minor(this_year["gmv"]) == order["total_minor"]
+    assert "never added together" in body["meta"]["rule"]
+    bad = client.get(f"{API}/reports/history", params={**params, "last": "2026-03"}, headers=headers)
+    assert [e["field"] for e in assert_problem(bad, 422, "validation-failed")["errors"]] == ["last"]
+    target = {"scope": "lazada", "value": "5000", "currency": "SGD", "due_on": "2030-03-31"}
+    created = client.post(f"{API}/reports/targets", json=target, headers=headers)
+    assert created.status_code == 201, created.text
+    # The platform holds no whole twelve months yet, and nothing published is an LTM: no start to grow from.
+    assert created.json()["status"].startswith("unknown: no LTM gmv actual in SGD for lazada")

@@ -196,12 +196,13 @@ def list_targets(ctx: Ctx, _: Operator) -> list[TargetOut]:
 
 @router.post("/reports/targets", response_model=TargetOut, status_code=201)
 def add_target(body: TargetIn, ctx: Ctx, _: Operator) -> TargetOut:
+    platform = _platform(ctx)  # before the write transaction: it reads the database too
     with ctx.db.transaction() as session:
         value = Money.from_decimal(body.value, body.currency)
         target = plans.add_target(
             session, body.metric, body.scope, value, body.due_on, body.note, ctx.clock()
         )
-        return _target_out(session, target, _platform(ctx))
+        return _target_out(session, target, platform)
 
 
 @router.post("/reports/guidance", status_code=201)

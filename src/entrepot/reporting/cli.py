@@ -306,10 +306,10 @@ def scenario() -> None:
     from entrepot.db import Database
     from entrepot.reporting import plans
 
+    platform = _platform()  # before the write transaction: it reads the database too
     db = Database(get_settings().database_url)
     with failures(), db.transaction() as session:
         plans.load_group_facts(session, _fiscal(), dt.datetime.now(dt.UTC))
-        platform = _platform()
         for target in plans.targets(session):
             s = plans.target_status(session, target, platform)
             source = "external" if s.latest_external else "platform"
