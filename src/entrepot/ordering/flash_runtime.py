@@ -12,10 +12,11 @@ Idempotency-Key gets their order back. The `row_lock` reference sale never uses 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -25,7 +26,17 @@ from entrepot.api.deps import AppContext
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.ordering import flash, flash_settle
 from entrepot.ordering.coalescer import Coalescer
-from entrepot.ordering.flash_rules import ENDED, NOT_OPEN, OVER_LIMIT, SOLD_OUT, Ask, SaleCounters, admit
+from entrepot.ordering.flash_rules import (
+    ADMITTED,
+    ENDED,
+    NOT_OPEN,
+    OVER_LIMIT,
+    SOLD_OUT,
+    Ask,
+    Decision,
+    SaleCounters,
+    admit,
+)
 from entrepot.ordering.payments import PaymentRequest, verify
 
 log = logging.getLogger("entrepot.flash")
@@ -58,6 +69,17 @@ class SoldOutForGood:
 
     counters: SaleCounters
     buyers_with_orders: frozenset[int]
+    # the refusal of a newcomer depends only on the quantity and where `now` falls in the window
+    refusals: dict[tuple[int, int], Decision] = field(default_factory=dict)
+
+    def refusal(self, buyer_id: int, quantity: int, now: dt.datetime) -> Decision:
+        window = (now >= self.counters.starts_at) + (now >= self.counters.ends_at)
+        key = (quantity, window)
+        if key not in self.refusals:
+            [decision], _, _ = admit(self.counters, [Ask(buyer_id, quantity)], {}, now)
+            assert decision.outcome not in ADMITTED, "a sale sold out for good admitted a request"
+            self.refusals[key] = decision
+        return self.refusals[key]
 
 
 Item = flash.Ticket | flash_settle.PaymentEvent
@@ -110,9 +132,7 @@ class FlashRuntime:
         final = self.sold_out.get(meta.id)
         if final is None or ticket.buyer_id in final.buyers_with_orders:
             return None
-        decisions, _, _ = admit(final.counters, [Ask(ticket.buyer_id, ticket.quantity)], {}, self.ctx.clock())
-        assert decisions[0].outcome not in ("reserved", "waiting"), "a sold-out sale admitted a request"
-        return flash.Taken(decisions[0])
+        return flash.Taken(final.refusal(ticket.buyer_id, ticket.quantity, self.ctx.clock()))
 
     def sale_batch(self, sale_id: int, items: list[Item]) -> list[Any]:
         """One transaction for a sale's queued payment events and requests: the events first, so units
