@@ -27,6 +27,7 @@ from entrepot.kernel.fx import FxRates, load_ecb
 from entrepot.reporting import service, synthetic
 from entrepot.reporting.domain import FiscalCalendar, ancestor_at, bucket_key, buckets, parse_period
 from entrepot.reporting.rates import transaction_date_factors
+from entrepot.reporting.snapshot import BY_DATE_CACHE, build_duckdb_cache
 
 PANDAS_MAX_ROWS = 10_000_000
 SEGMENT_FQ = service.ReportRequest(
@@ -46,7 +47,9 @@ def best_of(times: int, work: Callable[[], Any]) -> tuple[float, Any]:
     return best, result
 
 
-def run(console: Console, rows: int, folder: Path, memory_limit: str, threads: int) -> None:
+def run(
+    console: Console, rows: int, folder: Path, memory_limit: str, threads: int, by_date_baseline: bool = False
+) -> None:
     fx, fiscal = FxRates(load_ecb(None), 45), FiscalCalendar(3)
     root = folder / f"rows-{rows}"
     started = time.perf_counter()
@@ -72,12 +75,50 @@ def run(console: Console, rows: int, folder: Path, memory_limit: str, threads: i
     if mine != theirs:
         raise SystemExit(f"pandas and DuckDB disagree at {small_rows} rows: {mine} != {theirs}")
     console.print(f"at {small_rows} rows: ours {ours_s:.3f} s, pandas {pandas_s:.3f} s (same totals)")
+    layout = compare_layouts(console, root, fiscal, fx, threads, memory_limit) if by_date_baseline else ""
     # Other work on a shared machine slows every figure: say how busy it was.
     console.print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(
         f"reports rows={rows} gmv_fq_recast_s={fq_s:.3f} ltm_seller_s={ltm_s:.3f} peak_gb={peak_gb:.2f}"
-        f" pandas_ratio={pandas_s / ours_s:.1f}"
+        f" pandas_ratio={pandas_s / ours_s:.1f}{layout}"
+    )
+
+
+def compare_layouts(
+    console: Console, root: Path, fiscal: FiscalCalendar, fx: FxRates, threads: int, memory_limit: str
+) -> str:
+    """Both reports on DuckDB's sorted copy and on a copy in the Parquet's day order, taking turns in the
+    same run (best of three each); the results must be equal. Returns the summary line's extra keys."""
+    if not (root / BY_DATE_CACHE).exists():
+        console.print(f"writing the day-ordered baseline copy {root / BY_DATE_CACHE} ...")
+        build_duckdb_cache(root, BY_DATE_CACHE, order=None)
+    snaps = {
+        "by_date": service.Snapshot(
+            root, threads=threads, memory_limit=memory_limit, cache_name=BY_DATE_CACHE
+        ),
+        "sorted": service.Snapshot(root, threads=threads, memory_limit=memory_limit),
+    }
+    best: dict[tuple[str, str], float] = {}
+    by_date: dict[str, pa.Table] = {}
+    for _ in range(3):
+        for layout, snap in snaps.items():
+            for name, request in (("fq", SEGMENT_FQ), ("ltm", LTM_SELLER)):
+                started = time.perf_counter()
+                table = service.gmv_report(snap, request, fiscal, fx, {}).table
+                seconds = time.perf_counter() - started
+                best[(layout, name)] = min(best.get((layout, name), seconds), seconds)
+                if layout == "by_date":
+                    by_date[name] = table
+                elif not table.equals(by_date[name]):
+                    raise SystemExit(f"the two layouts disagree on {name}")
+    for name in ("fq", "ltm"):
+        console.print(
+            f"{name}: day order {best[('by_date', name)]:.3f} s, sorted {best[('sorted', name)]:.3f} s"
+        )
+    return "".join(
+        f" {name}_by_date_s={best[('by_date', name)]:.3f} {name}_sorted_s={best[('sorted', name)]:.3f}"
+        for name in ("fq", "ltm")
     )
 
 

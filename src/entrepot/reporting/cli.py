@@ -352,9 +352,13 @@ def bench_reports(
     ),
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit")] = "6GB",
     threads: Annotated[int, typer.Option(help="DuckDB threads")] = 2,
+    by_date_baseline: Annotated[
+        bool,
+        typer.Option(help="also time both reports on a copy in day order (written once, ~2 GB at 100 M)"),
+    ] = False,
 ) -> None:
     """GMV segment x fiscal quarter (recast) and LTM GMV per seller over a synthetic snapshot, against
     pandas; prints `reports rows=...` last."""
     from entrepot.reporting.bench import run
 
-    run(console, rows, folder, memory_limit, threads)
+    run(console, rows, folder, memory_limit, threads, by_date_baseline)

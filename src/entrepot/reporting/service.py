@@ -90,12 +90,16 @@ class Snapshot:
         backend: Any | None = None,
         threads: int | None = None,
         memory_limit: str | None = None,
+        cache_name: str | None = None,
     ) -> None:
+        """`cache_name`: read another of DuckDB's copies in the folder (the benchmark's baseline)."""
         self.root = root
         if not (root / "facts.parquet").exists():
             raise NotFound(f"no reporting snapshot in {root}: run `entrepot report snapshot` first")
         self.manifest = Manifest.load(root)
         cache = duckdb_cache(root) if backend is None else None
+        if cache_name is not None:
+            cache = root / cache_name
         if cache is not None:  # DuckDB on its own copy of the facts
             self.con = engine.ibis_duckdb(threads, memory_limit, str(cache))
             self.facts, self.fees = self.con.table("facts"), self.con.table("fees")

@@ -328,28 +328,32 @@ OLD_CACHES = ("facts.duckdb",)
 CACHE_MEMORY = "3GB"  # the sort spills to disk beyond this, beside the cache
 
 
-def build_duckdb_cache(root: Path) -> None:
+SORTED = "date_trunc('month', order_date), market_id, seller_id, order_date, line_id"
+# The benchmark's baseline: the Parquet's own order (by day), as the cache was before it was sorted.
+BY_DATE_CACHE = "facts.by-date.duckdb"
+
+
+def build_duckdb_cache(root: Path, name: str = CACHE, order: str | None = SORTED) -> None:
     """The facts and fees again in DuckDB's own storage: Parquet stays the snapshot that any engine
     (Spark) reads, and DuckDB scans its native, lightly compressed columns several times faster.
 
     The facts are stored sorted by month, market and seller. A month's lines stay together, so a report
     over some months skips the rest (each block knows its dates); inside a month a seller's lines are
     next to each other, so summing per seller walks its running totals in order instead of jumping
-    between a hundred thousand of them line by line (about three times faster over 100 M lines)."""
-    temp = root / (CACHE + ".tmp")
+    between a hundred thousand of them line by line (LTM GMV per seller over 100 M lines: 2.2 times
+    faster than the same copy in the Parquet's day order, measured in one run)."""
+    temp = root / (name + ".tmp")
     temp.unlink(missing_ok=True)
     con = duckdb_connect(db_path=str(temp), memory_limit=CACHE_MEMORY)
     facts, fees = (f"read_parquet('{root / (t + '.parquet')}')" for t in ("facts", "fees"))
-    con.execute(
-        f"CREATE TABLE facts AS SELECT * FROM {facts}"
-        " ORDER BY date_trunc('month', order_date), market_id, seller_id, order_date, line_id"
-    )
+    con.execute(f"CREATE TABLE facts AS SELECT * FROM {facts}" + (f" ORDER BY {order}" if order else ""))
     con.execute(f"CREATE TABLE fees AS SELECT * FROM {fees}")
     con.execute("CHECKPOINT")
     con.close()
-    os.replace(temp, root / CACHE)
-    for old in OLD_CACHES:
-        (root / old).unlink(missing_ok=True)
+    os.replace(temp, root / name)
+    if name == CACHE:
+        for old in OLD_CACHES:
+            (root / old).unlink(missing_ok=True)
 
 
 def duckdb_cache(root: Path) -> Path | None:
