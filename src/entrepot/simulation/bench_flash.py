@@ -9,6 +9,9 @@ then the buyers rush: each asks for one unit and pays at once. The naive sale ru
 the batched sale gets every buyer. With `--kill-worker` one server is killed with SIGKILL once a third
 of the batched sale's units are taken; its clients retry on another server with the same Idempotency-Key.
 
+`ENTREPOT_BENCH_FLASH_APP` (module:factory) starts the servers with another app factory than
+`entrepot.api.app:create_app`, to compare two builds of the app on the same harness.
+
 Afterwards the database is checked: units paid against stock (oversold), acknowledged orders missing
 (lost), buyers over their limit, and the sale's counters against its orders (drift). Throughput is
 units paid per second from the start of the rush to the last payment recorded.
