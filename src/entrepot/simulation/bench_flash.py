@@ -201,6 +201,10 @@ def _start_api(url: str, port: int, servers: int) -> subprocess.Popen[bytes]:
         "--log-level",
         "warning",
         "--no-access-log",
+        # a client's connection to one server idles while it waits on the other: keep it open as a load
+        # balancer's pool would, rather than uvicorn's 5 s (a request written as it closes gets a reset)
+        "--timeout-keep-alive",
+        "60",
     ]
     return subprocess.Popen(command, env=env)
 
