@@ -32,7 +32,7 @@ from entrepot.logistics import events as logistics_events
 from entrepot.logistics.rates import NetworkRates
 from entrepot.logistics.routing import warm_up as warm_up_planner
 from entrepot.ordering import api as ordering_api
-from entrepot.ordering import cart_api, flash_orders, group_api, live_api, peak_api
+from entrepot.ordering import cart_api, flash_orders, group_api, group_payments, live_api, peak_api
 from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
@@ -85,6 +85,7 @@ def relay_registry(fx: FxRates | None = None) -> HandlerRegistry:
     logistics_events.register(registry)  # order.paid -> plan and book shipments
     emissions_events.register(registry)  # shipment.planned -> emissions per leg, stored
     flash_orders.register(registry, fx)  # flash_orders.paid -> ordinary paid orders (+ order.paid)
+    group_payments.register(registry, group_payments.SimulatedHolds())  # group buys: capture/release
     return registry
 
 

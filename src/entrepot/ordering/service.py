@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from entrepot.db import Database, dialect_of, insert_or_skip, record_event
 from entrepot.identity.domain import Principal
@@ -166,13 +167,17 @@ def _on_paid(session: Session, order: Order, payment_id: str, now: dt.datetime) 
 
 def _set_status(session: Session, order: Order, status: str, now: dt.datetime, **columns: Any) -> None:
     """Compare-and-set on the status; the session's copy of the order is updated in place."""
+    values = {"status": status, "updated_at": now, **columns}
     changed = session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == order.status)
-        .values(status=status, updated_at=now, **columns)
+        update(Order).where(Order.id == order.id, Order.status == order.status).values(**values),
+        # Not the ORM's own synchronisation: it checks every order the session holds, so a sweep of a
+        # batch of orders would cost the square of the batch. This order is the only one that changed.
+        execution_options={"synchronize_session": False},
     ).rowcount  # type: ignore[attr-defined]
     if changed != 1:
         raise Conflict("the order changed meanwhile; try again", code="concurrent-update")
+    for key, value in values.items():
+        set_committed_value(order, key, value)
 
 
 def _cancel_placed(session: Session, order: Order, reason: str, outcome: str, now: dt.datetime) -> bool:
