@@ -438,8 +438,8 @@ def test_operator_imports_for_a_named_seller(world: World) -> None:
 
 
 def test_rows_after_a_row_that_failed_while_writing_still_import(world: World) -> None:
-    """The refused row had created its product before the clash; that product is gone with the row, and
-    a later good row of the same product creates it afresh rather than pointing at the vanished one."""
+    """A refused row writes nothing, not even the product it names; a later good row of that product
+    creates it, and only once."""
     client = world.client()
     clash = "other-case,Other case,electronics,392690,CN,seller_a-red,120,160,80,15,lazada-sg,9.90,SGD"
     later = "other-case,Other case,electronics,392690,CN,other-case-blue,120,160,80,15,lazada-sg,9.90,SGD"
@@ -447,7 +447,7 @@ def test_rows_after_a_row_that_failed_while_writing_still_import(world: World) -
     assert response.status_code == 200, response.text
     assert [e["line"] for e in response.json()["errors"]] == [2]
     assert response.json()["rows_imported"] == 2
-    assert response.json()["products_created"] == 2  # the refused row's product is not counted
+    assert response.json()["products_created"] == 2  # other-case once (by the good row), lamp-1
     refs = sorted(p["ref"] for p in _products(client, world, who="seller_a"))
     assert refs == ["lamp-1", "other-case", "seller_a-phone"]
     assert _listing(client, world)["other-case-blue"]["price_minor"] == 990

@@ -24,7 +24,7 @@ from entrepot.catalog.domain import (
 from entrepot.catalog.models import CommissionRate, Price, Product, Seller, SellerMarketplace, Sku
 from entrepot.db import record_event
 from entrepot.kernel.countries import country_error
-from entrepot.kernel.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.organization import service as organization
@@ -165,12 +165,18 @@ def set_price(session: Session, sku: Sku, market_code: str, amount_minor: int, c
             "the seller does not sell on this marketplace", [FieldError("market", f"{market.code}")]
         )
     price = session.scalar(select(Price).where(Price.sku_id == sku.id, Price.market_id == market.id))
+    price = _put_price(session, price, sku, market, amount_minor)
+    session.flush()
+    return price
+
+
+def _put_price(session: Session, price: Price | None, sku: Sku, market: Market, amount_minor: int) -> Price:
+    """The SKU's price in the market (a checked amount in the market's currency): the row, new or updated."""
     if price is None:
-        price = Price(sku_id=sku.id, market_id=market.id, amount_minor=amount_minor, currency=currency)
+        price = Price(sku_id=sku.id, market_id=market.id, amount_minor=amount_minor, currency=market.currency)
         session.add(price)
     else:
         price.amount_minor = amount_minor
-    session.flush()
     return price
 
 
@@ -273,16 +279,14 @@ def import_catalog_csv(
         return report
     context.load_existing(good)
     for row in good:
-        if not partial:  # the caller's transaction is the unit: a failure leaves the whole file unwritten
-            _import_row(session, context, row, report, now)
-            continue
+        # A row is refused before it writes anything, so a refused row needs no savepoint; anything
+        # else that fails (a race on a unique code) fails the caller's transaction, the whole file.
         try:
-            # A savepoint per row: a row that fails while writing (a race on a unique code) leaves nothing.
-            with session.begin_nested():
-                _import_row(session, context, row, report, now)
-        except DomainError as exc:
+            _import_row(session, context, row, report, now)
+        except Conflict as exc:
+            if not partial:
+                raise
             report.errors.append({"line": row.line, "errors": [{"field": "row", "message": exc.detail}]})
-            context.load_existing(good)  # what the failed row added is gone: read the survivors again
     session.flush()
     return report
 
@@ -295,27 +299,18 @@ class _ImportContext:
         self.session = session
         self.seller = seller
         self.marketplaces = seller_marketplace_ids(session, seller.id)
-        self.markets: dict[str, Market | NotFound] = {}
+        self.markets: dict[str, Market] = {}
         self.products: dict[str, Product] = {}
         self.skus: dict[str, Sku] = {}
         self.prices: dict[tuple[int, int], Price] = {}
 
-    def market(self, code: str) -> Market:
-        if code not in self.markets:
-            try:
-                self.markets[code] = organization.get_market(self.session, code)
-            except NotFound as exc:
-                self.markets[code] = exc
-        found = self.markets[code]
-        if isinstance(found, NotFound):
-            raise found
-        return found
-
     def row_errors(self, row: CatalogRow) -> list[FieldError]:
-        try:
-            market = self.market(row.market)
-        except NotFound as exc:
-            return [FieldError("market", exc.detail)]
+        if row.market not in self.markets:
+            try:
+                self.markets[row.market] = organization.get_market(self.session, row.market)
+            except NotFound as exc:
+                return [FieldError("market", exc.detail)]
+        market = self.markets[row.market]
         if row.currency != market.currency:
             return [FieldError("currency", f"{market.code} prices in {market.currency}")]
         if market.business_unit_id not in self.marketplaces:
@@ -356,14 +351,9 @@ def _import_row(
     if sku is None:
         sku = context.skus[row.sku.code] = _new_sku(session, product, row.sku, now)
         report.skus_created += 1
-    market = context.market(row.market)  # checked by row_errors: its currency and marketplace fit
-    price = context.prices.get((sku.id, market.id))
-    if price is None:
-        price = Price(sku_id=sku.id, market_id=market.id, amount_minor=row.price_minor, currency=row.currency)
-        context.prices[(sku.id, market.id)] = price
-        session.add(price)
-    else:
-        price.amount_minor = row.price_minor
+    market = context.markets[row.market]  # row_errors found it, and checked its currency and marketplace
+    key = (sku.id, market.id)
+    context.prices[key] = _put_price(session, context.prices.get(key), sku, market, row.price_minor)
     report.prices_set += 1
     report.imported += 1
 

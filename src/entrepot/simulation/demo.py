@@ -53,8 +53,7 @@ class Listing:
 class Seeded:
     listings: dict[str, list[Listing]] = field(default_factory=dict)  # market code -> what sells there
     buyers: dict[str, list[Principal]] = field(default_factory=dict)  # country -> buyers
-    sellers: dict[str, Principal] = field(default_factory=dict)  # seller public id -> principal
-    seller_by_id: dict[int, Principal] = field(default_factory=dict)  # seller row id -> principal
+    sellers: dict[int, Principal] = field(default_factory=dict)  # seller row id -> principal
 
 
 def already_seeded(ctx: AppContext) -> bool:
@@ -177,8 +176,7 @@ def _seed_sellers(
                 seeded.listings.setdefault(market, []).append(
                     Listing(seller.public_id, [s.public_id for s in skus])
                 )
-            principal = Principal("seller", "demo", seller.id, seller.public_id)
-            seeded.sellers[seller.public_id] = seeded.seller_by_id[seller.id] = principal
+            seeded.sellers[seller.id] = Principal("seller", "demo", seller.id, seller.public_id)
         progress("sellers and catalogs", index + 1, size.sellers)
 
 

@@ -133,7 +133,7 @@ def _after_payment(
     end: dt.datetime,
     stats: Counter[str],
 ) -> None:
-    seller = seeded.seller_by_id[seller_id]
+    seller = seeded.sellers[seller_id]
     fate = rng.random()
     if fate < 0.02:
         _act(ctx, buyer, order_id, "cancel", paid_at + dt.timedelta(hours=2), end, stats)
