@@ -101,7 +101,9 @@ def test_without_a_whole_ltm_on_the_platform_the_published_one_stands(
     assert (s.achieved_pct, s.status) == (Decimal("25.00"), "behind")
 
 
-def _series(database: Database, root: Path, **kw: Any) -> dict[tuple[str, str], tuple[int, str]]:
+def _series(
+    database: Database, root: Path, view: str = "recast", **kw: Any
+) -> dict[tuple[str, str], tuple[int, str]]:
     args = {
         "metric": "gmv",
         "level": "business_unit",
@@ -110,7 +112,8 @@ def _series(database: Database, root: Path, **kw: Any) -> dict[tuple[str, str], 
         "currency": "USD",
     } | kw
     with database.transaction() as session:
-        report = history(session, _platform(root), **args)
+        platform = PlatformFigures(service.Snapshot(root), FISCAL, FX, {}, view=view)
+        report = history(session, platform, **args)
     assert "never added together" in report.meta["rule"]
     level = args["level"]
     return {(r["period"], r[level]): (r["gmv_minor"], r["source"]) for r in report.table.to_pylist()}
@@ -180,6 +183,7 @@ def test_a_year_the_platform_holds_in_part(database: Database, tmp_path: Path) -
     [
         ({"metric": "orders"}, "metric"),
         ({"level": "market"}, "by"),
+        ({"view": "restated"}, "view"),
         ({"currency": "XQQ"}, "currency"),
         ({"first": "FY22"}, "first"),
         ({"last": "2022-03"}, "last"),
@@ -191,3 +195,15 @@ def test_bad_series_requests_get_precise_errors(
     with pytest.raises(ValidationFailed) as caught:
         _series(database, lazada_two_years, **change)
     assert [e.field for e in caught.value.field_errors] == [field], caught.value.detail
+
+
+def test_a_bad_view_is_refused_even_when_only_published_figures_are_shown(
+    database: Database, lazada_two_years: Path
+) -> None:
+    _publish(database, "gmv,lazada,FY2019,USD,50")  # before the platform's first order
+    assert _series(database, lazada_two_years, first="FY2019", last="FY2019") == {
+        ("FY2019", "lazada"): (50_00, "external")
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        _series(database, lazada_two_years, view="restated", first="FY2019", last="FY2019")
+    assert [e.field for e in caught.value.field_errors] == ["view"]

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Ctx, Operator
@@ -15,7 +15,7 @@ from entrepot.kernel.errors import DomainError, NotFound, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
 from entrepot.reporting import history, plans, service
-from entrepot.reporting.domain import VIEWS, FiscalCalendar, check_choice, definition_named
+from entrepot.reporting.domain import FiscalCalendar, definition_named
 from entrepot.reporting.schemas import (
     ActualOut,
     DefinitionIn,
@@ -53,14 +53,7 @@ def _request(
     return service.ReportRequest(period, dims, every, view, recast_on, currency, fx)
 
 
-def _out(report: service.Report) -> ReportOut:
-    return ReportOut(metric=report.metric, meta=report.meta, columns=report.columns, rows=report.rows())
-
-
-@router.get("/reports/gmv", response_model=ReportOut)
-def gmv(
-    ctx: Ctx,
-    _: Operator,
+def _report_request(
     period: PeriodQ,
     by: ByQ = "",
     every: str = "total",
@@ -68,28 +61,29 @@ def gmv(
     recast_on: dt.date | None = None,
     currency: str = "USD",
     fx: str = "transaction-date",
-) -> ReportOut:
+) -> service.ReportRequest:
+    """The query parameters the GMV and revenue reports share (the service checks them)."""
+    return _request(period, by, every, view, recast_on, currency, fx)
+
+
+ReportQ = Annotated[service.ReportRequest, Depends(_report_request)]
+
+
+def _out(report: service.Report) -> ReportOut:
+    return ReportOut(metric=report.metric, meta=report.meta, columns=report.columns, rows=report.rows())
+
+
+@router.get("/reports/gmv", response_model=ReportOut)
+def gmv(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
     """GMV cut by dimensions, each row labelled with the definition that produced it."""
-    request = _request(period, by, every, view, recast_on, currency, fx)
     snap = _snapshot(ctx)
     fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
     return _out(service.gmv_report(snap, request, _fiscal(ctx), fx_rates, _definitions(ctx)))
 
 
 @router.get("/reports/revenue", response_model=ReportOut)
-def revenue(
-    ctx: Ctx,
-    _: Operator,
-    period: PeriodQ,
-    by: ByQ = "",
-    every: str = "total",
-    view: str = "recast",
-    recast_on: dt.date | None = None,
-    currency: str = "USD",
-    fx: str = "transaction-date",
-) -> ReportOut:
+def revenue(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
     """Marketplace commission, logistics fees and local service fees (zero until a source exists)."""
-    request = _request(period, by, every, view, recast_on, currency, fx)
     snap = _snapshot(ctx)
     return _out(
         service.revenue_report(snap, request, _fiscal(ctx), service.with_operator_rates(ctx.db, ctx.fx, snap))
@@ -135,7 +129,6 @@ def metric_history(
     platform ran, the platform's own after, each row labelled, no period counted twice."""
     snap = _snapshot(ctx)
     fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
-    check_choice("view", view, VIEWS)
     platform = history.PlatformFigures(snap, _fiscal(ctx), fx_rates, _definitions(ctx), view=view)
     with ctx.db.transaction() as session:
         return _out(history.history(session, platform, metric, by, first, last, currency))

@@ -19,6 +19,7 @@ from entrepot.reporting.domain import (
     EXTERNAL,
     ORG_LEVELS,
     SOURCE_RULE,
+    VIEWS,
     Coverage,
     FiscalCalendar,
     GmvDefinition,
@@ -93,6 +94,7 @@ def history(
     Published figures in another currency are translated at the period's average rate."""
     check_choice("metric", metric, METRICS)
     check_choice("by", level, ORG_LEVELS)
+    check_choice("view", platform.view, VIEWS)
     check_target(platform.fx, currency)
     periods = period_series(first, last, platform.fiscal)
     units = sorted(code for code, kind in platform.snap.units.items() if kind == level)
