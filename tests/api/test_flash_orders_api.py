@@ -3,7 +3,6 @@ written, that a redelivered event writes nothing twice, and that the orders ship
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,30 +13,19 @@ from entrepot.logistics import events as logistics_events
 from entrepot.ordering import flash_orders
 from entrepot.ordering.models import Order, OrderLine, Payment
 from entrepot.outbox import Event, HandlerRegistry, relay_once
-from tests.api.helpers import API, new_key
+from tests.api.helpers import API
+from tests.api.test_flash_api import create_sale, take
 from tests.world import T0, World
 
 
 def _sale(client: TestClient, world: World) -> str:
-    body = {
-        "sku": world.ids["seller_a_red"],
-        "market": "lazada-sg",
-        "sale_price_minor": 990,
-        "stock": 5,
-        "per_buyer_limit": 2,
-        "starts_at": T0.isoformat(),
-        "ends_at": (T0 + dt.timedelta(hours=1)).isoformat(),
-    }
-    response = client.post(f"{API}/flash-sales", json=body, headers=world.auth("seller_a"))
-    assert response.status_code == 201, response.text
-    sale: str = response.json()["id"]
+    """A sale open from the world's start, with units enough for every test here."""
+    sale: str = create_sale(client, world, stock=5, starts_at=T0.isoformat())["id"]
     return sale
 
 
 def _buy(client: TestClient, world: World, sale: str, who: str, quantity: int, pay: str | None) -> Any:
-    headers = {**world.auth(who), "Idempotency-Key": new_key()}
-    body: dict[str, Any] = {"quantity": quantity} | ({"payment_method": pay} if pay else {})
-    response = client.post(f"{API}/flash-sales/{sale}/orders", json=body, headers=headers)
+    response = take(client, world, sale, who, quantity, pay)
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -28,12 +29,11 @@ from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import commission_for
-from entrepot.db import record_event
 from entrepot.inventory import hot_stock
-from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.fx import FxRates, load_ecb
 from entrepot.kernel.money import Money
 from entrepot.ordering.domain import tax_in
+from entrepot.ordering.flash_settle import PAID, record_events
 from entrepot.ordering.models import Order, OrderLine, Payment
 from entrepot.ordering.peak_models import ORDERS, SALES
 from entrepot.organization import service as organization
@@ -42,7 +42,6 @@ from entrepot.organization.models import Market
 from entrepot.outbox import Event, HandlerRegistry
 from entrepot.settings import get_settings
 
-PAID = "flash_orders.paid"
 PROVIDER = "simulated"  # the provider flash payments go through (the app's SimulatedProvider)
 _order = ORDERS.c
 _sale = SALES.c
@@ -62,7 +61,7 @@ class SaleTerms:
     seller_id: int
     warehouse_id: int
     reservation_id: int
-    commission_rate: Any
+    commission_rate: Decimal
     cross_border: bool
 
 
@@ -107,100 +106,124 @@ def _terms(session: Session, sale: Any) -> SaleTerms:
     )
 
 
+@dataclass(frozen=True)
+class Converted:
+    """One paid flash order in an ordinary order's terms."""
+
+    row: Any  # the flash order
+    paid_at: dt.datetime
+    values: dict[str, Any]  # the orders row
+
+    @property
+    def ref(self) -> str:
+        return str(self.values["public_id"])
+
+    @property
+    def amount(self) -> dict[str, Any]:
+        return {"total_minor": self.values["total_minor"], "currency": self.values["currency"]}
+
+
 def _write(session: Session, terms: SaleTerms, rows: list[Any], fx: FxRates, now: dt.datetime) -> list[str]:
-    market = terms.market
-    orders, lines, payments, refs = [], [], [], []
-    for row in rows:
-        paid_at: dt.datetime = row.paid_at or now
-        order_date = local_date(paid_at, market.time_zone)
-        rates = organization.rates_for(session, fx, row.currency, order_date)
-        total = Money(row.amount_minor, row.currency)
-        usd, cny = (rates.convert(total, code, order_date) for code in ("USD", "CNY"))
-        tax = tax_in(total, market.tax_rate, True)
-        commission = total.share(terms.commission_rate)
-        ref = order_ref_of(row.public_id)
-        refs.append(ref)
-        orders.append(
-            {
-                "public_id": ref,
-                "buyer_id": row.buyer_id,
-                "seller_id": terms.seller_id,
-                "market_id": market.id,
-                "status": "paid",
-                "currency": row.currency,
-                "subtotal_minor": total.minor,
-                "tax_minor": tax.minor,
-                "shipping_minor": 0,
-                "total_minor": total.minor,
-                "refunded_minor": 0,
-                "commission_minor": commission.minor,
-                "subtotal_usd_minor": usd.amount.minor,
-                "total_usd_minor": usd.amount.minor,
-                "subtotal_cny_minor": cny.amount.minor,
-                "total_cny_minor": cny.amount.minor,
-                "usd_rate": usd.rate,
-                "cny_rate": cny.rate,
-                "fx_rate_date": min(usd.as_of, cny.as_of),
-                "order_date": order_date,
-                "cross_border": terms.cross_border,
-                "delivery_service": None,
-                "delivery_objective": None,
-                "delivery_promised_on": None,
-                "delivery_source": None,
-                "cancel_reason": None,
-                "reservation_expires_at": paid_at,
-                "created_at": row.created_at,
-                "updated_at": now,
-            }
-        )
-        lines.append((row, total, tax, commission))
-        payments.append((row, paid_at))
+    rates: dict[dt.date, FxRates] = {}  # an operator's rate (VND) is read once per day, not per order
+    converted = [_converted(session, terms, row, fx, rates, now) for row in rows]
     ids = (
-        session.execute(insert(Order).returning(Order.id, sort_by_parameter_order=True), orders)
+        session.execute(
+            insert(Order).returning(Order.id, sort_by_parameter_order=True), [c.values for c in converted]
+        )
         .scalars()
         .all()
     )
     session.execute(
-        insert(OrderLine),
-        [
-            {
-                "order_id": order_id,
-                "sku_id": terms.sku_id,
-                "warehouse_id": terms.warehouse_id,
-                "reservation_id": terms.reservation_id,
-                "quantity": row.quantity,
-                "unit_price_minor": row.amount_minor // row.quantity,
-                "line_total_minor": total.minor,
-                "tax_minor": tax.minor,
-                "commission_rate": terms.commission_rate,
-                "commission_minor": commission.minor,
-                "cross_border": terms.cross_border,
-            }
-            for order_id, (row, total, tax, commission) in zip(ids, lines, strict=True)
-        ],
+        insert(OrderLine), [_line(terms, c, order_id) for c, order_id in zip(converted, ids, strict=True)]
     )
     session.execute(
-        insert(Payment),
-        [
-            {
-                "public_id": row.payment_id,
-                "order_id": order_id,
-                "provider": PROVIDER,
-                "status": "succeeded",
-                "amount_minor": row.amount_minor,
-                "currency": row.currency,
-                "decline_reason": None,
-                "created_at": row.created_at,
-                "updated_at": paid_at,
-            }
-            for order_id, (row, paid_at) in zip(ids, payments, strict=True)
-        ],
+        insert(Payment), [_payment(c, order_id) for c, order_id in zip(converted, ids, strict=True)]
     )
-    for ref, order, (row, _) in zip(refs, orders, payments, strict=True):
-        placed = {"total_minor": order["total_minor"], "currency": order["currency"], "market": market.code}
-        record_event(session, DomainEvent("order.placed", ref, placed), now)
-        record_event(session, DomainEvent("order.paid", ref, {"payment": row.payment_id}), now)
-    return refs
+    placed = {"market": terms.market.code}  # with each order's total, as checkout's `order.placed`
+    totals = [(c.ref, {**placed, **c.amount}) for c in converted]
+    record_events(session, "order.placed", totals, now)
+    record_events(session, "order.paid", [(c.ref, {"payment": c.row.payment_id}) for c in converted], now)
+    return [c.ref for c in converted]
+
+
+def _converted(
+    session: Session,
+    terms: SaleTerms,
+    row: Any,
+    fx: FxRates,
+    rates: dict[dt.date, FxRates],
+    now: dt.datetime,
+) -> Converted:
+    market = terms.market
+    paid_at: dt.datetime = row.paid_at or now
+    order_date = local_date(paid_at, market.time_zone)
+    if order_date not in rates:
+        rates[order_date] = organization.rates_for(session, fx, row.currency, order_date)
+    total = Money(row.amount_minor, row.currency)
+    usd, cny = (rates[order_date].convert(total, code, order_date) for code in ("USD", "CNY"))
+    values = {
+        "public_id": order_ref_of(row.public_id),
+        "buyer_id": row.buyer_id,
+        "seller_id": terms.seller_id,
+        "market_id": market.id,
+        "status": "paid",
+        "currency": row.currency,
+        "subtotal_minor": total.minor,
+        "tax_minor": tax_in(total, market.tax_rate, True).minor,
+        "shipping_minor": 0,
+        "total_minor": total.minor,
+        "refunded_minor": 0,
+        "commission_minor": total.share(terms.commission_rate).minor,
+        "subtotal_usd_minor": usd.amount.minor,
+        "total_usd_minor": usd.amount.minor,
+        "subtotal_cny_minor": cny.amount.minor,
+        "total_cny_minor": cny.amount.minor,
+        "usd_rate": usd.rate,
+        "cny_rate": cny.rate,
+        "fx_rate_date": min(usd.as_of, cny.as_of),
+        "order_date": order_date,
+        "cross_border": terms.cross_border,
+        "delivery_service": None,
+        "delivery_objective": None,
+        "delivery_promised_on": None,
+        "delivery_source": None,
+        "cancel_reason": None,
+        "reservation_expires_at": paid_at,
+        "created_at": row.created_at,
+        "updated_at": now,
+    }
+    return Converted(row, paid_at, values)
+
+
+def _line(terms: SaleTerms, c: Converted, order_id: int) -> dict[str, Any]:
+    """The order's one line: the whole order, from the sale's warehouse and reservation."""
+    return {
+        "order_id": order_id,
+        "sku_id": terms.sku_id,
+        "warehouse_id": terms.warehouse_id,
+        "reservation_id": terms.reservation_id,
+        "quantity": c.row.quantity,
+        "unit_price_minor": c.row.amount_minor // c.row.quantity,
+        "line_total_minor": c.values["total_minor"],
+        "tax_minor": c.values["tax_minor"],
+        "commission_rate": terms.commission_rate,
+        "commission_minor": c.values["commission_minor"],
+        "cross_border": terms.cross_border,
+    }
+
+
+def _payment(c: Converted, order_id: int) -> dict[str, Any]:
+    return {
+        "public_id": c.row.payment_id,
+        "order_id": order_id,
+        "provider": PROVIDER,
+        "status": "succeeded",
+        "amount_minor": c.row.amount_minor,
+        "currency": c.row.currency,
+        "decline_reason": None,
+        "created_at": c.row.created_at,
+        "updated_at": c.paid_at,
+    }
 
 
 @functools.cache

@@ -22,7 +22,6 @@ from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import Conflict, Forbidden, NotFound
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.flash import counters_of
-from entrepot.ordering.flash_orders import PAID
 from entrepot.ordering.flash_rules import SaleCounters, promote
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
 from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, FlashOrder, FlashSale
@@ -31,6 +30,8 @@ _order = ORDERS.c
 _sale = SALES.c
 _buyer = HOLDINGS.c
 _OUTBOX = cast(Table, OutboxEvent.__table__)
+# Written here, one per sale and batch that recorded payments; flash_orders turns it into ordinary orders.
+PAID = "flash_orders.paid"
 # RETURNING lets SQLAlchemy send a batch as one multi-row INSERT instead of one statement per row.
 _RECORD_EVENTS = insert(_OUTBOX).returning(_OUTBOX.c.id)
 # One statement for the whole batch: status and amount of each order were checked under the sales'
