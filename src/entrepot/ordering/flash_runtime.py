@@ -23,7 +23,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext
-from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.ordering import flash, flash_settle
 from entrepot.ordering.coalescer import Coalescer
 from entrepot.ordering.flash_rules import (
@@ -46,11 +46,6 @@ TITLES = {
     OVER_LIMIT: "Over the per-buyer limit",
     SOLD_OUT: "Sold out",
 }
-
-
-class FlashRejected(DomainError):
-    def __init__(self, code: str, detail: str, sale: str) -> None:
-        super().__init__(detail, [], {"sale": sale}, code, 409, TITLES[code])
 
 
 @dataclass(frozen=True)

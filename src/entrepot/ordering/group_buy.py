@@ -35,6 +35,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.ordering.flash import campaign_sku
 from entrepot.ordering.flash_settle import record_events
 from entrepot.ordering.group_models import GROUP_BUYS, MEMBERS, GroupBuy, GroupMember, GroupTeam
+from entrepot.ordering.group_payments import CAPTURE, RELEASE
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest
 
 _buy = GROUP_BUYS.c
@@ -240,7 +241,7 @@ def _complete(session: Session, campaign: GroupBuy, team: GroupTeam, now: dt.dat
     )
     team.status, team.settled_at = "completed", now
     payloads = [(pid, {"amount_minor": amount, "currency": campaign.currency}) for pid, amount in captured]
-    record_events(session, "group_payment.capture", payloads, now)
+    record_events(session, CAPTURE, payloads, now)
     record_events(session, "group_team.completed", [(team.public_id, {"members": team.members})], now)
     session.flush()
 
@@ -270,7 +271,7 @@ def fail_overdue_teams(session: Session, now: dt.datetime, batch: int = 200) -> 
             update(GROUP_BUYS).where(_buy.id == team.group_buy_id).values(held=_buy.held - team.members)
         )
         team.status, team.settled_at = "failed", now
-        record_events(session, "group_payment.release", [(pid, {}) for pid in released], now)
+        record_events(session, RELEASE, [(pid, {}) for pid in released], now)
         record_events(session, "group_team.failed", [(team.public_id, {"members": team.members})], now)
     session.flush()
     return len(teams)
