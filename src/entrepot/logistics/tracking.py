@@ -25,6 +25,8 @@ EVENT_TYPES = (
     "returned_to_sender",
 )
 _MOVING = frozenset({"at_hub", "departed", "arrived", "customs_held", "customs_cleared", "out_for_delivery"})
+# on its way: picked up and not yet delivered, sent back or in trouble (the order counts as shipped)
+MOVING_STATUSES = _MOVING | {"picked_up"}
 ALLOWED: dict[str, frozenset[str]] = {
     "label_created": frozenset({"picked_up", "exception"}),
     "picked_up": frozenset({"at_hub", "departed", "exception"}),

@@ -16,12 +16,8 @@ from entrepot.kernel.events import DomainEvent
 from entrepot.logistics.domain import Network, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
 from entrepot.logistics.service import network
-from entrepot.logistics.tracking import EVENT_TYPES, Scan, replay
+from entrepot.logistics.tracking import EVENT_TYPES, MOVING_STATUSES, Scan, replay
 from entrepot.ordering import service as ordering
-
-MOVING_STATUSES = frozenset(
-    {"picked_up", "at_hub", "departed", "arrived", "customs_held", "customs_cleared", "out_for_delivery"}
-)
 
 
 def get_shipment(session: Session, public_id: str, seller_id: int | None = None) -> Shipment:
