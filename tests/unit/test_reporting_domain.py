@@ -23,6 +23,7 @@ from entrepot.reporting.domain import (
     ltm_window,
     parse_period,
     prior_year,
+    year_earlier,
     years_between,
 )
 from tests.reporting_data import EDGES, REORG
@@ -62,6 +63,25 @@ def test_ltm_windows_end_at_any_month_end() -> None:
     assert len(buckets(sep, "month", MARCH)) == 12
     assert prior_year(sep, MARCH).label == "LTM2020-09"
     assert prior_year(parse_period("FY2022Q3", MARCH), MARCH).label == "FY2021Q3"
+
+
+@pytest.mark.parametrize(
+    ("text", "before"),
+    [
+        ("FY2022", "FY2021"),
+        ("FY2022Q1", "FY2021Q1"),
+        ("2024-02", "2023-02"),
+        ("LTM2024-02", "LTM2023-02"),
+        ("2024-02-29", "2023-02-28"),  # a leap day's year earlier is the 28th
+    ],
+)
+def test_the_prior_year_is_the_same_kind_of_period_a_year_earlier(text: str, before: str) -> None:
+    assert prior_year(parse_period(text, MARCH), MARCH) == parse_period(before, MARCH)
+
+
+def test_a_day_a_year_earlier_keeps_its_date_but_a_leap_day_becomes_the_28th() -> None:
+    assert year_earlier(dt.date(2024, 3, 1)) == dt.date(2023, 3, 1)
+    assert year_earlier(dt.date(2024, 2, 29)) == dt.date(2023, 2, 28)
 
 
 @pytest.mark.parametrize("text", ["FY22", "2021-13", "LTM2021-00", "2021-02-30", "FY2022Q5", "last year"])

@@ -215,7 +215,7 @@ def parse(text: str, syntax: PeriodSyntax) -> Period:
 # --- arithmetic ------------------------------------------------------------------------------------------
 
 
-def _shift_day(date: dt.date, years: int) -> dt.date:
+def shift_day(date: dt.date, years: int) -> dt.date:
     """The same day `years` later; 29 February becomes the 28th in a year without one."""
     try:
         return date.replace(year=date.year + years)
@@ -239,8 +239,8 @@ def shifted(period: Period, years: int, fiscal: FiscalCalendar) -> Period:
     if period.kind == LTM:
         return ltm(period.last.year + years, period.last.month)
     if period.kind == DAY:
-        return day(_shift_day(start, years))
-    return date_range(_shift_day(start, years), _shift_day(period.stop, years))
+        return day(shift_day(start, years))
+    return date_range(shift_day(start, years), shift_day(period.stop, years))
 
 
 SERIES_FORMS = (FISCAL_YEAR, FISCAL_QUARTER, CALENDAR_YEAR, CALENDAR_QUARTER, MONTH)

@@ -57,9 +57,10 @@ def _reporting_period(period: periods.Period) -> Period:
     return Period(period.label, period.start, period.last, KINDS[period.kind])
 
 
-def _kernel_period(period: Period, fiscal: FiscalCalendar) -> periods.Period:
-    """The kernel's period for a reporting one (labels are the kernel's own)."""
-    return parse_kernel_period(period.label, fiscal)
+def _kernel_period(period: Period) -> periods.Period:
+    """The kernel's period for a reporting one (the kernel's stop is the day after the end)."""
+    kind = next(form for form, name in KINDS.items() if name == period.kind)
+    return periods.Period(period.label, kind, period.start, period.end + dt.timedelta(days=1))
 
 
 def parse_kernel_period(text: str, fiscal: FiscalCalendar, field: str = "period") -> periods.Period:
@@ -82,12 +83,12 @@ def ltm_window(year: int, month: int) -> Period:
 
 def prior_year(period: Period, fiscal: FiscalCalendar) -> Period:
     """The same period a year earlier, the base of year-on-year growth (29 February's is the 28th)."""
-    return _reporting_period(periods.shifted(_kernel_period(period, fiscal), -1, fiscal))
+    return _reporting_period(periods.shifted(_kernel_period(period), -1, fiscal))
 
 
 def year_earlier(day: dt.date) -> dt.date:
     """The same day a year earlier; 29 February's is the 28th."""
-    return periods.shifted(periods.day(day), -1, FiscalCalendar()).start
+    return periods.shift_day(day, -1)
 
 
 def period_series(first: str, last: str, fiscal: FiscalCalendar, limit: int = 60) -> list[Period]:

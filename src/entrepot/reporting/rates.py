@@ -77,13 +77,22 @@ def transaction_date_factors(
 def period_average_factors(
     fx: FxRates, currencies: list[str], target: str, periods: list[Bucket]
 ) -> pa.Table:
-    rows = []
-    for c in currencies:
-        for bucket in periods:
-            daily = [daily_factor(fx, c, target, day) for day in days(bucket.start, bucket.end)]
-            mean = sum(daily, Decimal(0)) / len(daily)
-            rows.append({"currency": c, "rate_key": bucket.key, "factor": mean.quantize(RATE_PRECISION)})
+    rows = [
+        {
+            "currency": c,
+            "rate_key": bucket.key,
+            "factor": mean_factor(fx, c, target, bucket.start, bucket.end),
+        }
+        for c in currencies
+        for bucket in periods
+    ]
     return pa.Table.from_pylist(rows, schema=RATES_SCHEMA)
+
+
+def mean_factor(fx: FxRates, source: str, target: str, start: dt.date, end: dt.date) -> Decimal:
+    """The mean of the daily factors from `start` to `end`, both included, to RATE_PRECISION."""
+    daily = [daily_factor(fx, source, target, day) for day in days(start, end)]
+    return (sum(daily, Decimal(0)) / len(daily)).quantize(RATE_PRECISION)
 
 
 def translate_at_period_average(
@@ -91,6 +100,5 @@ def translate_at_period_average(
 ) -> int:
     """An amount of a whole period (a published figure) in the target's minor units, at the mean of the
     daily rates over the period's days, rounded half up as the reports round their atoms."""
-    daily = [daily_factor(fx, source, target, day) for day in days(start, end)]
-    factor = (sum(daily, Decimal(0)) / len(daily)).quantize(RATE_PRECISION)
+    factor = mean_factor(fx, source, target, start, end)
     return int((minor * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
