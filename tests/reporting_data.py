@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from hypothesis import strategies as st
 
 from entrepot.kernel.fx import FxRates, load_ecb
 from entrepot.reporting.columns import FACTS, FEES, MARKETS, MEMBERSHIPS, SELLERS, UNITS
@@ -73,6 +74,31 @@ def line(**values: Any) -> dict[str, Any]:
         row["goods_minor"] + row["goods_tax_minor"] + row["shipping_minor"] + row["shipping_tax_minor"]
     )
     return row
+
+
+# A sale: the business unit, the order's day, its currency and its goods in minor units.
+Sale = tuple[str, dt.date, str, int]
+
+
+def sale_lines(sales: list[Sale]) -> list[dict[str, Any]]:
+    """A one-line order for each sale, numbered from 0."""
+    return [
+        line(order_id=i, line_id=i, business_unit=u, order_date=d, currency=c, goods_minor=a)
+        for i, (u, d, c, a) in enumerate(sales)
+    ]
+
+
+def sales_strategy(
+    first: dt.date, last: dt.date, currencies: list[str], smallest: int, max_size: int
+) -> st.SearchStrategy[list[Sale]]:
+    """Lists of Lazada and Taobao sales between two days (Hypothesis)."""
+    sale = st.tuples(
+        st.sampled_from(["lazada", "taobao"]),
+        st.dates(first, last),
+        st.sampled_from(currencies),
+        st.integers(smallest, 10**9),
+    )
+    return st.lists(sale, min_size=1, max_size=max_size)
 
 
 def write_snapshot(

@@ -16,7 +16,7 @@ from entrepot.kernel.errors import ValidationFailed
 from entrepot.reporting import service
 from entrepot.reporting.domain import FiscalCalendar, GmvDefinition, definition_named
 from entrepot.reporting.rates import daily_factor
-from tests.reporting_data import fx, line, write_snapshot
+from tests.reporting_data import fx, line, sale_lines, sales_strategy, write_snapshot
 
 FISCAL = FiscalCalendar(3)
 FX = fx()
@@ -180,16 +180,7 @@ def test_bad_requests_get_precise_errors(orders: Path, request_fields: dict[str,
     assert [e.field for e in caught.value.field_errors] == [field], caught.value.detail
 
 
-rows_strategy = st.lists(
-    st.tuples(
-        st.sampled_from(["lazada", "taobao"]),
-        st.dates(dt.date(2021, 4, 1), dt.date(2022, 3, 31)),
-        st.sampled_from(["USD", "CNY", "SGD", "EUR"]),
-        st.integers(0, 10**9),
-    ),
-    min_size=1,
-    max_size=25,
-)
+rows_strategy = sales_strategy(dt.date(2021, 4, 1), dt.date(2022, 3, 31), ["USD", "CNY", "SGD", "EUR"], 0, 25)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -199,10 +190,7 @@ def test_recast_totals_equal_as_reported_totals(
 ) -> None:
     root = write_snapshot(
         tmp_path_factory.mktemp("prop"),
-        [
-            line(order_id=i, line_id=i, business_unit=u, order_date=d, currency=c, goods_minor=a)
-            for i, (u, d, c, a) in enumerate(rows)
-        ],
+        sale_lines(rows),
     )
     common = {"period": "FY2022", "by": ("segment",), "grain": "quarter", "fx_method": fx_method}
     reported = gmv(root, view="as-reported", **common)
@@ -221,10 +209,7 @@ def test_an_ltm_equals_the_sum_of_its_twelve_months(
 ) -> None:
     root = write_snapshot(
         tmp_path_factory.mktemp("ltm"),
-        [
-            line(order_id=i, line_id=i, business_unit=u, order_date=d, currency=c, goods_minor=a)
-            for i, (u, d, c, a) in enumerate(rows)
-        ],
+        sale_lines(rows),
         cache=False,  # the Parquet path, without DuckDB's own copy
     )
     ltm = gmv(root, period="LTM2022-03")

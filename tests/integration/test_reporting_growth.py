@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from entrepot.reporting import service
 from entrepot.reporting.domain import FiscalCalendar, definition_named, pct, year_earlier
 from entrepot.reporting.rates import daily_factor
-from tests.reporting_data import fx, line, write_snapshot
+from tests.reporting_data import fx, line, sale_lines, sales_strategy, write_snapshot
 
 FISCAL = FiscalCalendar(3)
 FX = fx()
@@ -133,15 +133,8 @@ def test_a_leap_day_is_held_at_the_rate_of_the_28th_a_year_earlier(tmp_path: Pat
     assert row["constant_currency_growth_pct"] == "0.00"
 
 
-facts_strategy = st.lists(
-    st.tuples(
-        st.sampled_from(["lazada", "taobao"]),
-        st.dates(dt.date(2020, 4, 1), dt.date(2022, 3, 31)),
-        st.sampled_from(["USD", "CNY", "SGD", "THB"]),
-        st.integers(1, 10**9),
-    ),
-    min_size=1,
-    max_size=20,
+facts_strategy = sales_strategy(
+    dt.date(2020, 4, 1), dt.date(2022, 3, 31), ["USD", "CNY", "SGD", "THB"], 1, 20
 )
 
 
@@ -152,10 +145,7 @@ def test_the_bridge_reconciles_exactly_at_either_method(
 ) -> None:
     root = write_snapshot(
         tmp_path_factory.mktemp("bridge"),
-        [
-            line(order_id=i, line_id=i, business_unit=u, order_date=d, currency=c, goods_minor=a)
-            for i, (u, d, c, a) in enumerate(rows)
-        ],
+        sale_lines(rows),
     )
     snap = service.Snapshot(root)
     request = service.ReportRequest("FY2022", ("business_unit",), fx_method=fx_method)

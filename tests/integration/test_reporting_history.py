@@ -17,7 +17,7 @@ from entrepot.reporting import plans, service
 from entrepot.reporting.domain import FiscalCalendar
 from entrepot.reporting.history import PlatformFigures, history
 from entrepot.reporting.rates import translate_at_period_average
-from tests.reporting_data import fx, line, write_snapshot
+from tests.reporting_data import fx, line, sale_lines, write_snapshot
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 FISCAL = FiscalCalendar(3)
@@ -40,17 +40,13 @@ def lazada_two_years(tmp_path: Path) -> Path:
     2021; Taobao's sale is another unit's. The snapshot was refreshed on 15 October 2021."""
     return write_snapshot(
         tmp_path,
-        [
-            line(order_date=dt.date(2019, 10, 1), goods_minor=800_00),
-            line(order_id=2, line_id=2, order_date=dt.date(2020, 10, 1), goods_minor=1000_00),
-            line(
-                order_id=3,
-                line_id=3,
-                order_date=dt.date(2020, 10, 5),
-                goods_minor=5000_00,
-                business_unit="taobao",
-            ),
-        ],
+        sale_lines(
+            [
+                ("lazada", dt.date(2019, 10, 1), "USD", 800_00),
+                ("lazada", dt.date(2020, 10, 1), "USD", 1000_00),
+                ("taobao", dt.date(2020, 10, 5), "USD", 5000_00),
+            ]
+        ),
         refreshed_at="2021-10-15T08:00:00+00:00",
     )
 
@@ -159,16 +155,9 @@ def test_a_year_the_platform_holds_in_part(database: Database, tmp_path: Path) -
     published figure, shows the platform's part, labelled so."""
     root = write_snapshot(
         tmp_path,
-        [
-            line(order_date=dt.date(2020, 5, 1), goods_minor=100_00),
-            line(
-                order_id=2,
-                line_id=2,
-                order_date=dt.date(2020, 6, 1),
-                goods_minor=40_00,
-                business_unit="taobao",
-            ),
-        ],
+        sale_lines(
+            [("lazada", dt.date(2020, 5, 1), "USD", 100_00), ("taobao", dt.date(2020, 6, 1), "USD", 40_00)]
+        ),
         refreshed_at="2021-04-02T08:00:00+00:00",
     )
     _publish(database, "gmv,lazada,FY2021,USD,900")
