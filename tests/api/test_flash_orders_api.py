@@ -3,15 +3,19 @@ written, that a redelivered event writes nothing twice, and that the orders ship
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from entrepot.catalog import service as catalog
 from entrepot.db import OutboxEvent
 from entrepot.logistics import events as logistics_events
 from entrepot.ordering import flash_orders
 from entrepot.ordering.models import Order, OrderLine, Payment
+from entrepot.organization import service as organization
+from entrepot.organization.domain import MarketSpec
 from entrepot.outbox import Event, HandlerRegistry, relay_once
 from tests.api.helpers import API
 from tests.api.test_flash_api import create_sale, take
@@ -111,3 +115,22 @@ def test_a_flash_order_once_ordinary_can_be_refunded_by_its_seller(world: World)
     assert refund.status_code == 201, refund.text
     order = client.get(f"{API}/orders/{ref}", headers=world.auth("buyer_a")).json()
     assert (order["status"], order["refunded_minor"]) == ("refunded", 990)
+
+
+def test_in_a_market_pricing_before_tax_the_order_is_still_what_the_buyer_paid(world: World) -> None:
+    """A flash price includes tax wherever it is sold: the order's total is the amount paid, not that
+    plus tax, and its tax is the part of it Malaysia's rate implies."""
+    client = world.client()
+    with world.db.transaction() as s:
+        my = MarketSpec("MY", "MYR", "en_MY", "Asia/Kuala_Lumpur", Decimal("0.06"))
+        organization.create_market(s, "lazada", my, False, 500, 900, T0)
+        catalog.set_price(s, catalog.get_sku(s, world.ids["seller_a_red"]), "lazada-my", 5300, "MYR")
+    sale = create_sale(client, world, market="lazada-my", sale_price_minor=5300, starts_at=T0.isoformat())
+    bought = _buy(client, world, sale["id"], "buyer_a", 1, "card")
+    relay_once(world.db, _registry(client), world.clock())
+    order = client.get(
+        f"{API}/orders/{flash_orders.order_ref_of(bought['id'])}", headers=world.auth("buyer_a")
+    )
+    body = order.json()
+    assert (body["total_minor"], body["subtotal_minor"], body["shipping_minor"]) == (5300, 5300, 0), body
+    assert body["tax_minor"] == 5300 - 5000  # 6 % on top of 50.00 makes 53.00

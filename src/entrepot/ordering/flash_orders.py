@@ -10,9 +10,10 @@ and the `order.placed` and `order.paid` events, so the order ships through the o
 Idempotent: an ordinary order's public id is derived from its flash order's (`fo_X` -> `ord_fX`), and
 flash orders that already have theirs are skipped, so a redelivered event writes nothing twice.
 
-The money: a flash sale's price is a unit price with tax included and no shipping fee, so the order's
-total is exactly what the buyer paid; its tax is the part of that price the market's rate implies, and
-the commission is the marketplace's rate for the SKU's category, as at checkout.
+The money: a flash sale's price is a unit price with tax included and no shipping fee, so the order is
+priced as checkout prices a one-line basket (`domain.price_quote`) on the market's terms with tax
+included and a free parcel: its total is exactly what the buyer paid, its tax the part of that price the
+market's rate implies, its commission the marketplace's rate for the SKU's category.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -31,8 +32,8 @@ from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import commission_for
 from entrepot.inventory import hot_stock
 from entrepot.kernel.fx import FxRates, load_ecb
-from entrepot.kernel.money import Money
-from entrepot.ordering.domain import tax_in
+from entrepot.ordering.checkout import terms_of
+from entrepot.ordering.domain import MarketTerms, PricedLine, Quote, price_quote
 from entrepot.ordering.flash_settle import PAID, record_events
 from entrepot.ordering.models import Order, OrderLine, Payment
 from entrepot.ordering.peak_models import ORDERS, SALES
@@ -57,12 +58,13 @@ class SaleTerms:
     """What every order of one sale shares: its market, SKU, warehouse and rates."""
 
     market: Market
+    pricing: MarketTerms  # the market's, with tax included in the price
     sku_id: int
     seller_id: int
     warehouse_id: int
+    warehouse_country: str
     reservation_id: int
     commission_rate: Decimal
-    cross_border: bool
 
 
 def convert(session: Session, flash_refs: list[str], fx: FxRates, now: dt.datetime) -> list[str]:
@@ -75,7 +77,7 @@ def convert(session: Session, flash_refs: list[str], fx: FxRates, now: dt.dateti
         return []
     rows = session.execute(
         select(ORDERS, _sale.public_id.label("sale_ref"), _sale.market_ref, _sale.sku_ref, _sale.currency)
-        .add_columns(_sale.seller_id, _sale.warehouse_id, _sale.sku_id)
+        .add_columns(_sale.seller_id, _sale.warehouse_id, _sale.sku_id, _sale.sale_price_minor)
         .join(SALES, _sale.id == _order.sale_id)
         .where(_order.public_id.in_(todo), _order.status == "paid")
         .order_by(_order.id)
@@ -94,15 +96,15 @@ def _terms(session: Session, sale: Any) -> SaleTerms:
     market = organization.get_market(session, sale.market_ref)
     priced = catalog.priced_skus(session, market.id, [sale.sku_ref])[sale.sku_ref]
     rates = catalog.commission_rates(session, market.business_unit_id)
-    country = hot_stock.warehouse_country(session, sale.warehouse_id)
     return SaleTerms(
         market,
+        replace(terms_of(market), prices_include_tax=True),
         sale.sku_id,
         sale.seller_id,
         sale.warehouse_id,
+        hot_stock.warehouse_country(session, sale.warehouse_id),
         hot_stock.sale_reservation_id(session, sale.sale_ref),
         commission_for(rates, priced.category),
-        country != market.country,
     )
 
 
@@ -112,6 +114,7 @@ class Converted:
 
     row: Any  # the flash order
     paid_at: dt.datetime
+    quote: Quote
     values: dict[str, Any]  # the orders row
 
     @property
@@ -159,7 +162,16 @@ def _converted(
     order_date = local_date(paid_at, market.time_zone)
     if order_date not in rates:
         rates[order_date] = organization.rates_for(session, fx, row.currency, order_date)
-    total = Money(row.amount_minor, row.currency)
+    line = PricedLine(
+        row.sku_ref,
+        row.quantity,
+        row.sale_price_minor,
+        terms.commission_rate,
+        "",  # the warehouse label only names the parcel, which is free
+        terms.warehouse_country,
+    )
+    quote = price_quote(terms.pricing, [line], parcel_fees=(0,))
+    total = quote.total
     usd, cny = (rates[order_date].convert(total, code, order_date) for code in ("USD", "CNY"))
     values = {
         "public_id": order_ref_of(row.public_id),
@@ -168,12 +180,12 @@ def _converted(
         "market_id": market.id,
         "status": "paid",
         "currency": row.currency,
-        "subtotal_minor": total.minor,
-        "tax_minor": tax_in(total, market.tax_rate, True).minor,
-        "shipping_minor": 0,
+        "subtotal_minor": quote.subtotal.minor,
+        "tax_minor": quote.tax.minor,
+        "shipping_minor": quote.shipping.minor,
         "total_minor": total.minor,
         "refunded_minor": 0,
-        "commission_minor": total.share(terms.commission_rate).minor,
+        "commission_minor": quote.commission.minor,
         "subtotal_usd_minor": usd.amount.minor,
         "total_usd_minor": usd.amount.minor,
         "subtotal_cny_minor": cny.amount.minor,
@@ -182,7 +194,7 @@ def _converted(
         "cny_rate": cny.rate,
         "fx_rate_date": min(usd.as_of, cny.as_of),
         "order_date": order_date,
-        "cross_border": terms.cross_border,
+        "cross_border": quote.cross_border,
         "delivery_service": None,
         "delivery_objective": None,
         "delivery_promised_on": None,
@@ -192,23 +204,24 @@ def _converted(
         "created_at": row.created_at,
         "updated_at": now,
     }
-    return Converted(row, paid_at, values)
+    return Converted(row, paid_at, quote, values)
 
 
 def _line(terms: SaleTerms, c: Converted, order_id: int) -> dict[str, Any]:
     """The order's one line: the whole order, from the sale's warehouse and reservation."""
+    [q] = c.quote.lines
     return {
         "order_id": order_id,
         "sku_id": terms.sku_id,
         "warehouse_id": terms.warehouse_id,
         "reservation_id": terms.reservation_id,
-        "quantity": c.row.quantity,
-        "unit_price_minor": c.row.amount_minor // c.row.quantity,
-        "line_total_minor": c.values["total_minor"],
-        "tax_minor": c.values["tax_minor"],
-        "commission_rate": terms.commission_rate,
-        "commission_minor": c.values["commission_minor"],
-        "cross_border": terms.cross_border,
+        "quantity": q.line.quantity,
+        "unit_price_minor": q.line.unit_price_minor,
+        "line_total_minor": q.line_total.minor,
+        "tax_minor": q.tax.minor,
+        "commission_rate": q.line.commission_rate,
+        "commission_minor": q.commission.minor,
+        "cross_border": q.cross_border,
     }
 
 
