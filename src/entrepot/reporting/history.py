@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -46,17 +47,16 @@ class PlatformFigures:
     definitions: dict[str, GmvDefinition]
     view: str = "recast"
     fx_method: str = "transaction-date"
-    _coverage: Coverage | None = field(default=None, init=False)
+    # A report per (metric, level, period, currency) asked: targets of one level share their windows.
+    _reports: dict[tuple[str, str, str, str], dict[str, int]] = field(default_factory=dict, init=False)
 
-    @property
+    @cached_property
     def coverage(self) -> Coverage:
         """From the first order in the snapshot to the day before its refresh."""
-        if self._coverage is None:
-            first = self.snap.facts.order_date.min().to_pyarrow().as_py()
-            refreshed = self.snap.refreshed_at
-            last = refreshed.date() - dt.timedelta(days=1) if refreshed else None
-            self._coverage = Coverage(first, last if first is not None else None)
-        return self._coverage
+        first = self.snap.facts.order_date.min().to_pyarrow().as_py()
+        refreshed = self.snap.refreshed_at
+        last = refreshed.date() - dt.timedelta(days=1) if refreshed else None
+        return Coverage(first, last if first is not None else None)
 
     def level_of(self, scope: str) -> str:
         kind = self.snap.units.get(scope)
@@ -66,15 +66,17 @@ class PlatformFigures:
 
     def by_unit(self, metric: str, level: str, period: Period, currency: str) -> dict[str, int]:
         """The metric of every unit of a level over a period, in minor units of `currency`."""
-        request = service.ReportRequest(
-            period.label, (level,), "total", self.view, None, currency, self.fx_method
-        )
-        if metric == "gmv":
-            report = service.gmv_report(self.snap, request, self.fiscal, self.fx, self.definitions)
-        else:
-            report = service.revenue_report(self.snap, request, self.fiscal, self.fx)
-        rows = report.table.to_pylist()
-        return {r[level]: r[MEASURE[metric]] for r in rows}
+        key = (metric, level, period.label, currency)
+        if key not in self._reports:
+            request = service.ReportRequest(
+                period.label, (level,), "total", self.view, None, currency, self.fx_method
+            )
+            if metric == "gmv":
+                report = service.gmv_report(self.snap, request, self.fiscal, self.fx, self.definitions)
+            else:
+                report = service.revenue_report(self.snap, request, self.fiscal, self.fx)
+            self._reports[key] = {r[level]: r[MEASURE[metric]] for r in report.table.to_pylist()}
+        return self._reports[key]
 
     def value(self, metric: str, scope: str, period: Period, currency: str) -> int:
         return self.by_unit(metric, self.level_of(scope), period, currency).get(scope, 0)
