@@ -194,11 +194,11 @@ def test_bounds_put_together_from_precomputed_ones_equal_the_searched_ones() -> 
         feeders = compiled.precompute(net, floor)
         assert feeders.time.shape[0] > 0 and feeders.nbytes > 0
         for station in stations:
-            found = compiled._joined(net, station, floor, feeders)
+            found = compiled._joined(net, station, feeders)
             assert found is not None and _same_bounds(found, compiled.search_bounds(net, station, floor))
         # a node without precomputed bounds behind one of its lanes is searched instead
         hub = next(i for i, code in enumerate(net.codes) if code.startswith("hub-"))
-        assert compiled._joined(net, hub, floor, feeders) is None
+        assert compiled._joined(net, hub, feeders) is None
 
 
 def test_a_stations_bounds_are_put_together_from_the_precomputed_ones() -> None:

@@ -14,7 +14,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -43,25 +42,28 @@ class Bounds:
     time: np.ndarray  # int64 minutes, kernel.NO_ROUTE where the destination cannot be reached
     cost: np.ndarray  # int64 cents
     grams: np.ndarray  # float64, inf where the destination cannot be reached
-    micrograms: np.ndarray  # float64 whole micrograms (exact), what `grams` is made from
+
+
+FloorLanes = tuple[np.ndarray, np.ndarray, np.ndarray]  # cost (cents), micrograms, usable: per lane
 
 
 @dataclass
 class FeederBounds:
     """Bounds computed ahead, for one weight floor, towards every node that has a lane into a delivery
-    station: a station's own bounds are then put together from them (`_joined`) instead of searched."""
+    station: a station's own bounds are then put together from them (`_joined`) instead of searched.
+    As the searches return them: float64 sums of whole minutes, cents and micrograms, inf where the
+    node cannot be reached."""
 
     row: np.ndarray  # int64 per node: its row below, or -1
-    time: np.ndarray  # int64 [rows, nodes]
-    cost: np.ndarray  # int64 [rows, nodes]
-    micrograms: np.ndarray  # float64 [rows, nodes]
-    lane_cost: np.ndarray  # int64 per lane, for a parcel of the floor's weight
-    lane_micrograms: np.ndarray  # float64 per lane
-    seconds: float  # how long computing them took
+    time: np.ndarray  # [rows, nodes]
+    cost: np.ndarray  # [rows, nodes]
+    micrograms: np.ndarray  # [rows, nodes]
+    lanes: FloorLanes  # the lanes priced for the floor, which the joins add to these
 
     @property
     def nbytes(self) -> int:
-        return self.time.nbytes + self.cost.nbytes + self.micrograms.nbytes
+        arrays = (self.row, self.time, self.cost, self.micrograms, *self.lanes)
+        return sum(array.nbytes for array in arrays)
 
 
 @dataclass
@@ -200,7 +202,7 @@ def bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
             return found
     # outside the lock: two threads may both compute
     feeders = net.feeders.get(floor)
-    found = _joined(net, destination, floor, feeders) if feeders is not None else None
+    found = _joined(net, destination, feeders) if feeders is not None else None
     if found is None:
         found = search_bounds(net, destination, floor)
     with net.caches_lock:
@@ -210,23 +212,31 @@ def bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
     return found
 
 
-def _floor_lanes(net: CompiledNetwork, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The lanes' cost and whole micrograms (rounded down) for the lightest parcel of a weight floor,
-    and which lanes take it."""
+def _floor_lanes(net: CompiledNetwork, floor: float) -> FloorLanes:
+    """The lanes' cost and whole micrograms (rounded down, as `routing.lane_micrograms`) for the
+    lightest parcel of a weight floor, and which lanes take it."""
     cost, grams = lane_costs(net, Parcel(floor, 0.01, 0.01, 0.01))
     return cost, np.floor(grams * 1e6), net.lane_max_kg >= floor
 
 
 def search_bounds(net: CompiledNetwork, destination: int, floor: float) -> Bounds:
-    cost, micrograms, usable = _floor_lanes(net, floor)
+    return _as_bounds(*_searched(net, destination, _floor_lanes(net, floor)))
+
+
+def _searched(
+    net: CompiledNetwork, destination: int, lanes: FloorLanes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least minutes, cents and micrograms to `destination` by three backward searches (inf: none)."""
+    cost, micrograms, usable = lanes
     args = (net.in_start, net.in_lane, net.lane_origin)
     # a parcel passing through a node waits there at least its handling time: part of the bound
     through = np.where(net.lane_dest == destination, 0, net.handling[net.lane_dest])
     minutes = (net.lane_transit + through).astype(np.float64)
-    time = kernel.backward_bounds(*args, minutes, usable, destination)
-    cents = kernel.backward_bounds(*args, cost.astype(np.float64), usable, destination)
-    least_ug = kernel.backward_bounds(*args, micrograms, usable, destination)
-    return _as_bounds(time, cents, least_ug)
+    return (
+        kernel.backward_bounds(*args, minutes, usable, destination),
+        kernel.backward_bounds(*args, cost.astype(np.float64), usable, destination),
+        kernel.backward_bounds(*args, micrograms, usable, destination),
+    )
 
 
 def _as_bounds(time: np.ndarray, cents: np.ndarray, micrograms: np.ndarray) -> Bounds:
@@ -236,58 +246,54 @@ def _as_bounds(time: np.ndarray, cents: np.ndarray, micrograms: np.ndarray) -> B
         time=np.where(reachable, np.nan_to_num(time), kernel.NO_ROUTE).astype(np.int64),
         cost=np.where(reachable, np.nan_to_num(cents), kernel.NO_ROUTE).astype(np.int64),
         grams=np.where(reachable, micrograms / 1e6, math.inf),
-        micrograms=np.where(reachable, micrograms, math.inf),
     )
 
 
 def precompute(net: CompiledNetwork, floor: float, threads: int = 1) -> FeederBounds:
     """Compute (once per network and weight floor) the bounds towards every node that has a lane into
     a delivery station, on `threads` threads (the compiled Dijkstra releases the GIL). Afterwards a
-    station's bounds cost a few vector minimums instead of three searches of the whole network. The
-    network's arrays, and these with them, are rebuilt when the network changes."""
+    station's bounds cost a few vector minimums instead of three searches of the whole network. They
+    live on the network's arrays, which the network drops when it changes."""
     found = net.feeders.get(floor)
     if found is not None:
         return found
-    started = perf_counter()
-    cost, micrograms, usable = _floor_lanes(net, floor)
-    into_station = net.dead_end[net.lane_dest] & usable
-    feeding = np.unique(net.lane_origin[into_station])
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        computed = list(pool.map(lambda node: search_bounds(net, int(node), floor), feeding))
+    lanes = _floor_lanes(net, floor)
+    _cost, _micrograms, usable = lanes
+    feeding = np.unique(net.lane_origin[net.dead_end[net.lane_dest] & usable])
     row = np.full(len(net.codes), -1, dtype=np.int64)
     row[feeding] = np.arange(len(feeding))
-    nodes = len(net.codes)
-    found = FeederBounds(
-        row=row,
-        time=np.array([b.time for b in computed], dtype=np.int64).reshape(len(feeding), nodes),
-        cost=np.array([b.cost for b in computed], dtype=np.int64).reshape(len(feeding), nodes),
-        micrograms=np.array([b.micrograms for b in computed]).reshape(len(feeding), nodes),
-        lane_cost=cost,
-        lane_micrograms=micrograms,
-        seconds=perf_counter() - started,
-    )
+    shape = (len(feeding), len(net.codes))
+    found = FeederBounds(row, np.empty(shape), np.empty(shape), np.empty(shape), lanes)
+
+    def search_into_rows(index: int) -> None:  # rows written in place: no second copy of them all
+        node = int(feeding[index])
+        found.time[index], found.cost[index], found.micrograms[index] = _searched(net, node, lanes)
+
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        list(pool.map(search_into_rows, range(len(feeding))))  # list(): a search's error is raised here
     with net.caches_lock:
         net.feeders[floor] = found
     return found
 
 
-def _joined(net: CompiledNetwork, destination: int, floor: float, feeders: FeederBounds) -> Bounds | None:
+def _joined(net: CompiledNetwork, destination: int, feeders: FeederBounds) -> Bounds | None:
     """A destination's bounds from those of the nodes with a lane into it: every route ends with one of
     those lanes, so the least to go from a node is the least over them of (least to the lane's origin,
     plus the handling there unless the route starts there, plus the lane). The sums are of whole
     minutes, cents and micrograms, so they equal what the backward search finds exactly. None when a
     lane into the destination comes from a node without precomputed bounds."""
+    cost, micrograms, usable = feeders.lanes
     lanes = net.in_lane[net.in_start[destination] : net.in_start[destination + 1]]
-    lanes = lanes[(net.lane_max_kg[lanes] >= floor) & (net.lane_origin[lanes] != destination)]
-    rows = feeders.row[net.lane_origin[lanes]]
+    lanes = lanes[usable[lanes] & (net.lane_origin[lanes] != destination)]
+    origins = net.lane_origin[lanes]
+    rows = feeders.row[origins]
     if np.any(rows < 0):
         return None
-    origins = net.lane_origin[lanes]
-    time, cents, micrograms = kernel.joined_bounds(
-        rows, origins, net.handling, net.lane_transit[lanes], feeders.lane_cost[lanes],
-        feeders.lane_micrograms[lanes], feeders.time, feeders.cost, feeders.micrograms, destination,
+    time, cents, least_ug = kernel.joined_bounds(
+        rows, origins, net.handling, net.lane_transit[lanes], cost[lanes], micrograms[lanes],
+        feeders.time, feeders.cost, feeders.micrograms, destination,
     )  # fmt: skip
-    return _as_bounds(time, cents, micrograms)
+    return _as_bounds(time, cents, least_ug)
 
 
 def full_keys(net: CompiledNetwork, full: frozenset[tuple[str, int]]) -> np.ndarray:

@@ -140,9 +140,9 @@ def joined_bounds(
     destination: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bounds towards `destination` from those towards the origins of the lanes into it (lane k comes
-    from `origins[k]`, whose bounds are row `rows[k]` of the feed arrays): the least over the lanes of
-    (to the origin, plus its handling unless starting there, plus the lane). All whole numbers, so
-    exact. Float arrays with inf where the destination is out of reach, like `backward_bounds`."""
+    from `origins[k]`, whose bounds are row `rows[k]` of the feed arrays, inf where out of reach): the
+    least over the lanes of (to the origin, plus its handling unless starting there, plus the lane).
+    All whole numbers, so exact. Float arrays with inf where out of reach, like `backward_bounds`."""
     nodes = feed_time.shape[1]
     time = np.full(nodes, np.inf)
     cents = np.full(nodes, np.inf)
@@ -150,11 +150,9 @@ def joined_bounds(
     for k in range(rows.shape[0]):
         row, origin = rows[k], origins[k]
         for node in range(nodes):
-            if feed_time[row, node] >= NO_ROUTE:
-                continue
             passing = 0 if node == origin else handling[origin]
-            time[node] = min(time[node], float(feed_time[row, node] + passing + lane_minutes[k]))
-            cents[node] = min(cents[node], float(feed_cost[row, node] + lane_cents[k]))
+            time[node] = min(time[node], feed_time[row, node] + passing + lane_minutes[k])
+            cents[node] = min(cents[node], feed_cost[row, node] + lane_cents[k])
             micrograms[node] = min(micrograms[node], feed_micrograms[row, node] + lane_micrograms[k])
     time[destination] = cents[destination] = micrograms[destination] = 0.0
     return time, cents, micrograms

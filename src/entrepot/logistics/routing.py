@@ -173,8 +173,8 @@ def precompute(network: Network, weight_kg: float, threads: int = 1) -> compiled
     """Compute ahead the lower bounds towards every node with a lane into a delivery station, for
     parcels of this weight class: afterwards a query to a station puts its bounds together in a fraction
     of a millisecond instead of searching the whole network (the answers are the same). Worth it for
-    large networks that answer many destinations; the result says how long it took and how much memory
-    it holds. Dropped with the network's arrays when the network changes."""
+    large networks that answer many destinations; the result's `nbytes` is the memory it holds.
+    Dropped with the network's arrays when the network changes."""
     floor = max(f for f in WEIGHT_FLOORS_KG if f <= weight_kg)
     return compiled.precompute(compiled.compiled(network), floor, threads)
 
