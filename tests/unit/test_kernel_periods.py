@@ -86,6 +86,25 @@ def test_the_year_before() -> None:
     assert periods.shifted(periods.parse("LTM2024-02", EVERY_FORM), -1, MARCH).label == "LTM2023-02"
     assert periods.shifted(periods.parse("2024-02-29", EVERY_FORM), -1, MARCH).label == "2023-02-28"
     assert periods.shifted(periods.parse("2025-Q1", EVERY_FORM), -1, MARCH).label == "2024-Q1"
+    assert periods.shifted(periods.parse("FY2022", EVERY_FORM), -1, MARCH).label == "FY2021"
+    assert periods.shifted(periods.parse("2025", EVERY_FORM), 2, MARCH).label == "2027"
+    assert periods.shifted(periods.parse("2025-11", EVERY_FORM), -1, MARCH).label == "2024-11"
+    leap_range = periods.parse("2024-02-29..2024-03-10", EVERY_FORM)
+    assert periods.shifted(leap_range, -1, MARCH).label == "2023-02-28..2023-03-10"
+
+
+@pytest.mark.parametrize(
+    ("text", "after"),
+    [
+        ("FY2022", "FY2023"),
+        ("FY2022Q4", "FY2023Q1"),
+        ("2025", "2026"),
+        ("2025-Q4", "2026-Q1"),
+        ("2025-12", "2026-01"),
+    ],
+)
+def test_the_period_after(text: str, after: str) -> None:
+    assert periods.following(periods.parse(text, EVERY_FORM), MARCH) == periods.parse(after, EVERY_FORM)
 
 
 def test_a_series_of_fiscal_years_and_its_limits() -> None:

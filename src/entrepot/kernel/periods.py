@@ -223,24 +223,30 @@ def shift_day(date: dt.date, years: int) -> dt.date:
         return dt.date(date.year + years, 2, 28)
 
 
+def containing(kind: str, date: dt.date, fiscal: FiscalCalendar) -> Period:
+    """The period of a kind that holds a day (LTM windows and ranges have no such period)."""
+    if kind == FISCAL_YEAR:
+        return fiscal_year(fiscal.fiscal_year(date), fiscal)
+    if kind == FISCAL_QUARTER:
+        return fiscal_quarter(fiscal.fiscal_year(date), fiscal.fiscal_quarter(date), fiscal)
+    if kind == CALENDAR_YEAR:
+        return calendar_year(date.year)
+    if kind == CALENDAR_QUARTER:
+        return calendar_quarter(date.year, (date.month + 2) // 3)
+    if kind == MONTH:
+        return month(date.year, date.month)
+    if kind == DAY:
+        return day(date)
+    raise PeriodError(f"no {kind} period is named by the day it holds")
+
+
 def shifted(period: Period, years: int, fiscal: FiscalCalendar) -> Period:
     """The period of the same kind `years` later (earlier when negative): the base of growth."""
-    start = period.start
-    if period.kind == FISCAL_YEAR:
-        return fiscal_year(fiscal.fiscal_year(start) + years, fiscal)
-    if period.kind == FISCAL_QUARTER:
-        return fiscal_quarter(fiscal.fiscal_year(start) + years, fiscal.fiscal_quarter(start), fiscal)
-    if period.kind == CALENDAR_YEAR:
-        return calendar_year(start.year + years)
-    if period.kind == CALENDAR_QUARTER:
-        return calendar_quarter(start.year + years, (start.month + 2) // 3)
-    if period.kind == MONTH:
-        return month(start.year + years, start.month)
     if period.kind == LTM:
         return ltm(period.last.year + years, period.last.month)
-    if period.kind == DAY:
-        return day(shift_day(start, years))
-    return date_range(shift_day(start, years), shift_day(period.stop, years))
+    if period.kind == RANGE:
+        return date_range(shift_day(period.start, years), shift_day(period.stop, years))
+    return containing(period.kind, shift_day(period.start, years), fiscal)
 
 
 SERIES_FORMS = (FISCAL_YEAR, FISCAL_QUARTER, CALENDAR_YEAR, CALENDAR_QUARTER, MONTH)
@@ -248,18 +254,9 @@ SERIES_FORMS = (FISCAL_YEAR, FISCAL_QUARTER, CALENDAR_YEAR, CALENDAR_QUARTER, MO
 
 def following(period: Period, fiscal: FiscalCalendar) -> Period:
     """The next period of the same kind, the one starting where this one stops."""
-    start = period.stop
-    if period.kind == FISCAL_YEAR:
-        return fiscal_year(fiscal.fiscal_year(start), fiscal)
-    if period.kind == FISCAL_QUARTER:
-        return fiscal_quarter(fiscal.fiscal_year(start), fiscal.fiscal_quarter(start), fiscal)
-    if period.kind == CALENDAR_YEAR:
-        return calendar_year(start.year)
-    if period.kind == CALENDAR_QUARTER:
-        return calendar_quarter(start.year, (start.month + 2) // 3)
-    if period.kind == MONTH:
-        return month(start.year, start.month)
-    raise PeriodError(f"a series runs over {', '.join(SERIES_FORMS)}, not over {period.kind} periods")
+    if period.kind not in SERIES_FORMS:
+        raise PeriodError(f"a series runs over {', '.join(SERIES_FORMS)}, not over {period.kind} periods")
+    return containing(period.kind, period.stop, fiscal)
 
 
 def series(first: Period, last: Period, fiscal: FiscalCalendar, limit: int) -> list[Period]:
