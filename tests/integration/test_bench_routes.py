@@ -24,6 +24,8 @@ KEYS = (
     "lanes",
     "precompute_s",
     "precompute_mb",
+    "bounds_ms",
+    "bounds_searched_ms",
 )
 
 
@@ -41,4 +43,5 @@ def test_last_line_has_every_key_with_a_number(capsys: pytest.CaptureFixture[str
     assert (numbers["nodes"], numbers["lanes"]) == (300, 3_000)
     assert numbers["shipments_per_min"] > 0
     assert numbers["precompute_mb"] > 0  # the bounds were computed ahead, and their memory is shown
+    assert numbers["bounds_ms"] > 0 and numbers["bounds_searched_ms"] > 0  # both measured in this run
     assert "without a route" in summary.getvalue()  # failures are reported, never hidden
