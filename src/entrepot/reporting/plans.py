@@ -184,9 +184,9 @@ def target_status(session: Session, target: Target, platform: PlatformActuals | 
     figures = _ltm_figures(session, target, platform)
     if not figures:
         raise NotFound(f"no LTM {target.metric} actual in {target.currency} for {target.scope}")
-    latest = max(figures, key=lambda label: parse_period(label, FiscalCalendar()).end)
+    window = max((parse_period(label, FiscalCalendar()) for label in figures), key=lambda w: w.end)
+    latest = window.label
     value, external = figures[latest]
-    window = parse_period(latest, FiscalCalendar())
     years = years_between(window.end, target.due_on)
     required = cagr(value, target.value_minor, years)
     year_before = figures.get(prior_year(window, FiscalCalendar()).label)
