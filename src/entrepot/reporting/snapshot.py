@@ -183,9 +183,9 @@ def _add_part(
 # Every refresh adds a part per table that changed, and orders come back each time (the overlap), so
 # parts pile up; a refresh that finds this many parts of a table merges them first.
 COMPACT_AFTER = 16
-# How each table's parts merge: the latest version of an order or shipment (they change), one row per id
-# for lines and refunds (they never change; an id read twice is the same row).
-LATEST = {"orders": "updated_at", "shipments": "updated_at", "order_lines": None, "refunds": None}
+# Tables whose rows change, and the column that says which version is the latest. Lines and refunds
+# never change and are read by id after the watermark, so each id is in one part only.
+LATEST = {"orders": "updated_at", "shipments": "updated_at"}
 SCHEMAS = {"orders": ORDERS, "shipments": SHIPMENTS, "order_lines": LINES, "refunds": REFUNDS}
 
 
@@ -230,13 +230,15 @@ def _merged(con: Any, root: Path, names: list[str], table: str) -> pa.Table:
 
 def _latest_sql(files: list[str], table: str) -> str:
     """The rows of a table's parts, one per id: the latest version of an order or shipment (by
-    `updated_at`, then by the part written last), the one row of a line or refund."""
-    newest = LATEST[table]
+    `updated_at`, then by the part written last); lines and refunds as they are."""
+    rows = f"read_parquet({files!r}, filename = true)"
+    newest = LATEST.get(table)
+    if newest is None:
+        return rows
     written = "CAST(regexp_extract(filename, '(\\d+)\\.parquet$', 1) AS BIGINT) DESC"
-    order = f"{newest} DESC, {written}" if newest else written
     return (
-        f"(SELECT * FROM read_parquet({files!r}, filename = true)"
-        f" QUALIFY row_number() OVER (PARTITION BY id ORDER BY {order}) = 1)"
+        f"(SELECT * FROM {rows}"
+        f" QUALIFY row_number() OVER (PARTITION BY id ORDER BY {newest} DESC, {written}) = 1)"
     )
 
 
