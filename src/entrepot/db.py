@@ -98,21 +98,33 @@ class OutboxEvent(Base):
 
 
 _RECORD_EVENT = insert(OutboxEvent.__table__)
+# RETURNING lets SQLAlchemy send many rows as one multi-row INSERT instead of one statement per row.
+_RECORD_EVENTS = insert(OutboxEvent.__table__).returning(OutboxEvent.__table__.c.id)
 
 
 def record_event(session: Session, event_: DomainEvent, now: dt.datetime) -> None:
     """Write the event in the caller's transaction: it commits with the change or not at all."""
-    session.execute(
-        _RECORD_EVENT,
-        {
-            "public_id": new_id("evt"),
-            "type": event_.type,
-            "aggregate_id": event_.aggregate_id,
-            "payload": event_.payload,
-            "occurred_at": now,
-            "published_at": None,
-        },
-    )
+    session.execute(_RECORD_EVENT, _event_row(event_.type, event_.aggregate_id, event_.payload, now))
+
+
+def record_events(
+    session: Session, kind: str, payloads: list[tuple[str, dict[str, Any]]], now: dt.datetime
+) -> None:
+    """Events of one kind, (aggregate id, payload) each, in one statement: for batches that change many
+    aggregates together. Written in the caller's transaction, like `record_event`."""
+    if payloads:
+        session.execute(_RECORD_EVENTS, [_event_row(kind, ref, body, now) for ref, body in payloads])
+
+
+def _event_row(kind: str, aggregate_id: str, payload: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    return {
+        "public_id": new_id("evt"),
+        "type": kind,
+        "aggregate_id": aggregate_id,
+        "payload": payload,
+        "occurred_at": now,
+        "published_at": None,
+    }
 
 
 def insert_or_skip(

@@ -30,11 +30,12 @@ from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import commission_for
+from entrepot.db import record_events
 from entrepot.inventory import hot_stock
 from entrepot.kernel.fx import FxRates, load_ecb
 from entrepot.ordering.checkout import terms_of
 from entrepot.ordering.domain import MarketTerms, PricedLine, Quote, price_quote
-from entrepot.ordering.flash_settle import PAID, record_events
+from entrepot.ordering.flash_settle import PAID
 from entrepot.ordering.models import Order, OrderLine, Payment
 from entrepot.ordering.peak_models import ORDERS, SALES
 from entrepot.organization import service as organization

@@ -11,12 +11,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import OutboxEvent
+from entrepot.db import record_events
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import Conflict, Forbidden, NotFound
@@ -29,11 +29,8 @@ from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, FlashOrder, F
 _order = ORDERS.c
 _sale = SALES.c
 _buyer = HOLDINGS.c
-_OUTBOX = cast(Table, OutboxEvent.__table__)
 # Written here, one per sale and batch that recorded payments; flash_orders turns it into ordinary orders.
 PAID = "flash_orders.paid"
-# RETURNING lets SQLAlchemy send a batch as one multi-row INSERT instead of one statement per row.
-_RECORD_EVENTS = insert(_OUTBOX).returning(_OUTBOX.c.id)
 # One statement for the whole batch: status and amount of each order were checked under the sales'
 # locks just before (see _classify), so nobody can have moved them since.
 _PAY_ORDERS = (
@@ -51,27 +48,6 @@ class PaymentEvent:
     amount_minor: int
     currency: str
     reason: str | None
-
-
-def record_events(
-    session: Session, kind: str, payloads: list[tuple[str, dict[str, Any]]], now: dt.datetime
-) -> None:
-    """Outbox events in one executemany: many orders change together in a batch."""
-    if payloads:
-        session.execute(
-            _RECORD_EVENTS,
-            [
-                {
-                    "public_id": new_id("evt"),
-                    "type": kind,
-                    "aggregate_id": ref,
-                    "payload": body,
-                    "occurred_at": now,
-                    "published_at": None,
-                }
-                for ref, body in payloads
-            ],
-        )
 
 
 def lock_sales(session: Session, sale_ids: set[int]) -> dict[int, Any]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from entrepot.db import record_events
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import (
@@ -33,7 +34,6 @@ from entrepot.kernel.errors import (
 )
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.flash import campaign_sku
-from entrepot.ordering.flash_settle import record_events
 from entrepot.ordering.group_models import GROUP_BUYS, MEMBERS, GroupBuy, GroupMember, GroupTeam
 from entrepot.ordering.group_payments import CAPTURE, RELEASE
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest
