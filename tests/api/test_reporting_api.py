@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from entrepot.reporting import snapshot
 from entrepot.reporting.snapshot import Manifest
@@ -227,6 +228,59 @@ def test_a_refresh_merges_the_parts_once_they_pile_up(
     assert counts == [1, 2, 3, 2, 3]  # the fourth refresh merged three parts into one, then added its own
     [row] = _reports(client, world)[0]
     assert _minor(row["gmv"]) == order["total_minor"]
+
+
+def _refund(client: TestClient, world: World, order_id: str, amount_minor: int) -> None:
+    response = client.post(
+        f"{API}/orders/{order_id}/refunds",
+        json={"amount_minor": amount_minor, "reason": "damaged"},
+        headers=world.auth("seller_a"),
+    )
+    assert response.status_code == 201, response.text
+
+
+def _renumber(world: World, table: str, order_id: str, new_id: int | None = None) -> int:
+    """Give the order's only row in `table` another id (its old id when None is passed, plus 1,000)."""
+    with world.db.transaction() as session:
+        internal = session.execute(
+            text("SELECT id FROM orders WHERE public_id = :p"), {"p": order_id}
+        ).scalar()
+        old = session.execute(text(f"SELECT id FROM {table} WHERE order_id = :o"), {"o": internal}).scalar()
+        target = old + 1000 if new_id is None else new_id
+        session.execute(text(f"UPDATE {table} SET id = :n WHERE id = :o"), {"n": target, "o": old})
+    return int(old)
+
+
+def test_a_line_or_refund_committed_late_under_a_lower_id_still_reaches_the_snapshot(
+    world: World, tmp_path: Path
+) -> None:
+    # On PostgreSQL ids are handed out before commit: a transaction can make a line visible after a
+    # refresh has read a higher id. The state that leaves is made here by renumbering rows.
+    client = _client(world, tmp_path)
+    first = place_ok(client, world, ("seller_a_red", 1))
+    second = place_ok(client, world, ("seller_a_red", 1), who="buyer_b")
+    assert pay(client, world, first["id"]).status_code == 202
+    assert pay(client, world, second["id"], who="buyer_b").status_code == 202
+    _refund(client, world, first["id"], 100)
+    free_line = _renumber(world, "order_lines", second["id"])
+    free_refund = _renumber(world, "refunds", first["id"])
+    assert _refresh(client, world) == {"orders": 2, "shipments": 0, "order_lines": 2, "refunds": 1}
+
+    world.clock.advance(seconds=5)
+    late = place_ok(client, world, ("seller_a_blue", 1))
+    _refund(client, world, second["id"], 200)
+    _renumber(world, "order_lines", late["id"], free_line)  # below the line watermark
+    _renumber(world, "refunds", second["id"], free_refund)  # below the refund watermark
+    added = _refresh(client, world)
+    assert (added["order_lines"], added["refunds"]) == (1, 1)  # the late ones, and nothing read twice
+    folder = tmp_path / "snapshot"
+    assert [f["line_id"] for f in _facts(folder)].count(free_line) == 1 and len(_facts(folder)) == 3
+    refunds = [
+        r for name in Manifest.load(folder).parts["refunds"] for r in pq.read_table(folder / name).to_pylist()
+    ]
+    assert sorted(r["amount_minor"] for r in refunds) == [100, 200]
+    assert sorted(r["id"] for r in refunds) == [free_refund, free_refund + 1000]
+    assert _refresh(client, world) == {"orders": 3, "shipments": 0, "order_lines": 0, "refunds": 0}
 
 
 def test_history_over_http_labels_each_row(world: World, tmp_path: Path) -> None:

@@ -19,7 +19,15 @@ from entrepot.simulation.runner import run_demo
 
 
 def test_demo_runs_end_to_end_and_again(database: Database, tmp_path: Path) -> None:
-    settings = Settings(database_url=database.url, run_sweeper=False, api_key_cache_seconds=0)
+    snapshot_dir = tmp_path / "snapshot"
+    settings = Settings(
+        database_url=database.url,
+        run_sweeper=False,
+        api_key_cache_seconds=0,
+        reporting_snapshot_dir=str(snapshot_dir),
+    )
+    (snapshot_dir / "raw" / "orders").mkdir(parents=True)  # left by another store's demo: replaced
+    (snapshot_dir / "manifest.json").write_text('{"watermarks": {"order_lines": 999999}, "parts": {}}')
     keys_file = tmp_path / "keys.json"
     out = io.StringIO()
     console = Console(file=out, width=200)
@@ -47,6 +55,7 @@ def test_demo_runs_end_to_end_and_again(database: Database, tmp_path: Path) -> N
         "/api/v1/orders?limit=200", headers={"Authorization": f"Bearer {keys['seller_1']}"}
     )
     assert {o["seller"] for o in as_seller.json()["items"]} <= {keys["seller_1_id"]}
+    assert_reported(client, keys["operator"], orders, printed)
 
     again = io.StringIO()
     run_demo(settings, Console(file=again, width=200), False, 12, 60, 8, 12, keys_file)
@@ -54,6 +63,21 @@ def test_demo_runs_end_to_end_and_again(database: Database, tmp_path: Path) -> N
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == orders
     assert json.loads(keys_file.read_text()) == keys
+
+
+def assert_reported(client: TestClient, operator_key: str, orders: int, printed: str) -> None:
+    """The demo leaves a reporting snapshot of every order, so reports answer at once."""
+    assert "reporting snapshot:" in printed and "--period FY2026" in printed
+    response = client.get(
+        "/api/v1/reports/gmv",
+        params={"period": "FY2026", "by": "division", "currency": "USD"},
+        headers={"Authorization": f"Bearer {operator_key}"},
+    )
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    divisions = {row["division"] for row in rows}
+    assert divisions == {"china-commerce-division", "international-commerce-division"}
+    assert all(float(row["gmv"]) > 0 for row in rows)
 
 
 def assert_shipped(database: Database, paid_or_later: int) -> None:

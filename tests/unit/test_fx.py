@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.kernel.fx import FxRates, ManualRate, load_ecb
 from entrepot.kernel.money import Money, minor_unit_exponent
+from entrepot.reporting.rates import transaction_date_factors
 
 # ECB euro reference rates published for Tuesday 2025-11-11 (units per EUR).
 TUESDAY = dt.date(2025, 11, 11)
@@ -215,3 +216,19 @@ def test_round_trip_stays_within_rounding(minor: int, source: str, target: str, 
     assert abs(Decimal(forward.amount.minor) - minor * k) <= Decimal("0.5") + Decimal("1e-9")
     tolerance = Decimal("0.5") + 1 / (2 * k) + Decimal("1e-9")
     assert abs(back.amount.minor - minor) <= tolerance
+
+
+def test_a_report_looks_up_rates_only_on_the_days_a_currency_has_amounts(
+    converter: CurrencyConverter,
+) -> None:
+    # The operator prices SAR from 1 November only; a fiscal year from April needs no SAR rate before it.
+    fx = FxRates(converter, 45, {"SAR": [ManualRate("SAR", dt.date(2025, 11, 1), Decimal("3.75"))]})
+    start, end = dt.date(2025, 4, 1), dt.date(2026, 3, 31)
+    with pytest.raises(ValidationFailed, match="no operator rate for SAR"):
+        transaction_date_factors(fx, ["SAR", "USD"], "USD", start, end)
+    held = {"SAR": (dt.date(2025, 11, 3), dt.date(2025, 11, 5))}
+    table = transaction_date_factors(fx, ["SAR", "USD"], "USD", start, end, held=held)
+    sar = [r for r in table.to_pylist() if r["currency"] == "SAR"]
+    assert [r["rate_key"] for r in sar] == [20251103, 20251104, 20251105]
+    assert all(r["factor"] == Decimal("0.2666666667") for r in sar)  # 1 / 3.75, crossed through USD
+    assert table.num_rows == 3 + 365  # USD, with no span given, on every day of the year

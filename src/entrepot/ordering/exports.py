@@ -2,7 +2,8 @@
 through these functions only, never its tables.
 
 Orders change (status, refunds), so they are exported by `updated_at`; lines and refunds never change
-after they are written, so they are exported by id."""
+after they are written, so they are exported by id, together with those of the orders changed in the
+reader's overlap (see lines_after)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from entrepot.ordering.models import Order, OrderLine, Payment, Refund
@@ -46,30 +47,43 @@ def orders_changed_since(
     yield from _batches(session, query, batch)
 
 
-def lines_after(session: Session, last_id: int, batch: int = 50_000) -> Iterator[list[Row]]:
-    query = (
-        select(
-            OrderLine.id,
-            OrderLine.order_id,
-            OrderLine.sku_id,
-            OrderLine.quantity,
-            OrderLine.line_total_minor,
-            OrderLine.tax_minor,
-            OrderLine.commission_minor,
-        )
-        .where(OrderLine.id > last_id)
-        .order_by(OrderLine.id)
+def lines_after(
+    session: Session, last_id: int, orders_since: dt.datetime | None = None, batch: int = 50_000
+) -> Iterator[list[Row]]:
+    """Order lines with an id above `last_id`, and the lines of orders updated at or after
+    `orders_since`: a line is written in its order's transaction, so one that committed late under a
+    lower id is found again through its order."""
+    query = select(
+        OrderLine.id,
+        OrderLine.order_id,
+        OrderLine.sku_id,
+        OrderLine.quantity,
+        OrderLine.line_total_minor,
+        OrderLine.tax_minor,
+        OrderLine.commission_minor,
     )
-    yield from _batches(session, query, batch)
+    query = query.where(_after_or_of_changed_orders(OrderLine.id, OrderLine.order_id, last_id, orders_since))
+    yield from _batches(session, query.order_by(OrderLine.id), batch)
 
 
-def refunds_after(session: Session, last_id: int, batch: int = 50_000) -> Iterator[list[Row]]:
-    query = (
-        select(Refund.id, Refund.order_id, Refund.amount_minor, Refund.created_at)
-        .where(Refund.id > last_id)
-        .order_by(Refund.id)
-    )
-    yield from _batches(session, query, batch)
+def refunds_after(
+    session: Session, last_id: int, orders_since: dt.datetime | None = None, batch: int = 50_000
+) -> Iterator[list[Row]]:
+    """Refunds with an id above `last_id`, and those of orders updated at or after `orders_since` (a
+    refund updates its order in the same transaction)."""
+    query = select(Refund.id, Refund.order_id, Refund.amount_minor, Refund.created_at)
+    query = query.where(_after_or_of_changed_orders(Refund.id, Refund.order_id, last_id, orders_since))
+    yield from _batches(session, query.order_by(Refund.id), batch)
+
+
+def _after_or_of_changed_orders(
+    row_id: Any, order_id: Any, last_id: int, orders_since: dt.datetime | None
+) -> ColumnElement[bool]:
+    after = row_id > last_id
+    if orders_since is None:
+        return after
+    changed = select(Order.id).where(Order.updated_at >= orders_since)
+    return or_(after, order_id.in_(changed))
 
 
 def _batches(session: Session, query: Any, size: int) -> Iterator[list[Row]]:

@@ -9,7 +9,7 @@ days without a fixing take the latest earlier one, as the kernel does)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 import pyarrow as pa
@@ -57,9 +57,12 @@ def transaction_date_factors(
     start: dt.date,
     end: dt.date,
     rate_day: Callable[[dt.date], dt.date] | None = None,
+    held: Mapping[str, tuple[dt.date, dt.date]] | None = None,
 ) -> pa.Table:
     """One factor per currency and day from `start` to `end`: the rate of that day, or of the day
-    `rate_day` names (constant currency: the same day a year earlier)."""
+    `rate_day` names (constant currency: the same day a year earlier). A currency with a span in `held`
+    (its first and last day with an amount) gets factors on those days only: no amount needs the others,
+    and a currency the operator prices by hand may have no rate there."""
     rows = [
         {
             "currency": c,
@@ -69,9 +72,16 @@ def transaction_date_factors(
             ),
         }
         for c in currencies
-        for day in days(start, end)
+        for day in days(*_clipped(start, end, (held or {}).get(c)))
     ]
     return pa.Table.from_pylist(rows, schema=RATES_SCHEMA)
+
+
+def _clipped(start: dt.date, end: dt.date, span: tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date]:
+    """The days from `start` to `end` inside `span` (an empty range when they do not meet)."""
+    if span is None:
+        return start, end
+    return max(start, span[0]), min(end, span[1])
 
 
 def period_average_factors(

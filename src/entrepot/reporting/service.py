@@ -4,6 +4,7 @@ DuckDB or Spark, labelled with its definition, view, FX method and freshness."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,14 @@ class Snapshot:
         self.sellers = {r["seller_id"]: r["seller"] for r in _rows(root / "dims" / "sellers.parquet")}
 
     @property
+    def currency_days(self) -> dict[str, tuple[dt.date, dt.date]]:
+        """Each currency's first and last day with an amount (empty for a snapshot written before)."""
+        return {
+            c: (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+            for c, (first, last) in self.manifest.currency_days.items()
+        }
+
+    @property
     def currencies(self) -> list[str]:
         """The currencies of the facts, listed in the manifest when the snapshot was written."""
         return self.manifest.currencies or engine.all_currencies(self.facts)
@@ -191,19 +200,25 @@ def lookups(
 ) -> engine.Lookups:
     """Rates for the currencies present, the organisation map of the view, the definitions by unit.
     `prior`: translate at the prior period's rates instead (constant currency)."""
-    rates = _rates(fx, p, currencies, prior)
+    rates = _rates(fx, p, currencies, prior, snap.currency_days)
     default = definition_named(DEFAULT_DEFINITION)
     return engine.Lookups(rates, snap.markets, org_map(snap, p), definitions, default)
 
 
-def _rates(fx: FxRates, p: Plan, currencies: list[str], prior: Plan | None) -> pa.Table:
+def _rates(
+    fx: FxRates,
+    p: Plan,
+    currencies: list[str],
+    prior: Plan | None,
+    held: Mapping[str, tuple[dt.date, dt.date]] | None = None,
+) -> pa.Table:
     """The factors of the plan's FX method. At the prior period's rates, the transaction-date method
     translates each day at the rate of the same day a year earlier (29 February at the 28th's), and the
     period-average method each bucket at the mean rate of the matching bucket of the prior period."""
     target = p.request.currency
     if p.request.fx_method == "transaction-date":
         rate_day = year_earlier if prior is not None else None
-        return transaction_date_factors(fx, currencies, target, p.period.start, p.period.end, rate_day)
+        return transaction_date_factors(fx, currencies, target, p.period.start, p.period.end, rate_day, held)
     if prior is None:
         return period_average_factors(fx, currencies, target, p.buckets)
     rates = period_average_factors(fx, currencies, target, prior.buckets)

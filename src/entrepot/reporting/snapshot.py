@@ -2,10 +2,11 @@
 
 Each refresh reads, through the owning contexts' export functions, only what changed since the watermark of
 each table (orders and shipments by `updated_at`, re-reading an overlap because a transaction may commit a
-row stamped a little before one already read; lines and refunds by id, as they never change) and writes it
-as a new part. The manifest, replaced atomically last, is the commit point: a refresh stopped half-way
-leaves parts the manifest does not list, and they are ignored and later removed. Small dimension tables
-(organisation history, markets, sellers, SKU categories, buyers) are rewritten whole.
+row stamped a little before one already read; lines and refunds, which never change, by id, together with
+those of the orders in that overlap that the snapshot lacks, because an id can commit after a higher one)
+and writes it as a new part. The manifest, replaced atomically last, is the commit point: a refresh
+stopped half-way leaves parts the manifest does not list, and they are ignored and later removed. Small
+dimension tables (organisation history, markets, sellers, SKU categories, buyers) are rewritten whole.
 
 Parts pile up (orders come back with every refresh, for the overlap): once a table has COMPACT_AFTER of
 them, the next refresh first merges each table's parts into one (compact_parts), committed by the
@@ -22,6 +23,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,6 +69,8 @@ class Manifest:
     currencies: list[str] = field(default_factory=list)
     # Numbers every file a refresh or a compaction writes, so a new file never takes a listed one's name.
     sequence: int = 0
+    # Each currency's first and last order day (ISO dates), so reports look up rates for those days only.
+    currency_days: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, root: Path) -> Manifest:
@@ -83,6 +87,7 @@ class Manifest:
             data.get("currencies", []),
             # Manifests written before the sequence numbered each table's parts from 1.
             data.get("sequence", sum(len(names) for names in parts.values())),
+            data.get("currency_days", {}),
         )
 
     def save(self, root: Path) -> None:
@@ -93,6 +98,7 @@ class Manifest:
             "source": self.source,
             "currencies": self.currencies,
             "sequence": self.sequence,
+            "currency_days": self.currency_days,
         }
         _atomic_write(root / MANIFEST, json.dumps(body, indent=1).encode())
 
@@ -126,6 +132,8 @@ def _refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
     manifest = Manifest.load(root)
     if any(len(names) >= COMPACT_AFTER for names in manifest.parts.values()):
         compact_parts(root, manifest)
+    # Read before the orders move it: lines and refunds of orders changed since then are read again.
+    orders_since = _since(manifest, "orders")
     added = {
         "orders": _ingest_changed(
             root, manifest, "orders", ORDERS, session, ordering_exports.orders_changed_since
@@ -134,10 +142,10 @@ def _refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
             root, manifest, "shipments", SHIPMENTS, session, logistics_exports.shipments_changed_since
         ),
         "order_lines": _ingest_appended(
-            root, manifest, "order_lines", LINES, session, ordering_exports.lines_after
+            root, manifest, "order_lines", LINES, session, ordering_exports.lines_after, orders_since
         ),
         "refunds": _ingest_appended(
-            root, manifest, "refunds", REFUNDS, session, ordering_exports.refunds_after
+            root, manifest, "refunds", REFUNDS, session, ordering_exports.refunds_after, orders_since
         ),
     }
     _write_dimensions(session, root)
@@ -147,12 +155,18 @@ def _refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
     return RefreshResult(added, now)
 
 
+def _since(manifest: Manifest, table: str) -> dt.datetime | None:
+    """Where a read of a changing table starts: its watermark less the overlap, since a transaction may
+    commit a row stamped a little before one already read (None: read everything)."""
+    mark = manifest.watermarks.get(table)
+    return dt.datetime.fromisoformat(mark) - OVERLAP if mark else None
+
+
 def _ingest_changed(
     root: Path, manifest: Manifest, table: str, schema: pa.Schema, session: Session, export: Any
 ) -> int:
     mark = manifest.watermarks.get(table)
-    since = dt.datetime.fromisoformat(mark) - OVERLAP if mark else None
-    rows = [row for batch in export(session, since) for row in batch]
+    rows = [row for batch in export(session, _since(manifest, table)) for row in batch]
     if rows:
         newest = max(r["updated_at"] for r in rows)
         _add_part(root, manifest, table, schema, rows)
@@ -161,14 +175,39 @@ def _ingest_changed(
 
 
 def _ingest_appended(
-    root: Path, manifest: Manifest, table: str, schema: pa.Schema, session: Session, export: Any
+    root: Path,
+    manifest: Manifest,
+    table: str,
+    schema: pa.Schema,
+    session: Session,
+    export: Any,
+    orders_since: dt.datetime | None,
 ) -> int:
+    """Rows above the id watermark, and rows of recently changed orders that the snapshot lacks: on
+    PostgreSQL ids are handed out before commit, so a row can become visible after a higher id was read."""
     last_id = int(manifest.watermarks.get(table, 0))
-    rows = [row for batch in export(session, last_id) for row in batch]
+    rows = [row for batch in export(session, last_id, orders_since) for row in batch]
+    late = [r["id"] for r in rows if r["id"] <= last_id]
+    if late:
+        held = _ids_held(root, manifest, table, late)
+        rows = [r for r in rows if r["id"] not in held]
     if rows:
         _add_part(root, manifest, table, schema, rows)
-        manifest.watermarks[table] = max(r["id"] for r in rows)
+        manifest.watermarks[table] = max(last_id, *(r["id"] for r in rows))
     return len(rows)
+
+
+def _ids_held(root: Path, manifest: Manifest, table: str, ids: list[int]) -> set[int]:
+    files = [str(root / name) for name in manifest.parts.get(table, [])]
+    if not files:
+        return set()
+    con = duckdb_connect()
+    try:
+        con.register("wanted", pa.table({"id": pa.array(ids, pa.int64())}))
+        found = con.execute(f"SELECT id FROM read_parquet({files!r}) WHERE id IN (SELECT id FROM wanted)")
+        return {row[0] for row in found.fetchall()}
+    finally:
+        con.close()
 
 
 def _add_part(
@@ -184,7 +223,7 @@ def _add_part(
 # parts pile up; a refresh that finds this many parts of a table merges them first.
 COMPACT_AFTER = 16
 # Tables whose rows change, and the column that says which version is the latest. Lines and refunds
-# never change and are read by id after the watermark, so each id is in one part only.
+# never change and a refresh writes only ids the snapshot lacks, so each id is in one part only.
 LATEST = {"orders": "updated_at", "shipments": "updated_at"}
 SCHEMAS = {"orders": ORDERS, "shipments": SHIPMENTS, "order_lines": LINES, "refunds": REFUNDS}
 
@@ -195,6 +234,19 @@ def compact_snapshot(root: Path) -> dict[str, int]:
         raise NotFound(f"no reporting snapshot in {root}: run `entrepot report snapshot` first")
     with _only_one(root):
         return compact_parts(root, Manifest.load(root))
+
+
+def discard(root: Path) -> None:
+    """Remove the snapshot under `root`, only the files a snapshot writes: the store it was read from was
+    rebuilt, and its watermarks no longer describe the rows there."""
+    if not root.exists():
+        return
+    with _only_one(root):
+        (root / MANIFEST).unlink(missing_ok=True)  # first: without it the rest is no snapshot
+        for folder in ("raw", "dims"):
+            shutil.rmtree(root / folder, ignore_errors=True)
+        for name in ("facts.parquet", "fees.parquet", CACHE, BY_DATE_CACHE, *OLD_CACHES):
+            (root / name).unlink(missing_ok=True)
 
 
 def compact_parts(root: Path, manifest: Manifest) -> dict[str, int]:
@@ -317,11 +369,25 @@ def compact(root: Path, manifest: Manifest) -> None:
         ORDER BY o.order_date, s.id
     """
     facts_table = con.execute(facts).fetch_arrow_table().cast(FACTS)
+    fees_table = con.execute(fees).fetch_arrow_table().cast(FEES)
     _write_table(root / "facts.parquet", facts_table)
-    _write_table(root / "fees.parquet", con.execute(fees).fetch_arrow_table().cast(FEES))
+    _write_table(root / "fees.parquet", fees_table)
     manifest.currencies = sorted(set(facts_table.column("currency").unique().to_pylist()) | {"USD"})
+    manifest.currency_days = _currency_days(facts_table, fees_table)
     con.close()
     build_duckdb_cache(root)
+
+
+def _currency_days(*tables: pa.Table) -> dict[str, list[str]]:
+    """Each currency's first and last day with an amount: a report needs its rates on those days only."""
+    spans: dict[str, list[str]] = {}
+    for table in tables:
+        grouped = table.group_by("currency").aggregate([("order_date", "min"), ("order_date", "max")])
+        for row in grouped.to_pylist():
+            first, last = row["order_date_min"].isoformat(), row["order_date_max"].isoformat()
+            held = spans.get(row["currency"], [first, last])
+            spans[row["currency"]] = [min(held[0], first), max(held[1], last)]
+    return spans
 
 
 # The name says the layout: a cache of an older layout is not read, and is replaced when rebuilt.

@@ -19,8 +19,10 @@ from entrepot.catalog.models import Seller
 from entrepot.db import is_sqlite
 from entrepot.identity import service as identity
 from entrepot.identity.models import Buyer
+from entrepot.kernel.periods import FiscalCalendar
 from entrepot.logistics.models import Shipment
 from entrepot.ordering.models import Order
+from entrepot.reporting import snapshot
 from entrepot.schema import upgrade
 from entrepot.settings import Settings
 from entrepot.simulation import demo, orders
@@ -79,6 +81,22 @@ def _seed_and_drive(ctx: AppContext, size: demo.DemoSize, console: Console) -> N
         seeded = demo.seed(ctx, size, progress)
         stats = orders.drive(ctx, seeded, size, progress)
     console.print("orders: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
+    _snapshot_for_reports(ctx, size.end - dt.timedelta(days=1), console)
+
+
+def _snapshot_for_reports(ctx: AppContext, last_day: dt.date, console: Console) -> None:
+    """Group reporting reads a snapshot, not the store: take it now, so `entrepot report ...` and
+    /reports answer from the first minute. A snapshot left by an earlier demo describes another store."""
+    folder = Path(ctx.settings.reporting_snapshot_dir)
+    snapshot.discard(folder)
+    with ctx.db.transaction() as session:
+        result = snapshot.refresh(session, folder, ctx.clock())
+    fiscal = FiscalCalendar(ctx.settings.fiscal_year_end_month)
+    year = fiscal.fiscal_year(last_day)
+    console.print(
+        f"reporting snapshot: {result.new_rows['order_lines']:,} order lines in {folder}"
+        f" (try `entrepot report gmv --by division --period FY{year} --currency USD`)"
+    )
 
 
 def _print_gmv(ctx: AppContext, size: demo.DemoSize, console: Console) -> None:
