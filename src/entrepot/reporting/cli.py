@@ -64,25 +64,38 @@ def _fiscal() -> Any:
     return FiscalCalendar(get_settings().fiscal_year_end_month)
 
 
-def _fx() -> Any:
+def _fx(snap: Any) -> Any:
+    """The ECB's rates, plus the operator's from the database for the snapshot's other currencies."""
     from entrepot.kernel.fx import FxRates, load_ecb
+    from entrepot.reporting.service import with_operator_rates
 
     settings = get_settings()
-    return FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days)
+    ecb = FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days)
+    return _from_store(lambda db: with_operator_rates(db, ecb, snap), ecb)
 
 
 def _definitions() -> dict[str, Any]:
     """The GMV definition of each business unit, from the database when it has the table."""
-    from entrepot.db import Database
     from entrepot.reporting import plans
     from entrepot.reporting.domain import definition_named
 
-    db = Database(get_settings().database_url)
-    try:
+    def read(db: Any) -> dict[str, Any]:
         with db.transaction() as session:
             return {u: definition_named(d) for u, d in plans.definitions(session).items()}
-    except Exception:  # no database or not migrated: every unit uses the default definition
-        return {}
+
+    return _from_store(read, {})
+
+
+def _from_store(read: Any, otherwise: Any) -> Any:
+    """What `read` finds in the database, or `otherwise` when there is none or it is not migrated: a
+    snapshot can be reported on where the store is out of reach."""
+    from entrepot.db import Database
+
+    db = Database(get_settings().database_url)
+    try:
+        return read(db)
+    except Exception:
+        return otherwise
     finally:
         db.dispose()
 
@@ -174,7 +187,7 @@ def gmv(
 
     def make(snap: Any) -> Any:
         request = _request(period, by, every, view, recast_on, currency, fx)
-        return gmv_report(snap, request, _fiscal(), _fx(), _definitions())
+        return gmv_report(snap, request, _fiscal(), _fx(snap), _definitions())
 
     _run(make, fmt, output)
 
@@ -196,7 +209,7 @@ def revenue(
 
     def make(snap: Any) -> Any:
         return revenue_report(
-            snap, _request(period, by, every, view, recast_on, currency, fx), _fiscal(), _fx()
+            snap, _request(period, by, every, view, recast_on, currency, fx), _fiscal(), _fx(snap)
         )
 
     _run(make, fmt, output)
@@ -218,7 +231,7 @@ def growth(
 
     def make(snap: Any) -> Any:
         request = _request(period, by, "total", view, None, currency, fx)
-        return growth_report(snap, request, _fiscal(), _fx(), _definitions())
+        return growth_report(snap, request, _fiscal(), _fx(snap), _definitions())
 
     _run(make, fmt, output)
 
@@ -238,7 +251,8 @@ def _platform() -> Any:
     from entrepot.reporting.service import Snapshot
 
     try:
-        return PlatformFigures(Snapshot(_snapshot_dir()), _fiscal(), _fx(), _definitions())
+        snap = Snapshot(_snapshot_dir())
+        return PlatformFigures(snap, _fiscal(), _fx(snap), _definitions())
     except NotFound:
         return None
 
@@ -262,7 +276,7 @@ def metric_history(
     from entrepot.reporting.history import PlatformFigures, history
 
     def make(snap: Any) -> Any:
-        platform = PlatformFigures(snap, _fiscal(), _fx(), _definitions(), view=view)
+        platform = PlatformFigures(snap, _fiscal(), _fx(snap), _definitions(), view=view)
         db = Database(get_settings().database_url)
         try:
             with db.transaction() as session:
