@@ -15,6 +15,7 @@ from collections import Counter
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -100,6 +101,30 @@ def test_events_without_a_handler_are_published_oldest_first_a_batch_at_a_time(d
     assert [e.published_at is not None for e in _rows(database, "test.unheard")] == [True, True, False]
     assert relay_once(database, HandlerRegistry(), T0, batch=2) == 1
     assert all(e.published_at == T0 and e.attempts == 1 for e in _rows(database, "test.unheard"))
+
+
+def test_events_no_handler_wants_are_published_together_and_handled_ones_each_in_turn(
+    database: Database,
+) -> None:
+    _record(database, 40, "test.unheard")
+    _record(database, 2)
+    statements: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    sa_event.listen(database.engine, "before_cursor_execute", note)
+    try:
+        assert (
+            relay_once(database, _registry(PING, _react), T0, batch=100) == 44
+        )  # 40 + 2 pings + 2 reactions
+    finally:
+        sa_event.remove(database.engine, "before_cursor_execute", note)
+    assert all(e.published_at == T0 and e.attempts == 1 for e in _rows(database, "test.unheard"))
+    assert _reacted_to(database) == sorted(p.public_id for p in _rows(database))
+    # One statement for the 40 unheard events; the reactions, recorded during the round, go one by one.
+    marks = [s for s in statements if s.lstrip().upper().startswith("UPDATE OUTBOX_EVENTS")]
+    assert len(marks) == 1 + 4
 
 
 def test_a_failing_handler_is_rolled_back_recorded_and_retried_after_the_backoff(database: Database) -> None:
