@@ -13,7 +13,6 @@ Idempotency-Key gets their order back. The `row_lock` reference sale never uses 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext
-from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.ordering import flash, flash_settle
 from entrepot.ordering.coalescer import Coalescer
 from entrepot.ordering.flash_rules import (
@@ -37,7 +35,7 @@ from entrepot.ordering.flash_rules import (
     SaleCounters,
     admit,
 )
-from entrepot.ordering.payments import PaymentRequest, verify
+from entrepot.ordering.payments import PaymentRequest, parse_webhook, verify
 
 log = logging.getLogger("entrepot.flash")
 TITLES = {
@@ -181,22 +179,7 @@ class FlashRuntime:
 
 
 def parse_event(body: bytes) -> flash_settle.PaymentEvent:
-    try:
-        event: Any = json.loads(body)
-    except ValueError:
-        raise ValidationFailed("the webhook body is not JSON") from None
-    if not isinstance(event, dict) or event.get("type") not in ("payment.succeeded", "payment.failed"):
-        raise ValidationFailed(
-            "unknown webhook event", [FieldError("type", "payment.succeeded or payment.failed")]
-        )
-    kinds = (("payment_id", str), ("amount_minor", int), ("currency", str))
-    problems = [
-        FieldError(name, f"required: {kind.__name__}")
-        for name, kind in kinds
-        if not isinstance(event.get(name), kind) or isinstance(event.get(name), bool)
-    ]
-    if problems:
-        raise ValidationFailed("incomplete webhook event", problems)
+    event = parse_webhook(body)
     succeeded = event["type"] == "payment.succeeded"
     reason = None if succeeded else str(event.get("reason") or "declined")
     return flash_settle.PaymentEvent(

@@ -13,9 +13,9 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from entrepot.kernel.errors import Unauthenticated
+from entrepot.kernel.errors import FieldError, Unauthenticated, ValidationFailed
 
 SIGNATURE_HEADER = "Entrepot-Signature"
 
@@ -65,6 +65,27 @@ def verify(secret: str, body: bytes, header: str | None, now: float, tolerance_s
     expected = sign(secret, body, timestamp).split("v1=", 1)[1]
     if not hmac.compare_digest(expected, given):
         raise Unauthenticated("webhook signature does not match")
+
+
+def parse_webhook(body: bytes) -> dict[str, Any]:
+    """A verified webhook's event: `payment.succeeded` or `payment.failed` with the payment's id, amount
+    and currency; anything else is refused with the field at fault."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise ValidationFailed("the webhook body is not JSON") from None
+    if not isinstance(event, dict) or event.get("type") not in ("payment.succeeded", "payment.failed"):
+        raise ValidationFailed(
+            "unknown webhook event", [FieldError("type", "payment.succeeded or payment.failed")]
+        )
+    problems = [
+        FieldError(name, f"required: {kind.__name__}")
+        for name, kind in (("payment_id", str), ("amount_minor", int), ("currency", str))
+        if not isinstance(event.get(name), kind) or isinstance(event.get(name), bool)
+    ]
+    if problems:
+        raise ValidationFailed("incomplete webhook event", problems)
+    return event
 
 
 class SimulatedProvider:

@@ -4,7 +4,6 @@ and expiring orders whose stock reservation ran out."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from typing import Any
 
@@ -20,7 +19,13 @@ from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.domain import ACTORS, REFUNDABLE, TRANSITIONS, check_refund, next_status
 from entrepot.ordering.models import Order, Payment, Refund
-from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery, verify
+from entrepot.ordering.payments import (
+    PaymentProvider,
+    PaymentRequest,
+    WebhookDelivery,
+    parse_webhook,
+    verify,
+)
 from entrepot.ordering.queries import get_order
 
 _payment = Payment.__table__.c
@@ -89,7 +94,7 @@ def open_payment(
 
 def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str:
     """Apply a verified provider event. Idempotent: a repeated event changes nothing the second time."""
-    event = _parse_event(body)
+    event = parse_webhook(body)
     succeeded = event["type"] == "payment.succeeded"
     reason = None if succeeded else str(event.get("reason") or "declined")
     outcome = {
@@ -132,25 +137,6 @@ def _unclaimed(session: Session, event: dict[str, Any]) -> str:
             [FieldError("amount_minor", "does not match the payment")],
         )
     return "duplicate"
-
-
-def _parse_event(body: bytes) -> dict[str, Any]:
-    try:
-        event = json.loads(body)
-    except ValueError:
-        raise ValidationFailed("the webhook body is not JSON") from None
-    if not isinstance(event, dict) or event.get("type") not in ("payment.succeeded", "payment.failed"):
-        raise ValidationFailed(
-            "unknown webhook event", [FieldError("type", "payment.succeeded or payment.failed")]
-        )
-    problems = [
-        FieldError(name, f"required: {kind.__name__}")
-        for name, kind in (("payment_id", str), ("amount_minor", int), ("currency", str))
-        if not isinstance(event.get(name), kind) or isinstance(event.get(name), bool)
-    ]
-    if problems:
-        raise ValidationFailed("incomplete webhook event", problems)
-    return event
 
 
 def _on_paid(session: Session, order: Order, payment_id: str, now: dt.datetime) -> str:
