@@ -28,7 +28,14 @@ from entrepot.kernel.fx import FxRates
 from entrepot.kernel.ids import new_id
 from entrepot.ordering import service as ordering
 from entrepot.ordering.delivery import delivery_options, parcels_to_ship
-from entrepot.ordering.domain import IdempotencyKeyReused, MarketTerms, PricedLine, Quote, price_quote
+from entrepot.ordering.domain import (
+    IdempotencyKeyReused,
+    MarketTerms,
+    PricedLine,
+    Quote,
+    QuotedLine,
+    price_quote,
+)
 from entrepot.ordering.models import IdempotencyKey, Order, OrderLine, Payment
 from entrepot.ordering.payments import PaymentProvider, WebhookDelivery
 from entrepot.ordering.queries import OrderDetail, order_by_ref, order_detail
@@ -318,21 +325,60 @@ def _write_order(
     market = priced.market
     order_date = local_date(now, market.time_zone)
     fx = organization.rates_for(session, fx, market.currency, order_date)
-    usd_sub, usd_total = (fx.convert(m, "USD", order_date) for m in (placed.subtotal, placed.total))
-    cny_sub, cny_total = (fx.convert(m, "CNY", order_date) for m in (placed.subtotal, placed.total))
-    values: dict[str, Any] = {
-        "public_id": order_ref,
-        "buyer_id": principal.buyer_id,
-        "seller_id": next(iter(priced.skus.values())).seller_id,
-        "market_id": market.id,
-        "status": "placed",
-        "currency": placed.currency,
-        "subtotal_minor": placed.subtotal.minor,
-        "tax_minor": placed.tax.minor,
-        "shipping_minor": placed.shipping.minor,
-        "total_minor": placed.total.minor,
+    seller_id = next(iter(priced.skus.values())).seller_id
+    values = order_row(
+        OrderHead(order_ref, principal.buyer_id, seller_id, market.id, "placed", order_date, now),
+        placed,
+        fx,
+        promise,
+        expires_at,
+        now,
+    )
+    # A Core insert: the ORM's unit of work costs more than the whole statement on this hot path.
+    order_id = session.execute(_INSERT_ORDER, values).scalar_one()
+    return Order(id=order_id, **values)
+
+
+@dataclass(frozen=True)
+class OrderHead:
+    """Who and when of an order row, apart from its amounts."""
+
+    public_id: str
+    buyer_id: int | None
+    seller_id: int
+    market_id: int
+    status: str
+    order_date: dt.date
+    created_at: dt.datetime
+
+
+def order_row(
+    head: OrderHead,
+    quote: Quote,
+    fx: FxRates,
+    promise: Promise | None,
+    reservation_expires_at: dt.datetime,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The `orders` row of a priced order: its amounts, also in USD and CNY at the rates of its date,
+    and the delivery it was promised (none for an order that never chose one)."""
+    day = head.order_date
+    usd_sub, usd_total = (fx.convert(m, "USD", day) for m in (quote.subtotal, quote.total))
+    cny_sub, cny_total = (fx.convert(m, "CNY", day) for m in (quote.subtotal, quote.total))
+    option = promise.option if promise is not None else None
+    return {
+        "public_id": head.public_id,
+        "buyer_id": head.buyer_id,
+        "seller_id": head.seller_id,
+        "market_id": head.market_id,
+        "status": head.status,
+        "currency": quote.currency,
+        "subtotal_minor": quote.subtotal.minor,
+        "tax_minor": quote.tax.minor,
+        "shipping_minor": quote.shipping.minor,
+        "total_minor": quote.total.minor,
         "refunded_minor": 0,
-        "commission_minor": placed.commission.minor,
+        "commission_minor": quote.commission.minor,
         "subtotal_usd_minor": usd_sub.amount.minor,
         "total_usd_minor": usd_total.amount.minor,
         "subtotal_cny_minor": cny_sub.amount.minor,
@@ -340,20 +386,36 @@ def _write_order(
         "usd_rate": usd_total.rate,
         "cny_rate": cny_total.rate,
         "fx_rate_date": min(usd_total.as_of, cny_total.as_of),
-        "order_date": order_date,
-        "cross_border": placed.cross_border,
-        "delivery_service": promise.option.service,
-        "delivery_objective": promise.objective,
-        "delivery_promised_on": promise.option.promised_on,
-        "delivery_source": promise.option.source,
+        "order_date": day,
+        "cross_border": quote.cross_border,
+        "delivery_service": option.service if option else None,
+        "delivery_objective": promise.objective if promise else None,
+        "delivery_promised_on": option.promised_on if option else None,
+        "delivery_source": option.source if option else None,
         "cancel_reason": None,
-        "reservation_expires_at": expires_at,
-        "created_at": now,
+        "reservation_expires_at": reservation_expires_at,
+        "created_at": head.created_at,
         "updated_at": now,
     }
-    # A Core insert: the ORM's unit of work costs more than the whole statement on this hot path.
-    order_id = session.execute(_INSERT_ORDER, values).scalar_one()
-    return Order(id=order_id, **values)
+
+
+def line_row(
+    order_id: int, sku_id: int, warehouse_id: int, reservation_id: int, quoted: QuotedLine
+) -> dict[str, Any]:
+    """The `order_lines` row of a quoted line, from the warehouse and reservation it was taken from."""
+    return {
+        "order_id": order_id,
+        "sku_id": sku_id,
+        "warehouse_id": warehouse_id,
+        "reservation_id": reservation_id,
+        "quantity": quoted.line.quantity,
+        "unit_price_minor": quoted.line.unit_price_minor,
+        "line_total_minor": quoted.line_total.minor,
+        "tax_minor": quoted.tax.minor,
+        "commission_rate": quoted.line.commission_rate,
+        "commission_minor": quoted.commission.minor,
+        "cross_border": quoted.cross_border,
+    }
 
 
 def _write_lines(
@@ -365,19 +427,7 @@ def _write_lines(
     reservation_ids: list[int],
 ) -> list[dict[str, object]]:
     rows = [
-        {
-            "order_id": order.id,
-            "sku_id": priced.skus[q.line.sku].sku_id,
-            "warehouse_id": candidate.warehouse_id,
-            "reservation_id": reservation_id,
-            "quantity": q.line.quantity,
-            "unit_price_minor": q.line.unit_price_minor,
-            "line_total_minor": q.line_total.minor,
-            "tax_minor": q.tax.minor,
-            "commission_rate": q.line.commission_rate,
-            "commission_minor": q.commission.minor,
-            "cross_border": q.cross_border,
-        }
+        line_row(order.id, priced.skus[q.line.sku].sku_id, candidate.warehouse_id, reservation_id, q)
         for q, candidate, reservation_id in zip(placed.lines, chosen, reservation_ids, strict=True)
     ]
     session.execute(_INSERT_LINES, rows)

@@ -33,7 +33,7 @@ from entrepot.catalog.domain import commission_for
 from entrepot.db import record_events
 from entrepot.inventory import hot_stock
 from entrepot.kernel.fx import FxRates, load_ecb
-from entrepot.ordering.checkout import terms_of
+from entrepot.ordering.checkout import OrderHead, line_row, order_row, terms_of
 from entrepot.ordering.domain import MarketTerms, PricedLine, Quote, price_quote
 from entrepot.ordering.flash_settle import PAID
 from entrepot.ordering.models import Order, OrderLine, Payment
@@ -172,58 +172,23 @@ def _converted(
         terms.warehouse_country,
     )
     quote = price_quote(terms.pricing, [line], parcel_fees=(0,))
-    total = quote.total
-    usd, cny = (rates[order_date].convert(total, code, order_date) for code in ("USD", "CNY"))
-    values = {
-        "public_id": order_ref_of(row.public_id),
-        "buyer_id": row.buyer_id,
-        "seller_id": terms.seller_id,
-        "market_id": market.id,
-        "status": "paid",
-        "currency": row.currency,
-        "subtotal_minor": quote.subtotal.minor,
-        "tax_minor": quote.tax.minor,
-        "shipping_minor": quote.shipping.minor,
-        "total_minor": total.minor,
-        "refunded_minor": 0,
-        "commission_minor": quote.commission.minor,
-        "subtotal_usd_minor": usd.amount.minor,
-        "total_usd_minor": usd.amount.minor,
-        "subtotal_cny_minor": cny.amount.minor,
-        "total_cny_minor": cny.amount.minor,
-        "usd_rate": usd.rate,
-        "cny_rate": cny.rate,
-        "fx_rate_date": min(usd.as_of, cny.as_of),
-        "order_date": order_date,
-        "cross_border": quote.cross_border,
-        "delivery_service": None,
-        "delivery_objective": None,
-        "delivery_promised_on": None,
-        "delivery_source": None,
-        "cancel_reason": None,
-        "reservation_expires_at": paid_at,
-        "created_at": row.created_at,
-        "updated_at": now,
-    }
+    head = OrderHead(
+        order_ref_of(row.public_id),
+        row.buyer_id,
+        terms.seller_id,
+        market.id,
+        "paid",
+        order_date,
+        row.created_at,
+    )
+    values = order_row(head, quote, rates[order_date], None, paid_at, now)
     return Converted(row, paid_at, quote, values)
 
 
 def _line(terms: SaleTerms, c: Converted, order_id: int) -> dict[str, Any]:
     """The order's one line: the whole order, from the sale's warehouse and reservation."""
-    [q] = c.quote.lines
-    return {
-        "order_id": order_id,
-        "sku_id": terms.sku_id,
-        "warehouse_id": terms.warehouse_id,
-        "reservation_id": terms.reservation_id,
-        "quantity": q.line.quantity,
-        "unit_price_minor": q.line.unit_price_minor,
-        "line_total_minor": q.line_total.minor,
-        "tax_minor": q.tax.minor,
-        "commission_rate": q.line.commission_rate,
-        "commission_minor": q.commission.minor,
-        "cross_border": q.cross_border,
-    }
+    [quoted] = c.quote.lines
+    return line_row(order_id, terms.sku_id, terms.warehouse_id, terms.reservation_id, quoted)
 
 
 def _payment(c: Converted, order_id: int) -> dict[str, Any]:
