@@ -61,3 +61,13 @@ def test_carrier_keys_name_their_carrier_and_only_they_do(world: World, shipping
         403,
         "forbidden",
     )
+
+
+def test_a_carrier_sees_no_orders_not_even_those_it_carries(world: World, shipping: TestClient) -> None:  # noqa: F811
+    order_id = _paid(shipping, world, "seller_a_red", "carrier-0002")
+    _ship(shipping, world, order_id)
+    for carrier in ("test", "Other Express"):  # the one carrying it, and another
+        key = _carrier_key(shipping, world, carrier)
+        for url in (f"{API}/orders", f"{API}/orders/{order_id}", f"{API}/orders/{order_id}/shipments"):
+            problem = assert_problem(shipping.get(url, headers=key), 403, "forbidden")
+            assert "carrier key has no access to orders" in problem["detail"]

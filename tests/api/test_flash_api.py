@@ -270,3 +270,19 @@ def test_a_sale_sold_out_for_good_refuses_newcomers_without_the_database(
     assert replay.json()["status"] == "paid" and statements
     world.clock.advance(hours=1)
     assert_problem(take(client, world, sale, "buyer_b"), 409, "sale-ended")
+
+
+def test_only_the_buyer_or_an_operator_pays_for_a_reserved_flash_order(world: World) -> None:
+    client = world.client()
+    sale = create_sale(client, world)["id"]
+    world.clock.advance(minutes=2)
+    held = take(client, world, sale, "buyer_a", 1, pay=None).json()
+    assert held["status"] == "reserved"
+    url = f"{API}/flash-orders/{held['id']}"
+    for who in ("seller_a", "seller_b"):  # the sale's own seller too: it must not charge or release it
+        refused = client.post(f"{url}/pay", json={"method": "decline_card_declined"}, headers=world.auth(who))
+        assert_problem(refused, 403, "forbidden")
+    after = client.get(url, headers=world.auth("buyer_a")).json()
+    assert (after["status"], after["payment_id"]) == ("reserved", None)
+    paid = client.post(f"{url}/pay", json={"method": "card"}, headers=world.auth("buyer_a"))
+    assert paid.status_code == 202, paid.text

@@ -240,6 +240,8 @@ def start_payment(
     now: dt.datetime,
 ) -> WebhookDelivery:
     """Pay for a reserved order that has no payment in flight (one promoted from the waiting queue)."""
+    if principal.role not in ("buyer", "operator"):
+        raise Forbidden("only the buyer (or an operator) pays for a flash order")
     order = get_flash_order(session, principal, order_ref)
     if order.status != "reserved" or order.expires_at is None or now >= order.expires_at:
         raise Conflict(

@@ -12,17 +12,21 @@ from entrepot.catalog.models import Product, Seller, Sku
 from entrepot.identity.domain import Principal
 from entrepot.identity.models import Buyer
 from entrepot.inventory.models import Warehouse
-from entrepot.kernel.errors import NotFound
+from entrepot.kernel.errors import Forbidden, NotFound
 from entrepot.ordering.models import Order, OrderLine, Payment, Refund
 from entrepot.organization.models import Market
 
 
 def scoped(query: Select[tuple[Order]], principal: Principal) -> Select[tuple[Order]]:
+    """The orders a principal may see: a buyer its own, a seller those of its shop, an operator all.
+    Any other role (a carrier) sees none: it knows the shipments it carries, not the orders."""
     if principal.role == "buyer":
         return query.where(Order.buyer_id == principal.buyer_id)
     if principal.role == "seller":
         return query.where(Order.seller_id == principal.seller_id)
-    return query
+    if principal.role == "operator":
+        return query
+    raise Forbidden(f"a {principal.role} key has no access to orders")
 
 
 def order_by_ref(session: Session, public_id: str) -> Order:
