@@ -8,13 +8,13 @@ from decimal import Decimal, InvalidOperation
 
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import DomainError, FieldError
+from entrepot.kernel.money import MAX_PRICE_MAJOR as MAX_PRICE_MAJOR  # customs and CSV prices share it
 from entrepot.kernel.money import minor_unit_exponent, validate_currency
 
 HS_CODE = re.compile(r"^\d{6}(\d{2}(\d{2})?)?$")  # 6-digit HS heading, optionally national 8 or 10
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_WEIGHT_G = 1_000_000  # 1 t: beyond a parcel network's business
 MAX_SIDE_MM = 10_000
-MAX_PRICE_MAJOR = Decimal("100000000")
 CSV_COLUMNS = (
     "product_ref",
     "title",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from entrepot.db import Base, BigId, UtcDateTime
@@ -65,7 +65,7 @@ class Price(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"), index=True)
-    amount_minor: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     __table_args__ = (
         UniqueConstraint("sku_id", "market_id"),

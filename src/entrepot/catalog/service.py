@@ -27,6 +27,7 @@ from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import amount_problem
 from entrepot.organization import service as organization
 from entrepot.organization.models import Market
 
@@ -158,8 +159,9 @@ def set_price(session: Session, sku: Sku, market_code: str, amount_minor: int, c
             f"{market.code} prices in {market.currency}, not {currency}",
             [FieldError("currency", f"must be {market.currency}")],
         )
-    if amount_minor <= 0:
-        raise ValidationFailed("invalid price", [FieldError("amount_minor", "must be positive")])
+    problem = amount_problem(amount_minor, market.currency)
+    if problem is not None:
+        raise ValidationFailed("invalid price", [FieldError("amount_minor", problem)])
     if market.business_unit_id not in seller_marketplace_ids(session, sku.seller_id):
         raise ValidationFailed(
             "the seller does not sell on this marketplace", [FieldError("market", f"{market.code}")]

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from entrepot.cli import flash as flash_cli
 from entrepot.cli import logistics as logistics_cli
+from entrepot.cli.errors import fail, failures
 from entrepot.emissions import cli as emissions_cli
 from entrepot.reporting import cli as reporting_cli
 from entrepot.settings import get_settings
@@ -75,7 +76,8 @@ def sweep() -> None:
     """Expire unpaid orders whose reservation ran out, once (the API also does it every few seconds)."""
     from entrepot.api.app import build_context, sweep_once
 
-    expired = sweep_once(build_context(get_settings()))
+    with failures():
+        expired = sweep_once(build_context(get_settings()))
     console.print(f"{expired} orders expired")
 
 
@@ -93,7 +95,8 @@ def events_relay(
     total = 0
     try:
         while True:
-            taken = _relay_due(ctx, registry)
+            with failures():
+                taken = _relay_due(ctx, registry)
             total += taken
             if once:
                 break
@@ -131,17 +134,11 @@ def keys_create(
     from entrepot.api.deps import utcnow
     from entrepot.db import Database
     from entrepot.identity import service as identity
-    from entrepot.kernel.errors import DomainError
 
-    settings = get_settings()
-    db = Database(settings.database_url)
-    try:
+    with failures():
+        db = Database(get_settings().database_url)
         with db.transaction() as session:
             key, plaintext = identity.create_api_key(session, role, name, utcnow(), seller, buyer, carrier)
-    except DomainError as exc:
-        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors)
-        console.print(f"[red]error:[/red] {exc.detail}{' (' + fields + ')' if fields else ''}")
-        raise typer.Exit(2) from None
     console.print(f"{key.public_id} {key.role}: {plaintext}")
 
 
@@ -162,11 +159,21 @@ def demo(
 
     settings = get_settings()
     if min(sellers, buyers, orders_per_day, days) < 1:
-        console.print("[red]error:[/red] sellers, buyers, orders-per-day and days must be at least 1")
-        raise typer.Exit(2)
-    run_demo(settings, console, reset, sellers, buyers, orders_per_day, days, keys_file)
+        raise fail("sellers, buyers, orders-per-day and days must be at least 1")
+    _check_keys_file(keys_file)  # before anything is written: keys made and not saved would be lost
+    with failures():
+        run_demo(settings, console, reset, sellers, buyers, orders_per_day, days, keys_file)
     if serve_api:
         serve(host=host, port=port, workers=1)
+
+
+def _check_keys_file(path: Path) -> None:
+    if path.is_dir():
+        raise fail(f"--keys-file {path} is a folder, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise fail(f"--keys-file {path}: cannot make its folder ({exc.strerror})") from None
 
 
 @bench_app.command("checkout")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from entrepot.kernel.errors import InsufficientStock, ValidationFailed
 
 EARTH_RADIUS_KM = 6371.0088
+# The most units one stock level or one sale may hold: beyond it a number is a typo, not stock.
+MAX_STOCK_UNITS = 100_000_000
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from entrepot.api.schemas import Request
+from entrepot.inventory.domain import MAX_STOCK_UNITS
 
 
 class WarehouseIn(Request):
@@ -25,7 +26,7 @@ class WarehouseOut(BaseModel):
 
 
 class StockIn(Request):
-    on_hand: int = Field(strict=True, ge=0, le=100_000_000)
+    on_hand: int = Field(strict=True, ge=0, le=MAX_STOCK_UNITS)
 
 
 class StockOut(BaseModel):

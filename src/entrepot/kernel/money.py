@@ -15,6 +15,20 @@ from entrepot.kernel.errors import ValidationFailed
 ROUNDING = ROUND_HALF_UP
 
 
+# The largest price or fee anything may set: far above any real one, and inside the 64-bit columns even in
+# minor units, so a slip of the keyboard is refused as bad input instead of failing in the database.
+MAX_PRICE_MAJOR = Decimal("100000000")
+
+
+def amount_problem(minor: int, currency: str, allow_zero: bool = False) -> str | None:
+    """Why `minor` units of `currency` are no price or fee to set, or None when they are one."""
+    ceiling = int(MAX_PRICE_MAJOR.scaleb(minor_unit_exponent(currency)))
+    low = 0 if allow_zero else 1
+    if low <= minor <= ceiling:
+        return None
+    return f"{low} up to {ceiling} minor units ({MAX_PRICE_MAJOR} {currency}), got {minor}"
+
+
 @lru_cache(maxsize=512)
 def minor_unit_exponent(currency: str) -> int:
     """Decimal places of a currency's minor unit (CLDR data shipped with Babel: VND 0, BHD 3, CNY 2)."""

@@ -25,8 +25,10 @@ from entrepot.catalog import service as catalog
 from entrepot.catalog.service import PricedSku
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
+from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import amount_problem
 from entrepot.ordering.flash_rules import RESERVED, WAITING, Ask, Decision, SaleCounters, admit
 from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, STRATEGIES, FlashSale
 from entrepot.organization import service as organization
@@ -90,8 +92,8 @@ def campaign_sku(
 
 def create_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.datetime) -> FlashSale:
     """Set the sale's units aside from a warehouse and schedule it. Sellers sell their own SKUs."""
-    _check_spec(spec, now)
     market, priced = campaign_sku(session, principal, spec.market, spec.sku, "flash sales")
+    _check_spec(spec, market.currency, now)
     public_id = new_id("fls")
     warehouse_id = hot_stock.allocate_to_sale(
         session, priced.sku_id, spec.stock, public_id, market.country, now
@@ -122,12 +124,13 @@ def create_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.
     return sale
 
 
-def _check_spec(spec: SaleSpec, now: dt.datetime) -> None:
+def _check_spec(spec: SaleSpec, currency: str, now: dt.datetime) -> None:
     errors = []
-    if spec.sale_price_minor < 0:
-        errors.append(FieldError("sale_price_minor", "must not be negative"))
-    if spec.stock < 1:
-        errors.append(FieldError("stock", "at least 1 unit"))
+    price = amount_problem(spec.sale_price_minor, currency, allow_zero=True)
+    if price is not None:
+        errors.append(FieldError("sale_price_minor", price))
+    if not 1 <= spec.stock <= MAX_STOCK_UNITS:
+        errors.append(FieldError("stock", f"1 up to {MAX_STOCK_UNITS} units"))
     if not 1 <= spec.per_buyer_limit <= max(spec.stock, 1):
         errors.append(FieldError("per_buyer_limit", "1 up to the sale's stock"))
     if spec.ends_at <= spec.starts_at:

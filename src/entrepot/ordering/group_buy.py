@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from entrepot.db import record_events
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
+from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.kernel.errors import (
     Conflict,
     DomainError,
@@ -33,6 +34,7 @@ from entrepot.kernel.errors import (
     ValidationFailed,
 )
 from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import amount_problem
 from entrepot.ordering.flash import campaign_sku
 from entrepot.ordering.group_models import GROUP_BUYS, MEMBERS, GroupBuy, GroupMember, GroupTeam
 from entrepot.ordering.group_payments import CAPTURE, RELEASE
@@ -69,8 +71,8 @@ class GroupBuySpec:
 def create_group_buy(
     session: Session, principal: Principal, spec: GroupBuySpec, now: dt.datetime
 ) -> GroupBuy:
-    _check_spec(spec, now)
     market, priced = campaign_sku(session, principal, spec.market, spec.sku, "group buys")
+    _check_spec(spec, market.currency, now)
     public_id = new_id("grp")
     warehouse_id = hot_stock.allocate_to_sale(
         session, priced.sku_id, spec.stock, public_id, market.country, now
@@ -98,16 +100,17 @@ def create_group_buy(
     return campaign
 
 
-def _check_spec(spec: GroupBuySpec, now: dt.datetime) -> None:
+def _check_spec(spec: GroupBuySpec, currency: str, now: dt.datetime) -> None:
     errors = []
-    if spec.team_price_minor < 0:
-        errors.append(FieldError("team_price_minor", "must not be negative"))
+    price = amount_problem(spec.team_price_minor, currency, allow_zero=True)
+    if price is not None:
+        errors.append(FieldError("team_price_minor", price))
     if not 2 <= spec.team_size <= 100:
         errors.append(FieldError("team_size", "2 to 100 buyers"))
     if not 60 <= spec.team_window_seconds <= 7 * 24 * 3600:
         errors.append(FieldError("team_window_seconds", "1 minute to 7 days"))
-    if spec.stock < spec.team_size:
-        errors.append(FieldError("stock", "at least one team's worth"))
+    if not spec.team_size <= spec.stock <= MAX_STOCK_UNITS:
+        errors.append(FieldError("stock", f"at least one team's worth, at most {MAX_STOCK_UNITS} units"))
     if spec.ends_at <= spec.starts_at or spec.ends_at <= now:
         errors.append(FieldError("ends_at", "after starts_at and in the future"))
     if errors:

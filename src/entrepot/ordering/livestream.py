@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.identity.domain import Principal
+from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import amount_problem
 from entrepot.ordering import flash
 from entrepot.ordering.flash_rules import SaleCounters
 from entrepot.ordering.live_models import LiveDrop, LiveSession
@@ -83,12 +85,14 @@ def add_drop(session: Session, principal: Principal, ref: str, spec: DropSpec) -
         raise Conflict("the session has ended", code="session-ended")
     catalog.get_sku(session, spec.sku, live.seller_id)  # 404 for another seller's SKU
     errors = []
-    if spec.stock < 1:
-        errors.append(FieldError("stock", "at least 1 unit"))
+    if not 1 <= spec.stock <= MAX_STOCK_UNITS:
+        errors.append(FieldError("stock", f"1 up to {MAX_STOCK_UNITS} units"))
     if not 1 <= spec.per_buyer_limit <= max(spec.stock, 1):
         errors.append(FieldError("per_buyer_limit", "1 up to the drop's stock"))
-    if spec.sale_price_minor < 0:
-        errors.append(FieldError("sale_price_minor", "must not be negative"))
+    currency = organization.get_market(session, live.market_ref).currency
+    price = amount_problem(spec.sale_price_minor, currency, allow_zero=True)
+    if price is not None:
+        errors.append(FieldError("sale_price_minor", price))
     if errors:
         raise ValidationFailed("invalid drop", errors)
     last = session.scalar(select(func.max(LiveDrop.position)).where(LiveDrop.session_id == live.id))

@@ -6,12 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
     Index,
-    Integer,
     Numeric,
     String,
     UniqueConstraint,
@@ -63,8 +63,8 @@ class Market(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
-    shipping_domestic_minor: Mapped[int] = mapped_column(Integer)
-    shipping_cross_border_minor: Mapped[int] = mapped_column(Integer)
+    shipping_domestic_minor: Mapped[int] = mapped_column(BigInteger)
+    shipping_cross_border_minor: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         UniqueConstraint("business_unit_id", "country"),

@@ -14,7 +14,7 @@ from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFai
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.fx import FxRates, ManualRate
 from entrepot.kernel.ids import new_id
-from entrepot.kernel.money import validate_currency
+from entrepot.kernel.money import amount_problem, validate_currency
 from entrepot.organization.domain import (
     KINDS,
     MarketSpec,
@@ -152,6 +152,13 @@ def create_market(
             "markets belong to business units", [FieldError("business_unit", f"{unit.code} is a {unit.kind}")]
         )
     check_market(spec)
+    fees = {
+        "shipping_domestic_minor": shipping_domestic_minor,
+        "shipping_cross_border_minor": shipping_cross_border_minor,
+    }
+    problems = [(name, amount_problem(fee, spec.currency, allow_zero=True)) for name, fee in fees.items()]
+    if any(problem for _, problem in problems):
+        raise ValidationFailed("invalid shipping fee", [FieldError(n, p) for n, p in problems if p])
     code = f"{unit.code}-{spec.country.lower()}"
     if session.scalar(select(Market.id).where(Market.code == code)) is not None:
         raise Conflict(f"{unit.code} already has a market in {spec.country}", code="duplicate")

@@ -1,0 +1,109 @@
+"""Numbers too large for any price, fee or stock are refused as bad input naming the field, before they
+reach the database (where a 64-bit column would turn them into a 500), and nothing is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests.api.helpers import API, assert_problem, field_errors
+from tests.api.test_livestream_api import go_live
+from tests.world import T0, World
+
+HUGE = 2**70
+# 100 million Singapore dollars is the ceiling of a price or fee: one cent more is refused
+JUST_OVER = 10_000_000_001
+
+
+def _sale(world: World, **changes: Any) -> tuple[str, dict[str, Any]]:
+    body = {
+        "sku": world.ids["seller_a_red"],
+        "market": "lazada-sg",
+        "sale_price_minor": 990,
+        "stock": 3,
+        "per_buyer_limit": 2,
+        "starts_at": (T0 + dt.timedelta(minutes=1)).isoformat(),
+        "ends_at": (T0 + dt.timedelta(hours=1)).isoformat(),
+    }
+    return "/flash-sales", {**body, **changes}
+
+
+def _group_buy(world: World, **changes: Any) -> tuple[str, dict[str, Any]]:
+    body = {
+        "sku": world.ids["seller_a_red"],
+        "market": "lazada-sg",
+        "team_price_minor": 990,
+        "team_size": 2,
+        "team_window_seconds": 600,
+        "stock": 4,
+        "starts_at": T0.isoformat(),
+        "ends_at": (T0 + dt.timedelta(hours=1)).isoformat(),
+    }
+    return "/group-buys", {**body, **changes}
+
+
+def _market(world: World, **changes: Any) -> tuple[str, dict[str, Any]]:
+    body = {
+        "business_unit": "tmall",
+        "country": "CN",
+        "currency": "CNY",
+        "locale": "zh_CN",
+        "time_zone": "Asia/Shanghai",
+        "tax_rate": "0.13",
+        "shipping_domestic_minor": 0,
+        "shipping_cross_border_minor": 3000,
+    }
+    return "/markets", {**body, **changes}
+
+
+CASES = [
+    ("seller_a", _sale, "sale_price_minor", HUGE),
+    ("seller_a", _sale, "sale_price_minor", JUST_OVER),
+    ("seller_a", _sale, "stock", HUGE),
+    ("seller_a", _group_buy, "team_price_minor", HUGE),
+    ("seller_a", _group_buy, "stock", HUGE),
+    ("operator", _market, "shipping_domestic_minor", HUGE),
+    ("operator", _market, "shipping_cross_border_minor", 2**63),
+]
+
+
+@pytest.mark.parametrize(("who", "make", "field", "value"), CASES)
+def test_a_huge_number_is_422_on_its_field_and_writes_nothing(
+    world: World, who: str, make: Any, field: str, value: int
+) -> None:
+    client = world.client()
+    path, body = make(world, **{field: value})
+    before = client.get(f"{API}{path}", headers=world.auth("operator")).json()
+    response = client.post(f"{API}{path}", json=body, headers=world.auth(who))
+    assert field in field_errors(assert_problem(response, 422, "validation-failed"))
+    assert client.get(f"{API}{path}", headers=world.auth("operator")).json() == before
+
+
+def test_a_huge_price_on_a_sku_is_422(world: World) -> None:
+    client = world.client()
+    url = f"{API}/skus/{world.ids['seller_a_red']}/prices/lazada-sg"
+    for amount in (2**63, JUST_OVER):
+        response = client.put(
+            url, json={"amount_minor": amount, "currency": "SGD"}, headers=world.auth("seller_a")
+        )
+        errors = field_errors(assert_problem(response, 422, "validation-failed"))
+        assert "amount_minor" in errors
+    ceiling = client.put(
+        url, json={"amount_minor": JUST_OVER - 1, "currency": "SGD"}, headers=world.auth("seller_a")
+    )
+    assert ceiling.status_code == 200, ceiling.text
+
+
+@pytest.mark.parametrize(("field", "value"), [("sale_price_minor", HUGE), ("stock", HUGE)])
+def test_a_huge_number_in_a_drop_is_422(world: World, field: str, value: int) -> None:
+    client = world.client()
+    live = go_live(client, world)
+    body = {"sku": world.ids["seller_a_red"], "sale_price_minor": 500, "stock": 2, "per_buyer_limit": 1}
+    url = f"{API}/live-sessions/{live['id']}/drops"
+    response = client.post(url, json={**body, field: value}, headers=world.auth("seller_a"))
+    assert field in field_errors(assert_problem(response, 422, "validation-failed"))
+    assert (
+        client.get(f"{API}/live-sessions/{live['id']}", headers=world.auth("seller_a")).json()["drops"] == []
+    )
