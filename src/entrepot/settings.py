@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SQLITE_PATH = Path("var") / "entrepot.db"
 
 
+# The development default: the API warns at start when it serves with it.
+DEV_WEBHOOK_SECRET = "whsec_dev_only_change_me"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ENTREPOT_", extra="ignore")
 
@@ -28,7 +32,7 @@ class Settings(BaseSettings):
     relay_max_attempts: int = Field(default=10, ge=1, le=1000)
     relay_backoff_seconds: float = Field(default=5.0, gt=0, description="Wait after the first failure.")
     relay_backoff_max_seconds: float = Field(default=1800.0, gt=0, description="Longest wait between tries.")
-    webhook_secret: str = Field(default="whsec_dev_only_change_me", min_length=16)
+    webhook_secret: str = Field(default=DEV_WEBHOOK_SECRET, min_length=16)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     payment_decline_rate: float = Field(default=0.03, ge=0.0, le=1.0)
     payment_decline_reasons: str = "insufficient_funds,card_declined,expired_card,fraud_suspected"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from tests.world import World
 
 
@@ -32,3 +36,18 @@ def test_quote_place_pay(world: World) -> None:
     ).json()
     tuas = next(s for s in stock if s["warehouse"] == "sg-tuas")
     assert (tuas["on_hand"], tuas["reserved"]) == (8, 0)
+
+
+def test_the_api_warns_at_start_when_it_signs_webhooks_with_the_published_secret(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="entrepot"), world.client(run_relay=False):
+        pass
+    assert "ENTREPOT_WEBHOOK_SECRET is the published development value" in caplog.text
+    caplog.clear()
+    with (
+        caplog.at_level(logging.WARNING, logger="entrepot"),
+        world.client(run_relay=False, webhook_secret="whsec_" + "s" * 32),
+    ):
+        pass
+    assert "ENTREPOT_WEBHOOK_SECRET" not in caplog.text

@@ -40,7 +40,7 @@ from entrepot.ordering.peak_fast import FlashFastPath
 from entrepot.organization import api as organization_api
 from entrepot.outbox import HandlerRegistry, RetryPolicy, relay_once
 from entrepot.reporting import api as reporting_api
-from entrepot.settings import Settings, get_settings
+from entrepot.settings import DEV_WEBHOOK_SECRET, Settings, get_settings
 
 log = logging.getLogger("entrepot")
 API_PREFIX = "/api/v1"
@@ -136,6 +136,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.webhook_secret == DEV_WEBHOOK_SECRET:
+            # anyone who reads this repository can sign a payment webhook with it
+            log.warning("ENTREPOT_WEBHOOK_SECRET is the published development value: set it outside a demo")
         tasks = [asyncio.create_task(_sweeper(ctx))] if settings.run_sweeper else []
         if settings.run_relay:
             tasks.append(asyncio.create_task(_relay(ctx, handlers)))
