@@ -424,3 +424,25 @@ def test_malformed_conversion_is_422(world: World, params: dict[str, Any]) -> No
 def test_unknown_currency_conversion_is_422(world: World) -> None:
     client = world.client()
     assert_problem(_convert(client, world, 100, "SGD", "XYZ", "2025-11-11"), 422, "validation-failed")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"on": "2025-11-10", "per_usd": "1e300"}, "per_usd"),
+        ({"on": "2025-11-10", "per_usd": "1000000001"}, "per_usd"),
+        ({"on": "2025-11-10", "per_usd": "26300.123456789"}, "per_usd"),
+        ({"on": "0001-01-01", "per_usd": "26300"}, "on"),
+        ({"on": "2101-01-01", "per_usd": "26300"}, "on"),
+    ],
+)
+def test_an_absurd_operator_rate_is_422_and_not_stored(
+    world: World, body: dict[str, Any], field: str
+) -> None:
+    client = world.client()
+    response = client.put(
+        f"{API}/fx/manual-rates", json={"currency": "VND", **body}, headers=world.auth("operator")
+    )
+    assert field in field_errors(assert_problem(response, 422, "validation-failed"))
+    # nothing stored: VND still has no rate to convert with
+    assert_problem(_convert(client, world, 100, "VND", "USD", "2025-11-11"), 422, "validation-failed")

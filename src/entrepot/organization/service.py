@@ -195,10 +195,21 @@ def market_business_unit_code(session: Session, market: Market) -> str:
     return code
 
 
+# An operator's rate: the weakest currencies trade at tens of thousands to the dollar, so a billion is a
+# typo; the days run from the euro's first ECB fixing, which the other rates are crossed through.
+MAX_PER_USD = Decimal(1_000_000_000)
+RATE_DAYS = (dt.date(1999, 1, 4), dt.date(2100, 12, 31))
+
+
 def set_manual_rate(session: Session, currency: str, on: dt.date, per_usd: Decimal, note: str) -> None:
     validate_currency(currency)
-    if per_usd <= 0:
-        raise ValidationFailed("invalid rate", [FieldError("per_usd", "must be positive")])
+    errors = []
+    if not (0 < per_usd <= MAX_PER_USD and per_usd == per_usd.quantize(Decimal("1e-8"))):
+        errors.append(FieldError("per_usd", f"positive, at most {MAX_PER_USD:,} and 8 decimal places"))
+    if not RATE_DAYS[0] <= on <= RATE_DAYS[1]:
+        errors.append(FieldError("on", f"from {RATE_DAYS[0]} to {RATE_DAYS[1]}"))
+    if errors:
+        raise ValidationFailed("invalid rate", errors)
     existing = session.scalar(
         select(FxManualRate).where(FxManualRate.currency == currency, FxManualRate.on == on)
     )
