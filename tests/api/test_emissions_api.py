@@ -330,3 +330,36 @@ def test_targets_pathway_and_scenarios(world: World, client: TestClient) -> None
         f"{API}/emissions/scenarios", json={"period": "FY2026"}, headers=world.auth("seller_a")
     )
     assert_problem(sellers, 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"name": "t", "baseline_value": 1e400}', "baseline_value"),  # JSON's 1e400 reads as infinity
+        ('{"name": " "}', "name"),
+        ('{"name": "t", "baseline_year": 1, "target_year": 99999}', "baseline_year"),
+        ('{"name": "' + "x" * 121 + '"}', "name"),
+    ],
+)
+def test_a_target_with_a_blank_name_or_a_number_out_of_reach_is_refused(
+    world: World, client: TestClient, body: str, field: str
+) -> None:
+    ops = {**world.auth("operator"), "Content-Type": "application/json"}
+    refused = client.post(f"{API}/emissions/targets", content=body, headers=ops)
+    assert field in field_errors(assert_problem(refused, 422, "validation-failed"))
+    assert get(client, world, "/emissions/targets") == []
+
+
+def test_a_factor_file_that_repeats_a_column_is_refused(world: World, client: TestClient) -> None:
+    ops = {**world.auth("operator"), "Content-Type": "text/csv"}
+    repeated = f"{HEADER},mode\nroad,van,diesel,1,1,2,me,rail\n"
+    response = client.post(
+        f"{API}/emissions/factor-tables",
+        params={"name": "t", "kind": "regional"},
+        content=repeated,
+        headers=ops,
+    )
+    assert field_errors(assert_problem(response, 422, "validation-failed")) == {
+        "row 1": "duplicate column mode"
+    }
+    assert [t["name"] for t in get(client, world, "/emissions/factor-tables")] == ["desnz-2025"]

@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
 from entrepot.db import Database
 from entrepot.emissions import cli as emissions_cli
+from entrepot.emissions.models import TargetRow
 from entrepot.logistics import events as logistics_events
 from entrepot.logistics import service as logistics
 from entrepot.outbox import HandlerRegistry, relay_once
@@ -99,3 +101,53 @@ def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Pa
 def test_bad_requests_say_why_and_exit_2(shipped: None, args: list[str], message: str) -> None:
     code, out = run(*args)
     assert code == 2 and message in out
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["targets", "create", "--name", "t2", "--baseline-year", "1", "--target-year", "99999"],
+            "--baseline-year should be greater than or equal to 1990",
+        ),
+        (["targets", "create", "--name", "t", "--target-year", "2101"], "--target-year should be less than"),
+        (["targets", "create", "--name", ""], "--name should have at least 1 character"),
+        (["targets", "create", "--name", " "], "--name must not be blank"),
+        (["targets", "create", "--name", "x" * 5000], "--name should have at most 120 characters"),
+        (
+            ["targets", "create", "--name", "t", "--baseline-value", "1e400"],
+            "--baseline-value should be a finite",
+        ),
+        (
+            ["targets", "create", "--name", "t", "--baseline-value", "nan"],
+            "--baseline-value should be a finite",
+        ),
+        (
+            ["targets", "create", "--name", "t", "--metric", "kg"],
+            "--metric must be one of absolute_t, g_per_tkm",
+        ),
+        (["scenario", "--period", "FY2026", "--to", "canal"], "shift_air_to must be one of sea, rail"),
+        (["report", "--period", "FY2026", "--by", "colour"], "cannot roll up by 'colour'"),
+    ],
+)
+def test_a_bad_option_is_one_line_on_stderr_exit_2_and_writes_nothing(
+    shipped: None, args: list[str], line: str
+) -> None:
+    """The API's checks (TargetIn) apply to the command too: no target the progress report cannot read."""
+    result = CliRunner().invoke(app, ["emissions", *args])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ")
+    assert line in result.stderr
+    db = Database(get_settings().database_url)
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(TargetRow)) == 0
+    db.dispose()
+
+
+def test_a_factor_file_that_repeats_a_column_loads_nothing(shipped: None, tmp_path: Path) -> None:
+    repeated = tmp_path / "dup.csv"
+    repeated.write_text(f"{HEADER},mode\nroad,van,diesel,1,1,2,me,rail\n")
+    result = CliRunner().invoke(app, ["emissions", "factors", "load", str(repeated), "--name", "t"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == "error: factor file rejected: 1 bad rows (row 1: duplicate column mode)\n"
+    assert "t@1" not in run("factors", "list")[1]

@@ -59,8 +59,32 @@ def test_bad_route_requests_say_why(sqlite_env: None, args: list[str], message: 
     assert message in " ".join(result.output.split())
 
 
+ROUTE = ["logistics", "route", "--from", "HGH", "--to", "MNL", "--weight-kg", "1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--ready", "9999-12-31T23:59"], "error: --ready must be within the years 2000-2100"),
+        (["--ready", "0001-01-01T00:00:00+05:00"], "error: --ready must be within the years 2000-2100"),
+        (["--size-cm", "0", "-1", "10"], "error: --size-cm length should be greater than 0"),
+        (["--size-cm", "30", "1000", "10"], "error: --size-cm width should be less than or equal to 400"),
+        (["--service", "warp"], "error: --service must be one of express, standard, economy"),
+        (["--objective", "fastest"], "error: --objective must be one of cheapest, greenest"),
+        (["--weight-kg", "0"], "error: --weight-kg should be greater than 0"),
+        (["--weight-kg", "nan"], "error: --weight-kg should be a finite number"),
+        (["--ready", "yesterday"], "error: --ready 'yesterday' is not an ISO date-time"),
+        (["--from", "XXX"], "error: unknown origin 'XXX': not a node code or an airport of the network"),
+    ],
+)
+def test_a_bad_option_is_one_line_on_stderr_and_exit_2(sqlite_env: None, args: list[str], line: str) -> None:
+    """The API's checks (RouteQuery) apply to the command too; a bad option is not a routing failure."""
+    result = CliRunner().invoke(app, [*ROUTE, *args])
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", line + "\n")
+
+
 def test_tracking_an_unknown_shipment(sqlite_env: None) -> None:
     runner = CliRunner()
     runner.invoke(app, ["db", "upgrade"])
     result = runner.invoke(app, ["logistics", "track", "shp_nope"])
-    assert result.exit_code == 2 and "no shipment" in " ".join(result.output.split())
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", "error: no shipment shp_nope\n")

@@ -13,7 +13,7 @@ from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import Lane, Network, Node, Schedule
 from entrepot.logistics.models import Departure
 from entrepot.outbox import relay_once
-from tests.api.helpers import API, assert_problem
+from tests.api.helpers import API, assert_problem, field_errors
 from tests.world import World
 
 DAILY_10AM = Schedule(tuple((day, dt.time(10, 0)) for day in range(7)), cutoff_minutes=120)
@@ -197,6 +197,25 @@ def test_route_planning_over_http_explains_impossible_requests(world: World, shi
         headers=headers,
     )
     assert_problem(negative, 422, "validation-failed")
+
+
+@pytest.mark.parametrize(
+    "ready_at",
+    ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00Z", "1999-12-31T23:59:00Z", "2101-01-01T00:00:00Z"],
+)
+def test_a_ready_time_outside_the_planning_years_is_refused(
+    world: World, shipping: TestClient, ready_at: str
+) -> None:
+    body = {"origin": "HGH", "destination": "SIN", "weight_kg": 1, "ready_at": ready_at}
+    refused = shipping.post(f"{API}/logistics/routes", json=body, headers=world.auth("buyer_a"))
+    problem = assert_problem(refused, 422, "validation-failed")
+    assert "2000-2100" in field_errors(problem)["ready_at"]
+
+
+def test_the_last_hour_of_the_planning_years_plans(world: World, shipping: TestClient) -> None:
+    body = {"origin": "HGH", "destination": "SIN", "weight_kg": 1, "ready_at": "2100-12-31T23:00:00Z"}
+    planned = shipping.post(f"{API}/logistics/routes", json=body, headers=world.auth("buyer_a"))
+    assert planned.status_code == 200, planned.text
 
 
 def test_revenue_splits_domestic_and_overseas(world: World, shipping: TestClient) -> None:

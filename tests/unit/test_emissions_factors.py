@@ -64,6 +64,8 @@ def test_malformed_files_are_rejected_with_the_row_and_the_reason() -> None:
         (1, "missing columns: energy, ttw_g_co2e_per_tkm, wtt_g_co2e_per_tkm, wtw_g_co2e_per_tkm, source")
     ]
     assert rejected(f"{HEADER},colour\n") == [(1, "unknown columns: colour")]
+    # a repeated column would otherwise load, the last one silently winning
+    assert rejected(f"{HEADER},mode\nroad,van,diesel,1,1,2,me,rail\n") == [(1, "duplicate column mode")]
     assert rejected(f"{HEADER}\n") == [(1, "no rows")]
     errors = rejected(
         f"{HEADER}\n"

@@ -11,17 +11,29 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from entrepot.db import Database
-from entrepot.kernel.errors import DomainError
+from entrepot.emissions.cli import from_options
+from entrepot.kernel.errors import ValidationFailed
 from entrepot.logistics import service
 from entrepot.logistics import tracking_service as tracking
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.network_data import demo_network
 from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
+from entrepot.logistics.schemas import RouteQuery
+from entrepot.reporting.cli import failures
 from entrepot.schema import upgrade
 from entrepot.settings import get_settings
 
 app = typer.Typer(help="The logistics network: routes and shipments.", no_args_is_help=True)
 console = Console()
+# the options of `route` whose names are not the API's fields
+ROUTE_OPTIONS = {
+    "origin": "--from",
+    "destination": "--to",
+    "ready_at": "--ready",
+    "length_cm": "--size-cm length",
+    "width_cm": "--size-cm width",
+    "height_cm": "--size-cm height",
+}
 
 
 def _network(db: Database) -> tuple[Network, str]:
@@ -40,46 +52,62 @@ def _resolve(net: Network, code: str, role: str) -> str:
     node = net.resolve(code)
     if node is not None:
         return node
-    console.print(f"[red]error:[/red] unknown {role} {code!r}: not a node code or an airport of the network")
-    raise typer.Exit(2)
+    raise ValidationFailed(f"unknown {role} {code!r}: not a node code or an airport of the network")
 
 
 @app.command("route")
 def route(
     origin: Annotated[str, typer.Option("--from", help="node code or IATA airport code, e.g. HGH")],
     destination: Annotated[str, typer.Option("--to", help="node code or IATA airport code, e.g. MNL")],
-    weight_kg: Annotated[float, typer.Option(min=0.001, max=1000)],
+    weight_kg: Annotated[float, typer.Option(help="above 0, at most 1000")],
     service_level: Annotated[
         str, typer.Option("--service", help="express, standard or economy")
     ] = "standard",
     objective: Annotated[str, typer.Option(help="cheapest or greenest")] = "cheapest",
     ready: Annotated[str | None, typer.Option(help="ISO time the parcel is ready, default now")] = None,
-    size_cm: Annotated[tuple[float, float, float], typer.Option(help="length width height")] = (30, 20, 10),
+    size_cm: Annotated[
+        tuple[float, float, float], typer.Option(help="length width height, each above 0 and at most 400")
+    ] = (30, 20, 10),
 ) -> None:
     """Every Pareto-optimal route over time, cost and emissions, and the one the service level picks."""
+    with failures():  # the API's checks, so that both refuse the same requests
+        query = from_options(
+            RouteQuery,
+            ROUTE_OPTIONS,
+            origin=origin,
+            destination=destination,
+            weight_kg=weight_kg,
+            length_cm=size_cm[0],
+            width_cm=size_cm[1],
+            height_cm=size_cm[2],
+            ready_at=_ready_at(ready),
+            service=service_level,
+            objective=objective,
+        )
     net, which = _network(Database(get_settings().database_url))
-    start = _ready_at(ready)
-    parcel = Parcel(weight_kg, *size_cm)
-    a, b = _resolve(net, origin, "origin"), _resolve(net, destination, "destination")
+    start = query.ready_at or dt.datetime.now(dt.UTC)
+    parcel = Parcel(query.weight_kg, query.length_cm, query.width_cm, query.height_cm)
+    with failures():
+        a, b = _resolve(net, query.origin, "origin"), _resolve(net, query.destination, "destination")
     try:
         routes = pareto_routes(net, a, b, parcel, to_minutes(start), tolerance=PRACTICAL)
         chosen = choose(routes, service_level, objective)
-    except (PlanningError, ValueError) as error:
-        console.print(f"[red]no route:[/red] {getattr(error, 'detail', error)}")
+    except PlanningError as error:  # a valid request the network cannot carry: exit 1, not 2
+        Console(stderr=True).print(f"[red]no route:[/red] {error.detail}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"{a} -> {b}, {weight_kg:g} kg, ready {start:%Y-%m-%d %H:%M} UTC, on {which}")
     console.print(_table(routes, chosen))
     console.print(f"{service_level} ({objective}): {_summary(chosen)}")
 
 
-def _ready_at(text: str | None) -> dt.datetime:
+def _ready_at(text: str | None) -> dt.datetime | None:
+    """The moment given, UTC when it names no zone; None for now."""
     if text is None:
-        return dt.datetime.now(dt.UTC)
+        return None
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        console.print(f"[red]error:[/red] --ready {text!r} is not an ISO date-time")
-        raise typer.Exit(2) from None
+        raise ValidationFailed(f"--ready {text!r} is not an ISO date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -109,12 +137,11 @@ def track(shipment_id: str) -> None:
     """A shipment's status, ETA against its promise, legs and scans."""
     db = Database(get_settings().database_url)
     try:
-        with db.transaction() as session:
+        with failures(), db.transaction() as session:
             shipment = tracking.get_shipment(session, shipment_id)
             legs, scans = tracking.legs_of(session, shipment), tracking.scans_of(session, shipment)
-    except DomainError as error:
-        console.print(f"[red]error:[/red] {error.detail}")
-        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
     console.print(
         f"{shipment.public_id} ({shipment.order_ref}): [bold]{shipment.status}[/bold], "
         f"ETA {shipment.eta:%Y-%m-%d %H:%M} UTC, promised by {shipment.promised_at:%Y-%m-%d %H:%M}"

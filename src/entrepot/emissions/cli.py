@@ -5,21 +5,28 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from pydantic import BaseModel
+from pydantic import ValidationError as RefusedByModel
+from pydantic_core import ErrorDetails
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
 from entrepot.db import Database
-from entrepot.kernel.errors import DomainError
+from entrepot.kernel.errors import FieldError, ValidationFailed
+from entrepot.reporting.cli import failures
 from entrepot.settings import get_settings
 
+if TYPE_CHECKING:
+    from entrepot.emissions.targets import Levers
+
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 app = typer.Typer(help="Transport emissions to ISO 14083: reports, targets, scenarios.", no_args_is_help=True)
 factors_app = typer.Typer(help="Emission factor tables.", no_args_is_help=True)
 targets_app = typer.Typer(help="Reduction targets.", no_args_is_help=True)
@@ -32,16 +39,27 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@contextmanager
-def _explained() -> Iterator[None]:
-    """A domain error becomes its message and field errors, exit code 2; nothing was changed."""
+def from_options(model: type[M], options: Mapping[str, str] | None = None, **values: object) -> M:
+    """The API's request model made of command-line values, so that a command refuses what the API
+    refuses, by the same rules. The first field refused becomes a ValidationFailed naming its option
+    (`options` maps a field to its option where the two names differ: `origin` to `--from`)."""
     try:
-        yield
-    except DomainError as error:
-        console.print(f"[red]error:[/red] {error.detail}")
-        for field in error.field_errors:
-            console.print(f"  {field.field}: {field.message}")
-        raise typer.Exit(2) from None
+        return model(**values)
+    except RefusedByModel as error:
+        issue = error.errors()[0]
+        field = str(issue["loc"][0]) if issue["loc"] else ""
+        option = (options or {}).get(field, "--" + field.replace("_", "-"))
+        message = f"{option} {_reason(issue)}"
+        raise ValidationFailed(message, [FieldError(option, message)]) from None
+
+
+def _reason(issue: ErrorDetails) -> str:
+    """Pydantic's message worded after an option's name: 'should be greater than 0', 'must be one of
+    express, standard, economy'."""
+    if issue["type"] == "literal_error":
+        expected = str(issue.get("ctx", {}).get("expected", ""))
+        return "must be one of " + ", ".join(re.findall(r"'([^']*)'", expected))
+    return re.sub(r"^(Input |String |Value error, )", "", issue["msg"])
 
 
 def _in_transaction(work: Callable[[Session], T]) -> T:
@@ -51,7 +69,7 @@ def _in_transaction(work: Callable[[Session], T]) -> T:
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     try:
-        with _explained(), db.transaction() as session:
+        with failures(), db.transaction() as session:
             return work(session)
     finally:
         db.dispose()
@@ -69,7 +87,7 @@ def report(
     """Emissions over a period, by a dimension: WTW = TTW + WTT, t-km, parcels and intensities."""
     from entrepot.emissions import reports
 
-    with _explained():
+    with failures():
         span = reports.period_of(period)
     result = _in_transaction(lambda s: reports.report(s, span, by, version, None, limit))
     table = Table(title=f"Emissions {span.label} ({span.start} to {span.end}), version {result.version}")
@@ -112,19 +130,10 @@ def scenario(
 ) -> None:
     """Recompute a period with levers pulled and project the target year against a target."""
     from entrepot.emissions import reports
-    from entrepot.emissions.targets import Levers
 
-    with _explained():
+    with failures():
         span = reports.period_of(period)
-    chosen = frozenset(lane.strip().upper() for lane in lanes.split(",") if lane.strip())
-    if any(not re.fullmatch(r"[A-Z]{2}-[A-Z]{2}", lane) for lane in chosen):
-        console.print(f"[red]error:[/red] --lanes {lanes!r}: give country pairs such as CN-SG,CN-MY")
-        raise typer.Exit(2)
-    try:
-        levers = Levers(shift_air, to, chosen, electric_vans, load_factor_gain, growth)
-    except ValueError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+        levers = _levers(shift_air, to, lanes, electric_vans, load_factor_gain, growth)
     result = _in_transaction(lambda s: reports.scenario(s, span, levers, target))
     base_kg, scen_kg = result.baseline.wtw_mg / 1e6, result.scenario_wtw_g / 1000
     change = f"{(scen_kg / base_kg - 1) * 100:+.1f} %" if base_kg else "-"
@@ -152,6 +161,20 @@ def scenario(
         )
 
 
+def _levers(
+    shift_air: float, to: str, lanes: str, electric_vans: float, load_factor_gain: float, growth: float
+) -> Levers:
+    from entrepot.emissions.targets import Levers
+
+    chosen = frozenset(lane.strip().upper() for lane in lanes.split(",") if lane.strip())
+    if any(not re.fullmatch(r"[A-Z]{2}-[A-Z]{2}", lane) for lane in chosen):
+        raise ValidationFailed(f"--lanes {lanes!r}: give country pairs such as CN-SG,CN-MY")
+    try:
+        return Levers(shift_air, to, chosen, electric_vans, load_factor_gain, growth)
+    except ValueError as error:
+        raise ValidationFailed(str(error)) from None
+
+
 @factors_app.command("load")
 def factors_load(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
@@ -161,13 +184,17 @@ def factors_load(
     """Load a factor table (CSV); all of it or, if any row is wrong, none of it (each bad row is listed)."""
     from entrepot.emissions import service
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        console.print(f"[red]error:[/red] {path} is not UTF-8")
-        raise typer.Exit(2) from None
+    with failures():
+        text = _utf8(path)
     row, number = _in_transaction(lambda s: service.load_table(s, name, kind, text, _now()))
     console.print(f"loaded {row.name}@{row.version} ({row.rows} rows); calculation version {number}")
+
+
+def _utf8(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(f"{path} is not UTF-8") from None
 
 
 @factors_app.command("list")
@@ -200,10 +227,28 @@ def targets_create(
 ) -> None:
     """A reduction target (default: -50 % by FY2030 against FY2022)."""
     from entrepot.emissions import reports
+    from entrepot.emissions.schemas import TargetIn
 
+    with failures():  # the API's checks: years 1990-2100, a name of 1-120, finite numbers
+        wanted = from_options(
+            TargetIn,
+            name=name,
+            metric=metric,
+            baseline_year=baseline_year,
+            target_year=target_year,
+            reduction=reduction,
+            baseline_value=baseline_value,
+        )
     row = _in_transaction(
         lambda s: reports.create_target(
-            s, name, metric, _now(), baseline_year, target_year, reduction, baseline_value
+            s,
+            wanted.name,
+            wanted.metric,
+            _now(),
+            wanted.baseline_year,
+            wanted.target_year,
+            wanted.reduction,
+            wanted.baseline_value,
         )
     )
     console.print(

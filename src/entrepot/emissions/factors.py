@@ -110,6 +110,9 @@ def parse_factor_csv(text: str, name: str, version: int, kind: str) -> FactorTab
         raise FactorFileError([RowError(0, f"kind must be one of {', '.join(KINDS)}")])
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:  # a reader of dicts would silently keep the last one's values
+        raise FactorFileError([RowError(1, f"duplicate column {', '.join(repeated)}")])
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise FactorFileError([RowError(1, f"missing columns: {', '.join(missing)}")])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from entrepot.api.schemas import Request
 from entrepot.emissions.targets import Totals
@@ -140,7 +140,16 @@ class TargetIn(Request):
     baseline_year: int = Field(default=2022, ge=1990, le=2100, description="fiscal year")
     target_year: int = Field(default=2030, ge=1990, le=2100)
     reduction: float = Field(default=0.5, gt=0, le=1, description="0.5 = -50 %")
-    baseline_value: float | None = Field(default=None, gt=0, description="default: measured from the data")
+    baseline_value: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="default: measured from the data"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("must not be blank")
+        return name
 
 
 class TargetOut(BaseModel):

@@ -5,21 +5,35 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from entrepot.api.schemas import Request
+
+# The years a route may be asked for: the planner counts minutes since 1970 and adds days of transit, so
+# a far year overflows the calendar; 2000-2100 covers every real question with room to spare.
+READY_YEARS = (2000, 2100)
 
 
 class RouteQuery(Request):
     origin: str = Field(examples=["cn-hangzhou", "HGH"], description="a node code, or an airport's IATA code")
     destination: str = Field(examples=["MNL"])
-    weight_kg: float = Field(gt=0, le=1000)
-    length_cm: float = Field(default=20, gt=0, le=400)
-    width_cm: float = Field(default=15, gt=0, le=400)
-    height_cm: float = Field(default=10, gt=0, le=400)
-    ready_at: dt.datetime | None = Field(default=None, description="default: now")
+    weight_kg: float = Field(gt=0, le=1000, allow_inf_nan=False)
+    length_cm: float = Field(default=20, gt=0, le=400, allow_inf_nan=False)
+    width_cm: float = Field(default=15, gt=0, le=400, allow_inf_nan=False)
+    height_cm: float = Field(default=10, gt=0, le=400, allow_inf_nan=False)
+    ready_at: dt.datetime | None = Field(
+        default=None, description=f"default: now; within the years {READY_YEARS[0]}-{READY_YEARS[1]}"
+    )
     service: Literal["express", "standard", "economy"] | None = None
     objective: Literal["cheapest", "greenest"] = "cheapest"
+
+    @field_validator("ready_at")
+    @classmethod
+    def _within_planning_years(cls, ready: dt.datetime | None) -> dt.datetime | None:
+        # the local year: converting year 1 or 9999 to UTC could itself overflow
+        if ready is not None and not READY_YEARS[0] <= ready.year <= READY_YEARS[1]:
+            raise ValueError(f"must be within the years {READY_YEARS[0]}-{READY_YEARS[1]}")
+        return ready
 
 
 class LegOut(BaseModel):
