@@ -311,3 +311,92 @@ def test_history_over_http_labels_each_row(world: World, tmp_path: Path) -> None
     assert created.status_code == 201, created.text
     # The platform holds no whole twelve months yet, and nothing published is an LTM: no start to grow from.
     assert created.json()["status"].startswith("unknown: no LTM gmv actual in SGD for lazada")
+
+
+def test_reporting_bodies_refuse_unknown_fields_metrics_scopes_and_huge_values(
+    world: World, tmp_path: Path
+) -> None:
+    client = _client(world, tmp_path)
+    headers = world.auth("operator")
+    target = {"scope": "lazada", "value": "5000", "currency": "SGD", "due_on": "2030-03-31"}
+    guidance = {
+        "scope": "commerce-group",
+        "period": "FY2022",
+        "low_pct": "20",
+        "high_pct": "23",
+        "issued_on": "2021-11-18",
+    }
+    for path, body, field in (
+        ("targets", {**target, "bogus": 1}, "bogus"),
+        ("targets", {**target, "scope": "nowhere"}, "scope"),
+        ("targets", {**target, "value": "1e30"}, "value"),
+        ("targets", {**target, "value": "Infinity"}, "value"),
+        ("guidance", {**guidance, "bogus": 1}, "bogus"),
+        ("guidance", {**guidance, "metric": "bogus"}, "metric"),
+        ("guidance", {**guidance, "scope": "nowhere"}, "scope"),
+        ("guidance", {**guidance, "high_pct": "1e30"}, "high_pct"),
+        ("guidance", {**guidance, "period": "FY0001"}, "period"),
+    ):
+        response = client.post(f"{API}/reports/{path}", json=body, headers=headers)
+        errors = assert_problem(response, 422, "validation-failed")["errors"]
+        assert [e["field"] for e in errors] == [field], (path, body)
+    put = client.put(
+        f"{API}/reports/gmv-definitions/lazada",
+        json={"definition": "paid-gross", "bogus": 1},
+        headers=headers,
+    )
+    assert [e["field"] for e in assert_problem(put, 422, "validation-failed")["errors"]] == ["bogus"]
+    assert client.get(f"{API}/reports/targets", headers=headers).json() == []  # nothing written
+    assert client.get(f"{API}/reports/gmv-definitions", headers=headers).json() == {}
+    missing = client.get(
+        f"{API}/reports/guidance", params={"scope": "commerce-group", "period": "FY2022"}, headers=headers
+    )
+    assert_problem(missing, 404, "not-found")
+    assert client.post(f"{API}/reports/targets", json=target, headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("row", "where"),
+    [
+        ("gmv,lazada,FY2020", "line 3, column currency"),
+        ("active_consumers,lazada,FY2021,,Infinity,x", "line 3, column value"),
+        ("active_consumers,lazada,FY2021,,99999999999999999999999,x", "line 3, column value"),
+        ("gmv,lazada,FY0001,USD,5,x", "line 3, column period"),
+    ],
+)
+def test_bad_actuals_rows_are_422_naming_line_and_column(
+    world: World, tmp_path: Path, row: str, where: str
+) -> None:
+    client = _client(world, tmp_path)
+    headers = {**world.auth("operator"), "Content-Type": "text/csv"}
+    text = f"metric,scope,period,currency,value,source\ngmv,lazada,FY2020,USD,5,x\n{row}\n"
+    response = client.post(f"{API}/reports/external-actuals", content=text, headers=headers)
+    assert assert_problem(response, 422, "validation-failed")["detail"].startswith(where)
+    assert client.get(f"{API}/reports/external-actuals", headers=world.auth("operator")).json() == []
+
+
+def test_periods_in_year_0_are_422(world: World, tmp_path: Path) -> None:
+    client = _client(world, tmp_path)
+    headers = world.auth("operator")
+    place_ok(client, world, ("seller_a_red", 1))
+    _refresh(client, world)
+    for path, params, field in (
+        ("gmv", {"period": "FY0001"}, "period"),
+        ("gmv", {"period": "LTM0001-01"}, "period"),
+        ("gmv-growth", {"period": "0001-03-01"}, "period"),
+        ("gmv-growth", {"period": "FY0002"}, "period"),
+        ("active-consumers", {"period": "FY0001"}, "period"),
+        ("history", {"first": "FY0001", "last": "FY0002"}, "first"),
+    ):
+        response = client.get(f"{API}/reports/{path}", params=params, headers=headers)
+        body = assert_problem(response, 422, "validation-failed")
+        assert [e["field"] for e in body["errors"]] == [field] and "year 0" in body["detail"], body
+
+
+def test_a_snapshot_folder_that_is_a_file_is_a_problem(world: World, tmp_path: Path) -> None:
+    in_the_way = tmp_path / "snapshot"
+    in_the_way.write_text("")
+    client = _client(world, tmp_path)
+    response = client.post(f"{API}/reports/snapshot", headers=world.auth("operator"))
+    body = assert_problem(response, 500, "snapshot-folder-unusable")
+    assert "is a file, not a folder" in body["detail"] and in_the_way.read_text() == ""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
@@ -71,3 +72,64 @@ def test_bad_input_is_one_clear_line_and_exit_2(snapshot: Path, change: list[str
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def _one_error_line(result: Result, message: str) -> None:
+    """Exit code 2 and one line "error: ..." holding the message (CliRunner mixes stderr into output)."""
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+def test_an_unreadable_actuals_file_is_one_line(snapshot: Path, tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("metric,scope\ngmv,caf\xe9\n".encode("latin-1"))
+    for path, message in (
+        (tmp_path / "nope.csv", f"no such file {tmp_path / 'nope.csv'}"),
+        (tmp_path, f"{tmp_path} is a folder, not a CSV file"),
+        (latin1, f"{latin1} is not UTF-8 text"),
+    ):
+        _one_error_line(CliRunner().invoke(app, ["report", "import-actuals", str(path)]), message)
+
+
+def test_a_bad_actuals_row_is_one_line_naming_line_and_column(snapshot: Path, tmp_path: Path) -> None:
+    short = tmp_path / "short.csv"
+    short.write_text("metric,scope,period,currency,value,source\ngmv,lazada,FY2020\n")
+    result = CliRunner().invoke(app, ["report", "import-actuals", str(short)])
+    _one_error_line(result, "line 2, column currency: the row stops before the currency")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["gmv", "--period", "FY0001"],
+        ["gmv", "--period", "LTM0001-01"],
+        ["growth", "--period", "0001-03-01"],
+        ["active-consumers", "--period", "FY0001"],
+        ["history", "--first", "FY0001", "--last", "FY0002"],
+    ],
+)
+def test_a_period_in_year_0_is_one_line(snapshot: Path, args: list[str]) -> None:
+    _one_error_line(CliRunner().invoke(app, ["report", *args]), "year 0; dates run from year 1 to 9999")
+
+
+def test_parquet_to_a_missing_folder_is_one_line(snapshot: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "gmv.parquet"
+    result = CliRunner().invoke(app, [*ARGS, "--format", "parquet", "--output", str(target)])
+    _one_error_line(result, f"cannot write {target}")
+
+
+def test_a_snapshot_folder_that_is_a_file_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_the_way = tmp_path / "snapshot"
+    in_the_way.write_text("")
+    monkeypatch.setenv("ENTREPOT_REPORTING_SNAPSHOT_DIR", str(in_the_way))
+    monkeypatch.setenv("ENTREPOT_DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["report", "snapshot"])
+    finally:
+        get_settings.cache_clear()
+    _one_error_line(result, f"the snapshot folder {in_the_way} is a file, not a folder")
+    assert in_the_way.read_text() == ""

@@ -76,3 +76,63 @@ def test_a_bad_csv_row_rejects_the_whole_file(database: Database) -> None:
     assert "FY2022Q5" in caught.value.detail
     with database.transaction() as session:
         assert plans.actuals(session) == []
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        ("gmv,lazada,FY2020", "currency", "the row stops before the currency, value, source column(s)"),
+        ("gmv,lazada,FY2020,USD,5,x,extra", "source", "more fields than the 6 columns"),
+        ("active_consumers,lazada,FY2021,,Infinity,x", "value", "'Infinity' is out of range"),
+        ("active_consumers,lazada,FY2021,,99999999999999999999999,x", "value", "a count must be from 0"),
+        ("gmv,lazada,FY2021,USD,1e30,x", "value", "'1e30' is out of range: an amount (major units)"),
+        ("gmv,lazada,FY2021,USD,NaN,x", "value", "'NaN' is not a number"),
+        ("gmv,lazada,FY2021,USD,-5,x", "value", "must be from 0 to 10^15"),
+        ("gmv,lazada,FY0001,USD,5,x", "period", "'FY0001' is not a real period: it would reach year 0"),
+    ],
+)
+def test_a_row_that_cannot_be_taken_names_its_line_and_column(
+    database: Database, row: str, column: str, message: str
+) -> None:
+    text = f"metric,scope,period,currency,value,source\ngmv,lazada,LTM2021-09,USD,5,x\n{row}\n"
+    with pytest.raises(ValidationFailed) as caught, database.transaction() as session:
+        plans.import_actuals_csv(session, text, FISCAL, NOW)
+    assert caught.value.detail.startswith(f"line 3, column {column}: ")
+    assert message in caught.value.detail
+    assert [e.field for e in caught.value.field_errors] == [f"line 3.{column}"]
+    with database.transaction() as session:
+        assert plans.actuals(session) == []
+
+
+def test_the_largest_figures_fit_the_table(database: Database) -> None:
+    text = (
+        "metric,scope,period,currency,value,source\n"
+        "gmv,lazada,FY2021,BHD,1000000000000000,x\n"  # three decimals: 10^18 minor units
+        "active_consumers,lazada,FY2021,,1000000000000000,x\n"
+    )
+    with database.transaction() as session:
+        assert plans.import_actuals_csv(session, text, FISCAL, NOW) == 2
+    with database.transaction() as session:
+        assert sorted(a.value_minor for a in plans.actuals(session)) == [10**15, 10**18]
+
+
+def test_guidance_against_a_zero_base_is_refused(database: Database) -> None:
+    text = (
+        "metric,scope,period,currency,value,source\n"
+        "revenue,lazada,FY2021,USD,0,x\nrevenue,lazada,FY2022,USD,5,x\n"
+    )
+    with database.transaction() as session:
+        plans.import_actuals_csv(session, text, FISCAL, NOW)
+        plans.add_guidance(
+            session, "revenue", "lazada", "FY2022", Decimal(1), Decimal(2), dt.date(2021, 5, 1), "", FISCAL
+        )
+    with pytest.raises(ValidationFailed, match="FY2021 is zero"), database.transaction() as session:
+        plans.guidance_status(session, "revenue", "lazada", "FY2022", FISCAL)
+
+
+def test_guidance_for_an_unknown_metric_is_refused(database: Database) -> None:
+    with pytest.raises(ValidationFailed) as caught, database.transaction() as session:
+        plans.add_guidance(
+            session, "bogus", "lazada", "FY2022", Decimal(1), Decimal(2), dt.date(2021, 5, 1), "", FISCAL
+        )
+    assert [e.field for e in caught.value.field_errors] == ["metric"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -130,3 +131,57 @@ def test_fiscal_periods_tile_the_calendar(day: dt.date, end_month: int) -> None:
     assert year.start <= quarter.start <= day < quarter.stop <= year.stop
     assert periods.following(year, fiscal).start == year.stop
     assert periods.following(quarter, fiscal).start == quarter.stop
+
+
+@pytest.mark.parametrize(
+    ("text", "end_month"),
+    [
+        ("FY0001", 3),
+        ("FY0001Q1", 3),
+        ("LTM0001-01", 3),
+        ("FY9999", 12),
+        ("9999", 3),
+        ("9999-12", 3),
+        ("9999-12-31", 3),
+    ],
+)
+def test_a_period_past_the_ends_of_the_calendar_is_refused_not_a_crash(text: str, end_month: int) -> None:
+    # Fiscal year 1 ending in March starts in April of year 0; LTM0001-01 starts in February of year 0.
+    syntax = periods.PeriodSyntax(frozenset(periods.FORMS), periods.FiscalCalendar(end_month), 1, 9999)
+    with pytest.raises(periods.PeriodError, match=r"dates run (from year 1 )?to (year )?9999") as caught:
+        periods.parse(text, syntax)
+    assert not caught.value.unknown_form
+
+
+def test_the_year_before_year_1_is_refused() -> None:
+    for text in ("0001-03-01", "0001", "0001-02", "FY0002", "0001-01-01..0001-02-01"):
+        with pytest.raises(periods.PeriodError, match="year 0"):
+            periods.shifted(periods.parse(text, EVERY_FORM), -1, MARCH)
+
+
+FIRST_AND_LAST_YEARS = st.sampled_from([1, 2, 3, 9997, 9998])
+
+
+@given(FIRST_AND_LAST_YEARS, st.integers(1, 12), st.integers(1, 4), st.integers(1, 12))
+def test_every_period_the_parser_accepts_has_real_dates_or_is_refused(
+    year: int, number: int, quarter: int, end_month: int
+) -> None:
+    syntax = periods.PeriodSyntax(frozenset(periods.FORMS), periods.FiscalCalendar(end_month))
+    texts = [
+        f"FY{year:04d}",
+        f"FY{year:04d}Q{quarter}",
+        f"{year:04d}",
+        f"{year:04d}-Q{quarter}",
+        f"{year:04d}-{number:02d}",
+        f"{year:04d}-{number:02d}-01",
+        f"LTM{year:04d}-{number:02d}",
+    ]
+    for text in texts:
+        try:
+            period = periods.parse(text, syntax)
+        except periods.PeriodError:
+            continue  # refused with a reason: fine; any other error is the bug this guards against
+        assert period.start < period.stop and period.last >= period.start
+        for years in (-1, 1):
+            with contextlib.suppress(periods.PeriodError):  # refused with a reason, or a real period
+                periods.shifted(period, years, syntax.fiscal)

@@ -134,3 +134,12 @@ def test_the_unit_sits_under_the_structure_of_the_day() -> None:
     assert ancestor_at(edges, "lazada", "segment", REORG) == "international-commerce"
     assert ancestor_at(edges, "lazada", "group", REORG) == "commerce-group"
     assert ancestor_at(edges, "nobody", "segment", REORG) == "(unassigned)"
+
+
+def test_a_period_with_no_year_before_it_is_refused_naming_the_period() -> None:
+    fiscal = FiscalCalendar(3)
+    with pytest.raises(ValidationFailed, match="FY0002 has no year before it") as caught:
+        prior_year(parse_period("FY0002", fiscal), fiscal)
+    assert caught.value.field_errors[0].field == "period"
+    with pytest.raises(ValidationFailed, match="'FY0001' is not a real period: it would reach year 0"):
+        parse_period("FY0001", fiscal)

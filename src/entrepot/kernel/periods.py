@@ -58,16 +58,30 @@ class FiscalCalendar:
 
     def year_start(self, fiscal_year: int) -> dt.date:
         first_month = self.year_end_month % 12 + 1
-        return dt.date(fiscal_year - (1 if first_month > 1 else 0), first_month, 1)
+        return a_date(fiscal_year - (1 if first_month > 1 else 0), first_month, 1)
 
     def quarter_start(self, fiscal_year: int, quarter: int) -> dt.date:
         return add_months(self.year_start(fiscal_year), 3 * (quarter - 1))
 
 
+def a_date(year: int, month: int, day: int) -> dt.date:
+    """The date, or a PeriodError when its year is one a date cannot hold: a period near the ends of the
+    calendar (fiscal year 1 starts in year 0, the year before 0001-03 is year 0) is refused, not a crash."""
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise PeriodError(f"it would reach year {year}; dates run from year {dt.MINYEAR} to {dt.MAXYEAR}")
+    return dt.date(year, month, day)
+
+
+def next_day(date: dt.date) -> dt.date:
+    if date == dt.date.max:
+        raise PeriodError(f"no day follows {date}; dates run to year {dt.MAXYEAR}")
+    return date + dt.timedelta(days=1)
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The first of the month `months` after the month of `day`."""
     index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return a_date(index // 12, index % 12 + 1, 1)
 
 
 def month_end(year: int, month: int) -> dt.date:
@@ -107,26 +121,26 @@ def fiscal_quarter(year: int, quarter: int, fiscal: FiscalCalendar) -> Period:
 
 
 def calendar_year(year: int) -> Period:
-    return Period(f"{year:04d}", CALENDAR_YEAR, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
+    return Period(f"{year:04d}", CALENDAR_YEAR, a_date(year, 1, 1), a_date(year + 1, 1, 1))
 
 
 def calendar_quarter(year: int, quarter: int) -> Period:
-    start = dt.date(year, 3 * quarter - 2, 1)
+    start = a_date(year, 3 * quarter - 2, 1)
     return Period(f"{year:04d}-Q{quarter}", CALENDAR_QUARTER, start, add_months(start, 3))
 
 
 def month(year: int, number: int) -> Period:
-    start = dt.date(year, number, 1)
+    start = a_date(year, number, 1)
     return Period(f"{year:04d}-{number:02d}", MONTH, start, add_months(start, 1))
 
 
 def day(date: dt.date) -> Period:
-    return Period(date.isoformat(), DAY, date, date + dt.timedelta(days=1))
+    return Period(date.isoformat(), DAY, date, next_day(date))
 
 
 def ltm(year: int, number: int) -> Period:
     """The twelve months ending at the end of a month: LTM2021-09 is October 2020 to September 2021."""
-    stop = add_months(dt.date(year, number, 1), 1)
+    stop = add_months(a_date(year, number, 1), 1)
     return Period(f"LTM{year:04d}-{number:02d}", LTM, add_months(stop, -12), stop)
 
 
@@ -217,10 +231,12 @@ def parse(text: str, syntax: PeriodSyntax) -> Period:
 
 def shift_day(date: dt.date, years: int) -> dt.date:
     """The same day `years` later; 29 February becomes the 28th in a year without one."""
+    year = date.year + years
+    a_date(year, 1, 1)  # a year a date can hold, or a PeriodError
     try:
-        return date.replace(year=date.year + years)
+        return date.replace(year=year)
     except ValueError:
-        return dt.date(date.year + years, 2, 28)
+        return dt.date(year, 2, 28)
 
 
 def containing(kind: str, date: dt.date, fiscal: FiscalCalendar) -> Period:
@@ -241,7 +257,8 @@ def containing(kind: str, date: dt.date, fiscal: FiscalCalendar) -> Period:
 
 
 def shifted(period: Period, years: int, fiscal: FiscalCalendar) -> Period:
-    """The period of the same kind `years` later (earlier when negative): the base of growth."""
+    """The period of the same kind `years` later (earlier when negative): the base of growth. A
+    PeriodError when that period would fall outside the years a date can hold."""
     if period.kind == LTM:
         return ltm(period.last.year + years, period.last.month)
     if period.kind == RANGE:

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from entrepot.kernel.errors import DomainError
@@ -49,8 +50,10 @@ def failures() -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors if e.message != exc.detail)
-        Console(stderr=True).print(f"[red]error:[/red] {exc.detail}{' (' + fields + ')' if fields else ''}")
+        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors if e.message not in exc.detail)
+        line = f"{exc.detail}{' (' + fields + ')' if fields else ''}"
+        # escaped: a path or a CSV value may hold [brackets]; soft wrap: one line however narrow the terminal
+        Console(stderr=True).print(f"[red]error:[/red] {escape(line)}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -140,7 +143,10 @@ def emit(report: Any, fmt: str, output: Path | None) -> None:
             raise ValidationFailed("--format parquet needs --output FILE")
         meta = {b"entrepot.report": json.dumps(report.meta, default=str).encode()}
         table = pa.Table.from_pylist(rows).replace_schema_metadata(meta)
-        pq.write_table(table, output)
+        try:
+            pq.write_table(table, output)
+        except OSError as exc:  # no such folder, no permission, a folder in the way
+            raise ValidationFailed(f"cannot write {output}: {exc.strerror or exc}") from None
         console.print(f"{len(rows)} rows written to {output}")
 
 
@@ -352,11 +358,29 @@ def import_actuals(path: Path) -> None:
     from entrepot.db import Database
     from entrepot.reporting import plans
 
+    with failures():
+        text = _read_text(path)
     db = Database(get_settings().database_url)
     with failures(), db.transaction() as session:
-        count = plans.import_actuals_csv(session, path.read_text(), _fiscal(), dt.datetime.now(dt.UTC))
+        count = plans.import_actuals_csv(session, text, _fiscal(), dt.datetime.now(dt.UTC))
     db.dispose()
     console.print(f"{count} external actuals imported")
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, or a ValidationFailed that says plainly why it cannot be read."""
+    from entrepot.kernel.errors import ValidationFailed
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValidationFailed(f"no such file {path}") from None
+    except IsADirectoryError:
+        raise ValidationFailed(f"{path} is a folder, not a CSV file") from None
+    except UnicodeDecodeError:
+        raise ValidationFailed(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ValidationFailed(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def bench_reports(

@@ -82,13 +82,20 @@ def ltm_window(year: int, month: int) -> Period:
 
 
 def prior_year(period: Period, fiscal: FiscalCalendar) -> Period:
-    """The same period a year earlier, the base of year-on-year growth (29 February's is the 28th)."""
-    return _reporting_period(periods.shifted(_kernel_period(period), -1, fiscal))
+    """The same period a year earlier, the base of year-on-year growth (29 February's is the 28th).
+    Refused, naming the period, when that year is before the first a date can hold."""
+    try:
+        return _reporting_period(periods.shifted(_kernel_period(period), -1, fiscal))
+    except periods.PeriodError as exc:
+        raise bad("period", f"{period.label} has no year before it to grow from: {exc}") from None
 
 
 def year_earlier(day: dt.date) -> dt.date:
     """The same day a year earlier; 29 February's is the 28th."""
-    return periods.shift_day(day, -1)
+    try:
+        return periods.shift_day(day, -1)
+    except periods.PeriodError as exc:
+        raise bad("period", f"{day} has no day a year before it: {exc}") from None
 
 
 def period_series(first: str, last: str, fiscal: FiscalCalendar, limit: int = 60) -> list[Period]:

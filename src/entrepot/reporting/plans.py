@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -38,6 +39,9 @@ from entrepot.reporting.models import ExternalActual, GmvRule, GuidanceBand, Tar
 
 METRICS = ("gmv", "revenue", "active_consumers")
 ACTUAL_COLUMNS = ("metric", "scope", "period", "currency", "value", "source")
+# The largest figure taken, in major units or as a count: beyond any group's published GMV, revenue or
+# consumers, and 10^18 minor units at most (three-decimal currencies) still fits a BIGINT column.
+MAX_FIGURE = Decimal(10) ** 15
 
 
 def import_actuals_csv(session: Session, text: str, fiscal: FiscalCalendar, now: dt.datetime) -> int:
@@ -62,10 +66,12 @@ def import_actuals_csv(session: Session, text: str, fiscal: FiscalCalendar, now:
     return len(rows)
 
 
-def _actual(row: dict[str, str], line: int, fiscal: FiscalCalendar, now: dt.datetime) -> ExternalActual:
+def _actual(row: dict[str, Any], line: int, fiscal: FiscalCalendar, now: dt.datetime) -> ExternalActual:
     def fail(field: str, message: str) -> ValidationFailed:
-        return ValidationFailed(f"line {line}: {message}", [FieldError(f"line {line}.{field}", message)])
+        detail = f"line {line}, column {field}: {message}"
+        return ValidationFailed(detail, [FieldError(f"line {line}.{field}", message)])
 
+    _check_row_shape(row, fail)
     metric = row["metric"].strip()
     if metric not in METRICS:
         raise fail("metric", f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
@@ -73,19 +79,11 @@ def _actual(row: dict[str, str], line: int, fiscal: FiscalCalendar, now: dt.date
         period = parse_period(row["period"], fiscal).label
     except ValidationFailed as exc:
         raise fail("period", exc.detail) from None
-    currency = row["currency"].strip() or None
     try:
-        value = Decimal(row["value"].strip())
-        if currency is not None:
-            minor = Money.from_decimal(value, validate_currency(currency)).minor
-        elif value == value.to_integral_value():
-            minor = int(value)
-        else:
-            raise fail("value", "a count without a currency must be a whole number")
-    except (InvalidOperation, ValueError):
-        raise fail("value", f"{row['value']!r} is not a number") from None
+        currency = validate_currency(row["currency"].strip()) if row["currency"].strip() else None
     except ValidationFailed as exc:
         raise fail("currency", exc.detail) from None
+    minor = _value_minor(row["value"], currency, fail)
     scope = row["scope"].strip()
     if not scope:
         raise fail("scope", "name the unit (or the group) the figure is for")
@@ -98,6 +96,35 @@ def _actual(row: dict[str, str], line: int, fiscal: FiscalCalendar, now: dt.date
         source=row["source"].strip()[:200],
         imported_at=now,
     )
+
+
+def _check_row_shape(row: dict[Any, Any], fail: Callable[[str, str], ValidationFailed]) -> None:
+    """csv.DictReader fills a short row's missing columns with None and keeps a long row's extra fields
+    under None: either means the row does not line up with the header."""
+    missing = [c for c in ACTUAL_COLUMNS if row.get(c) is None]
+    if missing:
+        raise fail(missing[0], f"the row stops before the {', '.join(missing)} column(s)")
+    if row.get(None):
+        raise fail("source", f"the row has more fields than the {len(ACTUAL_COLUMNS)} columns of the header")
+
+
+def _value_minor(text: str, currency: str | None, fail: Callable[[str, str], ValidationFailed]) -> int:
+    """An amount in minor units of `currency`, or a whole count when there is no currency; 0 to
+    MAX_FIGURE in major units (beyond any published figure, and within the column in minor units)."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if value.is_nan():
+        raise fail("value", f"{text!r} is not a number") from None
+    if not value.is_finite() or not 0 <= value <= MAX_FIGURE:
+        what = "an amount (major units)" if currency else "a count"
+        raise fail("value", f"{text!r} is out of range: {what} must be from 0 to 10^15")
+    if currency is not None:
+        return Money.from_decimal(value, currency).minor
+    if value != value.to_integral_value():
+        raise fail("value", f"{text!r}: a count without a currency must be a whole number")
+    return int(value)
 
 
 def actuals(session: Session, metric: str | None = None, scope: str | None = None) -> list[ExternalActual]:
@@ -144,6 +171,9 @@ def add_guidance(
     note: str,
     fiscal: FiscalCalendar,
 ) -> GuidanceBand:
+    if metric not in METRICS:
+        message = f"unknown metric {metric!r}; use one of {', '.join(METRICS)}"
+        raise ValidationFailed(message, [FieldError("metric", message)])
     if low > high:
         raise ValidationFailed("the band is upside down", [FieldError("low_pct", "must not exceed high_pct")])
     label = parse_period(period, fiscal).label
@@ -246,6 +276,8 @@ def guidance_status(
     if label not in figures or base not in figures:
         raise NotFound(f"actual {metric} of {scope} for {label} and {base} are both needed")
     now, before = figures[label], figures[base]
+    if before.value_minor == 0:  # an import may hold a zero: there is no growth from nothing
+        raise ValidationFailed(f"actual {metric} of {scope} for {base} is zero: no growth to measure from it")
     growth = Fraction(now.value_minor - before.value_minor, before.value_minor)
     shown = pct(growth).quantize(Decimal("0.1"))
     revisions = [

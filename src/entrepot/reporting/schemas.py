@@ -8,6 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from entrepot.api.schemas import Request
+
+# Bounds of what a body may ask for: a target up to 10^15 in major units (as imported actuals), and a
+# guidance band within +-10,000 % (the column holds up to 99,999.99).
+MAX_TARGET = Decimal(10) ** 15
+MAX_GUIDANCE_PCT = Decimal(10_000)
+
 
 class ReportOut(BaseModel):
     metric: str
@@ -21,10 +28,14 @@ class SnapshotOut(BaseModel):
     new_rows: dict[str, int]
 
 
-class TargetIn(BaseModel):
+class TargetIn(Request):
     metric: str = "gmv"
-    scope: str = Field(min_length=1, max_length=64, description="the unit (or group) the target is for")
-    value: Decimal = Field(description="major units, e.g. 100000000000 for US$100 bn")
+    scope: str = Field(
+        min_length=1, max_length=64, description="the code of the organisation unit (or group) it is for"
+    )
+    value: Decimal = Field(
+        gt=0, le=MAX_TARGET, allow_inf_nan=False, description="major units, e.g. 100000000000 for US$100 bn"
+    )
     currency: str
     due_on: dt.date
     note: str = Field(default="", max_length=200)
@@ -49,12 +60,12 @@ class TargetOut(BaseModel):
     status: str
 
 
-class GuidanceIn(BaseModel):
-    metric: str = "revenue"
-    scope: str = Field(min_length=1, max_length=64)
-    period: str
-    low_pct: Decimal
-    high_pct: Decimal
+class GuidanceIn(Request):
+    metric: str = Field(default="revenue", description="gmv, revenue or active_consumers")
+    scope: str = Field(min_length=1, max_length=64, description="the code of an organisation unit")
+    period: str = Field(max_length=32)
+    low_pct: Decimal = Field(ge=-MAX_GUIDANCE_PCT, le=MAX_GUIDANCE_PCT, allow_inf_nan=False)
+    high_pct: Decimal = Field(ge=-MAX_GUIDANCE_PCT, le=MAX_GUIDANCE_PCT, allow_inf_nan=False)
     issued_on: dt.date
     note: str = Field(default="", max_length=200)
 
@@ -69,5 +80,5 @@ class ActualOut(BaseModel):
     external: bool = True
 
 
-class DefinitionIn(BaseModel):
+class DefinitionIn(Request):
     definition: str = Field(description="confirmed-gross, paid-gross or net-merchandise")

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.catalog import exports as catalog_exports
 from entrepot.identity import exports as identity_exports
-from entrepot.kernel.errors import Conflict, NotFound
+from entrepot.kernel.errors import Conflict, DomainError, NotFound
 from entrepot.logistics import exports as logistics_exports
 from entrepot.ordering import exports as ordering_exports
 from entrepot.organization import exports as organization_exports
@@ -112,9 +112,28 @@ class RefreshResult:
 def refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
     """Bring the snapshot under `root` up to date with the store; returns how many rows each table added.
     One refresh at a time per folder: a second one is refused while the first holds the lock."""
-    root.mkdir(parents=True, exist_ok=True)
+    _make_folder(root)
     with _only_one(root):
         return _refresh(session, root, now)
+
+
+class SnapshotFolderUnusable(DomainError):
+    """The configured snapshot folder cannot hold a snapshot: the server's setup is wrong, not the request."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, [], {}, "snapshot-folder-unusable", 500, "Snapshot folder unusable")
+
+
+def _make_folder(root: Path) -> None:
+    setting = "(ENTREPOT_REPORTING_SNAPSHOT_DIR)"
+    if root.exists() and not root.is_dir():
+        raise SnapshotFolderUnusable(f"the snapshot folder {root} is a file, not a folder {setting}")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file further up, no permission, a read-only disk
+        raise SnapshotFolderUnusable(
+            f"cannot create the snapshot folder {root}: {exc.strerror or exc} {setting}"
+        ) from None
 
 
 @contextmanager
