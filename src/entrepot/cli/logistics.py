@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
+from entrepot.cli.errors import failures, from_options
 from entrepot.db import Database
-from entrepot.emissions.cli import from_options
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.logistics import service
 from entrepot.logistics import tracking_service as tracking
@@ -19,7 +19,6 @@ from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.network_data import demo_network
 from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
 from entrepot.logistics.schemas import RouteQuery
-from entrepot.reporting.cli import failures
 from entrepot.schema import upgrade
 from entrepot.settings import get_settings
 

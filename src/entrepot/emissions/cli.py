@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel
-from pydantic import ValidationError as RefusedByModel
-from pydantic_core import ErrorDetails
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from entrepot.cli.errors import failures, from_options
 from entrepot.db import Database
-from entrepot.kernel.errors import FieldError, ValidationFailed
-from entrepot.reporting.cli import failures
+from entrepot.kernel.errors import ValidationFailed
 from entrepot.settings import get_settings
 
 if TYPE_CHECKING:
@@ -37,29 +35,6 @@ console = Console()
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def from_options(model: type[M], options: Mapping[str, str] | None = None, **values: object) -> M:
-    """The API's request model made of command-line values, so that a command refuses what the API
-    refuses, by the same rules. The first field refused becomes a ValidationFailed naming its option
-    (`options` maps a field to its option where the two names differ: `origin` to `--from`)."""
-    try:
-        return model(**values)
-    except RefusedByModel as error:
-        issue = error.errors()[0]
-        field = str(issue["loc"][0]) if issue["loc"] else ""
-        option = (options or {}).get(field, "--" + field.replace("_", "-"))
-        message = f"{option} {_reason(issue)}"
-        raise ValidationFailed(message, [FieldError(option, message)]) from None
-
-
-def _reason(issue: ErrorDetails) -> str:
-    """Pydantic's message worded after an option's name: 'should be greater than 0', 'must be one of
-    express, standard, economy'."""
-    if issue["type"] == "literal_error":
-        expected = str(issue.get("ctx", {}).get("expected", ""))
-        return "must be one of " + ", ".join(re.findall(r"'([^']*)'", expected))
-    return re.sub(r"^(Input |String |Value error, )", "", issue["msg"])
 
 
 def _in_transaction(work: Callable[[Session], T]) -> T:

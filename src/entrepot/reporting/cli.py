@@ -7,8 +7,7 @@ import datetime as dt
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,10 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from entrepot.kernel.errors import DomainError
+from entrepot.cli.errors import failures
 from entrepot.settings import get_settings
 
 app = typer.Typer(
@@ -42,19 +40,6 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="file for pa
 def register(main: typer.Typer, bench: typer.Typer) -> None:
     main.add_typer(app, name="report")
     bench.command("reports")(bench_reports)
-
-
-@contextmanager
-def failures() -> Iterator[None]:
-    """A domain error becomes one clear line on stderr and exit code 2; nothing else is printed."""
-    try:
-        yield
-    except DomainError as exc:
-        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors if e.message not in exc.detail)
-        line = f"{exc.detail}{' (' + fields + ')' if fields else ''}"
-        # escaped: a path or a CSV value may hold [brackets]; soft wrap: one line however narrow the terminal
-        Console(stderr=True).print(f"[red]error:[/red] {escape(line)}", soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def _snapshot_dir() -> Path:
