@@ -71,3 +71,19 @@ def test_a_carrier_sees_no_orders_not_even_those_it_carries(world: World, shippi
         for url in (f"{API}/orders", f"{API}/orders/{order_id}", f"{API}/orders/{order_id}/shipments"):
             problem = assert_problem(shipping.get(url, headers=key), 403, "forbidden")
             assert "carrier key has no access to orders" in problem["detail"]
+
+
+def test_a_scan_dated_outside_the_planning_years_is_422_and_changes_nothing(
+    world: World,
+    shipping: TestClient,  # noqa: F811
+) -> None:
+    order_id = _paid(shipping, world, "seller_a_red", "carrier-0003")
+    [parcel] = _ship(shipping, world, order_id)
+    url = f"{API}/shipments/{parcel['id']}"
+    ops = world.auth("operator")
+    for when in ("0001-01-01T00:00:00Z", "2101-01-01T00:00:00Z", "1999-12-31T12:00:00Z"):
+        refused = shipping.post(f"{url}/scans", json={**SCAN, "occurred_at": when}, headers=ops)
+        problem = assert_problem(refused, 422, "validation-failed")
+        assert "within the years 2000-2100" in str(problem["errors"]), problem
+    after = shipping.get(url, headers=ops).json()
+    assert (after["status"], after["scans"]) == ("label_created", [])

@@ -465,6 +465,20 @@ def test_refund_amount_must_be_a_positive_integer(world: World, amount: Any) -> 
     assert snapshot(client, world) == before
 
 
+@pytest.mark.parametrize("reason", ["", " ", "\t\n"])
+def test_a_refund_needs_a_reason_that_says_something(world: World, reason: str) -> None:
+    client = world.client()
+    oid = paid_order(client, world, ("seller_a_red", 1))["id"]
+    before = snapshot(client, world)
+    response = client.post(
+        f"{API}/orders/{oid}/refunds",
+        json={"amount_minor": 100, "reason": reason},
+        headers=world.auth("seller_a"),
+    )
+    assert list(field_errors(assert_problem(response, 422, "validation-failed"))) == ["reason"]
+    assert snapshot(client, world) == before
+
+
 def test_buyers_cannot_refund(world: World) -> None:
     client = world.client()
     oid = paid_order(client, world, ("seller_a_red", 1))["id"]

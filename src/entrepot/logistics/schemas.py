@@ -30,10 +30,15 @@ class RouteQuery(Request):
     @field_validator("ready_at")
     @classmethod
     def _within_planning_years(cls, ready: dt.datetime | None) -> dt.datetime | None:
-        # the local year: converting year 1 or 9999 to UTC could itself overflow
-        if ready is not None and not READY_YEARS[0] <= ready.year <= READY_YEARS[1]:
-            raise ValueError(f"must be within the years {READY_YEARS[0]}-{READY_YEARS[1]}")
-        return ready
+        return within_planning_years(ready)
+
+
+def within_planning_years(moment: dt.datetime | None) -> dt.datetime | None:
+    """`moment` if it falls in READY_YEARS (the local year: converting year 1 or 9999 to UTC could
+    itself overflow); otherwise a ValueError, which the request models turn into a 422 on the field."""
+    if moment is not None and not READY_YEARS[0] <= moment.year <= READY_YEARS[1]:
+        raise ValueError(f"must be within the years {READY_YEARS[0]}-{READY_YEARS[1]}")
+    return moment
 
 
 class LegOut(BaseModel):
@@ -71,8 +76,15 @@ class RoutePlanOut(BaseModel):
 class ScanIn(Request):
     event_id: str = Field(min_length=1, max_length=128)
     type: str
-    occurred_at: dt.datetime
+    occurred_at: dt.datetime = Field(description=f"within the years {READY_YEARS[0]}-{READY_YEARS[1]}")
     node: str | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _within_planning_years(cls, occurred: dt.datetime) -> dt.datetime:
+        # a scan dated in year 1 would replay the parcel's history before its label was printed
+        within_planning_years(occurred)
+        return occurred
 
 
 class CustomsOut(BaseModel):

@@ -162,7 +162,7 @@ class PayIn(Request):
 
 class RefundIn(Request):
     amount_minor: int = Field(strict=True, gt=0)
-    reason: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=200, pattern=r"\S", description="not blank")
 
 
 class CartIn(Request):

@@ -30,7 +30,6 @@ from entrepot.reporting.snapshot import refresh
 router = APIRouter(tags=["reporting"])
 PeriodQ = Annotated[str, Query(description="FY2022, FY2022Q3, 2021-12, LTM2021-09 or 2021-12-24")]
 ByQ = Annotated[str, Query(description="comma-separated: segment, division, business_unit, market, ...")]
-MAX_CSV_BYTES = 1_000_000
 
 
 def _fiscal(ctx: AppContext) -> FiscalCalendar:
