@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
-from entrepot.kernel.money import Money, validate_currency
+from entrepot.kernel.money import Money, minor_unit_exponent, validate_currency
 from entrepot.reporting.domain import (
     PLATFORM,
     Coverage,
@@ -121,6 +121,9 @@ def _value_minor(text: str, currency: str | None, fail: Callable[[str, str], Val
         what = "an amount (major units)" if currency else "a count"
         raise fail("value", f"{text!r} is out of range: {what} must be from 0 to 10^15")
     if currency is not None:
+        places = minor_unit_exponent(currency)
+        if value != value.quantize(Decimal(1).scaleb(-places)):  # rounding it would change the figure
+            raise fail("value", f"{text!r}: {currency} amounts have at most {places} decimal places")
         return Money.from_decimal(value, currency).minor
     if value != value.to_integral_value():
         raise fail("value", f"{text!r}: a count without a currency must be a whole number")
