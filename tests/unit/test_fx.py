@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.kernel.fx import FxRates, ManualRate, load_ecb
 from entrepot.kernel.money import Money, minor_unit_exponent
-from entrepot.reporting.rates import transaction_date_factors
+from entrepot.reporting.domain import Bucket
+from entrepot.reporting.rates import period_average_factors, transaction_date_factors
 
 # ECB euro reference rates published for Tuesday 2025-11-11 (units per EUR).
 TUESDAY = dt.date(2025, 11, 11)
@@ -232,3 +233,23 @@ def test_a_report_looks_up_rates_only_on_the_days_a_currency_has_amounts(
     assert [r["rate_key"] for r in sar] == [20251103, 20251104, 20251105]
     assert all(r["factor"] == Decimal("0.2666666667") for r in sar)  # 1 / 3.75, crossed through USD
     assert table.num_rows == 3 + 365  # USD, with no span given, on every day of the year
+
+
+def test_a_period_average_counts_the_days_from_a_currencys_first_rate(converter: CurrencyConverter) -> None:
+    fx = FxRates(converter, 45, {"SAR": [ManualRate("SAR", dt.date(2025, 11, 1), Decimal("3.75"))]})
+    autumn = Bucket(2025, "Oct-Nov", dt.date(2025, 10, 15), dt.date(2025, 11, 30))
+    early = Bucket(2021, "FY2021", dt.date(2020, 4, 1), dt.date(2021, 3, 31))
+    # SAR's average counts only the days from 1 November, when the operator's rates start
+    table = period_average_factors(
+        fx, ["SAR"], "USD", [autumn], {"SAR": (dt.date(2025, 11, 3), dt.date(2025, 11, 5))}
+    )
+    assert [r["factor"] for r in table.to_pylist()] == [Decimal("0.2666666667")]
+    # a bucket without SAR amounts needs no SAR rate, and gets none
+    held = {"SAR": (dt.date(2025, 11, 3), dt.date(2025, 11, 5))}
+    assert period_average_factors(fx, ["SAR"], "USD", [early], held).num_rows == 0
+    # with SAR amounts in a period before any SAR rate, the missing rate is named
+    with pytest.raises(ValidationFailed, match="no operator rate for SAR"):
+        period_average_factors(
+            fx, ["SAR"], "USD", [early], {"SAR": (dt.date(2020, 5, 1), dt.date(2020, 5, 1))}
+        )
+    assert fx.first_day("SAR") == dt.date(2025, 11, 1) and fx.first_day("USD") == dt.date(1999, 1, 4)

@@ -73,6 +73,16 @@ class FxRates:
     def ecb_currencies(self) -> set[str]:
         return set(self._converter.currencies)
 
+    def first_day(self, currency: str) -> dt.date | None:
+        """The first day the currency has a rate (the ECB's first fixing, or the operator's first rate);
+        None for a currency without one (EUR has one every day)."""
+        if currency == "EUR":
+            return dt.date.min
+        if currency in self._converter.currencies:
+            return self._converter.bounds[currency].first_date  # type: ignore[no-any-return]
+        rates = self._manual.get(currency)
+        return rates[-1].on if rates else None  # newest first
+
     def rate(self, currency: str, on: dt.date) -> Rate:
         if currency == "EUR":
             return Rate("EUR", Decimal(1), on, "identity")

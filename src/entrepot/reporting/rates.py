@@ -85,23 +85,46 @@ def _clipped(start: dt.date, end: dt.date, span: tuple[dt.date, dt.date] | None)
 
 
 def period_average_factors(
-    fx: FxRates, currencies: list[str], target: str, periods: list[Bucket]
+    fx: FxRates,
+    currencies: list[str],
+    target: str,
+    periods: list[Bucket],
+    held: Mapping[str, tuple[dt.date, dt.date]] | None = None,
 ) -> pa.Table:
+    """One factor per currency and bucket: the mean of the daily rates over the bucket's days from the
+    first day both currencies have a rate (a currency the operator prices by hand has none before its
+    first rate). A bucket a currency has no amount in (by `held`, its first and last such days) gets
+    no factor, as none is needed."""
     rows = [
         {
             "currency": c,
             "rate_key": bucket.key,
-            "factor": mean_factor(fx, c, target, bucket.start, bucket.end),
+            "factor": mean_factor(fx, c, target, _rated_from(fx, c, target, bucket.start), bucket.end),
         }
         for c in currencies
         for bucket in periods
+        if meets(bucket.start, bucket.end, (held or {}).get(c))
     ]
     return pa.Table.from_pylist(rows, schema=RATES_SCHEMA)
+
+
+def _rated_from(fx: FxRates, source: str, target: str, start: dt.date) -> dt.date:
+    """`start`, or the later first day with rates of both currencies (when that leaves no day, the
+    bucket's start stays, so that the lookup says which rate is missing)."""
+    firsts = [fx.first_day(c) for c in (source, target)]
+    return max([start, *(d for d in firsts if d is not None)])
+
+
+def meets(start: dt.date, end: dt.date, span: tuple[dt.date, dt.date] | None) -> bool:
+    """Whether the days from `start` to `end` meet `span` (None: unknown, so they may)."""
+    return span is None or (span[0] <= end and start <= span[1])
 
 
 def mean_factor(fx: FxRates, source: str, target: str, start: dt.date, end: dt.date) -> Decimal:
     """The mean of the daily factors from `start` to `end`, both included, to RATE_PRECISION."""
     daily = [daily_factor(fx, source, target, day) for day in days(start, end)]
+    if not daily:  # the currencies' rates begin after the period: say which one is missing
+        daily = [daily_factor(fx, source, target, end)]
     return (sum(daily, Decimal(0)) / len(daily)).quantize(RATE_PRECISION)
 
 

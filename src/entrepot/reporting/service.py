@@ -43,7 +43,12 @@ from entrepot.reporting.domain import (
     structure_date,
     year_earlier,
 )
-from entrepot.reporting.rates import check_target, period_average_factors, transaction_date_factors
+from entrepot.reporting.rates import (
+    check_target,
+    meets,
+    period_average_factors,
+    transaction_date_factors,
+)
 from entrepot.reporting.snapshot import Manifest, duckdb_cache
 
 ORG_MAP_SCHEMA = pa.schema([("business_unit", pa.string()), ("bucket", pa.int64()), ("unit", pa.string())])
@@ -220,8 +225,10 @@ def _rates(
         rate_day = year_earlier if prior is not None else None
         return transaction_date_factors(fx, currencies, target, p.period.start, p.period.end, rate_day, held)
     if prior is None:
-        return period_average_factors(fx, currencies, target, p.buckets)
-    rates = period_average_factors(fx, currencies, target, prior.buckets)
+        return period_average_factors(fx, currencies, target, p.buckets, held)
+    # only the currencies with amounts in this period need the prior period's rates
+    needed = [c for c in currencies if meets(p.period.start, p.period.end, (held or {}).get(c))]
+    rates = period_average_factors(fx, needed, target, prior.buckets)
     keys = {old.key: new.key for old, new in zip(prior.buckets, p.buckets, strict=True)}
     current_keys = pa.array([keys[k] for k in rates.column("rate_key").to_pylist()], pa.int64())
     return rates.set_column(1, "rate_key", current_keys)
