@@ -53,6 +53,16 @@ def test_a_cart_fills_quotes_and_checks_out_once(world: World) -> None:
     assert stock(client, world, "seller_a_red")["sg-tuas"] == (8, 0)
 
 
+def test_a_cart_checks_out_without_a_body(world: World) -> None:
+    client = world.client()
+    cart = _cart(client, world)
+    assert _set(client, world, cart, "seller_a_red", 1).status_code == 200
+    headers = {**world.auth("buyer_a"), "Idempotency-Key": "cart-checkout-no-body"}
+    placed = client.post(f"{API}/carts/{cart}/checkout", headers=headers)
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["status"] == "placed"  # no payment method: the buyer pays later
+
+
 def test_another_buyers_cart_is_not_found_and_untouched(world: World) -> None:
     client = world.client()
     cart = _cart(client, world, "buyer_a")

@@ -72,3 +72,8 @@ def test_the_demo_checks_its_keys_file_before_writing_anything(database_url: str
     assert "--keys-file" in _refused([*args, "--keys-file", str(blocker / "keys.json")])
     assert "is a folder" in _refused([*args, "--keys-file", str(tmp_path)])
     assert not (tmp_path / "cli.db").exists()  # refused before the database was even created
+
+
+def test_serve_refuses_several_workers_on_sqlite(database_url: str) -> None:
+    assert "SQLite serves one worker" in _refused(["serve", "--workers", "2"])
+    assert "--workers must be at least 1" in _refused(["serve", "--workers", "0"])

@@ -56,10 +56,17 @@ def serve(
     """Upgrade the schema and serve the API."""
     import uvicorn
 
+    from entrepot.db import is_sqlite
     from entrepot.schema import upgrade
 
     settings = get_settings()
-    upgrade(settings.database_url)
+    if workers < 1:
+        raise fail("--workers must be at least 1")
+    if workers > 1 and is_sqlite(settings.database_url):
+        # one writer at a time: several processes would queue on SQLite's lock and time out under load
+        raise fail("SQLite serves one worker; use PostgreSQL (ENTREPOT_DATABASE_URL) for --workers > 1")
+    with failures():
+        upgrade(settings.database_url)
     console.print(f"API on http://{host}:{port}/api/v1  docs http://{host}:{port}/docs")
     uvicorn.run(
         "entrepot.api.app:create_app",

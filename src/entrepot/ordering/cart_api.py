@@ -80,16 +80,18 @@ def quote_cart(cart_id: str, ctx: Ctx, principal: Caller) -> QuoteOut:
 @router.post("/carts/{cart_id}/checkout", status_code=201, response_model=OrderOut)
 def checkout_cart(
     cart_id: str,
-    body: CartCheckoutIn,
     ctx: Ctx,
     principal: Caller,
     response: Response,
     background: BackgroundTasks,
     idempotency_key: IdempotencyKey = None,
+    body: CartCheckoutIn | None = None,
 ) -> OrderOut:
     """Place the cart's order (Idempotency-Key required, as for `POST /orders`); the cart then stays,
-    read-only, as the record of what was ordered."""
+    read-only, as the record of what was ordered. The body is optional: without one, no payment starts
+    and the default delivery option is taken."""
     key = check_idempotency_key(idempotency_key)
+    body = body or CartCheckoutIn()
     pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
     with ctx.db.transaction() as session:
         placed = carts.checkout_cart(

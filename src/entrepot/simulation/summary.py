@@ -12,8 +12,9 @@ from entrepot.organization import service as organization
 from entrepot.organization.models import OrgUnit
 
 GMV_DEFINITION = (
-    "GMV = subtotals of all placed orders, paid or not, cancelled or returned (Alibaba's definition until"
-    " 2022), taxes included as priced, shipping excluded, in USD at the ECB rate of each order date"
+    "GMV here = subtotals of all placed orders, paid or not, cancelled or returned, taxes included as"
+    " priced, shipping excluded, in USD at the ECB rate of each order date (a quick look at the store;"
+    " `entrepot report gmv` gives each unit's own labelled definition)"
 )
 
 
