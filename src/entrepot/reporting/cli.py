@@ -321,7 +321,7 @@ def scenario() -> None:
             console.print(
                 f"target {target.scope} {target.metric} {target.value_minor // 100:,} {target.currency}"
                 f" by {target.due_on}: from {s.latest_period} ({source}) needs {s.required_cagr_pct} %"
-                f" a year over {s.years} years; {s.status}"
+                f" a year over {s.years:.2f} years; {s.status}"
             )
         g = plans.guidance_status(session, "revenue", "commerce-group", "FY2022", _fiscal())
         bands = "; ".join(
