@@ -238,21 +238,20 @@ def test_price_in_an_unknown_market_is_404(world: World) -> None:
     assert_problem(response, 404, "not-found")
 
 
+TMALL_CN = {
+    "business_unit": "tmall",
+    "country": "CN",
+    "currency": "CNY",
+    "locale": "zh_CN",
+    "time_zone": "Asia/Shanghai",
+    "tax_rate": "0.13",
+    "shipping_domestic_minor": 0,
+    "shipping_cross_border_minor": 3000,
+}
+
+
 def _tmall_cn(client: TestClient, world: World) -> None:
-    response = client.post(
-        f"{API}/markets",
-        json={
-            "business_unit": "tmall",
-            "country": "CN",
-            "currency": "CNY",
-            "locale": "zh_CN",
-            "time_zone": "Asia/Shanghai",
-            "tax_rate": "0.13",
-            "shipping_domestic_minor": 0,
-            "shipping_cross_border_minor": 3000,
-        },
-        headers=world.auth("operator"),
-    )
+    response = client.post(f"{API}/markets", json=TMALL_CN, headers=world.auth("operator"))
     assert response.status_code == 201, response.text
 
 

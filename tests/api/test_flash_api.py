@@ -39,8 +39,9 @@ def adapted(client: TestClient, fast_path: bool) -> TestClient:
     return client
 
 
-def create_sale(client: TestClient, world: World, **overrides: Any) -> dict[str, Any]:
-    body = {
+def sale_body(world: World, **overrides: Any) -> dict[str, Any]:
+    """A flash sale of seller A's red SKU in Singapore, starting a minute after T0."""
+    return {
         "sku": world.ids["seller_a_red"],
         "market": "lazada-sg",
         "sale_price_minor": 990,
@@ -51,7 +52,12 @@ def create_sale(client: TestClient, world: World, **overrides: Any) -> dict[str,
         "reservation_ttl_seconds": 60,
         **overrides,
     }
-    response = client.post(f"{API}/flash-sales", json=body, headers=world.auth("seller_a"))
+
+
+def create_sale(client: TestClient, world: World, **overrides: Any) -> dict[str, Any]:
+    response = client.post(
+        f"{API}/flash-sales", json=sale_body(world, **overrides), headers=world.auth("seller_a")
+    )
     assert response.status_code == 201, response.text
     sale: dict[str, Any] = response.json()
     return sale

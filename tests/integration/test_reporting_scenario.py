@@ -89,8 +89,8 @@ def test_a_bad_csv_row_rejects_the_whole_file(database: Database) -> None:
         ("gmv,lazada,FY2021,USD,NaN,x", "value", "'NaN' is not a number"),
         ("gmv,lazada,FY2021,USD,-5,x", "value", "must be from 0 to 10^15"),
         ("gmv,lazada,FY0001,USD,5,x", "period", "'FY0001' is not a real period: it would reach year 0"),
-        ("gmv,lazada,FY2021,USD,5.001,x", "value", "USD amounts have at most 2 decimal places"),
-        ("gmv,lazada,FY2021,VND,5.5,x", "value", "VND amounts have at most 0 decimal places"),
+        ("gmv,lazada,FY2021,USD,5.001,x", "value", "USD allows at most 2 decimal places"),
+        ("gmv,lazada,FY2021,VND,5.5,x", "value", "VND allows at most 0 decimal places"),
     ],
 )
 def test_a_row_that_cannot_be_taken_names_its_line_and_column(

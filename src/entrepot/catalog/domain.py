@@ -8,8 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import DomainError, FieldError
-from entrepot.kernel.money import MAX_PRICE_MAJOR as MAX_PRICE_MAJOR  # customs and CSV prices share it
-from entrepot.kernel.money import minor_unit_exponent, validate_currency
+from entrepot.kernel.money import MAX_PRICE_MAJOR, exact_minor, validate_currency
 
 HS_CODE = re.compile(r"^\d{6}(\d{2}(\d{2})?)?$")  # 6-digit HS heading, optionally national 8 or 10
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -100,12 +99,7 @@ def parse_amount(text: str) -> Decimal:
 
 def price_to_minor(text: str, currency: str) -> int:
     """'12.90' SGD -> 1290. Raises ValueError with the reason for anything else."""
-    amount = parse_amount(text)
-    exponent = minor_unit_exponent(currency)
-    scaled = amount.scaleb(exponent)
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{currency} allows at most {exponent} decimal places")
-    return int(scaled)
+    return exact_minor(parse_amount(text), currency)
 
 
 def parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogRow | None, list[FieldError]]:

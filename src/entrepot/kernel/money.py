@@ -20,9 +20,22 @@ ROUNDING = ROUND_HALF_UP
 MAX_PRICE_MAJOR = Decimal("100000000")
 
 
+def max_minor(currency: str) -> int:
+    """MAX_PRICE_MAJOR in the currency's minor units."""
+    return int(MAX_PRICE_MAJOR.scaleb(minor_unit_exponent(currency)))
+
+
+def exact_minor(amount: Decimal, currency: str) -> int:
+    """`amount` (major units) in minor units of `currency`; a ValueError when that would round it."""
+    scaled = amount.scaleb(minor_unit_exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{currency} allows at most {minor_unit_exponent(currency)} decimal places")
+    return int(scaled)
+
+
 def amount_problem(minor: int, currency: str, allow_zero: bool = False) -> str | None:
     """Why `minor` units of `currency` are no price or fee to set, or None when they are one."""
-    ceiling = int(MAX_PRICE_MAJOR.scaleb(minor_unit_exponent(currency)))
+    ceiling = max_minor(currency)
     low = 0 if allow_zero else 1
     if low <= minor <= ceiling:
         return None

@@ -35,11 +35,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from entrepot.catalog.domain import HS_CODE, MAX_PRICE_MAJOR
+from entrepot.catalog.domain import HS_CODE
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.fx import Conversion, FxRates
-from entrepot.kernel.money import Money, allocate, minor_unit_exponent, sum_money
+from entrepot.kernel.money import MAX_PRICE_MAJOR, Money, allocate, max_minor, sum_money
 from entrepot.logistics.customs_tables import Collection, CustomsTable, ThresholdRow, default_table
 
 MAX_LINES = 999
@@ -92,8 +92,7 @@ def hs_code_error(code: str) -> str | None:
 def _amount_error(amount: Money, currency: str, positive: bool) -> str | None:
     if amount.currency != currency:
         return f"in {currency} like the rest of the declaration, got {amount.currency}"
-    ceiling = int(MAX_PRICE_MAJOR.scaleb(minor_unit_exponent(currency)))
-    if amount.minor < (1 if positive else 0) or amount.minor > ceiling:
+    if amount.minor < (1 if positive else 0) or amount.minor > max_minor(currency):
         low = "positive (customs need a value, even for gifts and samples)" if positive else "not negative"
         return f"{low} and at most {MAX_PRICE_MAJOR} {currency}, got {amount}"
     return None

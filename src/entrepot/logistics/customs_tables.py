@@ -23,10 +23,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal, TypeVar, cast
 
-from entrepot.catalog.domain import MAX_PRICE_MAJOR
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
-from entrepot.kernel.money import Money, minor_unit_exponent, validate_currency
+from entrepot.kernel.money import Money, exact_minor, max_minor, validate_currency
 
 Basis = Literal["FOB", "CIF"]
 ThresholdRule = Literal["at_or_below", "below"]
@@ -143,10 +142,13 @@ def _parse_rate(text: str, upper: Decimal) -> Decimal:
 
 def _parse_amount(text: str, currency: str) -> Money:
     amount = _parse_decimal(text)
-    scaled = amount.scaleb(minor_unit_exponent(currency))
-    if amount < 0 or amount > MAX_PRICE_MAJOR or scaled != scaled.to_integral_value():
-        raise ValueError(f"a non-negative amount in {currency} within its minor unit, got {text!r}")
-    return Money(int(scaled), currency)
+    try:
+        minor = exact_minor(amount, currency)
+        if not 0 <= minor <= max_minor(currency):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"a non-negative amount in {currency} within its minor unit, got {text!r}") from None
+    return Money(minor, currency)
 
 
 def _parse_choice(text: str, choices: Sequence[str]) -> str:

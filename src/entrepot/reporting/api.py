@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Ctx, Operator
-from entrepot.kernel.errors import DomainError, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import DomainError, NotFound, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
 from entrepot.reporting import history, plans, service
@@ -151,14 +151,6 @@ def _platform(ctx: AppContext) -> history.PlatformFigures | None:
     return history.PlatformFigures(snap, _fiscal(ctx), fx_rates, _definitions(ctx))
 
 
-def _check_scope(session: Any, scope: str) -> str:
-    """A target or guidance is for a unit of the organisation, named by its code as reports show it."""
-    if organization.find_unit(session, scope) is None:
-        message = f"unknown scope {scope!r}: not the code of a unit of the organisation"
-        raise ValidationFailed(message, [FieldError("scope", message)])
-    return scope
-
-
 def _target_out(session: Any, target: Any, platform: history.PlatformFigures | None) -> TargetOut:
     base = {
         "id": target.public_id,
@@ -202,7 +194,7 @@ def add_target(body: TargetIn, ctx: Ctx, _: Operator) -> TargetOut:
         target = plans.add_target(
             session,
             body.metric,
-            _check_scope(session, body.scope),
+            plans.known_scope(session, body.scope),
             value,
             body.due_on,
             body.note,
@@ -217,7 +209,7 @@ def add_guidance(body: GuidanceIn, ctx: Ctx, _: Operator) -> dict[str, Any]:
         band = plans.add_guidance(
             session,
             body.metric,
-            _check_scope(session, body.scope),
+            plans.known_scope(session, body.scope),
             body.period,
             body.low_pct,
             body.high_pct,

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
-from entrepot.kernel.money import Money, minor_unit_exponent, validate_currency
+from entrepot.kernel.money import Money, exact_minor, validate_currency
+from entrepot.organization import service as organization
 from entrepot.reporting.domain import (
     PLATFORM,
     Coverage,
@@ -121,13 +122,22 @@ def _value_minor(text: str, currency: str | None, fail: Callable[[str, str], Val
         what = "an amount (major units)" if currency else "a count"
         raise fail("value", f"{text!r} is out of range: {what} must be from 0 to 10^15")
     if currency is not None:
-        places = minor_unit_exponent(currency)
-        if value != value.quantize(Decimal(1).scaleb(-places)):  # rounding it would change the figure
-            raise fail("value", f"{text!r}: {currency} amounts have at most {places} decimal places")
-        return Money.from_decimal(value, currency).minor
+        try:
+            return exact_minor(value, currency)  # refused rather than rounded: it is a published figure
+        except ValueError as exc:
+            raise fail("value", f"{text!r}: {exc}") from None
     if value != value.to_integral_value():
         raise fail("value", f"{text!r}: a count without a currency must be a whole number")
     return int(value)
+
+
+def known_scope(session: Session, scope: str) -> str:
+    """`scope` when it is the code of a unit of the organisation (a target or guidance set by an
+    operator is for one); published actuals are not held to it: they name figures such as "cloud"."""
+    if organization.find_unit(session, scope) is None:
+        message = f"unknown scope {scope!r}: not the code of a unit of the organisation"
+        raise ValidationFailed(message, [FieldError("scope", message)])
+    return scope
 
 
 def actuals(session: Session, metric: str | None = None, scope: str | None = None) -> list[ExternalActual]:
