@@ -107,7 +107,7 @@ class Shipment(Base):
     customs_collection: Mapped[str | None] = mapped_column(String(16))
     customs_trace: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)  # the snapshot reads by it
     __table_args__ = (
         UniqueConstraint("order_ref", "warehouse_code"),  # one shipment per allocated warehouse
         CheckConstraint("revenue_origin IN ('domestic','overseas')", name="revenue_origin"),

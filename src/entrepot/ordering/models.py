@@ -72,7 +72,7 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(64))
     reservation_expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)  # the snapshot reads by it
     __table_args__ = (
         CheckConstraint(
             "status IN ('placed','paid','fulfilled','shipped','delivered','completed','cancelled',"
