@@ -16,6 +16,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# Per node, its labels' arrival, cost, emissions and label number in rows of `max_labels` slots, and
+# how many slots are used: contiguous, so the dominance scans read memory in order.
+Bags = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 NO_ROUTE = np.iinfo(np.int64).max // 4  # "unreachable" / "never" in minute and cent arrays
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -224,7 +228,6 @@ def search(
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The label-setting search. Returns (label count or -1 when `capacity` ran out, parent, lane,
     departs, and the destination's labels); lane -1 marks the origin's label."""
-    nodes = out_start.shape[0] - 1
     lab_node = np.empty(capacity, dtype=np.int64)
     lab_t = np.empty(capacity, dtype=np.int64)
     lab_c = np.empty(capacity, dtype=np.int64)
@@ -233,24 +236,32 @@ def search(
     lab_lane = np.empty(capacity, dtype=np.int64)
     lab_dep = np.empty(capacity, dtype=np.int64)
     lab_dead = np.zeros(capacity, dtype=np.bool_)
-    lab_next = np.empty(capacity, dtype=np.int64)  # the next label in the same node's bag
-    head = np.full(nodes, -1, dtype=np.int64)
-    bag_size = np.zeros(nodes, dtype=np.int64)
     heap_keys = np.empty(capacity, dtype=np.int64)
     heap_items = np.empty(capacity, dtype=np.int64)
     empty = np.empty(0, dtype=np.int64)
+    nodes = out_start.shape[0] - 1
+    # rows of untouched nodes are never read: only the pages of nodes reached are ever mapped in
+    bags = (
+        np.empty((nodes, max_labels), dtype=np.int64),
+        np.empty((nodes, max_labels), dtype=np.int64),
+        np.empty((nodes, max_labels), dtype=np.float64),
+        np.empty((nodes, max_labels), dtype=np.int64),
+        np.zeros(nodes, dtype=np.int64),
+    )
+    bag_t, bag_c, bag_e, bag_label, size = bags
 
     lab_node[0], lab_t[0], lab_c[0], lab_e[0] = origin, ready, 0, 0.0
-    lab_parent[0], lab_lane[0], lab_dep[0], lab_next[0] = -1, -1, ready, -1
-    head[origin], bag_size[origin], count = 0, 1, 1
+    lab_parent[0], lab_lane[0], lab_dep[0] = -1, -1, ready
+    bag_t[origin, 0], bag_c[origin, 0], bag_e[origin, 0], bag_label[origin, 0] = ready, 0, 0.0, 0
+    size[origin], count = 1, 1
     heap_size = _heap_push(heap_keys, heap_items, 0, ready + bound_t[origin], 0)
     while heap_size > 0:
         label, heap_size = _heap_pop(heap_keys, heap_items, heap_size)
         node = lab_node[label]
         if lab_dead[label] or node == destination:
             continue
-        if _finished_beats(
-            head, lab_next, lab_t, lab_c, lab_e, destination,
+        if _bag_beats(
+            bags, destination,
             lab_t[label] + bound_t[node], lab_c[label] + bound_c[node], lab_e[label] + bound_e[node], tol,
         ):  # fmt: skip
             continue
@@ -273,26 +284,27 @@ def search(
                 continue
             cost = lab_c[label] + lane_cost[lane]
             grams = lab_e[label] + lane_grams[lane]
-            if to != destination and _finished_beats(
-                head, lab_next, lab_t, lab_c, lab_e, destination,
-                arrives + bound_t[to], cost + bound_c[to], grams + bound_e[to], tol,
-            ):  # fmt: skip
+            # the node's own bag first: it turns most candidates away, and looking costs nothing
+            if _bag_beats(bags, to, arrives, cost, grams, tol):
                 continue
-            if not _bag_accepts(
-                head, lab_next, lab_t, lab_c, lab_e, lab_dead, bag_size, to, arrives, cost, grams, tol
-            ):  # fmt: skip
+            if to != destination and _bag_beats(
+                bags, destination, arrives + bound_t[to], cost + bound_c[to], grams + bound_e[to], tol
+            ):
                 continue
-            if bag_size[to] >= max_labels:
+            _drop_beaten(bags, lab_dead, to, arrives, cost, grams)
+            if size[to] >= max_labels:
                 continue
             if count == capacity:
                 return -1, empty, empty, empty, empty
             lab_node[count], lab_t[count], lab_c[count], lab_e[count] = to, arrives, cost, grams
             lab_parent[count], lab_lane[count], lab_dep[count] = label, lane, departs
-            lab_next[count], head[to] = head[to], count
-            bag_size[to] += 1
+            slot = size[to]
+            bag_t[to, slot], bag_c[to, slot], bag_e[to, slot] = arrives, cost, grams
+            bag_label[to, slot] = count
+            size[to] = slot + 1
             heap_size = _heap_push(heap_keys, heap_items, heap_size, arrives + bound_t[to], count)
             count += 1
-    finished = _bag_list(head, lab_next, destination)
+    finished = bag_label[destination, : size[destination]].copy()
     return count, lab_parent[:count].copy(), lab_lane[:count].copy(), lab_dep[:count].copy(), finished
 
 
@@ -318,74 +330,28 @@ def _departure_with_room(
 
 
 @njit(cache=True, nogil=True)
-def _finished_beats(
-    head: np.ndarray,
-    lab_next: np.ndarray,
-    lab_t: np.ndarray,
-    lab_c: np.ndarray,
-    lab_e: np.ndarray,
-    destination: int,
-    t: int,
-    c: int,
-    e: float,
-    tol: np.ndarray,
-) -> bool:
-    done = head[destination]
-    while done >= 0:
-        if _dominates(lab_t[done], lab_c[done], lab_e[done], t, c, e, tol):
+def _bag_beats(bags: Bags, node: int, t: int, c: int, e: float, tol: np.ndarray) -> bool:
+    """A label in the node's bag is as good as (t, c, e) on every count, give or take `tol`."""
+    bag_t, bag_c, bag_e, _label, size = bags
+    for slot in range(size[node]):
+        if _dominates(bag_t[node, slot], bag_c[node, slot], bag_e[node, slot], t, c, e, tol):
             return True
-        done = lab_next[done]
     return False
 
 
 @njit(cache=True, nogil=True)
-def _bag_accepts(
-    head: np.ndarray,
-    lab_next: np.ndarray,
-    lab_t: np.ndarray,
-    lab_c: np.ndarray,
-    lab_e: np.ndarray,
-    lab_dead: np.ndarray,
-    bag_size: np.ndarray,
-    node: int,
-    t: int,
-    c: int,
-    e: float,
-    tol: np.ndarray,
-) -> bool:
-    """False when a label in the node's bag is as good (give or take `tol`); otherwise drops the labels
-    the newcomer beats outright and says True."""
-    other = head[node]
-    while other >= 0:
-        if _dominates(lab_t[other], lab_c[other], lab_e[other], t, c, e, tol):
-            return False
-        other = lab_next[other]
-    previous, other = -1, head[node]
-    while other >= 0:
-        following = lab_next[other]
-        # dominated outright (no tolerance); written out, not through `_dominates`, which would need a
-        # zero tolerance array made on every call: an allocation per candidate label
-        if t <= lab_t[other] and c <= lab_c[other] and e <= lab_e[other] + EPSILON_G:
-            lab_dead[other] = True
-            bag_size[node] -= 1
-            if previous < 0:
-                head[node] = following
-            else:
-                lab_next[previous] = following
+def _drop_beaten(bags: Bags, lab_dead: np.ndarray, node: int, t: int, c: int, e: float) -> None:
+    """Marks dead, and takes out of the node's bag, the labels that (t, c, e) beats outright."""
+    bag_t, bag_c, bag_e, bag_label, size = bags
+    slot = 0
+    while slot < size[node]:
+        # outright (no tolerance); written out, not through `_dominates`, which would need a zero
+        # tolerance array made on every call: an allocation per candidate label
+        if t <= bag_t[node, slot] and c <= bag_c[node, slot] and e <= bag_e[node, slot] + EPSILON_G:
+            lab_dead[bag_label[node, slot]] = True
+            last = size[node] - 1  # the bag's order does not matter: move its last label here
+            bag_t[node, slot], bag_c[node, slot] = bag_t[node, last], bag_c[node, last]
+            bag_e[node, slot], bag_label[node, slot] = bag_e[node, last], bag_label[node, last]
+            size[node] = last
         else:
-            previous = other
-        other = following
-    return True
-
-
-@njit(cache=True, nogil=True)
-def _bag_list(head: np.ndarray, lab_next: np.ndarray, node: int) -> np.ndarray:
-    found = []
-    label = head[node]
-    while label >= 0:
-        found.append(label)
-        label = lab_next[label]
-    out = np.empty(len(found), dtype=np.int64)
-    for i, label in enumerate(found):
-        out[i] = label
-    return out
+            slot += 1
