@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=None, description="A newer ECB eurofxref-hist file (zip or csv) than the bundled one."
     )
     fx_max_staleness_days: int = Field(default=45, ge=0, le=3660)
+    gc_freeze_at_start: bool = Field(
+        default=True,
+        description="Once started, keep the start-up objects out of garbage collection (see api.app).",
+    )
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
     page_size_max: int = Field(default=200, ge=1)
     reporting_snapshot_dir: str = Field(

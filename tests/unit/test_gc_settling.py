@@ -1,0 +1,39 @@
+"""The API settles the garbage collector once started (`api.app.after_start`), unless told not to."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from entrepot.api.app import GC_THRESHOLDS, after_start
+from entrepot.settings import Settings
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    """Whatever a test does to the collector is undone after it."""
+    thresholds = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
+
+
+def test_after_start_freezes_what_start_up_made_and_collects_young_objects_less_often(
+    collector: None,
+) -> None:
+    gc.unfreeze()
+    made_at_start = [object() for _ in range(10)]  # held: they survive the collection and freeze
+    asyncio.run(after_start(Settings(gc_freeze_at_start=True)))
+    assert gc.get_freeze_count() >= len(made_at_start)
+    assert gc.get_threshold() == GC_THRESHOLDS
+
+
+def test_after_start_leaves_the_collector_alone_when_the_settings_say_so(collector: None) -> None:
+    gc.unfreeze()
+    before = gc.get_threshold()
+    asyncio.run(after_start(Settings(gc_freeze_at_start=False)))
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
