@@ -25,9 +25,8 @@ def test_after_start_freezes_what_start_up_made_and_collects_young_objects_less_
     collector: None,
 ) -> None:
     gc.unfreeze()
-    made_at_start = [object() for _ in range(10)]  # held: they survive the collection and freeze
     asyncio.run(after_start(Settings(gc_freeze_at_start=True)))
-    assert gc.get_freeze_count() >= len(made_at_start)
+    assert gc.get_freeze_count() > 0  # everything the test process has loaded, moved out of reach
     assert gc.get_threshold() == GC_THRESHOLDS
 
 
