@@ -1,8 +1,9 @@
 """Flash sales: create one, and take buyers' requests for units in batches.
 
-`take_batch` is the hot path. It runs many buyers' requests in ONE transaction: lock the sale row, read
-what those buyers already hold, decide every request in arrival order (flash_rules.admit), write the
-orders, the buyers' holdings and the sale's counters, commit. The commit (an fsync with synchronous
+`decide_batch` and `write_batch` are the hot path (run by flash_batch, with the sale's payment
+events). Many buyers' requests go in ONE transaction: lock the sale row, read what those buyers already
+hold, decide every request in arrival order (flash_rules.admit), write the orders, the buyers' holdings
+and the sale's counters, commit. The commit (an fsync with synchronous
 commit on) and the hot row's lock are paid once per batch instead of once per buyer, which is what lets
 one SKU go past the single hot row's ceiling. With a batch of one it is the naive per-request
 `SELECT ... FOR UPDATE` deduction, kept as the `row_lock` strategy to measure against.
@@ -17,12 +18,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.service import PricedSku
+from entrepot.db import dialect_of, one_of
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.inventory.domain import MAX_STOCK_UNITS
@@ -43,21 +45,22 @@ def _upsert_holdings() -> dict[str, Any]:
     """Absolute holdings per (sale, buyer): safe because every writer holds the sale row's lock."""
     built = {}
     for dialect in (postgresql, sqlite):
-        statement = dialect.insert(HOLDINGS)
+        statement = dialect.insert(HOLDINGS).inline()
         built[dialect.__name__.rsplit(".", 1)[-1]] = statement.on_conflict_do_update(
             index_elements=["sale_id", "buyer_id"], set_={"quantity": statement.excluded.quantity}
-        ).returning(_buyer.buyer_id)  # one multi-row statement per batch (see _INSERT_ORDERS)
+        )
     return built
 
 
+# The batch's writes return nothing (inline: not even the new primary key), so they go to PostgreSQL
+# together (db.pipelined): one statement per row, one round trip for all while the sale row is locked.
 _SET_HOLDINGS = _upsert_holdings()
-# RETURNING lets SQLAlchemy send a batch as one multi-row INSERT instead of one statement per row.
-_INSERT_ORDERS = ORDERS.insert().returning(_order.id)
+_INSERT_ORDERS = ORDERS.insert().inline()
 _LOCK_SALE = select(SALES).where(_sale.id == bindparam("sale")).with_for_update()
 _SET_COUNTERS = (
     update(SALES)
     .where(_sale.id == bindparam("sale"))
-    .values(reserved=bindparam("reserved"), waiting=bindparam("waiting"))
+    .values(reserved=bindparam("reserved"), sold=bindparam("sold"), waiting=bindparam("waiting"))
 )
 
 
@@ -180,28 +183,38 @@ class Taken:
     replayed: bool = False
 
 
-def take_batch(
-    session: Session, sale_id: int, tickets: list[Ticket], now: dt.datetime
-) -> tuple[list[Taken], SaleCounters, str]:
-    """Decide and record a batch of requests for one sale, in arrival order; returns the answers, the
-    sale's counters after the batch, and its strategy. A buyer appears at most once per batch (the
-    batcher defers repeats to the next batch), so their idempotency keys never clash."""
-    row = session.execute(_LOCK_SALE, {"sale": sale_id}).one()
-    earlier = _earlier_orders(session, sale_id, tickets)
+def lock_sale(session: Session, sale_id: int) -> Any:
+    """The sale row, locked until the transaction ends (see the module's note on lock order)."""
+    return session.execute(_LOCK_SALE, {"sale": sale_id}).one()
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A batch of requests decided under the sale row's lock, not yet written."""
+
+    taken: list[Taken]  # one per ticket, in order
+    holdings: dict[int, int]  # units now held, for buyers whose holding changed
+    after: SaleCounters
+
+
+def decide_batch(
+    session: Session, sale: Any, counters: SaleCounters, tickets: list[Ticket], now: dt.datetime
+) -> Decided:
+    """Decide a batch of requests in arrival order against the sale's counters (as locked, with any
+    earlier change of this transaction applied). A buyer appears at most once per batch (the batcher
+    defers repeats to the next batch), so their idempotency keys never clash."""
+    earlier = _earlier_orders(session, sale.id, tickets)
     fresh = [t for t in tickets if (t.buyer_id, t.idempotency_key) not in earlier]
-    held = _holdings(session, sale_id, [t.buyer_id for t in fresh])
-    decisions, after, changed = admit(
-        counters_of(row), [Ask(t.buyer_id, t.quantity) for t in fresh], held, now
-    )
+    held = _holdings(session, sale.id, [t.buyer_id for t in fresh])
+    decisions, after, changed = admit(counters, [Ask(t.buyer_id, t.quantity) for t in fresh], held, now)
     by_ticket = dict(zip(map(id, fresh), decisions, strict=True))
-    results = [
+    taken = [
         earlier[(t.buyer_id, t.idempotency_key)]
         if (t.buyer_id, t.idempotency_key) in earlier
-        else _record(row, t, by_ticket[id(t)], now)
+        else _record(sale, t, by_ticket[id(t)], now)
         for t in tickets
     ]
-    _write(session, sale_id, tickets, results, changed, after, now)
-    return results, after, row.strategy
+    return Decided(taken, changed, after)
 
 
 def buyers_with_orders(session: Session, sale_id: int) -> frozenset[int]:
@@ -210,12 +223,18 @@ def buyers_with_orders(session: Session, sale_id: int) -> frozenset[int]:
 
 def _earlier_orders(session: Session, sale_id: int, tickets: list[Ticket]) -> dict[tuple[int, str], Taken]:
     """Requests retried with a key already used: answered with the order they made (a replay)."""
-    pairs = [(t.buyer_id, t.idempotency_key) for t in tickets]
+    pairs = {(t.buyer_id, t.idempotency_key) for t in tickets}
     rows = session.execute(
         select(_order.buyer_id, _order.idempotency_key, _order.public_id, _order.status, _order.amount_minor)
         .add_columns(_order.expires_at, _order.payment_id, _order.quantity)
-        .where(_order.sale_id == sale_id, tuple_(_order.buyer_id, _order.idempotency_key).in_(pairs))
+        .where(
+            _order.sale_id == sale_id,
+            # each column against its own list (the unique index serves both), the pairs checked below
+            one_of(session, _order.buyer_id, [buyer for buyer, _ in pairs]),
+            one_of(session, _order.idempotency_key, [key for _, key in pairs]),
+        )
     ).all()
+    rows = [r for r in rows if (r.buyer_id, r.idempotency_key) in pairs]
     return {
         (r.buyer_id, r.idempotency_key): Taken(
             Decision(r.status),
@@ -236,7 +255,7 @@ def _holdings(session: Session, sale_id: int, buyer_ids: list[int]) -> dict[int,
         return {}
     rows = session.execute(
         select(_buyer.buyer_id, _buyer.quantity).where(
-            _buyer.sale_id == sale_id, _buyer.buyer_id.in_(buyer_ids)
+            _buyer.sale_id == sale_id, one_of(session, _buyer.buyer_id, buyer_ids)
         )
     ).all()
     return {buyer_id: quantity for buyer_id, quantity in rows}
@@ -257,15 +276,10 @@ def _record(sale: Any, ticket: Ticket, decision: Decision, now: dt.datetime) -> 
     )
 
 
-def _write(
-    session: Session,
-    sale_id: int,
-    tickets: list[Ticket],
-    results: list[Taken],
-    holdings: dict[int, int],
-    after: SaleCounters,
-    now: dt.datetime,
+def write_batch(
+    session: Session, sale_id: int, tickets: list[Ticket], decided: Decided, now: dt.datetime
 ) -> None:
+    """The batch's new orders and the buyers' holdings (the counters are the caller's: see set_counters)."""
     rows = [
         {
             "public_id": r.order_id,
@@ -282,23 +296,27 @@ def _write(
             "paid_at": None,
             "created_at": now,
         }
-        for t, r in zip(tickets, results, strict=True)
+        for t, r in zip(tickets, decided.taken, strict=True)
         if r.order_id is not None and not r.replayed
     ]
     if not rows:
         return
     session.execute(_INSERT_ORDERS, rows)
-    dialect = session.get_bind().dialect.name
     session.execute(
-        _SET_HOLDINGS[dialect],
-        [{"sale_id": sale_id, "buyer_id": b, "quantity": q} for b, q in holdings.items()],
+        _SET_HOLDINGS[dialect_of(session)],
+        [{"sale_id": sale_id, "buyer_id": b, "quantity": q} for b, q in decided.holdings.items()],
     )
-    session.execute(_SET_COUNTERS, {"sale": sale_id, "reserved": after.reserved, "waiting": after.waiting})
+
+
+def set_counters(session: Session, sale_id: int, counters: SaleCounters) -> None:
+    """Absolute values: safe because the caller holds the sale row's lock."""
+    values = {"reserved": counters.reserved, "sold": counters.sold, "waiting": counters.waiting}
+    session.execute(_SET_COUNTERS, {"sale": sale_id, **values})
 
 
 def end_sale_now(session: Session, sale_id: int, now: dt.datetime) -> None:
     """Close the sale's window at once (a live host closing a drop); the sweeper then settles it."""
-    row = session.execute(_LOCK_SALE, {"sale": sale_id}).one()
+    row = lock_sale(session, sale_id)
     end = max(now, row.starts_at + dt.timedelta(microseconds=1))  # the window stays non-empty
     if end < row.ends_at:
         session.execute(update(SALES).where(_sale.id == sale_id).values(ends_at=end))

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import record_events
+from entrepot.db import one_of, record_events
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import Conflict, Forbidden, NotFound
@@ -31,13 +31,27 @@ _sale = SALES.c
 _buyer = HOLDINGS.c
 # Written here, one per sale and batch that recorded payments; flash_orders turns it into ordinary orders.
 PAID = "flash_orders.paid"
+
+
 # One statement for the whole batch: status and amount of each order were checked under the sales'
-# locks just before (see _classify), so nobody can have moved them since.
-_PAY_ORDERS = (
-    update(ORDERS)
-    .where(_order.payment_id.in_(bindparam("pids", expanding=True)), _order.status == "reserved")
-    .values(status="paid", payment_status="succeeded", paid_at=bindparam("at"))
-    .returning(_order.public_id, _order.sale_id, _order.quantity)
+# locks just before (see _classify), so nobody can have moved them since. No RETURNING: what it
+# changes is known from that read, so it can go out with the batch's other writes (db.pipelined).
+def _pay_orders(session: Session, payment_ids: list[str], now: dt.datetime) -> None:
+    session.execute(
+        update(ORDERS)
+        .where(one_of(session, _order.payment_id, payment_ids), _order.status == "reserved")
+        .values(status="paid", payment_status="succeeded", paid_at=now)
+    )
+
+
+_PAYMENT_ORDERS = select(
+    _order.payment_id,
+    _order.public_id,
+    _order.sale_id,
+    _order.status,
+    _order.quantity,
+    _order.amount_minor,
+    _order.payment_status,
 )
 
 
@@ -65,20 +79,56 @@ def apply_payment_events(session: Session, events: list[PaymentEvent], now: dt.d
     sales = lock_sales(
         session, set(session.scalars(select(_order.sale_id).where(_order.payment_id.in_(ids))))
     )
-    # Read the orders only now, under the sales' locks: nobody can move them before this batch commits.
-    found = session.execute(
-        select(
-            _order.payment_id, _order.sale_id, _order.status, _order.amount_minor, _order.payment_status
-        ).where(_order.payment_id.in_(ids))
-    ).all()
-    orders = {row.payment_id: row for row in found}
+    orders = payment_orders(session, ids)
+    outcomes = classify_events(events, orders, sales)
+    apply_outcomes(session, events, outcomes, orders, sales, now)
+    return outcomes
+
+
+def payment_orders(session: Session, payment_ids: list[str], sale_id: int | None = None) -> dict[str, Any]:
+    """The orders the payments are for, by payment id (only the sale's, when given). Read under the
+    sales' locks: nobody can move them before this transaction commits."""
+    # by payment id alone, which is unique: the sale's own index would have the server filter all its
+    # orders, as it does while a rush outgrows the table's statistics
+    found = session.execute(_PAYMENT_ORDERS.where(one_of(session, _order.payment_id, payment_ids))).all()
+    return {row.payment_id: row for row in found if sale_id is None or row.sale_id == sale_id}
+
+
+def classify_events(events: list[PaymentEvent], orders: dict[str, Any], sales: dict[int, Any]) -> list[str]:
     outcomes, seen = [], set()
     for event in events:
         repeat = event.payment_id in seen  # the same event twice in one batch counts once
         seen.add(event.payment_id)
         outcomes.append("duplicate" if repeat else _classify(event, orders.get(event.payment_id), sales))
-    paid = [e for e, o in zip(events, outcomes, strict=True) if o == "paid"]
-    _mark_paid(session, paid, sales, now)
+    return outcomes
+
+
+def moves_units_back(outcomes: list[str]) -> bool:
+    """Whether applying these outcomes gives units back to a sale (and so serves its waiting queue)."""
+    return any(outcome in ("declined", "refunded") for outcome in outcomes)
+
+
+def paid_orders(events: list[PaymentEvent], outcomes: list[str], orders: dict[str, Any]) -> list[Any]:
+    return [orders[e.payment_id] for e, o in zip(events, outcomes, strict=True) if o == "paid"]
+
+
+def apply_outcomes(
+    session: Session,
+    events: list[PaymentEvent],
+    outcomes: list[str],
+    orders: dict[str, Any],
+    sales: dict[int, Any],
+    now: dt.datetime,
+) -> None:
+    """Record classified events, one statement after another (declines read the waiting queue)."""
+    paid = paid_orders(events, outcomes, orders)
+    record_paid(session, paid, sales, now)
+    for sale_id, units in units_by_sale(paid).items():
+        session.execute(
+            update(SALES)
+            .where(_sale.id == sale_id)
+            .values(reserved=_sale.reserved - units, sold=_sale.sold + units)
+        )
     for event, outcome in zip(events, outcomes, strict=True):
         if outcome == "declined":
             _decline(session, event, now)
@@ -88,7 +138,6 @@ def apply_payment_events(session: Session, events: list[PaymentEvent], now: dt.d
                 .where(FlashOrder.payment_id == event.payment_id)
                 .values(payment_status="refunded")
             )
-    return outcomes
 
 
 def _classify(event: PaymentEvent, order: Any, sales: dict[int, Any]) -> str:
@@ -103,23 +152,22 @@ def _classify(event: PaymentEvent, order: Any, sales: dict[int, Any]) -> str:
     return "paid" if event.succeeded else "declined"
 
 
-def _mark_paid(session: Session, paid: list[PaymentEvent], sales: dict[int, Any], now: dt.datetime) -> None:
+def units_by_sale(paid: list[Any]) -> dict[int, int]:
+    per_sale: dict[int, int] = defaultdict(int)
+    for order in paid:
+        per_sale[order.sale_id] += order.quantity
+    return per_sale
+
+
+def record_paid(session: Session, paid: list[Any], sales: dict[int, Any], now: dt.datetime) -> None:
+    """Mark the orders paid and write one event per sale (not per order: the relay turns them into
+    ordinary orders together). The caller moves the units on the sales' counters (reserved -> sold)."""
     if not paid:
         return
-    rows = session.execute(_PAY_ORDERS, {"pids": [e.payment_id for e in paid], "at": now}).all()
-    per_sale: dict[int, int] = defaultdict(int)
-    for row in rows:
-        per_sale[row.sale_id] += row.quantity
-    for sale_id, units in per_sale.items():
-        session.execute(
-            update(SALES)
-            .where(_sale.id == sale_id)
-            .values(reserved=_sale.reserved - units, sold=_sale.sold + units)
-        )
-    # one event per sale and batch, not per order: the relay turns them into ordinary orders together
+    _pay_orders(session, [order.payment_id for order in paid], now)
     refs_by_sale: dict[int, list[str]] = defaultdict(list)
-    for row in rows:
-        refs_by_sale[row.sale_id].append(row.public_id)
+    for order in paid:
+        refs_by_sale[order.sale_id].append(order.public_id)
     events = [(sales[sale].public_id, {"orders": refs}) for sale, refs in refs_by_sale.items()]
     record_events(session, PAID, events, now)
 

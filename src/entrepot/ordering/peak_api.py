@@ -1,7 +1,7 @@
 """Routes of flash sales: create and read a sale, take units, pay, and the flash payments webhook.
 
 Taking units is `async`: the request waits in its worker's coalescer for the next batch transaction
-(ordering.flash.take_batch) instead of holding a thread and a database connection of its own.
+(ordering.flash_batch) instead of holding a thread and a database connection of its own.
 """
 
 from __future__ import annotations

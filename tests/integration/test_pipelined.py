@@ -1,0 +1,62 @@
+"""db.pipelined and db.one_of, on SQLite and PostgreSQL: what the flash batch relies on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from entrepot.db import Database, OutboxEvent, one_of, pipelined, record_events
+
+NOW = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
+EVENTS = OutboxEvent.__table__
+
+
+def _events(db: Database) -> list[str]:
+    with db.transaction() as s:
+        return list(s.scalars(select(OutboxEvent.aggregate_id).order_by(OutboxEvent.id)))
+
+
+def test_writes_in_a_pipeline_all_land(database: Database) -> None:
+    with database.transaction() as s, pipelined(s):
+        if database.dialect == "postgresql":  # the statements really are queued, not sent one by one
+            driver = s.connection().connection.driver_connection
+            assert isinstance(driver, psycopg.Connection)
+            assert driver.pgconn.pipeline_status == psycopg.pq.PipelineStatus.ON
+        record_events(s, "test.one", [("a", {}), ("b", {})], NOW)
+        record_events(s, "test.two", [("c", {"n": 1})], NOW)
+    assert _events(database) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["in-one-executemany", "two-statements"])
+def test_a_failing_write_in_a_pipeline_raises_and_nothing_lands(database: Database, together: bool) -> None:
+    row = {"public_id": "evt_twice", "type": "t", "aggregate_id": "x", "payload": {}, "occurred_at": NOW}
+    # where PostgreSQL reports the error (at the statement, or when the pipeline is synced on leaving
+    # the block) decides whether SQLAlchemy or psycopg raises it: either way it is an integrity error
+    with (
+        pytest.raises((IntegrityError, psycopg.errors.IntegrityError)),
+        database.transaction() as s,
+        pipelined(s),
+    ):
+        record_events(s, "test.before", [("before", {})], NOW)
+        if together:
+            s.execute(insert(EVENTS).inline(), [row, {**row, "aggregate_id": "y"}])
+        else:
+            s.execute(insert(EVENTS).inline(), row)
+            s.execute(insert(EVENTS).inline(), {**row, "aggregate_id": "y"})
+        record_events(s, "test.after", [("after", {})], NOW)
+    assert _events(database) == []
+    with database.transaction() as s:  # the connection went back to the pool usable
+        assert s.scalar(select(func.count()).select_from(EVENTS)) == 0
+
+
+@pytest.mark.parametrize("wanted", [["a", "c", "zz"], ["b"], []])
+def test_one_of_finds_what_in_finds(database: Database, wanted: list[str]) -> None:
+    with database.transaction() as s:
+        record_events(s, "test", [("a", {}), ("b", {}), ("c", {})], NOW)
+    with database.transaction() as s:
+        found = s.scalars(select(OutboxEvent.aggregate_id).where(one_of(s, OutboxEvent.aggregate_id, wanted)))
+        assert sorted(found) == sorted(set(wanted) & {"a", "b", "c"})
