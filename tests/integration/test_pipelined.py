@@ -1,15 +1,17 @@
-"""db.pipelined and db.one_of, on SQLite and PostgreSQL: what the flash batch relies on."""
+"""db.pipelined, db.one_of and db.planned_each_time, on SQLite and PostgreSQL: what the flash batch
+relies on."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from entrepot.db import Database, OutboxEvent, one_of, pipelined, record_events
+from entrepot.db import Database, OutboxEvent, one_of, pipelined, planned_each_time, record_events
 
 NOW = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
 EVENTS = OutboxEvent.__table__
@@ -60,3 +62,29 @@ def test_one_of_finds_what_in_finds(database: Database, wanted: list[str]) -> No
     with database.transaction() as s:
         found = s.scalars(select(OutboxEvent.aggregate_id).where(one_of(s, OutboxEvent.aggregate_id, wanted)))
         assert sorted(found) == sorted(set(wanted) & {"a", "b", "c"})
+
+
+def _prepared_here(session: Any) -> int:
+    return int(
+        session.execute(
+            text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%aggregate_id = ANY%'")
+        ).scalar_one()
+    )
+
+
+def test_reads_planned_each_time_are_never_prepared(database: Database) -> None:
+    """psycopg prepares a statement run five times; inside planned_each_time it never does, so
+    PostgreSQL plans each run for its own values. The setting comes back on leaving the block."""
+    with database.transaction() as s:
+        record_events(s, "test", [("a", {})], NOW)
+    with database.transaction() as s:
+        wanted = select(OutboxEvent.id).where(one_of(s, OutboxEvent.aggregate_id, ["a"]))
+        with planned_each_time(s):
+            for _ in range(8):
+                assert len(s.execute(wanted).all()) == 1
+            if database.dialect == "postgresql":
+                assert _prepared_here(s) == 0
+        if database.dialect == "postgresql":
+            for _ in range(8):
+                s.execute(wanted).all()
+            assert _prepared_here(s) == 1  # the same statement, prepared as usual outside the block

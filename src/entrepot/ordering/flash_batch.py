@@ -1,10 +1,12 @@
 """One transaction for a sale's queued payment events and buyers' requests: the hot path of a rush.
 
 It holds the sale row's lock from its first statement to its commit, and the other API servers' batches
-for the same sale wait for it, so what matters is how many round trips it holds the lock for. The
-reads come first (the sale row, the payments' orders, the requests' earlier orders and holdings), the
-decisions are made in Python, and every write then goes out in one round trip (`db.pipelined`):
-five round trips and the commit, whatever the batch's size.
+for the same sale wait for it, so what matters is how long it holds the lock. The reads come first
+(the sale row, the payments' orders, the buyers' holdings, and the earlier orders of buyers who hold
+units, who alone can be retrying), planned for their actual values; the decisions are made in Python;
+every write then goes out in one round trip (`db.pipelined`). In a rush that is four round trips and
+the commit whatever the batch's size. (A one-off timing, 2026-11-26, a batch of 80 requests and 80
+payments with nothing else running: 12-14 ms, against 33-38 ms a statement at a time.)
 
 The events are applied before the requests, so units a declined payment gives back are already there
 for the requests behind them. A decline (or money for an order that had lapsed) serves the waiting
@@ -19,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from entrepot.db import pipelined
+from entrepot.db import pipelined, planned_each_time
 from entrepot.ordering import flash, flash_settle
 from entrepot.ordering.flash_rules import SaleCounters
 
@@ -40,27 +42,36 @@ def run(
     now: dt.datetime,
 ) -> SaleBatch:
     sale = flash.lock_sale(session, sale_id)
-    orders = flash_settle.payment_orders(session, [e.payment_id for e in events], sale_id) if events else {}
-    outcomes = flash_settle.classify_events(events, orders, {sale.id: sale})
-    paid: list[Any] = []
-    if flash_settle.moves_units_back(outcomes):  # rare: applied now, the queue served, the row read again
-        flash_settle.apply_outcomes(session, events, outcomes, orders, {sale.id: sale}, now)
-        sale = flash.lock_sale(session, sale_id)
-    else:
-        paid = flash_settle.paid_orders(events, outcomes, orders)
-    units = sum(order.quantity for order in paid)
-    locked = flash.counters_of(sale)
-    counters = replace(locked, reserved=locked.reserved - units, sold=locked.sold + units)
-    decided = flash.decide_batch(session, sale, counters, tickets, now) if tickets else None
+    with planned_each_time(session):  # reads by lists of ids (see db.planned_each_time)
+        sale, outcomes, paid = _payments(session, sale, events, now)
+        units = sum(order.quantity for order in paid)
+        locked = flash.counters_of(sale)
+        counters = replace(locked, reserved=locked.reserved - units, sold=locked.sold + units)
+        decided = flash.decide_batch(session, sale, counters, tickets, now) if tickets else None
     after = decided.after if decided is not None else counters
     with pipelined(session):
         flash_settle.record_paid(session, paid, {sale.id: sale}, now)
         if decided is not None:
-            flash.write_batch(session, sale_id, tickets, decided, now)
+            flash.write_batch(session, sale.id, tickets, decided, now)
         if after != locked:
-            flash.set_counters(session, sale_id, after)
+            flash.set_counters(session, sale.id, after)
     taken = _paid_in_this_batch(decided.taken, paid) if decided is not None else []
     return SaleBatch(outcomes, taken, after, sale.strategy)
+
+
+def _payments(
+    session: Session, sale: Any, events: list[flash_settle.PaymentEvent], now: dt.datetime
+) -> tuple[Any, list[str], list[Any]]:
+    """Classify the events: (the sale row, each event's outcome, the orders to record as paid with
+    the batch's writes). Units going back (rare) are applied at once and the sale row read again."""
+    if not events:
+        return sale, [], []
+    orders = flash_settle.payment_orders(session, [e.payment_id for e in events], sale.id)
+    outcomes = flash_settle.classify_events(events, orders, {sale.id: sale})
+    if flash_settle.moves_units_back(outcomes):
+        flash_settle.apply_outcomes(session, events, outcomes, orders, {sale.id: sale}, now)
+        return flash.lock_sale(session, sale.id), outcomes, []
+    return sale, outcomes, flash_settle.paid_orders(events, outcomes, orders)
 
 
 def _paid_in_this_batch(taken: list[flash.Taken], paid: list[Any]) -> list[flash.Taken]:
