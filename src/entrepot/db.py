@@ -115,7 +115,7 @@ def record_event(session: Session, event_: DomainEvent, now: dt.datetime) -> Non
 def record_events(
     session: Session, kind: str, payloads: list[tuple[str, dict[str, Any]]], now: dt.datetime
 ) -> None:
-    """Events of one kind, (aggregate id, payload) each, in one statement: for batches that change many
+    """Events of one kind, (aggregate id, payload) each, in one round trip: for batches that change many
     aggregates together. Written in the caller's transaction, like `record_event`."""
     if payloads:
         session.execute(_RECORD_EVENTS, [_event_row(kind, ref, body, now) for ref, body in payloads])
@@ -150,8 +150,8 @@ def dialect_of(session: Session) -> str:
 
 def one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
     """`column IN values`. On PostgreSQL as `column = ANY(array)`: one parameter however many values,
-    so the statement's text never changes, psycopg prepares it once and the server reuses its plan (an
-    IN list of 80 values was re-rendered, re-parsed and re-planned on every batch of a flash rush)."""
+    so the statement's text never changes (an IN list is rendered anew for each number of values).
+    How PostgreSQL plans it is another matter: see planned_each_time."""
     if dialect_of(session) == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)

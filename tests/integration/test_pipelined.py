@@ -88,3 +88,14 @@ def test_reads_planned_each_time_are_never_prepared(database: Database) -> None:
             for _ in range(8):
                 s.execute(wanted).all()
             assert _prepared_here(s) == 1  # the same statement, prepared as usual outside the block
+
+
+def test_planned_each_time_gives_the_setting_back_when_the_block_fails(database: Database) -> None:
+    with pytest.raises(ZeroDivisionError), database.transaction() as s:
+        driver = s.connection().connection.driver_connection
+        kept = getattr(driver, "prepare_threshold", None)
+        with planned_each_time(s):
+            1 / 0  # noqa: B018  # any failure inside the block
+    assert getattr(driver, "prepare_threshold", None) == kept
+    if database.dialect == "postgresql":
+        assert kept is not None  # psycopg's default (5) came back, not the block's None

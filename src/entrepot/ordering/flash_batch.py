@@ -9,8 +9,9 @@ the commit whatever the batch's size. (A one-off timing, 2026-11-26, a batch of 
 payments with nothing else running: 12-14 ms, against 33-38 ms a statement at a time.)
 
 The events are applied before the requests, so units a declined payment gives back are already there
-for the requests behind them. A decline (or money for an order that had lapsed) serves the waiting
-queue, which reads in turn; a batch with one is written statement by statement, as the webhook path is.
+for the requests behind them. A decline serves the waiting queue, which reads in turn, and money for an
+order that had lapsed is marked refunded: a batch with either is written statement by statement, as
+the webhook path is, and its sale row read again.
 """
 
 from __future__ import annotations
@@ -63,12 +64,12 @@ def _payments(
     session: Session, sale: Any, events: list[flash_settle.PaymentEvent], now: dt.datetime
 ) -> tuple[Any, list[str], list[Any]]:
     """Classify the events: (the sale row, each event's outcome, the orders to record as paid with
-    the batch's writes). Units going back (rare) are applied at once and the sale row read again."""
+    the batch's writes). Declines and refunds (rare) are applied at once and the sale row read again."""
     if not events:
         return sale, [], []
     orders = flash_settle.payment_orders(session, [e.payment_id for e in events], sale.id)
     outcomes = flash_settle.classify_events(events, orders, {sale.id: sale})
-    if flash_settle.moves_units_back(outcomes):
+    if flash_settle.beyond_payments(outcomes):
         flash_settle.apply_outcomes(session, events, outcomes, orders, {sale.id: sale}, now)
         return flash.lock_sale(session, sale.id), outcomes, []
     return sale, outcomes, flash_settle.paid_orders(events, outcomes, orders)

@@ -103,8 +103,9 @@ def classify_events(events: list[PaymentEvent], orders: dict[str, Any], sales: d
     return outcomes
 
 
-def moves_units_back(outcomes: list[str]) -> bool:
-    """Whether applying these outcomes gives units back to a sale (and so serves its waiting queue)."""
+def beyond_payments(outcomes: list[str]) -> bool:
+    """Whether these outcomes need more than recording payments: a decline gives units back and serves
+    the waiting queue (which reads in turn); money for an order that had lapsed is marked refunded."""
     return any(outcome in ("declined", "refunded") for outcome in outcomes)
 
 
