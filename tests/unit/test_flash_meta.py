@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -15,27 +14,36 @@ from entrepot.ordering.flash_runtime import FlashRuntime, SaleMeta
 
 
 class CountingLoads(FlashRuntime):
-    """The runtime with its database load replaced by a slow counted one (in the same thread pool)."""
+    """The runtime with its database load replaced by a counted one (in the same thread pool) that
+    waits at a gate the test holds shut or opens: no test here depends on how fast anything runs."""
 
     def __init__(self, missing: set[str] | None = None) -> None:
         super().__init__(ctx=None)  # type: ignore[arg-type]  # the loads below never touch it
         self.loads: list[str] = []
         self.missing = missing or set()
         self.lock = threading.Lock()
+        self.gate = threading.Event()
 
     def _load_meta(self, public_id: str) -> SaleMeta:
         with self.lock:
             self.loads.append(public_id)
-        time.sleep(0.05)  # long enough for every request of the wave to arrive while it runs
+        assert self.gate.wait(timeout=30), "the test never opened the gate"
         if public_id in self.missing:
             raise NotFound(f"no flash sale {public_id}")
         return SaleMeta(1, public_id, "batched", "SGD")
 
 
-def _wave(rt: FlashRuntime, public_id: str, size: int) -> list[Any]:
-    async def main() -> list[Any]:
-        return await asyncio.gather(*(rt.meta(public_id) for _ in range(size)), return_exceptions=True)
+def _wave(rt: CountingLoads, public_id: str, size: int) -> list[Any]:
+    """`size` requests asking at once; the load (if any starts) finishes only once every one of them
+    is waiting for the sale."""
 
+    async def main() -> list[Any]:
+        asks = [asyncio.ensure_future(rt.meta(public_id)) for _ in range(size)]
+        await asyncio.sleep(0)  # every request runs up to its wait
+        rt.gate.set()
+        return await asyncio.gather(*asks, return_exceptions=True)
+
+    rt.gate.clear()
     return asyncio.run(main())
 
 
@@ -65,10 +73,11 @@ def test_a_request_that_goes_away_does_not_cancel_the_load_the_others_wait_for()
     async def main() -> list[SaleMeta]:
         impatient = asyncio.ensure_future(rt.meta("fls_a"))
         others = [asyncio.ensure_future(rt.meta("fls_a")) for _ in range(5)]
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # all waiting; the load is held at the gate
         impatient.cancel()
         with pytest.raises(asyncio.CancelledError):
             await impatient
+        rt.gate.set()
         return list(await asyncio.gather(*others))
 
     assert asyncio.run(main()) == [SaleMeta(1, "fls_a", "batched", "SGD")] * 5

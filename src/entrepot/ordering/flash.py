@@ -3,9 +3,9 @@
 `decide_batch` and `write_batch` are the hot path (run by flash_batch, with the sale's payment
 events). Many buyers' requests go in ONE transaction: lock the sale row, read what those buyers already
 hold, decide every request in arrival order (flash_rules.admit), write the orders, the buyers' holdings
-and the sale's counters, commit. The commit (an fsync with synchronous
-commit on) and the hot row's lock are paid once per batch instead of once per buyer, which is what lets
-one SKU go past the single hot row's ceiling. With a batch of one it is the naive per-request
+and the sale's counters, commit. The commit (an fsync with synchronous commit on) and the hot row's
+lock are paid once per batch instead of once per buyer, which is what lets one SKU go past the single
+hot row's ceiling. With a batch of one it is the naive per-request
 `SELECT ... FOR UPDATE` deduction, kept as the `row_lock` strategy to measure against.
 
 Every writer of a sale's counters or holdings (batches, payment events, the sweeper) locks the sale row

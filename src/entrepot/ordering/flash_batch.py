@@ -45,7 +45,7 @@ def run(
     sale = flash.lock_sale(session, sale_id)
     with planned_each_time(session):  # reads by lists of ids (see db.planned_each_time)
         sale, outcomes, paid = _payments(session, sale, events, now)
-        units = sum(order.quantity for order in paid)
+        units = flash_settle.units_by_sale(paid).get(sale.id, 0)
         locked = flash.counters_of(sale)
         counters = replace(locked, reserved=locked.reserved - units, sold=locked.sold + units)
         decided = flash.decide_batch(session, sale, counters, tickets, now) if tickets else None

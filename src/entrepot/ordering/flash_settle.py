@@ -33,10 +33,10 @@ _buyer = HOLDINGS.c
 PAID = "flash_orders.paid"
 
 
-# One statement for the whole batch: status and amount of each order were checked under the sales'
-# locks just before (see _classify), so nobody can have moved them since. No RETURNING: what it
-# changes is known from that read, so it can go out with the batch's other writes (db.pipelined).
 def _pay_orders(session: Session, payment_ids: list[str], now: dt.datetime) -> None:
+    """One statement for the whole batch: status and amount of each order were checked under the
+    sales' locks just before (see _classify), so nobody can have moved them since. No RETURNING: what
+    it changes is known from that read, so it can go out with the batch's other writes (db.pipelined)."""
     session.execute(
         update(ORDERS)
         .where(one_of(session, _order.payment_id, payment_ids), _order.status == "reserved")
