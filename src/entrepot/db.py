@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,15 +25,20 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
+    cast,
     create_engine,
     event,
+    func,
     insert,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql import column as sa_column
 from sqlalchemy.types import TypeDecorator
 
 from entrepot.kernel.events import DomainEvent
@@ -144,6 +151,51 @@ def insert_or_skip(
     }
 
 
+def insert_many(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    conflict: tuple[str, ...] = (),
+    update: tuple[str, ...] = (),
+) -> None:
+    """Insert `rows` (all with the same keys) as ONE statement; with `conflict` (a unique key), a row
+    whose key exists sets its `update` columns instead. On PostgreSQL it is `INSERT ... SELECT FROM
+    unnest(...)` with one array parameter per column, however many rows: an executemany sends a
+    statement per row, each with PostgreSQL's per-statement cost, and psycopg converts every row's
+    parameters in Python. Returns nothing, so it can go out in `pipelined`. Elsewhere an executemany."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    if dialect_of(session) == "postgresql":
+        document = json.dumps(rows, separators=(",", ":"), default=_json_value)
+        session.execute(_insert_from_json(table, columns, conflict, update), {"rows": document})
+    else:
+        session.execute(_upsert(sqlite.insert(table).inline(), conflict, update), rows)
+
+
+@functools.cache
+def _insert_from_json(
+    table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...]
+) -> Executable:
+    typed = [sa_column(c, table.c[c].type) for c in columns]
+    document = cast(bindparam("rows", type_=Text()), postgresql.JSONB)
+    source = func.jsonb_to_recordset(document).table_valued(*typed).render_derived(with_types=True)
+    return _upsert(postgresql.insert(table).from_select(columns, select(*source.c)), conflict, update)
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} has no JSON form here")
+
+
+def _upsert(statement: Any, conflict: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    if not conflict:
+        return statement
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(index_elements=conflict, set_={c: excluded[c] for c in update})
+
+
 def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -176,6 +228,11 @@ def planned_each_time(session: Session) -> Iterator[None]:
         driver.prepare_threshold = kept
 
 
+# What a failed statement raises: SQLAlchemy's wrapper, or psycopg's own error when PostgreSQL reports it
+# as a pipeline is synced (leaving `pipelined`), past SQLAlchemy.
+DATABASE_ERRORS = (DBAPIError, psycopg.Error)
+
+
 @contextmanager
 def pipelined(session: Session) -> Iterator[None]:
     """Statements executed inside go to PostgreSQL together and are waited for once, on leaving the
@@ -189,6 +246,13 @@ def pipelined(session: Session) -> Iterator[None]:
         return
     with driver.pipeline():
         yield
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed, also for one sent in `pipelined` (read it after the
+    block: SQLAlchemy takes the count when the statement is sent, before PostgreSQL has run it)."""
+    assert isinstance(result, CursorResult), "only a statement's own result knows its count"
+    return int(result.context.cursor.rowcount)
 
 
 def _psycopg(session: Session) -> psycopg.Connection[Any] | None:

@@ -1,29 +1,42 @@
 """One sale batch (ordering.flash_batch) on SQLite and PostgreSQL, where the API cannot aim: a buyer's
-retry landing in the very batch that records their payment."""
+retry landing in the very batch that records their payment; an order moving between the batch's read
+of the payments' orders and its lock on the sale."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
-from entrepot.ordering import flash_batch
+from entrepot.ordering import flash, flash_batch, flash_settle
 from entrepot.ordering.flash import Ticket
+from entrepot.ordering.flash_runtime import runtime_of
 from entrepot.ordering.flash_settle import PaymentEvent
-from entrepot.ordering.peak_models import FlashOrder
+from entrepot.ordering.peak_models import FlashOrder, FlashSale
 from tests.api.test_flash_api import create_sale, take
 from tests.world import World
 
 
-def test_a_retry_answered_in_the_batch_that_records_its_payment_is_answered_paid(world: World) -> None:
+def _order_paying(world: World) -> tuple[Any, int, Ticket, PaymentEvent]:
+    """A reserved order whose payment started and whose event has not come in yet: (the API's answer,
+    the sale's id, a retry of the request, the payment's success)."""
     client = world.client()
     sale = create_sale(client, world)
     world.clock.advance(minutes=2)
     answer = take(client, world, sale["id"], "buyer_a", pay=None)
     assert answer.status_code == 201, answer.text
-    with world.db.transaction() as s:  # a payment started whose event has not come in yet
+    with world.db.transaction() as s:
         order = s.scalars(select(FlashOrder).where(FlashOrder.public_id == answer.json()["id"])).one()
         order.payment_id, order.payment_status = "fpay_in_flight", "pending"
         sale_id, retry = order.sale_id, Ticket(order.buyer_id, 1, order.idempotency_key, False)
     paid = PaymentEvent("fpay_in_flight", True, answer.json()["amount_minor"], "SGD", None)
+    return answer, sale_id, retry, paid
+
+
+def test_a_retry_answered_in_the_batch_that_records_its_payment_is_answered_paid(world: World) -> None:
+    answer, sale_id, retry, paid = _order_paying(world)
 
     with world.db.transaction() as s:
         batch = flash_batch.run(s, sale_id, [paid], [retry], world.clock())
@@ -35,3 +48,63 @@ def test_a_retry_answered_in_the_batch_that_records_its_payment_is_answered_paid
     with world.db.transaction() as s:
         stored = s.scalars(select(FlashOrder).where(FlashOrder.public_id == answer.json()["id"])).one()
         assert (stored.status, stored.payment_status) == ("paid", "succeeded")
+
+
+def _counters(world: World, sale_id: int) -> tuple[int, int]:
+    with world.db.transaction() as s:
+        sale = s.get_one(FlashSale, sale_id)
+        return sale.reserved, sale.sold
+
+
+@pytest.mark.parametrize("another_reserved", [False, True], ids=["counters-break", "fewer-rows-paid"])
+def test_an_order_that_expires_between_the_read_and_the_lock_is_refunded_not_paid(
+    world: World, monkeypatch: pytest.MonkeyPatch, another_reserved: bool
+) -> None:
+    """The batch reads the payments' orders before it locks the sale; the sweeper expires the order in
+    between (its own transaction, committed). The batch must not count the unit sold: it rolls back and
+    runs again reading under the lock, where the money is for a lapsed order and goes back. Alone, the
+    stale unit would take `reserved` below zero (a check fails); with another buyer's unit reserved the
+    counters would pass, and the statement paying it changing no row is what gives it away."""
+    if world.db.dialect == "sqlite":
+        pytest.skip("on SQLite every transaction begins IMMEDIATE: nothing commits between read and lock")
+    answer, sale_id, _, paid = _order_paying(world)
+    world.clock.advance(minutes=5)  # past the 60 s reservation
+    if another_reserved:
+        other = take(world.client(), world, answer.json()["sale"], "buyer_b", pay=None)
+        assert other.status_code == 201, other.text
+    held = (1, 0) if another_reserved else (0, 0)  # what the sweeper leaves
+    swept = []
+    lock_sale = flash.lock_sale
+
+    def sweep_first(session: Any, locked_id: int) -> Any:
+        if not swept:
+            with world.db.transaction() as other:
+                swept.append(flash_settle.sweep(other, world.clock()))
+        return lock_sale(session, locked_id)
+
+    monkeypatch.setattr(flash, "lock_sale", sweep_first)
+    with pytest.raises(flash_batch.StaleRead), world.db.transaction() as s:
+        flash_batch.run(s, sale_id, [paid], [], world.clock())
+    assert swept == [1]
+    assert _counters(world, sale_id) == held  # nothing of the batch landed
+
+    swept.clear()
+    rt = runtime_of(world.client().app.state)
+    assert rt.sale_batch(sale_id, [paid]) == ["refunded"]  # the runtime's batch runs it again
+    assert _counters(world, sale_id) == held
+    with world.db.transaction() as s:
+        stored = s.scalars(select(FlashOrder).where(FlashOrder.public_id == answer.json()["id"])).one()
+        assert (stored.status, stored.payment_status) == ("expired", "refunded")
+
+
+def test_a_payment_read_before_the_lock_is_recorded_once(world: World) -> None:
+    """Nothing moved in between (the usual case): the read ahead of the lock is the one used."""
+    _, sale_id, _, paid = _order_paying(world)
+    with world.db.transaction() as s:
+        batch = flash_batch.run(s, sale_id, [paid], [], world.clock() + dt.timedelta(seconds=1))
+    assert batch.outcomes == ["paid"]
+    assert _counters(world, sale_id) == (0, 1)
+    with world.db.transaction() as s:
+        again = flash_batch.run(s, sale_id, [paid], [], world.clock() + dt.timedelta(seconds=2))
+    assert again.outcomes == ["duplicate"]
+    assert _counters(world, sale_id) == (0, 1)

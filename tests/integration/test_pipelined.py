@@ -1,5 +1,5 @@
-"""db.pipelined, db.one_of and db.planned_each_time, on SQLite and PostgreSQL: what the flash batch
-relies on."""
+"""db.pipelined, db.one_of, db.planned_each_time, db.insert_many and db.rows_changed, on SQLite and
+PostgreSQL: what the flash batch relies on."""
 
 from __future__ import annotations
 
@@ -8,10 +8,19 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from entrepot.db import Database, OutboxEvent, one_of, pipelined, planned_each_time, record_events
+from entrepot.db import (
+    Database,
+    OutboxEvent,
+    insert_many,
+    one_of,
+    pipelined,
+    planned_each_time,
+    record_events,
+    rows_changed,
+)
 
 NOW = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
 EVENTS = OutboxEvent.__table__
@@ -99,3 +108,60 @@ def test_planned_each_time_gives_the_setting_back_when_the_block_fails(database:
     assert getattr(driver, "prepare_threshold", None) == kept
     if database.dialect == "postgresql":
         assert kept is not None  # psycopg's default (5) came back, not the block's None
+
+
+def _event_row(ref: str, published: dt.datetime | None = None) -> dict[str, Any]:
+    return {
+        "public_id": f"evt_{ref}",
+        "type": "test",
+        "aggregate_id": ref,
+        "payload": {"ref": ref, "n": [1, 2]},
+        "occurred_at": NOW,
+        "published_at": published,
+    }
+
+
+def test_insert_many_writes_every_row_as_given(database: Database) -> None:
+    rows = [_event_row("a"), _event_row("b", NOW + dt.timedelta(seconds=1)), _event_row("c")]
+    with database.transaction() as s, pipelined(s):
+        insert_many(s, EVENTS, rows)
+        insert_many(s, EVENTS, [])  # nothing to write is no statement
+    with database.transaction() as s:
+        stored = s.execute(
+            select(
+                EVENTS.c.aggregate_id, EVENTS.c.payload, EVENTS.c.occurred_at, EVENTS.c.published_at
+            ).order_by(EVENTS.c.aggregate_id)
+        ).all()
+    assert [tuple(r) for r in stored] == [
+        ("a", {"ref": "a", "n": [1, 2]}, NOW, None),
+        ("b", {"ref": "b", "n": [1, 2]}, NOW, NOW + dt.timedelta(seconds=1)),
+        ("c", {"ref": "c", "n": [1, 2]}, NOW, None),
+    ]
+
+
+def test_insert_many_on_a_conflict_updates_only_the_columns_named(database: Database) -> None:
+    with database.transaction() as s:
+        insert_many(s, EVENTS, [_event_row("a"), _event_row("b")])
+    moved = {**_event_row("a"), "type": "changed", "published_at": NOW}
+    with database.transaction() as s:
+        insert_many(s, EVENTS, [moved, _event_row("c")], conflict=("public_id",), update=("published_at",))
+    with database.transaction() as s:
+        stored = s.execute(select(EVENTS.c.aggregate_id, EVENTS.c.type, EVENTS.c.published_at)).all()
+    assert sorted(tuple(r) for r in stored) == [("a", "test", NOW), ("b", "test", None), ("c", "test", None)]
+
+
+def test_insert_many_that_fails_writes_nothing(database: Database) -> None:
+    with pytest.raises((IntegrityError, psycopg.errors.IntegrityError)), database.transaction() as s:
+        insert_many(s, EVENTS, [_event_row("a"), _event_row("a")])  # the same public id twice
+    assert _events(database) == []
+
+
+def test_rows_changed_counts_what_a_pipelined_update_changed(database: Database) -> None:
+    with database.transaction() as s:
+        record_events(s, "test", [("a", {}), ("b", {}), ("c", {})], NOW)
+    with database.transaction() as s:
+        with pipelined(s):
+            wanted = EVENTS.c.aggregate_id.in_(["a", "b", "zz"])
+            two = s.execute(update(EVENTS).where(wanted).values(type="x"))
+            none = s.execute(update(EVENTS).where(EVENTS.c.aggregate_id == "zz").values(type="y"))
+        assert (rows_changed(two), rows_changed(none)) == (2, 0)

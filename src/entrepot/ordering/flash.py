@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.service import PricedSku
-from entrepot.db import dialect_of, one_of
+from entrepot.db import insert_many, one_of
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.inventory.domain import MAX_STOCK_UNITS
@@ -41,21 +40,6 @@ _buyer = HOLDINGS.c
 _sale = SALES.c
 
 
-def _upsert_holdings() -> dict[str, Any]:
-    """Absolute holdings per (sale, buyer): safe because every writer holds the sale row's lock."""
-    built = {}
-    for dialect in (postgresql, sqlite):
-        statement = dialect.insert(HOLDINGS).inline()
-        built[dialect.__name__.rsplit(".", 1)[-1]] = statement.on_conflict_do_update(
-            index_elements=["sale_id", "buyer_id"], set_={"quantity": statement.excluded.quantity}
-        )
-    return built
-
-
-# The batch's writes return nothing (inline: not even the new primary key), so they go to PostgreSQL
-# together (db.pipelined): one statement per row, one round trip for all while the sale row is locked.
-_SET_HOLDINGS = _upsert_holdings()
-_INSERT_ORDERS = ORDERS.insert().inline()
 _LOCK_SALE = select(SALES).where(_sale.id == bindparam("sale")).with_for_update()
 _SET_COUNTERS = (
     update(SALES)
@@ -303,13 +287,10 @@ def write_batch(
         for t, r in zip(tickets, decided.taken, strict=True)
         if r.order_id is not None and not r.replayed
     ]
-    if not rows:
-        return
-    session.execute(_INSERT_ORDERS, rows)
-    session.execute(
-        _SET_HOLDINGS[dialect_of(session)],
-        [{"sale_id": sale_id, "buyer_id": b, "quantity": q} for b, q in decided.holdings.items()],
-    )
+    insert_many(session, ORDERS, rows)
+    holdings = [{"sale_id": sale_id, "buyer_id": b, "quantity": q} for b, q in decided.holdings.items()]
+    # absolute holdings per (sale, buyer): safe because every writer holds the sale row's lock
+    insert_many(session, HOLDINGS, holdings, conflict=("sale_id", "buyer_id"), update=("quantity",))
 
 
 def set_counters(session: Session, sale_id: int, counters: SaleCounters) -> None:

@@ -12,6 +12,14 @@ The events are applied before the requests, so units a declined payment gives ba
 for the requests behind them. A decline serves the waiting queue, which reads in turn, and money for an
 order that had lapsed is marked refunded: a batch with either is written statement by statement, as
 the webhook path is, and its sale row read again.
+
+The payments' orders are read before the sale row is locked, so that neither the read nor sorting the
+events keeps the other servers' batches waiting (in a rush the lock is held nearly all the time, and
+every millisecond of a batch under it is a millisecond of every request's wait). Only a transaction
+holding the sale's lock can move those orders, so the read can be stale only if one did in between:
+the statement that marks them paid (only reserved orders) then changes fewer rows than were read as
+payable, or a write fails (counters worked out from the stale read break their checks), and the batch
+raises `StaleRead` to be run again, rolled back, with everything read under the lock.
 """
 
 from __future__ import annotations
@@ -22,9 +30,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from entrepot.db import pipelined, planned_each_time
+from entrepot.db import DATABASE_ERRORS, pipelined, planned_each_time, rows_changed
 from entrepot.ordering import flash, flash_settle
 from entrepot.ordering.flash_rules import SaleCounters
+
+
+class StaleRead(Exception):
+    """Orders read before the lock changed before it was taken: run the batch again, reading under it."""
 
 
 @dataclass(frozen=True)
@@ -41,34 +53,62 @@ def run(
     events: list[flash_settle.PaymentEvent],
     tickets: list[flash.Ticket],
     now: dt.datetime,
+    read_ahead: bool = True,
 ) -> SaleBatch:
+    ahead = _read_ahead(session, sale_id, events) if read_ahead else None
     sale = flash.lock_sale(session, sale_id)
     with planned_each_time(session):  # reads by lists of ids (see db.planned_each_time)
-        sale, outcomes, paid = _payments(session, sale, events, now)
+        sale, outcomes, paid = _payments(session, sale, events, now, ahead)
         units = flash_settle.units_by_sale(paid).get(sale.id, 0)
         locked = flash.counters_of(sale)
         counters = replace(locked, reserved=locked.reserved - units, sold=locked.sold + units)
         decided = flash.decide_batch(session, sale, counters, tickets, now) if tickets else None
     after = decided.after if decided is not None else counters
-    with pipelined(session):
-        flash_settle.record_paid(session, paid, {sale.id: sale}, now)
-        if decided is not None:
-            flash.write_batch(session, sale.id, tickets, decided, now)
-        if after != locked:
-            flash.set_counters(session, sale.id, after)
+    try:
+        with pipelined(session):
+            paying = flash_settle.record_paid(session, paid, {sale.id: sale}, now)
+            if decided is not None:
+                flash.write_batch(session, sale.id, tickets, decided, now)
+            if after != locked:
+                flash.set_counters(session, sale.id, after)
+    except DATABASE_ERRORS as exc:  # a check failing on counters worked out from a stale read, say
+        if ahead is None:
+            raise
+        raise StaleRead(f"a write failed after reading ahead of the lock: {exc}") from exc
+    if paying is not None and rows_changed(paying) != len(paid):
+        raise StaleRead(f"{len(paid)} orders read as payable, {rows_changed(paying)} still were")
     taken = _paid_in_this_batch(decided.taken, paid) if decided is not None else []
     return SaleBatch(outcomes, taken, after, sale.strategy)
 
 
+def _read_ahead(
+    session: Session, sale_id: int, events: list[flash_settle.PaymentEvent]
+) -> dict[str, Any] | None:
+    """The payments' orders, read before the sale's lock (see the module's note)."""
+    if not events:
+        return None
+    with planned_each_time(session):
+        return flash_settle.payment_orders(session, [e.payment_id for e in events], sale_id)
+
+
 def _payments(
-    session: Session, sale: Any, events: list[flash_settle.PaymentEvent], now: dt.datetime
+    session: Session,
+    sale: Any,
+    events: list[flash_settle.PaymentEvent],
+    now: dt.datetime,
+    ahead: dict[str, Any] | None,
 ) -> tuple[Any, list[str], list[Any]]:
     """Classify the events: (the sale row, each event's outcome, the orders to record as paid with
-    the batch's writes). Declines and refunds (rare) are applied at once and the sale row read again."""
+    the batch's writes). Declines and refunds (rare) are applied at once, from orders read under the
+    lock, and the sale row read again."""
     if not events:
         return sale, [], []
-    orders = flash_settle.payment_orders(session, [e.payment_id for e in events], sale.id)
+    ids = [e.payment_id for e in events]
+    orders = ahead if ahead is not None else flash_settle.payment_orders(session, ids, sale.id)
     outcomes = flash_settle.classify_events(events, orders, {sale.id: sale})
+    if ahead is not None and flash_settle.beyond_payments(outcomes):  # these writes read what they change
+        orders = flash_settle.payment_orders(session, ids, sale.id)
+        outcomes = flash_settle.classify_events(events, orders, {sale.id: sale})
     if flash_settle.beyond_payments(outcomes):
         flash_settle.apply_outcomes(session, events, outcomes, orders, {sale.id: sale}, now)
         return flash.lock_sale(session, sale.id), outcomes, []

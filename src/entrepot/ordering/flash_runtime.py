@@ -150,20 +150,33 @@ class FlashRuntime:
         """One transaction for a sale's queued payment events and requests (see flash_batch)."""
         events = [i for i in items if isinstance(i, flash_settle.PaymentEvent)]
         tickets = [i for i in items if isinstance(i, flash.Ticket)]
-        with self.ctx.db.transaction() as session:
-            batch = flash_batch.run(session, sale_id, events, tickets, self.ctx.clock())
-            counters = batch.counters
-            sold_out = counters.sold >= counters.stock
-            if batch.strategy == "batched" and sold_out and sale_id not in self.sold_out:
-                # under the sale row's lock: every order the sale will ever have is committed
-                buyers = flash.buyers_with_orders(session, sale_id)
-                self.sold_out[sale_id] = SoldOutForGood(counters, buyers)
+        try:
+            batch = self._run_batch(sale_id, events, tickets, read_ahead=True)
+        except flash_batch.StaleRead:  # rolled back: an order moved between the read and the lock
+            batch = self._run_batch(sale_id, events, tickets, read_ahead=False)
         outcomes = iter(batch.outcomes)
         taken_in_order = iter(batch.taken)
         return [
             next(outcomes) if isinstance(i, flash_settle.PaymentEvent) else next(taken_in_order)
             for i in items
         ]
+
+    def _run_batch(
+        self,
+        sale_id: int,
+        events: list[flash_settle.PaymentEvent],
+        tickets: list[flash.Ticket],
+        read_ahead: bool,
+    ) -> flash_batch.SaleBatch:
+        with self.ctx.db.transaction() as session:
+            batch = flash_batch.run(session, sale_id, events, tickets, self.ctx.clock(), read_ahead)
+            counters = batch.counters
+            sold_out = counters.sold >= counters.stock
+            if batch.strategy == "batched" and sold_out and sale_id not in self.sold_out:
+                # under the sale row's lock: every order the sale will ever have is committed
+                buyers = flash.buyers_with_orders(session, sale_id)
+                self.sold_out[sale_id] = SoldOutForGood(counters, buyers)
+        return batch
 
     def apply_events(self, events: list[flash_settle.PaymentEvent]) -> list[str]:
         with self.ctx.db.transaction() as session:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Result, func, select, update
 from sqlalchemy.orm import Session
 
 from entrepot.db import one_of, record_events
@@ -33,11 +33,12 @@ _buyer = HOLDINGS.c
 PAID = "flash_orders.paid"
 
 
-def _pay_orders(session: Session, payment_ids: list[str], now: dt.datetime) -> None:
-    """One statement for the whole batch: status and amount of each order were checked under the
-    sales' locks just before (see _classify), so nobody can have moved them since. No RETURNING: what
-    it changes is known from that read, so it can go out with the batch's other writes (db.pipelined)."""
-    session.execute(
+def _pay_orders(session: Session, payment_ids: list[str], now: dt.datetime) -> Result[Any]:
+    """One statement for the whole batch: status and amount of each order were checked just before
+    (see _classify). Only reserved orders are paid, and the caller who read them before taking the
+    sale's lock checks that every one was (db.rows_changed). No RETURNING: what it changes is known
+    from that read, so it can go out with the batch's other writes (db.pipelined)."""
+    return session.execute(
         update(ORDERS)
         .where(one_of(session, _order.payment_id, payment_ids), _order.status == "reserved")
         .values(status="paid", payment_status="succeeded", paid_at=now)
@@ -87,7 +88,8 @@ def apply_payment_events(session: Session, events: list[PaymentEvent], now: dt.d
 
 def payment_orders(session: Session, payment_ids: list[str], sale_id: int | None = None) -> dict[str, Any]:
     """The orders the payments are for, by payment id (only the sale's, when given). Read under the
-    sales' locks: nobody can move them before this transaction commits."""
+    sales' locks, nobody can move them before this transaction commits; read before (flash_batch),
+    what is written from it must be checked."""
     # by payment id alone, which is unique: the sale's own index would have the server filter all its
     # orders, as it does while a rush outgrows the table's statistics
     found = session.execute(_PAYMENT_ORDERS.where(one_of(session, _order.payment_id, payment_ids))).all()
@@ -160,17 +162,21 @@ def units_by_sale(paid: list[Any]) -> dict[int, int]:
     return per_sale
 
 
-def record_paid(session: Session, paid: list[Any], sales: dict[int, Any], now: dt.datetime) -> None:
+def record_paid(
+    session: Session, paid: list[Any], sales: dict[int, Any], now: dt.datetime
+) -> Result[Any] | None:
     """Mark the orders paid and write one event per sale (not per order: the relay turns them into
-    ordinary orders together). The caller moves the units on the sales' counters (reserved -> sold)."""
+    ordinary orders together). The caller moves the units on the sales' counters (reserved -> sold).
+    Returns the result of the statement that marked them paid (None when there were none)."""
     if not paid:
-        return
-    _pay_orders(session, [order.payment_id for order in paid], now)
+        return None
+    paying = _pay_orders(session, [order.payment_id for order in paid], now)
     refs_by_sale: dict[int, list[str]] = defaultdict(list)
     for order in paid:
         refs_by_sale[order.sale_id].append(order.public_id)
     events = [(sales[sale].public_id, {"orders": refs}) for sale, refs in refs_by_sale.items()]
     record_events(session, PAID, events, now)
+    return paying
 
 
 def _decline(session: Session, event: PaymentEvent, now: dt.datetime) -> None:
