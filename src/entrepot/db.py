@@ -7,6 +7,7 @@ import functools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,17 @@ def insert_or_skip(
         .returning(*returning)
         for dialect in (postgresql, sqlite)
     }
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write and the rows it ought to change; ask after `pipelined`, whose counts come at its end."""
+
+    result: Result[Any] | None  # None: nothing was to be written
+    expected: int
+
+    def as_expected(self) -> bool:
+        return self.result is None or rows_changed(self.result) == self.expected
 
 
 def insert_many(

@@ -1,25 +1,25 @@
 """One transaction for a sale's queued payment events and buyers' requests: the hot path of a rush.
 
 It holds the sale row's lock from its first statement to its commit, and the other API servers' batches
-for the same sale wait for it, so what matters is how long it holds the lock. The reads come first
-(the sale row, the payments' orders, the buyers' holdings, and the earlier orders of buyers who hold
-units, who alone can be retrying), planned for their actual values; the decisions are made in Python;
-every write then goes out in one round trip (`db.pipelined`). In a rush that is four round trips and
-the commit whatever the batch's size. (A one-off timing, 2026-11-26, a batch of 80 requests and 80
-payments with nothing else running: 12-14 ms, against 33-38 ms a statement at a time.)
+for the same sale wait for it, so what matters is how long it holds the lock: in a rush it is held
+nearly all the time, and every millisecond of a batch under it is a millisecond of every request's
+wait. So the payments' orders are read BEFORE the lock (see below); under it come the sale row, the
+buyers' holdings and the earlier orders of buyers who hold units (who alone can be retrying), all
+planned for their actual values; the decisions are made in Python; every write then goes out in one
+round trip (`db.pipelined`). In a rush that is three round trips and the commit under the lock whatever
+the batch's size. (A one-off timing, 2026-11-26, a batch of 80 requests and 80 payments with nothing
+else running: 12-14 ms with every read under the lock, against 33-38 ms a statement at a time.)
 
 The events are applied before the requests, so units a declined payment gives back are already there
 for the requests behind them. A decline serves the waiting queue, which reads in turn, and money for an
 order that had lapsed is marked refunded: a batch with either is written statement by statement, as
 the webhook path is, and its sale row read again.
 
-The payments' orders are read before the sale row is locked, so that neither the read nor sorting the
-events keeps the other servers' batches waiting (in a rush the lock is held nearly all the time, and
-every millisecond of a batch under it is a millisecond of every request's wait). Only a transaction
-holding the sale's lock can move those orders, so the read can be stale only if one did in between:
-the statement that marks them paid (only reserved orders) then changes fewer rows than were read as
-payable, or a write fails (counters worked out from the stale read break their checks), and the batch
-raises `StaleRead` to be run again, rolled back, with everything read under the lock.
+Reading before the lock: only a transaction holding the sale's lock moves its orders, so what was read
+can be stale only if one committed in between, and the writes tell. The statement that marks orders
+paid pays only reserved ones and then changes fewer rows than were read as payable; or a write fails
+(counters worked out from a stale read break their checks). Either raises `StaleRead`: the caller rolls
+back and runs the batch again with everything read under the lock.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from entrepot.db import DATABASE_ERRORS, pipelined, planned_each_time, rows_changed
+from entrepot.db import DATABASE_ERRORS, pipelined, planned_each_time
 from entrepot.ordering import flash, flash_settle
 from entrepot.ordering.flash_rules import SaleCounters
 
@@ -72,11 +72,11 @@ def run(
             if after != locked:
                 flash.set_counters(session, sale.id, after)
     except DATABASE_ERRORS as exc:  # a check failing on counters worked out from a stale read, say
-        if ahead is None:
+        if not read_ahead:
             raise
         raise StaleRead(f"a write failed after reading ahead of the lock: {exc}") from exc
-    if paying is not None and rows_changed(paying) != len(paid):
-        raise StaleRead(f"{len(paid)} orders read as payable, {rows_changed(paying)} still were")
+    if not paying.as_expected():
+        raise StaleRead(f"{paying.expected} orders read as payable, not all still were")
     taken = _paid_in_this_batch(decided.taken, paid) if decided is not None else []
     return SaleBatch(outcomes, taken, after, sale.strategy)
 
