@@ -3,6 +3,15 @@
 A flash sale's own row is the hot counter: `stock` units were taken out of a warehouse's stock when the
 sale was created (one inventory reservation), and `reserved + sold + available = stock` always, with
 `available` implied. The CHECK constraints make overselling impossible even for a buggy caller.
+
+`flash_orders` and `flash_buyers` carry no foreign keys. PostgreSQL checks a foreign key on every row
+inserted, a lookup and a row lock on the row referred to, and a rush's batch inserts every order and
+holding while it holds the sale's lock: the four checks took 1.8 ms of the 3.9 ms PostgreSQL spent
+inserting 100 orders and their holdings (EXPLAIN ANALYZE, 2026-11-26), and every other server's batch
+waits for them. What they guarded holds by construction: the batch writes only for the sale whose
+row it has locked and for buyers of authenticated keys, a holding is written only with an order for the
+same sale and buyer, and neither sales nor buyers are ever deleted. The API and the sweeper always
+join them to sales and buyers explicitly.
 """
 
 from __future__ import annotations
@@ -69,8 +78,8 @@ class FlashOrder(Base):
     __tablename__ = "flash_orders"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
-    sale_id: Mapped[int] = mapped_column(ForeignKey("flash_sales.id"))
-    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), index=True)
+    sale_id: Mapped[int] = mapped_column(BigId)  # no foreign keys here: see the module's note
+    buyer_id: Mapped[int] = mapped_column(BigId, index=True)
     idempotency_key: Mapped[str] = mapped_column(String(255))
     quantity: Mapped[int] = mapped_column(Integer)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -101,8 +110,8 @@ class FlashBuyer(Base):
     """Units a buyer holds of a sale (waiting, reserved or paid): the per-buyer limit is checked on it."""
 
     __tablename__ = "flash_buyers"
-    sale_id: Mapped[int] = mapped_column(ForeignKey("flash_sales.id"), primary_key=True)
-    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id"), primary_key=True)
+    sale_id: Mapped[int] = mapped_column(BigId, primary_key=True)  # no foreign keys: the module's note
+    buyer_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
     __table_args__ = (CheckConstraint("quantity >= 0", name="non_negative"),)
 

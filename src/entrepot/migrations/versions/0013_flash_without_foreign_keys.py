@@ -1,0 +1,41 @@
+"""flash_orders and flash_buyers without foreign keys: a rush's batch pays for each one on every row
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-26 13:50:00
+
+PostgreSQL checks a foreign key on every inserted row (a lookup and a lock on the row referred to),
+and the flash batch inserts its orders and holdings while it holds the sale's lock; see the note in
+entrepot.ordering.peak_models for what they cost and why what they guarded holds without them.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# (table, column, referred table) of each dropped key
+KEYS = (
+    ("flash_orders", "sale_id", "flash_sales"),
+    ("flash_orders", "buyer_id", "buyers"),
+    ("flash_buyers", "sale_id", "flash_sales"),
+    ("flash_buyers", "buyer_id", "buyers"),
+)
+
+
+def upgrade() -> None:
+    for table, column, referred in KEYS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f(f"fk_{table}_{column}_{referred}"), type_="foreignkey")
+
+
+def downgrade() -> None:
+    for table, column, referred in KEYS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_foreign_key(
+                batch_op.f(f"fk_{table}_{column}_{referred}"), referred, [column], ["id"]
+            )
