@@ -1,4 +1,5 @@
-"""flash_orders and flash_buyers without foreign keys: a rush's batch pays for each one on every row
+"""flash_orders and flash_buyers without foreign keys, flash_orders.buyer_id not indexed on its own:
+a rush's batch pays for each on every row it writes
 
 Revision ID: 0013
 Revises: 0012
@@ -6,7 +7,8 @@ Create Date: 2026-11-26 13:50:00
 
 PostgreSQL checks a foreign key on every inserted row (a lookup and a lock on the row referred to),
 and the flash batch inserts its orders and holdings while it holds the sale's lock; see the note in
-entrepot.ordering.peak_models for what they cost and why what they guarded holds without them.
+entrepot.ordering.peak_models for what they cost and why what they guarded holds without them. The
+index on flash_orders.buyer_id only served the foreign key.
 """
 
 from collections.abc import Sequence
@@ -31,9 +33,13 @@ def upgrade() -> None:
     for table, column, referred in KEYS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f(f"fk_{table}_{column}_{referred}"), type_="foreignkey")
+    with op.batch_alter_table("flash_orders", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_flash_orders_buyer_id"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("flash_orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_flash_orders_buyer_id"), ["buyer_id"], unique=False)
     for table, column, referred in KEYS:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_foreign_key(
