@@ -26,20 +26,18 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
-    cast,
     create_engine,
     event,
-    func,
     insert,
+    literal_column,
     select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql import column as sa_column
 from sqlalchemy.types import TypeDecorator
 
 from entrepot.kernel.events import DomainEvent
@@ -170,16 +168,21 @@ def insert_many(
     conflict: tuple[str, ...] = (),
     update: tuple[str, ...] = (),
 ) -> None:
-    """Insert `rows` (all with the same keys) as ONE statement; with `conflict` (a unique key), a row
-    whose key exists sets its `update` columns instead. On PostgreSQL it is `INSERT ... SELECT FROM
-    unnest(...)` with one array parameter per column, however many rows: an executemany sends a
-    statement per row, each with PostgreSQL's per-statement cost, and psycopg converts every row's
-    parameters in Python. Returns nothing, so it can go out in `pipelined`. Elsewhere an executemany."""
+    """Insert `rows` (all with the same keys, none repeating a `conflict` key) as ONE statement, in
+    their order; with `conflict` (a unique key), a row whose key exists sets its `update` columns
+    instead. Returns nothing, so it can go out in `pipelined`.
+
+    On PostgreSQL the rows travel as one JSON document read by `jsonb_to_recordset`: an executemany
+    sends a statement per row, each with PostgreSQL's per-statement cost, and psycopg converts every
+    row's parameters in Python. The document skips the columns' Python-side conversions: timestamps
+    must be timezone-aware, a JSON column's None becomes SQL NULL and its objects are stored as jsonb
+    reads them (keys sorted, repeats dropped), and the table's Python-side defaults are not applied.
+    Elsewhere (SQLite) an executemany."""
     if not rows:
         return
     columns = tuple(rows[0])
     if dialect_of(session) == "postgresql":
-        document = json.dumps(rows, separators=(",", ":"), default=_json_value)
+        document = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
         session.execute(_insert_from_json(table, columns, conflict, update), {"rows": document})
     else:
         session.execute(_upsert(sqlite.insert(table).inline(), conflict, update), rows)
@@ -189,16 +192,28 @@ def insert_many(
 def _insert_from_json(
     table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...]
 ) -> Executable:
-    typed = [sa_column(c, table.c[c].type) for c in columns]
-    document = cast(bindparam("rows", type_=Text()), postgresql.JSONB)
-    source = func.jsonb_to_recordset(document).table_valued(*typed).render_derived(with_types=True)
-    return _upsert(postgresql.insert(table).from_select(columns, select(*source.c)), conflict, update)
+    dialect = postgresql.dialect()
+    names = [dialect.identifier_preparer.quote(c) for c in columns]
+    typed = ", ".join(
+        f"{n} {table.c[c].type.compile(dialect=dialect)}" for n, c in zip(names, columns, strict=True)
+    )
+    # ordinality: the rows go in in the document's order (a serial key then follows it)
+    source = text(
+        f"ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS ({typed}))"
+        f" WITH ORDINALITY AS r({', '.join(names)}, n)"
+    )
+    rows = select(*[literal_column(f"r.{n}") for n in names]).select_from(source).order_by(text("r.n"))
+    statement = postgresql.insert(table).from_select(columns, rows, include_defaults=False)
+    built: Executable = _upsert(statement, conflict, update)
+    return built
 
 
 def _json_value(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} has no JSON form here")
+    if not isinstance(value, dt.datetime):
+        raise TypeError(f"{type(value).__name__} has no JSON form here")
+    if value.tzinfo is None:  # as UtcDateTime refuses one
+        raise ValueError("naive datetime given to a UTC column")
+    return value.isoformat()
 
 
 def _upsert(statement: Any, conflict: tuple[str, ...], update: tuple[str, ...]) -> Any:
@@ -240,9 +255,9 @@ def planned_each_time(session: Session) -> Iterator[None]:
         driver.prepare_threshold = kept
 
 
-# What a failed statement raises: SQLAlchemy's wrapper, or psycopg's own error when PostgreSQL reports it
-# as a pipeline is synced (leaving `pipelined`), past SQLAlchemy.
-DATABASE_ERRORS = (DBAPIError, psycopg.Error)
+# What a broken constraint raises: SQLAlchemy's wrapper, or psycopg's own error when PostgreSQL reports
+# it as a pipeline is synced (leaving `pipelined`), past SQLAlchemy.
+INTEGRITY_ERRORS = (IntegrityError, psycopg.errors.IntegrityError)
 
 
 @contextmanager
@@ -264,7 +279,10 @@ def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed, also for one sent in `pipelined` (read it after the
     block: SQLAlchemy takes the count when the statement is sent, before PostgreSQL has run it)."""
     assert isinstance(result, CursorResult), "only a statement's own result knows its count"
-    return int(result.context.cursor.rowcount)
+    count = int(result.context.cursor.rowcount)
+    if count < 0:  # the driver kept no count: a change in psycopg, not in the data
+        raise RuntimeError("the database driver did not report how many rows the statement changed")
+    return count
 
 
 def _psycopg(session: Session) -> psycopg.Connection[Any] | None:

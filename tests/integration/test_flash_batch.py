@@ -56,24 +56,10 @@ def _counters(world: World, sale_id: int) -> tuple[int, int]:
         return sale.reserved, sale.sold
 
 
-@pytest.mark.parametrize("another_reserved", [False, True], ids=["counters-break", "fewer-rows-paid"])
-def test_an_order_that_expires_between_the_read_and_the_lock_is_refunded_not_paid(
-    world: World, monkeypatch: pytest.MonkeyPatch, another_reserved: bool
-) -> None:
-    """The batch reads the payments' orders before it locks the sale; the sweeper expires the order in
-    between (its own transaction, committed). The batch must not count the unit sold: it rolls back and
-    runs again reading under the lock, where the money is for a lapsed order and goes back. Alone, the
-    stale unit would take `reserved` below zero (a check fails); with another buyer's unit reserved the
-    counters would pass, and the statement paying it changing no row is what gives it away."""
-    if world.db.dialect == "sqlite":
-        pytest.skip("on SQLite every transaction begins IMMEDIATE: nothing commits between read and lock")
-    answer, sale_id, _, paid = _order_paying(world)
-    world.clock.advance(minutes=5)  # past the 60 s reservation
-    if another_reserved:
-        other = take(world.client(), world, answer.json()["sale"], "buyer_b", pay=None)
-        assert other.status_code == 201, other.text
-    held = (1, 0) if another_reserved else (0, 0)  # what the sweeper leaves
-    swept = []
+def _sweep_before_the_lock(world: World, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Have the sweeper run and commit, in its own transaction, just before the batch's first lock on
+    the sale (after its read ahead); returns the list the sweep's count goes in."""
+    swept: list[int] = []
     lock_sale = flash.lock_sale
 
     def sweep_first(session: Any, locked_id: int) -> Any:
@@ -83,22 +69,63 @@ def test_an_order_that_expires_between_the_read_and_the_lock_is_refunded_not_pai
         return lock_sale(session, locked_id)
 
     monkeypatch.setattr(flash, "lock_sale", sweep_first)
+    return swept
+
+
+def _skip_on_sqlite(world: World) -> None:
+    if world.db.dialect == "sqlite":
+        pytest.skip("on SQLite every transaction begins IMMEDIATE: nothing commits between read and lock")
+
+
+@pytest.mark.parametrize("another_reserved", [False, True], ids=["counters-break", "fewer-rows-paid"])
+def test_an_order_that_expires_between_the_read_and_the_lock_makes_the_batch_stale(
+    world: World, monkeypatch: pytest.MonkeyPatch, another_reserved: bool
+) -> None:
+    """The batch reads the payments' orders before it locks the sale; the sweeper expires the order in
+    between. The batch must not count the unit sold: it raises StaleRead and nothing of it lands. Alone,
+    the stale unit would take `reserved` below zero (a check fails); with another buyer's unit reserved
+    the counters would pass, and the statement paying it changing no row is what gives it away."""
+    _skip_on_sqlite(world)
+    answer, sale_id, _, paid = _order_paying(world)
+    world.clock.advance(minutes=5)  # past the 60 s reservation
+    if another_reserved:
+        other = take(world.client(), world, answer.json()["sale"], "buyer_b", pay=None)
+        assert other.status_code == 201, other.text
+    swept = _sweep_before_the_lock(world, monkeypatch)
     with pytest.raises(flash_batch.StaleRead), world.db.transaction() as s:
         flash_batch.run(s, sale_id, [paid], [], world.clock())
     assert swept == [1]
-    assert _counters(world, sale_id) == held  # nothing of the batch landed
+    assert _counters(world, sale_id) == ((1, 0) if another_reserved else (0, 0))  # the sweeper's alone
 
-    swept.clear()
+
+def test_the_runtime_runs_a_stale_batch_again_under_the_lock(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same race met by the worker's batch: its first attempt reads ahead and comes up stale, the
+    second reads under the lock, where the money is for a lapsed order and goes back."""
+    _skip_on_sqlite(world)
+    answer, sale_id, _, paid = _order_paying(world)
+    world.clock.advance(minutes=5)
+    swept = _sweep_before_the_lock(world, monkeypatch)
+    attempts: list[bool] = []
+    run = flash_batch.run
+
+    def counted_run(*args: Any) -> flash_batch.SaleBatch:
+        attempts.append(args[5])  # read_ahead, as the runtime passes it
+        return run(*args)
+
+    monkeypatch.setattr(flash_batch, "run", counted_run)
     rt = runtime_of(world.client().app.state)
-    assert rt.sale_batch(sale_id, [paid]) == ["refunded"]  # the runtime's batch runs it again
-    assert _counters(world, sale_id) == held
+    assert rt.sale_batch(sale_id, [paid]) == ["refunded"]
+    assert (swept, attempts) == ([1], [True, False])
+    assert _counters(world, sale_id) == (0, 0)
     with world.db.transaction() as s:
         stored = s.scalars(select(FlashOrder).where(FlashOrder.public_id == answer.json()["id"])).one()
         assert (stored.status, stored.payment_status) == ("expired", "refunded")
 
 
 def test_a_payment_read_before_the_lock_is_recorded_once(world: World) -> None:
-    """Nothing moved in between (the usual case): the read ahead of the lock is the one used."""
+    """Nothing moved in between (the usual case): paid once, a repeat of the event is a duplicate."""
     _, sale_id, _, paid = _order_paying(world)
     with world.db.transaction() as s:
         batch = flash_batch.run(s, sale_id, [paid], [], world.clock() + dt.timedelta(seconds=1))

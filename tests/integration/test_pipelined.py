@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from entrepot.db import (
     Database,
@@ -148,6 +148,22 @@ def test_insert_many_on_a_conflict_updates_only_the_columns_named(database: Data
     with database.transaction() as s:
         stored = s.execute(select(EVENTS.c.aggregate_id, EVENTS.c.type, EVENTS.c.published_at)).all()
     assert sorted(tuple(r) for r in stored) == [("a", "test", NOW), ("b", "test", None), ("c", "test", None)]
+
+
+def test_insert_many_keeps_the_rows_in_order(database: Database) -> None:
+    """The ids (a serial key) follow the rows' order: the flash sale's waiting line is served by id."""
+    refs = ["m", "c", "x", "a", "q", "b"]
+    with database.transaction() as s:
+        insert_many(s, EVENTS, [_event_row(ref) for ref in refs])
+    with database.transaction() as s:
+        assert list(s.scalars(select(EVENTS.c.aggregate_id).order_by(EVENTS.c.id))) == refs
+
+
+def test_insert_many_refuses_a_timestamp_without_its_time_zone(database: Database) -> None:
+    naive = {**_event_row("a"), "occurred_at": NOW.replace(tzinfo=None)}
+    with pytest.raises((ValueError, StatementError)), database.transaction() as s:
+        insert_many(s, EVENTS, [naive])
+    assert _events(database) == []
 
 
 def test_insert_many_that_fails_writes_nothing(database: Database) -> None:

@@ -15,11 +15,13 @@ for the requests behind them. A decline serves the waiting queue, which reads in
 order that had lapsed is marked refunded: a batch with either is written statement by statement, as
 the webhook path is, and its sale row read again.
 
-Reading before the lock: only a transaction holding the sale's lock moves its orders, so what was read
-can be stale only if one committed in between, and the writes tell. The statement that marks orders
-paid pays only reserved ones and then changes fewer rows than were read as payable; or a write fails
-(counters worked out from a stale read break their checks). Either raises `StaleRead`: the caller rolls
-back and runs the batch again with everything read under the lock.
+Reading before the lock: an order's status, and a pending payment's, change only in a transaction
+holding the sale's lock, so what was read can be stale only if one committed in between, and the
+writes tell. The statement that marks orders paid pays only reserved ones and then changes fewer rows
+than were read as payable; or a write breaks a CHECK (counters worked out from a stale read). Either
+raises `StaleRead`: the caller rolls back and runs the batch again with everything read under the
+lock. Outcomes that write from what they read (declines, refunds), or that no write would check (a
+payment whose order was not found), are read again under the lock at once.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from entrepot.db import DATABASE_ERRORS, pipelined, planned_each_time
+from entrepot.db import INTEGRITY_ERRORS, pipelined, planned_each_time
 from entrepot.ordering import flash, flash_settle
 from entrepot.ordering.flash_rules import SaleCounters
 
@@ -57,6 +59,7 @@ def run(
 ) -> SaleBatch:
     ahead = _read_ahead(session, sale_id, events) if read_ahead else None
     sale = flash.lock_sale(session, sale_id)
+    ahead = _usable(ahead, events, sale)
     with planned_each_time(session):  # reads by lists of ids (see db.planned_each_time)
         sale, outcomes, paid = _payments(session, sale, events, now, ahead)
         units = flash_settle.units_by_sale(paid).get(sale.id, 0)
@@ -64,6 +67,7 @@ def run(
         counters = replace(locked, reserved=locked.reserved - units, sold=locked.sold + units)
         decided = flash.decide_batch(session, sale, counters, tickets, now) if tickets else None
     after = decided.after if decided is not None else counters
+    paid_from_ahead = ahead is not None and bool(paid)
     try:
         with pipelined(session):
             paying = flash_settle.record_paid(session, paid, {sale.id: sale}, now)
@@ -71,12 +75,14 @@ def run(
                 flash.write_batch(session, sale.id, tickets, decided, now)
             if after != locked:
                 flash.set_counters(session, sale.id, after)
-    except DATABASE_ERRORS as exc:  # a check failing on counters worked out from a stale read, say
-        if not read_ahead:
-            raise
-        raise StaleRead(f"a write failed after reading ahead of the lock: {exc}") from exc
+    except INTEGRITY_ERRORS as exc:
+        if paid_from_ahead:  # counters worked out from a stale read break their checks
+            raise StaleRead(f"a check failed after paying orders read ahead of the lock: {exc}") from exc
+        raise
     if not paying.as_expected():
-        raise StaleRead(f"{paying.expected} orders read as payable, not all still were")
+        if paid_from_ahead:
+            raise StaleRead(f"{paying.expected} orders read as payable, not all still were")
+        raise RuntimeError("orders read under the sale's lock changed before it was released")
     taken = _paid_in_this_batch(decided.taken, paid) if decided is not None else []
     return SaleBatch(outcomes, taken, after, sale.strategy)
 
@@ -99,20 +105,29 @@ def _payments(
     ahead: dict[str, Any] | None,
 ) -> tuple[Any, list[str], list[Any]]:
     """Classify the events: (the sale row, each event's outcome, the orders to record as paid with
-    the batch's writes). Declines and refunds (rare) are applied at once, from orders read under the
-    lock, and the sale row read again."""
+    the batch's writes), from the orders read ahead of the lock if given. Declines and refunds (rare)
+    are applied at once and the sale row read again."""
     if not events:
         return sale, [], []
     ids = [e.payment_id for e in events]
     orders = ahead if ahead is not None else flash_settle.payment_orders(session, ids, sale.id)
     outcomes = flash_settle.classify_events(events, orders, {sale.id: sale})
-    if ahead is not None and flash_settle.beyond_payments(outcomes):  # these writes read what they change
-        orders = flash_settle.payment_orders(session, ids, sale.id)
-        outcomes = flash_settle.classify_events(events, orders, {sale.id: sale})
     if flash_settle.beyond_payments(outcomes):
         flash_settle.apply_outcomes(session, events, outcomes, orders, {sale.id: sale}, now)
         return flash.lock_sale(session, sale.id), outcomes, []
     return sale, outcomes, flash_settle.paid_orders(events, outcomes, orders)
+
+
+def _usable(
+    ahead: dict[str, Any] | None, events: list[flash_settle.PaymentEvent], sale: Any
+) -> dict[str, Any] | None:
+    """The orders read ahead of the lock, or None when they must be read again under it: declines and
+    refunds write from what they read, and no write would tell an order that was not there yet."""
+    if ahead is None:
+        return None
+    outcomes = flash_settle.classify_events(events, ahead, {sale.id: sale})
+    again = flash_settle.beyond_payments(outcomes) or "unknown" in outcomes
+    return None if again else ahead
 
 
 def _paid_in_this_batch(taken: list[flash.Taken], paid: list[Any]) -> list[flash.Taken]:

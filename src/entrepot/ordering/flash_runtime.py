@@ -152,7 +152,8 @@ class FlashRuntime:
         tickets = [i for i in items if isinstance(i, flash.Ticket)]
         try:
             batch = self._run_batch(sale_id, events, tickets, read_ahead=True)
-        except flash_batch.StaleRead:  # rolled back: an order moved between the read and the lock
+        except flash_batch.StaleRead as stale:  # rolled back: an order moved between read and lock
+            log.info("flash sale %s: batch run again under the lock (%s)", sale_id, stale)
             batch = self._run_batch(sale_id, events, tickets, read_ahead=False)
         outcomes = iter(batch.outcomes)
         taken_in_order = iter(batch.taken)

@@ -20,28 +20,28 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (table, column, referred table) of each dropped key
-KEYS = (
-    ("flash_orders", "sale_id", "flash_sales"),
-    ("flash_orders", "buyer_id", "buyers"),
-    ("flash_buyers", "sale_id", "flash_sales"),
-    ("flash_buyers", "buyer_id", "buyers"),
-)
+# the keys dropped, (column, referred table) by table: one batch per table (SQLite copies the table)
+KEYS = {
+    "flash_orders": (("sale_id", "flash_sales"), ("buyer_id", "buyers")),
+    "flash_buyers": (("sale_id", "flash_sales"), ("buyer_id", "buyers")),
+}
 
 
 def upgrade() -> None:
-    for table, column, referred in KEYS:
+    for table, keys in KEYS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(batch_op.f(f"fk_{table}_{column}_{referred}"), type_="foreignkey")
-    with op.batch_alter_table("flash_orders", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_flash_orders_buyer_id"))
+            for column, referred in keys:
+                batch_op.drop_constraint(batch_op.f(f"fk_{table}_{column}_{referred}"), type_="foreignkey")
+            if table == "flash_orders":
+                batch_op.drop_index(batch_op.f("ix_flash_orders_buyer_id"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("flash_orders", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_flash_orders_buyer_id"), ["buyer_id"], unique=False)
-    for table, column, referred in KEYS:
+    for table, keys in KEYS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_foreign_key(
-                batch_op.f(f"fk_{table}_{column}_{referred}"), referred, [column], ["id"]
-            )
+            if table == "flash_orders":
+                batch_op.create_index(batch_op.f("ix_flash_orders_buyer_id"), ["buyer_id"], unique=False)
+            for column, referred in keys:
+                batch_op.create_foreign_key(
+                    batch_op.f(f"fk_{table}_{column}_{referred}"), referred, [column], ["id"]
+                )
