@@ -11,9 +11,10 @@ inserting 100 orders and their holdings (EXPLAIN ANALYZE, 2026-11-26), and every
 waits for them. What they guarded holds by construction: the batch writes only for the sale whose
 row it has locked and for buyers of authenticated keys, a holding is written only with an order for the
 same sale and buyer, and neither sales nor buyers are ever deleted. Every join on these tables names
-its ON clause and no ORM relationship depends on the keys. Nor is `flash_orders.buyer_id` indexed on its own: nothing
-reads orders by buyer across sales (a buyer's order in a sale is found by the unique key that starts
-with the sale), and every index costs an entry for each order inserted and each order paid.
+its ON clause and no ORM relationship depends on the keys. Nor is `flash_orders.buyer_id` indexed on
+its own: nothing reads orders by buyer across sales (a buyer's order in a sale is found by the unique
+key that starts with the sale), and every index costs an entry for each order inserted and each order
+paid.
 """
 
 from __future__ import annotations
