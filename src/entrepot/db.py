@@ -7,7 +7,6 @@ import functools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
@@ -150,17 +149,6 @@ def insert_or_skip(
     }
 
 
-@dataclass(frozen=True)
-class Written:
-    """A write and the rows it ought to change; ask after `pipelined`, whose counts come at its end."""
-
-    result: Result[Any] | None  # None: nothing was to be written
-    expected: int
-
-    def as_expected(self) -> bool:
-        return self.result is None or rows_changed(self.result) == self.expected
-
-
 def insert_many(
     session: Session,
     table: Table,
@@ -242,7 +230,8 @@ def planned_each_time(session: Session) -> Iterator[None]:
     execution, instead of being prepared by psycopg after a few runs and then given PostgreSQL's
     generic plan. For reads by `one_of` while a table grows fast (a rush): prepared, the flash batch's
     read of 80 payments took 4.5-9 ms, planned for its values 1.3-1.8 ms (prepared with custom plans
-    forced, as fast: the generic plan was the cost). Elsewhere (SQLite) nothing changes."""
+    forced, as fast: the generic plan was the cost; one-off timings, sixth session). Elsewhere
+    (SQLite) nothing changes."""
     driver = _psycopg(session)
     if driver is None:
         yield
@@ -255,24 +244,24 @@ def planned_each_time(session: Session) -> Iterator[None]:
         driver.prepare_threshold = kept
 
 
-# What a broken constraint raises: SQLAlchemy's wrapper, or psycopg's own error when PostgreSQL reports
-# it as a pipeline is synced (leaving `pipelined`), past SQLAlchemy.
-INTEGRITY_ERRORS = (IntegrityError, psycopg.errors.IntegrityError)
-
-
 @contextmanager
 def pipelined(session: Session) -> Iterator[None]:
     """Statements executed inside go to PostgreSQL together and are waited for once, on leaving the
     block (psycopg's pipeline mode), instead of one round trip each: for a hot transaction's closing
     writes, so a lock is held for fewer round trips. Only for statements whose results are not read
-    (no RETURNING, no SELECT); a statement that fails raises by the end of the block and the transaction
-    rolls back as usual. Elsewhere (SQLite) the statements simply run one by one."""
+    (no RETURNING, no SELECT); a statement that fails raises by the end of the block, as SQLAlchemy's
+    exception for it (IntegrityError for a broken constraint) wherever PostgreSQL reports it, and the
+    transaction rolls back as usual. Elsewhere (SQLite) the statements simply run one by one."""
     driver = _psycopg(session)
     if driver is None:
         yield
         return
-    with driver.pipeline():
-        yield
+    try:
+        with driver.pipeline():
+            yield
+    except psycopg.Error as exc:
+        # reported as the pipeline synced, past SQLAlchemy: wrapped as SQLAlchemy wraps the others
+        raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
 
 
 def rows_changed(result: Result[Any]) -> int:

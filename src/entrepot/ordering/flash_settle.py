@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Result, func, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import Written, one_of, record_events
+from entrepot.db import one_of, record_events
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import Conflict, Forbidden, NotFound
@@ -162,13 +162,16 @@ def units_by_sale(paid: list[Any]) -> dict[int, int]:
     return per_sale
 
 
-def record_paid(session: Session, paid: list[Any], sales: dict[int, Any], now: dt.datetime) -> Written:
+def record_paid(
+    session: Session, paid: list[Any], sales: dict[int, Any], now: dt.datetime
+) -> Result[Any] | None:
     """Mark the orders paid and write one event per sale (not per order: the relay turns them into
     ordinary orders together). The caller moves the units on the sales' counters (reserved -> sold).
-    Returns the statement that marked them paid: short of what it expects if one was no longer reserved."""
+    Returns the result of the statement that marked them paid (None when there were none): it changes
+    fewer rows than `paid` if one was no longer reserved (db.rows_changed)."""
     if not paid:
-        return Written(None, 0)
-    paying = Written(_pay_orders(session, [order.payment_id for order in paid], now), len(paid))
+        return None
+    paying = _pay_orders(session, [order.payment_id for order in paid], now)
     refs_by_sale: dict[int, list[str]] = defaultdict(list)
     for order in paid:
         refs_by_sale[order.sale_id].append(order.public_id)
