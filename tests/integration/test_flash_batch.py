@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from entrepot.ordering import flash, flash_batch, flash_settle
 from entrepot.ordering.flash import Ticket
@@ -19,11 +19,11 @@ from tests.api.test_flash_api import create_sale, take
 from tests.world import World
 
 
-def _order_paying(world: World) -> tuple[Any, int, Ticket, PaymentEvent]:
+def _order_paying(world: World, **sale_overrides: Any) -> tuple[Any, int, Ticket, PaymentEvent]:
     """A reserved order whose payment started and whose event has not come in yet: (the API's answer,
     the sale's id, a retry of the request, the payment's success)."""
     client = world.client()
-    sale = create_sale(client, world)
+    sale = create_sale(client, world, **sale_overrides)
     world.clock.advance(minutes=2)
     answer = take(client, world, sale["id"], "buyer_a", pay=None)
     assert answer.status_code == 201, answer.text
@@ -134,4 +134,27 @@ def test_a_payment_read_before_the_lock_is_recorded_once(world: World) -> None:
     with world.db.transaction() as s:
         again = flash_batch.run(s, sale_id, [paid], [], world.clock() + dt.timedelta(seconds=2))
     assert again.outcomes == ["duplicate"]
+    assert _counters(world, sale_id) == (0, 1)
+
+
+def test_a_batch_that_fails_to_commit_teaches_the_worker_nothing(world: World) -> None:
+    """The worker refuses newcomers without the database only once a batch that left every unit paid
+    has committed: if the commit fails, the units are still reserved and may come back."""
+    _, sale_id, _, paid = _order_paying(world, stock=1, per_buyer_limit=1)
+    rt = runtime_of(world.client().app.state)
+
+    def refuse(*_: Any) -> None:
+        raise RuntimeError("the database went away at commit")
+
+    event.listen(world.db.engine, "commit", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="went away at commit"):
+            rt.sale_batch(sale_id, [paid])
+    finally:
+        event.remove(world.db.engine, "commit", refuse)
+    assert sale_id not in rt.sold_out
+    assert _counters(world, sale_id) == (1, 0)  # rolled back: reserved, not sold
+
+    assert rt.sale_batch(sale_id, [paid]) == ["paid"]
+    assert rt.sold_out[sale_id].counters.sold == 1
     assert _counters(world, sale_id) == (0, 1)

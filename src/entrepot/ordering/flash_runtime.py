@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext
@@ -171,13 +172,21 @@ class FlashRuntime:
     ) -> flash_batch.SaleBatch:
         with self.ctx.db.transaction() as session:
             batch = flash_batch.run(session, sale_id, events, tickets, self.ctx.clock(), read_ahead)
-            counters = batch.counters
-            sold_out = counters.sold >= counters.stock
-            if batch.strategy == "batched" and sold_out and sale_id not in self.sold_out:
-                # under the sale row's lock: every order the sale will ever have is committed
-                buyers = flash.buyers_with_orders(session, sale_id)
-                self.sold_out[sale_id] = SoldOutForGood(counters, buyers)
+            final = self._sold_out_for_good(session, sale_id, batch)
+        if final is not None:  # only once committed: a batch that fails to commit proves nothing
+            self.sold_out.setdefault(sale_id, final)
         return batch
+
+    def _sold_out_for_good(
+        self, session: Session, sale_id: int, batch: flash_batch.SaleBatch
+    ) -> SoldOutForGood | None:
+        """What the worker may refuse newcomers with from now on, if this batch leaves every unit of a
+        batched sale paid; read under the sale row's lock, where every order the sale will ever have is
+        already written."""
+        counters = batch.counters
+        if batch.strategy != "batched" or counters.sold < counters.stock or sale_id in self.sold_out:
+            return None
+        return SoldOutForGood(counters, flash.buyers_with_orders(session, sale_id))
 
     def apply_events(self, events: list[flash_settle.PaymentEvent]) -> list[str]:
         with self.ctx.db.transaction() as session:
