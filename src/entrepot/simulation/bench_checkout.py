@@ -197,8 +197,6 @@ def _start_api(url: str, port: int, workers: int, concurrency: int) -> subproces
         "127.0.0.1",
         "--port",
         str(port),
-        "--workers",
-        str(workers),
         "--log-level",
         "warning",
         "--no-access-log",
