@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.api.helpers import API, assert_problem, field_errors
+from entrepot.catalog import service as catalog
+from entrepot.catalog.domain import MAX_SIDE_MM, MAX_WEIGHT_G, ProductSpec, SkuSpec
+from entrepot.inventory import service as inventory
+from tests.api.helpers import API, assert_problem, basket, field_errors, place
 from tests.api.test_catalog_api import TMALL_CN
 from tests.api.test_flash_api import sale_body
 from tests.api.test_livestream_api import go_live
@@ -102,3 +105,23 @@ def test_a_huge_number_in_a_drop_is_422(world: World, field: str, value: int) ->
     assert (
         client.get(f"{API}/live-sessions/{live['id']}", headers=world.auth("seller_a")).json()["drops"] == []
     )
+
+
+def test_the_largest_sku_the_catalog_takes_can_be_quoted_and_ordered(world: World) -> None:
+    """Three 10 m sides make 10^12 mm3: more than a 4-byte integer holds, so packing the basket must
+    not multiply them out in SQL (PostgreSQL stopped checkout with 'integer out of range')."""
+    with world.db.transaction() as s:
+        seller = catalog.get_seller(s, world.ids["seller_a"])
+        side = MAX_SIDE_MM
+        spec = ProductSpec("shed", "Garden shed", "home", "940610", "CN")
+        catalog.create_product(s, seller, spec, [SkuSpec("shed-1", MAX_WEIGHT_G, side, side, side)], T0)
+        sku = next(sku for sku in catalog.seller_skus(s, seller.id) if sku.code == "shed-1")
+        world.ids["shed"] = sku.public_id
+        catalog.set_price(s, sku, "lazada-sg", 99_000, "SGD")
+        inventory.set_on_hand(s, sku, inventory.get_warehouse(s, "sg-tuas"), 2)
+    client = world.client()
+    shed = basket(world, ("shed", 1))
+    quoted = client.post(f"{API}/checkout/quote", json=shed, headers=world.auth("buyer_a"))
+    assert quoted.status_code == 200, quoted.text
+    placed = place(client, world, shed)
+    assert placed.status_code == 201, placed.text

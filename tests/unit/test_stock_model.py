@@ -101,6 +101,7 @@ def _candidate(warehouse: str, country: str, lat: float, lon: float, available: 
         latitude=lat,
         longitude=lon,
         available=available,
+        warehouse_code=warehouse,
     )
 
 

@@ -210,6 +210,10 @@ _PRICED_SKUS = (
         Product.category,
         Price.amount_minor,
         Price.currency,
+        Sku.weight_g,
+        Sku.length_mm,
+        Sku.width_mm,
+        Sku.height_mm,
     )
     .join(Product, Product.id == Sku.product_id)
     .join(Seller, Seller.id == Sku.seller_id)
@@ -232,12 +236,15 @@ class PricedSku:
     category: str
     unit_price_minor: int
     currency: str
+    weight_g: int  # of one unit, with the next for packing the basket into parcels
+    volume_cm3: int
 
 
 def priced_skus(session: Session, market_id: int, public_ids: list[str]) -> dict[str, PricedSku]:
     """SKUs with their price in a market, in one query. SKUs without a price there are left out."""
     rows = session.execute(_PRICED_SKUS, {"market": market_id, "skus": public_ids}).all()
-    return {r[1]: PricedSku(*r) for r in rows}
+    # The volume is multiplied out here: in SQL, three sides of up to 10 m overflow a 4-byte integer.
+    return {r[1]: PricedSku(*r[:8], volume_cm3=r[8] * r[9] * r[10] // 1000) for r in rows}
 
 
 @dataclass

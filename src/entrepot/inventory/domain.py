@@ -58,6 +58,7 @@ class Candidate:
     latitude: float
     longitude: float
     available: int
+    warehouse_code: str  # the logistics network's name for it, which delivery options are asked by
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

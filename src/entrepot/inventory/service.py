@@ -101,6 +101,7 @@ _CANDIDATES = (
         Warehouse.__table__.c.latitude,
         Warehouse.__table__.c.longitude,
         (_stock.on_hand - _stock.reserved).label("available"),
+        Warehouse.__table__.c.code,
     )
     .join_from(Stock.__table__, Warehouse.__table__, Warehouse.__table__.c.id == _stock.warehouse_id)
     .where(_stock.sku_id.in_(bindparam("sku_ids", expanding=True)), _stock.on_hand > _stock.reserved)

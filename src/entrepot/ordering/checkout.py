@@ -176,7 +176,7 @@ def options_for(
     rates: ShippingRates,
     now: dt.datetime,
 ) -> list[DeliveryOption]:
-    parcels = parcels_to_ship(session, terms_of(priced.market), priced.skus, basket.lines, chosen)
+    parcels = parcels_to_ship(terms_of(priced.market), priced.skus, basket.lines, chosen)
     return delivery_options(session, rates, priced.market, principal, parcels, now)
 
 

@@ -11,13 +11,11 @@ from entrepot.catalog.service import PricedSku
 from entrepot.identity.domain import Principal
 from entrepot.inventory.domain import Candidate
 from entrepot.ordering.domain import MarketTerms, zone_fee
-from entrepot.ordering.queries import packing_facts
 from entrepot.ordering.shipping import DeliveryOption, ParcelToShip, RateRequest, ShippingRates, mark
 from entrepot.organization.models import Market
 
 
 def parcels_to_ship(
-    session: Session,
     terms: MarketTerms,
     skus: dict[str, PricedSku],
     lines: list[tuple[str, int]],
@@ -25,24 +23,23 @@ def parcels_to_ship(
 ) -> tuple[ParcelToShip, ...]:
     """One parcel per warehouse, in the order the warehouses first appear in the lines (the order
     `price_quote` lists its parcels in)."""
-    facts = packing_facts(session, {c.sku_id for c in chosen}, {c.warehouse_id for c in chosen})
     packed: dict[int, list[int]] = {}  # warehouse id -> [weight g, volume cm3, value minor]
-    countries: dict[int, str] = {}
+    where: dict[int, Candidate] = {}
     for (sku, quantity), candidate in zip(lines, chosen, strict=True):
-        weight, volume = facts.sku_size[candidate.sku_id]
+        priced = skus[sku]
         totals = packed.setdefault(candidate.warehouse_id, [0, 0, 0])
-        totals[0] += weight * quantity
-        totals[1] += volume * quantity
-        totals[2] += skus[sku].unit_price_minor * quantity
-        countries[candidate.warehouse_id] = candidate.country
+        totals[0] += priced.weight_g * quantity
+        totals[1] += priced.volume_cm3 * quantity
+        totals[2] += priced.unit_price_minor * quantity
+        where[candidate.warehouse_id] = candidate
     return tuple(
         ParcelToShip(
-            facts.warehouse_code[warehouse_id],
-            countries[warehouse_id],
+            where[warehouse_id].warehouse_code,
+            where[warehouse_id].country,
             max(1, weight),
             volume,
             value,
-            zone_fee(terms, countries[warehouse_id]),
+            zone_fee(terms, where[warehouse_id].country),
         )
         for warehouse_id, (weight, volume, value) in packed.items()
     )

@@ -229,22 +229,3 @@ def _parcel(code: str, items: list[tuple[OrderLine, Sku, str, str, str, str]]) -
         value_minor=sum(line.line_total_minor for line, *_ in items),
         lines=lines,
     )
-
-
-@dataclass(frozen=True)
-class PackingFacts:
-    """What packing a basket needs: each SKU's weight and volume, each warehouse's code."""
-
-    sku_size: dict[int, tuple[int, int]]  # sku id -> (weight g, volume cm3) of one unit
-    warehouse_code: dict[int, str]
-
-
-def packing_facts(session: Session, sku_ids: set[int], warehouse_ids: set[int]) -> PackingFacts:
-    sizes = session.execute(
-        select(Sku.id, Sku.weight_g, Sku.length_mm * Sku.width_mm * Sku.height_mm).where(Sku.id.in_(sku_ids))
-    ).all()
-    codes = session.execute(select(Warehouse.id, Warehouse.code).where(Warehouse.id.in_(warehouse_ids))).all()
-    return PackingFacts(
-        {sku_id: (weight, volume_mm3 // 1000) for sku_id, weight, volume_mm3 in sizes},
-        {warehouse_id: code for warehouse_id, code in codes},
-    )
