@@ -23,6 +23,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. SQLite file by default; postgresql+psycopg://... in production.",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    api_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Threads running the API's blocking work (database calls); by default db_pool_size.",
+    )
     reservation_ttl_seconds: int = Field(default=900, ge=5, le=7 * 24 * 3600)
     sweeper_interval_seconds: float = Field(default=5.0, gt=0)
     run_sweeper: bool = True

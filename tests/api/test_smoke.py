@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import anyio.to_thread
 import pytest
 
 from tests.world import World
@@ -51,3 +52,17 @@ def test_the_api_warns_at_start_when_it_signs_webhooks_with_the_published_secret
     ):
         pass
     assert "ENTREPOT_WEBHOOK_SECRET" not in caplog.text
+
+
+async def _thread_tokens() -> float:
+    return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+
+@pytest.mark.parametrize(("overrides", "threads"), [({"db_pool_size": 7}, 7), ({"api_threads": 3}, 3)])
+def test_blocking_work_runs_on_as_many_threads_as_the_settings_say(
+    world: World, overrides: dict[str, int], threads: int
+) -> None:
+    """By default as many threads as database connections (anyio's own default is 40)."""
+    with world.client(run_relay=False, **overrides) as client:
+        assert client.portal is not None
+        assert client.portal.call(_thread_tokens) == threads
