@@ -109,7 +109,8 @@ def test_a_huge_number_in_a_drop_is_422(world: World, field: str, value: int) ->
 
 def test_the_largest_sku_the_catalog_takes_can_be_quoted_and_ordered(world: World) -> None:
     """Three 10 m sides make 10^12 mm3: more than a 4-byte integer holds, so packing the basket must
-    not multiply them out in SQL (PostgreSQL stopped checkout with 'integer out of range')."""
+    not multiply them out in SQL (PostgreSQL stopped checkout with 'integer out of range'; SQLite's
+    8-byte integers never did, so only the PostgreSQL case guards this)."""
     with world.db.transaction() as s:
         seller = catalog.get_seller(s, world.ids["seller_a"])
         side = MAX_SIDE_MM

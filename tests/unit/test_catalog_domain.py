@@ -16,6 +16,7 @@ from entrepot.catalog.domain import (
     commission_for,
     parse_row,
     price_to_minor,
+    unit_volume_cm3,
 )
 from entrepot.kernel.money import minor_unit_exponent
 
@@ -190,3 +191,9 @@ def test_commission_for() -> None:
 
 def test_check_code_list() -> None:
     assert check_code_list([" lazada-sg", "shopee-vn", "", "lazada-sg ", "  "]) == ["lazada-sg", "shopee-vn"]
+
+
+def test_a_unit_volume_is_whole_cm3_rounded_down_and_holds_the_largest_sku() -> None:
+    assert unit_volume_cm3(15, 15, 15) == 3  # 3,375 mm3
+    assert unit_volume_cm3(9, 10, 11) == 0  # 990 mm3: under one cm3
+    assert unit_volume_cm3(10_000, 10_000, 10_000) == 10**9  # past a 4-byte integer in mm3

@@ -59,6 +59,12 @@ class CatalogRow:
     currency: str
 
 
+def unit_volume_cm3(length_mm: int, width_mm: int, height_mm: int) -> int:
+    """One unit's volume in whole cm3 (rounded down), as checkout quotes it and shipping packs it.
+    Multiplied in Python: sides of up to MAX_SIDE_MM make up to 10^12 mm3, past a 4-byte SQL integer."""
+    return length_mm * width_mm * height_mm // 1000
+
+
 def product_errors(spec: ProductSpec) -> list[FieldError]:
     errors = []
     if not REF.match(spec.ref):

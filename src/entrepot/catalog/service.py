@@ -20,6 +20,7 @@ from entrepot.catalog.domain import (
     parse_row,
     product_errors,
     sku_errors,
+    unit_volume_cm3,
 )
 from entrepot.catalog.models import CommissionRate, Price, Product, Seller, SellerMarketplace, Sku
 from entrepot.db import record_event
@@ -236,15 +237,17 @@ class PricedSku:
     category: str
     unit_price_minor: int
     currency: str
-    weight_g: int  # of one unit, with the next for packing the basket into parcels
+    weight_g: int  # of one unit, as the next: for packing the basket into parcels
     volume_cm3: int
 
 
 def priced_skus(session: Session, market_id: int, public_ids: list[str]) -> dict[str, PricedSku]:
     """SKUs with their price in a market, in one query. SKUs without a price there are left out."""
     rows = session.execute(_PRICED_SKUS, {"market": market_id, "skus": public_ids}).all()
-    # The volume is multiplied out here: in SQL, three sides of up to 10 m overflow a 4-byte integer.
-    return {r[1]: PricedSku(*r[:8], volume_cm3=r[8] * r[9] * r[10] // 1000) for r in rows}
+    return {
+        r.public_id: PricedSku(*r[:8], volume_cm3=unit_volume_cm3(r.length_mm, r.width_mm, r.height_mm))
+        for r in rows
+    }
 
 
 @dataclass

@@ -24,22 +24,22 @@ def parcels_to_ship(
     """One parcel per warehouse, in the order the warehouses first appear in the lines (the order
     `price_quote` lists its parcels in)."""
     packed: dict[int, list[int]] = {}  # warehouse id -> [weight g, volume cm3, value minor]
-    where: dict[int, Candidate] = {}
+    warehouse_of: dict[int, Candidate] = {}
     for (sku, quantity), candidate in zip(lines, chosen, strict=True):
-        priced = skus[sku]
+        unit = skus[sku]
         totals = packed.setdefault(candidate.warehouse_id, [0, 0, 0])
-        totals[0] += priced.weight_g * quantity
-        totals[1] += priced.volume_cm3 * quantity
-        totals[2] += priced.unit_price_minor * quantity
-        where[candidate.warehouse_id] = candidate
+        totals[0] += unit.weight_g * quantity
+        totals[1] += unit.volume_cm3 * quantity
+        totals[2] += unit.unit_price_minor * quantity
+        warehouse_of[candidate.warehouse_id] = candidate
     return tuple(
         ParcelToShip(
-            where[warehouse_id].warehouse_code,
-            where[warehouse_id].country,
+            warehouse_of[warehouse_id].warehouse_code,
+            warehouse_of[warehouse_id].country,
             max(1, weight),
             volume,
             value,
-            zone_fee(terms, where[warehouse_id].country),
+            zone_fee(terms, warehouse_of[warehouse_id].country),
         )
         for warehouse_id, (weight, volume, value) in packed.items()
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from entrepot.catalog.domain import unit_volume_cm3
 from entrepot.catalog.models import Product, Seller, Sku
 from entrepot.identity.domain import Principal
 from entrepot.identity.models import Buyer
@@ -223,9 +224,9 @@ def _parcel(code: str, items: list[tuple[OrderLine, Sku, str, str, str, str]]) -
         warehouse_country=items[0][5],
         weight_g=sum(sku.weight_g * line.quantity for line, sku, *_ in items),
         volume_cm3=sum(
-            sku.length_mm * sku.width_mm * sku.height_mm * line.quantity for line, sku, *_ in items
-        )
-        // 1000,
+            unit_volume_cm3(sku.length_mm, sku.width_mm, sku.height_mm) * line.quantity
+            for line, sku, *_ in items
+        ),
         value_minor=sum(line.line_total_minor for line, *_ in items),
         lines=lines,
     )
