@@ -27,7 +27,8 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         le=1000,
-        description="Threads running the API's blocking work (database calls); by default db_pool_size.",
+        description="Threads for the API's blocking work (database calls), shared by requests, the "
+        "relay, sweepers and live-feed polls; by default db_pool_size.",
     )
     reservation_ttl_seconds: int = Field(default=900, ge=5, le=7 * 24 * 3600)
     sweeper_interval_seconds: float = Field(default=5.0, gt=0)

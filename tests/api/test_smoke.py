@@ -62,7 +62,7 @@ async def _thread_tokens() -> float:
 def test_blocking_work_runs_on_as_many_threads_as_the_settings_say(
     world: World, overrides: dict[str, int], threads: int
 ) -> None:
-    """By default as many threads as database connections (anyio's own default is 40)."""
+    """By default as many threads as the connection pool's size (anyio's own default is 40)."""
     with world.client(run_relay=False, **overrides) as client:
         assert client.portal is not None
         assert client.portal.call(_thread_tokens) == threads

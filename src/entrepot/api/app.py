@@ -134,14 +134,14 @@ GC_THRESHOLDS = (10_000, 20, 100)
 
 
 def size_thread_pool(settings: Settings) -> None:
-    """Run blocking endpoints, background tasks and flash batches on as many threads as the process
-    has database connections (unless ENTREPOT_API_THREADS says otherwise), not anyio's default 40.
+    """Run blocking endpoints, background tasks, flash batches, the relay, the sweepers and the live
+    feeds' polls on as many threads as the connection pool's size (unless ENTREPOT_API_THREADS says
+    otherwise), not anyio's default 40.
 
-    Why: nearly all of that work holds a connection, so threads beyond the pool only wait for one
-    while every thread competes for the interpreter lock. In `entrepot bench checkout` (two processes,
-    8 connections each) 8 threads gave 170-185 paid orders/s and p99 530-590 ms, against 135-159 and
-    865-974 ms with 40 (2026-11-27, alternating runs). Must run on the server's event loop: the
-    limiter is per loop."""
+    Why: nearly all of that work holds a connection, and every extra thread competes for the
+    interpreter lock; in the checkout bench the pool's size beat both 40 and pool plus overflow (the
+    README's Performance section has the figures). Must run on the server's event loop: the limiter
+    is per loop."""
     limiter = anyio.to_thread.current_default_thread_limiter()
     limiter.total_tokens = settings.api_threads or settings.db_pool_size
 
