@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from entrepot.kernel.clock import Clock, pinned, system_clock
 
 DEFAULT_SQLITE_PATH = Path("var") / "entrepot.db"
 
@@ -60,6 +62,15 @@ class Settings(BaseSettings):
         default="var/snapshot", description="Folder of the reporting Parquet snapshot."
     )
     fiscal_year_end_month: int = Field(default=3, ge=1, le=12, description="Fiscal year end (3: March).")
+    clock: AwareDatetime | None = Field(
+        default=None,
+        description="Pin the product's clock: it starts at this instant (ISO 8601 with a time zone, e.g. "
+        "2027-06-01T09:00:00Z) and runs at real speed from there. Unset: the system clock.",
+    )
+
+    def make_clock(self) -> Clock:
+        """The clock every "now" and "today" comes from: pinned if ENTREPOT_CLOCK says so."""
+        return system_clock if self.clock is None else pinned(self.clock)
 
 
 @lru_cache(maxsize=1)

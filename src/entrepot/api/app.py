@@ -62,6 +62,7 @@ def build_context(settings: Settings, db: Database | None = None) -> AppContext:
             dt.timedelta(seconds=settings.reservation_ttl_seconds),
         ),
         shipping=NetworkRates(),  # delivery options from the logistics network (flat fees without one)
+        clock=settings.make_clock(),
     )
 
 

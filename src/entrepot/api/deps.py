@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -13,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from entrepot.db import Database
 from entrepot.identity import service as identity
 from entrepot.identity.domain import Principal
+from entrepot.kernel.clock import Clock, system_clock
 from entrepot.kernel.errors import Forbidden
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.pagination import decode_cursor, encode_cursor
@@ -29,7 +28,7 @@ class AppContext:
     fx: FxRates
     payments: PaymentProvider
     limits: Limits
-    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    clock: Clock = system_clock
     shipping: ShippingRates = field(default_factory=FlatZoneRates)  # delivery options at checkout
 
 
@@ -43,10 +42,6 @@ async def context(request: Request) -> AppContext:
 
 
 Ctx = Annotated[AppContext, Depends(context)]
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _raw_key(authorization: str | None, x_api_key: str | None) -> str | None:

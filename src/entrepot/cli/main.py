@@ -138,14 +138,15 @@ def keys_create(
     carrier: Annotated[str | None, typer.Option(help="carrier as lanes name it, for carrier keys")] = None,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
-    from entrepot.api.deps import utcnow
     from entrepot.db import Database
     from entrepot.identity import service as identity
 
     with failures():
         db = Database(get_settings().database_url)
         with db.transaction() as session:
-            key, plaintext = identity.create_api_key(session, role, name, utcnow(), seller, buyer, carrier)
+            key, plaintext = identity.create_api_key(
+                session, role, name, get_settings().make_clock()(), seller, buyer, carrier
+            )
     console.print(f"{key.public_id} {key.role}: {plaintext}")
 
 
