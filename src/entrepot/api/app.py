@@ -28,18 +28,27 @@ from entrepot.emissions import api as emissions_api
 from entrepot.emissions import events as emissions_events
 from entrepot.identity import api as identity_api
 from entrepot.inventory import api as inventory_api
-from entrepot.kernel.fx import FxRates, load_ecb
+from entrepot.kernel.fx import FxRates
 from entrepot.logistics import api as logistics_api
 from entrepot.logistics import events as logistics_events
 from entrepot.logistics.rates import NetworkRates
 from entrepot.logistics.routing import warm_up as warm_up_planner
 from entrepot.ordering import api as ordering_api
-from entrepot.ordering import cart_api, flash_orders, group_api, group_payments, live_api, peak_api
+from entrepot.ordering import (
+    cart_api,
+    flash_orders,
+    group_api,
+    group_payments,
+    live_api,
+    peak_api,
+    restatement,
+)
 from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
 from entrepot.ordering.peak_fast import FlashFastPath
 from entrepot.organization import api as organization_api
+from entrepot.organization import rates as fx_rates
 from entrepot.outbox import HandlerRegistry, RetryPolicy, relay_once
 from entrepot.reporting import api as reporting_api
 from entrepot.settings import DEV_WEBHOOK_SECRET, Settings, get_settings
@@ -54,7 +63,7 @@ def build_context(settings: Settings, db: Database | None = None) -> AppContext:
     return AppContext(
         settings=settings,
         db=database,
-        fx=FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days),
+        fx=fx_rates.rates_of(settings),
         payments=SimulatedProvider(settings.webhook_secret, settings.payment_decline_rate, reasons),
         limits=Limits(
             settings.max_order_lines,
@@ -88,6 +97,7 @@ def relay_registry(fx: FxRates | None = None) -> HandlerRegistry:
     logistics_events.register(registry)  # order.paid -> plan and book shipments
     emissions_events.register(registry)  # shipment.planned -> emissions per leg, stored
     flash_orders.register(registry, fx)  # flash_orders.paid -> ordinary paid orders (+ order.paid)
+    restatement.register(registry, fx or fx_rates.rates_of(get_settings()))  # fx.rates_loaded -> re-state
     group_payments.register(registry, group_payments.SimulatedHolds())  # group buys: capture/release
     return registry
 
@@ -112,6 +122,27 @@ async def _relay(ctx: AppContext, registry: HandlerRegistry) -> None:
         # A full batch means more are waiting: go on without the pause until the backlog is through.
         full = taken >= ctx.settings.relay_batch_size
         pause = 0.0 if full else ctx.settings.relay_interval_seconds
+
+
+def refresh_rates(ctx: AppContext) -> list[str]:
+    """Add the rates loaded since the last look (by any process) to this process's book; the currencies
+    whose newest rate is now older than the staleness limit (their new amounts are provisional)."""
+    with ctx.db.transaction() as session:
+        fx_rates.sync_book(session, ctx.fx.book)
+        status = fx_rates.fx_status(session, ctx.fx, ctx.clock().date())
+    return fx_rates.stale_currencies(status)
+
+
+async def _rates_refresher(ctx: AppContext) -> None:
+    while True:
+        try:
+            stale = await run_in_threadpool(refresh_rates, ctx)
+            if stale != ctx.stale_currencies:
+                log.warning("FX: rates older than %d days for %s", ctx.fx.max_staleness_days, stale or "none")
+            ctx.stale_currencies = stale
+        except Exception:  # keep refreshing: the database may not be there yet, or be back next round
+            log.exception("FX rate refresh failed")
+        await asyncio.sleep(ctx.settings.fx_refresh_seconds)
 
 
 def _serve_docs_offline(app: FastAPI) -> None:
@@ -186,6 +217,7 @@ def create_app(
         tasks = [asyncio.create_task(_sweeper(ctx))] if settings.run_sweeper else []
         if settings.run_relay:
             tasks.append(asyncio.create_task(_relay(ctx, handlers)))
+        tasks.append(asyncio.create_task(_rates_refresher(ctx)))
         tasks.append(asyncio.create_task(after_start(settings)))
         yield
         for task in tasks:
@@ -228,7 +260,10 @@ def create_app(
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def health() -> dict[str, object]:
+        """Up, and what needs an operator's eye: currencies whose newest rate is past the staleness limit
+        (orders still sell; their USD and CNY amounts are provisional until rates are loaded)."""
+        warnings = [f"stale FX rates: {', '.join(ctx.stale_currencies)}"] if ctx.stale_currencies else []
+        return {"status": "ok", "version": __version__, "warnings": warnings}
 
     return app

@@ -30,6 +30,7 @@ class AppContext:
     limits: Limits
     clock: Clock = system_clock
     shipping: ShippingRates = field(default_factory=FlatZoneRates)  # delivery options at checkout
+    stale_currencies: list[str] = field(default_factory=list)  # as of the last FX refresh, for /healthz
 
 
 # The light dependencies are `async def`: FastAPI would run a plain `def` one in the thread pool,

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from entrepot.cli import flash as flash_cli
+from entrepot.cli import fx as fx_cli
 from entrepot.cli import logistics as logistics_cli
 from entrepot.cli.errors import fail, failures
 from entrepot.emissions import cli as emissions_cli
@@ -30,6 +31,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(bench_app, name="bench")
 app.add_typer(events_app, name="events")
 app.add_typer(logistics_cli.app, name="logistics")
+app.add_typer(fx_cli.app, name="fx")
 reporting_cli.register(app, bench_app)
 app.add_typer(emissions_cli.app, name="emissions")
 bench_app.command("emissions")(emissions_cli.bench_emissions)

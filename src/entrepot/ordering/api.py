@@ -119,7 +119,12 @@ def order_out(detail: queries.OrderDetail, now: dt.datetime) -> OrderOut:
         cny=AmountsOut(
             currency="CNY", subtotal_minor=order.subtotal_cny_minor, total_minor=order.total_cny_minor
         ),
-        fx=FxOut(rate_date=order.fx_rate_date, usd_per_unit=order.usd_rate, cny_per_unit=order.cny_rate),
+        fx=FxOut(
+            rate_date=order.fx_rate_date,
+            usd_per_unit=order.usd_rate,
+            cny_per_unit=order.cny_rate,
+            provisional=order.fx_provisional,
+        ),
         order_date=order.order_date,
         cross_border=order.cross_border,
         delivery=delivery_out(order),

@@ -26,6 +26,7 @@ from entrepot.kernel.errors import FieldError, Forbidden, InsufficientStock, Val
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import Money
 from entrepot.ordering import service as ordering
 from entrepot.ordering.delivery import delivery_options, parcels_to_ship
 from entrepot.ordering.domain import (
@@ -360,11 +361,10 @@ def order_row(
     reservation_expires_at: dt.datetime,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """The `orders` row of a priced order: its amounts, also in USD and CNY at the rates of its date,
-    and the delivery it was promised (none for an order that never chose one)."""
+    """The `orders` row of a priced order: its amounts, also in USD and CNY at the rates of its date
+    (provisional when the newest rate held is older than the staleness limit), and the delivery it was
+    promised (none for an order that never chose one)."""
     day = head.order_date
-    usd_sub, usd_total = (fx.convert(m, "USD", day) for m in (quote.subtotal, quote.total))
-    cny_sub, cny_total = (fx.convert(m, "CNY", day) for m in (quote.subtotal, quote.total))
     option = promise.option if promise is not None else None
     return {
         "public_id": head.public_id,
@@ -379,13 +379,7 @@ def order_row(
         "total_minor": quote.total.minor,
         "refunded_minor": 0,
         "commission_minor": quote.commission.minor,
-        "subtotal_usd_minor": usd_sub.amount.minor,
-        "total_usd_minor": usd_total.amount.minor,
-        "subtotal_cny_minor": cny_sub.amount.minor,
-        "total_cny_minor": cny_total.amount.minor,
-        "usd_rate": usd_total.rate,
-        "cny_rate": cny_total.rate,
-        "fx_rate_date": min(usd_total.as_of, cny_total.as_of),
+        **stated_in_usd_and_cny(fx, quote.subtotal, quote.total, day),
         "order_date": day,
         "cross_border": quote.cross_border,
         "delivery_service": option.service if option else None,
@@ -396,6 +390,23 @@ def order_row(
         "reservation_expires_at": reservation_expires_at,
         "created_at": head.created_at,
         "updated_at": now,
+    }
+
+
+def stated_in_usd_and_cny(fx: FxRates, subtotal: Money, total: Money, day: dt.date) -> dict[str, Any]:
+    """An order's subtotal and total in USD and CNY at the rates of its date: the `orders` columns that
+    checkout writes and a re-statement rewrites."""
+    usd_sub, usd_total = (fx.convert(m, "USD", day) for m in (subtotal, total))
+    cny_sub, cny_total = (fx.convert(m, "CNY", day) for m in (subtotal, total))
+    return {
+        "subtotal_usd_minor": usd_sub.amount.minor,
+        "total_usd_minor": usd_total.amount.minor,
+        "subtotal_cny_minor": cny_sub.amount.minor,
+        "total_cny_minor": cny_total.amount.minor,
+        "usd_rate": usd_total.rate,
+        "cny_rate": cny_total.rate,
+        "fx_rate_date": min(usd_total.as_of, cny_total.as_of),
+        "fx_provisional": usd_total.provisional or cny_total.provisional,
     }
 
 

@@ -32,7 +32,7 @@ from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import commission_for
 from entrepot.db import record_events
 from entrepot.inventory import hot_stock
-from entrepot.kernel.fx import FxRates, load_ecb
+from entrepot.kernel.fx import FxRates
 from entrepot.ordering.checkout import OrderHead, line_row, order_row, terms_of
 from entrepot.ordering.domain import MarketTerms, PricedLine, Quote, price_quote
 from entrepot.ordering.flash_settle import PAID
@@ -41,6 +41,7 @@ from entrepot.ordering.peak_models import ORDERS, SALES
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
 from entrepot.organization.models import Market
+from entrepot.organization.rates import rates_of
 from entrepot.outbox import Event, HandlerRegistry
 from entrepot.settings import get_settings
 
@@ -208,7 +209,7 @@ def _payment(c: Converted, order_id: int) -> dict[str, Any]:
 @functools.cache
 def _app_fx() -> FxRates:
     settings = get_settings()
-    return FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days)
+    return rates_of(settings)
 
 
 def handler(fx: FxRates | None = None) -> Any:

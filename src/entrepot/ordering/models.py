@@ -60,6 +60,9 @@ class Order(Base):
     usd_rate: Mapped[Decimal] = mapped_column(Numeric(24, 10))
     cny_rate: Mapped[Decimal] = mapped_column(Numeric(24, 10))
     fx_rate_date: Mapped[dt.date] = mapped_column(Date)
+    # True while the USD/CNY amounts rest on a rate older than the staleness limit: re-stated (and
+    # recorded in fx_restatements) once a rate for the order date arrives.
+    fx_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     order_date: Mapped[dt.date] = mapped_column(Date, index=True)  # in the market's time zone
     cross_border: Mapped[bool] = mapped_column(Boolean)
     # The delivery option placed with (its fee is shipping_minor): service level, the objective asked
@@ -81,6 +84,13 @@ class Order(Base):
         ),
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_bounds"),
         CheckConstraint("total_minor >= 0", name="total_non_negative"),
+        Index(
+            "ix_orders_fx_provisional",
+            "currency",
+            "order_date",
+            postgresql_where=text("fx_provisional"),
+            sqlite_where=text("fx_provisional"),
+        ),
     )
 
 
@@ -135,6 +145,26 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (CheckConstraint("amount_minor > 0", name="positive"),)
+
+
+class FxRestatement(Base):
+    """An order's USD and CNY amounts as first stated on a stale rate, and as re-stated once a rate for
+    its date arrived: the audit trail of every change to a converted amount."""
+
+    __tablename__ = "fx_restatements"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    old_rate_date: Mapped[dt.date] = mapped_column(Date)
+    new_rate_date: Mapped[dt.date] = mapped_column(Date)
+    old_usd_rate: Mapped[Decimal] = mapped_column(Numeric(24, 10))
+    new_usd_rate: Mapped[Decimal] = mapped_column(Numeric(24, 10))
+    old_cny_rate: Mapped[Decimal] = mapped_column(Numeric(24, 10))
+    new_cny_rate: Mapped[Decimal] = mapped_column(Numeric(24, 10))
+    old_total_usd_minor: Mapped[int] = mapped_column(BigInteger)
+    new_total_usd_minor: Mapped[int] = mapped_column(BigInteger)
+    old_total_cny_minor: Mapped[int] = mapped_column(BigInteger)
+    new_total_cny_minor: Mapped[int] = mapped_column(BigInteger)
+    restated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class IdempotencyKey(Base):

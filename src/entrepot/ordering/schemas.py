@@ -98,6 +98,10 @@ class FxOut(BaseModel):
     rate_date: dt.date
     usd_per_unit: Decimal
     cny_per_unit: Decimal
+    provisional: bool = Field(
+        description="The rate is older than the staleness limit (ENTREPOT_FX_MAX_STALENESS_DAYS) allows for "
+        "the order date: the USD and CNY amounts are re-stated when a rate for the order date is loaded."
+    )
     source: str = "ECB reference rate of the order date (latest earlier rate on days without one)"
 
 

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor
+from entrepot.api.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.api.schemas import ListPage
+from entrepot.kernel.ecb import parse_ecb
+from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.money import Money, validate_currency
-from entrepot.organization import service
+from entrepot.organization import rates, service
 from entrepot.organization.domain import MarketSpec
 from entrepot.organization.models import Market, OrgUnit
 from entrepot.organization.schemas import (
     ConversionOut,
+    FreshnessOut,
     ManualRateIn,
     MarketIn,
     MarketOut,
     MembershipOut,
     MoveIn,
+    RatesLoadedOut,
     TreeOut,
     UnitIn,
     UnitOut,
@@ -140,9 +146,57 @@ def get_market(code: str, ctx: Ctx, _: Caller) -> MarketOut:
 
 @router.put("/fx/manual-rates", status_code=204)
 def set_manual_rate(body: ManualRateIn, ctx: Ctx, _: Operator) -> None:
-    """A rate for a currency the ECB does not publish (VND), in units per US dollar."""
+    """A rate for a currency the ECB does not publish (VND), in units per US dollar. Orders on stale
+    rates for its day are re-stated in the background (event `fx.rates_loaded`)."""
     with ctx.db.transaction() as session:
         service.set_manual_rate(session, body.currency, body.on, body.per_usd, body.note)
+        rates.announce(session, [body.currency], body.on, ctx.clock())
+
+
+RATE_FILES = {"text/csv": {"schema": {"type": "string"}}, "application/xml": {"schema": {"type": "string"}}}
+
+
+@router.post(
+    "/fx/rates",
+    response_model=RatesLoadedOut,
+    openapi_extra={"requestBody": {"content": RATE_FILES, "required": True}},
+)
+async def load_rates(
+    request: Request,
+    ctx: Ctx,
+    _: Operator,
+    kind: Annotated[
+        Literal["ecb", "operator"],
+        Query(description="ecb: the ECB's CSV or XML (zipped or not); operator: currency,on,per_usd[,note]"),
+    ] = "ecb",
+) -> RatesLoadedOut:
+    """Load exchange rates without a release. Every API process adds them to its rates within
+    ENTREPOT_FX_REFRESH_SECONDS; orders stated on stale rates are re-stated in the background."""
+    raw = await request.body()
+    loaded = await run_in_threadpool(_load_rates, ctx, raw, kind)
+    return RatesLoadedOut(rates=loaded.rates, stored=loaded.stored, newest=loaded.newest)
+
+
+def _load_rates(ctx: AppContext, raw: bytes, kind: str) -> rates.Loaded:
+    with ctx.db.transaction() as session:
+        rates.sync_book(session, ctx.fx.book)
+        if kind == "operator":
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValidationFailed("the file must be UTF-8", [FieldError("file", "not UTF-8")]) from None
+            return rates.load_operator_csv(session, text, ctx.clock())
+        return rates.load_ecb_rates(session, ctx.fx.book, parse_ecb(raw, "body"), "api upload", ctx.clock())
+
+
+@router.get("/fx/status", response_model=list[FreshnessOut])
+def fx_status(ctx: Ctx, _: Operator) -> list[FreshnessOut]:
+    """How old the newest rate is for every currency the markets sell in (and USD and CNY). A stale
+    currency still sells; its orders' USD and CNY amounts are provisional until rates are loaded."""
+    with ctx.db.transaction() as session:
+        rates.sync_book(session, ctx.fx.book)
+        status = rates.fx_status(session, ctx.fx, ctx.clock().date())
+    return [FreshnessOut(**asdict(f)) for f in status]
 
 
 @router.get("/fx/convert", response_model=ConversionOut)
@@ -165,4 +219,5 @@ def convert(
         rate=result.rate,
         rate_date=result.as_of,
         source=result.source,
+        provisional=result.provisional,
     )

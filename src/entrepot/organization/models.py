@@ -89,3 +89,20 @@ class FxManualRate(Base):
         CheckConstraint("per_usd > 0", name="positive"),
         Index("ix_fx_manual_rates_currency_on", "currency", "on"),
     )
+
+
+class FxPublishedRate(Base):
+    """ECB reference rates loaded after the package's bundled history (units of currency per EUR):
+    every API process adds them to its rate book, so a newer rate reaches checkout without a release."""
+
+    __tablename__ = "fx_published_rates"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    on: Mapped[dt.date] = mapped_column(Date)
+    per_eur: Mapped[Decimal] = mapped_column(Numeric(24, 10))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    loaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    __table_args__ = (
+        UniqueConstraint("currency", "on"),
+        CheckConstraint("per_eur > 0", name="positive"),
+    )

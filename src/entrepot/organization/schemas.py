@@ -83,3 +83,18 @@ class ConversionOut(BaseModel):
     rate: Decimal
     rate_date: dt.date
     source: str
+    provisional: bool = Field(description="the rate is older than the staleness limit for the day")
+
+
+class RatesLoadedOut(BaseModel):
+    rates: int = Field(description="rates in the file")
+    stored: int = Field(description="new or corrected rates (the others were already held)")
+    newest: dt.date
+
+
+class FreshnessOut(BaseModel):
+    currency: str
+    newest: dt.date | None = Field(description="the newest rate held (none: the currency has no rate)")
+    source: str = Field(description="ECB, operator, identity (EUR) or none")
+    age_days: int | None
+    stale: bool = Field(description="older than the staleness limit: new amounts in it are provisional")
