@@ -87,6 +87,13 @@ class RateBook:
     def currencies(self) -> set[str]:
         return {*self._series, "EUR"}
 
+    def copy(self) -> RateBook:
+        """A book of its own with the same rates (cheap: series are never changed in place), for rates
+        that must not reach the other holders of this one, such as those of another database."""
+        twin = RateBook()
+        twin._series = dict(self._series)
+        return twin
+
     def add(self, rates: Iterable[PublishedRate]) -> int:
         """Add (or correct) rates; how many were given."""
         by_currency: dict[str, list[tuple[dt.date, Decimal]]] = {}

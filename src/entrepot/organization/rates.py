@@ -32,9 +32,9 @@ MAX_OPERATOR_ROWS = 100_000
 
 
 def rates_of(settings: Settings) -> FxRates:
-    """The rates a process converts with: the ECB history (bundled, or ENTREPOT_FX_ECB_FILE) in a book
-    shared by every FxRates of the process, and the staleness limit of the settings."""
-    return FxRates(load_ecb(settings.fx_ecb_file), settings.fx_max_staleness_days)
+    """Rates to convert with: the ECB history (bundled, or ENTREPOT_FX_ECB_FILE) in a book of their own,
+    to which `sync_book` adds the rates stored in the database, and the settings' staleness limit."""
+    return FxRates(load_ecb(settings.fx_ecb_file).copy(), settings.fx_max_staleness_days)
 
 
 @dataclass(frozen=True)
@@ -154,13 +154,10 @@ def fx_status(session: Session, fx: FxRates, today: dt.date) -> list[Freshness]:
     """How old the newest rate is for every currency a market sells in, and USD and CNY (the
     currencies every order is also stated in)."""
     currencies = sorted({"USD", "CNY", *session.scalars(select(Market.currency).distinct())})
-    operator_newest = dict(
-        session.execute(
-            select(FxManualRate.currency, func.max(FxManualRate.on)).group_by(FxManualRate.currency)
-        )
-        .tuples()
-        .all()
+    newest_rows = session.execute(
+        select(FxManualRate.currency, func.max(FxManualRate.on)).group_by(FxManualRate.currency)
     )
+    operator_newest: dict[str, dt.date] = {currency: on for currency, on in newest_rows}
     return [_freshness(fx, c, operator_newest.get(c), today) for c in currencies]
 
 

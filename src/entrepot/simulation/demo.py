@@ -66,7 +66,7 @@ def seed(ctx: AppContext, size: DemoSize, progress: Progress) -> Seeded:
     now = dt.datetime.combine(size.start, dt.time(0), dt.UTC) - dt.timedelta(days=30)
     with ctx.db.transaction() as session:
         seed_organisation(session, now)
-        _seed_markets(session, size, now)
+        _seed_markets(session, size, now, ctx.clock().date())
         for code, city, country, lat, lon in scenario.WAREHOUSES:
             inventory.create_warehouse(session, code, f"{city} fulfilment centre", country, lat, lon, now)
         for unit, rates in scenario.COMMISSIONS.items():
@@ -93,9 +93,13 @@ def seed_organisation(session: Session, now: dt.datetime) -> None:
         organization.move_unit(session, code, parent, scenario.REORGANISATION, now)
 
 
-def _seed_markets(session: Session, size: DemoSize, now: dt.datetime) -> None:
+def _seed_markets(session: Session, size: DemoSize, now: dt.datetime, today: dt.date) -> None:
+    """Markets, and operator rates for the currencies the ECB does not publish on every day from before
+    the first order to the later of the demo's end and today, so orders placed on the served demo are
+    stated on a fresh rate too."""
     first = size.start - dt.timedelta(days=40)
-    for offset in range(size.days + 80):
+    last = max(size.end + dt.timedelta(days=40), today)
+    for offset in range((last - first).days + 1):
         day = first + dt.timedelta(days=offset)
         for currency, (per_usd, note) in scenario.MANUAL_RATES.items():
             organization.set_manual_rate(session, currency, day, per_usd, note)
