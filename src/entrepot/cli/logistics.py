@@ -84,7 +84,7 @@ def route(
             objective=objective,
         )
     net, which = _network(Database(get_settings().database_url))
-    start = query.ready_at or dt.datetime.now(dt.UTC)
+    start = query.ready_at or get_settings().make_clock()()
     parcel = Parcel(query.weight_kg, query.length_cm, query.width_cm, query.height_cm)
     with failures():
         a, b = _resolve(net, query.origin, "origin"), _resolve(net, query.destination, "destination")

@@ -34,7 +34,7 @@ console = Console()
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return get_settings().make_clock()()
 
 
 def _in_transaction(work: Callable[[Session], T]) -> T:

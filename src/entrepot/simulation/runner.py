@@ -147,7 +147,7 @@ def _ensure_keys(ctx: AppContext, keys_file: Path, console: Console) -> None:
     if keys_file.exists():
         console.print(f"demo API keys: {keys_file} (kept from the earlier run)")
         return
-    now = dt.datetime.now(dt.UTC)
+    now = ctx.clock()
     with ctx.db.transaction() as session:
         sellers = list(session.scalars(select(Seller.public_id).order_by(Seller.id).limit(2)))
         buyer = session.scalar(
