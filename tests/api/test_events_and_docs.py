@@ -12,7 +12,7 @@ from tests.world import World
 def test_health(world: World) -> None:
     response = world.client().get("/healthz")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ok", "version": __version__}
+    assert response.json() == {"status": "ok", "version": __version__, "warnings": []}
 
 
 def test_openapi_document(world: World) -> None:
