@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -44,13 +45,19 @@ def test_table_csv_and_parquet(snapshot: Path, tmp_path: Path) -> None:
     lines = csv_out.output.splitlines()
     assert any(line.startswith("# view recast") for line in lines)
     assert any(line.startswith("# data as of 2026-11-25") for line in lines)
-    assert "period,division,gmv,definition" in lines
+    assert "period,division,gmv,definition,coverage" in lines
+    # the data covers two days of FY2022 (Lazada's only two sales): the export says so, row and header
+    assert any(line.startswith("# period FY2022 is PARTIAL: data from 2021-09-30") for line in lines)
+    partial = "partial: 2021-09-30 to 2021-10-01 (2 of 365 days)"
+    assert lines[-1].endswith(f",confirmed-gross,{partial}")
     target = tmp_path / "gmv.parquet"
     parquet = runner.invoke(app, [*ARGS, "--format", "parquet", "--output", str(target)])
     assert parquet.exit_code == 0, parquet.output
     written = pq.read_table(target)
     assert written.column("division").to_pylist() == ["international-commerce-division"]
-    assert b"entrepot.report" in written.schema.metadata
+    assert written.column("coverage").to_pylist() == [partial]
+    meta = json.loads(written.schema.metadata[b"entrepot.report"])
+    assert meta["coverage"]["status"] == "partial" and meta["coverage"]["days"] == 2
 
 
 @pytest.mark.parametrize(

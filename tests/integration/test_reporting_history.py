@@ -37,13 +37,15 @@ def _publish(database: Database, *rows: str) -> None:
 @pytest.fixture
 def lazada_two_years(tmp_path: Path) -> Path:
     """Lazada sells US$800 in the twelve months to September 2020 and US$1,000 in those to September
-    2021; Taobao's sale is another unit's. The snapshot was refreshed on 15 October 2021."""
+    2021, from their first day to their last, so its data covers both windows whole; Taobao's sale is
+    another unit's. The snapshot was refreshed on 15 October 2021."""
     return write_snapshot(
         tmp_path,
         sale_lines(
             [
                 ("lazada", dt.date(2019, 10, 1), "USD", 800_00),
-                ("lazada", dt.date(2020, 10, 1), "USD", 1000_00),
+                ("lazada", dt.date(2020, 10, 1), "USD", 600_00),
+                ("lazada", dt.date(2021, 9, 30), "USD", 400_00),
                 ("taobao", dt.date(2020, 10, 5), "USD", 5000_00),
             ]
         ),
@@ -116,13 +118,15 @@ def _series(
 
 
 def test_published_figures_before_the_platform_and_its_own_after(database: Database, tmp_path: Path) -> None:
-    """The platform runs from 1 April 2020 (FY2021). Lazada published FY2019 and FY2020 (in yuan), and also
-    FY2021, which the platform covers: that year shows the platform's figure, not the sum of both."""
+    """The platform runs from 1 April 2020 (FY2021) to 31 March 2022. Lazada published FY2019 and FY2020
+    (in yuan), and also FY2021, which the platform covers: that year shows the platform's figure, not the
+    sum of both. Taobao has no data at all: the platform shows nothing for it."""
     root = write_snapshot(
         tmp_path,
         [
             line(order_date=dt.date(2020, 4, 1), goods_minor=100_00),
             line(order_id=2, line_id=2, order_date=dt.date(2021, 5, 1), goods_minor=300_00),
+            line(order_id=3, line_id=3, order_date=dt.date(2022, 3, 31), goods_minor=20_00),
         ],
         refreshed_at="2022-04-02T08:00:00+00:00",
     )
@@ -139,9 +143,7 @@ def test_published_figures_before_the_platform_and_its_own_after(database: Datab
         ("FY2019", "lazada"): (50_00, "external"),
         ("FY2020", "lazada"): (fy2020, "external"),
         ("FY2021", "lazada"): (100_00, "platform"),
-        ("FY2021", "taobao"): (0, "platform"),  # the platform holds the year: Taobao sold nothing
-        ("FY2022", "lazada"): (300_00, "platform"),
-        ("FY2022", "taobao"): (0, "platform"),
+        ("FY2022", "lazada"): (320_00, "platform"),
     }
     group = _series(database, root, level="group", first="FY2020", last="FY2021")
     assert group == {

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.reporting.domain import (
+    NO_COVERAGE,
+    Coverage,
     Edge,
     FiscalCalendar,
     ancestor_at,
@@ -19,7 +21,10 @@ from entrepot.reporting.domain import (
     bucket_key,
     buckets,
     cagr,
+    figure_source,
     growth_bridge,
+    jointly,
+    latest_covered_ltm,
     ltm_window,
     parse_period,
     prior_year,
@@ -143,3 +148,46 @@ def test_a_period_with_no_year_before_it_is_refused_naming_the_period() -> None:
     assert caught.value.field_errors[0].field == "period"
     with pytest.raises(ValidationFailed, match="'FY0001' is not a real period: it would reach year 0"):
         parse_period("FY0001", fiscal)
+
+
+# --- coverage of a period -------------------------------------------------------------------------------
+
+LTM = ltm_window(2026, 11)  # December 2025 to November 2026
+
+
+def test_a_period_the_data_holds_in_part_says_which_days() -> None:
+    demo = Coverage(dt.date(2025, 11, 1), dt.date(2025, 12, 15), taken_on=dt.date(2026, 12, 5))
+    covered = demo.of(LTM)
+    assert (covered.first_day, covered.last_day, covered.days, covered.status) == (
+        dt.date(2025, 12, 1),
+        dt.date(2025, 12, 15),
+        15,
+        "partial",
+    )
+    assert covered.label() == "partial: 2025-12-01 to 2025-12-15 (15 of 365 days)"
+    assert not demo.covers(LTM) and latest_covered_ltm(demo) is None
+
+
+def test_the_day_the_data_was_taken_is_never_whole() -> None:
+    running = Coverage(dt.date(2025, 12, 1), dt.date(2026, 11, 30), taken_on=dt.date(2026, 11, 30))
+    assert running.of(LTM).status == "partial" and latest_covered_ltm(running) != LTM
+    taken_after = Coverage(dt.date(2025, 12, 1), dt.date(2026, 11, 30), taken_on=dt.date(2026, 12, 1))
+    assert taken_after.of(LTM).status == "full" and latest_covered_ltm(taken_after) == LTM
+
+
+def test_units_together_cover_only_the_days_each_covers() -> None:
+    taobao = Coverage(dt.date(2020, 10, 1), dt.date(2021, 10, 2))
+    lazada = Coverage(dt.date(2021, 4, 1), dt.date(2021, 9, 30))
+    assert jointly([taobao, lazada, NO_COVERAGE]) == Coverage(dt.date(2021, 4, 1), dt.date(2021, 9, 30))
+    assert jointly([NO_COVERAGE]) == NO_COVERAGE
+    assert jointly([lazada, Coverage(dt.date(2022, 1, 1), dt.date(2022, 2, 1))]) == NO_COVERAGE
+    assert NO_COVERAGE.of(LTM).label() == "no data"
+
+
+def test_a_published_figure_gives_way_only_to_a_platform_figure_covering_its_whole_period() -> None:
+    lazada = Coverage(dt.date(2021, 4, 1), dt.date(2021, 9, 30))
+    window = ltm_window(2021, 9)
+    assert figure_source(window, lazada, has_external=True) == "external"
+    assert figure_source(window, lazada, has_external=False) == "platform-partial"
+    whole = Coverage(dt.date(2020, 10, 1), dt.date(2021, 10, 2), taken_on=dt.date(2021, 10, 3))
+    assert figure_source(window, whole, has_external=True) == "platform"

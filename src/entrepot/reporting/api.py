@@ -21,6 +21,7 @@ from entrepot.reporting.schemas import (
     DefinitionIn,
     GuidanceIn,
     ReportOut,
+    ScenarioOut,
     SnapshotOut,
     TargetIn,
     TargetOut,
@@ -37,7 +38,7 @@ def _fiscal(ctx: AppContext) -> FiscalCalendar:
 
 
 def _snapshot(ctx: AppContext) -> service.Snapshot:
-    return service.Snapshot(Path(ctx.settings.reporting_snapshot_dir))
+    return service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), clock=ctx.clock)
 
 
 def _definitions(ctx: AppContext) -> dict[str, Any]:
@@ -174,6 +175,7 @@ def _target_out(session: Any, target: Any, platform: history.PlatformFigures | N
         required_cagr_pct=str(s.required_cagr_pct),
         achieved_pct=None if s.achieved_pct is None else str(s.achieved_pct),
         status=s.status,
+        platform_covers=s.platform_covers,
     )
 
 
@@ -265,10 +267,16 @@ def _import(ctx: AppContext, text: str) -> int:
         return plans.import_actuals_csv(session, text, _fiscal(ctx), ctx.clock())
 
 
-@router.post("/reports/scenarios/group-facts", status_code=201)
-def load_group_facts(ctx: Ctx, _: Operator) -> dict[str, int]:
+@router.post("/reports/scenarios/group-facts", response_model=ScenarioOut, status_code=201)
+def load_group_facts(ctx: Ctx, _: Operator) -> ScenarioOut:
+    """Load group-facts.md's published figures, Lazada's target and the FY2022 guidance, and answer with
+    each target measured as GET /reports/targets does (from the published LTM unless the platform's
+    data covers a later window whole)."""
+    platform = _platform(ctx)  # before the write transaction: it reads the database too
     with ctx.db.transaction() as session:
-        return plans.load_group_facts(session, _fiscal(ctx), ctx.clock())
+        loaded = plans.load_group_facts(session, _fiscal(ctx), ctx.clock())
+        targets = [_target_out(session, t, platform) for t in plans.targets(session)]
+    return ScenarioOut(actuals=loaded["actuals"], targets=targets)
 
 
 @router.get("/reports/gmv-definitions")

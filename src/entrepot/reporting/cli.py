@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,11 @@ def register(main: typer.Typer, bench: typer.Typer) -> None:
 
 def _snapshot_dir() -> Path:
     return Path(get_settings().reporting_snapshot_dir)
+
+
+def _clock() -> Any:
+    """The one clock: pinned by ENTREPOT_CLOCK, else the system's."""
+    return get_settings().make_clock()
 
 
 def _fiscal() -> Any:
@@ -110,9 +116,10 @@ def emit(report: Any, fmt: str, output: Path | None) -> None:
     rows = report.rows()
     header = _header(report)
     if fmt == "table":
-        table = Table(*report.columns, title=report.metric, caption=header)
+        headings = [TABLE_HEADINGS.get(c, c) for c in report.columns]
+        table = Table(*headings, title=report.metric, caption=header)
         for row in rows:
-            table.add_row(*(str(row.get(c, "")) for c in report.columns))
+            table.add_row(*(_cell(c, row.get(c, "")) for c in report.columns))
         console.print(table)
     elif fmt == "json":
         sys.stdout.write(json.dumps({"meta": report.meta, "rows": rows}, indent=1, default=str) + "\n")
@@ -135,6 +142,23 @@ def emit(report: Any, fmt: str, output: Path | None) -> None:
         console.print(f"{len(rows)} rows written to {output}")
 
 
+# A row's coverage as the reports write it: "partial: 2025-12-01 to 2025-12-15 (15 of 365 days)".
+# Shorter headings in the table (columns keep their names in the other formats).
+TABLE_HEADINGS = {"coverage": "covers", "prior_coverage": "prior covers"}
+PARTIAL_LABEL = re.compile(r"partial: \S+ to \S+ \((\d+) of (\d+) days\)")
+
+
+def _cell(column: str, value: Any) -> str:
+    """A value as the table prints it; a partial coverage shortened to its days, "15/365d" (the caption
+    and the other formats give its dates), so that the table keeps to the terminal's width."""
+    text = str(value)
+    if column in ("coverage", "prior_coverage"):
+        match = PARTIAL_LABEL.fullmatch(text)
+        if match:
+            return f"{match[1]}/{match[2]}d"
+    return text
+
+
 def _header(report: Any) -> str:
     meta = report.meta
     fresh = meta.get("data_freshness", {})
@@ -147,17 +171,56 @@ def _header(report: Any) -> str:
     definitions = meta.get("definitions", {})
     lines += [f"definition {d}" for d in sorted(set(definitions.values()))]
     lines += meta.get("notes", [])
+    lines += [
+        _coverage_line(meta[key], when)
+        for key, when in (("coverage", ""), ("prior_coverage", "prior "))
+        if key in meta
+    ]
+    lines += [
+        _provisional_line(meta[key], when)
+        for key, when in (
+            ("provisional_fx", ""),
+            ("prior_provisional_fx", "prior period: "),
+            ("constant_currency_provisional_fx", "at constant currency: "),
+        )
+        if meta.get(key, {}).get("orders") or meta.get(key, {}).get("shipments")
+    ]
     if "rule" in meta:
         lines.append(f"the platform's figures cover {meta['platform_covers']}; rule: {meta['rule']}")
     lines.append(f"data as of {fresh.get('refreshed_at')} ({fresh.get('source')})")
     return "\n".join(lines)
 
 
+def _coverage_line(coverage: dict[str, Any], when: str) -> str:
+    """One line on how much of the period the data covers; a partial period says so in capitals."""
+    status = coverage["status"]
+    if status == "full":
+        return f"{when}period {coverage['period']}: the data covers it whole"
+    if status == "no data":
+        return f"{when}period {coverage['period']}: NO DATA in it"
+    labels = coverage.get("units", {})
+    partial = sorted(u for u, label in labels.items() if label != "full")
+    some = partial and len(partial) < len(labels)  # when all are partial, the dates say it all
+    units = f" (units not covering it whole: {', '.join(partial)})" if some else ""
+    return (
+        f"{when}period {coverage['period']} is PARTIAL: data from {coverage['first_day']} to "
+        f"{coverage['last_day']}, {coverage['days']} of {coverage['period_days']} days{units}"
+    )
+
+
+def _provisional_line(counts: dict[str, Any], when: str) -> str:
+    shipments = f" and {counts['shipments']:,} shipments' fees" if counts.get("shipments") else ""
+    return (
+        f"{when}PROVISIONAL FX: {counts['lines']:,} lines of {counts['orders']:,} orders{shipments} "
+        f"translated at provisional rates ({counts['rule']})"
+    )
+
+
 def _run(make: Callable[[Any], Any], fmt: str, output: Path | None) -> None:
     from entrepot.reporting.service import Snapshot
 
     with failures():
-        report = make(Snapshot(_snapshot_dir()))
+        report = make(Snapshot(_snapshot_dir(), clock=_clock()))
         emit(report, fmt, output)
 
 
@@ -242,7 +305,7 @@ def _platform() -> Any:
     from entrepot.reporting.service import Snapshot
 
     try:
-        snap = Snapshot(_snapshot_dir())
+        snap = Snapshot(_snapshot_dir(), clock=_clock())
         return PlatformFigures(snap, _fiscal(), _fx(snap), _definitions())
     except NotFound:
         return None
@@ -297,7 +360,7 @@ def snapshot(
         return
     db = Database(get_settings().database_url)
     with failures(), db.transaction() as session:
-        result = refresh(session, _snapshot_dir(), dt.datetime.now(dt.UTC))
+        result = refresh(session, _snapshot_dir(), _clock()())
     db.dispose()
     added = ", ".join(f"{n} {t}" for t, n in result.new_rows.items())
     console.print(
@@ -314,14 +377,15 @@ def scenario() -> None:
     platform = _platform()  # before the write transaction: it reads the database too
     db = Database(get_settings().database_url)
     with failures(), db.transaction() as session:
-        plans.load_group_facts(session, _fiscal(), dt.datetime.now(dt.UTC))
+        plans.load_group_facts(session, _fiscal(), _clock()())
         for target in plans.targets(session):
             s = plans.target_status(session, target, platform)
             source = "external" if s.latest_external else "platform"
+            covers = f"; the platform's data covers {s.platform_covers}" if s.platform_covers else ""
             console.print(
                 f"target {target.scope} {target.metric} {target.value_minor // 100:,} {target.currency}"
-                f" by {target.due_on}: from {s.latest_period} ({source}) needs {s.required_cagr_pct} %"
-                f" a year over {s.years:.2f} years; {s.status}"
+                f" by {target.due_on}: from {s.latest_period} ({source}{covers}) needs"
+                f" {s.required_cagr_pct} % a year over {s.years:.2f} years; {s.status}"
             )
         g = plans.guidance_status(session, "revenue", "commerce-group", "FY2022", _fiscal())
         bands = "; ".join(
@@ -347,7 +411,7 @@ def import_actuals(path: Path) -> None:
         text = _read_text(path)
     db = Database(get_settings().database_url)
     with failures(), db.transaction() as session:
-        count = plans.import_actuals_csv(session, text, _fiscal(), dt.datetime.now(dt.UTC))
+        count = plans.import_actuals_csv(session, text, _fiscal(), _clock()())
     db.dispose()
     console.print(f"{count} external actuals imported")
 

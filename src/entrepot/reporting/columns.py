@@ -1,8 +1,10 @@
-"""Arrow schemas of the snapshot's files: the raw parts, the dimensions, and the compacted facts."""
+"""Arrow schemas of the snapshot's files: the raw parts, the dimensions, and the compacted facts; and a
+lookup over Arrow columns."""
 
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 TS = pa.timestamp("us", tz="UTC")
 i64, s, b, d = pa.int64(), pa.string(), pa.bool_(), pa.date32()
@@ -115,3 +117,10 @@ FEES = pa.schema(
 MARKET_KEYS = pa.schema(
     [("market_id", i64), ("business_unit", s), ("market", s), ("market_country", s), ("currency", s)]
 )
+
+
+def looked_up(keys: pa.ChunkedArray | pa.Array, names: dict[int, str]) -> pa.Array:
+    """Each integer key's name, column-wise; a key without one is written as the number."""
+    known = pa.array(list(names), pa.int64())
+    found = pc.take(pa.array(list(names.values()), pa.string()), pc.index_in(keys, value_set=known))
+    return pc.coalesce(found, pc.cast(keys, pa.string()))

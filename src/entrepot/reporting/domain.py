@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
+from typing import Any
 
 from entrepot.kernel import periods
 from entrepot.kernel.errors import FieldError, ValidationFailed
@@ -267,33 +268,103 @@ def structure_date(view: str, bucket: Bucket, recast_on: dt.date) -> dt.date:
 
 PLATFORM, EXTERNAL, PARTIAL = "platform", "external", "platform-partial"
 SOURCE_RULE = (
-    "a period the snapshot covers from its first day to its last shows the platform's figure; otherwise "
-    "the published (external) figure when there is one; otherwise, when the snapshot covers part of the "
-    "period, the platform's figure labelled platform-partial. The two are never added together."
+    "a period the platform's data covers from its first day to its last (each unit's first to last day "
+    "with facts) shows the platform's figure; otherwise the published (external) figure when there is "
+    "one; otherwise, when the data covers part of the period, the platform's figure labelled "
+    "platform-partial. The two are never added together."
 )
+FULL, PARTLY, NO_DATA = "full", "partial", "no data"
 
 
 @dataclass(frozen=True)
 class Coverage:
-    """The days the platform's snapshot holds: from its first order to the last whole day before the
-    refresh (the day of the refresh is still running)."""
+    """The days the platform's data holds for a unit: from its first day with facts to its last. Days in
+    between without a sale count as covered (the store was recording; nothing sold). `taken_on`: the day
+    the data was taken (the snapshot's refresh), still running then, so no period reaching it is whole."""
 
     first_day: dt.date | None
     last_day: dt.date | None
+    taken_on: dt.date | None = None
 
     def covers(self, period: Period) -> bool:
         if self.first_day is None or self.last_day is None:
             return False
-        return self.first_day <= period.start and period.end <= self.last_day
+        running = self.taken_on is not None and self.taken_on <= period.end
+        return self.first_day <= period.start and period.end <= self.last_day and not running
 
     def touches(self, period: Period) -> bool:
         if self.first_day is None or self.last_day is None:
             return False
         return period.start <= self.last_day and self.first_day <= period.end
 
+    def of(self, period: Period) -> PeriodCoverage:
+        """How much of `period` this covers."""
+        if self.first_day is None or self.last_day is None or not self.touches(period):
+            return PeriodCoverage(period, None, None, False)
+        first, last = max(self.first_day, period.start), min(self.last_day, period.end)
+        return PeriodCoverage(period, first, last, self.covers(period))
+
+    def describe(self) -> str:
+        return "nothing yet" if self.first_day is None else f"{self.first_day} to {self.last_day}"
+
+
+NO_COVERAGE = Coverage(None, None)
+
+
+def jointly(coverages: list[Coverage]) -> Coverage:
+    """The days every one of these units covers (a sum over units is whole only where each part is);
+    units without facts take no part. No coverage when they never overlap."""
+    held = [c for c in coverages if c.first_day is not None and c.last_day is not None]
+    if not held:
+        return NO_COVERAGE
+    first = max(c.first_day for c in held if c.first_day is not None)
+    last = min(c.last_day for c in held if c.last_day is not None)
+    taken = min((c.taken_on for c in held if c.taken_on is not None), default=None)
+    return Coverage(first, last, taken) if first <= last else NO_COVERAGE
+
+
+@dataclass(frozen=True)
+class PeriodCoverage:
+    """How much of a period the data covers: the first and the last day inside it with data (None when
+    it holds none of it), and whether that is the whole period."""
+
+    period: Period
+    first_day: dt.date | None
+    last_day: dt.date | None
+    whole: bool
+
+    @property
+    def days(self) -> int:
+        if self.first_day is None or self.last_day is None:
+            return 0
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def status(self) -> str:
+        if self.whole:
+            return FULL
+        return PARTLY if self.days else NO_DATA
+
+    def label(self) -> str:
+        """'full', 'no data', or 'partial: 2025-12-01 to 2025-12-15 (15 of 365 days)'."""
+        if self.status != PARTLY:
+            return self.status
+        return f"{PARTLY}: {self.first_day} to {self.last_day} ({self.days} of {self.period.days} days)"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period.label,
+            "status": self.status,
+            "first_day": None if self.first_day is None else self.first_day.isoformat(),
+            "last_day": None if self.last_day is None else self.last_day.isoformat(),
+            "days": self.days,
+            "period_days": self.period.days,
+        }
+
 
 def figure_source(period: Period, coverage: Coverage, has_external: bool) -> str | None:
-    """Which figure stands for a period (see SOURCE_RULE); None when there is none."""
+    """Which figure stands for a period (see SOURCE_RULE); None when there is none. A published figure
+    covers its whole period, so only a platform figure that covers it whole may take its place."""
     if coverage.covers(period):
         return PLATFORM
     if has_external:
@@ -304,7 +375,7 @@ def figure_source(period: Period, coverage: Coverage, has_external: bool) -> str
 
 
 def latest_covered_ltm(coverage: Coverage) -> Period | None:
-    """The latest LTM window that ends at a month end the snapshot reaches and that it covers whole."""
+    """The latest LTM window that ends at a month end the data reaches and that it covers whole."""
     if coverage.last_day is None:
         return None
     last = coverage.last_day

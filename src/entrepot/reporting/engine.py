@@ -307,3 +307,27 @@ def all_currencies(table: ir.Table) -> list[str]:
 
 def business_units(table: ir.Table) -> list[str]:
     return sorted(table.select("business_unit").distinct().to_pyarrow().column("business_unit").to_pylist())
+
+
+def unit_days(*tables: ir.Table) -> dict[str, tuple[Any, Any]]:
+    """Each business unit's first and last order day over the tables (facts, fees)."""
+    spans: dict[str, tuple[Any, Any]] = {}
+    for table in tables:
+        grouped = table.group_by("business_unit").aggregate(
+            first=table.order_date.min(), last=table.order_date.max()
+        )
+        for row in grouped.to_pyarrow().to_pylist():
+            first, last = spans.get(row["business_unit"], (row["first"], row["last"]))
+            spans[row["business_unit"]] = (min(first, row["first"]), max(last, row["last"]))
+    return spans
+
+
+def on_rates(table: ir.Table, spec: QuerySpec, rate_keys: pa.Table, id_column: str) -> dict[str, int]:
+    """The rows of the period that one of these (currency, rate key) factors translates: how many, and
+    how many distinct `id_column` (orders) they belong to."""
+    t = in_period(table, spec)
+    t = t.mutate(rate_key=bucket_expr(t.order_date, spec.rate_grain, spec.fiscal_year_end_month))
+    keys = ibis.memtable(rate_keys)
+    joined = t.join(keys, [t.currency == keys.currency, t.rate_key == keys.rate_key])
+    counted = joined.aggregate(rows=joined.count(), ids=joined[id_column].nunique()).to_pyarrow()
+    return {"rows": counted.column("rows")[0].as_py() or 0, "ids": counted.column("ids")[0].as_py() or 0}

@@ -4,9 +4,7 @@ platform's latest LTM actual, from which a GMV target's required growth can star
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -18,6 +16,7 @@ from entrepot.kernel.money import Money
 from entrepot.reporting import plans, service
 from entrepot.reporting.domain import (
     EXTERNAL,
+    FULL,
     ORG_LEVELS,
     SOURCE_RULE,
     VIEWS,
@@ -50,13 +49,10 @@ class PlatformFigures:
     # A report per (metric, level, period, currency) asked: targets of one level share their windows.
     _reports: dict[tuple[str, str, str, str], dict[str, int]] = field(default_factory=dict, init=False)
 
-    @cached_property
-    def coverage(self) -> Coverage:
-        """From the first order in the snapshot to the day before its refresh."""
-        first = self.snap.facts.order_date.min().to_pyarrow().as_py()
-        refreshed = self.snap.refreshed_at
-        last = refreshed.date() - dt.timedelta(days=1) if refreshed else None
-        return Coverage(first, last if first is not None else None)
+    def coverage_of(self, scope: str) -> Coverage:
+        """The days the data covers for every business unit under `scope` (Service.Snapshot.coverage):
+        a unit's first to last day with facts, not the span of the whole snapshot."""
+        return self.snap.coverage_of(self.snap.units_under(scope))
 
     def level_of(self, scope: str) -> str:
         kind = self.snap.units.get(scope)
@@ -109,7 +105,8 @@ def history(
     for period in periods:
         computed: dict[str, int] | None = None
         for unit in units:
-            source = figure_source(period, platform.coverage, (unit, period.label) in published)
+            coverage = platform.coverage_of(unit)
+            source = figure_source(period, coverage, (unit, period.label) in published)
             if source is None:
                 continue
             if source == EXTERNAL:
@@ -121,7 +118,8 @@ def history(
                 continue
             if computed is None:  # one query per period, and only for periods the platform holds
                 computed = platform.by_unit(metric, level, period, currency)
-            rows.append(_row(level, unit, period, computed.get(unit, 0), source, "", metric))
+            covered = coverage.of(period).label()
+            rows.append(_row(level, unit, period, computed.get(unit, 0), source, "", metric, covered))
     if not rows:
         raise bad(
             "first", f"neither the snapshot nor the published figures hold {metric} from {first} to {last}"
@@ -134,15 +132,22 @@ def history(
         "view": platform.view,
         "fx_method": f"{platform.fx_method} (a published figure in another currency: the period's mean)",
         "rule": SOURCE_RULE,
-        "platform_covers": _coverage_text(platform.coverage),
+        "platform_covers": _coverage_text(platform, units),
         "data_freshness": platform.snap.freshness(),
     }
-    columns = ["period", level, metric, "source", "published"]
+    columns = ["period", level, metric, "source", "published", "coverage"]
     return service.Report(f"{metric}-history", columns, pa.Table.from_pylist(rows), meta)
 
 
 def _row(
-    level: str, unit: str, period: Period, minor: int, source: str, published: str, metric: str
+    level: str,
+    unit: str,
+    period: Period,
+    minor: int,
+    source: str,
+    published: str,
+    metric: str,
+    coverage: str = FULL,  # a published figure covers its whole period
 ) -> dict[str, Any]:
     return {
         "period": period.label,
@@ -150,6 +155,7 @@ def _row(
         f"{metric}_minor": minor,
         "source": source,
         "published": published,
+        "coverage": coverage,
     }
 
 
@@ -165,7 +171,6 @@ def _external_row(
     return _row(level, unit, period, minor, EXTERNAL, as_published, metric)
 
 
-def _coverage_text(coverage: Coverage) -> str:
-    if coverage.first_day is None:
-        return "nothing yet"
-    return f"{coverage.first_day} to {coverage.last_day}"
+def _coverage_text(platform: PlatformFigures, units: list[str]) -> str:
+    """Each unit's days with data, e.g. "lazada 2025-11-01 to 2025-12-15; taobao nothing yet"."""
+    return "; ".join(f"{unit} {platform.coverage_of(unit).describe()}" for unit in units)

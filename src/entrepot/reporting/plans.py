@@ -201,8 +201,7 @@ def add_guidance(
 class PlatformActuals(Protocol):
     """What a target needs from the platform's own figures (history.PlatformFigures)."""
 
-    @property
-    def coverage(self) -> Coverage: ...
+    def coverage_of(self, scope: str) -> Coverage: ...
 
     def value(self, metric: str, scope: str, period: Period, currency: str) -> int: ...
 
@@ -217,6 +216,9 @@ class TargetStatus:
     required_cagr_pct: Decimal
     achieved_pct: Decimal | None
     status: str
+    # The days the platform's data covers for the target's scope ("2025-11-01 to 2025-12-15"); None
+    # without a snapshot. A window it does not cover whole keeps its published figure.
+    platform_covers: str | None = None
 
 
 def target_status(session: Session, target: Target, platform: PlatformActuals | None = None) -> TargetStatus:
@@ -237,8 +239,17 @@ def target_status(session: Session, target: Target, platform: PlatformActuals | 
         pct(Fraction(value - year_before[0], year_before[0])) if year_before and year_before[0] else None
     )
     required_pct = (required * 100).quantize(Decimal("0.01"))
+    covers = None if platform is None else platform.coverage_of(target.scope).describe()
     return TargetStatus(
-        target, latest, value, external, years, required_pct, achieved, on_track(required_pct, achieved)
+        target,
+        latest,
+        value,
+        external,
+        years,
+        required_pct,
+        achieved,
+        on_track(required_pct, achieved),
+        covers,
     )
 
 
@@ -254,11 +265,12 @@ def _ltm_figures(
     }
     if platform is None:
         return figures
-    latest = latest_covered_ltm(platform.coverage)
+    coverage = platform.coverage_of(target.scope)
+    latest = latest_covered_ltm(coverage)
     if latest is None:
         return figures
     for window in (latest, prior_year(latest, FiscalCalendar())):
-        if figure_source(window, platform.coverage, window.label in figures) == PLATFORM:
+        if figure_source(window, coverage, window.label in figures) == PLATFORM:
             figures[window.label] = (
                 platform.value(target.metric, target.scope, window, target.currency),
                 False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pyarrow as pa
 
@@ -19,8 +20,15 @@ from entrepot.kernel.fx import RATE_PRECISION, FxRates
 from entrepot.kernel.money import minor_unit_exponent, validate_currency
 from entrepot.reporting.domain import Bucket, FiscalCalendar, bucket_key
 
+# `provisional`: the factor took a rate older than the staleness limit (the newest held then; the kernel
+# marks it), so the amounts it translates are re-stated once a rate for their day is loaded.
 RATES_SCHEMA = pa.schema(
-    [("currency", pa.string()), ("rate_key", pa.int64()), ("factor", pa.decimal128(18, 10))]
+    [
+        ("currency", pa.string()),
+        ("rate_key", pa.int64()),
+        ("factor", pa.decimal128(18, 10)),
+        ("provisional", pa.bool_()),
+    ]
 )
 
 
@@ -37,10 +45,16 @@ def check_target(fx: FxRates, currency: str) -> str:
 
 def daily_factor(fx: FxRates, source: str, target: str, day: dt.date) -> Decimal:
     """Target minor units per source minor unit on a day, unrounded."""
+    return daily_rate(fx, source, target, day)[0]
+
+
+def daily_rate(fx: FxRates, source: str, target: str, day: dt.date) -> tuple[Decimal, bool]:
+    """The day's factor, and whether either rate behind it is provisional (older than the limit)."""
     if source == target:
-        return Decimal(1)
+        return Decimal(1), False
     scale = Decimal(10) ** (minor_unit_exponent(target) - minor_unit_exponent(source))
-    return fx.rate(target, day).per_eur / fx.rate(source, day).per_eur * scale
+    to, of = fx.rate(target, day), fx.rate(source, day)
+    return to.per_eur / of.per_eur * scale, to.provisional or of.provisional
 
 
 def days(start: dt.date, end: dt.date) -> Iterable[dt.date]:
@@ -64,17 +78,25 @@ def transaction_date_factors(
     (its first and last day with an amount) gets factors on those days only: no amount needs the others,
     and a currency the operator prices by hand may have no rate there."""
     rows = [
-        {
-            "currency": c,
-            "rate_key": bucket_key(day, "day", FiscalCalendar()),
-            "factor": daily_factor(fx, c, target, rate_day(day) if rate_day else day).quantize(
-                RATE_PRECISION
-            ),
-        }
+        _factor_row(
+            c,
+            bucket_key(day, "day", FiscalCalendar()),
+            daily_rate(fx, c, target, rate_day(day) if rate_day else day),
+        )
         for c in currencies
         for day in days(*_clipped(start, end, (held or {}).get(c)))
     ]
     return pa.Table.from_pylist(rows, schema=RATES_SCHEMA)
+
+
+def _factor_row(currency: str, key: int, rate: tuple[Decimal, bool]) -> dict[str, Any]:
+    factor, provisional = rate
+    return {
+        "currency": currency,
+        "rate_key": key,
+        "factor": factor.quantize(RATE_PRECISION),
+        "provisional": provisional,
+    }
 
 
 def _clipped(start: dt.date, end: dt.date, span: tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date]:
@@ -96,11 +118,9 @@ def period_average_factors(
     first rate). A bucket a currency has no amount in (by `held`, its first and last such days) gets
     no factor, as none is needed."""
     rows = [
-        {
-            "currency": c,
-            "rate_key": bucket.key,
-            "factor": mean_factor(fx, c, target, _rated_from(fx, c, target, bucket.start), bucket.end),
-        }
+        _factor_row(
+            c, bucket.key, mean_rate(fx, c, target, _rated_from(fx, c, target, bucket.start), bucket.end)
+        )
         for c in currencies
         for bucket in periods
         if meets(bucket.start, bucket.end, (held or {}).get(c))
@@ -122,10 +142,16 @@ def meets(start: dt.date, end: dt.date, span: tuple[dt.date, dt.date] | None) ->
 
 def mean_factor(fx: FxRates, source: str, target: str, start: dt.date, end: dt.date) -> Decimal:
     """The mean of the daily factors from `start` to `end`, both included, to RATE_PRECISION."""
-    daily = [daily_factor(fx, source, target, day) for day in days(start, end)]
+    return mean_rate(fx, source, target, start, end)[0]
+
+
+def mean_rate(fx: FxRates, source: str, target: str, start: dt.date, end: dt.date) -> tuple[Decimal, bool]:
+    """The mean factor, and whether any day's rate behind it is provisional."""
+    daily = [daily_rate(fx, source, target, day) for day in days(start, end)]
     if not daily:  # the currencies' rates begin after the period: say which one is missing
-        daily = [daily_factor(fx, source, target, end)]
-    return (sum(daily, Decimal(0)) / len(daily)).quantize(RATE_PRECISION)
+        daily = [daily_rate(fx, source, target, end)]
+    mean = sum((factor for factor, _ in daily), Decimal(0)) / len(daily)
+    return mean.quantize(RATE_PRECISION), any(provisional for _, provisional in daily)
 
 
 def translate_at_period_average(

@@ -18,9 +18,16 @@ MAX_GUIDANCE_PCT = Decimal(10_000)
 
 class ReportOut(BaseModel):
     metric: str
-    meta: dict[str, Any] = Field(description="period, view, FX method, currency, definitions, data freshness")
+    meta: dict[str, Any] = Field(
+        description="period, view, FX method, currency, definitions, data freshness, and coverage: how "
+        "much of the period the data covers (status full, partial or no data; first and last day with "
+        "data; per business unit)"
+    )
     columns: list[str]
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]] = Field(
+        description="a row's `coverage` says how much of its period its units' data covers: full, no "
+        "data, or partial with its days"
+    )
 
 
 class SnapshotOut(BaseModel):
@@ -58,6 +65,16 @@ class TargetOut(BaseModel):
         default=None, description="growth of the latest LTM over the year before"
     )
     status: str
+    platform_covers: str | None = Field(
+        default=None,
+        description="the days the platform's data covers for the scope; a published LTM stands unless "
+        "the platform covers a window whole",
+    )
+
+
+class ScenarioOut(BaseModel):
+    actuals: int = Field(description="published actuals loaded")
+    targets: list[TargetOut]
 
 
 class GuidanceIn(Request):

@@ -4,8 +4,9 @@ DuckDB or Spark, labelled with its definition, view, FX method and freshness."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +15,23 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from entrepot.db import Database
+from entrepot.kernel.clock import Clock, system_clock, today
 from entrepot.kernel.errors import NotFound
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.money import Money
+from entrepot.organization import rates as stored_rates
 from entrepot.organization import service as organization
+from entrepot.reporting import coverage as report_coverage
 from entrepot.reporting import engine
-from entrepot.reporting.columns import MARKET_KEYS
+from entrepot.reporting.columns import MARKET_KEYS, looked_up
 from entrepot.reporting.domain import (
     DEFAULT_DEFINITION,
     FX_METHODS,
+    NO_COVERAGE,
     ORG_LEVELS,
     VIEWS,
     Bucket,
+    Coverage,
     Edge,
     FiscalCalendar,
     GmvDefinition,
@@ -38,6 +44,7 @@ from entrepot.reporting.domain import (
     check_grain,
     definition_named,
     growth_bridge,
+    jointly,
     parse_period,
     prior_year,
     structure_date,
@@ -97,9 +104,13 @@ class Snapshot:
         threads: int | None = None,
         memory_limit: str | None = None,
         cache_name: str | None = None,
+        clock: Clock = system_clock,
     ) -> None:
-        """`cache_name`: read another of DuckDB's copies in the folder (the benchmark's baseline)."""
+        """`cache_name`: read another of DuckDB's copies in the folder (the benchmark's baseline).
+        `clock`: today's date for what depends on it (the default recast date of a snapshot without a
+        refresh stamp, and the last day its data can cover)."""
         self.root = root
+        self.clock = clock
         if not (root / "facts.parquet").exists():
             raise NotFound(f"no reporting snapshot in {root}: run `entrepot report snapshot` first")
         self.manifest = Manifest.load(root)
@@ -140,6 +151,36 @@ class Snapshot:
         stamp = self.manifest.refreshed_at
         return dt.datetime.fromisoformat(stamp) if stamp else None
 
+    @cached_property
+    def coverage(self) -> dict[str, Coverage]:
+        """Each business unit's days with data: from its first order day to its last; the day of the
+        refresh (today, for a snapshot without a refresh stamp) was still running."""
+        spans = self.manifest.unit_days
+        if spans is None:  # written before the manifest kept them
+            days = engine.unit_days(self.facts, self.fees)
+        else:
+            days = {u: (dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for u, (a, b) in spans.items()}
+        refreshed = self.refreshed_at
+        before = refreshed.date() if refreshed else today(self.clock)
+        return {unit: Coverage(first, last, before) for unit, (first, last) in days.items()}
+
+    def coverage_of(self, units: Iterable[str]) -> Coverage:
+        """The days every one of these business units covers (see domain.jointly)."""
+        return jointly([self.coverage.get(u, NO_COVERAGE) for u in units])
+
+    def units_under(self, scope: str) -> list[str]:
+        """The business units that were ever under `scope` (itself, for a business unit)."""
+        kind = self.units.get(scope)
+        if kind in (None, "business_unit"):
+            return [scope] if kind else []
+        changes = {edge.valid_from for edge in self.edges}  # the tree only changes on these days
+        return sorted(
+            unit
+            for unit, unit_kind in self.units.items()
+            if unit_kind == "business_unit"
+            and any(ancestor_at(self.edges, unit, kind, day) == scope for day in changes)
+        )
+
     def freshness(self) -> dict[str, Any]:
         return {
             "refreshed_at": self.manifest.refreshed_at,
@@ -150,10 +191,11 @@ class Snapshot:
 
 def with_operator_rates(db: Database, fx: FxRates, snap: Snapshot) -> FxRates:
     """The kernel's rates plus the operator's for the snapshot's currencies the ECB does not publish."""
-    missing = [c for c in snap.currencies if c != "EUR" and c not in fx.ecb_currencies()]
-    if not missing:
-        return fx
     with db.transaction() as session:
+        stored_rates.sync_book(session, fx.book)  # ECB rates loaded since (entrepot fx load, the API)
+        missing = [c for c in snap.currencies if c != "EUR" and c not in fx.ecb_currencies()]
+        if not missing:
+            return fx
         manual = {c: organization.manual_rates(session, c, dt.date.max, limit=100_000) for c in missing}
     return fx.with_manual(manual)
 
@@ -187,7 +229,7 @@ def plan(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxR
     if sum(1 for d in request.by if d in ORG_LEVELS) > 1:
         raise bad("by", "cut by one organisation level at a time (group, segment, division or business unit)")
     refreshed = snap.refreshed_at
-    recast_on = request.recast_on or (refreshed.date() if refreshed else dt.date.today())
+    recast_on = request.recast_on or (refreshed.date() if refreshed else today(snap.clock))
     rate_grain = "day" if request.fx_method == "transaction-date" else request.grain
     spec = engine.QuerySpec(
         period.start, period.end, request.grain, rate_grain, fiscal.year_end_month, request.by
@@ -261,12 +303,16 @@ def gmv_report(
     definitions: dict[str, GmvDefinition],
 ) -> Report:
     p = plan(snap, request, fiscal, fx)
-    currencies = snap.currencies
-    table = engine.gmv(snap.facts, p.spec, lookups(snap, p, fx, definitions, currencies)).to_pyarrow()
+    look = lookups(snap, p, fx, definitions, snap.currencies)
+    table = engine.gmv(snap.facts, p.spec, look).to_pyarrow()
     same = pc.equal(table.column("def_min"), table.column("def_max"))
     label = pc.if_else(same, table.column("def_min"), pa.scalar("mixed"))
     table = _named(snap, p, table.append_column("definition", label), ["gmv_minor", "definition"])
-    return Report("gmv", _columns(p, ["gmv", "definition"]), table, _meta(snap, p, definitions, "gmv"))
+    columns = _columns(p, ["gmv", "definition", "coverage"])
+    meta = _meta(snap, p, definitions, "gmv") | {
+        "provisional_fx": report_coverage.provisional_fx(snap, p, look.rates, fx)
+    }
+    return Report("gmv", columns, table, meta)
 
 
 def revenue_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxRates) -> Report:
@@ -274,7 +320,8 @@ def revenue_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalenda
         raise bad("by", "revenue is cut by organisation, market or seller; fees have no category or buyer")
     p = plan(snap, request, fiscal, fx)
     currencies = sorted(set(snap.currencies) | {"USD"})
-    table = engine.revenue(snap.facts, snap.fees, p.spec, lookups(snap, p, fx, {}, currencies)).to_pyarrow()
+    look = lookups(snap, p, fx, {}, currencies)
+    table = engine.revenue(snap.facts, snap.fees, p.spec, look).to_pyarrow()
     zero = pa.array([0] * table.num_rows, pa.int64())
     total = pc.add(table.column("commission_minor"), table.column("logistics_minor"))
     table = table.append_column("local_services_minor", zero).append_column("total_minor", total)
@@ -282,8 +329,9 @@ def revenue_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalenda
         snap, p, table, ["commission_minor", "logistics_minor", "local_services_minor", "total_minor"]
     )
     meta = _meta(snap, p, {}, "revenue")
+    meta["provisional_fx"] = report_coverage.provisional_fx(snap, p, look.rates, fx, with_fees=True)
     meta["notes"] = ["local service fees: no local-services context records fees yet, so the line is zero"]
-    columns = _columns(p, ["commission", "logistics", "local_services", "total"])
+    columns = _columns(p, ["commission", "logistics", "local_services", "total", "coverage"])
     return Report("revenue", columns, table, meta)
 
 
@@ -303,7 +351,7 @@ def growth_report(
     prior_period = prior_year(current.period, fiscal)
     prior = plan(snap, replace(request, period=prior_period.label), fiscal, fx)
     currencies = snap.currencies
-    totals = {}
+    totals, coverage, provisional = {}, {}, {}
     for name, p, at_rates_of in (
         ("current", current, None),
         ("prior", prior, None),
@@ -311,15 +359,29 @@ def growth_report(
     ):
         look = lookups(snap, p, fx, definitions, currencies, at_rates_of)
         table = engine.gmv(snap.facts, p.spec, look).to_pyarrow()
+        provisional[name] = report_coverage.provisional_fx(snap, p, look.rates, fx)
         keys = [engine.COLUMN.get(d, d) for d in request.by]
-        totals[name] = {tuple(r[k] for k in keys): r["gmv_minor"] for r in table.to_pylist()}
+        row_keys = [tuple(r[k] for k in keys) for r in table.to_pylist()]
+        totals[name] = dict(zip(row_keys, table.column("gmv_minor").to_pylist(), strict=True))
+        if at_rates_of is None:
+            labels = report_coverage.row_labels(snap, p, table, org_map(snap, p)).to_pylist()
+            coverage[name] = dict(zip(row_keys, labels, strict=True))
+    # a key without sales in a period is labelled with the coverage of every unit together
+    everywhere = {
+        name: report_coverage.coverage_meta(snap, p.period)["label"]
+        for name, p in (("current", current), ("prior", prior))
+    }
     rows = [
-        _growth_row(snap, request, key, totals)
+        _growth_row(snap, request, key, totals, coverage, everywhere)
         for key in sorted(set(totals["current"]) | set(totals["prior"]), key=str)
     ]
     meta = _meta(snap, current, definitions, "gmv")
     meta |= {
         "prior_period": prior_period.label,
+        "prior_coverage": report_coverage.coverage_meta(snap, prior.period),
+        "provisional_fx": provisional["current"],
+        "prior_provisional_fx": provisional["prior"],
+        "constant_currency_provisional_fx": provisional["constant"],
         "fx_method": f"{request.fx_method} ({CONSTANT[request.fx_method]})",
     }
     columns = [
@@ -330,6 +392,8 @@ def growth_report(
         "reported_growth_pct",
         "constant_currency_growth_pct",
         "fx_effect_pct",
+        "coverage",
+        "prior_coverage",
     ]
     return Report("gmv-growth", columns, pa.Table.from_pylist(rows), meta)
 
@@ -345,8 +409,11 @@ def _growth_row(
     request: ReportRequest,
     key: tuple[Any, ...],
     totals: dict[str, dict[tuple[Any, ...], int]],
+    coverage: dict[str, dict[tuple[Any, ...], str]],
+    everywhere: dict[str, str],
 ) -> dict[str, Any]:
     now, before, constant = (totals[n].get(key, 0) for n in ("current", "prior", "constant"))
+    current_label, prior_label = (coverage[n].get(key, everywhere[n]) for n in ("current", "prior"))
     bridge = growth_bridge(before, now, constant)
     printed = [str(v) for v in bridge.printed] if bridge else [None, None, None]
     named = {d: snap.sellers.get(v, v) if d == "seller" else v for d, v in zip(request.by, key, strict=True)}
@@ -358,6 +425,8 @@ def _growth_row(
         "reported_growth_pct": printed[0],
         "constant_currency_growth_pct": printed[1],
         "fx_effect_pct": printed[2],
+        "coverage": current_label,
+        "prior_coverage": prior_label,
     }
 
 
@@ -371,16 +440,32 @@ def active_consumers_report(
     look = engine.Lookups(pa.table({}), snap.markets, None, definitions, definition_named(DEFAULT_DEFINITION))
     by_unit = engine.active_consumers(snap.facts, spec, look, by_unit=True).to_pyarrow().to_pylist()
     group = engine.active_consumers(snap.facts, spec, look, by_unit=False).to_pyarrow().to_pylist()
-    rows = [{"unit": r["business_unit"], "consumers": r["consumers"]} for r in by_unit]
-    rows.append({"unit": "group (de-duplicated)", "consumers": group[0]["consumers"] if group else 0})
+    covered = report_coverage.coverage_meta(snap, window)
+    rows = [
+        {
+            "unit": r["business_unit"],
+            "consumers": r["consumers"],
+            "coverage": covered["units"].get(r["business_unit"], covered["label"]),
+        }
+        for r in by_unit
+    ]
+    rows.append(
+        {
+            "unit": "group (de-duplicated)",
+            "consumers": group[0]["consumers"] if group else 0,
+            "coverage": covered["label"],
+        }
+    )
     meta = {
         "period": window.label,
         "from": window.start.isoformat(),
         "to": window.end.isoformat(),
         "definition": "accounts with at least one order counted by its unit's GMV definition",
+        "coverage": covered,
         "data_freshness": snap.freshness(),
     }
-    return Report("active-consumers", ["unit", "consumers"], pa.Table.from_pylist(rows), meta)
+    columns = ["unit", "consumers", "coverage"]
+    return Report("active-consumers", columns, pa.Table.from_pylist(rows), meta)
 
 
 def _columns(p: Plan, measures: list[str]) -> list[str]:
@@ -391,18 +476,12 @@ def _named(snap: Snapshot, p: Plan, table: pa.Table, measures: list[str]) -> pa.
     """The engine's result with bucket keys as period labels and sellers by their public id (looked up
     column-wise: a report per seller has a row for each of 100,000 sellers)."""
     labels = {b.key: b.label for b in p.buckets}
-    columns = {"period": _looked_up(table.column("bucket"), labels)}
+    columns = {"period": looked_up(table.column("bucket"), labels)}
     for dim in p.request.by:
         values = table.column(engine.COLUMN.get(dim, dim))
-        columns[dim] = _looked_up(values, snap.sellers) if dim == "seller" else values
-    return pa.table({**columns, **{m: table.column(m) for m in measures}})
-
-
-def _looked_up(keys: pa.ChunkedArray, names: dict[int, str]) -> pa.Array:
-    """Each integer key's name; a key without one is written as the number."""
-    known = pa.array(list(names), pa.int64())
-    found = pc.take(pa.array(list(names.values()), pa.string()), pc.index_in(keys, value_set=known))
-    return pc.coalesce(found, pc.cast(keys, pa.string()))
+        columns[dim] = looked_up(values, snap.sellers) if dim == "seller" else values
+    coverage = report_coverage.row_labels(snap, p, table, org_map(snap, p))
+    return pa.table({**columns, **{m: table.column(m) for m in measures}, "coverage": coverage})
 
 
 def _money(minor: int, currency: str) -> str:
@@ -419,6 +498,7 @@ def _meta(snap: Snapshot, p: Plan, definitions: dict[str, GmvDefinition], metric
         "currency": request.currency,
         "fx_method": request.fx_method,
         "view": request.view if engine.org_level(p.spec) else f"{request.view} (no organisation level asked)",
+        "coverage": report_coverage.coverage_meta(snap, p.period),
         "data_freshness": snap.freshness(),
     }
     if request.view == "recast":

@@ -71,6 +71,9 @@ class Manifest:
     sequence: int = 0
     # Each currency's first and last order day (ISO dates), so reports look up rates for those days only.
     currency_days: dict[str, list[str]] = field(default_factory=dict)
+    # Each business unit's first and last order day (ISO dates): how much of a period its figures cover.
+    # None for a snapshot written before it was kept (reports then ask the facts).
+    unit_days: dict[str, list[str]] | None = None
 
     @classmethod
     def load(cls, root: Path) -> Manifest:
@@ -88,6 +91,7 @@ class Manifest:
             # Manifests written before the sequence numbered each table's parts from 1.
             data.get("sequence", sum(len(names) for names in parts.values())),
             data.get("currency_days", {}),
+            data.get("unit_days"),
         )
 
     def save(self, root: Path) -> None:
@@ -99,6 +103,7 @@ class Manifest:
             "currencies": self.currencies,
             "sequence": self.sequence,
             "currency_days": self.currency_days,
+            "unit_days": self.unit_days,
         }
         _atomic_write(root / MANIFEST, json.dumps(body, indent=1).encode())
 
@@ -393,19 +398,25 @@ def compact(root: Path, manifest: Manifest) -> None:
     _write_table(root / "fees.parquet", fees_table)
     manifest.currencies = sorted(set(facts_table.column("currency").unique().to_pylist()) | {"USD"})
     manifest.currency_days = _currency_days(facts_table, fees_table)
+    manifest.unit_days = days_by("business_unit", facts_table, fees_table)
     con.close()
     build_duckdb_cache(root)
 
 
 def _currency_days(*tables: pa.Table) -> dict[str, list[str]]:
     """Each currency's first and last day with an amount: a report needs its rates on those days only."""
+    return days_by("currency", *tables)
+
+
+def days_by(key: str, *tables: pa.Table) -> dict[str, list[str]]:
+    """The first and last order day (ISO dates) of each value of `key` over the tables' rows."""
     spans: dict[str, list[str]] = {}
     for table in tables:
-        grouped = table.group_by("currency").aggregate([("order_date", "min"), ("order_date", "max")])
+        grouped = table.group_by(key).aggregate([("order_date", "min"), ("order_date", "max")])
         for row in grouped.to_pylist():
             first, last = row["order_date_min"].isoformat(), row["order_date_max"].isoformat()
-            held = spans.get(row["currency"], [first, last])
-            spans[row["currency"]] = [min(held[0], first), max(held[1], last)]
+            held = spans.get(row[key], [first, last])
+            spans[row[key]] = [min(held[0], first), max(held[1], last)]
     return spans
 
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from entrepot.reporting.columns import FACTS, FEES, MEMBERSHIPS, SELLERS, UNITS
 from entrepot.reporting.columns import MARKETS as MARKETS_SCHEMA
-from entrepot.reporting.snapshot import CACHE, Manifest, build_duckdb_cache
+from entrepot.reporting.snapshot import CACHE, Manifest, build_duckdb_cache, days_by
 from entrepot.simulation import scenario
 
 START = dt.date(2021, 4, 1)
@@ -58,6 +58,8 @@ def ensure(root: Path, rows: int, seed: int = 7) -> bool:
         refreshed_at=f"{START + dt.timedelta(days=DAYS)}T00:00:00+00:00",
         source=f"synthetic (seed {seed}, {rows} rows, {VERSION})",
         currencies=sorted({m[3] for m in MARKETS}),
+        # each unit's first and last day, so reports need not scan the facts for their coverage
+        unit_days=days_by("business_unit", pq.read_table(facts, columns=["business_unit", "order_date"])),
     ).save(root)
     return True
 
