@@ -94,10 +94,11 @@ def seed_organisation(session: Session, now: dt.datetime) -> None:
 
 
 def _seed_markets(session: Session, size: DemoSize, now: dt.datetime, today: dt.date) -> None:
-    """Markets, and operator rates for the currencies the ECB does not publish on every day from before
-    the first order to the later of the demo's end and today, so orders placed on the served demo are
+    """Markets, and operator rates for the currencies the ECB does not publish on every day from two
+    years before the first order (growth at constant currency translates the fiscal year at the prior
+    year's rates) to the later of the demo's end and today, so orders placed on the served demo are
     stated on a fresh rate too."""
-    first = size.start - dt.timedelta(days=40)
+    first = size.start - dt.timedelta(days=731)
     last = max(size.end + dt.timedelta(days=40), today)
     for offset in range((last - first).days + 1):
         day = first + dt.timedelta(days=offset)
