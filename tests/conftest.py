@@ -27,6 +27,8 @@ REQUIRE_PG = os.environ.get("ENTREPOT_REQUIRE_POSTGRES") == "1"
 # One test process starts hundreds of apps: none of them may freeze the collector for the rest
 # (test_gc_settling.py turns it on where it is the subject).
 os.environ.setdefault("ENTREPOT_GC_FREEZE_AT_START", "false")
+# Tests sign webhooks with the development secret on throwaway databases: not production.
+os.environ.setdefault("ENTREPOT_ENV", "test")
 
 
 def _postgres_unavailable() -> str | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,15 +15,23 @@ from entrepot.kernel.clock import Clock, pinned, system_clock
 DEFAULT_SQLITE_PATH = Path("var") / "entrepot.db"
 
 
-# The development default: the API warns at start when it serves with it.
+# The development default, published with the code: production refuses to start with it.
 DEV_WEBHOOK_SECRET = "whsec_dev_only_change_me"
+DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+Environment = Literal["production", "development", "test"]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ENTREPOT_", extra="ignore")
 
+    env: Environment = Field(
+        default="production",
+        description="production (the default) refuses to start with a published default (the development "
+        "webhook secret, the default SQLite file); development (the demo) and test accept them.",
+    )
+
     database_url: str = Field(
-        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL. SQLite file by default; postgresql+psycopg://... in production.",
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
@@ -42,6 +52,15 @@ class Settings(BaseSettings):
     relay_backoff_seconds: float = Field(default=5.0, gt=0, description="Wait after the first failure.")
     relay_backoff_max_seconds: float = Field(default=1800.0, gt=0, description="Longest wait between tries.")
     webhook_secret: str = Field(default=DEV_WEBHOOK_SECRET, min_length=16)
+    webhook_previous_secret: str | None = Field(
+        default=None,
+        min_length=16,
+        description="While rotating: the secret being retired, still accepted until "
+        "webhook_previous_secret_until, so webhooks signed before the switch are not lost.",
+    )
+    webhook_previous_secret_until: AwareDatetime | None = Field(
+        default=None, description="The end of the rotation's overlap window (ISO 8601 with a time zone)."
+    )
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     payment_decline_rate: float = Field(default=0.03, ge=0.0, le=1.0)
     payment_decline_reasons: str = "insufficient_funds,card_declined,expired_card,fraud_suspected"
@@ -77,9 +96,44 @@ class Settings(BaseSettings):
         "2027-06-01T09:00:00Z) and runs at real speed from there. Unset: the system clock.",
     )
 
+    def published_defaults(self) -> list[str]:
+        """The settings still at a value anyone who reads the code knows, each with why it matters."""
+        found = []
+        if self.webhook_secret == DEV_WEBHOOK_SECRET:
+            found.append(
+                "ENTREPOT_WEBHOOK_SECRET is the published development value: anyone can sign a payment"
+            )
+        if self.webhook_previous_secret == DEV_WEBHOOK_SECRET:
+            found.append("ENTREPOT_WEBHOOK_PREVIOUS_SECRET is the published development value")
+        if self.database_url == DEFAULT_DATABASE_URL:
+            found.append("ENTREPOT_DATABASE_URL is the default SQLite file (use PostgreSQL in production)")
+        return found
+
+    def refuse_published_defaults(self) -> None:
+        """In production, stop with every published default named; elsewhere, accept them."""
+        found = self.published_defaults()
+        if self.env == "production" and found:
+            raise PublishedDefaults(
+                "ENTREPOT_ENV=production will not start with published defaults: "
+                + "; ".join(found)
+                + " (ENTREPOT_ENV=development for a local trial)"
+            )
+
+    def webhook_secrets(self, now: dt.datetime) -> tuple[str, ...]:
+        """The secrets a webhook may be signed with now: the current one, and during a rotation the
+        previous one until its overlap window closes."""
+        previous = self.webhook_previous_secret
+        if previous and self.webhook_previous_secret_until and now < self.webhook_previous_secret_until:
+            return (self.webhook_secret, previous)
+        return (self.webhook_secret,)
+
     def make_clock(self) -> Clock:
         """The clock every "now" and "today" comes from: pinned if ENTREPOT_CLOCK says so."""
         return system_clock if self.clock is None else pinned(self.clock)
+
+
+class PublishedDefaults(RuntimeError):
+    """Production settings left at a value published with the code."""
 
 
 @lru_cache(maxsize=1)

@@ -51,7 +51,7 @@ from entrepot.organization import api as organization_api
 from entrepot.organization import rates as fx_rates
 from entrepot.outbox import HandlerRegistry, RetryPolicy, relay_once
 from entrepot.reporting import api as reporting_api
-from entrepot.settings import DEV_WEBHOOK_SECRET, Settings, get_settings
+from entrepot.settings import Settings, get_settings
 
 log = logging.getLogger("entrepot")
 API_PREFIX = "/api/v1"
@@ -210,9 +210,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if settings.webhook_secret == DEV_WEBHOOK_SECRET:
-            # anyone who reads this repository can sign a payment webhook with it
-            log.warning("ENTREPOT_WEBHOOK_SECRET is the published development value: set it outside a demo")
+        settings.refuse_published_defaults()  # production: stop here, naming each one
+        for default in settings.published_defaults():  # development and tests: say so
+            log.warning("%s (ENTREPOT_ENV=%s)", default, settings.env)
         size_thread_pool(settings)
         tasks = [asyncio.create_task(_sweeper(ctx))] if settings.run_sweeper else []
         if settings.run_relay:

@@ -15,7 +15,7 @@ from entrepot.cli import logistics as logistics_cli
 from entrepot.cli.errors import fail, failures
 from entrepot.emissions import cli as emissions_cli
 from entrepot.reporting import cli as reporting_cli
-from entrepot.settings import get_settings
+from entrepot.settings import PublishedDefaults, get_settings
 
 if TYPE_CHECKING:
     from entrepot.api.deps import AppContext
@@ -62,6 +62,10 @@ def serve(
     from entrepot.schema import upgrade
 
     settings = get_settings()
+    try:
+        settings.refuse_published_defaults()
+    except PublishedDefaults as exc:
+        raise fail(str(exc)) from None
     if workers < 1:
         raise fail("--workers must be at least 1")
     if workers > 1 and is_sqlite(settings.database_url):
@@ -167,6 +171,10 @@ def demo(
     """Seed a group modelled on the 2021 Alibaba reorganisation, drive weeks of orders, serve the API."""
     from entrepot.simulation.runner import run_demo
 
+    # A demo is a local trial, not production: its published webhook secret and SQLite file are fine,
+    # unless ENTREPOT_ENV says otherwise.
+    os.environ.setdefault("ENTREPOT_ENV", "development")
+    get_settings.cache_clear()
     settings = get_settings()
     if min(sellers, buyers, orders_per_day, days) < 1:
         raise fail("sellers, buyers, orders-per-day and days must be at least 1")

@@ -180,6 +180,7 @@ def _start_api(url: str, port: int, workers: int, concurrency: int) -> subproces
     and keep-alive connections then pile onto whichever process accepted first."""
     env = {
         **os.environ,
+        "ENTREPOT_ENV": "development",  # a bench on this machine, signing with the published secret
         "ENTREPOT_DATABASE_URL": url,
         "ENTREPOT_PAYMENT_DECLINE_RATE": "0",
         "ENTREPOT_RUN_SWEEPER": "true",

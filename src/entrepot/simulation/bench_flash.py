@@ -179,6 +179,7 @@ def _bulk_buyers(session: object, count: int, now: dt.datetime) -> list[str]:
 def _start_api(url: str, port: int, servers: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "ENTREPOT_ENV": "development",  # a bench on this machine, signing with the published secret
         "ENTREPOT_DATABASE_URL": url,
         "ENTREPOT_PAYMENT_DECLINE_RATE": "0",
         "ENTREPOT_RUN_SWEEPER": "true",
