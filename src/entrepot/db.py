@@ -287,7 +287,10 @@ def is_sqlite(url: str) -> bool:
 def create_db_engine(url: str, pool_size: int = 10) -> Engine:
     if is_sqlite(url):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # hide_parameters: an error's message (and so a logged traceback) never carries request data
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -301,7 +304,9 @@ def ensure_sqlite_folder(url: str) -> None:
 
 def _sqlite_engine(url: str) -> Engine:
     ensure_sqlite_folder(url)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

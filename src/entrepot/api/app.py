@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from entrepot import __version__
 from entrepot.api import events, problems
 from entrepot.api.deps import AppContext
+from entrepot.api.hardening import Hardened, page_policy, script_hashes
 from entrepot.api.limits import BodySizeLimit
 from entrepot.catalog import api as catalog_api
 from entrepot.db import Database
@@ -145,19 +146,23 @@ async def _rates_refresher(ctx: AppContext) -> None:
         await asyncio.sleep(ctx.settings.fx_refresh_seconds)
 
 
-def _serve_docs_offline(app: FastAPI) -> None:
-    """Swagger UI from the swagger-ui-bundle package: nothing is fetched from the internet at run time."""
+def _serve_docs_offline(app: FastAPI) -> str:
+    """Swagger UI from the swagger-ui-bundle package: nothing is fetched from the internet at run time.
+    Returns the page's content security policy, which names the page's inline script by its hash."""
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-static")
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Entrepot API",
+        swagger_js_url="/docs/static/swagger-ui-bundle.js",
+        swagger_css_url="/docs/static/swagger-ui.css",
+        swagger_favicon_url="/docs/static/favicon-32x32.png",
+    )
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Entrepot API",
-            swagger_js_url="/docs/static/swagger-ui-bundle.js",
-            swagger_css_url="/docs/static/swagger-ui.css",
-            swagger_favicon_url="/docs/static/favicon-32x32.png",
-        )
+        return page
+
+    return page_policy(script_hashes(bytes(page.body).decode()))
 
 
 # Young objects are collected after this many allocations (Python's default is 700): a busy worker
@@ -234,7 +239,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    _serve_docs_offline(app)
+    html_policy = _serve_docs_offline(app)
     app.state.ctx = ctx
     app.state.relay_registry = handlers
     problems.install(app)
@@ -242,6 +247,7 @@ def create_app(
     # added before BodySizeLimit so that the size limit still wraps it
     app.add_middleware(FlashFastPath, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Hardened, api_prefix=API_PREFIX, html_policy=html_policy)  # outermost of ours
     for module in (
         peak_api,  # flash sales first: the hottest paths match after the fewest routes
         group_api,  # group buying

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from entrepot.kernel.errors import DomainError
 
 PROBLEM_BASE = "https://entrepot.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
-log = logging.getLogger("entrepot.api")
 
 
 def problem(
@@ -25,6 +24,7 @@ def problem(
     instance: str,
     errors: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
@@ -37,7 +37,8 @@ def problem(
         body["errors"] = errors
     # Extension members never overwrite the standard ones.
     body.update({k: v for k, v in (extra or {}).items() if k not in body})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -79,20 +80,29 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         415: "unsupported-media-type",
     }
     code = codes.get(exc.status_code, f"http-{exc.status_code}")
-    return problem(
-        exc.status_code, code, code.replace("-", " ").capitalize(), str(exc.detail), request.url.path
-    )
+    title = code.replace("-", " ").capitalize()
+    headers = dict(exc.headers or {})  # what the client needs next
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem(exc.status_code, code, title, str(exc.detail), request.url.path, headers=headers or None)
 
 
-async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return problem(
-        500, "internal-error", "Internal error", "an unexpected error; nothing was changed", request.url.path
-    )
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path: Starlette names only the first route's, and a path
+    such as /markets has its GET and its POST in two routes."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
+    # An unexpected exception is answered and logged once by entrepot.api.hardening.Hardened.
