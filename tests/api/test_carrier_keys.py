@@ -1,4 +1,5 @@
-"""Carrier keys: a carrier posts scans for, and sees, only the shipments it carries on some leg."""
+"""Carrier keys: a carrier posts scans for, and sees, only the shipments it carries on some leg (which of
+its legs, at which nodes and in what turn: test_carrier_scans)."""
 
 from __future__ import annotations
 

@@ -83,3 +83,27 @@ def test_a_batch_repeating_scans_stores_each_event_once(world: World) -> None:
         shipment, new = tracking.record_scans(session, shipment_id, [scans[0], *scans[1:3], scans[1]], late)
     assert new == 2 and shipment.status == "out_for_delivery"
     assert _count(world, TrackingEvent) == 3
+
+
+def test_a_carriers_batch_stands_or_falls_whole_and_a_resend_is_no_refusal(world: World) -> None:
+    """A carrier's batch is held to its legs (here every lane is carrier "test"'s): one scan out of turn
+    refuses all of it, storing nothing, where an operator's would have been kept; sent in turn it is
+    taken, and sent again it changes nothing and is not refused."""
+    order_id, shipment_id, scans = _shipped(world)
+    late = scans[-1].occurred_at + dt.timedelta(hours=1)
+    events = _count(world, OutboxEvent)
+    for batch in (scans[2:], [*scans[:2], scans[3]]):  # the later half first; delivered skipping a step
+        with pytest.raises(tracking.ScanRefused) as refused, world.db.transaction() as session:
+            tracking.record_scans(session, shipment_id, batch, late, carrier="test")
+        assert (refused.value.status, refused.value.extra["reason"]) == (409, "out_of_order")
+    assert (_count(world, TrackingEvent), _count(world, OutboxEvent)) == (0, events)
+    with pytest.raises(tracking.ScanRefused), world.db.transaction() as session:
+        tracking.record_scans(session, shipment_id, scans, late, carrier="Other Express")
+    assert _count(world, TrackingEvent) == 0
+    with world.db.transaction() as session:
+        shipment, new = tracking.record_scans(session, shipment_id, scans, late, carrier="test")
+        assert (new, shipment.status) == (4, "delivered")
+    with world.db.transaction() as session:
+        _, again = tracking.record_scans(session, shipment_id, [*scans, scans[0]], late, carrier="test")
+    assert again == 0
+    assert get_order(world.client(), world, order_id)["status"] == "delivered"

@@ -106,21 +106,24 @@ def _visible(session: Session, principal: Principal, shipment: Shipment) -> None
 
 
 def _carriers(session: Session, shipment: Shipment) -> set[str]:
-    net = service.network(session)
-    lanes = (net.lane(leg.lane_code) for leg in tracking_service.legs_of(session, shipment))
-    return {lane.carrier for lane in lanes if lane is not None}
+    legs = tracking_service.carried_legs(session, service.network(session), shipment)
+    return {leg.carrier for leg in legs if leg.carrier is not None}
 
 
-def _may_scan(session: Session, principal: Principal, shipment_id: str) -> None:
-    """Operators scan any shipment, a carrier only one it carries; for others it does not exist."""
+def _scanner(session: Session, principal: Principal, shipment_id: str) -> str | None:
+    """Who posts a scan: None for an operator (any shipment, any scan), the carrier's name for a carrier
+    key on a shipment it runs a leg of (its scans are then held to its legs by the tracking service).
+    For any other carrier the shipment does not exist, as an unknown one does not: 404 alike."""
     if principal.is_operator:
-        return
-    if principal.role != "carrier":
+        return None
+    if principal.role != "carrier" or principal.carrier is None:
         raise Forbidden("scans need an operator or carrier key")
     _visible(session, principal, tracking_service.get_shipment(session, shipment_id))
+    return principal.carrier
 
 
 def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
+    net = service.network(session)
     legs = tracking_service.legs_of(session, shipment)
     scans = tracking_service.scans_of(session, shipment)
     return ShipmentOut(
@@ -145,7 +148,8 @@ def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
                 origin=leg.origin,
                 destination=leg.destination,
                 mode=leg.mode,
-                carrier="",
+                carrier=tracking_service.carrier_of(net, leg)
+                or "",  # a carrier sees its legs and who is next
                 departs_at=leg.departs_at,
                 arrives_at=leg.arrives_at,
                 distance_km=round(leg.distance_km, 1),
@@ -202,16 +206,34 @@ def ship_order(order_id: str, ctx: Ctx, principal: Operator) -> list[ShipmentOut
         ]
 
 
-@router.post("/shipments/{shipment_id}/scans", response_model=ShipmentOut)
+@router.post(
+    "/shipments/{shipment_id}/scans",
+    response_model=ShipmentOut,
+    responses={
+        403: {"description": "a carrier's scan of a leg or node it does not hold the parcel on then"},
+        404: {"description": "no such shipment, or none this carrier runs a leg of"},
+        409: {"description": "a carrier's scan out of turn: the state machine or the hand-over"},
+        422: {"description": "an unknown type or node, a scan from the future, a carrier's without node"},
+    },
+)
 def post_scan(shipment_id: str, body: ScanIn, ctx: Ctx, principal: Caller) -> ShipmentOut:
-    """A carrier's scan (carrier keys for shipments they carry, or operator keys). Idempotent by
-    `event_id`; late and out-of-order scans take their place in time."""
+    """A scan, by an operator key or the key of a carrier running one of the shipment's legs. Idempotent
+    by `event_id`.
+
+    An operator's scan is kept as sent: a late or out-of-order one takes its place in time and moves the
+    status where the state machine allows. A carrier's must keep to its legs or is refused, changing
+    nothing (`scan-refused`, with the `reason`): it names a node of the legs it holds the parcel on
+    (403 otherwise) and fits the state machine where it lands in time (409). It holds the parcel from the
+    first leg it runs, or from when it accepts it: where one carrier's legs end and the next's begin,
+    the first scans `handed_over` at that node and the next `accepted` at the same node; between the two
+    neither may scan it (403, or 409 for the next one until it accepts). Only the first carrier picks a
+    parcel up, only the last one takes it out for delivery and delivers it, at the route's end."""
     if body.occurred_at.tzinfo is None:
         raise ValidationFailed("occurred_at needs a time zone", [FieldError("occurred_at", "e.g. ...Z")])
     scan = Scan(body.event_id, body.type, body.occurred_at.astimezone(dt.UTC), body.node)
     with ctx.db.transaction() as session:
-        _may_scan(session, principal, shipment_id)
-        shipment, _new = tracking_service.record_scan(session, shipment_id, scan, ctx.clock())
+        carrier = _scanner(session, principal, shipment_id)
+        shipment, _new = tracking_service.record_scan(session, shipment_id, scan, ctx.clock(), carrier)
         return shipment_out(session, shipment)
 
 

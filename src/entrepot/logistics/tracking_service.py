@@ -1,5 +1,6 @@
-"""Use cases of tracking: carriers' scans stored once each, the shipment's status replayed from them, its
-ETA recomputed on the timetables after a delay, and the order following its parcels."""
+"""Use cases of tracking: carriers' scans stored once each (a carrier's only when they keep to its legs,
+see tracking.carrier_refusal), the shipment's status replayed from them, its ETA recomputed on the
+timetables after a delay, and the order following its parcels."""
 
 from __future__ import annotations
 
@@ -11,13 +12,35 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.db import dialect_of, insert_or_skip, record_event
-from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import DomainError, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
+from entrepot.logistics import tracking
 from entrepot.logistics.domain import Network, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
 from entrepot.logistics.service import network
 from entrepot.logistics.tracking import EVENT_TYPES, MOVING_STATUSES, Scan, replay
 from entrepot.ordering import service as ordering
+
+# How the API answers each reason a carrier's scan is refused: a missing node is bad input; scanning a
+# leg or node that is not the carrier's then is forbidden; a step out of turn conflicts with the history.
+REFUSED_WITH = {
+    tracking.NO_STATION: 422,
+    tracking.NOT_HOLDING: 403,
+    tracking.OFF_ROUTE: 403,
+    tracking.NOT_ACCEPTED: 409,
+    tracking.OUT_OF_ORDER: 409,
+}
+
+
+class ScanRefused(DomainError):
+    """A carrier's batch that breaks a rule of tracking.carrier_refusal: nothing of it is stored."""
+
+    def __init__(self, refusal: tracking.Refusal) -> None:
+        extra = {"event_id": refusal.event_id, "reason": refusal.reason}
+        status = REFUSED_WITH[refusal.reason]
+        super().__init__(
+            f"scan {refusal.event_id}: {refusal.detail}", [], extra, "scan-refused", status, "Scan refused"
+        )
 
 
 def get_shipment(session: Session, public_id: str, seller_id: int | None = None) -> Shipment:
@@ -48,18 +71,38 @@ def scans_of(session: Session, shipment: Shipment) -> list[TrackingEvent]:
     )
 
 
-def record_scan(session: Session, shipment_id: str, scan: Scan, now: dt.datetime) -> tuple[Shipment, bool]:
+def carried_legs(session: Session, net: Network, shipment: Shipment) -> list[tracking.Leg]:
+    """The shipment's legs with the carrier that runs each (its lane's, in the network as it is now)."""
+    return [
+        tracking.Leg(leg.origin, leg.destination, carrier_of(net, leg)) for leg in legs_of(session, shipment)
+    ]
+
+
+def carrier_of(net: Network, leg: ShipmentLeg) -> str | None:
+    lane = net.lane(leg.lane_code)
+    return lane.carrier if lane is not None else None
+
+
+def record_scan(
+    session: Session, shipment_id: str, scan: Scan, now: dt.datetime, carrier: str | None = None
+) -> tuple[Shipment, bool]:
     """Store a carrier scan (a repeat of an event id changes nothing) and replay the shipment's status.
     Returns the shipment and whether the scan was new."""
-    shipment, new = record_scans(session, shipment_id, [scan], now)
+    shipment, new = record_scans(session, shipment_id, [scan], now, carrier)
     return shipment, new == 1
 
 
 def record_scans(
-    session: Session, shipment_id: str, scans: list[Scan], now: dt.datetime
+    session: Session, shipment_id: str, scans: list[Scan], now: dt.datetime, carrier: str | None = None
 ) -> tuple[Shipment, int]:
-    """Store a carrier's batch of scans of one shipment (repeated event ids change nothing), then replay
-    the status once. All are checked before any is stored. Returns the shipment and how many were new."""
+    """Store a batch of scans of one shipment (repeated event ids change nothing), then replay the status
+    once. All are checked before any is stored. Returns the shipment and how many were new.
+
+    `carrier` is who posts them: None for an operator (or the system), whose scans are kept as sent and
+    applied where the state machine allows; a carrier's name, whose new scans must keep the rules of
+    tracking.carrier_refusal (its legs, their nodes, the custody and the state machine), or the whole
+    batch is refused with ScanRefused and nothing changes. Repeats are not judged again: a carrier
+    resending a batch after a lost answer gets the same shipment back."""
     for scan in scans:
         if scan.type not in EVENT_TYPES:
             raise ValidationFailed("unknown scan", [FieldError("type", ", ".join(EVENT_TYPES))])
@@ -74,12 +117,32 @@ def record_scans(
     for scan in scans:
         if scan.node is not None and scan.node not in net.nodes:
             raise ValidationFailed("unknown node", [FieldError("node", f"no node {scan.node!r}")])
+    if carrier is not None:
+        _judge(session, net, shipment, scans, carrier)
     # One multi-row statement for the batch; RETURNING gives back only the rows that were new.
     rows = [_scan_row(shipment, scan, now) for scan in scans]
     new = len(session.execute(_RECORD_SCAN[dialect_of(session)], rows).all()) if rows else 0
     if new:
         _follow(session, net, shipment, now)
     return shipment, new
+
+
+def _judge(session: Session, net: Network, shipment: Shipment, scans: list[Scan], carrier: str) -> None:
+    stored = [_as_scan(row) for row in scans_of(session, shipment)]
+    known = {scan.event_id for scan in stored}
+    new: dict[str, Scan] = {}
+    for scan in scans:  # the first of a repeated event id is the one stored, as the insert keeps it
+        if scan.event_id not in known:
+            new.setdefault(scan.event_id, scan)
+    refusal = tracking.carrier_refusal(
+        carried_legs(session, net, shipment), stored, list(new.values()), carrier
+    )
+    if refusal is not None:
+        raise ScanRefused(refusal)
+
+
+def _as_scan(row: TrackingEvent) -> Scan:
+    return Scan(row.event_id, row.type, row.occurred_at, row.node)
 
 
 def _scan_row(shipment: Shipment, scan: Scan, now: dt.datetime) -> dict[str, Any]:
@@ -100,8 +163,7 @@ _RECORD_SCAN = insert_or_skip(
 
 
 def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime) -> None:
-    scans = [Scan(s.event_id, s.type, s.occurred_at, s.node) for s in scans_of(session, shipment)]
-    replayed = replay(scans)
+    replayed = replay(_as_scan(row) for row in scans_of(session, shipment))
     before = shipment.status
     shipment.status = replayed.status
     shipment.delivered_at = replayed.delivered_at
