@@ -123,7 +123,7 @@ def _scanner(session: Session, principal: Principal, shipment_id: str) -> str | 
 
 
 def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
-    net = service.network(session)
+    net = service.network(session)  # each leg names its carrier: a carrier sees its legs and who is next
     legs = tracking_service.legs_of(session, shipment)
     scans = tracking_service.scans_of(session, shipment)
     return ShipmentOut(
@@ -148,8 +148,7 @@ def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
                 origin=leg.origin,
                 destination=leg.destination,
                 mode=leg.mode,
-                carrier=tracking_service.carrier_of(net, leg)
-                or "",  # a carrier sees its legs and who is next
+                carrier=tracking_service.carrier_of(net, leg) or "",
                 departs_at=leg.departs_at,
                 arrives_at=leg.arrives_at,
                 distance_km=round(leg.distance_km, 1),
