@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -11,7 +12,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entrepot.kernel.errors import Unauthenticated
-from entrepot.ordering.payments import PaymentRequest, SimulatedProvider, sign, verify
+from entrepot.ordering.payments import (
+    Backoff,
+    MemoryLedger,
+    PaymentRequest,
+    PaymentState,
+    PaymentStatus,
+    SimulatedProvider,
+    sign,
+    status_event,
+    verify,
+)
 
 SECRET = "whsec_test"
 BODY = b'{"type":"payment.succeeded","payment_id":"pay_1"}'
@@ -209,3 +220,123 @@ def test_decline_method_forces_the_reason(method: str, reason: str) -> None:
 def test_ordinary_method_with_rate_zero_succeeds() -> None:
     event = _event(SimulatedProvider("sim-secret", 0.0, []), _request("pay_1", "card_declined_not_a_prefix"))
     assert (event["type"], event["reason"]) == ("payment.succeeded", None)
+
+
+# -- the provider posts its webhook until it is acknowledged -----------------------------------------
+
+
+class Merchant:
+    """A merchant's webhook endpoint that answers with the given statuses in turn (an exception is
+    raised as a connection refused would be), and remembers each post and each pause before it."""
+
+    def __init__(self, *answers: int | Exception) -> None:
+        self.answers = list(answers)
+        self.posts: list[tuple[bytes, str]] = []
+        self.pauses: list[float] = []
+
+    async def post(self, body: bytes, signature: str) -> int:
+        self.posts.append((body, signature))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+
+
+def _provider(merchant: Merchant, backoff: Backoff | None = None, rate: float = 0.0) -> SimulatedProvider:
+    return SimulatedProvider("sim-secret", rate, ["card_declined"], backoff=backoff, sleep=merchant.sleep)
+
+
+def _deliver(provider: SimulatedProvider, merchant: Merchant, request: PaymentRequest) -> bool:
+    return asyncio.run(provider.deliver(provider.authorize(request), merchant.post))
+
+
+def test_an_acknowledged_webhook_is_posted_once() -> None:
+    merchant = Merchant(200)
+    assert _deliver(_provider(merchant), merchant, _request("pay_1")) is True
+    assert len(merchant.posts) == 1 and merchant.pauses == []
+
+
+def test_the_webhook_is_posted_again_with_growing_pauses_until_a_2xx() -> None:
+    merchant = Merchant(500, 409, ConnectionRefusedError(), 503, 202, 200)
+    backoff = Backoff(first_s=0.5, factor=2.0, longest_s=30.0, attempts=10)
+    assert _deliver(_provider(merchant, backoff), merchant, _request("pay_1")) is True
+    assert merchant.pauses == [0.5, 1.0, 2.0, 4.0]  # stops at the first 2xx (202)
+    assert merchant.answers == [200]
+    bodies = {body for body, _ in merchant.posts}
+    assert len(bodies) == 1  # the same event every time, each post signed so that it verifies
+    for body, signature in merchant.posts:
+        timestamp = int(signature.split(",")[0].removeprefix("t="))
+        verify("sim-secret", body, signature, timestamp, TOLERANCE)
+    assert json.loads(bodies.pop())["payment_id"] == "pay_1"
+
+
+def test_the_provider_gives_up_after_its_last_attempt_with_pauses_capped() -> None:
+    merchant = Merchant(*[500] * 6)
+    backoff = Backoff(first_s=1.0, factor=3.0, longest_s=5.0, attempts=6)
+    assert _deliver(_provider(merchant, backoff), merchant, _request("pay_1")) is False
+    assert len(merchant.posts) == 6
+    assert merchant.pauses == [1.0, 3.0, 5.0, 5.0, 5.0]
+
+
+@given(
+    first=st.floats(0.01, 10),
+    factor=st.floats(1, 4),
+    longest=st.floats(0.01, 100),
+    attempts=st.integers(1, 20),
+)
+def test_pauses_never_shrink_and_never_pass_the_longest(
+    first: float, factor: float, longest: float, attempts: int
+) -> None:
+    pauses = Backoff(first, factor, longest, attempts).pauses()
+    assert len(pauses) == attempts - 1
+    assert pauses == sorted(pauses)
+    assert all(0 < pause <= longest for pause in pauses)
+
+
+# -- the provider answers a status query from its ledger ---------------------------------------------
+
+
+def test_a_payment_never_authorised_is_unknown() -> None:
+    assert SimulatedProvider("sim-secret", 0.0, []).status("pay_nope") == PaymentStatus("unknown")
+
+
+def test_status_says_what_the_webhook_said() -> None:
+    provider = SimulatedProvider("sim-secret", 0.25, ["card_declined", "insufficient_funds"])
+    for payment_id in PAYMENT_IDS[:400]:
+        request = _request(payment_id)
+        sent = provider.authorize(request).body
+        answer = provider.status(payment_id)
+        reason = json.loads(sent)["reason"]
+        assert answer == PaymentStatus("declined" if reason else "succeeded", reason, 1290, "SGD", "ord_1"), (
+            payment_id
+        )
+        assert status_event(payment_id, answer) == sent  # settling from it is settling from the webhook
+
+
+@pytest.mark.parametrize(
+    ("method", "reason"), [("decline_expired_card", "expired_card"), ("decline_", "card_declined")]
+)
+def test_status_respects_a_forced_decline(method: str, reason: str) -> None:
+    provider = SimulatedProvider("sim-secret", 0.0, [])
+    provider.authorize(_request("pay_1", method))
+    assert provider.status("pay_1") == PaymentStatus("declined", reason, 1290, "SGD", "ord_1")
+
+
+def test_the_answer_outlives_the_provider_that_decided() -> None:
+    """Another process (another provider object, even with another decline rate) over the same ledger
+    answers what the first decided: the answer is kept, not decided again."""
+    ledger = MemoryLedger()
+    first = SimulatedProvider("sim-secret", 1.0, ["fraud_suspected"], ledger=ledger)
+    first.authorize(_request("pay_1"))
+    first.authorize(_request("pay_2", "decline_expired_card"))
+    later = SimulatedProvider("sim-secret", 0.0, [], ledger=ledger)
+    assert later.status("pay_1") == PaymentStatus("declined", "fraud_suspected", 1290, "SGD", "ord_1")
+    assert later.status("pay_2").reason == "expired_card"
+
+
+@pytest.mark.parametrize("state", ["pending", "unknown"])
+def test_an_undecided_payment_has_no_settling_event(state: PaymentState) -> None:
+    assert status_event("pay_1", PaymentStatus(state)) is None

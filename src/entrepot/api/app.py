@@ -48,6 +48,8 @@ from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
 from entrepot.ordering.peak_fast import FlashFastPath
+from entrepot.ordering.provider_ledger import TableLedger
+from entrepot.ordering.reconciliation import Due, Reconciled
 from entrepot.organization import api as organization_api
 from entrepot.organization import rates as fx_rates
 from entrepot.outbox import HandlerRegistry, RetryPolicy, relay_once
@@ -65,7 +67,9 @@ def build_context(settings: Settings, db: Database | None = None) -> AppContext:
         settings=settings,
         db=database,
         fx=fx_rates.rates_of(settings),
-        payments=SimulatedProvider(settings.webhook_secret, settings.payment_decline_rate, reasons),
+        payments=SimulatedProvider(
+            settings.webhook_secret, settings.payment_decline_rate, reasons, ledger=TableLedger(database)
+        ),
         limits=Limits(
             settings.max_order_lines,
             settings.max_line_quantity,
@@ -76,15 +80,25 @@ def build_context(settings: Settings, db: Database | None = None) -> AppContext:
     )
 
 
+def reconcile_once(ctx: AppContext) -> Reconciled:
+    """Ask the provider about the payments pending too long or whose reservation runs out before the
+    round after next, and settle them (`ordering.service.reconcile_payments`)."""
+    interval = dt.timedelta(seconds=ctx.settings.sweeper_interval_seconds)
+    return ordering.reconcile_payments(ctx.db, ctx.payments, Due.ahead(ctx.clock(), interval))
+
+
 def sweep_once(ctx: AppContext) -> int:
-    with ctx.db.transaction() as session:
-        return ordering.expire_overdue(session, ctx.clock())
+    """Expire the orders whose reservation ran out, their pending payments reconciled first."""
+    return ordering.expire_overdue(ctx.db, ctx.payments, ctx.clock())
 
 
 async def _sweeper(ctx: AppContext) -> None:
     while True:
         await asyncio.sleep(ctx.settings.sweeper_interval_seconds)
         try:
+            reconciled = await run_in_threadpool(reconcile_once, ctx)
+            if reconciled.asked:
+                log.info("sweeper: %s", reconciled)
             expired = await run_in_threadpool(sweep_once, ctx)
             if expired:
                 log.info("sweeper: %d orders expired, their stock released", expired)

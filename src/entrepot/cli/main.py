@@ -86,11 +86,15 @@ def serve(
 
 @app.command()
 def sweep() -> None:
-    """Expire unpaid orders whose reservation ran out, once (the API also does it every few seconds)."""
-    from entrepot.api.app import build_context, sweep_once
+    """Ask the payment provider about payments still pending, settle them, then expire unpaid orders
+    whose reservation ran out, once (the API also does it every few seconds)."""
+    from entrepot.api.app import build_context, reconcile_once, sweep_once
 
     with failures():
-        expired = sweep_once(build_context(get_settings()))
+        ctx = build_context(get_settings())
+        reconciled = reconcile_once(ctx)
+        expired = sweep_once(ctx)
+    console.print(str(reconciled))
     console.print(f"{expired} orders expired")
 
 

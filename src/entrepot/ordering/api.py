@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
@@ -10,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor
 from entrepot.api.schemas import ListPage
-from entrepot.kernel.errors import FieldError, ValidationFailed
+from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.ordering import checkout, queries, service
 from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Order
@@ -254,9 +255,21 @@ def pay(order_id: str, body: PayIn, ctx: Ctx, principal: Caller, background: Bac
     )
 
 
-def deliver_in_process(ctx: AppContext, delivery: WebhookDelivery) -> str:
-    """The simulated provider's 'network': its signed webhook goes through the same verification."""
-    return receive(ctx, delivery.body, delivery.signature)
+async def deliver_in_process(ctx: AppContext, delivery: WebhookDelivery) -> bool:
+    """The simulated provider's 'network': it posts its signed webhook to this process, through the same
+    verification, and again with growing pauses until it is acknowledged. The retries die with the
+    process; the payments they leave pending, reconciliation asks the provider about."""
+    return await ctx.payments.deliver(delivery, functools.partial(post_in_process, ctx))
+
+
+async def post_in_process(ctx: AppContext, body: bytes, signature: str) -> int:
+    """The HTTP status POST /payments/webhook would answer this webhook with (an unexpected error
+    raises, which the provider counts as no acknowledgement)."""
+    try:
+        await run_in_threadpool(receive, ctx, body, signature)
+    except DomainError as problem:
+        return problem.status
+    return 200
 
 
 def receive(ctx: AppContext, body: bytes, signature: str | None) -> str:

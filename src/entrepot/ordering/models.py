@@ -133,7 +133,30 @@ class Payment(Base):
             sqlite_where=text("status IN ('pending','succeeded')"),
             postgresql_where=text("status IN ('pending','succeeded')"),
         ),
+        # The payments still waiting for their provider's answer, oldest first: what reconciliation reads
+        # every round without scanning every payment ever taken.
+        Index(
+            "ix_payments_pending",
+            "created_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
+
+
+class ProviderLedgerEntry(Base):
+    """The simulated payment provider's own record of each payment it authorised and what it decided
+    (`payments.SimulatedProvider`, kept by `provider_ledger.TableLedger`). The provider's side, not the
+    merchant's: ordering's use cases never read it, they ask the provider."""
+
+    __tablename__ = "provider_ledger"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    payment_ref: Mapped[str] = mapped_column(String(40), unique=True)
+    order_ref: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(64))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    decline_reason: Mapped[str | None] = mapped_column(String(64))  # none: the payment succeeded
 
 
 class Refund(Base):

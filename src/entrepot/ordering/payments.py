@@ -2,22 +2,39 @@
 
 A provider takes an authorisation request and answers later, asynchronously, by a webhook that we
 verify with HMAC-SHA256 over "<timestamp>.<body>" (the scheme Stripe popularised), rejecting stale
-timestamps to stop replays. The simulated provider decides each outcome from a seeded hash of the
-payment id, so a decline rate of 0.03 declines about 3 % of payments, repeatably.
+timestamps to stop replays. Like a real provider it posts that webhook again, with growing pauses,
+until the merchant acknowledges it with a 2xx (`deliver`), and it answers a status query about any
+payment it authorised (`status`): a merchant that missed the webhook (the process it went to died) asks.
+
+The simulated provider decides each outcome from a seeded hash of the payment id, so a decline rate of
+0.03 declines about 3 % of payments, repeatably; a `decline_<reason>` method token forces a decline.
+It keeps what it decided in a ledger, and answers status queries from it. Why a ledger rather than
+deciding again at each query: the outcome depends on the method the buyer gave, which the merchant does
+not keep, so a query by reference alone could not recompute it; and a decision recomputed from the
+settings could contradict the webhook already sent if the decline rate changed between processes. The
+application's ledger is a table of its own (`provider_ledger.TableLedger`), so the answer survives the
+death of the process that took the payment.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from entrepot.kernel.errors import FieldError, Unauthenticated, ValidationFailed
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 SIGNATURE_HEADER = "Entrepot-Signature"
+log = logging.getLogger("entrepot.payments")
 
 
 @dataclass(frozen=True)
@@ -35,11 +52,87 @@ class WebhookDelivery:
     signature: str
 
 
+PaymentState = Literal["succeeded", "declined", "pending", "unknown"]
+
+
+@dataclass(frozen=True)
+class PaymentStatus:
+    """A provider's answer about one payment. `unknown`: it never authorised this reference; `pending`:
+    not decided yet (a real provider's 3-D Secure or bank transfer; the simulation decides at once).
+    Amount, currency and order as the provider authorised them; none when unknown."""
+
+    state: PaymentState
+    reason: str | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    """What a provider keeps of each payment it was asked for: the request, and the decline reason it
+    decided (None: the payment succeeded)."""
+
+    request: PaymentRequest
+    reason: str | None
+
+
+class Ledger(Protocol):
+    def record(self, entry: Authorisation, session: Session | None) -> None:
+        """Keep `entry`; with the caller's `session`, in the caller's transaction."""
+        ...
+
+    def find(self, payment_ref: str) -> Authorisation | None: ...
+
+
+class MemoryLedger:
+    """A ledger that lives and dies with its process: for unit tests and for callers that never ask."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Authorisation] = {}
+
+    def record(self, entry: Authorisation, session: Session | None) -> None:
+        self._entries[entry.request.payment_id] = entry
+
+    def find(self, payment_ref: str) -> Authorisation | None:
+        return self._entries.get(payment_ref)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """When a provider posts an unacknowledged webhook again: `first_s` after the first post, each pause
+    `factor` times the one before, never more than `longest_s`, `attempts` posts in all. Real providers
+    go on for days; past the last post the merchant's reconciliation asks."""
+
+    first_s: float = 0.5
+    factor: float = 2.0
+    longest_s: float = 30.0
+    attempts: int = 10
+
+    def pauses(self) -> list[float]:
+        """The pause before each post after the first."""
+        return [min(self.longest_s, self.first_s * self.factor**n) for n in range(self.attempts - 1)]
+
+
+# The merchant's webhook endpoint as a provider sees it: (body, signature header) -> HTTP status.
+Post = Callable[[bytes, str], Awaitable[int]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
 class PaymentProvider(Protocol):
     name: str
 
-    def authorize(self, request: PaymentRequest) -> WebhookDelivery:
-        """Start an authorisation; the returned delivery is what the provider will post back."""
+    def authorize(self, request: PaymentRequest, session: Session | None = None) -> WebhookDelivery:
+        """Start an authorisation; the returned delivery is what the provider will post back. `session`
+        is the caller's transaction (the simulation keeps its ledger there; a real provider ignores it)."""
+        ...
+
+    async def deliver(self, delivery: WebhookDelivery, post: Post) -> bool:
+        """Post the webhook until it is acknowledged (True) or the provider gives up (False)."""
+        ...
+
+    def status(self, payment_ref: str) -> PaymentStatus:
+        """What became of a payment; raises when the provider cannot answer now."""
         ...
 
 
@@ -88,27 +181,90 @@ def parse_webhook(body: bytes) -> dict[str, Any]:
     return event
 
 
+def event_body(
+    payment_id: str, order_id: str | None, amount_minor: int, currency: str, reason: str | None
+) -> bytes:
+    """The webhook's event for a payment decided: succeeded without a reason, failed with one."""
+    event = {
+        "type": "payment.failed" if reason else "payment.succeeded",
+        "payment_id": payment_id,
+        "order_id": order_id,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "reason": reason,
+    }
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def status_event(payment_ref: str, answer: PaymentStatus) -> bytes | None:
+    """The event a webhook would have carried for a decided payment; None while it is not decided."""
+    if answer.state not in ("succeeded", "declined"):
+        return None
+    assert answer.amount_minor is not None and answer.currency is not None
+    reason = (answer.reason or "declined") if answer.state == "declined" else None
+    return event_body(payment_ref, answer.order_id, answer.amount_minor, answer.currency, reason)
+
+
+async def post_until_acknowledged(
+    body: bytes, signed: Callable[[bytes], str], post: Post, backoff: Backoff, sleep: Sleep
+) -> bool:
+    """Post `body` until the answer is a 2xx, pausing as `backoff` says between posts; each post is
+    signed afresh (`signed`), since a receiver refuses a signature older than its tolerance. A post that
+    raises (a connection refused, an error in the receiver) is a post not acknowledged."""
+    for pause in [0.0, *backoff.pauses()]:
+        if pause:
+            await sleep(pause)
+        try:
+            status = await post(body, signed(body))
+        except Exception:  # any failure to answer is no acknowledgement: try again later
+            log.warning("webhook post failed", exc_info=True)
+            continue
+        if 200 <= status < 300:
+            return True
+    return False
+
+
 class SimulatedProvider:
     name = "simulated"
 
-    def __init__(self, secret: str, decline_rate: float, reasons: list[str], seed: str = "entrepot") -> None:
+    def __init__(
+        self,
+        secret: str,
+        decline_rate: float,
+        reasons: list[str],
+        seed: str = "entrepot",
+        ledger: Ledger | None = None,
+        backoff: Backoff | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self._secret = secret
         self._decline_rate = decline_rate
         self._reasons = reasons or ["card_declined"]
         self._seed = seed
+        self._ledger: Ledger = ledger if ledger is not None else MemoryLedger()
+        self._backoff = backoff or Backoff()
+        self._sleep = sleep
 
-    def authorize(self, request: PaymentRequest) -> WebhookDelivery:
+    def authorize(self, request: PaymentRequest, session: Session | None = None) -> WebhookDelivery:
         reason = self._decline_reason(request)
-        event = {
-            "type": "payment.failed" if reason else "payment.succeeded",
-            "payment_id": request.payment_id,
-            "order_id": request.order_id,
-            "amount_minor": request.amount_minor,
-            "currency": request.currency,
-            "reason": reason,
-        }
-        body = json.dumps(event, separators=(",", ":")).encode()
-        return WebhookDelivery(body, sign(self._secret, body, int(time.time())))
+        self._ledger.record(Authorisation(request, reason), session)
+        r = request
+        body = event_body(r.payment_id, r.order_id, r.amount_minor, r.currency, reason)
+        return WebhookDelivery(body, self._signed(body))
+
+    async def deliver(self, delivery: WebhookDelivery, post: Post) -> bool:
+        return await post_until_acknowledged(delivery.body, self._signed, post, self._backoff, self._sleep)
+
+    def status(self, payment_ref: str) -> PaymentStatus:
+        entry = self._ledger.find(payment_ref)
+        if entry is None:
+            return PaymentStatus("unknown")
+        request = entry.request
+        state: PaymentState = "declined" if entry.reason else "succeeded"
+        return PaymentStatus(state, entry.reason, request.amount_minor, request.currency, request.order_id)
+
+    def _signed(self, body: bytes) -> str:
+        return sign(self._secret, body, int(time.time()))  # the receiver checks it against wall time
 
     def _decline_reason(self, request: PaymentRequest) -> str | None:
         if request.method.startswith("decline_"):

@@ -4,6 +4,7 @@ and expiring orders whose stock reservation ran out."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from typing import Any
 
@@ -14,9 +15,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 from entrepot.db import Database, dialect_of, insert_or_skip, record_event
 from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
-from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.kernel.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
+from entrepot.ordering import reconciliation
 from entrepot.ordering.domain import ACTORS, REFUNDABLE, TRANSITIONS, check_refund, next_status
 from entrepot.ordering.models import Order, Payment, Refund
 from entrepot.ordering.payments import (
@@ -27,6 +36,9 @@ from entrepot.ordering.payments import (
     verify,
 )
 from entrepot.ordering.queries import get_order
+from entrepot.ordering.reconciliation import Due, Reconciled
+
+log = logging.getLogger("entrepot.ordering")
 
 _payment = Payment.__table__.c
 _OPEN_PAYMENT = insert_or_skip(
@@ -89,7 +101,7 @@ def open_payment(
         raise Conflict("a payment for this order is already pending or done", code="payment-exists")
     payment = Payment(id=inserted, decline_reason=None, **values)
     request = PaymentRequest(payment.public_id, order.public_id, order.total_minor, order.currency, method)
-    return payment, provider.authorize(request)
+    return payment, provider.authorize(request, session)
 
 
 def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str:
@@ -244,22 +256,53 @@ def _refund(
     return refund_row
 
 
-def expire_overdue(session: Session, now: dt.datetime, batch: int = 500) -> int:
+def reconcile_payments(db: Database, provider: PaymentProvider, due: Due, batch: int = 500) -> Reconciled:
+    """Ask the provider about the pending payments `due` says, and settle each decided one as its webhook
+    would (paid; declined and its stock released; or refunded if the order was cancelled meanwhile), in
+    a transaction of its own. A webhook landing at the same time makes one of the two a duplicate."""
+    with db.transaction() as session:
+        pending = reconciliation.pending_payments(session, due, batch)
+    done = reconciliation.Reconciled(asked=len(pending))
+    for payment in pending:
+        event = reconciliation.settlement(provider, payment, due.now)
+        if event is None:
+            done.left += 1
+            continue
+        try:
+            with db.transaction() as session:
+                done.count(handle_payment_event(session, event, due.now))
+        except DomainError:  # e.g. the provider's amount is not the payment's: an operator must look
+            log.exception("payment %s could not be settled from the provider's answer", payment.payment_ref)
+            done.left += 1
+    return done
+
+
+def expire_overdue(db: Database, provider: PaymentProvider, now: dt.datetime, batch: int = 500) -> int:
     """Cancel placed orders whose reservation ran out and give their stock back.
+
+    First the provider is asked about every payment of an overdue order still pending, and each decided
+    one is settled (`reconcile_payments`): an order is never cancelled for non-payment while its payment
+    may have succeeded. An order with a payment still pending after that (the provider has not decided,
+    or could not answer) is left for the next round.
 
     SKIP LOCKED lets several sweepers (one per API worker) share the work without waiting on each
     other or on a webhook that is paying one of these orders right now.
     """
+    reconcile_payments(db, provider, reconciliation.Due.overdue(now), batch)
+    payment_pending = (
+        select(Payment.id).where(Payment.order_id == Order.id, Payment.status == "pending").exists()
+    )
     query = (
         select(Order)
-        .where(Order.status == "placed", Order.reservation_expires_at <= now)
+        .where(Order.status == "placed", Order.reservation_expires_at <= now, ~payment_pending)
         .order_by(Order.reservation_expires_at)
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
     expired = 0
-    for order in session.scalars(query).all():
-        expired += _cancel_placed(session, order, "reservation_expired", "expired", now)
+    with db.transaction() as session:
+        for order in session.scalars(query).all():
+            expired += _cancel_placed(session, order, "reservation_expired", "expired", now)
     return expired
 
 

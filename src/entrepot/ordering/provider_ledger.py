@@ -1,0 +1,57 @@
+"""The simulated payment provider's ledger kept in a table of its own (`provider_ledger`).
+
+An entry is written in the transaction that records the merchant's payment: it exists exactly when the
+payment does, so a crash between the two cannot leave a payment the provider never heard of, and a
+payment rolled back leaves no authorisation to void (a real provider would have to). A query reads in a
+transaction of its own, as a call to the provider would: never inside the merchant's.
+
+Callers that authorise without a transaction (flash sales and group buys apply the provider's answer
+in the same request and never ask again) leave no entry: the provider answers `unknown` for them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from entrepot.db import Database
+from entrepot.ordering.models import ProviderLedgerEntry
+from entrepot.ordering.payments import Authorisation, PaymentRequest
+
+_entry = ProviderLedgerEntry
+_RECORD = insert(ProviderLedgerEntry)
+_FIND = select(
+    _entry.payment_ref,
+    _entry.order_ref,
+    _entry.amount_minor,
+    _entry.currency,
+    _entry.method,
+    _entry.decline_reason,
+).where(_entry.payment_ref == bindparam("ref"))
+
+
+class TableLedger:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record(self, entry: Authorisation, session: Session | None) -> None:
+        if session is None:
+            return
+        request = entry.request
+        values = {
+            "payment_ref": request.payment_id,
+            "order_ref": request.order_id,
+            "method": request.method,
+            "amount_minor": request.amount_minor,
+            "currency": request.currency,
+            "decline_reason": entry.reason,
+        }
+        session.execute(_RECORD, values)
+
+    def find(self, payment_ref: str) -> Authorisation | None:
+        with self._db.transaction() as session:
+            row = session.execute(_FIND, {"ref": payment_ref}).first()
+        if row is None:
+            return None
+        request = PaymentRequest(row.payment_ref, row.order_ref, row.amount_minor, row.currency, row.method)
+        return Authorisation(request, row.decline_reason)
