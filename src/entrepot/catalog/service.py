@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,6 +22,7 @@ from entrepot.catalog.domain import (
 )
 from entrepot.catalog.models import CommissionRate, Price, Product, Seller, SellerMarketplace, Sku
 from entrepot.db import record_event
+from entrepot.kernel.bounds import BoundedCsv
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
@@ -270,8 +269,8 @@ def import_catalog_csv(
     """Validate every row, then import. By default one bad row rejects the file (nothing written);
     with `partial`, the good rows import and the bad ones are reported. A row never half-imports."""
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    table = BoundedCsv(text)  # a field too long or with a control character refuses the whole file
+    missing = [c for c in CSV_COLUMNS if c not in table.fieldnames]
     if missing:
         raise ValidationFailed(
             f"the CSV header lacks columns: {', '.join(missing)}",
@@ -279,7 +278,7 @@ def import_catalog_csv(
         )
     context = _ImportContext(session, seller)
     good: list[CatalogRow] = []
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in table.rows():
         report.rows += 1
         row, errors = parse_row(line, raw)
         errors += context.row_errors(row) if row else []

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from entrepot.kernel.bounds import BoundedCsv
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money, exact_minor, validate_currency
@@ -47,13 +48,13 @@ MAX_FIGURE = Decimal(10) ** 15
 
 def import_actuals_csv(session: Session, text: str, fiscal: FiscalCalendar, now: dt.datetime) -> int:
     """Add or replace published actuals from CSV; a bad row rejects the whole file (nothing is written)."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ACTUAL_COLUMNS if c not in (reader.fieldnames or [])]
+    table = BoundedCsv(text)
+    missing = [c for c in ACTUAL_COLUMNS if c not in table.fieldnames]
     if missing:
         raise ValidationFailed(
             f"the CSV lacks the columns {', '.join(missing)}; it needs {', '.join(ACTUAL_COLUMNS)}"
         )
-    rows = [_actual(row, line, fiscal, now) for line, row in enumerate(reader, start=2)]
+    rows = [_actual(row, line, fiscal, now) for line, row in table.rows()]
     for row in rows:
         session.execute(
             delete(ExternalActual).where(
