@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from entrepot.api.schemas import Text
 from entrepot.db import Database
 from entrepot.identity import service as identity
 from entrepot.identity.domain import Principal
@@ -98,7 +99,9 @@ class Page:
 
 async def page(
     ctx: Ctx,
-    cursor: Annotated[str | None, Query(description="`next_cursor` from the previous page")] = None,
+    cursor: Annotated[
+        Text | None, Query(max_length=64, description="`next_cursor` from the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page:
     return Page(decode_cursor(cursor), min(limit, ctx.settings.page_size_max))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from entrepot.api.deps import Ctx, Operator, Paging, next_cursor
-from entrepot.api.schemas import ListPage
+from entrepot.api.schemas import CodeQuery, IdQuery, ListPage
 from entrepot.db import OutboxEvent
 from entrepot.outbox import EventState, in_state, state_of
 
@@ -52,8 +52,8 @@ def list_events(
     ctx: Ctx,
     _: Operator,
     paging: Paging,
-    type: str | None = None,
-    aggregate_id: str | None = None,
+    type: CodeQuery = None,
+    aggregate_id: IdQuery = None,
     state: EventState | None = None,
 ) -> ListPage[EventOut]:
     """Oldest first, so a consumer can follow the cursor to keep up; `state=dead` shows what is stuck."""

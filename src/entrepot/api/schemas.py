@@ -1,12 +1,59 @@
-"""Shapes shared by every router."""
+"""Shapes shared by every router, and the types every request's text, numbers and days are read as.
+
+Each string a request carries is `Text` (or a path or query parameter below): no control characters,
+and a max_length that fits the column it goes to, stated on the field; each day is a `Day`, each time a
+`Moment`. tests/api/test_bounded_input.py walks every request schema and route to hold them to it.
+"""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import datetime as dt
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from fastapi import Path, Query
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from entrepot.kernel.bounds import CODE_LENGTH, ID_LENGTH, day_problem, moment_problem, text_problem
 
 T = TypeVar("T")
+
+
+def printable(value: str) -> str:
+    """`value` when it holds no control character; the length is the field's max_length."""
+    problem = text_problem(value, len(value))
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def supported_day(day: dt.date) -> dt.date:
+    problem = day_problem(day)
+    if problem is not None:
+        raise ValueError(problem)
+    return day
+
+
+def supported_moment(moment: dt.datetime) -> dt.datetime:
+    problem = moment_problem(moment)
+    if problem is not None:
+        raise ValueError(problem)
+    return moment
+
+
+Text = Annotated[str, AfterValidator(printable)]
+Day = Annotated[dt.date, AfterValidator(supported_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(supported_moment)]
+Code = Annotated[Text, Field(max_length=CODE_LENGTH)]  # a market, unit, warehouse or category code
+PublicId = Annotated[Text, Field(max_length=ID_LENGTH)]  # `ord_...`, `sku_...`
+
+# Path parameters: a public id (`ord_...`) or a code (a market, a unit, a warehouse).
+IdPath = Annotated[Text, Path(max_length=ID_LENGTH)]
+CodePath = Annotated[Text, Path(max_length=CODE_LENGTH)]
+# Query parameters naming a public id or a code, as filters.
+IdQuery = Annotated[Text | None, Query(max_length=ID_LENGTH)]
+CodeQuery = Annotated[Text | None, Query(max_length=CODE_LENGTH)]
+DayQuery = Annotated[Day | None, Query()]
+TimeQuery = Annotated[dt.datetime, Query(), AfterValidator(supported_moment)]
 
 
 class Request(BaseModel):

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.api.problems import problem
-from entrepot.api.schemas import ListPage
+from entrepot.api.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage, Text
 from entrepot.catalog import service
 from entrepot.catalog.domain import ProductSpec, SkuSpec
 from entrepot.catalog.models import Product, Seller, Sku
@@ -31,6 +31,7 @@ from entrepot.catalog.schemas import (
 )
 from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
+from entrepot.kernel.bounds import ID_LENGTH
 from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from entrepot.organization import service as organization
 from entrepot.organization.models import OrgUnit
@@ -92,7 +93,7 @@ def list_sellers(ctx: Ctx, _: Operator, paging: Paging) -> ListPage[SellerOut]:
 
 
 @router.get("/sellers/{seller_id}", response_model=SellerOut)
-def get_seller(seller_id: str, ctx: Ctx, principal: Caller) -> SellerOut:
+def get_seller(seller_id: IdPath, ctx: Ctx, principal: Caller) -> SellerOut:
     if not principal.is_operator and principal.seller_public_id != seller_id:
         raise NotFound(f"no seller {seller_id}")
     with ctx.db.transaction() as session:
@@ -134,7 +135,7 @@ def create_product(body: ProductIn, ctx: Ctx, principal: Caller) -> ProductOut:
 
 @router.get("/products", response_model=ListPage[ProductOut])
 def list_products(
-    ctx: Ctx, principal: Caller, paging: Paging, category: str | None = None, seller: str | None = None
+    ctx: Ctx, principal: Caller, paging: Paging, category: CodeQuery = None, seller: IdQuery = None
 ) -> ListPage[ProductOut]:
     scope = seller_scope(principal)
     with ctx.db.transaction() as session:
@@ -149,7 +150,7 @@ def list_products(
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-def get_product(product_id: str, ctx: Ctx, principal: Caller) -> ProductOut:
+def get_product(product_id: IdPath, ctx: Ctx, principal: Caller) -> ProductOut:
     scope = seller_scope(principal)
     with ctx.db.transaction() as session:
         product, seller = service.get_product(session, product_id, scope)
@@ -157,7 +158,7 @@ def get_product(product_id: str, ctx: Ctx, principal: Caller) -> ProductOut:
 
 
 @router.put("/skus/{sku_id}/prices/{market}", response_model=PriceOut)
-def set_price(sku_id: str, market: str, body: PriceIn, ctx: Ctx, principal: Caller) -> PriceOut:
+def set_price(sku_id: IdPath, market: CodePath, body: PriceIn, ctx: Ctx, principal: Caller) -> PriceOut:
     scope = seller_scope(principal)
     with ctx.db.transaction() as session:
         sku = service.get_sku(session, sku_id, scope)
@@ -185,7 +186,9 @@ async def import_catalog(
     ctx: Ctx,
     principal: Caller,
     partial: Annotated[bool, Query(description="import the good rows and report the bad ones")] = False,
-    seller: Annotated[str | None, Query(description="operators only: the seller")] = None,
+    seller: Annotated[
+        Text | None, Query(max_length=ID_LENGTH, description="operators only: the seller")
+    ] = None,
 ) -> JSONResponse | ImportReportOut:
     """Bulk import a catalog CSV. By default a file with any bad row imports nothing; every bad row is
     reported with its line number and fields."""
@@ -227,7 +230,7 @@ def _import(
 
 @router.get("/markets/{market}/skus", response_model=ListPage[ListedSku])
 def browse_market(
-    market: str, ctx: Ctx, _: Caller, paging: Paging, category: str | None = None, seller: str | None = None
+    market: CodePath, ctx: Ctx, _: Caller, paging: Paging, category: CodeQuery = None, seller: IdQuery = None
 ) -> ListPage[ListedSku]:
     """What a market sells, with the units available now across warehouses."""
     with ctx.db.transaction() as session:

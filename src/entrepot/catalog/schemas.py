@@ -6,13 +6,15 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import Code, PublicId, Request, Text
 
 
 class SellerIn(Request):
-    name: str = Field(min_length=1, max_length=200)
-    country: str = Field(min_length=2, max_length=2)
-    marketplaces: list[str] = Field(min_length=1, description="business unit codes, e.g. ['lazada']")
+    name: Text = Field(min_length=1, max_length=200)
+    country: Text = Field(min_length=2, max_length=2)
+    marketplaces: list[Code] = Field(
+        min_length=1, max_length=100, description="business unit codes, e.g. ['lazada']"
+    )
 
 
 class SellerOut(BaseModel):
@@ -23,7 +25,7 @@ class SellerOut(BaseModel):
 
 
 class SkuIn(Request):
-    code: str
+    code: Code
     weight_g: int = Field(strict=True)
     length_mm: int = Field(strict=True)
     width_mm: int = Field(strict=True)
@@ -31,12 +33,12 @@ class SkuIn(Request):
 
 
 class ProductIn(Request):
-    seller: str | None = Field(default=None, description="operators only: the seller to create it for")
-    ref: str
-    title: str
-    category: str
-    hs_code: str = Field(examples=["851762"])
-    origin_country: str = Field(min_length=2, max_length=2)
+    seller: PublicId | None = Field(default=None, description="operators only: the seller to create it for")
+    ref: Code
+    title: Text = Field(max_length=300)
+    category: Code
+    hs_code: Text = Field(max_length=10, examples=["851762"])
+    origin_country: Text = Field(min_length=2, max_length=2)
     skus: list[SkuIn] = Field(min_length=1, max_length=500)
 
 
@@ -62,7 +64,7 @@ class ProductOut(BaseModel):
 
 class PriceIn(Request):
     amount_minor: int = Field(strict=True, gt=0)
-    currency: str = Field(min_length=3, max_length=3)
+    currency: Text = Field(min_length=3, max_length=3)
 
 
 class PriceOut(BaseModel):
@@ -73,8 +75,8 @@ class PriceOut(BaseModel):
 
 
 class CommissionIn(Request):
-    business_unit: str
-    category: str = Field(description="a category code, or '*' for the marketplace default")
+    business_unit: Code
+    category: Code = Field(description="a category code, or '*' for the marketplace default")
     rate: Decimal = Field(ge=0, lt=1)
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Caller, Ctx, Operator
+from entrepot.api.schemas import IdPath, Text
 from entrepot.emissions import reports, service
 from entrepot.emissions import versions as calculation
 from entrepot.emissions.models import ElementActivity, ElementResult, FactorTableRow, TargetRow
@@ -33,14 +34,18 @@ from entrepot.emissions.schemas import (
 )
 from entrepot.emissions.targets import Levers
 from entrepot.identity.domain import Principal
+from entrepot.kernel.bounds import MAX_INT32
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 
 router = APIRouter(tags=["emissions"])
 Period = Annotated[
-    str, Query(description="FY2025, FY2025-Q1, 2025, 2025-Q4, 2025-11 or 2025-04-01..2025-07-01")
+    Text,
+    Query(max_length=32, description="FY2025, FY2025-Q1, 2025, 2025-Q4, 2025-11 or 2025-04-01..2025-07-01"),
 ]
-By = Annotated[str | None, Query(description=", ".join(reports.DIMENSIONS))]
-Version = Annotated[int | None, Query(ge=1, description="calculation version; default the newest")]
+By = Annotated[Text | None, Query(max_length=200, description=", ".join(reports.DIMENSIONS))]
+Version = Annotated[
+    int | None, Query(ge=1, le=MAX_INT32, description="calculation version; default the newest")
+]
 
 
 def _seller_scope(principal: Principal) -> str | None:
@@ -100,7 +105,9 @@ def series(ctx: Ctx, principal: Caller, period: Period, by: By = None, version: 
 
 
 @router.get("/emissions/shipments/{shipment_id}", response_model=ShipmentEmissionsOut)
-def shipment(shipment_id: str, ctx: Ctx, principal: Caller, version: Version = None) -> ShipmentEmissionsOut:
+def shipment(
+    shipment_id: IdPath, ctx: Ctx, principal: Caller, version: Version = None
+) -> ShipmentEmissionsOut:
     """A shipment's transport chain, element by element, with the factor, its source and version, and
     the distance rule behind each figure."""
     seller = _seller_scope(principal)
@@ -197,8 +204,14 @@ async def load_factor_table(
     request: Request,
     ctx: Ctx,
     _: Operator,
-    name: Annotated[str, Query(description="the table's name; loading a name again makes its next version")],
-    kind: Annotated[str, Query(description="regional or carrier (carrier primary data wins over regional)")],
+    name: Annotated[
+        Text,
+        Query(max_length=64, description="the table's name; loading a name again makes its next version"),
+    ],
+    kind: Annotated[
+        Text,
+        Query(max_length=16, description="regional or carrier (carrier primary data wins over regional)"),
+    ],
 ) -> LoadedOut:
     """Load a factor table (CSV). A malformed file loads nothing and lists each bad row and why; a good
     one starts a new calculation version and recomputes every stored shipment under it."""
@@ -251,7 +264,7 @@ def list_targets(ctx: Ctx, _: Operator) -> list[TargetOut]:
 
 
 @router.get("/emissions/targets/{target_id}/progress", response_model=ProgressOut)
-def target_progress(target_id: str, ctx: Ctx, _: Operator, version: Version = None) -> ProgressOut:
+def target_progress(target_id: IdPath, ctx: Ctx, _: Operator, version: Version = None) -> ProgressOut:
     """The straight-line pathway from baseline to target, and each fiscal year's actual and on-track."""
     with ctx.db.transaction() as session:
         row = reports.get_target(session, target_id)

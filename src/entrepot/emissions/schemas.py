@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import PublicId, Request, Text
 from entrepot.emissions.targets import Totals
+from entrepot.kernel.bounds import MAX_INT32
 
 
 class FiguresOut(BaseModel):
@@ -135,7 +136,7 @@ class LoadedOut(BaseModel):
 
 
 class TargetIn(Request):
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     metric: Literal["absolute_t", "g_per_tkm", "g_per_parcel"] = "absolute_t"
     baseline_year: int = Field(default=2022, ge=1990, le=2100, description="fiscal year")
     target_year: int = Field(default=2030, ge=1990, le=2100)
@@ -176,19 +177,21 @@ class ProgressOut(BaseModel):
     years: list[YearOut]
 
 
-TradeLane = Annotated[str, Field(pattern=r"^[A-Za-z]{2}-[A-Za-z]{2}$", description="origin-destination")]
+TradeLane = Annotated[
+    Text, Field(max_length=5, pattern=r"^[A-Za-z]{2}-[A-Za-z]{2}$", description="origin-destination")
+]
 
 
 class ScenarioIn(Request):
-    period: str = Field(examples=["FY2026"])
+    period: Text = Field(max_length=32, examples=["FY2026"])
     shift_air_share: float = Field(default=0.0, ge=0, le=1)
     shift_air_to: Literal["sea", "rail"] = "sea"
     lanes: list[TradeLane] = Field(default_factory=list, max_length=200, examples=[["CN-SG", "CN-MY"]])
     electric_van_share: float = Field(default=0.0, ge=0, le=1)
     load_factor_gain: float = Field(default=0.0, ge=0, le=3)
     activity_growth: float = Field(default=0.0, ge=-0.5, le=1)
-    target: str | None = Field(default=None, description="a target id to project against")
-    version: int | None = None
+    target: PublicId | None = Field(default=None, description="a target id to project against")
+    version: int | None = Field(default=None, ge=1, le=MAX_INT32)
 
 
 class ScenarioOut(BaseModel):

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from entrepot.api.deps import Caller, Ctx, Operator
+from entrepot.api.schemas import IdPath
 from entrepot.identity import service
 from entrepot.identity.schemas import ApiKeyIn, ApiKeyOut, BuyerIn, BuyerOut
 
@@ -48,6 +49,6 @@ def create_key(body: ApiKeyIn, ctx: Ctx, _: Operator) -> ApiKeyOut:
 
 
 @router.delete("/api-keys/{key_id}", status_code=204)
-def revoke_key(key_id: str, ctx: Ctx, _: Operator) -> None:
+def revoke_key(key_id: IdPath, ctx: Ctx, _: Operator) -> None:
     with ctx.db.transaction() as session:
         service.revoke_api_key(session, key_id, ctx.clock())

@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import PublicId, Request, Text
 
 
 class BuyerIn(Request):
-    name: str = Field(min_length=1, max_length=200)
-    country: str = Field(min_length=2, max_length=2)
+    name: Text = Field(min_length=1, max_length=200)
+    country: Text = Field(min_length=2, max_length=2)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
 
@@ -24,10 +24,12 @@ class BuyerOut(BaseModel):
 
 class ApiKeyIn(Request):
     role: Literal["operator", "seller", "buyer", "carrier"]
-    name: str = Field(min_length=1, max_length=200)
-    seller: str | None = None
-    buyer: str | None = None
-    carrier: str | None = Field(default=None, description="carrier keys: the carrier, as lanes name it")
+    name: Text = Field(min_length=1, max_length=200)
+    seller: PublicId | None = None
+    buyer: PublicId | None = None
+    carrier: Text | None = Field(
+        default=None, max_length=64, description="carrier keys: the carrier, as lanes name it"
+    )
 
 
 class ApiKeyOut(BaseModel):

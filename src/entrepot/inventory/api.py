@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.api.schemas import ListPage
+from entrepot.api.schemas import CodePath, CodeQuery, IdPath, ListPage
 from entrepot.catalog import service as catalog
 from entrepot.catalog.api import seller_scope
 from entrepot.inventory import service
@@ -48,9 +48,7 @@ def create_warehouse(body: WarehouseIn, ctx: Ctx, _: Operator) -> WarehouseOut:
 
 
 @router.get("/warehouses", response_model=ListPage[WarehouseOut])
-def list_warehouses(
-    ctx: Ctx, _: Caller, paging: Paging, country: str | None = None
-) -> ListPage[WarehouseOut]:
+def list_warehouses(ctx: Ctx, _: Caller, paging: Paging, country: CodeQuery = None) -> ListPage[WarehouseOut]:
     with ctx.db.transaction() as session:
         query = select(Warehouse).order_by(Warehouse.id).limit(paging.limit)
         if country:
@@ -65,7 +63,7 @@ def list_warehouses(
 
 
 @router.get("/skus/{sku_id}/stock", response_model=list[StockOut])
-def get_stock(sku_id: str, ctx: Ctx, principal: Caller) -> list[StockOut]:
+def get_stock(sku_id: IdPath, ctx: Ctx, principal: Caller) -> list[StockOut]:
     scope = seller_scope(principal)
     with ctx.db.transaction() as session:
         sku = catalog.get_sku(session, sku_id, scope)
@@ -73,7 +71,7 @@ def get_stock(sku_id: str, ctx: Ctx, principal: Caller) -> list[StockOut]:
 
 
 @router.put("/skus/{sku_id}/stock/{warehouse}", response_model=StockOut)
-def set_stock(sku_id: str, warehouse: str, body: StockIn, ctx: Ctx, principal: Caller) -> StockOut:
+def set_stock(sku_id: IdPath, warehouse: CodePath, body: StockIn, ctx: Ctx, principal: Caller) -> StockOut:
     """Set the counted quantity on hand; it cannot go below what open orders have reserved."""
     scope = seller_scope(principal)
     with ctx.db.transaction() as session:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import Code, Request, Text
 from entrepot.inventory.domain import MAX_STOCK_UNITS
 
 
 class WarehouseIn(Request):
-    code: str
-    name: str = Field(min_length=1, max_length=200)
-    country: str = Field(min_length=2, max_length=2)
+    code: Code
+    name: Text = Field(min_length=1, max_length=200)
+    country: Text = Field(min_length=2, max_length=2)
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
 

@@ -60,3 +60,8 @@ class InsufficientStock(DomainError):
 class InvalidTransition(DomainError):
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail, [], extra, "invalid-transition", 409, "Transition not allowed")
+
+
+class UnsupportedMediaType(DomainError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, [], {}, "unsupported-media-type", 415, "Unsupported media type")

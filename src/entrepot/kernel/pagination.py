@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 
+from entrepot.kernel.bounds import MAX_INT64
 from entrepot.kernel.errors import FieldError, ValidationFailed
 
 
@@ -23,6 +24,7 @@ def decode_cursor(cursor: str | None) -> int | None:
             value = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
         except (ValueError, KeyError, TypeError, RecursionError, binascii.Error):
             value = None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    # ids are BIGINT: a larger number is no id of ours, and the database would refuse to compare it
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_INT64:
         raise ValidationFailed("malformed cursor", [FieldError("cursor", "not a cursor this API issued")])
     return value

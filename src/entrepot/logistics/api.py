@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from entrepot.api.deps import Caller, Ctx, Operator
+from entrepot.api.schemas import IdPath, TimeQuery
 from entrepot.identity.domain import Principal
 from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from entrepot.logistics import service, tracking_service
@@ -178,7 +179,7 @@ def customs_out(shipment: Shipment) -> CustomsOut | None:
 
 
 @router.get("/shipments/{shipment_id}", response_model=ShipmentOut)
-def get_shipment(shipment_id: str, ctx: Ctx, principal: Caller) -> ShipmentOut:
+def get_shipment(shipment_id: IdPath, ctx: Ctx, principal: Caller) -> ShipmentOut:
     with ctx.db.transaction() as session:
         shipment = tracking_service.get_shipment(session, shipment_id)
         _visible(session, principal, shipment)
@@ -186,7 +187,7 @@ def get_shipment(shipment_id: str, ctx: Ctx, principal: Caller) -> ShipmentOut:
 
 
 @router.get("/orders/{order_id}/shipments", response_model=list[ShipmentOut])
-def order_shipments(order_id: str, ctx: Ctx, principal: Caller) -> list[ShipmentOut]:
+def order_shipments(order_id: IdPath, ctx: Ctx, principal: Caller) -> list[ShipmentOut]:
     with ctx.db.transaction() as session:
         order = orders.get_order(session, order_id, principal)
         return [
@@ -195,7 +196,7 @@ def order_shipments(order_id: str, ctx: Ctx, principal: Caller) -> list[Shipment
 
 
 @router.post("/orders/{order_id}/shipments", status_code=201, response_model=list[ShipmentOut])
-def ship_order(order_id: str, ctx: Ctx, principal: Operator) -> list[ShipmentOut]:
+def ship_order(order_id: IdPath, ctx: Ctx, principal: Operator) -> list[ShipmentOut]:
     """Plan and book the shipments of a paid order now (the relay does this when `order.paid` lands)."""
     with ctx.db.transaction() as session:
         order = orders.get_order(session, order_id, principal)
@@ -215,7 +216,7 @@ def ship_order(order_id: str, ctx: Ctx, principal: Operator) -> list[ShipmentOut
         422: {"description": "an unknown type or node, a scan from the future, a carrier's without node"},
     },
 )
-def post_scan(shipment_id: str, body: ScanIn, ctx: Ctx, principal: Caller) -> ShipmentOut:
+def post_scan(shipment_id: IdPath, body: ScanIn, ctx: Ctx, principal: Caller) -> ShipmentOut:
     """A scan, by an operator key or the key of a carrier running one of the shipment's legs. Idempotent
     by `event_id`.
 
@@ -237,7 +238,7 @@ def post_scan(shipment_id: str, body: ScanIn, ctx: Ctx, principal: Caller) -> Sh
 
 
 @router.get("/logistics/revenue", response_model=RevenueOut)
-def revenue(ctx: Ctx, _: Operator, start: dt.datetime, end: dt.datetime) -> RevenueOut:
+def revenue(ctx: Ctx, _: Operator, start: TimeQuery, end: TimeQuery) -> RevenueOut:
     if start.tzinfo is None or end.tzinfo is None or end <= start:
         raise ValidationFailed(
             "give an aware start before end", [FieldError("end", "after start, with a zone")]

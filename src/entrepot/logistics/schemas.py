@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import Request, Text
 
 # The years a route may be asked for: the planner counts minutes since 1970 and adds days of transit, so
 # a far year overflows the calendar; 2000-2100 covers every real question with room to spare.
@@ -15,8 +15,10 @@ READY_YEARS = (2000, 2100)
 
 
 class RouteQuery(Request):
-    origin: str = Field(examples=["cn-hangzhou", "HGH"], description="a node code, or an airport's IATA code")
-    destination: str = Field(examples=["MNL"])
+    origin: Text = Field(
+        max_length=64, examples=["cn-hangzhou", "HGH"], description="a node code, or an airport's IATA code"
+    )
+    destination: Text = Field(max_length=64, examples=["MNL"])
     weight_kg: float = Field(gt=0, le=1000, allow_inf_nan=False)
     length_cm: float = Field(default=20, gt=0, le=400, allow_inf_nan=False)
     width_cm: float = Field(default=15, gt=0, le=400, allow_inf_nan=False)
@@ -74,10 +76,10 @@ class RoutePlanOut(BaseModel):
 
 
 class ScanIn(Request):
-    event_id: str = Field(min_length=1, max_length=128)
-    type: str
+    event_id: Text = Field(min_length=1, max_length=128)
+    type: Text = Field(max_length=24)
     occurred_at: dt.datetime = Field(description=f"within the years {READY_YEARS[0]}-{READY_YEARS[1]}")
-    node: str | None = None
+    node: Text | None = Field(default=None, max_length=64)
 
     @field_validator("occurred_at")
     @classmethod

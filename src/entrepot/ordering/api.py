@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor
-from entrepot.api.schemas import ListPage
+from entrepot.api.schemas import CodeQuery, IdPath, IdQuery, ListPage
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.ordering import checkout, queries, service
 from entrepot.ordering.domain import request_fingerprint
@@ -27,6 +27,7 @@ from entrepot.ordering.schemas import (
     OrderOut,
     ParcelOut,
     PayIn,
+    PaymentEventIn,
     PaymentOut,
     QuoteLineOut,
     QuoteOut,
@@ -218,10 +219,10 @@ def list_orders(
     ctx: Ctx,
     principal: Caller,
     paging: Paging,
-    status: str | None = None,
-    market: str | None = None,
-    seller: str | None = None,
-    buyer: str | None = None,
+    status: CodeQuery = None,
+    market: CodeQuery = None,
+    seller: IdQuery = None,
+    buyer: IdQuery = None,
 ) -> ListPage[OrderOut]:
     """Newest first. Buyers see their own orders, sellers theirs, operators all."""
     filters = queries.OrderFilter(status=status, market=market, seller=seller, buyer=buyer)
@@ -232,14 +233,16 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
-def get_order(order_id: str, ctx: Ctx, principal: Caller) -> OrderOut:
+def get_order(order_id: IdPath, ctx: Ctx, principal: Caller) -> OrderOut:
     with ctx.db.transaction() as session:
         order = queries.get_order(session, order_id, principal)
         return order_out(queries.order_detail(session, order), ctx.clock())
 
 
 @router.post("/orders/{order_id}/pay", status_code=202, response_model=PaymentOut)
-def pay(order_id: str, body: PayIn, ctx: Ctx, principal: Caller, background: BackgroundTasks) -> PaymentOut:
+def pay(
+    order_id: IdPath, body: PayIn, ctx: Ctx, principal: Caller, background: BackgroundTasks
+) -> PaymentOut:
     """Start paying; the provider confirms asynchronously through the signed webhook."""
     with ctx.db.transaction() as session:
         payment, delivery = service.start_payment(
@@ -284,11 +287,12 @@ async def payment_webhook(
     """Provider events, signed `t=<unix time>,v1=<HMAC-SHA256 of "<t>.<body>">`. No API key: the
     signature is the authentication. Repeated events are acknowledged and change nothing."""
     body = await request.body()
+    PaymentEventIn.vet(body)
     return {"outcome": await run_in_threadpool(receive, ctx, body, signature)}
 
 
 @router.post("/orders/{order_id}/refunds", status_code=201, response_model=RefundOut)
-def refund(order_id: str, body: RefundIn, ctx: Ctx, principal: Caller) -> RefundOut:
+def refund(order_id: IdPath, body: RefundIn, ctx: Ctx, principal: Caller) -> RefundOut:
     """Refund part or all of what was paid; refunds never exceed the order total."""
     with ctx.db.transaction() as session:
         r = service.refund(session, principal, order_id, body.amount_minor, body.reason, ctx.clock())
@@ -301,7 +305,7 @@ Action = Literal["cancel", "fulfil", "ship", "deliver", "complete", "request-ret
 
 
 @router.post("/orders/{order_id}/{action}", response_model=OrderOut)
-def act(order_id: str, action: Action, ctx: Ctx, principal: Caller) -> OrderOut:
+def act(order_id: IdPath, action: Action, ctx: Ctx, principal: Caller) -> OrderOut:
     """Move the order along its state machine; an impossible move is 409 and changes nothing."""
     with ctx.db.transaction() as session:
         order = service.transition(session, principal, order_id, action.replace("-", "_"), ctx.clock())

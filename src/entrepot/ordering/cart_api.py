@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Response
 from sqlalchemy.orm import Session
 
 from entrepot.api.deps import Caller, Ctx, Paging, next_cursor
-from entrepot.api.schemas import ListPage
+from entrepot.api.schemas import IdPath, ListPage
 from entrepot.ordering import carts, checkout
 from entrepot.ordering.api import (
     IdempotencyKey,
@@ -57,13 +57,13 @@ def list_carts(ctx: Ctx, principal: Caller, paging: Paging) -> ListPage[CartOut]
 
 
 @router.get("/carts/{cart_id}", response_model=CartOut)
-def get_cart(cart_id: str, ctx: Ctx, principal: Caller) -> CartOut:
+def get_cart(cart_id: IdPath, ctx: Ctx, principal: Caller) -> CartOut:
     with ctx.db.transaction() as session:
         return cart_out(session, carts.get_cart(session, principal, cart_id))
 
 
 @router.put("/carts/{cart_id}/lines/{sku}", response_model=CartOut)
-def set_line(cart_id: str, sku: str, body: CartLineIn, ctx: Ctx, principal: Caller) -> CartOut:
+def set_line(cart_id: IdPath, sku: IdPath, body: CartLineIn, ctx: Ctx, principal: Caller) -> CartOut:
     """Set how many of a SKU the cart holds; 0 takes it out."""
     with ctx.db.transaction() as session:
         cart = carts.set_line(session, principal, cart_id, sku, body.quantity, ctx.limits, ctx.clock())
@@ -71,7 +71,7 @@ def set_line(cart_id: str, sku: str, body: CartLineIn, ctx: Ctx, principal: Call
 
 
 @router.post("/carts/{cart_id}/quote", response_model=QuoteOut)
-def quote_cart(cart_id: str, ctx: Ctx, principal: Caller) -> QuoteOut:
+def quote_cart(cart_id: IdPath, ctx: Ctx, principal: Caller) -> QuoteOut:
     with ctx.db.transaction() as session:
         basket = carts.basket_of(session, carts.get_cart(session, principal, cart_id))
         return quote_out(checkout.quote(session, principal, basket, ctx.limits, ctx.shipping, ctx.clock()))
@@ -79,7 +79,7 @@ def quote_cart(cart_id: str, ctx: Ctx, principal: Caller) -> QuoteOut:
 
 @router.post("/carts/{cart_id}/checkout", status_code=201, response_model=OrderOut)
 def checkout_cart(
-    cart_id: str,
+    cart_id: IdPath,
     ctx: Ctx,
     principal: Caller,
     response: Response,

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.api.deps import Caller, Ctx
+from entrepot.api.schemas import IdPath
 from entrepot.identity.domain import Principal
 from entrepot.ordering import group_buy
 from entrepot.ordering.group_models import GroupBuy, GroupMember, GroupTeam
@@ -61,13 +62,13 @@ def create_group_buy(body: GroupBuyIn, ctx: Ctx, principal: Caller) -> GroupBuyO
 
 
 @router.get("/group-buys/{ref}", response_model=GroupBuyOut)
-def get_group_buy(ref: str, ctx: Ctx, _: Caller) -> GroupBuyOut:
+def get_group_buy(ref: IdPath, ctx: Ctx, _: Caller) -> GroupBuyOut:
     with ctx.db.transaction() as session:
         return campaign_out(group_buy.get_group_buy(session, ref))
 
 
 @router.post("/group-buys/{ref}/teams", status_code=201, response_model=TeamOut)
-def open_team(ref: str, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamOut:
+def open_team(ref: IdPath, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamOut:
     """Open a team and join it; your payment is authorised now and captured only if the team fills."""
     with ctx.db.transaction() as session:
         team = group_buy.open_team(session, principal, ref, body.payment_method, ctx.payments, ctx.clock())
@@ -75,7 +76,7 @@ def open_team(ref: str, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamOut:
 
 
 @router.post("/group-teams/{team_ref}/members", status_code=201, response_model=TeamOut)
-def join_team(team_ref: str, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamOut:
+def join_team(team_ref: IdPath, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamOut:
     """Join an open team. 409 `team-closed` (full, failed or past its deadline), `already-member`,
     `insufficient-stock`; 402 `payment-declined`. Each changes nothing."""
     with ctx.db.transaction() as session:
@@ -86,6 +87,6 @@ def join_team(team_ref: str, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamO
 
 
 @router.get("/group-teams/{team_ref}", response_model=TeamOut)
-def get_team(team_ref: str, ctx: Ctx, principal: Caller) -> TeamOut:
+def get_team(team_ref: IdPath, ctx: Ctx, principal: Caller) -> TeamOut:
     with ctx.db.transaction() as session:
         return team_out(session, group_buy.get_team(session, team_ref), principal)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Caller, Ctx
+from entrepot.api.schemas import IdPath
 from entrepot.ordering import livestream
 from entrepot.ordering.live_models import LiveSession
 from entrepot.ordering.peak_schemas import DropIn, DropOut, LiveSessionIn, LiveSessionOut
@@ -111,13 +112,13 @@ def start_session(body: LiveSessionIn, ctx: Ctx, principal: Caller) -> LiveSessi
 
 
 @router.get("/live-sessions/{ref}", response_model=LiveSessionOut)
-def get_session(ref: str, ctx: Ctx, _: Caller) -> LiveSessionOut:
+def get_session(ref: IdPath, ctx: Ctx, _: Caller) -> LiveSessionOut:
     with ctx.db.transaction() as session:
         return session_out(session, livestream.get_session(session, ref), ctx.clock())
 
 
 @router.post("/live-sessions/{ref}/drops", status_code=201, response_model=LiveSessionOut)
-def add_drop(ref: str, body: DropIn, ctx: Ctx, principal: Caller) -> LiveSessionOut:
+def add_drop(ref: IdPath, body: DropIn, ctx: Ctx, principal: Caller) -> LiveSessionOut:
     spec = livestream.DropSpec(**body.model_dump())
     with ctx.db.transaction() as session:
         livestream.add_drop(session, principal, ref, spec)
@@ -125,7 +126,7 @@ def add_drop(ref: str, body: DropIn, ctx: Ctx, principal: Caller) -> LiveSession
 
 
 @router.post("/live-sessions/{ref}/drops/{drop}/open", response_model=LiveSessionOut)
-def open_drop(ref: str, drop: str, ctx: Ctx, principal: Caller) -> LiveSessionOut:
+def open_drop(ref: IdPath, drop: IdPath, ctx: Ctx, principal: Caller) -> LiveSessionOut:
     """Put a queued drop on sale now: its units are set aside and buyers take them from its flash sale."""
     with ctx.db.transaction() as session:
         livestream.open_drop(session, principal, ref, drop, ctx.clock())
@@ -133,14 +134,14 @@ def open_drop(ref: str, drop: str, ctx: Ctx, principal: Caller) -> LiveSessionOu
 
 
 @router.post("/live-sessions/{ref}/drops/{drop}/close", response_model=LiveSessionOut)
-def close_drop(ref: str, drop: str, ctx: Ctx, principal: Caller) -> LiveSessionOut:
+def close_drop(ref: IdPath, drop: IdPath, ctx: Ctx, principal: Caller) -> LiveSessionOut:
     with ctx.db.transaction() as session:
         livestream.close_drop(session, principal, ref, drop, ctx.clock())
         return session_out(session, livestream.get_session(session, ref), ctx.clock())
 
 
 @router.post("/live-sessions/{ref}/end", response_model=LiveSessionOut)
-def end_session(ref: str, ctx: Ctx, principal: Caller) -> LiveSessionOut:
+def end_session(ref: IdPath, ctx: Ctx, principal: Caller) -> LiveSessionOut:
     with ctx.db.transaction() as session:
         live = livestream.end_session(session, principal, ref, ctx.clock())
         return session_out(session, live, ctx.clock())
@@ -151,7 +152,7 @@ def end_session(ref: str, ctx: Ctx, principal: Caller) -> LiveSessionOut:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "`event: drops` with JSON data"}},
 )
-async def events(ref: str, request: Request, ctx: Ctx, _: Caller) -> StreamingResponse:
+async def events(ref: IdPath, request: Request, ctx: Ctx, _: Caller) -> StreamingResponse:
     """Server-sent events: the session's drops with their remaining stock, sent when anything changes
     (checked every half second), and a comment every 15 s to keep the connection open."""
 

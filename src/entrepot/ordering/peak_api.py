@@ -18,6 +18,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Caller, Ctx
+from entrepot.api.schemas import IdPath
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.ordering import flash, flash_settle, group_buy
 from entrepot.ordering.flash_runtime import runtime
@@ -25,6 +26,7 @@ from entrepot.ordering.payments import SIGNATURE_HEADER
 from entrepot.ordering.peak_fast import answer_take
 from entrepot.ordering.peak_models import FlashOrder, FlashSale
 from entrepot.ordering.peak_schemas import FlashOrderIn, FlashOrderOut, FlashPayIn, FlashSaleIn, FlashSaleOut
+from entrepot.ordering.schemas import PaymentEventIn
 
 log = logging.getLogger("entrepot.flash")
 
@@ -108,7 +110,7 @@ def create_sale(body: FlashSaleIn, ctx: Ctx, principal: Caller) -> FlashSaleOut:
 
 
 @router.get("/flash-sales/{sale_id}", response_model=FlashSaleOut)
-def get_sale(sale_id: str, ctx: Ctx, _: Caller) -> FlashSaleOut:
+def get_sale(sale_id: IdPath, ctx: Ctx, _: Caller) -> FlashSaleOut:
     with ctx.db.transaction() as session:
         return sale_out(flash.get_sale(session, sale_id), ctx.clock())
 
@@ -129,7 +131,7 @@ def get_sale(sale_id: str, ctx: Ctx, _: Caller) -> FlashSaleOut:
         ],
     },
 )
-async def take_units(sale_id: str, request: Request) -> Response:
+async def take_units(sale_id: IdPath, request: Request) -> Response:
     """Take units at the sale price, first come first served. 201 reserved (pay before `expires_at`),
     202 waiting, 409 `sale-not-open`, `sale-ended`, `over-buyer-limit` or `sold-out`. A retry with the
     same Idempotency-Key returns the same order (200, `Idempotent-Replayed: true`).
@@ -143,7 +145,7 @@ async def take_units(sale_id: str, request: Request) -> Response:
 
 
 @router.get("/flash-orders/{order_id}", response_model=FlashOrderOut)
-def get_flash_order(order_id: str, ctx: Ctx, principal: Caller) -> FlashOrderOut:
+def get_flash_order(order_id: IdPath, ctx: Ctx, principal: Caller) -> FlashOrderOut:
     with ctx.db.transaction() as session:
         order = flash_settle.get_flash_order(session, principal, order_id)
         sale = session.get(FlashSale, order.sale_id)
@@ -153,7 +155,7 @@ def get_flash_order(order_id: str, ctx: Ctx, principal: Caller) -> FlashOrderOut
 
 @router.post("/flash-orders/{order_id}/pay", status_code=202, response_model=FlashOrderOut)
 async def pay(
-    order_id: str, body: FlashPayIn, ctx: Ctx, principal: Caller, request: Request
+    order_id: IdPath, body: FlashPayIn, ctx: Ctx, principal: Caller, request: Request
 ) -> FlashOrderOut:
     """Pay for a reserved order without a payment in flight (one promoted from the waiting line)."""
 
@@ -179,7 +181,9 @@ async def flash_payment_webhook(
 ) -> dict[str, str]:
     """Provider events for flash orders, signed like `/payments/webhook`; repeats change nothing."""
     rt = runtime(request)
-    event = rt.verified(await request.body(), signature)
+    body = await request.body()
+    PaymentEventIn.vet(body)
+    event = rt.verified(body, signature)
     outcome = await rt.settle(event)
     if outcome == "unknown":
         raise NotFound(f"no flash payment {event.payment_id}")

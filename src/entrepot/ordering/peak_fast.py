@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrepot.api import problems
 from entrepot.api.deps import authenticated
-from entrepot.kernel.errors import DomainError, FieldError, Forbidden, ValidationFailed
+from entrepot.kernel.bounds import ID_LENGTH, checked_text
+from entrepot.kernel.errors import DomainError, FieldError, Forbidden, UnsupportedMediaType, ValidationFailed
 from entrepot.ordering import flash
 from entrepot.ordering.api import check_idempotency_key
 from entrepot.ordering.flash_rules import WAITING
@@ -56,7 +57,8 @@ async def answer_take(
     if principal.role != "buyer" or principal.buyer_id is None:
         raise Forbidden("this needs a buyer key")
     key = check_idempotency_key(headers.get("idempotency-key"))
-    body = order_body(raw_body)
+    sale_ref = checked_text("sale_id", sale_ref, ID_LENGTH)  # the router's path check is not on this path
+    body = order_body(raw_body, headers.get("content-type"))
     meta = await rt.meta(sale_ref)
     ticket = flash.Ticket(principal.buyer_id, body.quantity, key, body.payment_method is not None)
     taken = await rt.take(meta, ticket)
@@ -103,7 +105,11 @@ def order_out(taken: flash.Taken, sale: str, currency: str) -> FlashOrderOut:
     )
 
 
-def order_body(raw: bytes) -> FlashOrderIn:
+def order_body(raw: bytes, content_type: str | None) -> FlashOrderIn:
+    """The JSON body, sent as JSON: a form or text/plain is what a browser may send to another site
+    without asking it first (FastAPI's JSON routes refuse them as well)."""
+    if raw and not _is_json(content_type):
+        raise UnsupportedMediaType("send the order as application/json")
     try:
         return FlashOrderIn.model_validate_json(raw or b"{}")
     except PydanticValidationError as exc:
@@ -112,6 +118,11 @@ def order_body(raw: bytes) -> FlashOrderIn:
                 [{"type": "json_invalid", "loc": ("body",), "msg": "bad JSON"}]
             ) from None
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+def _is_json(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 class FlashFastPath:

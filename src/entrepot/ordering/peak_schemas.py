@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import Code, Moment, PublicId, Request, Text
 
 
 class FlashSaleIn(Request):
-    sku: str = Field(examples=["sku_01jd..."])
-    market: str = Field(examples=["lazada-sg"])
+    sku: PublicId = Field(examples=["sku_01jd..."])
+    market: Code = Field(examples=["lazada-sg"])
     sale_price_minor: int = Field(strict=True, description="price of one unit, tax included, in minor units")
     stock: int = Field(strict=True, description="units set aside for the sale from one warehouse")
     per_buyer_limit: int = Field(strict=True, description="most units one buyer may hold")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Moment
+    ends_at: Moment
     reservation_ttl_seconds: int = Field(default=600, strict=True, description="time to pay, 5 s to 24 h")
-    strategy: str = Field(
+    strategy: Text = Field(
         default="batched",
+        max_length=16,
         description="`batched` (requests coalesced, one transaction per batch) or `row_lock` (one"
         " transaction per request: the naive reference the benchmark measures against)",
     )
@@ -46,7 +47,7 @@ class FlashSaleOut(BaseModel):
 
 class FlashOrderIn(Request):
     quantity: int = Field(default=1, strict=True, ge=1, le=1000)
-    payment_method: str | None = Field(
+    payment_method: Text | None = Field(
         default=None, max_length=64, description="start paying at once with this payment method token"
     )
 
@@ -64,18 +65,18 @@ class FlashOrderOut(BaseModel):
 
 
 class FlashPayIn(Request):
-    method: str = Field(max_length=64)
+    method: Text = Field(max_length=64)
 
 
 class GroupBuyIn(Request):
-    sku: str
-    market: str
+    sku: PublicId
+    market: Code
     team_price_minor: int = Field(strict=True, description="what each member pays when the team fills")
     team_size: int = Field(strict=True, description="buyers a team needs, 2 to 100")
     team_window_seconds: int = Field(strict=True, description="a team fails unless full within this")
     stock: int = Field(strict=True, description="units set aside for the campaign from one warehouse")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Moment
+    ends_at: Moment
 
 
 class GroupBuyOut(BaseModel):
@@ -95,7 +96,7 @@ class GroupBuyOut(BaseModel):
 
 
 class JoinIn(Request):
-    payment_method: str = Field(max_length=64, description="authorised now, captured when the team fills")
+    payment_method: Text = Field(max_length=64, description="authorised now, captured when the team fills")
 
 
 class TeamOut(BaseModel):
@@ -109,13 +110,13 @@ class TeamOut(BaseModel):
 
 
 class LiveSessionIn(Request):
-    market: str
-    host: str = Field(max_length=120)
-    title: str = Field(max_length=200)
+    market: Code
+    host: Text = Field(max_length=120)
+    title: Text = Field(max_length=200)
 
 
 class DropIn(Request):
-    sku: str
+    sku: PublicId
     sale_price_minor: int = Field(strict=True)
     stock: int = Field(strict=True)
     per_buyer_limit: int = Field(strict=True)

@@ -5,19 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import Code, PublicId, Request, Text
+from entrepot.kernel.bounds import MAX_INT64
 
 
 class LineIn(Request):
-    sku: str = Field(examples=["sku_01jd..."])
+    sku: PublicId = Field(examples=["sku_01jd..."])
     quantity: int = Field(strict=True, description="1 up to the configured maximum per line")
 
 
 class BasketIn(Request):
-    market: str = Field(examples=["lazada-sg"])
-    currency: str | None = Field(default=None, description="if given, must be the market's currency")
+    market: Code = Field(examples=["lazada-sg"])
+    currency: Text | None = Field(
+        default=None, max_length=3, description="if given, must be the market's currency"
+    )
     lines: list[LineIn] = Field(min_length=1)
 
 
@@ -30,10 +34,10 @@ DELIVERY_OPTION = Field(
 
 
 class OrderIn(BasketIn):
-    payment_method: str | None = Field(
+    payment_method: Text | None = Field(
         default=None, max_length=64, description="start paying at once with this payment method token"
     )
-    delivery_option: str | None = DELIVERY_OPTION
+    delivery_option: Text | None = DELIVERY_OPTION
 
 
 class QuoteLineOut(BaseModel):
@@ -161,16 +165,16 @@ class OrderOut(BaseModel):
 
 
 class PayIn(Request):
-    method: str = Field(default="card", max_length=64, description="a payment method token")
+    method: Text = Field(default="card", max_length=64, description="a payment method token")
 
 
 class RefundIn(Request):
-    amount_minor: int = Field(strict=True, gt=0)
-    reason: str = Field(min_length=1, max_length=200, pattern=r"\S", description="not blank")
+    amount_minor: int = Field(strict=True, gt=0, le=MAX_INT64)
+    reason: Text = Field(min_length=1, max_length=200, pattern=r"\S", description="not blank")
 
 
 class CartIn(Request):
-    market: str = Field(examples=["lazada-sg"])
+    market: Code = Field(examples=["lazada-sg"])
 
 
 class CartLineIn(Request):
@@ -192,5 +196,30 @@ class CartOut(BaseModel):
 
 
 class CartCheckoutIn(Request):
-    payment_method: str | None = Field(default=None, max_length=64)
-    delivery_option: str | None = DELIVERY_OPTION
+    payment_method: Text | None = Field(default=None, max_length=64)
+    delivery_option: Text | None = DELIVERY_OPTION
+
+
+class PaymentEventIn(BaseModel):
+    """The bounds of what a provider's payment event may carry; which fields it needs, and of what type,
+    the webhook's parser says (payments.parse_webhook), after the signature."""
+
+    model_config = ConfigDict(extra="allow")  # a provider's events carry more than we read
+
+    type: Text | None = Field(default=None, max_length=32)
+    payment_id: PublicId | None = None
+    amount_minor: int | None = Field(default=None, ge=0, le=MAX_INT64)
+    currency: Text | None = Field(default=None, max_length=3)
+    reason: Text | None = Field(default=None, max_length=1000, description="a declined payment's")
+
+    @classmethod
+    def vet(cls, body: bytes) -> None:
+        """Refuse (422, naming the field) an event whose fields are out of bounds: NUL in an id, an amount
+        past a BIGINT. Not JSON, or not an object, is left to the parser. The bounds are public, so
+        checking them before the signature tells a forger nothing."""
+        try:
+            cls.model_validate_json(body)
+        except ValidationError as exc:
+            errors = [e for e in exc.errors() if e["type"] not in ("json_invalid", "model_type")]
+            if errors:
+                raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None

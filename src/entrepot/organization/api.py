@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.api.schemas import ListPage
+from entrepot.api.schemas import CodePath, CodeQuery, Day, ListPage, Text
 from entrepot.kernel.ecb import parse_ecb
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.money import Money, validate_currency
@@ -50,7 +49,7 @@ def create_unit(body: UnitIn, ctx: Ctx, _: Operator) -> UnitOut:
 
 
 @router.get("/org/units", response_model=ListPage[UnitOut])
-def list_units(ctx: Ctx, _: Caller, paging: Paging, kind: str | None = None) -> ListPage[UnitOut]:
+def list_units(ctx: Ctx, _: Caller, paging: Paging, kind: CodeQuery = None) -> ListPage[UnitOut]:
     with ctx.db.transaction() as session:
         query = select(OrgUnit).order_by(OrgUnit.id).limit(paging.limit)
         if kind:
@@ -64,14 +63,14 @@ def list_units(ctx: Ctx, _: Caller, paging: Paging, kind: str | None = None) -> 
 
 
 @router.post("/org/units/{code}/moves", response_model=UnitOut)
-def move_unit(code: str, body: MoveIn, ctx: Ctx, _: Operator) -> UnitOut:
+def move_unit(code: CodePath, body: MoveIn, ctx: Ctx, _: Operator) -> UnitOut:
     """Move a unit under another parent from a date on; its earlier membership is kept as history."""
     with ctx.db.transaction() as session:
         return unit_out(service.move_unit(session, code, body.parent, body.effective_from, ctx.clock()))
 
 
 @router.get("/org/units/{code}/history", response_model=list[MembershipOut])
-def unit_history(code: str, ctx: Ctx, _: Caller) -> list[MembershipOut]:
+def unit_history(code: CodePath, ctx: Ctx, _: Caller) -> list[MembershipOut]:
     with ctx.db.transaction() as session:
         unit = service.get_unit(session, code)
         return [
@@ -82,7 +81,7 @@ def unit_history(code: str, ctx: Ctx, _: Caller) -> list[MembershipOut]:
 
 @router.get("/org/tree", response_model=list[TreeOut])
 def tree(
-    ctx: Ctx, _: Caller, on: Annotated[dt.date | None, Query(description="default: today")] = None
+    ctx: Ctx, _: Caller, on: Annotated[Day | None, Query(description="default: today")] = None
 ) -> list[TreeOut]:
     """The organisation as it stood on a date."""
     with ctx.db.transaction() as session:
@@ -123,7 +122,7 @@ def create_market(body: MarketIn, ctx: Ctx, _: Operator) -> MarketOut:
 
 
 @router.get("/markets", response_model=ListPage[MarketOut])
-def list_markets(ctx: Ctx, _: Caller, paging: Paging, country: str | None = None) -> ListPage[MarketOut]:
+def list_markets(ctx: Ctx, _: Caller, paging: Paging, country: CodeQuery = None) -> ListPage[MarketOut]:
     with ctx.db.transaction() as session:
         query = select(Market, OrgUnit.code).join(OrgUnit, OrgUnit.id == Market.business_unit_id)
         if country:
@@ -138,7 +137,7 @@ def list_markets(ctx: Ctx, _: Caller, paging: Paging, country: str | None = None
 
 
 @router.get("/markets/{code}", response_model=MarketOut)
-def get_market(code: str, ctx: Ctx, _: Caller) -> MarketOut:
+def get_market(code: CodePath, ctx: Ctx, _: Caller) -> MarketOut:
     with ctx.db.transaction() as session:
         market = service.get_market(session, code)
         return market_out(market, service.market_business_unit_code(session, market))
@@ -204,9 +203,9 @@ def convert(
     ctx: Ctx,
     _: Caller,
     amount_minor: Annotated[int, Query(ge=0, le=10**15)],
-    source: Annotated[str, Query(alias="from", min_length=3, max_length=3)],
-    to: Annotated[str, Query(min_length=3, max_length=3)],
-    on: dt.date,
+    source: Annotated[Text, Query(alias="from", min_length=3, max_length=3)],
+    to: Annotated[Text, Query(min_length=3, max_length=3)],
+    on: Day,
 ) -> ConversionOut:
     """Convert at the ECB reference rate of a day (the latest earlier rate on days without one)."""
     validate_currency(to)

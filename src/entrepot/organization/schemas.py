@@ -8,15 +8,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import Code, Day, Request, Text
 
 
 class UnitIn(Request):
     kind: Literal["group", "segment", "division", "business_unit"]
-    code: str = Field(examples=["lazada"])
-    name: str = Field(min_length=1, max_length=200)
-    parent: str | None = Field(default=None, description="code of the parent unit")
-    valid_from: dt.date = Field(description="when the unit joins its parent")
+    code: Code = Field(examples=["lazada"])
+    name: Text = Field(min_length=1, max_length=200)
+    parent: Code | None = Field(default=None, description="code of the parent unit")
+    valid_from: Day = Field(description="when the unit joins its parent")
 
 
 class UnitOut(BaseModel):
@@ -27,8 +27,8 @@ class UnitOut(BaseModel):
 
 
 class MoveIn(Request):
-    parent: str = Field(description="code of the new parent")
-    effective_from: dt.date
+    parent: Code = Field(description="code of the new parent")
+    effective_from: Day
 
 
 class MembershipOut(BaseModel):
@@ -45,11 +45,11 @@ class TreeOut(BaseModel):
 
 
 class MarketIn(Request):
-    business_unit: str
-    country: str = Field(min_length=2, max_length=2, examples=["SG"])
-    currency: str = Field(min_length=3, max_length=3, examples=["SGD"])
-    locale: str = Field(examples=["en_SG"])
-    time_zone: str = Field(examples=["Asia/Singapore"])
+    business_unit: Code
+    country: Text = Field(min_length=2, max_length=2, examples=["SG"])
+    currency: Text = Field(min_length=3, max_length=3, examples=["SGD"])
+    locale: Text = Field(max_length=16, examples=["en_SG"])
+    time_zone: Text = Field(max_length=64, examples=["Asia/Singapore"])
     tax_rate: Decimal = Field(examples=["0.09"], description="VAT/GST as a fraction")
     prices_include_tax: bool = True
     shipping_domestic_minor: int = Field(ge=0, strict=True)
@@ -71,10 +71,10 @@ class MarketOut(BaseModel):
 
 
 class ManualRateIn(Request):
-    currency: str = Field(min_length=3, max_length=3)
-    on: dt.date
+    currency: Text = Field(min_length=3, max_length=3)
+    on: Day
     per_usd: Decimal = Field(gt=0, description="units of the currency per US dollar")
-    note: str = Field(default="", max_length=200)
+    note: Text = Field(default="", max_length=200)
 
 
 class ConversionOut(BaseModel):

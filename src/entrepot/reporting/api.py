@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.api.deps import AppContext, Ctx, Operator
+from entrepot.api.schemas import CodePath, CodeQuery, DayQuery, Text
 from entrepot.kernel.errors import DomainError, NotFound, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
@@ -29,8 +30,14 @@ from entrepot.reporting.schemas import (
 from entrepot.reporting.snapshot import refresh
 
 router = APIRouter(tags=["reporting"])
-PeriodQ = Annotated[str, Query(description="FY2022, FY2022Q3, 2021-12, LTM2021-09 or 2021-12-24")]
-ByQ = Annotated[str, Query(description="comma-separated: segment, division, business_unit, market, ...")]
+PeriodQ = Annotated[
+    Text, Query(max_length=32, description="FY2022, FY2022Q3, 2021-12, LTM2021-09 or 2021-12-24")
+]
+ByQ = Annotated[
+    Text, Query(max_length=200, description="comma-separated: segment, division, business_unit, market, ...")
+]
+# A name from a short list (a view, an FX method, a currency, a metric, a scope): the service checks it.
+WordQ = Annotated[Text, Query(max_length=64)]
 
 
 def _fiscal(ctx: AppContext) -> FiscalCalendar:
@@ -56,11 +63,11 @@ def _request(
 def _report_request(
     period: PeriodQ,
     by: ByQ = "",
-    every: str = "total",
-    view: str = "recast",
-    recast_on: dt.date | None = None,
-    currency: str = "USD",
-    fx: str = "transaction-date",
+    every: WordQ = "total",
+    view: WordQ = "recast",
+    recast_on: DayQuery = None,
+    currency: WordQ = "USD",
+    fx: WordQ = "transaction-date",
 ) -> service.ReportRequest:
     """The query parameters the GMV and revenue reports share (the service checks them)."""
     return _request(period, by, every, view, recast_on, currency, fx)
@@ -96,9 +103,9 @@ def gmv_growth(
     _: Operator,
     period: PeriodQ,
     by: ByQ = "",
-    view: str = "recast",
-    currency: str = "USD",
-    fx: str = "period-average",
+    view: WordQ = "recast",
+    currency: WordQ = "USD",
+    fx: WordQ = "period-average",
 ) -> ReportOut:
     """Year-on-year growth: reported = constant-currency growth + FX effect. Constant currency takes the
     prior period's average rates (fx=period-average) or each day the rate of the same day a year earlier
@@ -118,12 +125,12 @@ def active_consumers(ctx: Ctx, _: Operator, period: PeriodQ) -> ReportOut:
 def metric_history(
     ctx: Ctx,
     _: Operator,
-    first: Annotated[str, Query(description="the first period: FY2019, FY2022Q1 or 2021-04")],
-    last: Annotated[str, Query(description="the last period, of the same kind as the first")],
-    metric: str = "gmv",
-    by: str = "business_unit",
-    view: str = "recast",
-    currency: str = "USD",
+    first: Annotated[Text, Query(max_length=32, description="the first period: FY2019, FY2022Q1 or 2021-04")],
+    last: Annotated[Text, Query(max_length=32, description="the last period, of the same kind as the first")],
+    metric: WordQ = "gmv",
+    by: WordQ = "business_unit",
+    view: WordQ = "recast",
+    currency: WordQ = "USD",
 ) -> ReportOut:
     """A metric per unit over a series of periods: published (external) figures for periods before the
     platform ran, the platform's own after, each row labelled, no period counted twice."""
@@ -228,16 +235,16 @@ def add_guidance(body: GuidanceIn, ctx: Ctx, _: Operator) -> dict[str, Any]:
 
 
 @router.get("/reports/guidance")
-def guidance(ctx: Ctx, _: Operator, scope: str, period: PeriodQ, metric: str = "revenue") -> dict[str, Any]:
+def guidance(
+    ctx: Ctx, _: Operator, scope: WordQ, period: PeriodQ, metric: WordQ = "revenue"
+) -> dict[str, Any]:
     """The actual growth (from actuals) against every issue of the guidance band for the period."""
     with ctx.db.transaction() as session:
         return plans.guidance_status(session, metric, scope, period, _fiscal(ctx))
 
 
 @router.get("/reports/external-actuals", response_model=list[ActualOut])
-def list_actuals(
-    ctx: Ctx, _: Operator, metric: str | None = None, scope: str | None = None
-) -> list[ActualOut]:
+def list_actuals(ctx: Ctx, _: Operator, metric: CodeQuery = None, scope: CodeQuery = None) -> list[ActualOut]:
     with ctx.db.transaction() as session:
         return [_actual_out(a) for a in plans.actuals(session, metric, scope)]
 
@@ -286,7 +293,7 @@ def gmv_definitions(ctx: Ctx, _: Operator) -> dict[str, str]:
 
 
 @router.put("/reports/gmv-definitions/{business_unit}")
-def set_gmv_definition(business_unit: str, body: DefinitionIn, ctx: Ctx, _: Operator) -> dict[str, str]:
+def set_gmv_definition(business_unit: CodePath, body: DefinitionIn, ctx: Ctx, _: Operator) -> dict[str, str]:
     definition_named(body.definition)
     with ctx.db.transaction() as session:
         unit = organization.get_unit(session, business_unit)

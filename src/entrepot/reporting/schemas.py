@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Request
+from entrepot.api.schemas import Code, Day, Request, Text
 
 # Bounds of what a body may ask for: a target up to 10^15 in major units (as imported actuals), and a
 # guidance band within +-10,000 % (the column holds up to 99,999.99).
@@ -36,16 +36,14 @@ class SnapshotOut(BaseModel):
 
 
 class TargetIn(Request):
-    metric: str = "gmv"
-    scope: str = Field(
-        min_length=1, max_length=64, description="the code of the organisation unit (or group) it is for"
-    )
+    metric: Text = Field(default="gmv", max_length=32)
+    scope: Code = Field(min_length=1, description="the code of the organisation unit (or group) it is for")
     value: Decimal = Field(
         gt=0, le=MAX_TARGET, allow_inf_nan=False, description="major units, e.g. 100000000000 for US$100 bn"
     )
-    currency: str
-    due_on: dt.date
-    note: str = Field(default="", max_length=200)
+    currency: Text = Field(max_length=3)
+    due_on: Day
+    note: Text = Field(default="", max_length=200)
 
 
 class TargetOut(BaseModel):
@@ -78,13 +76,13 @@ class ScenarioOut(BaseModel):
 
 
 class GuidanceIn(Request):
-    metric: str = Field(default="revenue", description="gmv, revenue or active_consumers")
-    scope: str = Field(min_length=1, max_length=64, description="the code of an organisation unit")
-    period: str = Field(max_length=32)
+    metric: Text = Field(default="revenue", max_length=32, description="gmv, revenue or active_consumers")
+    scope: Code = Field(min_length=1, description="the code of an organisation unit")
+    period: Text = Field(max_length=32)
     low_pct: Decimal = Field(ge=-MAX_GUIDANCE_PCT, le=MAX_GUIDANCE_PCT, allow_inf_nan=False)
     high_pct: Decimal = Field(ge=-MAX_GUIDANCE_PCT, le=MAX_GUIDANCE_PCT, allow_inf_nan=False)
-    issued_on: dt.date
-    note: str = Field(default="", max_length=200)
+    issued_on: Day
+    note: Text = Field(default="", max_length=200)
 
 
 class ActualOut(BaseModel):
@@ -98,4 +96,4 @@ class ActualOut(BaseModel):
 
 
 class DefinitionIn(Request):
-    definition: str = Field(description="confirmed-gross, paid-gross or net-merchandise")
+    definition: Text = Field(max_length=64, description="confirmed-gross, paid-gross or net-merchandise")
