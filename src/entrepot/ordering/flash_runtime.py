@@ -37,7 +37,7 @@ from entrepot.ordering.flash_rules import (
     SaleCounters,
     admit,
 )
-from entrepot.ordering.payments import PaymentRequest, parse_webhook, verify
+from entrepot.ordering.payments import PaymentRequest, decline_reason, parse_webhook, verify
 
 log = logging.getLogger("entrepot.flash")
 TITLES = {
@@ -214,14 +214,15 @@ class FlashRuntime:
 
     def verified(self, body: bytes, signature: str | None) -> flash_settle.PaymentEvent:
         settings = self.ctx.settings
-        verify(settings.webhook_secret, body, signature, time.time(), settings.webhook_tolerance_seconds)
+        secrets = settings.webhook_secrets(self.ctx.clock())
+        verify(secrets, body, signature, time.time(), settings.webhook_tolerance_seconds)
         return parse_event(body)
 
 
 def parse_event(body: bytes) -> flash_settle.PaymentEvent:
     event = parse_webhook(body)
     succeeded = event["type"] == "payment.succeeded"
-    reason = None if succeeded else str(event.get("reason") or "declined")
+    reason = None if succeeded else decline_reason(event.get("reason"))
     return flash_settle.PaymentEvent(
         event["payment_id"], succeeded, event["amount_minor"], event["currency"], reason
     )

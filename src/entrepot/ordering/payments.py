@@ -23,11 +23,13 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from entrepot.kernel.bounds import ID_LENGTH, MAX_INT64, text_problem
 from entrepot.kernel.errors import FieldError, Unauthenticated, ValidationFailed
 
 if TYPE_CHECKING:
@@ -141,8 +143,8 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify(secret: str, body: bytes, header: str | None, now: float, tolerance_s: int) -> None:
-    """Raise Unauthenticated unless the header carries a fresh, valid signature of exactly this body."""
+def _signature_fields(header: str | None, now: float, tolerance_s: int) -> tuple[int, str]:
+    """The signature header's timestamp and signature, refused when missing, malformed or stale."""
     if not header:
         raise Unauthenticated(f"missing {SIGNATURE_HEADER} header")
     fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
@@ -155,8 +157,33 @@ def verify(secret: str, body: bytes, header: str | None, now: float, tolerance_s
         raise Unauthenticated("webhook signature does not match")
     if abs(now - timestamp) > tolerance_s:
         raise Unauthenticated("webhook timestamp outside the tolerance window")
-    expected = sign(secret, body, timestamp).split("v1=", 1)[1]
-    if not hmac.compare_digest(expected, given):
+    return timestamp, given
+
+
+# A decline's reason ends up in the order's cancel_reason ("payment_declined:<reason>", 64 characters):
+# whatever a method token or a provider says, it is cut to identifier characters and this length, so
+# applying a decline never fails on a column and never strands an order with its stock held.
+DECLINE_REASON_MAX = 40
+METHOD_MAX = len("decline_") + DECLINE_REASON_MAX  # so a forced decline's reason always fits as given
+_NOT_IDENTIFIER = re.compile(r"[^a-z0-9_]+")
+
+
+def decline_reason(said: object) -> str:
+    """The reason a decline is stored with: lower-case identifier characters, at most 40 of them."""
+    cleaned = _NOT_IDENTIFIER.sub("_", str(said or "").lower()).strip("_")[:DECLINE_REASON_MAX]
+    return cleaned or "declined"
+
+
+def verify(
+    secrets: str | Sequence[str], body: bytes, header: str | None, now: float, tolerance_s: int
+) -> None:
+    """Raise Unauthenticated unless the header carries a fresh signature of exactly this body, made with
+    one of the secrets (two while a secret is being rotated: see Settings.webhook_secrets)."""
+    keys = (secrets,) if isinstance(secrets, str) else tuple(secrets)
+    timestamp, given = _signature_fields(header, now, tolerance_s)
+    expected = [sign(key, body, timestamp).split("v1=", 1)[1] for key in keys]
+    # every candidate compared, so the time taken says nothing about which one matched
+    if not any([hmac.compare_digest(candidate, given) for candidate in expected]):
         raise Unauthenticated("webhook signature does not match")
 
 
@@ -178,7 +205,20 @@ def parse_webhook(body: bytes) -> dict[str, Any]:
     ]
     if problems:
         raise ValidationFailed("incomplete webhook event", problems)
+    out_of_bounds = _out_of_bounds(event)
+    if out_of_bounds:
+        raise ValidationFailed("webhook event out of bounds; nothing was applied", out_of_bounds)
     return event
+
+
+def _out_of_bounds(event: dict[str, Any]) -> list[FieldError]:
+    """Fields no payment could have: what a database column would refuse halfway through the event."""
+    problems = {
+        "payment_id": text_problem(event["payment_id"], ID_LENGTH),
+        "currency": text_problem(event["currency"], 3),
+        "amount_minor": None if 0 <= event["amount_minor"] <= MAX_INT64 else f"from 0 to {MAX_INT64}",
+    }
+    return [FieldError(name, problem) for name, problem in problems.items() if problem]
 
 
 def event_body(
@@ -268,7 +308,7 @@ class SimulatedProvider:
 
     def _decline_reason(self, request: PaymentRequest) -> str | None:
         if request.method.startswith("decline_"):
-            return request.method.removeprefix("decline_") or "card_declined"
+            return decline_reason(request.method.removeprefix("decline_") or "card_declined")
         draw = hashlib.sha256(f"{self._seed}:{request.payment_id}".encode()).digest()
         fraction = int.from_bytes(draw[:8], "big") / 2**64
         if fraction >= self._decline_rate:

@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from entrepot.api.schemas import Code, Moment, PublicId, Request, Text
+from entrepot.ordering.payments import METHOD_MAX
 
 
 class FlashSaleIn(Request):
@@ -48,7 +49,7 @@ class FlashSaleOut(BaseModel):
 class FlashOrderIn(Request):
     quantity: int = Field(default=1, strict=True, ge=1, le=1000)
     payment_method: Text | None = Field(
-        default=None, max_length=64, description="start paying at once with this payment method token"
+        default=None, max_length=METHOD_MAX, description="start paying at once with this payment method token"
     )
 
 
@@ -65,7 +66,7 @@ class FlashOrderOut(BaseModel):
 
 
 class FlashPayIn(Request):
-    method: Text = Field(max_length=64)
+    method: Text = Field(max_length=METHOD_MAX)
 
 
 class GroupBuyIn(Request):
@@ -96,7 +97,9 @@ class GroupBuyOut(BaseModel):
 
 
 class JoinIn(Request):
-    payment_method: Text = Field(max_length=64, description="authorised now, captured when the team fills")
+    payment_method: Text = Field(
+        max_length=METHOD_MAX, description="authorised now, captured when the team fills"
+    )
 
 
 class TeamOut(BaseModel):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from entrepot.api.schemas import Code, PublicId, Request, Text
 from entrepot.kernel.bounds import MAX_INT64
+from entrepot.ordering.payments import METHOD_MAX
 
 
 class LineIn(Request):
@@ -35,7 +35,7 @@ DELIVERY_OPTION = Field(
 
 class OrderIn(BasketIn):
     payment_method: Text | None = Field(
-        default=None, max_length=64, description="start paying at once with this payment method token"
+        default=None, max_length=METHOD_MAX, description="start paying at once with this payment method token"
     )
     delivery_option: Text | None = DELIVERY_OPTION
 
@@ -165,7 +165,7 @@ class OrderOut(BaseModel):
 
 
 class PayIn(Request):
-    method: Text = Field(default="card", max_length=64, description="a payment method token")
+    method: Text = Field(default="card", max_length=METHOD_MAX, description="a payment method token")
 
 
 class RefundIn(Request):
@@ -196,30 +196,5 @@ class CartOut(BaseModel):
 
 
 class CartCheckoutIn(Request):
-    payment_method: Text | None = Field(default=None, max_length=64)
+    payment_method: Text | None = Field(default=None, max_length=METHOD_MAX)
     delivery_option: Text | None = DELIVERY_OPTION
-
-
-class PaymentEventIn(BaseModel):
-    """The bounds of what a provider's payment event may carry; which fields it needs, and of what type,
-    the webhook's parser says (payments.parse_webhook), after the signature."""
-
-    model_config = ConfigDict(extra="allow")  # a provider's events carry more than we read
-
-    type: Text | None = Field(default=None, max_length=32)
-    payment_id: PublicId | None = None
-    amount_minor: int | None = Field(default=None, ge=0, le=MAX_INT64)
-    currency: Text | None = Field(default=None, max_length=3)
-    reason: Text | None = Field(default=None, max_length=1000, description="a declined payment's")
-
-    @classmethod
-    def vet(cls, body: bytes) -> None:
-        """Refuse (422, naming the field) an event whose fields are out of bounds: NUL in an id, an amount
-        past a BIGINT. Not JSON, or not an object, is left to the parser. The bounds are public, so
-        checking them before the signature tells a forger nothing."""
-        try:
-            cls.model_validate_json(body)
-        except ValidationError as exc:
-            errors = [e for e in exc.errors() if e["type"] not in ("json_invalid", "model_type")]
-            if errors:
-                raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
@@ -32,6 +33,7 @@ from entrepot.ordering.payments import (
     PaymentProvider,
     PaymentRequest,
     WebhookDelivery,
+    decline_reason,
     parse_webhook,
     verify,
 )
@@ -108,7 +110,7 @@ def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str
     """Apply a verified provider event. Idempotent: a repeated event changes nothing the second time."""
     event = parse_webhook(body)
     succeeded = event["type"] == "payment.succeeded"
-    reason = None if succeeded else str(event.get("reason") or "declined")
+    reason = None if succeeded else decline_reason(event.get("reason"))
     outcome = {
         "pid": event["payment_id"],
         "amt": event["amount_minor"],
@@ -129,10 +131,16 @@ def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str
 
 
 def receive_webhook(
-    db: Database, secret: str, tolerance_s: int, body: bytes, signature: str | None, now: dt.datetime
+    db: Database,
+    secrets: Sequence[str],
+    tolerance_s: int,
+    body: bytes,
+    signature: str | None,
+    now: dt.datetime,
 ) -> str:
-    """Verify a provider's signed event, then apply it in a transaction of its own."""
-    verify(secret, body, signature, time.time(), tolerance_s)
+    """Verify a provider's signed event (with any of the secrets in force), then apply it in a
+    transaction of its own."""
+    verify(secrets, body, signature, time.time(), tolerance_s)
     with db.transaction() as session:
         return handle_payment_event(session, body, now)
 

@@ -116,8 +116,8 @@ def _place(
 def _pay(ctx: AppContext, buyer: Principal, order_id: str, now: dt.datetime, stats: Counter[str]) -> bool:
     with ctx.db.transaction() as session:
         _, delivery = ordering.start_payment(session, buyer, order_id, "card", ctx.payments, now)
-    secret, tolerance = ctx.settings.webhook_secret, ctx.settings.webhook_tolerance_seconds
-    outcome = ordering.receive_webhook(ctx.db, secret, tolerance, delivery.body, delivery.signature, now)
+    secrets, tolerance = (ctx.settings.webhook_secret,), ctx.settings.webhook_tolerance_seconds
+    outcome = ordering.receive_webhook(ctx.db, secrets, tolerance, delivery.body, delivery.signature, now)
     stats[outcome] += 1
     return outcome == "paid"
 
