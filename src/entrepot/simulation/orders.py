@@ -59,8 +59,7 @@ def drive(ctx: AppContext, seeded: Seeded, size: DemoSize, progress: Progress) -
 
 
 def _sweep(ctx: AppContext, now: dt.datetime, stats: Counter[str]) -> None:
-    with ctx.db.transaction() as session:
-        stats["expired unpaid"] += ordering.expire_overdue(session, now, batch=10_000)
+    stats["expired unpaid"] += ordering.expire_overdue(ctx.db, ctx.payments, now, batch=10_000)
 
 
 def _one_order(
