@@ -7,6 +7,7 @@ ENTREPOT_REQUIRE_POSTGRES=1 (CI), where they fail.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -108,3 +109,13 @@ def _no_network_left_over() -> Iterator[None]:
 @pytest.fixture
 def world(database: Database) -> World:
     return build_world(database)
+
+
+@pytest.fixture
+def no_error_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A test's requests leave no error in the log: bad input is answered with a 4xx and logs no error,
+    no traceback, and so none of the request's data (NUL bytes, long strings, bound SQL parameters)."""
+    with caplog.at_level(logging.INFO):
+        yield
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors]

@@ -25,6 +25,9 @@ from tests.api.helpers import (
 )
 from tests.world import World
 
+# Bad input is the client's mistake: no error may reach the log (see no_error_logged).
+pytestmark = pytest.mark.usefixtures("no_error_logged")
+
 
 def _rejected_without_trace(
     client: TestClient, world: World, body: Any, status: int, code: str, raw: bytes | None = None

@@ -26,6 +26,10 @@ NUL = "a\x00b"
 NUL_IN_PATH = "a%00b"  # as a client sends it
 
 
+# Bad input is the client's mistake: no error may reach the log (see no_error_logged).
+pytestmark = pytest.mark.usefixtures("no_error_logged")
+
+
 def _refused(response: Any, field: str, status: int = 422) -> dict[str, Any]:
     code = {422: "validation-failed", 415: "unsupported-media-type"}[status]
     problem = assert_problem(response, status, code)
