@@ -32,7 +32,7 @@ from entrepot.catalog.schemas import (
 from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.kernel.bounds import ID_LENGTH
-from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.organization import service as organization
 from entrepot.organization.models import OrgUnit
 
@@ -95,7 +95,7 @@ def list_sellers(ctx: Ctx, _: Operator, paging: Paging) -> ListPage[SellerOut]:
 @router.get("/sellers/{seller_id}", response_model=SellerOut)
 def get_seller(seller_id: IdPath, ctx: Ctx, principal: Caller) -> SellerOut:
     if not principal.is_operator and principal.seller_public_id != seller_id:
-        raise NotFound(f"no seller {seller_id}")
+        raise not_found("seller", seller_id)  # another seller is unknown to a seller
     with ctx.db.transaction() as session:
         return seller_out(session, service.get_seller(session, seller_id))
 

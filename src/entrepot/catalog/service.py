@@ -24,7 +24,7 @@ from entrepot.catalog.models import CommissionRate, Price, Product, Seller, Sell
 from entrepot.db import record_event
 from entrepot.kernel.bounds import BoundedCsv
 from entrepot.kernel.countries import country_error
-from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed, not_found
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
@@ -148,7 +148,7 @@ def get_sku(session: Session, public_id: str, seller_id: int | None = None) -> S
         query = query.where(Sku.seller_id == seller_id)
     sku = session.scalar(query)
     if sku is None:
-        raise NotFound(f"no SKU {public_id}")
+        raise not_found("SKU", public_id)
     return sku
 
 
@@ -396,7 +396,7 @@ def get_product(session: Session, public_id: str, seller_id: int | None) -> tupl
         query = query.where(Product.seller_id == seller_id)
     row = session.execute(query).first()
     if row is None:
-        raise NotFound(f"no product {public_id}")
+        raise not_found("product", public_id)
     return row[0], row[1]
 
 

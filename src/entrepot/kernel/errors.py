@@ -37,6 +37,12 @@ class NotFound(DomainError):
         super().__init__(detail, [], extra, "not-found", 404, "Not found")
 
 
+def not_found(what: str, ref: str) -> NotFound:
+    """The one answer for an id the caller may not see, whether no thing has it or another tenant's
+    does: the same status, type and detail both ways, so no answer tells that the thing exists."""
+    return NotFound(f"no {what} {ref}")
+
+
 class Conflict(DomainError):
     def __init__(self, detail: str, code: str = "conflict", **extra: Any) -> None:
         super().__init__(detail, [], extra, code, 409, "Conflict")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from entrepot.api.deps import Caller, Ctx, Operator
 from entrepot.api.schemas import IdPath, TimeQuery
 from entrepot.identity.domain import Principal
-from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.logistics import service, tracking_service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
@@ -95,15 +95,11 @@ def resolve(net: Network, code: str, field: str) -> str:
 
 def _visible(session: Session, principal: Principal, shipment: Shipment) -> None:
     """Operators see every shipment; a seller its own; a buyer those of its orders; a carrier those it
-    carries on at least one leg."""
-    if principal.is_operator or (principal.role == "seller" and shipment.seller_id == principal.seller_id):
-        return
-    if principal.role == "buyer":
-        orders.get_order(session, shipment.order_ref, principal)  # 404 unless the buyer's own order
-        return
-    if principal.role == "carrier" and principal.carrier in _carriers(session, shipment):
-        return
-    raise NotFound(f"no shipment {shipment.public_id}")
+    carries on at least one leg. Any other is answered as an unknown shipment, never as its order."""
+    buyer = orders.order_by_ref(session, shipment.order_ref).buyer_id if principal.role == "buyer" else None
+    carriers = _carriers(session, shipment) if principal.role == "carrier" else set()
+    if not principal.sees(shipment.seller_id, buyer, carriers):
+        raise not_found("shipment", shipment.public_id)
 
 
 def _carriers(session: Session, shipment: Shipment) -> set[str]:

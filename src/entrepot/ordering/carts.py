@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from entrepot.catalog import service as catalog
 from entrepot.catalog.models import Sku
 from entrepot.identity.domain import Principal
-from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.kernel.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.checkout import Basket, Limits, PayNow, Placed, earlier_claim, place_order
@@ -42,13 +42,13 @@ def create_cart(session: Session, principal: Principal, market_code: str, now: d
 def get_cart(session: Session, principal: Principal, public_id: str, for_update: bool = False) -> Cart:
     """Buyers see their own carts, operators all; anyone else's cart is not found."""
     if principal.role not in ("buyer", "operator"):
-        raise NotFound(f"no cart {public_id}")
+        raise not_found("cart", public_id)
     query = select(Cart).where(Cart.public_id == public_id)
     if principal.role == "buyer":
         query = query.where(Cart.buyer_id == principal.buyer_id)
     cart = session.scalar(query.with_for_update() if for_update else query)
     if cart is None:
-        raise NotFound(f"no cart {public_id}")
+        raise not_found("cart", public_id)
     return cart
 
 

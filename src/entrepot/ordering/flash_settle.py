@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from entrepot.db import one_of, record_events
 from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
-from entrepot.kernel.errors import Conflict, Forbidden, NotFound
+from entrepot.kernel.errors import Conflict, Forbidden, not_found
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.flash import counters_of
 from entrepot.ordering.flash_rules import SaleCounters, promote
@@ -315,15 +315,16 @@ def start_payment(
 
 
 def get_flash_order(session: Session, principal: Principal, order_ref: str) -> FlashOrder:
-    order = session.scalar(select(FlashOrder).where(FlashOrder.public_id == order_ref))
-    if order is None or (principal.role == "buyer" and order.buyer_id != principal.buyer_id):
-        raise NotFound(f"no flash order {order_ref}")
-    if principal.role == "seller":
-        seller = session.scalar(select(_sale.seller_id).where(_sale.id == order.sale_id))
-        if seller != principal.seller_id:
-            raise NotFound(f"no flash order {order_ref}")
-    elif principal.role not in ("buyer", "operator"):
-        raise Forbidden("this needs a buyer, seller or operator key")
+    """Its buyer's, its sale's seller's or an operator's to see; anyone else's is an unknown order."""
+    principal.require("buyer", "seller", "operator")  # a carrier's 403 whatever the id
+    row = session.execute(
+        select(FlashOrder, _sale.seller_id)
+        .join(SALES, _sale.id == FlashOrder.sale_id)
+        .where(FlashOrder.public_id == order_ref)
+    ).first()
+    if row is None or not principal.sees(seller_id=row[1], buyer_id=row[0].buyer_id):
+        raise not_found("flash order", order_ref)
+    order: FlashOrder = row[0]
     return order
 
 

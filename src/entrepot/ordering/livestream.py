@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from entrepot.catalog import service as catalog
 from entrepot.identity.domain import Principal
 from entrepot.inventory.domain import MAX_STOCK_UNITS
-from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed, not_found
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.ordering import flash
@@ -70,12 +70,14 @@ def _seller_of(session: Session, principal: Principal) -> int:
 def get_session(
     session: Session, ref: str, principal: Principal | None = None, for_update: bool = False
 ) -> LiveSession:
+    """A session: anyone watches one (no principal); its seller or an operator runs it, and to any
+    other seller another's session is an unknown one."""
+    if principal is not None:
+        principal.require("seller", "operator")  # buyers and carriers never run one, whatever the id
     query = select(LiveSession).where(LiveSession.public_id == ref)
     live = session.scalar(query.with_for_update() if for_update else query)
-    if live is None:
-        raise NotFound(f"no live session {ref}")
-    if principal is not None and not (principal.is_operator or principal.seller_id == live.seller_id):
-        raise Forbidden("only the session's seller or an operator runs it")
+    if live is None or (principal is not None and not principal.sees(seller_id=live.seller_id)):
+        raise not_found("live session", ref)
     return live
 
 

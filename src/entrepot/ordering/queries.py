@@ -13,7 +13,7 @@ from entrepot.catalog.models import Product, Seller, Sku
 from entrepot.identity.domain import Principal
 from entrepot.identity.models import Buyer
 from entrepot.inventory.models import Warehouse
-from entrepot.kernel.errors import Forbidden, NotFound
+from entrepot.kernel.errors import Forbidden, NotFound, not_found
 from entrepot.ordering.models import Order, OrderLine, Payment, Refund
 from entrepot.organization.models import Market
 
@@ -42,8 +42,8 @@ def get_order(session: Session, public_id: str, principal: Principal, for_update
     if for_update:
         query = query.with_for_update()
     order = session.scalar(query)
-    if order is None:
-        raise NotFound(f"no order {public_id}")
+    if order is None:  # unknown, or another buyer's or seller's: one answer
+        raise not_found("order", public_id)
     return order
 
 
