@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 
 from entrepot.db import Database
 from entrepot.logistics.service import forget_network
+from entrepot.ordering import api as ordering_api
+from entrepot.ordering.payments import WebhookDelivery
 from entrepot.schema import metadata, upgrade
 from tests.world import World, build_world
 
@@ -119,3 +121,17 @@ def no_error_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         yield
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors]
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> list[WebhookDelivery]:
+    """The provider's webhooks, held (and acknowledged) instead of delivered in-process, for the test to
+    deliver when and as it likes."""
+    deliveries: list[WebhookDelivery] = []
+
+    async def hold(_ctx: object, delivery: WebhookDelivery) -> bool:
+        deliveries.append(delivery)
+        return True
+
+    monkeypatch.setattr(ordering_api, "deliver_in_process", hold)
+    return deliveries

@@ -14,7 +14,6 @@ import pytest
 from currency_converter import CurrencyConverter
 from fastapi.testclient import TestClient
 
-from entrepot.ordering import api as ordering_api
 from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery, sign
 from tests.api.helpers import (
     API,
@@ -151,14 +150,6 @@ def test_sellers_cannot_pay(world: World) -> None:
 
 
 # --- the signed webhook ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> list[WebhookDelivery]:
-    """Hold the provider's webhook instead of delivering it in-process, so a test can deliver it."""
-    deliveries: list[WebhookDelivery] = []
-    monkeypatch.setattr(ordering_api, "deliver_in_process", lambda _ctx, d: deliveries.append(d))
-    return deliveries
 
 
 def _signed(world: World, body: bytes, at: float | None = None) -> dict[str, str]:

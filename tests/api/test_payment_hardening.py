@@ -9,27 +9,11 @@ import json
 import time
 from typing import Any
 
-import pytest
-
-from entrepot.ordering import api as ordering_api
 from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery, sign
 from tests.api.helpers import API, assert_problem, basket, get_order, new_key, pay, place_ok, snapshot
 from tests.world import World
 
 OLD, NEW = "whsec_" + "o" * 40, "whsec_" + "n" * 40
-
-
-@pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> list[WebhookDelivery]:
-    """The provider's webhooks, held instead of delivered in-process, for the test to deliver."""
-    deliveries: list[WebhookDelivery] = []
-
-    async def hold(_ctx: Any, delivery: WebhookDelivery) -> bool:
-        deliveries.append(delivery)
-        return True
-
-    monkeypatch.setattr(ordering_api, "deliver_in_process", hold)
-    return deliveries
 
 
 def test_a_decline_reason_too_long_to_store_is_refused_at_the_edge(world: World) -> None:
