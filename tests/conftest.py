@@ -123,15 +123,20 @@ def no_error_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors]
 
 
-@pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> list[WebhookDelivery]:
-    """The provider's webhooks, held (and acknowledged) instead of delivered in-process, for the test to
-    deliver when and as it likes."""
+def intercept_webhooks(monkeypatch: pytest.MonkeyPatch, acknowledged: bool) -> list[WebhookDelivery]:
+    """The provider's webhooks, kept instead of delivered in-process; the provider is told each was
+    acknowledged (the test delivers them when it likes) or not (lost, as to a server that died)."""
     deliveries: list[WebhookDelivery] = []
 
-    async def hold(_ctx: object, delivery: WebhookDelivery) -> bool:
+    async def intercept(_ctx: object, delivery: WebhookDelivery) -> bool:
         deliveries.append(delivery)
-        return True
+        return acknowledged
 
-    monkeypatch.setattr(ordering_api, "deliver_in_process", hold)
+    monkeypatch.setattr(ordering_api, "deliver_in_process", intercept)
     return deliveries
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> list[WebhookDelivery]:
+    """Webhooks held and acknowledged, for the test to deliver when and as it likes."""
+    return intercept_webhooks(monkeypatch, acknowledged=True)

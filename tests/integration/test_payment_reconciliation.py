@@ -25,6 +25,7 @@ from entrepot.ordering.payments import (
 )
 from entrepot.ordering.provider_ledger import TableLedger
 from tests.api.helpers import API, basket, get_order, new_key, stock
+from tests.conftest import intercept_webhooks
 from tests.world import World
 
 TTL = 60  # seconds; the sweeper's round is 5 s, so reconciliation asks from 10 s before expiry
@@ -33,14 +34,7 @@ TTL = 60  # seconds; the sweeper's round is 5 s, so reconciliation asks from 10 
 @pytest.fixture
 def lost(monkeypatch: pytest.MonkeyPatch) -> list[WebhookDelivery]:
     """Every webhook is lost on its way, as when the server that was to receive it died."""
-    deliveries: list[WebhookDelivery] = []
-
-    async def drop(_ctx: AppContext, delivery: WebhookDelivery) -> bool:
-        deliveries.append(delivery)
-        return False
-
-    monkeypatch.setattr(ordering_api, "deliver_in_process", drop)
-    return deliveries
+    return intercept_webhooks(monkeypatch, acknowledged=False)
 
 
 def _client(world: World) -> tuple[TestClient, AppContext]:

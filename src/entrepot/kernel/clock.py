@@ -3,7 +3,7 @@
 Production reads the system clock. Tests and the demo pin it: `pinned(instant)` starts the clock at that
 instant and lets it run at real speed, so reservations still expire and retries still come due, while
 every date-dependent answer (LTM windows, FX staleness, expiry, targets) is the one of the pinned day.
-`frozen(instant)` never moves, for unit tests that need one exact instant.
+Tests that need a clock they move by hand pass any callable (tests/world.py's Clock).
 """
 
 from __future__ import annotations
@@ -34,11 +34,6 @@ def pinned(start: dt.datetime) -> Clock:
         return origin + dt.timedelta(seconds=time.monotonic() - began)
 
     return now
-
-
-def frozen(instant: dt.datetime) -> Clock:
-    fixed = require_aware(instant)
-    return lambda: fixed
 
 
 def today(clock: Clock) -> dt.date:
