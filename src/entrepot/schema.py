@@ -8,17 +8,17 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 
+from entrepot.campaigns.flash import models as _peak  # noqa: F401
+from entrepot.campaigns.group_buys import models as _group  # noqa: F401
+from entrepot.campaigns.livestream import models as _live  # noqa: F401
 from entrepot.catalog import models as _catalog  # noqa: F401  (registers tables)
-from entrepot.db import Base, ensure_sqlite_folder
 from entrepot.emissions import models as _emissions  # noqa: F401
 from entrepot.identity import models as _identity  # noqa: F401
 from entrepot.inventory import models as _inventory  # noqa: F401
 from entrepot.logistics import models as _logistics  # noqa: F401
-from entrepot.ordering import group_models as _group  # noqa: F401
-from entrepot.ordering import live_models as _live  # noqa: F401
 from entrepot.ordering import models as _ordering  # noqa: F401
-from entrepot.ordering import peak_models as _peak  # noqa: F401
 from entrepot.organization import models as _organization  # noqa: F401
+from entrepot.platform.db import Base, ensure_sqlite_folder
 from entrepot.reporting import models as _reporting  # noqa: F401
 
 metadata: MetaData = Base.metadata

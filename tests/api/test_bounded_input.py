@@ -15,8 +15,8 @@ import pytest
 from pydantic import AfterValidator, BaseModel
 from sqlalchemy import text
 
-from entrepot.api.schemas import Request, printable
 from entrepot.ordering.payments import SIGNATURE_HEADER, sign
+from entrepot.platform.schemas import Request, printable
 from tests.api.helpers import API, assert_problem, field_errors, paid_order, snapshot
 from tests.api.test_flash_api import sale_body
 from tests.api.test_livestream_api import go_live

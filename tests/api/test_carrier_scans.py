@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from entrepot.db import OutboxEvent
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import Network
+from entrepot.platform.db import OutboxEvent
 from tests.api.helpers import API, assert_problem, get_order
 from tests.api.test_carrier_keys import _carrier_key
 from tests.integration.test_shipping import _paid, _ship, small_network

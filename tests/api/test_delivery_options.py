@@ -13,7 +13,7 @@ from entrepot.api.app import relay_registry
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import Lane, Network, Node, Schedule
 from entrepot.logistics.rate_cache import routes_cache
-from entrepot.outbox import relay_once
+from entrepot.platform.outbox import relay_once
 from tests.api.helpers import API, assert_problem, basket, field_errors, get_order, place, snapshot
 from tests.world import World
 

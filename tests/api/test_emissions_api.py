@@ -15,7 +15,7 @@ from entrepot.emissions import service as emissions
 from entrepot.emissions.models import ElementResult, ShipmentActivity
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import Lane, Network, Node
-from entrepot.outbox import relay_once
+from entrepot.platform.outbox import relay_once
 from tests.api.helpers import API, assert_problem, field_errors
 from tests.world import World
 

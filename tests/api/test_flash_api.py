@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
+from entrepot.campaigns.flash import settlement as flash_settle
+from entrepot.campaigns.flash.fast import FlashFastPath
+from entrepot.campaigns.flash.models import FlashOrder, FlashSale
 from entrepot.catalog import service as catalog
 from entrepot.inventory import service as inventory
-from entrepot.ordering import flash_settle
-from entrepot.ordering.peak_fast import FlashFastPath
-from entrepot.ordering.peak_models import FlashOrder, FlashSale
 from tests.api.helpers import API, assert_problem, field_errors, new_key
 from tests.world import T0, World
 

@@ -9,14 +9,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from entrepot.campaigns.flash import orders as flash_orders
 from entrepot.catalog import service as catalog
-from entrepot.db import OutboxEvent
 from entrepot.logistics import events as logistics_events
-from entrepot.ordering import flash_orders
 from entrepot.ordering.models import Order, OrderLine, Payment
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
-from entrepot.outbox import Event, HandlerRegistry, relay_once
+from entrepot.platform.db import OutboxEvent
+from entrepot.platform.outbox import Event, HandlerRegistry, relay_once
 from tests.api.helpers import API
 from tests.api.test_flash_api import create_sale, take
 from tests.world import T0, World

@@ -20,7 +20,7 @@ from entrepot.ordering.models import FxRestatement, Order
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
 from entrepot.organization.models import FxPublishedRate
-from entrepot.outbox import relay_once
+from entrepot.platform.outbox import relay_once
 from tests.api.helpers import API, assert_problem, get_order, place_ok
 from tests.world import World
 

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from entrepot.db import OutboxEvent
+from entrepot.campaigns.group_buys import service as group_buy
+from entrepot.campaigns.group_buys.models import GroupBuy, GroupMember, GroupTeam
 from entrepot.identity import service as identity
-from entrepot.ordering import group_buy
-from entrepot.ordering.group_models import GroupBuy, GroupMember, GroupTeam
+from entrepot.platform.db import OutboxEvent
 from tests.api.helpers import API, assert_problem, field_errors
 from tests.world import T0, World
 

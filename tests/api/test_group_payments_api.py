@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from entrepot.db import OutboxEvent
-from entrepot.ordering import group_buy, group_payments
-from entrepot.ordering.group_models import GroupMember
-from entrepot.outbox import Event, HandlerRegistry, in_state, relay_once
+from entrepot.campaigns.group_buys import payments as group_payments
+from entrepot.campaigns.group_buys import service as group_buy
+from entrepot.campaigns.group_buys.models import GroupMember
+from entrepot.platform.db import OutboxEvent
+from entrepot.platform.outbox import Event, HandlerRegistry, in_state, relay_once
 from tests.api.test_group_buy_api import campaign, join, open_team
 from tests.world import World
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from entrepot.api.app import relay_registry
 from entrepot.kernel.ids import new_id
 from entrepot.logistics import service as logistics
-from entrepot.outbox import relay_once
+from entrepot.platform.outbox import relay_once
 from tests.api.helpers import API, new_key, snapshot
 from tests.integration.test_shipping import small_network
 from tests.world import T0, World

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
-from entrepot.db import Database
 from entrepot.identity.models import ApiKey
+from entrepot.platform.db import Database
+from entrepot.platform.settings import get_settings
 from entrepot.schema import upgrade
-from entrepot.settings import get_settings
 
 
 @pytest.fixture

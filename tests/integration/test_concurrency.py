@@ -21,11 +21,11 @@ import pytest
 from sqlalchemy import func, select
 
 from entrepot.catalog import service as catalog
-from entrepot.db import Database
 from entrepot.identity import service as identity
 from entrepot.inventory import service as inventory
 from entrepot.inventory.models import Stock
 from entrepot.ordering.models import IdempotencyKey, Order, Payment
+from entrepot.platform.db import Database
 from tests.world import World, build_world
 
 pytestmark = pytest.mark.postgres

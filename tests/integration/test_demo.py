@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from entrepot.api.app import create_app
 from entrepot.cli.main import app as cli
-from entrepot.db import Database
 from entrepot.logistics.models import NetworkLane, Shipment, TrackingEvent
 from entrepot.ordering.models import Order
-from entrepot.settings import Settings, get_settings
+from entrepot.platform.db import Database
+from entrepot.platform.settings import Settings, get_settings
 from entrepot.simulation.runner import run_demo
 
 

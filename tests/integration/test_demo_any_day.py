@@ -9,11 +9,11 @@ import datetime as dt
 from sqlalchemy import select
 
 from entrepot.api.app import build_context
-from entrepot.db import Database
 from entrepot.ordering import checkout
 from entrepot.ordering.models import Order
 from entrepot.organization.models import FxManualRate
-from entrepot.settings import Settings
+from entrepot.platform.db import Database
+from entrepot.platform.settings import Settings
 from entrepot.simulation import demo, scenario
 
 PINNED = dt.datetime(2027, 6, 1, 9, 0, tzinfo=dt.UTC)

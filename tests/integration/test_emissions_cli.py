@@ -10,14 +10,14 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
-from entrepot.db import Database
 from entrepot.emissions import cli as emissions_cli
 from entrepot.emissions.models import TargetRow
 from entrepot.logistics import events as logistics_events
 from entrepot.logistics import service as logistics
-from entrepot.outbox import HandlerRegistry, relay_once
+from entrepot.platform.db import Database
+from entrepot.platform.outbox import HandlerRegistry, relay_once
+from entrepot.platform.settings import get_settings
 from entrepot.schema import upgrade
-from entrepot.settings import get_settings
 from tests.api.helpers import API
 from tests.api.test_emissions_api import HEADER, HUBS, network
 from tests.world import build_world

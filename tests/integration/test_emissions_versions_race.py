@@ -8,13 +8,13 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from entrepot.db import Database, OutboxEvent
 from entrepot.emissions import service
 from entrepot.emissions.models import ElementActivity, ElementResult
 from entrepot.emissions.versions import current_version
 from entrepot.logistics import events as logistics_events
 from entrepot.logistics import service as logistics
-from entrepot.outbox import HandlerRegistry, relay_once
+from entrepot.platform.db import Database, OutboxEvent
+from entrepot.platform.outbox import HandlerRegistry, relay_once
 from tests.api.helpers import API
 from tests.api.test_emissions_api import HEADER, network
 from tests.world import T0, build_world

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from entrepot.ordering import flash, flash_batch, flash_settle
-from entrepot.ordering.flash import Ticket
-from entrepot.ordering.flash_runtime import runtime_of
-from entrepot.ordering.flash_settle import PaymentEvent
-from entrepot.ordering.peak_models import FlashOrder, FlashSale
+from entrepot.campaigns.flash import batch as flash_batch
+from entrepot.campaigns.flash import service as flash
+from entrepot.campaigns.flash import settlement as flash_settle
+from entrepot.campaigns.flash.models import FlashOrder, FlashSale
+from entrepot.campaigns.flash.runtime import runtime_of
+from entrepot.campaigns.flash.service import Ticket
+from entrepot.campaigns.flash.settlement import PaymentEvent
 from tests.api.test_flash_api import create_sale, take
 from tests.world import World
 

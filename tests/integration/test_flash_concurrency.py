@@ -22,10 +22,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from entrepot.db import Database
+from entrepot.campaigns.flash.models import FlashBuyer, FlashOrder, FlashSale
 from entrepot.ordering.payments import sign
-from entrepot.ordering.peak_models import FlashBuyer, FlashOrder, FlashSale
-from entrepot.settings import Settings
+from entrepot.platform.db import Database
+from entrepot.platform.settings import Settings
 from tests.integration.test_concurrency import _buyer_keys, _free_port, _race, _wait_until_up
 from tests.world import World, build_world
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
-from entrepot.db import Database
 from entrepot.ordering.models import Order
 from entrepot.organization.models import FxPublishedRate
-from entrepot.settings import get_settings
+from entrepot.platform.db import Database
+from entrepot.platform.settings import get_settings
 from tests.api.helpers import place_ok
 from tests.world import build_world
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from entrepot.ordering.group_models import GroupBuy, GroupMember
+from entrepot.campaigns.group_buys.models import GroupBuy, GroupMember
 from tests.integration.test_concurrency import _buyer_keys, _race
 from tests.integration.test_flash_concurrency import _stock_for_sale, pg_world, server  # noqa: F401  (fixtures)
 from tests.world import World

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
-from entrepot.settings import get_settings
+from entrepot.platform.settings import get_settings
 
 
 @pytest.fixture

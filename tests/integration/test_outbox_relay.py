@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 
 from entrepot.api.app import create_app
 from entrepot.cli.main import app as cli
-from entrepot.db import Database, OutboxEvent, record_event
 from entrepot.kernel.events import DomainEvent
-from entrepot.outbox import Event, Handler, HandlerRegistry, RetryPolicy, in_state, relay_once
-from entrepot.settings import get_settings
+from entrepot.platform.db import Database, OutboxEvent, record_event
+from entrepot.platform.outbox import Event, Handler, HandlerRegistry, RetryPolicy, in_state, relay_once
+from entrepot.platform.settings import get_settings
 from tests.api.helpers import API, assert_problem, collect
 from tests.world import T0, World
 

@@ -24,10 +24,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from entrepot.catalog import service as catalog
-from entrepot.db import Database
 from entrepot.inventory import service as inventory
 from entrepot.inventory.models import Stock
 from entrepot.ordering.models import Order, OrderLine, Payment
+from entrepot.platform.db import Database
 from tests.integration.test_concurrency import _buyer_keys, _free_port, _race, _wait_until_up
 from tests.world import World, build_world
 

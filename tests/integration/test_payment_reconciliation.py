@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from entrepot.api.app import reconcile_once, sweep_once
-from entrepot.api.deps import AppContext
 from entrepot.kernel.errors import Conflict
 from entrepot.ordering import api as ordering_api
 from entrepot.ordering.models import ProviderLedgerEntry
@@ -24,6 +23,7 @@ from entrepot.ordering.payments import (
     WebhookDelivery,
 )
 from entrepot.ordering.provider_ledger import TableLedger
+from entrepot.platform.deps import AppContext
 from tests.api.helpers import API, basket, get_order, new_key, stock
 from tests.conftest import intercept_webhooks
 from tests.world import World
@@ -224,7 +224,7 @@ def test_entrepot_sweep_reconciles_then_expires(
     from typer.testing import CliRunner
 
     from entrepot.cli.main import app
-    from entrepot.settings import get_settings
+    from entrepot.platform.settings import get_settings
 
     client, _ = _client(world)
     order = _place_paying(client, world, "card")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from entrepot.db import (
+from entrepot.platform.db import (
     Database,
     OutboxEvent,
     insert_many,

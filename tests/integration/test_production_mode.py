@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from entrepot.api.app import create_app
 from entrepot.cli.main import app as cli
-from entrepot.db import Database
-from entrepot.settings import DEV_WEBHOOK_SECRET, PublishedDefaults, Settings, get_settings
+from entrepot.platform.db import Database
+from entrepot.platform.settings import DEV_WEBHOOK_SECRET, PublishedDefaults, Settings, get_settings
 
 REAL_SECRET = "whsec_" + "k" * 40
 POSTGRES = "postgresql+psycopg://entrepot@db.internal:5432/entrepot"

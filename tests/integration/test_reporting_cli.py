@@ -12,7 +12,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
-from entrepot.settings import get_settings
+from entrepot.platform.settings import get_settings
 from tests.reporting_data import line, write_snapshot
 
 

@@ -24,15 +24,15 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
-from entrepot.db import Database
 from entrepot.kernel.ecb import read_ecb_file
 from entrepot.kernel.fx import FxRates, RateBook
+from entrepot.platform.db import Database
+from entrepot.platform.settings import Settings, get_settings
 from entrepot.reporting import cli as report_cli
 from entrepot.reporting import plans, service
 from entrepot.reporting.domain import FiscalCalendar
 from entrepot.reporting.history import PlatformFigures, history
 from entrepot.schema import upgrade
-from entrepot.settings import Settings, get_settings
 from entrepot.simulation.runner import run_demo
 from tests.api.helpers import API, place_ok
 from tests.reporting_data import fx, sale_lines, write_snapshot

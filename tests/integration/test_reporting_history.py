@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from entrepot.db import Database
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.kernel.money import Money
+from entrepot.platform.db import Database
 from entrepot.reporting import plans, service
 from entrepot.reporting.domain import FiscalCalendar
 from entrepot.reporting.history import PlatformFigures, history

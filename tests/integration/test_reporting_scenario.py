@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from entrepot.db import Database
 from entrepot.kernel.errors import ValidationFailed
+from entrepot.platform.db import Database
 from entrepot.reporting import plans
 from entrepot.reporting.domain import FiscalCalendar
 

@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from entrepot.db import OutboxEvent
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.logistics import service as logistics
 from entrepot.logistics import tracking_service as tracking
 from entrepot.logistics.models import TrackingEvent
 from entrepot.logistics.tracking import Scan
+from entrepot.platform.db import OutboxEvent
 from tests.api.helpers import API, basket, get_order, place
 from tests.api.test_delivery_options import three_ways_network
 from tests.world import World

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from entrepot.db import Database
+from entrepot.platform.db import Database
 from entrepot.schema import metadata, upgrade
 
 
@@ -19,7 +19,7 @@ def test_migrations_match_the_models(database: Database) -> None:
 
 
 def test_upgrade_creates_a_missing_folder_and_is_safe_to_repeat(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'not' / 'yet' / 'entrepot.db'}"
+    url = f"sqlite:///{tmp_path / 'not' / 'yet' / 'entrepot.platform.db'}"
     upgrade(url)
     upgrade(url)
     db = Database(url)

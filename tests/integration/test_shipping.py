@@ -12,7 +12,7 @@ from entrepot.api.app import relay_registry
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import Lane, Network, Node, Schedule
 from entrepot.logistics.models import Departure
-from entrepot.outbox import relay_once
+from entrepot.platform.outbox import relay_once
 from tests.api.helpers import API, assert_problem, field_errors
 from tests.world import World
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from entrepot.campaigns.flash.runtime import FlashRuntime, SaleMeta
 from entrepot.kernel.errors import NotFound
-from entrepot.ordering.flash_runtime import FlashRuntime, SaleMeta
 
 
 class CountingLoads(FlashRuntime):

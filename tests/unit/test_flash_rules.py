@@ -8,8 +8,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from entrepot.ordering.coalescer import Coalescer
-from entrepot.ordering.flash_rules import (
+from entrepot.campaigns.flash.coalescer import Coalescer
+from entrepot.campaigns.flash.rules import (
     ENDED,
     NOT_OPEN,
     OVER_LIMIT,

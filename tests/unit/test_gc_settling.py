@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from entrepot.api.app import GC_THRESHOLDS, after_start
-from entrepot.settings import Settings
+from entrepot.platform.settings import Settings
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from entrepot.identity.domain import Principal
 from entrepot.kernel.errors import Forbidden, not_found
+from entrepot.platform.principal import Principal
 
 OPERATOR = Principal("operator", "key_ops")
 SELLER = Principal("seller", "key_s", seller_id=1)

@@ -19,12 +19,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from entrepot import __version__
-from entrepot.api import events, problems
-from entrepot.api.deps import AppContext
+from entrepot.api import events
 from entrepot.api.hardening import Hardened, page_policy, script_hashes
-from entrepot.api.limits import BodySizeLimit
+from entrepot.campaigns.flash import api as peak_api
+from entrepot.campaigns.flash import orders as flash_orders
+from entrepot.campaigns.flash.fast import FlashFastPath
+from entrepot.campaigns.group_buys import api as group_api
+from entrepot.campaigns.group_buys import payments as group_payments
+from entrepot.campaigns.livestream import api as live_api
 from entrepot.catalog import api as catalog_api
-from entrepot.db import Database
 from entrepot.emissions import api as emissions_api
 from entrepot.emissions import events as emissions_events
 from entrepot.identity import api as identity_api
@@ -35,26 +38,21 @@ from entrepot.logistics import events as logistics_events
 from entrepot.logistics.rates import NetworkRates
 from entrepot.logistics.routing import warm_up as warm_up_planner
 from entrepot.ordering import api as ordering_api
-from entrepot.ordering import (
-    cart_api,
-    flash_orders,
-    group_api,
-    group_payments,
-    live_api,
-    peak_api,
-    restatement,
-)
+from entrepot.ordering import cart_api, restatement
 from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
-from entrepot.ordering.peak_fast import FlashFastPath
 from entrepot.ordering.provider_ledger import TableLedger
 from entrepot.ordering.reconciliation import Due, Reconciled
 from entrepot.organization import api as organization_api
 from entrepot.organization import rates as fx_rates
-from entrepot.outbox import HandlerRegistry, RetryPolicy, relay_once
+from entrepot.platform import problems
+from entrepot.platform.db import Database
+from entrepot.platform.deps import AppContext
+from entrepot.platform.limits import BodySizeLimit
+from entrepot.platform.outbox import HandlerRegistry, RetryPolicy, relay_once
+from entrepot.platform.settings import Settings, get_settings
 from entrepot.reporting import api as reporting_api
-from entrepot.settings import Settings, get_settings
 
 log = logging.getLogger("entrepot")
 API_PREFIX = "/api/v1"

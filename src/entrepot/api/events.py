@@ -9,10 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from entrepot.api.deps import Ctx, Operator, Paging, next_cursor
-from entrepot.api.schemas import CodeQuery, IdQuery, ListPage
-from entrepot.db import OutboxEvent
-from entrepot.outbox import EventState, in_state, state_of
+from entrepot.platform.db import OutboxEvent
+from entrepot.platform.deps import Ctx, Operator, Paging, next_cursor
+from entrepot.platform.outbox import EventState, in_state, state_of
+from entrepot.platform.schemas import CodeQuery, IdQuery, ListPage
 
 router = APIRouter(tags=["events"])
 

@@ -7,8 +7,9 @@ HTML pages a Content-Security-Policy that allows only this server's files (and t
 hashes the page declares) and no framing.
 
 An unexpected exception is answered here with a 500 problem and logged once, with its traceback but
-without the request's body or the statement's parameters (the engines hide them: see entrepot.db); left
-to Starlette it would be logged twice, once by the app and once more by the server.
+without the request's body or the statement's parameters (the engines hide them: see
+entrepot.platform.db); left to Starlette it would be logged twice, once by the app and once more by
+the server.
 """
 
 from __future__ import annotations

@@ -10,9 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.api.problems import problem
-from entrepot.api.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage, Text
 from entrepot.catalog import service
 from entrepot.catalog.domain import ProductSpec, SkuSpec
 from entrepot.catalog.models import Product, Seller, Sku
@@ -29,12 +26,15 @@ from entrepot.catalog.schemas import (
     SellerOut,
     SkuOut,
 )
-from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.kernel.bounds import ID_LENGTH
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.organization import service as organization
 from entrepot.organization.models import OrgUnit
+from entrepot.platform.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
+from entrepot.platform.principal import Principal
+from entrepot.platform.problems import problem
+from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage, Text
 
 router = APIRouter(tags=["catalog"])
 

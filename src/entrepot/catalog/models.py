@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime
 
 
 class Seller(Base):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Code, PublicId, Request, Text
+from entrepot.platform.schemas import Code, PublicId, Request, Text
 
 
 class SellerIn(Request):

@@ -21,7 +21,6 @@ from entrepot.catalog.domain import (
     unit_volume_cm3,
 )
 from entrepot.catalog.models import CommissionRate, Price, Product, Seller, SellerMarketplace, Sku
-from entrepot.db import record_event
 from entrepot.kernel.bounds import BoundedCsv
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed, not_found
@@ -30,6 +29,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.organization import service as organization
 from entrepot.organization.models import Market
+from entrepot.platform.db import record_event
 
 
 def create_seller(

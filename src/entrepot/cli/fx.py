@@ -10,13 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from entrepot.cli.errors import fail, failures
-from entrepot.db import Database
 from entrepot.kernel.ecb import parse_ecb
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.kernel.fx import FxRates
 from entrepot.ordering import restatement
 from entrepot.organization import rates
-from entrepot.settings import Settings, get_settings
+from entrepot.platform.db import Database
+from entrepot.platform.settings import Settings, get_settings
 
 app = typer.Typer(help="Exchange rates: load, status, re-state provisional orders.", no_args_is_help=True)
 console = Console()

@@ -11,7 +11,6 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from entrepot.cli.errors import failures, from_options
-from entrepot.db import Database
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.logistics import service
 from entrepot.logistics import tracking_service as tracking
@@ -19,8 +18,9 @@ from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.network_data import demo_network
 from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
 from entrepot.logistics.schemas import RouteQuery
+from entrepot.platform.db import Database
+from entrepot.platform.settings import get_settings
 from entrepot.schema import upgrade
-from entrepot.settings import get_settings
 
 app = typer.Typer(help="The logistics network: routes and shipments.", no_args_is_help=True)
 console = Console()

@@ -14,12 +14,12 @@ from entrepot.cli import fx as fx_cli
 from entrepot.cli import logistics as logistics_cli
 from entrepot.cli.errors import fail, failures
 from entrepot.emissions import cli as emissions_cli
+from entrepot.platform.settings import PublishedDefaults, get_settings
 from entrepot.reporting import cli as reporting_cli
-from entrepot.settings import PublishedDefaults, get_settings
 
 if TYPE_CHECKING:
-    from entrepot.api.deps import AppContext
-    from entrepot.outbox import HandlerRegistry
+    from entrepot.platform.deps import AppContext
+    from entrepot.platform.outbox import HandlerRegistry
 
 app = typer.Typer(help="Entrepot: run a multi-market commerce group.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -58,7 +58,7 @@ def serve(
     """Upgrade the schema and serve the API."""
     import uvicorn
 
-    from entrepot.db import is_sqlite
+    from entrepot.platform.db import is_sqlite
     from entrepot.schema import upgrade
 
     settings = get_settings()
@@ -148,8 +148,8 @@ def keys_create(
     carrier: Annotated[str | None, typer.Option(help="carrier as lanes name it, for carrier keys")] = None,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
-    from entrepot.db import Database
     from entrepot.identity import service as identity
+    from entrepot.platform.db import Database
 
     with failures():
         db = Database(get_settings().database_url)

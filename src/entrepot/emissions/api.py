@@ -8,8 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext, Caller, Ctx, Operator
-from entrepot.api.schemas import IdPath, Text
 from entrepot.emissions import reports, service
 from entrepot.emissions import versions as calculation
 from entrepot.emissions.models import ElementActivity, ElementResult, FactorTableRow, TargetRow
@@ -33,9 +31,11 @@ from entrepot.emissions.schemas import (
     YearOut,
 )
 from entrepot.emissions.targets import Levers
-from entrepot.identity.domain import Principal
 from entrepot.kernel.bounds import MAX_INT32
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
+from entrepot.platform.deps import AppContext, Caller, Ctx, Operator
+from entrepot.platform.principal import Principal
+from entrepot.platform.schemas import IdPath, Text
 
 router = APIRouter(tags=["emissions"])
 Period = Annotated[

@@ -16,9 +16,9 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from entrepot.cli.errors import failures, from_options
-from entrepot.db import Database
 from entrepot.kernel.errors import ValidationFailed
-from entrepot.settings import get_settings
+from entrepot.platform.db import Database
+from entrepot.platform.settings import get_settings
 
 if TYPE_CHECKING:
     from entrepot.emissions.targets import Levers

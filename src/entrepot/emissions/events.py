@@ -1,4 +1,4 @@
-"""How emissions reacts to other contexts' events (run by the outbox relay, see entrepot.outbox)."""
+"""How emissions reacts to other contexts' events (run by the outbox relay, see entrepot.platform.outbox)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from entrepot.db import OutboxEvent
 from entrepot.emissions import service
 from entrepot.emissions.models import ShipmentActivity
-from entrepot.outbox import Event, HandlerRegistry
+from entrepot.platform.db import OutboxEvent
+from entrepot.platform.outbox import Event, HandlerRegistry
 
 
 def record_on_planned(session: Session, event: Event) -> None:

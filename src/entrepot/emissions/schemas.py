@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from entrepot.api.schemas import PublicId, Request, Text
 from entrepot.emissions.targets import Totals
 from entrepot.kernel.bounds import MAX_INT32
+from entrepot.platform.schemas import PublicId, Request, Text
 
 
 class FiguresOut(BaseModel):

@@ -17,7 +17,6 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from entrepot.db import record_event
 from entrepot.emissions import vector
 from entrepot.emissions.categories import category_of_lane
 from entrepot.emissions.defaults import DEFAULT_NAME, sha256_of
@@ -44,6 +43,7 @@ from entrepot.logistics import service as logistics
 from entrepot.logistics import tracking_service as tracking
 from entrepot.ordering import queries as orders
 from entrepot.organization import service as organization
+from entrepot.platform.db import record_event
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,47}")
 USER_KINDS = ("regional", "carrier")  # the default table ships with the package

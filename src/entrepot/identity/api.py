@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from entrepot.api.deps import Caller, Ctx, Operator
-from entrepot.api.schemas import IdPath
 from entrepot.identity import service
 from entrepot.identity.schemas import ApiKeyIn, ApiKeyOut, BuyerIn, BuyerOut
+from entrepot.platform.deps import Caller, Ctx, Operator
+from entrepot.platform.schemas import IdPath
 
 router = APIRouter(tags=["identity"])
 

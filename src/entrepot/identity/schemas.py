@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import PublicId, Request, Text
+from entrepot.platform.schemas import PublicId, Request, Text
 
 
 class BuyerIn(Request):

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.models import Seller
-from entrepot.identity.domain import ROLES, Principal, generate_key, secret_matches, split_key
+from entrepot.identity.domain import generate_key, secret_matches, split_key
 from entrepot.identity.models import ApiKey, Buyer
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
 from entrepot.kernel.ids import new_id
+from entrepot.platform.principal import ROLES, Principal
 
 
 def create_buyer(

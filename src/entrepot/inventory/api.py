@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from entrepot.api.deps import Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.api.schemas import CodePath, CodeQuery, IdPath, ListPage
 from entrepot.catalog import service as catalog
 from entrepot.catalog.api import seller_scope
 from entrepot.inventory import service
 from entrepot.inventory.models import Stock, Warehouse
 from entrepot.inventory.schemas import StockIn, StockOut, WarehouseIn, WarehouseOut
+from entrepot.platform.deps import Caller, Ctx, Operator, Paging, next_cursor
+from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, ListPage
 
 router = APIRouter(tags=["inventory"])
 

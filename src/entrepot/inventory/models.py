@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime
 
 
 class Warehouse(Base):

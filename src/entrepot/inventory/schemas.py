@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Code, Request, Text
 from entrepot.inventory.domain import MAX_STOCK_UNITS
+from entrepot.platform.schemas import Code, Request, Text
 
 
 class WarehouseIn(Request):

@@ -1,6 +1,6 @@
 """The bounds of what any input may hold, stated once: text without control characters and no longer than
 its column, integers that fit theirs, days within the years the product supports, CSV fields of a
-bounded size. Request schemas (entrepot.api.schemas) and the CSV importers check input against these
+bounded size. Request schemas (entrepot.platform.schemas) and the CSV importers check input against these
 before it reaches a query, where PostgreSQL would refuse it with an error (NUL in text, a number out of
 its column's range) and Python's calendar could overflow (year 1 at +14:00 in UTC).
 """

@@ -1,4 +1,4 @@
-"""Domain events as plain data; the outbox table that carries them lives in entrepot.db."""
+"""Domain events as plain data; the outbox table that carries them lives in entrepot.platform.db."""
 
 from __future__ import annotations
 

@@ -7,9 +7,6 @@ import datetime as dt
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from entrepot.api.deps import Caller, Ctx, Operator
-from entrepot.api.schemas import IdPath, TimeQuery
-from entrepot.identity.domain import Principal
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.logistics import service, tracking_service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
@@ -27,6 +24,9 @@ from entrepot.logistics.schemas import (
 )
 from entrepot.logistics.tracking import Scan
 from entrepot.ordering import queries as orders
+from entrepot.platform.deps import Caller, Ctx, Operator
+from entrepot.platform.principal import Principal
+from entrepot.platform.schemas import IdPath, TimeQuery
 
 router = APIRouter(tags=["logistics"])
 

@@ -1,4 +1,4 @@
-"""How logistics reacts to other contexts' events (run by the outbox relay, see entrepot.outbox)."""
+"""How logistics reacts to other contexts' events (run by the outbox relay, see entrepot.platform.outbox)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.logistics import service
 from entrepot.logistics.models import NetworkNode
-from entrepot.outbox import Event, HandlerRegistry
+from entrepot.platform.outbox import Event, HandlerRegistry
 
 log = logging.getLogger("entrepot.logistics")
 

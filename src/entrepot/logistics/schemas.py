@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from entrepot.api.schemas import Request, Text
+from entrepot.platform.schemas import Request, Text
 
 # The years a route may be asked for: the planner counts minutes since 1970 and adds days of transit, so
 # a far year overflows the calendar; 2000-2100 covers every real question with room to spare.

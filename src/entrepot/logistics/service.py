@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import dialect_of, insert_or_skip, record_event
 from entrepot.kernel.errors import Conflict, DomainError, FieldError, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.fx import FxRates
@@ -53,7 +52,8 @@ from entrepot.logistics.routing import (
 from entrepot.ordering.queries import OrderForShipping, OrderParcel, order_for_shipping
 from entrepot.organization import service as organization
 from entrepot.organization.rates import rates_of
-from entrepot.settings import get_settings
+from entrepot.platform.db import dialect_of, insert_or_skip, record_event
+from entrepot.platform.settings import get_settings
 
 T = TypeVar("T")
 FEE_MARGIN = 0.15  # sellers are billed the network's cost plus this margin (a modelling assumption)

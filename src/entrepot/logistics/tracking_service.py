@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from entrepot.db import dialect_of, insert_or_skip, record_event
 from entrepot.kernel.errors import DomainError, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.logistics import tracking
@@ -20,6 +19,7 @@ from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
 from entrepot.logistics.service import network
 from entrepot.logistics.tracking import EVENT_TYPES, MOVING_STATUSES, Scan, replay
 from entrepot.ordering import service as ordering
+from entrepot.platform.db import dialect_of, insert_or_skip, record_event
 
 # How the API answers each reason a carrier's scan is refused: a missing node is bad input; scanning a
 # leg or node that is not the carrier's then is forbidden; a step out of turn conflicts with the history.

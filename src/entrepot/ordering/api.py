@@ -9,8 +9,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor
-from entrepot.api.schemas import CodeQuery, IdPath, IdQuery, ListPage
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.ordering import checkout, queries, service
 from entrepot.ordering.domain import request_fingerprint
@@ -34,6 +32,8 @@ from entrepot.ordering.schemas import (
     RefundOut,
 )
 from entrepot.ordering.shipping import DeliveryOption
+from entrepot.platform.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor
+from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, ListPage
 
 router = APIRouter(tags=["orders"])
 IdempotencyKey = Annotated[

@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Response
 from sqlalchemy.orm import Session
 
-from entrepot.api.deps import Caller, Ctx, Paging, next_cursor
-from entrepot.api.schemas import IdPath, ListPage
 from entrepot.ordering import carts, checkout
 from entrepot.ordering.api import (
     IdempotencyKey,
@@ -25,6 +23,8 @@ from entrepot.ordering.schemas import (
     OrderOut,
     QuoteOut,
 )
+from entrepot.platform.deps import Caller, Ctx, Paging, next_cursor
+from entrepot.platform.schemas import IdPath, ListPage
 
 router = APIRouter(tags=["carts"])
 

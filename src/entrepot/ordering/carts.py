@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.models import Sku
-from entrepot.identity.domain import Principal
 from entrepot.kernel.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.ids import new_id
@@ -20,6 +19,7 @@ from entrepot.ordering.queries import order_by_ref, order_detail
 from entrepot.ordering.shipping import ShippingRates
 from entrepot.organization import service as organization
 from entrepot.organization.models import Market
+from entrepot.platform.principal import Principal
 
 
 def create_cart(session: Session, principal: Principal, market_code: str, now: dt.datetime) -> Cart:

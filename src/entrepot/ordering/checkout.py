@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import commission_for
 from entrepot.catalog.service import PricedSku
-from entrepot.db import dialect_of, insert_or_skip, record_event
-from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.inventory.domain import Candidate, rank_for_line
 from entrepot.kernel.errors import FieldError, Forbidden, InsufficientStock, ValidationFailed
@@ -52,6 +50,8 @@ from entrepot.ordering.shipping import (
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
 from entrepot.organization.models import Market
+from entrepot.platform.db import dialect_of, insert_or_skip, record_event
+from entrepot.platform.principal import Principal
 
 # Statements of the hot path, built once (see inventory.service for why).
 _CLAIM_KEY = insert_or_skip(IdempotencyKey.__table__, ["principal", "key"], [IdempotencyKey.__table__.c.id])

@@ -8,11 +8,11 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.service import PricedSku
-from entrepot.identity.domain import Principal
 from entrepot.inventory.domain import Candidate
 from entrepot.ordering.domain import MarketTerms, zone_fee
 from entrepot.ordering.shipping import DeliveryOption, ParcelToShip, RateRequest, ShippingRates, mark
 from entrepot.organization.models import Market
+from entrepot.platform.principal import Principal
 
 
 def parcels_to_ship(

@@ -14,9 +14,9 @@ from __future__ import annotations
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from entrepot.db import Database
 from entrepot.ordering.models import ProviderLedgerEntry
 from entrepot.ordering.payments import Authorisation, PaymentRequest
+from entrepot.platform.db import Database
 
 _entry = ProviderLedgerEntry
 _RECORD = insert(ProviderLedgerEntry)

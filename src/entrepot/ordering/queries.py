@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from entrepot.catalog.domain import unit_volume_cm3
 from entrepot.catalog.models import Product, Seller, Sku
-from entrepot.identity.domain import Principal
 from entrepot.identity.models import Buyer
 from entrepot.inventory.models import Warehouse
 from entrepot.kernel.errors import Forbidden, NotFound, not_found
 from entrepot.ordering.models import Order, OrderLine, Payment, Refund
 from entrepot.organization.models import Market
+from entrepot.platform.principal import Principal
 
 
 def scoped(query: Select[tuple[Order]], principal: Principal) -> Select[tuple[Order]]:

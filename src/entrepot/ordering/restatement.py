@@ -21,7 +21,7 @@ from entrepot.ordering.checkout import stated_in_usd_and_cny
 from entrepot.ordering.models import FxRestatement, Order
 from entrepot.organization import rates
 from entrepot.organization import service as organization
-from entrepot.outbox import Event, HandlerRegistry
+from entrepot.platform.outbox import Event, HandlerRegistry
 
 BATCH = 1_000  # orders read at a time, so a long backlog never sits in memory whole
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Code, PublicId, Request, Text
 from entrepot.kernel.bounds import MAX_INT64
 from entrepot.ordering.payments import METHOD_MAX
+from entrepot.platform.schemas import Code, PublicId, Request, Text
 
 
 class LineIn(Request):

@@ -13,8 +13,6 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from entrepot.db import Database, dialect_of, insert_or_skip, record_event
-from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.kernel.errors import (
     Conflict,
@@ -39,6 +37,8 @@ from entrepot.ordering.payments import (
 )
 from entrepot.ordering.queries import get_order
 from entrepot.ordering.reconciliation import Due, Reconciled
+from entrepot.platform.db import Database, dialect_of, insert_or_skip, record_event
+from entrepot.platform.principal import Principal
 
 log = logging.getLogger("entrepot.ordering")
 

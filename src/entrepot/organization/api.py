@@ -10,8 +10,6 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.api.schemas import CodePath, CodeQuery, Day, ListPage, Text
 from entrepot.kernel.ecb import parse_ecb
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.money import Money, validate_currency
@@ -31,6 +29,8 @@ from entrepot.organization.schemas import (
     UnitIn,
     UnitOut,
 )
+from entrepot.platform.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
+from entrepot.platform.schemas import CodePath, CodeQuery, Day, ListPage, Text
 
 router = APIRouter(tags=["organisation"])
 

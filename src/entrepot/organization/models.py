@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime
 
 
 class OrgUnit(Base):

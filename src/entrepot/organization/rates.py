@@ -15,14 +15,14 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from entrepot.db import record_event
 from entrepot.kernel.ecb import PublishedRate
 from entrepot.kernel.errors import DomainError, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.fx import FxRates, RateBook, load_ecb
 from entrepot.organization.models import FxManualRate, FxPublishedRate, Market
 from entrepot.organization.service import set_manual_rate
-from entrepot.settings import Settings
+from entrepot.platform.db import record_event
+from entrepot.platform.settings import Settings
 
 # Written whenever rates arrive, so whoever states amounts in other currencies (ordering's provisional
 # orders) can state them again.

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Code, Day, Request, Text
+from entrepot.platform.schemas import Code, Day, Request, Text
 
 
 class UnitIn(Request):

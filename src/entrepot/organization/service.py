@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from entrepot.db import record_event
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.fx import FxRates, ManualRate
@@ -26,6 +25,7 @@ from entrepot.organization.domain import (
     plan_move,
 )
 from entrepot.organization.models import FxManualRate, Market, OrgMembership, OrgUnit
+from entrepot.platform.db import record_event
 
 
 def get_unit(session: Session, code: str) -> OrgUnit:

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext, Ctx, Operator
-from entrepot.api.schemas import CodePath, CodeQuery, DayQuery, Text
 from entrepot.kernel.errors import DomainError, NotFound, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
+from entrepot.platform.deps import AppContext, Ctx, Operator
+from entrepot.platform.schemas import CodePath, CodeQuery, DayQuery, Text
 from entrepot.reporting import history, plans, service
 from entrepot.reporting.domain import FiscalCalendar, definition_named
 from entrepot.reporting.schemas import (

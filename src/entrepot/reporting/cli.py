@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from entrepot.cli.errors import failures
-from entrepot.settings import get_settings
+from entrepot.platform.settings import get_settings
 
 app = typer.Typer(
     help="Group reporting: GMV, revenue, growth, active consumers, targets.", no_args_is_help=True
@@ -83,7 +83,7 @@ def _definitions() -> dict[str, Any]:
 def _from_store(read: Any, otherwise: Any) -> Any:
     """What `read` finds in the database, or `otherwise` when there is none or it is not migrated: a
     snapshot can be reported on where the store is out of reach."""
-    from entrepot.db import Database
+    from entrepot.platform.db import Database
 
     db = Database(get_settings().database_url)
     try:
@@ -326,7 +326,7 @@ def metric_history(
 ) -> None:
     """A metric per unit over periods: published figures before the platform ran, the platform's after,
     each row labelled external or platform, no period counted twice."""
-    from entrepot.db import Database
+    from entrepot.platform.db import Database
     from entrepot.reporting.history import PlatformFigures, history
 
     def make(snap: Any) -> Any:
@@ -349,7 +349,7 @@ def snapshot(
     ] = False,
 ) -> None:
     """Bring the Parquet snapshot up to date with the database (only what changed since the last run)."""
-    from entrepot.db import Database
+    from entrepot.platform.db import Database
     from entrepot.reporting.snapshot import compact_snapshot, refresh
 
     if compact:
@@ -371,7 +371,7 @@ def snapshot(
 @app.command("scenario")
 def scenario() -> None:
     """Load the group-facts scenario (published actuals, Lazada's target, FY2022 guidance) and show it."""
-    from entrepot.db import Database
+    from entrepot.platform.db import Database
     from entrepot.reporting import plans
 
     platform = _platform()  # before the write transaction: it reads the database too
@@ -404,7 +404,7 @@ def scenario() -> None:
 @app.command("import-actuals")
 def import_actuals(path: Path) -> None:
     """Import published actuals (CSV: metric,scope,period,currency,value,source), marked external."""
-    from entrepot.db import Database
+    from entrepot.platform.db import Database
     from entrepot.reporting import plans
 
     with failures():

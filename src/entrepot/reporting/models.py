@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime
 
 
 class GmvRule(Base):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Code, Day, Request, Text
+from entrepot.platform.schemas import Code, Day, Request, Text
 
 # Bounds of what a body may ask for: a target up to 10^15 in major units (as imported actuals), and a
 # guidance band within +-10,000 % (the column holds up to 99,999.99).

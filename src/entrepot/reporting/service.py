@@ -14,13 +14,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from entrepot.db import Database
 from entrepot.kernel.clock import Clock, system_clock, today
 from entrepot.kernel.errors import NotFound
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.money import Money
 from entrepot.organization import rates as stored_rates
 from entrepot.organization import service as organization
+from entrepot.platform.db import Database
 from entrepot.reporting import coverage as report_coverage
 from entrepot.reporting import engine
 from entrepot.reporting.columns import MARKET_KEYS, looked_up

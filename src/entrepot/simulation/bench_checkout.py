@@ -29,9 +29,7 @@ from sqlalchemy.engine import make_url
 from entrepot.api.app import build_context
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import ProductSpec, SkuSpec
-from entrepot.db import Database
 from entrepot.identity import service as identity
-from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.inventory.models import Stock
 from entrepot.ordering import checkout
@@ -39,8 +37,10 @@ from entrepot.ordering import service as ordering
 from entrepot.ordering.models import Order, OrderLine, Payment
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
+from entrepot.platform.db import Database
+from entrepot.platform.principal import Principal
+from entrepot.platform.settings import Settings
 from entrepot.schema import upgrade
-from entrepot.settings import Settings
 from entrepot.simulation.demo import seed_organisation
 
 STOCK_PER_SKU = 1_000_000

@@ -35,17 +35,17 @@ import httpx
 from rich.console import Console
 from sqlalchemy import func, insert, select
 
+from entrepot.campaigns.flash.models import FlashBuyer, FlashOrder, FlashSale
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import ProductSpec, SkuSpec
-from entrepot.db import Database
 from entrepot.identity import service as identity
 from entrepot.identity.domain import generate_key
 from entrepot.identity.models import ApiKey, Buyer
 from entrepot.inventory import service as inventory
 from entrepot.kernel.ids import new_id
-from entrepot.ordering.peak_models import FlashBuyer, FlashOrder, FlashSale
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
+from entrepot.platform.db import Database
 from entrepot.schema import upgrade
 from entrepot.simulation import flash_http
 from entrepot.simulation.bench_checkout import _free_port, _fresh_database, _http_baseline, _wait_ready

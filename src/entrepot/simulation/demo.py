@@ -12,17 +12,17 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from entrepot.api.deps import AppContext
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import CSV_COLUMNS
 from entrepot.identity import service as identity
-from entrepot.identity.domain import Principal
 from entrepot.inventory import service as inventory
 from entrepot.kernel.money import Money, minor_unit_exponent
 from entrepot.logistics import service as logistics
 from entrepot.logistics.network_data import demo_network
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
+from entrepot.platform.deps import AppContext
+from entrepot.platform.principal import Principal
 from entrepot.simulation import scenario
 
 Progress = Callable[[str, int, int], None]  # (task, done, total)

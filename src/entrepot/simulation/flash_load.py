@@ -18,10 +18,10 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
-from entrepot.db import Database
+from entrepot.campaigns.flash.models import FlashOrder, FlashSale
 from entrepot.ordering.payments import sign
-from entrepot.ordering.peak_models import FlashOrder, FlashSale
-from entrepot.settings import Settings
+from entrepot.platform.db import Database
+from entrepot.platform.settings import Settings
 from entrepot.simulation.flash_http import Connection, HttpError
 
 API = "/api/v1"

@@ -9,15 +9,15 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from entrepot.api.deps import AppContext
-from entrepot.db import OutboxEvent
-from entrepot.identity.domain import Principal
 from entrepot.kernel.errors import DomainError
 from entrepot.logistics import events as logistics_events
 from entrepot.ordering import checkout
 from entrepot.ordering import service as ordering
 from entrepot.ordering.shipping import DeliveryOptionUnavailable
-from entrepot.outbox import Event
+from entrepot.platform.db import OutboxEvent
+from entrepot.platform.deps import AppContext
+from entrepot.platform.outbox import Event
+from entrepot.platform.principal import Principal
 from entrepot.simulation import carriers
 from entrepot.simulation.demo import DemoSize, Progress, Seeded
 

@@ -14,17 +14,17 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from entrepot.api.app import build_context
-from entrepot.api.deps import AppContext
 from entrepot.catalog.models import Seller
-from entrepot.db import is_sqlite
 from entrepot.identity import service as identity
 from entrepot.identity.models import Buyer
 from entrepot.kernel.periods import FiscalCalendar
 from entrepot.logistics.models import Shipment
 from entrepot.ordering.models import Order
+from entrepot.platform.db import is_sqlite
+from entrepot.platform.deps import AppContext
+from entrepot.platform.settings import Settings
 from entrepot.reporting import snapshot
 from entrepot.schema import upgrade
-from entrepot.settings import Settings
 from entrepot.simulation import demo, orders
 from entrepot.simulation.summary import GMV_DEFINITION, gmv_rows
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import entrepot.db
+import entrepot.platform.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("country", sa.String(length=2), nullable=False),
         sa.Column("latitude", sa.Float(), nullable=True),
         sa.Column("longitude", sa.Float(), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_buyers")),
         sa.UniqueConstraint("public_id", name=op.f("uq_buyers_public_id")),
     )
@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("order_ref", sa.String(length=40), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint("principal", "key", name=op.f("uq_idempotency_keys_principal_key")),
     )
@@ -72,7 +72,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "kind IN ('group','segment','division','business_unit')", name=op.f("ck_org_units_kind")
         ),
@@ -92,8 +92,8 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.Column("aggregate_id", sa.String(length=40), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("occurred_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("occurred_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),
         sa.UniqueConstraint("public_id", name=op.f("uq_outbox_events_public_id")),
     )
@@ -110,7 +110,7 @@ def upgrade() -> None:
         sa.Column("public_id", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sellers")),
         sa.UniqueConstraint("public_id", name=op.f("uq_sellers_public_id")),
     )
@@ -125,7 +125,7 @@ def upgrade() -> None:
         sa.Column("country", sa.String(length=2), nullable=False),
         sa.Column("latitude", sa.Float(), nullable=False),
         sa.Column("longitude", sa.Float(), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180",
             name=op.f("ck_warehouses_coords"),
@@ -149,8 +149,8 @@ def upgrade() -> None:
         sa.Column("seller_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("buyer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "(role = 'operator' AND seller_id IS NULL AND buyer_id IS NULL) OR (role = 'seller' AND seller_id IS NOT NULL AND buyer_id IS NULL) OR (role = 'buyer' AND buyer_id IS NOT NULL AND seller_id IS NULL)",
             name=op.f("ck_api_keys_role_owner"),
@@ -200,7 +200,7 @@ def upgrade() -> None:
         sa.Column("prices_include_tax", sa.Boolean(), nullable=False),
         sa.Column("shipping_domestic_minor", sa.Integer(), nullable=False),
         sa.Column("shipping_cross_border_minor", sa.Integer(), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "shipping_domestic_minor >= 0 AND shipping_cross_border_minor >= 0",
             name=op.f("ck_markets_shipping_fees"),
@@ -254,7 +254,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=64), nullable=False),
         sa.Column("hs_code", sa.String(length=10), nullable=False),
         sa.Column("origin_country", sa.String(length=2), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["seller_id"], ["sellers.id"], name=op.f("fk_products_seller_id_sellers")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
         sa.UniqueConstraint("public_id", name=op.f("uq_products_public_id")),
@@ -305,9 +305,9 @@ def upgrade() -> None:
         sa.Column("order_date", sa.Date(), nullable=False),
         sa.Column("cross_border", sa.Boolean(), nullable=False),
         sa.Column("cancel_reason", sa.String(length=64), nullable=True),
-        sa.Column("reservation_expires_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("reservation_expires_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('placed','paid','fulfilled','shipped','delivered','completed','cancelled','return_requested','returned','refunded')",
             name=op.f("ck_orders_status"),
@@ -343,7 +343,7 @@ def upgrade() -> None:
         sa.Column("length_mm", sa.Integer(), nullable=False),
         sa.Column("width_mm", sa.Integer(), nullable=False),
         sa.Column("height_mm", sa.Integer(), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "weight_g > 0 AND length_mm > 0 AND width_mm > 0 AND height_mm > 0",
             name=op.f("ck_skus_positive_size"),
@@ -370,8 +370,8 @@ def upgrade() -> None:
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("decline_reason", sa.String(length=64), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("status IN ('pending','succeeded','failed')", name=op.f("ck_payments_status")),
         sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_payments_order_id_orders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
@@ -414,7 +414,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("amount_minor > 0", name=op.f("ck_refunds_positive")),
         sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_refunds_order_id_orders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
@@ -454,8 +454,8 @@ def upgrade() -> None:
         sa.Column("order_ref", sa.String(length=40), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("expires_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('active','confirmed','released','expired')", name=op.f("ck_reservations_status")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import entrepot.db
+import entrepot.platform.db
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -30,8 +30,8 @@ def upgrade() -> None:
         sa.Column("market_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("order_ref", sa.String(length=40), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("status IN ('open','ordered')", name=op.f("ck_carts_status")),
         sa.ForeignKeyConstraint(["buyer_id"], ["buyers.id"], name=op.f("fk_carts_buyer_id_buyers")),
         sa.ForeignKeyConstraint(["market_id"], ["markets.id"], name=op.f("fk_carts_market_id_markets")),
@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("cart_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("sku_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.Column("added_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("added_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_cart_lines_positive")),
         sa.ForeignKeyConstraint(
             ["cart_id"], ["carts.id"], name=op.f("fk_cart_lines_cart_id_carts"), ondelete="CASCADE"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import entrepot.db
+import entrepot.platform.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -24,9 +24,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("last_error", sa.Text(), nullable=True))
         batch_op.add_column(
-            sa.Column("next_attempt_at", entrepot.db.UtcDateTime(timezone=True), nullable=True)
+            sa.Column("next_attempt_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True)
         )
-        batch_op.add_column(sa.Column("dead_at", entrepot.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("dead_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True)
+        )
         batch_op.create_index(
             "ix_outbox_events_pending",
             ["id"],

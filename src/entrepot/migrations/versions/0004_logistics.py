@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import entrepot.db
+import entrepot.platform.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -26,7 +26,7 @@ def upgrade() -> None:
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
         sa.Column("lane_code", sa.String(length=96), nullable=False),
-        sa.Column("departs_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("departs_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("capacity_g", sa.BigInteger(), nullable=False),
         sa.Column("booked_g", sa.BigInteger(), nullable=False),
         sa.Column("parcels", sa.Integer(), nullable=False),
@@ -111,12 +111,12 @@ def upgrade() -> None:
         sa.Column("revenue_origin", sa.String(length=10), nullable=False),
         sa.Column("emissions_g", sa.Float(), nullable=False),
         sa.Column("cross_border", sa.Boolean(), nullable=False),
-        sa.Column("ready_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("promised_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("eta", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ready_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("promised_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("eta", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "revenue_origin IN ('domestic','overseas')", name=op.f("ck_shipments_revenue_origin")
         ),
@@ -147,8 +147,8 @@ def upgrade() -> None:
         sa.Column("destination", sa.String(length=64), nullable=False),
         sa.Column("mode", sa.String(length=16), nullable=False),
         sa.Column("departure_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("departs_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("arrives_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("departs_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("arrives_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("cost_cents", sa.Integer(), nullable=False),
         sa.Column("emissions_g", sa.Float(), nullable=False),
         sa.Column("distance_km", sa.Float(), nullable=False),
@@ -173,8 +173,8 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=128), nullable=False),
         sa.Column("type", sa.String(length=24), nullable=False),
         sa.Column("node", sa.String(length=64), nullable=True),
-        sa.Column("occurred_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("received_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("note", sa.String(length=300), nullable=False),
         sa.ForeignKeyConstraint(
             ["shipment_id"], ["shipments.id"], name=op.f("fk_tracking_events_shipment_id_shipments")

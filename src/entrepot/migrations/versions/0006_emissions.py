@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import entrepot.db
+import entrepot.platform.db
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
-        sa.Column("loaded_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("loaded_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "kind IN ('default','regional','carrier')", name=op.f("ck_emission_factor_tables_kind")
         ),
@@ -54,7 +54,7 @@ def upgrade() -> None:
         sa.Column("weight_g", sa.Integer(), nullable=False),
         sa.Column("origin_country", sa.String(length=2), nullable=False),
         sa.Column("destination_country", sa.String(length=2), nullable=False),
-        sa.Column("recorded_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("weight_g > 0", name=op.f("ck_emission_shipments_weight")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_emission_shipments")),
         sa.UniqueConstraint("shipment_ref", name=op.f("uq_emission_shipments_shipment_ref")),
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("target_year", sa.Integer(), nullable=False),
         sa.Column("reduction", sa.Float(), nullable=False),
         sa.Column("baseline_value", sa.Float(), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("reduction > 0 AND reduction <= 1", name=op.f("ck_emission_targets_reduction")),
         sa.CheckConstraint("target_year > baseline_year", name=op.f("ck_emission_targets_years")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_emission_targets")),
@@ -90,7 +90,7 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("tables", sa.JSON(), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_emission_versions")),
         sa.UniqueConstraint("number", name=op.f("uq_emission_versions_number")),
     )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import entrepot.db
+import entrepot.platform.db
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("value_minor", sa.BigInteger(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
-        sa.Column("imported_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "metric IN ('gmv','revenue','active_consumers')",
             name=op.f("ck_reporting_external_actuals_metric"),
@@ -48,7 +48,7 @@ def upgrade() -> None:
         ),
         sa.Column("business_unit", sa.String(length=64), nullable=False),
         sa.Column("definition", sa.String(length=64), nullable=False),
-        sa.Column("updated_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reporting_gmv_rules")),
         sa.UniqueConstraint("business_unit", name=op.f("uq_reporting_gmv_rules_business_unit")),
     )
@@ -87,7 +87,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("note", sa.String(length=200), nullable=False),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("value_minor > 0", name=op.f("ck_reporting_targets_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reporting_targets")),
         sa.UniqueConstraint("public_id", name=op.f("uq_reporting_targets_public_id")),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import entrepot.db
+import entrepot.platform.db
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -41,10 +41,10 @@ def upgrade() -> None:
         sa.Column("per_buyer_limit", sa.Integer(), nullable=False),
         sa.Column("reservation_ttl_seconds", sa.Integer(), nullable=False),
         sa.Column("strategy", sa.String(length=16), nullable=False),
-        sa.Column("starts_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("strategy IN ('batched','row_lock')", name=op.f("ck_flash_sales_strategy")),
         sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_flash_sales_window")),
         sa.CheckConstraint("per_buyer_limit > 0", name=op.f("ck_flash_sales_limit_positive")),
@@ -94,9 +94,9 @@ def upgrade() -> None:
         sa.Column("payment_id", sa.String(length=40), nullable=True),
         sa.Column("payment_status", sa.String(length=16), nullable=True),
         sa.Column("decline_reason", sa.String(length=64), nullable=True),
-        sa.Column("expires_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("paid_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("paid_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "payment_status IS NULL OR payment_status IN ('pending','succeeded','failed','refunded')",
             name=op.f("ck_flash_orders_payment_status"),
@@ -146,10 +146,10 @@ def upgrade() -> None:
         sa.Column("stock", sa.Integer(), nullable=False),
         sa.Column("held", sa.Integer(), nullable=False),
         sa.Column("sold", sa.Integer(), nullable=False),
-        sa.Column("starts_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_group_buys_window")),
         sa.CheckConstraint("held + sold <= stock", name=op.f("ck_group_buys_never_oversold")),
         sa.CheckConstraint("held >= 0 AND sold >= 0", name=op.f("ck_group_buys_counters_non_negative")),
@@ -176,9 +176,9 @@ def upgrade() -> None:
         sa.Column("group_buy_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("members", sa.Integer(), nullable=False),
-        sa.Column("deadline", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("opened_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("settled_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("deadline", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("settled_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("status IN ('open','completed','failed')", name=op.f("ck_group_teams_status")),
         sa.CheckConstraint("members >= 0", name=op.f("ck_group_teams_members_non_negative")),
         sa.ForeignKeyConstraint(
@@ -200,8 +200,8 @@ def upgrade() -> None:
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("payment_id", sa.String(length=40), nullable=False),
         sa.Column("payment_status", sa.String(length=16), nullable=False),
-        sa.Column("joined_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("settled_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("joined_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("settled_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "payment_status IN ('authorized','captured','released')",
             name=op.f("ck_group_members_payment_status"),
@@ -230,8 +230,8 @@ def upgrade() -> None:
         sa.Column("host", sa.String(length=120), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("started_at", entrepot.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("status IN ('live','ended')", name=op.f("ck_live_sessions_status")),
         sa.ForeignKeyConstraint(
             ["seller_id"], ["sellers.id"], name=op.f("fk_live_sessions_seller_id_sellers")
@@ -255,8 +255,8 @@ def upgrade() -> None:
         sa.Column("reservation_ttl_seconds", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("sale_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("opened_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", entrepot.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", entrepot.platform.db.UtcDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("status IN ('queued','open','closed')", name=op.f("ck_live_drops_status")),
         sa.CheckConstraint(
             "stock > 0 AND per_buyer_limit > 0 AND sale_price_minor >= 0", name=op.f("ck_live_drops_terms")

@@ -7,7 +7,7 @@ Create Date: 2026-11-26 13:50:00
 
 PostgreSQL checks a foreign key on every inserted row (a lookup and a lock on the row referred to),
 and the flash batch inserts its orders and holdings while it holds the sale's lock; see the note in
-entrepot.ordering.peak_models for what they cost and why what they guarded holds without them. The
+entrepot.campaigns.flash.models for what they cost and why what they guarded holds without them. The
 index on flash_orders.buyer_id only served the foreign key.
 """
 

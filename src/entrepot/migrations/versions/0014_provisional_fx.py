@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from entrepot.db import BigId, UtcDateTime
+from entrepot.platform.db import BigId, UtcDateTime
 
 revision: str = "0014"
 down_revision: str | None = "0013"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from entrepot.db import BigId
+from entrepot.platform.db import BigId
 
 revision: str = "0015"
 down_revision: str | None = "0014"

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import record_events
-from entrepot.identity.domain import Principal
+from entrepot.campaigns.flash.service import campaign_sku
+from entrepot.campaigns.group_buys.models import GROUP_BUYS, MEMBERS, GroupBuy, GroupMember, GroupTeam
+from entrepot.campaigns.group_buys.payments import CAPTURE, RELEASE
 from entrepot.inventory import hot_stock
 from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.kernel.errors import (
@@ -35,10 +36,9 @@ from entrepot.kernel.errors import (
 )
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
-from entrepot.ordering.flash import campaign_sku
-from entrepot.ordering.group_models import GROUP_BUYS, MEMBERS, GroupBuy, GroupMember, GroupTeam
-from entrepot.ordering.group_payments import CAPTURE, RELEASE
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest
+from entrepot.platform.db import record_events
+from entrepot.platform.principal import Principal
 
 _buy = GROUP_BUYS.c
 _member = MEMBERS.c

@@ -18,11 +18,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext, Caller, Ctx
-from entrepot.api.schemas import IdPath
-from entrepot.ordering import livestream
-from entrepot.ordering.live_models import LiveSession
-from entrepot.ordering.peak_schemas import DropIn, DropOut, LiveSessionIn, LiveSessionOut
+from entrepot.campaigns.livestream import service as livestream
+from entrepot.campaigns.livestream.models import LiveSession
+from entrepot.campaigns.schemas import DropIn, DropOut, LiveSessionIn, LiveSessionOut
+from entrepot.platform.deps import AppContext, Caller, Ctx
+from entrepot.platform.schemas import IdPath
 
 router = APIRouter(tags=["livestream"])
 FEED_INTERVAL_SECONDS = 0.5

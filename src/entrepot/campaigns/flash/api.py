@@ -17,15 +17,17 @@ from fastapi import APIRouter, FastAPI, Header, Request, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext, Caller, Ctx
-from entrepot.api.schemas import IdPath
+from entrepot.campaigns.flash import service as flash
+from entrepot.campaigns.flash import settlement as flash_settle
+from entrepot.campaigns.flash.fast import answer_take
+from entrepot.campaigns.flash.models import FlashOrder, FlashSale
+from entrepot.campaigns.flash.runtime import runtime
+from entrepot.campaigns.group_buys import service as group_buy
+from entrepot.campaigns.schemas import FlashOrderIn, FlashOrderOut, FlashPayIn, FlashSaleIn, FlashSaleOut
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
-from entrepot.ordering import flash, flash_settle, group_buy
-from entrepot.ordering.flash_runtime import runtime
 from entrepot.ordering.payments import SIGNATURE_HEADER
-from entrepot.ordering.peak_fast import answer_take
-from entrepot.ordering.peak_models import FlashOrder, FlashSale
-from entrepot.ordering.peak_schemas import FlashOrderIn, FlashOrderOut, FlashPayIn, FlashSaleIn, FlashSaleOut
+from entrepot.platform.deps import AppContext, Caller, Ctx
+from entrepot.platform.schemas import IdPath
 
 log = logging.getLogger("entrepot.flash")
 

@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy import Result, func, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import one_of, record_events
-from entrepot.identity.domain import Principal
+from entrepot.campaigns.flash.models import HOLDINGS, ORDERS, SALES, FlashOrder, FlashSale
+from entrepot.campaigns.flash.rules import SaleCounters, promote
+from entrepot.campaigns.flash.service import counters_of
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import Conflict, Forbidden, not_found
 from entrepot.kernel.ids import new_id
-from entrepot.ordering.flash import counters_of
-from entrepot.ordering.flash_rules import SaleCounters, promote
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
-from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, FlashOrder, FlashSale
+from entrepot.platform.db import one_of, record_events
+from entrepot.platform.principal import Principal
 
 _order = ORDERS.c
 _sale = SALES.c

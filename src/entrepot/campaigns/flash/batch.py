@@ -34,9 +34,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from entrepot.db import pipelined, planned_each_time, rows_changed
-from entrepot.ordering import flash, flash_settle
-from entrepot.ordering.flash_rules import SaleCounters
+from entrepot.campaigns.flash import service as flash
+from entrepot.campaigns.flash import settlement as flash_settle
+from entrepot.campaigns.flash.rules import SaleCounters
+from entrepot.platform.db import pipelined, planned_each_time, rows_changed
 
 
 class StaleRead(Exception):

@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from entrepot.api.deps import Caller, Ctx
-from entrepot.api.schemas import IdPath
-from entrepot.identity.domain import Principal
-from entrepot.ordering import group_buy
-from entrepot.ordering.group_models import GroupBuy, GroupMember, GroupTeam
-from entrepot.ordering.peak_schemas import GroupBuyIn, GroupBuyOut, JoinIn, TeamOut
+from entrepot.campaigns.group_buys import service as group_buy
+from entrepot.campaigns.group_buys.models import GroupBuy, GroupMember, GroupTeam
+from entrepot.campaigns.schemas import GroupBuyIn, GroupBuyOut, JoinIn, TeamOut
+from entrepot.platform.deps import Caller, Ctx
+from entrepot.platform.principal import Principal
+from entrepot.platform.schemas import IdPath
 
 router = APIRouter(tags=["group buying"])
 

@@ -14,17 +14,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from entrepot.campaigns.flash import service as flash
+from entrepot.campaigns.flash.models import FlashSale
+from entrepot.campaigns.flash.rules import SaleCounters
+from entrepot.campaigns.livestream.models import LiveDrop, LiveSession
 from entrepot.catalog import service as catalog
-from entrepot.identity.domain import Principal
 from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed, not_found
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
-from entrepot.ordering import flash
-from entrepot.ordering.flash_rules import SaleCounters
-from entrepot.ordering.live_models import LiveDrop, LiveSession
-from entrepot.ordering.peak_models import FlashSale
 from entrepot.organization import service as organization
+from entrepot.platform.principal import Principal
 
 SALE_HORIZON = dt.timedelta(days=1)  # an open drop sells until closed, at most a day
 

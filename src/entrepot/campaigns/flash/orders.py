@@ -28,22 +28,22 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from entrepot.campaigns.flash.models import ORDERS, SALES
+from entrepot.campaigns.flash.settlement import PAID
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import commission_for
-from entrepot.db import record_events
 from entrepot.inventory import hot_stock
 from entrepot.kernel.fx import FxRates
 from entrepot.ordering.checkout import OrderHead, line_row, order_row, terms_of
 from entrepot.ordering.domain import MarketTerms, PricedLine, Quote, price_quote
-from entrepot.ordering.flash_settle import PAID
 from entrepot.ordering.models import Order, OrderLine, Payment
-from entrepot.ordering.peak_models import ORDERS, SALES
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
 from entrepot.organization.models import Market
 from entrepot.organization.rates import rates_of
-from entrepot.outbox import Event, HandlerRegistry
-from entrepot.settings import get_settings
+from entrepot.platform.db import record_events
+from entrepot.platform.outbox import Event, HandlerRegistry
+from entrepot.platform.settings import get_settings
 
 PROVIDER = "simulated"  # the provider flash payments go through (the app's SimulatedProvider)
 _order = ORDERS.c

@@ -8,10 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.schemas import Text
-from entrepot.db import Database
 from entrepot.identity import service as identity
-from entrepot.identity.domain import Principal
 from entrepot.kernel.clock import Clock, system_clock
 from entrepot.kernel.errors import Forbidden
 from entrepot.kernel.fx import FxRates
@@ -19,7 +16,10 @@ from entrepot.kernel.pagination import decode_cursor, encode_cursor
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import PaymentProvider
 from entrepot.ordering.shipping import FlatZoneRates, ShippingRates
-from entrepot.settings import Settings
+from entrepot.platform.db import Database
+from entrepot.platform.principal import Principal
+from entrepot.platform.schemas import Text
+from entrepot.platform.settings import Settings
 
 
 @dataclass

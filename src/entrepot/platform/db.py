@@ -84,7 +84,7 @@ _PENDING = "published_at IS NULL AND dead_at IS NULL"
 class OutboxEvent(Base):
     """Events written in the same transaction as the change they describe (transactional outbox).
 
-    The relay (entrepot.outbox) hands each to its handlers: `published_at` once they all succeeded,
+    The relay (entrepot.platform.outbox) hands each to its handlers: `published_at` once they all succeeded,
     otherwise `attempts`, `last_error` and `next_attempt_at` for the retry, and `dead_at` when it gave up.
     """
 

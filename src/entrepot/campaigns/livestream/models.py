@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime
 
 
 class LiveSession(Base):

@@ -23,10 +23,11 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.api.deps import AppContext
-from entrepot.ordering import flash, flash_batch, flash_settle
-from entrepot.ordering.coalescer import Coalescer
-from entrepot.ordering.flash_rules import (
+from entrepot.campaigns.flash import batch as flash_batch
+from entrepot.campaigns.flash import service as flash
+from entrepot.campaigns.flash import settlement as flash_settle
+from entrepot.campaigns.flash.coalescer import Coalescer
+from entrepot.campaigns.flash.rules import (
     ADMITTED,
     ENDED,
     NOT_OPEN,
@@ -38,6 +39,7 @@ from entrepot.ordering.flash_rules import (
     admit,
 )
 from entrepot.ordering.payments import PaymentRequest, decline_reason, parse_webhook, verify
+from entrepot.platform.deps import AppContext
 
 log = logging.getLogger("entrepot.flash")
 TITLES = {

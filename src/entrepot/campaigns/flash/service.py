@@ -21,19 +21,19 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from entrepot.campaigns.flash.models import HOLDINGS, ORDERS, SALES, STRATEGIES, FlashSale
+from entrepot.campaigns.flash.rules import RESERVED, WAITING, Ask, Decision, SaleCounters, admit
 from entrepot.catalog import service as catalog
 from entrepot.catalog.service import PricedSku
-from entrepot.db import insert_many, one_of
-from entrepot.identity.domain import Principal
 from entrepot.inventory import hot_stock
 from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
-from entrepot.ordering.flash_rules import RESERVED, WAITING, Ask, Decision, SaleCounters, admit
-from entrepot.ordering.peak_models import HOLDINGS, ORDERS, SALES, STRATEGIES, FlashSale
 from entrepot.organization import service as organization
 from entrepot.organization.models import Market
+from entrepot.platform.db import insert_many, one_of
+from entrepot.platform.principal import Principal
 
 _order = ORDERS.c
 _buyer = HOLDINGS.c

@@ -26,15 +26,15 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from entrepot.api import problems
-from entrepot.api.deps import authenticated
+from entrepot.campaigns.flash import service as flash
+from entrepot.campaigns.flash.rules import WAITING
+from entrepot.campaigns.flash.runtime import TITLES, FlashRuntime, runtime_of
+from entrepot.campaigns.schemas import FlashOrderIn, FlashOrderOut
 from entrepot.kernel.bounds import ID_LENGTH, checked_text
 from entrepot.kernel.errors import DomainError, FieldError, Forbidden, UnsupportedMediaType, ValidationFailed
-from entrepot.ordering import flash
 from entrepot.ordering.api import check_idempotency_key
-from entrepot.ordering.flash_rules import WAITING
-from entrepot.ordering.flash_runtime import TITLES, FlashRuntime, runtime_of
-from entrepot.ordering.peak_schemas import FlashOrderIn, FlashOrderOut
+from entrepot.platform import problems
+from entrepot.platform.deps import authenticated
 
 JSON = "application/json"
 

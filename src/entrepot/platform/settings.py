@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from entrepot.kernel.clock import Clock, pinned, system_clock
 
-DEFAULT_SQLITE_PATH = Path("var") / "entrepot.db"
+DEFAULT_SQLITE_PATH = Path("var") / "entrepot.platform.db"
 
 
 # The development default, published with the code: production refuses to start with it.

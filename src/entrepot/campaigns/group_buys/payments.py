@@ -20,8 +20,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from entrepot.ordering.group_models import GroupMember
-from entrepot.outbox import Event, HandlerRegistry
+from entrepot.campaigns.group_buys.models import GroupMember
+from entrepot.platform.outbox import Event, HandlerRegistry
 
 CAPTURE = "group_payment.capture"
 RELEASE = "group_payment.release"

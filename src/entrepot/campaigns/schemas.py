@@ -6,8 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from entrepot.api.schemas import Code, Moment, PublicId, Request, Text
 from entrepot.ordering.payments import METHOD_MAX
+from entrepot.platform.schemas import Code, Moment, PublicId, Request, Text
 
 
 class FlashSaleIn(Request):

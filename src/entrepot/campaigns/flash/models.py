@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime
 
 FLASH_ORDER_STATUSES = ("waiting", "reserved", "paid", "expired", "released", "lapsed")
 STRATEGIES = ("batched", "row_lock")

@@ -33,9 +33,9 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.db import Database, OutboxEvent
+from entrepot.platform.db import Database, OutboxEvent
 
-log = logging.getLogger("entrepot.outbox")
+log = logging.getLogger("entrepot.platform.outbox")
 
 EventState = Literal["pending", "published", "dead"]
 MAX_ERROR_CHARS = 2000
