@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from entrepot.logistics import compiled, kernel
+from entrepot.logistics import compiled, compiled_search
 from entrepot.logistics.domain import Lane, Network, Node, Parcel, Schedule, to_minutes
 from entrepot.logistics.routing import (
     EXACT,
@@ -144,7 +144,7 @@ def test_departures_match_the_timetable_rule_across_daylight_saving_changes(
     at_cutoff = departs - cutoff  # ready exactly at the cut-off, and a minute after it
     for moment in (ready, at_cutoff, at_cutoff + 1):
         expected = schedule.next_departure(moment, zone)
-        assert kernel.next_departure(moment, cutoff, offsets, table, first_day) == expected
+        assert compiled_search.next_departure(moment, cutoff, offsets, table, first_day) == expected
     assert schedule.next_departure(at_cutoff, zone) == departs < schedule.next_departure(at_cutoff + 1, zone)
 
 
@@ -209,7 +209,7 @@ def test_a_stations_bounds_are_put_together_from_the_precomputed_ones() -> None:
     feeders.time += 7  # altered after the fact: a searched bound cannot show it, a joined one must
     least = compiled.bounds(net, station, 1.0)
     searched = compiled.search_bounds(net, station, 1.0)
-    others = (searched.time < kernel.NO_ROUTE) & (np.arange(len(net.codes)) != station)
+    others = (searched.time < compiled_search.NO_ROUTE) & (np.arange(len(net.codes)) != station)
     assert others.sum() > 100
     assert np.array_equal(least.time[others], searched.time[others] + 7)
 

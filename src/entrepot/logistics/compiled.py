@@ -1,4 +1,4 @@
-"""The network as flat arrays for the compiled planner (`kernel`), and the per-query preparation.
+"""The network as flat arrays for the compiled planner (`compiled_search`), and the per-query preparation.
 
 A `CompiledNetwork` is built once per network (and cached on it): nodes and lanes numbered, lanes grouped
 by origin (and by destination for the backwards bounds), timetables as weekly local minutes. Per query,
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from entrepot.logistics import kernel
+from entrepot.logistics import compiled_search
 from entrepot.logistics.domain import (
     VOLUMETRIC_DIVISOR_CM3_PER_KG,
     Lane,
@@ -39,7 +39,7 @@ INITIAL_LABELS = 1 << 18
 
 @dataclass
 class Bounds:
-    time: np.ndarray  # int64 minutes, kernel.NO_ROUTE where the destination cannot be reached
+    time: np.ndarray  # int64 minutes, compiled_search.NO_ROUTE where the destination cannot be reached
     cost: np.ndarray  # int64 cents
     grams: np.ndarray  # float64, inf where the destination cannot be reached
 
@@ -233,9 +233,9 @@ def _searched(
     through = np.where(net.lane_dest == destination, 0, net.handling[net.lane_dest])
     minutes = (net.lane_transit + through).astype(np.float64)
     return (
-        kernel.backward_bounds(*args, minutes, usable, destination),
-        kernel.backward_bounds(*args, cost.astype(np.float64), usable, destination),
-        kernel.backward_bounds(*args, micrograms, usable, destination),
+        compiled_search.backward_bounds(*args, minutes, usable, destination),
+        compiled_search.backward_bounds(*args, cost.astype(np.float64), usable, destination),
+        compiled_search.backward_bounds(*args, micrograms, usable, destination),
     )
 
 
@@ -243,8 +243,8 @@ def _as_bounds(time: np.ndarray, cents: np.ndarray, micrograms: np.ndarray) -> B
     """Bounds from float64 sums of whole numbers (exact), inf where the destination is out of reach."""
     reachable = np.isfinite(time)
     return Bounds(
-        time=np.where(reachable, np.nan_to_num(time), kernel.NO_ROUTE).astype(np.int64),
-        cost=np.where(reachable, np.nan_to_num(cents), kernel.NO_ROUTE).astype(np.int64),
+        time=np.where(reachable, np.nan_to_num(time), compiled_search.NO_ROUTE).astype(np.int64),
+        cost=np.where(reachable, np.nan_to_num(cents), compiled_search.NO_ROUTE).astype(np.int64),
         grams=np.where(reachable, micrograms / 1e6, math.inf),
     )
 
@@ -289,7 +289,7 @@ def _joined(net: CompiledNetwork, destination: int, feeders: FeederBounds) -> Bo
     rows = feeders.row[origins]
     if np.any(rows < 0):
         return None
-    time, cents, least_ug = kernel.joined_bounds(
+    time, cents, least_ug = compiled_search.joined_bounds(
         rows, origins, net.handling, net.lane_transit[lanes], cost[lanes], micrograms[lanes],
         feeders.time, feeders.cost, feeders.micrograms, destination,
     )  # fmt: skip
@@ -320,7 +320,7 @@ def search_paths(
     net = compiled(network)
     target, start = net.index[destination], net.index[origin]
     least = bounds(net, target, floor)
-    if least.time[start] >= kernel.NO_ROUTE:
+    if least.time[start] >= compiled_search.NO_ROUTE:
         return []
     horizon = deadline if deadline is not None else ready + HORIZON_DAYS * 1440
     first_day = ready // 1440 - 1
@@ -339,7 +339,7 @@ def search_paths(
         max_labels,
     ]
     capacity = INITIAL_LABELS
-    search: Callable[..., tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = kernel.search
+    search: Callable[..., tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = compiled_search.search
     while True:
         count, parent, lane, departs, finished = search(*arguments, capacity)
         if count >= 0:

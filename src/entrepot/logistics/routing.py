@@ -143,7 +143,7 @@ def _search(
     full: FullDepartures = frozenset(),
     tol: Tolerance = EXACT,
 ) -> list[Route]:
-    """The compiled search (`logistics.kernel`): the reference's rules over flat arrays."""
+    """The compiled search (`logistics.compiled_search`): the reference's rules over flat arrays."""
     floor = max(f for f in WEIGHT_FLOORS_KG if f <= parcel.weight_kg)
     paths = compiled.search_paths(
         network, origin, destination, parcel, (ready, deadline), floor, full, tol, MAX_LABELS_PER_NODE
