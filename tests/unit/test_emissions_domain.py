@@ -23,6 +23,8 @@ from entrepot.emissions.domain import (
 )
 from entrepot.emissions.factors import Factor, FactorSet, parse_factor_csv
 from entrepot.logistics.domain import Node, rule_distance_km
+from entrepot.logistics.intensity import CATEGORY_OF_LANE
+from entrepot.logistics.intensity import default_wtw_g_per_tkm as planning_wtw_g_per_tkm
 
 DEFAULTS = FactorSet((default_table(),))
 HUBS_CSV = (
@@ -178,10 +180,17 @@ def test_emissions_are_linear_in_mass_and_in_distance(
     assert heavier.wtw_mg == heavier.ttw_mg + heavier.wtt_mg
 
 
-def test_logistics_can_import_the_default_factors_without_an_import_cycle() -> None:
+def test_logistics_plans_without_importing_emissions() -> None:
     code = (
-        "import sys, entrepot.emissions.categories;"
-        "print(any(m.startswith('entrepot.logistics') for m in sys.modules))"
+        "import sys, entrepot.logistics.domain, entrepot.logistics.routing;"
+        "print(any(m.startswith('entrepot.emissions') for m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("distance_km", [0.0, 1.0, 100.0, 3699.999, 3700.0, 3700.001, 8000.0, 20000.0])
+def test_logistics_estimates_with_the_default_tables_figures(distance_km: float) -> None:
+    for mode, vehicle in [*CATEGORY_OF_LANE, ("road", "unknown"), ("air", "unknown")]:
+        estimate = planning_wtw_g_per_tkm(mode, vehicle, distance_km)
+        assert estimate == default_wtw_g_per_tkm(mode, vehicle, distance_km), (mode, vehicle)

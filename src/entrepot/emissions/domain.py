@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-# Checkout and route estimates ask this (item 5); it lives in `categories`, which logistics can import
-# without a cycle (this module imports logistics' distance rules).
+# The default table's figure for a lane kind; checkout and route estimates use logistics' copy of it
+# (`logistics.intensity`), which a test holds equal to this.
 from entrepot.emissions.categories import default_wtw_g_per_tkm as default_wtw_g_per_tkm
 from entrepot.emissions.factors import HUB, Factor, FactorSet
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from entrepot.emissions.categories import default_wtw_g_per_tkm
+from entrepot.logistics.intensity import default_wtw_g_per_tkm
 
 EARTH_RADIUS_KM = 6371.0  # the mean radius the GLEC/ISO 14083 worked examples use
 AIR_EXTRA_KM = 95.0  # ISO 14083 / GLEC: great-circle distance + 95 km for air

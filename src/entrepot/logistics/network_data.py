@@ -76,7 +76,7 @@ class Service:
     """One kind of carrier service: every lane of that service is built from these numbers."""
 
     mode: str
-    vehicle: str  # with the mode, its emission category: emissions.categories.CATEGORY_OF_LANE
+    vehicle: str  # with the mode, its emission category: logistics.intensity.CATEGORY_OF_LANE
     carrier: str
     speed_kmh: float  # average over the lane, stops included
     extra_minutes: int  # on top of the moving time (see the module docstring)
