@@ -29,9 +29,9 @@ from entrepot.logistics.network_data import (
     schedule_for,
     stations_in,
 )
+from entrepot.logistics.network_tables import BUYER_CITIES, WAREHOUSES
 from entrepot.logistics.routing import PRACTICAL, choose, pareto_routes
 from entrepot.logistics.synthetic import synthetic_network
-from entrepot.simulation.scenario import BUYER_CITIES, WAREHOUSES
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 MONDAY_9AM_HANGZHOU = to_minutes(dt.datetime(2025, 11, 10, 9, 0, tzinfo=SHANGHAI))

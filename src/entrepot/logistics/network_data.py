@@ -59,6 +59,7 @@ from entrepot.logistics.network_tables import (
     ASIA_REGIONAL_AIRPORTS,
     ASIAN_EXITS,
     BORDERS,
+    BUYER_CITIES,
     CITIES,
     LONG_HAUL_AIRPORTS,
     OCEAN_ROUTES,
@@ -67,8 +68,8 @@ from entrepot.logistics.network_tables import (
     RAIL_TERMINALS,
     SEA_WAYPOINTS,
     STATIONS,
+    WAREHOUSES,
 )
-from entrepot.simulation.scenario import BUYER_CITIES, WAREHOUSES
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The typed-in tables of the demo network: cities and their hubs, delivery stations, seaports and
-sea waypoints, rail terminals and services, land border crossings, and which airports fly where.
+sea waypoints, rail terminals and services, land border crossings, which airports fly where, and the
+warehouses and buyers' cities the network serves (the demo seeds its warehouses and buyers there).
 
 Places are approximate centres (to about 0.01 degree); `network_data` turns the rows into nodes and lanes
 and documents the modelling rules. Data only: no functions but a parser of airport lists.
@@ -413,3 +414,46 @@ SG woodlands           1.445  103.769 | my-johor-bahru | sg-jurong sg-loyang
 MY bukit-kayu-hitam    6.510  100.420 | my-penang | th-hat-yai
 SA batha              24.060   51.610 | sa-dammam sa-riyadh | ae-abu-dhabi
 """
+
+
+# The group's warehouses (inventory's stock points; the demo seeds them): each is a node of the network,
+# linked to its city's hub. code, city, country, latitude, longitude
+WAREHOUSES = [
+    ("cn-hangzhou", "Hangzhou", "CN", 30.27, 120.15),
+    ("cn-yiwu", "Yiwu", "CN", 29.31, 120.08),
+    ("cn-shenzhen", "Shenzhen", "CN", 22.54, 114.06),
+    ("cn-guangzhou", "Guangzhou", "CN", 23.13, 113.26),
+    ("sg-tuas", "Singapore Tuas", "SG", 1.32, 103.65),
+    ("sg-changi", "Singapore Changi", "SG", 1.35, 103.99),
+    ("my-kuala-lumpur", "Kuala Lumpur", "MY", 3.14, 101.69),
+    ("my-penang", "Penang", "MY", 5.41, 100.33),
+    ("my-johor-bahru", "Johor Bahru", "MY", 1.49, 103.74),
+    ("th-bangkok", "Bangkok", "TH", 13.76, 100.50),
+    ("th-chiang-mai", "Chiang Mai", "TH", 18.79, 98.98),
+    ("th-laem-chabang", "Laem Chabang", "TH", 13.08, 100.88),
+    ("vn-ho-chi-minh", "Ho Chi Minh City", "VN", 10.82, 106.63),
+    ("vn-hanoi", "Hanoi", "VN", 21.03, 105.85),
+    ("vn-da-nang", "Da Nang", "VN", 16.05, 108.20),
+    ("id-jakarta", "Jakarta", "ID", -6.20, 106.85),
+    ("id-surabaya", "Surabaya", "ID", -7.25, 112.75),
+    ("id-medan", "Medan", "ID", 3.59, 98.67),
+    ("ph-manila", "Manila", "PH", 14.60, 120.98),
+    ("ph-cebu", "Cebu", "PH", 10.32, 123.89),
+    ("ph-davao", "Davao", "PH", 7.19, 125.46),
+    ("es-madrid", "Madrid", "ES", 40.42, -3.70),
+]
+
+# Cities buyers live in, per country: (latitude, longitude)
+BUYER_CITIES = {
+    "CN": [(31.23, 121.47), (39.90, 116.40), (30.57, 104.07), (22.54, 114.06)],
+    "SG": [(1.29, 103.85), (1.44, 103.79)],
+    "MY": [(3.14, 101.69), (5.41, 100.33), (1.49, 103.74)],
+    "TH": [(13.76, 100.50), (18.79, 98.98)],
+    "VN": [(10.82, 106.63), (21.03, 105.85)],
+    "ID": [(-6.20, 106.85), (-7.25, 112.75)],
+    "PH": [(14.60, 120.98), (10.32, 123.89)],
+    "ES": [(40.42, -3.70), (41.39, 2.17)],
+    "FR": [(48.86, 2.35), (45.76, 4.84)],
+    "BR": [(-23.55, -46.63), (-22.91, -43.17)],
+    "SA": [(24.71, 46.68), (21.49, 39.19)],
+}
