@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from entrepot.cli import emissions as emissions_cli
 from entrepot.cli.main import app
-from entrepot.emissions import cli as emissions_cli
 from entrepot.emissions.models import TargetRow
 from entrepot.logistics import events as logistics_events
 from entrepot.logistics import service as logistics
@@ -38,7 +38,7 @@ def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     placed = client.post(f"{API}/orders", json={**body, "payment_method": "card"}, headers=headers)
     assert placed.status_code == 201, placed.text
     only_logistics = HandlerRegistry()
-    logistics_events.register(only_logistics)
+    logistics_events.register(only_logistics, world.context().fx)
     while relay_once(db, only_logistics, world.clock()):
         pass
     db.dispose()

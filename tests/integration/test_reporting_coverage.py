@@ -23,12 +23,12 @@ from currency_converter.currency_converter import CURRENCY_FILE
 from rich.console import Console
 from typer.testing import CliRunner
 
+from entrepot.cli import reports as report_cli
 from entrepot.cli.main import app
 from entrepot.kernel.ecb import read_ecb_file
 from entrepot.kernel.fx import FxRates, RateBook
 from entrepot.platform.db import Database
 from entrepot.platform.settings import Settings, get_settings
-from entrepot.reporting import cli as report_cli
 from entrepot.reporting import plans, service
 from entrepot.reporting.domain import FiscalCalendar
 from entrepot.reporting.history import PlatformFigures, history

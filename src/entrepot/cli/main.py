@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from entrepot.cli import emissions as emissions_cli
 from entrepot.cli import flash as flash_cli
 from entrepot.cli import fx as fx_cli
 from entrepot.cli import logistics as logistics_cli
+from entrepot.cli import reports as reporting_cli
 from entrepot.cli.errors import fail, failures
-from entrepot.emissions import cli as emissions_cli
 from entrepot.platform.settings import PublishedDefaults, get_settings
-from entrepot.reporting import cli as reporting_cli
 
 if TYPE_CHECKING:
     from entrepot.platform.deps import AppContext

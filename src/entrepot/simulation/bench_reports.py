@@ -24,10 +24,11 @@ import pyarrow.parquet as pq
 from rich.console import Console
 
 from entrepot.kernel.fx import FxRates, load_ecb
-from entrepot.reporting import service, synthetic
+from entrepot.reporting import service
 from entrepot.reporting.domain import FiscalCalendar, ancestor_at, bucket_key, buckets, parse_period
 from entrepot.reporting.rates import transaction_date_factors
 from entrepot.reporting.snapshot import BY_DATE_CACHE, build_duckdb_cache
+from entrepot.simulation import synthetic_snapshot as synthetic
 
 PANDAS_MAX_ROWS = 10_000_000
 SEGMENT_FQ = service.ReportRequest(

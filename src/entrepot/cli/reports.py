@@ -446,6 +446,6 @@ def bench_reports(
 ) -> None:
     """GMV segment x fiscal quarter (recast) and LTM GMV per seller over a synthetic snapshot, against
     pandas; prints `reports rows=...` last."""
-    from entrepot.reporting.bench import run
+    from entrepot.simulation.bench_reports import run
 
     run(console, rows, folder, memory_limit, threads, by_date_baseline)
