@@ -3,6 +3,7 @@ everything a rejected request must leave untouched (stock, orders, outbox)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from entrepot.platform.outbox import relay_once
 from tests.world import World
 
 API = "/api/v1"
@@ -83,6 +85,16 @@ def get_order(client: TestClient, world: World, order_id: str, who: str = "opera
     assert response.status_code == 200, response.text
     order: dict[str, Any] = response.json()
     return order
+
+
+def relay_all(world: World, now: dt.datetime | None = None) -> int:
+    """Hand every event due by `now` (default the world's clock) to the app's handlers, as the API's
+    background relay would, until none is left: how cross-context reactions land (an order following its
+    parcels, a paid order's shipments). Returns how many were taken."""
+    registry, total = world.relay_registry(), 0
+    while taken := relay_once(world.db, registry, now or world.clock()):
+        total += taken
+    return total
 
 
 def paid_order(client: TestClient, world: World, *lines: tuple[str, int]) -> dict[str, Any]:

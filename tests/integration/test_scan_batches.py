@@ -14,7 +14,7 @@ from entrepot.logistics import tracking_service as tracking
 from entrepot.logistics.models import TrackingEvent
 from entrepot.logistics.tracking import Scan
 from entrepot.platform.db import OutboxEvent
-from tests.api.helpers import API, basket, get_order, place
+from tests.api.helpers import API, basket, get_order, place, relay_all
 from tests.api.test_delivery_options import three_ways_network
 from tests.world import World
 
@@ -51,11 +51,14 @@ def test_a_batch_from_label_to_delivered_moves_the_order_once(world: World) -> N
         shipment, new = tracking.record_scans(session, shipment_id, scans[:2], late)
         assert new == 2 and shipment.status == "delivered"
         assert shipment.delivered_at == scans[-1].occurred_at
+    relay_all(world, late)  # the order follows its parcel through the delivery event
     assert get_order(world.client(), world, order_id)["status"] == "delivered"
     with world.db.transaction() as session:
         _, again = tracking.record_scans(session, shipment_id, scans, late)
     assert again == 0
     assert _count(world, OutboxEvent, OutboxEvent.type == "shipment.delivered") == 1
+    assert _count(world, OutboxEvent, OutboxEvent.type == "delivery.completed") == 1
+    assert _count(world, OutboxEvent, OutboxEvent.type == "delivery.started") == 0  # not a step of its own
     assert _count(world, OutboxEvent, OutboxEvent.type == "order.delivered") == 1
 
 
@@ -106,4 +109,5 @@ def test_a_carriers_batch_stands_or_falls_whole_and_a_resend_is_no_refusal(world
     with world.db.transaction() as session:
         _, again = tracking.record_scans(session, shipment_id, [*scans, scans[0]], late, carrier="test")
     assert again == 0
+    relay_all(world, late)
     assert get_order(world.client(), world, order_id)["status"] == "delivered"

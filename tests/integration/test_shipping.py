@@ -13,7 +13,7 @@ from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import Lane, Network, Node, Schedule
 from entrepot.logistics.models import Departure
 from entrepot.platform.outbox import relay_once
-from tests.api.helpers import API, assert_problem, field_errors
+from tests.api.helpers import API, assert_problem, field_errors, relay_all
 from tests.world import World
 
 DAILY_10AM = Schedule(tuple((day, dt.time(10, 0)) for day in range(7)), cutoff_minutes=120)
@@ -131,6 +131,7 @@ def test_scans_move_the_parcel_and_the_order(world: World, shipping: TestClient)
 
     world.clock.advance(days=3)
     assert scan("c1", "picked_up", 1, "sg-tuas")["status"] == "picked_up"
+    relay_all(world)  # the order follows its parcel through logistics' delivery events
     order = shipping.get(f"{API}/orders/{order_id}", headers=world.auth("buyer_a")).json()
     assert order["status"] == "shipped"
     assert scan("c2", "at_hub", 3, "hub-sg")["status"] == "at_hub"
@@ -140,6 +141,7 @@ def test_scans_move_the_parcel_and_the_order(world: World, shipping: TestClient)
     final = scan("c3", "out_for_delivery", 5, "ds-sg-central")  # and a resend changes nothing
     assert final["status"] == "delivered" and final["on_time"] is True
     assert len(final["scans"]) == 4  # type: ignore[arg-type]
+    relay_all(world)
     order = shipping.get(f"{API}/orders/{order_id}", headers=world.auth("buyer_a")).json()
     assert order["status"] == "delivered"
     mine = shipping.get(f"{API}/orders/{order_id}/shipments", headers=world.auth("buyer_a")).json()

@@ -39,6 +39,7 @@ from entrepot.logistics.rates import NetworkRates
 from entrepot.logistics.routing import warm_up as warm_up_planner
 from entrepot.ordering import api as ordering_api
 from entrepot.ordering import cart_api, restatement
+from entrepot.ordering import events as ordering_events
 from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import Limits
 from entrepot.ordering.payments import SimulatedProvider
@@ -112,6 +113,7 @@ def relay_registry(fx: FxRates | None = None) -> HandlerRegistry:
     flash_orders.register(registry, fx)  # flash_orders.paid -> ordinary paid orders (+ order.paid)
     restatement.register(registry, fx or fx_rates.rates_of(get_settings()))  # fx.rates_loaded -> re-state
     group_payments.register(registry, group_payments.SimulatedHolds())  # group buys: capture/release
+    ordering_events.register(registry)  # delivery.started/completed -> order shipped/delivered
     return registry
 
 

@@ -1,14 +1,15 @@
 """Use cases of tracking: carriers' scans stored once each (a carrier's only when they keep to its legs,
 see tracking.carrier_refusal), the shipment's status replayed from them, its ETA recomputed on the
-timetables after a delay, and the order following its parcels."""
+timetables after a delay, and the order's delivery milestones announced for ordering to follow
+(`delivery.started`, `delivery.completed`: events, handled by `ordering.events`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import DomainError, FieldError, NotFound, ValidationFailed
@@ -18,7 +19,6 @@ from entrepot.logistics.domain import Network, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
 from entrepot.logistics.service import network
 from entrepot.logistics.tracking import EVENT_TYPES, MOVING_STATUSES, Scan, replay
-from entrepot.ordering import service as ordering
 from entrepot.platform.db import dialect_of, insert_or_skip, record_event
 
 # How the API answers each reason a carrier's scan is refused: a missing node is bad input; scanning a
@@ -157,9 +157,8 @@ def _scan_row(shipment: Shipment, scan: Scan, now: dt.datetime) -> dict[str, Any
     }
 
 
-_RECORD_SCAN = insert_or_skip(
-    TrackingEvent.__table__, ["shipment_id", "event_id"], [TrackingEvent.__table__.c.id]
-)
+_SCANS = cast(Table, TrackingEvent.__table__)
+_RECORD_SCAN = insert_or_skip(_SCANS, ["shipment_id", "event_id"], [_SCANS.c.id])
 
 
 def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime) -> None:
@@ -182,15 +181,25 @@ def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime
         _order_follows(session, shipment, before, now)
 
 
+# The events ordering follows its parcels by (ordering.events): the order's first parcel starts to move,
+# its last parcel is delivered. Their aggregate is the order; the shipment that set them off is named.
+DELIVERY_STARTED, DELIVERY_COMPLETED = "delivery.started", "delivery.completed"
+
+
 def _order_follows(session: Session, shipment: Shipment, before: str, now: dt.datetime) -> None:
-    """The order is delivered with its last parcel, and shipped when a parcel starts to move (moves
-    between hubs change nothing there; a batch of scans may take a parcel from its label to delivered)."""
+    """Announce the order's delivery as complete with its last parcel, and as started when a parcel starts
+    to move (moves between hubs say nothing new; a batch of scans may take a parcel from its label to
+    delivered). Ordering moves the order along when the relay hands it the event."""
+    milestone = None
     if shipment.status == "delivered" and all(
         s.status == "delivered" for s in shipments_of_order(session, shipment.order_ref)
     ):
-        ordering.follow_shipping(session, shipment.order_ref, "delivered", now)
+        milestone = DELIVERY_COMPLETED
     elif shipment.status in MOVING_STATUSES | {"delivered"} and before not in MOVING_STATUSES:
-        ordering.follow_shipping(session, shipment.order_ref, "shipped", now)
+        milestone = DELIVERY_STARTED
+    if milestone is not None:
+        payload = {"shipment": shipment.public_id}
+        record_event(session, DomainEvent(milestone, shipment.order_ref, payload), now)
 
 
 def _eta(

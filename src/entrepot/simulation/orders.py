@@ -8,15 +8,17 @@ import random
 from collections import Counter
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import DomainError
 from entrepot.logistics import events as logistics_events
 from entrepot.ordering import checkout
+from entrepot.ordering import events as ordering_events
 from entrepot.ordering import service as ordering
 from entrepot.ordering.shipping import DeliveryOptionUnavailable
 from entrepot.platform.db import OutboxEvent
 from entrepot.platform.deps import AppContext
-from entrepot.platform.outbox import Event
+from entrepot.platform.outbox import Event, HandlerRegistry
 from entrepot.platform.principal import Principal
 from entrepot.simulation import carriers
 from entrepot.simulation.demo import DemoSize, Progress, Seeded
@@ -177,9 +179,26 @@ def _ship(
             return False, None
     with ctx.db.transaction() as session:
         delivered_at = carriers.carry(session, order_id, rng, end)
+        _follow_parcels(session, order_id)
     stats["shipped by the network"] += 1
     stats["orders delivered by the end" if delivered_at else "orders in transit or returned at the end"] += 1
     return True, delivered_at
+
+
+def _follow_parcels(session: Session, order_id: str) -> None:
+    """The order follows its parcels as the relay would move it: ordering's handlers of logistics'
+    delivery events (shipped, delivered), run on this order's events now (idempotent, so the API's relay
+    changes nothing when it meets them), so that the buyer can complete the delivered order."""
+    registry = HandlerRegistry()
+    ordering_events.register(registry)
+    rows = session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.aggregate_id == order_id, OutboxEvent.type.in_(registry.event_types()))
+        .order_by(OutboxEvent.occurred_at, OutboxEvent.id)
+    ).all()
+    for row in rows:
+        for handler in registry.handlers_for(row.type):
+            handler(session, Event(row.public_id, row.type, row.aggregate_id, row.payload, row.occurred_at))
 
 
 def _act(
