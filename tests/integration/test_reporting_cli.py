@@ -66,6 +66,8 @@ def test_table_csv_and_parquet(snapshot: Path, tmp_path: Path) -> None:
         (["--period", "FY22"], "unknown period 'FY22'"),
         (["--by", "planet"], "unknown dimension 'planet'"),
         (["--currency", "XQQ"], "XQQ"),
+        (["--currency", "usd"], "usd"),  # as the API: an ISO 4217 code as written, never upper-cased
+        (["--recast-on", "2021-02-30"], "--recast-on"),
         (["--format", "xlsx"], "unknown format 'xlsx'"),
     ],
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import re
@@ -18,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from entrepot.cli.errors import failures
+from entrepot.cli.errors import failures, from_options
 from entrepot.platform.settings import get_settings
 
 app = typer.Typer(
@@ -81,15 +80,22 @@ def _definitions() -> dict[str, Any]:
 
 
 def _from_store(read: Any, otherwise: Any) -> Any:
-    """What `read` finds in the database, or `otherwise` when there is none or it is not migrated: a
-    snapshot can be reported on where the store is out of reach."""
+    """What `read` finds in the database, or `otherwise` when the database is out of reach or has no
+    Entrepot schema yet: a snapshot can be reported on without its store. Anything else is an error."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from entrepot.cli.errors import MISSING_TABLE
     from entrepot.platform.db import Database
 
     db = Database(get_settings().database_url)
     try:
         return read(db)
-    except Exception:
+    except OperationalError:  # unreachable, or SQLite's "no such table"
         return otherwise
+    except ProgrammingError as exc:  # PostgreSQL's "relation ... does not exist"; other errors stand
+        if any(words in str(exc.orig) for words in MISSING_TABLE):
+            return otherwise
+        raise
     finally:
         db.dispose()
 
@@ -97,15 +103,13 @@ def _from_store(read: Any, otherwise: Any) -> Any:
 def _request(
     period: str, by: str, grain: str, view: str, recast_on: str | None, currency: str, fx: str
 ) -> Any:
-    from entrepot.kernel.errors import ValidationFailed
-    from entrepot.reporting.service import ReportRequest
+    """The report's parameters as the API defines them (reporting.params): the same values refused the
+    same way, each named by its option."""
+    from entrepot.reporting.params import ReportParams
 
-    dims = tuple(d.strip() for d in by.split(",") if d.strip())
-    try:
-        recast_day = dt.date.fromisoformat(recast_on) if recast_on else None
-    except ValueError:
-        raise ValidationFailed(f"--recast-on must be a date YYYY-MM-DD, got {recast_on!r}") from None
-    return ReportRequest(period, dims, grain, view, recast_day, currency.upper(), fx)
+    options = {"every": "--every", "fx": "--fx", "recast_on": "--recast-on"}
+    values = {"by": by, "every": grain, "view": view, "recast_on": recast_on, "currency": currency}
+    return from_options(ReportParams, options, period=period, fx=fx, **values).request()
 
 
 def emit(report: Any, fmt: str, output: Path | None) -> None:
@@ -334,7 +338,7 @@ def metric_history(
         db = Database(get_settings().database_url)
         try:
             with db.transaction() as session:
-                return history(session, platform, metric, by, first, last, currency.upper())
+                return history(session, platform, metric, by, first, last, currency)
         finally:
             db.dispose()
 

@@ -3,7 +3,6 @@ external actuals and the GMV definition of each business unit."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from entrepot.platform.deps import AppContext, Ctx, Operator
 from entrepot.platform.schemas import CodePath, CodeQuery, DayQuery, Text
 from entrepot.reporting import history, plans, service
 from entrepot.reporting.domain import FiscalCalendar, definition_named
+from entrepot.reporting.params import ReportParams
 from entrepot.reporting.schemas import (
     ActualOut,
     DefinitionIn,
@@ -53,13 +53,6 @@ def _definitions(ctx: AppContext) -> dict[str, Any]:
         return {u: definition_named(d) for u, d in plans.definitions(session).items()}
 
 
-def _request(
-    period: str, by: str, every: str, view: str, recast_on: dt.date | None, currency: str, fx: str
-) -> service.ReportRequest:
-    dims = tuple(d.strip() for d in by.split(",") if d.strip())
-    return service.ReportRequest(period, dims, every, view, recast_on, currency, fx)
-
-
 def _report_request(
     period: PeriodQ,
     by: ByQ = "",
@@ -69,8 +62,11 @@ def _report_request(
     currency: WordQ = "USD",
     fx: WordQ = "transaction-date",
 ) -> service.ReportRequest:
-    """The query parameters the GMV and revenue reports share (the service checks them)."""
-    return _request(period, by, every, view, recast_on, currency, fx)
+    """The query parameters the GMV and revenue reports share (reporting.params, as the CLI's options)."""
+    params = ReportParams(
+        period=period, by=by, every=every, view=view, recast_on=recast_on, currency=currency, fx=fx
+    )
+    return params.request()
 
 
 ReportQ = Annotated[service.ReportRequest, Depends(_report_request)]
@@ -110,7 +106,7 @@ def gmv_growth(
     """Year-on-year growth: reported = constant-currency growth + FX effect. Constant currency takes the
     prior period's average rates (fx=period-average) or each day the rate of the same day a year earlier
     (fx=transaction-date)."""
-    request = _request(period, by, "total", view, None, currency, fx)
+    request = ReportParams(period=period, by=by, view=view, currency=currency, fx=fx).request()
     snap = _snapshot(ctx)
     fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
     return _out(service.growth_report(snap, request, _fiscal(ctx), fx_rates, _definitions(ctx)))

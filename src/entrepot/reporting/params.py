@@ -1,0 +1,33 @@
+"""The parameters of the GMV, revenue and growth reports, defined once: the API's query and the CLI's
+options both build a `ReportParams` and take its `request()`, so both accept and refuse the same values.
+
+The bounds are the edge's (text without control characters, lengths, a supported day); the service then
+checks the names against its lists (periods, dimensions, grains, views, FX methods) and the currency
+against the rates it has. A currency is an ISO 4217 code as written, upper case: `usd` is refused by
+both (the CLI used to upper-case it while the API refused it)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from entrepot.platform.schemas import Day, Request, Text
+from entrepot.reporting.service import ReportRequest
+
+PERIOD_HELP = "FY2022, FY2022Q3, 2021-12, LTM2021-09 or 2021-12-24"
+BY_HELP = "comma-separated: segment, division, business_unit, market, ..."
+
+
+class ReportParams(Request):
+    period: Text = Field(max_length=32, description=PERIOD_HELP)
+    by: Text = Field(default="", max_length=200, description=BY_HELP)
+    every: Text = Field(default="total", max_length=64, description="day, month, quarter, year or total")
+    view: Text = Field(default="recast", max_length=64, description="as-reported or recast")
+    recast_on: Day | None = Field(default=None, description="recast under the structure of this day")
+    currency: Text = Field(default="USD", max_length=64, description="ISO 4217 code to translate into")
+    fx: Text = Field(
+        default="transaction-date", max_length=64, description="transaction-date or period-average"
+    )
+
+    def request(self) -> ReportRequest:
+        dims = tuple(d.strip() for d in self.by.split(",") if d.strip())
+        return ReportRequest(self.period, dims, self.every, self.view, self.recast_on, self.currency, self.fx)
