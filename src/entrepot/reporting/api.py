@@ -155,7 +155,9 @@ def _platform(ctx: AppContext) -> history.PlatformFigures | None:
     return history.PlatformFigures(snap, _fiscal(ctx), fx_rates, _definitions(ctx))
 
 
-def _target_out(session: Any, target: Any, platform: history.PlatformFigures | None) -> TargetOut:
+def _target_out(
+    session: Any, target: Any, platform: history.PlatformFigures | None, published: list[Any] | None = None
+) -> TargetOut:
     base = {
         "id": target.public_id,
         "metric": target.metric,
@@ -166,7 +168,7 @@ def _target_out(session: Any, target: Any, platform: history.PlatformFigures | N
         "note": target.note,
     }
     try:
-        s = plans.target_status(session, target, platform)
+        s = plans.target_status(session, target, platform, published)
     except DomainError as exc:  # no actual to measure from yet: shown, not hidden
         return TargetOut(**base, status=f"unknown: {exc}")
     return TargetOut(
@@ -188,7 +190,9 @@ def list_targets(ctx: Ctx, _: Operator) -> list[TargetOut]:
     platform's own, and whether the latest twelve months' growth keeps up."""
     platform = _platform(ctx)
     with ctx.db.transaction() as session:
-        return [_target_out(session, t, platform) for t in plans.targets(session)]
+        targets = plans.targets(session)
+        published = plans.actuals_of_targets(session, targets)
+        return [_target_out(session, t, platform, published[(t.metric, t.scope)]) for t in targets]
 
 
 @router.post("/reports/targets", response_model=TargetOut, status_code=201)

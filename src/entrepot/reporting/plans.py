@@ -222,12 +222,20 @@ class TargetStatus:
     platform_covers: str | None = None
 
 
-def target_status(session: Session, target: Target, platform: PlatformActuals | None = None) -> TargetStatus:
+def target_status(
+    session: Session,
+    target: Target,
+    platform: PlatformActuals | None = None,
+    published: list[ExternalActual] | None = None,
+) -> TargetStatus:
     """The CAGR needed from the latest LTM actual (in the target's currency) to the target's date, and
     whether the growth of the latest twelve months keeps up. The latest actual is the later of the
     published LTM figures and the platform's latest LTM window covered whole; a window with both takes
-    the platform's figure (domain.SOURCE_RULE)."""
-    figures = _ltm_figures(session, target, platform)
+    the platform's figure (domain.SOURCE_RULE). `published`: the target's metric and scope's actuals
+    when the caller read them already (`actuals_of_targets`), else they are read here."""
+    if published is None:
+        published = actuals(session, target.metric, target.scope)
+    figures = _ltm_figures(target, platform, published)
     if not figures:
         raise NotFound(f"no LTM {target.metric} actual in {target.currency} for {target.scope}")
     window = max((parse_period(label, FiscalCalendar()) for label in figures), key=lambda w: w.end)
@@ -255,13 +263,13 @@ def target_status(session: Session, target: Target, platform: PlatformActuals | 
 
 
 def _ltm_figures(
-    session: Session, target: Target, platform: PlatformActuals | None
+    target: Target, platform: PlatformActuals | None, published: list[ExternalActual]
 ) -> dict[str, tuple[int, bool]]:
     """LTM label -> (value in minor units, external?): the published figures, then the platform's latest
     covered window and the window a year before it, each replacing a published figure it covers."""
     figures = {
         a.period: (a.value_minor, True)
-        for a in actuals(session, target.metric, target.scope)
+        for a in published
         if a.period.startswith("LTM") and a.currency == target.currency
     }
     if platform is None:
@@ -281,6 +289,24 @@ def _ltm_figures(
 
 def targets(session: Session) -> list[Target]:
     return list(session.scalars(select(Target).order_by(Target.id)))
+
+
+def actuals_of_targets(
+    session: Session, targets: list[Target]
+) -> dict[tuple[str, str], list[ExternalActual]]:
+    """(metric, scope) -> its actuals, as `actuals` orders them, for every target's, in one query."""
+    found: dict[tuple[str, str], list[ExternalActual]] = {(t.metric, t.scope): [] for t in targets}
+    if not found:
+        return found
+    query = select(ExternalActual).where(
+        ExternalActual.metric.in_({m for m, _ in found}), ExternalActual.scope.in_({s for _, s in found})
+    )
+    for actual in session.scalars(
+        query.order_by(ExternalActual.metric, ExternalActual.scope, ExternalActual.period)
+    ):
+        if (actual.metric, actual.scope) in found:
+            found[(actual.metric, actual.scope)].append(actual)
+    return found
 
 
 def guidance_status(
