@@ -9,15 +9,17 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from entrepot.api.app import build_context, create_app
+from entrepot.api.app import create_app
+from entrepot.bootstrap import build_context, relay_registry
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import ProductSpec, SkuSpec
 from entrepot.identity import service as identity
 from entrepot.inventory import service as inventory
+from entrepot.ordering.context import OrderingContext
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
 from entrepot.platform.db import Database
-from entrepot.platform.deps import AppContext
+from entrepot.platform.outbox import HandlerRegistry
 from entrepot.platform.settings import Settings
 from entrepot.simulation.demo import seed_organisation
 
@@ -56,10 +58,14 @@ class World:
         values.update(overrides)
         return Settings(**values)
 
-    def context(self, **overrides: Any) -> AppContext:
+    def context(self, **overrides: Any) -> OrderingContext:
         ctx = build_context(self.settings(**overrides), self.db)
         ctx.clock = self.clock
         return ctx
+
+    def relay_registry(self) -> HandlerRegistry:
+        """The app's event handlers, converting with the rates a context of this world has."""
+        return relay_registry(self.context().fx)
 
     def client(self, **overrides: Any) -> TestClient:
         app = create_app(self.settings(**overrides), self.db)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from entrepot.api.app import sweep_once
+from entrepot.bootstrap import sweep_once
 from tests.api.helpers import (
     API,
     assert_problem,

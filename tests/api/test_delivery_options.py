@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from entrepot.api.app import relay_registry
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import Lane, Network, Node, Schedule
 from entrepot.logistics.rate_cache import routes_cache
@@ -138,7 +137,7 @@ def test_the_chosen_option_is_kept_and_the_shipment_keeps_it(world: World, netwo
     }
     assert order["shipping_minor"] == road["fee_minor"]
     assert get_order(networked, world, order["id"])["status"] == "paid"
-    assert relay_once(world.db, relay_registry(), world.clock()) >= 1  # order.paid -> shipment
+    assert relay_once(world.db, world.relay_registry(), world.clock()) >= 1  # order.paid -> shipment
     [shipment] = networked.get(f"{API}/orders/{order['id']}/shipments", headers=world.auth("buyer_a")).json()
     assert shipment["service"] == "express"
     assert [leg["lane"] for leg in shipment["legs"]] == ["road-hz-sg", "van-hub-central"]
@@ -151,7 +150,7 @@ def test_without_a_choice_the_default_option_is_taken(world: World, networked: T
     placed = place(networked, world, {**basket(world, ("seller_a_blue", 1)), "payment_method": "card"})
     assert placed.status_code == 201, placed.text
     assert placed.json()["delivery"]["service"] == "standard"
-    relay_once(world.db, relay_registry(), world.clock())
+    relay_once(world.db, world.relay_registry(), world.clock())
     [shipment] = networked.post(
         f"{API}/orders/{placed.json()['id']}/shipments", headers=world.auth("operator")
     ).json()

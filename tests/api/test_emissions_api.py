@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from entrepot.api.app import relay_registry
 from entrepot.emissions import service as emissions
 from entrepot.emissions.models import ElementResult, ShipmentActivity
 from entrepot.logistics import service as logistics
@@ -68,7 +67,7 @@ def ship(client: TestClient, world: World, sku: str, key: str) -> str:
     headers = {**world.auth("buyer_a"), "Idempotency-Key": key}
     placed = client.post(f"{API}/orders", json=body, headers=headers)
     assert placed.status_code == 201, placed.text
-    while relay_once(world.db, relay_registry(), world.clock()):
+    while relay_once(world.db, world.relay_registry(), world.clock()):
         pass
     shipments = client.get(
         f"{API}/orders/{placed.json()['id']}/shipments", headers=world.auth("operator")

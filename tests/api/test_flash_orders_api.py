@@ -42,7 +42,7 @@ def _paid_events(world: World) -> list[OutboxEvent]:
 def _registry(client: TestClient) -> HandlerRegistry:
     registry = HandlerRegistry()
     flash_orders.register(registry, client.app.state.ctx.fx)  # type: ignore[attr-defined]
-    logistics_events.register(registry)  # order.paid -> shipment, as in the app
+    logistics_events.register(registry, client.app.state.ctx.fx)  # type: ignore[attr-defined]  # order.paid -> shipment, as in the app
     return registry
 
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from entrepot.api.app import refresh_rates
+from entrepot.bootstrap import refresh_rates
 from entrepot.catalog import service as catalog
 from entrepot.kernel.fx import load_ecb
 from entrepot.kernel.money import Money

@@ -17,7 +17,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from entrepot.api.app import relay_registry
 from entrepot.kernel.ids import new_id
 from entrepot.logistics import service as logistics
 from entrepot.platform.outbox import relay_once
@@ -155,7 +154,7 @@ def _build_theirs(client: TestClient, world: World) -> Theirs:
         return str(_ok(client.post(f"{API}/orders", json=body, headers=headers))["id"])
 
     theirs.ids["order"], theirs.ids["paid_order"] = place(pay=False), place(pay=True)
-    while relay_once(world.db, relay_registry(), world.clock()):  # plan the shipment, its emissions
+    while relay_once(world.db, world.relay_registry(), world.clock()):  # plan the shipment, its emissions
         pass
     [shipment] = _ok(client.get(f"{API}/orders/{theirs.ids['paid_order']}/shipments", headers=ops))
     theirs.ids["shipment"] = shipment["id"]

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from entrepot.api.app import build_context
+from entrepot.bootstrap import build_context
 from entrepot.ordering import checkout
 from entrepot.ordering.models import Order
 from entrepot.organization.models import FxManualRate

@@ -41,7 +41,7 @@ def planned_shipments(db: Database) -> list[str]:
         placed = client.post(f"{API}/orders", json=body, headers=headers)
         assert placed.status_code == 201 or "stock" in placed.text, placed.text
     only_logistics = HandlerRegistry()
-    logistics_events.register(only_logistics)
+    logistics_events.register(only_logistics, world.context().fx)
     while relay_once(db, only_logistics, world.clock()):
         pass
     with db.transaction() as session:

@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
-from entrepot.api.app import reconcile_once, sweep_once
+from entrepot.bootstrap import reconcile_once, sweep_once
 from entrepot.kernel.errors import Conflict
 from entrepot.ordering import api as ordering_api
+from entrepot.ordering.context import OrderingContext
 from entrepot.ordering.models import ProviderLedgerEntry
 from entrepot.ordering.payments import (
     Backoff,
@@ -23,7 +24,6 @@ from entrepot.ordering.payments import (
     WebhookDelivery,
 )
 from entrepot.ordering.provider_ledger import TableLedger
-from entrepot.platform.deps import AppContext
 from tests.api.helpers import API, basket, get_order, new_key, stock
 from tests.conftest import intercept_webhooks
 from tests.world import World
@@ -37,9 +37,9 @@ def lost(monkeypatch: pytest.MonkeyPatch) -> list[WebhookDelivery]:
     return intercept_webhooks(monkeypatch, acknowledged=False)
 
 
-def _client(world: World) -> tuple[TestClient, AppContext]:
+def _client(world: World) -> tuple[TestClient, OrderingContext]:
     client = world.client(reservation_ttl_seconds=TTL)
-    ctx: AppContext = client.app.state.ctx  # type: ignore[attr-defined]
+    ctx: OrderingContext = client.app.state.ctx  # type: ignore[attr-defined]
     return client, ctx
 
 

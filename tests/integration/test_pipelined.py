@@ -1,4 +1,4 @@
-"""db.pipelined, db.one_of, db.planned_each_time, db.insert_many and db.rows_changed, on SQLite and
+"""db.pipelined, db.in_list, db.planned_each_time, db.insert_many and db.rows_changed, on SQLite and
 PostgreSQL: what the flash batch relies on."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from entrepot.platform.db import (
     Database,
     OutboxEvent,
+    in_list,
     insert_many,
-    one_of,
     pipelined,
     planned_each_time,
     record_events,
@@ -69,7 +69,9 @@ def test_one_of_finds_what_in_finds(database: Database, wanted: list[str]) -> No
     with database.transaction() as s:
         record_events(s, "test", [("a", {}), ("b", {}), ("c", {})], NOW)
     with database.transaction() as s:
-        found = s.scalars(select(OutboxEvent.aggregate_id).where(one_of(s, OutboxEvent.aggregate_id, wanted)))
+        found = s.scalars(
+            select(OutboxEvent.aggregate_id).where(in_list(s, OutboxEvent.aggregate_id, wanted))
+        )
         assert sorted(found) == sorted(set(wanted) & {"a", "b", "c"})
 
 
@@ -87,7 +89,7 @@ def test_reads_planned_each_time_are_never_prepared(database: Database) -> None:
     with database.transaction() as s:
         record_events(s, "test", [("a", {})], NOW)
     with database.transaction() as s:
-        wanted = select(OutboxEvent.id).where(one_of(s, OutboxEvent.aggregate_id, ["a"]))
+        wanted = select(OutboxEvent.id).where(in_list(s, OutboxEvent.aggregate_id, ["a"]))
         with planned_each_time(s):
             for _ in range(8):
                 assert len(s.execute(wanted).all()) == 1

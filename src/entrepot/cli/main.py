@@ -86,16 +86,20 @@ def serve(
 
 @app.command()
 def sweep() -> None:
-    """Ask the payment provider about payments still pending, settle them, then expire unpaid orders
-    whose reservation ran out, once (the API also does it every few seconds)."""
-    from entrepot.api.app import build_context, reconcile_once, sweep_once
+    """Ask the payment provider about payments still pending, settle them, expire unpaid orders whose
+    reservation ran out, and release campaigns' holds that ran out (flash reservations, group-buy teams
+    past their deadline), once: the round the API's sweeper runs every few seconds."""
+    from entrepot.bootstrap import build_context, sweep_round
 
     with failures():
         ctx = build_context(get_settings())
-        reconciled = reconcile_once(ctx)
-        expired = sweep_once(ctx)
-    console.print(str(reconciled))
-    console.print(f"{expired} orders expired")
+        try:
+            swept = sweep_round(ctx)
+        finally:
+            ctx.db.dispose()
+    console.print(str(swept.reconciled))
+    console.print(f"{swept.orders_expired} orders expired")
+    console.print(f"{swept.campaigns_changed} flash orders, group teams or campaigns settled")
 
 
 @events_app.command("relay")
@@ -105,10 +109,10 @@ def events_relay(
     """Hand unpublished events to their handlers, as the API does in the background; Ctrl-C stops."""
     import time
 
-    from entrepot.api.app import build_context, relay_registry
+    from entrepot.bootstrap import build_context, relay_registry
 
     ctx = build_context(get_settings())
-    registry = relay_registry()
+    registry = relay_registry(ctx.fx)
     total = 0
     try:
         while True:
@@ -129,7 +133,7 @@ def events_relay(
 
 def _relay_due(ctx: AppContext, registry: HandlerRegistry) -> int:
     """Relay batch after batch until one comes back short: everything due now has been taken."""
-    from entrepot.api.app import relay_round
+    from entrepot.bootstrap import relay_round
 
     taken = 0
     while True:

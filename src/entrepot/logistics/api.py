@@ -196,7 +196,9 @@ def ship_order(order_id: IdPath, ctx: Ctx, principal: Operator) -> list[Shipment
     """Plan and book the shipments of a paid order now (the relay does this when `order.paid` lands)."""
     with ctx.db.transaction() as session:
         order = orders.get_order(session, order_id, principal)
-        service.explained(lambda: service.plan_order_shipments(session, order.public_id, ctx.clock()))
+        service.explained(
+            lambda: service.plan_order_shipments(session, order.public_id, ctx.clock(), ctx.fx)
+        )
         return [
             shipment_out(session, s) for s in tracking_service.shipments_of_order(session, order.public_id)
         ]

@@ -43,8 +43,8 @@ NO_NETWORK = "no logistics network is stored: the market's flat zone fees, no de
 
 
 class NetworkRates:
-    def __init__(self, fx: FxRates | None = None, cache: RouteCache = routes_cache) -> None:
-        self._fx = fx  # None: the ECB rates logistics already converts customs values with
+    def __init__(self, fx: FxRates, cache: RouteCache = routes_cache) -> None:
+        self._fx = fx  # the app's rates, as customs values are converted with
         self._cache = cache
 
     def options(self, session: Session, request: RateRequest) -> list[DeliveryOption]:
@@ -59,7 +59,7 @@ class NetworkRates:
         if not chosen:
             return [flat_option(request, "no route keeps even the economy promise: flat zone fees")]
         on = request.now.astimezone(ZoneInfo(request.time_zone)).date()
-        fx = organization.rates_for(session, self._fx or service.fx_rates(), request.currency, on)
+        fx = organization.rates_for(session, self._fx, request.currency, on)
         return [self._option(request, picks, answers, fx, on) for picks, answers in chosen]
 
     def _routes(self, net: Network, request: RateRequest) -> list[list[Route]]:

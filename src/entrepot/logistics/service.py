@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -51,9 +50,7 @@ from entrepot.logistics.routing import (
 )
 from entrepot.ordering.queries import OrderForShipping, OrderParcel, order_for_shipping
 from entrepot.organization import service as organization
-from entrepot.organization.rates import rates_of
 from entrepot.platform.db import dialect_of, insert_or_skip, record_event
-from entrepot.platform.settings import get_settings
 
 T = TypeVar("T")
 FEE_MARGIN = 0.15  # sellers are billed the network's cost plus this margin (a modelling assumption)
@@ -286,11 +283,12 @@ def wanted_of(order: OrderForShipping, service: str | None) -> Wanted:
 
 
 def plan_order_shipments(
-    session: Session, order_ref: str, now: dt.datetime, service: str | None = None
+    session: Session, order_ref: str, now: dt.datetime, fx: FxRates, service: str | None = None
 ) -> list[Shipment]:
     """One shipment per warehouse the order was allocated from, with the service level, objective and
-    promise the order was placed with (or `service`), booked onto departures with room.
-    Safe to call twice: a warehouse that already has its shipment is skipped."""
+    promise the order was placed with (or `service`), booked onto departures with room; `fx` converts
+    cross-border parcels' declared values. Safe to call twice: a warehouse that already has its
+    shipment is skipped."""
     net = network(session)
     order = order_for_shipping(session, order_ref)
     if order.order.status in NOT_SHIPPED:
@@ -305,7 +303,7 @@ def plan_order_shipments(
             )
         ):
             continue
-        planned.append(_ship_parcel(session, net, order, item, station, wanted, now))
+        planned.append(_ship_parcel(session, net, order, item, station, wanted, now, fx))
     return planned
 
 
@@ -329,6 +327,7 @@ def _ship_parcel(
     station: str,
     wanted: Wanted,
     now: dt.datetime,
+    fx: FxRates,
 ) -> Shipment:
     parcel = parcel_of(item)
     origin = warehouse_node(net, item.warehouse_code)
@@ -340,7 +339,7 @@ def _ship_parcel(
         if isinstance(booked, list):
             shipment = _write_shipment(session, order, item, chosen, booked, now)
             if shipment.cross_border:
-                declare(session, shipment, order, item, now)
+                declare(session, shipment, order, item, now, fx)
             return shipment
         full.add(booked)
         # a departure is full: plan afresh around the full ones (not cached: it depends on bookings)
@@ -465,7 +464,12 @@ def _write_shipment(
 
 
 def declare(
-    session: Session, shipment: Shipment, order: OrderForShipping, item: OrderParcel, now: dt.datetime
+    session: Session,
+    shipment: Shipment,
+    order: OrderForShipping,
+    item: OrderParcel,
+    now: dt.datetime,
+    fx: FxRates,
 ) -> None:
     """Declare a cross-border parcel's goods (HS codes, origins, values) and assess the duty and VAT/GST
     of its destination, keeping every figure's reasoning on the shipment."""
@@ -485,19 +489,13 @@ def declare(
     declaration = build_declaration(
         lines, dispatch_country=item.warehouse_country, shipping=Money.zero(currency), declared_on=declared_on
     )
-    fx = organization.rates_for(session, fx_rates(), currency, declared_on)
-    assessment = assess(declaration, order.destination_country, fx)
+    rates = organization.rates_for(session, fx, currency, declared_on)
+    assessment = assess(declaration, order.destination_country, rates)
     shipment.customs_currency = assessment.duty.currency
     shipment.customs_duty_minor = assessment.duty.minor
     shipment.customs_tax_minor = assessment.tax.minor
     shipment.customs_collection = assessment.tax_collection
     shipment.customs_trace = assessment.explain()
-
-
-@lru_cache(maxsize=1)
-def fx_rates() -> FxRates:
-    settings = get_settings()
-    return rates_of(settings)
 
 
 # --- revenue ------------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+from entrepot.kernel.errors import DomainError
 from entrepot.ordering import checkout, queries, service
+from entrepot.ordering.context import OrderingContext, OrderingCtx
 from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Order
 from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery
@@ -32,7 +33,15 @@ from entrepot.ordering.schemas import (
     RefundOut,
 )
 from entrepot.ordering.shipping import DeliveryOption
-from entrepot.platform.deps import AppContext, BuyerCaller, Caller, Ctx, Paging, next_cursor
+from entrepot.platform.deps import (
+    AppContext,
+    BuyerCaller,
+    Caller,
+    Ctx,
+    Paging,
+    check_idempotency_key,
+    next_cursor,
+)
 from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, ListPage
 
 router = APIRouter(tags=["orders"])
@@ -152,7 +161,7 @@ def order_out(detail: queries.OrderDetail, now: dt.datetime) -> OrderOut:
 
 
 @router.post("/checkout/quote", response_model=QuoteOut)
-def quote(body: BasketIn, ctx: Ctx, principal: BuyerCaller) -> QuoteOut:
+def quote(body: BasketIn, ctx: OrderingCtx, principal: BuyerCaller) -> QuoteOut:
     """Price a basket: line prices, tax of the market, and its delivery options (service level x
     cheapest or greenest, each with its fee, promised date and CO2e), priced with the default one."""
     with ctx.db.transaction() as session:
@@ -163,7 +172,7 @@ def quote(body: BasketIn, ctx: Ctx, principal: BuyerCaller) -> QuoteOut:
 @router.post("/orders", status_code=201, response_model=OrderOut)
 def place_order(
     body: OrderIn,
-    ctx: Ctx,
+    ctx: OrderingCtx,
     principal: BuyerCaller,
     response: Response,
     background: BackgroundTasks,
@@ -201,18 +210,6 @@ def place_order(
     return out
 
 
-def check_idempotency_key(key: str | None) -> str:
-    if key is None:
-        raise ValidationFailed(
-            "the Idempotency-Key header is required", [FieldError("Idempotency-Key", "missing")]
-        )
-    if not 8 <= len(key) <= 255 or not key.isprintable():
-        raise ValidationFailed(
-            "invalid Idempotency-Key", [FieldError("Idempotency-Key", "8 to 255 printable characters")]
-        )
-    return key
-
-
 @router.get("/orders", response_model=ListPage[OrderOut])
 def list_orders(
     ctx: Ctx,
@@ -240,7 +237,7 @@ def get_order(order_id: IdPath, ctx: Ctx, principal: Caller) -> OrderOut:
 
 @router.post("/orders/{order_id}/pay", status_code=202, response_model=PaymentOut)
 def pay(
-    order_id: IdPath, body: PayIn, ctx: Ctx, principal: Caller, background: BackgroundTasks
+    order_id: IdPath, body: PayIn, ctx: OrderingCtx, principal: Caller, background: BackgroundTasks
 ) -> PaymentOut:
     """Start paying; the provider confirms asynchronously through the signed webhook."""
     with ctx.db.transaction() as session:
@@ -257,14 +254,14 @@ def pay(
     )
 
 
-async def deliver_in_process(ctx: AppContext, delivery: WebhookDelivery) -> bool:
+async def deliver_in_process(ctx: OrderingContext, delivery: WebhookDelivery) -> bool:
     """The simulated provider's 'network': it posts its signed webhook to this process, through the same
     verification, and again with growing pauses until it is acknowledged. The retries die with the
     process; the payments they leave pending, reconciliation asks the provider about."""
     return await ctx.payments.deliver(delivery, functools.partial(post_in_process, ctx))
 
 
-async def post_in_process(ctx: AppContext, body: bytes, signature: str) -> int:
+async def post_in_process(ctx: OrderingContext, body: bytes, signature: str) -> int:
     """The HTTP status POST /payments/webhook would answer this webhook with (an unexpected error
     raises, which the provider counts as no acknowledgement)."""
     try:

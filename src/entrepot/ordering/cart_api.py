@@ -6,13 +6,8 @@ from fastapi import APIRouter, BackgroundTasks, Response
 from sqlalchemy.orm import Session
 
 from entrepot.ordering import carts, checkout
-from entrepot.ordering.api import (
-    IdempotencyKey,
-    check_idempotency_key,
-    deliver_in_process,
-    order_out,
-    quote_out,
-)
+from entrepot.ordering.api import IdempotencyKey, deliver_in_process, order_out, quote_out
+from entrepot.ordering.context import OrderingCtx
 from entrepot.ordering.models import Cart
 from entrepot.ordering.schemas import (
     CartCheckoutIn,
@@ -23,7 +18,7 @@ from entrepot.ordering.schemas import (
     OrderOut,
     QuoteOut,
 )
-from entrepot.platform.deps import Caller, Ctx, Paging, next_cursor
+from entrepot.platform.deps import Caller, Ctx, Paging, check_idempotency_key, next_cursor
 from entrepot.platform.schemas import IdPath, ListPage
 
 router = APIRouter(tags=["carts"])
@@ -63,7 +58,7 @@ def get_cart(cart_id: IdPath, ctx: Ctx, principal: Caller) -> CartOut:
 
 
 @router.put("/carts/{cart_id}/lines/{sku}", response_model=CartOut)
-def set_line(cart_id: IdPath, sku: IdPath, body: CartLineIn, ctx: Ctx, principal: Caller) -> CartOut:
+def set_line(cart_id: IdPath, sku: IdPath, body: CartLineIn, ctx: OrderingCtx, principal: Caller) -> CartOut:
     """Set how many of a SKU the cart holds; 0 takes it out."""
     with ctx.db.transaction() as session:
         cart = carts.set_line(session, principal, cart_id, sku, body.quantity, ctx.limits, ctx.clock())
@@ -71,7 +66,7 @@ def set_line(cart_id: IdPath, sku: IdPath, body: CartLineIn, ctx: Ctx, principal
 
 
 @router.post("/carts/{cart_id}/quote", response_model=QuoteOut)
-def quote_cart(cart_id: IdPath, ctx: Ctx, principal: Caller) -> QuoteOut:
+def quote_cart(cart_id: IdPath, ctx: OrderingCtx, principal: Caller) -> QuoteOut:
     with ctx.db.transaction() as session:
         basket = carts.basket_of(session, carts.get_cart(session, principal, cart_id))
         return quote_out(checkout.quote(session, principal, basket, ctx.limits, ctx.shipping, ctx.clock()))
@@ -80,7 +75,7 @@ def quote_cart(cart_id: IdPath, ctx: Ctx, principal: Caller) -> QuoteOut:
 @router.post("/carts/{cart_id}/checkout", status_code=201, response_model=OrderOut)
 def checkout_cart(
     cart_id: IdPath,
-    ctx: Ctx,
+    ctx: OrderingCtx,
     principal: Caller,
     response: Response,
     background: BackgroundTasks,

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from sqlalchemy import (
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -106,10 +107,11 @@ class OutboxEvent(Base):
     )
 
 
-_RECORD_EVENT = insert(OutboxEvent.__table__)
+_OUTBOX = cast(Table, OutboxEvent.__table__)  # typed: `__table__` is only a FromClause to mypy
+_RECORD_EVENT = insert(_OUTBOX)
 # Many rows go out in one round trip without RETURNING too (psycopg's executemany pipelines them), and a
 # statement that returns nothing, not even the implicit primary key (inline), can join `pipelined`.
-_RECORD_EVENTS = insert(OutboxEvent.__table__).inline()
+_RECORD_EVENTS = insert(_OUTBOX).inline()
 
 
 def record_event(session: Session, event_: DomainEvent, now: dt.datetime) -> None:
@@ -180,7 +182,7 @@ def insert_many(
 def _insert_from_json(
     table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...]
 ) -> Executable:
-    dialect = postgresql.dialect()
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     names = [dialect.identifier_preparer.quote(c) for c in columns]
     typed = ", ".join(
         f"{n} {table.c[c].type.compile(dialect=dialect)}" for n, c in zip(names, columns, strict=True)
@@ -190,7 +192,9 @@ def _insert_from_json(
         f"ROWS FROM (jsonb_to_recordset(CAST(:rows AS jsonb)) AS ({typed}))"
         f" WITH ORDINALITY AS r({', '.join(names)}, n)"
     )
-    rows = select(*[literal_column(f"r.{n}") for n in names]).select_from(source).order_by(text("r.n"))
+    rows: Select[*tuple[Any, ...]] = (
+        select(*[literal_column(f"r.{n}") for n in names]).select_from(source).order_by(text("r.n"))
+    )
     statement = postgresql.insert(table).from_select(columns, rows, include_defaults=False)
     built: Executable = _upsert(statement, conflict, update)
     return built
@@ -215,7 +219,7 @@ def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
+def in_list(session: Session, column: Any, values: Sequence[Any]) -> Any:
     """`column IN values`. On PostgreSQL as `column = ANY(array)`: one parameter however many values,
     so the statement's text never changes (an IN list is rendered anew for each number of values).
     How PostgreSQL plans it is another matter: see planned_each_time."""
@@ -228,7 +232,7 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
 def planned_each_time(session: Session) -> Iterator[None]:
     """Statements executed inside are planned by PostgreSQL for their actual parameters on every
     execution, instead of being prepared by psycopg after a few runs and then given PostgreSQL's
-    generic plan. For reads by `one_of` while a table grows fast (a rush): prepared, the flash batch's
+    generic plan. For reads by `in_list` while a table grows fast (a rush): prepared, the flash batch's
     read of 80 payments took 4.5-9 ms, planned for its values 1.3-1.8 ms (prepared with custom plans
     forced, as fast: the generic plan was the cost; one-off timings, sixth session). Elsewhere
     (SQLite) nothing changes."""

@@ -1,25 +1,41 @@
-"""What every router needs: the application context, the caller's principal, the clock, paging."""
+"""What every router needs: the application context, the caller's principal, the clock, paging, and
+the Idempotency-Key header's check.
+
+The context holds only what every context shares (settings, database, FX rates, clock); what one
+context alone needs is that context's own (e.g. `entrepot.ordering.context.OrderingContext` adds the
+payment provider, checkout's limits and the shipping rates). Everything is built once, in
+`entrepot.bootstrap`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Header, Query, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.identity import service as identity
 from entrepot.kernel.clock import Clock, system_clock
-from entrepot.kernel.errors import Forbidden
+from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.pagination import decode_cursor, encode_cursor
-from entrepot.ordering.checkout import Limits
-from entrepot.ordering.payments import PaymentProvider
-from entrepot.ordering.shipping import FlatZoneRates, ShippingRates
 from entrepot.platform.db import Database
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import Text
 from entrepot.platform.settings import Settings
+
+
+class ApiKeys(Protocol):
+    """Whose API key this is: the identity context answers (`entrepot.identity.service`)."""
+
+    def cached_principal(self, raw_key: str | None, cache_seconds: float) -> Principal | None:
+        """The key's principal if this process checked it in the last `cache_seconds`, else None."""
+        ...
+
+    def authenticate(self, session: Session, raw_key: str | None, cache_seconds: float) -> Principal:
+        """The key's principal, checked against the store; raises Unauthenticated."""
+        ...
 
 
 @dataclass
@@ -27,10 +43,8 @@ class AppContext:
     settings: Settings
     db: Database
     fx: FxRates
-    payments: PaymentProvider
-    limits: Limits
+    keys: ApiKeys
     clock: Clock = system_clock
-    shipping: ShippingRates = field(default_factory=FlatZoneRates)  # delivery options at checkout
     stale_currencies: list[str] = field(default_factory=list)  # as of the last FX refresh, for /healthz
 
 
@@ -59,7 +73,7 @@ async def authenticated(
 ) -> Principal:
     raw = _raw_key(authorization, x_api_key)
     cache = ctx.settings.api_key_cache_seconds
-    cached = identity.cached_principal(raw, cache)
+    cached = ctx.keys.cached_principal(raw, cache)
     if cached is not None:
         return cached
     return await run_in_threadpool(_authenticate, ctx, raw, cache)
@@ -67,7 +81,7 @@ async def authenticated(
 
 def _authenticate(ctx: AppContext, raw: str | None, cache: float) -> Principal:
     with ctx.db.transaction() as session:
-        return identity.authenticate(session, raw, cache)
+        return ctx.keys.authenticate(session, raw, cache)
 
 
 Caller = Annotated[Principal, Depends(authenticated)]
@@ -112,3 +126,16 @@ Paging = Annotated[Page, Depends(page)]
 
 def next_cursor(ids: list[int], limit: int) -> str | None:
     return encode_cursor(ids[-1]) if len(ids) == limit else None
+
+
+def check_idempotency_key(key: str | None) -> str:
+    """The Idempotency-Key header of a request that must not be done twice (checkout, flash orders)."""
+    if key is None:
+        raise ValidationFailed(
+            "the Idempotency-Key header is required", [FieldError("Idempotency-Key", "missing")]
+        )
+    if not 8 <= len(key) <= 255 or not key.isprintable():
+        raise ValidationFailed(
+            "invalid Idempotency-Key", [FieldError("Idempotency-Key", "8 to 255 printable characters")]
+        )
+    return key

@@ -106,7 +106,7 @@ def relay_once(
 ) -> int:
     """Take up to `batch` due events, oldest first, one transaction each; return how many were taken.
 
-    Each event taken is either published or charged with a failure (retried later, or dead once it has
+    Each event taken is either published or has its failure recorded (retried later, or dead once it has
     used its attempts): never left half-done.
     """
     policy = policy or RetryPolicy()
@@ -178,7 +178,7 @@ def _relay_next(db: Database, registry: HandlerRegistry, now: dt.datetime, polic
         # The transaction broke after the handlers ran (a failed commit, a handler that ended it). Charge
         # the event anyway, or being the oldest it would come back first every round and hold the queue.
         error = str(exc) if isinstance(exc, HandlerBrokeTransaction) else _describe("commit", exc)
-        _charge_in_new_transaction(db, claimed, error, now, policy)
+        _record_failure_in_new_transaction(db, claimed, error, now, policy)
     return True
 
 
@@ -197,7 +197,7 @@ def _handle(
         row.published_at = now
         row.next_attempt_at = None
     else:
-        _charge(row, error, now, policy)
+        _record_failed_attempt(row, error, now, policy)
 
 
 def _run_handlers(session: Session, handlers: tuple[Handler, ...], event: Event) -> str | None:
@@ -215,7 +215,7 @@ def _run_handlers(session: Session, handlers: tuple[Handler, ...], event: Event)
     return None
 
 
-def _charge(row: OutboxEvent, error: str, now: dt.datetime, policy: RetryPolicy) -> None:
+def _record_failed_attempt(row: OutboxEvent, error: str, now: dt.datetime, policy: RetryPolicy) -> None:
     """Record a failed try: retry after the backoff, or mark it dead (kept, and listed) when out of tries."""
     row.last_error = error
     if row.attempts >= policy.max_attempts:
@@ -226,15 +226,15 @@ def _charge(row: OutboxEvent, error: str, now: dt.datetime, policy: RetryPolicy)
         row.next_attempt_at = now + policy.delay(row.attempts)
 
 
-def _charge_in_new_transaction(
+def _record_failure_in_new_transaction(
     db: Database, event_id: int, error: str, now: dt.datetime, policy: RetryPolicy
 ) -> None:
     with db.transaction() as session:
         row = _claim(session, now, event_id)
-        if row is None:  # another relay took it, or charged it, in between: it is in hand
+        if row is None:  # another relay took it, or recorded its failure, in between: it is in hand
             return
         row.attempts += 1
-        _charge(row, error, now, policy)
+        _record_failed_attempt(row, error, now, policy)
 
 
 def _event_of(row: OutboxEvent) -> Event:

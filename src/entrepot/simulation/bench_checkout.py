@@ -26,7 +26,7 @@ from rich.console import Console
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
-from entrepot.api.app import build_context
+from entrepot.bootstrap import build_context
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import ProductSpec, SkuSpec
 from entrepot.identity import service as identity

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import DomainError
 from entrepot.logistics import events as logistics_events
-from entrepot.ordering import checkout
+from entrepot.ordering import checkout, queries
 from entrepot.ordering import events as ordering_events
 from entrepot.ordering import service as ordering
+from entrepot.ordering.context import OrderingContext
 from entrepot.ordering.shipping import DeliveryOptionUnavailable
 from entrepot.platform.db import OutboxEvent
-from entrepot.platform.deps import AppContext
 from entrepot.platform.outbox import Event, HandlerRegistry
 from entrepot.platform.principal import Principal
 from entrepot.simulation import carriers
@@ -37,7 +37,7 @@ def day_factor(day: dt.date) -> float:
     return peaks.get((day.month, day.day), 1.0) * weekend
 
 
-def drive(ctx: AppContext, seeded: Seeded, size: DemoSize, progress: Progress) -> Counter[str]:
+def drive(ctx: OrderingContext, seeded: Seeded, size: DemoSize, progress: Progress) -> Counter[str]:
     rng = random.Random(size.seed + 1)
     stats: Counter[str] = Counter()
     markets = [m for m in seeded.listings if seeded.buyers.get(m.rsplit("-", 1)[1].upper())]
@@ -60,12 +60,12 @@ def drive(ctx: AppContext, seeded: Seeded, size: DemoSize, progress: Progress) -
     return stats
 
 
-def _sweep(ctx: AppContext, now: dt.datetime, stats: Counter[str]) -> None:
+def _sweep(ctx: OrderingContext, now: dt.datetime, stats: Counter[str]) -> None:
     stats["expired unpaid"] += ordering.expire_overdue(ctx.db, ctx.payments, now, batch=10_000)
 
 
 def _one_order(
-    ctx: AppContext,
+    ctx: OrderingContext,
     seeded: Seeded,
     rng: random.Random,
     market: str,
@@ -95,7 +95,7 @@ def _one_order(
 
 
 def _place(
-    ctx: AppContext,
+    ctx: OrderingContext,
     buyer: Principal,
     basket: checkout.Basket,
     key: str,
@@ -114,7 +114,9 @@ def _place(
         return _place(ctx, buyer, basket, key, now, None, stats)
 
 
-def _pay(ctx: AppContext, buyer: Principal, order_id: str, now: dt.datetime, stats: Counter[str]) -> bool:
+def _pay(
+    ctx: OrderingContext, buyer: Principal, order_id: str, now: dt.datetime, stats: Counter[str]
+) -> bool:
     with ctx.db.transaction() as session:
         _, delivery = ordering.start_payment(session, buyer, order_id, "card", ctx.payments, now)
     secrets, tolerance = (ctx.settings.webhook_secret,), ctx.settings.webhook_tolerance_seconds
@@ -124,7 +126,7 @@ def _pay(ctx: AppContext, buyer: Principal, order_id: str, now: dt.datetime, sta
 
 
 def _after_payment(
-    ctx: AppContext,
+    ctx: OrderingContext,
     seeded: Seeded,
     rng: random.Random,
     buyer: Principal,
@@ -161,7 +163,7 @@ def _after_payment(
 
 
 def _ship(
-    ctx: AppContext, rng: random.Random, order_id: str, end: dt.datetime, stats: Counter[str]
+    ctx: OrderingContext, rng: random.Random, order_id: str, end: dt.datetime, stats: Counter[str]
 ) -> tuple[bool, dt.datetime | None]:
     """The order.paid handler plans and books the shipments, as the relay runs it (and, idempotent, will
     ship nothing twice when the API's relay meets the event); then carriers scan the parcels along.
@@ -173,7 +175,7 @@ def _ship(
         paid = Event(row.public_id, row.type, row.aggregate_id, row.payload, row.occurred_at)
         try:
             with session.begin_nested():
-                logistics_events.plan_shipments_on_paid(session, paid)
+                logistics_events.plan_shipments_on_paid(session, paid, ctx.fx)
         except DomainError as exc:
             stats[f"not shipped: {exc.code}"] += 1
             return False, None
@@ -202,7 +204,7 @@ def _follow_parcels(session: Session, order_id: str) -> None:
 
 
 def _act(
-    ctx: AppContext,
+    ctx: OrderingContext,
     actor: Principal,
     order_id: str,
     action: str,
@@ -219,7 +221,7 @@ def _act(
 
 
 def _refund(
-    ctx: AppContext,
+    ctx: OrderingContext,
     seller: Principal,
     order_id: str,
     share: float | None,
@@ -230,7 +232,7 @@ def _refund(
     if when >= end:
         return
     with ctx.db.transaction() as session:
-        order = ordering.get_order(session, order_id, seller)
+        order = queries.get_order(session, order_id, seller)
         remaining = order.total_minor - order.refunded_minor
         amount = remaining if share is None else max(1, int(remaining * share))
         ordering.refund(session, seller, order_id, amount, "returned" if share is None else "goodwill", when)

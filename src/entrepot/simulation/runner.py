@@ -8,20 +8,20 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from entrepot.api.app import build_context
+from entrepot.bootstrap import build_context
 from entrepot.catalog.models import Seller
 from entrepot.identity import service as identity
 from entrepot.identity.models import Buyer
 from entrepot.kernel.periods import FiscalCalendar
 from entrepot.logistics.models import Shipment
+from entrepot.ordering.context import OrderingContext
 from entrepot.ordering.models import Order
 from entrepot.platform.db import is_sqlite
-from entrepot.platform.deps import AppContext
 from entrepot.platform.settings import Settings
 from entrepot.reporting import snapshot
 from entrepot.schema import upgrade
@@ -38,7 +38,7 @@ def run_demo(
     orders_per_day: int,
     days: int,
     keys_file: Path,
-) -> AppContext:
+) -> OrderingContext:
     size = demo.DemoSize(sellers=sellers, buyers=buyers, orders_per_day=orders_per_day, days=days)
     if reset:
         _delete_sqlite(settings.database_url, console)
@@ -68,10 +68,10 @@ def _delete_sqlite(url: str, console: Console) -> None:
         Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
-def _seed_and_drive(ctx: AppContext, size: demo.DemoSize, console: Console) -> None:
+def _seed_and_drive(ctx: OrderingContext, size: demo.DemoSize, console: Console) -> None:
     columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(name: str, done: int, total: int) -> None:
             if name not in tasks:
@@ -84,7 +84,7 @@ def _seed_and_drive(ctx: AppContext, size: demo.DemoSize, console: Console) -> N
     _snapshot_for_reports(ctx, size.end - dt.timedelta(days=1), console)
 
 
-def _snapshot_for_reports(ctx: AppContext, last_day: dt.date, console: Console) -> None:
+def _snapshot_for_reports(ctx: OrderingContext, last_day: dt.date, console: Console) -> None:
     """Group reporting reads a snapshot, not the store: take it now, so `entrepot report ...` and
     /reports answer from the first minute. A snapshot left by an earlier demo describes another store."""
     folder = Path(ctx.settings.reporting_snapshot_dir)
@@ -99,7 +99,7 @@ def _snapshot_for_reports(ctx: AppContext, last_day: dt.date, console: Console) 
     )
 
 
-def _print_gmv(ctx: AppContext, size: demo.DemoSize, console: Console) -> None:
+def _print_gmv(ctx: OrderingContext, size: demo.DemoSize, console: Console) -> None:
     with ctx.db.transaction() as session:
         first = session.scalar(select(Order.order_date).order_by(Order.order_date).limit(1)) or size.start
         last = (
@@ -121,7 +121,7 @@ def _print_gmv(ctx: AppContext, size: demo.DemoSize, console: Console) -> None:
     console.print(f"[dim]{GMV_DEFINITION}[/dim]")
 
 
-def _print_shipments(ctx: AppContext, console: Console) -> None:
+def _print_shipments(ctx: OrderingContext, console: Console) -> None:
     with ctx.db.transaction() as session:
         by_status = dict(
             session.execute(select(Shipment.status, func.count()).group_by(Shipment.status)).all()
@@ -130,7 +130,7 @@ def _print_shipments(ctx: AppContext, console: Console) -> None:
             select(func.count()).select_from(Shipment).where(Shipment.delivered_at <= Shipment.promised_at)
         )
     delivered = by_status.get("delivered", 0)
-    share = f"{on_time / delivered:.1%} on time" if delivered else "none delivered"
+    share = f"{(on_time or 0) / delivered:.1%} on time" if delivered else "none delivered"
     console.print(
         f"shipments: {sum(by_status.values()):,} planned; delivered {delivered:,} ({share}); "
         + ", ".join(
@@ -143,7 +143,7 @@ def _usd(minor: int) -> str:
     return f"${minor / 100:,.2f}"
 
 
-def _ensure_keys(ctx: AppContext, keys_file: Path, console: Console) -> None:
+def _ensure_keys(ctx: OrderingContext, keys_file: Path, console: Console) -> None:
     if keys_file.exists():
         console.print(f"demo API keys: {keys_file} (kept from the earlier run)")
         return

@@ -1,19 +1,14 @@
 """Routes of flash sales: create and read a sale, take units, pay, and the flash payments webhook.
 
 Taking units is `async`: the request waits in its worker's coalescer for the next batch transaction
-(ordering.flash_batch) instead of holding a thread and a database connection of its own.
+(campaigns.flash.batch) instead of holding a thread and a database connection of its own.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -22,47 +17,14 @@ from entrepot.campaigns.flash import settlement as flash_settle
 from entrepot.campaigns.flash.fast import answer_take
 from entrepot.campaigns.flash.models import FlashOrder, FlashSale
 from entrepot.campaigns.flash.runtime import runtime
-from entrepot.campaigns.group_buys import service as group_buy
 from entrepot.campaigns.schemas import FlashOrderIn, FlashOrderOut, FlashPayIn, FlashSaleIn, FlashSaleOut
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.ordering.context import OrderingCtx
 from entrepot.ordering.payments import SIGNATURE_HEADER
-from entrepot.platform.deps import AppContext, Caller, Ctx
+from entrepot.platform.deps import Caller, Ctx
 from entrepot.platform.schemas import IdPath
 
-log = logging.getLogger("entrepot.flash")
-
-
-def sweep_once(ctx: AppContext) -> int:
-    """Flash reservations that ran out, group teams past their deadline, ended campaigns closed."""
-    with ctx.db.transaction() as session:
-        changed = flash_settle.sweep(session, ctx.clock())
-    with ctx.db.transaction() as session:
-        changed += group_buy.fail_overdue_teams(session, ctx.clock())
-        changed += group_buy.close_ended(session, ctx.clock())
-    return changed
-
-
-async def _sweeper(ctx: AppContext) -> None:
-    while True:
-        await asyncio.sleep(ctx.settings.sweeper_interval_seconds)
-        try:
-            await run_in_threadpool(sweep_once, ctx)
-        except Exception:  # keep sweeping: one failed round must not stop expiry for good
-            log.exception("flash sweeper round failed")
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    ctx: AppContext = app.state.ctx
-    task = asyncio.create_task(_sweeper(ctx)) if ctx.settings.run_sweeper else None
-    yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-router = APIRouter(tags=["flash sales"], lifespan=lifespan)
+router = APIRouter(tags=["flash sales"])
 
 
 def sale_out(sale: FlashSale, now: Any) -> FlashSaleOut:
@@ -137,7 +99,7 @@ async def take_units(sale_id: IdPath, request: Request) -> Response:
     202 waiting, 409 `sale-not-open`, `sale-ended`, `over-buyer-limit` or `sold-out`. A retry with the
     same Idempotency-Key returns the same order (200, `Idempotent-Replayed: true`).
 
-    Served by `peak_fast.FlashFastPath` before the router where the app installs it (see peak_fast)."""
+    Served by `fast.FlashFastPath` before the router where the app installs it (see campaigns.flash.fast)."""
     answer = await answer_take(
         runtime(request), sale_id, request.headers, await request.body(), request.url.path
     )
@@ -156,7 +118,7 @@ def get_flash_order(order_id: IdPath, ctx: Ctx, principal: Caller) -> FlashOrder
 
 @router.post("/flash-orders/{order_id}/pay", status_code=202, response_model=FlashOrderOut)
 async def pay(
-    order_id: IdPath, body: FlashPayIn, ctx: Ctx, principal: Caller, request: Request
+    order_id: IdPath, body: FlashPayIn, ctx: OrderingCtx, principal: Caller, request: Request
 ) -> FlashOrderOut:
     """Pay for a reserved order without a payment in flight (one promoted from the waiting line)."""
 

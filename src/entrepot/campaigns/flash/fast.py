@@ -7,8 +7,8 @@ route's whole behaviour, written against plain headers and body; two adapters se
 
 - `FlashFastPath`, a pure ASGI middleware that answers this one path before the router (installed by the
   app inside the body-size limit); it renders its errors with the app's own problem handlers;
-- the FastAPI route in `peak_api`, which documents the route in the OpenAPI schema and serves it where
-  the middleware is not installed.
+- the FastAPI route in `campaigns.flash.api`, which documents the route in the OpenAPI schema and serves
+  it where the middleware is not installed.
 
 Authentication, authorisation, validation and every answer are the same on both.
 """
@@ -32,9 +32,8 @@ from entrepot.campaigns.flash.runtime import TITLES, FlashRuntime, runtime_of
 from entrepot.campaigns.schemas import FlashOrderIn, FlashOrderOut
 from entrepot.kernel.bounds import ID_LENGTH, checked_text
 from entrepot.kernel.errors import DomainError, FieldError, Forbidden, UnsupportedMediaType, ValidationFailed
-from entrepot.ordering.api import check_idempotency_key
 from entrepot.platform import problems
-from entrepot.platform.deps import authenticated
+from entrepot.platform.deps import authenticated, check_idempotency_key
 
 JSON = "application/json"
 

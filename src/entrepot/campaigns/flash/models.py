@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from entrepot.platform.db import Base, BigId, UtcDateTime
 
 FLASH_ORDER_STATUSES = ("waiting", "reserved", "paid", "expired", "released", "lapsed")
-STRATEGIES = ("batched", "row_lock")
+FLASH_STRATEGIES = ("batched", "row_lock")
 
 
 class FlashSale(Base):
@@ -120,6 +120,6 @@ class FlashBuyer(Base):
 
 
 # The tables as Core tables, for the batch statements (typed: `__table__` is only a FromClause to mypy).
-SALES = cast(Table, FlashSale.__table__)
-ORDERS = cast(Table, FlashOrder.__table__)
-HOLDINGS = cast(Table, FlashBuyer.__table__)
+FLASH_SALES = cast(Table, FlashSale.__table__)
+FLASH_ORDERS = cast(Table, FlashOrder.__table__)
+FLASH_HOLDINGS = cast(Table, FlashBuyer.__table__)

@@ -38,8 +38,8 @@ from entrepot.campaigns.flash.rules import (
     SaleCounters,
     admit,
 )
+from entrepot.ordering.context import OrderingContext
 from entrepot.ordering.payments import PaymentRequest, decline_reason, parse_webhook, verify
-from entrepot.platform.deps import AppContext
 
 log = logging.getLogger("entrepot.flash")
 TITLES = {
@@ -92,7 +92,7 @@ def _item_key(item: Item) -> tuple[str, object]:
 class FlashRuntime:
     """One per API worker (kept on the app's state)."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: OrderingContext) -> None:
         self.ctx = ctx
         self.sales: dict[str, SaleMeta] = {}
         self.loading: dict[str, asyncio.Future[SaleMeta]] = {}

@@ -21,28 +21,30 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.campaigns.flash.models import HOLDINGS, ORDERS, SALES, STRATEGIES, FlashSale
+from entrepot.campaigns.common import campaign_sku, set_aside
+from entrepot.campaigns.flash.models import (
+    FLASH_HOLDINGS,
+    FLASH_ORDERS,
+    FLASH_SALES,
+    FLASH_STRATEGIES,
+    FlashSale,
+)
 from entrepot.campaigns.flash.rules import RESERVED, WAITING, Ask, Decision, SaleCounters, admit
-from entrepot.catalog import service as catalog
-from entrepot.catalog.service import PricedSku
-from entrepot.inventory import hot_stock
 from entrepot.inventory.domain import MAX_STOCK_UNITS
-from entrepot.kernel.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
-from entrepot.organization import service as organization
-from entrepot.organization.models import Market
-from entrepot.platform.db import insert_many, one_of
+from entrepot.platform.db import in_list, insert_many
 from entrepot.platform.principal import Principal
 
-_order = ORDERS.c
-_buyer = HOLDINGS.c
-_sale = SALES.c
+_order = FLASH_ORDERS.c
+_buyer = FLASH_HOLDINGS.c
+_sale = FLASH_SALES.c
 
 
-_LOCK_SALE = select(SALES).where(_sale.id == bindparam("sale")).with_for_update()
+_LOCK_SALE = select(FLASH_SALES).where(_sale.id == bindparam("sale")).with_for_update()
 _SET_COUNTERS = (
-    update(SALES)
+    update(FLASH_SALES)
     .where(_sale.id == bindparam("sale"))
     .values(reserved=bindparam("reserved"), sold=bindparam("sold"), waiting=bindparam("waiting"))
 )
@@ -61,30 +63,13 @@ class SaleSpec:
     strategy: str = "batched"
 
 
-def campaign_sku(
-    session: Session, principal: Principal, market_code: str, sku: str, campaigns: str
-) -> tuple[Market, PricedSku]:
-    """The market and the priced SKU a campaign (flash sale, group buy) sells: sellers run campaigns on
-    their own SKUs, operators on any; buyers on none."""
-    if principal.role not in ("seller", "operator"):
-        raise Forbidden(f"{campaigns} are created by the seller or an operator")
-    market = organization.get_market(session, market_code)
-    priced = catalog.priced_skus(session, market.id, [sku]).get(sku)
-    if priced is None or (principal.role == "seller" and priced.seller_id != principal.seller_id):
-        raise ValidationFailed(
-            "unknown SKU", [FieldError("sku", f"no SKU {sku} of yours is sold in {market.code}")]
-        )
-    return market, priced
-
-
 def create_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.datetime) -> FlashSale:
     """Set the sale's units aside from a warehouse and schedule it. Sellers sell their own SKUs."""
-    market, priced = campaign_sku(session, principal, spec.market, spec.sku, "flash sales")
+    target = campaign_sku(session, principal, spec.market, spec.sku, "flash sales")
+    market, priced = target.market, target.sku
     _check_spec(spec, market.currency, now)
     public_id = new_id("fls")
-    warehouse_id = hot_stock.allocate_to_sale(
-        session, priced.sku_id, spec.stock, public_id, market.country, now
-    )
+    warehouse_id = set_aside(session, target, spec.stock, public_id, now)
     sale = FlashSale(
         public_id=public_id,
         sku_id=priced.sku_id,
@@ -126,8 +111,8 @@ def _check_spec(spec: SaleSpec, currency: str, now: dt.datetime) -> None:
         errors.append(FieldError("ends_at", "must be in the future"))
     if not 5 <= spec.reservation_ttl_seconds <= 24 * 3600:
         errors.append(FieldError("reservation_ttl_seconds", "5 seconds to 24 hours"))
-    if spec.strategy not in STRATEGIES:
-        errors.append(FieldError("strategy", " or ".join(STRATEGIES)))
+    if spec.strategy not in FLASH_STRATEGIES:
+        errors.append(FieldError("strategy", " or ".join(FLASH_STRATEGIES)))
     if errors:
         raise ValidationFailed("invalid flash sale", errors)
 
@@ -218,8 +203,8 @@ def _earlier_orders(session: Session, sale_id: int, tickets: list[Ticket]) -> di
         .where(
             _order.sale_id == sale_id,
             # each column against its own list (the unique index serves both), the pairs checked below
-            one_of(session, _order.buyer_id, [buyer for buyer, _ in pairs]),
-            one_of(session, _order.idempotency_key, [key for _, key in pairs]),
+            in_list(session, _order.buyer_id, [buyer for buyer, _ in pairs]),
+            in_list(session, _order.idempotency_key, [key for _, key in pairs]),
         )
     ).all()
     rows = [r for r in rows if (r.buyer_id, r.idempotency_key) in pairs]
@@ -243,7 +228,7 @@ def _holdings(session: Session, sale_id: int, buyer_ids: list[int]) -> dict[int,
         return {}
     rows = session.execute(
         select(_buyer.buyer_id, _buyer.quantity).where(
-            _buyer.sale_id == sale_id, one_of(session, _buyer.buyer_id, buyer_ids)
+            _buyer.sale_id == sale_id, in_list(session, _buyer.buyer_id, buyer_ids)
         )
     ).all()
     return {buyer_id: quantity for buyer_id, quantity in rows}
@@ -287,10 +272,10 @@ def write_batch(
         for t, r in zip(tickets, decided.taken, strict=True)
         if r.order_id is not None and not r.replayed
     ]
-    insert_many(session, ORDERS, rows)
+    insert_many(session, FLASH_ORDERS, rows)
     holdings = [{"sale_id": sale_id, "buyer_id": b, "quantity": q} for b, q in decided.holdings.items()]
     # absolute holdings per (sale, buyer): safe because every writer holds the sale row's lock
-    insert_many(session, HOLDINGS, holdings, conflict=("sale_id", "buyer_id"), update=("quantity",))
+    insert_many(session, FLASH_HOLDINGS, holdings, conflict=("sale_id", "buyer_id"), update=("quantity",))
 
 
 def set_counters(session: Session, sale_id: int, counters: SaleCounters) -> None:
@@ -304,4 +289,4 @@ def end_sale_now(session: Session, sale_id: int, now: dt.datetime) -> None:
     row = lock_sale(session, sale_id)
     end = max(now, row.starts_at + dt.timedelta(microseconds=1))  # the window stays non-empty
     if end < row.ends_at:
-        session.execute(update(SALES).where(_sale.id == sale_id).values(ends_at=end))
+        session.execute(update(FLASH_SALES).where(_sale.id == sale_id).values(ends_at=end))

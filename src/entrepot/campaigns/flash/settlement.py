@@ -16,19 +16,19 @@ from typing import Any
 from sqlalchemy import Result, func, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.campaigns.flash.models import HOLDINGS, ORDERS, SALES, FlashOrder, FlashSale
+from entrepot.campaigns.flash.models import FLASH_HOLDINGS, FLASH_ORDERS, FLASH_SALES, FlashOrder, FlashSale
 from entrepot.campaigns.flash.rules import SaleCounters, promote
 from entrepot.campaigns.flash.service import counters_of
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import Conflict, Forbidden, not_found
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest, WebhookDelivery
-from entrepot.platform.db import one_of, record_events
+from entrepot.platform.db import in_list, record_events
 from entrepot.platform.principal import Principal
 
-_order = ORDERS.c
-_sale = SALES.c
-_buyer = HOLDINGS.c
+_order = FLASH_ORDERS.c
+_sale = FLASH_SALES.c
+_buyer = FLASH_HOLDINGS.c
 # Written here, one per sale and batch that recorded payments; flash_orders turns it into ordinary orders.
 PAID = "flash_orders.paid"
 
@@ -39,8 +39,8 @@ def _pay_orders(session: Session, payment_ids: list[str], now: dt.datetime) -> R
     sale's lock checks that every one was (db.rows_changed). No RETURNING: what it changes is known
     from that read, so it can go out with the batch's other writes (db.pipelined)."""
     return session.execute(
-        update(ORDERS)
-        .where(one_of(session, _order.payment_id, payment_ids), _order.status == "reserved")
+        update(FLASH_ORDERS)
+        .where(in_list(session, _order.payment_id, payment_ids), _order.status == "reserved")
         .values(status="paid", payment_status="succeeded", paid_at=now)
     )
 
@@ -68,7 +68,7 @@ class PaymentEvent:
 def lock_sales(session: Session, sale_ids: set[int]) -> dict[int, Any]:
     """Lock sale rows in id order (the one order every writer uses) and return them."""
     rows = session.execute(
-        select(SALES).where(_sale.id.in_(sorted(sale_ids))).order_by(_sale.id).with_for_update()
+        select(FLASH_SALES).where(_sale.id.in_(sorted(sale_ids))).order_by(_sale.id).with_for_update()
     ).all()
     return {row.id: row for row in rows}
 
@@ -92,7 +92,7 @@ def payment_orders(session: Session, payment_ids: list[str], sale_id: int | None
     what is written from it must be checked."""
     # by payment id alone, which is unique: the sale's own index would have the server filter all its
     # orders, as it does while a rush outgrows the table's statistics
-    found = session.execute(_PAYMENT_ORDERS.where(one_of(session, _order.payment_id, payment_ids))).all()
+    found = session.execute(_PAYMENT_ORDERS.where(in_list(session, _order.payment_id, payment_ids))).all()
     return {row.payment_id: row for row in found if sale_id is None or row.sale_id == sale_id}
 
 
@@ -128,7 +128,7 @@ def apply_outcomes(
     record_paid(session, paid, sales, now)
     for sale_id, units in units_by_sale(paid).items():
         session.execute(
-            update(SALES)
+            update(FLASH_SALES)
             .where(_sale.id == sale_id)
             .values(reserved=_sale.reserved - units, sold=_sale.sold + units)
         )
@@ -194,7 +194,7 @@ def _decline(session: Session, event: PaymentEvent, now: dt.datetime) -> None:
 def _give_back(session: Session, sale_id: int, units_by_buyer: dict[int, int]) -> None:
     for buyer_id, units in units_by_buyer.items():
         session.execute(
-            update(HOLDINGS)
+            update(FLASH_HOLDINGS)
             .where(_buyer.sale_id == sale_id, _buyer.buyer_id == buyer_id)
             .values(quantity=_buyer.quantity - units)
         )
@@ -212,7 +212,7 @@ def _serve_queue(session: Session, sale: Any, counters: SaleCounters, now: dt.da
         if promoted:
             expires = now + dt.timedelta(seconds=sale.reservation_ttl_seconds)
             refs = session.execute(
-                update(ORDERS)
+                update(FLASH_ORDERS)
                 .where(_order.id.in_(promoted))
                 .values(status="reserved", expires_at=expires)
                 .returning(_order.public_id)
@@ -221,7 +221,9 @@ def _serve_queue(session: Session, sale: Any, counters: SaleCounters, now: dt.da
                 session, "flash_order.reserved", [(ref, {"pay_by": expires.isoformat()}) for ref in refs], now
             )
     session.execute(
-        update(SALES).where(_sale.id == sale.id).values(reserved=counters.reserved, waiting=counters.waiting)
+        update(FLASH_SALES)
+        .where(_sale.id == sale.id)
+        .values(reserved=counters.reserved, waiting=counters.waiting)
     )
 
 
@@ -252,7 +254,7 @@ def _sweep_sale(session: Session, sale_id: int, now: dt.datetime) -> int:
     sale = lock_sales(session, {sale_id})[sale_id]
     counters = counters_of(sale)
     expired = session.execute(
-        update(ORDERS)
+        update(FLASH_ORDERS)
         .where(_order.sale_id == sale_id, _order.status == "reserved", _order.expires_at <= now)
         .values(status="expired")
         .returning(_order.public_id, _order.buyer_id, _order.quantity)
@@ -260,7 +262,7 @@ def _sweep_sale(session: Session, sale_id: int, now: dt.datetime) -> int:
     lapsed: Sequence[Any] = []
     if now >= counters.ends_at:
         lapsed = session.execute(
-            update(ORDERS)
+            update(FLASH_ORDERS)
             .where(_order.sale_id == sale_id, _order.status == "waiting")
             .values(status="lapsed")
             .returning(_order.public_id, _order.buyer_id, _order.quantity)
@@ -284,7 +286,7 @@ def _sweep_sale(session: Session, sale_id: int, now: dt.datetime) -> int:
 def _close(session: Session, sale: Any, counters: SaleCounters, now: dt.datetime) -> None:
     """The sale is over and nothing is in flight: sold units leave the warehouse, the rest go back."""
     hot_stock.settle_sale(session, sale.public_id, sale.sku_id, sale.warehouse_id, counters.sold, now)
-    session.execute(update(SALES).where(_sale.id == sale.id).values(closed_at=now))
+    session.execute(update(FLASH_SALES).where(_sale.id == sale.id).values(closed_at=now))
 
 
 def start_payment(
@@ -319,7 +321,7 @@ def get_flash_order(session: Session, principal: Principal, order_ref: str) -> F
     principal.require("buyer", "seller", "operator")  # a carrier's 403 whatever the id
     row = session.execute(
         select(FlashOrder, _sale.seller_id)
-        .join(SALES, _sale.id == FlashOrder.sale_id)
+        .join(FLASH_SALES, _sale.id == FlashOrder.sale_id)
         .where(FlashOrder.public_id == order_ref)
     ).first()
     if row is None or not principal.sees(seller_id=row[1], buyer_id=row[0].buyer_id):

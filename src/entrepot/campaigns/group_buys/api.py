@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from entrepot.campaigns.group_buys import service as group_buy
 from entrepot.campaigns.group_buys.models import GroupBuy, GroupMember, GroupTeam
 from entrepot.campaigns.schemas import GroupBuyIn, GroupBuyOut, JoinIn, TeamOut
+from entrepot.ordering.context import OrderingCtx
 from entrepot.platform.deps import Caller, Ctx
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import IdPath
@@ -68,7 +69,7 @@ def get_group_buy(ref: IdPath, ctx: Ctx, _: Caller) -> GroupBuyOut:
 
 
 @router.post("/group-buys/{ref}/teams", status_code=201, response_model=TeamOut)
-def open_team(ref: IdPath, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamOut:
+def open_team(ref: IdPath, body: JoinIn, ctx: OrderingCtx, principal: Caller) -> TeamOut:
     """Open a team and join it; your payment is authorised now and captured only if the team fills."""
     with ctx.db.transaction() as session:
         team = group_buy.open_team(session, principal, ref, body.payment_method, ctx.payments, ctx.clock())
@@ -76,7 +77,7 @@ def open_team(ref: IdPath, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamOut
 
 
 @router.post("/group-teams/{team_ref}/members", status_code=201, response_model=TeamOut)
-def join_team(team_ref: IdPath, body: JoinIn, ctx: Ctx, principal: Caller) -> TeamOut:
+def join_team(team_ref: IdPath, body: JoinIn, ctx: OrderingCtx, principal: Caller) -> TeamOut:
     """Join an open team. 409 `team-closed` (full, failed or past its deadline), `already-member`,
     `insufficient-stock`; 402 `payment-declined`. Each changes nothing."""
     with ctx.db.transaction() as session:

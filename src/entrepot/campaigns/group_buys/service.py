@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from entrepot.campaigns.flash.service import campaign_sku
+from entrepot.campaigns.common import campaign_sku, set_aside
 from entrepot.campaigns.group_buys.models import GROUP_BUYS, MEMBERS, GroupBuy, GroupMember, GroupTeam
 from entrepot.campaigns.group_buys.payments import CAPTURE, RELEASE
 from entrepot.inventory import hot_stock
@@ -71,12 +71,11 @@ class GroupBuySpec:
 def create_group_buy(
     session: Session, principal: Principal, spec: GroupBuySpec, now: dt.datetime
 ) -> GroupBuy:
-    market, priced = campaign_sku(session, principal, spec.market, spec.sku, "group buys")
+    target = campaign_sku(session, principal, spec.market, spec.sku, "group buys")
+    market, priced = target.market, target.sku
     _check_spec(spec, market.currency, now)
     public_id = new_id("grp")
-    warehouse_id = hot_stock.allocate_to_sale(
-        session, priced.sku_id, spec.stock, public_id, market.country, now
-    )
+    warehouse_id = set_aside(session, target, spec.stock, public_id, now)
     campaign = GroupBuy(
         public_id=public_id,
         sku_id=priced.sku_id,
