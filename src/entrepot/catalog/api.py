@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +16,6 @@ from entrepot.catalog.schemas import (
     CommissionIn,
     ImportErrorOut,
     ImportReportOut,
-    ListedSku,
     PriceIn,
     PriceOut,
     ProductIn,
@@ -26,11 +24,9 @@ from entrepot.catalog.schemas import (
     SellerOut,
     SkuOut,
 )
-from entrepot.inventory import service as inventory
 from entrepot.kernel.bounds import ID_LENGTH
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.organization import service as organization
-from entrepot.organization.models import OrgUnit
 from entrepot.platform.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.platform.principal import Principal
 from entrepot.platform.problems import problem
@@ -52,21 +48,10 @@ def acting_seller(session: Session, principal: Principal, seller: str | None) ->
     raise Forbidden("buyers cannot change the catalog")
 
 
-def seller_scope(principal: Principal) -> int | None:
-    """None for operators (everything); the seller's own id for sellers; buyers see no admin views."""
-    if principal.is_operator:
-        return None
-    if principal.role == "seller":
-        return principal.seller_id
-    raise Forbidden("this view is for sellers and operators")
-
-
 def seller_out(session: Session, seller: Seller) -> SellerOut:
-    codes = session.scalars(
-        select(OrgUnit.code).where(OrgUnit.id.in_(service.seller_marketplace_ids(session, seller.id)))
-    )
+    codes = organization.unit_codes(session, service.seller_marketplace_ids(session, seller.id))
     return SellerOut(
-        id=seller.public_id, name=seller.name, country=seller.country, marketplaces=sorted(codes)
+        id=seller.public_id, name=seller.name, country=seller.country, marketplaces=sorted(codes.values())
     )
 
 
@@ -82,14 +67,19 @@ def create_seller(body: SellerIn, ctx: Ctx, _: Operator) -> SellerOut:
 @router.get("/sellers", response_model=ListPage[SellerOut])
 def list_sellers(ctx: Ctx, _: Operator, paging: Paging) -> ListPage[SellerOut]:
     with ctx.db.transaction() as session:
-        query = select(Seller).order_by(Seller.id).limit(paging.limit)
-        if paging.after is not None:
-            query = query.where(Seller.id > paging.after)
-        sellers = list(session.scalars(query))
-        return ListPage(
-            items=[seller_out(session, s) for s in sellers],
-            next_cursor=next_cursor([s.id for s in sellers], paging.limit),
-        )
+        sellers = service.list_sellers(session, paging.after, paging.limit)
+        marketplaces = service.sellers_marketplace_ids(session, [s.id for s in sellers])
+        codes = organization.unit_codes(session, set().union(*marketplaces.values()))
+        items = [
+            SellerOut(
+                id=s.public_id,
+                name=s.name,
+                country=s.country,
+                marketplaces=sorted(codes[unit_id] for unit_id in marketplaces[s.id]),
+            )
+            for s in sellers
+        ]
+        return ListPage(items=items, next_cursor=next_cursor([s.id for s in sellers], paging.limit))
 
 
 @router.get("/sellers/{seller_id}", response_model=SellerOut)
@@ -137,7 +127,7 @@ def create_product(body: ProductIn, ctx: Ctx, principal: Caller) -> ProductOut:
 def list_products(
     ctx: Ctx, principal: Caller, paging: Paging, category: CodeQuery = None, seller: IdQuery = None
 ) -> ListPage[ProductOut]:
-    scope = seller_scope(principal)
+    scope = service.seller_scope(principal)
     with ctx.db.transaction() as session:
         if scope is None and seller:
             scope = service.get_seller(session, seller).id
@@ -151,7 +141,7 @@ def list_products(
 
 @router.get("/products/{product_id}", response_model=ProductOut)
 def get_product(product_id: IdPath, ctx: Ctx, principal: Caller) -> ProductOut:
-    scope = seller_scope(principal)
+    scope = service.seller_scope(principal)
     with ctx.db.transaction() as session:
         product, seller = service.get_product(session, product_id, scope)
         return product_out(product, seller, service.product_skus(session, [product.id])[product.id])
@@ -159,7 +149,7 @@ def get_product(product_id: IdPath, ctx: Ctx, principal: Caller) -> ProductOut:
 
 @router.put("/skus/{sku_id}/prices/{market}", response_model=PriceOut)
 def set_price(sku_id: IdPath, market: CodePath, body: PriceIn, ctx: Ctx, principal: Caller) -> PriceOut:
-    scope = seller_scope(principal)
+    scope = service.seller_scope(principal)
     with ctx.db.transaction() as session:
         sku = service.get_sku(session, sku_id, scope)
         price = service.set_price(session, sku, market, body.amount_minor, body.currency)
@@ -226,28 +216,3 @@ def _import(
     with ctx.db.transaction() as session:
         acting = acting_seller(session, principal, seller)
         return service.import_catalog_csv(session, acting, text, partial, ctx.clock())
-
-
-@router.get("/markets/{market}/skus", response_model=ListPage[ListedSku])
-def browse_market(
-    market: CodePath, ctx: Ctx, _: Caller, paging: Paging, category: CodeQuery = None, seller: IdQuery = None
-) -> ListPage[ListedSku]:
-    """What a market sells, with the units available now across warehouses."""
-    with ctx.db.transaction() as session:
-        found = organization.get_market(session, market)
-        rows = service.market_skus(session, found.id, paging.after, paging.limit, category, seller)
-        available = inventory.available_by_sku(session, [r.sku_id for r in rows])
-        items = [
-            ListedSku(
-                id=r.sku,
-                code=r.code,
-                title=r.title,
-                category=r.category,
-                seller=r.seller,
-                price_minor=r.price_minor,
-                currency=r.currency,
-                available=available.get(r.sku_id, 0),
-            )
-            for r in rows
-        ]
-        return ListPage(items=items, next_cursor=next_cursor([r.row_id for r in rows], paging.limit))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, bindparam, select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.domain import (
@@ -23,13 +24,14 @@ from entrepot.catalog.domain import (
 from entrepot.catalog.models import CommissionRate, Price, Product, Seller, SellerMarketplace, Sku
 from entrepot.kernel.bounds import BoundedCsv
 from entrepot.kernel.countries import country_error
-from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed, not_found
+from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed, not_found
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.organization import service as organization
-from entrepot.organization.models import Market
+from entrepot.organization.service import MarketView
 from entrepot.platform.db import record_event
+from entrepot.platform.principal import Principal
 
 
 def create_seller(
@@ -75,6 +77,35 @@ def get_seller(session: Session, public_id: str) -> Seller:
     if seller is None:
         raise NotFound(f"no seller {public_id}")
     return seller
+
+
+def seller_id_of(session: Session, public_id: str) -> int:
+    """The internal id of a seller named by its public id (what other contexts' rows refer to)."""
+    found = session.scalar(select(Seller.id).where(Seller.public_id == public_id))
+    if found is None:
+        raise NotFound(f"no seller {public_id}")
+    return found
+
+
+def seller_public_id(seller_id_column: ColumnExpressionArgument[int | None]) -> ScalarSelect[str]:
+    """The public id of the seller `seller_id_column` refers to, as an expression for another
+    context's query (correlated, so its one statement stays one: the API key lookup, say)."""
+    return select(Seller.public_id).where(Seller.id == seller_id_column).scalar_subquery()
+
+
+def sku_public_id(sku_id_column: ColumnExpressionArgument[int]) -> ScalarSelect[str]:
+    """The public id of the SKU `sku_id_column` refers to, as an expression for another context's
+    query (a cart's lines, say), so that reading them stays one statement."""
+    return select(Sku.public_id).where(Sku.id == sku_id_column).scalar_subquery()
+
+
+def seller_scope(principal: Principal) -> int | None:
+    """None for operators (everything); the seller's own id for sellers; buyers see no admin views."""
+    if principal.is_operator:
+        return None
+    if principal.role == "seller":
+        return principal.seller_id
+    raise Forbidden("this view is for sellers and operators")
 
 
 def create_product(
@@ -141,7 +172,36 @@ def _existing_sku_codes(session: Session, seller_id: int, codes: list[str]) -> s
     return set(session.scalars(select(Sku.code).where(Sku.seller_id == seller_id, Sku.code.in_(codes))))
 
 
-def get_sku(session: Session, public_id: str, seller_id: int | None = None) -> Sku:
+@dataclass(frozen=True, slots=True)
+class SkuView:
+    """A SKU as the other contexts see it: a read-only value built from its row."""
+
+    id: int
+    public_id: str
+    product_id: int
+    seller_id: int
+    code: str
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+
+    @classmethod
+    def of(cls, sku: Sku) -> SkuView:
+        return cls(
+            sku.id,
+            sku.public_id,
+            sku.product_id,
+            sku.seller_id,
+            sku.code,
+            sku.weight_g,
+            sku.length_mm,
+            sku.width_mm,
+            sku.height_mm,
+        )
+
+
+def get_sku(session: Session, public_id: str, seller_id: int | None = None) -> SkuView:
     """A SKU; when `seller_id` is given, another seller's SKU is reported as not found."""
     query = select(Sku).where(Sku.public_id == public_id)
     if seller_id is not None:
@@ -149,10 +209,10 @@ def get_sku(session: Session, public_id: str, seller_id: int | None = None) -> S
     sku = session.scalar(query)
     if sku is None:
         raise not_found("SKU", public_id)
-    return sku
+    return SkuView.of(sku)
 
 
-def set_price(session: Session, sku: Sku, market_code: str, amount_minor: int, currency: str) -> Price:
+def set_price(session: Session, sku: SkuView, market_code: str, amount_minor: int, currency: str) -> Price:
     market = organization.get_market(session, market_code)
     if currency != market.currency:
         raise ValidationFailed(
@@ -167,15 +227,17 @@ def set_price(session: Session, sku: Sku, market_code: str, amount_minor: int, c
             "the seller does not sell on this marketplace", [FieldError("market", f"{market.code}")]
         )
     price = session.scalar(select(Price).where(Price.sku_id == sku.id, Price.market_id == market.id))
-    price = _put_price(session, price, sku, market, amount_minor)
+    price = _put_price(session, price, sku.id, market, amount_minor)
     session.flush()
     return price
 
 
-def _put_price(session: Session, price: Price | None, sku: Sku, market: Market, amount_minor: int) -> Price:
+def _put_price(
+    session: Session, price: Price | None, sku_id: int, market: MarketView, amount_minor: int
+) -> Price:
     """The SKU's price in the market (a checked amount in the market's currency): the row, new or updated."""
     if price is None:
-        price = Price(sku_id=sku.id, market_id=market.id, amount_minor=amount_minor, currency=market.currency)
+        price = Price(sku_id=sku_id, market_id=market.id, amount_minor=amount_minor, currency=market.currency)
         session.add(price)
     else:
         price.amount_minor = amount_minor
@@ -310,7 +372,7 @@ class _ImportContext:
         self.session = session
         self.seller = seller
         self.marketplaces = seller_marketplace_ids(session, seller.id)
-        self.markets: dict[str, Market] = {}
+        self.markets: dict[str, MarketView] = {}
         self.products: dict[str, Product] = {}
         self.skus: dict[str, Sku] = {}
         self.prices: dict[tuple[int, int], Price] = {}
@@ -364,7 +426,7 @@ def _import_row(
         report.skus_created += 1
     market = context.markets[row.market]  # row_errors found it, and checked its currency and marketplace
     key = (sku.id, market.id)
-    context.prices[key] = _put_price(session, context.prices.get(key), sku, market, row.price_minor)
+    context.prices[key] = _put_price(session, context.prices.get(key), sku.id, market, row.price_minor)
     report.prices_set += 1
     report.imported += 1
 
@@ -443,5 +505,75 @@ def market_skus(
     return [MarketSku(*row) for row in session.execute(query.order_by(Price.id).limit(limit)).all()]
 
 
-def seller_skus(session: Session, seller_id: int) -> list[Sku]:
-    return list(session.scalars(select(Sku).where(Sku.seller_id == seller_id).order_by(Sku.id)))
+def seller_skus(session: Session, seller_id: int) -> list[SkuView]:
+    return [
+        SkuView.of(s) for s in session.scalars(select(Sku).where(Sku.seller_id == seller_id).order_by(Sku.id))
+    ]
+
+
+# For other contexts' reads: a seller named in their filters, and what shipping needs of SKUs.
+
+
+def seller_id_with_public_id(public_id: str) -> ScalarSelect[int]:
+    """The id of the seller with this public id (NULL when there is none), for another context's filter."""
+    return select(Seller.id).where(Seller.public_id == public_id).scalar_subquery()
+
+
+@dataclass(frozen=True, slots=True)
+class ShippableSku:
+    """What a parcel needs of a SKU: its weight and size, and its product's customs facts."""
+
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    hs_code: str
+    origin_country: str
+    title: str
+
+
+def shippable_skus(session: Session, sku_ids: Collection[int]) -> dict[int, ShippableSku]:
+    """id -> the SKU's shipping facts, in one query."""
+    if not sku_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Sku.id,
+            Sku.weight_g,
+            Sku.length_mm,
+            Sku.width_mm,
+            Sku.height_mm,
+            Product.hs_code,
+            Product.origin_country,
+            Product.title,
+        )
+        .join(Product, Product.id == Sku.product_id)
+        .where(Sku.id.in_(set(sku_ids)))
+    )
+    return {
+        sku_id: ShippableSku(weight, length, width, height, hs_code, origin, title)
+        for sku_id, weight, length, width, height, hs_code, origin, title in rows
+    }
+
+
+def list_sellers(session: Session, after: int | None, limit: int) -> list[Seller]:
+    """Sellers in the order they joined, keyset-paginated on the internal id."""
+    query = select(Seller).order_by(Seller.id).limit(limit)
+    if after is not None:
+        query = query.where(Seller.id > after)
+    return list(session.scalars(query))
+
+
+def sellers_marketplace_ids(session: Session, seller_ids: Collection[int]) -> dict[int, set[int]]:
+    """seller id -> the ids of the marketplaces (business units) it sells on, in one query."""
+    found: dict[int, set[int]] = {seller_id: set() for seller_id in seller_ids}
+    if not found:
+        return found
+    rows = session.execute(
+        select(SellerMarketplace.seller_id, SellerMarketplace.business_unit_id).where(
+            SellerMarketplace.seller_id.in_(found)
+        )
+    )
+    for seller_id, unit_id in rows:
+        found[seller_id].add(unit_id)
+    return found

@@ -6,10 +6,10 @@ import datetime as dt
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, select
 from sqlalchemy.orm import Session
 
-from entrepot.catalog.models import Seller
+from entrepot.catalog import service as catalog
 from entrepot.identity.domain import generate_key, secret_matches, split_key
 from entrepot.identity.models import ApiKey, Buyer
 from entrepot.kernel.countries import country_error
@@ -66,7 +66,7 @@ def create_api_key(
     owner_errors = _owner_errors(role, seller_public_id, buyer_public_id, carrier)
     if owner_errors:
         raise ValidationFailed("invalid key owner", owner_errors)
-    seller_id = _seller_id(session, seller_public_id) if seller_public_id else None
+    seller_id = catalog.seller_id_of(session, seller_public_id) if seller_public_id else None
     buyer_id = get_buyer(session, buyer_public_id).id if buyer_public_id else None
     new_key = generate_key()
     key = ApiKey(
@@ -95,13 +95,6 @@ def _owner_errors(role: str, seller: str | None, buyer: str | None, carrier: str
     if carrier is not None and len(carrier) > 64:
         errors.append(FieldError("carrier", "at most 64 characters"))
     return errors
-
-
-def _seller_id(session: Session, public_id: str) -> int:
-    seller_id = session.scalar(select(Seller.id).where(Seller.public_id == public_id))
-    if seller_id is None:
-        raise NotFound(f"no seller {public_id}")
-    return seller_id
 
 
 def revoke_api_key(session: Session, public_id: str, now: dt.datetime) -> None:
@@ -133,8 +126,7 @@ def _load_principal(session: Session, raw_key: str) -> Principal:
         raise Unauthenticated("malformed API key")
     prefix, secret = parts
     row = session.execute(
-        select(ApiKey, Seller.public_id, Buyer)
-        .outerjoin(Seller, Seller.id == ApiKey.seller_id)
+        select(ApiKey, catalog.seller_public_id(ApiKey.seller_id), Buyer)
         .outerjoin(Buyer, Buyer.id == ApiKey.buyer_id)
         .where(ApiKey.prefix == prefix)
     ).first()
@@ -186,3 +178,23 @@ class _PrincipalCache:
 
 
 _cache = _PrincipalCache()
+
+
+# For other contexts' reads: a buyer's public id inside their statements, and its delivery point.
+
+
+def buyer_public_id(buyer_id_column: ColumnExpressionArgument[int]) -> ScalarSelect[str]:
+    """The public id of the buyer `buyer_id_column` refers to, as an expression for another context's
+    query (a page of orders, say), so that the page stays one statement."""
+    return select(Buyer.public_id).where(Buyer.id == buyer_id_column).scalar_subquery()
+
+
+def buyer_id_with_public_id(public_id: str) -> ScalarSelect[int]:
+    """The id of the buyer with this public id (NULL when there is none), for another context's filter."""
+    return select(Buyer.id).where(Buyer.public_id == public_id).scalar_subquery()
+
+
+def delivery_point(session: Session, buyer_id: int) -> tuple[float, float] | None:
+    """The buyer's default delivery point (latitude, longitude), if it gave one."""
+    row = session.execute(select(Buyer.latitude, Buyer.longitude).where(Buyer.id == buyer_id)).one()
+    return None if row.latitude is None or row.longitude is None else (row.latitude, row.longitude)

@@ -5,12 +5,14 @@ and the table's CHECK constraints stop any caller that tries."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.catalog.models import Sku
+from entrepot.catalog.service import SkuView
 from entrepot.inventory.domain import Candidate
 from entrepot.inventory.models import Reservation, Stock, Warehouse
 from entrepot.kernel.countries import country_error
@@ -56,7 +58,7 @@ def get_warehouse(session: Session, code_or_id: str) -> Warehouse:
     return warehouse
 
 
-def set_on_hand(session: Session, sku: Sku, warehouse: Warehouse, on_hand: int) -> Stock:
+def set_on_hand(session: Session, sku: SkuView, warehouse: Warehouse, on_hand: int) -> Stock:
     """Set the counted quantity. It may not drop below what is already reserved for buyers."""
     if on_hand < 0:
         raise ValidationFailed("invalid stock", [FieldError("on_hand", "must not be negative")])
@@ -89,8 +91,10 @@ def stock_levels(session: Session, sku_id: int) -> list[tuple[Warehouse, Stock]]
 
 # The checkout's statements are built once, with bind parameters: building a statement and its cache
 # key costs more Python time than PostgreSQL spends running it.
-_stock = Stock.__table__.c
-_reservation = Reservation.__table__.c
+_STOCK = cast(Table, Stock.__table__)
+_RESERVATIONS = cast(Table, Reservation.__table__)
+_stock = _STOCK.c
+_reservation = _RESERVATIONS.c
 _CANDIDATES = (
     select(
         _stock.id,
@@ -107,19 +111,19 @@ _CANDIDATES = (
     .where(_stock.sku_id.in_(bindparam("sku_ids", expanding=True)), _stock.on_hand > _stock.reserved)
 )
 _RESERVE = (
-    update(Stock.__table__)
+    update(_STOCK)
     .where(_stock.id == bindparam("stock_id"), _stock.on_hand - _stock.reserved >= bindparam("quantity"))
     .values(reserved=_stock.reserved + bindparam("quantity"))
 )
-_ADD_RESERVATIONS = insert(Reservation.__table__).returning(_reservation.id, sort_by_parameter_order=True)
+_ADD_RESERVATIONS = insert(_RESERVATIONS).returning(_reservation.id, sort_by_parameter_order=True)
 _SETTLE = (
-    update(Reservation.__table__)
+    update(_RESERVATIONS)
     .where(_reservation.order_ref == bindparam("ref"), _reservation.status == "active")
     .values(status=bindparam("outcome"))
     .returning(_reservation.stock_id, _reservation.quantity)
 )
 _TAKE_FROM_STOCK = (
-    update(Stock.__table__)
+    update(_STOCK)
     .where(_stock.id == bindparam("sid"))
     .values(on_hand=_stock.on_hand - bindparam("sold"), reserved=_stock.reserved - bindparam("q"))
 )
@@ -193,3 +197,28 @@ def available_by_sku(session: Session, sku_ids: list[int]) -> dict[int, int]:
         .group_by(Stock.sku_id)
     )
     return {sku_id: int(total or 0) for sku_id, total in rows}
+
+
+# For other contexts' reads: a warehouse's public id inside their statements, and warehouses' places.
+
+
+def warehouse_public_id(warehouse_id_column: ColumnExpressionArgument[int]) -> ScalarSelect[str]:
+    """The public id of the warehouse `warehouse_id_column` refers to, as an expression for another
+    context's query (the lines of a page of orders, say), so that reading them stays one statement."""
+    return select(Warehouse.public_id).where(Warehouse.id == warehouse_id_column).scalar_subquery()
+
+
+@dataclass(frozen=True, slots=True)
+class WarehousePlace:
+    code: str
+    country: str
+
+
+def warehouse_places(session: Session, warehouse_ids: Collection[int]) -> dict[int, WarehousePlace]:
+    """id -> where the warehouse is (its code and country), in one query."""
+    if not warehouse_ids:
+        return {}
+    rows = session.execute(
+        select(Warehouse.id, Warehouse.code, Warehouse.country).where(Warehouse.id.in_(set(warehouse_ids)))
+    )
+    return {warehouse_id: WarehousePlace(code, country) for warehouse_id, code, country in rows}

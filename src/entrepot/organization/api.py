@@ -89,7 +89,7 @@ def tree(
         return [TreeOut.model_validate(n, from_attributes=True) for n in nodes]
 
 
-def market_out(market: Market, business_unit: str) -> MarketOut:
+def market_out(market: Market | service.MarketView, business_unit: str) -> MarketOut:
     return MarketOut(
         id=market.public_id,
         code=market.code,

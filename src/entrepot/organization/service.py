@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, select
 from sqlalchemy.orm import Session, aliased
 
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -181,18 +182,72 @@ def create_market(
     return market
 
 
-def get_market(session: Session, code_or_id: str) -> Market:
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """A market as the other contexts see it: a read-only value built from its row (they never hold
+    the row itself, so no other context writes the markets table or depends on its mapping)."""
+
+    id: int
+    public_id: str
+    code: str
+    business_unit_id: int
+    country: str
+    currency: str
+    locale: str
+    time_zone: str
+    tax_rate: Decimal
+    prices_include_tax: bool
+    shipping_domestic_minor: int
+    shipping_cross_border_minor: int
+
+    @classmethod
+    def of(cls, market: Market) -> MarketView:
+        return cls(
+            market.id,
+            market.public_id,
+            market.code,
+            market.business_unit_id,
+            market.country,
+            market.currency,
+            market.locale,
+            market.time_zone,
+            market.tax_rate,
+            market.prices_include_tax,
+            market.shipping_domestic_minor,
+            market.shipping_cross_border_minor,
+        )
+
+
+def get_market(session: Session, code_or_id: str) -> MarketView:
+    """A market by code (`lazada-sg`) or public id (`mkt_...`); NotFound otherwise."""
     column = Market.public_id if code_or_id.startswith("mkt_") else Market.code
     market = session.scalar(select(Market).where(column == code_or_id))
     if market is None:
         raise NotFound(f"no market {code_or_id!r}")
-    return market
+    return MarketView.of(market)
 
 
-def market_business_unit_code(session: Session, market: Market) -> str:
+def market_by_id(session: Session, market_id: int) -> MarketView:
+    """A market by its internal id, as other contexts' rows refer to it (from the session's identity
+    map when the transaction has already loaded it)."""
+    market = session.get(Market, market_id)
+    if market is None:
+        raise NotFound(f"no market {market_id}")
+    return MarketView.of(market)
+
+
+def market_business_unit_code(session: Session, market: MarketView) -> str:
     code = session.scalar(select(OrgUnit.code).where(OrgUnit.id == market.business_unit_id))
     assert code is not None
     return code
+
+
+def unit_codes(session: Session, unit_ids: Collection[int]) -> dict[int, str]:
+    """id -> code of these units, in one query (a seller's marketplaces, say)."""
+    if not unit_ids:
+        return {}
+    rows = session.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(unit_ids)))
+    return {unit_id: code for unit_id, code in rows}
 
 
 # An operator's rate: the weakest currencies trade at tens of thousands to the dollar, so a billion is a
@@ -234,3 +289,24 @@ def rates_for(session: Session, fx: FxRates, currency: str, on: dt.date) -> FxRa
     if currency in fx.ecb_currencies() or currency == "EUR":
         return fx
     return fx.with_manual({currency: manual_rates(session, currency, on)})
+
+
+# For other contexts' reads: a market's code inside their statements, and markets by id in one query.
+
+
+def market_code(market_id_column: ColumnExpressionArgument[int]) -> ScalarSelect[str]:
+    """The code of the market `market_id_column` refers to, as an expression for another context's
+    query (a page of orders, say), so that the page stays one statement."""
+    return select(Market.code).where(Market.id == market_id_column).scalar_subquery()
+
+
+def market_id_with_code(code: str) -> ScalarSelect[int]:
+    """The id of the market with this code (NULL when there is none), for another context's filter."""
+    return select(Market.id).where(Market.code == code).scalar_subquery()
+
+
+def markets_by_ids(session: Session, market_ids: Collection[int]) -> dict[int, MarketView]:
+    """id -> market, in one query."""
+    if not market_ids:
+        return {}
+    return {m.id: MarketView.of(m) for m in session.scalars(select(Market).where(Market.id.in_(market_ids)))}
