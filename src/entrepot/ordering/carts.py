@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
-from entrepot.catalog.models import Sku
 from entrepot.kernel.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.ids import new_id
@@ -18,7 +17,6 @@ from entrepot.ordering.models import Cart, CartLine
 from entrepot.ordering.queries import order_by_ref, order_detail
 from entrepot.ordering.shipping import ShippingRates
 from entrepot.organization import service as organization
-from entrepot.organization.models import Market
 from entrepot.platform.principal import Principal
 
 
@@ -107,18 +105,15 @@ def _open_cart(session: Session, principal: Principal, cart_id: str) -> Cart:
 
 
 def cart_lines(session: Session, cart: Cart) -> list[tuple[str, int]]:
+    sku = catalog.sku_public_id(CartLine.sku_id).label("sku")
     rows = session.execute(
-        select(Sku.public_id, CartLine.quantity)
-        .join(Sku, Sku.id == CartLine.sku_id)
-        .where(CartLine.cart_id == cart.id)
-        .order_by(CartLine.added_at, Sku.public_id)
+        select(sku, CartLine.quantity).where(CartLine.cart_id == cart.id).order_by(CartLine.added_at, sku)
     ).all()
     return [(sku, quantity) for sku, quantity in rows]
 
 
 def basket_of(session: Session, cart: Cart) -> Basket:
-    market = session.get(Market, cart.market_id)
-    assert market is not None  # a foreign key
+    market = organization.market_by_id(session, cart.market_id)
     return Basket(market.code, None, cart_lines(session, cart))
 
 

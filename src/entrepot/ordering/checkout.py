@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
@@ -49,14 +49,16 @@ from entrepot.ordering.shipping import (
 )
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
-from entrepot.organization.models import Market
+from entrepot.organization.service import MarketView
 from entrepot.platform.db import dialect_of, insert_or_skip, record_event
 from entrepot.platform.principal import Principal
 
 # Statements of the hot path, built once (see inventory.service for why).
-_CLAIM_KEY = insert_or_skip(IdempotencyKey.__table__, ["principal", "key"], [IdempotencyKey.__table__.c.id])
-_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
-_INSERT_LINES = insert(OrderLine.__table__)
+_KEYS = cast(Table, IdempotencyKey.__table__)
+_ORDERS = cast(Table, Order.__table__)
+_CLAIM_KEY = insert_or_skip(_KEYS, ["principal", "key"], [_KEYS.c.id])
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+_INSERT_LINES = insert(cast(Table, OrderLine.__table__))
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class Basket:
 
 @dataclass
 class Priced:
-    market: Market
+    market: MarketView
     skus: dict[str, PricedSku]
     commissions: dict[str, Decimal]
     ranked: list[list[Candidate]]  # per line, the warehouses able to fulfil it, best first
@@ -124,7 +126,7 @@ def _check_shape(basket: Basket, limits: Limits) -> None:
         raise ValidationFailed("invalid basket", errors)
 
 
-def _check_skus(basket: Basket, skus: dict[str, PricedSku], market: Market) -> None:
+def _check_skus(basket: Basket, skus: dict[str, PricedSku], market: MarketView) -> None:
     errors = [
         FieldError(f"lines[{i}].sku", f"no SKU {sku} is sold in {market.code}")
         for i, (sku, _) in enumerate(basket.lines)
@@ -139,7 +141,7 @@ def _check_skus(basket: Basket, skus: dict[str, PricedSku], market: Market) -> N
         )
 
 
-def terms_of(market: Market) -> MarketTerms:
+def terms_of(market: MarketView) -> MarketTerms:
     return MarketTerms(
         market.country,
         market.currency,
@@ -183,7 +185,7 @@ def options_for(
 
 @dataclass(frozen=True)
 class Quoted:
-    market: Market
+    market: MarketView
     quote: Quote  # priced with the default delivery option
     options: list[DeliveryOption]
 

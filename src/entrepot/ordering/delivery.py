@@ -11,7 +11,7 @@ from entrepot.catalog.service import PricedSku
 from entrepot.inventory.domain import Candidate
 from entrepot.ordering.domain import MarketTerms, zone_fee
 from entrepot.ordering.shipping import DeliveryOption, ParcelToShip, RateRequest, ShippingRates, mark
-from entrepot.organization.models import Market
+from entrepot.organization.service import MarketView
 from entrepot.platform.principal import Principal
 
 
@@ -48,7 +48,7 @@ def parcels_to_ship(
 def delivery_options(
     session: Session,
     rates: ShippingRates,
-    market: Market,
+    market: MarketView,
     principal: Principal,
     parcels: tuple[ParcelToShip, ...],
     now: dt.datetime,
