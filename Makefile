@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install lint typecheck bench-checkout bench-routes clean
+.PHONY: demo test install lint typecheck imports bench-checkout bench-routes clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# The walls between contexts (.importlinter): layers, campaigns' sub-packages, no context reads another's tables.
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
+test: $(STAMP) lint typecheck imports
 	$(BIN)/pytest -q
 
 bench-checkout: $(STAMP)

@@ -224,7 +224,7 @@ def list_orders(
     filters = queries.OrderFilter(status=status, market=market, seller=seller, buyer=buyer)
     with ctx.db.transaction() as session:
         orders = queries.list_orders(session, principal, filters, paging.after, paging.limit)
-        items = [order_out(queries.order_detail(session, o), ctx.clock()) for o in orders]
+        items = [order_out(detail, ctx.clock()) for detail in queries.order_details(session, orders)]
     return ListPage(items=items, next_cursor=next_cursor([o.id for o in orders], paging.limit))
 
 

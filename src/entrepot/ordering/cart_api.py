@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Response
 from sqlalchemy.orm import Session
 
-from entrepot.ordering import carts, checkout
+from entrepot.ordering import carts, checkout, queries
 from entrepot.ordering.api import IdempotencyKey, deliver_in_process, order_out, quote_out
 from entrepot.ordering.context import OrderingCtx
 from entrepot.ordering.models import Cart
@@ -47,7 +47,18 @@ def list_carts(ctx: Ctx, principal: Caller, paging: Paging) -> ListPage[CartOut]
     """A buyer's own carts (operators: everyone's), oldest first."""
     with ctx.db.transaction() as session:
         found = carts.list_carts(session, principal, paging.after, paging.limit)
-        items = [cart_out(session, c) for c in found]
+        contents = queries.cart_contents(session, found)
+        items = [
+            CartOut(
+                id=c.public_id,
+                market=contents[c.id].market,
+                status=c.status,
+                order=c.order_ref,
+                lines=[CartLineOut(sku=sku, quantity=quantity) for sku, quantity in contents[c.id].lines],
+                updated_at=c.updated_at,
+            )
+            for c in found
+        ]
     return ListPage(items=items, next_cursor=next_cursor([c.id for c in found], paging.limit))
 
 

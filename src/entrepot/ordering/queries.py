@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import unit_volume_cm3
-from entrepot.catalog.models import Product, Seller, Sku
-from entrepot.identity.models import Buyer
-from entrepot.inventory.models import Warehouse
+from entrepot.identity import service as identity
+from entrepot.inventory import service as inventory
 from entrepot.kernel.errors import Forbidden, NotFound, not_found
-from entrepot.ordering.models import Order, OrderLine, Payment, Refund
-from entrepot.organization.models import Market
+from entrepot.ordering.models import Cart, CartLine, Order, OrderLine, Payment, Refund
+from entrepot.organization import service as organization
 from entrepot.platform.principal import Principal
 
 
-def scoped(query: Select[tuple[Order]], principal: Principal) -> Select[tuple[Order]]:
+def scoped(query: Select[Order], principal: Principal) -> Select[Order]:
     """The orders a principal may see: a buyer its own, a seller those of its shop, an operator all.
     Any other role (a carrier) sees none: it knows the shipments it carries, not the orders."""
     if principal.role == "buyer":
@@ -60,16 +60,17 @@ class OrderFilter:
 def list_orders(
     session: Session, principal: Principal, filters: OrderFilter, before_id: int | None, limit: int
 ) -> list[Order]:
-    """Newest first, keyset-paginated on the internal id."""
+    """Newest first, keyset-paginated on the internal id. One statement: a filter on a market, seller
+    or buyer compares with the id their context finds for the code (none: no order matches)."""
     query = scoped(select(Order), principal)
     if filters.status:
         query = query.where(Order.status == filters.status)
     if filters.market:
-        query = query.join(Market, Market.id == Order.market_id).where(Market.code == filters.market)
+        query = query.where(Order.market_id == organization.market_id_with_code(filters.market))
     if filters.seller:
-        query = query.join(Seller, Seller.id == Order.seller_id).where(Seller.public_id == filters.seller)
+        query = query.where(Order.seller_id == catalog.seller_id_with_public_id(filters.seller))
     if filters.buyer:
-        query = query.join(Buyer, Buyer.id == Order.buyer_id).where(Buyer.public_id == filters.buyer)
+        query = query.where(Order.buyer_id == identity.buyer_id_with_public_id(filters.buyer))
     if filters.created_from:
         query = query.where(Order.created_at >= filters.created_from)
     if filters.created_to:
@@ -91,33 +92,90 @@ class OrderDetail:
 
 
 def order_detail(session: Session, order: Order) -> OrderDetail:
-    market_code = session.scalar(select(Market.code).where(Market.id == order.market_id))
-    buyer = session.scalar(select(Buyer.public_id).where(Buyer.id == order.buyer_id))
-    seller = session.scalar(select(Seller.public_id).where(Seller.id == order.seller_id))
-    rows = session.execute(
-        select(OrderLine, Sku.public_id, Warehouse.public_id)
-        .join(Sku, Sku.id == OrderLine.sku_id)
-        .join(Warehouse, Warehouse.id == OrderLine.warehouse_id)
-        .where(OrderLine.order_id == order.id)
+    return order_details(session, [order])[0]
+
+
+def order_details(session: Session, orders: list[Order]) -> list[OrderDetail]:
+    """The details of a page of orders in four statements, however many orders and lines it holds:
+    the references other contexts own (market code, buyer, seller, SKU and warehouse ids) come from
+    expressions those contexts provide, inside these statements."""
+    if not orders:
+        return []
+    ids = [o.id for o in orders]
+    refs = {
+        order_id: (market or "", buyer or "", seller or "")
+        for order_id, market, buyer, seller in session.execute(
+            select(
+                Order.id,
+                organization.market_code(Order.market_id),
+                identity.buyer_public_id(Order.buyer_id),
+                catalog.seller_public_id(Order.seller_id),
+            ).where(Order.id.in_(ids))
+        )
+    }
+    lines: dict[int, list[dict[str, object]]] = {order_id: [] for order_id in ids}
+    for line, sku, warehouse in session.execute(
+        select(
+            OrderLine,
+            catalog.sku_public_id(OrderLine.sku_id),
+            inventory.warehouse_public_id(OrderLine.warehouse_id),
+        )
+        .where(OrderLine.order_id.in_(ids))
         .order_by(OrderLine.id)
-    ).all()
-    lines: list[dict[str, object]] = [
-        {
-            "sku": sku,
-            "quantity": line.quantity,
-            "unit_price_minor": line.unit_price_minor,
-            "line_total_minor": line.line_total_minor,
-            "tax_minor": line.tax_minor,
-            "commission_rate": str(line.commission_rate),
-            "commission_minor": line.commission_minor,
-            "warehouse": warehouse,
-            "cross_border": line.cross_border,
-        }
-        for line, sku, warehouse in rows
+    ):
+        lines[line.order_id].append(_line_out(line, sku, warehouse))
+    payments: dict[int, list[Payment]] = {order_id: [] for order_id in ids}
+    for payment in session.scalars(select(Payment).where(Payment.order_id.in_(ids)).order_by(Payment.id)):
+        payments[payment.order_id].append(payment)
+    refunds: dict[int, list[Refund]] = {order_id: [] for order_id in ids}
+    for refund in session.scalars(select(Refund).where(Refund.order_id.in_(ids)).order_by(Refund.id)):
+        refunds[refund.order_id].append(refund)
+    return [
+        OrderDetail(o, *refs.get(o.id, ("", "", "")), lines[o.id], payments[o.id], refunds[o.id])
+        for o in orders
     ]
-    payments = list(session.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)))
-    refunds = list(session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)))
-    return OrderDetail(order, market_code or "", buyer or "", seller or "", lines, payments, refunds)
+
+
+def _line_out(line: OrderLine, sku: str | None, warehouse: str | None) -> dict[str, object]:
+    return {
+        "sku": sku,
+        "quantity": line.quantity,
+        "unit_price_minor": line.unit_price_minor,
+        "line_total_minor": line.line_total_minor,
+        "tax_minor": line.tax_minor,
+        "commission_rate": str(line.commission_rate),
+        "commission_minor": line.commission_minor,
+        "warehouse": warehouse,
+        "cross_border": line.cross_border,
+    }
+
+
+@dataclass(frozen=True)
+class CartContents:
+    market: str
+    lines: list[tuple[str, int]]  # (SKU public id, quantity), in the order they were added
+
+
+def cart_contents(session: Session, carts: list[Cart]) -> dict[int, CartContents]:
+    """What a page of carts holds, in two statements however many carts and lines: their markets'
+    codes, and their lines (as `carts.cart_lines` orders one cart's)."""
+    if not carts:
+        return {}
+    ids = [c.id for c in carts]
+    contents = {
+        cart_id: CartContents(market or "", [])
+        for cart_id, market in session.execute(
+            select(Cart.id, organization.market_code(Cart.market_id)).where(Cart.id.in_(ids))
+        )
+    }
+    sku = catalog.sku_public_id(CartLine.sku_id).label("sku")
+    for cart_id, ref, quantity in session.execute(
+        select(CartLine.cart_id, sku, CartLine.quantity)
+        .where(CartLine.cart_id.in_(ids))
+        .order_by(CartLine.cart_id, CartLine.added_at, sku)
+    ):
+        contents[cart_id].lines.append((ref, quantity))
+    return contents
 
 
 @dataclass(frozen=True)
@@ -135,18 +193,20 @@ def gmv_by_market(session: Session, start: dt.date, end: dt.date) -> list[Market
     unpaid = Order.status.in_(("placed", "cancelled"))
     rows = session.execute(
         select(
-            Market.business_unit_id,
-            Market.code,
+            Order.market_id,
             func.count(Order.id),
             func.coalesce(func.sum(Order.subtotal_usd_minor), 0),
             func.coalesce(func.sum(case((unpaid, 0), else_=Order.subtotal_usd_minor)), 0),
         )
-        .join(Market, Market.id == Order.market_id)
         .where(Order.order_date >= start, Order.order_date < end)
-        .group_by(Market.business_unit_id, Market.code)
-        .order_by(Market.code)
+        .group_by(Order.market_id)
     ).all()
-    return [MarketGmv(*(int(v) if i != 1 else v for i, v in enumerate(r))) for r in rows]
+    markets = organization.markets_by_ids(session, [r[0] for r in rows])
+    found = [
+        MarketGmv(markets[m].business_unit_id, markets[m].code, int(n), int(gmv), int(paid))
+        for m, n, gmv, paid in rows
+    ]
+    return sorted(found, key=lambda g: g.market)
 
 
 @dataclass(frozen=True)
@@ -183,50 +243,41 @@ class OrderForShipping:
 def order_for_shipping(session: Session, order_ref: str) -> OrderForShipping:
     """An order as logistics needs it: where it goes, and one parcel per allocated warehouse."""
     order = order_by_ref(session, order_ref)
-    market = session.get(Market, order.market_id)
-    buyer = session.get(Buyer, order.buyer_id)
-    assert market is not None and buyer is not None
-    rows = session.execute(
-        select(
-            OrderLine,
-            Sku,
-            Product.hs_code,
-            Product.origin_country,
-            Product.title,
-            Warehouse.code,
-            Warehouse.country,
-        )
-        .join(Sku, Sku.id == OrderLine.sku_id)
-        .join(Product, Product.id == Sku.product_id)
-        .join(Warehouse, Warehouse.id == OrderLine.warehouse_id)
-        .where(OrderLine.order_id == order.id)
-        .order_by(OrderLine.id)
-    ).all()
-    grouped: dict[str, list[tuple[OrderLine, Sku, str, str, str, str]]] = {}
-    for line, sku, hs_code, origin, title, code, country in rows:
-        grouped.setdefault(code, []).append((line, sku, hs_code, origin, title, country))
-    parcels = [_parcel(code, items) for code, items in grouped.items()]
-    point = (
-        (buyer.latitude, buyer.longitude)
-        if buyer.latitude is not None and buyer.longitude is not None
-        else None
+    market = organization.market_by_id(session, order.market_id)
+    point = identity.delivery_point(session, order.buyer_id)
+    lines = list(
+        session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id))
     )
+    skus = catalog.shippable_skus(session, [line.sku_id for line in lines])
+    warehouses = inventory.warehouse_places(session, [line.warehouse_id for line in lines])
+    grouped: dict[str, list[tuple[OrderLine, catalog.ShippableSku]]] = {}
+    for line in lines:
+        grouped.setdefault(warehouses[line.warehouse_id].code, []).append((line, skus[line.sku_id]))
+    parcels = [
+        _parcel(code, warehouses[items[0][0].warehouse_id].country, items) for code, items in grouped.items()
+    ]
     return OrderForShipping(order, market.country, point, parcels, market.time_zone)
 
 
-def _parcel(code: str, items: list[tuple[OrderLine, Sku, str, str, str, str]]) -> OrderParcel:
+def _parcel(code: str, country: str, items: list[tuple[OrderLine, catalog.ShippableSku]]) -> OrderParcel:
     lines = tuple(
-        ParcelLine(hs_code, origin, title, line.quantity, line.unit_price_minor, sku.weight_g * line.quantity)
-        for line, sku, hs_code, origin, title, _ in items
+        ParcelLine(
+            sku.hs_code,
+            sku.origin_country,
+            sku.title,
+            line.quantity,
+            line.unit_price_minor,
+            sku.weight_g * line.quantity,
+        )
+        for line, sku in items
     )
     return OrderParcel(
         warehouse_code=code,
-        warehouse_country=items[0][5],
-        weight_g=sum(sku.weight_g * line.quantity for line, sku, *_ in items),
+        warehouse_country=country,
+        weight_g=sum(sku.weight_g * line.quantity for line, sku in items),
         volume_cm3=sum(
-            unit_volume_cm3(sku.length_mm, sku.width_mm, sku.height_mm) * line.quantity
-            for line, sku, *_ in items
+            unit_volume_cm3(sku.length_mm, sku.width_mm, sku.height_mm) * line.quantity for line, sku in items
         ),
-        value_minor=sum(line.line_total_minor for line, *_ in items),
+        value_minor=sum(line.line_total_minor for line, _ in items),
         lines=lines,
     )
