@@ -22,6 +22,7 @@ from entrepot.platform.settings import get_settings
 
 if TYPE_CHECKING:
     from entrepot.emissions.targets import Levers
+    from entrepot.kernel.periods import FiscalCalendar
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -35,6 +36,13 @@ console = Console()
 
 def _now() -> dt.datetime:
     return get_settings().make_clock()()
+
+
+def _fiscal() -> FiscalCalendar:
+    """The group's fiscal calendar (ENTREPOT_FISCAL_YEAR_END_MONTH), as the API's emissions routes use it."""
+    from entrepot.kernel.periods import FiscalCalendar
+
+    return FiscalCalendar(get_settings().fiscal_year_end_month)
 
 
 def _in_transaction(work: Callable[[Session], T]) -> T:
@@ -63,9 +71,9 @@ def report(
     from entrepot.emissions import reports
 
     with failures():
-        span = reports.period_of(period)
+        span = reports.period_of(period, _fiscal())
     result = _in_transaction(lambda s: reports.report(s, span, by, version, None, limit))
-    table = Table(title=f"Emissions {span.label} ({span.start} to {span.end}), version {result.version}")
+    table = Table(title=f"Emissions {span.label} ({span.start} to {span.stop}), version {result.version}")
     for column in (by or "", "kg CO2e WTW", "TTW", "WTT", "t-km", "parcels", "g/t-km", "g/parcel"):
         table.add_column(column, justify="left" if column == (by or "") else "right")
     for row in [*result.rows, result.total]:
@@ -107,9 +115,10 @@ def scenario(
     from entrepot.emissions import reports
 
     with failures():
-        span = reports.period_of(period)
+        fiscal = _fiscal()
+        span = reports.period_of(period, fiscal)
         levers = _levers(shift_air, to, lanes, electric_vans, load_factor_gain, growth)
-    result = _in_transaction(lambda s: reports.scenario(s, span, levers, target))
+    result = _in_transaction(lambda s: reports.scenario(s, span, levers, fiscal, target))
     base_kg, scen_kg = result.baseline.wtw_mg / 1e6, result.scenario_wtw_g / 1000
     change = f"{(scen_kg / base_kg - 1) * 100:+.1f} %" if base_kg else "-"
     console.print(
@@ -237,8 +246,10 @@ def targets_progress(target: str) -> None:
     """Each fiscal year's pathway value, actual and on-track status."""
     from entrepot.emissions import reports
 
+    fiscal = _fiscal()
+
     def read(session: Session) -> list[reports.YearStatus]:
-        return reports.progress(session, reports.get_target(session, target), _now().date())[1]
+        return reports.progress(session, reports.get_target(session, target), _now().date(), fiscal)[1]
 
     for year in _in_transaction(read):
         actual = "-" if year.actual is None else f"{year.actual:,.2f}"

@@ -9,7 +9,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,6 +19,8 @@ from rich.table import Table
 
 from entrepot.cli.errors import failures, from_options
 from entrepot.platform.settings import get_settings
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Group reporting: GMV, revenue, growth, active consumers, targets.", no_args_is_help=True
@@ -79,7 +81,7 @@ def _definitions() -> dict[str, Any]:
     return _from_store(read, {})
 
 
-def _from_store(read: Any, otherwise: Any) -> Any:
+def _from_store(read: Callable[[Any], T], otherwise: T) -> T:
     """What `read` finds in the database, or `otherwise` when the database is out of reach or has no
     Entrepot schema yet: a snapshot can be reported on without its store. Anything else is an error."""
     from sqlalchemy.exc import OperationalError, ProgrammingError

@@ -33,6 +33,7 @@ from entrepot.emissions.schemas import (
 from entrepot.emissions.targets import Levers
 from entrepot.kernel.bounds import MAX_INT32
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
+from entrepot.kernel.periods import FiscalCalendar
 from entrepot.platform.deps import AppContext, Caller, Ctx, Operator
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import IdPath, Text
@@ -46,6 +47,11 @@ By = Annotated[Text | None, Query(max_length=200, description=", ".join(reports.
 Version = Annotated[
     int | None, Query(ge=1, le=MAX_INT32, description="calculation version; default the newest")
 ]
+
+
+def _fiscal(ctx: AppContext) -> FiscalCalendar:
+    """The group's fiscal calendar (ENTREPOT_FISCAL_YEAR_END_MONTH), as reporting's routes use it."""
+    return FiscalCalendar(ctx.settings.fiscal_year_end_month)
 
 
 def _seller_scope(principal: Principal) -> str | None:
@@ -74,13 +80,13 @@ def report(
 ) -> ReportOut:
     """Emissions per leg, shipment, order, seller, marketplace, division, market or mode over a period."""
     seller = _seller_scope(principal)
-    span = reports.period_of(period)
+    span = reports.period_of(period, _fiscal(ctx))
     with ctx.db.transaction() as session:
         result = reports.report(session, span, by, version, seller, limit)
     return ReportOut(
         period=span.label,
         start=span.start,
-        end=span.end,
+        end=span.stop,  # the day after the last, as it always was
         version=result.version,
         by=by,
         rows=[_row_out(r) for r in result.rows],
@@ -93,7 +99,7 @@ def report(
 def series(ctx: Ctx, principal: Caller, period: Period, by: By = None, version: Version = None) -> SeriesOut:
     """Monthly figures over a period (per key of `by`, if given): the series an operator console charts."""
     seller = _seller_scope(principal)
-    span = reports.period_of(period)
+    span = reports.period_of(period, _fiscal(ctx))
     with ctx.db.transaction() as session:
         number, points = reports.series(session, span, by, version, seller)
     return SeriesOut(
@@ -242,7 +248,8 @@ def _target_out(row: TargetRow) -> TargetOut:
 
 @router.post("/emissions/targets", status_code=201, response_model=TargetOut)
 def create_target(body: TargetIn, ctx: Ctx, _: Operator) -> TargetOut:
-    """A reduction target; by default -50 % by FY2030 against FY2022 (fiscal years end 31 March)."""
+    """A reduction target; by default -50 % by FY2030 against FY2022 (fiscal years end in the month
+    ENTREPOT_FISCAL_YEAR_END_MONTH names, by default 31 March)."""
     with ctx.db.transaction() as session:
         row = reports.create_target(
             session,
@@ -268,7 +275,7 @@ def target_progress(target_id: IdPath, ctx: Ctx, _: Operator, version: Version =
     """The straight-line pathway from baseline to target, and each fiscal year's actual and on-track."""
     with ctx.db.transaction() as session:
         row = reports.get_target(session, target_id)
-        target, years = reports.progress(session, row, ctx.clock().date(), version)
+        target, years = reports.progress(session, row, ctx.clock().date(), _fiscal(ctx), version)
         return ProgressOut(
             target=_target_out(row),
             baseline_value=target.baseline_value,
@@ -284,7 +291,7 @@ def target_progress(target_id: IdPath, ctx: Ctx, _: Operator, version: Version =
 def run_scenario(body: ScenarioIn, ctx: Ctx, _: Operator) -> ScenarioOut:
     """Recompute a period with levers pulled (air shifted to sea or rail on chosen lanes, electric
     last-mile vans, fuller loads) and project the target year against a target."""
-    span = reports.period_of(body.period)
+    span = reports.period_of(body.period, _fiscal(ctx))
     lanes = frozenset(lane.strip().upper() for lane in body.lanes)
     levers = Levers(
         body.shift_air_share,
@@ -295,7 +302,7 @@ def run_scenario(body: ScenarioIn, ctx: Ctx, _: Operator) -> ScenarioOut:
         body.activity_growth,
     )
     with ctx.db.transaction() as session:
-        result = reports.scenario(session, span, levers, body.target, body.version)
+        result = reports.scenario(session, span, levers, _fiscal(ctx), body.target, body.version)
         target = reports.get_target(session, body.target) if body.target else None
         return scenario_out(result, _target_out(target) if target else None)
 

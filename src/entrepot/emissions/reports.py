@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.emissions import versions
 from entrepot.emissions.models import ElementActivity, ElementResult, ShipmentActivity, TargetRow
-from entrepot.emissions.periods import Period, PeriodError, fiscal_year, fiscal_year_of, parse_period
+from entrepot.emissions.periods import parse_period
 from entrepot.emissions.targets import (
     DEFAULT_BASELINE_YEAR,
     DEFAULT_REDUCTION,
@@ -28,6 +28,7 @@ from entrepot.emissions.targets import (
 )
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
+from entrepot.kernel.periods import FiscalCalendar, Period, PeriodError, fiscal_year
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import rule_distance_km
 
@@ -45,9 +46,10 @@ DIMENSIONS: dict[str, tuple[Any, ...]] = {
 MAX_ROWS = 1000
 
 
-def period_of(text: str) -> Period:
+def period_of(text: str, fiscal: FiscalCalendar) -> Period:
+    """A period from its name in the group's fiscal calendar (the setting fiscal_year_end_month)."""
     try:
-        return parse_period(text)
+        return parse_period(text, fiscal)
     except PeriodError as error:
         raise ValidationFailed("invalid period", [FieldError("period", str(error))]) from None
 
@@ -84,10 +86,10 @@ def _sums(columns: tuple[Any, ...]) -> Select[Any]:
     )
 
 
-def _scoped(
-    query: Select[Any], version: int, start: dt.date, end: dt.date, seller: str | None
-) -> Select[Any]:
-    query = query.where(ElementResult.version == version, S.planned_on >= start, S.planned_on < end)
+def _scoped(query: Select[Any], version: int, period: Period, seller: str | None) -> Select[Any]:
+    query = query.where(
+        ElementResult.version == version, S.planned_on >= period.start, S.planned_on < period.stop
+    )
     return query if seller is None else query.where(S.seller_ref == seller)
 
 
@@ -98,7 +100,7 @@ def _row(key: str, values: Any) -> Row:
 
 
 def totals(session: Session, period: Period, version: int, seller: str | None = None) -> Row:
-    values = session.execute(_scoped(_sums(()), version, period.start, period.end, seller)).one()
+    values = session.execute(_scoped(_sums(()), version, period, seller)).one()
     return _row("total", tuple(values))
 
 
@@ -123,7 +125,7 @@ def report(
     """Emissions over a period, by a dimension, largest first."""
     columns = dimension_of(by)
     number = versions.resolve_version(session, version)
-    query = _scoped(_sums(columns), number, period.start, period.end, seller)
+    query = _scoped(_sums(columns), number, period, seller)
     if columns:
         query = query.group_by(*columns).order_by(func.sum(ElementResult.wtw_mg).desc(), *columns)
     rows = session.execute(query.limit(min(limit, MAX_ROWS) + 1)).all() if columns else []
@@ -141,7 +143,7 @@ def series(
     """(month, key, totals) for each month of the period and each key: what a console charts."""
     columns = dimension_of(by)
     number = versions.resolve_version(session, version)
-    query = _scoped(_sums((S.planned_on, *columns)), number, period.start, period.end, seller)
+    query = _scoped(_sums((S.planned_on, *columns)), number, period, seller)
     rows = session.execute(query.group_by(S.planned_on, *columns)).all()
     folded: dict[tuple[str, str], list[float]] = {}
     for r in rows:
@@ -210,14 +212,14 @@ def metric_in(session: Session, period: Period, metric: str, version: int) -> fl
     row = totals(session, period, version)
     if row.totals.parcels == 0:
         return None
-    return row.totals.metric(metric, (period.end - period.start).days)
+    return row.totals.metric(metric, period.days)
 
 
-def target_of(session: Session, row: TargetRow, version: int) -> Target:
+def target_of(session: Session, row: TargetRow, version: int, fiscal: FiscalCalendar) -> Target:
     """The target with its baseline: as given, or measured from the baseline fiscal year's data."""
     baseline = row.baseline_value
     if baseline is None:
-        baseline = metric_in(session, fiscal_year(row.baseline_year), row.metric, version)
+        baseline = metric_in(session, fiscal_year(row.baseline_year, fiscal), row.metric, version)
         if not baseline:
             raise ValidationFailed(
                 f"no emissions recorded in FY{row.baseline_year} to measure the baseline from",
@@ -235,17 +237,17 @@ class YearStatus:
 
 
 def progress(
-    session: Session, row: TargetRow, today: dt.date, version: int | None = None
+    session: Session, row: TargetRow, today: dt.date, fiscal: FiscalCalendar, version: int | None = None
 ) -> tuple[Target, list[YearStatus]]:
     """Every fiscal year from the baseline to the target: the pathway, and the actual and on-track
     status of the years that have data (a year still running is measured so far, annualised)."""
     number = versions.resolve_version(session, version)
-    target = target_of(session, row, number)
+    target = target_of(session, row, number, fiscal)
     years = []
     for year in range(target.baseline_year, target.target_year + 1):
         actual = (
-            metric_in(session, fiscal_year(year), target.metric, number)
-            if year <= fiscal_year_of(today)
+            metric_in(session, fiscal_year(year, fiscal), target.metric, number)
+            if year <= fiscal.fiscal_year(today)
             else None
         )
         on_track = None if actual is None else target.on_track(actual, year)
@@ -275,6 +277,7 @@ def scenario(
     session: Session,
     period: Period,
     levers: Levers,
+    fiscal: FiscalCalendar,
     target_ref: str | None = None,
     version: int | None = None,
 ) -> ScenarioReport:
@@ -283,10 +286,10 @@ def scenario(
     legs = _scenario_legs(session, period, number)
     outcome = run_scenario(legs, levers, versions.factor_set(session))
     base = totals(session, period, number).totals
-    days = (period.end - period.start).days
+    days = period.days
     scenario_totals = Totals(round(outcome.scenario_wtw_g * 1000), 0, 0, outcome.scenario_tkm, base.parcels)
-    target = target_of(session, get_target(session, target_ref), number) if target_ref else None
-    year = fiscal_year_of(period.end - dt.timedelta(days=1))
+    target = target_of(session, get_target(session, target_ref), number, fiscal) if target_ref else None
+    year = fiscal.fiscal_year(period.last)
     projected: dict[str, float | None] = {}
     if target is not None:
         value = scenario_totals.metric(target.metric, days)
@@ -317,7 +320,7 @@ def _scenario_legs(session: Session, period: Period, version: int) -> list[Scena
         select(E, ElementResult.wtw_mg, S.origin_country, S.destination_country)
         .join(ElementResult, ElementResult.element_id == E.id)
         .join(S, S.id == E.shipment_id)
-        .where(ElementResult.version == version, S.planned_on >= period.start, S.planned_on < period.end)
+        .where(ElementResult.version == version, S.planned_on >= period.start, S.planned_on < period.stop)
     ).all()
     nodes = logistics.network(session).nodes
     alternatives: dict[tuple[str, str], dict[str, float]] = {}

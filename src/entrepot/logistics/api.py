@@ -11,7 +11,7 @@ from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed, not_
 from entrepot.logistics import service, tracking_service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
-from entrepot.logistics.routing import PRACTICAL, Route, choose, pareto_routes
+from entrepot.logistics.routing import PRACTICAL, SERVICE_LEVEL_DAYS, Route, choose, pareto_routes
 from entrepot.logistics.schemas import (
     CustomsOut,
     LegOut,
@@ -71,8 +71,9 @@ def plan_route(body: RouteQuery, ctx: Ctx, _: Caller) -> RoutePlanOut:
     routes = service.explained(
         lambda: pareto_routes(net, origin, destination, parcel, to_minutes(ready), tolerance=PRACTICAL)
     )
-    chosen = service.explained(lambda: choose(routes, body.service, body.objective)) if body.service else None
-    promised = ready + dt.timedelta(days=service.SERVICE_LEVEL_DAYS[body.service]) if body.service else None
+    level = body.service
+    chosen = service.explained(lambda: choose(routes, level, body.objective)) if level else None
+    promised = ready + dt.timedelta(days=SERVICE_LEVEL_DAYS[level]) if level else None
     return RoutePlanOut(
         origin=origin,
         destination=destination,
@@ -196,9 +197,7 @@ def ship_order(order_id: IdPath, ctx: Ctx, principal: Operator) -> list[Shipment
     """Plan and book the shipments of a paid order now (the relay does this when `order.paid` lands)."""
     with ctx.db.transaction() as session:
         order = orders.get_order(session, order_id, principal)
-        service.explained(
-            lambda: service.plan_order_shipments(session, order.public_id, ctx.clock(), ctx.fx)
-        )
+        service.explained(lambda: service.plan_order_shipments(session, order.public_id, ctx.clock(), ctx.fx))
         return [
             shipment_out(session, s) for s in tracking_service.shipments_of_order(session, order.public_id)
         ]

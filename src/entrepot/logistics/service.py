@@ -50,7 +50,7 @@ from entrepot.logistics.routing import (
 )
 from entrepot.ordering.queries import OrderForShipping, OrderParcel, order_for_shipping
 from entrepot.organization import service as organization
-from entrepot.platform.db import dialect_of, insert_or_skip, record_event
+from entrepot.platform.db import dialect_of, insert_or_skip, record_event, table_of
 
 T = TypeVar("T")
 FEE_MARGIN = 0.15  # sellers are billed the network's cost plus this margin (a modelling assumption)
@@ -80,11 +80,11 @@ def store_network(session: Session, network: Network) -> tuple[int, int]:
     existing = set(session.scalars(select(NetworkNode.code)))
     nodes = [_node_row(n) for n in network.nodes.values() if n.code not in existing]
     if nodes:
-        session.execute(insert(NetworkNode.__table__), nodes)
+        session.execute(insert(table_of(NetworkNode)), nodes)
     known = set(session.scalars(select(NetworkLane.code)))
     lanes = [lane for lanes in network.lanes_from.values() for lane in lanes if lane.id not in known]
     if lanes:
-        session.execute(insert(NetworkLane.__table__), [_lane_row(lane) for lane in lanes])
+        session.execute(insert(table_of(NetworkLane)), [_lane_row(lane) for lane in lanes])
     _cache.clear()
     return len(network.nodes), network.lane_count
 
@@ -141,8 +141,8 @@ def read_network(session: Session) -> Network:
                 row.handling_minutes,
             )
         )
-    for row in session.scalars(select(NetworkLane)):
-        network.add_lane(_lane_of(row))
+    for lane in session.scalars(select(NetworkLane)):
+        network.add_lane(_lane_of(lane))
     return network
 
 
@@ -388,7 +388,8 @@ def _take_room(session: Session, lane: Lane, departs: int, weight_g: int) -> int
     return None if booked is None else int(booked)
 
 
-_OPEN_DEPARTURE = insert_or_skip(Departure.__table__, ["lane_code", "departs_at"], [Departure.__table__.c.id])
+_DEPARTURES = table_of(Departure)
+_OPEN_DEPARTURE = insert_or_skip(_DEPARTURES, ["lane_code", "departs_at"], [_DEPARTURES.c.id])
 
 
 def fee_for(cost_cents: int) -> int:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import DomainError, FieldError, NotFound, ValidationFailed
@@ -19,7 +19,7 @@ from entrepot.logistics.domain import Network, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
 from entrepot.logistics.service import network
 from entrepot.logistics.tracking import EVENT_TYPES, MOVING_STATUSES, Scan, replay
-from entrepot.platform.db import dialect_of, insert_or_skip, record_event
+from entrepot.platform.db import dialect_of, insert_or_skip, record_event, table_of
 
 # How the API answers each reason a carrier's scan is refused: a missing node is bad input; scanning a
 # leg or node that is not the carrier's then is forbidden; a step out of turn conflicts with the history.
@@ -157,7 +157,7 @@ def _scan_row(shipment: Shipment, scan: Scan, now: dt.datetime) -> dict[str, Any
     }
 
 
-_SCANS = cast(Table, TrackingEvent.__table__)
+_SCANS = table_of(TrackingEvent)
 _RECORD_SCAN = insert_or_skip(_SCANS, ["shipment_id", "event_id"], [_SCANS.c.id])
 
 

@@ -79,7 +79,7 @@ def refunds_after(
 def _after_or_of_changed_orders(
     row_id: Any, order_id: Any, last_id: int, orders_since: dt.datetime | None
 ) -> ColumnElement[bool]:
-    after = row_id > last_id
+    after: ColumnElement[bool] = row_id > last_id
     if orders_since is None:
         return after
     changed = select(Order.id).where(Order.updated_at >= orders_since)

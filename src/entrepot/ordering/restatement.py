@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, insert, select, true, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from entrepot.kernel.fx import FxRates
@@ -85,15 +87,16 @@ def _restate(session: Session, rates: FxRates, order: Order, now: dt.datetime) -
     subtotal, total = Money(order.subtotal_minor, order.currency), Money(order.total_minor, order.currency)
     stated = stated_in_usd_and_cny(rates, subtotal, total, order.order_date)
     # Only while still provisional: a second process re-stating the same order changes nothing.
-    changed = session.execute(
+    result = session.execute(
         update(Order)
         .where(Order.id == order.id, Order.fx_provisional == true())
         .values(**stated, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor's
     if changed:
         session.execute(insert(FxRestatement).values(_audit(order, stated, now)))
-    return int(changed)
+    return changed
 
 
 def _audit(order: Order, stated: dict[str, object], now: dt.datetime) -> dict[str, object]:

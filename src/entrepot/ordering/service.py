@@ -37,17 +37,18 @@ from entrepot.ordering.payments import (
 )
 from entrepot.ordering.queries import get_order
 from entrepot.ordering.reconciliation import Due, Reconciled
-from entrepot.platform.db import Database, dialect_of, insert_or_skip, record_event
+from entrepot.platform.db import Database, dialect_of, insert_or_skip, record_event, table_of
 from entrepot.platform.principal import Principal
 
 log = logging.getLogger("entrepot.ordering")
 
-_payment = Payment.__table__.c
+_PAYMENTS = table_of(Payment)
+_payment = _PAYMENTS.c
 _OPEN_PAYMENT = insert_or_skip(
-    Payment.__table__, ["order_id"], [_payment.id], where=text("status IN ('pending','succeeded')")
+    _PAYMENTS, ["order_id"], [_payment.id], where=text("status IN ('pending','succeeded')")
 )
 _CLAIM_PAYMENT = (
-    update(Payment.__table__)
+    update(_PAYMENTS)
     .where(
         _payment.public_id == bindparam("pid"),
         _payment.status == "pending",

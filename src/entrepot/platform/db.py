@@ -107,7 +107,13 @@ class OutboxEvent(Base):
     )
 
 
-_OUTBOX = cast(Table, OutboxEvent.__table__)  # typed: `__table__` is only a FromClause to mypy
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, typed as one: to mypy `__table__` is only a FromClause, which Core's
+    insert, update and the builders below do not take."""
+    return cast(Table, model.__table__)
+
+
+_OUTBOX = table_of(OutboxEvent)
 _RECORD_EVENT = insert(_OUTBOX)
 # Many rows go out in one round trip without RETURNING too (psycopg's executemany pipelines them), and a
 # statement that returns nothing, not even the implicit primary key (inline), can join `pipelined`.

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from entrepot.kernel.fx import FxRates
+from entrepot.kernel.periods import Period
 from entrepot.reporting import engine
 from entrepot.reporting.columns import looked_up
-from entrepot.reporting.domain import Period
 
 if TYPE_CHECKING:  # the service imports this module
     from entrepot.reporting.service import Plan, Snapshot
@@ -22,7 +22,7 @@ def row_labels(snap: Snapshot, p: Plan, table: pa.Table, org: pa.Table | None) -
     """Each row's coverage label: how much of its bucket the data of the business units summed in it
     covers (those under its organisation unit in `org`, the report's organisation map, or its market's
     unit; else every unit)."""
-    periods = {b.key: Period(b.label, b.start, b.end, p.period.kind) for b in p.buckets}
+    periods = {b.key: b.period for b in p.buckets}
     column = engine.org_level(p.spec) or ("market" if "market" in p.request.by else None)
     if column is None:  # one label per bucket (a report per seller has 100,000 rows a bucket)
         every = snap.coverage_of(snap.coverage)

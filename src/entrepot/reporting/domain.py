@@ -12,6 +12,7 @@ from typing import Any
 from entrepot.kernel import periods
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.periods import FiscalCalendar as FiscalCalendar  # re-exported: reporting callers
+from entrepot.kernel.periods import Period
 
 GRAINS = ("day", "month", "quarter", "year", "total")
 VIEWS = ("as-reported", "recast")
@@ -29,64 +30,32 @@ def bad(field: str, message: str) -> ValidationFailed:
 # --- periods ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Period:
-    """A named span of days, both ends inclusive: FY2022, FY2022Q3, 2021-12, LTM2021-09, 2021-12-24."""
-
-    label: str
-    start: dt.date
-    end: dt.date
-    kind: str  # year | quarter | month | ltm | day
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-# The kernel's forms reporting accepts, and the name reporting gives each kind.
-KINDS = {
-    periods.FISCAL_YEAR: "year",
-    periods.FISCAL_QUARTER: "quarter",
-    periods.MONTH: "month",
-    periods.LTM: "ltm",
-    periods.DAY: "day",
-}
+# Reporting's periods are the kernel's (`entrepot.kernel.periods.Period`: from `start` up to, not
+# including, `stop`; `last` is the last day in it). The forms reporting accepts:
+FORMS = frozenset({periods.FISCAL_YEAR, periods.FISCAL_QUARTER, periods.MONTH, periods.LTM, periods.DAY})
 PERIOD_FORMS = "FY2022, FY2022Q3, 2021-12, LTM2021-09 (twelve months to that month's end) or 2021-12-24"
 
 
-def _reporting_period(period: periods.Period) -> Period:
-    return Period(period.label, period.start, period.last, KINDS[period.kind])
-
-
-def _kernel_period(period: Period) -> periods.Period:
-    """The kernel's period for a reporting one (the kernel's stop is the day after the end)."""
-    kind = next(form for form, name in KINDS.items() if name == period.kind)
-    return periods.Period(period.label, kind, period.start, period.end + dt.timedelta(days=1))
-
-
-def parse_kernel_period(text: str, fiscal: FiscalCalendar, field: str = "period") -> periods.Period:
+def parse_period(text: str, fiscal: FiscalCalendar, field: str = "period") -> Period:
+    """The period a name stands for, in a form reporting accepts; refused, naming `field`, otherwise."""
     try:
-        return periods.parse(text, periods.PeriodSyntax(frozenset(KINDS), fiscal))
+        return periods.parse(text, periods.PeriodSyntax(FORMS, fiscal))
     except periods.PeriodError as exc:
         if exc.unknown_form:
             raise bad(field, f"unknown period {text!r}; write {PERIOD_FORMS}") from None
         raise bad(field, f"{text!r} is not a real period: {exc}") from None
 
 
-def parse_period(text: str, fiscal: FiscalCalendar, field: str = "period") -> Period:
-    return _reporting_period(parse_kernel_period(text, fiscal, field))
-
-
 def ltm_window(year: int, month: int) -> Period:
     """The twelve months ending at the end of `month`: LTM2021-09 is October 2020 to September 2021."""
-    return _reporting_period(periods.ltm(year, month))
+    return periods.ltm(year, month)
 
 
 def prior_year(period: Period, fiscal: FiscalCalendar) -> Period:
     """The same period a year earlier, the base of year-on-year growth (29 February's is the 28th).
     Refused, naming the period, when that year is before the first a date can hold."""
     try:
-        return _reporting_period(periods.shifted(_kernel_period(period), -1, fiscal))
+        return periods.shifted(period, -1, fiscal)
     except periods.PeriodError as exc:
         raise bad("period", f"{period.label} has no year before it to grow from: {exc}") from None
 
@@ -101,21 +70,32 @@ def year_earlier(day: dt.date) -> dt.date:
 
 def period_series(first: str, last: str, fiscal: FiscalCalendar, limit: int = 60) -> list[Period]:
     """Every period from `first` to `last`, both included and of one kind (years, quarters or months)."""
-    start, stop = parse_kernel_period(first, fiscal, "first"), parse_kernel_period(last, fiscal, "last")
+    start, stop = parse_period(first, fiscal, "first"), parse_period(last, fiscal, "last")
     try:
-        return [_reporting_period(p) for p in periods.series(start, stop, fiscal, limit)]
+        return periods.series(start, stop, fiscal, limit)
     except periods.PeriodError as exc:
         raise bad("last", str(exc)) from None
 
 
 @dataclass(frozen=True)
 class Bucket:
-    """One column of a time series: its key as the engine computes it, its label and its days."""
+    """One column of a time series: its key as the engine computes it, and its period (a month, fiscal
+    quarter or year, or day, clipped to the report's period; the report's period itself for a total)."""
 
     key: int
-    label: str
-    start: dt.date
-    end: dt.date
+    period: Period
+
+    @property
+    def label(self) -> str:
+        return self.period.label
+
+
+GRAIN_FORMS = {
+    "day": periods.DAY,
+    "month": periods.MONTH,
+    "quarter": periods.FISCAL_QUARTER,
+    "year": periods.FISCAL_YEAR,
+}
 
 
 def bucket_key(day: dt.date, grain: str, fiscal: FiscalCalendar) -> int:
@@ -136,17 +116,18 @@ def buckets(period: Period, grain: str, fiscal: FiscalCalendar) -> list[Bucket]:
     wherever the window does)."""
     check_grain(grain)
     if grain == "total":
-        return [Bucket(0, period.label, period.start, period.end)]
-    found: dict[int, Bucket] = {}
+        return [Bucket(0, period)]
+    found: dict[int, tuple[dt.date, dt.date]] = {}  # key -> its first and last day in the period
     day = period.start
-    while day <= period.end:
+    while day < period.stop:
         key = bucket_key(day, grain, fiscal)
-        if key in found:
-            found[key] = Bucket(key, found[key].label, found[key].start, day)
-        else:
-            found[key] = Bucket(key, _bucket_label(key, grain), day, day)
+        found[key] = (found[key][0] if key in found else day, day)
         day += dt.timedelta(days=1)
-    return list(found.values())
+    form = GRAIN_FORMS[grain]
+    return [
+        Bucket(key, Period(_bucket_label(key, grain), form, first, last + dt.timedelta(days=1)))
+        for key, (first, last) in found.items()
+    ]
 
 
 def _bucket_label(key: int, grain: str) -> str:
@@ -261,7 +242,7 @@ def ancestor_at(edges: list[Edge], unit: str, level: str, day: dt.date) -> str:
 def structure_date(view: str, bucket: Bucket, recast_on: dt.date) -> dt.date:
     """As reported, a period is shown under the structure in force at its end (the Dec-2021 quarter under
     the new segments); recast, every period under the structure in force on one chosen date."""
-    return bucket.end if view == "as-reported" else recast_on
+    return bucket.period.last if view == "as-reported" else recast_on
 
 
 # --- platform and external figures ---------------------------------------------------------------------
@@ -289,19 +270,19 @@ class Coverage:
     def covers(self, period: Period) -> bool:
         if self.first_day is None or self.last_day is None:
             return False
-        running = self.taken_on is not None and self.taken_on <= period.end
-        return self.first_day <= period.start and period.end <= self.last_day and not running
+        running = self.taken_on is not None and self.taken_on <= period.last
+        return self.first_day <= period.start and period.last <= self.last_day and not running
 
     def touches(self, period: Period) -> bool:
         if self.first_day is None or self.last_day is None:
             return False
-        return period.start <= self.last_day and self.first_day <= period.end
+        return period.start <= self.last_day and self.first_day <= period.last
 
     def of(self, period: Period) -> PeriodCoverage:
         """How much of `period` this covers."""
         if self.first_day is None or self.last_day is None or not self.touches(period):
             return PeriodCoverage(period, None, None, False)
-        first, last = max(self.first_day, period.start), min(self.last_day, period.end)
+        first, last = max(self.first_day, period.start), min(self.last_day, period.last)
         return PeriodCoverage(period, first, last, self.covers(period))
 
     def describe(self) -> str:

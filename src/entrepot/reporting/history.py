@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from entrepot.kernel.errors import NotFound
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.money import Money
+from entrepot.kernel.periods import Period
 from entrepot.reporting import plans, service
 from entrepot.reporting.domain import (
     EXTERNAL,
@@ -23,7 +24,6 @@ from entrepot.reporting.domain import (
     Coverage,
     FiscalCalendar,
     GmvDefinition,
-    Period,
     bad,
     check_choice,
     figure_source,
@@ -127,7 +127,7 @@ def history(
     meta = {
         "period": f"{periods[0].label} to {periods[-1].label}",
         "from": periods[0].start.isoformat(),
-        "to": periods[-1].end.isoformat(),
+        "to": periods[-1].last.isoformat(),
         "currency": currency,
         "view": platform.view,
         "fx_method": f"{platform.fx_method} (a published figure in another currency: the period's mean)",
@@ -164,7 +164,7 @@ def _external_row(
 ) -> dict[str, Any]:
     minor = actual.value_minor
     if actual.currency != currency:
-        minor = translate_at_period_average(fx, minor, actual.currency, currency, period.start, period.end)
+        minor = translate_at_period_average(fx, minor, actual.currency, currency, period.start, period.last)
     as_published = (
         f"{actual.currency} {Money(actual.value_minor, actual.currency).to_decimal():f} ({actual.source})"
     )

@@ -21,12 +21,12 @@ from entrepot.kernel.bounds import BoundedCsv
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money, exact_minor, validate_currency
+from entrepot.kernel.periods import Period
 from entrepot.organization import service as organization
 from entrepot.reporting.domain import (
     PLATFORM,
     Coverage,
     FiscalCalendar,
-    Period,
     band_status,
     cagr,
     figure_source,
@@ -238,10 +238,10 @@ def target_status(
     figures = _ltm_figures(target, platform, published)
     if not figures:
         raise NotFound(f"no LTM {target.metric} actual in {target.currency} for {target.scope}")
-    window = max((parse_period(label, FiscalCalendar()) for label in figures), key=lambda w: w.end)
+    window = max((parse_period(label, FiscalCalendar()) for label in figures), key=lambda w: w.last)
     latest = window.label
     value, external = figures[latest]
-    years = years_between(window.end, target.due_on)
+    years = years_between(window.last, target.due_on)
     required = cagr(value, target.value_minor, years)
     year_before = figures.get(prior_year(window, FiscalCalendar()).label)
     achieved = (

@@ -119,11 +119,13 @@ def period_average_factors(
     no factor, as none is needed."""
     rows = [
         _factor_row(
-            c, bucket.key, mean_rate(fx, c, target, _rated_from(fx, c, target, bucket.start), bucket.end)
+            c,
+            bucket.key,
+            mean_rate(fx, c, target, _rated_from(fx, c, target, bucket.period.start), bucket.period.last),
         )
         for c in currencies
         for bucket in periods
-        if meets(bucket.start, bucket.end, (held or {}).get(c))
+        if meets(bucket.period.start, bucket.period.last, (held or {}).get(c))
     ]
     return pa.Table.from_pylist(rows, schema=RATES_SCHEMA)
 

@@ -14,10 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from entrepot.kernel import periods
 from entrepot.kernel.clock import Clock, system_clock, today
 from entrepot.kernel.errors import NotFound
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.money import Money
+from entrepot.kernel.periods import Period
 from entrepot.organization import rates as stored_rates
 from entrepot.organization import service as organization
 from entrepot.platform.db import Database
@@ -35,7 +37,6 @@ from entrepot.reporting.domain import (
     Edge,
     FiscalCalendar,
     GmvDefinition,
-    Period,
     ancestor_at,
     bad,
     buckets,
@@ -232,7 +233,7 @@ def plan(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalendar, fx: FxR
     recast_on = request.recast_on or (refreshed.date() if refreshed else today(snap.clock))
     rate_grain = "day" if request.fx_method == "transaction-date" else request.grain
     spec = engine.QuerySpec(
-        period.start, period.end, request.grain, rate_grain, fiscal.year_end_month, request.by
+        period.start, period.last, request.grain, rate_grain, fiscal.year_end_month, request.by
     )
     return Plan(request, period, buckets(period, request.grain, fiscal), spec, recast_on)
 
@@ -265,11 +266,11 @@ def _rates(
     target = p.request.currency
     if p.request.fx_method == "transaction-date":
         rate_day = year_earlier if prior is not None else None
-        return transaction_date_factors(fx, currencies, target, p.period.start, p.period.end, rate_day, held)
+        return transaction_date_factors(fx, currencies, target, p.period.start, p.period.last, rate_day, held)
     if prior is None:
         return period_average_factors(fx, currencies, target, p.buckets, held)
     # only the currencies with amounts in this period need the prior period's rates
-    needed = [c for c in currencies if meets(p.period.start, p.period.end, (held or {}).get(c))]
+    needed = [c for c in currencies if meets(p.period.start, p.period.last, (held or {}).get(c))]
     rates = period_average_factors(fx, needed, target, prior.buckets)
     keys = {old.key: new.key for old, new in zip(prior.buckets, p.buckets, strict=True)}
     current_keys = pa.array([keys[k] for k in rates.column("rate_key").to_pylist()], pa.int64())
@@ -434,9 +435,9 @@ def active_consumers_report(
     snap: Snapshot, period: str, fiscal: FiscalCalendar, definitions: dict[str, GmvDefinition]
 ) -> Report:
     window = parse_period(period, fiscal)
-    if window.kind not in ("ltm", "year"):
+    if window.kind not in (periods.LTM, periods.FISCAL_YEAR):
         raise bad("period", "annual active consumers need a twelve-month window: LTM2021-09 or FY2022")
-    spec = engine.QuerySpec(window.start, window.end, "total", "total", fiscal.year_end_month, ())
+    spec = engine.QuerySpec(window.start, window.last, "total", "total", fiscal.year_end_month, ())
     look = engine.Lookups(pa.table({}), snap.markets, None, definitions, definition_named(DEFAULT_DEFINITION))
     by_unit = engine.active_consumers(snap.facts, spec, look, by_unit=True).to_pyarrow().to_pylist()
     group = engine.active_consumers(snap.facts, spec, look, by_unit=False).to_pyarrow().to_pylist()
@@ -459,7 +460,7 @@ def active_consumers_report(
     meta = {
         "period": window.label,
         "from": window.start.isoformat(),
-        "to": window.end.isoformat(),
+        "to": window.last.isoformat(),
         "definition": "accounts with at least one order counted by its unit's GMV definition",
         "coverage": covered,
         "data_freshness": snap.freshness(),
@@ -493,7 +494,7 @@ def _meta(snap: Snapshot, p: Plan, definitions: dict[str, GmvDefinition], metric
     meta: dict[str, Any] = {
         "period": p.period.label,
         "from": p.period.start.isoformat(),
-        "to": p.period.end.isoformat(),
+        "to": p.period.last.isoformat(),
         "grain": request.grain,
         "currency": request.currency,
         "fx_method": request.fx_method,

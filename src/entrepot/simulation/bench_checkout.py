@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -97,7 +98,7 @@ def run(
         drop()
 
 
-def _fresh_database(server_url: str) -> tuple[str, object]:
+def _fresh_database(server_url: str) -> tuple[str, Callable[[], None]]:
     name = f"entrepot_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

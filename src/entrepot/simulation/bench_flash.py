@@ -25,11 +25,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import cast
 
 import httpx
 from rich.console import Console
@@ -73,8 +71,7 @@ def run(
     workers: int,
     kill_worker: bool,
 ) -> None:
-    url, drop_database = _fresh_database(server_url)
-    drop = cast(Callable[[], None], drop_database)  # bench_checkout types it loosely
+    url, drop = _fresh_database(server_url)
     servers: list[subprocess.Popen[bytes]] = []
     try:
         upgrade(url)

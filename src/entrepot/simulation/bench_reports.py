@@ -134,7 +134,7 @@ def pandas_segment_fq(
     table = table.set_column(0, "order_date", table.column("order_date").cast(pa.timestamp("s")))
     frame = table.to_pandas(strings_to_categorical=True)
     dates = frame["order_date"]
-    frame = frame[(dates >= pd.Timestamp(period.start)) & (dates <= pd.Timestamp(period.end))]
+    frame = frame[(dates >= pd.Timestamp(period.start)) & (dates <= pd.Timestamp(period.last))]
     dates = frame["order_date"]
     year, month = dates.dt.year, dates.dt.month
     fiscal_year = year + (month > fiscal.year_end_month)
@@ -146,7 +146,7 @@ def pandas_segment_fq(
         "gross_minor"
     ].sum()
     atoms = atoms.reset_index()
-    rates = transaction_date_factors(fx, snap.currencies, "USD", period.start, period.end).to_pandas()
+    rates = transaction_date_factors(fx, snap.currencies, "USD", period.start, period.last).to_pandas()
     atoms = atoms.merge(rates, on=["currency", "rate_key"])
     # Decimal arithmetic per atom, rounded half up, as the engine does.
     atoms["usd"] = [

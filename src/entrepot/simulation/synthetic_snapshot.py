@@ -77,7 +77,7 @@ def _write_dimensions(root: Path) -> None:
             "child": code,
             "child_kind": kind,
             "parent": parent,
-            "parent_kind": kinds[parent],
+            "parent_kind": kinds[parent] if parent else None,
             "valid_from": scenario.HISTORY_START
             if (kind, code, name, parent) in scenario.BEFORE
             else scenario.REORGANISATION,

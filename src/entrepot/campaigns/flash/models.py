@@ -20,7 +20,6 @@ paid.
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -29,12 +28,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.platform.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime, table_of
 
 FLASH_ORDER_STATUSES = ("waiting", "reserved", "paid", "expired", "released", "lapsed")
 FLASH_STRATEGIES = ("batched", "row_lock")
@@ -120,6 +118,6 @@ class FlashBuyer(Base):
 
 
 # The tables as Core tables, for the batch statements (typed: `__table__` is only a FromClause to mypy).
-FLASH_SALES = cast(Table, FlashSale.__table__)
-FLASH_ORDERS = cast(Table, FlashOrder.__table__)
-FLASH_HOLDINGS = cast(Table, FlashBuyer.__table__)
+FLASH_SALES = table_of(FlashSale)
+FLASH_ORDERS = table_of(FlashOrder)
+FLASH_HOLDINGS = table_of(FlashBuyer)

@@ -7,7 +7,6 @@ while it fills (`held`) and sold when it completes (`sold`); a failed team gives
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -16,12 +15,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.platform.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime, table_of
 
 
 class GroupBuy(Base):
@@ -89,6 +87,6 @@ class GroupMember(Base):
     )
 
 
-GROUP_BUYS = cast(Table, GroupBuy.__table__)
-TEAMS = cast(Table, GroupTeam.__table__)
-MEMBERS = cast(Table, GroupMember.__table__)
+GROUP_BUYS = table_of(GroupBuy)
+TEAMS = table_of(GroupTeam)
+MEMBERS = table_of(GroupMember)

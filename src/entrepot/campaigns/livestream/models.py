@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from entrepot.platform.db import Base, BigId, UtcDateTime
+from entrepot.platform.db import Base, BigId, UtcDateTime, table_of
 
 
 class LiveSession(Base):
@@ -49,5 +48,5 @@ class LiveDrop(Base):
     )
 
 
-SESSIONS = cast(Table, LiveSession.__table__)
-DROPS = cast(Table, LiveDrop.__table__)
+SESSIONS = table_of(LiveSession)
+DROPS = table_of(LiveDrop)
