@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -14,27 +13,15 @@ from entrepot.catalog.service import PricedSku
 from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.organization import service as organization
+from entrepot.organization.service import MarketView
 from entrepot.platform.principal import Principal
-
-
-class Market(Protocol):
-    """What a campaign reads of the market it sells in (as `organization.service.get_market` gives it)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def country(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
 
 
 @dataclass(frozen=True)
 class CampaignSku:
     """The market and the priced SKU a campaign sells."""
 
-    market: Market
+    market: MarketView
     sku: PricedSku
 
 
