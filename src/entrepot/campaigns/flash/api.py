@@ -17,7 +17,13 @@ from entrepot.campaigns.flash import settlement as flash_settle
 from entrepot.campaigns.flash.fast import answer_take
 from entrepot.campaigns.flash.models import FlashOrder, FlashSale
 from entrepot.campaigns.flash.runtime import runtime
-from entrepot.campaigns.schemas import FlashOrderIn, FlashOrderOut, FlashPayIn, FlashSaleIn, FlashSaleOut
+from entrepot.campaigns.flash.schemas import (
+    FlashOrderIn,
+    FlashOrderOut,
+    FlashPayIn,
+    FlashSaleIn,
+    FlashSaleOut,
+)
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.ordering.context import OrderingCtx
 from entrepot.ordering.payments import SIGNATURE_HEADER

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from entrepot.campaigns.flash import service as flash
 from entrepot.campaigns.flash.rules import WAITING
 from entrepot.campaigns.flash.runtime import TITLES, FlashRuntime, runtime_of
-from entrepot.campaigns.schemas import FlashOrderIn, FlashOrderOut
+from entrepot.campaigns.flash.schemas import FlashOrderIn, FlashOrderOut
 from entrepot.kernel.bounds import ID_LENGTH, checked_text
 from entrepot.kernel.errors import DomainError, FieldError, Forbidden, UnsupportedMediaType, ValidationFailed
 from entrepot.platform import problems

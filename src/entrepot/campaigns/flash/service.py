@@ -31,10 +31,10 @@ from entrepot.campaigns.flash.models import (
 )
 from entrepot.campaigns.flash.rules import RESERVED, WAITING, Ask, Decision, SaleCounters, admit
 from entrepot.inventory.domain import MAX_STOCK_UNITS
-from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
-from entrepot.platform.db import in_list, insert_many
+from entrepot.platform.db import by_public_id, in_list, insert_many
 from entrepot.platform.principal import Principal
 
 _order = FLASH_ORDERS.c
@@ -118,10 +118,7 @@ def _check_spec(spec: SaleSpec, currency: str, now: dt.datetime) -> None:
 
 
 def get_sale(session: Session, public_id: str) -> FlashSale:
-    sale = session.scalar(select(FlashSale).where(FlashSale.public_id == public_id))
-    if sale is None:
-        raise NotFound(f"no flash sale {public_id}")
-    return sale
+    return by_public_id(session, FlashSale, public_id, "flash sale")
 
 
 def counters_of(row: Any) -> SaleCounters:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.campaigns.group_buys import service as group_buy
 from entrepot.campaigns.group_buys.models import GroupBuy, GroupMember, GroupTeam
-from entrepot.campaigns.schemas import GroupBuyIn, GroupBuyOut, JoinIn, TeamOut
+from entrepot.campaigns.group_buys.schemas import GroupBuyIn, GroupBuyOut, JoinIn, TeamOut
 from entrepot.ordering.context import OrderingCtx
 from entrepot.platform.deps import Caller, Ctx
 from entrepot.platform.principal import Principal

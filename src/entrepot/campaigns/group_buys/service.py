@@ -31,13 +31,12 @@ from entrepot.kernel.errors import (
     FieldError,
     Forbidden,
     InsufficientStock,
-    NotFound,
     ValidationFailed,
 )
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest
-from entrepot.platform.db import record_events
+from entrepot.platform.db import by_public_id, record_events
 from entrepot.platform.principal import Principal
 
 _buy = GROUP_BUYS.c
@@ -117,18 +116,11 @@ def _check_spec(spec: GroupBuySpec, currency: str, now: dt.datetime) -> None:
 
 
 def get_group_buy(session: Session, public_id: str) -> GroupBuy:
-    campaign = session.scalar(select(GroupBuy).where(GroupBuy.public_id == public_id))
-    if campaign is None:
-        raise NotFound(f"no group buy {public_id}")
-    return campaign
+    return by_public_id(session, GroupBuy, public_id, "group buy")
 
 
 def get_team(session: Session, public_id: str, for_update: bool = False) -> GroupTeam:
-    query = select(GroupTeam).where(GroupTeam.public_id == public_id)
-    team = session.scalar(query.with_for_update() if for_update else query)
-    if team is None:
-        raise NotFound(f"no team {public_id}")
-    return team
+    return by_public_id(session, GroupTeam, public_id, "team", lock=for_update)
 
 
 def open_team(

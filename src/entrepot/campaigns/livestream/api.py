@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot.campaigns.livestream import service as livestream
 from entrepot.campaigns.livestream.models import LiveSession
-from entrepot.campaigns.schemas import DropIn, DropOut, LiveSessionIn, LiveSessionOut
+from entrepot.campaigns.livestream.schemas import DropIn, DropOut, LiveSessionIn, LiveSessionOut
 from entrepot.platform.deps import AppContext, Caller, Ctx
 from entrepot.platform.schemas import IdPath
 

@@ -24,6 +24,7 @@ from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, Va
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.organization import service as organization
+from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import Principal
 
 SALE_HORIZON = dt.timedelta(days=1)  # an open drop sells until closed, at most a day
@@ -74,9 +75,8 @@ def get_session(
     other seller another's session is an unknown one."""
     if principal is not None:
         principal.require("seller", "operator")  # buyers and carriers never run one, whatever the id
-    query = select(LiveSession).where(LiveSession.public_id == ref)
-    live = session.scalar(query.with_for_update() if for_update else query)
-    if live is None or (principal is not None and not principal.sees(seller_id=live.seller_id)):
+    live = by_public_id(session, LiveSession, ref, "live session", lock=for_update)
+    if principal is not None and not principal.sees(seller_id=live.seller_id):
         raise not_found("live session", ref)
     return live
 
