@@ -234,6 +234,7 @@ def test_reports_by_dimension_and_period_and_a_seller_sees_only_its_own(
     theirs = get(client, world, "/emissions/report", who="seller_b", period="FY2026", by="seller")
     assert theirs["rows"] == [] and theirs["total"]["parcels"] == 0
     series = get(client, world, "/emissions/series", period="FY2026-Q3", by="division")
+    assert series["period"] == "FY2026Q3"  # labelled as reporting labels it, however it was written
     assert [(p["month"], p["parcels"]) for p in series["points"]] == [("2025-11", 2)]
     shipment = by_shipment["rows"][0]["key"]
     assert_problem(
@@ -244,6 +245,23 @@ def test_reports_by_dimension_and_period_and_a_seller_sees_only_its_own(
         client.get(f"{API}/emissions/report?period=FY2026", headers=world.auth("buyer_a")), 403, "forbidden"
     )
     assert_problem(client.get(f"{API}/emissions/report?period=FY2026"), 401, "unauthenticated")
+
+
+def test_periods_follow_the_fiscal_year_end_of_the_settings(world: World, client: TestClient) -> None:
+    ship(client, world, "seller_a_blue", "emis-0011")  # planned in November 2025
+    march = get(client, world, "/emissions/report", period="FY2026-Q3")  # the default: years end in March
+    assert (march["period"], march["start"], march["end"]) == ("FY2026Q3", "2025-10-01", "2026-01-01")
+    assert march["total"]["parcels"] == 1
+    december = world.client(fiscal_year_end_month=12)  # ENTREPOT_FISCAL_YEAR_END_MONTH=12
+    fy2025 = get(december, world, "/emissions/report", period="FY2025")
+    assert (fy2025["start"], fy2025["end"], fy2025["total"]["parcels"]) == ("2025-01-01", "2026-01-01", 1)
+    q4 = get(december, world, "/emissions/report", period="FY2025Q4")
+    assert (q4["period"], q4["start"], q4["total"]["parcels"]) == ("FY2025Q4", "2025-10-01", 1)
+    assert get(december, world, "/emissions/report", period="FY2026")["total"]["parcels"] == 0
+    scenario = december.post(
+        f"{API}/emissions/scenarios", json={"period": "FY2025-Q4"}, headers=world.auth("operator")
+    )
+    assert scenario.status_code == 200 and scenario.json()["period"] == "FY2025Q4"
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,24 @@ def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Pa
     assert code == 0 and "air shifted to sea: 0.4 t-km" in out and "projected" in out and "on track" in out
 
 
+def test_periods_follow_the_fiscal_year_end_of_the_settings(
+    shipped: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("backfill") == (0, "1 shipments recorded")
+    code, out = run("report", "--period", "FY2026-Q3")  # the default: fiscal years end in March
+    assert code == 0 and "Emissions FY2026Q3 (2025-10-01 to 2026-01-01), version 1" in out
+    monkeypatch.setenv("ENTREPOT_FISCAL_YEAR_END_MONTH", "12")
+    get_settings.cache_clear()
+    code, out = run("report", "--period", "FY2025-Q4")
+    assert code == 0 and "Emissions FY2025Q4 (2025-10-01 to 2026-01-01), version 1" in out
+    code, out = run("scenario", "--period", "FY2025")
+    assert code == 0 and out.startswith("FY2025, version 1: ") and "0.000 kg CO2e" not in out
+    code, out = run("targets", "create", "--name", "calendar", "--baseline-year", "2025")
+    assert code == 0  # the baseline is measured from FY2025, January to December 2025, which has data
+    code, out = run("targets", "progress", out.split(":")[0])
+    assert code == 0 and "FY2025 pathway" in out and "FY2026 pathway" in out and "actual -" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -1,4 +1,5 @@
-"""Periods (fiscal years end 31 March), targets on a straight-line pathway, and scenarios."""
+"""Periods (in the fiscal calendar of the settings; 31 March by default), targets on a straight-line
+pathway, and scenarios."""
 
 from __future__ import annotations
 
@@ -8,27 +9,33 @@ import pytest
 
 from entrepot.emissions.defaults import default_table
 from entrepot.emissions.factors import FactorSet
-from entrepot.emissions.periods import PeriodError, fiscal_year_of, parse_period
+from entrepot.emissions.periods import PeriodError, parse_period
+from entrepot.emissions.reports import period_of
 from entrepot.emissions.targets import Levers, ScenarioLeg, Target, Totals, project, run_scenario
+from entrepot.kernel import periods
+from entrepot.kernel.periods import FiscalCalendar
+from entrepot.platform.settings import Settings
+from entrepot.reporting import domain as reporting
 
 DEFAULTS = FactorSet((default_table(),))
+MARCH = FiscalCalendar(3)
 
 
 @pytest.mark.parametrize(
-    ("text", "start", "end"),
+    ("text", "label", "start", "stop"),
     [
-        ("FY2022", dt.date(2021, 4, 1), dt.date(2022, 4, 1)),
-        ("fy2025-q1", dt.date(2024, 4, 1), dt.date(2024, 7, 1)),
-        ("FY2025-Q4", dt.date(2025, 1, 1), dt.date(2025, 4, 1)),
-        ("2025", dt.date(2025, 1, 1), dt.date(2026, 1, 1)),
-        ("2025-Q4", dt.date(2025, 10, 1), dt.date(2026, 1, 1)),
-        ("2025-11", dt.date(2025, 11, 1), dt.date(2025, 12, 1)),
-        ("2025-11-01..2025-11-15", dt.date(2025, 11, 1), dt.date(2025, 11, 15)),
+        ("FY2022", "FY2022", dt.date(2021, 4, 1), dt.date(2022, 4, 1)),
+        ("fy2025-q1", "FY2025Q1", dt.date(2024, 4, 1), dt.date(2024, 7, 1)),
+        ("FY2025Q4", "FY2025Q4", dt.date(2025, 1, 1), dt.date(2025, 4, 1)),
+        ("2025", "2025", dt.date(2025, 1, 1), dt.date(2026, 1, 1)),
+        ("2025-Q4", "2025-Q4", dt.date(2025, 10, 1), dt.date(2026, 1, 1)),
+        ("2025-11", "2025-11", dt.date(2025, 11, 1), dt.date(2025, 12, 1)),
+        ("2025-11-01..2025-11-15", "2025-11-01..2025-11-15", dt.date(2025, 11, 1), dt.date(2025, 11, 15)),
     ],
 )
-def test_periods(text: str, start: dt.date, end: dt.date) -> None:
-    period = parse_period(text)
-    assert (period.start, period.end) == (start, end)
+def test_periods(text: str, label: str, start: dt.date, stop: dt.date) -> None:
+    period = parse_period(text, MARCH)
+    assert (period.label, period.start, period.stop) == (label, start, stop)
 
 
 @pytest.mark.parametrize(
@@ -43,13 +50,35 @@ def test_periods(text: str, start: dt.date, end: dt.date) -> None:
 )
 def test_bad_periods_say_why(text: str, message: str) -> None:
     with pytest.raises(PeriodError, match=message):
-        parse_period(text)
+        parse_period(text, MARCH)
 
 
-def test_fiscal_year_and_months() -> None:
-    assert fiscal_year_of(dt.date(2025, 3, 31)) == 2025 and fiscal_year_of(dt.date(2025, 4, 1)) == 2026
-    months = parse_period("FY2026-Q3").months()
-    assert [m.label for m in months] == ["2025-10", "2025-11", "2025-12"]
+def test_a_march_year_end_from_the_settings_puts_mid_february_in_the_last_quarter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENTREPOT_FISCAL_YEAR_END_MONTH", "3")
+    fiscal = FiscalCalendar(Settings().fiscal_year_end_month)
+    day = dt.date(2025, 2, 15)
+    assert (fiscal.fiscal_year(day), fiscal.fiscal_quarter(day)) == (2025, 4)
+    year, quarter = period_of("FY2025", fiscal), period_of("FY2025Q4", fiscal)
+    assert (year.start, year.stop) == (dt.date(2024, 4, 1), dt.date(2025, 4, 1))
+    assert (quarter.start, quarter.last) == (dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+    assert year.start <= day < year.stop and quarter.start <= day < quarter.stop
+    assert not period_of("FY2026", fiscal).start <= day  # not in the fiscal year named after 2026
+    assert periods.containing(periods.FISCAL_QUARTER, day, fiscal) == quarter
+
+
+def test_emissions_follows_the_fiscal_year_end_of_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENTREPOT_FISCAL_YEAR_END_MONTH", "12")  # fiscal years are calendar years
+    fiscal = FiscalCalendar(Settings().fiscal_year_end_month)
+    assert (period_of("FY2025", fiscal).start, period_of("FY2025Q1", fiscal).stop) == (
+        dt.date(2025, 1, 1),
+        dt.date(2025, 4, 1),
+    )
+    day = dt.date(2025, 2, 15)
+    assert (fiscal.fiscal_year(day), fiscal.fiscal_quarter(day)) == (2025, 1)
+    for text in ("FY2025", "FY2025-Q1", "FY2025Q3"):
+        assert period_of(text, fiscal) == reporting.parse_period(text, fiscal)
 
 
 def test_the_default_target_halves_by_fy2030_on_a_straight_line() -> None:

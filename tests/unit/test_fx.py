@@ -15,6 +15,7 @@ from entrepot.kernel.ecb import PublishedRate, parse_ecb
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.kernel.fx import FxRates, ManualRate, RateBook, load_ecb
 from entrepot.kernel.money import Money, minor_unit_exponent
+from entrepot.kernel.periods import FISCAL_YEAR, RANGE, Period
 from entrepot.reporting.domain import Bucket
 from entrepot.reporting.rates import period_average_factors, transaction_date_factors
 
@@ -315,8 +316,8 @@ def test_a_report_looks_up_rates_only_on_the_days_a_currency_has_amounts(
 
 def test_a_period_average_counts_the_days_from_a_currencys_first_rate(converter: RateBook) -> None:
     fx = FxRates(converter, 45, {"SAR": [ManualRate("SAR", dt.date(2025, 11, 1), Decimal("3.75"))]})
-    autumn = Bucket(2025, "Oct-Nov", dt.date(2025, 10, 15), dt.date(2025, 11, 30))
-    early = Bucket(2021, "FY2021", dt.date(2020, 4, 1), dt.date(2021, 3, 31))
+    autumn = Bucket(2025, Period("Oct-Nov", RANGE, dt.date(2025, 10, 15), dt.date(2025, 12, 1)))
+    early = Bucket(2021, Period("FY2021", FISCAL_YEAR, dt.date(2020, 4, 1), dt.date(2021, 4, 1)))
     # SAR's average counts only the days from 1 November, when the operator's rates start
     table = period_average_factors(
         fx, ["SAR"], "USD", [autumn], {"SAR": (dt.date(2025, 11, 3), dt.date(2025, 11, 5))}

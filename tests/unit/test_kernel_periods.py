@@ -77,9 +77,22 @@ def test_each_context_words_its_own_errors() -> None:
     with pytest.raises(ValidationFailed, match="'2021-13' is not a real period: month 13 is not 01-12"):
         reporting.parse_period("2021-13", MARCH)
     with pytest.raises(periods.PeriodError, match="period 'LTM2021-09' is not understood: use FY2025"):
-        emissions.parse_period("LTM2021-09")  # an LTM window: reporting only
-    assert emissions.parse_period("FY2025-Q1").label == "FY2025-Q1"  # emissions' own label
+        emissions.parse_period("LTM2021-09", MARCH)  # an LTM window: reporting only
+    # one label style: either spelling of a fiscal quarter is labelled FY2025Q1 by both contexts
+    assert emissions.parse_period("FY2025-Q1", MARCH).label == "FY2025Q1"
     assert reporting.parse_period("FY2025-Q1", MARCH).label == "FY2025Q1"
+
+
+@pytest.mark.parametrize("end_month", [3, 6, 12])
+@pytest.mark.parametrize("text", ["FY2025", "FY2025Q1", "fy2025-q4", "2025-11"])
+def test_emissions_and_reporting_read_a_name_as_the_same_period(text: str, end_month: int) -> None:
+    fiscal = periods.FiscalCalendar(end_month)
+    from_emissions, from_reporting = (
+        emissions.parse_period(text, fiscal),
+        reporting.parse_period(text, fiscal),
+    )
+    assert type(from_emissions) is type(from_reporting) is periods.Period
+    assert from_emissions == from_reporting  # label, kind, start and the exclusive stop
 
 
 def test_the_year_before() -> None:

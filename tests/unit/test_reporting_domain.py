@@ -38,9 +38,9 @@ MARCH = FiscalCalendar(3)
 
 def test_fy2022_runs_from_april_2021_to_march_2022() -> None:
     fy = parse_period("FY2022", MARCH)
-    assert (fy.start, fy.end, fy.days) == (dt.date(2021, 4, 1), dt.date(2022, 3, 31), 365)
+    assert (fy.start, fy.last, fy.days) == (dt.date(2021, 4, 1), dt.date(2022, 3, 31), 365)
     q3 = parse_period("fy2022q3", MARCH)
-    assert (q3.label, q3.start, q3.end) == ("FY2022Q3", dt.date(2021, 10, 1), dt.date(2021, 12, 31))
+    assert (q3.label, q3.start, q3.last) == ("FY2022Q3", dt.date(2021, 10, 1), dt.date(2021, 12, 31))
     assert [b.label for b in buckets(fy, "quarter", MARCH)] == [
         "FY2022Q1",
         "FY2022Q2",
@@ -53,7 +53,7 @@ def test_the_fiscal_year_end_is_configurable() -> None:
     calendar_year = FiscalCalendar(12)
     assert parse_period("FY2022", calendar_year).start == dt.date(2022, 1, 1)
     june = FiscalCalendar(6)
-    assert (parse_period("FY2022Q1", june).start, parse_period("FY2022", june).end) == (
+    assert (parse_period("FY2022Q1", june).start, parse_period("FY2022", june).last) == (
         dt.date(2021, 7, 1),
         dt.date(2022, 6, 30),
     )
@@ -63,8 +63,8 @@ def test_the_fiscal_year_end_is_configurable() -> None:
 
 def test_ltm_windows_end_at_any_month_end() -> None:
     sep = ltm_window(2021, 9)
-    assert (sep.start, sep.end) == (dt.date(2020, 10, 1), dt.date(2021, 9, 30))
-    assert parse_period("LTM2024-02", MARCH).end == dt.date(2024, 2, 29)
+    assert (sep.start, sep.last) == (dt.date(2020, 10, 1), dt.date(2021, 9, 30))
+    assert parse_period("LTM2024-02", MARCH).last == dt.date(2024, 2, 29)
     assert len(buckets(sep, "month", MARCH)) == 12
     assert prior_year(sep, MARCH).label == "LTM2020-09"
     assert prior_year(parse_period("FY2022Q3", MARCH), MARCH).label == "FY2021Q3"
