@@ -30,7 +30,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.organization import service as organization
 from entrepot.organization.service import MarketView
-from entrepot.platform.db import record_event
+from entrepot.platform.db import by_public_id, record_event
 from entrepot.platform.principal import Principal
 
 
@@ -73,10 +73,7 @@ def seller_marketplace_ids(session: Session, seller_id: int) -> set[int]:
 
 
 def get_seller(session: Session, public_id: str) -> Seller:
-    seller = session.scalar(select(Seller).where(Seller.public_id == public_id))
-    if seller is None:
-        raise NotFound(f"no seller {public_id}")
-    return seller
+    return by_public_id(session, Seller, public_id, "seller")
 
 
 def seller_id_of(session: Session, public_id: str) -> int:
@@ -203,13 +200,8 @@ class SkuView:
 
 def get_sku(session: Session, public_id: str, seller_id: int | None = None) -> SkuView:
     """A SKU; when `seller_id` is given, another seller's SKU is reported as not found."""
-    query = select(Sku).where(Sku.public_id == public_id)
-    if seller_id is not None:
-        query = query.where(Sku.seller_id == seller_id)
-    sku = session.scalar(query)
-    if sku is None:
-        raise not_found("SKU", public_id)
-    return SkuView.of(sku)
+    mine = Sku.seller_id == seller_id if seller_id is not None else None
+    return SkuView.of(by_public_id(session, Sku, public_id, "SKU", where=mine))
 
 
 def set_price(session: Session, sku: SkuView, market_code: str, amount_minor: int, currency: str) -> Price:

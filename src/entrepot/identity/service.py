@@ -13,8 +13,9 @@ from entrepot.catalog import service as catalog
 from entrepot.identity.domain import generate_key, secret_matches, split_key
 from entrepot.identity.models import ApiKey, Buyer
 from entrepot.kernel.countries import country_error
-from entrepot.kernel.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
+from entrepot.kernel.errors import FieldError, Unauthenticated, ValidationFailed
 from entrepot.kernel.ids import new_id
+from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import ROLES, Principal
 
 
@@ -44,10 +45,7 @@ def create_buyer(
 
 
 def get_buyer(session: Session, public_id: str) -> Buyer:
-    buyer = session.scalar(select(Buyer).where(Buyer.public_id == public_id))
-    if buyer is None:
-        raise NotFound(f"no buyer {public_id}")
-    return buyer
+    return by_public_id(session, Buyer, public_id, "buyer")
 
 
 def create_api_key(
@@ -98,9 +96,7 @@ def _owner_errors(role: str, seller: str | None, buyer: str | None, carrier: str
 
 
 def revoke_api_key(session: Session, public_id: str, now: dt.datetime) -> None:
-    key = session.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
-    if key is None:
-        raise NotFound(f"no API key {public_id}")
+    key = by_public_id(session, ApiKey, public_id, "API key")
     key.revoked_at = key.revoked_at or now
     _cache.clear()
 

@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from entrepot.kernel.errors import DomainError, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.logistics import tracking
 from entrepot.logistics.domain import Network, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
 from entrepot.logistics.service import network
 from entrepot.logistics.tracking import EVENT_TYPES, MOVING_STATUSES, Scan, replay
-from entrepot.platform.db import dialect_of, insert_or_skip, record_event, table_of
+from entrepot.platform.db import by_public_id, dialect_of, insert_or_skip, record_event, table_of
 
 # How the API answers each reason a carrier's scan is refused: a missing node is bad input; scanning a
 # leg or node that is not the carrier's then is forbidden; a step out of turn conflicts with the history.
@@ -44,13 +44,8 @@ class ScanRefused(DomainError):
 
 
 def get_shipment(session: Session, public_id: str, seller_id: int | None = None) -> Shipment:
-    query = select(Shipment).where(Shipment.public_id == public_id)
-    if seller_id is not None:
-        query = query.where(Shipment.seller_id == seller_id)
-    shipment = session.scalar(query)
-    if shipment is None:
-        raise NotFound(f"no shipment {public_id}")
-    return shipment
+    mine = Shipment.seller_id == seller_id if seller_id is not None else None
+    return by_public_id(session, Shipment, public_id, "shipment", where=mine)
 
 
 def legs_of(session: Session, shipment: Shipment) -> list[ShipmentLeg]:
@@ -110,9 +105,7 @@ def record_scans(
             raise ValidationFailed(
                 "a scan from the future", [FieldError("occurred_at", "after the time now")]
             )
-    shipment = session.scalar(select(Shipment).where(Shipment.public_id == shipment_id).with_for_update())
-    if shipment is None:
-        raise NotFound(f"no shipment {shipment_id}")
+    shipment = by_public_id(session, Shipment, shipment_id, "shipment", lock=True)
     net = network(session)
     for scan in scans:
         if scan.node is not None and scan.node not in net.nodes:

@@ -17,6 +17,7 @@ from entrepot.ordering.models import Cart, CartLine
 from entrepot.ordering.queries import order_by_ref, order_detail
 from entrepot.ordering.shipping import ShippingRates
 from entrepot.organization import service as organization
+from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import Principal
 
 
@@ -41,13 +42,8 @@ def get_cart(session: Session, principal: Principal, public_id: str, for_update:
     """Buyers see their own carts, operators all; anyone else's cart is not found."""
     if principal.role not in ("buyer", "operator"):
         raise not_found("cart", public_id)
-    query = select(Cart).where(Cart.public_id == public_id)
-    if principal.role == "buyer":
-        query = query.where(Cart.buyer_id == principal.buyer_id)
-    cart = session.scalar(query.with_for_update() if for_update else query)
-    if cart is None:
-        raise not_found("cart", public_id)
-    return cart
+    mine = Cart.buyer_id == principal.buyer_id if principal.role == "buyer" else None
+    return by_public_id(session, Cart, public_id, "cart", lock=for_update, where=mine)
 
 
 def list_carts(session: Session, principal: Principal, after: int | None, limit: int) -> list[Cart]:

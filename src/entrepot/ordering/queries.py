@@ -5,46 +5,45 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import unit_volume_cm3
 from entrepot.identity import service as identity
 from entrepot.inventory import service as inventory
-from entrepot.kernel.errors import Forbidden, NotFound, not_found
+from entrepot.kernel.errors import Forbidden
 from entrepot.ordering.models import Cart, CartLine, Order, OrderLine, Payment, Refund
 from entrepot.organization import service as organization
+from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import Principal
 
 
 def scoped(query: Select[Order], principal: Principal) -> Select[Order]:
     """The orders a principal may see: a buyer its own, a seller those of its shop, an operator all.
     Any other role (a carrier) sees none: it knows the shipments it carries, not the orders."""
+    scope = _scope(principal)
+    return query if scope is None else query.where(scope)
+
+
+def _scope(principal: Principal) -> ColumnElement[bool] | None:
+    """`scoped`'s condition: None for an operator (all orders), a 403 for a role that sees none."""
     if principal.role == "buyer":
-        return query.where(Order.buyer_id == principal.buyer_id)
+        return Order.buyer_id == principal.buyer_id
     if principal.role == "seller":
-        return query.where(Order.seller_id == principal.seller_id)
+        return Order.seller_id == principal.seller_id
     if principal.role == "operator":
-        return query
+        return None
     raise Forbidden(f"a {principal.role} key has no access to orders")
 
 
 def order_by_ref(session: Session, public_id: str) -> Order:
-    order = session.scalar(select(Order).where(Order.public_id == public_id))
-    if order is None:
-        raise NotFound(f"no order {public_id}")
-    return order
+    return by_public_id(session, Order, public_id, "order")
 
 
 def get_order(session: Session, public_id: str, principal: Principal, for_update: bool = False) -> Order:
-    query = scoped(select(Order).where(Order.public_id == public_id), principal)
-    if for_update:
-        query = query.with_for_update()
-    order = session.scalar(query)
-    if order is None:  # unknown, or another buyer's or seller's: one answer
-        raise not_found("order", public_id)
-    return order
+    # unknown, or another buyer's or seller's: one answer
+    return by_public_id(session, Order, public_id, "order", lock=for_update, where=_scope(principal))
 
 
 @dataclass(frozen=True)

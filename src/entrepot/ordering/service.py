@@ -19,7 +19,6 @@ from entrepot.kernel.errors import (
     DomainError,
     FieldError,
     Forbidden,
-    NotFound,
     ValidationFailed,
 )
 from entrepot.kernel.events import DomainEvent
@@ -37,7 +36,7 @@ from entrepot.ordering.payments import (
 )
 from entrepot.ordering.queries import get_order
 from entrepot.ordering.reconciliation import Due, Reconciled
-from entrepot.platform.db import Database, dialect_of, insert_or_skip, record_event, table_of
+from entrepot.platform.db import Database, by_public_id, dialect_of, insert_or_skip, record_event, table_of
 from entrepot.platform.principal import Principal
 
 log = logging.getLogger("entrepot.ordering")
@@ -148,9 +147,7 @@ def receive_webhook(
 
 def _unclaimed(session: Session, event: dict[str, Any]) -> str:
     """Why an event claimed no pending payment: unknown, already settled, or not what was asked for."""
-    payment = session.scalar(select(Payment).where(Payment.public_id == event["payment_id"]))
-    if payment is None:
-        raise NotFound(f"no payment {event['payment_id']}")
+    payment = by_public_id(session, Payment, event["payment_id"], "payment")
     if payment.status == "pending":
         raise ValidationFailed(
             f"the event is for {event['amount_minor']} {event['currency']}, the payment for"
@@ -330,9 +327,7 @@ def follow_shipping(session: Session, order_ref: str, milestone: str, now: dt.da
     the last one arrives. Steps the order has not taken yet (a seller who never pressed 'fulfil') are
     taken on the way; an order already past the milestone, or cancelled, is left as it is."""
     steps = {"shipped": ("fulfil", "ship"), "delivered": ("fulfil", "ship", "deliver")}[milestone]
-    order = session.scalar(select(Order).where(Order.public_id == order_ref).with_for_update())
-    if order is None:
-        raise NotFound(f"no order {order_ref}")
+    order = by_public_id(session, Order, order_ref, "order", lock=True)
     for action in steps:
         if order.status in TRANSITIONS[action]:
             new_status = TRANSITIONS[action][order.status]

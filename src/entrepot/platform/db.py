@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import psycopg
 from sqlalchemy import (
@@ -37,9 +37,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.types import TypeDecorator
 
+from entrepot.kernel.errors import not_found
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 
@@ -111,6 +112,30 @@ def table_of(model: type[Base]) -> Table:
     """A mapped class's table, typed as one: to mypy `__table__` is only a FromClause, which Core's
     insert, update and the builders below do not take."""
     return cast(Table, model.__table__)
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def by_public_id(
+    session: Session,
+    model: type[_Row],
+    public_id: str,
+    what: str,
+    *,
+    lock: bool = False,
+    where: ColumnElement[bool] | None = None,
+) -> _Row:
+    """The `model` whose public id is `public_id`, else `kernel.errors.not_found(what, public_id)` (a
+    404 "no {what} {public_id}"). One statement: `lock` takes it FOR UPDATE; `where` narrows it to what
+    the caller may see (another tenant's thing is then answered as no thing at all)."""
+    query = select(model).where(model.__mapper__.c.public_id == public_id)
+    if where is not None:
+        query = query.where(where)
+    found = session.scalar(query.with_for_update() if lock else query)
+    if found is None:
+        raise not_found(what, public_id)
+    return found
 
 
 _OUTBOX = table_of(OutboxEvent)
