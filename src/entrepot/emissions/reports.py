@@ -26,11 +26,12 @@ from entrepot.emissions.targets import (
     project,
     run_scenario,
 )
-from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.periods import FiscalCalendar, Period, PeriodError, fiscal_year
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import rule_distance_km
+from entrepot.platform.db import by_public_id
 
 S, E = ShipmentActivity, ElementActivity
 DIMENSIONS: dict[str, tuple[Any, ...]] = {
@@ -198,10 +199,7 @@ def create_target(
 
 
 def get_target(session: Session, public_id: str) -> TargetRow:
-    row = session.scalar(select(TargetRow).where(TargetRow.public_id == public_id))
-    if row is None:
-        raise NotFound(f"no target {public_id}")
-    return row
+    return by_public_id(session, TargetRow, public_id, "target")
 
 
 def list_targets(session: Session) -> list[TargetRow]:
