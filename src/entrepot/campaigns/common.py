@@ -1,12 +1,15 @@
-"""What every kind of campaign shares (flash sales, group buys; a livestream drop is a flash sale): the
-market and SKU it sells and the units it sets aside. Flash sales and group buys share code only here."""
+"""What every kind of campaign shares (flash sales, group buys; a livestream drop is a flash sale): its
+header (the market and SKU it sells, the units it sets aside, its window), as columns and as the rule
+that fills them. Flash sales and group buys share code only here."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.service import PricedSku
@@ -14,7 +17,28 @@ from entrepot.inventory import hot_stock
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.organization import service as organization
 from entrepot.organization.service import MarketView
+from entrepot.platform.db import BigId, UtcDateTime
 from entrepot.platform.principal import Principal
+
+
+class CampaignHeader:
+    """The columns every campaign's row has (mixed into FlashSale and GroupBuy): what it sells, where,
+    out of which warehouse's stock, for how many units, and when."""
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    sku_ref: Mapped[str] = mapped_column(String(40))  # public ids, so reads need no other context's table
+    market_ref: Mapped[str] = mapped_column(String(64))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    stock: Mapped[int] = mapped_column(Integer)
+    sold: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 @dataclass(frozen=True)
@@ -41,9 +65,34 @@ def campaign_sku(
     return CampaignSku(market, priced)
 
 
-def set_aside(session: Session, target: CampaignSku, stock: int, campaign_ref: str, now: dt.datetime) -> int:
-    """Take the campaign's `stock` units out of a warehouse's stock (one reservation named after the
-    campaign); the warehouse's id."""
-    return hot_stock.allocate_to_sale(
-        session, target.sku.sku_id, stock, campaign_ref, target.market.country, now
+@dataclass(frozen=True)
+class Window:
+    """How many units a campaign sells, and when."""
+
+    stock: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+def open_header(
+    session: Session, target: CampaignSku, sku_ref: str, public_id: str, window: Window, now: dt.datetime
+) -> dict[str, Any]:
+    """Take the campaign's units out of a warehouse's stock (one reservation named after the campaign)
+    and give its header's columns, for the campaign's row."""
+    warehouse_id = hot_stock.allocate_to_sale(
+        session, target.sku.sku_id, window.stock, public_id, target.market.country, now
     )
+    return {
+        "public_id": public_id,
+        "sku_id": target.sku.sku_id,
+        "sku_ref": sku_ref,
+        "market_ref": target.market.code,
+        "seller_id": target.sku.seller_id,
+        "warehouse_id": warehouse_id,
+        "currency": target.market.currency,
+        "stock": window.stock,
+        "sold": 0,
+        "starts_at": window.starts_at,
+        "ends_at": window.ends_at,
+        "created_at": now,
+    }

@@ -32,36 +32,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from entrepot.campaigns.common import CampaignHeader
 from entrepot.platform.db import Base, BigId, UtcDateTime, table_of
 
 FLASH_ORDER_STATUSES = ("waiting", "reserved", "paid", "expired", "released", "lapsed")
 FLASH_STRATEGIES = ("batched", "row_lock")
 
 
-class FlashSale(Base):
+class FlashSale(CampaignHeader, Base):
     __tablename__ = "flash_sales"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = mapped_column(String(40), unique=True)
-    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
-    sku_ref: Mapped[str] = mapped_column(String(40))  # public ids, so reads need no other context's table
-    market_ref: Mapped[str] = mapped_column(String(64))
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
-    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
-    currency: Mapped[str] = mapped_column(String(3))
     sale_price_minor: Mapped[int] = mapped_column(BigInteger)
-    stock: Mapped[int] = mapped_column(Integer)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
-    sold: Mapped[int] = mapped_column(Integer, default=0)
     waiting: Mapped[int] = mapped_column(Integer, default=0)  # units asked for by the waiting queue
     per_buyer_limit: Mapped[int] = mapped_column(Integer)
     reservation_ttl_seconds: Mapped[int] = mapped_column(Integer)
     # batched: requests coalesced into one transaction per batch; row_lock: one per request (reference)
     strategy: Mapped[str] = mapped_column(String(16))
-    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         CheckConstraint("stock > 0", name="stock_positive"),
         CheckConstraint("reserved >= 0 AND sold >= 0 AND waiting >= 0", name="counters_non_negative"),

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from entrepot.campaigns.common import campaign_sku, set_aside
+from entrepot.campaigns.common import Window, campaign_sku, open_header
 from entrepot.campaigns.flash.models import (
     FLASH_HOLDINGS,
     FLASH_ORDERS,
@@ -66,30 +66,17 @@ class SaleSpec:
 def create_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.datetime) -> FlashSale:
     """Set the sale's units aside from a warehouse and schedule it. Sellers sell their own SKUs."""
     target = campaign_sku(session, principal, spec.market, spec.sku, "flash sales")
-    market, priced = target.market, target.sku
-    _check_spec(spec, market.currency, now)
-    public_id = new_id("fls")
-    warehouse_id = set_aside(session, target, spec.stock, public_id, now)
+    _check_spec(spec, target.market.currency, now)
+    window = Window(spec.stock, spec.starts_at, spec.ends_at)
     sale = FlashSale(
-        public_id=public_id,
-        sku_id=priced.sku_id,
-        sku_ref=spec.sku,
-        market_ref=market.code,
-        market_id=market.id,
-        seller_id=priced.seller_id,
-        warehouse_id=warehouse_id,
-        currency=market.currency,
+        **open_header(session, target, spec.sku, new_id("fls"), window, now),
+        market_id=target.market.id,
         sale_price_minor=spec.sale_price_minor,
-        stock=spec.stock,
         reserved=0,
-        sold=0,
         waiting=0,
         per_buyer_limit=spec.per_buyer_limit,
         reservation_ttl_seconds=spec.reservation_ttl_seconds,
         strategy=spec.strategy,
-        starts_at=spec.starts_at,
-        ends_at=spec.ends_at,
-        created_at=now,
     )
     session.add(sale)
     session.flush()

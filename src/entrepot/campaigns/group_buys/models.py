@@ -19,29 +19,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from entrepot.campaigns.common import CampaignHeader
 from entrepot.platform.db import Base, BigId, UtcDateTime, table_of
 
 
-class GroupBuy(Base):
+class GroupBuy(CampaignHeader, Base):
     __tablename__ = "group_buys"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    public_id: Mapped[str] = mapped_column(String(40), unique=True)
-    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
-    sku_ref: Mapped[str] = mapped_column(String(40))
-    market_ref: Mapped[str] = mapped_column(String(64))
-    seller_id: Mapped[int] = mapped_column(ForeignKey("sellers.id"), index=True)
-    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
-    currency: Mapped[str] = mapped_column(String(3))
     team_price_minor: Mapped[int] = mapped_column(BigInteger)
     team_size: Mapped[int] = mapped_column(Integer)
     team_window_seconds: Mapped[int] = mapped_column(Integer)  # a team fails unless full within this
-    stock: Mapped[int] = mapped_column(Integer)
     held: Mapped[int] = mapped_column(Integer, default=0)
-    sold: Mapped[int] = mapped_column(Integer, default=0)
-    starts_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    ends_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         CheckConstraint("stock > 0 AND team_size >= 2 AND team_window_seconds > 0", name="shape"),
         CheckConstraint("held >= 0 AND sold >= 0", name="counters_non_negative"),

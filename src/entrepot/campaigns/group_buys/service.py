@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from entrepot.campaigns.common import campaign_sku, set_aside
+from entrepot.campaigns.common import Window, campaign_sku, open_header
 from entrepot.campaigns.group_buys.models import GROUP_BUYS, MEMBERS, GroupBuy, GroupMember, GroupTeam
 from entrepot.campaigns.group_buys.payments import CAPTURE, RELEASE
 from entrepot.inventory import hot_stock
@@ -71,27 +71,14 @@ def create_group_buy(
     session: Session, principal: Principal, spec: GroupBuySpec, now: dt.datetime
 ) -> GroupBuy:
     target = campaign_sku(session, principal, spec.market, spec.sku, "group buys")
-    market, priced = target.market, target.sku
-    _check_spec(spec, market.currency, now)
-    public_id = new_id("grp")
-    warehouse_id = set_aside(session, target, spec.stock, public_id, now)
+    _check_spec(spec, target.market.currency, now)
+    window = Window(spec.stock, spec.starts_at, spec.ends_at)
     campaign = GroupBuy(
-        public_id=public_id,
-        sku_id=priced.sku_id,
-        sku_ref=spec.sku,
-        market_ref=market.code,
-        seller_id=priced.seller_id,
-        warehouse_id=warehouse_id,
-        currency=market.currency,
+        **open_header(session, target, spec.sku, new_id("grp"), window, now),
         team_price_minor=spec.team_price_minor,
         team_size=spec.team_size,
         team_window_seconds=spec.team_window_seconds,
-        stock=spec.stock,
         held=0,
-        sold=0,
-        starts_at=spec.starts_at,
-        ends_at=spec.ends_at,
-        created_at=now,
     )
     session.add(campaign)
     session.flush()
