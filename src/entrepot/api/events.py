@@ -7,11 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from entrepot.platform.db import OutboxEvent
 from entrepot.platform.deps import Ctx, Operator, Paging, next_cursor
-from entrepot.platform.outbox import EventState, in_state, state_of
+from entrepot.platform.outbox import EventState, list_events_page, state_of
 from entrepot.platform.schemas import CodeQuery, IdQuery, ListPage
 
 router = APIRouter(tags=["events"])
@@ -58,15 +57,6 @@ def list_events(
 ) -> ListPage[EventOut]:
     """Oldest first, so a consumer can follow the cursor to keep up; `state=dead` shows what is stuck."""
     with ctx.db.transaction() as session:
-        query = select(OutboxEvent).order_by(OutboxEvent.id).limit(paging.limit)
-        if type:
-            query = query.where(OutboxEvent.type == type)
-        if aggregate_id:
-            query = query.where(OutboxEvent.aggregate_id == aggregate_id)
-        if state:
-            query = query.where(in_state(state))
-        if paging.after is not None:
-            query = query.where(OutboxEvent.id > paging.after)
-        events = list(session.scalars(query))
+        events = list_events_page(session, type, aggregate_id, state, paging.after, paging.limit)
         items = [_out(e) for e in events]
         return ListPage(items=items, next_cursor=next_cursor([e.id for e in events], paging.limit))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from enum import Enum
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.schemas import ListedSku
@@ -81,12 +80,9 @@ def create_warehouse(body: WarehouseIn, ctx: Ctx, _: Operator) -> WarehouseOut:
 @router.get("/warehouses", response_model=ListPage[WarehouseOut], tags=TAGS)
 def list_warehouses(ctx: Ctx, _: Caller, paging: Paging, country: CodeQuery = None) -> ListPage[WarehouseOut]:
     with ctx.db.transaction() as session:
-        query = select(Warehouse).order_by(Warehouse.id).limit(paging.limit)
-        if country:
-            query = query.where(Warehouse.country == country.upper())
-        if paging.after is not None:
-            query = query.where(Warehouse.id > paging.after)
-        found = list(session.scalars(query))
+        found = service.list_warehouses(
+            session, country.upper() if country else None, paging.after, paging.limit
+        )
         return ListPage(
             items=[warehouse_out(w) for w in found],
             next_cursor=next_cursor([w.id for w in found], paging.limit),

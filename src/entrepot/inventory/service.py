@@ -222,3 +222,13 @@ def warehouse_places(session: Session, warehouse_ids: Collection[int]) -> dict[i
         select(Warehouse.id, Warehouse.code, Warehouse.country).where(Warehouse.id.in_(set(warehouse_ids)))
     )
     return {warehouse_id: WarehousePlace(code, country) for warehouse_id, code, country in rows}
+
+
+def list_warehouses(session: Session, country: str | None, after: int | None, limit: int) -> list[Warehouse]:
+    """A page of warehouses in id order (of one country when given), after the id `after`."""
+    query = select(Warehouse).order_by(Warehouse.id).limit(limit)
+    if country:
+        query = query.where(Warehouse.country == country)
+    if after is not None:
+        query = query.where(Warehouse.id > after)
+    return list(session.scalars(query))

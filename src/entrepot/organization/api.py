@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.kernel.ecb import parse_ecb
@@ -51,12 +50,7 @@ def create_unit(body: UnitIn, ctx: Ctx, _: Operator) -> UnitOut:
 @router.get("/org/units", response_model=ListPage[UnitOut])
 def list_units(ctx: Ctx, _: Caller, paging: Paging, kind: CodeQuery = None) -> ListPage[UnitOut]:
     with ctx.db.transaction() as session:
-        query = select(OrgUnit).order_by(OrgUnit.id).limit(paging.limit)
-        if kind:
-            query = query.where(OrgUnit.kind == kind)
-        if paging.after is not None:
-            query = query.where(OrgUnit.id > paging.after)
-        units = list(session.scalars(query))
+        units = service.list_units(session, kind, paging.after, paging.limit)
         return ListPage(
             items=[unit_out(u) for u in units], next_cursor=next_cursor([u.id for u in units], paging.limit)
         )
@@ -124,12 +118,7 @@ def create_market(body: MarketIn, ctx: Ctx, _: Operator) -> MarketOut:
 @router.get("/markets", response_model=ListPage[MarketOut])
 def list_markets(ctx: Ctx, _: Caller, paging: Paging, country: CodeQuery = None) -> ListPage[MarketOut]:
     with ctx.db.transaction() as session:
-        query = select(Market, OrgUnit.code).join(OrgUnit, OrgUnit.id == Market.business_unit_id)
-        if country:
-            query = query.where(Market.country == country.upper())
-        if paging.after is not None:
-            query = query.where(Market.id > paging.after)
-        rows = session.execute(query.order_by(Market.id).limit(paging.limit)).all()
+        rows = service.list_markets(session, country.upper() if country else None, paging.after, paging.limit)
         return ListPage(
             items=[market_out(m, bu) for m, bu in rows],
             next_cursor=next_cursor([m.id for m, _ in rows], paging.limit),

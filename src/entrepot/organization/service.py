@@ -310,3 +310,25 @@ def markets_by_ids(session: Session, market_ids: Collection[int]) -> dict[int, M
     if not market_ids:
         return {}
     return {m.id: MarketView.of(m) for m in session.scalars(select(Market).where(Market.id.in_(market_ids)))}
+
+
+def list_units(session: Session, kind: str | None, after: int | None, limit: int) -> list[OrgUnit]:
+    """A page of organisation units in id order (of one kind when given), after the id `after`."""
+    query = select(OrgUnit).order_by(OrgUnit.id).limit(limit)
+    if kind:
+        query = query.where(OrgUnit.kind == kind)
+    if after is not None:
+        query = query.where(OrgUnit.id > after)
+    return list(session.scalars(query))
+
+
+def list_markets(
+    session: Session, country: str | None, after: int | None, limit: int
+) -> list[tuple[Market, str]]:
+    """A page of markets in id order (of one country when given), each with its business unit's code."""
+    query = select(Market, OrgUnit.code).join(OrgUnit, OrgUnit.id == Market.business_unit_id)
+    if country:
+        query = query.where(Market.country == country)
+    if after is not None:
+        query = query.where(Market.id > after)
+    return [(m, code) for m, code in session.execute(query.order_by(Market.id).limit(limit))]

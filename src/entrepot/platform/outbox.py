@@ -247,3 +247,24 @@ def _describe(where: str, exc: BaseException) -> str:
 
 def _name(handler: Callable[..., Any]) -> str:
     return f"{getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', repr(handler))}"
+
+
+def list_events_page(
+    session: Session,
+    type_: str | None,
+    aggregate_id: str | None,
+    state: EventState | None,
+    after: int | None,
+    limit: int,
+) -> list[OutboxEvent]:
+    """A page of the outbox's events, oldest first, narrowed by type, aggregate and state when given."""
+    query = select(OutboxEvent).order_by(OutboxEvent.id).limit(limit)
+    if type_:
+        query = query.where(OutboxEvent.type == type_)
+    if aggregate_id:
+        query = query.where(OutboxEvent.aggregate_id == aggregate_id)
+    if state:
+        query = query.where(in_state(state))
+    if after is not None:
+        query = query.where(OutboxEvent.id > after)
+    return list(session.scalars(query))

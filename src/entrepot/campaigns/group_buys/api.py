@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.campaigns.group_buys import service as group_buy
-from entrepot.campaigns.group_buys.models import GroupBuy, GroupMember, GroupTeam
+from entrepot.campaigns.group_buys.models import GroupBuy, GroupTeam
 from entrepot.campaigns.group_buys.schemas import GroupBuyIn, GroupBuyOut, JoinIn, TeamOut
 from entrepot.ordering.context import OrderingCtx
 from entrepot.platform.deps import Caller, Ctx
@@ -38,11 +37,7 @@ def campaign_out(c: GroupBuy) -> GroupBuyOut:
 def team_out(session: Session, team: GroupTeam, principal: Principal) -> TeamOut:
     campaign = session.get(GroupBuy, team.group_buy_id)
     assert campaign is not None
-    mine = session.scalar(
-        select(GroupMember.payment_status).where(
-            GroupMember.team_id == team.id, GroupMember.buyer_id == principal.buyer_id
-        )
-    )
+    mine = group_buy.payment_status_of(session, team.id, principal.buyer_id)
     return TeamOut(
         id=team.public_id,
         group_buy=campaign.public_id,

@@ -279,3 +279,12 @@ def close_ended(session: Session, now: dt.datetime) -> int:
         campaign.closed_at = now
     session.flush()
     return len(ended)
+
+
+def payment_status_of(session: Session, team_id: int, buyer_id: int | None) -> str | None:
+    """The payment status of this buyer's place in the team; None when the buyer is not in it."""
+    return session.scalar(
+        select(GroupMember.payment_status).where(
+            GroupMember.team_id == team_id, GroupMember.buyer_id == buyer_id
+        )
+    )
