@@ -3,6 +3,13 @@
 PostgreSQL tests use ENTREPOT_TEST_POSTGRES_URL (default: the local server, database `test`) and create
 a database of their own for the session. Without a server they are skipped with the reason, unless
 ENTREPOT_REQUIRE_POSTGRES=1 (CI), where they fail.
+
+Under pytest-xdist (make test: `-n 2 --dist loadgroup`) each worker is a session of its own: its own
+PostgreSQL database (named after the worker) and its own migrated SQLite template. Tests that must share
+a process (a module's server, the Spark session) say so with `pytest.mark.xdist_group`.
+
+Markers: `postgres` (above), `slow` (seconds each: servers, races, Spark, the demo; `make test-fast`
+leaves them out) and `spark` (the spark extra, which make test installs: without it they fail).
 """
 
 from __future__ import annotations
@@ -34,6 +41,17 @@ os.environ.setdefault("ENTREPOT_GC_FREEZE_AT_START", "false")
 os.environ.setdefault("ENTREPOT_ENV", "test")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: seconds each (servers, races, Spark, the demo); make test-fast skips"
+    )
+    config.addinivalue_line(
+        "markers", "spark: needs the spark extra (make test installs it); fails without it"
+    )
+    # pytest-xdist registers it; named here too so that a run without xdist (-p no:xdist) accepts it
+    config.addinivalue_line("markers", "xdist_group(name): run these tests in one worker process")
+
+
 def _postgres_unavailable() -> str | None:
     try:
         engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
@@ -47,13 +65,14 @@ def _postgres_unavailable() -> str | None:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh database on the server for this test session, dropped at the end."""
+    """A fresh database on the server for this test session (each xdist worker's own), dropped at the end."""
     reason = _postgres_unavailable()
     if reason:
         if REQUIRE_PG:
             pytest.fail(f"{reason} (ENTREPOT_REQUIRE_POSTGRES=1: PostgreSQL tests must run)")
         pytest.skip(reason)
-    name = f"entrepot_test_{uuid.uuid4().hex[:10]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
+    name = f"entrepot_test_{worker}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

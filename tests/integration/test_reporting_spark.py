@@ -1,6 +1,7 @@
 """The same reports on Spark (pyspark, local mode) and on DuckDB return identical results.
 
-Spark needs Java (17 or 21 for pyspark 4.0); without it the test fails with the reason, never skips."""
+Spark is the extra `entrepot[spark]`, which make test installs, and needs Java (17 or 21 for pyspark 4.0);
+without either these tests fail with the reason, never skip."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from entrepot.cli.main import app
+from entrepot.platform.settings import get_settings
 from entrepot.reporting import engine, service
 from entrepot.reporting.domain import FiscalCalendar, definition_named
 from tests.reporting_data import fx, line, write_snapshot
 
 FISCAL = FiscalCalendar(3)
+# One process holds the Spark session for all of them (pytest-xdist's loadgroup).
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +94,32 @@ def test_spark_and_duckdb_return_identical_reports(spark: Any, snapshot_root: Pa
     theirs = service.revenue_report(on_spark, request, FISCAL, rates).table.to_pylist()
     assert ours and ours == theirs
     assert sum(r["logistics_minor"] for r in ours) == sum(100 + i for i in range(300) if i < 365)
+
+
+def test_the_cli_runs_a_report_on_spark_as_on_duckdb(
+    spark: Any, snapshot_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENTREPOT_REPORTING_SNAPSHOT_DIR", str(snapshot_root))
+    monkeypatch.setenv("ENTREPOT_DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    monkeypatch.setenv("ENTREPOT_CLOCK", "2022-06-30T00:00:00Z")
+    get_settings.cache_clear()
+    try:
+        args = [
+            "report",
+            "gmv",
+            "--period",
+            "FY2022",
+            "--by",
+            "segment",
+            "--every",
+            "quarter",
+            "--format",
+            "csv",
+        ]
+        on_duckdb = CliRunner().invoke(app, args)
+        on_spark = CliRunner().invoke(app, [*args, "--engine", "spark"])
+    finally:
+        get_settings.cache_clear()
+    assert on_duckdb.exit_code == 0, on_duckdb.output
+    assert on_spark.exit_code == 0, on_spark.output
+    assert len(on_duckdb.stdout.splitlines()) > 2 and on_spark.stdout == on_duckdb.stdout

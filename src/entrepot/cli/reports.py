@@ -37,6 +37,7 @@ Currency = Annotated[str, typer.Option(help="ISO 4217 code to translate into")]
 Fx = Annotated[str, typer.Option("--fx", help="transaction-date or period-average")]
 Format = Annotated[str, typer.Option("--format", help="table, csv, parquet or json")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="file for parquet (csv/json: stdout)")]
+Engine = Annotated[str, typer.Option(help="duckdb (embedded) or spark (needs the spark extra)")]
 
 
 def register(main: typer.Typer, bench: typer.Typer) -> None:
@@ -103,7 +104,14 @@ def _from_store(read: Callable[[Any], T], otherwise: T) -> T:
 
 
 def _request(
-    period: str, by: str, grain: str, view: str, recast_on: str | None, currency: str, fx: str
+    period: str,
+    by: str,
+    grain: str,
+    view: str,
+    recast_on: str | None,
+    currency: str,
+    fx: str,
+    engine: str = "duckdb",
 ) -> Any:
     """The report's parameters as the API defines them (reporting.params): the same values refused the
     same way, each named by its option."""
@@ -111,7 +119,7 @@ def _request(
 
     options = {"every": "--every", "fx": "--fx", "recast_on": "--recast-on"}
     values = {"by": by, "every": grain, "view": view, "recast_on": recast_on, "currency": currency}
-    return from_options(ReportParams, options, period=period, fx=fx, **values).request()
+    return from_options(ReportParams, options, period=period, fx=fx, engine=engine, **values).request()
 
 
 def emit(report: Any, fmt: str, output: Path | None) -> None:
@@ -222,11 +230,12 @@ def _provisional_line(counts: dict[str, Any], when: str) -> str:
     )
 
 
-def _run(make: Callable[[Any], Any], fmt: str, output: Path | None) -> None:
+def _run(make: Callable[[Any], Any], fmt: str, output: Path | None, engine: str = "duckdb") -> None:
+    from entrepot.reporting.engine import backend
     from entrepot.reporting.service import Snapshot
 
     with failures():
-        report = make(Snapshot(_snapshot_dir(), clock=_clock()))
+        report = make(Snapshot(_snapshot_dir(), backend(engine), clock=_clock()))
         emit(report, fmt, output)
 
 
@@ -241,15 +250,16 @@ def gmv(
     fx: Fx = "transaction-date",
     fmt: Format = "table",
     output: Output = None,
+    engine: Engine = "duckdb",
 ) -> None:
     """GMV by dimensions, each figure labelled with the definition that produced it."""
     from entrepot.reporting.service import gmv_report
 
     def make(snap: Any) -> Any:
-        request = _request(period, by, every, view, recast_on, currency, fx)
+        request = _request(period, by, every, view, recast_on, currency, fx, engine)
         return gmv_report(snap, request, _fiscal(), _fx(snap), _definitions())
 
-    _run(make, fmt, output)
+    _run(make, fmt, output, engine)
 
 
 @app.command("revenue")
@@ -263,16 +273,16 @@ def revenue(
     fx: Fx = "transaction-date",
     fmt: Format = "table",
     output: Output = None,
+    engine: Engine = "duckdb",
 ) -> None:
     """Revenue lines: marketplace commission, logistics fees, local service fees (zero: no source yet)."""
     from entrepot.reporting.service import revenue_report
 
     def make(snap: Any) -> Any:
-        return revenue_report(
-            snap, _request(period, by, every, view, recast_on, currency, fx), _fiscal(), _fx(snap)
-        )
+        request = _request(period, by, every, view, recast_on, currency, fx, engine)
+        return revenue_report(snap, request, _fiscal(), _fx(snap))
 
-    _run(make, fmt, output)
+    _run(make, fmt, output, engine)
 
 
 @app.command("growth")

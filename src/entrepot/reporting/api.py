@@ -14,7 +14,7 @@ from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx, Operator
 from entrepot.platform.schemas import CodePath, CodeQuery, DayQuery, Text
-from entrepot.reporting import history, plans, service
+from entrepot.reporting import engine, history, plans, service
 from entrepot.reporting.domain import FiscalCalendar, definition_named
 from entrepot.reporting.params import ReportParams
 from entrepot.reporting.schemas import (
@@ -38,14 +38,17 @@ ByQ = Annotated[
 ]
 # A name from a short list (a view, an FX method, a currency, a metric, a scope): the service checks it.
 WordQ = Annotated[Text, Query(max_length=64)]
+EngineQ = Annotated[Text, Query(max_length=64, description="duckdb (embedded) or spark (the spark extra)")]
 
 
 def _fiscal(ctx: AppContext) -> FiscalCalendar:
     return FiscalCalendar(ctx.settings.fiscal_year_end_month)
 
 
-def _snapshot(ctx: AppContext) -> service.Snapshot:
-    return service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), clock=ctx.clock)
+def _snapshot(ctx: AppContext, engine_name: str = "duckdb") -> service.Snapshot:
+    """The snapshot, queried by the engine asked for (Spark only with the spark extra: a 400 without)."""
+    backend = engine.backend(engine_name)
+    return service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), backend, clock=ctx.clock)
 
 
 def _definitions(ctx: AppContext) -> dict[str, Any]:
@@ -61,10 +64,18 @@ def _report_request(
     recast_on: DayQuery = None,
     currency: WordQ = "USD",
     fx: WordQ = "transaction-date",
+    engine: EngineQ = "duckdb",
 ) -> service.ReportRequest:
     """The query parameters the GMV and revenue reports share (reporting.params, as the CLI's options)."""
     params = ReportParams(
-        period=period, by=by, every=every, view=view, recast_on=recast_on, currency=currency, fx=fx
+        period=period,
+        by=by,
+        every=every,
+        view=view,
+        recast_on=recast_on,
+        currency=currency,
+        fx=fx,
+        engine=engine,
     )
     return params.request()
 
@@ -79,7 +90,7 @@ def _out(report: service.Report) -> ReportOut:
 @router.get("/reports/gmv", response_model=ReportOut)
 def gmv(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
     """GMV cut by dimensions, each row labelled with the definition that produced it."""
-    snap = _snapshot(ctx)
+    snap = _snapshot(ctx, request.engine)
     fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
     return _out(service.gmv_report(snap, request, _fiscal(ctx), fx_rates, _definitions(ctx)))
 
@@ -87,7 +98,7 @@ def gmv(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
 @router.get("/reports/revenue", response_model=ReportOut)
 def revenue(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
     """Marketplace commission, logistics fees and local service fees (zero until a source exists)."""
-    snap = _snapshot(ctx)
+    snap = _snapshot(ctx, request.engine)
     return _out(
         service.revenue_report(snap, request, _fiscal(ctx), service.with_operator_rates(ctx.db, ctx.fx, snap))
     )

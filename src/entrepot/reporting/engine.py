@@ -11,6 +11,7 @@ totals to the cent: both views sum the same translated atoms, only grouped diffe
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.reporting.domain import ORG_LEVELS, GmvDefinition
 
 # Rates as decimal(28,10) and sums as decimal(28,0): DuckDB multiplies them exactly into decimal(38,10);
@@ -69,13 +71,43 @@ def ibis_duckdb(
     return ibis.duckdb.from_connection(duckdb_connect(threads, memory_limit, db_path, read_only))
 
 
+ENGINES = ("duckdb", "spark")
+SPARK_MISSING = (
+    "Spark reports need the optional spark extra, which is not installed: "
+    "pip install 'entrepot[spark]' (Spark also needs Java 17 or 21), or ask for engine duckdb"
+)
+
+
+class SparkNotInstalled(DomainError):
+    """A report asked of Spark where pyspark is not installed (it is an extra: `entrepot[spark]`)."""
+
+    def __init__(self) -> None:
+        super().__init__(SPARK_MISSING, [], {}, "spark-not-installed", 400, "Spark is not installed")
+
+
 def ibis_spark(session: Any) -> Any:
     """Reports on Spark: a session configured with SPARK_CONF (see spark_session)."""
     return ibis.pyspark.connect(session)
 
 
+def backend(name: str, session: Callable[[], Any] | None = None) -> Any | None:
+    """The engine a report asks for by name: None for DuckDB (the snapshot opens its own), or Ibis on
+    Spark (a local session unless `session` makes another). Spark is the optional extra: without it,
+    SparkNotInstalled says how to install it, before anything is started."""
+    if name == "duckdb":
+        return None
+    if name == "spark":
+        return ibis_spark((session or spark_session)())
+    raise ValidationFailed(
+        f"unknown engine {name!r}", [FieldError("engine", f"one of {', '.join(ENGINES)}")], engine=name
+    )
+
+
 def spark_session(master: str = "local[2]") -> Any:
-    from pyspark.sql import SparkSession
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # the extra is not installed
+        raise SparkNotInstalled() from None
 
     # Spark would otherwise leave a spark-warehouse folder wherever it is started.
     warehouse = tempfile.mkdtemp(prefix="entrepot-spark-")

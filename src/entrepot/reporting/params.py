@@ -27,7 +27,12 @@ class ReportParams(Request):
     fx: Text = Field(
         default="transaction-date", max_length=64, description="transaction-date or period-average"
     )
+    engine: Text = Field(
+        default="duckdb", max_length=64, description="duckdb (embedded) or spark (the spark extra)"
+    )
 
     def request(self) -> ReportRequest:
         dims = tuple(d.strip() for d in self.by.split(",") if d.strip())
-        return ReportRequest(self.period, dims, self.every, self.view, self.recast_on, self.currency, self.fx)
+        return ReportRequest(
+            self.period, dims, self.every, self.view, self.recast_on, self.currency, self.fx, self.engine
+        )

@@ -71,6 +71,7 @@ class ReportRequest:
     recast_on: dt.date | None = None  # default: the day the snapshot was refreshed
     currency: str = "USD"
     fx_method: str = "transaction-date"
+    engine: str = "duckdb"  # or spark (the optional extra): engine.backend
 
 
 @dataclass
