@@ -280,6 +280,7 @@ def test_import_good_file(world: World) -> None:
         "products_created": 1,
         "skus_created": 1,
         "prices_set": 2,
+        "stock_set": 0,
         "errors": [],
     }
     lamp = [p for p in _products(client, world, who="seller_a") if p["ref"] == "lamp-1"]
@@ -343,6 +344,7 @@ def test_partial_import_takes_the_good_rows_and_reports_the_bad(world: World) ->
         "products_created": 1,
         "skus_created": 1,
         "prices_set": 2,
+        "stock_set": 0,
         "errors": [
             {"line": 3, "errors": [{"field": "weight_g", "message": "'heavy' is not a whole number"}]}
         ],

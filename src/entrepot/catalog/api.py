@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from entrepot.catalog import service
 from entrepot.catalog.domain import ProductSpec, SkuSpec
 from entrepot.catalog.models import Product, Seller, Sku
 from entrepot.catalog.schemas import (
     CommissionIn,
-    ImportErrorOut,
-    ImportReportOut,
     PriceIn,
     PriceOut,
     ProductIn,
@@ -24,28 +18,12 @@ from entrepot.catalog.schemas import (
     SellerOut,
     SkuOut,
 )
-from entrepot.kernel.bounds import ID_LENGTH
-from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed, not_found
+from entrepot.kernel.errors import not_found
 from entrepot.organization import service as organization
-from entrepot.platform.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.platform.principal import Principal
-from entrepot.platform.problems import problem
-from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage, Text
+from entrepot.platform.deps import Caller, Ctx, Operator, Paging, next_cursor
+from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage
 
 router = APIRouter(tags=["catalog"])
-
-
-def acting_seller(session: Session, principal: Principal, seller: str | None) -> Seller:
-    """The seller a write is for: a seller acts for itself; an operator names one."""
-    if principal.role == "seller":
-        if seller not in (None, principal.seller_public_id):
-            raise Forbidden("a seller acts only for itself")
-        return service.get_seller(session, principal.seller_public_id or "")
-    if principal.is_operator:
-        if not seller:
-            raise ValidationFailed("operators name the seller", [FieldError("seller", "required")])
-        return service.get_seller(session, seller)
-    raise Forbidden("buyers cannot change the catalog")
 
 
 def seller_out(session: Session, seller: Seller) -> SellerOut:
@@ -118,7 +96,7 @@ def create_product(body: ProductIn, ctx: Ctx, principal: Caller) -> ProductOut:
     spec = ProductSpec(body.ref, body.title, body.category, body.hs_code, body.origin_country.upper())
     skus = [SkuSpec(s.code, s.weight_g, s.length_mm, s.width_mm, s.height_mm) for s in body.skus]
     with ctx.db.transaction() as session:
-        seller = acting_seller(session, principal, body.seller)
+        seller = service.acting_seller(session, principal, body.seller)
         product = service.create_product(session, seller, spec, skus, ctx.clock())
         return product_out(product, seller.public_id, service.product_skus(session, [product.id])[product.id])
 
@@ -162,57 +140,3 @@ def set_price(sku_id: IdPath, market: CodePath, body: PriceIn, ctx: Ctx, princip
 def set_commission(body: CommissionIn, ctx: Ctx, _: Operator) -> None:
     with ctx.db.transaction() as session:
         service.set_commission(session, body.business_unit, body.category, body.rate)
-
-
-@router.post(
-    "/catalog/import",
-    response_model=ImportReportOut,
-    openapi_extra={
-        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
-    },
-)
-async def import_catalog(
-    request: Request,
-    ctx: Ctx,
-    principal: Caller,
-    partial: Annotated[bool, Query(description="import the good rows and report the bad ones")] = False,
-    seller: Annotated[
-        Text | None, Query(max_length=ID_LENGTH, description="operators only: the seller")
-    ] = None,
-) -> JSONResponse | ImportReportOut:
-    """Bulk import a catalog CSV. By default a file with any bad row imports nothing; every bad row is
-    reported with its line number and fields."""
-    raw = await request.body()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed("the CSV must be UTF-8", [FieldError("file", "not UTF-8")]) from None
-    report = await run_in_threadpool(_import, ctx, principal, seller, text, partial)
-    if report.errors and not partial:
-        return problem(
-            422,
-            "catalog-rows-invalid",
-            "Invalid rows",
-            f"{len(report.errors)} of {report.rows} rows are invalid; nothing was imported",
-            request.url.path,
-            errors=None,
-            extra={"rows": report.errors},
-        )
-    return ImportReportOut(
-        imported=report.imported > 0,
-        rows=report.rows,
-        rows_imported=report.imported,
-        products_created=report.products_created,
-        skus_created=report.skus_created,
-        prices_set=report.prices_set,
-        errors=[ImportErrorOut(**e) for e in report.errors],  # type: ignore[arg-type]
-    )
-
-
-def _import(
-    ctx: AppContext, principal: Principal, seller: str | None, text: str, partial: bool
-) -> service.ImportReport:
-    # A file with a bad row returns before writing anything, so the transaction commits nothing.
-    with ctx.db.transaction() as session:
-        acting = acting_seller(session, principal, seller)
-        return service.import_catalog_csv(session, acting, text, partial, ctx.clock())

@@ -29,6 +29,9 @@ CSV_COLUMNS = (
     "price",
     "currency",
 )
+# Optional: units on hand in a warehouse (by code), so an imported SKU can be ordered at once. Both or
+# neither; inventory checks the warehouse and the count's bounds (catalog.service.StockPort).
+STOCK_COLUMNS = ("stock", "warehouse")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class CatalogRow:
     market: str
     price_minor: int
     currency: str
+    stock: int | None = None  # units on hand to set in `warehouse`; None: the row leaves stock alone
+    warehouse: str | None = None
 
 
 def unit_volume_cm3(length_mm: int, width_mm: int, height_mm: int) -> int:
@@ -143,9 +148,34 @@ def parse_row(line: int, raw: dict[str, str]) -> tuple[CatalogRow | None, list[F
     sizes = {name: ints.get(name, 1) for name in ("weight_g", "length_mm", "width_mm", "height_mm")}
     sku = SkuSpec(values["sku_code"], **sizes)
     errors += [e for e in sku_errors(sku) if e.field not in sizes or e.field in ints]
+    stock, warehouse, stock_errors = parse_stock(raw.get("stock"), raw.get("warehouse"))
+    errors += stock_errors
     if errors:
         return None, errors
-    return CatalogRow(line, product, sku, values["market"], price_minor, values["currency"]), []
+    row = CatalogRow(line, product, sku, values["market"], price_minor, values["currency"], stock, warehouse)
+    return row, []
+
+
+def parse_stock(stock: str | None, warehouse: str | None) -> tuple[int | None, str | None, list[FieldError]]:
+    """The optional stock columns: both empty (or absent) leave stock alone; a count needs a warehouse."""
+    stock, warehouse = (stock or "").strip(), (warehouse or "").strip()
+    if not stock and not warehouse:
+        return None, None, []
+    errors = []
+    count = None
+    try:
+        count = int(stock)
+    except ValueError:
+        errors.append(
+            FieldError("stock", f"{stock!r} is not a whole number" if stock else "required with a warehouse")
+        )
+    if count is not None and count < 0:
+        errors.append(FieldError("stock", "must not be negative"))
+    if not warehouse:
+        errors.append(FieldError("warehouse", "required with stock: the code of the warehouse holding it"))
+    elif not REF.match(warehouse):
+        errors.append(FieldError("warehouse", "a warehouse code"))
+    return (None, None, errors) if errors else (count, warehouse, [])
 
 
 def commission_for(rates: dict[str, Decimal], category: str) -> Decimal:

@@ -92,6 +92,7 @@ class ImportReportOut(BaseModel):
     products_created: int
     skus_created: int
     prices_set: int
+    stock_set: int = Field(description="rows whose stock and warehouse columns set the units on hand")
     errors: list[ImportErrorOut]
 
 

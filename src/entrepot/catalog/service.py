@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import ColumnExpressionArgument, ScalarSelect, bindparam, select
 from sqlalchemy.orm import Session
@@ -74,6 +75,19 @@ def seller_marketplace_ids(session: Session, seller_id: int) -> set[int]:
 
 def get_seller(session: Session, public_id: str) -> Seller:
     return by_public_id(session, Seller, public_id, "seller")
+
+
+def acting_seller(session: Session, principal: Principal, seller: str | None) -> Seller:
+    """The seller a write is for: a seller acts for itself; an operator names one."""
+    if principal.role == "seller":
+        if seller not in (None, principal.seller_public_id):
+            raise Forbidden("a seller acts only for itself")
+        return get_seller(session, principal.seller_public_id or "")
+    if principal.is_operator:
+        if not seller:
+            raise ValidationFailed("operators name the seller", [FieldError("seller", "required")])
+        return get_seller(session, seller)
+    raise Forbidden("buyers cannot change the catalog")
 
 
 def seller_id_of(session: Session, public_id: str) -> int:
@@ -303,6 +317,17 @@ def priced_skus(session: Session, market_id: int, public_ids: list[str]) -> dict
     }
 
 
+class StockPort(Protocol):
+    """How a catalog import sets the optional stock columns: inventory implements it (catalog sits below
+    inventory and never reads its tables). Errors come back before anything of the row is written."""
+
+    def stock_errors(self, sku: SkuView | None, warehouse: str, on_hand: int) -> list[FieldError]:
+        """Why `on_hand` units of `sku` (None: a SKU the import creates) cannot be set in `warehouse`."""
+        ...
+
+    def set_on_hand(self, sku: SkuView, warehouse: str, on_hand: int) -> None: ...
+
+
 @dataclass
 class ImportReport:
     rows: int = 0
@@ -310,6 +335,7 @@ class ImportReport:
     products_created: int = 0
     skus_created: int = 0
     prices_set: int = 0
+    stock_set: int = 0
     errors: list[dict[str, object]] = field(default_factory=list)
 
     @property
@@ -318,10 +344,16 @@ class ImportReport:
 
 
 def import_catalog_csv(
-    session: Session, seller: Seller, text: str, partial: bool, now: dt.datetime
+    session: Session,
+    seller: Seller,
+    text: str,
+    partial: bool,
+    now: dt.datetime,
+    stock: StockPort | None = None,
 ) -> ImportReport:
     """Validate every row, then import. By default one bad row rejects the file (nothing written);
-    with `partial`, the good rows import and the bad ones are reported. A row never half-imports."""
+    with `partial`, the good rows import and the bad ones are reported. A row never half-imports.
+    Rows with the optional stock columns set the units on hand through `stock` (refused without one)."""
     report = ImportReport()
     table = BoundedCsv(text)  # a field too long or with a control character refuses the whole file
     missing = [c for c in CSV_COLUMNS if c not in table.fieldnames]
@@ -330,7 +362,7 @@ def import_catalog_csv(
             f"the CSV header lacks columns: {', '.join(missing)}",
             [FieldError("file", f"expected columns: {', '.join(CSV_COLUMNS)}")],
         )
-    context = _ImportContext(session, seller)
+    context = _ImportContext(session, seller, stock)
     good: list[CatalogRow] = []
     for line, raw in table.rows():
         report.rows += 1
@@ -360,9 +392,10 @@ class _ImportContext:
     """What one import looks up again and again, read once: markets by code, the seller's marketplaces,
     and the seller's products, SKUs and prices that the file names (a large catalog is thousands of rows)."""
 
-    def __init__(self, session: Session, seller: Seller) -> None:
+    def __init__(self, session: Session, seller: Seller, stock: StockPort | None) -> None:
         self.session = session
         self.seller = seller
+        self.stock = stock
         self.marketplaces = seller_marketplace_ids(session, seller.id)
         self.markets: dict[str, MarketView] = {}
         self.products: dict[str, Product] = {}
@@ -380,6 +413,10 @@ class _ImportContext:
             return [FieldError("currency", f"{market.code} prices in {market.currency}")]
         if market.business_unit_id not in self.marketplaces:
             return [FieldError("market", f"the seller does not sell on {market.code}'s marketplace")]
+        if row.stock is not None and row.warehouse is not None:
+            if self.stock is None:
+                return [FieldError("stock", "this import cannot set stock")]
+            return self.stock.stock_errors(None, row.warehouse, row.stock)
         return []
 
     def load_existing(self, rows: list[CatalogRow]) -> None:
@@ -403,6 +440,11 @@ class _ImportContext:
         }
 
 
+def _stock_errors(context: _ImportContext, sku: Sku, row: CatalogRow) -> list[FieldError]:
+    assert context.stock is not None and row.stock is not None and row.warehouse is not None
+    return context.stock.stock_errors(SkuView.of(sku), row.warehouse, row.stock)
+
+
 def _import_row(
     session: Session, context: _ImportContext, row: CatalogRow, report: ImportReport, now: dt.datetime
 ) -> None:
@@ -410,6 +452,10 @@ def _import_row(
     sku = context.skus.get(row.sku.code)
     if sku is not None and (product is None or sku.product_id != product.id):
         raise Conflict(f"line {row.line}: SKU {row.sku.code} belongs to another product")
+    has_stock = row.stock is not None and row.warehouse is not None and context.stock is not None
+    # an existing SKU may have units reserved there: refused before the row writes anything
+    if sku is not None and has_stock and (problems := _stock_errors(context, sku, row)):
+        raise Conflict(f"line {row.line}: {problems[0].field}: {problems[0].message}")
     if product is None:
         product = context.products[row.product.ref] = _new_product(session, context.seller, row.product, now)
         report.products_created += 1
@@ -420,6 +466,9 @@ def _import_row(
     key = (sku.id, market.id)
     context.prices[key] = _put_price(session, context.prices.get(key), sku.id, market, row.price_minor)
     report.prices_set += 1
+    if has_stock and context.stock is not None and row.stock is not None and row.warehouse is not None:
+        context.stock.set_on_hand(SkuView.of(sku), row.warehouse, row.stock)
+        report.stock_set += 1
     report.imported += 1
 
 

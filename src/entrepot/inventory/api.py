@@ -1,20 +1,28 @@
-"""Routes of inventory: warehouses and stock per SKU per warehouse, and what a market sells with the
-units available (the catalog's priced SKUs with inventory's stock: composed here, above both)."""
+"""Routes of inventory: warehouses and stock per SKU per warehouse, what a market sells with the units
+available, and the catalog CSV import with its optional stock columns (the catalog's rows with
+inventory's stock: both composed here, above the catalog)."""
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from entrepot.catalog import service as catalog
-from entrepot.catalog.schemas import ListedSku
+from entrepot.catalog.schemas import ImportErrorOut, ImportReportOut, ListedSku
 from entrepot.inventory import service
 from entrepot.inventory.models import Stock, Warehouse
 from entrepot.inventory.schemas import StockIn, StockOut, WarehouseIn, WarehouseOut
+from entrepot.kernel.bounds import ID_LENGTH
+from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.organization import service as organization
-from entrepot.platform.deps import Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage
+from entrepot.platform.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
+from entrepot.platform.principal import Principal
+from entrepot.platform.problems import problem
+from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage, Text
 
 # Tagged per route: browsing a market is documented with the catalog, where it always was.
 router = APIRouter()
@@ -44,6 +52,64 @@ def browse_market(
             for r in rows
         ]
         return ListPage(items=items, next_cursor=next_cursor([r.row_id for r in rows], paging.limit))
+
+
+@router.post(
+    "/catalog/import",
+    response_model=ImportReportOut,
+    tags=["catalog"],
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def import_catalog(
+    request: Request,
+    ctx: Ctx,
+    principal: Caller,
+    partial: Annotated[bool, Query(description="import the good rows and report the bad ones")] = False,
+    seller: Annotated[
+        Text | None, Query(max_length=ID_LENGTH, description="operators only: the seller")
+    ] = None,
+) -> JSONResponse | ImportReportOut:
+    """Bulk import a catalog CSV. By default a file with any bad row imports nothing; every bad row is
+    reported with its line number and fields. The optional `stock` and `warehouse` columns set the units
+    on hand there, so the SKUs can be ordered at once (composed here: the catalog sits below inventory)."""
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed("the CSV must be UTF-8", [FieldError("file", "not UTF-8")]) from None
+    report = await run_in_threadpool(_import, ctx, principal, seller, text, partial)
+    if report.errors and not partial:
+        return problem(
+            422,
+            "catalog-rows-invalid",
+            "Invalid rows",
+            f"{len(report.errors)} of {report.rows} rows are invalid; nothing was imported",
+            request.url.path,
+            errors=None,
+            extra={"rows": report.errors},
+        )
+    return ImportReportOut(
+        imported=report.imported > 0,
+        rows=report.rows,
+        rows_imported=report.imported,
+        products_created=report.products_created,
+        skus_created=report.skus_created,
+        prices_set=report.prices_set,
+        stock_set=report.stock_set,
+        errors=[ImportErrorOut(**e) for e in report.errors],  # type: ignore[arg-type]
+    )
+
+
+def _import(
+    ctx: AppContext, principal: Principal, seller: str | None, text: str, partial: bool
+) -> catalog.ImportReport:
+    # A file with a bad row returns before writing anything, so the transaction commits nothing.
+    with ctx.db.transaction() as session:
+        acting = catalog.acting_seller(session, principal, seller)
+        stock = service.CatalogStock(session)
+        return catalog.import_catalog_csv(session, acting, text, partial, ctx.clock(), stock)
 
 
 def warehouse_out(w: Warehouse) -> WarehouseOut:

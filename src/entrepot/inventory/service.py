@@ -13,7 +13,7 @@ from sqlalchemy import ColumnExpressionArgument, ScalarSelect, Table, bindparam,
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.service import SkuView
-from entrepot.inventory.domain import Candidate
+from entrepot.inventory.domain import MAX_STOCK_UNITS, Candidate
 from entrepot.inventory.models import Reservation, Stock, Warehouse
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -232,3 +232,39 @@ def list_warehouses(session: Session, country: str | None, after: int | None, li
     if after is not None:
         query = query.where(Warehouse.id > after)
     return list(session.scalars(query))
+
+
+class CatalogStock:
+    """Inventory's side of a catalog import's optional stock columns (catalog.service.StockPort), in the
+    import's transaction: warehouses are read once each by code."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.warehouses: dict[str, Warehouse | None] = {}
+
+    def _warehouse(self, code: str) -> Warehouse | None:
+        if code not in self.warehouses:
+            self.warehouses[code] = self.session.scalar(select(Warehouse).where(Warehouse.code == code))
+        return self.warehouses[code]
+
+    def stock_errors(self, sku: SkuView | None, warehouse: str, on_hand: int) -> list[FieldError]:
+        found = self._warehouse(warehouse)
+        if found is None:
+            return [FieldError("warehouse", f"no warehouse {warehouse!r}")]
+        if not 0 <= on_hand <= MAX_STOCK_UNITS:
+            return [FieldError("stock", f"must be between 0 and {MAX_STOCK_UNITS} units")]
+        if sku is not None:
+            reserved = self.session.scalar(
+                select(Stock.reserved).where(Stock.sku_id == sku.id, Stock.warehouse_id == found.id)
+            )
+            if reserved is not None and reserved > on_hand:
+                return [
+                    FieldError("stock", f"{on_hand} is below the {reserved} units reserved for open orders")
+                ]
+        return []
+
+    def set_on_hand(self, sku: SkuView, warehouse: str, on_hand: int) -> None:
+        found = self._warehouse(warehouse)
+        if found is None:  # stock_errors said so before the row was written
+            raise NotFound(f"no warehouse {warehouse!r}")
+        set_on_hand(self.session, sku, found, on_hand)
