@@ -10,6 +10,7 @@ request is made once before it is counted, so PostgreSQL's first-connection ques
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,6 +81,13 @@ def _units_and_markets(world: World, client: TestClient, start: int, n: int) -> 
         for i in range(start, start + n):
             organization.create_unit(s, "business_unit", f"bu-{i}", f"BU {i}", "commerce", T0.date(), T0)
             organization.create_market(s, f"bu-{i}", SG, True, 199, 399, T0)
+
+
+def _manual_rates(world: World, client: TestClient, start: int, n: int) -> None:
+    """Operator rates for VND, a day each."""
+    with world.db.transaction() as s:
+        for i in range(start, start + n):
+            organization.set_manual_rate(s, "VND", T0.date() - dt.timedelta(days=i), Decimal(26_000 + i), "")
 
 
 def _orders(world: World, client: TestClient, start: int, n: int) -> None:
@@ -153,6 +161,7 @@ LISTS = {
     "org_tree": ListRoute("/org/tree", "operator", _units_and_markets, 3),
     "markets": ListRoute("/markets", "operator", _units_and_markets, 2),
     "fx_status": ListRoute("/fx/status", "operator", _units_and_markets, 4),
+    "fx_manual_rates": ListRoute("/fx/manual-rates", "operator", _manual_rates, 2),
     "emissions_targets": ListRoute("/emissions/targets", "operator", _emissions_targets, 2),
     "reports_targets": ListRoute("/reports/targets", "operator", _gmv_targets, 3),
     "external_actuals": ListRoute("/reports/external-actuals", "operator", _actuals, 2),

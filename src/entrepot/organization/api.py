@@ -19,6 +19,7 @@ from entrepot.organization.schemas import (
     ConversionOut,
     FreshnessOut,
     ManualRateIn,
+    ManualRateOut,
     MarketIn,
     MarketOut,
     MembershipOut,
@@ -130,6 +131,32 @@ def get_market(code: CodePath, ctx: Ctx, _: Caller) -> MarketOut:
     with ctx.db.transaction() as session:
         market = service.get_market(session, code)
         return market_out(market, service.market_business_unit_code(session, market))
+
+
+@router.get("/fx/manual-rates", response_model=ListPage[ManualRateOut])
+def list_manual_rates(
+    ctx: Ctx,
+    _: Operator,
+    paging: Paging,
+    currency: Annotated[Text | None, Query(min_length=3, max_length=3, description="one currency")] = None,
+) -> ListPage[ManualRateOut]:
+    """The rates PUT /fx/manual-rates set, in the shape it takes them: every currency's, or one's."""
+    if currency is not None:
+        validate_currency(currency)  # as PUT takes it: VND, not vnd
+    with ctx.db.transaction() as session:
+        rows = service.list_manual_rates(session, currency, paging.after, paging.limit)
+        return ListPage(
+            items=[
+                ManualRateOut(currency=r.currency, on=r.on, per_usd=_as_given(r.per_usd), note=r.note)
+                for r in rows
+            ],
+            next_cursor=next_cursor([r.id for r in rows], paging.limit),
+        )
+
+
+def _as_given(stored: Decimal) -> Decimal:
+    """26300.00000000 as stored (8 places) back to 26300, as it was put."""
+    return Decimal(format(stored.normalize(), "f"))
 
 
 @router.put("/fx/manual-rates", status_code=204)

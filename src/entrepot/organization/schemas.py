@@ -77,6 +77,15 @@ class ManualRateIn(Request):
     note: Text = Field(default="", max_length=200)
 
 
+class ManualRateOut(BaseModel):
+    """An operator's rate as PUT /fx/manual-rates set it."""
+
+    currency: str
+    on: dt.date
+    per_usd: Decimal
+    note: str
+
+
 class ConversionOut(BaseModel):
     amount_minor: int
     currency: str

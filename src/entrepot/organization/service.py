@@ -274,6 +274,19 @@ def set_manual_rate(session: Session, currency: str, on: dt.date, per_usd: Decim
         existing.per_usd, existing.note = per_usd, note
 
 
+def list_manual_rates(
+    session: Session, currency: str | None, after: int | None, limit: int
+) -> list[FxManualRate]:
+    """The operator's rates as they were set (`set_manual_rate`), a page in the order they were first
+    stored, of one currency or all."""
+    query = select(FxManualRate).order_by(FxManualRate.id).limit(limit)
+    if currency is not None:
+        query = query.where(FxManualRate.currency == currency)
+    if after is not None:
+        query = query.where(FxManualRate.id > after)
+    return list(session.scalars(query))
+
+
 def manual_rates(session: Session, currency: str, on_or_before: dt.date, limit: int = 1) -> list[ManualRate]:
     rows = session.scalars(
         select(FxManualRate)
