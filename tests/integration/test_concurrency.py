@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,9 +25,11 @@ from entrepot.inventory import service as inventory
 from entrepot.inventory.models import Stock
 from entrepot.ordering.models import IdempotencyKey, Order, Payment
 from entrepot.platform.db import Database
+from tests.waiting import wait_for
 from tests.world import World, build_world
 
-pytestmark = pytest.mark.postgres
+# One server for the module's tests, so in one worker process (pytest-xdist's loadgroup).
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("concurrency")]
 
 
 def _free_port() -> int:
@@ -42,12 +43,14 @@ def pg_world(pg_database: Database) -> World:
     return build_world(pg_database)
 
 
-@pytest.fixture
-def live_api(pg_world: World) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def live_api(postgres_url: str) -> Iterator[str]:
+    """Two workers started once for the module, on the session's database, which each test empties and
+    fills with a world of its own (pg_world): nothing a test makes is cached under a key another reuses."""
     port = _free_port()
     env = {
         **os.environ,
-        "ENTREPOT_DATABASE_URL": pg_world.db.url,
+        "ENTREPOT_DATABASE_URL": postgres_url,
         "ENTREPOT_PAYMENT_DECLINE_RATE": "0",
         "ENTREPOT_RUN_SWEEPER": "false",
         # the server runs on today's clock; allow the bundled ECB history to be old
@@ -74,16 +77,15 @@ def live_api(pg_world: World) -> Iterator[str]:
 
 
 def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
+    def up() -> bool:
         if server.poll() is not None:
             raise RuntimeError(f"the API exited with {server.returncode}")
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the API did not come up")
+            return False
+
+    wait_for(up, "the API to come up", timeout=60)
 
 
 def _race(count: int, work: Any) -> list[Any]:
@@ -105,12 +107,12 @@ def _race(count: int, work: Any) -> list[Any]:
 
 def _settled(db: Database) -> None:
     """Wait for every payment webhook (delivered after the response) to be applied."""
-    for _ in range(600):
+
+    def none_pending() -> bool:
         with db.transaction() as s:
-            if not s.scalar(select(func.count()).select_from(Payment).where(Payment.status == "pending")):
-                return
-        time.sleep(0.1)
-    raise AssertionError("payments still pending after 60 s")
+            return not s.scalar(select(func.count()).select_from(Payment).where(Payment.status == "pending"))
+
+    wait_for(none_pending, "every payment to be applied", timeout=60)
 
 
 def _buyer_keys(world: World, count: int) -> list[str]:

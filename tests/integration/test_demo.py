@@ -20,6 +20,8 @@ from entrepot.platform.db import Database
 from entrepot.platform.settings import Settings, get_settings
 from entrepot.simulation.runner import run_demo
 
+pytestmark = pytest.mark.slow  # the demo, end to end
+
 
 def test_demo_runs_end_to_end_and_again(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from entrepot.bootstrap import build_context
@@ -15,6 +16,8 @@ from entrepot.organization.models import FxManualRate
 from entrepot.platform.db import Database
 from entrepot.platform.settings import Settings
 from entrepot.simulation import demo, scenario
+
+pytestmark = pytest.mark.slow  # the demo, end to end
 
 PINNED = dt.datetime(2027, 6, 1, 9, 0, tzinfo=dt.UTC)
 

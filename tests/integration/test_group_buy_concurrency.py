@@ -15,7 +15,7 @@ from tests.integration.test_concurrency import _buyer_keys, _race
 from tests.integration.test_flash_concurrency import _stock_for_sale, pg_world, server  # noqa: F401  (fixtures)
 from tests.world import World
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # a server of their own (test_flash_concurrency)
 API = "/api/v1"
 
 

@@ -31,7 +31,7 @@ from entrepot.platform.db import Database
 from tests.integration.test_concurrency import _buyer_keys, _free_port, _race, _wait_until_up
 from tests.world import World, build_world
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 CLIENTS = 32
 ORDERS_PER_CLIENT = 8
