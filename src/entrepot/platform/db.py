@@ -263,10 +263,10 @@ def in_list(session: Session, column: Any, values: Sequence[Any]) -> Any:
 def planned_each_time(session: Session) -> Iterator[None]:
     """Statements executed inside are planned by PostgreSQL for their actual parameters on every
     execution, instead of being prepared by psycopg after a few runs and then given PostgreSQL's
-    generic plan. For reads by `in_list` while a table grows fast (a rush): prepared, the flash batch's
-    read of 80 payments took 4.5-9 ms, planned for its values 1.3-1.8 ms (prepared with custom plans
-    forced, as fast: the generic plan was the cost; one-off timings, sixth session). Elsewhere
-    (SQLite) nothing changes."""
+    generic plan. For reads by `in_list` while a table grows fast (a rush): the generic plan of a read
+    by a list of ids does not know the list's values and is several times slower than one planned for
+    them (custom plans forced are as fast, so the plan is the cost, not the preparing; measured in
+    docs/performance.md, Flash sales). Elsewhere (SQLite) nothing changes."""
     driver = _psycopg(session)
     if driver is None:
         yield

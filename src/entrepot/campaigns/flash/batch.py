@@ -7,9 +7,8 @@ wait. So the payments' orders are read BEFORE the lock (see below); under it com
 buyers' holdings and the earlier orders of buyers who hold units (who alone can be retrying), all
 planned for their actual values; the decisions are made in Python; every write then goes out in one
 round trip (`db.pipelined`). In a rush that is three round trips and the commit under the lock whatever
-the batch's size. (One-off timings on an idle machine, a batch of 80 requests and 80 payments: 33-38
-ms a statement at a time and 12-14 ms with the writes pipelined, in the sixth session; 13.8-13.9 ms
-as it is now, the read ahead included, in the seventh.)
+the batch's size, where a statement at a time would be one round trip per write (what each step was
+worth: docs/performance.md, Flash sales; why batches at all: docs/decisions/0002-batching-not-redis.md).
 
 The events are applied before the requests, so units a declined payment gives back are already there
 for the requests behind them. A decline serves the waiting queue, which reads in turn, and money for an

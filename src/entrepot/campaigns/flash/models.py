@@ -6,15 +6,15 @@ sale was created (one inventory reservation), and `reserved + sold + available =
 
 `flash_orders` and `flash_buyers` carry no foreign keys. PostgreSQL checks a foreign key on every row
 inserted, a lookup and a row lock on the row referred to, and a rush's batch inserts every order and
-holding while it holds the sale's lock: the four checks took 1.8 ms of the 3.9 ms PostgreSQL spent
-inserting 100 orders and their holdings (EXPLAIN ANALYZE, 2026-11-26), and every other server's batch
-waits for them. What they guarded holds by construction: the batch writes only for the sale whose
-row it has locked and for buyers of authenticated keys, a holding is written only with an order for the
-same sale and buyer, and neither sales nor buyers are ever deleted. Every join on these tables names
-its ON clause and no ORM relationship depends on the keys. Nor is `flash_orders.buyer_id` indexed on
-its own: nothing reads orders by buyer across sales (a buyer's order in a sale is found by the unique
-key that starts with the sale), and every index costs an entry for each order inserted and each order
-paid.
+holding while it holds the sale's lock, so the checks would lengthen the lock for every other server's
+batch (the measurement: docs/performance.md, Flash sales; the record:
+docs/decisions/0003-no-foreign-keys-on-flash-tables.md). What they guarded holds by construction: the
+batch writes only for the sale whose row it has locked and for buyers of authenticated keys, a holding is
+written only with an order for the same sale and buyer, and neither sales nor buyers are ever deleted.
+Every join on these tables names its ON clause and no ORM relationship depends on the keys. Nor is
+`flash_orders.buyer_id` indexed on its own: nothing reads orders by buyer across sales (a buyer's order
+in a sale is found by the unique key that starts with the sale), and every index costs an entry for each
+order inserted and each order paid.
 """
 
 from __future__ import annotations
