@@ -31,6 +31,7 @@ from entrepot.emissions import events as emissions_events
 from entrepot.identity import service as identity
 from entrepot.kernel.fx import FxRates
 from entrepot.logistics import events as logistics_events
+from entrepot.logistics import service as logistics
 from entrepot.logistics.rates import NetworkRates
 from entrepot.ordering import events as ordering_events
 from entrepot.ordering import restatement
@@ -62,6 +63,7 @@ def build_context(settings: Settings, db: Database | None = None) -> OrderingCon
         db=database,
         fx=fx,
         keys=identity,  # API keys are checked by the identity context
+        carriers=logistics.carriers,  # carrier keys name a carrier the network's lanes name
         clock=settings.make_clock(),
         payments=SimulatedProvider(
             settings.webhook_secret, settings.payment_decline_rate, reasons, ledger=TableLedger(database)

@@ -21,6 +21,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.logistics import service as logistics
 from entrepot.platform.outbox import relay_once
 from tests.api.helpers import API, new_key, snapshot
+from tests.api.test_carrier_keys import other_express_network
 from tests.integration.test_shipping import small_network
 from tests.world import T0, World
 
@@ -295,6 +296,7 @@ def _templates_with_ids(client: TestClient) -> set[tuple[str, str]]:
 def client(world: World) -> TestClient:
     with world.db.transaction() as session:
         logistics.store_network(session, small_network())
+        logistics.store_network(session, other_express_network())  # the carrier key's carrier
     return world.client()
 
 

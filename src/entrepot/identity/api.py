@@ -43,7 +43,7 @@ def create_buyer(body: BuyerIn, ctx: Ctx, _: Operator) -> BuyerOut:
 def create_key(body: ApiKeyIn, ctx: Ctx, _: Operator) -> ApiKeyOut:
     with ctx.db.transaction() as session:
         key, plaintext = service.create_api_key(
-            session, body.role, body.name, ctx.clock(), body.seller, body.buyer, body.carrier
+            session, body.role, body.name, ctx.clock(), body.seller, body.buyer, body.carrier, ctx.carriers
         )
         return ApiKeyOut(id=key.public_id, role=key.role, name=key.name, carrier=key.carrier, key=plaintext)
 

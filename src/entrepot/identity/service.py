@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable, Collection
 
 from sqlalchemy import ColumnExpressionArgument, ScalarSelect, select
 from sqlalchemy.orm import Session
@@ -56,14 +57,19 @@ def create_api_key(
     seller_public_id: str | None = None,
     buyer_public_id: str | None = None,
     carrier: str | None = None,
+    carriers: Callable[[Session], Collection[str]] = lambda _: (),
 ) -> tuple[ApiKey, str]:
-    """Returns the stored key and its plaintext, which is shown once and never stored."""
+    """Returns the stored key and its plaintext, which is shown once and never stored. A carrier key is
+    made only for a carrier `carriers` knows: those the logistics network's lanes name (identity knows
+    no lanes; the caller hands over logistics' `carriers`, and by default no carrier is known)."""
     if role not in ROLES:
         raise ValidationFailed("invalid key", [FieldError("role", f"must be one of {', '.join(ROLES)}")])
     carrier = carrier.strip() if carrier else None
     owner_errors = _owner_errors(role, seller_public_id, buyer_public_id, carrier)
     if owner_errors:
         raise ValidationFailed("invalid key owner", owner_errors)
+    if carrier is not None:
+        _refuse_unknown_carrier(carrier, carriers(session))
     seller_id = catalog.seller_id_of(session, seller_public_id) if seller_public_id else None
     buyer_id = get_buyer(session, buyer_public_id).id if buyer_public_id else None
     new_key = generate_key()
@@ -93,6 +99,19 @@ def _owner_errors(role: str, seller: str | None, buyer: str | None, carrier: str
     if carrier is not None and len(carrier) > 64:
         errors.append(FieldError("carrier", "at most 64 characters"))
     return errors
+
+
+def _refuse_unknown_carrier(carrier: str, known: Collection[str]) -> None:
+    """A key for a carrier no lane names would post scans for no shipment: a typo, refused."""
+    if carrier in known:
+        return
+    if not known:
+        message = "no lane names a carrier yet: load the network first (entrepot logistics seed)"
+    else:
+        shown = sorted(known)
+        more = f" and {len(shown) - 20} more" if len(shown) > 20 else ""
+        message = f"no lane names carrier {carrier!r}; known carriers: {', '.join(shown[:20])}{more}"
+    raise ValidationFailed(f"unknown carrier {carrier!r}", [FieldError("carrier", message)])
 
 
 def revoke_api_key(session: Session, public_id: str, now: dt.datetime) -> None:

@@ -204,6 +204,11 @@ def network(session: Session) -> Network:
     return _cache.get(session)
 
 
+def carriers(session: Session) -> list[str]:
+    """The carriers the stored network's lanes name, sorted: those a carrier key may be made for."""
+    return list(session.scalars(select(NetworkLane.carrier).distinct().order_by(NetworkLane.carrier)))
+
+
 def forget_network() -> None:
     """Drop this process's copies of the network and of routes planned on it (tests, operators)."""
     _cache.clear()
