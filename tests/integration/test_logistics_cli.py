@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from entrepot.cli.main import app
+from entrepot.logistics import service as logistics
+from entrepot.logistics.network_data import demo_network
 from entrepot.platform.settings import get_settings
+from tests.api.helpers import API
+from tests.world import World
 
 
 @pytest.fixture
@@ -88,3 +94,56 @@ def test_tracking_an_unknown_shipment(sqlite_env: None) -> None:
     runner.invoke(app, ["db", "upgrade"])
     result = runner.invoke(app, ["logistics", "track", "shp_nope"])
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", "error: no shipment shp_nope\n")
+
+
+def _route_through_the_api(world: World, body: dict[str, object]) -> dict[str, Any]:
+    with world.db.transaction() as session:
+        logistics.store_network(session, demo_network())
+    response = world.client().post(f"{API}/logistics/routes", json=body, headers=world.auth("operator"))
+    assert response.status_code == 200, response.text
+    plan: dict[str, Any] = response.json()
+    return plan
+
+
+def test_the_cli_and_the_api_quote_the_same_price_for_the_same_request(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No parcel size given: both take logistics' one default parcel (DEFAULT_PARCEL_CM), so 0.5 kg
+    express from Hangzhou to Manila costs the same by either (it was US$3.22 by one, US$2.21 by the other)."""
+    ready = "2025-11-11T09:00:00+08:00"
+    body = {"origin": "HGH", "destination": "MNL", "weight_kg": 0.5, "service": "express", "ready_at": ready}
+    plan = _route_through_the_api(world, body)
+    monkeypatch.setenv("ENTREPOT_DATABASE_URL", world.db.url)
+    get_settings.cache_clear()
+    try:
+        args = ["logistics", "route", "--from", "HGH", "--to", "MNL", "--weight-kg", "0.5", "--ready", ready]
+        result = CliRunner().invoke(app, [*args, "--service", "express"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    quoted = re.search(r"express \(cheapest\): .*US\$([0-9.]+)", result.output)
+    assert quoted, result.output
+    assert quoted.group(1) == f"{plan['chosen']['cost_cents'] / 100:.2f}"
+    assert "the database's network" in result.output
+
+
+def test_a_piped_table_is_neither_cut_nor_wrapped(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of a terminal (the runner's output is none), every row of the routes table is one whole
+    line: each route's legs, as the API lists them, appear in full on one line, and nothing ends in '…'."""
+    ready = "2025-11-11T09:00:00+08:00"
+    body = {"origin": "HGH", "destination": "MNL", "weight_kg": 1.2, "ready_at": ready}
+    plan = _route_through_the_api(world, body)
+    monkeypatch.setenv("ENTREPOT_DATABASE_URL", world.db.url)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    get_settings.cache_clear()
+    try:
+        args = ["logistics", "route", "--from", "HGH", "--to", "MNL", "--weight-kg", "1.2", "--ready", ready]
+        result = CliRunner().invoke(app, args)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    lines = result.output.splitlines()
+    for route in plan["pareto"]:
+        legs = " > ".join(f"{leg['mode']}:{leg['destination']}" for leg in route["legs"])
+        assert any(legs in line for line in lines), (legs, result.output)

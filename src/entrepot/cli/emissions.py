@@ -10,28 +10,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from entrepot.cli.errors import failures, from_options
-from entrepot.kernel.errors import ValidationFailed
-from entrepot.platform.db import Database
-from entrepot.platform.settings import get_settings
+from entrepot.cli.config import get_settings
+from entrepot.cli.errors import failures, from_options, require_schema
+from entrepot.cli.output import stdout as console
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the services are imported by the commands that use them: `--help` starts fast
+    from sqlalchemy.orm import Session
+
     from entrepot.emissions.targets import Levers
     from entrepot.kernel.periods import FiscalCalendar
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 app = typer.Typer(help="Transport emissions to ISO 14083: reports, targets, scenarios.", no_args_is_help=True)
 factors_app = typer.Typer(help="Emission factor tables.", no_args_is_help=True)
 targets_app = typer.Typer(help="Reduction targets.", no_args_is_help=True)
 app.add_typer(factors_app, name="factors")
 app.add_typer(targets_app, name="targets")
-console = Console()
 
 
 def _now() -> dt.datetime:
@@ -46,10 +42,12 @@ def _fiscal() -> FiscalCalendar:
 
 
 def _in_transaction(work: Callable[[Session], T]) -> T:
-    from entrepot.schema import upgrade
+    """`work` in one transaction on a database `entrepot db upgrade` made: a database without the schema
+    is refused in one line (exit 2), never given one silently."""
+    from entrepot.platform.db import Database
 
     settings = get_settings()
-    upgrade(settings.database_url)
+    require_schema(settings.database_url)
     db = Database(settings.database_url)
     try:
         with failures(), db.transaction() as session:
@@ -149,6 +147,7 @@ def _levers(
     shift_air: float, to: str, lanes: str, electric_vans: float, load_factor_gain: float, growth: float
 ) -> Levers:
     from entrepot.emissions.targets import Levers
+    from entrepot.kernel.errors import ValidationFailed
 
     chosen = frozenset(lane.strip().upper() for lane in lanes.split(",") if lane.strip())
     if any(not re.fullmatch(r"[A-Z]{2}-[A-Z]{2}", lane) for lane in chosen):
@@ -175,6 +174,8 @@ def factors_load(
 
 
 def _utf8(path: Path) -> str:
+    from entrepot.kernel.errors import ValidationFailed
+
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

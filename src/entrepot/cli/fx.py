@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from entrepot.cli.errors import fail, failures
-from entrepot.kernel.ecb import parse_ecb
-from entrepot.kernel.errors import ValidationFailed
-from entrepot.kernel.fx import FxRates
-from entrepot.ordering import restatement
-from entrepot.organization import rates
-from entrepot.platform.db import Database
-from entrepot.platform.settings import Settings, get_settings
+from entrepot.cli.config import get_settings
+from entrepot.cli.errors import fail, failures, require_schema
+from entrepot.cli.output import stdout as console
+
+if TYPE_CHECKING:  # the services are imported by the commands that use them: `--help` starts fast
+    from entrepot.kernel.fx import FxRates
+    from entrepot.platform.db import Database
+    from entrepot.platform.settings import Settings
 
 app = typer.Typer(help="Exchange rates: load, status, re-state provisional orders.", no_args_is_help=True)
-console = Console()
 MAX_FILE_BYTES = 50_000_000  # the ECB's whole history since 1999 is about 2 MB unzipped
 
 
 def _session_rates(settings: Settings) -> tuple[Database, FxRates]:
+    """The database (refused in one line when it has no Entrepot schema) and the configured rates."""
+    from entrepot.organization import rates
+    from entrepot.platform.db import Database
+
+    require_schema(settings.database_url)
     return Database(settings.database_url), rates.rates_of(settings)
 
 
@@ -36,6 +39,10 @@ def load(
     ] = False,
 ) -> None:
     """Load rates, then re-state the provisional orders whose day now has a fresh rate."""
+    from entrepot.kernel.ecb import parse_ecb
+    from entrepot.ordering import restatement
+    from entrepot.organization import rates
+
     settings = get_settings()
     data = _read(file)
     now = settings.make_clock()()
@@ -68,6 +75,8 @@ def _read(file: Path) -> bytes:
 
 
 def _text(data: bytes, file: Path) -> str:
+    from entrepot.kernel.errors import ValidationFailed
+
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -77,6 +86,9 @@ def _text(data: bytes, file: Path) -> str:
 @app.command("status")
 def status() -> None:
     """How old the newest rate is for each currency the markets use; provisional orders waiting."""
+    from entrepot.ordering import restatement
+    from entrepot.organization import rates
+
     settings = get_settings()
     today = settings.make_clock()().date()
     with failures():
@@ -99,6 +111,9 @@ def status() -> None:
 @app.command("restate")
 def restate() -> None:
     """Re-state the provisional orders whose day has a fresh rate (after ENTREPOT_FX_ECB_FILE changed)."""
+    from entrepot.ordering import restatement
+    from entrepot.organization import rates
+
     settings = get_settings()
     with failures():
         db, fx = _session_rates(settings)

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError
 
-from entrepot.cli.errors import failures, from_options
-from entrepot.kernel.errors import ValidationFailed
-from entrepot.logistics import service
-from entrepot.logistics import tracking_service as tracking
-from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
-from entrepot.logistics.network_data import demo_network
-from entrepot.logistics.routing import PRACTICAL, PlanningError, Route, choose, pareto_routes
-from entrepot.logistics.schemas import RouteQuery
-from entrepot.platform.db import Database
-from entrepot.platform.settings import get_settings
-from entrepot.schema import upgrade
+from entrepot.cli.config import get_settings
+from entrepot.cli.errors import failures, from_options, has_schema, require_schema
+from entrepot.cli.output import stdout as console
+from entrepot.logistics.domain import DEFAULT_PARCEL_CM
+
+if TYPE_CHECKING:  # the planner (numba) and the services are imported by the commands that use them
+    from entrepot.logistics.domain import Network
+    from entrepot.logistics.routing import Route
 
 app = typer.Typer(help="The logistics network: routes and shipments.", no_args_is_help=True)
-console = Console()
 # the options of `route` whose names are not the API's fields
 ROUTE_OPTIONS = {
     "origin": "--from",
@@ -35,19 +30,35 @@ ROUTE_OPTIONS = {
 }
 
 
-def _network(db: Database) -> tuple[Network, str]:
-    """The network in the database, or the built-in demo network when none has been loaded."""
+def _network(url: str) -> tuple[Network, str]:
+    """The network in the database, or the built-in demo network when none has been loaded (nor the
+    schema made: that database is only read, and nothing is created in it)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from entrepot.logistics import service
+    from entrepot.logistics.domain import Network
+    from entrepot.logistics.network_data import demo_network
+    from entrepot.platform.db import Database
+
+    net = Network()
     try:
-        with db.transaction() as session:
-            net = service.network(session)
-    except DBAPIError:  # a database not created yet (no `entrepot db upgrade`): nothing loaded in it
-        net = Network()
+        if has_schema(url):
+            db = Database(url)
+            try:
+                with db.transaction() as session:
+                    net = service.network(session)
+            finally:
+                db.dispose()
+    except DBAPIError:  # out of reach: the built-in network still answers
+        pass
     if net.nodes:
         return net, "the database's network"
     return demo_network(), "the built-in demo network (none loaded: `entrepot logistics seed`)"
 
 
 def _resolve(net: Network, code: str, role: str) -> str:
+    from entrepot.kernel.errors import ValidationFailed
+
     node = net.resolve(code)
     if node is not None:
         return node
@@ -66,9 +77,13 @@ def route(
     ready: Annotated[str | None, typer.Option(help="ISO time the parcel is ready, default now")] = None,
     size_cm: Annotated[
         tuple[float, float, float], typer.Option(help="length width height, each above 0 and at most 400")
-    ] = (30, 20, 10),
+    ] = DEFAULT_PARCEL_CM,  # the API's default too: the same request, the same price
 ) -> None:
     """Every Pareto-optimal route over time, cost and emissions, and the one the service level picks."""
+    from entrepot.logistics.domain import Parcel, to_minutes
+    from entrepot.logistics.routing import PRACTICAL, PlanningError, choose, pareto_routes
+    from entrepot.logistics.schemas import RouteQuery
+
     with failures():  # the API's checks, so that both refuse the same requests
         query = from_options(
             RouteQuery,
@@ -83,7 +98,8 @@ def route(
             service=service_level,
             objective=objective,
         )
-    net, which = _network(Database(get_settings().database_url))
+    with failures():  # ENTREPOT_DATABASE_URL that is no URL: one line
+        net, which = _network(get_settings().database_url)
     start = query.ready_at or get_settings().make_clock()()
     parcel = Parcel(query.weight_kg, query.length_cm, query.width_cm, query.height_cm)
     with failures():
@@ -101,6 +117,8 @@ def route(
 
 def _ready_at(text: str | None) -> dt.datetime | None:
     """The moment given, UTC when it names no zone; None for now."""
+    from entrepot.kernel.errors import ValidationFailed
+
     if text is None:
         return None
     try:
@@ -111,6 +129,8 @@ def _ready_at(text: str | None) -> dt.datetime | None:
 
 
 def _table(routes: list[Route], chosen: Route) -> Table:
+    from entrepot.logistics.domain import from_minutes
+
     table = Table(title="Pareto-optimal routes")
     for column in ("", "arrives (UTC)", "days", "cost USD", "kg CO2e", "legs"):
         table.add_column(column)
@@ -134,6 +154,10 @@ def _summary(r: Route) -> str:
 @app.command("track")
 def track(shipment_id: str) -> None:
     """A shipment's status, ETA against its promise, legs and scans."""
+    from entrepot.logistics import tracking_service as tracking
+    from entrepot.platform.db import Database
+
+    require_schema(get_settings().database_url)
     db = Database(get_settings().database_url)
     try:
         with failures(), db.transaction() as session:
@@ -156,8 +180,18 @@ def track(shipment_id: str) -> None:
 @app.command("seed")
 def seed() -> None:
     """Load the built-in demo network (China, Southeast Asia and onward markets) into the database."""
+    from entrepot.logistics import service
+    from entrepot.logistics.network_data import demo_network
+    from entrepot.platform.db import Database
+    from entrepot.schema import upgrade
+
     settings = get_settings()
-    upgrade(settings.database_url)
-    with Database(settings.database_url).transaction() as session:
-        nodes, lanes = service.store_network(session, demo_network())
+    db = Database(settings.database_url)
+    try:
+        with failures():
+            upgrade(settings.database_url)  # a setup command, like `db upgrade`: it may make the schema
+            with db.transaction() as session:
+                nodes, lanes = service.store_network(session, demo_network())
+    finally:
+        db.dispose()
     console.print(f"network loaded: {nodes} nodes, {lanes} lanes")

@@ -7,15 +7,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from entrepot.cli import emissions as emissions_cli
 from entrepot.cli import flash as flash_cli
 from entrepot.cli import fx as fx_cli
 from entrepot.cli import logistics as logistics_cli
 from entrepot.cli import reports as reporting_cli
-from entrepot.cli.errors import fail, failures
-from entrepot.platform.settings import PublishedDefaults, get_settings
+from entrepot.cli.config import get_settings
+from entrepot.cli.errors import fail, failures, redacted, require_schema
+from entrepot.cli.output import stdout as console
+
+# Every module the commands need is imported inside the command: `entrepot --help` (and a typo) loads
+# Typer and Rich, not SQLAlchemy, pydantic, pyarrow or numba (tests/integration/test_cli_start).
 
 if TYPE_CHECKING:
     from entrepot.platform.deps import AppContext
@@ -36,17 +39,17 @@ reporting_cli.register(app, bench_app)
 app.add_typer(emissions_cli.app, name="emissions")
 bench_app.command("emissions")(emissions_cli.bench_emissions)
 bench_app.command("flash")(flash_cli.bench_flash)
-console = Console()
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create or upgrade the schema of ENTREPOT_DATABASE_URL."""
+    """Create or upgrade the schema of ENTREPOT_DATABASE_URL (on SQLite, the file too)."""
     from entrepot.schema import upgrade
 
     url = get_settings().database_url
-    upgrade(url)
-    console.print(f"schema up to date: {_redact(url)}")
+    with failures():  # a PostgreSQL database that does not exist: how to create it, in one line
+        upgrade(url)
+    console.print(f"schema up to date: {redacted(url)}")
 
 
 @app.command()
@@ -59,6 +62,7 @@ def serve(
     import uvicorn
 
     from entrepot.platform.db import is_sqlite
+    from entrepot.platform.settings import PublishedDefaults
     from entrepot.schema import upgrade
 
     settings = get_settings()
@@ -91,6 +95,7 @@ def sweep() -> None:
     past their deadline), once: the round the API's sweeper runs every few seconds."""
     from entrepot.bootstrap import build_context, sweep_round
 
+    require_schema(get_settings().database_url)
     with failures():
         ctx = build_context(get_settings())
         try:
@@ -111,6 +116,7 @@ def events_relay(
 
     from entrepot.bootstrap import build_context, relay_registry
 
+    require_schema(get_settings().database_url)
     ctx = build_context(get_settings())
     registry = relay_registry(ctx.fx)
     total = 0
@@ -153,13 +159,15 @@ def keys_create(
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
     from entrepot.identity import service as identity
+    from entrepot.logistics import service as logistics
     from entrepot.platform.db import Database
 
+    require_schema(get_settings().database_url)
     with failures():
         db = Database(get_settings().database_url)
         with db.transaction() as session:
             key, plaintext = identity.create_api_key(
-                session, role, name, get_settings().make_clock()(), seller, buyer, carrier
+                session, role, name, get_settings().make_clock()(), seller, buyer, carrier, logistics.carriers
             )
     console.print(f"{key.public_id} {key.role}: {plaintext}")
 
@@ -182,7 +190,9 @@ def demo(
     # A demo is a local trial, not production: its published webhook secret and SQLite file are fine,
     # unless ENTREPOT_ENV says otherwise.
     os.environ.setdefault("ENTREPOT_ENV", "development")
-    get_settings.cache_clear()
+    from entrepot.platform.settings import get_settings as cached_settings
+
+    cached_settings.cache_clear()
     settings = get_settings()
     if min(sellers, buyers, orders_per_day, days) < 1:
         raise fail("sellers, buyers, orders-per-day and days must be at least 1")
@@ -232,12 +242,6 @@ def bench_routes(
     from entrepot.simulation.bench_routes import run
 
     run(console, nodes, lanes, queries, seed, weight_kg, shipments, throughput_seconds)
-
-
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def main() -> None:  # pragma: no cover

@@ -11,21 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from entrepot.cli.config import get_settings
 from entrepot.cli.errors import failures, from_options
-from entrepot.platform.settings import get_settings
+from entrepot.cli.output import stdout as console
 
 T = TypeVar("T")
 
 app = typer.Typer(
     help="Group reporting: GMV, revenue, growth, active consumers, targets.", no_args_is_help=True
 )
-console = Console()
 FORMATS = ("table", "csv", "parquet", "json")
 
 By = Annotated[str, typer.Option("--by", help="dimensions, comma-separated: segment,market,...")]
@@ -96,7 +93,7 @@ def _from_store(read: Callable[[Any], T], otherwise: T) -> T:
     except OperationalError:  # unreachable, or SQLite's "no such table"
         return otherwise
     except ProgrammingError as exc:  # PostgreSQL's "relation ... does not exist"; other errors stand
-        if any(words in str(exc.orig) for words in MISSING_TABLE):
+        if MISSING_TABLE.search(str(exc.orig)):
             return otherwise
         raise
     finally:
@@ -147,6 +144,9 @@ def emit(report: Any, fmt: str, output: Path | None) -> None:
     else:
         if output is None:
             raise ValidationFailed("--format parquet needs --output FILE")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         meta = {b"entrepot.report": json.dumps(report.meta, default=str).encode()}
         table = pa.Table.from_pylist(rows).replace_schema_metadata(meta)
         try:

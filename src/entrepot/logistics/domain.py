@@ -22,6 +22,9 @@ ROAD_DETOUR = 1.25  # road: great-circle x 1.25 when no routed distance is given
 RAIL_DETOUR = 1.20
 SEA_DETOUR = 1.30  # port to port when no sailing distance is given
 VOLUMETRIC_DIVISOR_CM3_PER_KG = 6000  # IATA: 6,000 cm3 per chargeable kg for air cargo
+# The parcel's size when a route request gives none (length, width, height in cm): the one default the
+# API's RouteQuery and the CLI's `logistics route --size-cm` share, so both quote the same price.
+DEFAULT_PARCEL_CM = (20.0, 15.0, 10.0)
 MINUTES_PER_WEEK = 7 * 24 * 60
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from entrepot.logistics.domain import DEFAULT_PARCEL_CM
 from entrepot.platform.schemas import Request, Text
 
 # The years a route may be asked for: the planner counts minutes since 1970 and adds days of transit, so
@@ -20,9 +21,9 @@ class RouteQuery(Request):
     )
     destination: Text = Field(max_length=64, examples=["MNL"])
     weight_kg: float = Field(gt=0, le=1000, allow_inf_nan=False)
-    length_cm: float = Field(default=20, gt=0, le=400, allow_inf_nan=False)
-    width_cm: float = Field(default=15, gt=0, le=400, allow_inf_nan=False)
-    height_cm: float = Field(default=10, gt=0, le=400, allow_inf_nan=False)
+    length_cm: float = Field(default=DEFAULT_PARCEL_CM[0], gt=0, le=400, allow_inf_nan=False)
+    width_cm: float = Field(default=DEFAULT_PARCEL_CM[1], gt=0, le=400, allow_inf_nan=False)
+    height_cm: float = Field(default=DEFAULT_PARCEL_CM[2], gt=0, le=400, allow_inf_nan=False)
     ready_at: dt.datetime | None = Field(
         default=None, description=f"default: now; within the years {READY_YEARS[0]}-{READY_YEARS[1]}"
     )
