@@ -35,6 +35,7 @@ from entrepot.ordering import cart_api
 from entrepot.organization import api as organization_api
 from entrepot.platform import problems
 from entrepot.platform.db import Database
+from entrepot.platform.deps import authenticated
 from entrepot.platform.limits import BodySizeLimit
 from entrepot.platform.outbox import HandlerRegistry
 from entrepot.platform.settings import Settings, get_settings
@@ -165,6 +166,7 @@ def create_app(
         reporting_api,
         events,
     ):
+        problems.document(module.router, authenticated)  # its problem answers, in the document
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])

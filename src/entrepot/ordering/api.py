@@ -33,21 +33,19 @@ from entrepot.ordering.schemas import (
     RefundOut,
 )
 from entrepot.ordering.shipping import DeliveryOption
+from entrepot.platform import problems
 from entrepot.platform.deps import (
     AppContext,
     BuyerCaller,
     Caller,
     Ctx,
+    IdempotencyKey,
     Paging,
-    check_idempotency_key,
     next_cursor,
 )
 from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, ListPage
 
 router = APIRouter(tags=["orders"])
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="required: a unique key per order attempt")
-]
 
 
 def basket_of(body: BasketIn | OrderIn) -> checkout.Basket:
@@ -176,7 +174,7 @@ def place_order(
     principal: BuyerCaller,
     response: Response,
     background: BackgroundTasks,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKey,
 ) -> OrderOut:
     """Place an order and reserve its stock until ENTREPOT_RESERVATION_TTL_SECONDS pass unpaid.
 
@@ -184,7 +182,7 @@ def place_order(
     true`); the same key with another body is rejected (422). With `payment_method`, paying starts in
     the same transaction, as `POST /orders/{id}/pay` would. `delivery_option` picks one of the quote's
     options (the default when left out); one the basket does not have now is a 422 that changes nothing."""
-    key = check_idempotency_key(idempotency_key)
+    key = idempotency_key
     fingerprint = request_fingerprint(body.model_dump(mode="json"))
     pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
     with ctx.db.transaction() as session:
@@ -277,7 +275,7 @@ def receive(ctx: AppContext, body: bytes, signature: str | None) -> str:
     return service.receive_webhook(ctx.db, secrets, tolerance, body, signature, now)
 
 
-@router.post("/payments/webhook", tags=["payments"])
+@router.post("/payments/webhook", tags=["payments"], responses=problems.SIGNED)
 async def payment_webhook(
     request: Request, ctx: Ctx, signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None
 ) -> dict[str, str]:

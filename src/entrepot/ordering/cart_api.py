@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Response
 from sqlalchemy.orm import Session
 
 from entrepot.ordering import carts, checkout, queries
-from entrepot.ordering.api import IdempotencyKey, deliver_in_process, order_out, quote_out
+from entrepot.ordering.api import deliver_in_process, order_out, quote_out
 from entrepot.ordering.context import OrderingCtx
 from entrepot.ordering.models import Cart
 from entrepot.ordering.schemas import (
@@ -18,7 +18,7 @@ from entrepot.ordering.schemas import (
     OrderOut,
     QuoteOut,
 )
-from entrepot.platform.deps import Caller, Ctx, Paging, check_idempotency_key, next_cursor
+from entrepot.platform.deps import Caller, Ctx, IdempotencyKey, Paging, next_cursor
 from entrepot.platform.schemas import IdPath, ListPage
 
 router = APIRouter(tags=["carts"])
@@ -90,13 +90,13 @@ def checkout_cart(
     principal: Caller,
     response: Response,
     background: BackgroundTasks,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKey,
     body: CartCheckoutIn | None = None,
 ) -> OrderOut:
     """Place the cart's order (Idempotency-Key required, as for `POST /orders`); the cart then stays,
     read-only, as the record of what was ordered. The body is optional: without one, no payment starts
     and the default delivery option is taken."""
-    key = check_idempotency_key(idempotency_key)
+    key = idempotency_key
     body = body or CartCheckoutIn()
     pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
     with ctx.db.transaction() as session:

@@ -9,7 +9,7 @@ payment provider, checkout's limits and the shipping rates). Everything is built
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
@@ -47,9 +47,6 @@ class AppContext:
     keys: ApiKeys
     clock: Clock = system_clock
     stale_currencies: list[str] = field(default_factory=list)  # as of the last FX refresh, for /healthz
-    # the carriers a carrier key may be made for: logistics answers (the lanes' carriers); none known
-    # until the composition root says so
-    carriers: Callable[[Session], Collection[str]] = field(default=lambda _: ())
 
 
 # The light dependencies are `async def`: FastAPI would run a plain `def` one in the thread pool,
@@ -132,13 +129,38 @@ def next_cursor(ids: list[int], limit: int) -> str | None:
     return encode_cursor(ids[-1]) if len(ids) == limit else None
 
 
+# The Idempotency-Key of a request that must not be done twice (checkout, flash orders): 8 to 255
+# printable ASCII characters, stated once for the document and for the fast path's own check.
+IDEMPOTENCY_KEY_PATTERN = r"^[ -~]{8,255}$"
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 8,
+    "maxLength": 255,
+    "pattern": IDEMPOTENCY_KEY_PATTERN,
+    "examples": ["order-2025-11-11-0001"],
+}
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=255,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="a unique key per attempt: a retry with the same key and body is answered as the first",
+        examples=["order-2025-11-11-0001"],
+    ),
+]
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+
+
 def check_idempotency_key(key: str | None) -> str:
-    """The Idempotency-Key header of a request that must not be done twice (checkout, flash orders)."""
+    """The Idempotency-Key header, checked as `IdempotencyKey` is, where no router reads it (the flash
+    fast path)."""
     if key is None:
         raise ValidationFailed(
             "the Idempotency-Key header is required", [FieldError("Idempotency-Key", "missing")]
         )
-    if not 8 <= len(key) <= 255 or not key.isprintable():
+    if not _KEY.match(key):
         raise ValidationFailed(
             "invalid Idempotency-Key", [FieldError("Idempotency-Key", "8 to 255 printable characters")]
         )

@@ -40,9 +40,12 @@ def supported_moment(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
+# The years kernel.bounds supports (1990-2100), as the document states them: a day or a time must start so.
+SUPPORTED_YEARS = {"pattern": "^(199[0-9]|20[0-9][0-9]|2100)-"}
+
 Text = Annotated[str, AfterValidator(printable)]
-Day = Annotated[dt.date, AfterValidator(supported_day)]
-Moment = Annotated[AwareDatetime, AfterValidator(supported_moment)]
+Day = Annotated[dt.date, AfterValidator(supported_day), Field(json_schema_extra=SUPPORTED_YEARS)]
+Moment = Annotated[AwareDatetime, AfterValidator(supported_moment), Field(json_schema_extra=SUPPORTED_YEARS)]
 Code = Annotated[Text, Field(max_length=CODE_LENGTH)]  # a market, unit, warehouse or category code
 PublicId = Annotated[Text, Field(max_length=ID_LENGTH)]  # `ord_...`, `sku_...`
 
@@ -52,8 +55,8 @@ CodePath = Annotated[Text, Path(max_length=CODE_LENGTH)]
 # Query parameters naming a public id or a code, as filters.
 IdQuery = Annotated[Text | None, Query(max_length=ID_LENGTH)]
 CodeQuery = Annotated[Text | None, Query(max_length=CODE_LENGTH)]
-DayQuery = Annotated[Day | None, Query()]
-TimeQuery = Annotated[dt.datetime, Query(), AfterValidator(supported_moment)]
+DayQuery = Annotated[Day | None, Query(json_schema_extra=SUPPORTED_YEARS)]
+TimeQuery = Annotated[dt.datetime, Query(json_schema_extra=SUPPORTED_YEARS), AfterValidator(supported_moment)]
 
 
 class Request(BaseModel):

@@ -27,7 +27,8 @@ from entrepot.campaigns.flash.schemas import (
 from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.ordering.context import OrderingCtx
 from entrepot.ordering.payments import SIGNATURE_HEADER
-from entrepot.platform.deps import Caller, Ctx
+from entrepot.platform import problems
+from entrepot.platform.deps import IDEMPOTENCY_KEY_SCHEMA, Caller, Ctx
 from entrepot.platform.schemas import IdPath
 
 router = APIRouter(tags=["flash sales"])
@@ -88,14 +89,18 @@ def get_sale(sale_id: IdPath, ctx: Ctx, _: Caller) -> FlashSaleOut:
     "/flash-sales/{sale_id}/orders",
     status_code=201,
     response_model=FlashOrderOut,
-    responses={202: {"description": "every unit is held unpaid: you wait in line for one to come back"}},
+    responses={
+        202: {"description": "every unit is held unpaid: you wait in line for one to come back"},
+        # answered by the fast path, which no dependency describes: its key, body and media type
+        **{status: {} for status in (400, 401, 403, 413, 415)},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": FlashOrderIn.model_json_schema()}},
         },
         "parameters": [
-            {"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string"}},
+            {"name": "Idempotency-Key", "in": "header", "required": True, "schema": IDEMPOTENCY_KEY_SCHEMA},
             {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"}},
         ],
     },
@@ -144,7 +149,7 @@ async def pay(
     return out
 
 
-@router.post("/flash-sales/payments/webhook", tags=["payments"])
+@router.post("/flash-sales/payments/webhook", tags=["payments"], responses=problems.SIGNED)
 async def flash_payment_webhook(
     request: Request, signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None
 ) -> dict[str, str]:
