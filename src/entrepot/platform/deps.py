@@ -10,6 +10,7 @@ payment provider, checkout's limits and the shipping rates). Everything is built
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Annotated, Protocol
 
@@ -47,6 +48,9 @@ class AppContext:
     keys: ApiKeys
     clock: Clock = system_clock
     stale_currencies: list[str] = field(default_factory=list)  # as of the last FX refresh, for /healthz
+    # the carriers a carrier key may be made for: logistics answers (the lanes' carriers); none known
+    # until the composition root says so
+    carriers: Callable[[Session], Collection[str]] = field(default=lambda _: ())
 
 
 # The light dependencies are `async def`: FastAPI would run a plain `def` one in the thread pool,
