@@ -1,5 +1,6 @@
 """The schema fuzz: every operation of the OpenAPI document, as the operator, a seller and a buyer, on SQLite
-and on PostgreSQL, with hostile values among the generated ones, and no answer may be a 5xx.
+and on PostgreSQL, with hostile values among the generated ones. No answer may be a 5xx or fall outside the
+document, and no request the document allows may be refused as invalid.
 
 Schemathesis generates each request from the document (values that fit it, and values that break it). Its
 `date` and `date-time` formats are replaced here by ones that favour year 1, year 9999 and the offsets
@@ -10,13 +11,18 @@ the INTEGER and BIGINT ceilings, extreme days and times. Path parameters and fie
 `market` or `period` are often the world's real values, so requests get past the 404 or the 422 and into
 the rules behind them.
 
-The one check is schemathesis' `not_a_server_error`, as a status test: no answer of 500 or more. The
-conformance checks are left off: the document does not yet state every limit the code enforces (issue
-25), so they would fail on what this test is not about.
+Every answer goes through schemathesis' checks: `not_a_server_error` (no 500 or more), and the
+conformance checks (issue 25): its status is one the operation declares, its content type the one
+declared for that status, its body fits that status' schema (problems included: every route declares
+them, see entrepot.platform.problems.document). On the operations in EXACT, requests schemathesis made
+to fit the document and that carry no hostile value also go through `positive_data_acceptance`: answered
+2xx, 401, 403, 404 or 409, never 400 or 422, so a limit the code enforces and the document does not state
+fails here. The 422s a
+schema cannot state (a business rule: `REFUSALS_OF_RULES`) are let through by their problem type.
 
 The run is bounded and repeatable: MAX_EXAMPLES per operation, derandomized, no example database, no
-shrinking (a 5xx is reported with the request that caused it, as curl). Every 5xx of every operation is
-collected before the test fails, so one run lists them all.
+shrinking (a failure is reported with the request that caused it, as curl). Every failure of every
+operation is collected before the test fails, so one run lists them all.
 """
 
 from __future__ import annotations
@@ -34,9 +40,16 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import APIOperation, Case, GenerationMode
+from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.python import asgi
 from schemathesis.specs.openapi import unregister_string_format
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.api.helpers import API, paid_order
 from tests.world import World
@@ -156,10 +169,34 @@ def hostile(
     return value
 
 
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# Refusals of a request that fits the document, for a rule no schema can state (the state of the world,
+# or a relation between values): their problem `type`, after .../problems/.
+REFUSALS_OF_RULES: frozenset[str] = frozenset()
+# The operations whose document states every limit the code enforces on them (issue 25, item 3): only
+# their schema-valid requests go through positive_data_acceptance (every operation goes through the
+# conformance checks). None yet: the text types' "no control characters" rule is not in the document
+# (platform.schemas.Text), so schema-valid ids, cursors and notes are refused on most operations; add an
+# operation once this test passes with it here.
+EXACT: frozenset[str] = frozenset()
+
+
+def refused_for_a_rule(response: Any) -> bool:
+    if response.status_code not in (400, 422):
+        return False
+    kind = str(response.json().get("type", "")).rsplit("/", 1)[-1]
+    return kind in REFUSALS_OF_RULES
+
+
 def fuzz_operation(
     operation: APIOperation, session: asgi.ASGIClient, headers: dict[str, str], known: dict[str, list[str]]
 ) -> list[str]:
-    """Run the operation's examples; the 5xx answers found, each with the request that caused it."""
+    """Run the operation's examples; the failed checks, each with the request that failed it."""
     found: list[str] = []
     strategy = st.one_of(
         operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
@@ -184,9 +221,17 @@ def fuzz_operation(
         if isinstance(case.body, dict | list):
             case.body = data.draw(hostile(case.body, known, CONTROLS, harden))
         response = case.call(session=session, headers=headers)
-        if response.status_code >= 500:
+        checks = list(CONFORMANCE)
+        positive = case.meta is not None and case.meta.generation.mode.is_positive
+        exact = operation.label in EXACT
+        if positive and exact and not harden and not refused_for_a_rule(response):
+            checks.append(positive_data_acceptance)
+        try:
+            case.validate_response(response, checks=checks, headers=headers)
+        except (AssertionError, BaseExceptionGroup) as failure:  # FailureGroup: each check that failed
             found.append(
-                f"{response.status_code} {case.as_curl_command(headers=headers)}\n{response.text[:300]}"
+                f"{response.status_code} {case.as_curl_command(headers=headers)}\n"
+                f"{str(failure)[:600]}\n{response.text[:300]}"
             )
 
     run()
@@ -194,7 +239,7 @@ def fuzz_operation(
 
 
 @pytest.mark.parametrize("who", ROLES)
-def test_no_generated_request_is_a_server_error(world: World, who: str) -> None:
+def test_every_answer_is_as_the_document_says(world: World, who: str) -> None:
     client = world.client()
     order = paid_order(client, world, ("seller_a_red", 1))
     cart = client.post(f"{API}/carts", json={"market": "lazada-sg"}, headers=world.auth("buyer_a"))
@@ -211,4 +256,4 @@ def test_no_generated_request_is_a_server_error(world: World, who: str) -> None:
         assert isinstance(result, Ok), result.err()  # the document is one schemathesis reads whole
         operation = result.ok()
         found += [f"{operation.label}: {f}" for f in fuzz_operation(operation, session, headers, known)]
-    assert not found, f"{len(found)} server errors:\n" + "\n\n".join(found)
+    assert not found, f"{len(found)} failures:\n" + "\n\n".join(found)
