@@ -1,35 +1,59 @@
-# The two commands: `make demo` and `make test`. Both create .venv and install everything first.
+# The two commands: `make demo` and `make test`. Both create .venv and install what they need first:
+# demo the application alone (no Spark, no test tools), test the application with its extras dev and spark.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.installed-test-stamp
+# Test processes (pytest-xdist), each with a PostgreSQL database and SQLite template of its own.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
-.PHONY: demo test install lint typecheck imports bench-checkout bench-routes clean
+.PHONY: demo test test-fast docs install install-test lint typecheck imports bench-checkout bench-routes clean
 
+# Two stamps, one per install: `make test` after `make demo` adds the extras; `make demo` after `make test`
+# finds the application installed and installs nothing.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	@touch $(STAMP)
 
+$(TEST_STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
+	@touch $(STAMP) $(TEST_STAMP)
+
 install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/entrepot demo
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
 # The walls between contexts (.importlinter): layers, campaigns' sub-packages, no context reads another's tables.
-imports: $(STAMP)
+imports: $(TEST_STAMP)
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint typecheck imports
-	$(BIN)/pytest -q
+# Every test, the slowest 15 named at the end.
+test: $(TEST_STAMP) lint typecheck imports docs
+	$(PYTEST) --durations=15
+
+# The tests marked slow (servers, races, Spark, the demo) left out: for the edit-and-run loop.
+test-fast: $(TEST_STAMP)
+	$(PYTEST) -m "not slow"
+
+# The documentation site from docs/ into site/, offline; strict: a broken link or anchor fails the build.
+docs: $(TEST_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 bench-checkout: $(STAMP)
 	$(BIN)/entrepot bench checkout
@@ -42,4 +66,4 @@ bench-emissions: $(STAMP)
 	$(BIN)/entrepot bench emissions
 
 clean:
-	rm -rf $(VENV) var/*.db var/*.json
+	rm -rf $(VENV) site var/*.db var/*.json
