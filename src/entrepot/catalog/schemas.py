@@ -6,12 +6,12 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from entrepot.platform.schemas import Code, PublicId, Request, Text
+from entrepot.platform.schemas import COUNTRY_CODES, CURRENCY_CODE, Code, PublicId, Request, Text
 
 
 class SellerIn(Request):
     name: Text = Field(min_length=1, max_length=200)
-    country: Text = Field(min_length=2, max_length=2)
+    country: Text = Field(min_length=2, max_length=2, json_schema_extra=COUNTRY_CODES)
     marketplaces: list[Code] = Field(
         min_length=1, max_length=100, description="business unit codes, e.g. ['lazada']"
     )
@@ -38,7 +38,7 @@ class ProductIn(Request):
     title: Text = Field(max_length=300)
     category: Code
     hs_code: Text = Field(max_length=10, examples=["851762"])
-    origin_country: Text = Field(min_length=2, max_length=2)
+    origin_country: Text = Field(min_length=2, max_length=2, json_schema_extra=COUNTRY_CODES)
     skus: list[SkuIn] = Field(min_length=1, max_length=500)
 
 
@@ -64,7 +64,7 @@ class ProductOut(BaseModel):
 
 class PriceIn(Request):
     amount_minor: int = Field(strict=True, gt=0)
-    currency: Text = Field(min_length=3, max_length=3)
+    currency: Text = Field(min_length=3, max_length=3, json_schema_extra=CURRENCY_CODE)
 
 
 class PriceOut(BaseModel):

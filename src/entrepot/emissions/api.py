@@ -12,6 +12,7 @@ from entrepot.emissions import reports, service
 from entrepot.emissions import versions as calculation
 from entrepot.emissions.models import ElementActivity, ElementResult, FactorTableRow, TargetRow
 from entrepot.emissions.schemas import (
+    PERIOD_PATTERN,
     ElementOut,
     FactorOut,
     FactorTableOut,
@@ -41,7 +42,11 @@ from entrepot.platform.schemas import IdPath, Text
 router = APIRouter(tags=["emissions"])
 Period = Annotated[
     Text,
-    Query(max_length=32, description="FY2025, FY2025-Q1, 2025, 2025-Q4, 2025-11 or 2025-04-01..2025-07-01"),
+    Query(
+        max_length=32,
+        description="FY2025, FY2025-Q1, 2025, 2025-Q4, 2025-11 or 2025-04-01..2025-07-01",
+        json_schema_extra=PERIOD_PATTERN,
+    ),
 ]
 By = Annotated[Text | None, Query(max_length=200, description=", ".join(reports.DIMENSIONS))]
 Version = Annotated[

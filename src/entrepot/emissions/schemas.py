@@ -10,7 +10,12 @@ from pydantic import BaseModel, Field, field_validator
 
 from entrepot.emissions.targets import Totals
 from entrepot.kernel.bounds import MAX_INT32
-from entrepot.platform.schemas import PublicId, Request, Text
+from entrepot.platform.schemas import PublicId, Request, Text, period_pattern
+
+# The period forms emissions reads (emissions.periods.FORMS), as the document states them.
+PERIOD_PATTERN = period_pattern(
+    "fiscal-year", "fiscal-quarter", "calendar-year", "calendar-quarter", "month", "range"
+)
 
 
 class FiguresOut(BaseModel):
@@ -183,7 +188,7 @@ TradeLane = Annotated[
 
 
 class ScenarioIn(Request):
-    period: Text = Field(max_length=32, examples=["FY2026"])
+    period: Text = Field(max_length=32, examples=["FY2026"], json_schema_extra=PERIOD_PATTERN)
     shift_air_share: float = Field(default=0.0, ge=0, le=1)
     shift_air_to: Literal["sea", "rail"] = "sea"
     lanes: list[TradeLane] = Field(default_factory=list, max_length=200, examples=[["CN-SG", "CN-MY"]])

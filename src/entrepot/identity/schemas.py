@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from entrepot.platform.schemas import PublicId, Request, Text
+from entrepot.platform.schemas import COUNTRY_CODES, PublicId, Request, Text
 
 
 class BuyerIn(Request):
     name: Text = Field(min_length=1, max_length=200)
-    country: Text = Field(min_length=2, max_length=2)
+    country: Text = Field(min_length=2, max_length=2, json_schema_extra=COUNTRY_CODES)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
 

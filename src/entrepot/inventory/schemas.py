@@ -5,13 +5,13 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from entrepot.inventory.domain import MAX_STOCK_UNITS
-from entrepot.platform.schemas import Code, Request, Text
+from entrepot.platform.schemas import COUNTRY_CODES, NEW_CODE, Code, Request, Text
 
 
 class WarehouseIn(Request):
-    code: Code
+    code: Code = Field(json_schema_extra=NEW_CODE)
     name: Text = Field(min_length=1, max_length=200)
-    country: Text = Field(min_length=2, max_length=2)
+    country: Text = Field(min_length=2, max_length=2, json_schema_extra=COUNTRY_CODES)
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
 

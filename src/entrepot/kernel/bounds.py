@@ -32,6 +32,10 @@ LAST_DAY = dt.date(2100, 12, 31)
 # C0 and C1 controls (NUL among them, which PostgreSQL refuses in text) and lone surrogates (which no
 # encoding can store). Tabs and newlines too: no field of ours is multi-line.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same rule as the OpenAPI document states it (an ECMA-262 regular expression, which Python reads
+# too). Lone surrogates are left out: JSON and UTF-8 cannot carry one, and ECMA-262 without the `u` flag
+# would read the class as refusing every character outside the BMP.
+PRINTABLE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 
 # The longest CSV field any import takes (the longest column is 300 characters): a longer one is a
 # mistake or an attack, refused with its row and column.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from entrepot.kernel.bounds import MAX_INT64
 from entrepot.ordering.payments import METHOD_MAX
-from entrepot.platform.schemas import Code, PublicId, Request, Text
+from entrepot.platform.schemas import NOT_BLANK_PATTERN, Code, PublicId, Request, Text
 
 
 class LineIn(Request):
@@ -170,7 +170,13 @@ class PayIn(Request):
 
 class RefundIn(Request):
     amount_minor: int = Field(strict=True, gt=0, le=MAX_INT64)
-    reason: Text = Field(min_length=1, max_length=200, pattern=r"\S", description="not blank")
+    reason: Text = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"\S",
+        description="not blank",
+        json_schema_extra=NOT_BLANK_PATTERN,
+    )
 
 
 class CartIn(Request):

@@ -8,12 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from entrepot.platform.schemas import Code, Day, Request, Text
+from entrepot.platform.schemas import COUNTRY_CODES, CURRENCY_CODE, NEW_CODE, Code, Day, Request, Text
 
 
 class UnitIn(Request):
     kind: Literal["group", "segment", "division", "business_unit"]
-    code: Code = Field(examples=["lazada"])
+    code: Code = Field(examples=["lazada"], json_schema_extra=NEW_CODE)
     name: Text = Field(min_length=1, max_length=200)
     parent: Code | None = Field(default=None, description="code of the parent unit")
     valid_from: Day = Field(description="when the unit joins its parent")
@@ -46,8 +46,8 @@ class TreeOut(BaseModel):
 
 class MarketIn(Request):
     business_unit: Code
-    country: Text = Field(min_length=2, max_length=2, examples=["SG"])
-    currency: Text = Field(min_length=3, max_length=3, examples=["SGD"])
+    country: Text = Field(min_length=2, max_length=2, json_schema_extra=COUNTRY_CODES, examples=["SG"])
+    currency: Text = Field(min_length=3, max_length=3, json_schema_extra=CURRENCY_CODE, examples=["SGD"])
     locale: Text = Field(max_length=16, examples=["en_SG"])
     time_zone: Text = Field(max_length=64, examples=["Asia/Singapore"])
     tax_rate: Decimal = Field(examples=["0.09"], description="VAT/GST as a fraction")
@@ -71,7 +71,7 @@ class MarketOut(BaseModel):
 
 
 class ManualRateIn(Request):
-    currency: Text = Field(min_length=3, max_length=3)
+    currency: Text = Field(min_length=3, max_length=3, json_schema_extra=CURRENCY_CODE)
     on: Day
     per_usd: Decimal = Field(gt=0, description="units of the currency per US dollar")
     note: Text = Field(default="", max_length=200)

@@ -8,12 +8,23 @@ and a max_length that fits the column it goes to, stated on the field; each day 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+import pycountry
 from fastapi import Path, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.config import JsonDict
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from entrepot.kernel.bounds import CODE_LENGTH, ID_LENGTH, day_problem, moment_problem, text_problem
+from entrepot.kernel.bounds import (
+    CODE_LENGTH,
+    ID_LENGTH,
+    PRINTABLE_PATTERN,
+    day_problem,
+    moment_problem,
+    text_problem,
+)
 
 T = TypeVar("T")
 
@@ -43,7 +54,19 @@ def supported_moment(moment: dt.datetime) -> dt.datetime:
 # The years kernel.bounds supports (1990-2100), as the document states them: a day or a time must start so.
 SUPPORTED_YEARS = {"pattern": "^(199[0-9]|20[0-9][0-9]|2100)-"}
 
-Text = Annotated[str, AfterValidator(printable)]
+
+class NoControls:
+    """States `printable`'s rule in the document: the string schema gets PRINTABLE_PATTERN (its lengths
+    come from the field that uses it)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema: dict[str, Any] = handler(core)
+        schema.setdefault("pattern", PRINTABLE_PATTERN)
+        return schema
+
+
+Text = Annotated[str, AfterValidator(printable), NoControls]
 Day = Annotated[dt.date, AfterValidator(supported_day), Field(json_schema_extra=SUPPORTED_YEARS)]
 Moment = Annotated[AwareDatetime, AfterValidator(supported_moment), Field(json_schema_extra=SUPPORTED_YEARS)]
 Code = Annotated[Text, Field(max_length=CODE_LENGTH)]  # a market, unit, warehouse or category code
@@ -68,3 +91,50 @@ class Request(BaseModel):
 class ListPage(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+
+# Text with at least one character that is not white space (pattern=r"\S" on the field), as the document
+# states it together with PRINTABLE_PATTERN's rule (a field states one pattern).
+_CONTROLS = r"\u0000-\u001f\u007f-\u009f"
+NOT_BLANK_PATTERN: JsonDict = {"pattern": f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"}
+
+
+# What the code checks of these, as the document states it: an ISO 3166 alpha-2 country code
+# (kernel.countries, against pycountry's list), an upper-case ISO 4217 currency code (kernel.money), the
+# code of a new organisation unit or warehouse (organization.domain.CODE_PATTERN).
+COUNTRY_CODES: JsonDict = {
+    "enum": [str(c.alpha_2) for c in sorted(pycountry.countries, key=lambda c: c.alpha_2)]
+}
+CURRENCY_CODE: JsonDict = {"pattern": "^[A-Z]{3}$"}
+NEW_CODE: JsonDict = {"pattern": "^[a-z0-9][a-z0-9-]{1,62}$"}
+
+
+def one_of(*values: str) -> JsonDict:
+    """A text field's list of accepted values, for the document (the service checks it, in its words)."""
+    return {"enum": [*values]}
+
+
+# Period names as the document states them (kernel.periods parses them; case and spaces do not matter to
+# it, the document states the upper-case form). Years are the ones the product supports (kernel.bounds),
+# days are real days (29 February aside).
+YEAR = r"(199[0-9]|20[0-9]{2}|2100)"
+MONTH = r"(0[1-9]|1[0-2])"
+_DAY_OF_MONTH = (
+    r"(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8])"
+)
+DATE = f"{YEAR}-({_DAY_OF_MONTH})"
+PERIOD_FORMS = {
+    "fiscal-year": f"FY{YEAR}",
+    "fiscal-quarter": f"FY{YEAR}-?Q[1-4]",
+    "calendar-year": YEAR,
+    "calendar-quarter": f"{YEAR}-Q[1-4]",
+    "month": f"{YEAR}-{MONTH}",
+    "day": DATE,
+    "ltm": f"LTM{YEAR}-{MONTH}",
+    "range": f"{DATE}\\.\\.{DATE}",
+}
+
+
+def period_pattern(*forms: str) -> JsonDict:
+    """The pattern of the period names in `forms` (kernel.periods' form names)."""
+    return {"pattern": "^(" + "|".join(PERIOD_FORMS[f] for f in forms) + ")$"}

@@ -13,10 +13,24 @@ from entrepot.kernel.errors import DomainError, NotFound, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx, Operator
-from entrepot.platform.schemas import CodePath, CodeQuery, DayQuery, Text
+from entrepot.platform.schemas import CodePath, CodeQuery, DayQuery, Text, one_of
 from entrepot.reporting import engine, history, plans, service
-from entrepot.reporting.domain import FiscalCalendar, definition_named
-from entrepot.reporting.params import ReportParams
+from entrepot.reporting.domain import (
+    FX_METHODS,
+    GRAINS,
+    ORG_LEVELS,
+    VIEWS,
+    FiscalCalendar,
+    definition_named,
+)
+from entrepot.reporting.params import (
+    BY_PATTERN,
+    CURRENCY_PATTERN,
+    LONG_WINDOW_PATTERN,
+    PERIOD_PATTERN,
+    SERIES_PATTERN,
+    ReportParams,
+)
 from entrepot.reporting.schemas import (
     ActualOut,
     DefinitionIn,
@@ -31,14 +45,38 @@ from entrepot.reporting.snapshot import refresh
 
 router = APIRouter(tags=["reporting"])
 PeriodQ = Annotated[
-    Text, Query(max_length=32, description="FY2022, FY2022Q3, 2021-12, LTM2021-09 or 2021-12-24")
+    Text,
+    Query(
+        max_length=32,
+        description="FY2022, FY2022Q3, 2021-12, LTM2021-09 or 2021-12-24",
+        json_schema_extra=PERIOD_PATTERN,
+    ),
 ]
 ByQ = Annotated[
-    Text, Query(max_length=200, description="comma-separated: segment, division, business_unit, market, ...")
+    Text,
+    Query(
+        max_length=200,
+        description="comma-separated: segment, division, business_unit, market, ...",
+        json_schema_extra=BY_PATTERN,
+    ),
 ]
-# A name from a short list (a view, an FX method, a currency, a metric, a scope): the service checks it.
-WordQ = Annotated[Text, Query(max_length=64)]
-EngineQ = Annotated[Text, Query(max_length=64, description="duckdb (embedded) or spark (the spark extra)")]
+# A name from a short list (a view, an FX method, a metric): the service checks it, the document lists it.
+GrainQ = Annotated[Text, Query(max_length=64, json_schema_extra=one_of(*GRAINS))]
+ViewQ = Annotated[Text, Query(max_length=64, json_schema_extra=one_of(*VIEWS))]
+FxQ = Annotated[Text, Query(max_length=64, json_schema_extra=one_of(*FX_METHODS))]
+CurrencyQ = Annotated[
+    Text, Query(max_length=64, description="an ISO 4217 code with rates", json_schema_extra=CURRENCY_PATTERN)
+]
+# The code of an organisation unit (or the group): the service checks it names one.
+ScopeQ = Annotated[Text, Query(max_length=64)]
+EngineQ = Annotated[
+    Text,
+    Query(
+        max_length=64,
+        description="duckdb (embedded) or spark (the spark extra)",
+        json_schema_extra=one_of(*engine.ENGINES),
+    ),
+]
 
 
 def _fiscal(ctx: AppContext) -> FiscalCalendar:
@@ -59,11 +97,11 @@ def _definitions(ctx: AppContext) -> dict[str, Any]:
 def _report_request(
     period: PeriodQ,
     by: ByQ = "",
-    every: WordQ = "total",
-    view: WordQ = "recast",
+    every: GrainQ = "total",
+    view: ViewQ = "recast",
     recast_on: DayQuery = None,
-    currency: WordQ = "USD",
-    fx: WordQ = "transaction-date",
+    currency: CurrencyQ = "USD",
+    fx: FxQ = "transaction-date",
     engine: EngineQ = "duckdb",
 ) -> service.ReportRequest:
     """The query parameters the GMV and revenue reports share (reporting.params, as the CLI's options)."""
@@ -110,9 +148,9 @@ def gmv_growth(
     _: Operator,
     period: PeriodQ,
     by: ByQ = "",
-    view: WordQ = "recast",
-    currency: WordQ = "USD",
-    fx: WordQ = "period-average",
+    view: ViewQ = "recast",
+    currency: CurrencyQ = "USD",
+    fx: FxQ = "period-average",
 ) -> ReportOut:
     """Year-on-year growth: reported = constant-currency growth + FX effect. Constant currency takes the
     prior period's average rates (fx=period-average) or each day the rate of the same day a year earlier
@@ -124,7 +162,18 @@ def gmv_growth(
 
 
 @router.get("/reports/active-consumers", response_model=ReportOut)
-def active_consumers(ctx: Ctx, _: Operator, period: PeriodQ) -> ReportOut:
+def active_consumers(
+    ctx: Ctx,
+    _: Operator,
+    period: Annotated[
+        Text,
+        Query(
+            max_length=32,
+            description="a twelve-month window: FY2022 or LTM2021-09",
+            json_schema_extra=LONG_WINDOW_PATTERN,
+        ),
+    ],
+) -> ReportOut:
     return _out(service.active_consumers_report(_snapshot(ctx), period, _fiscal(ctx), _definitions(ctx)))
 
 
@@ -132,12 +181,26 @@ def active_consumers(ctx: Ctx, _: Operator, period: PeriodQ) -> ReportOut:
 def metric_history(
     ctx: Ctx,
     _: Operator,
-    first: Annotated[Text, Query(max_length=32, description="the first period: FY2019, FY2022Q1 or 2021-04")],
-    last: Annotated[Text, Query(max_length=32, description="the last period, of the same kind as the first")],
-    metric: WordQ = "gmv",
-    by: WordQ = "business_unit",
-    view: WordQ = "recast",
-    currency: WordQ = "USD",
+    first: Annotated[
+        Text,
+        Query(
+            max_length=32,
+            description="the first period: FY2019, FY2022Q1 or 2021-04",
+            json_schema_extra=SERIES_PATTERN,
+        ),
+    ],
+    last: Annotated[
+        Text,
+        Query(
+            max_length=32,
+            description="the last period, of the same kind as the first",
+            json_schema_extra=SERIES_PATTERN,
+        ),
+    ],
+    metric: Annotated[Text, Query(max_length=64, json_schema_extra=one_of(*history.METRICS))] = "gmv",
+    by: Annotated[Text, Query(max_length=64, json_schema_extra=one_of(*ORG_LEVELS))] = "business_unit",
+    view: ViewQ = "recast",
+    currency: CurrencyQ = "USD",
 ) -> ReportOut:
     """A metric per unit over a series of periods: published (external) figures for periods before the
     platform ran, the platform's own after, each row labelled, no period counted twice."""
@@ -247,7 +310,11 @@ def add_guidance(body: GuidanceIn, ctx: Ctx, _: Operator) -> dict[str, Any]:
 
 @router.get("/reports/guidance")
 def guidance(
-    ctx: Ctx, _: Operator, scope: WordQ, period: PeriodQ, metric: WordQ = "revenue"
+    ctx: Ctx,
+    _: Operator,
+    scope: ScopeQ,
+    period: PeriodQ,
+    metric: Annotated[Text, Query(max_length=64, json_schema_extra=one_of(*plans.METRICS))] = "revenue",
 ) -> dict[str, Any]:
     """The actual growth (from actuals) against every issue of the guidance band for the period."""
     with ctx.db.transaction() as session:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from entrepot.platform.schemas import Code, Day, Request, Text
+from entrepot.platform.schemas import Code, Day, Request, Text, one_of, period_pattern
 
 # Bounds of what a body may ask for: a target up to 10^15 in major units (as imported actuals), and a
 # guidance band within +-10,000 % (the column holds up to 99,999.99).
@@ -36,12 +36,12 @@ class SnapshotOut(BaseModel):
 
 
 class TargetIn(Request):
-    metric: Text = Field(default="gmv", max_length=32)
+    metric: Text = Field(default="gmv", max_length=32, json_schema_extra=one_of("gmv"))
     scope: Code = Field(min_length=1, description="the code of the organisation unit (or group) it is for")
     value: Decimal = Field(
         gt=0, le=MAX_TARGET, allow_inf_nan=False, description="major units, e.g. 100000000000 for US$100 bn"
     )
-    currency: Text = Field(max_length=3)
+    currency: Text = Field(max_length=3, json_schema_extra={"pattern": "^[A-Z]{3}$"})
     due_on: Day
     note: Text = Field(default="", max_length=200)
 
@@ -76,9 +76,17 @@ class ScenarioOut(BaseModel):
 
 
 class GuidanceIn(Request):
-    metric: Text = Field(default="revenue", max_length=32, description="gmv, revenue or active_consumers")
+    metric: Text = Field(
+        default="revenue",
+        max_length=32,
+        description="gmv, revenue or active_consumers",
+        json_schema_extra=one_of("gmv", "revenue", "active_consumers"),
+    )
     scope: Code = Field(min_length=1, description="the code of an organisation unit")
-    period: Text = Field(max_length=32)
+    period: Text = Field(
+        max_length=32,
+        json_schema_extra=period_pattern("fiscal-year", "fiscal-quarter", "month", "ltm", "day"),
+    )
     low_pct: Decimal = Field(ge=-MAX_GUIDANCE_PCT, le=MAX_GUIDANCE_PCT, allow_inf_nan=False)
     high_pct: Decimal = Field(ge=-MAX_GUIDANCE_PCT, le=MAX_GUIDANCE_PCT, allow_inf_nan=False)
     issued_on: Day
@@ -96,4 +104,8 @@ class ActualOut(BaseModel):
 
 
 class DefinitionIn(Request):
-    definition: Text = Field(max_length=64, description="confirmed-gross, paid-gross or net-merchandise")
+    definition: Text = Field(
+        max_length=64,
+        description="confirmed-gross, paid-gross or net-merchandise",
+        json_schema_extra=one_of("confirmed-gross", "paid-gross", "net-merchandise"),
+    )
