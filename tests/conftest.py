@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,15 @@ REQUIRE_PG = os.environ.get("ENTREPOT_REQUIRE_POSTGRES") == "1"
 os.environ.setdefault("ENTREPOT_GC_FREEZE_AT_START", "false")
 # Tests sign webhooks with the development secret on throwaway databases: not production.
 os.environ.setdefault("ENTREPOT_ENV", "test")
+# The tests' output is never a terminal's, whatever the shell says: no width inherited from it (pytest-xdist's
+# workers are given COLUMNS=80), so the CLI prints as it does when piped.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+# No test reads the checkout's own reporting snapshot (var/snapshot, which `make demo` writes): a test that
+# wants one makes it, so a figure never depends on what was run in this folder before.
+os.environ.setdefault(
+    "ENTREPOT_REPORTING_SNAPSHOT_DIR", str(Path(tempfile.mkdtemp(prefix="entrepot-no-snapshot-")) / "none")
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -40,11 +40,13 @@ def pg_world(pg_database: Database) -> World:
     return build_world(pg_database)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server(postgres_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Two workers started once per module (this one's, group buys', the livestream feed's), on the
-    session's database, which each test empties and fills with a world of its own (pg_world). Sales
-    are cached by their public id, new in each test. Uvicorn replaces a worker that was killed."""
+    """Two workers started for each test, on the session's database, which each test empties and fills
+    with a world of its own (pg_world). Not once per module: emptying restarts the ids, and a rush's
+    runtime keeps state by sale and buyer id, so a server that lived through the test before would
+    take this test's sale 1 and buyers for that one's (seen: holders refused with 409 under xdist).
+    Uvicorn replaces a worker that was killed."""
     port = _free_port()
     env = {
         **os.environ,
