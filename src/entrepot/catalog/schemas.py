@@ -5,8 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 
-from entrepot.platform.schemas import COUNTRY_CODES, CURRENCY_CODE, Code, PublicId, Request, Text
+from entrepot.catalog.domain import MAX_SIDE_MM, MAX_WEIGHT_G
+from entrepot.platform.schemas import (
+    COUNTRY_CODES,
+    CURRENCY_CODE,
+    FRACTION_TEXT,
+    NOT_BLANK_PATTERN,
+    Code,
+    PublicId,
+    Request,
+    Text,
+    decimal_text,
+)
 
 
 class SellerIn(Request):
@@ -24,20 +36,27 @@ class SellerOut(BaseModel):
     marketplaces: list[str]
 
 
+# What catalog.domain checks of a product and its SKUs, as the document states it.
+REF_PATTERN: JsonDict = {"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}
+HS_CODE_PATTERN: JsonDict = {"pattern": "^[0-9]{6}([0-9]{2}([0-9]{2})?)?$"}
+WEIGHT: JsonDict = {"minimum": 1, "maximum": MAX_WEIGHT_G}
+SIDE: JsonDict = {"minimum": 1, "maximum": MAX_SIDE_MM}
+
+
 class SkuIn(Request):
-    code: Code
-    weight_g: int = Field(strict=True)
-    length_mm: int = Field(strict=True)
-    width_mm: int = Field(strict=True)
-    height_mm: int = Field(strict=True)
+    code: Code = Field(json_schema_extra=REF_PATTERN)
+    weight_g: int = Field(strict=True, json_schema_extra=WEIGHT)
+    length_mm: int = Field(strict=True, json_schema_extra=SIDE)
+    width_mm: int = Field(strict=True, json_schema_extra=SIDE)
+    height_mm: int = Field(strict=True, json_schema_extra=SIDE)
 
 
 class ProductIn(Request):
     seller: PublicId | None = Field(default=None, description="operators only: the seller to create it for")
-    ref: Code
-    title: Text = Field(max_length=300)
-    category: Code
-    hs_code: Text = Field(max_length=10, examples=["851762"])
+    ref: Code = Field(json_schema_extra=REF_PATTERN)
+    title: Text = Field(max_length=300, json_schema_extra=NOT_BLANK_PATTERN)
+    category: Code = Field(json_schema_extra=REF_PATTERN)
+    hs_code: Text = Field(max_length=10, examples=["851762"], json_schema_extra=HS_CODE_PATTERN)
     origin_country: Text = Field(min_length=2, max_length=2, json_schema_extra=COUNTRY_CODES)
     skus: list[SkuIn] = Field(min_length=1, max_length=500)
 
@@ -77,7 +96,7 @@ class PriceOut(BaseModel):
 class CommissionIn(Request):
     business_unit: Code
     category: Code = Field(description="a category code, or '*' for the marketplace default")
-    rate: Decimal = Field(ge=0, lt=1)
+    rate: Decimal = Field(ge=0, lt=1, json_schema_extra=decimal_text(FRACTION_TEXT))
 
 
 class ImportErrorOut(BaseModel):

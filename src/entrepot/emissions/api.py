@@ -37,7 +37,7 @@ from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.kernel.periods import FiscalCalendar
 from entrepot.platform.deps import AppContext, Caller, Ctx, Operator
 from entrepot.platform.principal import Principal
-from entrepot.platform.schemas import IdPath, Text
+from entrepot.platform.schemas import IdPath, Text, one_of
 
 router = APIRouter(tags=["emissions"])
 Period = Annotated[
@@ -48,7 +48,14 @@ Period = Annotated[
         json_schema_extra=PERIOD_PATTERN,
     ),
 ]
-By = Annotated[Text | None, Query(max_length=200, description=", ".join(reports.DIMENSIONS))]
+By = Annotated[
+    Text | None,
+    Query(
+        max_length=200,
+        description=", ".join(reports.DIMENSIONS),
+        json_schema_extra=one_of(*reports.DIMENSIONS),
+    ),
+]
 Version = Annotated[
     int | None, Query(ge=1, le=MAX_INT32, description="calculation version; default the newest")
 ]
@@ -217,11 +224,19 @@ async def load_factor_table(
     _: Operator,
     name: Annotated[
         Text,
-        Query(max_length=64, description="the table's name; loading a name again makes its next version"),
+        Query(
+            max_length=64,
+            description="the table's name; loading a name again makes its next version",
+            json_schema_extra={"pattern": f"^{service.NAME_PATTERN.pattern}$"},
+        ),
     ],
     kind: Annotated[
         Text,
-        Query(max_length=16, description="regional or carrier (carrier primary data wins over regional)"),
+        Query(
+            max_length=16,
+            description="regional or carrier (carrier primary data wins over regional)",
+            json_schema_extra=one_of(*service.USER_KINDS),
+        ),
     ],
 ) -> LoadedOut:
     """Load a factor table (CSV). A malformed file loads nothing and lists each bad row and why; a good

@@ -37,6 +37,10 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # would read the class as refusing every character outside the BMP.
 PRINTABLE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 
+# The most units of a SKU an order line or a cart line takes, unless the settings (max_line_quantity) say
+# otherwise; the document states this default.
+MAX_LINE_QUANTITY = 10_000
+
 # The longest CSV field any import takes (the longest column is 300 characters): a longer one is a
 # mistake or an attack, refused with its row and column.
 MAX_CSV_FIELD = 1000

@@ -6,13 +6,17 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
+from pydantic.config import JsonDict
 
 from entrepot.logistics.domain import DEFAULT_PARCEL_CM
-from entrepot.platform.schemas import Request, Text
+from entrepot.logistics.tracking import EVENT_TYPES
+from entrepot.platform.schemas import Request, Text, one_of
 
 # The years a route may be asked for: the planner counts minutes since 1970 and adds days of transit, so
 # a far year overflows the calendar; 2000-2100 covers every real question with room to spare.
 READY_YEARS = (2000, 2100)
+# As the document states them: the time starts with one of those years.
+READY_YEARS_PATTERN: JsonDict = {"pattern": "^(20[0-9]{2}|2100)-"}
 
 
 class RouteQuery(Request):
@@ -25,7 +29,9 @@ class RouteQuery(Request):
     width_cm: float = Field(default=DEFAULT_PARCEL_CM[1], gt=0, le=400, allow_inf_nan=False)
     height_cm: float = Field(default=DEFAULT_PARCEL_CM[2], gt=0, le=400, allow_inf_nan=False)
     ready_at: dt.datetime | None = Field(
-        default=None, description=f"default: now; within the years {READY_YEARS[0]}-{READY_YEARS[1]}"
+        default=None,
+        description=f"default: now; within the years {READY_YEARS[0]}-{READY_YEARS[1]}",
+        json_schema_extra=READY_YEARS_PATTERN,
     )
     service: Literal["express", "standard", "economy"] | None = None
     objective: Literal["cheapest", "greenest"] = "cheapest"
@@ -78,8 +84,11 @@ class RoutePlanOut(BaseModel):
 
 class ScanIn(Request):
     event_id: Text = Field(min_length=1, max_length=128)
-    type: Text = Field(max_length=24)
-    occurred_at: dt.datetime = Field(description=f"within the years {READY_YEARS[0]}-{READY_YEARS[1]}")
+    type: Text = Field(max_length=24, json_schema_extra=one_of(*EVENT_TYPES))
+    occurred_at: dt.datetime = Field(
+        description=f"within the years {READY_YEARS[0]}-{READY_YEARS[1]}",
+        json_schema_extra=READY_YEARS_PATTERN,
+    )
     node: Text | None = Field(default=None, max_length=64)
 
     @field_validator("occurred_at")

@@ -7,14 +7,18 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from entrepot.kernel.bounds import MAX_INT64
+from entrepot.kernel.bounds import MAX_INT64, MAX_LINE_QUANTITY
 from entrepot.ordering.payments import METHOD_MAX
 from entrepot.platform.schemas import NOT_BLANK_PATTERN, Code, PublicId, Request, Text
 
 
 class LineIn(Request):
     sku: PublicId = Field(examples=["sku_01jd..."])
-    quantity: int = Field(strict=True, description="1 up to the configured maximum per line")
+    quantity: int = Field(
+        strict=True,
+        description="1 up to the configured maximum per line",
+        json_schema_extra={"minimum": 1, "maximum": MAX_LINE_QUANTITY},
+    )
 
 
 class BasketIn(Request):
@@ -184,7 +188,11 @@ class CartIn(Request):
 
 
 class CartLineIn(Request):
-    quantity: int = Field(strict=True, description="0 takes the SKU out of the cart")
+    quantity: int = Field(
+        strict=True,
+        description="0 takes the SKU out of the cart; at most the configured maximum per line",
+        json_schema_extra={"minimum": 0, "maximum": MAX_LINE_QUANTITY},
+    )
 
 
 class CartLineOut(BaseModel):

@@ -30,7 +30,7 @@ from entrepot.organization.schemas import (
     UnitOut,
 )
 from entrepot.platform.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.platform.schemas import CodePath, CodeQuery, Day, ListPage, Text
+from entrepot.platform.schemas import CURRENCY_CODE, CodePath, CodeQuery, Day, ListPage, Text
 
 router = APIRouter(tags=["organisation"])
 
@@ -138,7 +138,10 @@ def list_manual_rates(
     ctx: Ctx,
     _: Operator,
     paging: Paging,
-    currency: Annotated[Text | None, Query(min_length=3, max_length=3, description="one currency")] = None,
+    currency: Annotated[
+        Text | None,
+        Query(min_length=3, max_length=3, description="one currency", json_schema_extra=CURRENCY_CODE),
+    ] = None,
 ) -> ListPage[ManualRateOut]:
     """The rates PUT /fx/manual-rates set, in the shape it takes them: every currency's, or one's."""
     if currency is not None:
@@ -219,8 +222,8 @@ def convert(
     ctx: Ctx,
     _: Caller,
     amount_minor: Annotated[int, Query(ge=0, le=10**15)],
-    source: Annotated[Text, Query(alias="from", min_length=3, max_length=3)],
-    to: Annotated[Text, Query(min_length=3, max_length=3)],
+    source: Annotated[Text, Query(alias="from", min_length=3, max_length=3, json_schema_extra=CURRENCY_CODE)],
+    to: Annotated[Text, Query(min_length=3, max_length=3, json_schema_extra=CURRENCY_CODE)],
     on: Day,
 ) -> ConversionOut:
     """Convert at the ECB reference rate of a day (the latest earlier rate on days without one)."""

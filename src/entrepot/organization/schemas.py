@@ -8,7 +8,18 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from entrepot.platform.schemas import COUNTRY_CODES, CURRENCY_CODE, NEW_CODE, Code, Day, Request, Text
+from entrepot.platform.schemas import (
+    COUNTRY_CODES,
+    CURRENCY_CODE,
+    NEW_CODE,
+    RATE_TEXT,
+    SIGNED_TEXT,
+    Code,
+    Day,
+    Request,
+    Text,
+    decimal_text,
+)
 
 
 class UnitIn(Request):
@@ -50,7 +61,9 @@ class MarketIn(Request):
     currency: Text = Field(min_length=3, max_length=3, json_schema_extra=CURRENCY_CODE, examples=["SGD"])
     locale: Text = Field(max_length=16, examples=["en_SG"])
     time_zone: Text = Field(max_length=64, examples=["Asia/Singapore"])
-    tax_rate: Decimal = Field(examples=["0.09"], description="VAT/GST as a fraction")
+    tax_rate: Decimal = Field(
+        examples=["0.09"], description="VAT/GST as a fraction", json_schema_extra=decimal_text(SIGNED_TEXT)
+    )
     prices_include_tax: bool = True
     shipping_domestic_minor: int = Field(ge=0, strict=True)
     shipping_cross_border_minor: int = Field(ge=0, strict=True)
@@ -73,7 +86,11 @@ class MarketOut(BaseModel):
 class ManualRateIn(Request):
     currency: Text = Field(min_length=3, max_length=3, json_schema_extra=CURRENCY_CODE)
     on: Day
-    per_usd: Decimal = Field(gt=0, description="units of the currency per US dollar")
+    per_usd: Decimal = Field(
+        gt=0,
+        description="units of the currency per US dollar",
+        json_schema_extra=decimal_text(RATE_TEXT, maximum=1e9),
+    )
     note: Text = Field(default="", max_length=200)
 
 

@@ -8,6 +8,7 @@ and a max_length that fits the column it goes to, stated on the field; each day 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
 import pycountry
@@ -105,8 +106,38 @@ NOT_BLANK_PATTERN: JsonDict = {"pattern": f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{
 COUNTRY_CODES: JsonDict = {
     "enum": [str(c.alpha_2) for c in sorted(pycountry.countries, key=lambda c: c.alpha_2)]
 }
-CURRENCY_CODE: JsonDict = {"pattern": "^[A-Z]{3}$"}
+# kernel.money.validate_currency: three upper-case letters, and a code of pycountry's ISO 4217 list.
+CURRENCY_CODE: JsonDict = {
+    "enum": [str(c.alpha_3) for c in sorted(pycountry.currencies, key=lambda c: c.alpha_3)]
+}
 NEW_CODE: JsonDict = {"pattern": "^[a-z0-9][a-z0-9-]{1,62}$"}
+
+
+def decimal_text(pattern: str, **number: float) -> Callable[[JsonDict], None]:
+    """States which strings a Decimal field takes (pydantic documents it as a number or any string): its
+    string form gets `pattern`, numbers within the field's bounds written in plain digits; `number` adds
+    bounds the service checks to its number form."""
+
+    def state(schema: JsonDict) -> None:
+        branches = schema.get("anyOf")
+        assert isinstance(branches, list)
+        for branch in branches:
+            if isinstance(branch, dict) and branch.get("type") == "string":
+                branch["pattern"] = pattern
+            elif isinstance(branch, dict) and branch.get("type") == "number":
+                branch.update(number)
+
+    return state
+
+
+# Decimal strings in plain digits, up to 12 places: one of 0 up to (not including) 1; one above 0; any;
+# one from -10000 to 10000.
+FRACTION_TEXT = r"^(0|0?\.[0-9]{1,12})$"
+POSITIVE_TEXT = r"^(0*[1-9][0-9]{0,11}(\.[0-9]{1,12})?|0*\.[0-9]{0,11}[1-9][0-9]{0,11})$"
+SIGNED_TEXT = r"^[+-]?[0-9]{1,12}(\.[0-9]{1,12})?$"
+PERCENT_TEXT = r"^[+-]?[0-9]{1,4}(\.[0-9]{1,12})?$"
+# An exchange rate (organization.service.set_manual_rate): above 0, below 10^9, up to 8 places.
+RATE_TEXT = r"^(0*[1-9][0-9]{0,8}(\.[0-9]{1,8})?|0*\.[0-9]{0,7}[1-9][0-9]{0,7})$"
 
 
 def one_of(*values: str) -> JsonDict:

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from entrepot.kernel.bounds import MAX_LINE_QUANTITY
 from entrepot.kernel.clock import Clock, pinned, system_clock
 
 DEFAULT_SQLITE_PATH = Path("var") / "entrepot.platform.db"
@@ -65,7 +66,7 @@ class Settings(BaseSettings):
     payment_decline_rate: float = Field(default=0.03, ge=0.0, le=1.0)
     payment_decline_reasons: str = "insufficient_funds,card_declined,expired_card,fraud_suspected"
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
-    max_line_quantity: int = Field(default=10_000, ge=1)
+    max_line_quantity: int = Field(default=MAX_LINE_QUANTITY, ge=1)
     max_order_lines: int = Field(default=100, ge=1)
     fx_ecb_file: str | None = Field(
         default=None, description="A newer ECB eurofxref-hist file (zip or csv) than the bundled one."

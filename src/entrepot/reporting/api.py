@@ -334,7 +334,13 @@ def _actual_out(a: Any) -> ActualOut:
     )
 
 
-@router.post("/reports/external-actuals", status_code=201)
+@router.post(
+    "/reports/external-actuals",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
 async def import_actuals(request: Request, ctx: Ctx, _: Operator) -> dict[str, int]:
     """Import published actuals as CSV (metric,scope,period,currency,value,source); all rows or none."""
     if not request.headers.get("content-type", "").startswith("text/csv"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic.config import JsonDict
 
-from entrepot.platform.schemas import Day, Request, Text, one_of, period_pattern
+from entrepot.platform.schemas import CURRENCY_CODE, Day, Request, Text, one_of, period_pattern
 from entrepot.reporting.domain import DIMENSIONS, FX_METHODS, GRAINS, VIEWS
 from entrepot.reporting.engine import ENGINES
 from entrepot.reporting.service import ReportRequest
@@ -24,7 +24,7 @@ SERIES_PATTERN = period_pattern("fiscal-year", "fiscal-quarter", "month")
 LONG_WINDOW_PATTERN = period_pattern("fiscal-year", "ltm")
 _DIMENSION = "(" + "|".join(DIMENSIONS) + ")"
 BY_PATTERN: JsonDict = {"pattern": f"^({_DIMENSION}(,{_DIMENSION})*)?$"}
-CURRENCY_PATTERN: JsonDict = {"pattern": "^[A-Z]{3}$"}
+CURRENCY_PATTERN: JsonDict = CURRENCY_CODE
 
 
 class ReportParams(Request):

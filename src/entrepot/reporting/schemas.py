@@ -8,7 +8,18 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from entrepot.platform.schemas import Code, Day, Request, Text, one_of, period_pattern
+from entrepot.platform.schemas import (
+    CURRENCY_CODE,
+    PERCENT_TEXT,
+    POSITIVE_TEXT,
+    Code,
+    Day,
+    Request,
+    Text,
+    decimal_text,
+    one_of,
+    period_pattern,
+)
 
 # Bounds of what a body may ask for: a target up to 10^15 in major units (as imported actuals), and a
 # guidance band within +-10,000 % (the column holds up to 99,999.99).
@@ -39,9 +50,13 @@ class TargetIn(Request):
     metric: Text = Field(default="gmv", max_length=32, json_schema_extra=one_of("gmv"))
     scope: Code = Field(min_length=1, description="the code of the organisation unit (or group) it is for")
     value: Decimal = Field(
-        gt=0, le=MAX_TARGET, allow_inf_nan=False, description="major units, e.g. 100000000000 for US$100 bn"
+        gt=0,
+        le=MAX_TARGET,
+        allow_inf_nan=False,
+        description="major units, e.g. 100000000000 for US$100 bn",
+        json_schema_extra=decimal_text(POSITIVE_TEXT),
     )
-    currency: Text = Field(max_length=3, json_schema_extra={"pattern": "^[A-Z]{3}$"})
+    currency: Text = Field(max_length=3, json_schema_extra=CURRENCY_CODE)
     due_on: Day
     note: Text = Field(default="", max_length=200)
 
@@ -87,8 +102,18 @@ class GuidanceIn(Request):
         max_length=32,
         json_schema_extra=period_pattern("fiscal-year", "fiscal-quarter", "month", "ltm", "day"),
     )
-    low_pct: Decimal = Field(ge=-MAX_GUIDANCE_PCT, le=MAX_GUIDANCE_PCT, allow_inf_nan=False)
-    high_pct: Decimal = Field(ge=-MAX_GUIDANCE_PCT, le=MAX_GUIDANCE_PCT, allow_inf_nan=False)
+    low_pct: Decimal = Field(
+        ge=-MAX_GUIDANCE_PCT,
+        le=MAX_GUIDANCE_PCT,
+        allow_inf_nan=False,
+        json_schema_extra=decimal_text(PERCENT_TEXT),
+    )
+    high_pct: Decimal = Field(
+        ge=-MAX_GUIDANCE_PCT,
+        le=MAX_GUIDANCE_PCT,
+        allow_inf_nan=False,
+        json_schema_extra=decimal_text(PERCENT_TEXT),
+    )
     issued_on: Day
     note: Text = Field(default="", max_length=200)
 
