@@ -230,10 +230,12 @@ RULES: dict[str, dict[str, str]] = {
         **REPORT_RULES,
     },
     "POST /api/v1/flash-sales": {
-        r"^1 up to the sale's stock$": "cross-field: a per-buyer limit within the stock"
+        r"^1 up to the sale's stock$": "cross-field: a per-buyer limit within the stock",
+        r"of yours is sold in": "stored data: the caller's SKUs in the market",
     },
     "POST /api/v1/live-sessions/{ref}/drops": {
         r"^1 up to the drop's stock$": "cross-field: a per-buyer limit within the stock",
+        r"of yours is sold in": "stored data: the caller's SKUs in the market",
     },
     "POST /api/v1/products": {r"^required$": "caller: an operator names the seller"},
     "POST /api/v1/catalog/import": {

@@ -37,7 +37,7 @@ from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.kernel.periods import FiscalCalendar
 from entrepot.platform.deps import AppContext, Caller, Ctx, Operator
 from entrepot.platform.principal import Principal
-from entrepot.platform.schemas import IdPath, Text, one_of
+from entrepot.platform.schemas import CSV_BODY, IdPath, Text, one_of
 
 router = APIRouter(tags=["emissions"])
 Period = Annotated[
@@ -214,9 +214,7 @@ def factor_tables(ctx: Ctx, _: Operator) -> list[FactorTableOut]:
     "/emissions/factor-tables",
     status_code=201,
     response_model=LoadedOut,
-    openapi_extra={
-        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
-    },
+    openapi_extra=CSV_BODY,
 )
 async def load_factor_table(
     request: Request,

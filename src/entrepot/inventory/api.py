@@ -22,7 +22,7 @@ from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.platform.principal import Principal
 from entrepot.platform.problems import problem
-from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage, Text
+from entrepot.platform.schemas import CSV_BODY, CodePath, CodeQuery, IdPath, IdQuery, ListPage, Text
 
 # Tagged per route: browsing a market is documented with the catalog, where it always was.
 router = APIRouter()
@@ -58,9 +58,7 @@ def browse_market(
     "/catalog/import",
     response_model=ImportReportOut,
     tags=["catalog"],
-    openapi_extra={
-        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
-    },
+    openapi_extra=CSV_BODY,
 )
 async def import_catalog(
     request: Request,

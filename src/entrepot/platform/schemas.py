@@ -169,3 +169,10 @@ PERIOD_FORMS = {
 def period_pattern(*forms: str) -> JsonDict:
     """The pattern of the period names in `forms` (kernel.periods' form names)."""
     return {"pattern": "^(" + "|".join(PERIOD_FORMS[f] for f in forms) + ")$"}
+
+
+# The OpenAPI entry of a route that reads its body itself as CSV text (imports): FastAPI sees no body
+# parameter, so the document is told. One for every such route, so they cannot drift apart.
+CSV_BODY: JsonDict = {
+    "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+}

@@ -13,7 +13,7 @@ from entrepot.kernel.errors import DomainError, NotFound, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx, Operator
-from entrepot.platform.schemas import CodePath, CodeQuery, DayQuery, Text, one_of
+from entrepot.platform.schemas import CSV_BODY, CodePath, CodeQuery, DayQuery, Text, one_of
 from entrepot.reporting import engine, history, plans, service
 from entrepot.reporting.domain import (
     FX_METHODS,
@@ -337,9 +337,7 @@ def _actual_out(a: Any) -> ActualOut:
 @router.post(
     "/reports/external-actuals",
     status_code=201,
-    openapi_extra={
-        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
-    },
+    openapi_extra=CSV_BODY,
 )
 async def import_actuals(request: Request, ctx: Ctx, _: Operator) -> dict[str, int]:
     """Import published actuals as CSV (metric,scope,period,currency,value,source); all rows or none."""
