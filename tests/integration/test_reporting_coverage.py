@@ -67,9 +67,17 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         reporting_snapshot_dir=str(folder / "snapshot"),
     )
     console = Console(file=io.StringIO(), width=200)
-    run_demo(
-        settings, console, False, sellers=6, buyers=30, orders_per_day=4, days=10, keys_file=folder / "k"
-    )
+    # What the demo reads through get_settings() must be this store too, whatever an earlier test in
+    # this process left cached (under xdist the snapshot went elsewhere and the scenario saw none).
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ENTREPOT_DATABASE_URL", settings.database_url)
+        env.setenv("ENTREPOT_REPORTING_SNAPSHOT_DIR", settings.reporting_snapshot_dir)
+        get_settings.cache_clear()
+        run_demo(
+            settings, console, False, sellers=6, buyers=30, orders_per_day=4, days=10, keys_file=folder / "k"
+        )
+    get_settings.cache_clear()
+    assert (folder / "snapshot").exists(), "the demo wrote no snapshot where it was told"
     return folder
 
 
