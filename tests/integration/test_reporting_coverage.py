@@ -74,7 +74,7 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env.setenv("ENTREPOT_REPORTING_SNAPSHOT_DIR", settings.reporting_snapshot_dir)
         get_settings.cache_clear()
         run_demo(
-            settings, console, False, sellers=6, buyers=30, orders_per_day=4, days=10, keys_file=folder / "k"
+            settings, console, False, sellers=24, buyers=60, orders_per_day=6, days=10, keys_file=folder / "k"
         )
     get_settings.cache_clear()
     assert (folder / "snapshot").exists(), "the demo wrote no snapshot where it was told"
