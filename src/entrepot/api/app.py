@@ -40,6 +40,7 @@ from entrepot.platform.limits import BodySizeLimit
 from entrepot.platform.outbox import HandlerRegistry
 from entrepot.platform.settings import Settings, get_settings
 from entrepot.reporting import api as reporting_api
+from entrepot.web import app as console
 
 log = logging.getLogger("entrepot")
 API_PREFIX = "/api/v1"
@@ -176,4 +177,5 @@ def create_app(
         warnings = [f"stale FX rates: {', '.join(ctx.stale_currencies)}"] if ctx.stale_currencies else []
         return {"status": "ok", "version": __version__, "warnings": warnings}
 
+    console.install(app)  # the console's pages at `/`, after the API's routes
     return app

@@ -65,11 +65,11 @@ def create_api_key(
     if role not in ROLES:
         raise ValidationFailed("invalid key", [FieldError("role", f"must be one of {', '.join(ROLES)}")])
     carrier = carrier.strip() if carrier else None
-    owner_errors = _owner_errors(role, seller_public_id, buyer_public_id, carrier)
-    if owner_errors:
-        raise ValidationFailed("invalid key owner", owner_errors)
+    wrong_owner = owner_errors(role, seller_public_id, buyer_public_id, carrier)
+    if wrong_owner:
+        raise ValidationFailed("invalid key owner", wrong_owner)
     if carrier is not None:
-        _refuse_unknown_carrier(carrier, carriers(session))
+        refuse_unknown_carrier(carrier, carriers(session))
     seller_id = catalog.seller_id_of(session, seller_public_id) if seller_public_id else None
     buyer_id = get_buyer(session, buyer_public_id).id if buyer_public_id else None
     new_key = generate_key()
@@ -89,7 +89,7 @@ def create_api_key(
     return key, new_key.plaintext
 
 
-def _owner_errors(role: str, seller: str | None, buyer: str | None, carrier: str | None) -> list[FieldError]:
+def owner_errors(role: str, seller: str | None, buyer: str | None, carrier: str | None) -> list[FieldError]:
     """Each role names exactly its own kind of owner: a seller, a buyer, a carrier, or none (operators)."""
     errors = []
     owners = (("seller_id", "seller", seller), ("buyer_id", "buyer", buyer), ("carrier", "carrier", carrier))
@@ -101,7 +101,7 @@ def _owner_errors(role: str, seller: str | None, buyer: str | None, carrier: str
     return errors
 
 
-def _refuse_unknown_carrier(carrier: str, known: Collection[str]) -> None:
+def refuse_unknown_carrier(carrier: str, known: Collection[str]) -> None:
     """A key for a carrier no lane names would post scans for no shipment: a typo, refused."""
     if carrier in known:
         return

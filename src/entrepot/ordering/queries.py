@@ -209,6 +209,35 @@ def gmv_by_market(session: Session, start: dt.date, end: dt.date) -> list[Market
 
 
 @dataclass(frozen=True)
+class PaymentOutcomes:
+    """Payments started in a window, by how the provider decided them."""
+
+    succeeded: int
+    failed: int
+    pending: int
+
+    @property
+    def success_rate(self) -> float | None:
+        """Succeeded among those decided (pending ones are not yet a success or a failure); None when
+        none is decided yet. A ratio shown to a person, not money: a float is right here."""
+        decided = self.succeeded + self.failed
+        return self.succeeded / decided if decided else None
+
+
+def payment_outcomes(session: Session, start: dt.datetime, end: dt.datetime) -> PaymentOutcomes:
+    """How the payments started in [start, end) stand, in one grouped statement."""
+    counts: dict[str, int] = {
+        status: int(count)
+        for status, count in session.execute(
+            select(Payment.status, func.count(Payment.id))
+            .where(Payment.created_at >= start, Payment.created_at < end)
+            .group_by(Payment.status)
+        )
+    }
+    return PaymentOutcomes(counts.get("succeeded", 0), counts.get("failed", 0), counts.get("pending", 0))
+
+
+@dataclass(frozen=True)
 class ParcelLine:
     hs_code: str
     origin_country: str

@@ -226,11 +226,17 @@ def _cancel(session: Session, order: Order, principal: Principal, now: dt.dateti
     return order
 
 
+def require_refunder(principal: Principal) -> None:
+    """Refunds are issued by the seller or an operator (a buyer asks for a return): a 403 for any other
+    role, decided before the order is looked up, as `Principal.require` does."""
+    if principal.role not in ("seller", "operator"):
+        raise Forbidden("refunds are issued by the seller or an operator")
+
+
 def refund(
     session: Session, principal: Principal, order_id: str, amount_minor: int, reason: str, now: dt.datetime
 ) -> Refund:
-    if principal.role not in ("seller", "operator"):
-        raise Forbidden("refunds are issued by the seller or an operator")
+    require_refunder(principal)
     order = get_order(session, order_id, principal, for_update=True)
     captured = session.scalar(
         select(Payment.id).where(Payment.order_id == order.id, Payment.status == "succeeded").limit(1)

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from entrepot.platform.db import Database, OutboxEvent
@@ -268,3 +268,37 @@ def list_events_page(
     if after is not None:
         query = query.where(OutboxEvent.id > after)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How far behind the relay is: events waiting (due or retrying), the oldest one's time, and the
+    dead ones an operator must look at."""
+
+    pending: int
+    oldest_pending_at: dt.datetime | None
+    dead: int
+
+    def lag(self, now: dt.datetime) -> dt.timedelta:
+        """How long the oldest waiting event has waited: zero when none waits."""
+        if self.oldest_pending_at is None:
+            return dt.timedelta(0)
+        return max(now - self.oldest_pending_at, dt.timedelta(0))
+
+
+def backlog(session: Session) -> Backlog:
+    """Two statements: the pending ones through the relay's partial index, the dead ones counted."""
+    pending, oldest = session.execute(
+        select(func.count(OutboxEvent.id), func.min(OutboxEvent.occurred_at)).where(in_state("pending"))
+    ).one()
+    dead = session.scalar(select(func.count(OutboxEvent.id)).where(in_state("dead"))) or 0
+    return Backlog(int(pending), _aware(oldest), int(dead))
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """An aggregate's timestamp skips the column type's conversion: SQLite gives it back as text, naive."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

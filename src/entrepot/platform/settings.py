@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     )
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
     page_size_max: int = Field(default=200, ge=1)
+    console_idle_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=7 * 24 * 60,
+        description="A console session unused for this long is ended: the next page asks to sign in again.",
+    )
     reporting_snapshot_dir: str = Field(
         default="var/snapshot", description="Folder of the reporting Parquet snapshot."
     )

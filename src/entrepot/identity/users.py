@@ -1,0 +1,112 @@
+"""Use cases of console users: create one, change a password, check a sign-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from entrepot.catalog import service as catalog
+from entrepot.identity import passwords
+from entrepot.identity.models import Buyer, User
+from entrepot.identity.service import get_buyer, owner_errors, principal_for_buyer, refuse_unknown_carrier
+from entrepot.kernel.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
+from entrepot.kernel.ids import new_id
+from entrepot.platform.principal import ROLES, Principal
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    now: dt.datetime,
+    seller_public_id: str | None = None,
+    buyer_public_id: str | None = None,
+    carrier: str | None = None,
+    carriers: Callable[[Session], Collection[str]] = lambda _: (),
+) -> User:
+    """A user with the role and owner an API key of that role would have (the same rules); the password
+    is stored as its argon2 hash only."""
+    carrier = carrier.strip() if carrier else None
+    errors = _user_errors(session, username, password, role)
+    if role in ROLES:
+        errors += owner_errors(role, seller_public_id, buyer_public_id, carrier)
+    if errors:
+        raise ValidationFailed("invalid user", errors)
+    if carrier is not None:
+        refuse_unknown_carrier(carrier, carriers(session))
+    user = User(
+        public_id=new_id("usr"),
+        username=username,
+        password_hash=passwords.hash_password(password),
+        role=role,
+        seller_id=catalog.seller_id_of(session, seller_public_id) if seller_public_id else None,
+        buyer_id=get_buyer(session, buyer_public_id).id if buyer_public_id else None,
+        carrier=carrier,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _user_errors(session: Session, username: str, password: str, role: str) -> list[FieldError]:
+    errors = []
+    if not USERNAME.match(username):
+        errors.append(
+            FieldError("username", "2 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit")
+        )
+    elif find_user(session, username) is not None:
+        errors.append(FieldError("username", "already taken"))
+    if (bad_password := passwords.password_error(password)) is not None:
+        errors.append(bad_password)
+    if role not in ROLES:
+        errors.append(FieldError("role", f"must be one of {', '.join(ROLES)}"))
+    return errors
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if (bad_password := passwords.password_error(password)) is not None:
+        raise ValidationFailed("invalid password", [bad_password])
+    user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def check_password(session: Session, username: str, password: str) -> User:
+    """The user these credentials name; one answer (401) for an unknown name, a wrong password and a
+    disabled user, in about the same time (passwords.password_matches verifies a decoy)."""
+    user = find_user(session, username)
+    usable = user is not None and user.disabled_at is None
+    if not passwords.password_matches(password, user.password_hash if usable and user else None):
+        raise Unauthenticated("wrong user name or password")
+    assert user is not None
+    return user
+
+
+def user_principal(session: Session, user_id: int) -> tuple[Principal, str] | None:
+    """The principal a user acts as (as its API key would: see service._load_principal) and its name;
+    None once the user is disabled."""
+    user, seller_public_id, buyer = session.execute(
+        select(User, catalog.seller_public_id(User.seller_id), Buyer)
+        .outerjoin(Buyer, Buyer.id == User.buyer_id)
+        .where(User.id == user_id)
+    ).one()
+    if user.disabled_at is not None:
+        return None
+    if buyer is not None:
+        return principal_for_buyer(buyer, user.public_id), user.username
+    principal = Principal(user.role, user.public_id, user.seller_id, seller_public_id, carrier=user.carrier)
+    return principal, user.username

@@ -1,0 +1,97 @@
+"""Who is signed in, from the session cookie; the CSRF checks every form is held to.
+
+The cookie holds the session's token: HttpOnly (no script reads it), SameSite=Lax (another site's form
+posts arrive without it), Secure whenever the page was asked for over https. A form carries the
+session's CSRF token (identity.sessions.csrf_token) and a POST without the right one is refused with 403
+before anything is done. The sign-in form, which comes before any session, carries a token that must
+match a cookie set with the page (a double submit): another site cannot read that cookie to copy it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Form, Request
+from starlette.responses import Response
+
+from entrepot.identity import sessions
+from entrepot.identity.sessions import SignedIn
+from entrepot.kernel.errors import Forbidden
+from entrepot.platform.deps import Ctx
+
+SESSION_COOKIE = "entrepot_session"
+SIGN_IN_COOKIE = "entrepot_sign_in"  # the sign-in form's double-submit token
+
+
+class SignInRequired(Exception):
+    """No session, or it ended: the console answers with the sign-in page (routing.ConsoleRoute)."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def sign_in_url(next_path: str) -> str:
+    return "/sign-in" if next_path in ("/", "") else f"/sign-in?next={quote(next_path, safe='/')}"
+
+
+def current(request: Request, ctx: Ctx) -> SignedIn | None:
+    """The session this request's cookie names, if it is alive (its idle time is reset)."""
+    idle = dt.timedelta(minutes=ctx.settings.console_idle_minutes)
+    with ctx.db.transaction() as session:
+        viewer = sessions.resume(session, request.cookies.get(SESSION_COOKIE), ctx.clock(), idle)
+    request.state.viewer = viewer
+    return viewer
+
+
+def signed_in(request: Request, ctx: Ctx) -> SignedIn:
+    viewer = current(request, ctx)
+    if viewer is None:
+        raise SignInRequired(request.url.path)
+    return viewer
+
+
+Viewer = Annotated[SignedIn, Depends(signed_in)]
+MaybeViewer = Annotated[SignedIn | None, Depends(current)]
+CsrfField = Annotated[str, Form(max_length=128)]
+
+
+def check_csrf(viewer: SignedIn, given: str) -> None:
+    if not hmac.compare_digest(given.encode(), viewer.csrf_token.encode()):
+        raise Forbidden("the form's CSRF token is missing or wrong: reload the page and try again")
+
+
+def check_sign_in_csrf(request: Request, given: str) -> None:
+    expected = request.cookies.get(SIGN_IN_COOKIE, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Forbidden("the form's CSRF token is missing or wrong: reload the page and try again")
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def new_sign_in_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def set_sign_in_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SIGN_IN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/sign-in"
+    )
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    # no Max-Age: a browser session cookie; the server ends idle sessions (console_idle_minutes)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/"
+    )
+    response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))

@@ -1,0 +1,28 @@
+"""A form's errors, from the problem details a service raised (the API's `errors` member): what the
+form component (templates/components.html, `field`) shows in place beside each field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from entrepot.kernel.errors import DomainError
+
+
+@dataclass
+class FormProblem:
+    title: str = ""
+    detail: str = ""
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, problem: DomainError, aliases: dict[str, str] | None = None) -> FormProblem:
+        """The problem's field errors under the form's field names (`aliases` maps a service's field,
+        e.g. `amount_minor`, to the form's, e.g. `amount`)."""
+        fields: dict[str, list[str]] = {}
+        for error in problem.field_errors:
+            name = (aliases or {}).get(error.field, error.field)
+            fields.setdefault(name, []).append(error.message)
+        return cls(problem.title, problem.detail, fields)
+
+    def errors_of(self, name: str) -> list[str]:
+        return self.fields.get(name, [])

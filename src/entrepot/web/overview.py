@@ -1,0 +1,82 @@
+"""The operator's overview: GMV and orders today and over 7 days by division and market, how payments
+fare, and how far behind the outbox relay is. Every figure comes from a context's query (reporting.live,
+ordering.queries, platform.outbox); this page only lays them side by side."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from entrepot.ordering import queries
+from entrepot.platform import outbox
+from entrepot.platform.deps import Ctx
+from entrepot.reporting import live
+from entrepot.web.auth import Viewer
+from entrepot.web.routing import ConsoleRoute
+from entrepot.web.templating import render
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+WEEK = 7
+
+
+@dataclass
+class MarketLine:
+    division: str
+    market: str
+    orders_today: int = 0
+    gmv_today: int = 0
+    orders_week: int = 0
+    gmv_week: int = 0
+
+
+def side_by_side(today: list[live.Row], week: list[live.Row]) -> list[MarketLine]:
+    """One line per division and market, today's figures beside the week's."""
+    lines: dict[tuple[str, str], MarketLine] = {}
+    for row in week:
+        line = lines.setdefault((row.division, row.market), MarketLine(row.division, row.market))
+        line.orders_week, line.gmv_week = row.orders, row.gmv_usd
+    for row in today:
+        line = lines.setdefault((row.division, row.market), MarketLine(row.division, row.market))
+        line.orders_today, line.gmv_today = row.orders, row.gmv_usd
+    return [lines[key] for key in sorted(lines)]
+
+
+@router.get("/overview")
+def overview(
+    request: Request,
+    ctx: Ctx,
+    viewer: Viewer,
+    on: Annotated[dt.date | None, Query(description="the day to look at; today by default")] = None,
+) -> Response:
+    viewer.principal.require("operator")  # as the API's operator routes: 403 for any other role
+    now = ctx.clock()
+    day = on or now.date()
+    week_start = day - dt.timedelta(days=WEEK - 1)
+    start_of_week = dt.datetime.combine(week_start, dt.time(0), dt.UTC)
+    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), dt.UTC)
+    with ctx.db.transaction() as session:
+        today = live.gmv_rows(session, day, day + dt.timedelta(days=1))
+        week = live.gmv_rows(session, week_start, day + dt.timedelta(days=1))
+        payments = queries.payment_outcomes(session, start_of_week, min(end_of_day, now))
+        backlog = outbox.backlog(session)
+    return render(
+        request,
+        "overview.html",
+        day=day,
+        week_start=week_start,
+        lines=side_by_side(today, week),
+        today=_totals(today),
+        week=_totals(week),
+        payments=payments,
+        backlog=backlog,
+        lag_seconds=int(backlog.lag(now).total_seconds()),
+        definition=live.GMV_DEFINITION,
+    )
+
+
+def _totals(rows: list[live.Row]) -> dict[str, int]:
+    return {"orders": sum(r.orders for r in rows), "gmv": sum(r.gmv_usd for r in rows)}

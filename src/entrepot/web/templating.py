@@ -1,0 +1,71 @@
+"""The console's templates (Jinja2, autoescaped) and the one way a page is rendered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from entrepot.identity.sessions import SignedIn
+from entrepot.kernel.money import Money
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+# Navigation by role: (label, path, roles that see it). A page's own check decides access; this only
+# leaves out links that would answer 403.
+NAV = (
+    ("Overview", "/overview", frozenset({"operator"})),
+    ("Orders", "/orders", frozenset({"operator", "seller", "buyer"})),
+)
+
+
+def nav_for(role: str) -> list[tuple[str, str]]:
+    return [(label, path) for label, path, roles in NAV if role in roles]
+
+
+def money(minor: int | None, currency: str) -> str:
+    """`1,234.50 SGD`: the currency's own number of decimals (Money), grouped thousands."""
+    if minor is None:
+        return "-"
+    return f"{Money(minor, currency).to_decimal():,f} {currency}"
+
+
+def when(value: dt.datetime | None) -> str:
+    return "-" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def percent(value: float | Decimal | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def words(code: str | None) -> str:
+    """A status code as words: `return_requested` reads `return requested`."""
+    return "" if code is None else code.replace("_", " ").replace("-", " ")
+
+
+templates.env.filters.update(money=money, when=when, percent=percent, words=words)
+
+
+def viewer_of(request: Request) -> SignedIn | None:
+    viewer: SignedIn | None = getattr(request.state, "viewer", None)
+    return viewer
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    """A page: the template with who is signed in and their navigation. Never cached: pages show
+    private data, and a shared computer's back button must not show it after signing out."""
+    viewer = viewer_of(request)
+    context.update(
+        viewer=viewer,
+        nav=nav_for(viewer.principal.role) if viewer else [],
+        path=request.url.path,
+    )
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
