@@ -15,13 +15,17 @@ class FormProblem:
     fields: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, problem: DomainError, aliases: dict[str, str] | None = None) -> FormProblem:
-        """The problem's field errors under the form's field names (`aliases` maps a service's field,
-        e.g. `amount_minor`, to the form's, e.g. `amount`)."""
+    def of(
+        cls, problem: DomainError, aliases: dict[str, str] | None = None, notes: dict[str, str] | None = None
+    ) -> FormProblem:
+        """The problem's field errors under the form's field names: `aliases` maps a service's field
+        (`amount_minor`) to the form's (`amount`), `notes` adds what a person needs to read the service's
+        message in the form's terms (`in minor units`)."""
         fields: dict[str, list[str]] = {}
         for error in problem.field_errors:
             name = (aliases or {}).get(error.field, error.field)
-            fields.setdefault(name, []).append(error.message)
+            note = (notes or {}).get(error.field)
+            fields.setdefault(name, []).append(f"{error.message} ({note})" if note else error.message)
         return cls(problem.title, problem.detail, fields)
 
     def errors_of(self, name: str) -> list[str]:

@@ -160,7 +160,7 @@ def refund(
         with ctx.db.transaction() as session:
             service.refund(session, viewer.principal, order_id, body.amount_minor, body.reason, ctx.clock())
     except DomainError as problem:
-        found = FormProblem.of(problem, {"amount_minor": "amount"})
+        found = FormProblem.of(problem, {"amount_minor": "amount"}, {"amount_minor": "in minor units"})
         return _refund_page(request, order, viewer.csrf_token, values, problem.status, found)
     return RedirectResponse(f"/orders/{order_id}?refunded={body.amount_minor}", status_code=303)
 

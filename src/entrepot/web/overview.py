@@ -61,7 +61,7 @@ def overview(
     with ctx.db.transaction() as session:
         today = live.gmv_rows(session, day, day + dt.timedelta(days=1))
         week = live.gmv_rows(session, week_start, day + dt.timedelta(days=1))
-        payments = queries.payment_outcomes(session, start_of_week, min(end_of_day, now))
+        payments = queries.payment_outcomes(session, start_of_week, end_of_day)
         backlog = outbox.backlog(session)
     return render(
         request,

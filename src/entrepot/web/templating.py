@@ -44,12 +44,22 @@ def percent(value: float | Decimal | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+def duration(seconds: int) -> str:
+    """`45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`: the two largest units are what a person reads."""
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if days:
+        return f"{days} d {hours % 24} h"
+    if hours:
+        return f"{hours} h {minutes % 60} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"
+
+
 def words(code: str | None) -> str:
     """A status code as words: `return_requested` reads `return requested`."""
     return "" if code is None else code.replace("_", " ").replace("-", " ")
 
 
-templates.env.filters.update(money=money, when=when, percent=percent, words=words)
+templates.env.filters.update(money=money, when=when, percent=percent, words=words, duration=duration)
 
 
 def viewer_of(request: Request) -> SignedIn | None:
