@@ -13,6 +13,7 @@ from entrepot.cli import flash as flash_cli
 from entrepot.cli import fx as fx_cli
 from entrepot.cli import logistics as logistics_cli
 from entrepot.cli import reports as reporting_cli
+from entrepot.cli import users as users_cli
 from entrepot.cli.config import get_settings
 from entrepot.cli.errors import fail, failures, redacted, require_schema
 from entrepot.cli.output import stdout as console
@@ -37,6 +38,7 @@ app.add_typer(logistics_cli.app, name="logistics")
 app.add_typer(fx_cli.app, name="fx")
 reporting_cli.register(app, bench_app)
 app.add_typer(emissions_cli.app, name="emissions")
+app.add_typer(users_cli.app, name="users")
 bench_app.command("emissions")(emissions_cli.bench_emissions)
 bench_app.command("flash")(flash_cli.bench_flash)
 
@@ -77,7 +79,9 @@ def serve(
         raise fail("SQLite serves one worker; use PostgreSQL (ENTREPOT_DATABASE_URL) for --workers > 1")
     with failures():
         upgrade(settings.database_url)
-    console.print(f"API on http://{host}:{port}/api/v1  docs http://{host}:{port}/docs")
+    console.print(
+        f"console http://{host}:{port}/  API http://{host}:{port}/api/v1  docs http://{host}:{port}/docs"
+    )
     uvicorn.run(
         "entrepot.api.app:create_app",
         factory=True,

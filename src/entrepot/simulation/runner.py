@@ -26,6 +26,7 @@ from entrepot.platform.settings import Settings
 from entrepot.reporting import snapshot
 from entrepot.schema import upgrade
 from entrepot.simulation import demo, orders
+from entrepot.simulation.console_users import ensure_console_users
 from entrepot.simulation.summary import GMV_DEFINITION, gmv_rows
 
 
@@ -53,6 +54,7 @@ def run_demo(
     _print_gmv(ctx, size, console)
     _print_shipments(ctx, console)
     _ensure_keys(ctx, keys_file, console)
+    ensure_console_users(ctx, keys_file, console)
     console.print(f"demo ready in {time.perf_counter() - started:.0f} s")
     return ctx
 
