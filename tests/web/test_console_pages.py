@@ -190,6 +190,7 @@ def test_the_overview_shows_todays_orders_gmv_payments_and_the_outbox(
     assert "lazada-sg" in page.text and "taobao-cn" not in page.text  # markets with orders only
     empty = console_as(world, "ops").get("/overview?on=2020-01-01")
     assert "No orders in these 7 days." in empty.text
+    assert '<a href="/overview?on=2025-11-11">2025-11-11</a>' in empty.text  # where the orders are
 
 
 @pytest.mark.parametrize(

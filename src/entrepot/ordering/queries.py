@@ -208,6 +208,11 @@ def gmv_by_market(session: Session, start: dt.date, end: dt.date) -> list[Market
     return sorted(found, key=lambda g: g.market)
 
 
+def last_order_date(session: Session) -> dt.date | None:
+    """The newest order's date (in its market's time zone), through the index on order_date."""
+    return session.scalar(select(func.max(Order.order_date)))
+
+
 @dataclass(frozen=True)
 class PaymentOutcomes:
     """Payments started in a window, by how the provider decided them."""

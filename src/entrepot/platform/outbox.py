@@ -292,13 +292,4 @@ def backlog(session: Session) -> Backlog:
         select(func.count(OutboxEvent.id), func.min(OutboxEvent.occurred_at)).where(in_state("pending"))
     ).one()
     dead = session.scalar(select(func.count(OutboxEvent.id)).where(in_state("dead"))) or 0
-    return Backlog(int(pending), _aware(oldest), int(dead))
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """An aggregate's timestamp skips the column type's conversion: SQLite gives it back as text, naive."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return Backlog(int(pending), oldest, int(dead))  # min() keeps the column's type: aware UTC

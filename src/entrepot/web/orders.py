@@ -5,10 +5,11 @@ through the principal's eyes (ordering.queries): another seller's order is a 404
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
@@ -18,6 +19,7 @@ from entrepot.ordering import queries, service
 from entrepot.ordering.models import ORDER_STATUSES, Order
 from entrepot.ordering.schemas import RefundIn
 from entrepot.platform import outbox
+from entrepot.platform.db import OutboxEvent
 from entrepot.platform.deps import Ctx, next_cursor
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, Text
@@ -67,7 +69,7 @@ def list_orders(
     )
 
 
-def _timeline(session: Any, order: Order) -> list[Any]:
+def _timeline(session: Session, order: Order) -> list[OutboxEvent]:
     """The order's events in the order they happened: its state timeline."""
     events = outbox.list_events_page(session, None, order.public_id, None, None, TIMELINE_LIMIT)
     return [e for e in events if e.type.startswith("order.")]
@@ -105,12 +107,8 @@ def refund_form(request: Request, order_id: IdPath, ctx: Ctx, viewer: Viewer) ->
     with ctx.db.transaction() as session:
         order = queries.get_order(session, order_id, viewer.principal)
     left = order.total_minor - order.refunded_minor
-    amount = f"{exact_amount(left, order.currency)}"
+    amount = str(Money(left, order.currency).to_decimal())
     return _refund_page(request, order, viewer.csrf_token, {"amount": amount, "reason": ""})
-
-
-def exact_amount(minor: int, currency: str) -> Decimal:
-    return Money(minor, currency).to_decimal()
 
 
 def _refund_page(

@@ -63,6 +63,7 @@ def overview(
         week = live.gmv_rows(session, week_start, day + dt.timedelta(days=1))
         payments = queries.payment_outcomes(session, start_of_week, end_of_day)
         backlog = outbox.backlog(session)
+        latest = queries.last_order_date(session) if not week else None
     return render(
         request,
         "overview.html",
@@ -75,6 +76,7 @@ def overview(
         backlog=backlog,
         lag_seconds=int(backlog.lag(now).total_seconds()),
         definition=live.GMV_DEFINITION,
+        latest=latest,  # a quiet week: where the orders are (a demo's are weeks old)
     )
 
 

@@ -95,6 +95,7 @@ def sign_in(
 
 
 def _start_session(ctx: Ctx, method: str, username: str, password: str, api_key: str) -> str:
+    """A new session with a new token: never one the browser brought (no session fixation)."""
     missing = _missing(method, username, password, api_key)
     if missing:
         raise ValidationFailed("fill in the fields to sign in", missing)
