@@ -108,6 +108,7 @@ def test_an_operator_refunds_an_order_after_confirming(
         and "scratched" in after
         and '<span class="event">refunded</span>' in after
     )
+    assert console.get(f"/orders/{order_id}?refunded=lots").status_code == 422
 
 
 @pytest.mark.parametrize(

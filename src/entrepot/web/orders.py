@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from entrepot.kernel.bounds import MAX_INT64
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.kernel.money import Money, exact_minor
 from entrepot.kernel.pagination import decode_cursor
@@ -76,7 +77,13 @@ def _timeline(session: Session, order: Order) -> list[OutboxEvent]:
 
 
 @router.get("/orders/{order_id}")
-def order_page(request: Request, order_id: IdPath, ctx: Ctx, viewer: Viewer) -> Response:
+def order_page(
+    request: Request,
+    order_id: IdPath,
+    ctx: Ctx,
+    viewer: Viewer,
+    refunded: Annotated[int | None, Query(ge=1, le=MAX_INT64, description="the refund just made")] = None,
+) -> Response:
     with ctx.db.transaction() as session:
         order = queries.get_order(session, order_id, viewer.principal)
         detail = queries.order_detail(session, order)
@@ -89,7 +96,7 @@ def order_page(request: Request, order_id: IdPath, ctx: Ctx, viewer: Viewer) -> 
         order=order,
         timeline=timeline,
         can_refund="refunds" in actions and _may_refund(viewer.principal),
-        refunded=request.query_params.get("refunded"),
+        refunded=refunded,
     )
 
 

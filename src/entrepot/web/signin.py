@@ -83,7 +83,8 @@ def sign_in(
     auth.check_sign_in_csrf(request, csrf)
     next_path = safe_next(next)
     try:
-        token = _start_session(ctx, method, username.strip(), password, api_key)
+        # user names are made lower case (identity.users.USERNAME): `Ops` signs in as `ops`
+        token = _start_session(ctx, method, username.strip().lower(), password, api_key)
     except DomainError as problem:
         problem_page = FormProblem.of(problem)
         return _sign_in_page(
