@@ -193,13 +193,19 @@ def _cancel_placed(session: Session, order: Order, reason: str, outcome: str, no
     return True
 
 
-def transition(session: Session, principal: Principal, order_id: str, action: str, now: dt.datetime) -> Order:
+def require_actor(principal: Principal, action: str) -> None:
+    """A 422 for no such action, a 403 for a role that may not ask for it (before any order is looked
+    up, so the answer is the same for every order)."""
     if action not in ACTORS:
         raise ValidationFailed(
             f"unknown action {action!r}", [FieldError("action", ", ".join(sorted(ACTORS)))]
         )
     if principal.role not in ACTORS[action]:
         raise Forbidden(f"a {principal.role} cannot {action.replace('_', ' ')} an order")
+
+
+def transition(session: Session, principal: Principal, order_id: str, action: str, now: dt.datetime) -> Order:
+    require_actor(principal, action)
     order = get_order(session, order_id, principal, for_update=True)
     if action == "cancel":
         return _cancel(session, order, principal, now)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from entrepot.web import orders, overview, signin
+from entrepot.web import order_actions, orders, overview, signin
 from entrepot.web.templating import HERE
 
 
 def install(app: FastAPI) -> None:
     """Mount the console at `/`: its pages (left out of the API's document) and its stylesheet."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for module in (signin, overview, orders):
+    for module in (signin, overview, orders, order_actions):  # orders' refund before /{action}
         app.include_router(module.router)

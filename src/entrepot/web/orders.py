@@ -24,7 +24,7 @@ from entrepot.platform.db import OutboxEvent
 from entrepot.platform.deps import Ctx, next_cursor
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, Text
-from entrepot.web import auth
+from entrepot.web import auth, order_actions
 from entrepot.web.auth import CsrfField, Viewer
 from entrepot.web.forms import FormProblem
 from entrepot.web.routing import ConsoleRoute
@@ -83,6 +83,7 @@ def order_page(
     ctx: Ctx,
     viewer: Viewer,
     refunded: Annotated[int | None, Query(ge=1, le=MAX_INT64, description="the refund just made")] = None,
+    done: order_actions.DoneQuery = None,
 ) -> Response:
     with ctx.db.transaction() as session:
         order = queries.get_order(session, order_id, viewer.principal)
@@ -97,6 +98,8 @@ def order_page(
         timeline=timeline,
         can_refund="refunds" in actions and _may_refund(viewer.principal),
         refunded=refunded,
+        done=done,
+        moves=order_actions.offered(viewer.principal, actions),
     )
 
 
