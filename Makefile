@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
 # Test processes (pytest-xdist), each with a PostgreSQL database and SQLite template of its own.
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
@@ -13,16 +15,17 @@ PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # Two stamps, one per install: `make test` after `make demo` adds the extras; `make demo` after `make test`
 # finds the application installed and installs nothing.
-$(STAMP): pyproject.toml constraints.txt
+# uv installs the pinned set in parallel from its cache: seconds where pip took a minute and a half.
+$(UV):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml constraints.txt | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e .
 	@touch $(STAMP)
 
-$(TEST_STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
+$(TEST_STAMP): pyproject.toml constraints.txt | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev,spark]'
 	@touch $(STAMP) $(TEST_STAMP)
 
 install: $(STAMP)

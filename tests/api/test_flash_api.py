@@ -27,7 +27,7 @@ from tests.world import T0, World
 def client(world: World, request: pytest.FixtureRequest) -> TestClient:
     """The flash order request through its lean ASGI path, and through the FastAPI route: the same
     answers either way (see ordering.peak_fast)."""
-    return adapted(world.client(), request.param == "fast-path")
+    return adapted(world.client(own_app=True), request.param == "fast-path")
 
 
 def adapted(client: TestClient, fast_path: bool) -> TestClient:
@@ -254,7 +254,7 @@ def test_flash_webhook_checks_signature_and_payment(client: TestClient, world: W
 def test_a_sale_sold_out_for_good_refuses_newcomers_without_the_database(
     world: World, fast_path: bool
 ) -> None:
-    client = adapted(world.client(api_key_cache_seconds=60.0), fast_path)  # keys checked once
+    client = adapted(world.client(own_app=True, api_key_cache_seconds=60.0), fast_path)  # keys checked once
     sale = create_sale(client, world, stock=1, per_buyer_limit=1)["id"]
     world.clock.advance(minutes=2)
     headers = {**world.auth("buyer_a"), "Idempotency-Key": "flash-last-unit-01"}

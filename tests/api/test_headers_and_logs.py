@@ -58,7 +58,7 @@ def test_a_wrong_method_says_which_are_allowed(world: World) -> None:
 def test_an_unexpected_error_is_one_log_line_without_request_data(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = world.client()
+    client = world.client(own_app=True)  # a route is added
 
     def broken() -> None:  # a query that fails with a bound parameter a client sent
         with world.db.transaction() as session:

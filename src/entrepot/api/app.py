@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -112,16 +112,29 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def attach_context(
+    app: FastAPI, settings: Settings, db: Database | None = None, registry: HandlerRegistry | None = None
+) -> None:
+    """Give the app its context (settings, database, rates, clock) and the event handlers its relay runs
+    (by default `bootstrap.relay_registry`). Every request, the lifespan's jobs and the runtimes made on
+    first use (flash sales, live feeds) read them from `app.state`, so attaching another context makes
+    the app serve another database without building its routes again (the tests do this: FastAPI
+    builds an app's routes, their dependencies and schemas, on its first request)."""
+    app.state._state.clear()  # runtimes made on first use belonged to the context before
+    app.state.ctx = ctx = bootstrap.build_context(settings, db)
+    app.state.relay_registry = registry if registry is not None else bootstrap.relay_registry(ctx.fx)
+
+
 def create_app(
     settings: Settings | None = None, db: Database | None = None, registry: HandlerRegistry | None = None
 ) -> FastAPI:
     """The app; `registry` holds the event handlers its relay runs (by default `bootstrap.relay_registry`)."""
     settings = settings or get_settings()
-    ctx = bootstrap.build_context(settings, db)
-    handlers = registry if registry is not None else bootstrap.relay_registry(ctx.fx)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx, handlers = app.state.ctx, app.state.relay_registry
+        settings = ctx.settings
         settings.refuse_published_defaults()  # production: stop here, naming each one
         for default in settings.published_defaults():  # development and tests: say so
             log.warning("%s (ENTREPOT_ENV=%s)", default, settings.env)
@@ -144,8 +157,7 @@ def create_app(
         lifespan=lifespan,
     )
     html_policy = _serve_docs_offline(app)
-    app.state.ctx = ctx
-    app.state.relay_registry = handlers
+    attach_context(app, settings, db, registry)
     problems.install(app)
     # the flash order request is answered before the router (the rush's hot path; see campaigns.flash.fast);
     # added before BodySizeLimit so that the size limit still wraps it
@@ -171,10 +183,11 @@ def create_app(
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", tags=["health"])
-    def health() -> dict[str, object]:
+    def health(request: Request) -> dict[str, object]:
         """Up, and what needs an operator's eye: currencies whose newest rate is past the staleness limit
         (orders still sell; their USD and CNY amounts are provisional until rates are loaded)."""
-        warnings = [f"stale FX rates: {', '.join(ctx.stale_currencies)}"] if ctx.stale_currencies else []
+        stale = request.app.state.ctx.stale_currencies
+        warnings = [f"stale FX rates: {', '.join(stale)}"] if stale else []
         return {"status": "ok", "version": __version__, "warnings": warnings}
 
     console.install(app)  # the console's pages at `/`, after the API's routes

@@ -130,7 +130,6 @@ class FlashFastPath:
     def __init__(self, app: ASGIApp, prefix: str) -> None:
         self.app = app
         self.orders_path = re.compile(re.escape(prefix) + r"/flash-sales/([^/]+)/orders")
-        self.runtime: FlashRuntime | None = None  # the app's, found on the first request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
@@ -141,7 +140,7 @@ class FlashFastPath:
         await self.app(scope, receive, send)
 
     async def _take(self, scope: Scope, receive: Receive, send: Send, sale_ref: str) -> None:
-        rt = self.runtime = self.runtime or runtime_of(scope["app"].state)
+        rt = runtime_of(scope["app"].state)  # the app's, whatever context it has now (attach_context)
         try:
             raw = await _read_body(receive)
             answer = await answer_take(rt, sale_ref, Headers(scope=scope), raw, scope["path"])
