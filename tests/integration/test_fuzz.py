@@ -381,8 +381,6 @@ def test_every_answer_is_as_the_document_says(world: World, who: str) -> None:
     headers = world.auth(who)
     found: list[str] = []
     for result in schema.get_all_operations():
-        if os.environ.get("FZOP") and os.environ["FZOP"] not in str(result.ok().label):
-            continue
         assert isinstance(result, Ok), result.err()  # the document is one schemathesis reads whole
         operation = result.ok()
         found += [f"{operation.label}: {f}" for f in fuzz_operation(operation, session, headers, known)]

@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from entrepot.identity import users
+from entrepot.identity import passwords, users
 from tests.api.helpers import pay, place_ok
 from tests.world import World
 
@@ -25,6 +26,14 @@ PEOPLE = {
     "buyer-b": ("buyer", "buyer_b", None),
     "courier": ("carrier", None, "DHL"),
 }
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its lightest cost for the tests' users: the product's cost (RFC 9106's profile, tens
+    of milliseconds a hash by design) would be most of these tests' time. A hash names its own cost, so
+    verifying works the same; tests/unit/test_passwords holds the product's own cost."""
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
