@@ -201,3 +201,18 @@ def test_durations_read_in_their_two_largest_units(seconds: int, shown: str) -> 
     from entrepot.web.templating import duration
 
     assert duration(seconds) == shown
+
+
+def test_the_overviews_today_is_the_day_in_china_as_the_orders_are_dated(
+    world: World, people: dict[str, str], api: TestClient
+) -> None:
+    world.clock.advance(hours=14)  # 17:00 UTC: 01:00 on the 12th in Singapore and China
+    place_ok(api, world, ("seller_a_red", 1))
+    page = console_as(world, "ops").get("/overview")
+    cards = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page.text))
+    assert cards["Orders on 2025-11-12"] == "1"  # the order placed a minute ago, dated the 12th in SG
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "0001-01-03", "9999-12-31", "1999-12-31", "2101-01-01"])
+def test_a_day_out_of_range_is_refused_not_an_error(world: World, people: dict[str, str], day: str) -> None:
+    assert console_as(world, "ops").get(f"/overview?on={day}").status_code == 422

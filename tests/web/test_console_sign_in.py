@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from entrepot.identity import users
 from entrepot.identity.models import ConsoleSession, User
 from tests.web.conftest import PASSWORD, console_as, csrf_of, sign_in, sign_in_with_key
 from tests.world import World
@@ -134,3 +135,14 @@ def test_next_sends_back_to_the_page_asked_for_and_never_elsewhere(
         form = {"csrf": token, "method": "password", "username": "ops", "password": PASSWORD, "next": asked}
         signed = client.post("/sign-in", data=form, follow_redirects=False)
         assert signed.status_code == 303 and signed.headers["location"] == landed, asked
+
+
+def test_a_new_password_ends_the_users_open_sessions(world: World, people: dict[str, str]) -> None:
+    client = console_as(world, "seller-a")
+    other = console_as(world, "ops")
+    with world.db.transaction() as session:
+        users.set_password(session, "seller-a", "a brand new passphrase", world.clock())
+    assert client.get("/orders", follow_redirects=False).status_code == 303  # back to the sign-in page
+    assert other.get("/orders").status_code == 200  # another user's session is untouched
+    assert sign_in(world.client(), "seller-a").status_code == 401  # the old password no longer signs in
+    assert sign_in(world.client(), "seller-a", "a brand new passphrase").status_code == 303

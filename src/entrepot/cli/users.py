@@ -69,6 +69,6 @@ def password(username: Annotated[str, typer.Option()], new_password: Password) -
     with failures():
         db = Database(settings.database_url)
         with db.transaction() as session:
-            users.set_password(session, username, new_password)
+            users.set_password(session, username, new_password, settings.make_clock()())
         db.dispose()
     console.print(f"password of {username} set")

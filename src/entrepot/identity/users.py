@@ -6,12 +6,12 @@ import datetime as dt
 import re
 from collections.abc import Callable, Collection
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.identity import passwords
-from entrepot.identity.models import Buyer, User
+from entrepot.identity.models import Buyer, ConsoleSession, User
 from entrepot.identity.service import get_buyer, owner_errors, principal_for_buyer, refuse_unknown_carrier
 from entrepot.kernel.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
 from entrepot.kernel.ids import new_id
@@ -75,13 +75,20 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
-def set_password(session: Session, username: str, password: str) -> User:
+def set_password(session: Session, username: str, password: str, now: dt.datetime) -> User:
+    """Give the user a new password and end the console sessions it has open: a reset must also lock
+    out whoever holds a session cookie taken with the old one."""
     user = find_user(session, username)
     if user is None:
         raise NotFound(f"no user {username!r}")
     if (bad_password := passwords.password_error(password)) is not None:
         raise ValidationFailed("invalid password", [bad_password])
     user.password_hash = passwords.hash_password(password)
+    session.execute(
+        update(ConsoleSession)
+        .where(ConsoleSession.user_id == user.id, ConsoleSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
     return user
 
 

@@ -229,13 +229,15 @@ class PaymentOutcomes:
         return self.succeeded / decided if decided else None
 
 
-def payment_outcomes(session: Session, start: dt.datetime, end: dt.datetime) -> PaymentOutcomes:
-    """How the payments started in [start, end) stand, in one grouped statement."""
+def payment_outcomes(session: Session, start: dt.date, end: dt.date) -> PaymentOutcomes:
+    """How the payments of orders dated in [start, end) (in their market's time zone, as the GMV
+    figures count them) stand, in one grouped statement."""
     counts: dict[str, int] = {
         status: int(count)
         for status, count in session.execute(
             select(Payment.status, func.count(Payment.id))
-            .where(Payment.created_at >= start, Payment.created_at < end)
+            .join(Order, Order.id == Payment.order_id)
+            .where(Order.order_date >= start, Order.order_date < end)
             .group_by(Payment.status)
         )
     }

@@ -39,6 +39,6 @@ def _make(ctx: AppContext, seller: str | None) -> dict[str, dict[str, str]]:
             if users.find_user(session, username) is None:
                 users.create_user(session, username, password, role, ctx.clock(), seller_public_id=owner)
             else:
-                users.set_password(session, username, password)
+                users.set_password(session, username, password, ctx.clock())
             made[username] = {"role": role, "password": password}
     return made

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -21,6 +22,11 @@ from entrepot.web.templating import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 WEEK = 7
+# Every card counts orders by their date in their own market's time zone; "today" is the day in China,
+# the group's home and the zone of most of its orders (Southeast Asia is 0-1 hour behind), so that from
+# 16:00 UTC the new day of the UTC+8 markets is counted, not left out.
+HOME = ZoneInfo("Asia/Shanghai")
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # as the API's periods; no date overflow
 
 
 @dataclass
@@ -50,18 +56,19 @@ def overview(
     request: Request,
     ctx: Ctx,
     viewer: Viewer,
-    on: Annotated[dt.date | None, Query(description="the day to look at; today by default")] = None,
+    on: Annotated[
+        dt.date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="the day to look at; today by default")
+    ] = None,
 ) -> Response:
     viewer.principal.require("operator")  # as the API's operator routes: 403 for any other role
     now = ctx.clock()
-    day = on or now.date()
+    day = on or now.astimezone(HOME).date()
     week_start = day - dt.timedelta(days=WEEK - 1)
-    start_of_week = dt.datetime.combine(week_start, dt.time(0), dt.UTC)
-    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), dt.UTC)
+    after_day = day + dt.timedelta(days=1)
     with ctx.db.transaction() as session:
-        today = live.gmv_rows(session, day, day + dt.timedelta(days=1))
-        week = live.gmv_rows(session, week_start, day + dt.timedelta(days=1))
-        payments = queries.payment_outcomes(session, start_of_week, end_of_day)
+        today = live.gmv_rows(session, day, after_day)
+        week = live.gmv_rows(session, week_start, after_day)
+        payments = queries.payment_outcomes(session, week_start, after_day)
         backlog = outbox.backlog(session)
         latest = queries.last_order_date(session) if not week else None
     return render(
