@@ -54,7 +54,8 @@ def test_moves_are_refused_as_the_api_refuses_them(
     seller = console_as(world, "seller-a")
     csrf = csrf_of(seller.get("/orders"))
     assert seller.get(f"/orders/{other}/fulfil").status_code == 404  # another seller's order
-    assert seller.post(f"/orders/{own}/ship", data={"csrf": csrf}).status_code == 409  # not fulfilled yet
+    assert seller.get(f"/orders/{own}/ship").status_code == 409  # not fulfilled yet: no page to confirm
+    assert seller.post(f"/orders/{own}/ship", data={"csrf": csrf}).status_code == 409
     assert seller.post(f"/orders/{own}/fulfil", data={}).status_code == 403  # no CSRF token
     assert seller.post(f"/orders/{own}/teleport", data={"csrf": csrf}).status_code == 422
     assert _status(api, world, own) == "paid"  # none of it changed anything

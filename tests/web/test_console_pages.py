@@ -111,6 +111,20 @@ def test_an_operator_refunds_an_order_after_confirming(
     assert console.get(f"/orders/{order_id}?refunded=lots").status_code == 422
 
 
+@pytest.mark.parametrize("typed", ["1_0", "\u0661\u0660", " 10 ", "10.0"])
+def test_the_refund_confirmed_is_the_amount_that_will_be_refunded(
+    world: World, people: dict[str, str], paid_orders: dict[str, str], typed: str
+) -> None:
+    console = console_as(world, "ops")
+    csrf = csrf_of(console.get(f"/orders/{paid_orders['seller_a']}/refund"))
+    review = console.post(
+        f"/orders/{paid_orders['seller_a']}/refund",
+        data={"csrf": csrf, "amount": typed, "reason": "scratched", "step": "review"},
+    )
+    assert review.status_code == 200 and "Refund <strong>10.00 SGD</strong>" in review.text
+    assert 'name="amount" value="10.00"' in review.text  # and that is what the confirmation sends
+
+
 @pytest.mark.parametrize(
     ("amount", "reason", "field", "message"),
     [

@@ -33,6 +33,11 @@ def exact_minor(amount: Decimal, currency: str) -> int:
     return int(scaled)
 
 
+def plain_major(minor: int, currency: str) -> str:
+    """`minor` units of `currency` as exact_minor reads them back: '10.00', '1000' for VND, no grouping."""
+    return str(Decimal(minor).scaleb(-minor_unit_exponent(currency)))
+
+
 def amount_problem(minor: int, currency: str, allow_zero: bool = False) -> str | None:
     """Why `minor` units of `currency` are no price or fee to set, or None when they are one."""
     ceiling = max_minor(currency)

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from entrepot.kernel.errors import DomainError
 from entrepot.ordering import queries, service
 from entrepot.ordering.api import Action
+from entrepot.ordering.domain import next_status
 from entrepot.platform.deps import Ctx
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import IdPath
@@ -52,6 +53,7 @@ def confirm(request: Request, order_id: IdPath, action: Action, ctx: Ctx, viewer
     service.require_actor(viewer.principal, action.replace("-", "_"))
     with ctx.db.transaction() as session:
         order = queries.get_order(session, order_id, viewer.principal)
+    next_status(action.replace("-", "_"), order.status)  # a move the order cannot make now: 409 here already
     return render(
         request,
         "order_action.html",

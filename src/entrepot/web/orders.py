@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from entrepot.kernel.bounds import MAX_INT64
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
-from entrepot.kernel.money import Money, exact_minor
+from entrepot.kernel.money import Money, exact_minor, plain_major
 from entrepot.kernel.pagination import decode_cursor
 from entrepot.ordering import queries, service
 from entrepot.ordering.models import ORDER_STATUSES, Order
@@ -163,6 +163,8 @@ def refund(
     values = {"amount": amount, "reason": reason}
     try:
         body = _refund_body(order.currency, amount, reason)
+        # what is confirmed is what will be refunded: '1_0' or other digits Decimal reads become '10.00'
+        values = {"amount": plain_major(body.amount_minor, order.currency), "reason": body.reason}
         if step == "review":
             return _refund_page(request, order, viewer.csrf_token, values, confirm=True)
         with ctx.db.transaction() as session:
