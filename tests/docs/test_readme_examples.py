@@ -60,6 +60,7 @@ def run_blocks(blocks: list[str], workdir: Path) -> subprocess.CompletedProcess[
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
 
 
+@pytest.mark.slow  # 20-30 s a page: every command is a process of its own
 @pytest.mark.parametrize("doc", ["README.md", "docs/guides/seller.md"])
 def test_runnable_examples_run_as_written(doc: str, tmp_path: Path) -> None:
     blocks = runnable_blocks(ROOT / doc)

@@ -366,6 +366,7 @@ def fuzz_operation(
     return found
 
 
+@pytest.mark.slow  # 40-60 s a run
 @pytest.mark.parametrize("who", ROLES)
 def test_every_answer_is_as_the_document_says(world: World, who: str) -> None:
     client = world.client()
