@@ -146,3 +146,14 @@ def test_a_new_password_ends_the_users_open_sessions(world: World, people: dict[
     assert other.get("/orders").status_code == 200  # another user's session is untouched
     assert sign_in(world.client(), "seller-a").status_code == 401  # the old password no longer signs in
     assert sign_in(world.client(), "seller-a", "a brand new passphrase").status_code == 303
+
+
+def test_a_second_tab_does_not_spoil_the_sign_in_form_open_in_the_first(
+    world: World, people: dict[str, str]
+) -> None:
+    browser = world.client()
+    first_tab = csrf_of(browser.get("/sign-in"))
+    browser.get("/")  # the sign-in form again, in another tab
+    browser.get("/sign-in")
+    form = {"csrf": first_tab, "method": "password", "username": "ops", "password": PASSWORD}
+    assert browser.post("/sign-in", data=form, follow_redirects=False).status_code == 303

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 import secrets
 from typing import Annotated
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from entrepot.platform.deps import Ctx
 
 SESSION_COOKIE = "entrepot_session"
 SIGN_IN_COOKIE = "entrepot_sign_in"  # the sign-in form's double-submit token
+SIGN_IN_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # as secrets.token_urlsafe(24) makes them
 
 
 class SignInRequired(Exception):
@@ -75,14 +77,17 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def new_sign_in_token() -> str:
-    return secrets.token_urlsafe(24)
+def sign_in_token(request: Request) -> str:
+    """The browser's sign-in token, or a new one: reused, so that a second tab or a reload does not make
+    the form already open in the first one fail its CSRF check."""
+    given = request.cookies.get(SIGN_IN_COOKIE, "")
+    return given if SIGN_IN_TOKEN.fullmatch(given) else secrets.token_urlsafe(24)
 
 
 def set_sign_in_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        SIGN_IN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/sign-in"
-    )
+    # path "/": the sign-in form is also served at "/", which must see the token a tab already has
+    secure = _secure(request)
+    response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/")
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
@@ -90,7 +95,7 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/"
     )
-    response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
+    response.delete_cookie(SIGN_IN_COOKIE, path="/")
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:

@@ -34,7 +34,7 @@ def home_of(role: str) -> str:
 def _sign_in_page(
     request: Request, next_path: str, status: int = 200, problem: FormProblem | None = None, **values: str
 ) -> Response:
-    token = auth.new_sign_in_token()
+    token = auth.sign_in_token(request)
     problem = problem or FormProblem()
     by_key = values.get("method") == "key"
     response = render(
