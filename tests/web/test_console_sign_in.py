@@ -157,3 +157,14 @@ def test_a_second_tab_does_not_spoil_the_sign_in_form_open_in_the_first(
     browser.get("/sign-in")
     form = {"csrf": first_tab, "method": "password", "username": "ops", "password": PASSWORD}
     assert browser.post("/sign-in", data=form, follow_redirects=False).status_code == 303
+
+
+def test_a_form_sent_after_the_session_ended_leads_to_the_sign_in_page_not_to_a_405(
+    world: World, people: dict[str, str]
+) -> None:
+    client = console_as(world, "ops", console_idle_minutes=30)
+    csrf = csrf_of(client.get("/orders"))
+    world.clock.advance(minutes=31)
+    out = client.post("/sign-out", data={"csrf": csrf}, follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/sign-in"  # not ?next=/sign-out
+    assert client.get(out.headers["location"]).status_code == 200

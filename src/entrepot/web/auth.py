@@ -53,7 +53,9 @@ def current(request: Request, ctx: Ctx) -> SignedIn | None:
 def signed_in(request: Request, ctx: Ctx) -> SignedIn:
     viewer = current(request, ctx)
     if viewer is None:
-        raise SignInRequired(request.url.path)
+        # back to the page after signing in; a form sent after the session ended is not sent again (the
+        # browser would ask for its address with GET, which no form route answers): the role's home then
+        raise SignInRequired(request.url.path if request.method == "GET" else "/")
     return viewer
 
 
