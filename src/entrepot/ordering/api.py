@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +16,7 @@ from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Order
 from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery
 from entrepot.ordering.schemas import (
+    Action,
     AmountsOut,
     BasketIn,
     DeliveryOptionOut,
@@ -293,9 +294,6 @@ def refund(order_id: IdPath, body: RefundIn, ctx: Ctx, principal: Caller) -> Ref
         return RefundOut(
             id=r.public_id, amount_minor=r.amount_minor, reason=r.reason, created_at=r.created_at
         )
-
-
-Action = Literal["cancel", "fulfil", "ship", "deliver", "complete", "request-return", "receive-return"]
 
 
 @router.post("/orders/{order_id}/{action}", response_model=OrderOut)

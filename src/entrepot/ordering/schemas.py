@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from entrepot.kernel.bounds import MAX_INT64, MAX_LINE_QUANTITY
 from entrepot.ordering.payments import METHOD_MAX
 from entrepot.platform.schemas import NOT_BLANK_PATTERN, Code, PublicId, Request, Text
+
+# The moves a client asks for with POST /orders/{id}/<action> (the API and the console's confirmations)
+Action = Literal["cancel", "fulfil", "ship", "deliver", "complete", "request-return", "receive-return"]
 
 
 class LineIn(Request):

@@ -11,8 +11,8 @@ from starlette.responses import RedirectResponse, Response
 
 from entrepot.kernel.errors import DomainError
 from entrepot.ordering import queries, service
-from entrepot.ordering.api import Action
 from entrepot.ordering.domain import next_status
+from entrepot.ordering.schemas import Action
 from entrepot.platform.deps import Ctx
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import IdPath
