@@ -9,6 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from entrepot.ordering import queries
 from tests.api.helpers import pay, place_ok
 from tests.web.conftest import console_as, csrf_of
 from tests.world import World
@@ -230,3 +231,15 @@ def test_the_overviews_today_is_the_day_in_china_as_the_orders_are_dated(
 @pytest.mark.parametrize("day", ["0001-01-01", "0001-01-03", "9999-12-31", "1999-12-31", "2101-01-01"])
 def test_a_day_out_of_range_is_refused_not_an_error(world: World, people: dict[str, str], day: str) -> None:
     assert console_as(world, "ops").get(f"/overview?on={day}").status_code == 422
+
+
+def test_a_long_history_shows_its_newest_events(
+    world: World, people: dict[str, str], paid_orders: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "TIMELINE_LIMIT", 2)  # placed, paid: only 'paid' and the newest fit
+    console = console_as(world, "ops")
+    csrf = csrf_of(console.get(f"/orders/{paid_orders['seller_a']}/fulfil"))
+    console.post(f"/orders/{paid_orders['seller_a']}/fulfil", data={"csrf": csrf})
+    page = console.get(f"/orders/{paid_orders['seller_a']}").text
+    events = re.findall(r'<span class="event">(\w+)</span>', page)
+    assert events == ["paid", "fulfilled"]

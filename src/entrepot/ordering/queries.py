@@ -15,7 +15,7 @@ from entrepot.inventory import service as inventory
 from entrepot.kernel.errors import Forbidden
 from entrepot.ordering.models import Cart, CartLine, Order, OrderLine, Payment, Refund
 from entrepot.organization import service as organization
-from entrepot.platform.db import by_public_id
+from entrepot.platform.db import OutboxEvent, by_public_id
 from entrepot.platform.principal import Principal
 
 
@@ -316,3 +316,18 @@ def _parcel(code: str, country: str, items: list[tuple[OrderLine, catalog.Shippa
         value_minor=sum(line.line_total_minor for line, _ in items),
         lines=lines,
     )
+
+
+TIMELINE_LIMIT = 200  # an order's events: placed, paid, a few moves and refunds
+
+
+def order_timeline(session: Session, order: Order) -> list[OutboxEvent]:
+    """The order's own events (order.*), oldest first: the newest TIMELINE_LIMIT of them, so that an
+    order with a long history still shows where it stands now."""
+    newest = session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.aggregate_id == order.public_id, OutboxEvent.type.startswith("order."))
+        .order_by(OutboxEvent.id.desc())
+        .limit(TIMELINE_LIMIT)
+    )
+    return list(reversed(list(newest)))

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from entrepot.kernel.bounds import MAX_INT64
@@ -19,8 +18,6 @@ from entrepot.kernel.pagination import decode_cursor
 from entrepot.ordering import queries, service
 from entrepot.ordering.models import ORDER_STATUSES, Order
 from entrepot.ordering.schemas import RefundIn
-from entrepot.platform import outbox
-from entrepot.platform.db import OutboxEvent
 from entrepot.platform.deps import Ctx, next_cursor
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, Text
@@ -33,7 +30,6 @@ from entrepot.web.templating import render
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 PAGE_SIZE = 25
 CursorQuery = Annotated[Text | None, Query(max_length=64)]
-TIMELINE_LIMIT = 200  # an order's events: placed, paid, a few moves and refunds
 
 
 @router.get("/orders")
@@ -70,12 +66,6 @@ def list_orders(
     )
 
 
-def _timeline(session: Session, order: Order) -> list[OutboxEvent]:
-    """The order's events in the order they happened: its state timeline."""
-    events = outbox.list_events_page(session, None, order.public_id, None, None, TIMELINE_LIMIT)
-    return [e for e in events if e.type.startswith("order.")]
-
-
 @router.get("/orders/{order_id}")
 def order_page(
     request: Request,
@@ -88,7 +78,7 @@ def order_page(
     with ctx.db.transaction() as session:
         order = queries.get_order(session, order_id, viewer.principal)
         detail = queries.order_detail(session, order)
-        timeline = _timeline(session, order)
+        timeline = queries.order_timeline(session, order)
     actions = service.next_actions(order, ctx.clock())
     return render(
         request,
