@@ -12,11 +12,7 @@ ENTREPOT_REQUIRE_BROWSER=1 (CI, which installs Chromium with apt-get), where it 
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,22 +20,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from entrepot.api.app import create_app
 from entrepot.platform.settings import Settings
+from tests.e2e.conftest import served
 
 pytestmark = pytest.mark.slow  # a server and a browser: seconds
-REQUIRE_BROWSER = os.environ.get("ENTREPOT_REQUIRE_BROWSER") == "1"
-CHROMIUM = os.environ.get("ENTREPOT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 RENDER_TIMEOUT_MS = 60_000  # the bundle parses a 1.7 MB script and the document on a shared 2-core machine
-
-
-def _unavailable(reason: str) -> None:
-    if REQUIRE_BROWSER:
-        pytest.fail(f"{reason} (ENTREPOT_REQUIRE_BROWSER=1: the browser tests must run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -48,33 +36,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) ->
     path = tmp_path_factory.mktemp("docs") / "entrepot.db"
     shutil.copy(sqlite_template, path)
     settings = Settings(database_url=f"sqlite:///{path}", run_sweeper=False, run_relay=False)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        _unavailable(f"Playwright is not installed ({exc}); `pip install -e '.[dev]'`")
-    if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"no Chromium at {CHROMIUM} (`apt-get install chromium`, or set ENTREPOT_CHROMIUM)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
+    with served(create_app(settings)) as url:
+        yield url
 
 
 def operations(document: dict[str, Any]) -> dict[tuple[str, str], int]:

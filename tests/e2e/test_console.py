@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from entrepot.api.app import create_app
 from entrepot.identity import users
 from entrepot.platform.db import Database
 from tests.api.helpers import pay, place_ok
-from tests.e2e.test_api_docs import CHROMIUM, _unavailable
+from tests.e2e.conftest import served, unavailable
 from tests.world import World, build_world
 
 pytestmark = pytest.mark.slow  # a server and a browser: seconds
@@ -64,33 +60,8 @@ def base_url(world: World) -> Iterator[str]:
     """A real server on a free port, in a thread of this process, on the world's database and clock."""
     app = create_app(world.settings(run_relay=False), world.db)
     app.state.ctx.clock = world.clock
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        _unavailable(f"Playwright is not installed ({exc}); `pip install -e '.[dev]'`")
-    if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"no Chromium at {CHROMIUM} (`apt-get install chromium`, or set ENTREPOT_CHROMIUM)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +69,7 @@ def axe() -> Any:
     try:
         from axe_playwright_python.sync_playwright import Axe
     except ImportError as exc:
-        _unavailable(f"axe-playwright-python is not installed ({exc}); `pip install -e '.[dev]'`")
+        unavailable(f"axe-playwright-python is not installed ({exc}); `pip install -e '.[dev]'`")
     return Axe()
 
 
