@@ -4,7 +4,7 @@ PostgreSQL tests use ENTREPOT_TEST_POSTGRES_URL (default: the local server, data
 a database of their own for the session. Without a server they are skipped with the reason, unless
 ENTREPOT_REQUIRE_POSTGRES=1 (CI), where they fail.
 
-Under pytest-xdist (make test: `-n <twice the cores> --dist loadgroup`) each worker is a session of its
+Under pytest-xdist (make test: `-n 2 --dist loadgroup`) each worker is a session of its
 own: its own PostgreSQL database (named after the worker) and its own migrated SQLite template. Tests
 that must share a process (a module's server, the Spark session) say so with `pytest.mark.xdist_group`.
 
