@@ -138,6 +138,35 @@ def ancestry_on(session: Session, code: str, day: dt.date) -> dict[str, str]:
         result[unit.kind] = unit.code
 
 
+@dataclass(frozen=True)
+class Move:
+    """A unit that left one parent for another on `effective` (its memberships meet on that day)."""
+
+    code: str
+    name: str
+    kind: str
+    old_parent: str
+    new_parent: str
+    effective: dt.date
+
+
+def moves(session: Session) -> list[Move]:
+    """Every move of the organisation's history, newest first, in one query: a closed membership and
+    the one of the same unit that starts the day it ends."""
+    old, new = aliased(OrgMembership), aliased(OrgMembership)
+    unit, old_parent, new_parent = aliased(OrgUnit), aliased(OrgUnit), aliased(OrgUnit)
+    rows = session.execute(
+        select(unit.code, unit.name, unit.kind, old_parent.code, new_parent.code, new.valid_from)
+        .select_from(old)
+        .join(new, (new.child_id == old.child_id) & (new.valid_from == old.valid_to))
+        .join(unit, unit.id == old.child_id)
+        .join(old_parent, old_parent.id == old.parent_id)
+        .join(new_parent, new_parent.id == new.parent_id)
+        .order_by(new.valid_from.desc(), unit.code)
+    ).all()
+    return [Move(*row) for row in rows]
+
+
 def create_market(
     session: Session,
     business_unit_code: str,
