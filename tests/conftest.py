@@ -162,7 +162,7 @@ def _no_network_left_over() -> Iterator[None]:
     yield
     forget_network()
     # every test's world has the same keys (tests.world.Worlds): none passes as verified by the test before
-    identity_service._cache.clear()
+    identity_service.forget_verified_keys()
 
 
 @pytest.fixture(autouse=True)

@@ -116,11 +116,11 @@ def attach_context(
     app: FastAPI, settings: Settings, db: Database | None = None, registry: HandlerRegistry | None = None
 ) -> None:
     """Give the app its context (settings, database, rates, clock) and the event handlers its relay runs
-    (by default `bootstrap.relay_registry`). Every request, the lifespan's jobs and the runtimes made on
-    first use (flash sales, live feeds) read them from `app.state`, so attaching another context makes
-    the app serve another database without building its routes again (the tests do this: FastAPI
-    builds an app's routes, their dependencies and schemas, on its first request)."""
-    app.state._state.clear()  # runtimes made on first use belonged to the context before
+    (by default `bootstrap.relay_registry`). Every request and the lifespan's jobs read them from
+    `app.state`, and the runtimes made on first use (flash sales, live feeds) belong to the context, so
+    attaching another context makes the app serve another database without building its routes again
+    (the tests do this: FastAPI builds an app's routes, their dependencies and schemas, on its first
+    request)."""
     app.state.ctx = ctx = bootstrap.build_context(settings, db)
     app.state.relay_registry = registry if registry is not None else bootstrap.relay_registry(ctx.fx)
 

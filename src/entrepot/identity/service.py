@@ -117,6 +117,12 @@ def refuse_unknown_carrier(carrier: str, known: Collection[str]) -> None:
 def revoke_api_key(session: Session, public_id: str, now: dt.datetime) -> None:
     key = by_public_id(session, ApiKey, public_id, "API key")
     key.revoked_at = key.revoked_at or now
+    forget_verified_keys()
+
+
+def forget_verified_keys() -> None:
+    """Forget every key verified so far in this process: the next call verifies it against the database again
+    (a process that points at another database, as a test run does, must not trust the last one's keys)."""
     _cache.clear()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
@@ -51,6 +51,9 @@ class AppContext:
     # the carriers a carrier key may be made for: logistics answers (the lanes' carriers); none known
     # until the composition root says so
     carriers: Callable[[Session], Collection[str]] = field(default=lambda _: ())
+    # what a worker makes on first use and keeps for this context (a flash sale's runtime, the live
+    # feed): they hold this context's database and clock, so a new context starts with none
+    runtimes: dict[str, Any] = field(default_factory=dict)
 
 
 # The light dependencies are `async def`: FastAPI would run a plain `def` one in the thread pool,

@@ -232,9 +232,10 @@ def parse_event(body: bytes) -> flash_settle.PaymentEvent:
 
 def runtime_of(state: Any) -> FlashRuntime:
     """The worker's runtime, made on first use from the app's context."""
-    if not hasattr(state, "flash"):
-        state.flash = FlashRuntime(state.ctx)
-    rt: FlashRuntime = state.flash
+    runtimes = state.ctx.runtimes
+    rt: FlashRuntime | None = runtimes.get("flash")
+    if rt is None:
+        rt = runtimes["flash"] = FlashRuntime(state.ctx)
     return rt
 
 

@@ -82,10 +82,10 @@ def _offer(queue: asyncio.Queue[str], payload: str) -> None:
 
 
 def feed_of(request: Request) -> LiveFeed:
-    state = request.app.state
-    if not hasattr(state, "live_feed"):
-        state.live_feed = LiveFeed(state.ctx)
-    feed: LiveFeed = state.live_feed
+    ctx = request.app.state.ctx
+    feed: LiveFeed | None = ctx.runtimes.get("live_feed")
+    if feed is None:
+        feed = ctx.runtimes["live_feed"] = LiveFeed(ctx)
     return feed
 
 
