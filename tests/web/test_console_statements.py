@@ -12,7 +12,12 @@ from tests.web.conftest import console_as
 from tests.world import World
 
 SESSION = 3  # the session row, its user with seller and buyer ids, and its last use
-BUDGETS = {"/orders": SESSION + 1 + 4, "/overview": None}  # a page of orders and their details
+BUDGETS = {
+    "/orders": SESSION + 1 + 4,  # a page of orders and their details
+    "/overview": None,
+    "/organisation": SESSION + 4,  # units, memberships on the day, markets, moves
+    "/markets": SESSION + 3,  # markets, new published rates, operators' newest rates (ECB currencies only)
+}
 
 
 def counted(client: TestClient, world: World, path: str) -> Statements:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from entrepot.web import order_actions, orders, overview, signin
+from entrepot.web import markets, order_actions, orders, organisation, overview, signin
 from entrepot.web.templating import HERE
 
 
 def install(app: FastAPI) -> None:
     """Mount the console at `/`: its pages (left out of the API's document) and its stylesheet."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for module in (signin, overview, orders, order_actions):  # orders' refund before /{action}
+    # orders' refund before order_actions' /{action}
+    for module in (signin, overview, orders, order_actions, organisation, markets):
         app.include_router(module.router)

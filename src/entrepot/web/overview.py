@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -17,15 +16,14 @@ from entrepot.platform import outbox
 from entrepot.platform.deps import Ctx
 from entrepot.reporting import live
 from entrepot.web.auth import Viewer
+from entrepot.web.days import home_today
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 WEEK = 7
-# Every card counts orders by their date in their own market's time zone; "today" is the day in China,
-# the group's home and the zone of most of its orders (Southeast Asia is 0-1 hour behind), so that from
-# 16:00 UTC the new day of the UTC+8 markets is counted, not left out.
-HOME = ZoneInfo("Asia/Shanghai")
+# Every card counts orders by their date in their own market's time zone; "today" is the day in China
+# (days.home_today), so that from 16:00 UTC the new day of the UTC+8 markets is counted, not left out.
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # as the API's periods; no date overflow
 
 
@@ -62,7 +60,7 @@ def overview(
 ) -> Response:
     viewer.principal.require("operator")  # as the API's operator routes: 403 for any other role
     now = ctx.clock()
-    day = on or now.astimezone(HOME).date()
+    day = on or home_today(now)
     week_start = day - dt.timedelta(days=WEEK - 1)
     after_day = day + dt.timedelta(days=1)
     with ctx.db.transaction() as session:

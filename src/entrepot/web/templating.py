@@ -19,9 +19,12 @@ templates = Jinja2Templates(directory=HERE / "templates")
 
 # Navigation by role: (label, path, roles that see it). A page's own check decides access; this only
 # leaves out links that would answer 403.
+EVERYONE = frozenset({"operator", "seller", "buyer", "carrier"})
 NAV = (
     ("Overview", "/overview", frozenset({"operator"})),
     ("Orders", "/orders", frozenset({"operator", "seller", "buyer"})),
+    ("Organisation", "/organisation", EVERYONE),
+    ("Markets", "/markets", EVERYONE),
 )
 
 
