@@ -11,6 +11,7 @@ import typer
 from entrepot.cli import emissions as emissions_cli
 from entrepot.cli import flash as flash_cli
 from entrepot.cli import fx as fx_cli
+from entrepot.cli import local as local_cli
 from entrepot.cli import logistics as logistics_cli
 from entrepot.cli import reports as reporting_cli
 from entrepot.cli import users as users_cli
@@ -39,8 +40,10 @@ app.add_typer(fx_cli.app, name="fx")
 reporting_cli.register(app, bench_app)
 app.add_typer(emissions_cli.app, name="emissions")
 app.add_typer(users_cli.app, name="users")
+app.add_typer(local_cli.app, name="local")
 bench_app.command("emissions")(emissions_cli.bench_emissions)
 bench_app.command("flash")(flash_cli.bench_flash)
+bench_app.command("vrptw")(local_cli.bench_vrptw)
 
 
 @db_app.command("upgrade")
