@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_console import Visit, axe, base_url, world  # noqa: F401 (the module's fixtures)
+from tests.world import World
 
 pytestmark = pytest.mark.slow  # a server and a browser: seconds
 
@@ -57,4 +58,54 @@ def test_markets_and_fx_rates_on_a_day(base_url: str, browser: Any, axe: Any) ->
     assert rates.get_by_role("row").filter(has_text="SGD").get_by_text("ECB/ECB").is_visible()
     assert page.get_by_role("table", name="Newest rate per currency").is_visible()
     visit.check("markets", axe)
+    visit.done()
+
+
+def test_an_operator_finds_a_seller_and_opens_a_product(
+    base_url: str,  # noqa: F811
+    browser: Any,
+    axe: Any,  # noqa: F811
+    world: World,  # noqa: F811
+) -> None:
+    visit = Visit(browser, base_url)
+    page = visit.page
+    visit.sign_in("ops")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sellers").click()
+    page.wait_for_load_state()
+    page.get_by_label("Name contains", exact=True).fill("seller_a")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    sellers = page.get_by_role("table", name="Sellers, in the order they joined")
+    assert sellers.get_by_role("link").all_inner_texts() == ["seller_a"]
+    visit.check("sellers", axe)
+    sellers.get_by_role("link", name="seller_a").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="seller_a", level=1).is_visible()
+    assert page.get_by_role("table", name="Commission rates by marketplace and category").is_visible()
+    visit.check("seller", axe)
+    page.get_by_role("link", name="Phone case").click()
+    page.wait_for_load_state()
+    stock = page.get_by_role("table", name="Stock of seller_a-red per warehouse")
+    assert stock.get_by_role("row").filter(has_text="sg-tuas").is_visible()
+    prices = page.get_by_role("table", name="Prices of seller_a-red per market")
+    assert prices.get_by_role("row").filter(has_text="lazada-sg").get_by_text("19.90 SGD").is_visible()
+    visit.check("product", axe)
+    visit.done()
+
+
+def test_a_seller_opens_its_own_catalog_and_not_the_sellers_list(
+    base_url: str,  # noqa: F811
+    browser: Any,
+    world: World,  # noqa: F811
+) -> None:
+    visit = Visit(browser, base_url)
+    page = visit.page
+    visit.sign_in("seller-a")
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link", name="Sellers").count() == 0
+    nav.get_by_role("link", name="Catalog").click()
+    page.wait_for_load_state()
+    assert page.url == f"{base_url}/sellers/{world.ids['seller_a']}"
+    assert visit.goto("/sellers").status == 403
+    assert visit.goto(f"/sellers/{world.ids['seller_b']}").status == 404
     visit.done()

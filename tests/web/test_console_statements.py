@@ -42,3 +42,48 @@ def test_console_pages_cost_the_same_for_few_and_many_orders(world: World, peopl
         assert budget is None or len(many[path]) <= budget, f"{path}\n{many[path]}"
     # an order: the session, the order, its details (4) and its events
     assert len(many[f"/orders/{first}"]) <= SESSION + 1 + 4 + 1, many[f"/orders/{first}"]
+
+
+def _more_catalog(world: World, sellers: int) -> None:
+    """`sellers` more sellers, each with a product of two priced and stocked SKUs, and one more product
+    for seller_a."""
+    from entrepot.catalog import service as catalog
+    from entrepot.catalog.domain import ProductSpec, SkuSpec
+    from entrepot.inventory import service as inventory
+
+    with world.db.transaction() as session:
+        warehouse = inventory.get_warehouse(session, "sg-tuas")
+        owners = [catalog.get_seller(session, world.ids["seller_a"])]
+        owners += [
+            catalog.create_seller(session, f"more-{n}", "SG", ["lazada"], world.clock())
+            for n in range(sellers)
+        ]
+        for owner in owners:
+            ref = f"extra-{owner.public_id[-6:]}"
+            skus = [SkuSpec(f"{ref}-{c}", 100, 100, 100, 100) for c in ("x", "y")]
+            catalog.create_product(
+                session, owner, ProductSpec(ref, "Extra", "toys", "950300", "CN"), skus, world.clock()
+            )
+            for sku in catalog.seller_skus(session, owner.id):
+                catalog.set_price(session, sku, "lazada-sg", 1000, "SGD")
+                inventory.set_on_hand(session, sku, warehouse, 3)
+
+
+CATALOG_BUDGETS = {
+    "/sellers": SESSION + 3,  # sellers, their marketplaces, the marketplaces' codes
+    "/sellers/{seller_a}": SESSION + 6,  # seller, marketplaces, codes, commissions, products, their SKUs
+    "/products/{product}": SESSION + 4,  # product, SKUs, prices, stock
+}
+
+
+def test_catalog_pages_cost_the_same_for_few_and_many_rows(world: World, people: dict[str, str]) -> None:
+    console = console_as(world, "ops")
+    paths = [
+        p.format(seller_a=world.ids["seller_a"], product=world.ids["seller_a_product"])
+        for p in CATALOG_BUDGETS
+    ]
+    few = {path: counted(console, world, path) for path in paths}
+    _more_catalog(world, 6)
+    many = {path: counted(console, world, path) for path in paths}
+    for path, budget in zip(paths, CATALOG_BUDGETS.values(), strict=True):
+        assert len(many[path]) == len(few[path]) <= budget, f"{path}\n{few[path]}\n---\n{many[path]}"

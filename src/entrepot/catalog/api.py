@@ -18,7 +18,6 @@ from entrepot.catalog.schemas import (
     SellerOut,
     SkuOut,
 )
-from entrepot.kernel.errors import not_found
 from entrepot.organization import service as organization
 from entrepot.platform.deps import Caller, Ctx, Operator, Paging, next_cursor
 from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage
@@ -62,10 +61,8 @@ def list_sellers(ctx: Ctx, _: Operator, paging: Paging) -> ListPage[SellerOut]:
 
 @router.get("/sellers/{seller_id}", response_model=SellerOut)
 def get_seller(seller_id: IdPath, ctx: Ctx, principal: Caller) -> SellerOut:
-    if not principal.is_operator and principal.seller_public_id != seller_id:
-        raise not_found("seller", seller_id)  # another seller is unknown to a seller
     with ctx.db.transaction() as session:
-        return seller_out(session, service.get_seller(session, seller_id))
+        return seller_out(session, service.visible_seller(session, principal, seller_id))
 
 
 def product_out(product: Product, seller: str, skus: list[Sku]) -> ProductOut:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import ColumnExpressionArgument, ScalarSelect, bindparam, select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.domain import (
@@ -75,6 +75,14 @@ def seller_marketplace_ids(session: Session, seller_id: int) -> set[int]:
 
 def get_seller(session: Session, public_id: str) -> Seller:
     return by_public_id(session, Seller, public_id, "seller")
+
+
+def visible_seller(session: Session, principal: Principal, public_id: str) -> Seller:
+    """A seller as `principal` may see it: an operator any, a seller only itself (another seller is
+    unknown to it: 404, as one that does not exist)."""
+    if not principal.is_operator and principal.seller_public_id != public_id:
+        raise not_found("seller", public_id)
+    return get_seller(session, public_id)
 
 
 def acting_seller(session: Session, principal: Principal, seller: str | None) -> Seller:
@@ -597,12 +605,58 @@ def shippable_skus(session: Session, sku_ids: Collection[int]) -> dict[int, Ship
     }
 
 
-def list_sellers(session: Session, after: int | None, limit: int) -> list[Seller]:
-    """Sellers in the order they joined, keyset-paginated on the internal id."""
+def list_sellers(session: Session, after: int | None, limit: int, search: str | None = None) -> list[Seller]:
+    """Sellers in the order they joined, keyset-paginated on the internal id; `search`: those whose
+    name holds it, in any case (typed as is: % and _ are not wildcards)."""
     query = select(Seller).order_by(Seller.id).limit(limit)
+    if search:
+        query = query.where(Seller.name.icontains(search, autoescape=True))
     if after is not None:
         query = query.where(Seller.id > after)
     return list(session.scalars(query))
+
+
+def commission_table(session: Session, business_unit_ids: Collection[int]) -> dict[int, dict[str, Decimal]]:
+    """business unit id -> category -> commission rate (`*`: any other category), in one query."""
+    table: dict[int, dict[str, Decimal]] = {unit_id: {} for unit_id in business_unit_ids}
+    if not table:
+        return table
+    rows = session.execute(
+        select(CommissionRate.business_unit_id, CommissionRate.category, CommissionRate.rate)
+        .where(CommissionRate.business_unit_id.in_(table))
+        .order_by(CommissionRate.category)
+    )
+    for unit_id, category, rate in rows:
+        table[unit_id][category] = Decimal(rate)
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class MarketPrice:
+    market: str
+    amount_minor: int
+    currency: str
+
+
+def sku_prices(session: Session, sku_ids: Collection[int]) -> dict[int, list[MarketPrice]]:
+    """SKU id -> its price in each market, by market code, in one query."""
+    prices: dict[int, list[MarketPrice]] = {sku_id: [] for sku_id in sku_ids}
+    if not prices:
+        return prices
+    market = organization.market_code(Price.market_id).label("market")
+    rows = session.execute(
+        select(Price.sku_id, market, Price.amount_minor, Price.currency)
+        .where(Price.sku_id.in_(prices))
+        .order_by(Price.sku_id, market)
+    )
+    for sku_id, code, amount, currency in rows:
+        prices[sku_id].append(MarketPrice(code, amount, currency))
+    return prices
+
+
+def skus_priced_in(market_id: int) -> Select[int]:
+    """The ids of the SKUs with a price in a market, as a subquery for another context's filter."""
+    return select(Price.sku_id).where(Price.market_id == market_id)
 
 
 def sellers_marketplace_ids(session: Session, seller_ids: Collection[int]) -> dict[int, set[int]]:
@@ -618,3 +672,32 @@ def sellers_marketplace_ids(session: Session, seller_ids: Collection[int]) -> di
     for seller_id, unit_id in rows:
         found[seller_id].add(unit_id)
     return found
+
+
+def skus_of_seller(seller_id: int) -> Select[int]:
+    """The ids of a seller's SKUs, as a subquery for another context's filter (a seller's stock)."""
+    return select(Sku.id).where(Sku.seller_id == seller_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SkuLabel:
+    """What a page shows of a SKU in another context's list: its ids, code and product."""
+
+    public_id: str
+    code: str
+    product: str
+    title: str
+
+
+def sku_labels(session: Session, sku_ids: Collection[int]) -> dict[int, SkuLabel]:
+    """id -> the SKU's label, in one query."""
+    if not sku_ids:
+        return {}
+    rows = session.execute(
+        select(Sku.id, Sku.public_id, Sku.code, Product.public_id, Product.title)
+        .join(Product, Product.id == Sku.product_id)
+        .where(Sku.id.in_(set(sku_ids)))
+    )
+    return {
+        sku_id: SkuLabel(public_id, code, product, title) for sku_id, public_id, code, product, title in rows
+    }

@@ -25,6 +25,8 @@ NAV = (
     ("Orders", "/orders", frozenset({"operator", "seller", "buyer"})),
     ("Organisation", "/organisation", EVERYONE),
     ("Markets", "/markets", EVERYONE),
+    ("Sellers", "/sellers", frozenset({"operator"})),
+    ("Catalog", "/catalog", frozenset({"seller"})),
 )
 
 
