@@ -47,15 +47,15 @@ def _codes(client: TestClient, world: World) -> list[str]:
 
 def test_create_a_business_unit_under_a_division(world: World) -> None:
     client = world.client()
-    response = _unit(client, world, "business_unit", "freshippo", "commerce", "2020-06-01")
+    response = _unit(client, world, "business_unit", "freshippo", "china-commerce-division", "2021-10-01")
     assert response.status_code == 201, response.text
     assert response.json()["kind"] == "business_unit"
     assert response.json()["code"] == "freshippo"
     assert response.json()["id"].startswith("org_")
-    assert _path_to(_tree(client, world, "2020-06-01"), "freshippo") == [
+    assert _path_to(_tree(client, world, "2021-10-01"), "freshippo") == [
         "commerce-group",
-        "core-commerce",
-        "commerce",
+        "china-commerce",
+        "china-commerce-division",
         "freshippo",
     ]
     assert _path_to(_tree(client, world, "2020-05-31"), "freshippo") is None
@@ -116,7 +116,8 @@ def test_unknown_kind_is_422(world: World) -> None:
 
 def test_move_keeps_history_and_the_tree_follows_the_date(world: World) -> None:
     client = world.client()
-    assert _unit(client, world, "business_unit", "youku", "commerce", "2020-01-01").status_code == 201
+    division = "digital-media-entertainment-division"
+    assert _unit(client, world, "business_unit", "youku", division, "2020-01-01").status_code == 201
     moved = client.post(
         f"{API}/org/units/youku/moves",
         json={"parent": "china-commerce-division", "effective_from": "2024-07-01"},
@@ -127,13 +128,13 @@ def test_move_keeps_history_and_the_tree_follows_the_date(world: World) -> None:
 
     before = _path_to(_tree(client, world, "2024-06-30"), "youku")
     after = _path_to(_tree(client, world, "2024-07-01"), "youku")
-    assert before == ["commerce-group", "core-commerce", "commerce", "youku"]
+    assert before == ["commerce-group", "digital-media-entertainment", division, "youku"]
     assert after == ["commerce-group", "china-commerce", "china-commerce-division", "youku"]
 
     history = client.get(f"{API}/org/units/youku/history", headers=world.auth("seller_a"))
     assert history.status_code == 200, history.text
     assert history.json() == [
-        {"parent": "commerce", "valid_from": "2020-01-01", "valid_to": "2024-07-01"},
+        {"parent": division, "valid_from": "2020-01-01", "valid_to": "2024-07-01"},
         {"parent": "china-commerce-division", "valid_from": "2024-07-01", "valid_to": None},
     ]
     event = collect(client, world, "/events", type="org.unit_moved")[-1]

@@ -76,10 +76,12 @@ def _warehouses(world: World, client: TestClient, start: int, n: int) -> None:
 
 
 def _units_and_markets(world: World, client: TestClient, start: int, n: int) -> None:
-    """Business units under commerce, each with a market; seller_a moves between divisions."""
+    """Business units under China commerce, each with a market; seller_a moves between divisions."""
     with world.db.transaction() as s:
         for i in range(start, start + n):
-            organization.create_unit(s, "business_unit", f"bu-{i}", f"BU {i}", "commerce", T0.date(), T0)
+            organization.create_unit(
+                s, "business_unit", f"bu-{i}", f"BU {i}", "china-commerce-division", T0.date(), T0
+            )
             organization.create_market(s, f"bu-{i}", SG, True, 199, 399, T0)
 
 
@@ -206,6 +208,7 @@ def test_every_list_route_has_a_budget(world: World) -> None:
 # the caller): kept explicit so that a new list route fails the walk above until it gets a budget.
 UNPINNED = {
     "/org/units/{code}/history": "one unit's memberships (a handful)",
+    "/org/units/{code}/move-revisions": "one unit's corrected or withdrawn moves (a handful)",
     "/orders/{order_id}/shipments": "one order's shipments: one per warehouse it ships from",
     "/emissions/versions": "calculation versions, one per factor-table load",
     "/emissions/factor-tables": "loaded factor tables",

@@ -33,6 +33,7 @@ from entrepot.reporting import plans, service
 from entrepot.reporting.domain import FiscalCalendar
 from entrepot.reporting.history import PlatformFigures, history
 from entrepot.schema import upgrade
+from entrepot.simulation.demo import seed_organisation
 from entrepot.simulation.runner import run_demo
 from tests.api.helpers import API, place_ok
 from tests.reporting_data import fx, sale_lines, write_snapshot
@@ -228,6 +229,7 @@ def test_a_published_ltm_is_not_replaced_by_a_platform_figure_covering_less(
     database: Database, from_april_2021: Path
 ) -> None:
     with database.transaction() as session:
+        seed_organisation(session, dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
         plans.load_group_facts(session, FISCAL, dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
         [target] = plans.targets(session)
         platform = PlatformFigures(service.Snapshot(from_april_2021), FISCAL, fx(), {})

@@ -16,6 +16,7 @@ from entrepot.organization import rates, service
 from entrepot.organization.domain import MarketSpec
 from entrepot.organization.models import Market, OrgUnit
 from entrepot.organization.schemas import (
+    CloseIn,
     ConversionOut,
     FreshnessOut,
     ManualRateIn,
@@ -23,7 +24,10 @@ from entrepot.organization.schemas import (
     MarketIn,
     MarketOut,
     MembershipOut,
+    MoveCorrectionIn,
     MoveIn,
+    MoveRevisionIn,
+    MoveRevisionOut,
     RatesLoadedOut,
     TreeOut,
     UnitIn,
@@ -36,7 +40,9 @@ router = APIRouter(tags=["organisation"])
 
 
 def unit_out(unit: OrgUnit) -> UnitOut:
-    return UnitOut(id=unit.public_id, kind=unit.kind, code=unit.code, name=unit.name)
+    return UnitOut(
+        id=unit.public_id, kind=unit.kind, code=unit.code, name=unit.name, closed_on=unit.closed_on
+    )
 
 
 @router.post("/org/units", status_code=201, response_model=UnitOut)
@@ -62,6 +68,38 @@ def move_unit(code: CodePath, body: MoveIn, ctx: Ctx, _: Operator) -> UnitOut:
     """Move a unit under another parent from a date on; its earlier membership is kept as history."""
     with ctx.db.transaction() as session:
         return unit_out(service.move_unit(session, code, body.parent, body.effective_from, ctx.clock()))
+
+
+@router.post("/org/units/{code}/close", response_model=UnitOut)
+def close_unit(code: CodePath, body: CloseIn, ctx: Ctx, _: Operator) -> UnitOut:
+    """Close a unit a reorganisation emptied, on its day: shown before it, gone from the tree after."""
+    with ctx.db.transaction() as session:
+        return unit_out(service.close_unit(session, code, body.on, ctx.clock()))
+
+
+@router.put("/org/units/{code}/moves/planned", response_model=UnitOut)
+def correct_move(code: CodePath, body: MoveCorrectionIn, ctx: Ctx, _: Operator) -> UnitOut:
+    """Correct the unit's move that has not taken effect yet (another parent or day); audited."""
+    with ctx.db.transaction() as session:
+        unit = service.correct_move(session, code, body.parent, body.effective_from, body.reason, ctx.clock())
+        return unit_out(unit)
+
+
+@router.post("/org/units/{code}/moves/planned/withdraw", response_model=UnitOut)
+def withdraw_move(code: CodePath, body: MoveRevisionIn, ctx: Ctx, _: Operator) -> UnitOut:
+    """Withdraw the unit's move that has not taken effect yet; its membership runs on; audited."""
+    with ctx.db.transaction() as session:
+        return unit_out(service.withdraw_move(session, code, body.reason, ctx.clock()))
+
+
+@router.get("/org/units/{code}/move-revisions", response_model=list[MoveRevisionOut])
+def move_revisions(code: CodePath, ctx: Ctx, _: Operator) -> list[MoveRevisionOut]:
+    """The audit records of the unit's planned moves corrected or withdrawn, oldest first."""
+    with ctx.db.transaction() as session:
+        return [
+            MoveRevisionOut.model_validate(r, from_attributes=True)
+            for r in service.move_revisions(session, code)
+        ]
 
 
 @router.get("/org/units/{code}/history", response_model=list[MembershipOut])

@@ -75,6 +75,59 @@ def plan_move(history: list[Membership], new_parent: str, effective: dt.date) ->
     return open_membership
 
 
+def check_open(code: str, closed_on: dt.date | None) -> None:
+    """A unit closed by a reorganisation takes no new member: a membership starts open-ended, and would
+    run past the closing day (the units that replaced it take the members)."""
+    if closed_on is not None:
+        raise Conflict(f"{code} was closed on {closed_on.isoformat()}: it takes no new member", code="closed")
+
+
+def plan_close(code: str, closed_on: dt.date | None, members: dict[str, dt.date | None], on: dt.date) -> None:
+    """Check that a unit can close on `on`: not closed already, and none of its members (child code ->
+    the end of its membership, None when open) still sits under it on that day or later."""
+    if closed_on is not None:
+        raise Conflict(f"{code} was closed on {closed_on.isoformat()} already", code="closed")
+    staying = sorted(child for child, end in members.items() if end is None or end > on)
+    if staying:
+        raise Conflict(
+            f"{code} still holds {', '.join(staying)} on {on.isoformat()}: move them out first",
+            code="not-empty",
+        )
+
+
+@dataclass(frozen=True)
+class PendingMove:
+    """A move that has not taken effect yet: the membership it ends and the one it starts."""
+
+    previous: Membership
+    planned: Membership
+
+
+def pending_move(history: list[Membership], today: dt.date) -> PendingMove:
+    """The unit's latest move (`history` in date order) while it is still in the future."""
+    latest = history[-2:]
+    if len(latest) < 2 or latest[1].valid_to is not None or latest[0].valid_to != latest[1].valid_from:
+        raise Conflict("the unit has no move to revise", code="no-move")
+    previous, planned = latest
+    if planned.valid_from <= today:
+        raise Conflict(
+            f"the move under {planned.parent_code} took effect on {planned.valid_from.isoformat()}:"
+            " it is history now; move the unit again instead",
+            code="in-effect",
+        )
+    return PendingMove(previous, planned)
+
+
+def check_corrected_date(pending: PendingMove, effective: dt.date, today: dt.date) -> None:
+    """A corrected move is still a future one, after the membership it ends began."""
+    earliest = max(today, pending.previous.valid_from) + dt.timedelta(days=1)
+    if effective < earliest:
+        raise ValidationFailed(
+            f"a corrected move must take effect on {earliest.isoformat()} or later",
+            [FieldError("effective_from", f"on {earliest.isoformat()} or later")],
+        )
+
+
 @dataclass(frozen=True)
 class MarketSpec:
     country: str

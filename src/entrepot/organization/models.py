@@ -31,6 +31,8 @@ class OrgUnit(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # The day a reorganisation emptied the unit: it is in the tree before, and takes no member from then on.
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
     __table_args__ = (CheckConstraint("kind IN ('group','segment','division','business_unit')", name="kind"),)
 
 
@@ -46,6 +48,30 @@ class OrgMembership(Base):
     __table_args__ = (
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="interval"),
         CheckConstraint("child_id <> parent_id", name="not_self"),
+    )
+
+
+class OrgMoveRevision(Base):
+    """The audit record of a future-dated move corrected or withdrawn before it took effect: what was
+    planned, what replaced it (nothing when withdrawn), when and why."""
+
+    __tablename__ = "org_move_revisions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    planned_parent: Mapped[str] = mapped_column(String(64))
+    planned_from: Mapped[dt.date] = mapped_column(Date)
+    new_parent: Mapped[str | None] = mapped_column(String(64))
+    new_from: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+    revised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("action IN ('corrected','withdrawn')", name="action"),
+        CheckConstraint(
+            "(action = 'withdrawn' AND new_parent IS NULL AND new_from IS NULL)"
+            " OR (action = 'corrected' AND new_parent IS NOT NULL AND new_from IS NOT NULL)",
+            name="replacement",
+        ),
     )
 
 

@@ -35,6 +35,32 @@ class UnitOut(BaseModel):
     kind: str
     code: str
     name: str
+    closed_on: dt.date | None = Field(default=None, description="the day a reorganisation closed it")
+
+
+class CloseIn(Request):
+    on: Day = Field(description="the reorganisation's day: the unit leaves its parent and takes no member")
+
+
+class MoveRevisionIn(Request):
+    reason: Text = Field(min_length=1, max_length=200, description="why the planned move is revised")
+
+
+class MoveCorrectionIn(MoveRevisionIn):
+    parent: Code = Field(description="code of the parent the unit will move under instead")
+    effective_from: Day = Field(description="a day after today")
+
+
+class MoveRevisionOut(BaseModel):
+    """The audit record of a planned move corrected or withdrawn before it took effect."""
+
+    action: Literal["corrected", "withdrawn"]
+    planned_parent: str
+    planned_from: dt.date
+    new_parent: str | None
+    new_from: dt.date | None
+    reason: str
+    revised_at: dt.datetime
 
 
 class MoveIn(Request):

@@ -19,13 +19,18 @@ from entrepot.organization.domain import (
     KINDS,
     MarketSpec,
     Membership,
+    PendingMove,
     check_code,
+    check_corrected_date,
     check_market,
+    check_open,
     check_parent_kind,
     parent_on,
+    pending_move,
+    plan_close,
     plan_move,
 )
-from entrepot.organization.models import FxManualRate, Market, OrgMembership, OrgUnit
+from entrepot.organization.models import FxManualRate, Market, OrgMembership, OrgMoveRevision, OrgUnit
 from entrepot.platform.db import record_event
 
 
@@ -56,6 +61,8 @@ def create_unit(
         raise Conflict(f"an organisation unit with code {code!r} exists", code="duplicate")
     parent = get_unit(session, parent_code) if parent_code else None
     check_parent_kind(kind, parent.kind if parent else None)
+    if parent is not None:
+        check_open(parent.code, parent.closed_on)
     unit = OrgUnit(public_id=new_id("org"), kind=kind, code=code, name=name, created_at=now)
     session.add(unit)
     session.flush()
@@ -84,6 +91,7 @@ def move_unit(
     new_parent = get_unit(session, new_parent_code)
     check_parent_kind(unit.kind, new_parent.kind)
     plan_move(memberships(session, unit), new_parent_code, effective)
+    check_open(new_parent_code, new_parent.closed_on)
     current = session.scalar(
         select(OrgMembership)
         .where(OrgMembership.child_id == unit.id, OrgMembership.valid_to.is_(None))
@@ -95,6 +103,111 @@ def move_unit(
     payload = {"code": code, "to": new_parent_code, "effective_from": effective.isoformat()}
     record_event(session, DomainEvent("org.unit_moved", unit.public_id, payload), now)
     return unit
+
+
+def close_unit(session: Session, code: str, on: dt.date, now: dt.datetime) -> OrgUnit:
+    """Close a unit a reorganisation emptied, on the reorganisation's day: it stays in the tree (and in
+    the as-reported view) before that day, and leaves its parent on it."""
+    unit = get_unit(session, code)
+    child = aliased(OrgUnit)
+    members = session.execute(
+        select(child.code, OrgMembership.valid_to)
+        .join(child, child.id == OrgMembership.child_id)
+        .where(OrgMembership.parent_id == unit.id)
+    ).all()
+    plan_close(code, unit.closed_on, {c: end for c, end in members if end is None or end > on}, on)
+    own = session.scalar(
+        select(OrgMembership).where(OrgMembership.child_id == unit.id, OrgMembership.valid_to.is_(None))
+    )
+    if own is not None:
+        if own.valid_from >= on:
+            raise ValidationFailed(
+                f"{code} joined its parent on {own.valid_from.isoformat()}: it closes after that day",
+                [FieldError("on", "too early")],
+            )
+        own.valid_to = on
+    unit.closed_on = on
+    record_event(
+        session, DomainEvent("org.unit_closed", unit.public_id, {"code": code, "on": on.isoformat()}), now
+    )
+    return unit
+
+
+def withdraw_move(session: Session, code: str, reason: str, now: dt.datetime) -> OrgUnit:
+    """Withdraw the unit's move that has not taken effect yet: the membership it ended runs on, and an
+    audit record keeps what was planned."""
+    unit = get_unit(session, code)
+    pending = _undo_pending_move(session, unit, now.date())
+    _record_revision(session, unit, pending.planned, None, reason, now)
+    return unit
+
+
+def correct_move(
+    session: Session, code: str, new_parent_code: str, effective: dt.date, reason: str, now: dt.datetime
+) -> OrgUnit:
+    """Replace the unit's move that has not taken effect yet by another parent and/or day (still in the
+    future); an audit record keeps what was planned and what replaced it."""
+    unit = get_unit(session, code)
+    pending = pending_move(memberships(session, unit), now.date())
+    check_corrected_date(pending, effective, now.date())
+    _undo_pending_move(session, unit, now.date())
+    session.flush()
+    move_unit(session, code, new_parent_code, effective, now)
+    _record_revision(
+        session, unit, pending.planned, Membership(new_parent_code, effective, None), reason, now
+    )
+    return unit
+
+
+def _undo_pending_move(session: Session, unit: OrgUnit, today: dt.date) -> PendingMove:
+    pending = pending_move(memberships(session, unit), today)
+    rows = session.scalars(
+        select(OrgMembership)
+        .where(OrgMembership.child_id == unit.id, OrgMembership.valid_from >= pending.previous.valid_from)
+        .order_by(OrgMembership.valid_from)
+        .with_for_update()
+    ).all()
+    previous, planned = rows[0], rows[-1]
+    session.delete(planned)
+    previous.valid_to = None
+    return pending
+
+
+def _record_revision(
+    session: Session,
+    unit: OrgUnit,
+    planned: Membership,
+    replacement: Membership | None,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    revision = OrgMoveRevision(
+        unit_code=unit.code,
+        action="withdrawn" if replacement is None else "corrected",
+        planned_parent=planned.parent_code,
+        planned_from=planned.valid_from,
+        new_parent=None if replacement is None else replacement.parent_code,
+        new_from=None if replacement is None else replacement.valid_from,
+        reason=reason,
+        revised_at=now,
+    )
+    session.add(revision)
+    payload = {"code": unit.code, "action": revision.action, "planned_from": planned.valid_from.isoformat()}
+    record_event(session, DomainEvent("org.move_revised", unit.public_id, payload), now)
+
+
+def move_revisions(session: Session, code: str) -> list[OrgMoveRevision]:
+    """The audit records of a unit's moves corrected or withdrawn, oldest first."""
+    get_unit(session, code)
+    query = select(OrgMoveRevision).where(OrgMoveRevision.unit_code == code).order_by(OrgMoveRevision.id)
+    return list(session.scalars(query))
+
+
+def existing_codes(session: Session, codes: Collection[str]) -> set[str]:
+    """Those of `codes` that name a unit of the organisation (open or closed), in one query."""
+    if not codes:
+        return set()
+    return set(session.scalars(select(OrgUnit.code).where(OrgUnit.code.in_(set(codes)))))
 
 
 @dataclass

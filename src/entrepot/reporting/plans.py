@@ -54,7 +54,9 @@ def import_actuals_csv(session: Session, text: str, fiscal: FiscalCalendar, now:
         raise ValidationFailed(
             f"the CSV lacks the columns {', '.join(missing)}; it needs {', '.join(ACTUAL_COLUMNS)}"
         )
-    rows = [_actual(row, line, fiscal, now) for line, row in table.rows()]
+    parsed = [(line, _actual(row, line, fiscal, now)) for line, row in table.rows()]
+    _check_scopes_exist(session, parsed)
+    rows = [row for _, row in parsed]
     for row in rows:
         session.execute(
             delete(ExternalActual).where(
@@ -66,6 +68,19 @@ def import_actuals_csv(session: Session, text: str, fiscal: FiscalCalendar, now:
         session.add(row)
     session.flush()
     return len(rows)
+
+
+def _check_scopes_exist(session: Session, parsed: list[tuple[int, ExternalActual]]) -> None:
+    """A published figure names a unit of the organisation (open or closed), so that it is reported
+    where the unit sits; Cloud's revenue needs the Cloud segment."""
+    known = organization.existing_codes(session, {row.scope for _, row in parsed})
+    for line, row in parsed:
+        scope = row.scope
+        if scope not in known:
+            message = f"no unit {scope!r} in the organisation: a figure names an existing unit's code"
+            raise ValidationFailed(
+                f"line {line}, column scope: {message}", [FieldError(f"line {line}.scope", message)]
+            )
 
 
 def _actual(row: dict[str, Any], line: int, fiscal: FiscalCalendar, now: dt.datetime) -> ExternalActual:
@@ -133,8 +148,8 @@ def _value_minor(text: str, currency: str | None, fail: Callable[[str, str], Val
 
 
 def known_scope(session: Session, scope: str) -> str:
-    """`scope` when it is the code of a unit of the organisation (a target or guidance set by an
-    operator is for one); published actuals are not held to it: they name figures such as "cloud"."""
+    """`scope` when it is the code of a unit of the organisation (a target or guidance is for one, as
+    published actuals are)."""
     if organization.find_unit(session, scope) is None:
         message = f"unknown scope {scope!r}: not the code of a unit of the organisation"
         raise ValidationFailed(message, [FieldError("scope", message)])

@@ -82,7 +82,8 @@ def seed(ctx: AppContext, size: DemoSize, progress: Progress) -> Seeded:
 
 
 def seed_organisation(session: Session, now: dt.datetime) -> None:
-    """The group before the reorganisation, then the moves that made China and International commerce."""
+    """The group before the reorganisation, then the moves that made China and International commerce,
+    and the closing of the units they emptied."""
     kind, code, name, parent = scenario.GROUP
     organization.create_unit(session, kind, code, name, parent, scenario.HISTORY_START, now)
     for kind, code, name, parent in scenario.BEFORE:
@@ -91,6 +92,8 @@ def seed_organisation(session: Session, now: dt.datetime) -> None:
         organization.create_unit(session, kind, code, name, parent, scenario.REORGANISATION, now)
     for code, parent in scenario.MOVES:
         organization.move_unit(session, code, parent, scenario.REORGANISATION, now)
+    for code in scenario.CLOSED:
+        organization.close_unit(session, code, scenario.REORGANISATION, now)
 
 
 def _seed_markets(session: Session, size: DemoSize, now: dt.datetime, today: dt.date) -> None:

@@ -33,6 +33,23 @@ BEFORE = [
     ("business_unit", "cainiao", "Cainiao-like logistics network", "logistics"),
     ("business_unit", "ele-me", "On-demand delivery", "local-services"),
     ("business_unit", "amap", "Maps", "local-services"),
+    # The segments reported beside Core commerce before the reorganisation and after it unchanged.
+    ("segment", "cloud", "Cloud", "commerce-group"),
+    ("division", "cloud-division", "Cloud", "cloud"),
+    ("segment", "digital-media-entertainment", "Digital media and entertainment", "commerce-group"),
+    (
+        "division",
+        "digital-media-entertainment-division",
+        "Digital media and entertainment",
+        "digital-media-entertainment",
+    ),
+    ("segment", "innovation-initiatives", "Innovation initiatives and others", "commerce-group"),
+    (
+        "division",
+        "innovation-initiatives-division",
+        "Innovation initiatives and others",
+        "innovation-initiatives",
+    ),
 ]
 AFTER_UNITS = [
     ("segment", "china-commerce", "China commerce", "commerce-group"),
@@ -53,6 +70,8 @@ MOVES = [
     ("ele-me", "local-consumer-services-division"),
     ("amap", "local-consumer-services-division"),
 ]
+# Emptied by the moves, closed on the reorganisation's day (divisions before the segment that held them).
+CLOSED = ["commerce", "logistics", "local-services", "core-commerce"]
 
 
 @dataclass(frozen=True)
