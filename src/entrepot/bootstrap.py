@@ -29,6 +29,9 @@ from entrepot.campaigns.group_buys import payments as group_payments
 from entrepot.campaigns.group_buys import service as group_buys
 from entrepot.emissions import events as emissions_events
 from entrepot.identity import service as identity
+from entrepot.integrations import events as webhook_events
+from entrepot.integrations import worker as webhooks
+from entrepot.integrations.settings import settings_of as webhook_settings
 from entrepot.kernel.fx import FxRates
 from entrepot.logistics import events as logistics_events
 from entrepot.logistics import service as logistics
@@ -86,6 +89,7 @@ def relay_registry(fx: FxRates) -> HandlerRegistry:
     restatement.register(registry, fx)  # fx.rates_loaded -> re-state provisional orders
     ordering_events.register(registry)  # delivery.started/completed -> order shipped/delivered
     group_payments.register(registry, group_payments.SimulatedHolds())  # group buys: capture/release
+    webhook_events.register(registry)  # subscribed events -> webhook deliveries queued (sent by workers)
     return registry
 
 
@@ -209,6 +213,15 @@ async def rates_refresher(ctx: AppContext) -> None:
         await asyncio.sleep(ctx.settings.fx_refresh_seconds)
 
 
+async def webhook_worker(ctx: AppContext) -> None:
+    """Send due webhook deliveries (integrations.worker) until cancelled."""
+    worker = webhooks.Worker(ctx.db, webhook_settings(ctx), ctx.clock)
+    try:
+        await worker.run()
+    finally:
+        await worker.close()
+
+
 def background_jobs(ctx: OrderingContext, registry: HandlerRegistry) -> list[Coroutine[Any, Any, None]]:
     """The loops a serving process runs, as its settings ask (the sweeper and relay can be left to jobs
     of their own: `entrepot sweep`, `entrepot events relay`)."""
@@ -218,4 +231,6 @@ def background_jobs(ctx: OrderingContext, registry: HandlerRegistry) -> list[Cor
     if ctx.settings.run_relay:
         jobs.append(relay(ctx, registry))
     jobs.append(rates_refresher(ctx))
+    if webhook_settings(ctx).run_worker:
+        jobs.append(webhook_worker(ctx))
     return jobs

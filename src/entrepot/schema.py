@@ -14,6 +14,7 @@ from entrepot.campaigns.livestream import models as _live  # noqa: F401
 from entrepot.catalog import models as _catalog  # noqa: F401  (registers tables)
 from entrepot.emissions import models as _emissions  # noqa: F401
 from entrepot.identity import models as _identity  # noqa: F401
+from entrepot.integrations import models as _integrations  # noqa: F401
 from entrepot.inventory import models as _inventory  # noqa: F401
 from entrepot.logistics import models as _logistics  # noqa: F401
 from entrepot.ordering import models as _ordering  # noqa: F401

@@ -27,6 +27,7 @@ from entrepot.campaigns.livestream import api as livestream_api
 from entrepot.catalog import api as catalog_api
 from entrepot.emissions import api as emissions_api
 from entrepot.identity import api as identity_api
+from entrepot.integrations import api as webhooks_api
 from entrepot.inventory import api as inventory_api
 from entrepot.logistics import api as logistics_api
 from entrepot.logistics.routing import warm_up as warm_up_planner
@@ -177,6 +178,7 @@ def create_app(
         ordering_api,
         cart_api,
         reporting_api,
+        webhooks_api,
         events,
     ):
         problems.document(module.router, authenticated)  # its problem answers, in the document

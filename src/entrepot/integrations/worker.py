@@ -1,0 +1,394 @@
+"""The delivery worker: takes due deliveries from the queue, sends them, records what happened.
+
+How the queue is shared: a worker claims ENDPOINTS, not single deliveries. In one short transaction it
+locks due subscriptions (FOR UPDATE SKIP LOCKED on PostgreSQL, so workers never wait on each other; SQLite
+serialises writers), writes a lease on each (`leased_by` until `lease_until`) and reads up to a batch of
+each one's due deliveries, oldest first; the HTTP happens after that transaction, holding no lock; a second
+short transaction records the outcomes and ends the lease. One worker at a time sends to an endpoint, so
+no delivery is sent twice at once, and an endpoint gets its messages in the order of their events, one
+after the other.
+
+Order, as far as it goes: a delivery that fails waits for its retry while newer ones go on at their next
+claim (the spec promises no order, and holding an endpoint's whole queue behind one bad message for a day
+is worse), though the rest of the batch it failed in waits with it (the endpoint is likely down, and this
+keeps their order among themselves). Receivers that care order by the event's timestamp in the body.
+
+At least once: a worker that dies mid-batch has sent some deliveries and recorded none; after its lease
+ends another worker sends them again, with the same webhook-id, which is how receivers drop duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import logging
+import random
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from entrepot.integrations import domain
+from entrepot.integrations.models import WebhookDelivery, WebhookSubscription
+from entrepot.integrations.settings import WebhookSettings
+from entrepot.kernel.clock import Clock
+from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.ids import new_id
+from entrepot.platform.db import Database, in_list, record_event
+
+log = logging.getLogger("entrepot.integrations.worker")
+_S, _D = WebhookSubscription, WebhookDelivery
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    delivery_id: int
+    message_id: str
+    body: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An endpoint this worker holds, and the deliveries it is to send now, oldest first."""
+
+    subscription_id: int
+    public_id: str
+    url: str
+    secrets: tuple[str, ...]
+    deliveries: tuple[Outgoing, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery_id: int
+    sent: bool  # False: not tried (the batch stopped before it)
+    status_code: int | None = None
+    elapsed_ms: int | None = None
+    excerpt: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and domain.succeeded(self.status_code)
+
+
+def _due(now: dt.datetime) -> object:
+    return and_(_D.status == "pending", or_(_D.next_attempt_at.is_(None), _D.next_attempt_at <= now))
+
+
+def claim(
+    session: Session, worker: str, now: dt.datetime, settings: WebhookSettings, endpoints: int
+) -> list[Claim]:
+    """Lease up to `endpoints` subscriptions with due deliveries and read their next batch each."""
+    free = or_(_S.lease_until.is_(None), _S.lease_until <= now)
+    has_due = exists().where(_D.subscription_id == _S.id, _due(now))  # type: ignore[arg-type]
+    ids = list(
+        session.scalars(
+            select(_S.id)
+            .where(_S.status == "active", free, has_due)
+            .order_by(_S.lease_until.is_not(None), _S.lease_until, _S.id)
+            .limit(endpoints)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not ids:
+        return []
+    session.execute(
+        update(_S)
+        .where(in_list(session, _S.id, ids))
+        .values(lease_until=now + settings.lease, leased_by=worker)
+    )
+    subs = {s.id: s for s in session.scalars(select(_S).where(in_list(session, _S.id, ids)))}
+    return [_claim_of(subs[i], _next_batch(session, i, now, settings.batch_per_endpoint), now) for i in ids]
+
+
+def _next_batch(session: Session, subscription_id: int, now: dt.datetime, limit: int) -> list[Outgoing]:
+    rows = session.execute(
+        select(_D.id, _D.message_id, _D.body, _D.attempts)
+        .where(_D.subscription_id == subscription_id, _due(now))  # type: ignore[arg-type]
+        .order_by(_D.id)
+        .limit(limit)
+    )
+    return [Outgoing(*row) for row in rows]
+
+
+def _claim_of(sub: WebhookSubscription, deliveries: list[Outgoing], now: dt.datetime) -> Claim:
+    secrets = domain.live_secrets(sub.secret, sub.previous_secret, sub.previous_secret_until, now)
+    return Claim(sub.id, sub.public_id, sub.url, tuple(secrets), tuple(deliveries))
+
+
+# --- sending ----------------------------------------------------------------------------------------
+
+
+class Sender:
+    """Sends one endpoint's batch, one request after the other, stopping at the first failure."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: WebhookSettings, clock: Clock) -> None:
+        self.client, self.settings, self.clock = client, settings, clock
+
+    async def send_batch(self, claim: Claim) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        refused = None if self.settings.allow_private else await _refused_target(claim.url)
+        started = time.monotonic()
+        for item in claim.deliveries:
+            # past half the lease, give the rest back: another worker may take the endpoint after it
+            late = time.monotonic() - started > self.settings.lease_seconds / 2
+            stop = late or (outcomes and not outcomes[-1].ok)
+            if stop:
+                outcomes.append(Outcome(item.delivery_id, sent=False))
+            elif refused is not None:
+                outcomes.append(Outcome(item.delivery_id, sent=True, error=refused))
+            else:
+                outcomes.append(await self.send(claim, item))
+        return outcomes
+
+    async def send(self, claim: Claim, item: Outgoing) -> Outcome:
+        body = item.body.encode()
+        headers = domain.headers(claim.secrets, item.message_id, self.clock(), body)
+        began = time.perf_counter()
+        try:
+            response = await self.client.post(claim.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            elapsed = int((time.perf_counter() - began) * 1000)
+            return Outcome(item.delivery_id, True, None, elapsed, None, f"{type(exc).__name__}: {exc}"[:500])
+        elapsed = int((time.perf_counter() - began) * 1000)
+        return Outcome(item.delivery_id, True, response.status_code, elapsed, domain.excerpt(response.text))
+
+
+async def _refused_target(url: str) -> str | None:
+    """Why the URL's host may not be called now (it resolves to an internal address), else None. Checked
+    at each claim as well as when subscribing, as a name can be pointed elsewhere later (a name that
+    resolves between this check and the connection can still slip by: the firewall is the last word)."""
+    host = urlsplit(url).hostname or ""
+    problem = domain.private_host_problem(host)
+    if problem is not None:
+        return problem
+    try:
+        ipaddress.ip_address(host)
+        return None  # a literal address, checked above
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc}"
+    for info in infos:
+        reason = domain.internal_address_problem(ipaddress.ip_address(info[4][0]))
+        if reason is not None:
+            return f"{host} resolves to {reason}"
+    return None
+
+
+# --- recording --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recorded:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    disabled: list[str] = field(default_factory=list)
+
+
+def record(
+    session: Session,
+    worker: str,
+    claim: Claim,
+    outcomes: Sequence[Outcome],
+    now: dt.datetime,
+    settings: WebhookSettings,
+    rng: random.Random,
+) -> Recorded:
+    """Write the outcomes of one endpoint's batch, judge the endpoint, and end this worker's lease."""
+    done = Recorded()
+    schedule = settings.schedule()
+    retry_at: dt.datetime | None = None
+    for outcome in outcomes:
+        if not outcome.sent:  # untried: waits with the failure before it, or is due again at once
+            session.execute(update(_D).where(_D.id == outcome.delivery_id).values(next_attempt_at=retry_at))
+            continue
+        retry_at = _record_attempt(session, outcome, now, schedule, rng, done)
+    _judge_endpoint(session, worker, claim, outcomes, now, settings, done)
+    return done
+
+
+def _record_attempt(
+    session: Session,
+    outcome: Outcome,
+    now: dt.datetime,
+    schedule: domain.RetrySchedule,
+    rng: random.Random,
+    done: Recorded,
+) -> dt.datetime | None:
+    row = session.get(_D, outcome.delivery_id)
+    if (
+        row is None or row.status != "pending"
+    ):  # deleted with its subscription, or another worker's after a lost lease
+        return None
+    row.attempts += 1
+    row.last_attempt_at, row.response_status, row.response_ms = now, outcome.status_code, outcome.elapsed_ms
+    row.response_excerpt, row.last_error = (
+        outcome.excerpt,
+        outcome.error or (None if outcome.ok else f"HTTP {outcome.status_code}"),
+    )
+    if outcome.ok:
+        row.status, row.delivered_at, row.next_attempt_at = "delivered", now, None
+        done.delivered += 1
+        return None
+    if schedule.gives_up(row.attempts):
+        row.status, row.next_attempt_at = "failed", None
+        done.failed += 1
+        return None
+    row.next_attempt_at = now + schedule.delay(row.attempts, rng)
+    done.retried += 1
+    return row.next_attempt_at
+
+
+def _judge_endpoint(
+    session: Session,
+    worker: str,
+    claim: Claim,
+    outcomes: Sequence[Outcome],
+    now: dt.datetime,
+    settings: WebhookSettings,
+    done: Recorded,
+) -> None:
+    sub = session.get(_S, claim.subscription_id)
+    if sub is None:
+        return
+    tried = [o for o in outcomes if o.sent]
+    if any(o.ok for o in tried):
+        sub.failing_since, sub.consecutive_failures = None, 0
+    if tried and not tried[-1].ok:
+        sub.failing_since = sub.failing_since or now
+        sub.consecutive_failures += 1
+        if _gives_up_on(sub, now, settings):
+            _disable(session, sub, now)
+            done.disabled.append(sub.public_id)
+    if sub.leased_by == worker:
+        sub.lease_until, sub.leased_by = None, None
+
+
+def _gives_up_on(sub: WebhookSubscription, now: dt.datetime, settings: WebhookSettings) -> bool:
+    long_enough = sub.failing_since is not None and now - sub.failing_since >= settings.disable_after
+    return (
+        sub.status == "active" and long_enough and sub.consecutive_failures >= settings.disable_after_failures
+    )
+
+
+def _disable(session: Session, sub: WebhookSubscription, now: dt.datetime) -> None:
+    """Stop sending to an endpoint that has failed every attempt for too long, and say so: the notice is
+    an event (operators can subscribe to it elsewhere) and the subscription shows why."""
+    since = sub.failing_since.isoformat() if sub.failing_since else now.isoformat()
+    sub.status, sub.disabled_at, sub.updated_at = "disabled", now, now
+    sub.disabled_reason = f"every attempt failed since {since} ({sub.consecutive_failures} in a row)"
+    payload = {"url": sub.url, "failing_since": since, "failures": sub.consecutive_failures}
+    if sub.seller_id is not None:
+        payload["seller_id"] = sub.seller_id
+    record_event(session, DomainEvent(domain.NOTICE_DISABLED, sub.public_id, payload), now)
+    log.warning("webhooks: %s disabled: %s", sub.public_id, sub.disabled_reason)
+
+
+# --- the worker ------------------------------------------------------------------------------------
+
+
+class Worker:
+    """Claims endpoints, sends their batches concurrently (one task per endpoint), records each batch as
+    it finishes: a slow endpoint holds only its own task, never the others'."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: WebhookSettings,
+        clock: Clock,
+        client: httpx.AsyncClient | None = None,
+        rng: random.Random | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.db, self.settings, self.clock = db, settings, clock
+        self.name = name or new_id("whwrk")
+        self.rng = rng or random.Random()
+        self.client = client or new_client(settings)
+        self.sender = Sender(self.client, settings, clock)
+        self.totals = Recorded()
+
+    async def run_once(self) -> int:
+        """Claim what is due, send it all, record it all; the deliveries attempted (for tests and the CLI)."""
+        claims = await asyncio.to_thread(self._claim, self.settings.concurrency)
+        results = await asyncio.gather(*(self._send_and_record(c) for c in claims))
+        return sum(results)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Deliver until `stop` is set (or the task is cancelled): claim as many endpoints as there is room
+        for, then wait until one finishes, `stop` is set or `poll_seconds` pass, and claim again."""
+        stopping = asyncio.ensure_future((stop or asyncio.Event()).wait())
+        in_flight: set[asyncio.Future[Any]] = set()
+        try:
+            while not stopping.done():
+                free = self.settings.concurrency - len(in_flight)
+                claims = await self._claim_safely(free) if free > 0 else []
+                in_flight |= {asyncio.ensure_future(self._send_and_record(c)) for c in claims}
+                await asyncio.wait(
+                    {stopping, *in_flight},
+                    timeout=self.settings.poll_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                in_flight = {task for task in in_flight if not task.done()}
+        finally:
+            stopping.cancel()
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def _claim_safely(self, endpoints: int) -> list[Claim]:
+        try:
+            return await asyncio.to_thread(self._claim, endpoints)
+        except Exception:  # the database may be back next round
+            log.exception("webhooks: claiming deliveries failed")
+            await asyncio.sleep(self.settings.poll_seconds)
+            return []
+
+    def _claim(self, endpoints: int) -> list[Claim]:
+        with self.db.transaction() as session:
+            return claim(session, self.name, self.clock(), self.settings, endpoints)
+
+    async def _send_and_record(self, claim_: Claim) -> int:
+        outcomes = await self.sender.send_batch(claim_)
+        try:
+            done = await asyncio.to_thread(self._record, claim_, outcomes)
+        except Exception:  # unrecorded: the lease runs out and the batch is sent again (at least once)
+            log.exception("webhooks: recording %s's deliveries failed", claim_.public_id)
+            return 0
+        self.totals.delivered += done.delivered
+        self.totals.retried += done.retried
+        self.totals.failed += done.failed
+        self.totals.disabled += done.disabled
+        return sum(1 for o in outcomes if o.sent)
+
+    def _record(self, claim_: Claim, outcomes: list[Outcome]) -> Recorded:
+        with self.db.transaction() as session:
+            return record(session, self.name, claim_, outcomes, self.clock(), self.settings, self.rng)
+
+
+def new_client(settings: WebhookSettings) -> httpx.AsyncClient:
+    """Redirects are not followed (a 3xx is a failure: a redirect could lead inside the network)."""
+    timeout = httpx.Timeout(settings.timeout_seconds, connect=min(5.0, settings.timeout_seconds))
+    limits = httpx.Limits(
+        max_connections=max(settings.concurrency * 2, 10), max_keepalive_connections=settings.concurrency * 2
+    )
+    return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False, trust_env=False)
+
+
+def pending_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(_D).where(_D.status == "pending")) or 0)
