@@ -109,3 +109,35 @@ def test_a_seller_opens_its_own_catalog_and_not_the_sellers_list(
     assert visit.goto("/sellers").status == 403
     assert visit.goto(f"/sellers/{world.ids['seller_b']}").status == 404
     visit.done()
+
+
+def test_an_operator_reads_stock_low_stock_and_reservations(
+    base_url: str,  # noqa: F811
+    browser: Any,
+    axe: Any,  # noqa: F811
+    world: World,  # noqa: F811
+) -> None:
+    visit = Visit(browser, base_url)
+    page = visit.page
+    visit.sign_in("ops")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Inventory").click()
+    page.wait_for_load_state()
+    page.get_by_label("Warehouse", exact=True).select_option("sg-tuas")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    stock = page.get_by_role("table", name="Stock by warehouse")
+    assert stock.get_by_role("row").filter(has_text="seller_a-red").is_visible()
+    assert stock.get_by_role("row").filter(has_text="cn-hangzhou").count() == 0
+    visit.check("inventory", axe)
+    views = page.get_by_role("navigation", name="Inventory views")
+    views.get_by_role("link", name="Low stock").click()
+    page.wait_for_load_state()
+    low = page.get_by_role("table", name="Stock lines with at most 5 available")
+    assert low.get_by_role("row").filter(has_text="seller_a-blue").is_visible()  # 3 in cn-hangzhou, 1 held
+    visit.check("inventory-low", axe)
+    views.get_by_role("link", name="Reservations").click()
+    page.wait_for_load_state()
+    held = page.get_by_role("table", name="Reservations holding stock, oldest first")
+    assert held.get_by_role("link", name=world.ids["order_unpaid"]).is_visible()
+    visit.check("inventory-reservations", axe)
+    visit.done()

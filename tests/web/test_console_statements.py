@@ -31,6 +31,7 @@ def test_console_pages_cost_the_same_for_few_and_many_orders(world: World, peopl
     api = world.client()
     first = place_ok(api, world, ("seller_a_red", 1))["id"]
     console = console_as(world, "ops")
+    place_ok(world.client(), world, ("seller_a_red", 1))  # a reservation on the first page too
     paths = [*BUDGETS, f"/orders/{first}"]
     few = {path: counted(console, world, path) for path in paths}
     for _ in range(8):
@@ -73,17 +74,26 @@ CATALOG_BUDGETS = {
     "/sellers": SESSION + 3,  # sellers, their marketplaces, the marketplaces' codes
     "/sellers/{seller_a}": SESSION + 6,  # seller, marketplaces, codes, commissions, products, their SKUs
     "/products/{product}": SESSION + 4,  # product, SKUs, prices, stock
+    "/inventory": SESSION + 4,  # stock lines, their SKUs' labels, warehouses and markets to filter by
+    "/inventory/low": SESSION + 4,
+    "/inventory/reservations": SESSION + 4,
+    "/inventory/reservations?market=lazada-sg": SESSION + 5,  # and the market named
 }
 
 
-def test_catalog_pages_cost_the_same_for_few_and_many_rows(world: World, people: dict[str, str]) -> None:
+def test_catalog_and_inventory_pages_cost_the_same_for_few_and_many_rows(
+    world: World, people: dict[str, str]
+) -> None:
     console = console_as(world, "ops")
+    place_ok(world.client(), world, ("seller_a_red", 1))  # a reservation on the first page too
     paths = [
         p.format(seller_a=world.ids["seller_a"], product=world.ids["seller_a_product"])
         for p in CATALOG_BUDGETS
     ]
     few = {path: counted(console, world, path) for path in paths}
     _more_catalog(world, 6)
+    for _ in range(3):  # stock held for three more orders
+        place_ok(world.client(), world, ("seller_a_red", 1))
     many = {path: counted(console, world, path) for path in paths}
     for path, budget in zip(paths, CATALOG_BUDGETS.values(), strict=True):
         assert len(many[path]) == len(few[path]) <= budget, f"{path}\n{few[path]}\n---\n{many[path]}"

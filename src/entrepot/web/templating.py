@@ -27,6 +27,7 @@ NAV = (
     ("Markets", "/markets", EVERYONE),
     ("Sellers", "/sellers", frozenset({"operator"})),
     ("Catalog", "/catalog", frozenset({"seller"})),
+    ("Inventory", "/inventory", frozenset({"operator", "seller"})),
 )
 
 
