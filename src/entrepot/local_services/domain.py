@@ -73,7 +73,7 @@ class Problem:
     def __post_init__(self) -> None:
         problems = problem_errors(self)
         if problems:
-            raise ValidationFailed(f"{self.name}: {problems[0].field} {problems[0].message}", problems)
+            raise ValidationFailed(f"{self.name}: {problems[0].field}: {problems[0].message}", problems)
 
     @property
     def size(self) -> int:
@@ -106,7 +106,7 @@ def client_errors(client: Client, position: int, capacity: int) -> list[FieldErr
     where = f"client {client.number}"
     errors: list[FieldError] = []
     if client.number != position:
-        errors.append(FieldError(where, f"is numbered {client.number} but comes {position}th"))
+        errors.append(FieldError(where, f"is numbered {client.number} at position {position}"))
     if client.demand < 0 or client.service < 0:
         errors.append(FieldError(where, "demand and service time cannot be negative"))
     if client.demand > capacity:

@@ -104,8 +104,10 @@ def problem_from(sections: Sections, name: str, where: str) -> Problem:
     depot = Depot(xs[0], ys[0], scaled[0][0], scaled[0][1])
     fleet = Fleet(whole(header, "VEHICLES", where, default=size - 1), whole(header, "CAPACITY", where))
     matrix = dimacs_matrix(xs, ys)
-    name = header.get("NAME", name)
-    return Problem(name, depot, clients, fleet, matrix, matrix, DIMACS_SCALE)
+    try:
+        return Problem(header.get("NAME", name), depot, clients, fleet, matrix, matrix, DIMACS_SCALE)
+    except ValidationFailed as refused:
+        raise BadInstance(f"{where}: {refused.detail}", refused.field_errors) from None
 
 
 def whole(header: dict[str, str], key: str, where: str, default: int | None = None) -> int:
