@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -233,3 +234,33 @@ def shipments_of_order(session: Session, order_ref: str) -> list[Shipment]:
     return list(
         session.scalars(select(Shipment).where(Shipment.order_ref == order_ref).order_by(Shipment.id))
     )
+
+
+@dataclass(frozen=True)
+class ParcelAtStation:
+    """A shipment waiting at its delivery station for the last mile, as local_services plans it."""
+
+    shipment: str
+    order_ref: str
+    weight_g: int
+    promised_at: dt.datetime
+
+
+def parcels_at_station(session: Session, station: str) -> list[ParcelAtStation]:
+    """The shipments whose route ends at `station` and whose last applied scan put them there (arrived or
+    at the hub there): what the station delivers next, oldest promise first."""
+    waiting = session.scalars(
+        select(Shipment)
+        .where(Shipment.destination_node == station, Shipment.status.in_(("arrived", "at_hub")))
+        .order_by(Shipment.promised_at, Shipment.id)
+    )
+    parcels = []
+    for shipment in waiting:
+        last = replay(_as_scan(row) for row in scans_of(session, shipment)).last_movement
+        if last is not None and last.node == station:
+            parcels.append(
+                ParcelAtStation(
+                    shipment.public_id, shipment.order_ref, shipment.weight_g, shipment.promised_at
+                )
+            )
+    return parcels
