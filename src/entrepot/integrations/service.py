@@ -276,5 +276,6 @@ def seller_refs(session: Session, subs: Sequence[WebhookSubscription]) -> dict[i
     found: dict[int, str | None] = {s.id: None for s in subs}
     if ids:
         query = select(WebhookSubscription.id, catalog.seller_public_id(WebhookSubscription.seller_id))
-        found.update({row[0]: row[1] for row in session.execute(query.where(WebhookSubscription.id.in_(ids)))})
+        rows = session.execute(query.where(WebhookSubscription.id.in_(ids)))
+        found.update({subscription_id: seller for subscription_id, seller in rows})
     return found

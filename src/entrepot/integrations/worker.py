@@ -342,7 +342,8 @@ class Worker:
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 in_flight = {task for task in in_flight if not task.done()}
-        finally:
+            await asyncio.gather(*in_flight)  # stopped: finish and record the batches in hand
+        finally:  # cancelled: batches in hand are sent again once their lease ends
             stopping.cancel()
             for task in in_flight:
                 task.cancel()
