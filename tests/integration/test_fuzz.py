@@ -60,6 +60,7 @@ from tests.world import World
 # longer search by hand.
 MAX_EXAMPLES = int(os.environ.get("ENTREPOT_FUZZ_EXAMPLES", "15"))
 ROLES = ("operator", "seller_a", "buyer_a")
+RESPONSE_TIMEOUT_S = 300
 
 EXTREME_INTEGERS = (
     0,
@@ -350,7 +351,9 @@ def fuzz_operation(
         case.query = data.draw(hostile(case.query or {}, known, CONTROLS, harden, swapped=swapped))
         if isinstance(case.body, dict | list):
             case.body = data.draw(hostile(case.body, known, CONTROLS, harden, swapped=swapped))
-        response = case.call(session=session, headers=headers)
+        # The document's conformance is checked here, not the speed: a request waits as long as it takes
+        # (schemathesis' own limit, 10 s, was reached by a report when four workers shared two cores).
+        response = case.call(session=session, headers=headers, timeout=RESPONSE_TIMEOUT_S)
         checks = list(CONFORMANCE)
         if positive and not harden and not swapped and not refused_for_a_rule(operation.label, response):
             checks.append(positive_data_acceptance)

@@ -9,7 +9,9 @@ hashes the page declares) and no framing.
 An unexpected exception is answered here with a 500 problem and logged once, with its traceback but
 without the request's body or the statement's parameters (the engines hide them: see
 entrepot.platform.db); left to Starlette it would be logged twice, once by the app and once more by
-the server.
+the server. A database out of reach (stopped, restarting, its connections cut: `platform.db.is_unavailable`)
+is not a bug: it is answered 503 with Retry-After and logged in one line, so clients back off and try
+again (a write with the same Idempotency-Key) while the pool reconnects by itself once the server is back.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrepot.platform.db import is_unavailable
+from entrepot.platform.problems import PROBLEM_BASE
+
 log = logging.getLogger("entrepot.api")
+
+# Seconds a client is asked to wait when the database is out of reach: a restart takes a few.
+RETRY_AFTER_S = 2
 
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -73,10 +81,20 @@ class Hardened:
         try:
             await self.app(scope, receive, send_hardened)
         except Exception as exc:
-            log.error(
-                "unhandled %s on %s %s", type(exc).__name__, scope["method"], scope["path"], exc_info=exc
-            )
-            if not started:  # past the start line the server can only cut the connection
+            unavailable = is_unavailable(exc)
+            if unavailable:
+                log.warning(
+                    "database out of reach on %s %s: %s", scope["method"], scope["path"], type(exc).__name__
+                )
+            else:
+                log.error(
+                    "unhandled %s on %s %s", type(exc).__name__, scope["method"], scope["path"], exc_info=exc
+                )
+            if started:  # past the start line the server can only cut the connection
+                return
+            if unavailable:
+                await self._unavailable(scope, send_hardened)
+            else:
                 await self._internal_error(scope, send_hardened)
 
     def _headers(self, headers: list[tuple[bytes, bytes]], is_api: bool) -> list[tuple[bytes, bytes]]:
@@ -91,17 +109,41 @@ class Hardened:
         return headers
 
     async def _internal_error(self, scope: Scope, send: Send) -> None:
-        body = {
-            "type": "https://entrepot.dev/problems/internal-error",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "an unexpected error; nothing was changed",
-            "instance": scope["path"],
-        }
-        payload = json.dumps(body).encode()
-        headers = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(payload)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 500, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        detail = "an unexpected error; nothing was changed"
+        await _send_problem(send, scope, 500, "internal-error", "Internal error", detail)
+
+    async def _unavailable(self, scope: Scope, send: Send) -> None:
+        # A write cut off as it committed may have been made: the client cannot know, so it is told how
+        # to find out safely rather than promised that nothing changed.
+        detail = (
+            "the database is out of reach for the moment; try again after Retry-After seconds (a write "
+            "sent again with the same Idempotency-Key, where the route takes one, is made at most once)"
+        )
+        retry = [(b"retry-after", str(RETRY_AFTER_S).encode())]
+        await _send_problem(send, scope, 503, "database-unavailable", "Service unavailable", detail, retry)
+
+
+async def _send_problem(
+    send: Send,
+    scope: Scope,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    extra_headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": scope["path"],
+    }
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(payload)).encode()),
+        *(extra_headers or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SqlPoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.types import TypeDecorator
@@ -319,13 +321,46 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+# How long a request may wait for the database before it is told the database is out of reach (a 503,
+# see `is_unavailable`), rather than holding its client: to open a connection (a stopped server refuses at
+# once; one cut off by the network would otherwise be waited on for minutes), and for a pooled
+# connection when every one is busy.
+CONNECT_TIMEOUT_S = 5
+POOL_TIMEOUT_S = 10
+
+
 def create_db_engine(url: str, pool_size: int = 10) -> Engine:
     if is_sqlite(url):
         return _sqlite_engine(url)
-    # hide_parameters: an error's message (and so a logged traceback) never carries request data
+    # hide_parameters: an error's message (and so a logged traceback) never carries request data;
+    # pool_pre_ping: connections a restarted server dropped are replaced before use, not failed in use
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=POOL_TIMEOUT_S,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached now (down, restarting, its connection cut, the
+    pool exhausted past POOL_TIMEOUT_S, SQLite's file locked past its busy timeout), rather than that
+    a statement was wrong: the request can be tried again later, so the API answers 503, not 500.
+    A deadlock or serialisation failure is not one of these: it names a bug in how we lock."""
+    if isinstance(exc, SqlPoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig if exc.orig is not None else exc
+    if isinstance(exc, psycopg.errors.TransactionRollback):
+        return False
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc)
 
 
 def ensure_sqlite_folder(url: str) -> None:

@@ -159,6 +159,7 @@ MEANINGS = {
     413: "The request body is larger than ENTREPOT_MAX_BODY_BYTES",
     415: "The body is not of a media type this operation reads",
     422: "Invalid input: `errors` names each field and what is wrong with it",
+    503: "The database is out of reach for the moment (`Retry-After` says when to try again)",
 }
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A provider's signed webhook: the signature is the key (401 when it is missing or wrong).
@@ -182,8 +183,9 @@ def _takes_input(dependant: Dependant) -> bool:
 
 def problem_statuses(route: APIRoute, authenticated: Callable[..., Any]) -> set[int]:
     """The problem answers a route can give, from what it is made of: a key (401, 403), input (422), a
-    body (400, 413), something named in the path (404), a write (409)."""
-    statuses: set[int] = set()
+    body (400, 413), something named in the path (404), a write (409); and every route, the database out
+    of reach (503: entrepot.api.hardening)."""
+    statuses: set[int] = {503}
     if authenticated in set(_calls(route.dependant)):
         statuses |= {401, 403}
     if _takes_input(route.dependant):
@@ -201,6 +203,13 @@ def problem_response(status: int, declared: dict[str, Any] | None = None) -> dic
     entry: dict[str, Any] = {"description": MEANINGS.get(status, "A problem")}
     entry.update(declared or {})
     entry["content"] = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    if status == 503:
+        entry["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "schema": {"type": "integer"},
+            }
+        }
     return entry
 
 
