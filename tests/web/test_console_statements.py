@@ -46,10 +46,12 @@ def test_console_pages_cost_the_same_for_few_and_many_orders(world: World, peopl
 
 
 def _more_catalog(world: World, sellers: int) -> None:
-    """`sellers` more sellers, each with a product of two priced and stocked SKUs, and one more product
-    for seller_a."""
+    """`sellers` more sellers, each with a product of two priced and stocked SKUs, an API key and a
+    console user, and one more product for seller_a."""
     from entrepot.catalog import service as catalog
     from entrepot.catalog.domain import ProductSpec, SkuSpec
+    from entrepot.identity import service as identity
+    from entrepot.identity import users
     from entrepot.inventory import service as inventory
 
     with world.db.transaction() as session:
@@ -65,6 +67,11 @@ def _more_catalog(world: World, sellers: int) -> None:
             catalog.create_product(
                 session, owner, ProductSpec(ref, "Extra", "toys", "950300", "CN"), skus, world.clock()
             )
+            if owner.name.startswith("more-"):  # a key and a console user of its own
+                identity.create_api_key(session, "seller", owner.name, world.clock(), owner.public_id)
+                users.create_user(
+                    session, owner.name, "long enough pass", "seller", world.clock(), owner.public_id
+                )
             for sku in catalog.seller_skus(session, owner.id):
                 catalog.set_price(session, sku, "lazada-sg", 1000, "SGD")
                 inventory.set_on_hand(session, sku, warehouse, 3)
@@ -78,6 +85,8 @@ CATALOG_BUDGETS = {
     "/inventory/low": SESSION + 4,
     "/inventory/reservations": SESSION + 4,
     "/inventory/reservations?market=lazada-sg": SESSION + 5,  # and the market named
+    "/api-keys": SESSION + 1,
+    "/users": SESSION + 1,
 }
 
 

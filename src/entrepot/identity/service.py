@@ -6,15 +6,16 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnExpressionArgument, ScalarSelect, select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
-from entrepot.identity.domain import generate_key, secret_matches, split_key
+from entrepot.identity.domain import KEY_PREFIX, generate_key, secret_matches, split_key
 from entrepot.identity.models import ApiKey, Buyer
 from entrepot.kernel.countries import country_error
-from entrepot.kernel.errors import FieldError, Unauthenticated, ValidationFailed
+from entrepot.kernel.errors import FieldError, Unauthenticated, ValidationFailed, not_found
 from entrepot.kernel.ids import new_id
 from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import ROLES, Principal
@@ -204,7 +205,7 @@ _cache = _PrincipalCache()
 # For other contexts' reads: a buyer's public id inside their statements, and its delivery point.
 
 
-def buyer_public_id(buyer_id_column: ColumnExpressionArgument[int]) -> ScalarSelect[str]:
+def buyer_public_id(buyer_id_column: ColumnExpressionArgument[int | None]) -> ScalarSelect[str]:
     """The public id of the buyer `buyer_id_column` refers to, as an expression for another context's
     query (a page of orders, say), so that the page stays one statement."""
     return select(Buyer.public_id).where(Buyer.id == buyer_id_column).scalar_subquery()
@@ -219,3 +220,54 @@ def delivery_point(session: Session, buyer_id: int) -> tuple[float, float] | Non
     """The buyer's default delivery point (latitude, longitude), if it gave one."""
     row = session.execute(select(Buyer.latitude, Buyer.longitude).where(Buyer.id == buyer_id)).one()
     return None if row.latitude is None or row.longitude is None else (row.latitude, row.longitude)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyView:
+    """An API key as a list shows it: its prefix (how a person tells keys apart), never its secret or
+    the secret's hash."""
+
+    row_id: int
+    public_id: str
+    prefix: str
+    role: str
+    name: str
+    owner: str | None  # the seller's or buyer's public id, or the carrier
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+    @property
+    def start(self) -> str:
+        """How the key's plaintext begins (`ek_<prefix>`): what its holder can match it by."""
+        return f"{KEY_PREFIX}_{self.prefix}"
+
+
+def _key_views() -> Select[int, str, str, str, str, str | None, dt.datetime, dt.datetime | None]:
+    owner = func.coalesce(
+        catalog.seller_public_id(ApiKey.seller_id), buyer_public_id(ApiKey.buyer_id), ApiKey.carrier
+    )
+    return select(
+        ApiKey.id,
+        ApiKey.public_id,
+        ApiKey.prefix,
+        ApiKey.role,
+        ApiKey.name,
+        owner,
+        ApiKey.created_at,
+        ApiKey.revoked_at,
+    )
+
+
+def list_api_keys(session: Session, after: int | None, limit: int) -> list[KeyView]:
+    """A page of API keys, newest first (keyset on the internal id, before `after`), in one query."""
+    query = _key_views().order_by(ApiKey.id.desc()).limit(limit)
+    if after is not None:
+        query = query.where(ApiKey.id < after)
+    return [KeyView(*row) for row in session.execute(query)]
+
+
+def get_api_key(session: Session, public_id: str) -> KeyView:
+    row = session.execute(_key_views().where(ApiKey.public_id == public_id)).first()
+    if row is None:
+        raise not_found("API key", public_id)
+    return KeyView(*row)

@@ -5,14 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.identity import passwords
 from entrepot.identity.models import Buyer, ConsoleSession, User
-from entrepot.identity.service import get_buyer, owner_errors, principal_for_buyer, refuse_unknown_carrier
+from entrepot.identity.service import (
+    buyer_public_id,
+    get_buyer,
+    owner_errors,
+    principal_for_buyer,
+    refuse_unknown_carrier,
+)
 from entrepot.kernel.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.platform.principal import ROLES, Principal
@@ -78,9 +85,7 @@ def find_user(session: Session, username: str) -> User | None:
 def set_password(session: Session, username: str, password: str, now: dt.datetime) -> User:
     """Give the user a new password and end the console sessions it has open: a reset must also lock
     out whoever holds a session cookie taken with the old one."""
-    user = find_user(session, username)
-    if user is None:
-        raise NotFound(f"no user {username!r}")
+    user = get_user(session, username)
     if (bad_password := passwords.password_error(password)) is not None:
         raise ValidationFailed("invalid password", [bad_password])
     user.password_hash = passwords.hash_password(password)
@@ -117,3 +122,36 @@ def user_principal(session: Session, user_id: int) -> tuple[Principal, str] | No
         return principal_for_buyer(buyer, user.public_id), user.username
     principal = Principal(user.role, user.public_id, user.seller_id, seller_public_id, carrier=user.carrier)
     return principal, user.username
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A console user as a list shows it (never its password hash)."""
+
+    row_id: int
+    public_id: str
+    username: str
+    role: str
+    owner: str | None  # the seller's or buyer's public id, or the carrier
+    created_at: dt.datetime
+    disabled_at: dt.datetime | None
+
+
+def list_users(session: Session, after: int | None, limit: int) -> list[UserView]:
+    """A page of console users in user-name order (keyset on the name, after `after`), in one query."""
+    owner = func.coalesce(
+        catalog.seller_public_id(User.seller_id), buyer_public_id(User.buyer_id), User.carrier
+    )
+    query = select(
+        User.id, User.public_id, User.username, User.role, owner, User.created_at, User.disabled_at
+    ).order_by(User.id)
+    if after is not None:
+        query = query.where(User.id > after)
+    return [UserView(*row) for row in session.execute(query.limit(limit))]
+
+
+def get_user(session: Session, username: str) -> User:
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user

@@ -5,13 +5,23 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from entrepot.web import catalog, inventory, markets, order_actions, orders, organisation, overview, signin
+from entrepot.web import (
+    access,
+    catalog,
+    inventory,
+    markets,
+    order_actions,
+    orders,
+    organisation,
+    overview,
+    signin,
+)
 from entrepot.web.templating import HERE
 
 
 def install(app: FastAPI) -> None:
     """Mount the console at `/`: its pages (left out of the API's document) and its stylesheet."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    # orders' refund before order_actions' /{action}
-    for module in (signin, overview, orders, order_actions, organisation, markets, catalog, inventory):
+    pages = (organisation, markets, catalog, inventory, access)
+    for module in (signin, overview, orders, order_actions, *pages):  # orders' refund before /{action}
         app.include_router(module.router)

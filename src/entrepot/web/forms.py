@@ -4,8 +4,13 @@ form component (templates/components.html, `field`) shows in place beside each f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from entrepot.kernel.errors import DomainError
+from pydantic import BaseModel, ValidationError
+
+from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
 @dataclass
@@ -30,3 +35,12 @@ class FormProblem:
 
     def errors_of(self, name: str) -> list[str]:
         return self.fields.get(name, [])
+
+
+def parse(model: type[Body], title: str, values: dict[str, Any]) -> Body:
+    """A form's values as the API's body (the same rules), or ValidationFailed naming each field."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as invalid:
+        errors = [FieldError(str(e["loc"][0]) if e["loc"] else "form", e["msg"]) for e in invalid.errors()]
+        raise ValidationFailed(title, errors) from None

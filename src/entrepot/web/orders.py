@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from entrepot.kernel.bounds import MAX_INT64
@@ -21,7 +20,7 @@ from entrepot.ordering.schemas import RefundIn
 from entrepot.platform.deps import Ctx, next_cursor
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, Text
-from entrepot.web import auth, order_actions
+from entrepot.web import auth, forms, order_actions
 from entrepot.web.auth import CsrfField, Viewer
 from entrepot.web.forms import FormProblem
 from entrepot.web.routing import ConsoleRoute
@@ -176,8 +175,4 @@ def _refund_body(currency: str, amount: str, reason: str) -> RefundIn:
     except (InvalidOperation, ValueError) as bad:
         message = str(bad) if isinstance(bad, ValueError) else "a number, e.g. 12.50"
         raise ValidationFailed("invalid refund", [FieldError("amount", message)]) from None
-    try:
-        return RefundIn(amount_minor=minor, reason=reason.strip())
-    except ValidationError as invalid:
-        errors = [FieldError(str(e["loc"][0]), e["msg"]) for e in invalid.errors()]
-        raise ValidationFailed("invalid refund", errors) from None
+    return forms.parse(RefundIn, "invalid refund", {"amount_minor": minor, "reason": reason.strip()})

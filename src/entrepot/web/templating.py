@@ -28,6 +28,8 @@ NAV = (
     ("Sellers", "/sellers", frozenset({"operator"})),
     ("Catalog", "/catalog", frozenset({"seller"})),
     ("Inventory", "/inventory", frozenset({"operator", "seller"})),
+    ("API keys", "/api-keys", frozenset({"operator"})),
+    ("Users", "/users", frozenset({"operator"})),
 )
 
 
