@@ -12,11 +12,13 @@ import pytest
 
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.kernel.money import Money
+from entrepot.organization import service as organization
 from entrepot.platform.db import Database
 from entrepot.reporting import plans, service
 from entrepot.reporting.domain import FiscalCalendar
 from entrepot.reporting.history import PlatformFigures, history
 from entrepot.reporting.rates import translate_at_period_average
+from entrepot.simulation.demo import seed_organisation
 from tests.reporting_data import fx, line, sale_lines, write_snapshot
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -29,8 +31,11 @@ def _platform(root: Path) -> PlatformFigures:
 
 
 def _publish(database: Database, *rows: str) -> None:
+    """Published figures, for units of the reported organisation (seeded first: a figure names one)."""
     text = "metric,scope,period,currency,value,source\n" + "".join(f"{r},published\n" for r in rows)
     with database.transaction() as session:
+        if organization.find_unit(session, "commerce-group") is None:
+            seed_organisation(session, NOW)
         plans.import_actuals_csv(session, text, FISCAL, NOW)
 
 

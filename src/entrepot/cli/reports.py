@@ -389,15 +389,18 @@ def snapshot(
 
 @app.command("scenario")
 def scenario() -> None:
-    """Load the group-facts scenario (published actuals, Lazada's target, FY2022 guidance) and show it."""
+    """Load the group-facts scenario (published actuals, Lazada's target, FY2022 guidance, Ant Group, the
+    social programmes) and show it with the segment results and Cainiao's revenue abroad."""
+    from entrepot.cli.accounts import show_scenario_accounts
     from entrepot.platform.db import Database
     from entrepot.reporting import plans
+    from entrepot.reporting.accounts import scenario as accounts_scenario
 
     platform = _platform()  # before the write transaction: it reads the database too
     db = Database(get_settings().database_url)
     with failures(), db.transaction() as session:
         _ensure_organisation(session)
-        plans.load_group_facts(session, _fiscal(), _clock()())
+        accounts_scenario.load(session, _fiscal(), _clock()())
         for target in plans.targets(session):
             s = plans.target_status(session, target, platform)
             source = "external" if s.latest_external else "platform"
@@ -418,6 +421,7 @@ def scenario() -> None:
                 console.print(
                     f"FY2022Q3 revenue {a.scope}: {a.currency} {a.value_minor // 100_000_000:,} m (external)"
                 )
+        show_scenario_accounts(session, _fiscal())
     db.dispose()
 
 

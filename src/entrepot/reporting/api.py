@@ -15,6 +15,8 @@ from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx, Operator
 from entrepot.platform.schemas import CSV_BODY, CodePath, CodeQuery, DayQuery, Text, one_of
 from entrepot.reporting import engine, history, plans, service
+from entrepot.reporting.accounts import api as accounts_api
+from entrepot.reporting.accounts import scenario as accounts_scenario
 from entrepot.reporting.domain import (
     FX_METHODS,
     GRAINS,
@@ -44,6 +46,7 @@ from entrepot.reporting.schemas import (
 from entrepot.reporting.snapshot import refresh
 
 router = APIRouter(tags=["reporting"])
+router.include_router(accounts_api.router)
 PeriodQ = Annotated[
     Text,
     Query(
@@ -358,12 +361,13 @@ def _import(ctx: AppContext, text: str) -> int:
 
 @router.post("/reports/scenarios/group-facts", response_model=ScenarioOut, status_code=201)
 def load_group_facts(ctx: Ctx, _: Operator) -> ScenarioOut:
-    """Load group-facts.md's published figures, Lazada's target and the FY2022 guidance, and answer with
-    each target measured as GET /reports/targets does (from the published LTM unless the platform's
-    data covers a later window whole)."""
+    """Load group-facts.md's published figures, Lazada's target, the FY2022 guidance, Ant Group as a
+    33 % equity-method investee and the social programmes, and answer with each target measured as GET
+    /reports/targets does (from the published LTM unless the platform's data covers a later window
+    whole). The figures name units of the organisation: it must hold the reported structure."""
     platform = _platform(ctx)  # before the write transaction: it reads the database too
     with ctx.db.transaction() as session:
-        loaded = plans.load_group_facts(session, _fiscal(ctx), ctx.clock())
+        loaded = accounts_scenario.load(session, _fiscal(ctx), ctx.clock())
         targets = [_target_out(session, t, platform) for t in plans.targets(session)]
     return ScenarioOut(actuals=loaded["actuals"], targets=targets)
 

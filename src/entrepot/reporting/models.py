@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from entrepot.platform.db import Base, BigId, UtcDateTime
 
+# What a published figure may be: money (GMV, revenue, adjusted EBITA, which may be a loss), a count of
+# consumers, or a share of revenue earned outside China in whole per cent (Cainiao's 57 %).
+ACTUAL_METRICS = ("gmv", "revenue", "active_consumers", "adjusted_ebita", "revenue_abroad_pct")
+
 
 class GmvRule(Base):
     """The GMV definition a business unit reports under (units without one use confirmed-gross)."""
@@ -37,7 +41,7 @@ class ExternalActual(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         UniqueConstraint("metric", "scope", "period"),
-        CheckConstraint("metric IN ('gmv','revenue','active_consumers')", name="metric"),
+        CheckConstraint(f"metric IN ({', '.join(repr(m) for m in ACTUAL_METRICS)})", name="metric"),
     )
 
 
@@ -72,3 +76,6 @@ class GuidanceBand(Base):
         UniqueConstraint("metric", "scope", "period", "issued_on"),
         CheckConstraint("low_pct <= high_pct", name="band"),
     )
+
+
+from entrepot.reporting.accounts import models as _accounts  # noqa: E402, F401  (registers the tables)

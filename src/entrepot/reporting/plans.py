@@ -37,9 +37,12 @@ from entrepot.reporting.domain import (
     prior_year,
     years_between,
 )
-from entrepot.reporting.models import ExternalActual, GmvRule, GuidanceBand, Target
+from entrepot.reporting.models import ACTUAL_METRICS, ExternalActual, GmvRule, GuidanceBand, Target
 
 METRICS = ("gmv", "revenue", "active_consumers")
+# Adjusted EBITA may be a loss (Innovation initiatives'); a share abroad is a whole per cent, 0 to 100.
+SIGNED_METRICS = ("adjusted_ebita",)
+PERCENT_METRICS = ("revenue_abroad_pct",)
 ACTUAL_COLUMNS = ("metric", "scope", "period", "currency", "value", "source")
 # The largest figure taken, in major units or as a count: beyond any group's published GMV, revenue or
 # consumers, and 10^18 minor units at most (three-decimal currencies) still fits a BIGINT column.
@@ -90,8 +93,8 @@ def _actual(row: dict[str, Any], line: int, fiscal: FiscalCalendar, now: dt.date
 
     _check_row_shape(row, fail)
     metric = row["metric"].strip()
-    if metric not in METRICS:
-        raise fail("metric", f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+    if metric not in ACTUAL_METRICS:
+        raise fail("metric", f"unknown metric {metric!r}; use one of {', '.join(ACTUAL_METRICS)}")
     try:
         period = parse_period(row["period"], fiscal).label
     except ValidationFailed as exc:
@@ -100,7 +103,9 @@ def _actual(row: dict[str, Any], line: int, fiscal: FiscalCalendar, now: dt.date
         currency = validate_currency(row["currency"].strip()) if row["currency"].strip() else None
     except ValidationFailed as exc:
         raise fail("currency", exc.detail) from None
-    minor = _value_minor(row["value"], currency, fail)
+    minor = figure_minor(row["value"], currency, fail, signed=metric in SIGNED_METRICS)
+    if metric in PERCENT_METRICS and (currency is not None or minor > 100):
+        raise fail("value", "a share in per cent: a whole number from 0 to 100, without a currency")
     scope = row["scope"].strip()
     if not scope:
         raise fail("scope", "name the unit (or the group) the figure is for")
@@ -125,18 +130,22 @@ def _check_row_shape(row: dict[Any, Any], fail: Callable[[str, str], ValidationF
         raise fail("source", f"the row has more fields than the {len(ACTUAL_COLUMNS)} columns of the header")
 
 
-def _value_minor(text: str, currency: str | None, fail: Callable[[str, str], ValidationFailed]) -> int:
+def figure_minor(
+    text: str, currency: str | None, fail: Callable[[str, str], ValidationFailed], signed: bool = False
+) -> int:
     """An amount in minor units of `currency`, or a whole count when there is no currency; 0 to
-    MAX_FIGURE in major units (beyond any published figure, and within the column in minor units)."""
+    MAX_FIGURE in major units (beyond any published figure, and within the column in minor units), or
+    from -MAX_FIGURE when `signed` (a profit that may be a loss)."""
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
         value = Decimal("NaN")
     if value.is_nan():
         raise fail("value", f"{text!r} is not a number") from None
-    if not value.is_finite() or not 0 <= value <= MAX_FIGURE:
+    if not value.is_finite() or not (-MAX_FIGURE if signed else 0) <= value <= MAX_FIGURE:
         what = "an amount (major units)" if currency else "a count"
-        raise fail("value", f"{text!r} is out of range: {what} must be from 0 to 10^15")
+        low = "-10^15" if signed else "0"
+        raise fail("value", f"{text!r} is out of range: {what} must be from {low} to 10^15")
     if currency is not None:
         try:
             return exact_minor(value, currency)  # refused rather than rounded: it is a published figure

@@ -1,0 +1,219 @@
+"""Use cases of investment programmes: each filed under one of the seven categories (social ones
+flagged), its commitments and spend per fiscal period, and outcome targets measured from the platform's
+own data (GMV and orders from buyers in the programme's countries) with their progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from entrepot.kernel.countries import country_error
+from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.ids import new_id
+from entrepot.kernel.money import Money
+from entrepot.kernel.periods import FiscalCalendar
+from entrepot.organization.domain import check_code
+from entrepot.reporting.accounts.domain import (
+    NOT_SOURCED,
+    OUTCOME_METRICS,
+    category_source,
+    check_category,
+    progress_pct,
+)
+from entrepot.reporting.accounts.models import Programme, ProgrammeSpend, ProgrammeTarget
+from entrepot.reporting.domain import parse_period
+
+# What measures an outcome: (metric, countries, period label) -> value (minor units of the currency
+# asked for, or a count), or None when the platform has no data to measure it from.
+Measure = Callable[[str, list[str], str, str], int | None]
+
+
+def get_programme(session: Session, code: str) -> Programme:
+    programme = session.scalar(select(Programme).where(Programme.code == code))
+    if programme is None:
+        raise NotFound(f"no programme {code!r}")
+    return programme
+
+
+def check_countries(countries: list[str]) -> str:
+    errors = [e for e in (country_error(c) for c in countries) if e is not None]
+    if errors:
+        raise ValidationFailed("invalid countries", [FieldError("countries", e.message) for e in errors])
+    return ",".join(sorted(set(countries)))
+
+
+def add_programme(
+    session: Session, code: str, name: str, category: str, countries: list[str], source: str, now: dt.datetime
+) -> Programme:
+    check_code(code)
+    check_category(category)
+    listed = check_countries(countries)
+    if session.scalar(select(Programme.id).where(Programme.code == code)) is not None:
+        raise Conflict(f"a programme with code {code!r} exists", code="duplicate")
+    programme = Programme(
+        public_id=new_id("prg"),
+        code=code,
+        name=name,
+        category=category,
+        countries=listed,
+        source=source,
+        created_at=now,
+    )
+    session.add(programme)
+    session.flush()
+    return programme
+
+
+def record_spend(
+    session: Session,
+    code: str,
+    period: str,
+    committed: Money,
+    spent: Money,
+    source: str,
+    fiscal: FiscalCalendar,
+) -> ProgrammeSpend:
+    """What a programme committed and spent in a fiscal period; a second record replaces the first."""
+    programme = get_programme(session, code)
+    label = parse_period(period, fiscal).label
+    if committed.currency != spent.currency:
+        raise ValidationFailed(
+            "commitment and spend in one currency", [FieldError("currency", "one currency")]
+        )
+    if committed.minor < 0 or spent.minor < 0:
+        raise ValidationFailed("amounts are not negative", [FieldError("spent", "not negative")])
+    session.execute(
+        delete(ProgrammeSpend).where(
+            ProgrammeSpend.programme_id == programme.id, ProgrammeSpend.period == label
+        )
+    )
+    row = ProgrammeSpend(
+        programme_id=programme.id,
+        period=label,
+        currency=committed.currency,
+        committed_minor=committed.minor,
+        spent_minor=spent.minor,
+        source=source,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_target(
+    session: Session, code: str, metric: str, value: int, currency: str | None, due_on: dt.date, source: str
+) -> ProgrammeTarget:
+    """An outcome target: GMV (minor units of `currency`) from the programme's countries by a day."""
+    programme = get_programme(session, code)
+    if metric not in OUTCOME_METRICS:
+        raise ValidationFailed(
+            f"unknown metric {metric!r}", [FieldError("metric", f"one of {', '.join(OUTCOME_METRICS)}")]
+        )
+    if currency is None:
+        raise ValidationFailed("a GMV target has a currency", [FieldError("currency", "required")])
+    if value <= 0:
+        raise ValidationFailed("a target is positive", [FieldError("value", "must be positive")])
+    existing = select(ProgrammeTarget.id).where(
+        ProgrammeTarget.programme_id == programme.id,
+        ProgrammeTarget.metric == metric,
+        ProgrammeTarget.due_on == due_on,
+    )
+    if session.scalar(existing) is not None:
+        raise Conflict(f"{code} has a {metric} target due on {due_on}", code="duplicate")
+    row = ProgrammeTarget(
+        programme_id=programme.id, metric=metric, value=value, currency=currency, due_on=due_on, source=source
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def programmes_report(
+    session: Session, period: str, fiscal: FiscalCalendar, measure: Measure
+) -> list[dict[str, Any]]:
+    """Each programme in the period: category (social or not, and who names it), commitment and spend
+    (or why there is none), and each outcome the platform measures against its targets."""
+    label = parse_period(period, fiscal).label
+    spend = {
+        s.programme_id: s
+        for s in session.scalars(select(ProgrammeSpend).where(ProgrammeSpend.period == label))
+    }
+    targets: dict[int, list[ProgrammeTarget]] = {}
+    for t in session.scalars(select(ProgrammeTarget).order_by(ProgrammeTarget.due_on)):
+        targets.setdefault(t.programme_id, []).append(t)
+    rows = []
+    for p in session.scalars(select(Programme).order_by(Programme.code)):
+        countries = [c for c in p.countries.split(",") if c]
+        base = _programme_base(p, label, spend.get(p.id))
+        for metric in OUTCOME_METRICS:
+            rows.append(base | _outcome(metric, countries, label, targets.get(p.id, []), measure))
+    return rows
+
+
+def _programme_base(p: Programme, label: str, spend: ProgrammeSpend | None) -> dict[str, Any]:
+    def major(minor: int) -> str:
+        return f"{Money(minor, spend.currency if spend else 'USD').to_decimal():f}"
+
+    return {
+        "programme": p.code,
+        "name": p.name,
+        "category": p.category,
+        "social": check_category(p.category),
+        "category_named_by": category_source(p.category),
+        "countries": p.countries,
+        "period": label,
+        "spend_currency": spend.currency if spend else None,
+        "committed": major(spend.committed_minor) if spend else None,
+        "spent": major(spend.spent_minor) if spend else None,
+        "spend_source": spend.source if spend else f"none recorded ({NOT_SOURCED})",
+    }
+
+
+def _outcome(
+    metric: str, countries: list[str], label: str, targets: list[ProgrammeTarget], measure: Measure
+) -> dict[str, Any]:
+    target = next((t for t in targets if t.metric == metric), None)
+    currency = (target.currency if target else None) or "USD"
+    measured = measure(metric, countries, label, currency) if countries else None
+    shown = None
+    if measured is not None:
+        shown = f"{Money(measured, currency).to_decimal():f}"
+    progress = None
+    if measured is not None and target is not None:
+        progress = str(progress_pct(measured, target.value))
+    return {
+        "outcome": metric,
+        "outcome_currency": currency,
+        "measured": shown,
+        "measured_source": "platform: buyers in the programme's countries"
+        if measured is not None
+        else "no platform data",
+        "target": None
+        if target is None
+        else str(target.value if metric != "gmv" else Money(target.value, currency).to_decimal()),
+        "target_due_on": None if target is None else target.due_on.isoformat(),
+        "target_source": None if target is None else target.source,
+        "progress_pct": progress,
+    }
+
+
+# The built-in scenario's programmes: the two social categories issue 27 names, measured on the
+# platform's buyers in China; no commitment, spend or target is seeded (none is sourced).
+SCENARIO = (
+    ("rural-revitalisation-cn", "Rural revitalisation", "rural-revitalisation", ["CN"]),
+    ("ageing-population-cn", "China's ageing population", "ageing-population", ["CN"]),
+)
+SCENARIO_SOURCE = "investor day, Dec 2021 (category named in issue 27); no amount is sourced"
+
+
+def load_scenario(session: Session, now: dt.datetime) -> int:
+    added = 0
+    for code, name, category, countries in SCENARIO:
+        if session.scalar(select(Programme.id).where(Programme.code == code)) is None:
+            add_programme(session, code, name, category, countries, SCENARIO_SOURCE, now)
+            added += 1
+    return added
