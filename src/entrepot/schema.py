@@ -16,6 +16,7 @@ from entrepot.emissions import models as _emissions  # noqa: F401
 from entrepot.identity import models as _identity  # noqa: F401
 from entrepot.integrations import models as _integrations  # noqa: F401
 from entrepot.inventory import models as _inventory  # noqa: F401
+from entrepot.local_services import models as _local_services  # noqa: F401
 from entrepot.logistics import models as _logistics  # noqa: F401
 from entrepot.ordering import models as _ordering  # noqa: F401
 from entrepot.organization import models as _organization  # noqa: F401

@@ -29,6 +29,7 @@ from entrepot.emissions import api as emissions_api
 from entrepot.identity import api as identity_api
 from entrepot.integrations import api as webhooks_api
 from entrepot.inventory import api as inventory_api
+from entrepot.local_services import api as local_services_api
 from entrepot.logistics import api as logistics_api
 from entrepot.logistics.routing import warm_up as warm_up_planner
 from entrepot.ordering import api as ordering_api
@@ -175,6 +176,7 @@ def create_app(
         identity_api,
         logistics_api,  # before ordering: /orders/{id}/shipments must win over /orders/{id}/{action}
         emissions_api,
+        local_services_api,
         ordering_api,
         cart_api,
         reporting_api,

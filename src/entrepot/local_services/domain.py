@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from entrepot.kernel.errors import FieldError, ValidationFailed
+from entrepot.logistics.domain import ROAD_DETOUR, great_circle_km
 
 DIMACS_SCALE = 10
 Matrix = NDArray[np.int64]
@@ -262,3 +263,59 @@ def route_problems(problem: Problem, route: Route) -> list[str]:
     if problem.fleet.shift is not None and times.duration > problem.fleet.shift:
         problems.append(f"lasts {times.duration}, longer than a shift of {problem.fleet.shift}")
     return problems
+
+
+# A delivery station's day, as a VRPTW in metres and seconds counted from the start of the shift.
+
+METRES_PER_KM = 1000
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A parcel to deliver: where, how heavy, and when it may be handed over (seconds into the shift)."""
+
+    shipment: str
+    latitude: float
+    longitude: float
+    weight_g: int
+    earliest_s: int
+    latest_s: int
+
+
+@dataclass(frozen=True)
+class StationDay:
+    """A station's vans for the day: how many, what each carries, how long a shift lasts, how fast they
+    go over roads and how long a hand-over takes."""
+
+    latitude: float
+    longitude: float
+    vehicles: int
+    capacity_g: int
+    shift_s: int
+    speed_kmh: float
+    handover_s: int
+
+
+def road_metres(latitude: Sequence[float], longitude: Sequence[float]) -> Matrix:
+    """Metres between points by road, the network's rule when no map gives them: great circle x detour."""
+    points = list(zip(latitude, longitude, strict=True))
+    return np.array(
+        [[round(great_circle_km(*a, *b) * ROAD_DETOUR * METRES_PER_KM) for b in points] for a in points],
+        dtype=np.int64,
+    )
+
+
+def station_problem(name: str, day: StationDay, drops: Sequence[Drop]) -> Problem:
+    """The station's day as a problem: client i is drops[i - 1]; cost in metres, reported in km."""
+    metres = road_metres(
+        [day.latitude, *(d.latitude for d in drops)], [day.longitude, *(d.longitude for d in drops)]
+    )
+    metres_per_s = day.speed_kmh * METRES_PER_KM / 3600
+    seconds: Matrix = np.ceil(metres / metres_per_s).astype(np.int64)
+    clients = tuple(
+        Client(i, d.longitude, d.latitude, d.weight_g, day.handover_s, d.earliest_s, d.latest_s)
+        for i, d in enumerate(drops, start=1)
+    )
+    depot = Depot(day.longitude, day.latitude, 0, day.shift_s)
+    fleet = Fleet(day.vehicles, day.capacity_g, day.shift_s)
+    return Problem(name, depot, clients, fleet, metres, seconds, METRES_PER_KM)
