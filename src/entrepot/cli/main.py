@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from entrepot.cli import backups as backups_cli
 from entrepot.cli import emissions as emissions_cli
 from entrepot.cli import flash as flash_cli
 from entrepot.cli import fx as fx_cli
@@ -27,11 +28,13 @@ if TYPE_CHECKING:
     from entrepot.platform.outbox import HandlerRegistry
 
 app = typer.Typer(help="Entrepot: run a multi-market commerce group.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema, backups and restores.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (they print one summary line last).", no_args_is_help=True)
 events_app = typer.Typer(help="The outbox of events.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+db_app.command("backup")(backups_cli.backup)
+db_app.command("restore")(backups_cli.restore)
 app.add_typer(keys_app, name="keys")
 app.add_typer(bench_app, name="bench")
 app.add_typer(events_app, name="events")
