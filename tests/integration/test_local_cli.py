@@ -4,9 +4,11 @@ instances are used where ../shared/data/vrptw is there; a small instance written
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,10 @@ from typer.testing import CliRunner
 
 from entrepot.cli.main import app
 from entrepot.local_services.instances import default_data_dir
+from entrepot.platform.settings import get_settings
+from tests.api.test_local_station_routes import STATION, Station
 from tests.unit.local_services.test_instances import TINY
+from tests.world import World
 
 SOLVED = re.compile(
     r"^vrptw instance=(\S+) cost=([0-9.]+) vehicles=(\d+) seconds=([0-9.]+) feasible=(true|false)$"
@@ -122,3 +127,53 @@ def test_the_benchmark_refuses_bad_options_in_one_line(args: tuple[str, ...], sa
 def test_the_benchmark_refuses_an_unknown_instance(tmp_path: Path) -> None:
     code, lines = run("bench", "vrptw", "--instance", "X999", "--seconds", "1")
     assert code == 2 and lines[0].startswith("error: not in ") and lines[0].endswith("solomon: X999")
+
+
+@pytest.fixture
+def waiting(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Station]:
+    """Two parcels waiting at ds-sg-central, and the commands pointed at the world's database."""
+    station = Station(world)
+    monkeypatch.setenv("ENTREPOT_DATABASE_URL", world.db.url)
+    get_settings.cache_clear()
+    yield station
+    get_settings.cache_clear()
+
+
+def test_a_station_day_is_planned_from_the_command_line(waiting: Station) -> None:
+    starts = waiting.shift.isoformat()
+    args = ("local", "plan-day", STATION, "--starts-at", starts, "--vehicles", "2", "--capacity-kg", "50")
+    code, lines = run(*args, "--seconds", "0.5", "--workers", "1")
+    assert code == 0, lines
+    assert re.match(
+        rf"^station-day station={STATION} routes=[12] parcels=2 unrouted=0 distance_km=[0-9.]+ "
+        r"scans_recorded=4$",
+        lines[-1],
+    ), lines
+    assert waiting.written()[2] == ["delivered", "delivered"]
+    assert run("local", "record-due") == (0, ["0 scans recorded"])
+    assert run(*args, "--seconds", "0.5", "--workers", "1")[1] == [
+        f"error: {STATION}'s day starting {waiting.shift.astimezone(dt.UTC).isoformat()} is planned already"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--starts-at", "tomorrow"), "--starts-at should be a valid datetime"),
+        (("--vehicles", "0"), "--vehicles should be greater than 0"),
+        (("--seconds", "0"), "--seconds must be greater than 0, not 0"),
+    ],
+)
+def test_a_station_day_with_bad_options_is_refused_in_one_line(
+    waiting: Station, args: tuple[str, ...], said: str
+) -> None:
+    base = {
+        "--starts-at": waiting.shift.isoformat(),
+        "--vehicles": "2",
+        "--capacity-kg": "50",
+        "--seconds": "0.5",
+    }
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    code, lines = run("local", "plan-day", STATION, *(word for pair in base.items() for word in pair))
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f"error: {said}"), lines
+    assert waiting.written() == (0, 0, ["arrived", "arrived"])

@@ -88,3 +88,88 @@ def bench_vrptw(
     except ValueError as exc:
         raise fail(str(exc)) from None
     run(console, folder, set_name, files, seconds, workers)
+
+
+@app.command("plan-day")
+def plan_day(
+    station: Annotated[str, typer.Argument(help="a delivery station's node code, e.g. ds-sg-central")],
+    starts_at: Annotated[str, typer.Option(help="when the shift starts, with its time zone")],
+    vehicles: Annotated[int, typer.Option(help="vans available")],
+    capacity_kg: Annotated[float, typer.Option(help="what each van carries")],
+    shift_minutes: Annotated[int, typer.Option(help="the longest a route may last")] = 480,
+    speed_kmh: Annotated[float, typer.Option(help="average speed by road")] = 25.0,
+    handover_minutes: Annotated[float, typer.Option(help="time at each door")] = 2.0,
+    seconds: Annotated[float, SECONDS] = 2.0,
+    workers: Annotated[int, WORKERS] = 2,
+) -> None:
+    """Plan a delivery station's day for the parcels waiting there, as an operator; prints each route
+    and `station-day station=... routes=... parcels=...` last. Scans already due are recorded."""
+    from entrepot.cli.config import get_settings
+    from entrepot.cli.errors import from_options, require_schema
+    from entrepot.local_services import service
+    from entrepot.local_services.api import day_request
+    from entrepot.local_services.schemas import DayPlanIn
+    from entrepot.local_services.solver import Solver
+    from entrepot.platform.db import Database
+    from entrepot.platform.principal import Principal
+
+    _positive(seconds, workers)
+    settings = get_settings()
+    require_schema(settings.database_url)
+    with failures():
+        body = from_options(
+            DayPlanIn,
+            {"shift_starts_at": "--starts-at"},
+            shift_starts_at=starts_at,
+            shift_minutes=shift_minutes,
+            vehicles=vehicles,
+            capacity_kg=capacity_kg,
+            speed_kmh=speed_kmh,
+            handover_minutes=handover_minutes,
+            seconds=seconds,
+        )
+    operator = Principal(role="operator", key_id="cli")
+    db = Database(settings.database_url)
+    try:
+        with Solver(workers) as solver, failures(), db.transaction() as session:
+            plan = service.plan_station_day(
+                session, operator, day_request(station, body), settings.make_clock()(), solver
+            )
+    finally:
+        db.dispose()
+    for route in plan.routes:
+        stops = ", ".join(f"{s.shipment} {s.delivers_at:%H:%M}" for s in route.stops)
+        console.print(
+            f"van {route.vehicle} {route.departs_at:%H:%M}-{route.returns_at:%H:%M} UTC "
+            f"{route.distance_m / 1000:.1f} km {route.load_g / 1000:g} kg: {stops}",
+            highlight=False,
+        )
+    for shipment, why in plan.unrouted:
+        console.print(f"not routed: {shipment} ({why})", highlight=False)
+    parcels = sum(len(route.stops) for route in plan.routes)
+    km = sum(route.distance_m for route in plan.routes) / 1000
+    console.print(
+        f"station-day station={plan.station} routes={len(plan.routes)} parcels={parcels} "
+        f"unrouted={len(plan.unrouted)} distance_km={km:.1f} scans_recorded={plan.scans_recorded}",
+        highlight=False,
+    )
+
+
+@app.command("record-due")
+def record_due() -> None:
+    """Record the planned scans whose time has come (out for delivery, delivered), once: what a
+    scheduler runs every few minutes."""
+    from entrepot.cli.config import get_settings
+    from entrepot.cli.errors import require_schema
+    from entrepot.local_services import service
+    from entrepot.platform.db import Database
+
+    settings = get_settings()
+    require_schema(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with failures(), db.transaction() as session:
+            recorded = service.record_due(session, settings.make_clock()())
+    finally:
+        db.dispose()
+    console.print(f"{recorded} scans recorded")
