@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -50,29 +50,24 @@ class Asked:
         return {name: value for name, value in shown.items() if value not in ("", None)}
 
 
+def _asked(warehouse: CodeQuery = None, market: CodeQuery = None, cursor: CursorQuery = None) -> Asked:
+    return Asked(warehouse or "", market or "", cursor)
+
+
+AskedFor = Annotated[Asked, Depends(_asked)]
+
+
 @router.get("/inventory")
-def stock_page(
-    request: Request,
-    ctx: Ctx,
-    viewer: Viewer,
-    warehouse: CodeQuery = None,
-    market: CodeQuery = None,
-    cursor: CursorQuery = None,
-) -> Response:
-    return _lines(request, ctx, viewer, Asked(warehouse or "", market or "", cursor))
+def stock_page(request: Request, ctx: Ctx, viewer: Viewer, asked: AskedFor) -> Response:
+    return _lines(request, ctx, viewer, asked)
 
 
 @router.get("/inventory/low")
 def low_stock_page(
-    request: Request,
-    ctx: Ctx,
-    viewer: Viewer,
-    warehouse: CodeQuery = None,
-    market: CodeQuery = None,
-    at_most: AtMostQuery = LOW_STOCK_UNITS,
-    cursor: CursorQuery = None,
+    request: Request, ctx: Ctx, viewer: Viewer, asked: AskedFor, at_most: AtMostQuery = LOW_STOCK_UNITS
 ) -> Response:
-    return _lines(request, ctx, viewer, Asked(warehouse or "", market or "", cursor, at_most))
+    asked.at_most = at_most
+    return _lines(request, ctx, viewer, asked)
 
 
 def _lines(request: Request, ctx: AppContext, viewer: Viewer, asked: Asked) -> Response:
@@ -98,20 +93,12 @@ def _lines(request: Request, ctx: AppContext, viewer: Viewer, asked: Asked) -> R
 
 
 @router.get("/inventory/reservations")
-def reservations_page(
-    request: Request,
-    ctx: Ctx,
-    viewer: Viewer,
-    warehouse: CodeQuery = None,
-    market: CodeQuery = None,
-    cursor: CursorQuery = None,
-) -> Response:
+def reservations_page(request: Request, ctx: Ctx, viewer: Viewer, asked: AskedFor) -> Response:
     scope = catalog.seller_scope(viewer.principal)
-    asked = Asked(warehouse or "", market or "", cursor)
     limit = min(PAGE_SIZE, ctx.settings.page_size_max)
     with ctx.db.transaction() as session:
         where = _filter(session, scope, asked)
-        held = queries.active_reservations(session, where, decode_cursor(cursor), limit)
+        held = queries.active_reservations(session, where, decode_cursor(asked.cursor), limit)
         labels = catalog.sku_labels(session, {h.sku_id for h in held})
         choices = _choices(session)
     return render(
