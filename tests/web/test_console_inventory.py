@@ -113,3 +113,11 @@ def test_stock_pages_go_on_from_the_last_line(
 def test_the_views_keep_the_warehouse_and_market_asked_for(world: World, people: dict[str, str]) -> None:
     page = console_as(world, "ops").get("/inventory?warehouse=sg-tuas&market=lazada-sg").text
     assert 'href="/inventory/low?warehouse=sg-tuas&amp;market=lazada-sg"' in page
+
+
+def test_the_filters_offer_warehouses_and_markets_by_their_codes(
+    world: World, people: dict[str, str]
+) -> None:
+    page = console_as(world, "ops").get("/inventory?warehouse=sg-tuas").text
+    assert '<option value="sg-tuas" selected>sg-tuas</option>' in page
+    assert '<option value="lazada-sg">lazada-sg</option>' in page
