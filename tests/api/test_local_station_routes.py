@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from entrepot.local_services.models import RouteStop, StationRoute
 from entrepot.logistics import service as logistics
+from entrepot.platform.db import OutboxEvent
 from tests.api.helpers import API, assert_problem
 from tests.api.test_carrier_keys import _carrier_key
 from tests.api.test_carrier_scans import SKY, VAN, relay_network
@@ -78,6 +79,8 @@ class Station:
         with self.world.db.transaction() as session:
             routes = session.scalar(select(func.count()).select_from(StationRoute)) or 0
             stops = session.scalar(select(func.count()).select_from(RouteStop)) or 0
+            events = session.scalar(select(func.count()).where(OutboxEvent.type == "last_mile.route_planned"))
+        assert events == routes  # one event per route, written with it
         return routes, stops, [self.shipment(p)["status"] for p in self.parcels]
 
     def at(self, hours: float) -> str:

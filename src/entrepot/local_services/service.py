@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import Conflict, FieldError, ValidationFailed, not_found
+from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.local_services.domain import (
     Drop,
@@ -35,9 +36,11 @@ from entrepot.logistics import tracking_service
 from entrepot.logistics.domain import Node
 from entrepot.logistics.tracking import Scan
 from entrepot.ordering import queries as orders
+from entrepot.platform.db import record_event
 from entrepot.platform.principal import Principal
 
 ROUTE_PREFIX = "lmr"
+ROUTE_PLANNED = "last_mile.route_planned"
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,9 @@ def _save_route(
     session.add_all(
         RouteStop(route_id=row.id, seq=s.seq, shipment=s.shipment, delivers_at=s.delivers_at) for s in stops
     )
+    payload = {"station": row.station, "distance_m": row.distance_m, "parcels": [s.shipment for s in stops]}
+    # what emissions will account a van's kilometres from, and any subscriber sees planned
+    record_event(session, DomainEvent(ROUTE_PLANNED, row.public_id, payload), now)
     return PlannedRoute(
         row.public_id, vehicle, row.departs_at, row.returns_at, row.distance_m, row.load_g, tuple(stops)
     )
