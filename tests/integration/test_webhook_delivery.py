@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from entrepot.integrations import events as webhook_events
 from entrepot.integrations import service
@@ -29,7 +30,7 @@ from entrepot.integrations.settings import WebhookSettings
 from entrepot.integrations.worker import Worker
 from entrepot.kernel.events import DomainEvent
 from entrepot.platform.db import Database, OutboxEvent, record_event
-from entrepot.platform.outbox import HandlerRegistry, relay_once
+from entrepot.platform.outbox import Event, HandlerRegistry, relay_once
 from entrepot.platform.principal import Principal
 from tests.world import T0, Clock
 
@@ -255,6 +256,38 @@ def test_without_the_setting_a_private_target_is_not_called(database: Database, 
     _deliver(database, Clock(T0), WebhookSettings(allow_private=False))
     assert receiver.hits == []
     assert "loopback" in (_deliveries(database)[0].last_error or "")
+
+
+def test_the_relay_queues_deliveries_in_batches_and_a_failing_batch_goes_one_by_one(
+    database: Database, receiver: Receiver
+) -> None:
+    _subscribe(database, receiver.url())
+    with database.transaction() as session:
+        for i in range(3):
+            record_event(session, DomainEvent(TYPE, f"agg_{i}", {"poison": i == 1}), T0)
+    seen: list[list[str]] = []
+
+    def picky(session: Session, events: list[Event]) -> None:
+        seen.append([e.aggregate_id for e in events])
+        if any(e.payload["poison"] for e in events):
+            raise RuntimeError("poisoned")
+        webhook_events.enqueue(session, events)
+
+    registry = HandlerRegistry()
+    registry.register_batch([TYPE], picky)
+    assert relay_once(database, registry, T0) == 3  # the batch failed: each went on its own
+    assert seen == [["agg_0", "agg_1", "agg_2"], ["agg_0"], ["agg_1"], ["agg_2"]]
+    with database.transaction() as session:
+        rows = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == TYPE).order_by(OutboxEvent.id)
+        ).all()
+        assert [(r.published_at is not None, r.attempts) for r in rows] == [(True, 1), (False, 1), (True, 1)]
+        assert "poisoned" in (rows[1].last_error or "")
+    assert sorted(d.message_id for d in _deliveries(database)) == sorted(
+        [rows[0].public_id, rows[2].public_id]
+    )
+    seen.clear()
+    assert relay_once(database, registry, T0) == 0  # the poisoned one waits for its retry
 
 
 @pytest.mark.postgres

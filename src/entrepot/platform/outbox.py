@@ -20,6 +20,12 @@ What handlers can rely on, and must do:
   registered later does not see older events.
 - On PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`, so relays (one per API worker, plus the CLI) share
   the queue and never take the same event twice; SQLite serialises writers (BEGIN IMMEDIATE in db.py).
+- A batch handler, `(session, events) -> None` (`register_batch`), is for a reaction that wants every
+  event of many types and only writes rows (integrations queues webhook deliveries). Events whose types
+  have no per-event handler are given to it many at once, in the transaction that marks them published,
+  as unhandled events are; a type with a per-event handler, and every event of a batch that failed, goes
+  the one-by-one way with the batch handler among its handlers (retried, then dead, as any). Why: one
+  transaction per event for every order.placed cost the relay ten times its speed.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -53,6 +60,7 @@ class Event:
 
 
 Handler = Callable[[Session, Event], None]
+BatchHandler = Callable[[Session, list[Event]], None]
 
 
 class HandlerBrokeTransaction(RuntimeError):
@@ -64,6 +72,26 @@ class HandlerRegistry:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
+        self._batch: dict[str, list[BatchHandler]] = {}
+
+    def register_batch(self, event_types: list[str], handler: BatchHandler) -> None:
+        for event_type in event_types:
+            self._batch.setdefault(event_type, []).append(handler)
+
+    def batch_types(self) -> list[str]:
+        """The types only batch handlers want: relayed many at once."""
+        return sorted(t for t in self._batch if t not in self.event_types())
+
+    def run_batch(self, session: Session, events: list[Event]) -> None:
+        for event_type, handlers in self._batch.items():
+            of_type = [e for e in events if e.type == event_type]
+            for handler in handlers if of_type else ():
+                handler(session, of_type)
+
+    def every_handler_for(self, event_type: str) -> tuple[Handler, ...]:
+        """Its handlers, and its batch handlers given the one event."""
+        batch = [partial(_one_of_batch, handler) for handler in self._batch.get(event_type, ())]
+        return (*self.handlers_for(event_type), *batch)
 
     def register(self, event_type: str, handler: Handler) -> None:
         handlers = self._handlers.setdefault(event_type, [])
@@ -76,6 +104,10 @@ class HandlerRegistry:
 
     def event_types(self) -> list[str]:
         return sorted(t for t, handlers in self._handlers.items() if handlers)
+
+
+def _one_of_batch(handler: BatchHandler, session: Session, event: Event) -> None:
+    handler(session, [event])
 
 
 @dataclass(frozen=True)
@@ -111,6 +143,8 @@ def relay_once(
     """
     policy = policy or RetryPolicy()
     taken = _publish_unhandled(db, registry, now, batch)
+    if taken < batch and registry.batch_types():
+        taken += _relay_batch(db, registry, now, batch - taken)
     while taken < batch and _relay_next(db, registry, now, policy):
         taken += 1
     return taken
@@ -120,9 +154,8 @@ def _publish_unhandled(db: Database, registry: HandlerRegistry, now: dt.datetime
     """Mark up to `limit` due events that no handler wants published, oldest first, in one statement:
     most events (order.placed, shipment.delivered ...) have no handler, and a transaction each made a
     backlog of them (a demo's 60,000) cost minutes. Rows another relay holds are skipped."""
-    wanted = select(OutboxEvent.id).where(
-        in_state("pending"), _due(now), OutboxEvent.type.not_in(registry.event_types())
-    )
+    handled = registry.event_types() + registry.batch_types()
+    wanted = select(OutboxEvent.id).where(in_state("pending"), _due(now), OutboxEvent.type.not_in(handled))
     wanted = wanted.order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)
     with db.transaction() as session:
         published = session.execute(
@@ -132,6 +165,28 @@ def _publish_unhandled(db: Database, registry: HandlerRegistry, now: dt.datetime
             .execution_options(synchronize_session=False)
         )
         return int(published.rowcount)  # type: ignore[attr-defined]
+
+
+def _relay_batch(db: Database, registry: HandlerRegistry, now: dt.datetime, limit: int) -> int:
+    """Up to `limit` due events that only batch handlers want, handled and published in one transaction;
+    if that fails, none is taken (they go one by one, with their own retries: see the module's note)."""
+    wanted = select(OutboxEvent).where(
+        in_state("pending"), _due(now), OutboxEvent.type.in_(registry.batch_types())
+    )
+    try:
+        with db.transaction() as session:
+            rows = list(
+                session.scalars(
+                    wanted.order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)
+                )
+            )
+            registry.run_batch(session, [_event_of(row) for row in rows])
+            for row in rows:
+                row.attempts, row.published_at, row.next_attempt_at = row.attempts + 1, now, None
+            return len(rows)
+    except Exception:
+        log.warning("outbox: a batch of events failed; they go one by one", exc_info=True)
+        return 0
 
 
 def _due(now: dt.datetime) -> ColumnElement[bool]:
@@ -185,7 +240,7 @@ def _relay_next(db: Database, registry: HandlerRegistry, now: dt.datetime, polic
 def _handle(
     session: Session, registry: HandlerRegistry, row: OutboxEvent, now: dt.datetime, policy: RetryPolicy
 ) -> None:
-    handlers = registry.handlers_for(row.type)
+    handlers = registry.every_handler_for(row.type)
     transaction = session.get_transaction()
     error = _run_handlers(session, handlers, _event_of(row))
     if session.get_transaction() is not transaction or row not in session:
