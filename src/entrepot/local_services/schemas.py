@@ -22,8 +22,8 @@ class DayPlanIn(Request):
         gt=0, le=24 * 60, description="how long a van's route may last, waits included"
     )
     vehicles: int = Field(gt=0, le=500)
-    capacity_kg: float = Field(gt=0, le=10_000, allow_inf_nan=False, description="what each van carries")
-    speed_kmh: float = Field(default=25.0, gt=0, le=130, allow_inf_nan=False, description="average by road")
+    capacity_kg: float = Field(ge=0.001, le=10_000, allow_inf_nan=False, description="what each van carries")
+    speed_kmh: float = Field(default=25.0, ge=1, le=130, allow_inf_nan=False, description="average by road")
     handover_minutes: float = Field(default=2.0, ge=0, le=120, allow_inf_nan=False)
     seconds: float = Field(
         default=2.0, gt=0, le=MAX_SOLVE_SECONDS, allow_inf_nan=False, description="to solve in"
