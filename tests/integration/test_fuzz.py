@@ -292,6 +292,9 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/reports/external-actuals": {
         r"CSV|column|line \d|must|not|unknown|at most": "CSV content: the actuals' rows",
     },
+    "POST /api/v1/reports/investee-results": {
+        r"CSV|column|line \d|must|not|unknown|at most": "CSV content: the investees' results' rows",
+    },
     "POST /api/v1/logistics/routes": {
         r"not a node or airport of the network|unknown (origin|destination)": "stored data: the network",
     },
