@@ -19,7 +19,9 @@ from fastapi.staticfiles import StaticFiles
 
 from entrepot import __version__, bootstrap
 from entrepot.api import events
+from entrepot.api import metrics as metrics_api
 from entrepot.api.hardening import Hardened, page_policy, script_hashes
+from entrepot.api.observed import Observed
 from entrepot.campaigns.flash import api as flash_api
 from entrepot.campaigns.flash.fast import FlashFastPath
 from entrepot.campaigns.group_buys import api as group_buys_api
@@ -165,7 +167,10 @@ def create_app(
     # added before BodySizeLimit so that the size limit still wraps it
     app.add_middleware(FlashFastPath, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(Hardened, api_prefix=API_PREFIX, html_policy=html_policy)  # outermost of ours
+    app.add_middleware(Hardened, api_prefix=API_PREFIX, html_policy=html_policy)
+    app.add_middleware(
+        Observed, api_prefix=API_PREFIX
+    )  # outermost: request ids, and answers counted as clients saw them
     for module in (
         flash_api,  # flash sales first: the hottest paths match after the fewest routes
         group_buys_api,  # group buying
@@ -182,6 +187,7 @@ def create_app(
         reporting_api,
         webhooks_api,
         events,
+        metrics_api,
     ):
         problems.document(module.router, authenticated)  # its problem answers, in the document
         app.include_router(module.router, prefix=API_PREFIX)

@@ -1,7 +1,7 @@
 """Headers every answer carries, and one log line (no request data) for an error nobody expected.
 
-A pure ASGI middleware, outermost of ours, so it sees the flash fast path's answers as well as the
-routers': every answer gets `X-Content-Type-Options: nosniff`; the API's answers `Cache-Control:
+A pure ASGI middleware, outside all of ours but api.observed, so it sees the flash fast path's answers as
+well as the routers': every answer gets `X-Content-Type-Options: nosniff`; the API's answers `Cache-Control:
 no-store` (they carry private data, and new API keys in plain text), unless a route says otherwise;
 HTML pages a Content-Security-Policy that allows only this server's files (and the inline scripts whose
 hashes the page declares) and no framing.

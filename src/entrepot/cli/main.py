@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -70,6 +71,7 @@ def serve(
     import uvicorn
 
     from entrepot.platform.db import is_sqlite
+    from entrepot.platform.logs import uvicorn_log_config
     from entrepot.platform.settings import PublishedDefaults
     from entrepot.schema import upgrade
 
@@ -88,13 +90,16 @@ def serve(
     console.print(
         f"console http://{host}:{port}/  API http://{host}:{port}/api/v1  docs http://{host}:{port}/docs"
     )
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # each worker writes its metrics there and a scrape of any one adds them up (platform.metrics)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="entrepot-metrics-")
     uvicorn.run(
         "entrepot.api.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
+        log_config=uvicorn_log_config(json_lines=settings.log_format == "json"),
     )
 
 

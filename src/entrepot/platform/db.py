@@ -45,6 +45,7 @@ from sqlalchemy.types import TypeDecorator
 from entrepot.kernel.errors import not_found
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
+from entrepot.platform.metrics import EVENTS, count_on_commit
 
 # Named constraints so Alembic migrations are stable across SQLite and PostgreSQL.
 NAMING = {
@@ -150,6 +151,7 @@ _RECORD_EVENTS = insert(_OUTBOX).inline()
 def record_event(session: Session, event_: DomainEvent, now: dt.datetime) -> None:
     """Write the event in the caller's transaction: it commits with the change or not at all."""
     session.execute(_RECORD_EVENT, _event_row(event_.type, event_.aggregate_id, event_.payload, now))
+    count_on_commit(session, EVENTS, event_.type)
 
 
 def record_events(
@@ -159,6 +161,7 @@ def record_events(
     aggregates together. Written in the caller's transaction, like `record_event`."""
     if payloads:
         session.execute(_RECORD_EVENTS, [_event_row(kind, ref, body, now) for ref, body in payloads])
+        count_on_commit(session, EVENTS, kind, len(payloads))
 
 
 def _event_row(kind: str, aggregate_id: str, payload: dict[str, Any], now: dt.datetime) -> dict[str, Any]:

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         description="Once started, keep the start-up objects out of garbage collection (see api.app).",
     )
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`entrepot serve`'s log lines: text, or one JSON object a line with the request's id.",
+    )
     page_size_max: int = Field(default=200, ge=1)
     console_idle_minutes: int = Field(
         default=30,

@@ -124,17 +124,22 @@ def _is_json(content_type: str | None) -> bool:
     return media_type == JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
+ROUTE_TEMPLATE = "entrepot.route_template"
+
+
 class FlashFastPath:
     """Answers `POST {prefix}/flash-sales/{id}/orders` itself; everything else goes to the app."""
 
     def __init__(self, app: ASGIApp, prefix: str) -> None:
         self.app = app
         self.orders_path = re.compile(re.escape(prefix) + r"/flash-sales/([^/]+)/orders")
+        self.template = prefix + "/flash-sales/{sale_id}/orders"  # as the router would name the route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             match = self.orders_path.fullmatch(scope["path"])
             if match is not None:
+                scope[ROUTE_TEMPLATE] = self.template  # for the metrics: no router route to name it
                 await self._take(scope, receive, send, match.group(1))
                 return
         await self.app(scope, receive, send)
