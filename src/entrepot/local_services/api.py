@@ -9,7 +9,6 @@ from fastapi import APIRouter
 
 from entrepot.local_services import service
 from entrepot.local_services.schemas import DayPlanIn, DayPlanOut, RouteOut, StopOut, UnroutedOut
-from entrepot.local_services.solver import Solver
 from entrepot.platform.deps import Caller, Ctx
 from entrepot.platform.schemas import CodePath, TimeQuery
 
@@ -74,6 +73,8 @@ def plan_day(station: CodePath, body: DayPlanIn, ctx: Ctx, principal: Caller) ->
     capacity and shift and every booked window, found with PyVRP in `seconds` and checked by our own
     rules before anything is written. Scans already due (out for delivery, delivered) are recorded at
     once; later ones when their time comes (`entrepot local record-due`)."""
+    from entrepot.local_services.solver import Solver  # PyVRP loads on first use, not at start-up
+
     request = day_request(station, body)
     with ctx.db.transaction() as session:
         plan = service.plan_station_day(session, principal, request, ctx.clock(), Solver(workers=1))

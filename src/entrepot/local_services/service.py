@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -30,7 +31,6 @@ from entrepot.local_services.domain import (
     station_problem,
 )
 from entrepot.local_services.models import RouteStop, StationRoute
-from entrepot.local_services.solver import Solver
 from entrepot.logistics import service as logistics
 from entrepot.logistics import tracking_service
 from entrepot.logistics.domain import Node
@@ -38,6 +38,9 @@ from entrepot.logistics.tracking import Scan
 from entrepot.ordering import queries as orders
 from entrepot.platform.db import record_event
 from entrepot.platform.principal import Principal
+
+if TYPE_CHECKING:  # PyVRP loads when a day is planned, not when the API starts
+    from entrepot.local_services.solver import Solver
 
 ROUTE_PREFIX = "lmr"
 ROUTE_PLANNED = "last_mile.route_planned"
