@@ -40,6 +40,8 @@ class Sections:
 
 
 def read_text(path: Path) -> str:
+    if path.is_dir():
+        raise BadInstance(f"{path}: a folder, not an instance file")
     if not path.is_file():
         raise NotFound(f"{path}: no such file")
     try:

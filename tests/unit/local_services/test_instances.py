@@ -93,9 +93,11 @@ def test_text_that_is_not_vrplib_is_refused(tmp_path: Path) -> None:
         read_problem(binary)
 
 
-def test_a_missing_file_is_not_found(tmp_path: Path) -> None:
+def test_a_missing_file_is_not_found_and_a_folder_is_no_file(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="no such file"):
         read_problem(tmp_path / "nowhere.vrp")
+    with pytest.raises(BadInstance, match="a folder, not an instance file"):
+        read_problem(tmp_path)
 
 
 def test_a_solution_without_routes_or_cost_is_refused(tmp_path: Path) -> None:
