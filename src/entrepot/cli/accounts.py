@@ -296,19 +296,7 @@ def programmes(period: Period = "FY2022", as_json: Json = False) -> None:
     platform = _platform()
     measure = platform.gmv_from if platform else (lambda *_: None)
     rows = in_transaction(lambda s, _: service.programmes_report(s, period, _fiscal(), measure))
-    columns = [
-        "programme",
-        "category",
-        "social",
-        "committed",
-        "spent",
-        "spend_source",
-        "outcome",
-        "measured",
-        "measured_source",
-        "target",
-        "progress_pct",
-    ]
+    columns = list(service.COLUMNS)
     show({"metric": "programmes", "meta": {"period": period}, "columns": columns, "rows": rows}, as_json)
 
 

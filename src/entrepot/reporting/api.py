@@ -46,7 +46,9 @@ from entrepot.reporting.schemas import (
 from entrepot.reporting.snapshot import refresh
 
 router = APIRouter(tags=["reporting"])
-router.include_router(accounts_api.router)
+# The accounts' routes are reporting's (same tag, same callers): added as they are, so that whatever is
+# done to this router's routes (their problem answers declared) is done to them too.
+router.routes.extend(accounts_api.router.routes)
 PeriodQ = Annotated[
     Text,
     Query(

@@ -221,22 +221,6 @@ def add_outcome_target(code: CodePath, body: OutcomeTargetIn, ctx: Ctx, _: Opera
     return CreatedOut(code=code, detail=f"{body.metric} target due on {body.due_on}")
 
 
-PROGRAMME_COLUMNS = [
-    "programme",
-    "category",
-    "social",
-    "category_named_by",
-    "committed",
-    "spent",
-    "spend_source",
-    "outcome",
-    "measured",
-    "measured_source",
-    "target",
-    "progress_pct",
-]
-
-
 @router.get("/reports/programmes", response_model=ReportOut)
 def programmes_report(ctx: Ctx, _: Operator, period: FiscalPeriodQ) -> ReportOut:
     """Programmes by category (social ones flagged) with commitments, spend, and the outcomes the
@@ -245,7 +229,9 @@ def programmes_report(ctx: Ctx, _: Operator, period: FiscalPeriodQ) -> ReportOut
     measure = platform.gmv_from if platform else _unmeasured
     with ctx.db.transaction() as session:
         rows = programmes.programmes_report(session, period, _fiscal(ctx), measure)
-    return ReportOut(metric="programmes", meta={"period": period}, columns=PROGRAMME_COLUMNS, rows=rows)
+    return ReportOut(
+        metric="programmes", meta={"period": period}, columns=list(programmes.COLUMNS), rows=rows
+    )
 
 
 def _unmeasured(*_: Any) -> None:

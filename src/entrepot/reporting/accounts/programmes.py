@@ -32,6 +32,23 @@ from entrepot.reporting.domain import parse_period
 Measure = Callable[[str, list[str], str, str], int | None]
 
 
+# The report's columns, as the API and the CLI show them.
+COLUMNS = (
+    "programme",
+    "category",
+    "social",
+    "category_named_by",
+    "committed",
+    "spent",
+    "spend_source",
+    "outcome",
+    "measured",
+    "measured_source",
+    "target",
+    "progress_pct",
+)
+
+
 def get_programme(session: Session, code: str) -> Programme:
     programme = session.scalar(select(Programme).where(Programme.code == code))
     if programme is None:
