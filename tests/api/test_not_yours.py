@@ -48,6 +48,8 @@ TENANT_KINDS = frozenset(
         "flash_sale",
         "group_buy",
         "group_team",
+        "webhook_subscription",
+        "webhook_delivery",
     }
 )
 
@@ -73,6 +75,10 @@ SCAN = {
     "node": "sg-tuas",
 }
 JOIN = {"payment_method": "card"}
+HOOK = Route({"subscription_id": "webhook_subscription"})
+HOOK_ROUTES = [("GET", ""), ("DELETE", ""), ("GET", "/deliveries")]
+HOOK_ROUTES += [("POST", f"/{action}") for action in ("rotate", "enable", "disable")]
+REPLAY = {"since": "2025-11-11T00:00:00Z", "until": "2025-11-12T00:00:00Z"}
 DROP = {"sku": THEIR_SKU, "sale_price_minor": 500, "stock": 1, "per_buyer_limit": 1}
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -125,6 +131,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/carts/{cart_id}/quote"): Route({"cart_id": "cart"}),
     ("POST", "/carts/{cart_id}/checkout"): Route({"cart_id": "cart"}),
+    # A delivery station's day: the group's network, no tenant's (issue 22; its own tests cover who plans).
+    ("POST", "/stations/{station}/day-plans"): Route({"station": "=ds-sg-central"}),
+    ("GET", "/stations/{station}/day-plans"): Route({"station": "=ds-sg-central"}),
+    **{(method, f"/webhooks/subscriptions/{{subscription_id}}{tail}"): HOOK for method, tail in HOOK_ROUTES},
+    ("POST", "/webhooks/subscriptions/{subscription_id}/replay"): Route(HOOK.ids, REPLAY),
+    ("GET", "/webhooks/deliveries/{delivery_id}"): Route({"delivery_id": "webhook_delivery"}),
+    ("POST", "/webhooks/deliveries/{delivery_id}/replay"): Route({"delivery_id": "webhook_delivery"}),
 }
 
 
@@ -154,9 +167,13 @@ def _build_theirs(client: TestClient, world: World) -> Theirs:
         headers = {**buyer, "Idempotency-Key": new_key()}
         return str(_ok(client.post(f"{API}/orders", json=body, headers=headers))["id"])
 
+    hook = {"url": "https://hooks.example.com/b", "event_types": ["order.paid"]}
+    subscription = _ok(client.post(f"{API}/webhooks/subscriptions", json=hook, headers=seller))["id"]
     theirs.ids["order"], theirs.ids["paid_order"] = place(pay=False), place(pay=True)
     while relay_once(world.db, world.relay_registry(), world.clock()):  # plan the shipment, its emissions
         pass
+    log = _ok(client.get(f"{API}/webhooks/subscriptions/{subscription}/deliveries", headers=seller))
+    theirs.ids["webhook_subscription"], theirs.ids["webhook_delivery"] = subscription, log["items"][0]["id"]
     [shipment] = _ok(client.get(f"{API}/orders/{theirs.ids['paid_order']}/shipments", headers=ops))
     theirs.ids["shipment"] = shipment["id"]
 
@@ -198,6 +215,8 @@ def _build_theirs(client: TestClient, world: World) -> Theirs:
         ("operator", f"/orders/{ids['paid_order']}"),
         ("operator", f"/shipments/{ids['shipment']}"),
         ("operator", f"/emissions/shipments/{ids['shipment']}"),
+        ("operator", f"/webhooks/subscriptions/{ids['webhook_subscription']}"),
+        ("operator", f"/webhooks/subscriptions/{ids['webhook_subscription']}/deliveries"),
         ("buyer_b", f"/carts/{ids['cart']}"),
         ("buyer_b", f"/flash-orders/{ids['flash_order']}"),
         ("operator", f"/flash-sales/{ids['flash_sale']}"),

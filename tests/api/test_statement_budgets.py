@@ -213,6 +213,8 @@ UNPINNED = {
     "/orders/{order_id}/shipments": "one order's shipments: one per warehouse it ships from",
     "/emissions/versions": "calculation versions, one per factor-table load",
     "/emissions/factor-tables": "loaded factor tables",
+    "/webhooks/subscriptions": "held to its budget in tests/api/test_webhooks_api.py",
+    "/webhooks/subscriptions/{subscription_id}/deliveries": "held to its budget in test_webhooks_api.py",
 }
 
 

@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from entrepot.integrations.models import WebhookDelivery, WebhookSubscription, WebhookSubscriptionEvent
+from entrepot.platform.db import record_events
 from tests.api.helpers import API, assert_problem, field_errors, paid_order, relay_all
-from tests.world import World
+from tests.api.test_statement_budgets import counted
+from tests.world import T0, World
 
 SUBS = f"{API}/webhooks/subscriptions"
 RECEIVER = "https://hooks.example.com/entrepot"
@@ -145,3 +147,24 @@ def test_a_disabled_subscription_gets_no_deliveries(client: TestClient, world: W
     paid_order(client, world, ("seller_a_red", 1))
     relay_all(world)
     assert _rows(world)[2] == 0
+
+
+def test_the_lists_cost_the_same_statements_for_few_and_many_rows(client: TestClient, world: World) -> None:
+    """Held here, as tests/api/test_statement_budgets holds the other lists (it names these two)."""
+    sub = subscribe(client, world, "operator", "order.placed")
+    paths = ("/webhooks/subscriptions", f"/webhooks/subscriptions/{sub['id']}/deliveries")
+    for few_or_many in (3, 30):
+        for _ in range(few_or_many - len(_listed(client, world))):
+            subscribe(client, world, "operator", "order.paid")
+        with world.db.transaction() as session:
+            record_events(session, "order.placed", [(f"ord_{n}", {}) for n in range(few_or_many)], T0)
+        relay_all(world)
+        counts = [len(counted(client, world, path, "operator")) for path in paths]
+        if few_or_many == 3:
+            few = counts
+    assert counts == few and counts[0] <= 5 and counts[1] <= 3, counts
+
+
+def _listed(client: TestClient, world: World) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = client.get(SUBS, headers=world.auth("operator")).json()["items"]
+    return items
