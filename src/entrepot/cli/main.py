@@ -17,6 +17,7 @@ from entrepot.cli import local as local_cli
 from entrepot.cli import logistics as logistics_cli
 from entrepot.cli import reports as reporting_cli
 from entrepot.cli import users as users_cli
+from entrepot.cli import webhooks as webhooks_cli
 from entrepot.cli.config import get_settings
 from entrepot.cli.errors import fail, failures, redacted, require_schema
 from entrepot.cli.output import stdout as console
@@ -44,9 +45,11 @@ app.add_typer(fx_cli.app, name="fx")
 reporting_cli.register(app, bench_app)
 app.add_typer(emissions_cli.app, name="emissions")
 app.add_typer(users_cli.app, name="users")
+app.add_typer(webhooks_cli.app, name="webhooks")
 app.add_typer(local_cli.app, name="local")
 bench_app.command("emissions")(emissions_cli.bench_emissions)
 bench_app.command("flash")(flash_cli.bench_flash)
+bench_app.command("webhooks")(webhooks_cli.bench_webhooks)
 bench_app.command("vrptw")(local_cli.bench_vrptw)
 
 
