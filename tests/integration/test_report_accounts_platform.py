@@ -5,6 +5,7 @@ outcomes measured from buyers in the programme's countries; Cainiao's share from
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -120,15 +121,26 @@ def test_programme_outcome_is_gmv_from_buyers_in_its_countries(
 ) -> None:
     with scenario_db.transaction() as session:
         programmes.add_target(
-            session, "rural-revitalisation-cn", "gmv", 80_000, "CNY", dt.date(2025, 3, 31), "test"
+            session, "rural-revitalisation-cn", "gmv", Decimal(800), "CNY", dt.date(2025, 3, 31), "test"
         )
-        rows = {
-            r["programme"]: r
-            for r in programmes.programmes_report(session, "FY2022", FISCAL, platform.gmv_from)
-        }
-    rural = rows["rural-revitalisation-cn"]
-    assert (rural["measured"], rural["outcome_currency"], rural["target"]) == ("400.00", "CNY", "800.00")
-    assert rural["progress_pct"] == "50.0" and rural["measured_source"].startswith("platform")
+        programmes.add_target(
+            session,
+            "rural-revitalisation-cn",
+            "active_buyers",
+            Decimal(4),
+            None,
+            dt.date(2025, 3, 31),
+            "test",
+        )
+        report = programmes.programmes_report(session, "FY2022", FISCAL, platform.measure)
+    rows = {(r["programme"], r["outcome"]): r for r in report}
+    gmv, buyers = rows[("rural-revitalisation-cn", "gmv")], rows[("rural-revitalisation-cn", "active_buyers")]
+    assert (gmv["measured"], gmv["outcome_currency"], gmv["target"]) == ("400.00", "CNY", "800.00")
+    assert gmv["progress_pct"] == "50.0" and gmv["measured_source"].startswith("platform")
+    # one buyer in China ordered twice: one active buyer of the four aimed at
+    assert (buyers["measured"], buyers["outcome_currency"], buyers["target"]) == ("1", None, "4")
+    assert buyers["progress_pct"] == "25.0"
+    assert rows[("ageing-population-cn", "gmv")]["target"] is None
 
 
 def test_cainiao_share_without_shipments_says_so(scenario_db: Database) -> None:

@@ -294,7 +294,7 @@ def programmes(period: Period = "FY2022", as_json: Json = False) -> None:
     from entrepot.reporting.accounts import programmes as service
 
     platform = _platform()
-    measure = platform.gmv_from if platform else (lambda *_: None)
+    measure = platform.measure if platform else (lambda *_: None)
     rows = in_transaction(lambda s, _: service.programmes_report(s, period, _fiscal(), measure))
     columns = list(service.COLUMNS)
     show({"metric": "programmes", "meta": {"period": period}, "columns": columns, "rows": rows}, as_json)

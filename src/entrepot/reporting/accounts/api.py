@@ -213,11 +213,8 @@ def record_spend(code: CodePath, body: SpendIn, ctx: Ctx, _: Operator) -> Create
 
 @router.post("/reports/programmes/{code}/targets", response_model=CreatedOut, status_code=201)
 def add_outcome_target(code: CodePath, body: OutcomeTargetIn, ctx: Ctx, _: Operator) -> CreatedOut:
-    value = Money.from_decimal(body.value, body.currency)
     with ctx.db.transaction() as session:
-        programmes.add_target(
-            session, code, body.metric, value.minor, body.currency, body.due_on, body.source
-        )
+        programmes.add_target(session, code, body.metric, body.value, body.currency, body.due_on, body.source)
     return CreatedOut(code=code, detail=f"{body.metric} target due on {body.due_on}")
 
 
@@ -226,7 +223,7 @@ def programmes_report(ctx: Ctx, _: Operator, period: FiscalPeriodQ) -> ReportOut
     """Programmes by category (social ones flagged) with commitments, spend, and the outcomes the
     platform measures against their targets."""
     platform = platform_accounts(ctx)
-    measure = platform.gmv_from if platform else _unmeasured
+    measure = platform.measure if platform else _unmeasured
     with ctx.db.transaction() as session:
         rows = programmes.programmes_report(session, period, _fiscal(ctx), measure)
     return ReportOut(

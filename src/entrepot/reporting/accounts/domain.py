@@ -27,7 +27,9 @@ CATEGORIES = {
 }
 NAMED_BY_ISSUE = ("rural-revitalisation", "ageing-population")
 # The outcomes a programme can be measured by from the platform's own data.
-OUTCOME_METRICS = ("gmv",)
+# gmv: GMV from buyers in the programme's countries; active_buyers: buyers there with at least one
+# confirmed order in the period (the annual-active-consumers rule over the programme's window).
+OUTCOME_METRICS = ("gmv", "active_buyers")
 NOT_SOURCED = "not sourced: group-facts.md gives no such figure"
 UNALLOCATED = "unallocated"
 

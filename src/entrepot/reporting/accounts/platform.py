@@ -10,7 +10,9 @@ import pyarrow.compute as pc
 
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.periods import FiscalCalendar
+from entrepot.reporting import coverage as report_coverage
 from entrepot.reporting import service
+from entrepot.reporting.domain import parse_period
 from entrepot.reporting.params import ReportParams
 
 
@@ -23,11 +25,28 @@ class PlatformAccounts:
     fx: FxRates
     definitions: dict[str, Any]
 
-    def gmv_from(self, metric: str, countries: list[str], period: str, currency: str) -> int | None:
-        """GMV (minor units of `currency`) from buyers in `countries` over a period; None for another
-        metric or when the snapshot holds no order in the period."""
-        if metric != "gmv":
+    def measure(self, metric: str, countries: list[str], period: str, currency: str) -> int | None:
+        """A programme's outcome over a period from buyers in `countries`: GMV in minor units of
+        `currency`, or active buyers (a count); None when the snapshot holds no order in the period."""
+        if metric == "active_buyers":
+            return self.active_buyers(countries, period)
+        return self.gmv_from(countries, period, currency)
+
+    def active_buyers(self, countries: list[str], period: str) -> int | None:
+        """Buyers in `countries` with at least one confirmed order in the period."""
+        window = parse_period(period, self.fiscal)
+        facts = self.snap.facts
+        within = facts.filter(
+            facts.order_date >= window.start,
+            facts.order_date <= window.last,
+            facts.buyer_country.isin(countries),
+        )
+        if report_coverage.coverage_meta(self.snap, window)["status"] == "no data":
             return None
+        return int(within.buyer_id.nunique().to_pyarrow().as_py() or 0)
+
+    def gmv_from(self, countries: list[str], period: str, currency: str) -> int | None:
+        """GMV (minor units of `currency`) from buyers in `countries` over a period."""
         request = ReportParams(period=period, by="buyer_country", currency=currency).request()
         report = service.gmv_report(self.snap, request, self.fiscal, self.fx, self.definitions)
         if report.meta.get("coverage", {}).get("status") == "no data":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -122,17 +123,33 @@ def record_spend(
 
 
 def add_target(
-    session: Session, code: str, metric: str, value: int, currency: str | None, due_on: dt.date, source: str
+    session: Session,
+    code: str,
+    metric: str,
+    value: Decimal,
+    currency: str | None,
+    due_on: dt.date,
+    source: str,
 ) -> ProgrammeTarget:
-    """An outcome target: GMV (minor units of `currency`) from the programme's countries by a day."""
+    """An outcome target by a day: GMV (minor units of `currency`) or active buyers (a count, no
+    currency) from the programme's countries."""
     programme = get_programme(session, code)
     if metric not in OUTCOME_METRICS:
         raise ValidationFailed(
             f"unknown metric {metric!r}", [FieldError("metric", f"one of {', '.join(OUTCOME_METRICS)}")]
         )
-    if currency is None:
-        raise ValidationFailed("a GMV target has a currency", [FieldError("currency", "required")])
-    if value <= 0:
+    if (metric == "gmv") != (currency is not None):
+        message = "a GMV target names its currency; a count of buyers has none"
+        raise ValidationFailed(message, [FieldError("currency", message)])
+    if currency is not None:
+        minor = Money.from_decimal(value, currency).minor
+    elif value != value.to_integral_value():
+        raise ValidationFailed(
+            "a count of buyers is whole", [FieldError("value", "a whole number of buyers")]
+        )
+    else:
+        minor = int(value)
+    if minor <= 0:
         raise ValidationFailed("a target is positive", [FieldError("value", "must be positive")])
     existing = select(ProgrammeTarget.id).where(
         ProgrammeTarget.programme_id == programme.id,
@@ -142,7 +159,7 @@ def add_target(
     if session.scalar(existing) is not None:
         raise Conflict(f"{code} has a {metric} target due on {due_on}", code="duplicate")
     row = ProgrammeTarget(
-        programme_id=programme.id, metric=metric, value=value, currency=currency, due_on=due_on, source=source
+        programme_id=programme.id, metric=metric, value=minor, currency=currency, due_on=due_on, source=source
     )
     session.add(row)
     session.flush()
@@ -194,24 +211,25 @@ def _outcome(
     metric: str, countries: list[str], label: str, targets: list[ProgrammeTarget], measure: Measure
 ) -> dict[str, Any]:
     target = next((t for t in targets if t.metric == metric), None)
-    currency = (target.currency if target else None) or "USD"
-    measured = measure(metric, countries, label, currency) if countries else None
-    shown = None
-    if measured is not None:
-        shown = f"{Money(measured, currency).to_decimal():f}"
+    currency = ((target.currency if target else None) or "USD") if metric == "gmv" else None
+    measured = measure(metric, countries, label, currency or "USD") if countries else None
+
+    def shown(value: int | None) -> str | None:
+        if value is None or currency is None:
+            return None if value is None else str(value)
+        return f"{Money(value, currency).to_decimal():f}"
+
     progress = None
     if measured is not None and target is not None:
         progress = str(progress_pct(measured, target.value))
     return {
         "outcome": metric,
         "outcome_currency": currency,
-        "measured": shown,
+        "measured": shown(measured),
         "measured_source": "platform: buyers in the programme's countries"
         if measured is not None
         else "no platform data",
-        "target": None
-        if target is None
-        else str(target.value if metric != "gmv" else Money(target.value, currency).to_decimal()),
+        "target": None if target is None else shown(target.value),
         "target_due_on": None if target is None else target.due_on.isoformat(),
         "target_source": None if target is None else target.source,
         "progress_pct": progress,

@@ -122,10 +122,12 @@ class OutcomeTargetIn(Request):
         gt=0,
         le=MAX_AMOUNT,
         allow_inf_nan=False,
-        description="major units for GMV",
+        description="major units for GMV, a count of buyers",
         json_schema_extra=decimal_text(POSITIVE_TEXT),
     )
-    currency: Text = Field(max_length=3, json_schema_extra=CURRENCY_CODE)
+    currency: Text | None = Field(
+        default=None, max_length=3, description="GMV's; none for buyers", json_schema_extra=CURRENCY_CODE
+    )
     due_on: Day
     source: Text = SOURCE
 
