@@ -59,7 +59,7 @@ log = logging.getLogger("entrepot")
 def build_context(settings: Settings, db: Database | None = None) -> OrderingContext:
     """The application context of these settings (on `db` when given, else a new pool)."""
     database = db or Database(settings.database_url, settings.db_pool_size)
-    reasons = [r.strip() for r in settings.payment_decline_reasons.split(",") if r.strip()]
+    reasons = settings.decline_reasons()
     fx = fx_rates.rates_of(settings)
     return OrderingContext(
         settings=settings,

@@ -130,6 +130,10 @@ class Settings(BaseSettings):
                 + " (ENTREPOT_ENV=development for a local trial)"
             )
 
+    def decline_reasons(self) -> list[str]:
+        """The simulated provider's decline reasons, as listed in payment_decline_reasons."""
+        return [r.strip() for r in self.payment_decline_reasons.split(",") if r.strip()]
+
     def webhook_secrets(self, now: dt.datetime) -> tuple[str, ...]:
         """The secrets a webhook may be signed with now: the current one, and during a rotation the
         previous one until its overlap window closes."""

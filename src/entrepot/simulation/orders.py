@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +38,25 @@ def day_factor(day: dt.date) -> float:
     return peaks.get((day.month, day.day), 1.0) * weekend
 
 
-def drive(ctx: OrderingContext, seeded: Seeded, size: DemoSize, progress: Progress) -> Counter[str]:
+@dataclass(frozen=True)
+class Declines:
+    """How often the demo's buyers' payments are declined, and why: drawn from the demo's seed."""
+
+    rate: float
+    reasons: list[str]
+
+    def method(self, rng: random.Random) -> str:
+        """The payment method a buyer uses: a card, or one the simulated provider must decline."""
+        if rng.random() < self.rate:
+            return f"decline_{rng.choice(self.reasons)}"
+        return "card"
+
+
+def drive(
+    ctx: OrderingContext, seeded: Seeded, size: DemoSize, progress: Progress, declines: Declines
+) -> Counter[str]:
+    """Place, pay, ship and settle the demo's orders, day by day. `ctx`'s provider must decline only
+    what `declines` tells it to (a `decline_<reason>` method), so the same seed gives the same orders."""
     rng = random.Random(size.seed + 1)
     stats: Counter[str] = Counter()
     markets = [m for m in seeded.listings if seeded.buyers.get(m.rsplit("-", 1)[1].upper())]
@@ -51,7 +70,7 @@ def drive(ctx: OrderingContext, seeded: Seeded, size: DemoSize, progress: Progre
         start = dt.datetime.combine(day, dt.time(0), dt.UTC)
         for moment in sorted(start + dt.timedelta(seconds=rng.uniform(0, 86_400)) for _ in range(count)):
             market = rng.choices(markets, weights)[0]
-            _one_order(ctx, seeded, rng, market, moment, end, stats, f"demo-{size.seed}-{done}")
+            _one_order(ctx, seeded, rng, declines, market, moment, end, stats, f"demo-{size.seed}-{done}")
             done += 1
             if done % 50 == 0:
                 progress("orders", done, total)
@@ -68,6 +87,7 @@ def _one_order(
     ctx: OrderingContext,
     seeded: Seeded,
     rng: random.Random,
+    declines: Declines,
     market: str,
     now: dt.datetime,
     end: dt.datetime,
@@ -89,7 +109,8 @@ def _one_order(
     if rng.random() < 0.04:
         stats["left unpaid"] += 1
         return
-    if not _pay(ctx, buyer, order_id, now + dt.timedelta(minutes=rng.uniform(0.2, 5)), stats):
+    method = declines.method(rng)
+    if not _pay(ctx, buyer, order_id, method, now + dt.timedelta(minutes=rng.uniform(0.2, 5)), stats):
         return
     _after_payment(ctx, seeded, rng, buyer, order_id, placed.order.seller_id, now, end, stats)
 
@@ -115,10 +136,10 @@ def _place(
 
 
 def _pay(
-    ctx: OrderingContext, buyer: Principal, order_id: str, now: dt.datetime, stats: Counter[str]
+    ctx: OrderingContext, buyer: Principal, order_id: str, method: str, now: dt.datetime, stats: Counter[str]
 ) -> bool:
     with ctx.db.transaction() as session:
-        _, delivery = ordering.start_payment(session, buyer, order_id, "card", ctx.payments, now)
+        _, delivery = ordering.start_payment(session, buyer, order_id, method, ctx.payments, now)
     secrets, tolerance = (ctx.settings.webhook_secret,), ctx.settings.webhook_tolerance_seconds
     outcome = ordering.receive_webhook(ctx.db, secrets, tolerance, delivery.body, delivery.signature, now)
     stats[outcome] += 1
