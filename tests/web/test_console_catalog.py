@@ -98,6 +98,10 @@ def test_a_product_page_answers_each_role_as_the_api(
     assert console_as(world, "buyer-a").get(f"/products/{product}").status_code == 403
 
 
-def test_seller_search_is_the_services(world: World) -> None:
+def test_seller_search_is_the_apis(world: World, people: dict[str, str], api: TestClient) -> None:
     with world.db.transaction() as session:
         assert [s.name for s in catalog.list_sellers(session, None, 10, "A")] == ["seller_a"]
+    for q in ("_A", "%", " seller ", "nobody"):
+        found = api.get("/api/v1/sellers", params={"q": q}, headers=world.auth("operator")).json()["items"]
+        shown = _seller_links(console_as(world, "ops").get("/sellers", params={"q": q}).text)
+        assert shown == [s["id"] for s in found], q

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service
@@ -20,7 +22,7 @@ from entrepot.catalog.schemas import (
 )
 from entrepot.organization import service as organization
 from entrepot.platform.deps import Caller, Ctx, Operator, Paging, next_cursor
-from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage
+from entrepot.platform.schemas import CodePath, CodeQuery, IdPath, IdQuery, ListPage, Text
 
 router = APIRouter(tags=["catalog"])
 
@@ -42,9 +44,14 @@ def create_seller(body: SellerIn, ctx: Ctx, _: Operator) -> SellerOut:
 
 
 @router.get("/sellers", response_model=ListPage[SellerOut])
-def list_sellers(ctx: Ctx, _: Operator, paging: Paging) -> ListPage[SellerOut]:
+def list_sellers(
+    ctx: Ctx,
+    _: Operator,
+    paging: Paging,
+    q: Annotated[Text | None, Query(max_length=200, description="part of the name, in any case")] = None,
+) -> ListPage[SellerOut]:
     with ctx.db.transaction() as session:
-        sellers = service.list_sellers(session, paging.after, paging.limit)
+        sellers = service.list_sellers(session, paging.after, paging.limit, (q or "").strip() or None)
         marketplaces = service.sellers_marketplace_ids(session, [s.id for s in sellers])
         codes = organization.unit_codes(session, set().union(*marketplaces.values()))
         items = [

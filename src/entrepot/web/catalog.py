@@ -1,7 +1,8 @@
-"""Sellers and the catalog: the sellers list (operators only, as GET /api/v1/sellers; a search by name
-and cursor pages), a seller's page with its marketplaces, commissions and products (an operator any, a
-seller only its own: another's is a 404, as GET /api/v1/sellers/{id}), and a product's page with its
-SKUs, their prices per market and their stock per warehouse (as GET /api/v1/products/{id}: buyers 403)."""
+"""Sellers and the catalog: the sellers list (operators only, as GET /api/v1/sellers; a search by name,
+its `q`, and cursor pages), a seller's page with its marketplaces, commissions and products (an
+operator any, a seller only its own: another's is a 404, as GET /api/v1/sellers/{id}), and a product's
+page with its SKUs, their prices per market and their stock per warehouse (as GET
+/api/v1/products/{id}: buyers 403)."""
 
 from __future__ import annotations
 
