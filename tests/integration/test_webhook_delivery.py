@@ -215,6 +215,15 @@ def test_an_endpoint_that_recovers_gets_everything_once(database: Database, rece
     assert len(delivered) == len(set(delivered)) == 3
 
 
+def test_several_requests_in_flight_deliver_each_once(database: Database, receiver: Receiver) -> None:
+    _subscribe(database, receiver.url())
+    _events(database, 9)
+    parallel = WebhookSettings(allow_private=True, in_flight_per_endpoint=4)
+    assert _deliver(database, Clock(T0), parallel) == 9
+    ids = [h.headers["webhook-id"] for h in receiver.hits]
+    assert len(ids) == len(set(ids)) == 9 and {r.status for r in _deliveries(database)} == {"delivered"}
+
+
 def test_during_a_rotation_both_secrets_sign(database: Database, receiver: Receiver) -> None:
     made = _subscribe(database, receiver.url())
     with database.transaction() as session:

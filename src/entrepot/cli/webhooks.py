@@ -231,6 +231,9 @@ def bench_webhooks(
     slow_ms: Annotated[float, typer.Option(min=0, help="the slow receiver's time per request")] = 50.0,
     flaky_seconds: Annotated[float, typer.Option(min=0, help="the failing receiver fails so long")] = 3.0,
     workers: Annotated[int, typer.Option(min=1, max=16, help="delivery worker processes")] = 2,
+    in_flight: Annotated[
+        int, typer.Option(min=1, max=64, help="requests in flight per endpoint (1: in order)")
+    ] = 1,
     database_url: Annotated[
         str | None,
         typer.Option(
@@ -243,4 +246,4 @@ def bench_webhooks(
     `webhooks delivered=... per_s=... p99_lag_ms=... duplicates=... lost=... retried=...` last."""
     from entrepot.simulation.bench_webhooks import Plan, run
 
-    run(console, Plan(rate, seconds, healthy, slow_ms, flaky_seconds, workers), database_url)
+    run(console, Plan(rate, seconds, healthy, slow_ms, flaky_seconds, workers, in_flight), database_url)

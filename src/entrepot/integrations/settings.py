@@ -26,6 +26,14 @@ class WebhookSettings(BaseSettings):
     run_worker: bool = Field(default=True, description="Deliver webhooks from the API process too.")
     poll_seconds: float = Field(default=0.5, gt=0, description="Pause when no delivery is due.")
     concurrency: int = Field(default=32, ge=1, le=1000, description="Endpoints sent to at once per worker.")
+    in_flight_per_endpoint: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Requests in flight to one endpoint at once. 1 sends an endpoint's messages in the order "
+        "of their events; more is faster to a slow or distant receiver, in no promised order (the spec "
+        "promises none).",
+    )
     batch_per_endpoint: int = Field(default=100, ge=1, le=10_000, description="Deliveries per claim.")
     timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Per request, to the last byte.")
     lease_seconds: float = Field(default=120.0, gt=0, description="How long a worker holds an endpoint.")

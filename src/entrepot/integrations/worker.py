@@ -136,19 +136,22 @@ class Sender:
         self.client, self.settings, self.clock = client, settings, clock
 
     async def send_batch(self, claim: Claim) -> list[Outcome]:
+        """`in_flight_per_endpoint` requests at a time (one by default: in order), stopping after a window
+        with a failure; the rest are left untried."""
+        items = claim.deliveries
+        refused = None if self.settings.allow_private or not items else await _refused_target(claim.url)
+        if refused is not None:
+            return [Outcome(items[0].delivery_id, True, error=refused), *_untried(items[1:])]
         outcomes: list[Outcome] = []
-        refused = None if self.settings.allow_private else await _refused_target(claim.url)
-        started = time.monotonic()
-        for item in claim.deliveries:
+        started, window = time.monotonic(), self.settings.in_flight_per_endpoint
+        for at in range(0, len(items), window):
+            chunk = items[at : at + window]
             # past half the lease, give the rest back: another worker may take the endpoint after it
             late = time.monotonic() - started > self.settings.lease_seconds / 2
-            stop = late or (outcomes and not outcomes[-1].ok)
-            if stop:
-                outcomes.append(Outcome(item.delivery_id, sent=False))
-            elif refused is not None:
-                outcomes.append(Outcome(item.delivery_id, sent=True, error=refused))
+            if late or any(not o.ok for o in outcomes):
+                outcomes += _untried(chunk)
             else:
-                outcomes.append(await self.send(claim, item))
+                outcomes += await asyncio.gather(*(self.send(claim, item) for item in chunk))
         return outcomes
 
     async def send(self, claim: Claim, item: Outgoing) -> Outcome:
@@ -167,6 +170,10 @@ class Sender:
         elapsed = int((time.perf_counter() - began) * 1000)
         text = domain.excerpt(opening.decode(errors="replace"))
         return Outcome(item.delivery_id, True, response.status, elapsed, text)
+
+
+def _untried(items: Sequence[Outgoing]) -> list[Outcome]:
+    return [Outcome(item.delivery_id, sent=False) for item in items]
 
 
 async def _refused_target(url: str) -> str | None:

@@ -59,6 +59,7 @@ class Plan:
     slow_ms: float
     flaky_seconds: float
     workers: int
+    in_flight: int = 1  # requests in flight per endpoint (1: in order)
 
     @property
     def events(self) -> int:
@@ -75,6 +76,7 @@ class Tally:
     refused: int = 0  # bad signatures (should be none)
     lags_ms: list[float] = field(default_factory=list)
     last_at: float = 0.0  # the last 2xx's arrival (time.time())
+    first_at: float | None = None  # the first request's arrival: the failing receiver fails from then
 
 
 def run(console: Console, plan: Plan, database_url: str | None) -> None:
@@ -100,23 +102,24 @@ def _measure(console: Console, plan: Plan, url: str) -> None:
     ctx = mp.get_context("spawn")
     ports_in, ports_out = ctx.Pipe()
     tallies_in, tallies_out = ctx.Pipe()
-    stop_receivers, stop_workers = ctx.Event(), ctx.Event()
-    started = ctx.Value("d", 0.0)
-    receivers = ctx.Process(
-        target=_receivers, args=(kinds, plan, ports_out, tallies_out, stop_receivers, started)
-    )
+    stop_receivers, stop_workers, ready = ctx.Event(), ctx.Event(), ctx.Queue()
+    receivers = ctx.Process(target=_receivers, args=(kinds, plan, ports_out, tallies_out, stop_receivers))
     receivers.start()
     ports: list[int] = ports_in.recv()
     ports_in.send(_subscribe(url, kinds, ports))  # the receivers check every signature with it
     console.print(
-        f"receivers on ports {ports}; {plan.events} events at {plan.rate:g}/s; {plan.workers} workers"
+        f"receivers on ports {ports}; {plan.events} events at {plan.rate:g}/s; {plan.workers} workers, "
+        f"{plan.in_flight} request(s) in flight per endpoint"
     )
-    workers = [ctx.Process(target=_work, args=(url, stop_workers, i)) for i in range(plan.workers)]
+    workers = [
+        ctx.Process(target=_work, args=(url, stop_workers, ready, i, plan.in_flight))
+        for i in range(plan.workers)
+    ]
     for worker in workers:
         worker.start()
+    for _ in workers:  # started and imported (seconds on a busy machine): the clock starts after
+        ready.get(timeout=300)
     began = time.time()
-    with started.get_lock():
-        started.value = began
     _produce_and_relay(url, plan)
     owed = _drain(console, url, deadline=time.monotonic() + 120 + plan.flaky_seconds)
     stop_workers.set()
@@ -148,13 +151,13 @@ def _subscribe(url: str, kinds: list[str], ports: list[int]) -> str:
 
 
 def _receivers(
-    kinds: list[str], plan: Plan, ports_out: Connection, tallies_out: Connection, stop: MpEvent, started: Any
+    kinds: list[str], plan: Plan, ports_out: Connection, tallies_out: Connection, stop: MpEvent
 ) -> None:
-    asyncio.run(_serve(kinds, plan, ports_out, tallies_out, stop, started))
+    asyncio.run(_serve(kinds, plan, ports_out, tallies_out, stop))
 
 
 async def _serve(
-    kinds: list[str], plan: Plan, ports_out: Connection, tallies_out: Connection, stop: MpEvent, started: Any
+    kinds: list[str], plan: Plan, ports_out: Connection, tallies_out: Connection, stop: MpEvent
 ) -> None:
     from aiohttp import web
 
@@ -163,7 +166,7 @@ async def _serve(
     runners = []
     ports = []
     for tally in tallies:
-        app = receiver_app(secret_box, _answer(tally, plan, started))
+        app = receiver_app(secret_box, _answer(tally, plan))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -179,14 +182,15 @@ async def _serve(
         await runner.cleanup()
 
 
-def _answer(tally: Tally, plan: Plan, started: Any) -> Callable[[Received], Any]:
+def _answer(tally: Tally, plan: Plan) -> Callable[[Received], Any]:
     async def answer(received: Received) -> int:
         if not received.verified:
             tally.refused += 1
             return 401
         if tally.kind == "slow":
             await asyncio.sleep(plan.slow_ms / 1000)
-        if tally.kind == "flaky" and received.at - started.value < plan.flaky_seconds:
+        tally.first_at = tally.first_at or received.at
+        if tally.kind == "flaky" and received.at - tally.first_at < plan.flaky_seconds:
             return 500
         if received.webhook_id in tally.ok:
             tally.duplicates += 1
@@ -243,9 +247,14 @@ def _relay(db: Database, done: threading.Event) -> None:
             time.sleep(0.02)
 
 
-def _work(url: str, stop: MpEvent, index: int) -> None:
+def _work(url: str, stop: MpEvent, ready: Any, index: int, in_flight: int) -> None:
     settings = WebhookSettings(
-        allow_private=True, poll_seconds=0.05, backoff_seconds=0.5, backoff_max_seconds=4.0, max_attempts=30
+        allow_private=True,
+        poll_seconds=0.05,
+        backoff_seconds=0.5,
+        backoff_max_seconds=4.0,
+        max_attempts=30,
+        in_flight_per_endpoint=in_flight,
     )
 
     async def run() -> None:
@@ -254,6 +263,7 @@ def _work(url: str, stop: MpEvent, index: int) -> None:
         )
         stopping = asyncio.Event()
         task = asyncio.create_task(worker.run(stopping))
+        ready.put(index)
         while not stop.is_set():
             await asyncio.sleep(0.1)
         stopping.set()
