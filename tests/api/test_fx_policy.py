@@ -187,6 +187,21 @@ def test_status_and_health_say_which_currencies_are_stale(world: World) -> None:
     assert client.get("/healthz").json()["warnings"] == []
 
 
+def test_status_on_a_day_before_the_newest_rates_gives_the_age_of_the_rate_that_day_uses(
+    world: World,
+) -> None:
+    """With the clock before the newest rates held (a replay, a test world), a rate dated later says nothing
+    of that day: the status names the newest on or before it, never a negative age."""
+    day = dt.date(2025, 11, 11)  # a Tuesday: the ECB's newest rate on or before it is that day's or earlier
+    _at(world, day)
+    client = world.client()
+    status = client.get(f"{API}/fx/status", headers=world.auth("operator")).json()
+    for currency in status:
+        assert currency["age_days"] is not None and 0 <= currency["age_days"] <= 4, currency
+        assert dt.date.fromisoformat(currency["newest"]) <= day, currency
+    assert not any(c["stale"] for c in status)
+
+
 def test_rates_loaded_through_one_server_reach_another(world: World) -> None:
     day = dt.date(2027, 6, 1)
     _at(world, day)

@@ -161,12 +161,17 @@ class FxRates:
         rates = self._manual.get(currency)
         return rates[-1].on if rates else None  # newest first
 
-    def newest_day(self, currency: str) -> dt.date | None:
-        """The date of the newest rate held for the currency (None: no rate at all)."""
+    def newest_day(self, currency: str, on: dt.date | None = None) -> dt.date | None:
+        """The date of the newest rate held for the currency, or, given `on`, of the newest a conversion on
+        that day would use, the one on or before it (None: no such rate). A rate dated after `on` says
+        nothing of how fresh the rates of `on` are: with a clock set in the past it gave negative ages."""
         if currency in self._book.currencies:
-            return self._book.newest_day(currency)
-        rates = self._manual.get(currency)
-        return rates[0].on if rates else None
+            if on is None:
+                return self._book.newest_day(currency)
+            found = self._book.on_or_before(currency, on)
+            return found[0] if found else None
+        rates = self._manual.get(currency) or []  # newest first
+        return next((r.on for r in rates if on is None or r.on <= on), None)
 
     def is_stale(self, as_of: dt.date, on: dt.date) -> bool:
         return (on - as_of).days > self._max_staleness

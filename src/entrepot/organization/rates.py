@@ -155,7 +155,9 @@ def fx_status(session: Session, fx: FxRates, today: dt.date) -> list[Freshness]:
     currencies every order is also stated in)."""
     currencies = sorted({"USD", "CNY", *session.scalars(select(Market.currency).distinct())})
     newest_rows = session.execute(
-        select(FxManualRate.currency, func.max(FxManualRate.on)).group_by(FxManualRate.currency)
+        select(FxManualRate.currency, func.max(FxManualRate.on))
+        .where(FxManualRate.on <= today)
+        .group_by(FxManualRate.currency)
     )
     operator_newest: dict[str, dt.date] = {currency: on for currency, on in newest_rows}
     return [_freshness(fx, c, operator_newest.get(c), today) for c in currencies]
@@ -165,7 +167,7 @@ def _freshness(fx: FxRates, currency: str, operator_newest: dt.date | None, toda
     if currency == "EUR":
         return Freshness(currency, today, "identity", 0, False)
     in_book = currency in fx.ecb_currencies()
-    newest = fx.newest_day(currency) if in_book else operator_newest
+    newest = fx.newest_day(currency, today) if in_book else operator_newest  # the newest today uses
     if newest is None:
         return Freshness(currency, None, "none", None, True)
     age = (today - newest).days
