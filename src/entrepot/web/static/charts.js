@@ -1,0 +1,65 @@
+// The console's chart component: every element with data-chart="ID" is drawn with Apache ECharts
+// (vendor/echarts-6.1.0) from the JSON in <script type="application/json" id="ID-data"> (web/charts.py's
+// Chart.spec). The figure's table beside it is the text alternative, so the drawing is hidden from
+// assistive technology (aria-hidden on the element) rather than described twice.
+(function () {
+  "use strict";
+  var PALETTE = ["#1f5fa8", "#c8553d", "#2a9d8f", "#8a5a9e", "#e0a100", "#5c6b73", "#7a9e2f", "#b23a7a"];
+
+  function seriesOf(spec) {
+    var out = spec.series.map(function (s) {
+      return {
+        name: s.name,
+        type: spec.kind,
+        data: s.values,
+        stack: s.stack || undefined,
+        connectNulls: false,
+        symbolSize: 6,
+        lineStyle: s.dashed ? { type: "dashed" } : undefined,
+        emphasis: { focus: "series" }
+      };
+    });
+    if (spec.levels.length && out.length) {
+      out[0].markLine = {
+        symbol: "none",
+        label: { formatter: "{b}", position: "insideEndTop" },
+        lineStyle: { color: "#333", type: "dotted" },
+        data: spec.levels.map(function (l) { return { name: l.name, yAxis: l.value }; })
+      };
+    }
+    return out;
+  }
+
+  function optionOf(spec, narrow) {
+    return {
+      color: PALETTE,
+      animation: false,
+      aria: { enabled: false },
+      tooltip: { trigger: "axis" },
+      legend: { type: "scroll", top: 0 },
+      grid: { left: 8, right: narrow ? 8 : 24, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: spec.categories, axisLabel: { hideOverlap: true } },
+      yAxis: { type: "value", name: spec.unit, nameTextStyle: { align: "left" } },
+      series: seriesOf(spec)
+    };
+  }
+
+  function draw(element) {
+    var source = document.getElementById(element.getAttribute("data-chart") + "-data");
+    if (!source || typeof echarts === "undefined") { return; }
+    var spec = JSON.parse(source.textContent);
+    var chart = echarts.init(element, null, { renderer: "svg" });
+    chart.setOption(optionOf(spec, element.clientWidth < 500));
+    window.addEventListener("resize", function () { chart.resize(); });
+  }
+
+  function drawAll() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-chart]"), draw);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
+  }
+})();
