@@ -14,6 +14,7 @@ from entrepot.web import (
     orders,
     organisation,
     overview,
+    reporting,
     signin,
 )
 from entrepot.web.templating import HERE
@@ -22,6 +23,6 @@ from entrepot.web.templating import HERE
 def install(app: FastAPI) -> None:
     """Mount the console at `/`: its pages (left out of the API's document) and its stylesheet."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    pages = (organisation, markets, catalog, inventory, access)
+    pages = (organisation, markets, catalog, inventory, reporting, access)
     for module in (signin, overview, orders, order_actions, *pages):  # orders' refund before /{action}
         app.include_router(module.router)

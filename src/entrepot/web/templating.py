@@ -28,6 +28,7 @@ NAV = (
     ("Sellers", "/sellers", frozenset({"operator"})),
     ("Catalog", "/catalog", frozenset({"seller"})),
     ("Inventory", "/inventory", frozenset({"operator", "seller"})),
+    ("Reporting", "/reporting", frozenset({"operator"})),
     ("API keys", "/api-keys", frozenset({"operator"})),
     ("Users", "/users", frozenset({"operator"})),
 )

@@ -1,0 +1,236 @@
+"""Reporting, for operators (as GET /api/v1/reports/*, operators only there): GMV by segment and fiscal
+quarter in the view chosen (as reported or recast) drawn and tabled, the two views side by side for the
+period, the last twelve months to the period's end, the constant-currency bridge (GET
+/reports/gmv-growth), the targets with the growth they require (GET /reports/targets) and the guidance
+against the actual growth (GET /reports/guidance). The same reporting functions as the API's routes;
+the form's bad input is shown beside its fields, in the words of the API's problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from entrepot.kernel.errors import DomainError, NotFound
+from entrepot.kernel.money import Money
+from entrepot.platform.deps import AppContext, Ctx
+from entrepot.reporting import history, plans, service
+from entrepot.reporting.domain import FX_METHODS, VIEWS, FiscalCalendar, definition_named
+from entrepot.reporting.params import ReportParams
+from entrepot.web import forms
+from entrepot.web.auth import Viewer
+from entrepot.web.charts import Chart, Series
+from entrepot.web.forms import FormProblem
+from entrepot.web.routing import ConsoleRoute
+from entrepot.web.templating import render
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+FormText = Annotated[str, Query(max_length=64)]
+# The seed's guidance (reporting/data/group_facts_plans.csv): the group's revenue growth for a year.
+GUIDANCE = ("revenue", "commerce-group")
+BILLION = Decimal(10) ** 9
+
+
+@dataclass
+class Figures:
+    """What the page shows for a period, or `missing` saying why there is nothing to show."""
+
+    quarters: Chart | None = None
+    views: list[dict[str, Any]] = field(default_factory=list)
+    ltm: service.Report | None = None
+    growth: service.Report | None = None
+    missing: str = ""
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    metric: str
+    scope: str
+    value: str
+    due_on: dt.date
+    note: str
+    latest: str = ""
+    latest_period: str = ""
+    required_cagr_pct: str = ""
+    achieved_pct: str = ""
+    status: str = ""
+
+
+def _fiscal(ctx: AppContext) -> FiscalCalendar:
+    return FiscalCalendar(ctx.settings.fiscal_year_end_month)
+
+
+def this_fiscal_year(day: dt.date, end_month: int) -> str:
+    """`FY2026` for a day from April 2025 to March 2026 when the year ends in March."""
+    return f"FY{day.year + (1 if day.month > end_month else 0)}"
+
+
+@router.get("/reporting")
+def reporting_page(
+    request: Request,
+    ctx: Ctx,
+    viewer: Viewer,
+    period: FormText = "",
+    view: FormText = "recast",
+    currency: FormText = "USD",
+    fx: FormText = "period-average",
+) -> Response:
+    viewer.principal.require("operator")
+    values = {
+        "period": period.strip() or this_fiscal_year(ctx.clock().date(), ctx.settings.fiscal_year_end_month),
+        "view": view,
+        "currency": currency.strip().upper(),
+        "fx": fx,
+    }
+    problem, status = FormProblem(), 200
+    try:
+        figures = _figures(ctx, values)
+    except DomainError as refused:
+        problem, status, figures = FormProblem.of(refused), refused.status, Figures()
+    return render(
+        request,
+        "reporting.html",
+        status,
+        values=values,
+        views=VIEWS,
+        fx_methods=FX_METHODS,
+        problem=problem,
+        figures=figures,
+        targets=_targets(ctx),
+        guidance=_guidance(ctx, values["period"]),
+    )
+
+
+def _snapshot(ctx: AppContext) -> service.Snapshot:
+    return service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), clock=ctx.clock)
+
+
+def _definitions(ctx: AppContext) -> dict[str, Any]:
+    with ctx.db.transaction() as session:
+        return {u: definition_named(d) for u, d in plans.definitions(session).items()}
+
+
+def _figures(ctx: AppContext, values: dict[str, str]) -> Figures:
+    """The period's reports; the form's values are checked as the API checks its query (ReportParams)."""
+    params = forms.parse(ReportParams, "invalid report", {**values, "by": "segment", "every": "quarter"})
+    try:
+        snap = _snapshot(ctx)
+    except NotFound as none:
+        return Figures(missing=none.detail)
+    fiscal, definitions = _fiscal(ctx), _definitions(ctx)
+    rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
+    asked = params.request()
+
+    def gmv(**changes: Any) -> service.Report:
+        return service.gmv_report(snap, _with(asked, **changes), fiscal, rates, definitions)
+
+    quarters = gmv()
+    totals = {v: gmv(view=v, grain="total") for v in VIEWS}
+    ltm = gmv(period="LTM" + quarters.meta["to"][:7], grain="total")
+    growth = service.growth_report(snap, _with(asked, grain="total"), fiscal, rates, definitions)
+    return Figures(
+        quarters=_quarter_chart(quarters, values["view"]),
+        views=_side_by_side(totals),
+        ltm=ltm,
+        growth=growth,
+    )
+
+
+def _with(asked: service.ReportRequest, **changes: Any) -> service.ReportRequest:
+    fields = {name: getattr(asked, name) for name in asked.__dataclass_fields__}
+    return service.ReportRequest(**(fields | changes))
+
+
+def _quarter_chart(report: service.Report, view: str) -> Chart:
+    """Stacked bars: a bar per fiscal quarter, a part per segment, in billions of the currency."""
+    currency = report.meta["currency"]
+    rows = report.table.to_pylist()
+    quarters = sorted({r["period"] for r in rows})
+    segments = sorted({r["segment"] or "unassigned" for r in rows})
+    minor: dict[tuple[str, str], int] = {}
+    for r in rows:
+        key = (r["period"], r["segment"] or "unassigned")
+        minor[key] = minor.get(key, 0) + int(r["gmv_minor"])
+    series = [
+        Series(s, [_billions(minor.get((q, s)), currency) for q in quarters], stack="gmv") for s in segments
+    ]
+    title = f"GMV by segment and fiscal quarter, {view.replace('-', ' ')}"
+    return Chart("gmv-quarters", title, "bar", quarters, series, f"bn {currency}", "Quarter", decimals=3)
+
+
+def _billions(minor: int | None, currency: str) -> float | None:
+    return None if minor is None else float(Money(minor, currency).to_decimal() / BILLION)
+
+
+def _side_by_side(totals: dict[str, service.Report]) -> list[dict[str, Any]]:
+    """A row per segment with its GMV in each view (a segment one view does not have shows `-`)."""
+    by_view = {v: {r["segment"]: r["gmv"] for r in report.rows()} for v, report in totals.items()}
+    segments = sorted({s for figures in by_view.values() for s in figures}, key=lambda s: s or "")
+    return [{"segment": s or "unassigned", **{v: by_view[v].get(s, "-") for v in by_view}} for s in segments]
+
+
+def _targets(ctx: AppContext) -> list[TargetRow]:
+    """Each target measured as GET /reports/targets measures it (the published LTM, or the
+    platform's own where its data covers a later window whole)."""
+    try:
+        snap: service.Snapshot | None = _snapshot(ctx)
+    except NotFound:
+        snap = None
+    platform = None
+    if snap is not None:
+        rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
+        platform = history.PlatformFigures(snap, _fiscal(ctx), rates, _definitions(ctx))
+    with ctx.db.transaction() as session:
+        targets = plans.targets(session)
+        published = plans.actuals_of_targets(session, targets)
+        return [_target_row(session, t, platform, published[(t.metric, t.scope)]) for t in targets]
+
+
+def _target_row(session: Any, target: Any, platform: Any, published: Sequence[Any]) -> TargetRow:
+    base = TargetRow(
+        target.metric,
+        target.scope,
+        money_text(target.value_minor, target.currency),
+        target.due_on,
+        target.note,
+    )
+    try:
+        s = plans.target_status(session, target, platform, list(published))
+    except DomainError as unknown:  # no actual to measure from yet: shown, not hidden
+        return TargetRow(**{**base.__dict__, "status": f"unknown: {unknown.detail}"})
+    return TargetRow(
+        **{
+            **base.__dict__,
+            "latest": money_text(s.latest_minor, target.currency),
+            "latest_period": s.latest_period + (" (published)" if s.latest_external else " (platform)"),
+            "required_cagr_pct": f"{s.required_cagr_pct} %",
+            "achieved_pct": "-" if s.achieved_pct is None else f"{s.achieved_pct} %",
+            "status": s.status,
+        }
+    )
+
+
+def money_text(minor: int, currency: str) -> str:
+    """`US$21 bn` reads better than twenty-one billion written out: whole billions, else grouped."""
+    amount = Money(minor, currency).to_decimal()
+    if abs(amount) >= BILLION:
+        return f"{(amount / BILLION).normalize():f} bn {currency}"
+    return f"{amount:,f} {currency}"
+
+
+def _guidance(ctx: AppContext, period: str) -> dict[str, Any] | str:
+    """GET /reports/guidance's answer for the group's revenue in the period's fiscal year, or why
+    there is none (no guidance loaded, or not both actuals)."""
+    metric, scope = GUIDANCE
+    year = period[:6] if period.startswith("FY") else period
+    try:
+        with ctx.db.transaction() as session:
+            return plans.guidance_status(session, metric, scope, year, _fiscal(ctx))
+    except DomainError as none:
+        return none.detail
