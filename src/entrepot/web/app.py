@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from entrepot.web import (
     access,
     catalog,
+    emissions,
     inventory,
     markets,
     order_actions,
@@ -23,6 +24,6 @@ from entrepot.web.templating import HERE
 def install(app: FastAPI) -> None:
     """Mount the console at `/`: its pages (left out of the API's document) and its stylesheet."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    pages = (organisation, markets, catalog, inventory, reporting, access)
+    pages = (organisation, markets, catalog, inventory, reporting, emissions, access)
     for module in (signin, overview, orders, order_actions, *pages):  # orders' refund before /{action}
         app.include_router(module.router)

@@ -66,11 +66,6 @@ def _fiscal(ctx: AppContext) -> FiscalCalendar:
     return FiscalCalendar(ctx.settings.fiscal_year_end_month)
 
 
-def this_fiscal_year(day: dt.date, end_month: int) -> str:
-    """`FY2026` for a day from April 2025 to March 2026 when the year ends in March."""
-    return f"FY{day.year + (1 if day.month > end_month else 0)}"
-
-
 @router.get("/reporting")
 def reporting_page(
     request: Request,
@@ -83,7 +78,7 @@ def reporting_page(
 ) -> Response:
     viewer.principal.require("operator")
     values = {
-        "period": period.strip() or this_fiscal_year(ctx.clock().date(), ctx.settings.fiscal_year_end_month),
+        "period": period.strip() or f"FY{_fiscal(ctx).fiscal_year(ctx.clock().date())}",
         "view": view,
         "currency": currency.strip().upper(),
         "fx": fx,

@@ -29,6 +29,7 @@ NAV = (
     ("Catalog", "/catalog", frozenset({"seller"})),
     ("Inventory", "/inventory", frozenset({"operator", "seller"})),
     ("Reporting", "/reporting", frozenset({"operator"})),
+    ("Emissions", "/emissions", frozenset({"operator", "seller"})),
     ("API keys", "/api-keys", frozenset({"operator"})),
     ("Users", "/users", frozenset({"operator"})),
 )
