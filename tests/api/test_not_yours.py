@@ -100,6 +100,19 @@ ROUTES: dict[tuple[str, str], Route] = {
     # The group's own organisation and markets: no tenant's.
     ("POST", "/org/units/{code}/moves"): Route({"code": "=lazada"}),
     ("GET", "/org/units/{code}/history"): Route({"code": "=lazada"}),
+    ("GET", "/org/units/{code}/move-revisions"): Route({"code": "=lazada"}),
+    ("POST", "/org/units/{code}/close"): Route({"code": "=lazada"}),
+    ("PUT", "/org/units/{code}/moves/planned"): Route({"code": "=lazada"}),
+    ("POST", "/org/units/{code}/moves/planned/withdraw"): Route({"code": "=lazada"}),
+    # The group's accounts (investees, programmes): operators' and analysts', no tenant's.
+    **{
+        ("POST", f"/reports/investees/{{code}}/{part}"): Route({"code": "=ant-group"})
+        for part in ("impairments", "results", "stakes")
+    },
+    **{
+        ("POST", f"/reports/programmes/{{code}}/{part}"): Route({"code": "=rural"})
+        for part in ("spend", "targets")
+    },
     ("GET", "/markets/{code}"): Route({"code": "=lazada-sg"}),
     ("GET", "/markets/{market}/skus"): Route({"market": "=lazada-sg"}),
     ("PUT", "/reports/gmv-definitions/{business_unit}"): Route({"business_unit": "=lazada"}),
