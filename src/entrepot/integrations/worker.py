@@ -143,15 +143,16 @@ class Sender:
         if refused is not None:
             return [Outcome(items[0].delivery_id, True, error=refused), *_untried(items[1:])]
         outcomes: list[Outcome] = []
-        started, window = time.monotonic(), self.settings.in_flight_per_endpoint
+        started, window, failed = time.monotonic(), self.settings.in_flight_per_endpoint, False
         for at in range(0, len(items), window):
             chunk = items[at : at + window]
             # past half the lease, give the rest back: another worker may take the endpoint after it
-            late = time.monotonic() - started > self.settings.lease_seconds / 2
-            if late or any(not o.ok for o in outcomes):
+            if failed or time.monotonic() - started > self.settings.lease_seconds / 2:
                 outcomes += _untried(chunk)
-            else:
-                outcomes += await asyncio.gather(*(self.send(claim, item) for item in chunk))
+                continue
+            sent = await asyncio.gather(*(self.send(claim, item) for item in chunk))
+            failed = not all(o.ok for o in sent)
+            outcomes += sent
         return outcomes
 
     async def send(self, claim: Claim, item: Outgoing) -> Outcome:

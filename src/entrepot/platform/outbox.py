@@ -142,10 +142,12 @@ def relay_once(
     used its attempts): never left half-done.
     """
     policy = policy or RetryPolicy()
-    taken = _publish_unhandled(db, registry, now, batch)
-    if taken < batch and registry.batch_types():
-        taken += _relay_batch(db, registry, now, batch - taken)
-    while taken < batch and _relay_next(db, registry, now, policy):
+    taken, batch_types = _publish_unhandled(db, registry, now, batch), registry.batch_types()
+    relayed = _relay_batch(db, registry, now, batch - taken) if taken < batch and batch_types else 0
+    taken += relayed or 0
+    # events only batch handlers want go one by one when their batch failed, else they wait for the next
+    skip = batch_types if relayed is not None else []
+    while taken < batch and _relay_next(db, registry, now, policy, skip):
         taken += 1
     return taken
 
@@ -167,9 +169,9 @@ def _publish_unhandled(db: Database, registry: HandlerRegistry, now: dt.datetime
         return int(published.rowcount)  # type: ignore[attr-defined]
 
 
-def _relay_batch(db: Database, registry: HandlerRegistry, now: dt.datetime, limit: int) -> int:
+def _relay_batch(db: Database, registry: HandlerRegistry, now: dt.datetime, limit: int) -> int | None:
     """Up to `limit` due events that only batch handlers want, handled and published in one transaction;
-    if that fails, none is taken (they go one by one, with their own retries: see the module's note)."""
+    None if that fails: none is taken (they go one by one, with their own retries: see the module's note)."""
     wanted = select(OutboxEvent).where(
         in_state("pending"), _due(now), OutboxEvent.type.in_(registry.batch_types())
     )
@@ -186,7 +188,7 @@ def _relay_batch(db: Database, registry: HandlerRegistry, now: dt.datetime, limi
             return len(rows)
     except Exception:
         log.warning("outbox: a batch of events failed; they go one by one", exc_info=True)
-        return 0
+        return None
 
 
 def _due(now: dt.datetime) -> ColumnElement[bool]:
@@ -207,21 +209,29 @@ def state_of(row: OutboxEvent) -> EventState:
     return "dead" if row.dead_at is not None else "pending"
 
 
-def _claim(session: Session, now: dt.datetime, event_id: int | None = None) -> OutboxEvent | None:
-    """The oldest due event (or the given one if still due), locked until this transaction ends."""
+def _claim(
+    session: Session, now: dt.datetime, event_id: int | None = None, skip: list[str] | None = None
+) -> OutboxEvent | None:
+    """The oldest due event not of the `skip` types (or the given one if still due), locked until this
+    transaction ends."""
     query = select(OutboxEvent).where(in_state("pending"), _due(now))
+    if skip:
+        query = query.where(OutboxEvent.type.not_in(skip))
     if event_id is not None:
         query = query.where(OutboxEvent.id == event_id)
     # SKIP LOCKED: an event another relay holds is that relay's; SQLite renders no FOR UPDATE at all.
     return session.scalars(query.order_by(OutboxEvent.id).limit(1).with_for_update(skip_locked=True)).first()
 
 
-def _relay_next(db: Database, registry: HandlerRegistry, now: dt.datetime, policy: RetryPolicy) -> bool:
-    """Claim the oldest due event and handle it in one transaction; False when none is due."""
+def _relay_next(
+    db: Database, registry: HandlerRegistry, now: dt.datetime, policy: RetryPolicy, skip: list[str]
+) -> bool:
+    """Claim the oldest due event not of the `skip` types and handle it in one transaction; False when
+    none is due."""
     claimed: int | None = None
     try:
         with db.transaction() as session:
-            row = _claim(session, now)
+            row = _claim(session, now, skip=skip)
             if row is None:
                 return False
             claimed = row.id
