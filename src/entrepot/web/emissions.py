@@ -103,7 +103,9 @@ def _monthly(session: Session, span: Period, seller: str | None) -> Chart:
     months = sorted({month for month, _, _ in points})
     modes = sorted({key for _, key, _ in points})
     kg = {(month, key): FiguresOut.of(t).wtw_kg for month, key, t in points}
-    series = [Series(m, [kg.get((month, m)) for month in months], stack="co2e") for m in modes]
+    series = [
+        Series(m.replace("_", " "), [kg.get((month, m)) for month in months], stack="co2e") for m in modes
+    ]
     title = f"CO2e by month and transport mode, {span.label}"
     return Chart("emissions-monthly", title, "bar", months, series, "kg CO2e", "Month", decimals=3)
 

@@ -35,6 +35,7 @@ FormText = Annotated[str, Query(max_length=64)]
 # The seed's guidance (reporting/data/group_facts_plans.csv): the group's revenue growth for a year.
 GUIDANCE = ("revenue", "commerce-group")
 BILLION = Decimal(10) ** 9
+SCALES = ((BILLION, "bn "), (Decimal(10) ** 6, "m "), (Decimal(1000), "thousand "), (Decimal(1), ""))
 
 
 @dataclass
@@ -120,7 +121,10 @@ def _figures(ctx: AppContext, values: dict[str, str]) -> Figures:
         return Figures(missing=none.detail)
     fiscal, definitions = _fiscal(ctx), _definitions(ctx)
     rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
-    asked = params.request()
+    # GMV at each day's rate (GET /reports/gmv's default); the form's method is the constant-currency
+    # bridge's (GET /reports/gmv-growth's `fx`)
+    bridge = params.request()
+    asked = _with(bridge, fx_method="transaction-date")
 
     def gmv(**changes: Any) -> service.Report:
         return service.gmv_report(snap, _with(asked, **changes), fiscal, rates, definitions)
@@ -128,7 +132,7 @@ def _figures(ctx: AppContext, values: dict[str, str]) -> Figures:
     quarters = gmv()
     totals = {v: gmv(view=v, grain="total") for v in VIEWS}
     ltm = gmv(period="LTM" + quarters.meta["to"][:7], grain="total")
-    growth = service.growth_report(snap, _with(asked, grain="total"), fiscal, rates, definitions)
+    growth = service.growth_report(snap, _with(bridge, grain="total"), fiscal, rates, definitions)
     return Figures(
         quarters=_quarter_chart(quarters, values["view"]),
         views=_side_by_side(totals),
@@ -143,24 +147,32 @@ def _with(asked: service.ReportRequest, **changes: Any) -> service.ReportRequest
 
 
 def _quarter_chart(report: service.Report, view: str) -> Chart:
-    """Stacked bars: a bar per fiscal quarter, a part per segment, in billions of the currency."""
+    """Stacked bars: a bar per fiscal quarter, a part per segment, in a unit that suits the figures
+    (the demo's billions, a test's few dollars)."""
     currency = report.meta["currency"]
     rows = report.table.to_pylist()
     quarters = sorted({r["period"] for r in rows})
-    segments = sorted({r["segment"] or "unassigned" for r in rows})
+    segments = sorted({_segment(r["segment"]) for r in rows})
     minor: dict[tuple[str, str], int] = {}
     for r in rows:
-        key = (r["period"], r["segment"] or "unassigned")
+        key = (r["period"], _segment(r["segment"]))
         minor[key] = minor.get(key, 0) + int(r["gmv_minor"])
+    largest = max((Money(m, currency).to_decimal() for m in minor.values()), default=Decimal(0))
+    scale, unit = next((s, u) for s, u in SCALES if abs(largest) >= s or s == 1)
     series = [
-        Series(s, [_billions(minor.get((q, s)), currency) for q in quarters], stack="gmv") for s in segments
+        Series(s, [_scaled(minor.get((q, s)), currency, scale) for q in quarters], stack="gmv")
+        for s in segments
     ]
     title = f"GMV by segment and fiscal quarter, {view.replace('-', ' ')}"
-    return Chart("gmv-quarters", title, "bar", quarters, series, f"bn {currency}", "Quarter", decimals=3)
+    return Chart("gmv-quarters", title, "bar", quarters, series, f"{unit}{currency}", "Quarter", decimals=2)
 
 
-def _billions(minor: int | None, currency: str) -> float | None:
-    return None if minor is None else float(Money(minor, currency).to_decimal() / BILLION)
+def _segment(code: str | None) -> str:
+    return (code or "unassigned").replace("-", " ")
+
+
+def _scaled(minor: int | None, currency: str, scale: Decimal) -> float | None:
+    return None if minor is None else float(Money(minor, currency).to_decimal() / scale)
 
 
 def _side_by_side(totals: dict[str, service.Report]) -> list[dict[str, Any]]:
