@@ -222,8 +222,9 @@ def record(
     rng: random.Random,
 ) -> Recorded:
     """Write the outcomes of one endpoint's batch, judge the endpoint, and end this worker's lease. A batch
-    is its successes, then at most one failure, then the deliveries left untried: the successes in one
-    statement, the untried due when the failure's retry is (or at once, when the batch ran out of time)."""
+    is its successes, then the failures of the window that stopped it (one, when one request is in flight
+    at a time), then the deliveries left untried: the successes in one statement, the untried due when the
+    last failure's retry is (or at once, when the batch ran out of time)."""
     done = Recorded()
     delivered = [o for o in outcomes if o.sent and o.ok]
     if delivered:
