@@ -21,16 +21,16 @@ from tests.api.helpers import API
 from tests.api.test_emissions_api import network, ship
 from tests.e2e.conftest import served
 from tests.e2e.test_console import PASSWORD, Visit, axe  # noqa: F401 (the module's fixture)
-from tests.e2e.test_console_pages import follow
-from tests.world import World, build_world
+from tests.e2e.test_console_pages import follow, signed_in_at
+from tests.world import build_world
 
 pytestmark = pytest.mark.slow  # a server and a browser: seconds
 
 
 @pytest.fixture(scope="module")
-def charted(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[tuple[World, str]]:
+def charted(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
     """The test world with shipped orders, a reporting snapshot, the seed's published figures, an
-    emissions target and an operator; served on a free port."""
+    emissions target, an operator and a seller; served on a free port."""
     folder = tmp_path_factory.mktemp("charts")
     shutil.copy(sqlite_template, folder / "entrepot.db")
     db = Database(f"sqlite:///{folder / 'entrepot.db'}")
@@ -41,6 +41,8 @@ def charted(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> 
     with world.db.transaction() as session:
         logistics.store_network(session, network())
         users.create_user(session, "ops", PASSWORD, "operator", world.clock())
+        seller = world.ids["seller_a"]
+        users.create_user(session, "seller-a", PASSWORD, "seller", world.clock(), seller_public_id=seller)
     for n, sku in enumerate(("seller_a_blue", "seller_a_red", "seller_a_blue")):
         ship(api, world, sku, f"charts-{n}")
     assert api.post(f"{API}/reports/snapshot", headers=ops).status_code == 200
@@ -50,7 +52,7 @@ def charted(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> 
     app = create_app(world.settings(**settings), world.db)
     app.state.ctx.clock = world.clock
     with served(app) as url:
-        yield world, url
+        yield url
     db.dispose()
 
 
@@ -62,15 +64,12 @@ def _drawn(visit: Visit, chart_id: str) -> None:
 
 
 def test_an_operator_reads_gmv_targets_and_guidance(
-    charted: tuple[World, str],
+    charted: str,
     browser: Any,
     axe: Any,  # noqa: F811
 ) -> None:
-    _, url = charted
-    visit = Visit(browser, url)
-    visit.sign_in("ops")
+    visit = signed_in_at(browser, charted, "ops", "Reporting")
     page = visit.page
-    follow(page.get_by_role("navigation", name="Main").get_by_role("link", name="Reporting"))
     assert page.get_by_label("Period", exact=True).input_value() == "FY2026"
     _drawn(visit, "gmv-quarters")
     assert page.get_by_role("table", name="GMV by segment and fiscal quarter, recast (USD)").is_visible()
@@ -92,15 +91,12 @@ def test_an_operator_reads_gmv_targets_and_guidance(
 
 
 def test_an_operator_reads_the_emissions_pathway_and_breakdowns(
-    charted: tuple[World, str],
+    charted: str,
     browser: Any,
     axe: Any,  # noqa: F811
 ) -> None:
-    _, url = charted
-    visit = Visit(browser, url)
-    visit.sign_in("ops")
+    visit = signed_in_at(browser, charted, "ops", "Emissions")
     page = visit.page
-    follow(page.get_by_role("navigation", name="Main").get_by_role("link", name="Emissions"))
     _drawn(visit, "emissions-pathway")
     _drawn(visit, "emissions-monthly")
     pathway = page.get_by_role("region", name="Halve CO2e per tkm", exact=False)
@@ -108,4 +104,14 @@ def test_an_operator_reads_the_emissions_pathway_and_breakdowns(
     by_mode = page.get_by_role("table", name="CO2e by transport mode, FY2026, largest first")
     assert by_mode.get_by_role("row").filter(has_text="air").is_visible()
     visit.check("emissions", axe)
+    visit.done()
+
+
+def test_a_seller_reads_its_own_emissions_without_targets(charted: str, browser: Any) -> None:
+    visit = signed_in_at(browser, charted, "seller-a", "Emissions")
+    page = visit.page
+    _drawn(visit, "emissions-monthly")
+    assert page.get_by_role("heading", name="Pathway to the target").count() == 0  # targets are operators'
+    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Reporting").count() == 0
+    assert visit.goto("/reporting").status == 403
     visit.done()
