@@ -36,8 +36,10 @@
       animation: false,
       aria: { enabled: false },
       tooltip: { trigger: "axis" },
-      legend: { type: "scroll", top: 0 },
-      grid: { left: 8, right: narrow ? 8 : 24, top: 36, bottom: 8, containLabel: true },
+      // the legend on its own line at the top right, the value axis' unit below it at the left: apart
+      // at any width
+      legend: { type: "scroll", top: 0, right: 8, left: narrow ? 8 : "auto" },
+      grid: { left: 8, right: narrow ? 8 : 24, top: 56, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: spec.categories, axisLabel: { hideOverlap: true } },
       yAxis: { type: "value", name: spec.unit, nameTextStyle: { align: "left" } },
       series: seriesOf(spec)
@@ -50,7 +52,10 @@
     var spec = JSON.parse(source.textContent);
     var chart = echarts.init(element, null, { renderer: "svg" });
     chart.setOption(optionOf(spec, element.clientWidth < 500));
-    window.addEventListener("resize", function () { chart.resize(); });
+    window.addEventListener("resize", function () {
+      chart.setOption(optionOf(spec, element.clientWidth < 500));
+      chart.resize();
+    });
   }
 
   function drawAll() {
