@@ -308,6 +308,23 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/shipments/{shipment_id}/scans": {
         r"after the time now": "clock: a scan is not dated in the future",
     },
+    "POST /api/v1/webhooks/subscriptions": {
+        r"is an operator event": "the caller: a seller subscribes to its own orders, sales, shipments",
+        r"is this machine|private, loopback, link-local or reserved": "settings: internal targets refused",
+    },
+    "POST /api/v1/webhooks/subscriptions/{subscription_id}/replay": {
+        r"^must be after since$": "a relation between values: the range's end after its start",
+    },
+    "POST /api/v1/reports/investees/{code}/stakes": {
+        # a JSON number's decimal places: multipleOf on decimals is not reliable in JSON Schema
+        r"at most 6 decimal places": "a number's places (its text form's pattern states them)",
+    },
+    "POST /api/v1/reports/investees/{code}/impairments": {
+        r"investment is carried in [A-Z]{3}$": "stored data: the investee's currency",
+    },
+    "POST /api/v1/reports/programmes/{code}/targets": {
+        r"names its currency|has none": "a relation between values: a metric's unit decides its currency",
+    },
 }
 
 

@@ -8,13 +8,28 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from entrepot.platform.schemas import Moment, Request, Text
+from entrepot.integrations.domain import EVENT_TYPES
+from entrepot.platform.schemas import Moment, Request, Text, one_of
 
-EventType = Annotated[Text, Field(max_length=64, examples=["order.paid"])]
+EventType = Annotated[
+    Text, Field(max_length=64, examples=["order.paid"], json_schema_extra=one_of(*sorted(EVENT_TYPES)))
+]
+# What domain.check_url takes, as the document can say it: http(s), a host, no user name, no #fragment
+# (whether the host is an internal address is the service's to say: a name is resolved when called)
+URL_PATTERN = (
+    r"^https?://[A-Za-z0-9][^\s/?#@\[\]\u0000-\u001f\u007f-\u009f]*([/?][^\s#\u0000-\u001f\u007f-\u009f]*)?$"
+)
 
 
 class SubscriptionIn(Request):
-    url: Annotated[Text, Field(max_length=2000, examples=["https://erp.example.com/hooks/entrepot"])]
+    url: Annotated[
+        Text,
+        Field(
+            max_length=2000,
+            examples=["https://erp.example.com/hooks/entrepot"],
+            json_schema_extra={"pattern": URL_PATTERN},  # in place of Text's own (no controls: this has it)
+        ),
+    ]
     event_types: Annotated[list[EventType], Field(min_length=1, max_length=100)]
     description: Annotated[Text, Field(max_length=200)] = ""
 

@@ -29,7 +29,11 @@ class DayPlanIn(Request):
         default=2.0, gt=0, le=MAX_SOLVE_SECONDS, allow_inf_nan=False, description="to solve in"
     )
     windows: dict[PublicId, WindowIn] = Field(
-        default_factory=dict, max_length=10_000, description="booked hand-over slots, by shipment id"
+        default_factory=dict,
+        max_length=10_000,
+        description="booked hand-over slots, by shipment id",
+        # pydantic states the keys' rule as patternProperties, which lets other keys through: say they may not
+        json_schema_extra={"additionalProperties": False},
     )
 
 
