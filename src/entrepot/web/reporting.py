@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from entrepot.kernel.errors import DomainError, NotFound
+from entrepot.kernel.fx import FxRates
 from entrepot.kernel.money import Money
 from entrepot.platform.deps import AppContext, Ctx
 from entrepot.reporting import history, plans, service
@@ -85,8 +86,9 @@ def reporting_page(
         "fx": fx,
     }
     problem, status = FormProblem(), 200
+    sources = _sources(ctx)  # opened once: every report of the page reads the same snapshot and rates
     try:
-        figures = _figures(ctx, values)
+        figures = _figures(sources, values)
     except DomainError as refused:
         problem, status, figures = FormProblem.of(refused), refused.status, Figures()
     return render(
@@ -98,29 +100,39 @@ def reporting_page(
         fx_methods=FX_METHODS,
         problem=problem,
         figures=figures,
-        targets=_targets(ctx),
+        targets=_targets(ctx, sources),
         guidance=_guidance(ctx, values["period"]),
     )
 
 
-def _snapshot(ctx: AppContext) -> service.Snapshot:
-    return service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), clock=ctx.clock)
+@dataclass(frozen=True)
+class Sources:
+    """What the reports read (as reporting.api's routes assemble it), or `missing`: why there is none."""
+
+    snap: service.Snapshot | None
+    rates: FxRates | None
+    definitions: dict[str, Any]
+    fiscal: FiscalCalendar
+    missing: str = ""
 
 
-def _definitions(ctx: AppContext) -> dict[str, Any]:
+def _sources(ctx: AppContext) -> Sources:
     with ctx.db.transaction() as session:
-        return {u: definition_named(d) for u, d in plans.definitions(session).items()}
+        definitions = {u: definition_named(d) for u, d in plans.definitions(session).items()}
+    try:
+        snap = service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), clock=ctx.clock)
+    except NotFound as none:
+        return Sources(None, None, definitions, _fiscal(ctx), none.detail)
+    rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
+    return Sources(snap, rates, definitions, _fiscal(ctx))
 
 
-def _figures(ctx: AppContext, values: dict[str, str]) -> Figures:
+def _figures(sources: Sources, values: dict[str, str]) -> Figures:
     """The period's reports; the form's values are checked as the API checks its query (ReportParams)."""
     params = forms.parse(ReportParams, "invalid report", {**values, "by": "segment", "every": "quarter"})
-    try:
-        snap = _snapshot(ctx)
-    except NotFound as none:
-        return Figures(missing=none.detail)
-    fiscal, definitions = _fiscal(ctx), _definitions(ctx)
-    rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
+    snap, rates, definitions, fiscal = sources.snap, sources.rates, sources.definitions, sources.fiscal
+    if snap is None or rates is None:
+        return Figures(missing=sources.missing)
     # GMV at each day's rate (GET /reports/gmv's default); the form's method is the constant-currency
     # bridge's (GET /reports/gmv-growth's `fx`)
     bridge = params.request()
@@ -182,17 +194,12 @@ def _side_by_side(totals: dict[str, service.Report]) -> list[dict[str, Any]]:
     return [{"segment": s or "unassigned", **{v: by_view[v].get(s, "-") for v in by_view}} for s in segments]
 
 
-def _targets(ctx: AppContext) -> list[TargetRow]:
+def _targets(ctx: AppContext, sources: Sources) -> list[TargetRow]:
     """Each target measured as GET /reports/targets measures it (the published LTM, or the
     platform's own where its data covers a later window whole)."""
-    try:
-        snap: service.Snapshot | None = _snapshot(ctx)
-    except NotFound:
-        snap = None
     platform = None
-    if snap is not None:
-        rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
-        platform = history.PlatformFigures(snap, _fiscal(ctx), rates, _definitions(ctx))
+    if sources.snap is not None and sources.rates is not None:
+        platform = history.PlatformFigures(sources.snap, sources.fiscal, sources.rates, sources.definitions)
     with ctx.db.transaction() as session:
         targets = plans.targets(session)
         published = plans.actuals_of_targets(session, targets)
