@@ -327,7 +327,7 @@ OPERATOR_ONLY: list[tuple[str, str, dict[str, Any]]] = [
             "kind": "business_unit",
             "code": "new-mall",
             "name": "New",
-            "parent": "commerce",
+            "parent": "china-commerce-division",  # commerce closed at the 2021 reorganisation
             "valid_from": "2025-01-01",
         },
     ),
