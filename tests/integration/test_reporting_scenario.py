@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from importlib.resources import files
 
 import pytest
 
@@ -61,11 +62,13 @@ def test_dec_2021_quarter_segment_revenues_are_there_and_marked_external(scenari
 
 
 def test_loading_twice_replaces_rather_than_doubles(scenario_db: Database) -> None:
+    shipped = files("entrepot.reporting") / "data" / "group_facts_actuals.csv"
+    published = len(shipped.read_text().strip().splitlines()) - 1  # a row a figure, under the header
     with scenario_db.transaction() as session:
         plans.load_group_facts(session, FISCAL, NOW)
     with scenario_db.transaction() as session:
         assert len(plans.targets(session)) == 1
-        assert len(plans.actuals(session)) == 10
+        assert len(plans.actuals(session)) == published >= 10
 
 
 def test_a_bad_csv_row_rejects_the_whole_file(database: Database) -> None:
