@@ -33,10 +33,9 @@ from entrepot.emissions.schemas import (
 )
 from entrepot.emissions.targets import Levers
 from entrepot.kernel.bounds import MAX_INT32
-from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
+from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.periods import FiscalCalendar
 from entrepot.platform.deps import AppContext, Caller, Ctx, Operator
-from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import CSV_BODY, IdPath, Text, one_of
 
 router = APIRouter(tags=["emissions"])
@@ -66,15 +65,6 @@ def _fiscal(ctx: AppContext) -> FiscalCalendar:
     return FiscalCalendar(ctx.settings.fiscal_year_end_month)
 
 
-def _seller_scope(principal: Principal) -> str | None:
-    """None for operators (everything); a seller's own id; buyers have no emissions reports."""
-    if principal.is_operator:
-        return None
-    if principal.role == "seller" and principal.seller_public_id:
-        return principal.seller_public_id
-    raise Forbidden("emissions reports need an operator or a seller key")
-
-
 def _row_out(row: reports.Row) -> ReportRowOut:
     return ReportRowOut(
         key=row.key, missing_factors=row.missing_factors, **FiguresOut.of(row.totals).model_dump()
@@ -91,7 +81,7 @@ def report(
     limit: Annotated[int, Query(ge=1, le=reports.MAX_ROWS)] = 200,
 ) -> ReportOut:
     """Emissions per leg, shipment, order, seller, marketplace, division, market or mode over a period."""
-    seller = _seller_scope(principal)
+    seller = reports.seller_scope(principal)
     span = reports.period_of(period, _fiscal(ctx))
     with ctx.db.transaction() as session:
         result = reports.report(session, span, by, version, seller, limit)
@@ -110,7 +100,7 @@ def report(
 @router.get("/emissions/series", response_model=SeriesOut)
 def series(ctx: Ctx, principal: Caller, period: Period, by: By = None, version: Version = None) -> SeriesOut:
     """Monthly figures over a period (per key of `by`, if given): the series an operator console charts."""
-    seller = _seller_scope(principal)
+    seller = reports.seller_scope(principal)
     span = reports.period_of(period, _fiscal(ctx))
     with ctx.db.transaction() as session:
         number, points = reports.series(session, span, by, version, seller)
@@ -128,7 +118,7 @@ def shipment(
 ) -> ShipmentEmissionsOut:
     """A shipment's transport chain, element by element, with the factor, its source and version, and
     the distance rule behind each figure."""
-    seller = _seller_scope(principal)
+    seller = reports.seller_scope(principal)
     with ctx.db.transaction() as session:
         found = service.shipment_emissions(session, shipment_id, version, seller)
     a = found.activity

@@ -26,12 +26,13 @@ from entrepot.emissions.targets import (
     project,
     run_scenario,
 )
-from entrepot.kernel.errors import FieldError, ValidationFailed
+from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.periods import FiscalCalendar, Period, PeriodError, fiscal_year
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import rule_distance_km
 from entrepot.platform.db import by_public_id
+from entrepot.platform.principal import Principal
 
 S, E = ShipmentActivity, ElementActivity
 DIMENSIONS: dict[str, tuple[Any, ...]] = {
@@ -45,6 +46,16 @@ DIMENSIONS: dict[str, tuple[Any, ...]] = {
     "mode": (E.mode,),
 }
 MAX_ROWS = 1000
+
+
+def seller_scope(principal: Principal) -> str | None:
+    """Whose emissions a caller may read: None for operators (everything), a seller's own id; every other
+    role is refused. The API's routes and the console's page both ask here."""
+    if principal.is_operator:
+        return None
+    if principal.role == "seller" and principal.seller_public_id:
+        return principal.seller_public_id
+    raise Forbidden("emissions reports need an operator or a seller key")
 
 
 def period_of(text: str, fiscal: FiscalCalendar) -> Period:

@@ -18,10 +18,9 @@ from starlette.responses import Response
 from entrepot.emissions import reports
 from entrepot.emissions.models import TargetRow
 from entrepot.emissions.schemas import FiguresOut
-from entrepot.kernel.errors import DomainError, Forbidden
+from entrepot.kernel.errors import DomainError
 from entrepot.kernel.periods import FiscalCalendar, Period
 from entrepot.platform.deps import Ctx
-from entrepot.platform.principal import Principal
 from entrepot.web.auth import Viewer
 from entrepot.web.charts import Chart, Level, Series
 from entrepot.web.forms import FormProblem
@@ -53,20 +52,11 @@ class Pathway:
     problem: str = ""
 
 
-def seller_scope(principal: Principal) -> str | None:
-    """As the API's: None for operators (everything), a seller's own id; others are refused."""
-    if principal.is_operator:
-        return None
-    if principal.role == "seller" and principal.seller_public_id:
-        return principal.seller_public_id
-    raise Forbidden("emissions reports need an operator or a seller key")
-
-
 @router.get("/emissions")
 def emissions_page(
     request: Request, ctx: Ctx, viewer: Viewer, period: FormText = "", target: FormText = ""
 ) -> Response:
-    seller = seller_scope(viewer.principal)
+    seller = reports.seller_scope(viewer.principal)
     fiscal = FiscalCalendar(ctx.settings.fiscal_year_end_month)
     today = ctx.clock().date()
     values = {"period": period.strip() or f"FY{fiscal.fiscal_year(today)}", "target": target}
