@@ -28,6 +28,8 @@ NAV = (
     ("Sellers", "/sellers", frozenset({"operator"})),
     ("Catalog", "/catalog", frozenset({"seller"})),
     ("Inventory", "/inventory", frozenset({"operator", "seller"})),
+    ("Peak days", "/peak", frozenset({"operator", "seller"})),
+    ("Logistics", "/logistics", frozenset({"operator", "carrier"})),
     ("Reporting", "/reporting", frozenset({"operator"})),
     ("Emissions", "/emissions", frozenset({"operator", "seller"})),
     ("API keys", "/api-keys", frozenset({"operator"})),
