@@ -87,6 +87,9 @@ class World:
             "payment_decline_rate": 0.0,
             "api_key_cache_seconds": 0.0,
             "reservation_ttl_seconds": 600,
+            # the suite's clients (the fuzz's among them) call far faster than any role's limit; the rate
+            # limit's own tests switch it on (tests/api/test_rate_limits.py)
+            "rate_limits": False,
         }
         values.update(overrides)
         return Settings(**values)

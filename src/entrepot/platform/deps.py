@@ -22,6 +22,7 @@ from entrepot.kernel.clock import Clock, system_clock
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.pagination import decode_cursor, encode_cursor
+from entrepot.platform import ratelimit
 from entrepot.platform.db import Database
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import Text
@@ -81,10 +82,13 @@ async def authenticated(
 ) -> Principal:
     raw = _raw_key(authorization, x_api_key)
     cache = ctx.settings.api_key_cache_seconds
-    cached = ctx.keys.cached_principal(raw, cache)
-    if cached is not None:
-        return cached
-    return await run_in_threadpool(_authenticate, ctx, raw, cache)
+    principal = ctx.keys.cached_principal(raw, cache)
+    if principal is None:
+        principal = await run_in_threadpool(_authenticate, ctx, raw, cache)
+    limits = ratelimit.of_context(ctx.settings, ctx.runtimes)
+    if limits is not None:  # a key past its role's limit: 429 with Retry-After (platform.ratelimit)
+        await limits.check_key(principal)
+    return principal
 
 
 def _authenticate(ctx: AppContext, raw: str | None, cache: float) -> Principal:

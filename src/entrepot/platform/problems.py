@@ -57,7 +57,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     errors = [{"field": e.field, "message": e.message} for e in exc.field_errors]
-    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, errors, exc.extra)
+    # a rate limit's answer says when to come back (platform.ratelimit.RateLimited)
+    retry = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, errors, exc.extra, retry)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -159,6 +161,7 @@ MEANINGS = {
     413: "The request body is larger than ENTREPOT_MAX_BODY_BYTES",
     415: "The body is not of a media type this operation reads",
     422: "Invalid input: `errors` names each field and what is wrong with it",
+    429: "The key went past its role's rate limit (`Retry-After` says when to try again)",
     503: "The database is out of reach for the moment (`Retry-After` says when to try again)",
 }
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -187,7 +190,7 @@ def problem_statuses(route: APIRoute, authenticated: Callable[..., Any]) -> set[
     of reach (503: entrepot.api.hardening)."""
     statuses: set[int] = {503}
     if authenticated in set(_calls(route.dependant)):
-        statuses |= {401, 403}
+        statuses |= {401, 403, 429}
     if _takes_input(route.dependant):
         statuses |= {404, 422}
     if route.body_field is not None:
@@ -203,7 +206,7 @@ def problem_response(status: int, declared: dict[str, Any] | None = None) -> dic
     entry: dict[str, Any] = {"description": MEANINGS.get(status, "A problem")}
     entry.update(declared or {})
     entry["content"] = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    if status == 503:
+    if status in (429, 503):
         entry["headers"] = {
             "Retry-After": {
                 "description": "Seconds to wait before trying again",

@@ -7,7 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from limits import parse as parse_rate_limit
+from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from entrepot.kernel.bounds import MAX_LINE_QUANTITY
@@ -86,6 +87,38 @@ class Settings(BaseSettings):
         description="Once started, keep the start-up objects out of garbage collection (see api.app).",
     )
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    rate_limits: bool = Field(
+        default=True, description="Limit how fast each API key and each address signing in may call (429)."
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        pattern=r"^(memory|redis|rediss)://",
+        description="Where the counts live: memory:// (this process only: the demo) or redis://host:port/db "
+        "(shared by every worker and server: production). Redis out of reach: requests go through unchecked.",
+    )
+    rate_limit_strategy: Literal["sliding", "fixed", "moving"] = Field(
+        default="sliding", description="The `limits` strategy: sliding window counter, fixed or moving."
+    )
+    rate_limit_operator: str = Field(default="1200/minute", description="Requests a key may make, by role.")
+    rate_limit_seller: str = "600/minute"
+    rate_limit_buyer: str = "300/minute"
+    rate_limit_carrier: str = "1200/minute"  # scanners post a scan per parcel
+    rate_limit_sign_in: str = Field(
+        default="10/minute", description="Console sign-in attempts per client address."
+    )
+
+    @field_validator(
+        "rate_limit_operator",
+        "rate_limit_seller",
+        "rate_limit_buyer",
+        "rate_limit_carrier",
+        "rate_limit_sign_in",
+    )
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)  # the notation the limiter reads: `100/minute`, `10 per second`
+        return value
+
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="`entrepot serve`'s log lines: text, or one JSON object a line with the request's id.",

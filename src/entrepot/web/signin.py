@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from entrepot.identity import sessions
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+from entrepot.platform import ratelimit
 from entrepot.platform.deps import Ctx
+from entrepot.platform.ratelimit import RateLimited
 from entrepot.web import auth
 from entrepot.web.auth import CsrfField, MaybeViewer, Viewer
 from entrepot.web.forms import FormProblem
@@ -27,6 +29,8 @@ def safe_next(path: str) -> str:
 
 
 def home_of(role: str) -> str:
+    if role == "buyer":  # a buyer comes to shop: the storefront's markets (web.storefront)
+        return "/shop"
     links = nav_for(role)
     return links[0][1] if links else "/home"
 
@@ -69,10 +73,23 @@ def sign_in_page(request: Request, viewer: MaybeViewer, next: NextQuery = "/") -
     return _sign_in_page(request, safe_next(next))
 
 
+async def _too_many_attempts(request: Request, ctx: Ctx) -> RateLimited | None:
+    """The refusal when this client address tried to sign in too often (platform.ratelimit), else None."""
+    limits = ratelimit.of_context(ctx.settings, ctx.runtimes)
+    if limits is None:
+        return None
+    try:
+        await limits.check_sign_in(request.client.host if request.client else "unknown")
+    except RateLimited as refused:
+        return refused
+    return None
+
+
 @router.post("/sign-in")
 def sign_in(
     request: Request,
     ctx: Ctx,
+    too_many: Annotated[RateLimited | None, Depends(_too_many_attempts)],
     csrf: CsrfField = "",
     method: Annotated[str, Form(pattern="^(password|key)$")] = "password",
     username: Short = "",
@@ -82,6 +99,12 @@ def sign_in(
 ) -> Response:
     auth.check_sign_in_csrf(request, csrf)
     next_path = safe_next(next)
+    if too_many is not None:  # before any password is checked: guessing costs the guesser time
+        page = _sign_in_page(
+            request, next_path, 429, FormProblem.of(too_many), method=method, username=username
+        )
+        page.headers["Retry-After"] = str(too_many.extra["retry_after"])
+        return page
     try:
         # user names are made lower case (identity.users.USERNAME): `Ops` signs in as `ops`
         token = _start_session(ctx, method, username.strip().lower(), password, api_key)
