@@ -31,6 +31,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.organization import service as organization
 from entrepot.organization.service import MarketView
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id, record_event
 from entrepot.platform.principal import Principal
 
@@ -53,6 +54,8 @@ def create_seller(
     for code in check_code_list(marketplaces):
         join_marketplace(session, seller, code)
     record_event(session, DomainEvent("seller.created", seller.public_id, {"name": name}), now)
+    after = {"name": name, "country": country, "marketplaces": marketplaces}
+    audit.record(session, "seller.created", seller.public_id, None, after, now)
     return seller
 
 
@@ -147,6 +150,8 @@ def create_product(
     product = _new_product(session, seller, spec, now)
     for sku in skus:
         _new_sku(session, product, sku, now)
+    after = {"seller": seller.public_id, "ref": spec.ref, "skus": [s.code for s in skus]}
+    audit.record(session, "product.created", product.public_id, None, after, now)
     return product
 
 
@@ -241,7 +246,10 @@ def set_price(session: Session, sku: SkuView, market_code: str, amount_minor: in
             "the seller does not sell on this marketplace", [FieldError("market", f"{market.code}")]
         )
     price = session.scalar(select(Price).where(Price.sku_id == sku.id, Price.market_id == market.id))
+    before = None if price is None else {"amount_minor": price.amount_minor, "currency": price.currency}
     price = _put_price(session, price, sku.id, market, amount_minor)
+    after = {"amount_minor": amount_minor, "currency": market.currency}
+    audit.record(session, "price.set", f"{sku.public_id}@{market.code}", before, after)
     session.flush()
     return price
 
@@ -267,10 +275,12 @@ def set_commission(session: Session, business_unit_code: str, category: str, rat
             CommissionRate.business_unit_id == unit.id, CommissionRate.category == category
         )
     )
+    before = None if row is None else {"rate": str(row.rate)}
     if row is None:
         session.add(CommissionRate(business_unit_id=unit.id, category=category, rate=rate))
     else:
         row.rate = rate
+    audit.record(session, "commission.set", f"{business_unit_code}/{category}", before, {"rate": str(rate)})
 
 
 # Checkout reads these on every order: built once, with bind parameters.

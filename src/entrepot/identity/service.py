@@ -17,6 +17,7 @@ from entrepot.identity.models import ApiKey, Buyer
 from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import FieldError, Unauthenticated, ValidationFailed, not_found
 from entrepot.kernel.ids import new_id
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import ROLES, Principal
 
@@ -43,6 +44,7 @@ def create_buyer(
     )
     session.add(buyer)
     session.flush()
+    audit.record(session, "buyer.created", buyer.public_id, None, {"name": name, "country": country}, now)
     return buyer
 
 
@@ -87,6 +89,15 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
+    # who holds the key, never its secret
+    owner = {
+        "role": role,
+        "name": name,
+        "seller": seller_public_id,
+        "buyer": buyer_public_id,
+        "carrier": carrier,
+    }
+    audit.record(session, "api_key.created", key.public_id, None, owner, now)
     return key, new_key.plaintext
 
 
@@ -117,6 +128,10 @@ def refuse_unknown_carrier(carrier: str, known: Collection[str]) -> None:
 
 def revoke_api_key(session: Session, public_id: str, now: dt.datetime) -> None:
     key = by_public_id(session, ApiKey, public_id, "API key")
+    if key.revoked_at is None:
+        audit.record(
+            session, "api_key.revoked", key.public_id, {"revoked_at": None}, {"revoked_at": now}, now
+        )
     key.revoked_at = key.revoked_at or now
     forget_verified_keys()
 

@@ -19,6 +19,7 @@ from entrepot.kernel.countries import country_error
 from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.organization.domain import check_code
+from entrepot.platform import audit
 
 
 def create_warehouse(
@@ -66,6 +67,7 @@ def set_on_hand(session: Session, sku: SkuView, warehouse: Warehouse, on_hand: i
     if stock is None:
         stock = Stock(sku_id=sku.id, warehouse_id=warehouse.id, on_hand=on_hand, reserved=0)
         session.add(stock)
+        audit.record(session, "stock.set", f"{sku.public_id}@{warehouse.code}", None, {"on_hand": on_hand})
         session.flush()
         return stock
     result = session.execute(
@@ -78,6 +80,8 @@ def set_on_hand(session: Session, sku: SkuView, warehouse: Warehouse, on_hand: i
         raise Conflict(
             f"{on_hand} is below the {stock.reserved} units reserved for open orders", code="below-reserved"
         )
+    before, after = {"on_hand": stock.on_hand}, {"on_hand": on_hand}
+    audit.record(session, "stock.set", f"{sku.public_id}@{warehouse.code}", before, after)
     session.refresh(stock)
     return stock
 

@@ -7,8 +7,8 @@ import datetime as dt
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed, not_found
-from entrepot.logistics import service, tracking_service
+from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
+from entrepot.logistics import queries, service, tracking_service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
 from entrepot.logistics.routing import PRACTICAL, SERVICE_LEVEL_DAYS, Route, choose, pareto_routes
@@ -95,17 +95,8 @@ def resolve(net: Network, code: str, field: str) -> str:
 
 
 def _visible(session: Session, principal: Principal, shipment: Shipment) -> None:
-    """Operators see every shipment; a seller its own; a buyer those of its orders; a carrier those it
-    carries on at least one leg. Any other is answered as an unknown shipment, never as its order."""
-    buyer = orders.order_by_ref(session, shipment.order_ref).buyer_id if principal.role == "buyer" else None
-    carriers = _carriers(session, shipment) if principal.role == "carrier" else set()
-    if not principal.sees(shipment.seller_id, buyer, carriers):
-        raise not_found("shipment", shipment.public_id)
-
-
-def _carriers(session: Session, shipment: Shipment) -> set[str]:
-    legs = tracking_service.carried_legs(session, service.network(session), shipment)
-    return {leg.carrier for leg in legs if leg.carrier is not None}
+    """Whose shipments a caller sees: the rule the console's lists share (logistics.queries)."""
+    queries.require_visible(session, principal, shipment)
 
 
 def _scanner(session: Session, principal: Principal, shipment_id: str) -> str | None:

@@ -31,6 +31,7 @@ from entrepot.organization.domain import (
     plan_move,
 )
 from entrepot.organization.models import FxManualRate, Market, OrgMembership, OrgMoveRevision, OrgUnit
+from entrepot.platform import audit
 from entrepot.platform.db import record_event
 
 
@@ -69,6 +70,8 @@ def create_unit(
     if parent is not None:
         session.add(OrgMembership(child_id=unit.id, parent_id=parent.id, valid_from=valid_from))
     record_event(session, DomainEvent("org.unit_created", unit.public_id, {"code": code, "kind": kind}), now)
+    after = {"code": code, "kind": kind, "name": name, "parent": parent_code, "from": valid_from}
+    audit.record(session, "org.unit_created", unit.public_id, None, after, now)
     return unit
 
 
@@ -90,7 +93,8 @@ def move_unit(
     unit = get_unit(session, code)
     new_parent = get_unit(session, new_parent_code)
     check_parent_kind(unit.kind, new_parent.kind)
-    plan_move(memberships(session, unit), new_parent_code, effective)
+    was = memberships(session, unit)
+    plan_move(was, new_parent_code, effective)
     check_open(new_parent_code, new_parent.closed_on)
     current = session.scalar(
         select(OrgMembership)
@@ -102,6 +106,9 @@ def move_unit(
     session.add(OrgMembership(child_id=unit.id, parent_id=new_parent.id, valid_from=effective))
     payload = {"code": code, "to": new_parent_code, "effective_from": effective.isoformat()}
     record_event(session, DomainEvent("org.unit_moved", unit.public_id, payload), now)
+    open_ = next(({"parent": m.parent_code, "from": m.valid_from} for m in was if m.valid_to is None), None)
+    after = {"parent": new_parent_code, "from": effective}
+    audit.record(session, "org.unit_moved", unit.public_id, open_, after, now)
     return unit
 
 
@@ -126,6 +133,7 @@ def close_unit(session: Session, code: str, on: dt.date, now: dt.datetime) -> Or
                 [FieldError("on", "too early")],
             )
         own.valid_to = on
+    audit.record(session, "org.unit_closed", unit.public_id, {"closed_on": None}, {"closed_on": on}, now)
     unit.closed_on = on
     record_event(
         session, DomainEvent("org.unit_closed", unit.public_id, {"code": code, "on": on.isoformat()}), now
@@ -194,6 +202,11 @@ def _record_revision(
     session.add(revision)
     payload = {"code": unit.code, "action": revision.action, "planned_from": planned.valid_from.isoformat()}
     record_event(session, DomainEvent("org.move_revised", unit.public_id, payload), now)
+    before = {"parent": planned.parent_code, "from": planned.valid_from}
+    after: dict[str, object] = {"reason": reason}  # a withdrawn move: no parent after
+    if replacement is not None:
+        after |= {"parent": replacement.parent_code, "from": replacement.valid_from}
+    audit.record(session, f"org.move_{revision.action}", unit.public_id, before, after, now)
 
 
 def move_revisions(session: Session, code: str) -> list[OrgMoveRevision]:

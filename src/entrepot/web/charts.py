@@ -70,3 +70,46 @@ class Chart:
 
 def _figure(value: float | None, decimals: int) -> str:
     return "-" if value is None else f"{value:,.{decimals}f}"
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    """A point at (`x`, `y`), coloured by `value` on the chart's colour scale."""
+
+    label: str
+    x: float
+    y: float
+    value: float
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """Points against two value axes (`x_name`, `y_name`), coloured by a third figure (`value_name`) on
+    a continuous scale with its legend (ECharts' visualMap: the full build, see vendor/echarts-6.1.0).
+    Drawn by the same `chart` macro: its table lists each point's three figures."""
+
+    id: str
+    title: str
+    points: Sequence[ScatterPoint]
+    x_name: str
+    y_name: str
+    value_name: str
+    label_name: str = "Point"
+    decimals: int = 2
+    kind: str = "scatter"
+    unit: str = ""
+    levels: Sequence[Level] = field(default_factory=tuple)
+
+    @property
+    def categories(self) -> list[str]:
+        """The points' labels: what the macro counts (nothing to draw without them)."""
+        return [p.label for p in self.points]
+
+    def spec(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def columns(self) -> list[tuple[str, str]]:
+        return [(self.label_name, ""), (self.x_name, "num"), (self.y_name, "num"), (self.value_name, "num")]
+
+    def rows(self) -> list[tuple[str, list[str]]]:
+        return [(p.label, [_figure(v, self.decimals) for v in (p.x, p.y, p.value)]) for p in self.points]

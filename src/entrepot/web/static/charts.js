@@ -46,14 +46,56 @@
     };
   }
 
+  // A scatter (web/charts.py's Scatter): x against y, each point coloured by its value on a continuous
+  // scale whose legend (a visualMap: the full ECharts build) stands at the right, or below on a phone.
+  function scatterOptionOf(spec, narrow) {
+    var values = spec.points.map(function (p) { return p.value; });
+    var low = Math.min.apply(null, values), high = Math.max.apply(null, values);
+    return {
+      animation: false,
+      aria: { enabled: false },
+      tooltip: {
+        trigger: "item",
+        formatter: function (item) {
+          var p = spec.points[item.dataIndex];
+          return p.label + "<br>" + spec.x_name + ": " + p.x + "<br>" + spec.y_name + ": " + p.y +
+            "<br>" + spec.value_name + ": " + p.value;
+        }
+      },
+      grid: { left: 8, right: narrow ? 16 : 120, top: 40, bottom: narrow ? 72 : 16, containLabel: true },
+      xAxis: { type: "value", name: spec.x_name, nameLocation: "middle", nameGap: 28, scale: true },
+      yAxis: { type: "value", name: spec.y_name, nameTextStyle: { align: "left" }, scale: true },
+      visualMap: {
+        type: "continuous",
+        dimension: 2,
+        min: low,
+        max: high > low ? high : low + 1,
+        text: [spec.value_name + " " + high.toFixed(spec.decimals), low.toFixed(spec.decimals)],
+        calculable: false,
+        orient: narrow ? "horizontal" : "vertical",
+        right: narrow ? "center" : 8,
+        top: narrow ? undefined : "middle",
+        bottom: narrow ? 0 : undefined,
+        inRange: { color: ["#2a9d8f", "#e0a100", "#c8553d"] }
+      },
+      series: [{
+        type: "scatter",
+        symbolSize: 14,
+        data: spec.points.map(function (p) { return [p.x, p.y, p.value]; }),
+        label: { show: true, position: "top", formatter: function (item) { return spec.points[item.dataIndex].label; } }
+      }]
+    };
+  }
+
   function draw(element) {
     var source = document.getElementById(element.getAttribute("data-chart") + "-data");
     if (!source || typeof echarts === "undefined") { return; }
     var spec = JSON.parse(source.textContent);
     var chart = echarts.init(element, null, { renderer: "svg" });
-    chart.setOption(optionOf(spec, element.clientWidth < 500));
+    var options = spec.kind === "scatter" ? scatterOptionOf : optionOf;
+    chart.setOption(options(spec, element.clientWidth < 500));
     window.addEventListener("resize", function () {
-      chart.setOption(optionOf(spec, element.clientWidth < 500));
+      chart.setOption(options(spec, element.clientWidth < 500));
       chart.resize();
     });
   }
