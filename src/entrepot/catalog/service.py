@@ -535,9 +535,16 @@ class MarketSku:
 
 
 def market_skus(
-    session: Session, market_id: int, after: int | None, limit: int, category: str | None, seller: str | None
+    session: Session,
+    market_id: int,
+    after: int | None,
+    limit: int,
+    category: str | None,
+    seller: str | None,
+    search: str | None = None,
 ) -> list[MarketSku]:
-    """What a market sells: its priced SKUs, in price-row order for stable paging."""
+    """What a market sells: its priced SKUs, in price-row order for stable paging; `search`: those whose
+    product title holds it, in any case (typed as is: % and _ are not wildcards)."""
     query = (
         select(
             Price.id,
@@ -559,6 +566,8 @@ def market_skus(
         query = query.where(Product.category == category)
     if seller:
         query = query.where(Seller.public_id == seller)
+    if search:
+        query = query.where(Product.title.icontains(search, autoescape=True))
     if after is not None:
         query = query.where(Price.id > after)
     return [MarketSku(*row) for row in session.execute(query.order_by(Price.id).limit(limit)).all()]
