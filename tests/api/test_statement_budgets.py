@@ -154,6 +154,7 @@ LISTS = {
     "orders_as_buyer": ListRoute("/orders", "buyer_a", _orders, 6),
     "carts": ListRoute("/carts", "buyer_a", _carts, 4),
     "events": ListRoute("/events", "operator", _orders, 2),
+    "audit": ListRoute("/audit", "operator", _sellers, 2),  # each new seller is an entry
     "sellers": ListRoute("/sellers", "operator", _sellers, 4),
     "products": ListRoute("/products", "operator", _products, 3),
     "market_skus": ListRoute("/markets/{market}/skus", "buyer_a", _products, 4),

@@ -167,6 +167,8 @@ class City:
         road = self._road_seconds(start.node, end.node, self.graphs[mode].seconds)
         walk = (start.gap_m[:, None] + end.gap_m[None, :]) / (WALKING_KMH / 3.6)
         result: NDArray[np.float64] = road + walk
+        same = (np.array(sources)[:, None, :] == np.array(targets)[None, :, :]).all(axis=2)
+        result[same] = 0.0  # already there: no walk to the road and back
         return result
 
     @staticmethod
