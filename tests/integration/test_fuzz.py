@@ -298,6 +298,9 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/logistics/routes": {
         r"not a node or airport of the network|unknown (origin|destination)": "stored data: the network",
     },
+    "POST /api/v1/local/matrix": {r"off the map": "stored data: the city's roads near each point"},
+    "POST /api/v1/local/routes": {r"off the map": "stored data: the city's roads near each point"},
+    "GET /api/v1/local/reverse": {r"off the map": "stored data: the city's roads near the point"},
     "POST /api/v1/orders/{order_id}/refunds": {r"^at most \d+$": "stored data: what is left to refund"},
     "POST /api/v1/orders/{order_id}/shipments": {
         r"no delivery station": "stored data: the network's stations"
