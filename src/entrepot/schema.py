@@ -20,6 +20,7 @@ from entrepot.local_services import models as _local_services  # noqa: F401
 from entrepot.logistics import models as _logistics  # noqa: F401
 from entrepot.ordering import models as _ordering  # noqa: F401
 from entrepot.organization import models as _organization  # noqa: F401
+from entrepot.platform import audit as _audit  # noqa: F401
 from entrepot.platform.db import Base, ensure_sqlite_folder
 from entrepot.reporting import models as _reporting  # noqa: F401
 

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from entrepot import __version__, bootstrap
+from entrepot.api import audit as audit_api
 from entrepot.api import events
 from entrepot.api import metrics as metrics_api
 from entrepot.api.hardening import Hardened, page_policy, script_hashes
@@ -187,6 +188,7 @@ def create_app(
         reporting_api,
         webhooks_api,
         events,
+        audit_api,
         metrics_api,
     ):
         problems.document(module.router, authenticated)  # its problem answers, in the document

@@ -22,7 +22,7 @@ from entrepot.kernel.clock import Clock, system_clock
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.pagination import decode_cursor, encode_cursor
-from entrepot.platform import ratelimit
+from entrepot.platform import audit, ratelimit
 from entrepot.platform.db import Database
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import Text
@@ -88,6 +88,7 @@ async def authenticated(
     limits = ratelimit.of_context(ctx.settings, ctx.runtimes)
     if limits is not None:  # a key past its role's limit: 429 with Retry-After (platform.ratelimit)
         await limits.check_key(principal)
+    audit.acting_as(principal, ctx.clock)  # whom the request's changes are recorded as (platform.audit)
     return principal
 
 

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from entrepot.identity import sessions
 from entrepot.identity.sessions import SignedIn
 from entrepot.kernel.errors import Forbidden
+from entrepot.platform import audit
 from entrepot.platform.deps import Ctx
 
 SESSION_COOKIE = "entrepot_session"
@@ -59,7 +60,14 @@ def signed_in(request: Request, ctx: Ctx) -> SignedIn:
     return viewer
 
 
-Viewer = Annotated[SignedIn, Depends(signed_in)]
+async def signed_in_acting(ctx: Ctx, viewer: Annotated[SignedIn, Depends(signed_in)]) -> SignedIn:
+    """The signed-in viewer, whom the page's changes are recorded as (platform.audit): async, so that the
+    route sees what it binds (a sync dependency runs in a copy of the request's context)."""
+    audit.acting_as(viewer.principal, ctx.clock)
+    return viewer
+
+
+Viewer = Annotated[SignedIn, Depends(signed_in_acting)]
 MaybeViewer = Annotated[SignedIn | None, Depends(current)]
 CsrfField = Annotated[str, Form(max_length=128)]
 
