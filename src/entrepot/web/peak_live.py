@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -96,11 +97,13 @@ def control_room(request: Request, ref: IdPath, ctx: Ctx, viewer: Viewer, done: 
         live_session = livestream.get_session(session, ref, viewer.principal)
         drops = livestream.snapshot(session, live_session, now)
         currency = organization.get_market(session, live_session.market_ref).currency
+        codes = _sku_codes(session, live_session.seller_id)
     return render(
         request,
         "peak_live.html",
         live_session=live_session,
         currency=currency,
+        codes=codes,
         drops=drops,
         figures=_drops_figures(drops),
         done=done,
@@ -125,6 +128,11 @@ async def control_room_feed(request: Request, ref: IdPath, ctx: Ctx, viewer: Vie
     return live.live_response(live.figures_stream(request, read, live.session_check(request, ctx)))
 
 
+def _sku_codes(session: Session, seller_id: int) -> dict[str, str]:
+    """The session's seller's SKU codes by public id: drops name their SKU by its public id."""
+    return {sku.public_id: sku.code for sku in catalog.seller_skus(session, seller_id)}
+
+
 def _drop_of(drops: list[dict[str, Any]], drop: str) -> dict[str, Any]:
     found = next((d for d in drops if d["id"] == drop), None)
     if found is None:
@@ -139,12 +147,14 @@ def _confirm_page(
     with ctx.db.transaction() as session:
         live_session = livestream.get_session(session, ref, viewer.principal)
         shown = _drop_of(livestream.snapshot(session, live_session, ctx.clock()), drop)
+        code = _sku_codes(session, live_session.seller_id).get(shown["sku"], shown["sku"])
     return render(
         request,
         "peak_drop_action.html",
         problem.status if problem else 200,
         live_session=live_session,
         drop=shown,
+        code=code,
         action=action,
         csrf=viewer.csrf_token,
         problem=FormProblem.of(problem) if problem else FormProblem(),
