@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from entrepot.catalog import service as catalog
 from entrepot.platform.audit import Actor, AuditEntry, as_actor
-from tests.api.helpers import API, PROBLEM
+from tests.api.helpers import API, PROBLEM, paid_order
 from tests.world import World
 
 
@@ -140,3 +140,43 @@ def test_bad_filters_are_problems(world: World, params: dict[str, str]) -> None:
     answer = world.client().get(f"{API}/audit", params=params, headers=world.auth("operator"))
     assert answer.status_code in (400, 422), answer.text
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_a_refund_by_a_seller_records_the_refunded_total(world: World) -> None:
+    client = world.client()
+    order = paid_order(client, world, ("seller_a_red", 1))
+    refund = {"amount_minor": 100, "reason": "damaged box"}
+    answer = client.post(f"{API}/orders/{order['id']}/refunds", json=refund, headers=world.auth("seller_a"))
+    assert answer.status_code == 201, answer.text
+    [entry] = _audit(world, action="order.refunded", subject=order["id"])
+    assert entry["actor"]["role"] == "seller"  # type: ignore[index]
+    assert entry["before"]["refunded_minor"] == 0  # type: ignore[index]
+    assert entry["after"]["refunded_minor"] == 100 and entry["after"]["reason"] == "damaged box"  # type: ignore[index]
+
+
+def test_webhook_subscriptions_and_targets_are_recorded_without_secrets(world: World) -> None:
+    client, ops = world.client(), world.auth("operator")
+    sub = client.post(
+        f"{API}/webhooks/subscriptions",
+        json={"url": "https://hooks.example.com/entrepot", "event_types": ["order.paid"]},
+        headers=ops,
+    ).json()
+    assert client.post(f"{API}/webhooks/subscriptions/{sub['id']}/disable", headers=ops).status_code == 200
+    rotated = client.post(f"{API}/webhooks/subscriptions/{sub['id']}/rotate", headers=ops).json()
+    assert client.delete(f"{API}/webhooks/subscriptions/{sub['id']}", headers=ops).status_code == 204
+    target = client.post(
+        f"{API}/emissions/targets", json={"name": "halve intensity", "metric": "g_per_tkm"}, headers=ops
+    )
+    assert target.status_code == 201, target.text
+    trail = _audit(world, action="webhook_subscription.", subject=sub["id"])
+    assert [e["action"] for e in trail] == [
+        "webhook_subscription.deleted",
+        "webhook_subscription.rotated",
+        "webhook_subscription.disabled",
+        "webhook_subscription.created",
+    ]
+    assert trail[2]["before"] == {"status": "active"} and trail[2]["after"] == {"status": "disabled"}
+    for secret in (sub["secret"], rotated["secret"]):
+        assert secret not in str(trail)
+    [made] = _audit(world, action="emissions_target.created")
+    assert made["subject"] == target.json()["id"] and made["after"]["name"] == "halve intensity"  # type: ignore[index]

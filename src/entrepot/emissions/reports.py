@@ -31,6 +31,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.kernel.periods import FiscalCalendar, Period, PeriodError, fiscal_year
 from entrepot.logistics import service as logistics
 from entrepot.logistics.domain import rule_distance_km
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import Principal
 
@@ -206,6 +207,9 @@ def create_target(
     )
     session.add(row)
     session.flush()
+    after = {"name": name, "metric": metric, "baseline_year": baseline_year, "target_year": target_year}
+    after |= {"reduction": reduction, "baseline_value": baseline_value}
+    audit.record(session, "emissions_target.created", row.public_id, None, after, now)
     return row
 
 

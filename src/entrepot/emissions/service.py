@@ -43,6 +43,7 @@ from entrepot.logistics import service as logistics
 from entrepot.logistics import tracking_service as tracking
 from entrepot.ordering import queries as orders
 from entrepot.organization import service as organization
+from entrepot.platform import audit
 from entrepot.platform.db import record_event
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,47}")
@@ -83,6 +84,9 @@ def load_table(
         raise Conflict(f"identical to {name}@{latest.version}: nothing loaded", code="factor-table-unchanged")
     row = store_table(session, table, digest, now)
     number = new_version(session, f"factor table {name}@{version} loaded", now)
+    before = None if latest is None else {"version": latest.version, "sha256": latest.sha256}
+    after = {"version": version, "kind": kind, "sha256": digest, "calculation_version": number}
+    audit.record(session, "factor_table.loaded", name, before, after, now)
     return row, number
 
 

@@ -17,6 +17,7 @@ from entrepot.integrations import domain
 from entrepot.integrations.models import WebhookDelivery, WebhookSubscription, WebhookSubscriptionEvent
 from entrepot.kernel.errors import Conflict, FieldError, ValidationFailed, not_found
 from entrepot.kernel.ids import new_id
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import Principal
 
@@ -75,6 +76,8 @@ def create_subscription(
     session.add(row)
     session.flush()
     session.add_all(WebhookSubscriptionEvent(subscription_id=row.id, event_type=t) for t in types)
+    after = {"url": url, "description": spec.description, "event_types": types, "status": "active"}
+    audit.record(session, "webhook_subscription.created", row.public_id, None, after, now)
     return Made(row, secret)
 
 
@@ -127,12 +130,17 @@ def rotate_secret(
     secret = _secret()
     row.previous_secret, row.previous_secret_until = row.secret, now + overlap
     row.secret, row.updated_at = secret, now
+    # that it was rotated and until when the old one signs; never a secret
+    after = {"previous_secret_until": row.previous_secret_until}
+    audit.record(session, "webhook_subscription.rotated", row.public_id, None, after, now)
     return Made(row, secret)
 
 
 def enable(session: Session, principal: Principal, public_id: str, now: dt.datetime) -> WebhookSubscription:
     """Deliver again to an endpoint disabled after its failures (its waiting deliveries go out now)."""
     row = get_subscription(session, principal, public_id, lock=True)
+    before = {"status": row.status}
+    audit.record(session, "webhook_subscription.enabled", row.public_id, before, {"status": "active"}, now)
     row.status, row.disabled_at, row.disabled_reason = "active", None, None
     row.failing_since, row.consecutive_failures, row.updated_at = None, 0, now
     return row
@@ -140,6 +148,8 @@ def enable(session: Session, principal: Principal, public_id: str, now: dt.datet
 
 def disable(session: Session, principal: Principal, public_id: str, now: dt.datetime) -> WebhookSubscription:
     row = get_subscription(session, principal, public_id, lock=True)
+    before = {"status": row.status}
+    audit.record(session, "webhook_subscription.disabled", row.public_id, before, {"status": "disabled"}, now)
     row.status, row.disabled_at, row.disabled_reason, row.updated_at = (
         "disabled",
         now,
@@ -151,6 +161,8 @@ def disable(session: Session, principal: Principal, public_id: str, now: dt.date
 
 def delete_subscription(session: Session, principal: Principal, public_id: str) -> None:
     row = get_subscription(session, principal, public_id, lock=True)
+    before = {"url": row.url, "description": row.description, "status": row.status}
+    audit.record(session, "webhook_subscription.deleted", row.public_id, before, None)
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == row.id))
     session.execute(
         delete(WebhookSubscriptionEvent).where(WebhookSubscriptionEvent.subscription_id == row.id)

@@ -36,6 +36,7 @@ from entrepot.ordering.payments import (
 )
 from entrepot.ordering.queries import get_order
 from entrepot.ordering.reconciliation import Due, Reconciled
+from entrepot.platform import audit
 from entrepot.platform.db import Database, by_public_id, dialect_of, insert_or_skip, record_event, table_of
 from entrepot.platform.principal import Principal
 
@@ -254,6 +255,7 @@ def _refund(
     session: Session, order: Order, amount_minor: int, reason: str, now: dt.datetime, captured: bool = True
 ) -> Refund:
     full = check_refund(order.status, amount_minor, order.total_minor, order.refunded_minor, captured)
+    was = order.refunded_minor  # the update below changes the loaded order too
     # Conditional on the refunded total, so two refunds racing cannot give back more than was paid.
     changed = session.execute(
         update(Order)
@@ -270,6 +272,9 @@ def _refund(
         _set_status(session, order, "refunded", now)
     payload = {"amount_minor": amount_minor, "currency": order.currency, "full": full, "reason": reason}
     record_event(session, DomainEvent("order.refunded", order.public_id, payload), now)
+    before = {"refunded_minor": was, "currency": order.currency}
+    after = before | {"refunded_minor": was + amount_minor, "refund": refund_row.public_id, "reason": reason}
+    audit.record(session, "order.refunded", order.public_id, before, after, now)
     session.flush()
     return refund_row
 

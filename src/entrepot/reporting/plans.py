@@ -23,6 +23,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money, exact_minor, validate_currency
 from entrepot.kernel.periods import Period
 from entrepot.organization import service as organization
+from entrepot.platform import audit
 from entrepot.reporting.domain import (
     PLATFORM,
     Coverage,
@@ -195,6 +196,8 @@ def add_target(
     )
     session.add(target)
     session.flush()
+    after = {"metric": metric, "scope": scope, "value_minor": value.minor, "currency": value.currency}
+    audit.record(session, "target.created", target.public_id, None, after | {"due_on": due_on}, now)
     return target
 
 
