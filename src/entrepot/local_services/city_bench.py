@@ -1,0 +1,58 @@
+"""`entrepot bench city`: how fast the city is ready and answers. The map is built once from its extract
+into a fresh folder (what a first start costs), then loaded from that cache as every later start does,
+then many-to-many matrices of 100 x 100 and 1,000 x 1,000 real doors of the map are computed per mode.
+Doors are drawn with a seeded generator, so runs compare."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from entrepot.local_services.city import City, CitySource, Point
+from entrepot.local_services.roads import Mode
+
+
+@dataclass(frozen=True)
+class CityTimes:
+    build_s: float
+    load_s: float
+    matrix_s: dict[tuple[Mode, int], float]  # (mode, points a side): seconds, best of the repeats
+
+
+def doors(city: City, count: int, seed: int) -> list[Point]:
+    """`count` addresses of the map (with repeats when it has fewer), a delivery's real ends."""
+    pick = np.random.default_rng(seed).integers(0, len(city.gazetteer.lat), size=count)
+    return [(float(city.gazetteer.lat[i]), float(city.gazetteer.lon[i])) for i in pick]
+
+
+def best_of(repeats: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def run(
+    source: CitySource, modes: Sequence[Mode], sizes: Sequence[int], repeats: int, seed: int
+) -> CityTimes:
+    with tempfile.TemporaryDirectory(prefix="entrepot-city-") as folder:
+        started = time.perf_counter()
+        City.load(source, Path(folder))
+        build_s = time.perf_counter() - started
+        load_s = best_of(repeats, partial(City.load, source, Path(folder)))
+        city = City.load(source, Path(folder))
+    matrix_s: dict[tuple[Mode, int], float] = {}
+    for mode in modes:
+        for size in sizes:
+            points = doors(city, 2 * size, seed)
+            sources, targets = points[:size], points[size:]
+            matrix_s[mode, size] = best_of(repeats, partial(city.matrix, sources, targets, mode))
+    return CityTimes(build_s, load_s, matrix_s)
