@@ -40,7 +40,7 @@ from entrepot.ordering import cart_api
 from entrepot.organization import api as organization_api
 from entrepot.platform import problems
 from entrepot.platform.db import Database
-from entrepot.platform.deps import authenticated
+from entrepot.platform.deps import AppContext, authenticated
 from entrepot.platform.limits import BodySizeLimit
 from entrepot.platform.outbox import HandlerRegistry
 from entrepot.platform.settings import Settings, get_settings
@@ -95,12 +95,14 @@ def size_thread_pool(settings: Settings) -> None:
     limiter.total_tokens = settings.api_threads or settings.db_pool_size
 
 
-async def after_start(settings: Settings) -> None:
+async def after_start(ctx: AppContext) -> None:
     """Load the route planner's compiled code now, off the event loop, not in the first request; then,
-    if the settings say so, settle the garbage collector (`settle_garbage_collector`)."""
+    if the settings say so, settle the garbage collector (`settle_garbage_collector`); then compute what
+    the console's pages would otherwise compute for their first visitor."""
     await asyncio.to_thread(warm_up_planner)
-    if settings.gc_freeze_at_start:
+    if ctx.settings.gc_freeze_at_start:
         settle_garbage_collector()
+    await asyncio.to_thread(console.prepare, ctx)
 
 
 def settle_garbage_collector() -> None:
@@ -145,7 +147,7 @@ def create_app(
             log.warning("%s (ENTREPOT_ENV=%s)", default, settings.env)
         size_thread_pool(settings)
         tasks = [asyncio.create_task(job) for job in bootstrap.background_jobs(ctx, handlers)]
-        tasks.append(asyncio.create_task(after_start(settings)))
+        tasks.append(asyncio.create_task(after_start(ctx)))
         yield
         for task in tasks:
             task.cancel()

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from itertools import count
+from typing import Any
 
 from currency_converter.currency_converter import CURRENCY_FILE
 
@@ -73,6 +75,9 @@ class _Series:
         return _Series([*zip(self.days, self.values, strict=True), *pairs])
 
 
+_BOOK_NUMBERS = count(1)
+
+
 class RateBook:
     """The ECB's rates per euro, by currency: the file it was built from, plus rates added while the
     process runs (loaded by an operator). Readers never lock: an addition swaps in new series whole."""
@@ -81,6 +86,9 @@ class RateBook:
         self._series: dict[str, _Series] = {}
         self._lock = threading.Lock()
         self.synced_through = 0  # the last stored rate (by id) added from the database, see sync_book
+        # (book, revision) names the book's contents: what was computed from them holds until an addition
+        self.number = next(_BOOK_NUMBERS)
+        self.revision = 0
         self.add(rates)
 
     @property
@@ -105,6 +113,7 @@ class RateBook:
                 old = series.get(currency)
                 series[currency] = old.merged(pairs) if old else _Series(pairs)
             self._series = series
+            self.revision += 1
         return sum(len(pairs) for pairs in by_currency.values())
 
     def on_or_before(self, currency: str, day: dt.date) -> tuple[dt.date, Decimal] | None:
@@ -147,6 +156,12 @@ class FxRates:
 
     def publishes(self, currency: str) -> bool:
         return currency in self._book.currencies or currency in self._manual
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Equal fingerprints give equal conversions: the shared book's revision (it grows as rates are
+        loaded), the manual rates and the staleness allowed. For caching what was converted."""
+        manual = tuple((c, tuple(rs)) for c, rs in sorted(self._manual.items()))
+        return (self._book.number, self._book.revision, self._max_staleness, manual)
 
     def ecb_currencies(self) -> set[str]:
         return self._book.currencies

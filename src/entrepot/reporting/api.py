@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.kernel.errors import DomainError, NotFound, ValidationFailed
+from entrepot.kernel.errors import DomainError, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx, Operator
 from entrepot.platform.schemas import CSV_BODY, CodePath, CodeQuery, DayQuery, Text, one_of
-from entrepot.reporting import engine, history, plans, service
+from entrepot.reporting import engine, history, plans, service, sources
 from entrepot.reporting.accounts import api as accounts_api
 from entrepot.reporting.accounts import scenario as accounts_scenario
 from entrepot.reporting.domain import (
@@ -94,11 +94,6 @@ def _snapshot(ctx: AppContext, engine_name: str = "duckdb") -> service.Snapshot:
     return service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), backend, clock=ctx.clock)
 
 
-def _definitions(ctx: AppContext) -> dict[str, Any]:
-    with ctx.db.transaction() as session:
-        return {u: definition_named(d) for u, d in plans.definitions(session).items()}
-
-
 def _report_request(
     period: PeriodQ,
     by: ByQ = "",
@@ -133,18 +128,13 @@ def _out(report: service.Report) -> ReportOut:
 @router.get("/reports/gmv", response_model=ReportOut)
 def gmv(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
     """GMV cut by dimensions, each row labelled with the definition that produced it."""
-    snap = _snapshot(ctx, request.engine)
-    fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
-    return _out(service.gmv_report(snap, request, _fiscal(ctx), fx_rates, _definitions(ctx)))
+    return _out(sources.REPORTS.gmv(sources.of_app(ctx, request.engine), request))
 
 
 @router.get("/reports/revenue", response_model=ReportOut)
 def revenue(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
     """Marketplace commission, logistics fees and local service fees (zero until a source exists)."""
-    snap = _snapshot(ctx, request.engine)
-    return _out(
-        service.revenue_report(snap, request, _fiscal(ctx), service.with_operator_rates(ctx.db, ctx.fx, snap))
-    )
+    return _out(sources.REPORTS.revenue(sources.of_app(ctx, request.engine), request))
 
 
 @router.get("/reports/gmv-growth", response_model=ReportOut)
@@ -161,9 +151,7 @@ def gmv_growth(
     prior period's average rates (fx=period-average) or each day the rate of the same day a year earlier
     (fx=transaction-date)."""
     request = ReportParams(period=period, by=by, view=view, currency=currency, fx=fx).request()
-    snap = _snapshot(ctx)
-    fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
-    return _out(service.growth_report(snap, request, _fiscal(ctx), fx_rates, _definitions(ctx)))
+    return _out(sources.REPORTS.growth(sources.of_app(ctx), request))
 
 
 @router.get("/reports/active-consumers", response_model=ReportOut)
@@ -179,7 +167,8 @@ def active_consumers(
         ),
     ],
 ) -> ReportOut:
-    return _out(service.active_consumers_report(_snapshot(ctx), period, _fiscal(ctx), _definitions(ctx)))
+    definitions = sources.definitions(ctx.db)
+    return _out(service.active_consumers_report(_snapshot(ctx), period, _fiscal(ctx), definitions))
 
 
 @router.get("/reports/history", response_model=ReportOut)
@@ -209,9 +198,8 @@ def metric_history(
 ) -> ReportOut:
     """A metric per unit over a series of periods: published (external) figures for periods before the
     platform ran, the platform's own after, each row labelled, no period counted twice."""
-    snap = _snapshot(ctx)
-    fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
-    platform = history.PlatformFigures(snap, _fiscal(ctx), fx_rates, _definitions(ctx), view=view)
+    s = sources.of_app(ctx)
+    platform = history.PlatformFigures(s.snap, s.fiscal, s.rates, s.definitions, view=view)
     with ctx.db.transaction() as session:
         return _out(history.history(session, platform, metric, by, first, last, currency))
 
@@ -222,16 +210,6 @@ def refresh_snapshot(ctx: Ctx, _: Operator) -> SnapshotOut:
     with ctx.db.transaction() as session:
         result = refresh(session, Path(ctx.settings.reporting_snapshot_dir), ctx.clock())
     return SnapshotOut(refreshed_at=result.refreshed_at, new_rows=result.new_rows)
-
-
-def _platform(ctx: AppContext) -> history.PlatformFigures | None:
-    """The platform's own figures, when there is a snapshot to take them from."""
-    try:
-        snap = _snapshot(ctx)
-    except NotFound:
-        return None
-    fx_rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
-    return history.PlatformFigures(snap, _fiscal(ctx), fx_rates, _definitions(ctx))
 
 
 def _target_out(
@@ -267,7 +245,7 @@ def _target_out(
 def list_targets(ctx: Ctx, _: Operator) -> list[TargetOut]:
     """Each GMV target with the growth it requires from the latest LTM actual, published or the
     platform's own, and whether the latest twelve months' growth keeps up."""
-    platform = _platform(ctx)
+    platform = sources.platform_figures(ctx)
     with ctx.db.transaction() as session:
         targets = plans.targets(session)
         published = plans.actuals_of_targets(session, targets)
@@ -276,7 +254,7 @@ def list_targets(ctx: Ctx, _: Operator) -> list[TargetOut]:
 
 @router.post("/reports/targets", response_model=TargetOut, status_code=201)
 def add_target(body: TargetIn, ctx: Ctx, _: Operator) -> TargetOut:
-    platform = _platform(ctx)  # before the write transaction: it reads the database too
+    platform = sources.platform_figures(ctx)  # before the write transaction: it reads the database too
     with ctx.db.transaction() as session:
         value = Money.from_decimal(body.value, body.currency)
         target = plans.add_target(
@@ -367,7 +345,7 @@ def load_group_facts(ctx: Ctx, _: Operator) -> ScenarioOut:
     33 % equity-method investee and the social programmes, and answer with each target measured as GET
     /reports/targets does (from the published LTM unless the platform's data covers a later window
     whole). The figures name units of the organisation: it must hold the reported structure."""
-    platform = _platform(ctx)  # before the write transaction: it reads the database too
+    platform = sources.platform_figures(ctx)  # before the write transaction: it reads the database too
     with ctx.db.transaction() as session:
         loaded = accounts_scenario.load(session, _fiscal(ctx), ctx.clock())
         targets = [_target_out(session, t, platform) for t in plans.targets(session)]

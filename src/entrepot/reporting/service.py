@@ -57,7 +57,7 @@ from entrepot.reporting.rates import (
     period_average_factors,
     transaction_date_factors,
 )
-from entrepot.reporting.snapshot import Manifest, duckdb_cache
+from entrepot.reporting.snapshot import MANIFEST, Manifest, duckdb_cache
 
 ORG_MAP_SCHEMA = pa.schema([("business_unit", pa.string()), ("bucket", pa.int64()), ("unit", pa.string())])
 
@@ -116,6 +116,9 @@ class Snapshot:
         if not (root / "facts.parquet").exists():
             raise NotFound(f"no reporting snapshot in {root}: run `entrepot report snapshot` first")
         self.manifest = Manifest.load(root)
+        # Which files these are, for remembering reports over them (reporting.sources): the manifest is
+        # replaced whole by every refresh and compaction. None for another engine than our DuckDB.
+        self.version = _version(root) if backend is None and cache_name is None else None
         cache = duckdb_cache(root) if backend is None else None
         if cache_name is not None:
             cache = root / cache_name
@@ -200,6 +203,15 @@ def with_operator_rates(db: Database, fx: FxRates, snap: Snapshot) -> FxRates:
             return fx
         manual = {c: organization.manual_rates(session, c, dt.date.max, limit=100_000) for c in missing}
     return fx.with_manual(manual)
+
+
+def _version(root: Path) -> tuple[Any, ...]:
+    facts, manifest = (
+        (root / "facts.parquet").stat(),
+        (root / MANIFEST).stat() if (root / MANIFEST).exists() else None,
+    )
+    stamp = None if manifest is None else (manifest.st_ino, manifest.st_mtime_ns, manifest.st_size)
+    return (str(root.resolve()), facts.st_ino, facts.st_mtime_ns, facts.st_size, stamp)
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from entrepot.kernel.errors import DomainError, NotFound
-from entrepot.kernel.fx import FxRates
 from entrepot.kernel.money import Money
 from entrepot.platform.deps import AppContext, Ctx
-from entrepot.reporting import history, plans, service
-from entrepot.reporting.domain import FX_METHODS, VIEWS, FiscalCalendar, definition_named
+from entrepot.reporting import history, plans, service, sources
+from entrepot.reporting.domain import FX_METHODS, VIEWS, FiscalCalendar
 from entrepot.reporting.params import ReportParams
+from entrepot.reporting.sources import REPORTS, Sources
 from entrepot.web import forms
 from entrepot.web.auth import Viewer
 from entrepot.web.charts import Chart, Series
@@ -79,16 +78,11 @@ def reporting_page(
     fx: FormText = "period-average",
 ) -> Response:
     viewer.principal.require("operator")
-    values = {
-        "period": period.strip() or f"FY{_fiscal(ctx).fiscal_year(ctx.clock().date())}",
-        "view": view,
-        "currency": currency.strip().upper(),
-        "fx": fx,
-    }
+    values = _asked(ctx, period, view, currency, fx)
     problem, status = FormProblem(), 200
-    sources = _sources(ctx)  # opened once: every report of the page reads the same snapshot and rates
+    inputs = _inputs(ctx)  # opened once: every report of the page reads the same snapshot and rates
     try:
-        figures = _figures(sources, values)
+        figures = _figures(inputs, values)
     except DomainError as refused:
         problem, status, figures = FormProblem.of(refused), refused.status, Figures()
     return render(
@@ -100,62 +94,59 @@ def reporting_page(
         fx_methods=FX_METHODS,
         problem=problem,
         figures=figures,
-        targets=_targets(ctx, sources),
+        targets=_targets(ctx, inputs),
         guidance=_guidance(ctx, values["period"]),
     )
 
 
-@dataclass(frozen=True)
-class Sources:
-    """What the reports read (as reporting.api's routes assemble it), or `missing`: why there is none."""
+def _asked(ctx: AppContext, period: str, view: str, currency: str, fx: str) -> dict[str, str]:
+    """The form's values as typed, the period defaulting to the fiscal year of today."""
+    return {
+        "period": period.strip() or f"FY{_fiscal(ctx).fiscal_year(ctx.clock().date())}",
+        "view": view,
+        "currency": currency.strip().upper(),
+        "fx": fx,
+    }
 
-    snap: service.Snapshot | None
-    rates: FxRates | None
-    definitions: dict[str, Any]
-    fiscal: FiscalCalendar
-    missing: str = ""
+
+def prepare(ctx: AppContext) -> None:
+    """Compute the page's reports as first opened (this fiscal year, recast, USD), so that the first
+    operator to open it after a start does not wait seconds for Ibis to compile them (reporting.sources
+    remembers them). Nothing to do before a snapshot is written."""
+    _figures(_inputs(ctx), _asked(ctx, "", "recast", "USD", "period-average"))
 
 
-def _sources(ctx: AppContext) -> Sources:
-    with ctx.db.transaction() as session:
-        definitions = {u: definition_named(d) for u, d in plans.definitions(session).items()}
+def _inputs(ctx: AppContext) -> Sources | str:
+    """What the reports read, or why there is nothing to read (no snapshot written yet)."""
     try:
-        snap = service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), clock=ctx.clock)
+        return sources.of_app(ctx)
     except NotFound as none:
-        return Sources(None, None, definitions, _fiscal(ctx), none.detail)
-    rates = service.with_operator_rates(ctx.db, ctx.fx, snap)
-    return Sources(snap, rates, definitions, _fiscal(ctx))
+        return none.detail
 
 
-def _figures(sources: Sources, values: dict[str, str]) -> Figures:
+def _figures(inputs: Sources | str, values: dict[str, str]) -> Figures:
     """The period's reports; the form's values are checked as the API checks its query (ReportParams)."""
     params = forms.parse(ReportParams, "invalid report", {**values, "by": "segment", "every": "quarter"})
-    snap, rates, definitions, fiscal = sources.snap, sources.rates, sources.definitions, sources.fiscal
-    if snap is None or rates is None:
-        return Figures(missing=sources.missing)
+    if isinstance(inputs, str):
+        return Figures(missing=inputs)
     # GMV at each day's rate (GET /reports/gmv's default); the form's method is the constant-currency
     # bridge's (GET /reports/gmv-growth's `fx`)
     bridge = params.request()
-    asked = _with(bridge, fx_method="transaction-date")
+    asked = replace(bridge, fx_method="transaction-date")
 
     def gmv(**changes: Any) -> service.Report:
-        return service.gmv_report(snap, _with(asked, **changes), fiscal, rates, definitions)
+        return REPORTS.gmv(inputs, replace(asked, **changes))
 
     quarters = gmv()
     totals = {v: gmv(view=v, grain="total") for v in VIEWS}
     ltm = gmv(period="LTM" + quarters.meta["to"][:7], grain="total")
-    growth = service.growth_report(snap, _with(bridge, grain="total"), fiscal, rates, definitions)
+    growth = REPORTS.growth(inputs, replace(bridge, grain="total"))
     return Figures(
         quarters=_quarter_chart(quarters, values["view"]),
         views=_side_by_side(totals),
         ltm=ltm,
         growth=growth,
     )
-
-
-def _with(asked: service.ReportRequest, **changes: Any) -> service.ReportRequest:
-    fields = {name: getattr(asked, name) for name in asked.__dataclass_fields__}
-    return service.ReportRequest(**(fields | changes))
 
 
 def _quarter_chart(report: service.Report, view: str) -> Chart:
@@ -194,12 +185,12 @@ def _side_by_side(totals: dict[str, service.Report]) -> list[dict[str, Any]]:
     return [{"segment": s or "unassigned", **{v: by_view[v].get(s, "-") for v in by_view}} for s in segments]
 
 
-def _targets(ctx: AppContext, sources: Sources) -> list[TargetRow]:
+def _targets(ctx: AppContext, inputs: Sources | str) -> list[TargetRow]:
     """Each target measured as GET /reports/targets measures it (the published LTM, or the
     platform's own where its data covers a later window whole)."""
     platform = None
-    if sources.snap is not None and sources.rates is not None:
-        platform = history.PlatformFigures(sources.snap, sources.fiscal, sources.rates, sources.definitions)
+    if not isinstance(inputs, str):
+        platform = history.PlatformFigures(inputs.snap, inputs.fiscal, inputs.rates, inputs.definitions)
     with ctx.db.transaction() as session:
         targets = plans.targets(session)
         published = plans.actuals_of_targets(session, targets)

@@ -13,7 +13,7 @@ from entrepot.kernel.errors import NotFound, ValidationFailed
 from entrepot.kernel.money import Money
 from entrepot.platform.deps import AppContext, Ctx, Operator
 from entrepot.platform.schemas import CSV_BODY, CodePath, Text, one_of, period_pattern
-from entrepot.reporting import plans, service
+from entrepot.reporting import sources
 from entrepot.reporting.accounts import investees, programmes, segments
 from entrepot.reporting.accounts.domain import Stake
 from entrepot.reporting.accounts.platform import PlatformAccounts
@@ -29,7 +29,7 @@ from entrepot.reporting.accounts.schemas import (
     StakeIn,
     StakeOut,
 )
-from entrepot.reporting.domain import VIEWS, FiscalCalendar, definition_named
+from entrepot.reporting.domain import VIEWS, FiscalCalendar
 from entrepot.reporting.params import PERIOD_PATTERN
 from entrepot.reporting.schemas import ReportOut
 
@@ -57,15 +57,12 @@ def _fiscal(ctx: AppContext) -> FiscalCalendar:
 
 def platform_accounts(ctx: AppContext) -> PlatformAccounts | None:
     """The platform's figures from the snapshot, when there is one."""
+    root = Path(ctx.settings.reporting_snapshot_dir)
     try:
-        snap = service.Snapshot(Path(ctx.settings.reporting_snapshot_dir), clock=ctx.clock)
+        s = sources.open_sources(ctx.db, ctx.fx, root, _fiscal(ctx), ctx.clock)
     except NotFound:
         return None
-    with ctx.db.transaction() as session:
-        definitions = {u: definition_named(d) for u, d in plans.definitions(session).items()}
-    return PlatformAccounts(
-        snap, _fiscal(ctx), service.with_operator_rates(ctx.db, ctx.fx, snap), definitions
-    )
+    return PlatformAccounts(s.snap, s.fiscal, s.rates, s.definitions)
 
 
 def _investee_out(view: investees.InvesteeView) -> InvesteeOut:
