@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from entrepot.kernel.errors import not_found
 from entrepot.logistics import service, tracking_service
 from entrepot.logistics.domain import Network
-from entrepot.logistics.models import NetworkNode, Shipment, ShipmentLeg, TrackingEvent
+from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
 from entrepot.logistics.tracking import CUSTODY_TYPES, EVENT_TYPES
 from entrepot.ordering import queries as orders
 from entrepot.platform.principal import Principal
@@ -111,8 +111,3 @@ def customs_holds(
         Hold(s, latest[s.id].node, latest[s.id].occurred_at) if s.id in latest else Hold(s, None, None)
         for s in held
     ]
-
-
-def node_names(session: Session) -> dict[str, str]:
-    """Each node's name by its code (the planner's network keeps codes only)."""
-    return {code: name for code, name in session.execute(select(NetworkNode.code, NetworkNode.name))}

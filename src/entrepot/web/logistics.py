@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from entrepot.kernel.errors import DomainError
 from entrepot.logistics import api as logistics_api
-from entrepot.logistics import queries, service
+from entrepot.logistics import service
 from entrepot.logistics.domain import MODES, NODE_KINDS, Lane, Network
 from entrepot.logistics.routing import SERVICE_LEVEL_DAYS
 from entrepot.logistics.schemas import RouteOut, RoutePlanOut, RouteQuery
@@ -55,9 +55,8 @@ def network_page(
     viewer.principal.require(*NETWORK_ROLES)
     with ctx.db.transaction() as session:
         net = service.network(session)
-        names = queries.node_names(session)
     lanes = [lane for lane in net.lanes_by_id.values() if _kept(net, lane, mode, country)]
-    network_map = _network_map(net, names, lanes, country)
+    network_map = _network_map(net, lanes, country)
     return render(
         request,
         "logistics.html",
@@ -77,7 +76,7 @@ def _kept(net: Network, lane: Lane, mode: str | None, country: str | None) -> bo
     return not country or country in ends
 
 
-def _network_map(net: Network, names: dict[str, str], lanes: list[Lane], country: str | None) -> Map:
+def _network_map(net: Network, lanes: list[Lane], country: str | None) -> Map:
     """A line per pair of nodes and mode (both directions, every carrier), the nodes they join (and,
     unfiltered or by country, every node there)."""
     joined: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -89,7 +88,7 @@ def _network_map(net: Network, names: dict[str, str], lanes: list[Lane], country
     if not country and not lanes:
         nodes = list(net.nodes.values())
     points = [
-        Point(n.code, f"{names.get(n.code, n.code)} ({n.code})", n.latitude, n.longitude, n.kind, n.country)
+        Point(n.code, n.code, n.latitude, n.longitude, n.kind, n.country)
         for n in sorted(nodes, key=lambda n: (NODE_KINDS.index(n.kind), n.country, n.code))
     ]
     lines = [
@@ -219,19 +218,17 @@ def _routes_map(ctx: Ctx, plan: RoutePlanOut) -> Map:
     """Each option's path (a colour per option), through the nodes its legs join."""
     with ctx.db.transaction() as session:
         net = service.network(session)
-        names = queries.node_names(session)
     stops = [plan.origin, *(leg.destination for r in plan.pareto for leg in r.legs)]
-    points = [
-        Point(c, f"{names.get(c, c)} ({c})", net.nodes[c].latitude, net.nodes[c].longitude, "node")
-        for c in dict.fromkeys(stops)
-        if c in net.nodes
-    ]
+    nodes = [net.nodes[c] for c in dict.fromkeys(stops) if c in net.nodes]
+    points = [Point(n.code, n.code, n.latitude, n.longitude, n.kind, n.country) for n in nodes]
     lines = [
         Line(f"Option {i}", [plan.origin, *(leg.destination for leg in r.legs)], f"Option {i}")
         for i, r in enumerate(plan.pareto, 1)
     ]
     title = f"The options' paths from {plan.origin} to {plan.destination}"
-    return Map("route-paths", title, points, lines, (), [line.group for line in lines], "Node", "Option")
+    # the legend names the options only: the nodes' kinds are in the table
+    options = [line.group for line in lines]
+    return Map("route-paths", title, points, lines, (), options, "Node", "Option", "Country")
 
 
 router.include_router(logistics_shipments.router)

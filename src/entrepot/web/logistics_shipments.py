@@ -84,13 +84,12 @@ def _route_map(ctx: Ctx, shipment: ShipmentOut, now: dt.datetime) -> Map:
     """The shipment's legs on the map, coloured by mode; a leg not yet due to arrive is dashed."""
     with ctx.db.transaction() as session:
         net = service.network(session)
-        names = queries.node_names(session)
     stops = [shipment.origin, *(leg.destination for leg in shipment.legs)]
     seen = {scan["node"] for scan in shipment.scans if scan.get("node")}
     points = [
         Point(
             code,
-            f"{names.get(code, code)} ({code})",
+            code,
             net.nodes[code].latitude,
             net.nodes[code].longitude,
             "scanned" if code in seen else "on the route",

@@ -62,8 +62,8 @@
             "<br>" + spec.value_name + ": " + p.value;
         }
       },
-      grid: { left: 8, right: narrow ? 16 : 120, top: 40, bottom: narrow ? 72 : 16, containLabel: true },
-      xAxis: { type: "value", name: spec.x_name, nameLocation: "middle", nameGap: 28, scale: true },
+      grid: { left: 8, right: narrow ? 16 : 120, top: 40, bottom: narrow ? 76 : 40, containLabel: true },
+      xAxis: { type: "value", name: spec.x_name, nameLocation: "middle", nameGap: 26, scale: true },
       yAxis: { type: "value", name: spec.y_name, nameTextStyle: { align: "left" }, scale: true },
       visualMap: {
         type: "continuous",
@@ -82,7 +82,17 @@
         type: "scatter",
         symbolSize: 14,
         data: spec.points.map(function (p) { return [p.x, p.y, p.value]; }),
-        label: { show: true, position: "top", formatter: function (item) { return spec.points[item.dataIndex].label; } }
+        // on a phone a point is named by its number alone (Option 3 reads 3), and labels that would
+        // overlap are left out: the table names them all
+        label: {
+          show: true,
+          position: "top",
+          formatter: function (item) {
+            var label = spec.points[item.dataIndex].label;
+            return narrow ? label.replace(/^\D+/, "") || label : label;
+          }
+        },
+        labelLayout: { hideOverlap: true }
       }]
     };
   }

@@ -75,44 +75,52 @@
     });
   }
 
-  function legend(spec, pointPalette, linePalette) {
-    var control = L.control({ position: "bottomleft" });
-    control.onAdd = function () {
-      var box = L.DomUtil.create("div", "map-legend");
-      function entry(name, colour, shape) {
-        var row = L.DomUtil.create("span", "map-legend-entry", box);
-        L.DomUtil.create("span", "map-swatch map-swatch-" + shape, row).style.background = colour;
-        row.appendChild(document.createTextNode(name.replace(/_/g, " ")));
-      }
-      spec.point_groups.forEach(function (g) { entry(g, pointPalette[g], "dot"); });
-      spec.line_groups.forEach(function (g) { entry(g, linePalette[g], "line"); });
-      return box;
-    };
-    return control;
+  // The legend below the map rather than over it (on a phone it would hide most of the map).
+  function legend(element, spec, pointPalette, linePalette) {
+    var box = document.createElement("div");
+    box.className = "map-legend";
+    box.setAttribute("aria-hidden", "true"); // the tables name each place's kind and each line's mode
+    function entry(name, colour, shape) {
+      var row = document.createElement("span"), swatch = document.createElement("span");
+      row.className = "map-legend-entry";
+      swatch.className = "map-swatch map-swatch-" + shape;
+      swatch.style.background = colour;
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(name.replace(/_/g, " ")));
+      box.appendChild(row);
+    }
+    spec.point_groups.forEach(function (g) { entry(g, pointPalette[g], "dot"); });
+    spec.line_groups.forEach(function (g) { entry(g, linePalette[g], "line"); });
+    element.insertAdjacentElement("afterend", box);
   }
 
   function frame(map, spec) {
     if (!spec.fit || !spec.points.length) {
-      map.setView([20, 100], 2);
+      map.setView([20, 100], 2, { animate: false });
       return;
     }
     var bounds = L.latLngBounds(spec.points.map(function (p) { return [p.latitude, p.longitude]; }));
-    map.fitBounds(bounds.pad(0.15), { maxZoom: 7 });
+    map.fitBounds(bounds.pad(0.15), { maxZoom: 7, animate: false });
   }
 
   function draw(element) {
     var source = document.getElementById(element.getAttribute("data-map") + "-data");
     if (!source || typeof L === "undefined") { return; }
     var spec = JSON.parse(source.textContent);
-    var map = L.map(element, { worldCopyJump: false, minZoom: 1, maxZoom: 10, zoomSnap: 0.5 });
+    var map = L.map(element, { worldCopyJump: false, minZoom: 0, maxZoom: 10, zoomSnap: 0.5 });
     map.attributionControl.setPrefix('<a href="https://leafletjs.com/">Leaflet</a>');
     map.attributionControl.addAttribution(ATTRIBUTION);
     var places = {};
     spec.points.forEach(function (p) { places[p.id] = [p.latitude, p.longitude]; });
     var pointPalette = colours(spec.point_groups), linePalette = colours(spec.line_groups);
     frame(map, spec);
+    // framed again when the page changes width (a phone turned, a window resized) until a person
+    // moves the map themselves
+    var moved = false;
+    map.on("dragstart", function () { moved = true; });
+    map.on("resize", function () { if (!moved) { frame(map, spec); } });
     if (spec.point_groups.length + spec.line_groups.length > 1) {
-      legend(spec, pointPalette, linePalette).addTo(map);
+      legend(element, spec, pointPalette, linePalette);
     }
     countries().then(function (geojson) {
       drawBasemap(map, geojson);
