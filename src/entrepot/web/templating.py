@@ -34,6 +34,7 @@ NAV = (
     ("Emissions", "/emissions", frozenset({"operator", "seller"})),
     ("API keys", "/api-keys", frozenset({"operator"})),
     ("Users", "/users", frozenset({"operator"})),
+    ("Audit trail", "/audit", frozenset({"operator"})),
 )
 
 
