@@ -100,7 +100,7 @@ def test_a_buyer_checks_out_pays_and_reads_the_order_another_buyer_cannot(
     buyer = console_as(world, "buyer-a")
     _add(buyer, world.ids["seller_a_red"], "2")
     checkout = buyer.get(f"{SHOP}/checkout").text
-    assert 'name="delivery_option" value="standard-cheapest"' in checkout and "Greenest" in checkout
+    assert 'name="delivery_option" value="standard-greenest" checked' in checkout and "Greenest" in checkout
     placed = _checkout(buyer)
     assert placed.status_code == 303
     order_id = _order_of(placed)

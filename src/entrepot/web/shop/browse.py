@@ -105,6 +105,7 @@ def _product_page(
         found = priced[sku]
         label = catalog.sku_labels(session, [found.sku_id])[found.sku_id]
         available = inventory.available_by_sku(session, [found.sku_id]).get(found.sku_id, 0)
+        seller = catalog.get_seller(session, found.seller_public_id).name
         count = items_in(session, current_cart(session, request, viewer))
     return render_shop(
         request,
@@ -114,6 +115,7 @@ def _product_page(
         cart_count=count,
         sku=found,
         label=label,
+        seller=seller,
         available=available,
         csrf=viewer.csrf_token,
         problem=problem or FormProblem(),

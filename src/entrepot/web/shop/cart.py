@@ -19,6 +19,7 @@ from entrepot.ordering import carts, checkout
 from entrepot.ordering.api import deliver_in_process
 from entrepot.ordering.context import OrderingContext, OrderingCtx
 from entrepot.ordering.models import Cart
+from entrepot.ordering.shipping import DeliveryOption
 from entrepot.platform.schemas import IdPath
 from entrepot.web import auth
 from entrepot.web.auth import CsrfField, Viewer
@@ -168,8 +169,9 @@ def _checkout_page(
         lines = _lines_of(session, shop, cart)
         quoted, unquoted = _quoted(session, ctx, viewer, cart)
         count = items_in(session, cart)
-    if quoted is not None and chosen is None:
-        chosen = next((o.id for o in quoted.options if o.default), quoted.options[0].id)
+    choices = [(option, _asked_as(option)) for option in quoted.options] if quoted else []
+    if choices and chosen is None:
+        chosen = next((value for option, value in choices if option.default), choices[0][1])
     return render_shop(
         request,
         "shop_checkout.html",
@@ -180,6 +182,7 @@ def _checkout_page(
         quoted=quoted,
         unquoted=unquoted,
         problem=problem or FormProblem(),
+        choices=choices,
         chosen=chosen,
         method=method,
         methods=PAYMENT_METHODS,
@@ -241,6 +244,15 @@ def place_and_pay(
     response = RedirectResponse(f"{shop.path}/orders/{placed.order.public_id}?placed=1", status_code=303)
     forget_cart(request, response, shop)
     return response
+
+
+def _asked_as(option: DeliveryOption) -> str:
+    """The id a choice of this option is sent with: one route can answer several ids (the sea route is
+    the cheapest and the greenest standard delivery); the card marked greenest asks for the greenest,
+    so the order records that objective, as an API client asking for `...-greenest` would."""
+    if option.greenest:
+        return next((a for a in option.answers if a.endswith("-greenest")), option.id)
+    return option.id
 
 
 def _key(given: str) -> str:
