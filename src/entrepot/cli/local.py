@@ -266,10 +266,10 @@ def bench_city(
         list[str] | None, typer.Option("--mode", help="a mode (repeatable); all by default")
     ] = None,
     repeats: Annotated[int, typer.Option(help="runs of each measure; the best is kept")] = 3,
-    seed: Annotated[int, typer.Option(help="which doors the matrices join")] = 7,
+    seed: Annotated[int, typer.Option(help="which road nodes the matrices join")] = 7,
 ) -> None:
     """Time the city: its first build from the extract, a later start's load, and matrices of 100 x 100
-    and 1,000 x 1,000 doors per mode; prints `city key=... load_s=... matrix1000_s=...` last."""
+    and 1,000 x 1,000 distinct road nodes per mode; prints `city key=... load_s=... matrix1000_s=...` last."""
     from entrepot.local_services.city import bundled_helsinki
     from entrepot.local_services.city_bench import run
     from entrepot.local_services.roads import MODES
