@@ -74,14 +74,16 @@ def parse_limit(text: str) -> RateLimitItem:
     return parse(text)
 
 
-def make_storage(uri: str) -> Storage:
-    """`memory://`, or `redis://host:port[/db]` (`rediss://` with TLS) through redis-py's asyncio client."""
+def make_storage(uri: str, strategy: str = "sliding") -> Storage:
+    """`memory://`, or `redis://host:port[/db]` (`rediss://` with TLS) through redis-py's asyncio client.
+    Each strategy keeps its counts under its own prefix: they store different kinds of value under the
+    same names, so a change of strategy would otherwise find the other's keys (WRONGTYPE)."""
     if uri.startswith(("redis://", "rediss://")):
         return RedisStorage(
             "async+" + uri,
             wrap_exceptions=True,
             implementation="redispy",
-            key_prefix=KEY_PREFIX,
+            key_prefix=f"{KEY_PREFIX}-{strategy}",
             socket_connect_timeout=REDIS_TIMEOUT_S,
             socket_timeout=REDIS_TIMEOUT_S,
         )
@@ -103,8 +105,8 @@ class Limiter:
         retry_store_seconds: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.strategy = STRATEGIES[strategy]
-        shared = make_storage(storage_uri)  # and a bad URI is refused now, not at the first request
+        self.strategy, self.strategy_name = STRATEGIES[strategy], strategy
+        shared = make_storage(storage_uri, strategy)  # and a bad URI is refused now, not at the first request
         # memory is one store for the process; a Redis client belongs to the loop it was first used on
         self._shared = self.strategy(shared) if isinstance(shared, MemoryStorage) else None
         self.storage_uri = storage_uri
@@ -121,7 +123,8 @@ class Limiter:
         loop = asyncio.get_running_loop()
         limiter = self._by_loop.get(loop)
         if limiter is None:
-            limiter = self._by_loop[loop] = self.strategy(make_storage(self.storage_uri))
+            storage = make_storage(self.storage_uri, self.strategy_name)
+            limiter = self._by_loop[loop] = self.strategy(storage)
         return limiter
 
     async def check(self, scope: str, identity: str, limit: RateLimitItem) -> Decision:
