@@ -209,3 +209,52 @@ def test_another_seller_or_a_buyer_cannot_run_the_session(
     token = csrf_of(operator.get(f"/peak/live/{ref}/drops/{drop}/open"))
     assert operator.post(f"/peak/live/{ref}/drops/{drop}/open", data={"csrf": token}).status_code == 200
     assert _drop_status(api, world, ref) == "open"
+
+
+def test_the_pages_cost_the_same_statements_for_one_campaign_or_many(
+    world: World, people: dict[str, str], api: TestClient, live_session: tuple[str, str], group_buy: str
+) -> None:
+    """No page loads something per row: the lists, the board and the control room cost as many SQL
+    statements with one sale, team or drop as with four."""
+    from tests.statements import count_statements
+
+    ref, _ = live_session
+    sale = _sale(api, world, "seller_a")
+    console = console_as(world, "ops")
+    paths = (
+        "/peak",
+        "/peak/group-buys",
+        "/peak/live",
+        f"/peak/flash/{sale}",
+        f"/peak/group-buys/{group_buy}",
+    )
+    paths += (f"/peak/live/{ref}",)
+
+    def counts() -> dict[str, int]:
+        seen = {}
+        for path in paths:
+            assert console.get(path).status_code == 200  # warms the connections up
+            with count_statements(world.db.engine) as statements:
+                assert console.get(path).status_code == 200
+            seen[path] = len(statements)
+        return seen
+
+    few = counts()
+    drop = {"sku": world.ids["seller_a_red"], "sale_price_minor": 500, "stock": 1, "per_buyer_limit": 1}
+    _stock(world, "seller_b_red")
+    for _ in range(3):
+        _sale(api, world, "seller_b", stock=2)
+        assert api.post(
+            f"{API}/live-sessions/{ref}/drops", json=drop, headers=world.auth("seller_a")
+        ).is_success
+        api.post(
+            f"{API}/live-sessions",
+            json={"market": "lazada-sg", "host": "B", "title": "t"},
+            headers=world.auth("seller_a"),
+        )
+    for buyer in ("buyer_a", "buyer_b"):  # two teams of one member each
+        opened = api.post(
+            f"{API}/group-buys/{group_buy}/teams", json={"payment_method": "card"}, headers=world.auth(buyer)
+        )
+        assert opened.status_code == 201, opened.text
+    assert counts() == few != {}
