@@ -29,6 +29,7 @@ from entrepot.campaigns.group_buys import payments as group_payments
 from entrepot.campaigns.group_buys import service as group_buys
 from entrepot.emissions import events as emissions_events
 from entrepot.identity import service as identity
+from entrepot.identity import sessions
 from entrepot.integrations import events as webhook_events
 from entrepot.integrations import worker as webhooks
 from entrepot.integrations.settings import settings_of as webhook_settings
@@ -126,12 +127,20 @@ class Swept:
     reconciled: Reconciled
     orders_expired: int
     campaigns_changed: int
+    sessions_purged: int
 
 
 def sweep_round(ctx: OrderingContext) -> Swept:
     """The sweep: reconcile pending payments, expire overdue orders, release overdue campaign holds.
     Run by `entrepot sweep` once and by the API's sweeper every ENTREPOT_SWEEPER_INTERVAL_SECONDS."""
-    return Swept(reconcile_once(ctx), sweep_once(ctx), sweep_campaigns(ctx))
+    return Swept(reconcile_once(ctx), sweep_once(ctx), sweep_campaigns(ctx), purge_console_sessions(ctx))
+
+
+def purge_console_sessions(ctx: AppContext) -> int:
+    """Delete console sessions ended longer ago than the settings keep them (identity.sessions.purge)."""
+    kept = dt.timedelta(days=ctx.settings.console_sessions_kept_days)
+    with ctx.db.transaction() as session:
+        return sessions.purge(session, ctx.clock(), kept, sessions.Lifetime.of(ctx.settings))
 
 
 def relay_round(ctx: AppContext, registry: HandlerRegistry) -> int:
@@ -170,8 +179,18 @@ def _release_campaign_holds(ctx: OrderingContext) -> None:
         log.info("sweeper: %d flash orders, group teams or campaigns settled", changed)
 
 
+def _purge_console_sessions(ctx: OrderingContext) -> None:
+    purged = purge_console_sessions(ctx)
+    if purged:
+        log.info("sweeper: %d ended console sessions deleted", purged)
+
+
 # each part of the round on its own: one failing must not stop the others' expiry
-SWEEP_PARTS: tuple[Callable[[OrderingContext], None], ...] = (_reconcile_and_expire, _release_campaign_holds)
+SWEEP_PARTS: tuple[Callable[[OrderingContext], None], ...] = (
+    _reconcile_and_expire,
+    _release_campaign_holds,
+    _purge_console_sessions,
+)
 
 
 async def sweeper(ctx: OrderingContext) -> None:

@@ -3,8 +3,9 @@ flags, idle expiry on the injected clock, sign-out, and CSRF on every form."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from entrepot.bootstrap import sweep_round
 from entrepot.identity import users
 from entrepot.identity.models import ConsoleSession, User
 from tests.web.conftest import PASSWORD, console_as, csrf_of, sign_in, sign_in_with_key
@@ -168,3 +169,55 @@ def test_a_form_sent_after_the_session_ended_leads_to_the_sign_in_page_not_to_a_
     out = client.post("/sign-out", data={"csrf": csrf}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/sign-in"  # not ?next=/sign-out
     assert client.get(out.headers["location"]).status_code == 200
+
+
+def test_a_session_ends_at_its_longest_life_however_much_it_is_used(
+    world: World, people: dict[str, str]
+) -> None:
+    client = console_as(world, "ops", console_idle_minutes=30, console_session_hours=1)
+    for _ in range(2):
+        world.clock.advance(minutes=25)
+        assert client.get("/orders").status_code == 200  # in use all along
+    world.clock.advance(minutes=10, seconds=1)  # an hour and a second after signing in
+    assert client.get("/orders", follow_redirects=False).status_code == 303
+
+
+def _last_seen(world: World) -> object:
+    with world.db.transaction() as session:
+        return session.scalar(select(ConsoleSession.last_seen_at))
+
+
+def test_a_page_view_records_the_visit_only_once_the_record_is_a_minute_old(
+    world: World, people: dict[str, str]
+) -> None:
+    client = console_as(world, "ops", console_idle_minutes=30)  # recorded at most every 30/30 minutes
+    signed_in_at = _last_seen(world)
+    world.clock.advance(seconds=50)
+    assert client.get("/orders").status_code == 200
+    assert _last_seen(world) == signed_in_at  # no write for this view
+    world.clock.advance(seconds=10)
+    assert client.get("/orders").status_code == 200
+    assert _last_seen(world) == world.clock()
+
+
+def test_the_cookie_is_secure_over_http_when_the_settings_say_tls_is_in_front(
+    world: World, people: dict[str, str]
+) -> None:
+    assert "Secure" not in world.client().get("/sign-in").headers["set-cookie"]
+    behind_tls = world.client(console_secure_cookies=True)
+    assert "Secure" in behind_tls.get("/sign-in").headers["set-cookie"]  # the form's CSRF cookie
+
+
+def test_the_sweep_deletes_sessions_ended_long_ago_and_keeps_the_rest(
+    world: World, people: dict[str, str]
+) -> None:
+    ended = console_as(world, "ops")
+    ended.post("/sign-out", data={"csrf": csrf_of(ended.get("/orders"))})
+    console_as(world, "seller-a")  # left signed in, then never used again
+    world.clock.advance(days=20)
+    live = console_as(world, "ops")
+    ctx = world.context(console_sessions_kept_days=15)
+    assert sweep_round(ctx).sessions_purged == 2  # ended 20 days ago; idle 20 days
+    with world.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ConsoleSession)) == 1
+    assert live.get("/orders").status_code == 200

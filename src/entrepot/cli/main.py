@@ -110,8 +110,9 @@ def serve(
 @app.command()
 def sweep() -> None:
     """Ask the payment provider about payments still pending, settle them, expire unpaid orders whose
-    reservation ran out, and release campaigns' holds that ran out (flash reservations, group-buy teams
-    past their deadline), once: the round the API's sweeper runs every few seconds."""
+    reservation ran out, release campaigns' holds that ran out (flash reservations, group-buy teams
+    past their deadline) and delete long-ended console sessions, once: the round the API's sweeper runs
+    every few seconds."""
     from entrepot.bootstrap import build_context, sweep_round
 
     require_schema(get_settings().database_url)
@@ -124,6 +125,7 @@ def sweep() -> None:
     console.print(str(swept.reconciled))
     console.print(f"{swept.orders_expired} orders expired")
     console.print(f"{swept.campaigns_changed} flash orders, group teams or campaigns settled")
+    console.print(f"{swept.sessions_purged} ended console sessions deleted")
 
 
 @events_app.command("relay")

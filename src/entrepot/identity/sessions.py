@@ -1,5 +1,6 @@
 """Console sign-in sessions: started by a password or an API key, resumed from the browser's cookie,
-ended by signing out or by being idle too long.
+ended by signing out, by being idle too long or by reaching their longest life; ended sessions are purged
+by the sweeper once they are older than the days kept (a record of who was signed in, for a while).
 
 The cookie carries a random token (256 bits); the table keeps its SHA-256 only, as API keys keep their
 secret's. The CSRF token of a session is derived from that token (an HMAC), so it needs no column and
@@ -13,14 +14,37 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.identity import service, users
 from entrepot.identity.models import ApiKey, Buyer, ConsoleSession
 from entrepot.platform.principal import Principal
+from entrepot.platform.settings import Settings
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a session lives: `idle` without a page asked for, `longest` from its sign-in whatever
+    its use (a stolen cookie stops working by then too)."""
+
+    idle: dt.timedelta
+    longest: dt.timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> Lifetime:
+        idle, longest = settings.console_idle_minutes, settings.console_session_hours
+        return cls(dt.timedelta(minutes=idle), dt.timedelta(hours=longest))
+
+    @property
+    def seen_every(self) -> dt.timedelta:
+        """How stale the recorded last visit may get: a page view writes it only when it is older than
+        this, not on every view (a write transaction per page), at a cost of one thirtieth of the idle
+        limit in when an idle session ends."""
+        return self.idle / 30
 
 
 @dataclass(frozen=True)
@@ -65,9 +89,10 @@ def _start(
     return token
 
 
-def resume(session: Session, token: str | None, now: dt.datetime, idle: dt.timedelta) -> SignedIn | None:
-    """Who this cookie's session acts as, or None: no such session, signed out, idle past `idle` (then
-    ended here), or its key revoked or user disabled since. A session in use has its idle time reset."""
+def resume(session: Session, token: str | None, now: dt.datetime, life: Lifetime) -> SignedIn | None:
+    """Who this cookie's session acts as, or None: no such session, signed out, idle or alive past its
+    `life` (then ended here), or its key revoked or user disabled since. A session in use has its idle
+    time reset."""
     if not token:
         return None
     row = session.scalar(
@@ -77,14 +102,15 @@ def resume(session: Session, token: str | None, now: dt.datetime, idle: dt.timed
     )
     if row is None:
         return None
-    if now - row.last_seen_at > idle:
+    if now - row.last_seen_at > life.idle or now - row.created_at > life.longest:
         row.ended_at = now
         return None
     who = _subject(session, row)
     if who is None:
         row.ended_at = now
         return None
-    row.last_seen_at = max(row.last_seen_at, now)
+    if now - row.last_seen_at >= life.seen_every:
+        row.last_seen_at = now
     return SignedIn(who[0], who[1], csrf_token(token))
 
 
@@ -111,3 +137,14 @@ def sign_out(session: Session, token: str | None, now: dt.datetime) -> None:
             .where(ConsoleSession.token_hash == _hash(token), ConsoleSession.ended_at.is_(None))
             .values(ended_at=now)
         )
+
+
+def purge(session: Session, now: dt.datetime, kept: dt.timedelta, life: Lifetime) -> int:
+    """Delete the sessions that ended over `kept` ago, and those a browser left behind (never signed
+    out) last seen over `kept` ago and idle past their life; how many."""
+    ended_before, seen_before = now - kept, now - max(kept, life.idle)
+    gone = delete(ConsoleSession).where(
+        or_(ConsoleSession.ended_at < ended_before, ConsoleSession.last_seen_at < seen_before)
+    )
+    result: CursorResult[Any] = session.execute(gone)  # type: ignore[assignment]
+    return int(result.rowcount)

@@ -130,6 +130,23 @@ class Settings(BaseSettings):
         le=7 * 24 * 60,
         description="A console session unused for this long is ended: the next page asks to sign in again.",
     )
+    console_session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=30 * 24,
+        description="A console session ends this long after signing in, however much it is used.",
+    )
+    console_sessions_kept_days: int = Field(
+        default=30,
+        ge=1,
+        le=3660,
+        description="Ended console sessions (who was signed in when) are deleted by the sweeper after this.",
+    )
+    console_secure_cookies: bool = Field(
+        default=False,
+        description="Mark the console's cookies Secure on every answer, not only on those asked for over "
+        "https: behind a TLS proxy whose X-Forwarded-Proto the server does not trust (FORWARDED_ALLOW_IPS).",
+    )
     reporting_snapshot_dir: str = Field(
         default="var/snapshot", description="Folder of the reporting Parquet snapshot."
     )

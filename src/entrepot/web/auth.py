@@ -9,7 +9,6 @@ match a cookie set with the page (a double submit): another site cannot read tha
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import re
 import secrets
@@ -23,7 +22,7 @@ from entrepot.identity import sessions
 from entrepot.identity.sessions import SignedIn
 from entrepot.kernel.errors import Forbidden
 from entrepot.platform import audit
-from entrepot.platform.deps import Ctx
+from entrepot.platform.deps import AppContext, Ctx
 
 SESSION_COOKIE = "entrepot_session"
 SIGN_IN_COOKIE = "entrepot_sign_in"  # the sign-in form's double-submit token
@@ -44,9 +43,10 @@ def sign_in_url(next_path: str) -> str:
 
 def current(request: Request, ctx: Ctx) -> SignedIn | None:
     """The session this request's cookie names, if it is alive (its idle time is reset)."""
-    idle = dt.timedelta(minutes=ctx.settings.console_idle_minutes)
     with ctx.db.transaction() as session:
-        viewer = sessions.resume(session, request.cookies.get(SESSION_COOKIE), ctx.clock(), idle)
+        viewer = sessions.resume(
+            session, request.cookies.get(SESSION_COOKIE), ctx.clock(), sessions.Lifetime.of(ctx.settings)
+        )
     request.state.viewer = viewer
     return viewer
 
@@ -84,7 +84,10 @@ def check_sign_in_csrf(request: Request, given: str) -> None:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Over https (uvicorn reads X-Forwarded-Proto from the proxies FORWARDED_ALLOW_IPS trusts), or
+    always when the settings say the console is served behind TLS."""
+    ctx: AppContext = request.app.state.ctx
+    return request.url.scheme == "https" or ctx.settings.console_secure_cookies
 
 
 def sign_in_token(request: Request) -> str:
