@@ -72,7 +72,7 @@ def test_bench_city_prints_its_summary_last() -> None:
     assert code == 0, lines
     assert re.match(
         r"^city key=helsinki build_s=[0-9.]+ load_s=[0-9.]+ matrix100_ms=\d+ matrix1000_s=[0-9.]+ "
-        r"modes=car repeats=1$",
+        r"tables_s=[0-9.]+ modes=car repeats=1$",
         lines[-1],
     ), lines[-1]
     assert run("bench", "city", "--repeats", "0")[0] == 2

@@ -118,7 +118,11 @@ def test_walkers_take_the_one_way_street_both_ways(block: City) -> None:
     assert back.seconds == pytest.approx(back.metres / (5 / 3.6))
 
 
-def test_the_matrix_agrees_with_routes_and_is_not_symmetric_for_cars(block: City) -> None:
+@pytest.mark.parametrize("table_max_nodes", [3000, 0], ids=["table", "searched"])
+def test_the_matrix_agrees_with_routes_and_is_not_symmetric_for_cars(
+    block: City, monkeypatch: pytest.MonkeyPatch, table_max_nodes: int
+) -> None:
+    monkeypatch.setattr(city_module, "TABLE_MAX_NODES", table_max_nodes)
     points = [at(1), at(2), at(3)]
     matrix = block.matrix(points, points, Mode.CAR)
     assert matrix.shape == (3, 3)
@@ -140,6 +144,13 @@ def test_a_point_snaps_to_the_mode_s_own_network(block: City) -> None:
     # the gap is walked: a car's time to the footway's end is its time to node 4 plus 111 m on foot
     seconds = block.matrix([at(1)], [end_of_footway], Mode.CAR)[0, 0]
     assert seconds == pytest.approx(block.matrix([at(1)], [at(4)], Mode.CAR)[0, 0] + 111.2 / (5 / 3.6), abs=1)
+
+
+def test_a_point_to_itself_is_no_time_even_off_the_road(block: City) -> None:
+    in_the_yard = (60.0005, 25.001)  # between the roads: tens of metres to the nearest node
+    matrix = block.matrix([in_the_yard, at(1)], [in_the_yard, at(1)], Mode.WALKING)
+    assert matrix[0, 0] == 0 and matrix[1, 1] == 0
+    assert matrix[0, 1] > 0 and matrix[1, 0] > 0
 
 
 def test_points_off_the_map_are_named_and_refused(block: City) -> None:
