@@ -45,6 +45,23 @@ def peak(world: World, base_url: str) -> dict[str, str]:  # noqa: F811
             sale = api.post("/flash-sales", json=body, headers=world.auth(seller))
             assert sale.status_code == 201, sale.text
             made[seller] = sale.json()["id"]
+        group = {
+            "sku": world.ids["seller_b_red"],
+            "market": "lazada-sg",
+            "team_price_minor": 1290,
+            "team_size": 3,
+            "team_window_seconds": 3600,
+            "stock": 3,
+            "starts_at": T0.isoformat(),
+            "ends_at": (T0 + dt.timedelta(days=1)).isoformat(),
+        }
+        made["group_buy"] = api.post("/group-buys", json=group, headers=world.auth("seller_b")).json()["id"]
+        team = api.post(
+            f"/group-buys/{made['group_buy']}/teams",
+            json={"payment_method": "card"},
+            headers=world.auth("buyer_a"),
+        )
+        assert team.status_code == 201, team.text
         live = api.post(
             "/live-sessions",
             json={"market": "lazada-sg", "host": "Ana", "title": "Singles' Day phone cases"},
@@ -93,7 +110,13 @@ def test_an_operator_watches_a_flash_sale_board_as_orders_arrive(
     visit.check("peak-flash-board", axe)
     follow(page.get_by_role("navigation", name="Main").get_by_role("link", name="Peak days"))
     follow(page.get_by_role("navigation", name="Peak-day views").get_by_role("link", name="Group buys"))
-    assert page.get_by_role("table", name="Group buys, newest first").is_visible()
+    follow(
+        page.get_by_role("table", name="Group buys, newest first").get_by_role("link", name=peak["group_buy"])
+    )
+    teams = page.get_by_role("table", name="Teams, newest first")
+    assert teams.get_by_role("row").nth(1).get_by_role("cell").all_inner_texts()[1:4] == ["open", "1", "3"]
+    visit.check("peak-group-buy", axe)
+    follow(page.get_by_role("navigation", name="Main").get_by_role("link", name="Peak days"))
     follow(page.get_by_role("navigation", name="Peak-day views").get_by_role("link", name="Livestreams"))
     assert page.get_by_role("table", name="Livestream sessions, newest first").is_visible()
     visit.check("peak-livestreams", axe)

@@ -13,7 +13,8 @@
 //   styling. The region also gets a "live:update" event with the figures as its detail.
 // - The browser reconnects by itself after a dropped connection (the server's `retry` field says when);
 //   if it gives up (an error answer, e.g. after signing out), this script tries again after 1 s, 2 s,
-//   4 s ... up to 30 s. Streams are closed when the page is left, so the server stops at once.
+//   4 s ... up to 30 s. Streams are closed when the page is left, so the server stops at once, and
+//   opened again if the browser brings the page back from its back-forward cache.
 // No inline script and no eval: it runs under the console's Content-Security-Policy as a file of its own.
 (function () {
   "use strict";
@@ -76,11 +77,19 @@
     };
   }
 
+  function start() {
+    document.querySelectorAll("[data-live-source]").forEach(function (region) {
+      connect(region, FIRST_WAIT_MS);
+    });
+  }
+
   window.addEventListener("pagehide", function () {
     sources.forEach(function (source) { source.close(); });
     sources = [];
   });
-  document.querySelectorAll("[data-live-source]").forEach(function (region) {
-    connect(region, FIRST_WAIT_MS);
+  // a page brought back from the back-forward cache had its streams closed on leaving: open them again
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) start();
   });
+  start();
 })();
