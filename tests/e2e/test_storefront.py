@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from entrepot.api.app import create_app
@@ -217,3 +219,47 @@ def test_two_buyers_complete_a_group_buy_and_both_are_charged(
         )
     first.done()
     second.done()
+
+
+def test_a_flash_sale_counter_follows_the_orders_live(
+    base_url: str,
+    browser: Any,
+    axe: Any,  # noqa: F811
+    world: World,
+) -> None:
+    from playwright.sync_api import expect
+
+    body = {
+        "sku": world.ids["seller_a_red"],
+        "market": "lazada-sg",
+        "sale_price_minor": 990,
+        "stock": 5,
+        "per_buyer_limit": 2,
+        "starts_at": T0.isoformat(),
+        "ends_at": (T0 + dt.timedelta(hours=2)).isoformat(),
+    }
+    api = f"{base_url}/api/v1"
+    made = httpx.post(f"{api}/flash-sales", json=body, headers=world.auth("seller_a"), timeout=30)
+    assert made.status_code == 201, made.text
+    sale = made.json()["id"]
+    visit = Phone(browser, base_url)
+    page = visit.page
+    visit.sign_in("buyer-a")
+    visit.goto(f"{SHOP}/flash-sales/{sale}")
+    assert page.locator(".price.big").inner_text() == "$9.90"
+    expect(page.locator("[data-live-status]")).to_have_text("Updating live.")
+    left = page.locator('[data-live="available"]')
+    expect(left).to_have_text("5")
+    headers = {**world.auth("buyer_b"), "Idempotency-Key": uuid.uuid4().hex}
+    taken = httpx.post(
+        f"{api}/flash-sales/{sale}/orders",
+        json={"quantity": 2, "payment_method": "card"},
+        headers=headers,
+        timeout=30,
+    )
+    assert taken.status_code == 201, taken.text
+    expect(left).to_have_text("3")  # no reload: the figures came by the page's event stream
+    expect(page.locator('[data-live="sold"]')).to_have_text("2")
+    assert page.locator('[data-live="time_left"]').inner_text() == "2 hours"
+    visit.check("flash-sale", axe)
+    visit.done()

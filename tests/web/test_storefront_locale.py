@@ -85,3 +85,10 @@ def test_the_shipped_template_holds_every_text_of_the_code(tmp_path: Path) -> No
 def _ids(path: Path) -> set[object]:
     with path.open("rb") as pot:
         return {m.id for m in read_po(pot) if m.id}
+
+
+def test_a_time_left_reads_in_two_whole_units_never_rounded_up() -> None:
+    assert locale.format_duration(5400, "en_SG") == "1 hour, 30 minutes"  # not "2 hours"
+    assert locale.format_duration(86_405, "en_SG") == "1 day"
+    assert locale.format_duration(720, "vi_VN") == "12 phút"
+    assert locale.format_duration(-3, "en_SG") == "0 seconds"

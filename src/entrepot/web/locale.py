@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.core import get_global
-from babel.dates import format_date, format_time, get_datetime_format
+from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
+from babel.lists import format_list
 from babel.numbers import format_decimal, parse_pattern
 from babel.support import Translations
 
@@ -81,6 +82,26 @@ def format_moment(moment: dt.datetime | None, locale: str, time_zone: str) -> st
     )
 
 
+UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def format_duration(seconds: int, locale: str) -> str:
+    """A time left as its two largest units, each whole and rounded down (`1 hour, 30 minutes`, never
+    `2 hours` for an hour and a half), in the locale's words and its way of listing units."""
+    left, parts = max(0, seconds), list[str]()
+    for _, size in UNITS:
+        if left >= size and len(parts) < 2:
+            whole = left // size * size
+            parts.append(format_timedelta(dt.timedelta(seconds=whole), format="long", locale=_locale(locale)))
+            left -= whole
+        elif parts:
+            break  # `1 day, 5 seconds` says less than `1 day`: the second unit is the next one or none
+    if not parts:
+        parts.append(format_timedelta(dt.timedelta(0), format="long", locale=_locale(locale)))
+    shown: str = format_list(parts, style="unit", locale=_locale(locale))
+    return shown
+
+
 @lru_cache(maxsize=64)
 def translations(locale: str, directory: Path = CATALOGUES) -> gettext_module.NullTranslations:
     """The catalogue for the locale (`th_TH`, else `th`), or none: the English source text."""
@@ -112,6 +133,10 @@ class MarketFormat:
 
     def moment(self, value: dt.datetime | None) -> str:
         return format_moment(value, self.locale, self.time_zone)
+
+    def duration(self, seconds: int) -> str:
+        """A time left, in the locale's words, to the largest whole unit (`3 hours`, `12 minutes`)."""
+        return format_duration(seconds, self.locale)
 
     def kg_co2e(self, grams: int | float | None) -> str:
         """Grams of CO2e as kilograms with two decimals, the locale's way."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from entrepot.web.shop import browse, cart, group, orders
+from entrepot.web.shop import browse, cart, flash, group, orders
 from entrepot.web.shop.common import ShopRoute
 
 router = APIRouter(route_class=ShopRoute, include_in_schema=False)
-for part in (browse, cart, orders, group):
+for part in (browse, cart, orders, group, flash):
     router.include_router(part.router)

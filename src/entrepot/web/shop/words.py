@@ -62,4 +62,12 @@ TEAM_STATUS = {
     "completed": N_("Complete"),
     "failed": N_("Failed: not enough buyers in time"),
 }
+FLASH_PHASE = {
+    "scheduled": N_("Starts soon"),
+    "open": N_("On sale now"),
+    "waiting": N_("All units held: join the waiting line"),
+    "sold_out": N_("Sold out"),
+    "ended": N_("Ended"),
+    "closed": N_("Ended"),
+}
 PAYMENT_METHODS = {"card_visa": N_("Card (simulated)"), "wallet": N_("Wallet (simulated)")}
