@@ -216,6 +216,7 @@ RULES: dict[str, dict[str, str]] = {
     },
     "POST /api/v1/buyers": {r"give both latitude and longitude": "cross-field: a point has both coordinates"},
     "GET /api/v1/logistics/revenue": {r"after start": "cross-field: the window ends after it starts"},
+    "GET /api/v1/audit": {r"^not after since$": "cross-field: the window ends after it starts"},
     "POST /api/v1/emissions/targets": {
         r"target year must come after the baseline": "cross-field: the target year follows the baseline year",
     },
