@@ -44,6 +44,9 @@ REQUIRE_PG = os.environ.get("ENTREPOT_REQUIRE_POSTGRES") == "1"
 os.environ.setdefault("ENTREPOT_GC_FREEZE_AT_START", "false")
 # Tests sign webhooks with the development secret on throwaway databases: not production.
 os.environ.setdefault("ENTREPOT_ENV", "test")
+# The servers the tests start (in process and as uvicorn processes) take requests as fast as their clients
+# send them, from a few keys: not limited (platform.ratelimit). tests/api/test_rate_limits.py switches it on.
+os.environ.setdefault("ENTREPOT_RATE_LIMITS", "false")
 # The tests' output is never a terminal's, whatever the shell says: no width inherited from it (pytest-xdist's
 # workers are given COLUMNS=80), so the CLI prints as it does when piped.
 os.environ.pop("COLUMNS", None)
