@@ -11,7 +11,7 @@ tracking page and local services draw their maps with it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -56,15 +56,33 @@ class Map:
     fit: bool = True
 
     def spec(self) -> dict[str, Any]:
-        """The JSON the browser draws from; a line's stops it has no point for are left out of it."""
-        spec = asdict(self)
+        """The JSON the browser draws from: what map.js reads, no more (a network map has thousands of
+        lines; their labels and details are the tables'). A line's stops it has no point for are left
+        out of it, and a line left with fewer than two is not drawn."""
         known = {p.id for p in self.points}
-        spec["lines"] = [
-            {**asdict(line), "stops": [s for s in line.stops if s in known]}
-            for line in self.lines
-            if sum(s in known for s in line.stops) >= 2
-        ]
-        return spec
+        lines = []
+        for line in self.lines:
+            stops = [s for s in line.stops if s in known]
+            if len(stops) >= 2:
+                lines.append({"stops": stops, "group": line.group, "dashed": line.dashed})
+        return {
+            "id": self.id,
+            "points": [
+                {
+                    "id": p.id,
+                    "label": p.label,
+                    "latitude": p.latitude,
+                    "longitude": p.longitude,
+                    "group": p.group,
+                    "detail": p.detail,
+                }
+                for p in self.points
+            ],
+            "lines": lines,
+            "point_groups": list(self.point_groups),
+            "line_groups": list(self.line_groups),
+            "fit": self.fit,
+        }
 
     def point_columns(self) -> list[tuple[str, str]]:
         detail = [(self.detail_heading, "")] if self.detail_heading else []
