@@ -219,7 +219,7 @@ def _where(city: City, text: str) -> tuple[tuple[float, float], str]:
 def city_info() -> None:
     """What city local services run in: its map's source, road network, bounds and attribution; prints
     `city key=... nodes=... edges=...` last. Builds the map's cache on first use (var/city)."""
-    from entrepot.local_services.city import ATTRIBUTION, LICENCE
+    from entrepot.local_services.city_terms import ATTRIBUTION, LICENCE
 
     city = _city()
     south, west, north, east = city.bbox

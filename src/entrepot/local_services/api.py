@@ -9,12 +9,11 @@ over the API. The checkout quotes its delivery times in process, through the sam
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query
 
-from entrepot.local_services import city as city_service
-from entrepot.local_services import service
+from entrepot.local_services import city_terms, service
 from entrepot.local_services.city_schemas import (
     CityOut,
     MatrixIn,
@@ -24,11 +23,14 @@ from entrepot.local_services.city_schemas import (
     RouteIn,
 )
 from entrepot.local_services.city_schemas import RouteOut as CityRouteOut
-from entrepot.local_services.geocoding import Place
 from entrepot.local_services.schemas import DayPlanIn, DayPlanOut, RouteOut, StopOut, UnroutedOut
 from entrepot.platform.deps import Caller, Ctx
 from entrepot.platform.principal import ROLES
 from entrepot.platform.schemas import CodePath, Text, TimeQuery
+
+if TYPE_CHECKING:  # the map's code loads scipy: imported on the first request that needs it
+    from entrepot.local_services.city import City, Point
+    from entrepot.local_services.geocoding import Place
 
 router = APIRouter(tags=["local services"])
 
@@ -113,8 +115,14 @@ CITY_ERRORS: dict[int | str, dict[str, object]] = {
 DISPATCH_ROLES = ("operator", "carrier")
 
 
-def _point(point: PointIn) -> city_service.Point:
+def _point(point: PointIn) -> Point:
     return (point.lat, point.lon)
+
+
+def _city() -> City:
+    from entrepot.local_services.city import current_city
+
+    return current_city()
 
 
 def _place_out(place: Place) -> PlaceOut:
@@ -136,7 +144,7 @@ def city_info(principal: Caller) -> CityOut:
     """The city local services run in: its OpenStreetMap extract, road network and bounds. Map data
     © OpenStreetMap contributors, under the Open Database Licence (ODbL): show it with the map."""
     principal.require(*ROLES)
-    city = city_service.current_city()
+    city = _city()
     return CityOut(
         key=city.source.key,
         name=city.source.name,
@@ -145,9 +153,9 @@ def city_info(principal: Caller) -> CityOut:
         edges={mode: city.edge_count(mode) for mode in city.graphs},
         bbox=city.bbox,
         addresses=len(city.gazetteer.street),
-        attribution=city_service.ATTRIBUTION,
-        licence=city_service.LICENCE,
-        licence_url=city_service.LICENCE_URL,
+        attribution=city_terms.ATTRIBUTION,
+        licence=city_terms.LICENCE,
+        licence_url=city_terms.LICENCE_URL,
     )
 
 
@@ -168,7 +176,7 @@ def travel_matrix(body: MatrixIn, principal: Caller) -> MatrixOut:
     principal.require(*DISPATCH_ROLES)
     sources = [_point(p) for p in body.sources]
     targets = sources if body.targets is None else [_point(p) for p in body.targets]
-    seconds = city_service.current_city().matrix(sources, targets, body.mode)
+    seconds = _city().matrix(sources, targets, body.mode)
     return MatrixOut(mode=body.mode, seconds=seconds.round(1).tolist())
 
 
@@ -185,7 +193,7 @@ def travel_route(body: RouteIn, principal: Caller) -> CityRouteOut:
     """The fastest route between two points by the mode: its seconds, metres and road nodes.
     Map data © OpenStreetMap contributors (ODbL)."""
     principal.require(*DISPATCH_ROLES)
-    route = city_service.current_city().route(_point(body.origin), _point(body.destination), body.mode)
+    route = _city().route(_point(body.origin), _point(body.destination), body.mode)
     return CityRouteOut(
         mode=body.mode, seconds=round(route.seconds, 1), metres=round(route.metres, 1), path=route.path
     )
@@ -201,7 +209,7 @@ def geocode(q: Annotated[Text, Query(min_length=1, max_length=200)], principal: 
     city's own map, offline: as written (case and spacing aside), never a guess.
     Map data © OpenStreetMap contributors (ODbL)."""
     principal.require(*ROLES)
-    return _place_out(city_service.current_city().geocode(q))
+    return _place_out(_city().geocode(q))
 
 
 @router.get(
@@ -221,4 +229,4 @@ def reverse_geocode(
     """The address at a position (the nearest door within 75 m), else the nearest named street.
     Map data © OpenStreetMap contributors (ODbL)."""
     principal.require(*ROLES)
-    return _place_out(city_service.current_city().reverse((lat, lon)))
+    return _place_out(_city().reverse((lat, lon)))

@@ -25,20 +25,15 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+from entrepot.local_services.city_terms import MAX_POINTS, MAX_SNAP_M
 from entrepot.local_services.geocoding import Gazetteer, Place
 from entrepot.local_services.roads import EARTH_RADIUS_M, MODES, WALKING_KMH, Mode, Roads, parse
 
-ATTRIBUTION = "© OpenStreetMap contributors"
-LICENCE = "ODbL-1.0"
-LICENCE_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
 # Bump when the parse or speed rules change: an older cache is then built again, never read.
 CACHE_FORMAT = 1
-# Farther than this from every road of the mode, a point is off the map rather than at a door off a lane.
-MAX_SNAP_M = 300.0
 # A mode whose network has at most this many nodes keeps a table of every pair (3,000: 36 MB as float32);
 # the walkers' network of the centre (5,800 nodes) is searched instead.
 TABLE_MAX_NODES = 3000
-MAX_POINTS = 1000  # each side of a matrix: 1,000 x 1,000 takes 0.3 s by e-bike, 2 s on foot (`bench city`)
 
 Point = tuple[float, float]  # (latitude, longitude) in degrees
 

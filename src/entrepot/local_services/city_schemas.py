@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from entrepot.local_services.city import ATTRIBUTION, MAX_POINTS
+from entrepot.local_services.city_terms import ATTRIBUTION, MAX_POINTS
 from entrepot.local_services.roads import Mode
 from entrepot.platform.schemas import Request
 
