@@ -15,6 +15,7 @@ from entrepot.logistics.domain import (
     Lane,
     Network,
     Parcel,
+    RoutingRules,
     great_circle_km,
     to_minutes,
 )
@@ -30,7 +31,7 @@ from entrepot.logistics.network_data import (
     stations_in,
 )
 from entrepot.logistics.network_tables import BUYER_CITIES, WAREHOUSES
-from entrepot.logistics.routing import PRACTICAL, choose, pareto_routes
+from entrepot.logistics.routing import Route, choose, pareto_routes
 from entrepot.logistics.synthetic import synthetic_network
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -323,16 +324,24 @@ def test_random_pairs_on_a_synthetic_network_have_routes() -> None:
         assert routes and routes[0].legs[-1].lane.destination == destination
 
 
-def test_economy_to_madrid_finds_the_cheap_slow_train() -> None:
-    """Slow, cheap routes come last in the search; they must still make the Pareto set."""
+def test_economy_to_madrid_finds_the_cheap_slow_train_where_nine_legs_are_allowed() -> None:
+    """Slow, cheap routes come last in the search; they must still make the answer. Hangzhou to Madrid
+    by train takes nine legs (three trucks to Xi'an's terminal, the train, four trucks across Europe,
+    the van): over the default limit of eight, so a network allowing nine finds it and the default
+    one does not."""
     net = demo_network()
     ready = to_minutes(dt.datetime(2025, 11, 11, 3, tzinfo=dt.UTC))
     madrid = next(n.code for n in net.nodes.values() if n.kind == "delivery_station" and n.country == "ES")
-    routes = pareto_routes(
-        net, "cn-hangzhou", madrid, Parcel(1.2, 30, 20, 10), ready, ready + 20 * 1440, tolerance=PRACTICAL
-    )
-    cheapest = choose(routes, "economy", "cheapest")
-    assert "rail" in {leg.lane.mode for leg in cheapest.legs}
+
+    def economy_cheapest(max_legs: int) -> tuple[Route, list[Route]]:
+        net.rules = RoutingRules(max_legs=max_legs)
+        routes = pareto_routes(net, "cn-hangzhou", madrid, Parcel(1.2, 30, 20, 10), ready, ready + 20 * 1440)
+        return choose(routes, "economy", "cheapest"), routes
+
+    cheapest, routes = economy_cheapest(9)
+    assert "rail" in {leg.lane.mode for leg in cheapest.legs} and len(cheapest.legs) == 9
     assert cheapest.cost_cents < min(
         r.cost_cents for r in routes if all(leg.lane.mode != "rail" for leg in r.legs)
     )
+    cheapest, routes = economy_cheapest(8)
+    assert all(len(r.legs) <= 8 for r in routes) and "rail" not in {leg.lane.mode for leg in cheapest.legs}

@@ -21,9 +21,11 @@ import numpy as np
 from entrepot.logistics import compiled_search
 from entrepot.logistics.domain import (
     VOLUMETRIC_DIVISOR_CM3_PER_KG,
+    Epsilon,
     Lane,
     Network,
     Parcel,
+    RoutingRules,
     lane_factor_g_per_tkm,
     utc_offset_minutes,
     weekly_offsets,
@@ -91,7 +93,8 @@ class CompiledNetwork:
     schedule_cutoff: np.ndarray
     zones: list[str]
     handling: np.ndarray
-    dead_end: np.ndarray
+    dead_end: np.ndarray  # delivery stations
+    warehouse: np.ndarray  # fulfilment warehouses
     zone_tables: OrderedDict[tuple[int, int], np.ndarray] = field(default_factory=OrderedDict)
     bounds: OrderedDict[tuple[int, float], Bounds] = field(default_factory=OrderedDict)
     feeders: dict[float, FeederBounds] = field(default_factory=dict)  # per weight floor, see precompute
@@ -158,7 +161,20 @@ def _compile(network: Network) -> CompiledNetwork:
         zones=zones,
         handling=np.array([network.nodes[code].handling_minutes for code in codes], dtype=np.int64),
         dead_end=np.array([code in network.delivery_stations for code in codes], dtype=np.bool_),
+        warehouse=np.array(
+            [network.nodes[code].kind == "fulfilment_warehouse" for code in codes], dtype=np.bool_
+        ),
     )
+
+
+def no_transit(net: CompiledNetwork, rules: RoutingRules) -> np.ndarray:
+    """The nodes a route may end at but not pass through, under the rules (a few microseconds)."""
+    closed = np.zeros(len(net.codes), dtype=np.bool_)
+    if rules.stations_end_only:
+        closed |= net.dead_end
+    if rules.warehouses_start_only:  # a warehouse starts routes: entering one is passing through
+        closed |= net.warehouse
+    return closed
 
 
 def lane_costs(net: CompiledNetwork, parcel: Parcel) -> tuple[np.ndarray, np.ndarray]:
@@ -314,8 +330,11 @@ def search_paths(
     full: frozenset[tuple[str, int]],
     tol: tuple[int, int, float],
     max_labels: int,
+    epsilon: Epsilon = (0.0, 0.0, 0.0),
+    rules: RoutingRules | None = None,
 ) -> list[list[tuple[Lane, int]]]:
     """Run the compiled search; each destination label's path as (lane, departure minute) pairs."""
+    rules = network.rules if rules is None else rules
     ready, deadline = window
     net = compiled(network)
     target, start = net.index[destination], net.index[origin]
@@ -332,11 +351,12 @@ def search_paths(
             zone_table(net, first_day, horizon // 1440 - first_day + 10),
             first_day,
             net.handling,
-            net.dead_end,
+            no_transit(net, rules),
         ),
         *(least.time, least.cost, least.grams, full_keys(net, full), start, target, ready, horizon),
         np.array(tol, dtype=np.float64),
-        max_labels,
+        1.0 + np.array(epsilon, dtype=np.float64),
+        *(rules.max_legs, rules.no_node_twice, max_labels),
     ]
     capacity = INITIAL_LABELS
     search: Callable[..., tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = compiled_search.search

@@ -3,8 +3,9 @@ flat arrays instead of Python objects.
 
 Why: a planning query on a 10,000-node network creates hundreds of thousands of candidate labels; as
 Python objects that costs seconds, as array rows in machine code milliseconds. The search rules (label
-order, dominance with tolerance, bounds, dead-end stations, deadline and full departures) are exactly the
-reference's, and a property test checks that both return the same routes.
+order, dominance with tolerance, the (1+epsilon) cover at the destination, bounds, the routing rules,
+deadline and full departures) are exactly the reference's, and a property test checks that both return
+the same routes.
 
 Compiled functions are cached on disk beside this file (`cache=True`), so only the first run on a
 machine pays the compilation (a few seconds); they release the GIL (`nogil=True`), so threads plan in
@@ -213,7 +214,7 @@ def search(
     zone_table: np.ndarray,
     first_day: int,
     handling: np.ndarray,
-    dead_end: np.ndarray,
+    no_transit: np.ndarray,
     bound_t: np.ndarray,
     bound_c: np.ndarray,
     bound_e: np.ndarray,
@@ -223,15 +224,25 @@ def search(
     ready: int,
     deadline: int,
     tol: np.ndarray,
+    cover: np.ndarray,
+    max_legs: int,
+    no_node_twice: bool,
     max_labels: int,
     capacity: int,
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The label-setting search. Returns (label count or -1 when `capacity` ran out, parent, lane,
-    departs, and the destination's labels); lane -1 marks the origin's label."""
+    departs, and the destination's labels); lane -1 marks the origin's label.
+
+    `cover` is 1 + epsilon per criterion: a label (or a label plus its least still to come) is given up
+    when a finished route is within that factor of it on every count (time counted from `ready`). Only
+    finished routes cover: between labels at other nodes dominance stays exact, as a label a little
+    later there can miss a departure the other makes, and slack taken at each node would compound.
+    `max_legs` 0 is no limit; with one, a label beats another only with no more legs."""
     lab_node = np.empty(capacity, dtype=np.int64)
     lab_t = np.empty(capacity, dtype=np.int64)
     lab_c = np.empty(capacity, dtype=np.int64)
     lab_e = np.empty(capacity, dtype=np.float64)
+    lab_legs = np.empty(capacity, dtype=np.int64)
     lab_parent = np.empty(capacity, dtype=np.int64)
     lab_lane = np.empty(capacity, dtype=np.int64)
     lab_dep = np.empty(capacity, dtype=np.int64)
@@ -249,8 +260,10 @@ def search(
         np.zeros(nodes, dtype=np.int64),
     )
     bag_t, bag_c, bag_e, bag_label, size = bags
+    # legs count only under a limit: without one, fewer legs buys nothing
+    legs_of = lab_legs if max_legs > 0 else np.zeros(0, dtype=np.int64)
 
-    lab_node[0], lab_t[0], lab_c[0], lab_e[0] = origin, ready, 0, 0.0
+    lab_node[0], lab_t[0], lab_c[0], lab_e[0], lab_legs[0] = origin, ready, 0, 0.0, 0
     lab_parent[0], lab_lane[0], lab_dep[0] = -1, -1, ready
     bag_t[origin, 0], bag_c[origin, 0], bag_e[origin, 0], bag_label[origin, 0] = ready, 0, 0.0, 0
     size[origin], count = 1, 1
@@ -260,16 +273,20 @@ def search(
         node = lab_node[label]
         if lab_dead[label] or node == destination:
             continue
-        if _bag_beats(
-            bags, destination,
-            lab_t[label] + bound_t[node], lab_c[label] + bound_c[node], lab_e[label] + bound_e[node], tol,
+        if _covered(
+            bags, destination, ready,
+            lab_t[label] + bound_t[node], lab_c[label] + bound_c[node], lab_e[label] + bound_e[node],
+            tol, cover,
         ):  # fmt: skip
             continue
+        legs = lab_legs[label] + 1
         leave = lab_t[label] + (handling[node] if lab_parent[label] >= 0 else 0)
         for lane in range(out_start[node], out_start[node + 1]):
             to = lane_dest[lane]
-            if bound_t[to] >= NO_ROUTE or not lane_usable[lane] or (dead_end[to] and to != destination):
+            if bound_t[to] >= NO_ROUTE or not lane_usable[lane] or (no_transit[to] and to != destination):
                 continue
+            if max_legs > 0 and (legs > max_legs or (legs == max_legs and to != destination)):
+                continue  # the leg limit reached before the destination
             departs = leave
             schedule = lane_schedule[lane]
             if schedule >= 0:
@@ -284,20 +301,27 @@ def search(
                 continue
             cost = lab_c[label] + lane_cost[lane]
             grams = lab_e[label] + lane_grams[lane]
-            # neither check changes anything, so their order does not change the routes; the node's
+            # no check changes anything, so their order does not change the routes; the node's
             # own bag first was the faster order in the one run that compared them
-            if _bag_beats(bags, to, arrives, cost, grams, tol):
+            if to == destination:
+                if _covered(bags, to, ready, arrives, cost, grams, tol, cover):
+                    continue
+            elif _bag_beats(bags, legs_of, to, arrives, cost, grams, legs, tol) or _covered(
+                bags, destination, ready,
+                arrives + bound_t[to], cost + bound_c[to], grams + bound_e[to], tol, cover,
+            ):  # fmt: skip
                 continue
-            if to != destination and _bag_beats(
-                bags, destination, arrives + bound_t[to], cost + bound_c[to], grams + bound_e[to], tol
-            ):
+            if no_node_twice and _visits(lab_node, lab_parent, label, to):
                 continue
-            _drop_beaten(bags, lab_dead, to, arrives, cost, grams)
+            # finished routes drop what they beat whatever its legs: none returned beats another
+            beaten_legs = legs_of if to != destination else empty
+            _drop_beaten(bags, beaten_legs, lab_dead, to, arrives, cost, grams, legs)
             if size[to] >= max_labels:
                 continue
             if count == capacity:
                 return -1, empty, empty, empty, empty
             lab_node[count], lab_t[count], lab_c[count], lab_e[count] = to, arrives, cost, grams
+            lab_legs[count] = legs
             lab_parent[count], lab_lane[count], lab_dep[count] = label, lane, departs
             slot = size[to]
             bag_t[to, slot], bag_c[to, slot], bag_e[to, slot] = arrives, cost, grams
@@ -307,6 +331,16 @@ def search(
             count += 1
     finished = bag_label[destination, : size[destination]].copy()
     return count, lab_parent[:count].copy(), lab_lane[:count].copy(), lab_dep[:count].copy(), finished
+
+
+@njit(cache=True, nogil=True)
+def _visits(lab_node: np.ndarray, lab_parent: np.ndarray, label: int, node: int) -> bool:
+    """The path of `label` (at most the leg limit long) passes through `node`."""
+    while label >= 0:
+        if lab_node[label] == node:
+            return True
+        label = lab_parent[label]
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -331,24 +365,54 @@ def _departure_with_room(
 
 
 @njit(cache=True, nogil=True)
-def _bag_beats(bags: Bags, node: int, t: int, c: int, e: float, tol: np.ndarray) -> bool:
-    """A label in the node's bag is as good as (t, c, e) on every count, give or take `tol`."""
-    bag_t, bag_c, bag_e, _label, size = bags
+def _bag_beats(
+    bags: Bags, legs_of: np.ndarray, node: int, t: int, c: int, e: float, legs: int, tol: np.ndarray
+) -> bool:
+    """A label in the node's bag is as good as (t, c, e) on every count, give or take `tol`, and has no
+    more legs (when `legs_of` holds them: under a leg limit)."""
+    bag_t, bag_c, bag_e, bag_label, size = bags
     for slot in range(size[node]):
-        if _dominates(bag_t[node, slot], bag_c[node, slot], bag_e[node, slot], t, c, e, tol):
+        if _dominates(bag_t[node, slot], bag_c[node, slot], bag_e[node, slot], t, c, e, tol) and (
+            legs_of.shape[0] == 0 or legs_of[bag_label[node, slot]] <= legs
+        ):
             return True
     return False
 
 
 @njit(cache=True, nogil=True)
-def _drop_beaten(bags: Bags, lab_dead: np.ndarray, node: int, t: int, c: int, e: float) -> None:
-    """Marks dead, and takes out of the node's bag, the labels that (t, c, e) beats outright."""
+def _covered(
+    bags: Bags, node: int, ready: int, t: int, c: int, e: float, tol: np.ndarray, cover: np.ndarray
+) -> bool:
+    """A finished route in the bag is within `cover` (1 + epsilon: times counted from `ready`), give
+    or take `tol`, of (t, c, e) on every count."""
+    bag_t, bag_c, bag_e, _label, size = bags
+    for slot in range(size[node]):
+        if (
+            bag_t[node, slot] - ready <= cover[0] * (t - ready) + tol[0]
+            and bag_c[node, slot] <= cover[1] * c + tol[1]
+            and bag_e[node, slot] <= cover[2] * e + tol[2] + EPSILON_G
+        ):
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _drop_beaten(
+    bags: Bags, legs_of: np.ndarray, lab_dead: np.ndarray, node: int, t: int, c: int, e: float, legs: int
+) -> None:
+    """Marks dead, and takes out of the node's bag, the labels that (t, c, e) beats outright (and, under
+    a leg limit, with no more legs)."""
     bag_t, bag_c, bag_e, bag_label, size = bags
     slot = 0
     while slot < size[node]:
         # outright (no tolerance); written out, not through `_dominates`, which would need a zero
         # tolerance array made on every call: an allocation per candidate label
-        if t <= bag_t[node, slot] and c <= bag_c[node, slot] and e <= bag_e[node, slot] + EPSILON_G:
+        if (
+            t <= bag_t[node, slot]
+            and c <= bag_c[node, slot]
+            and e <= bag_e[node, slot] + EPSILON_G
+            and (legs_of.shape[0] == 0 or legs <= legs_of[bag_label[node, slot]])
+        ):
             lab_dead[bag_label[node, slot]] = True
             last = size[node] - 1  # the bag's order does not matter: move its last label here
             bag_t[node, slot], bag_c[node, slot] = bag_t[node, last], bag_c[node, last]

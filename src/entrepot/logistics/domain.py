@@ -176,6 +176,20 @@ def lane_factor_g_per_tkm(lane: Lane) -> float:
     return default_wtw_g_per_tkm(lane.mode, lane.vehicle, lane.distance_km)
 
 
+@dataclass(frozen=True)
+class RoutingRules:
+    """What counts as a route on a network (issue 17); every rule is on by default."""
+
+    warehouses_start_only: bool = True  # a fulfilment warehouse starts routes, never passes one on
+    stations_end_only: bool = True  # a delivery station ends routes, never passes one on
+    no_node_twice: bool = True
+    max_legs: int = 8  # 0: no limit
+
+
+Epsilon = tuple[float, float, float]  # relative slack on time, cost, emissions: 0.02 is 2 %
+DEFAULT_EPSILON: Epsilon = (0.02, 0.02, 0.02)
+
+
 @dataclass
 class Network:
     nodes: dict[str, Node] = field(default_factory=dict)
@@ -185,6 +199,8 @@ class Network:
     # per (destination, weight floor): least time, cost and emissions to go, see routing.lower_bounds
     bounds_cache: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
     compiled: Any = field(default=None, repr=False)  # the planner's arrays, see logistics.compiled
+    rules: RoutingRules = field(default_factory=RoutingRules)
+    epsilon: Epsilon = DEFAULT_EPSILON  # the planner's (1+epsilon) cover, unless a request says otherwise
 
     def lane(self, lane_id: str) -> Lane | None:
         return self.lanes_by_id.get(lane_id)

@@ -1,11 +1,26 @@
-"""Route planning: every Pareto-optimal route over delivery time, cost and emissions.
+"""Route planning: a (1+epsilon) cover of the Pareto-optimal routes over delivery time, cost and emissions.
+
+What the planner answers (issue 17): under the network's routing rules (a fulfilment warehouse only
+starts a route and a delivery station only ends one, no node twice, at most 8 legs: `domain.RoutingRules`),
+a set of routes such that every Pareto-optimal route x has one r in the set with time(r) <= (1+e_t)
+time(x), cost(r) <= (1+e_c) cost(x) and emissions(r) <= (1+e_e) emissions(x), time counted from the
+ready time; every returned route is feasible and none beats another. Epsilon 0 is the exact Pareto set.
 
 A multi-criteria label-setting search (the shape of Martins' algorithm, time-dependent): labels are
 (arrival, cost, emissions) at a node, expanded in order of arrival; a label survives only while no other
-label at the same node is at least as good on all three. Departures follow the lanes' schedules and
-cut-offs, so waiting for the next flight or sailing is part of the time. Labels at the destination also
-prune the search everywhere else (nothing worse on all counts than a finished route can lead anywhere
-useful), and so does the promised delivery deadline.
+label at the same node is at least as good on all three (and, under a leg limit, has no more legs).
+Departures follow the lanes' schedules and cut-offs, so waiting for the next flight or sailing is part
+of the time. Labels at the destination also prune the search everywhere else: a label whose least
+possible finish is within (1+epsilon) of a finished route on every count is given up, and so is one that
+cannot make the promised deadline. The slack is taken only against finished routes, never between labels
+at other nodes: there a label a little later may miss the departure the other makes (schedules do not
+scale), and slack taken at every node would compound. That is why the answer is a cover: a pruned label's
+routes are all within (1+epsilon) of a route found.
+
+The rules need no slack either: dominance between labels stays exact with them, as departures are
+first-in first-out (waiting is allowed), so a route that comes back to a node is beaten by the label that
+was there first, and a label beaten at a node by one whose path passes a later node of its own has a
+shortcut through that node at least as good.
 """
 
 from __future__ import annotations
@@ -18,7 +33,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from entrepot.logistics import compiled
-from entrepot.logistics.domain import Lane, Network, Node, Parcel, lane_cost_cents, lane_emissions_g
+from entrepot.logistics.domain import (
+    Epsilon,
+    Lane,
+    Network,
+    Node,
+    Parcel,
+    RoutingRules,
+    lane_cost_cents,
+    lane_emissions_g,
+)
 
 SERVICE_LEVEL_DAYS = {"express": 5, "standard": 10, "economy": 20}
 OBJECTIVES = ("cheapest", "greenest")
@@ -80,6 +104,15 @@ class _Label:
     parent: _Label | None = None
     leg: Leg | None = None
     dead: bool = field(default=False)
+    legs: int = 0
+
+    def visits(self, node: str) -> bool:
+        label: _Label | None = self
+        while label is not None:
+            if label.node == node:
+                return True
+            label = label.parent
+        return False
 
     @property
     def key(self) -> tuple[int, int, float]:
@@ -88,6 +121,7 @@ class _Label:
 
 Tolerance = tuple[int, int, float]  # minutes, cents, grams
 EXACT: Tolerance = (0, 0, 0.0)
+EXACT_FRONT: Epsilon = (0.0, 0.0, 0.0)
 # Routes within six hours, 50 cents and 100 g CO2e of each other are the same choice to a shipper:
 # treating them as one keeps the Pareto set short and the search several times faster on the demo network.
 PRACTICAL: Tolerance = (360, 50, 100.0)
@@ -110,17 +144,41 @@ def pareto_routes(
     deadline: int | None = None,
     full: FullDepartures = frozenset(),
     tolerance: Tolerance = EXACT,
+    epsilon: Epsilon | float | None = None,
+    rules: RoutingRules | None = None,
 ) -> list[Route]:
-    """All non-dominated routes from `origin` (parcel ready at `ready`) to `destination` arriving by
-    `deadline`, fastest first; departures in `full` are skipped for the next one; routes within
-    `tolerance` of a found one count as the same. Raises PlanningError, with the reason, when none."""
+    """A (1+epsilon) cover of the non-dominated routes from `origin` (parcel ready at `ready`) to
+    `destination` arriving by `deadline`, under `rules`, fastest first; departures in `full` are skipped
+    for the next one. Epsilon and rules default to the network's (`cover_terms`); epsilon 0 gives the
+    exact Pareto set. `tolerance` (additive) is the older way to shorten the set, kept for callers that
+    ask for it. Raises PlanningError, with the reason, when there is no route."""
     for code in (origin, destination):
         if code not in network.nodes:
             raise PlanningError("unknown_node", f"no node {code!r} in the network")
-    found = _search(network, origin, destination, parcel, ready, deadline, full, tolerance)
+    eps, rules = cover_terms(network, epsilon, rules)
+    found = _search(network, origin, destination, parcel, ready, deadline, full, tolerance, eps, rules)
     if not found:
-        raise _explain(network, origin, destination, parcel, ready, deadline)
+        raise _explain(network, origin, destination, parcel, ready, deadline, rules)
     return sorted(found, key=lambda r: (r.arrives, r.cost_cents, r.emissions_g))
+
+
+def cover_terms(
+    network: Network, epsilon: Epsilon | float | None = None, rules: RoutingRules | None = None
+) -> tuple[Epsilon, RoutingRules]:
+    """The epsilon (per criterion) and rules a query uses: the ones given, else the network's. One
+    number is the same epsilon on every criterion. ValueError when an epsilon is negative or not finite."""
+    if epsilon is None:
+        eps = network.epsilon
+    elif isinstance(epsilon, int | float):
+        eps = (float(epsilon),) * 3
+    else:
+        eps = (float(epsilon[0]), float(epsilon[1]), float(epsilon[2]))
+    if not all(math.isfinite(e) and e >= 0 for e in eps):
+        raise ValueError(f"epsilon must be finite and at least 0, got {eps}")
+    chosen = network.rules if rules is None else rules
+    if chosen.max_legs < 0:
+        raise ValueError(f"max_legs must be at least 0 (0: no limit), got {chosen.max_legs}")
+    return eps, chosen
 
 
 def departure_with_room(lane: Lane, ready: int, time_zone: str, full: FullDepartures) -> int:
@@ -142,12 +200,15 @@ def _search(
     deadline: int | None,
     full: FullDepartures = frozenset(),
     tol: Tolerance = EXACT,
+    epsilon: Epsilon = EXACT_FRONT,
+    rules: RoutingRules | None = None,
 ) -> list[Route]:
     """The compiled search (`logistics.compiled_search`): the reference's rules over flat arrays."""
     floor = max(f for f in WEIGHT_FLOORS_KG if f <= parcel.weight_kg)
     paths = compiled.search_paths(
-        network, origin, destination, parcel, (ready, deadline), floor, full, tol, MAX_LABELS_PER_NODE
-    )
+        network, origin, destination, parcel, (ready, deadline), floor, full, tol, MAX_LABELS_PER_NODE,
+        epsilon, network.rules if rules is None else rules,
+    )  # fmt: skip
     return [Route(ready, tuple(_leg(lane, departs, parcel) for lane, departs in path)) for path in paths]
 
 
@@ -198,31 +259,36 @@ def reference_search(
     deadline: int | None,
     full: FullDepartures = frozenset(),
     tol: Tolerance = EXACT,
+    epsilon: Epsilon = EXACT_FRONT,
+    rules: RoutingRules | None = None,
 ) -> list[Route]:
     """The search in plain Python, object by object: slow, and kept as the specification the compiled
     search is tested against."""
+    rules = network.rules if rules is None else rules
     bounds = lower_bounds(network, destination, parcel.weight_kg)
     if origin not in bounds:
         return []
-    # Parcels do not pass through delivery stations: one is only ever the end of a route.
-    dead_ends = network.delivery_stations - {destination}
+    closed = _no_transit(network, rules) - {destination}
     bags: dict[str, list[_Label]] = {origin: [_Label(origin, ready, 0, 0.0)]}
     order = itertools.count()
     queue: list[tuple[int, int, _Label]] = [(ready + bounds[origin][0], next(order), bags[origin][0])]
+    cover = _Cover(ready, epsilon, tol)
     while queue:
         _, _, label = heapq.heappop(queue)
         if (
             label.dead
             or label.node == destination
-            or _hopeless(label, bounds, bags.get(destination, ()), tol)
+            or cover.any_covers(bags.get(destination, ()), _plus(label.key, bounds[label.node]))
         ):
             continue
         node = network.nodes[label.node]
         leave_ready = label.arrives + (node.handling_minutes if label.parent is not None else 0)
         for lane in network.lanes_from.get(label.node, ()):
             bound = bounds.get(lane.destination)
-            if bound is None or parcel.weight_kg > lane.max_parcel_kg or lane.destination in dead_ends:
+            if bound is None or parcel.weight_kg > lane.max_parcel_kg or lane.destination in closed:
                 continue
+            if rules.max_legs and label.legs + 1 >= rules.max_legs + (lane.destination == destination):
+                continue  # the leg limit reached before the destination
             departs = (
                 departure_with_room(lane, leave_ready, node.time_zone, full)
                 if full
@@ -239,19 +305,47 @@ def reference_search(
                 label.emissions + leg.emissions_g,
                 label,
                 leg,
+                legs=label.legs + 1,
             )
-            if _insert(bags, nxt, destination, bound, tol):
+            if rules.no_node_twice and label.visits(lane.destination):
+                continue
+            if _insert(bags, nxt, destination, bound, tol, cover, counting_legs=rules.max_legs > 0):
                 heapq.heappush(queue, (arrives + bound[0], next(order), nxt))
     return [_route(label, ready) for label in bags.get(destination, [])]
+
+
+def _no_transit(network: Network, rules: RoutingRules) -> set[str]:
+    """The nodes a route may end at but never pass through."""
+    closed: set[str] = set()
+    if rules.stations_end_only:
+        closed |= network.delivery_stations
+    if rules.warehouses_start_only:
+        closed |= {code for code, node in network.nodes.items() if node.kind == "fulfilment_warehouse"}
+    return closed
 
 
 Bound = tuple[int, int, float]  # at least this much time, cost and emissions remain to the destination
 
 
-def _hopeless(label: _Label, bounds: dict[str, Bound], finished: Iterable[_Label], tol: Tolerance) -> bool:
-    """Even at its best from here on, a finished route is at least as good on every count."""
-    best = _plus(label.key, bounds[label.node])
-    return any(_dominates(done.key, best, tol) for done in finished)
+@dataclass(frozen=True)
+class _Cover:
+    """When a finished route stands for a label: within (1+epsilon) on every count (time from `ready`),
+    give or take the additive tolerance. The same float operations as `compiled_search._covered`."""
+
+    ready: int
+    epsilon: Epsilon
+    tol: Tolerance
+
+    def covers(self, done: tuple[int, int, float], key: tuple[int, int, float]) -> bool:
+        t, c, e = (1.0 + self.epsilon[0], 1.0 + self.epsilon[1], 1.0 + self.epsilon[2])
+        return (
+            done[0] - self.ready <= t * (key[0] - self.ready) + self.tol[0]
+            and done[1] <= c * key[1] + self.tol[1]
+            and done[2] <= e * key[2] + self.tol[2] + 1e-9
+        )
+
+    def any_covers(self, finished: Iterable[_Label], key: tuple[int, int, float]) -> bool:
+        return any(self.covers(done.key, key) for done in finished)
 
 
 def _plus(key: tuple[int, int, float], bound: Bound) -> tuple[int, int, float]:
@@ -259,20 +353,29 @@ def _plus(key: tuple[int, int, float], bound: Bound) -> tuple[int, int, float]:
 
 
 def _insert(
-    bags: dict[str, list[_Label]], label: _Label, destination: str, bound: Bound, tol: Tolerance
+    bags: dict[str, list[_Label]],
+    label: _Label,
+    destination: str,
+    bound: Bound,
+    tol: Tolerance,
+    cover: _Cover,
+    counting_legs: bool,
 ) -> bool:
-    """Add `label` to its node's bag unless dominated there or, with the least still to come, by a
-    finished route; drop what it beats."""
+    """Add `label` to its node's bag unless beaten there (at the destination: covered by a finished
+    route) or, with the least still to come, covered by a finished route; drop what it beats."""
     finished = bags.get(destination, [])
-    if label.node != destination and any(
-        _dominates(done.key, _plus(label.key, bound), tol) for done in finished
-    ):
-        return False
     bag = bags.setdefault(label.node, [])
-    if any(_dominates(other.key, label.key, tol) for other in bag):
+    if label.node == destination:
+        if cover.any_covers(bag, label.key):
+            return False
+    elif any(
+        _dominates(other.key, label.key, tol) and (not counting_legs or other.legs <= label.legs)
+        for other in bag
+    ) or cover.any_covers(finished, _plus(label.key, bound)):
         return False
+    legs_matter = counting_legs and label.node != destination  # finished routes: legs do not matter
     for other in bag:
-        if _dominates(label.key, other.key):
+        if _dominates(label.key, other.key) and (not legs_matter or label.legs <= other.legs):
             other.dead = True
     bag[:] = [other for other in bag if not other.dead]
     if len(bag) >= MAX_LABELS_PER_NODE:
@@ -354,7 +457,13 @@ def _route(label: _Label, ready: int) -> Route:
 
 
 def _explain(
-    network: Network, origin: str, destination: str, parcel: Parcel, ready: int, deadline: int | None
+    network: Network,
+    origin: str,
+    destination: str,
+    parcel: Parcel,
+    ready: int,
+    deadline: int | None,
+    rules: RoutingRules,
 ) -> PlanningError:
     if not _reachable(network, origin, destination, lambda lane: True):
         return PlanningError("no_lane", f"no chain of lanes leads from {origin} to {destination}")
@@ -365,7 +474,14 @@ def _explain(
             f"{parcel.weight_kg:g} kg is over the weight limit of every route from {origin} to {destination}"
             f" (the largest any lane takes is {limit:g} kg)",
         )
-    earliest = min(r.arrives for r in _search(network, origin, destination, parcel, ready, None))
+    routes = _search(network, origin, destination, parcel, ready, None, rules=rules)
+    if not routes:
+        return PlanningError(
+            "no_lane",
+            f"no route from {origin} to {destination} keeps the routing rules (at most {rules.max_legs}"
+            " legs, no node twice, warehouses only as starts and stations only as ends)",
+        )
+    earliest = min(r.arrives for r in routes)
     days = (earliest - ready) / 1440
     return PlanningError(
         "no_departure_in_time",
