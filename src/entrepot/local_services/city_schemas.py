@@ -51,7 +51,7 @@ class CityOut(BaseModel):
     name: str
     source_package: str = Field(description="the registry package that ships the OpenStreetMap extract")
     nodes: int
-    edges: dict[Mode, int] = Field(description="directed road edges each mode may use")
+    edges: dict[Mode, int] = Field(description="directed road edges of each mode's network")
     bbox: tuple[float, float, float, float] = Field(description="south, west, north, east")
     addresses: int
     attribution: str
