@@ -144,6 +144,8 @@ def test_a_drop_opens_only_through_the_confirmation_with_its_csrf_token(
     world: World,  # noqa: F811
     peak: dict[str, str],
 ) -> None:
+    from playwright.sync_api import expect
+
     visit = signed_in_at(browser, base_url, "seller-a", "Peak days")
     page = visit.page
     room, open_path = f"/peak/live/{peak['live']}", f"/peak/live/{peak['live']}/drops/{peak['drop']}/open"
@@ -160,6 +162,13 @@ def test_a_drop_opens_only_through_the_confirmation_with_its_csrf_token(
     assert page.url == f"{base_url}{room}?done=opened"
     assert page.locator(".notice").inner_text() == "Drop opened."
     assert drops.get_by_role("row").filter(has_text=peak["drop"]).get_by_text("open", exact=True).is_visible()
+    available = page.locator(f'[data-live="{peak["drop"]}.available"]')
+    expect(available).to_have_text("2")
+    state = httpx.get(
+        f"{base_url}{API}/live-sessions/{peak['live']}", headers=world.auth("buyer_b"), timeout=30
+    )
+    _buy(base_url, world, state.json()["drops"][0]["sale"], "buyer_b", 1)
+    expect(available).to_have_text("1")  # the control room's cells follow the drop's sale live
     visit.page.go_back()  # the confirmation again, as a second tab would still show it
     visit.page.wait_for_load_state()
     follow(page.get_by_role("button", name="Open drop 1"))
