@@ -20,6 +20,7 @@ from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFai
 from entrepot.kernel.ids import new_id
 from entrepot.organization.domain import check_code
 from entrepot.platform import audit
+from entrepot.platform.db import refuse_taken_code
 
 
 def create_warehouse(
@@ -35,8 +36,7 @@ def create_warehouse(
         errors.append(FieldError("longitude", "between -180 and 180"))
     if errors:
         raise ValidationFailed("invalid warehouse", errors)
-    if session.scalar(select(Warehouse.id).where(Warehouse.code == code)) is not None:
-        raise Conflict(f"a warehouse with code {code!r} exists", code="duplicate")
+    refuse_taken_code(session, Warehouse, code, "a warehouse")
     warehouse = Warehouse(
         public_id=new_id("wh"),
         code=code,

@@ -42,7 +42,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.types import TypeDecorator
 
-from entrepot.kernel.errors import not_found
+from entrepot.kernel.errors import Conflict, not_found
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.platform.metrics import EVENTS, count_on_commit
@@ -139,6 +139,13 @@ def by_public_id(
     if found is None:
         raise not_found(what, public_id)
     return found
+
+
+def refuse_taken_code(session: Session, model: type[_Row], code: str, what: str) -> None:
+    """A 409 `duplicate` ("{what} with code {code!r} exists") when a `model` row has this code: the
+    friendly answer before the insert (the unique index stays the guard against a race)."""
+    if session.scalar(select(model.__mapper__.c.id).where(model.__mapper__.c.code == code)) is not None:
+        raise Conflict(f"{what} with code {code!r} exists", code="duplicate")
 
 
 _OUTBOX = table_of(OutboxEvent)

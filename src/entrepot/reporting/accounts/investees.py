@@ -13,11 +13,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from entrepot.kernel.bounds import BoundedCsv
-from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from entrepot.kernel.errors import FieldError, NotFound, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money, validate_currency
 from entrepot.kernel.periods import FiscalCalendar, Period
 from entrepot.organization.domain import check_code
+from entrepot.platform.db import refuse_taken_code
 from entrepot.reporting.accounts.domain import (
     NOT_SOURCED,
     Stake,
@@ -55,8 +56,7 @@ def add_investee(
     check_code(code)
     validate_currency(currency)
     check_lag(lag_quarters)
-    if session.scalar(select(Investee.id).where(Investee.code == code)) is not None:
-        raise Conflict(f"an investee with code {code!r} exists", code="duplicate")
+    refuse_taken_code(session, Investee, code, "an investee")
     investee = Investee(
         public_id=new_id("inv"),
         code=code,

@@ -18,6 +18,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money
 from entrepot.kernel.periods import FiscalCalendar
 from entrepot.organization.domain import check_code
+from entrepot.platform.db import refuse_taken_code
 from entrepot.reporting.accounts.domain import (
     NOT_SOURCED,
     OUTCOME_METRICS,
@@ -70,8 +71,7 @@ def add_programme(
     check_code(code)
     check_category(category)
     listed = check_countries(countries)
-    if session.scalar(select(Programme.id).where(Programme.code == code)) is not None:
-        raise Conflict(f"a programme with code {code!r} exists", code="duplicate")
+    refuse_taken_code(session, Programme, code, "a programme")
     programme = Programme(
         public_id=new_id("prg"),
         code=code,
