@@ -61,3 +61,26 @@ def test_the_cache_is_a_small_file(helsinki: City, tmp_path: Path) -> None:
     City.load(helsinki.source, tmp_path)
     [cache] = tmp_path.iterdir()
     assert cache.stat().st_size < helsinki.source.pbf.stat().st_size
+
+
+def doors(city: City, count: int, seed: int) -> list[tuple[float, float]]:
+    pick = np.random.default_rng(seed).choice(len(city.gazetteer.lat), size=count, replace=False)
+    return [(float(city.gazetteer.lat[i]), float(city.gazetteer.lon[i])) for i in pick]
+
+
+def test_walking_is_the_same_both_ways_and_driving_is_not(helsinki: City) -> None:
+    points = doors(helsinki, 40, seed=3)
+    walking = helsinki.matrix(points, points, Mode.WALKING)
+    assert np.allclose(walking, walking.T, atol=0.01)  # walkers ignore one-way streets
+    driving = helsinki.matrix(points, points, Mode.CAR)
+    assert not np.allclose(driving, driving.T, atol=1.0)  # the centre's one-way streets bind cars
+
+
+def test_the_table_answers_what_a_search_does(helsinki: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources, targets = doors(helsinki, 60, seed=4), doors(helsinki, 50, seed=5)
+    for mode in (Mode.EBIKE, Mode.SCOOTER, Mode.CAR):
+        from_table = helsinki.matrix(sources, targets, mode)
+        with monkeypatch.context() as searched:
+            searched.setattr("entrepot.local_services.city.TABLE_MAX_NODES", 0)
+            from_search = helsinki.matrix(sources, targets, mode)
+        assert np.allclose(from_table, from_search, atol=0.01)
