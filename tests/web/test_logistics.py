@@ -128,6 +128,7 @@ def test_the_planner_shows_the_apis_pareto_options(
             },
             "ready_at",
         ),
+        ({"origin": "HGH", "destination": "ds-sg-central", "weight_kg": "1", "ready_at": "soon"}, "ready_at"),
     ],
 )
 def test_bad_planner_input_is_shown_beside_its_field(

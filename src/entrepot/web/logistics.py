@@ -158,9 +158,7 @@ def route_planner(
 
 
 def _plan(ctx: Ctx, viewer: Viewer, values: dict[str, str]) -> RoutePlanOut:
-    ready = values["ready_at"].strip()
-    if ready and len(ready) <= 16 and "T" in ready:  # the browser's datetime-local: no zone, read as UTC
-        ready += "Z"
+    ready = _in_utc(values["ready_at"].strip())
     body = forms.parse(
         RouteQuery,
         "invalid route",
@@ -173,6 +171,16 @@ def _plan(ctx: Ctx, viewer: Viewer, values: dict[str, str]) -> RoutePlanOut:
         },
     )
     return logistics_api.plan_route(body, ctx, viewer.principal)
+
+
+def _in_utc(typed: str) -> str:
+    """The browser's datetime-local (no zone) read as UTC, as the form's label says; a time with a zone,
+    or text that is no time, goes to the API's rules as typed (and is refused there, beside the field)."""
+    try:
+        moment = dt.datetime.fromisoformat(typed)
+    except ValueError:
+        return typed
+    return moment.replace(tzinfo=dt.UTC).isoformat() if moment.tzinfo is None else typed
 
 
 @dataclass(frozen=True)
