@@ -136,6 +136,7 @@ class Snapshot:
     stock: dict[str, dict[str, tuple[int, int]]]
     orders: list[tuple[str, str, int]]  # (id, status, refunded_minor)
     events: list[str]
+    audit: int  # entries of the audit trail: a refused change records none
 
 
 def snapshot(client: TestClient, world: World) -> Snapshot:
@@ -144,4 +145,5 @@ def snapshot(client: TestClient, world: World) -> Snapshot:
         stock={k: stock(client, world, k) for k in SKU_KEYS},
         orders=[(o["id"], o["status"], o["refunded_minor"]) for o in collect(client, world, "/orders")],
         events=[e["id"] for e in collect(client, world, "/events")],
+        audit=len(collect(client, world, "/audit")),
     )

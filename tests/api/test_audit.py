@@ -180,3 +180,9 @@ def test_webhook_subscriptions_and_targets_are_recorded_without_secrets(world: W
         assert secret not in str(trail)
     [made] = _audit(world, action="emissions_target.created")
     assert made["subject"] == target.json()["id"] and made["after"]["name"] == "halve intensity"  # type: ignore[index]
+
+
+def test_the_trail_wants_a_key(world: World) -> None:
+    answer = world.client().get(f"{API}/audit")
+    assert answer.status_code == 401
+    assert answer.json()["type"] == PROBLEM + "unauthenticated"
