@@ -95,7 +95,8 @@ def test_a_planned_shipment_gets_its_chain_and_emissions_with_an_audit_trail(
     )
     assert found["seller"] == world.ids["seller_a"] and found["market"] == "lazada-sg"
     kinds = [(e["kind"], e["origin"]) for e in found["elements"]]
-    assert kinds == [
+    assert kinds == [  # a hub operation at every site the parcel is handled, from warehouse to station
+        ("hub", "cn-hangzhou"),
         ("leg", "cn-hangzhou"),
         ("hub", "air-HGH"),
         ("leg", "air-HGH"),
@@ -103,6 +104,7 @@ def test_a_planned_shipment_gets_its_chain_and_emissions_with_an_audit_trail(
         ("leg", "air-SIN"),
         ("hub", "hub-sg"),
         ("leg", "hub-sg"),
+        ("hub", "ds-sg-central"),
     ]
     legs = [e for e in found["elements"] if e["kind"] == "leg"]
     # 0.00012 t x 40 km x (102 + 23); x 3,500 km x (755 + 206), short haul;
@@ -118,9 +120,21 @@ def test_a_planned_shipment_gets_its_chain_and_emissions_with_an_audit_trail(
         "table": "desnz-2025@1", "row": 9, "ttw": 755.0, "wtt": 206.0, "wtw": 961.0, "unit": "g/tkm",
         "source": "UK DESNZ GHG conversion factors 2025 (freighting goods)",
     }  # fmt: skip
-    hubs = [e for e in found["elements"] if e["kind"] == "hub"]
-    assert all(h["missing_factor"] and h["factor"] is None and h["wtw_g"] == 0 for h in hubs)
-    assert found["wtw_g"] == pytest.approx(405.646) and found["wtw_g"] == pytest.approx(
+    hubs = {e["origin"]: e for e in found["elements"] if e["kind"] == "hub"}
+    # GLEC v3.0 defaults, kg CO2e per tonne handled, x 0.00012 t: warehouse 17.5, transhipment 0.6
+    assert {code: h["wtw_g"] for code, h in hubs.items()} == {
+        "cn-hangzhou": 2.1, "air-HGH": 0.0, "air-SIN": 0.0, "hub-sg": 0.072, "ds-sg-central": 0.072,
+    }  # fmt: skip
+    assert (
+        hubs["hub-sg"]["factor"]["table"] == "glec-v3-hubs@1" and hubs["hub-sg"]["factor"]["unit"] == "kg/t"
+    )
+    assert "GLEC Framework v3.0" in hubs["cn-hangzhou"]["factor"]["source"]
+    airport = hubs["air-HGH"]  # no published default: counted as zero, flagged, and the reason given
+    assert airport["missing_factor"] and airport["factor"] is None
+    assert "no air cargo terminal" in airport["missing_reason"]
+    assert hubs["hub-sg"]["missing_reason"] is None
+    assert found["legs_wtw_g"] == pytest.approx(405.646) and found["hubs_wtw_g"] == pytest.approx(2.244)
+    assert found["wtw_g"] == pytest.approx(407.89) and found["wtw_g"] == pytest.approx(
         found["ttw_g"] + found["wtt_g"]
     )
     with world.db.transaction() as session:  # a second delivery of the event records nothing twice
@@ -148,12 +162,16 @@ def test_a_new_factor_table_makes_a_new_version_and_leaves_the_old_intact(
     hubs = {e["origin"]: e for e in after["elements"] if e["kind"] == "hub"}
     assert hubs["air-HGH"]["wtw_g"] == pytest.approx(0.3) and hubs["hub-sg"]["wtw_g"] == pytest.approx(0.18)
     assert hubs["air-HGH"]["factor"]["table"] == "hubs@1"
-    assert after["wtw_g"] == pytest.approx(before["wtw_g"] + 0.3 + 0.3 + 0.18)
+    # the regional table's hub figure beats the default's (0.18 g instead of 0.072 g at hub-sg)
+    assert after["wtw_g"] == pytest.approx(before["wtw_g"] + 0.3 + 0.3 + 0.18 - 0.072)
     # the recompute (vectorised) gives the legs the figures recording (row by row) gave, to the milligram
     figures = [(e["ttw_g"], e["wtt_g"], e["factor"]) for e in before["elements"] if e["kind"] == "leg"]
     assert [(e["ttw_g"], e["wtt_g"], e["factor"]) for e in after["elements"] if e["kind"] == "leg"] == figures
     versions = get(client, world, "/emissions/versions")
-    assert [v["tables"] for v in versions] == [["desnz-2025@1"], ["hubs@1", "desnz-2025@1"]]
+    assert [v["tables"] for v in versions] == [
+        ["glec-v3-hubs@1", "desnz-2025@1"],
+        ["hubs@1", "glec-v3-hubs@1", "desnz-2025@1"],
+    ]
     again = client.post(
         f"{API}/emissions/factor-tables",
         params={"name": "hubs", "kind": "regional"},
@@ -163,8 +181,8 @@ def test_a_new_factor_table_makes_a_new_version_and_leaves_the_old_intact(
     assert_problem(again, 409, "factor-table-unchanged")
     with world.db.transaction() as session:
         assert (
-            session.scalar(select(func.count()).select_from(ElementResult)) == 14
-        )  # 7 elements x 2 versions
+            session.scalar(select(func.count()).select_from(ElementResult)) == 18
+        )  # 9 elements x 2 versions
 
 
 def test_a_malformed_factor_file_is_rejected_with_rows_and_reasons_and_changes_nothing(
@@ -198,7 +216,10 @@ def test_a_malformed_factor_file_is_rejected_with_rows_and_reasons_and_changes_n
     assert field_errors(assert_problem(wrong_kind, 422, "validation-failed")) == {
         "kind": "one of regional, carrier"
     }
-    assert [t["name"] for t in get(client, world, "/emissions/factor-tables")] == ["desnz-2025"]
+    assert [t["name"] for t in get(client, world, "/emissions/factor-tables")] == [
+        "desnz-2025",
+        "glec-v3-hubs",
+    ]
     assert len(get(client, world, "/emissions/versions")) == 1
     seller = {**world.auth("seller_a"), "Content-Type": "text/csv"}
     forbidden = client.post(
@@ -379,4 +400,7 @@ def test_a_factor_file_that_repeats_a_column_is_refused(world: World, client: Te
     assert field_errors(assert_problem(response, 422, "validation-failed")) == {
         "row 1": "duplicate column mode"
     }
-    assert [t["name"] for t in get(client, world, "/emissions/factor-tables")] == ["desnz-2025"]
+    assert [t["name"] for t in get(client, world, "/emissions/factor-tables")] == [
+        "desnz-2025",
+        "glec-v3-hubs",
+    ]

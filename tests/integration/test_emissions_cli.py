@@ -6,14 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
 from entrepot.cli import emissions as emissions_cli
 from entrepot.cli.main import app
-from entrepot.emissions.models import TargetRow
+from entrepot.emissions import defaults
+from entrepot.emissions.factors import parse_factor_csv
+from entrepot.emissions.models import ElementActivity, ElementResult, TargetRow
 from entrepot.logistics import events as logistics_events
 from entrepot.logistics import service as logistics
+from entrepot.platform.audit import AuditEntry
 from entrepot.platform.db import Database
 from entrepot.platform.outbox import HandlerRegistry, relay_once
 from entrepot.platform.settings import get_settings
@@ -56,11 +59,12 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Path) -> None:
     assert run("report", "--period", "FY2026")[1].count("total") == 1
-    assert run("backfill") == (0, "1 shipments recorded")
-    assert run("backfill") == (0, "0 shipments recorded")
+    up_to_date = "factor tables and hub operations up to date"
+    assert run("backfill") == (0, f"1 shipments recorded; {up_to_date}")
+    assert run("backfill") == (0, f"0 shipments recorded; {up_to_date}")
     code, out = run("report", "--by", "division", "--period", "FY2026")
     assert code == 0 and "international-commerce-division" in out and "version 1" in out
-    assert "3 elements had no factor" in out  # the hubs: the default table has no hub operations
+    assert "2 elements had no factor" in out  # the two airports: no published default hub intensity
 
     bad = tmp_path / "bad.csv"
     bad.write_text(f"{HEADER}\nroad,hgv_all,diesel,102,23,125,ok\nroad,van,diesel,631,151,700,x\n")
@@ -73,7 +77,8 @@ def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Pa
         "loaded hubs@1 (2 rows); calculation version 2",
     )
     code, out = run("factors", "list")
-    assert "v1: desnz-2025@1 (default table)" in out and "v2: hubs@1, desnz-2025@1" in out
+    assert "v1: glec-v3-hubs@1, desnz-2025@1 (default tables)" in out
+    assert "v2: hubs@1, glec-v3-hubs@1, desnz-2025@1" in out
 
     code, out = run(
         "targets", "create", "--name", "intensity", "--metric", "g_per_tkm", "--baseline-value", "1000"
@@ -91,7 +96,7 @@ def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Pa
 def test_periods_follow_the_fiscal_year_end_of_the_settings(
     shipped: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert run("backfill") == (0, "1 shipments recorded")
+    assert run("backfill")[1].startswith("1 shipments recorded")
     code, out = run("report", "--period", "FY2026-Q3")  # the default: fiscal years end in March
     assert code == 0 and "Emissions FY2026Q3 (2025-10-01 to 2026-01-01), version 1" in out
     monkeypatch.setenv("ENTREPOT_FISCAL_YEAR_END_MONTH", "12")
@@ -104,6 +109,45 @@ def test_periods_follow_the_fiscal_year_end_of_the_settings(
     assert code == 0  # the baseline is measured from FY2025, January to December 2025, which has data
     code, out = run("targets", "progress", out.split(":")[0])
     assert code == 0 and "FY2025 pathway" in out and "FY2026 pathway" in out and "actual -" in out
+
+
+def test_backfill_brings_older_chains_and_a_new_hub_edition_in_as_a_new_version(
+    shipped: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chain recorded before origins and stations counted, and a newer edition of the packaged hub
+    table: backfill stores the table (audited), adds the missing hub, and recomputes as version 2; the
+    figures of version 1 stay as they were."""
+    run("backfill")
+    db = Database(get_settings().database_url)
+    with db.transaction() as session:  # as an older release recorded it: no hub at the origin warehouse
+        origin = session.scalars(select(ElementActivity).where(ElementActivity.origin == "cn-hangzhou")).all()
+        [hub] = [e for e in origin if e.kind == "hub"]
+        session.execute(delete(ElementResult).where(ElementResult.element_id == hub.id))
+        session.delete(hub)
+    _, before = run("report", "--period", "FY2026")
+    newer = defaults.hub_text().replace("17.5,0,17.5", "12.5,0,12.5")
+    edition = parse_factor_csv(newer, defaults.HUB_NAME, 1, "default")
+    tables = [(defaults.default_table(), defaults.default_text()), (edition, newer)]
+    monkeypatch.setattr(defaults, "packaged", lambda: tables)
+    code, out = run("backfill")
+    assert (code, out) == (
+        0,
+        "0 shipments recorded; calculation version 2: glec-v3-hubs@2 stored, "
+        "1 hub operations added, 1 shipments recomputed",
+    )
+    with db.transaction() as session:
+        [added] = session.scalars(
+            select(ElementActivity).where(
+                ElementActivity.origin == "cn-hangzhou", ElementActivity.kind == "hub"
+            )
+        ).all()
+        results = session.scalars(select(ElementResult).where(ElementResult.element_id == added.id)).all()
+        assert [(r.version, r.wtw_mg, r.factor_table) for r in results] == [(2, 1500, "glec-v3-hubs@2")]
+        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "factor_table.loaded")).all()
+        assert entry.subject == "glec-v3-hubs" and entry.after["version"] == 2
+    db.dispose()
+    assert run("report", "--period", "FY2026", "--version", "1")[1] == before  # version 1 unchanged
+    assert run("backfill") == (0, "0 shipments recorded; factor tables and hub operations up to date")
 
 
 @pytest.mark.parametrize(

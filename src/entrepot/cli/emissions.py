@@ -260,11 +260,25 @@ def targets_progress(target: str) -> None:
 
 @app.command("backfill")
 def backfill() -> None:
-    """Record the emissions of shipments planned before emissions accounting was running."""
+    """Record the emissions of shipments planned before emissions accounting was running; then, if the
+    package's default tables (the hub intensities among them) or the chains' hub operations are newer than
+    the stored ones, recompute every shipment as a new calculation version (earlier versions keep their
+    figures: `report --version N` reads them)."""
+    from entrepot.emissions import service
     from entrepot.emissions.events import backfill as record_missing
 
     count = _in_transaction(lambda s: record_missing(s, _now()))
-    console.print(f"{count} shipments recorded")
+    done = _in_transaction(lambda s: service.backfill(s, _now()))
+    if done is None:
+        console.print(f"{count} shipments recorded; factor tables and hub operations up to date")
+        return
+    tables = ", ".join(done.tables) or "no table"
+    console.print(
+        f"{count} shipments recorded; calculation version {done.version}: {tables} stored, "
+        f"{done.hubs_added} hub operations added, {done.shipments} shipments recomputed",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def bench_emissions(

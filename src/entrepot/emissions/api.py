@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot.emissions import reports, service
 from entrepot.emissions import versions as calculation
+from entrepot.emissions.defaults import missing_reason
 from entrepot.emissions.models import ElementActivity, ElementResult, FactorTableRow, TargetRow
 from entrepot.emissions.schemas import (
     PERIOD_PATTERN,
@@ -67,7 +68,11 @@ def _fiscal(ctx: AppContext) -> FiscalCalendar:
 
 def _row_out(row: reports.Row) -> ReportRowOut:
     return ReportRowOut(
-        key=row.key, missing_factors=row.missing_factors, **FiguresOut.of(row.totals).model_dump()
+        key=row.key,
+        missing_factors=row.missing_factors,
+        legs_wtw_kg=row.legs_wtw_mg / 1e6,
+        hubs_wtw_kg=row.hubs_wtw_mg / 1e6,
+        **FiguresOut.of(row.totals).model_dump(),
     )
 
 
@@ -135,6 +140,8 @@ def shipment(
         wtw_g=sum(r.wtw_mg for _, r in found.elements) / 1000,
         ttw_g=sum(r.ttw_mg for _, r in found.elements) / 1000,
         wtt_g=sum(r.wtt_mg for _, r in found.elements) / 1000,
+        legs_wtw_g=sum(r.wtw_mg for e, r in found.elements if e.kind == "leg") / 1000,
+        hubs_wtw_g=sum(r.wtw_mg for e, r in found.elements if e.kind == "hub") / 1000,
         elements=elements,
     )
 
@@ -169,6 +176,7 @@ def _element_out(e: ElementActivity, r: ElementResult) -> ElementOut:
         category=r.category,
         factor=factor,
         missing_factor=r.missing_factor,
+        missing_reason=missing_reason(r.category) if r.missing_factor else None,
     )
 
 

@@ -17,6 +17,7 @@ from fractions import Fraction
 # The default table's figure for a lane kind; checkout and route estimates use logistics' copy of it
 # (`logistics.intensity`), which a test holds equal to this.
 from entrepot.emissions.categories import default_wtw_g_per_tkm as default_wtw_g_per_tkm
+from entrepot.emissions.defaults import missing_reason
 from entrepot.emissions.factors import HUB, Factor, FactorSet
 
 MG_PER_G = 1000
@@ -79,7 +80,12 @@ class Result:
         f = self.factor
         trail: dict[str, object] = {"category": self.category, "distance_rule": self.distance_rule}
         if f is None:
-            return {**trail, "factor": None, "missing_factor": True}
+            return {
+                **trail,
+                "factor": None,
+                "missing_factor": True,
+                "missing_reason": missing_reason(self.category),
+            }
         factor = {"table": f.table, "row": f.row, "ttw": f.ttw, "wtt": f.wtt, "wtw": f.wtw, "unit": f.unit}
         return {**trail, "factor": {**factor, "source": f.source, "note": f.note}, "missing_factor": False}
 
@@ -93,7 +99,9 @@ def leg_emissions(leg: Leg, factor: Factor) -> Result:
 
 
 def hub_emissions(hub: HubOperation, factor: Factor) -> Result:
-    """tonnes handled x factor (kg/t)."""
+    """tonnes handled x factor (kg/t). This is the hub's emissions allocated to the shipment by mass, as
+    ISO 14083 allows for hub operations: a site's emissions over the tonnes it handled is the intensity, so
+    each shipment carries its own tonnes' share (every default hub factor is per tonne, none per parcel)."""
     tonnes = hub.mass_g / G_PER_TONNE
     scale = G_PER_TONNE  # kg/t x t -> kg; x 1e6 -> mg
     ttw = round(tonnes * factor.ttw * scale)
@@ -116,7 +124,18 @@ def element_emissions(element: Element, factors: FactorSet) -> Result:
 
 @dataclass(frozen=True)
 class ChainResult:
+    """A chain's totals are the sum of its elements (legs and hub operations alike); `legs_wtw_mg` and
+    `hubs_wtw_mg` split the WTW so a report can show the hubs' share."""
+
     results: tuple[Result, ...]
+
+    @property
+    def hubs_wtw_mg(self) -> int:
+        return sum(r.wtw_mg for r in self.results if isinstance(r.element, HubOperation))
+
+    @property
+    def legs_wtw_mg(self) -> int:
+        return sum(r.wtw_mg for r in self.results if isinstance(r.element, Leg))
 
     @property
     def ttw_mg(self) -> int:

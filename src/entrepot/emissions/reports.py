@@ -79,9 +79,17 @@ def dimension_of(by: str | None, field: str = "by") -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Row:
+    """A roll-up's figures; `hubs_wtw_mg` is the hub operations' part of `totals.wtw_mg` (the rest is
+    legs), shown apart because ISO 14083 reports hub and transport emissions separately."""
+
     key: str
     totals: Totals
     missing_factors: int
+    hubs_wtw_mg: int = 0
+
+    @property
+    def legs_wtw_mg(self) -> int:
+        return self.totals.wtw_mg - self.hubs_wtw_mg
 
 
 def _sums(columns: tuple[Any, ...]) -> Select[Any]:
@@ -93,6 +101,7 @@ def _sums(columns: tuple[Any, ...]) -> Select[Any]:
             func.sum(ElementResult.tkm),
             func.count(func.distinct(ElementResult.shipment_id)),
             func.sum(case((ElementResult.missing_factor, 1), else_=0)),
+            func.sum(case((E.kind == "hub", ElementResult.wtw_mg), else_=0)),
         )
         .join(S, S.id == ElementResult.shipment_id)
         .join(E, E.id == ElementResult.element_id)
@@ -107,9 +116,10 @@ def _scoped(query: Select[Any], version: int, period: Period, seller: str | None
 
 
 def _row(key: str, values: Any) -> Row:
-    ttw, wtt, tkm, parcels, missing = values
+    ttw, wtt, tkm, parcels, missing, hubs = values
     ttw, wtt = int(ttw or 0), int(wtt or 0)
-    return Row(key, Totals(ttw + wtt, ttw, wtt, float(tkm or 0.0), int(parcels or 0)), int(missing or 0))
+    figures = Totals(ttw + wtt, ttw, wtt, float(tkm or 0.0), int(parcels or 0))
+    return Row(key, figures, int(missing or 0), int(hubs or 0))
 
 
 def totals(session: Session, period: Period, version: int, seller: str | None = None) -> Row:
@@ -161,7 +171,7 @@ def series(
     folded: dict[tuple[str, str], list[float]] = {}
     for r in rows:
         key = ":".join(str(v) for v in r[1 : 1 + len(columns)]) or "total"
-        ttw, wtt, tkm, parcels, _ = r[1 + len(columns) :]
+        ttw, wtt, tkm, parcels, _, _ = r[1 + len(columns) :]
         acc = folded.setdefault((f"{r[0]:%Y-%m}", key), [0, 0, 0.0, 0])
         acc[0] += int(ttw or 0)
         acc[1] += int(wtt or 0)

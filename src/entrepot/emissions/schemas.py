@@ -47,6 +47,8 @@ def _rounded(value: float | None) -> float | None:
 class ReportRowOut(FiguresOut):
     key: str
     missing_factors: int = Field(description="elements no factor table covered (counted as zero)")
+    legs_wtw_kg: float = Field(description="the transport legs' part of wtw_kg")
+    hubs_wtw_kg: float = Field(description="the hub operations' part of wtw_kg (allocated by mass)")
 
 
 class ReportOut(BaseModel):
@@ -101,6 +103,7 @@ class ElementOut(BaseModel):
     category: str
     factor: FactorOut | None
     missing_factor: bool
+    missing_reason: str | None = Field(None, description="why no factor applied, when none did")
 
 
 class ShipmentEmissionsOut(BaseModel):
@@ -115,6 +118,8 @@ class ShipmentEmissionsOut(BaseModel):
     wtw_g: float
     ttw_g: float
     wtt_g: float
+    legs_wtw_g: float = Field(description="the transport legs' part of wtw_g")
+    hubs_wtw_g: float = Field(description="the hub operations' part of wtw_g (allocated by mass)")
     elements: list[ElementOut]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from entrepot.emissions import vector
@@ -33,6 +33,7 @@ from entrepot.emissions.versions import (
     current_version,
     factor_set,
     factor_set_of,
+    install_packaged,
     lock_for_new_version,
     resolve_version,
     store_table,
@@ -48,7 +49,16 @@ from entrepot.platform.db import record_event
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,47}")
 USER_KINDS = ("regional", "carrier")  # the default table ships with the package
-HUB_KINDS = ("sortation_hub", "airport", "seaport", "rail_terminal", "customs_point")
+# Every kind of handling site a route passes through is a hub operation (ISO 14083's hub elements).
+HUB_KINDS = (
+    "fulfilment_warehouse",
+    "sortation_hub",
+    "airport",
+    "seaport",
+    "rail_terminal",
+    "customs_point",
+    "delivery_station",
+)
 
 
 # --- factor tables and versions ------------------------------------------------------------------
@@ -267,13 +277,13 @@ def record_shipment(session: Session, shipment_ref: str, now: dt.datetime) -> Sh
 
 
 def _chain_rows(session: Session, activity: ShipmentActivity, legs: Sequence[Any]) -> list[ElementActivity]:
+    """The planned route as a transport chain: a hub operation at every handling site it passes (the
+    origin warehouse, sorting hubs, gateways, the delivery station), a leg between each two."""
     net = logistics.network(session)
     rows: list[ElementActivity] = []
-    for index, leg in enumerate(legs):
+    for leg in legs:
+        _add_hub(rows, net, activity, leg.origin)
         lane = net.lane(leg.lane_code)
-        node = net.nodes.get(leg.origin)
-        if index and node is not None and node.kind in HUB_KINDS:
-            rows.append(_hub_row(activity, len(rows), node.kind, leg.origin))
         rows.append(
             ElementActivity(
                 shipment_id=activity.id,
@@ -291,12 +301,23 @@ def _chain_rows(session: Session, activity: ShipmentActivity, legs: Sequence[Any
                 trip=f"departure:{leg.departure_id}" if leg.departure_id is not None else None,
             )
         )
+    _add_hub(rows, net, activity, legs[-1].destination)
     return rows
 
 
+def _add_hub(rows: list[ElementActivity], net: Any, activity: ShipmentActivity, code: str) -> None:
+    node = net.nodes.get(code)
+    if node is not None and node.kind in HUB_KINDS:
+        rows.append(_hub_row(activity, len(rows), node.kind, code))
+
+
 def _hub_row(activity: ShipmentActivity, seq: int, kind: str, node: str) -> ElementActivity:
+    return _hub_row_for(activity.id, seq, kind, node, activity.weight_g)
+
+
+def _hub_row_for(shipment_id: int, seq: int, kind: str, node: str, mass_g: int) -> ElementActivity:
     return ElementActivity(
-        shipment_id=activity.id,
+        shipment_id=shipment_id,
         seq=seq,
         kind="hub",
         mode="hub",
@@ -307,7 +328,7 @@ def _hub_row(activity: ShipmentActivity, seq: int, kind: str, node: str) -> Elem
         destination=node,
         distance_km=0.0,
         distance_rule="hub operation",
-        mass_g=activity.weight_g,
+        mass_g=mass_g,
         trip=None,
     )
 
@@ -336,3 +357,66 @@ def shipment_emissions(
         .order_by(ElementActivity.seq)
     ).all()
     return ShipmentEmissions(activity, number, [(a, r) for a, r in rows])
+
+
+# --- backfill ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backfill:
+    version: int
+    tables: list[str]  # the package's tables stored by this backfill ("name@version")
+    hubs_added: int  # hub operations added to chains recorded before origins and stations counted
+    shipments: int
+
+
+def backfill(session: Session, now: dt.datetime) -> Backfill | None:
+    """Bring stored shipments up to the package's default tables and hub accounting: store any default
+    table the database lacks (the hub intensities, or a newer edition) with its audit entry, add the
+    origin's and the delivery station's hub operations to chains recorded without them, and recompute
+    everything as a new calculation version. Earlier versions keep their figures (queryable by
+    version); the added hub elements have results only from the new version on. Nothing to do: None."""
+    lock_for_new_version(session, now)
+    stored = install_packaged(session, now)
+    added = _add_endpoint_hubs(session)
+    if not stored and not added:
+        return None
+    labels = [f"{row.name}@{row.version}" for row in stored]
+    reason = f"backfill: {', '.join(labels) or 'hub operations at origins and stations'}"
+    number = new_version(session, reason, now)
+    for row in stored:
+        after = {
+            "version": row.version,
+            "kind": row.kind,
+            "sha256": row.sha256,
+            "calculation_version": number,
+        }
+        audit.record(session, "factor_table.loaded", row.name, None, after, now)
+    shipments = int(session.scalar(select(func.count()).select_from(ShipmentActivity)) or 0)
+    return Backfill(number, labels, added, shipments)
+
+
+def _add_endpoint_hubs(session: Session) -> int:
+    """Hub rows for the first leg's origin and the last leg's destination where a chain lacks them (they
+    go after the chain's last element: `seq` is unique per shipment, and earlier versions stay as read)."""
+    net = logistics.network(session)
+    chains: dict[int, list[ElementActivity]] = {}
+    for row in session.scalars(
+        select(ElementActivity).order_by(ElementActivity.shipment_id, ElementActivity.seq)
+    ):
+        chains.setdefault(row.shipment_id, []).append(row)
+    added: list[ElementActivity] = []
+    for shipment_id, rows in chains.items():
+        legs = [r for r in rows if r.kind == "leg"]
+        hubs = {r.origin for r in rows if r.kind == "hub"}
+        seq = rows[-1].seq + 1
+        for code in dict.fromkeys((legs[0].origin, legs[-1].destination)) if legs else ():
+            node = net.nodes.get(code)
+            if node is None or node.kind not in HUB_KINDS or code in hubs:
+                continue
+            hub = _hub_row_for(shipment_id, seq, node.kind, code, legs[0].mass_g)
+            added.append(hub)
+            seq += 1
+    session.add_all(added)
+    session.flush()
+    return len(added)

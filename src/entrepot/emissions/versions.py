@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from entrepot.emissions.defaults import DEFAULT_NAME, default_table, default_text, sha256_of
+from entrepot.emissions import defaults
+from entrepot.emissions.defaults import sha256_of
 from entrepot.emissions.factors import Factor, FactorSet, FactorTable
 from entrepot.emissions.models import CalculationVersion, FactorRow, FactorTableRow
 from entrepot.kernel.errors import FieldError, ValidationFailed
@@ -158,15 +160,36 @@ def lock_for_new_version(session: Session, now: dt.datetime) -> int:
 
 
 def _install_default(session: Session, now: dt.datetime) -> int:
-    if session.scalar(select(FactorTableRow.id).where(FactorTableRow.name == DEFAULT_NAME)) is None:
-        store_table(session, default_table(), sha256_of(default_text()), now)
+    install_packaged(session, now)
     session.add(
         CalculationVersion(
-            number=FIRST, tables=factor_set(session).labels, reason="default table", created_at=now
+            number=FIRST, tables=factor_set(session).labels, reason="default tables", created_at=now
         )
     )
     session.flush()
     return 1
+
+
+def install_packaged(session: Session, now: dt.datetime) -> list[FactorTableRow]:
+    """Store each of the package's default tables that the database does not hold as it ships: a table
+    never stored comes in as version 1, one whose text changed as its next version. Returns the stored
+    rows (none when the database is up to date); the caller opens the calculation version."""
+    stored = []
+    for table, text in defaults.packaged():
+        digest = sha256_of(text)
+        latest = session.scalar(
+            select(FactorTableRow)
+            .where(FactorTableRow.name == table.name)
+            .order_by(FactorTableRow.version.desc())
+            .limit(1)
+        )
+        if latest is not None and latest.sha256 == digest:
+            continue
+        if latest is not None:
+            table = replace(table, version=latest.version + 1)
+            table = replace(table, factors=tuple(replace(f, table=table.label) for f in table.factors))
+        stored.append(store_table(session, table, digest, now))
+    return stored
 
 
 def resolve_version(session: Session, version: int | None) -> int:

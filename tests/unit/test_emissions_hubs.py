@@ -1,0 +1,111 @@
+"""Hub operations in the ISO 14083 chain: the packaged hub table (sourced, per tonne handled), a parcel
+through two hubs computed by hand, every network site kind either with a factor or a stated gap, and for
+any chain the totals are the legs' plus the hubs' (row by row and vectorised alike)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from entrepot.emissions import vector
+from entrepot.emissions.defaults import HUB_GAPS, default_table, hub_table, missing_reason, packaged
+from entrepot.emissions.domain import HubOperation, Leg, chain_emissions, element_emissions
+from entrepot.emissions.factors import HUB, FactorSet
+from entrepot.emissions.service import HUB_KINDS
+from entrepot.logistics.network_data import HANDLING_MINUTES
+
+DEFAULTS = FactorSet.ordered([default_table(), hub_table()])
+
+
+def test_the_hub_table_is_sourced_per_tonne_and_loads_as_a_default() -> None:
+    table = hub_table()
+    assert (table.name, table.version, table.kind) == ("glec-v3-hubs", 1, "default")
+    for f in table.factors:
+        assert f.mode == HUB and f.unit == "kg/t"
+        assert f.source.startswith("GLEC Framework v3.0 (Smart Freight Centre 2023, updated 2024)")
+        assert "WTW only" in f.note and f.wtt == 0 and f.ttw == f.wtw
+    assert {f.vehicle: f.wtw for f in table.factors} == {
+        "sortation_hub": 0.6,
+        "delivery_station": 0.6,
+        "fulfilment_warehouse": 17.5,
+        "seaport": 10.7,
+    }
+    assert [t.name for t, _ in packaged()] == ["desnz-2025", "glec-v3-hubs"]
+
+
+def test_every_site_kind_of_the_network_is_a_hub_with_a_factor_or_a_stated_gap() -> None:
+    assert set(HUB_KINDS) == set(HANDLING_MINUTES)
+    covered = {f.vehicle for f in hub_table().factors}
+    assert covered | set(HUB_GAPS) == set(HUB_KINDS) and not covered & set(HUB_GAPS)
+    [airport] = chain_emissions([HubOperation("airport", 2000, "air-HGH")], DEFAULTS).results
+    assert airport.missing_factor and airport.wtw_mg == 0
+    assert airport.audit()["missing_reason"] == HUB_GAPS["airport"]
+    assert missing_reason("road/hgv_all/diesel") == "no factor table in force covers this category"
+
+
+def test_one_parcel_through_two_hubs_by_hand() -> None:
+    """2.0 kg: truck 100 km, sorting hub, truck 300 km, delivery station, van 10 km. By hand:
+    truck 0.002 t x 100 km = 0.2 t-km x (102 + 23) g = 20.4 + 4.6 g; hub 0.002 t x 0.6 kg/t = 1.2 g;
+    truck 0.6 t-km x (102 + 23) = 61.2 + 13.8 g; station 1.2 g; van 0.02 t-km x (631 + 151) = 12.62 + 3.02 g.
+    Legs 115.64 g, hubs 2.4 g (allocated by mass: the parcel's own tonnes x kg/t), chain 118.04 g."""
+    chain = chain_emissions(
+        [
+            Leg("road", "hgv_all", "diesel", 2000, 100.0),
+            HubOperation("sortation_hub", 2000, "hub-sg"),
+            Leg("road", "hgv_all", "diesel", 2000, 300.0),
+            HubOperation("delivery_station", 2000, "ds-sg-central"),
+            Leg("road", "van_up_to_3.5t", "diesel", 2000, 10.0),
+        ],
+        DEFAULTS,
+    )
+    assert [(r.ttw_mg, r.wtt_mg) for r in chain.results] == [
+        (20_400, 4_600),
+        (1_200, 0),
+        (61_200, 13_800),
+        (1_200, 0),
+        (12_620, 3_020),
+    ]
+    assert (chain.legs_wtw_mg, chain.hubs_wtw_mg, chain.wtw_mg) == (115_640, 2_400, 118_040)
+    hub = chain.results[1].audit()
+    assert hub["factor"]["table"] == "glec-v3-hubs@1" and hub["factor"]["unit"] == "kg/t"  # type: ignore[index]
+
+
+KINDS = st.sampled_from(sorted(set(HUB_KINDS)))
+LEGS = st.sampled_from(
+    [
+        ("road", "hgv_all", "diesel"),
+        ("rail", "freight_train", "mixed"),
+        ("air", "freighter", "kerosene"),
+        ("sea", "container_ship_average", "hfo_vlsfo"),
+        ("road", "van_up_to_3.5t", "battery_electric"),
+    ]
+)
+MASS = st.integers(1, 1_000_000)
+ELEMENTS = st.one_of(
+    st.builds(lambda c, m, km: Leg(*c, m, km), LEGS, MASS, st.floats(0, 20_000, allow_nan=False)),
+    st.builds(HubOperation, KINDS, MASS),
+)
+
+
+@given(st.lists(ELEMENTS, max_size=12))
+def test_a_chains_totals_are_the_sum_of_its_legs_and_hubs(elements: list[Leg | HubOperation]) -> None:
+    chain = chain_emissions(elements, DEFAULTS)
+    legs = [element_emissions(e, DEFAULTS) for e in elements if isinstance(e, Leg)]
+    hubs = [element_emissions(e, DEFAULTS) for e in elements if isinstance(e, HubOperation)]
+    assert chain.legs_wtw_mg == sum(r.wtw_mg for r in legs)
+    assert chain.hubs_wtw_mg == sum(r.wtw_mg for r in hubs)
+    assert chain.wtw_mg == chain.legs_wtw_mg + chain.hubs_wtw_mg == chain.ttw_mg + chain.wtt_mg
+    assert all(r.wtw_mg >= 0 for r in chain.results)
+
+
+@given(st.lists(st.tuples(KINDS, MASS), max_size=50))
+def test_vectorised_hubs_give_the_librarys_figures_to_the_milligram(ops: list[tuple[str, int]]) -> None:
+    kinds = sorted(set(HUB_KINDS))
+    codes = np.array([kinds.index(k) for k, _ in ops], dtype=np.int64)
+    mass = np.array([m for _, m in ops], dtype=np.int64)
+    resolved = vector.resolve_hubs(DEFAULTS, kinds, codes)
+    arrays = vector.hub_emissions(mass, resolved.ttw, resolved.wtt)
+    expected = [element_emissions(HubOperation(k, m), DEFAULTS) for k, m in ops]
+    assert arrays.ttw_mg.tolist() == [r.ttw_mg for r in expected]
+    assert arrays.wtt_mg.tolist() == [r.wtt_mg for r in expected]
