@@ -142,6 +142,7 @@ def test_a_buyer_on_a_phone_buys_with_the_greenest_delivery_and_follows_the_orde
     greenest = page.locator("label.option.greenest")
     assert greenest.count() == 1 and "Greenest" in greenest.inner_text()
     visit.check("checkout", axe)
+    promised_total = greenest.locator(".option-total").inner_text().removeprefix("Total: ")
     greenest.get_by_role("radio").check()
     page.get_by_label("Pay with", exact=True).select_option("card_visa")
     visit.follow(page.get_by_role("button", name="Place order and pay"))
@@ -149,6 +150,7 @@ def test_a_buyer_on_a_phone_buys_with_the_greenest_delivery_and_follows_the_orde
     order_id = page.url.split("/orders/", 1)[1].split("?", 1)[0]
     visit.reload_until('[data-status="paid"]')
     assert page.locator('[data-payment="succeeded"]').count() == 1
+    assert page.locator(".totals .total dd").inner_text() == promised_total
     assert "Order placed" in page.locator("ol.timeline").first.inner_text()
     assert "greenest" in page.locator(".facts").first.inner_text()
     visit.check("order-paid", axe)

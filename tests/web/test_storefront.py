@@ -101,6 +101,7 @@ def test_a_buyer_checks_out_pays_and_reads_the_order_another_buyer_cannot(
     _add(buyer, world.ids["seller_a_red"], "2")
     checkout = buyer.get(f"{SHOP}/checkout").text
     assert 'name="delivery_option" value="standard-greenest" checked' in checkout and "Greenest" in checkout
+    assert "Total: $41.79" in checkout  # the card's total is what placing the order with it charges
     placed = _checkout(buyer)
     assert placed.status_code == 303
     order_id = _order_of(placed)

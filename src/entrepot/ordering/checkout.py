@@ -198,10 +198,37 @@ def quote(
     rates: ShippingRates,
     now: dt.datetime,
 ) -> Quoted:
+    priced, chosen, options = _offered(session, principal, basket, limits, rates, now)
+    return Quoted(priced.market, quote_with(priced, basket, chosen, default_option(options)), options)
+
+
+def quote_each_option(
+    session: Session,
+    principal: Principal,
+    basket: Basket,
+    limits: Limits,
+    rates: ShippingRates,
+    now: dt.datetime,
+) -> list[tuple[DeliveryOption, Quote]]:
+    """The basket priced with each of its delivery options, as `quote` prices it with the default one:
+    for a page that shows what each choice would cost in all."""
+    priced, chosen, options = _offered(session, principal, basket, limits, rates, now)
+    return [(option, quote_with(priced, basket, chosen, option)) for option in options]
+
+
+def _offered(
+    session: Session,
+    principal: Principal,
+    basket: Basket,
+    limits: Limits,
+    rates: ShippingRates,
+    now: dt.datetime,
+) -> tuple[Priced, list[Candidate], list[DeliveryOption]]:
+    """The priced basket, the warehouse a quote takes each line from (the best able one), and the
+    delivery options of the parcels that makes."""
     priced = price_basket(session, principal, basket, limits)
     chosen = [able[0] for able in priced.ranked]
-    options = options_for(session, principal, priced, basket, chosen, rates, now)
-    return Quoted(priced.market, quote_with(priced, basket, chosen, default_option(options)), options)
+    return priced, chosen, options_for(session, principal, priced, basket, chosen, rates, now)
 
 
 @dataclass(frozen=True)

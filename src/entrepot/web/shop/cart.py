@@ -18,6 +18,7 @@ from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.ordering import carts, checkout
 from entrepot.ordering.api import deliver_in_process
 from entrepot.ordering.context import OrderingContext, OrderingCtx
+from entrepot.ordering.domain import Quote
 from entrepot.ordering.models import Cart
 from entrepot.ordering.shipping import DeliveryOption
 from entrepot.platform.schemas import IdPath
@@ -74,6 +75,22 @@ def _quoted(
     except DomainError as problem:
         return None, FormProblem.of(problem)
     return quoted, FormProblem()
+
+
+def _each_option(
+    session: Session, ctx: OrderingContext, viewer: SignedIn, cart: Cart
+) -> tuple[list[tuple[DeliveryOption, Quote]], FormProblem]:
+    """The cart priced with each delivery option (checkout.quote_each_option), or why it cannot be."""
+    if not carts.cart_lines(session, cart):
+        return [], FormProblem()
+    basket = carts.basket_of(session, cart)
+    try:  # only reads, as _quoted
+        each = checkout.quote_each_option(
+            session, viewer.principal, basket, ctx.limits, ctx.shipping, ctx.clock()
+        )
+    except DomainError as problem:
+        return [], FormProblem.of(problem)
+    return each, FormProblem()
 
 
 def _cart_page(
@@ -167,11 +184,11 @@ def _checkout_page(
         if cart is None:  # nothing to check out: the (empty) cart says so
             return RedirectResponse(f"{shop.path}/cart", status_code=303)
         lines = _lines_of(session, shop, cart)
-        quoted, unquoted = _quoted(session, ctx, viewer, cart)
+        each, unquoted = _each_option(session, ctx, viewer, cart)
         count = items_in(session, cart)
-    choices = [(option, _asked_as(option)) for option in quoted.options] if quoted else []
+    choices = [(option, _asked_as(option), quote) for option, quote in each]
     if choices and chosen is None:
-        chosen = next((value for option, value in choices if option.default), choices[0][1])
+        chosen = next((value for option, value, _ in choices if option.default), choices[0][1])
     return render_shop(
         request,
         "shop_checkout.html",
@@ -179,7 +196,6 @@ def _checkout_page(
         status,
         cart_count=count,
         lines=lines,
-        quoted=quoted,
         unquoted=unquoted,
         problem=problem or FormProblem(),
         choices=choices,
