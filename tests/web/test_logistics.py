@@ -18,6 +18,7 @@ from entrepot.logistics.domain import Lane, Network
 from tests.api import test_emissions_api as emissions_api
 from tests.api.helpers import API
 from tests.api.test_emissions_api import LANES, ship
+from tests.statements import count_statements
 from tests.web.conftest import console_as
 from tests.world import World
 
@@ -209,3 +210,29 @@ def test_customs_holds_list_the_held_shipments(
     page = console_as(world, "ops").get(f"/logistics/shipments/{flown}").text
     timeline = page[page.index('<ol class="timeline">') :]
     assert timeline.index("picked up") < timeline.index("departed") < timeline.index("customs held")
+
+
+def test_the_lists_read_as_many_statements_for_many_shipments_as_for_few(
+    world: World, people: dict[str, str], client: TestClient, shipments: dict[str, str]
+) -> None:
+    """No statement per shipment: the list, the customs holds and a carrier's list (its lanes come from
+    the network the process keeps) cost the same with two shipments as with five."""
+    browsers = {who: console_as(world, who) for who in ("ops", "courier")}
+
+    def statements() -> dict[str, int]:
+        counted = {}
+        for who, path in (
+            ("ops", "/logistics/shipments"),
+            ("ops", "/logistics/customs"),
+            ("courier", "/logistics/shipments"),
+        ):
+            assert browsers[who].get(path).status_code == 200  # warm: the network, the connection
+            with count_statements(world.db.engine) as seen:
+                assert browsers[who].get(path).status_code == 200
+            counted[f"{who} {path}"] = len(seen)
+        return counted
+
+    few = statements()
+    for n in range(3):
+        ship(client, world, "seller_a_blue" if n % 2 else "seller_a_red", f"logi-more-{n}")
+    assert statements() == few
