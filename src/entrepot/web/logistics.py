@@ -161,7 +161,7 @@ def _plan(ctx: Ctx, viewer: Viewer, values: dict[str, str]) -> RoutePlanOut:
     ready = _in_utc(values["ready_at"].strip())
     body = forms.parse(
         RouteQuery,
-        "invalid route",
+        "the route cannot be planned as asked: see the fields marked",
         {
             "origin": values["origin"].strip(),
             "destination": values["destination"].strip(),
