@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from entrepot.catalog import service as catalog
 from entrepot.platform.audit import Actor, AuditEntry, as_actor
 from tests.api.helpers import API, PROBLEM, paid_order
+from tests.api.test_catalog_import_stock import HEADER as CSV_HEADER
+from tests.api.test_catalog_import_stock import ROW as CSV_ROW
 from tests.world import World
 
 
@@ -186,3 +188,17 @@ def test_the_trail_wants_a_key(world: World) -> None:
     answer = world.client().get(f"{API}/audit")
     assert answer.status_code == 401
     assert answer.json()["type"] == PROBLEM + "unauthenticated"
+
+
+def test_a_catalog_import_is_one_entry_with_its_counts(world: World) -> None:
+    answer = world.client().post(
+        f"{API}/catalog/import",
+        content=f"{CSV_HEADER},stock,warehouse\n{CSV_ROW},25,sg-tuas\n".encode(),
+        headers={**world.auth("seller_a"), "Content-Type": "text/csv"},
+    )
+    assert answer.status_code == 200, answer.text
+    [entry] = _audit(world, action="catalog.imported")
+    assert entry["subject"] == world.ids["seller_a"] and entry["actor"]["role"] == "seller"  # type: ignore[index]
+    assert entry["after"]["imported"] == 1 and entry["after"]["refused"] == 0  # type: ignore[index]
+    [stock] = _audit(world, action="stock.set", role="seller")  # the row's stock, through inventory
+    assert stock["after"] == {"on_hand": 25}

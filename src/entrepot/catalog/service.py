@@ -402,6 +402,9 @@ def import_catalog_csv(
             if not partial:
                 raise
             report.errors.append({"line": row.line, "errors": [{"field": "row", "message": exc.detail}]})
+    # one entry for the file: what it did, counted (each row's stock is recorded by inventory's set)
+    counts = {k: v for k, v in report.__dict__.items() if k != "errors"} | {"refused": len(report.errors)}
+    audit.record(session, "catalog.imported", seller.public_id, None, counts, now)
     session.flush()
     return report
 

@@ -22,6 +22,7 @@ from entrepot.identity.service import (
 )
 from entrepot.kernel.errors import FieldError, NotFound, Unauthenticated, ValidationFailed
 from entrepot.kernel.ids import new_id
+from entrepot.platform import audit
 from entrepot.platform.principal import ROLES, Principal
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -60,6 +61,8 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    after = {"username": username, "role": role, "seller": seller_public_id, "buyer": buyer_public_id}
+    audit.record(session, "user.created", user.public_id, None, after | {"carrier": carrier}, now)
     return user
 
 
@@ -89,6 +92,8 @@ def set_password(session: Session, username: str, password: str, now: dt.datetim
     if (bad_password := passwords.password_error(password)) is not None:
         raise ValidationFailed("invalid password", [bad_password])
     user.password_hash = passwords.hash_password(password)
+    # that it changed, never a password or its hash
+    audit.record(session, "user.password_set", user.public_id, None, {"username": username}, now)
     session.execute(
         update(ConsoleSession)
         .where(ConsoleSession.user_id == user.id, ConsoleSession.ended_at.is_(None))

@@ -18,6 +18,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money
 from entrepot.kernel.periods import FiscalCalendar
 from entrepot.organization.domain import check_code
+from entrepot.platform import audit
 from entrepot.platform.db import refuse_taken_code
 from entrepot.reporting.accounts.domain import (
     NOT_SOURCED,
@@ -163,6 +164,8 @@ def add_target(
     )
     session.add(row)
     session.flush()
+    after = {"metric": metric, "value": minor, "currency": currency, "due_on": due_on, "source": source}
+    audit.record(session, "programme_target.created", code, None, after)
     return row
 
 
