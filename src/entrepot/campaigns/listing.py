@@ -6,12 +6,18 @@ the rule is stated once: operators see every campaign, a seller its own, buyers 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
 
+from entrepot.campaigns.common import CampaignHeader
+from entrepot.kernel.errors import not_found
 from entrepot.platform.principal import Principal
+
+Campaign = TypeVar("Campaign", bound=CampaignHeader)
 
 WINDOW_STATES = ("upcoming", "running", "ended")
 
@@ -55,3 +61,31 @@ def window_state(
     if closed_at is not None or ends_at <= now:
         return "ended"
     return "upcoming" if starts_at > now else "running"
+
+
+def campaigns_page(
+    session: Session,
+    model: type[Campaign],
+    principal: Principal,
+    filters: CampaignFilter,
+    now: dt.datetime,
+    before_id: int | None,
+    limit: int,
+) -> list[Campaign]:
+    """Campaigns of `model` newest first, keyset-paginated on the internal id; a seller's own only."""
+    query = filtered(select(model), model, seller_scope(principal), filters, now)
+    if before_id is not None:
+        query = query.where(model.id < before_id)
+    return list(session.scalars(query.order_by(model.id.desc()).limit(limit)))
+
+
+def campaign_to_run(
+    principal: Principal, find: Callable[[], Campaign], what: str, public_id: str
+) -> Campaign:
+    """The campaign `find` looks up, for its seller or an operator; to another seller it is an unknown
+    one (404), to a buyer or a carrier this view is refused (403) before any id is looked up."""
+    seller_scope(principal)
+    campaign = find()
+    if not principal.sees(seller_id=campaign.seller_id):
+        raise not_found(what, public_id)
+    return campaign

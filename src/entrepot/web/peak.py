@@ -8,6 +8,7 @@ livestream's running routes answer them. The live board and the control room are
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -20,10 +21,11 @@ from entrepot.campaigns.group_buys import queries as group_queries
 from entrepot.campaigns.listing import WINDOW_STATES, CampaignFilter, window_state
 from entrepot.campaigns.livestream import queries as live_queries
 from entrepot.catalog import service as catalog
+from entrepot.identity.sessions import SignedIn
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.pagination import decode_cursor
 from entrepot.organization import service as organization
-from entrepot.platform.deps import Ctx, next_cursor
+from entrepot.platform.deps import AppContext, Ctx, next_cursor
 from entrepot.platform.schemas import CodeQuery, IdPath
 from entrepot.web import peak_live
 from entrepot.web.auth import Viewer
@@ -72,40 +74,35 @@ def _markets(session: Session) -> list[str]:
 
 @router.get("/peak")
 def flash_sales(request: Request, ctx: Ctx, viewer: Viewer, asked: AskedFor) -> Response:
-    limit, now = min(PAGE_SIZE, ctx.settings.page_size_max), ctx.clock()
-    with ctx.db.transaction() as session:
-        sales = flash_queries.list_sales(
-            session, viewer.principal, asked.campaigns(), now, decode_cursor(asked.cursor), limit
-        )
-        labels = catalog.sku_labels(session, {s.sku_id for s in sales})
-        markets = _markets(session)
-    return render(
-        request,
-        "peak.html",
-        view="/peak",
-        views=VIEWS,
-        asked=asked,
-        states=WINDOW_STATES,
-        markets=markets,
-        sales=[(s, window_state(s.starts_at, s.ends_at, s.closed_at, now)) for s in sales],
-        labels=labels,
-        next_cursor=next_cursor([s.id for s in sales], limit),
-    )
+    return _campaign_list(request, ctx, viewer, asked, flash_queries.list_sales, "/peak", "peak.html")
 
 
 @router.get("/peak/group-buys")
 def group_buys(request: Request, ctx: Ctx, viewer: Viewer, asked: AskedFor) -> Response:
+    page = group_queries.list_group_buys
+    return _campaign_list(request, ctx, viewer, asked, page, "/peak/group-buys", "peak_group_buys.html")
+
+
+def _campaign_list(
+    request: Request,
+    ctx: AppContext,
+    viewer: SignedIn,
+    asked: Asked,
+    page: Callable[..., Sequence[Any]],
+    view: str,
+    template: str,
+) -> Response:
+    """A page of flash sales or group buys (the same columns: both are campaigns), each with where its
+    window stands."""
     limit, now = min(PAGE_SIZE, ctx.settings.page_size_max), ctx.clock()
     with ctx.db.transaction() as session:
-        found = group_queries.list_group_buys(
-            session, viewer.principal, asked.campaigns(), now, decode_cursor(asked.cursor), limit
-        )
+        found = page(session, viewer.principal, asked.campaigns(), now, decode_cursor(asked.cursor), limit)
         labels = catalog.sku_labels(session, {c.sku_id for c in found})
         markets = _markets(session)
     return render(
         request,
-        "peak_group_buys.html",
-        view="/peak/group-buys",
+        template,
+        view=view,
         views=VIEWS,
         asked=asked,
         states=WINDOW_STATES,

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.campaigns.flash import service as flash
 from entrepot.campaigns.flash.models import FLASH_ORDERS, FLASH_SALES, FlashSale
-from entrepot.campaigns.listing import CampaignFilter, filtered, seller_scope
-from entrepot.kernel.errors import not_found
+from entrepot.campaigns.listing import CampaignFilter, campaign_to_run, campaigns_page
 from entrepot.platform.principal import Principal
 
 _order = FLASH_ORDERS.c
@@ -26,21 +25,12 @@ def list_sales(
     before_id: int | None,
     limit: int,
 ) -> list[FlashSale]:
-    """Newest first, keyset-paginated on the internal id; a seller's own sales only."""
-    query = filtered(select(FlashSale), FlashSale, seller_scope(principal), filters, now)
-    if before_id is not None:
-        query = query.where(FlashSale.id < before_id)
-    return list(session.scalars(query.order_by(FlashSale.id.desc()).limit(limit)))
+    return campaigns_page(session, FlashSale, principal, filters, now, before_id, limit)
 
 
 def sale_to_run(session: Session, principal: Principal, public_id: str) -> FlashSale:
-    """A sale for its seller or an operator; to another seller it is an unknown one (404), to a buyer or
-    a carrier this view is refused (403) whatever the id."""
-    seller_scope(principal)
-    sale = flash.get_sale(session, public_id)
-    if not principal.sees(seller_id=sale.seller_id):
-        raise not_found("flash sale", public_id)
-    return sale
+    """A sale for its seller or an operator (listing.campaign_to_run)."""
+    return campaign_to_run(principal, lambda: flash.get_sale(session, public_id), "flash sale", public_id)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.campaigns.group_buys import service as group_buy
 from entrepot.campaigns.group_buys.models import GroupBuy, GroupTeam
-from entrepot.campaigns.listing import CampaignFilter, filtered, seller_scope
-from entrepot.kernel.errors import not_found
+from entrepot.campaigns.listing import CampaignFilter, campaign_to_run, campaigns_page
 from entrepot.platform.principal import Principal
 
 
@@ -23,21 +22,14 @@ def list_group_buys(
     before_id: int | None,
     limit: int,
 ) -> list[GroupBuy]:
-    """Newest first, keyset-paginated on the internal id; a seller's own campaigns only."""
-    query = filtered(select(GroupBuy), GroupBuy, seller_scope(principal), filters, now)
-    if before_id is not None:
-        query = query.where(GroupBuy.id < before_id)
-    return list(session.scalars(query.order_by(GroupBuy.id.desc()).limit(limit)))
+    return campaigns_page(session, GroupBuy, principal, filters, now, before_id, limit)
 
 
 def group_buy_to_run(session: Session, principal: Principal, public_id: str) -> GroupBuy:
-    """A campaign for its seller or an operator; another seller's is an unknown one (404), and buyers
-    and carriers are refused this view (403) whatever the id."""
-    seller_scope(principal)
-    campaign = group_buy.get_group_buy(session, public_id)
-    if not principal.sees(seller_id=campaign.seller_id):
-        raise not_found("group buy", public_id)
-    return campaign
+    """A campaign for its seller or an operator (listing.campaign_to_run)."""
+    return campaign_to_run(
+        principal, lambda: group_buy.get_group_buy(session, public_id), "group buy", public_id
+    )
 
 
 def teams_of(session: Session, campaign: GroupBuy, before_id: int | None, limit: int) -> list[GroupTeam]:
