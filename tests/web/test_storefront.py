@@ -102,9 +102,18 @@ def test_a_buyer_checks_out_pays_and_reads_the_order_another_buyer_cannot(
     checkout = buyer.get(f"{SHOP}/checkout").text
     assert 'name="delivery_option" value="standard-greenest" checked' in checkout and "Greenest" in checkout
     assert "Total: $41.79" in checkout  # the card's total is what placing the order with it charges
-    placed = _checkout(buyer)
+    cart_id = buyer.cookies.get("entrepot_cart")
+    page = buyer.get(f"{SHOP}/checkout")
+    key = KEY.search(page.text)
+    assert key and cart_id
+    form = {"csrf": csrf_of(page), "key": key.group(1), "payment_method": "card_visa"}
+    placed = buyer.post(f"{SHOP}/checkout", data=form, follow_redirects=False)
     assert placed.status_code == 303
     order_id = _order_of(placed)
+    buyer.cookies.set("entrepot_cart", cart_id, path=SHOP)  # a second click, sent before the first's answer
+    again = buyer.post(f"{SHOP}/checkout", data=form, follow_redirects=False)
+    assert again.status_code == 303 and _order_of(again) == order_id  # the same order, replayed
+    buyer.cookies.delete("entrepot_cart", path=SHOP)
     body = api.get(f"/api/v1/orders/{order_id}", headers=world.auth("buyer_a")).json()
     assert body["status"] == "paid" and body["payments"][0]["status"] == "succeeded"
     page = buyer.get(placed.headers["location"]).text

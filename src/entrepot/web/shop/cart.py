@@ -233,7 +233,7 @@ def place_and_pay(
     try:
         with ctx.db.transaction() as session:
             shop = open_shop(session, marketplace, market)
-            cart = current_cart(session, request, viewer)
+            cart = current_cart(session, request, viewer, open_only=False)  # a second click: replayed
             if cart is None:
                 return RedirectResponse(f"{shop.path}/cart", status_code=303)
             placed = carts.checkout_cart(

@@ -145,8 +145,9 @@ class ShopRoute(APIRoute):
 # The cart service decides whose it is: a cart id of another buyer (a shared computer) is not found.
 
 
-def current_cart(session: Session, request: Request, viewer: SignedIn) -> Cart | None:
-    """The buyer's open cart in this shop, if the cookie names one."""
+def current_cart(session: Session, request: Request, viewer: SignedIn, open_only: bool = True) -> Cart | None:
+    """The buyer's open cart in this shop, if the cookie names one (or the cart it names, checked out
+    or not, for a checkout sent twice: the cart service replays its order for the same key)."""
     cart_id = request.cookies.get(CART_COOKIE)
     if not cart_id or viewer.principal.role != "buyer" or len(cart_id) > 64:
         return None
@@ -154,7 +155,7 @@ def current_cart(session: Session, request: Request, viewer: SignedIn) -> Cart |
         cart = carts.get_cart(session, viewer.principal, cart_id)
     except DomainError:
         return None
-    return cart if cart.status == "open" else None
+    return cart if cart.status == "open" or not open_only else None
 
 
 def items_in(session: Session, cart: Cart | None) -> int:
