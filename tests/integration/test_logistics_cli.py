@@ -45,6 +45,9 @@ def test_route_from_hangzhou_to_manila(sqlite_env: None) -> None:
     printed = " ".join(result.output.split())
     assert "air-HGH -> air-MNL" in printed and "built-in demo network" in printed
     assert "standard (cheapest):" in printed
+    assert "epsilon time 0.02, cost 0.02, emissions 0.02; rules: at most 8 legs, no node twice on" in printed
+    exact = runner.invoke(app, [*args, "--ready", "2025-11-11T09:00:00+08:00", "--epsilon", "0"])
+    assert "emissions 0 (the exact set)" in " ".join(exact.output.split())
     seeded = runner.invoke(app, ["logistics", "seed"])
     assert seeded.exit_code == 0 and "nodes" in seeded.output
     again = runner.invoke(app, [*args, "--ready", "2025-11-11T09:00:00+08:00"])
@@ -81,6 +84,8 @@ ROUTE = ["logistics", "route", "--from", "HGH", "--to", "MNL", "--weight-kg", "1
         (["--weight-kg", "nan"], "error: --weight-kg should be a finite number"),
         (["--ready", "yesterday"], "error: --ready 'yesterday' is not an ISO date-time"),
         (["--from", "XXX"], "error: unknown origin 'XXX': not a node code or an airport of the network"),
+        (["--epsilon", "-0.1"], "error: --epsilon -0.1 is not within 0-1"),
+        (["--epsilon", "1.5"], "error: --epsilon 1.5 is not within 0-1"),
     ],
 )
 def test_a_bad_option_is_one_line_on_stderr_and_exit_2(sqlite_env: None, args: list[str], line: str) -> None:

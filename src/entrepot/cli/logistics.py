@@ -78,11 +78,17 @@ def route(
     size_cm: Annotated[
         tuple[float, float, float], typer.Option(help="length width height, each above 0 and at most 400")
     ] = DEFAULT_PARCEL_CM,  # the API's default too: the same request, the same price
+    epsilon: Annotated[
+        float | None,
+        typer.Option(help="the cover's slack per criterion, 0 to 1 (default: the network's; 0: exact set)"),
+    ] = None,
 ) -> None:
-    """Every Pareto-optimal route over time, cost and emissions, and the one the service level picks."""
+    """A (1+epsilon) cover of the Pareto-optimal routes over time, cost and emissions under the
+    network's routing rules, and the one the service level picks."""
+    from entrepot.kernel.errors import ValidationFailed
     from entrepot.logistics.domain import Parcel, to_minutes
-    from entrepot.logistics.routing import PRACTICAL, PlanningError, choose, pareto_routes
-    from entrepot.logistics.schemas import RouteQuery
+    from entrepot.logistics.routing import PlanningError, choose, cover_terms, pareto_routes
+    from entrepot.logistics.schemas import EPSILON_RANGE, RouteQuery
 
     with failures():  # the API's checks, so that both refuse the same requests
         query = from_options(
@@ -98,21 +104,36 @@ def route(
             service=service_level,
             objective=objective,
         )
+        if epsilon is not None and not EPSILON_RANGE[0] <= epsilon <= EPSILON_RANGE[1]:  # the API's range
+            raise ValidationFailed(
+                f"--epsilon {epsilon:g} is not within {EPSILON_RANGE[0]:g}-{EPSILON_RANGE[1]:g}"
+            )
     with failures():  # ENTREPOT_DATABASE_URL that is no URL: one line
         net, which = _network(get_settings().database_url)
+        eps, rules = cover_terms(net, epsilon)
     start = query.ready_at or get_settings().make_clock()()
     parcel = Parcel(query.weight_kg, query.length_cm, query.width_cm, query.height_cm)
     with failures():
         a, b = _resolve(net, query.origin, "origin"), _resolve(net, query.destination, "destination")
     try:
-        routes = pareto_routes(net, a, b, parcel, to_minutes(start), tolerance=PRACTICAL)
+        routes = pareto_routes(net, a, b, parcel, to_minutes(start), epsilon=eps, rules=rules)
         chosen = choose(routes, service_level, objective)
     except PlanningError as error:  # a valid request the network cannot carry: exit 1, not 2
         Console(stderr=True).print(f"[red]no route:[/red] {error.detail}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"{a} -> {b}, {weight_kg:g} kg, ready {start:%Y-%m-%d %H:%M} UTC, on {which}")
     console.print(_table(routes, chosen))
+    console.print(
+        f"cover: within (1+epsilon) of every Pareto-optimal route, epsilon time {eps[0]:g}, cost {eps[1]:g},"
+        f" emissions {eps[2]:g}{' (the exact set)' if not any(eps) else ''}; rules: at most"
+        f" {rules.max_legs or 'any number of'} legs, no node twice {_on(rules.no_node_twice)}, warehouses"
+        f" only start {_on(rules.warehouses_start_only)}, stations only end {_on(rules.stations_end_only)}"
+    )
     console.print(f"{service_level} ({objective}): {_summary(chosen)}")
+
+
+def _on(rule: bool) -> str:
+    return "on" if rule else "off"
 
 
 def _ready_at(text: str | None) -> dt.datetime | None:
@@ -131,7 +152,7 @@ def _ready_at(text: str | None) -> dt.datetime | None:
 def _table(routes: list[Route], chosen: Route) -> Table:
     from entrepot.logistics.domain import from_minutes
 
-    table = Table(title="Pareto-optimal routes")
+    table = Table(title="Routes: a (1+epsilon) cover of the Pareto-optimal ones")
     for column in ("", "arrives (UTC)", "days", "cost USD", "kg CO2e", "legs"):
         table.add_column(column)
     for r in routes:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import FieldError, Forbidden, ValidationFailed
 from entrepot.logistics import queries, service, tracking_service
 from entrepot.logistics.domain import Network, Parcel, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment
-from entrepot.logistics.routing import PRACTICAL, SERVICE_LEVEL_DAYS, Route, choose, pareto_routes
+from entrepot.logistics.routing import SERVICE_LEVEL_DAYS, Route, choose, cover_terms, pareto_routes
 from entrepot.logistics.schemas import (
+    EPSILON_RANGE,
+    CoverOut,
     CustomsOut,
     LegOut,
     RevenueOut,
     RouteOut,
     RoutePlanOut,
     RouteQuery,
+    RulesOut,
     ScanIn,
     ShipmentOut,
 )
@@ -55,9 +60,23 @@ def route_out(route: Route) -> RouteOut:
     )
 
 
+EpsilonQuery = Annotated[
+    float | None,
+    Query(
+        ge=EPSILON_RANGE[0],
+        le=EPSILON_RANGE[1],
+        allow_inf_nan=False,
+        description="the cover's slack on every criterion (default: the network's, 0.02); 0 returns"
+        " the exact Pareto set (slow: for audits)",
+    ),
+]
+
+
 @router.post("/logistics/routes", response_model=RoutePlanOut)
-def plan_route(body: RouteQuery, ctx: Ctx, _: Caller) -> RoutePlanOut:
-    """Every Pareto-optimal route over delivery time, cost and emissions; with a service level, the
+def plan_route(body: RouteQuery, ctx: Ctx, _: Caller, epsilon: EpsilonQuery = None) -> RoutePlanOut:
+    """A (1+epsilon) cover of the Pareto-optimal routes over delivery time, cost and emissions, under
+    the network's routing rules (a fulfilment warehouse only starts a route and a delivery station only
+    ends one, no node twice, at most 8 legs; both stated in the answer); with a service level, the
     cheapest (or greenest) one that keeps its promise (express 5, standard 10, economy 20 days)."""
     ready = body.ready_at or ctx.clock()
     if ready.tzinfo is None:
@@ -68,8 +87,9 @@ def plan_route(body: RouteQuery, ctx: Ctx, _: Caller) -> RoutePlanOut:
         net = service.network(session)
     origin, destination = resolve(net, body.origin, "origin"), resolve(net, body.destination, "destination")
     parcel = Parcel(body.weight_kg, body.length_cm, body.width_cm, body.height_cm)
+    eps, rules = cover_terms(net, epsilon)
     routes = service.explained(
-        lambda: pareto_routes(net, origin, destination, parcel, to_minutes(ready), tolerance=PRACTICAL)
+        lambda: pareto_routes(net, origin, destination, parcel, to_minutes(ready), epsilon=eps, rules=rules)
     )
     level = body.service
     chosen = service.explained(lambda: choose(routes, level, body.objective)) if level else None
@@ -79,6 +99,8 @@ def plan_route(body: RouteQuery, ctx: Ctx, _: Caller) -> RoutePlanOut:
         destination=destination,
         ready_at=ready,
         pareto=[route_out(r) for r in routes],
+        epsilon=CoverOut(time=eps[0], cost=eps[1], emissions=eps[2]),
+        rules=RulesOut(**dataclasses.asdict(rules)),
         chosen=route_out(chosen) if chosen else None,
         service=body.service,
         promised_by=promised,

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from entrepot.logistics.domain import Network, Parcel, lane_cost_cents, lane_emissions_g, to_minutes
 from entrepot.logistics.routing import (
-    PRACTICAL,
     SERVICE_LEVEL_DAYS,
     Leg,
     PlanningError,
@@ -85,8 +84,9 @@ class RouteCache:
         self.misses = 0
 
     def routes(self, net: Network, origin: str, station: str, weight_g: int, ready: int) -> list[Route]:
-        """Every Pareto route (practical tolerance) that delivers within the longest service level's
-        promise, fastest first. Raises PlanningError (remembered, too) when there is none."""
+        """The planner's (1+epsilon) cover (the network's epsilon and rules) of the routes that deliver
+        within the longest service level's promise, fastest first. Raises PlanningError (remembered,
+        too) when there is none."""
         key = (origin, station, weight_band_kg(weight_g), ready)
         found = self._lookup(net, key)
         if found is None:
@@ -116,7 +116,7 @@ class RouteCache:
         heaviest = Parcel(band_kg, 1.0, 1.0, 1.0)
         try:
             deadline = ready + LONGEST_PROMISE_MINUTES
-            return pareto_routes(net, origin, station, heaviest, ready, deadline, tolerance=PRACTICAL)
+            return pareto_routes(net, origin, station, heaviest, ready, deadline)
         except PlanningError as error:
             return error
 

@@ -71,11 +71,41 @@ class RouteOut(BaseModel):
     legs: list[LegOut]
 
 
+# what `?epsilon=` may be: 0 (the exact Pareto set, slow: for audits) up to 1 (routes within twice)
+EPSILON_RANGE = (0.0, 1.0)
+
+
+class CoverOut(BaseModel):
+    """The (1+epsilon) of the answer: every Pareto-optimal route under the rules has one returned within
+    (1 + epsilon) of it on each count (time counted from ready_at). 0 on all three: the exact set."""
+
+    time: float = Field(examples=[0.02])
+    cost: float = Field(examples=[0.02])
+    emissions: float = Field(examples=[0.02])
+
+
+class RulesOut(BaseModel):
+    """The routing rules the answer keeps (the network's; each on by default)."""
+
+    warehouses_start_only: bool = Field(
+        description="a fulfilment warehouse starts a route, never passes one on"
+    )
+    stations_end_only: bool = Field(description="a delivery station ends a route, never passes one on")
+    no_node_twice: bool = Field(description="a route never visits a node twice")
+    max_legs: int = Field(description="at most this many legs (0: no limit)", examples=[8])
+
+
 class RoutePlanOut(BaseModel):
     origin: str
     destination: str
     ready_at: dt.datetime
-    pareto: list[RouteOut]
+    pareto: list[RouteOut] = Field(
+        description="a (1+epsilon) cover of the Pareto-optimal routes over time, cost and emissions"
+        " under the rules, fastest first: every Pareto-optimal route has one here within (1+epsilon)"
+        " of it on each count, every one feasible, none beaten by another"
+    )
+    epsilon: CoverOut
+    rules: RulesOut
     chosen: RouteOut | None
     service: str | None
     promised_by: dt.datetime | None

@@ -40,7 +40,6 @@ from entrepot.logistics.models import (
 )
 from entrepot.logistics.rate_cache import box, dispatch_minute, priced_for, routes_cache
 from entrepot.logistics.routing import (
-    PRACTICAL,
     SERVICE_LEVEL_DAYS,
     FullDepartures,
     PlanningError,
@@ -252,11 +251,14 @@ def plan(
     service: str,
     objective: str = "cheapest",
     full: FullDepartures = frozenset(),
+    epsilon: float | None = None,
 ) -> Plan:
+    """The route the service level picks from the planner's (1+epsilon) cover (epsilon: the network's
+    unless given; 0 picks from the exact Pareto set)."""
     if service not in SERVICE_LEVEL_DAYS:
         raise ValidationFailed("unknown service", [FieldError("service", ", ".join(SERVICE_LEVEL_DAYS))])
     deadline = ready + SERVICE_LEVEL_DAYS[service] * 1440
-    routes = pareto_routes(net, origin, destination, parcel, ready, deadline, full, PRACTICAL)
+    routes = pareto_routes(net, origin, destination, parcel, ready, deadline, full, epsilon=epsilon)
     return Plan(choose(routes, service, objective), service, deadline)
 
 
