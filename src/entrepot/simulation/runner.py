@@ -25,7 +25,7 @@ from entrepot.platform.db import is_sqlite
 from entrepot.platform.settings import Settings
 from entrepot.reporting import snapshot
 from entrepot.schema import upgrade
-from entrepot.simulation import demo, orders
+from entrepot.simulation import demo, orders, peak_days
 from entrepot.simulation.console_users import ensure_console_users
 from entrepot.simulation.summary import GMV_DEFINITION, gmv_rows
 
@@ -83,6 +83,7 @@ def _seed_and_drive(ctx: OrderingContext, size: demo.DemoSize, console: Console)
         seeded = demo.seed(ctx, size, progress)
         stats = orders.drive(_declining_only_when_told(ctx), seeded, size, progress, _declines(ctx.settings))
     console.print("orders: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
+    console.print(peak_days.leave_peak_day(ctx, seeded, size).line())
     _snapshot_for_reports(ctx, size.end - dt.timedelta(days=1), console)
 
 
