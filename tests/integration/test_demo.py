@@ -1,10 +1,13 @@
-"""The demo end to end at a small size: seed, weeks of orders, GMV table, keys that work, safe to rerun."""
+"""The demo end to end at a small size: seed, weeks of orders, GMV table, keys that work, safe to rerun,
+and the peak day it leaves behind for the console's peak-day pages."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +16,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from entrepot.api.app import create_app
+from entrepot.campaigns.flash.models import FlashOrder, FlashSale
+from entrepot.campaigns.group_buys.models import GroupBuy, GroupMember, GroupTeam
+from entrepot.campaigns.livestream.models import LiveDrop, LiveSession
+from entrepot.catalog.models import Seller, Sku
 from entrepot.cli.main import app as cli
+from entrepot.identity.models import ApiKey
 from entrepot.logistics.models import NetworkLane, Shipment, TrackingEvent
 from entrepot.ordering.models import Order, Payment
 from entrepot.platform.db import Database
@@ -65,6 +73,7 @@ def test_demo_runs_end_to_end_and_again(
     sellers = [o["seller"] for o in as_seller.json()["items"]]
     assert sellers and set(sellers) == {keys["seller_1_id"]}  # its own orders, and only those
     assert_reported(client, keys["operator"], printed)
+    peak = assert_peak_day(client, database, keys, printed)
     # The command the demo suggests, with the operator's rates for the currencies the ECB lacks (SAR).
     monkeypatch.setenv("ENTREPOT_DATABASE_URL", database.url)
     monkeypatch.setenv("ENTREPOT_REPORTING_SNAPSHOT_DIR", str(snapshot_dir))
@@ -81,6 +90,8 @@ def test_demo_runs_end_to_end_and_again(
     with database.transaction() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == orders
     assert json.loads(keys_file.read_text()) == keys
+    with database.transaction() as s:
+        assert peak_day_of(s) == peak  # a rerun leaves no second peak day
 
 
 def assert_reported(client: TestClient, operator_key: str, printed: str) -> None:
@@ -96,6 +107,82 @@ def assert_reported(client: TestClient, operator_key: str, printed: str) -> None
     divisions = {row["division"] for row in rows}
     assert divisions == {"china-commerce-division", "international-commerce-division"}
     assert all(float(row["gmv"]) > 0 for row in rows)
+
+
+def printed_id(printed: str, label: str, prefix: str) -> str:
+    """A campaign's id from the demo's peak-day line (which the console may have wrapped)."""
+    found = re.search(rf"{label}\s+({prefix}_\w+)", printed)
+    assert found, f"no {label} {prefix}_... in the demo's output"
+    return found.group(1)
+
+
+def assert_peak_day(client: TestClient, database: Database, keys: dict[str, Any], printed: str) -> Any:
+    """The campaigns the demo printed are in the API as it said, seller_1's (whose console user the demo
+    makes): a flash sale open now with units sold and reserved, one sold out and closed, one tomorrow; a
+    group buy with a completed team, its members charged, and one filling; a livestream with an open drop
+    that sold, beside a closed and a queued one. The buyers' keys the day used no longer work."""
+    assert "peak day in lazada-" in printed
+    as_seller = {"Authorization": f"Bearer {keys['seller_1']}"}
+    sale = {
+        state: client.get(
+            f"/api/v1/flash-sales/{printed_id(printed, state, 'fls')}", headers=as_seller
+        ).json()
+        for state in ("running", "ended", "tomorrow")
+    }
+    running, ended = sale["running"], sale["ended"]
+    assert (running["phase"], running["sold"] > 0, running["reserved"] > 0) == ("open", True, True)
+    assert (ended["phase"], ended["sold"], ended["closed_at"] is not None) == ("closed", ended["stock"], True)
+    assert sale["tomorrow"]["phase"] == "scheduled"
+    group_ref = printed_id(printed, "group buy", "grp")
+    group = client.get(f"/api/v1/group-buys/{group_ref}", headers=as_seller).json()
+    assert (group["sold"], group["held"]) == (group["team_size"], group["team_size"] - 1)
+    live_ref = printed_id(printed, "livestream", "live")
+    live = client.get(f"/api/v1/live-sessions/{live_ref}", headers=as_seller).json()
+    assert [d["status"] for d in live["drops"]] == ["closed", "open", "queued"]
+    assert live["drops"][1]["sold"] > 0 and live["drops"][1]["phase"] == "open"
+    with database.transaction() as s:
+        owners = {
+            s.scalar(
+                select(Seller.public_id).where(Seller.id == model.seller_id).where(model.public_id == ref)
+            )
+            for model, ref in ((FlashSale, running["id"]), (GroupBuy, group_ref), (LiveSession, live_ref))
+        }
+        teams = s.execute(select(GroupTeam.status, GroupTeam.id).order_by(GroupTeam.id)).all()
+        charged = s.scalars(
+            select(GroupMember.payment_status).where(GroupMember.team_id == teams[0].id)
+        ).all()
+        live_keys = s.scalar(
+            select(func.count())
+            .select_from(ApiKey)
+            .where(ApiKey.name == "demo peak-day buyer", ApiKey.revoked_at.is_(None))
+        )
+        peak = peak_day_of(s)
+    assert owners == {keys["seller_1_id"]}
+    assert [t.status for t in teams] == ["completed", "open"] and charged == ["captured"] * 3
+    assert live_keys == 0
+    return peak
+
+
+def peak_day_of(s: Any) -> list[list[tuple[object, ...]]]:
+    """The peak day as the same seed must give it again: what each campaign sells and sold, to whom (by
+    row ids: public ids are random)."""
+    sales = select(FlashSale.sku_id, FlashSale.seller_id, FlashSale.market_ref, FlashSale.stock)
+    drops = select(LiveDrop.status, Sku.id, LiveDrop.stock).join(Sku, Sku.public_id == LiveDrop.sku_ref)
+    return [
+        [
+            tuple(r)
+            for r in s.execute(sales.add_columns(FlashSale.sold, FlashSale.reserved).order_by(FlashSale.id))
+        ],
+        [
+            tuple(r)
+            for r in s.execute(
+                select(FlashOrder.buyer_id, FlashOrder.quantity, FlashOrder.status).order_by(FlashOrder.id)
+            )
+        ],
+        [tuple(r) for r in s.execute(select(GroupTeam.status, GroupTeam.members).order_by(GroupTeam.id))],
+        [tuple(r) for r in s.execute(select(GroupMember.buyer_id).order_by(GroupMember.id))],
+        [tuple(r) for r in s.execute(drops.order_by(LiveDrop.id))],
+    ]
 
 
 def assert_shipped(database: Database, paid_or_later: int) -> None:
@@ -134,7 +221,7 @@ def test_the_same_seed_gives_the_same_group_order_for_order(tmp_path: Path) -> N
     and each decline changed every draw after it), not the order of a set. Declines are made frequent
     here, so that a run decided by anything else would differ."""
 
-    def orders_of(name: str) -> list[tuple[object, ...]]:
+    def orders_of(name: str) -> list[Any]:
         url = f"sqlite:///{tmp_path / name / 'demo.db'}"
         snap = str(tmp_path / name / "snap")
         settings = Settings(
@@ -148,9 +235,10 @@ def test_the_same_seed_gives_the_same_group_order_for_order(tmp_path: Path) -> N
             columns = (Order.market_id, Order.buyer_id, Order.seller_id, Order.status, Order.total_minor)
             rows = s.execute(select(*columns).order_by(Order.id)).all()
             declined = s.scalar(select(func.count()).select_from(Payment).where(Payment.status == "failed"))
+            peak = peak_day_of(s)
         db.dispose()
         assert declined, "no payment was declined: the runs could not differ by their declines"
-        return [tuple(row) for row in rows]
+        return [[tuple(row) for row in rows], peak]
 
     first, second = orders_of("first"), orders_of("second")
-    assert first and first == second
+    assert first[0] and first[1][0] and first == second  # orders, and the peak day's campaigns
