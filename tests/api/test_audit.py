@@ -202,3 +202,15 @@ def test_a_catalog_import_is_one_entry_with_its_counts(world: World) -> None:
     assert entry["after"]["imported"] == 1 and entry["after"]["refused"] == 0  # type: ignore[index]
     [stock] = _audit(world, action="stock.set", role="seller")  # the row's stock, through inventory
     assert stock["after"] == {"on_hand": 25}
+
+
+def test_an_operators_fx_rate_correction_keeps_the_rate_it_replaced(world: World) -> None:
+    client, ops = world.client(), world.auth("operator")
+    for per_usd, note in (("26310.5", ""), ("26350", "corrected")):
+        rate = {"currency": "VND", "on": "2025-11-11", "per_usd": per_usd, "note": note}
+        assert client.put(f"{API}/fx/manual-rates", json=rate, headers=ops).status_code == 204
+    latest = _audit(world, action="fx_manual_rate.set", subject="VND@2025-11-11")[0]
+    before: dict[str, str] = latest["before"]  # type: ignore[assignment]
+    # the stored rate as the database gives it back (PostgreSQL pads its numeric to 8 places)
+    assert before["per_usd"].rstrip("0") == "26310.5" and before["note"] == ""
+    assert latest["after"] == {"per_usd": "26350", "note": "corrected"}

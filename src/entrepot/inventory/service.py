@@ -48,6 +48,8 @@ def create_warehouse(
     )
     session.add(warehouse)
     session.flush()
+    after = {"name": name, "country": country, "latitude": latitude, "longitude": longitude}
+    audit.record(session, "warehouse.created", code, None, after, now)
     return warehouse
 
 

@@ -334,6 +334,8 @@ def create_market(
     )
     session.add(market)
     session.flush()
+    after = {"country": spec.country, "currency": spec.currency, "tax_rate": spec.tax_rate, **fees}
+    audit.record(session, "market.created", code, None, after, now)
     return market
 
 
@@ -423,10 +425,13 @@ def set_manual_rate(session: Session, currency: str, on: dt.date, per_usd: Decim
     existing = session.scalar(
         select(FxManualRate).where(FxManualRate.currency == currency, FxManualRate.on == on)
     )
+    before = None if existing is None else {"per_usd": existing.per_usd, "note": existing.note}
     if existing is None:
         session.add(FxManualRate(currency=currency, on=on, per_usd=per_usd, note=note))
     else:
         existing.per_usd, existing.note = per_usd, note
+    after = {"per_usd": per_usd, "note": note}
+    audit.record(session, "fx_manual_rate.set", f"{currency}@{on}", before, after)
 
 
 def list_manual_rates(
