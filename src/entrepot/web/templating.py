@@ -30,6 +30,7 @@ NAV = (
     ("Inventory", "/inventory", frozenset({"operator", "seller"})),
     ("Peak days", "/peak", frozenset({"operator", "seller"})),
     ("Logistics", "/logistics", frozenset({"operator", "carrier"})),
+    ("Shipments", "/logistics/shipments", frozenset({"seller"})),  # a seller's own, not the network
     ("Reporting", "/reporting", frozenset({"operator"})),
     ("Emissions", "/emissions", frozenset({"operator", "seller"})),
     ("API keys", "/api-keys", frozenset({"operator"})),
