@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from entrepot.emissions import estimates
 from entrepot.emissions import service as emissions
 from entrepot.emissions.models import ElementResult, ShipmentActivity
 from entrepot.logistics import service as logistics
@@ -150,7 +151,7 @@ def test_a_new_factor_table_makes_a_new_version_and_leaves_the_old_intact(
     ops = {**world.auth("operator"), "Content-Type": "text/csv"}
     loaded = client.post(
         f"{API}/emissions/factor-tables",
-        params={"name": "hubs", "kind": "regional"},
+        params={"name": "hubs", "kind": "regional", "countries": "CN,SG"},
         content=HUBS,
         headers=ops,
     )
@@ -174,7 +175,7 @@ def test_a_new_factor_table_makes_a_new_version_and_leaves_the_old_intact(
     ]
     again = client.post(
         f"{API}/emissions/factor-tables",
-        params={"name": "hubs", "kind": "regional"},
+        params={"name": "hubs", "kind": "regional", "countries": "CN,SG"},
         content=HUBS,
         headers=ops,
     )
@@ -198,7 +199,7 @@ def test_a_malformed_factor_file_is_rejected_with_rows_and_reasons_and_changes_n
     bad = "\n".join([HEADER, *rows, ""])
     response = client.post(
         f"{API}/emissions/factor-tables",
-        params={"name": "asia", "kind": "regional"},
+        params={"name": "asia", "kind": "regional", "countries": "CN SG MY"},
         content=bad,
         headers=ops,
     )
@@ -393,7 +394,7 @@ def test_a_factor_file_that_repeats_a_column_is_refused(world: World, client: Te
     repeated = f"{HEADER},mode\nroad,van,diesel,1,1,2,me,rail\n"
     response = client.post(
         f"{API}/emissions/factor-tables",
-        params={"name": "t", "kind": "regional"},
+        params={"name": "t", "kind": "regional", "countries": "SG"},
         content=repeated,
         headers=ops,
     )
@@ -404,3 +405,41 @@ def test_a_factor_file_that_repeats_a_column_is_refused(world: World, client: Te
         "desnz-2025",
         "glec-v3-hubs",
     ]
+
+
+def test_a_regional_table_prices_only_legs_and_hubs_inside_its_countries(
+    world: World, client: TestClient
+) -> None:
+    shipment = ship(client, world, "seller_a_blue", "emis-0101")  # CN warehouse, flown to SG
+    before = get(client, world, f"/emissions/shipments/{shipment}")
+    ops = {**world.auth("operator"), "Content-Type": "text/csv"}
+    cheap = (
+        f"{HEADER},unit\n"
+        "road,hgv_all,diesel,1,1,2,test trucks,g/tkm\n"
+        "hub,sortation_hub,x,0.1,0,0.1,test hub,kg/t\n"
+    )
+    for countries, problem in (
+        (None, {"countries": "must name the ISO 3166 alpha-2 codes it applies in (CN, SG)"}),
+        ("Europe", {"countries": "must be 1-250 ISO 3166 alpha-2 country codes such as CN, SG: EUROPE"}),
+    ):
+        params = {"name": "eu", "kind": "regional"} | ({"countries": countries} if countries else {})
+        refused = client.post(f"{API}/emissions/factor-tables", params=params, content=cheap, headers=ops)
+        assert field_errors(assert_problem(refused, 422, "validation-failed")) == problem
+    params = {"name": "eu", "kind": "regional", "countries": "DE,FR,NL"}
+    loaded = client.post(f"{API}/emissions/factor-tables", params=params, content=cheap, headers=ops)
+    assert loaded.status_code == 201, loaded.text
+    assert loaded.json()["table"]["countries"] == ["DE", "FR", "NL"]
+    outside = get(client, world, f"/emissions/shipments/{shipment}")
+    assert outside["version"] == 2 and outside["wtw_g"] == before["wtw_g"]  # nothing here is in Europe
+    params = {"name": "asia", "kind": "regional", "countries": "cn sg"}
+    loaded = client.post(f"{API}/emissions/factor-tables", params=params, content=cheap, headers=ops)
+    assert loaded.status_code == 201, loaded.text
+    inside = get(client, world, f"/emissions/shipments/{shipment}")
+    trucks = [e for e in inside["elements"] if e["category"].startswith("road/hgv_all")]
+    assert len(trucks) == 2 and all(e["factor"]["table"] == "asia@1" for e in trucks)
+    sorting = next(e for e in inside["elements"] if e["origin"] == "hub-sg" and e["kind"] == "hub")
+    assert sorting["factor"]["table"] == "asia@1" and sorting["wtw_g"] == pytest.approx(0.012)
+    with world.db.transaction() as session:  # what the planner and checkout read: the same version
+        now = world.clock()
+        assert estimates.current(session, now).version == inside["version"] == 3
+        assert estimates.current(session, now).tables == ["asia@1", "eu@1", "glec-v3-hubs@1", "desnz-2025@1"]

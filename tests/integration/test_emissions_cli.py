@@ -68,11 +68,11 @@ def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Pa
 
     bad = tmp_path / "bad.csv"
     bad.write_text(f"{HEADER}\nroad,hgv_all,diesel,102,23,125,ok\nroad,van,diesel,631,151,700,x\n")
-    code, out = run("factors", "load", str(bad), "--name", "asia")
+    code, out = run("factors", "load", str(bad), "--name", "asia", "--countries", "CN,SG")
     assert code == 2 and "row 3: wtw 700 is not ttw 631 + wtt 151 = 782" in out
     good = tmp_path / "hubs.csv"
     good.write_text(HUBS)
-    assert run("factors", "load", str(good), "--name", "hubs") == (
+    assert run("factors", "load", str(good), "--name", "hubs", "--countries", "CN,SG") == (
         0,
         "loaded hubs@1 (2 rows); calculation version 2",
     )
@@ -209,7 +209,9 @@ def test_a_bad_option_is_one_line_on_stderr_exit_2_and_writes_nothing(
 def test_a_factor_file_that_repeats_a_column_loads_nothing(shipped: None, tmp_path: Path) -> None:
     repeated = tmp_path / "dup.csv"
     repeated.write_text(f"{HEADER},mode\nroad,van,diesel,1,1,2,me,rail\n")
-    result = CliRunner().invoke(app, ["emissions", "factors", "load", str(repeated), "--name", "t"])
+    result = CliRunner().invoke(
+        app, ["emissions", "factors", "load", str(repeated), "--name", "t", "--countries", "SG"]
+    )
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "error: factor file rejected: 1 bad rows (row 1: duplicate column mode)\n"
     assert "t@1" not in run("factors", "list")[1]

@@ -68,7 +68,7 @@ def test_loading_tables_while_recording_leaves_no_element_behind(pg_database: Da
         for n in range(TABLES):
             csv = f"{HEADER}\nroad,hgv_all,diesel,{90 + n},20,{110 + n},race table {n}\n"
             with pg_database.transaction() as session:
-                service.load_table(session, f"race-{n}", "regional", csv, now)
+                service.load_table(session, f"race-{n}", "regional", csv, now, "SG")
 
     def guarded(work: object) -> None:
         try:

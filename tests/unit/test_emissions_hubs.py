@@ -4,14 +4,17 @@ any chain the totals are the legs' plus the hubs' (row by row and vectorised ali
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from entrepot.emissions import vector
 from entrepot.emissions.defaults import HUB_GAPS, default_table, hub_table, missing_reason, packaged
 from entrepot.emissions.domain import HubOperation, Leg, chain_emissions, element_emissions
-from entrepot.emissions.factors import HUB, FactorSet
+from entrepot.emissions.factors import HUB, FactorSet, parse_countries, parse_factor_csv
 from entrepot.emissions.service import HUB_KINDS
 from entrepot.logistics.network_data import HANDLING_MINUTES
 
@@ -109,3 +112,49 @@ def test_vectorised_hubs_give_the_librarys_figures_to_the_milligram(ops: list[tu
     expected = [element_emissions(HubOperation(k, m), DEFAULTS) for k, m in ops]
     assert arrays.ttw_mg.tolist() == [r.ttw_mg for r in expected]
     assert arrays.wtt_mg.tolist() == [r.wtt_mg for r in expected]
+
+
+ASIA_CSV = (
+    "mode,vehicle,energy,ttw_g_co2e_per_tkm,wtt_g_co2e_per_tkm,wtw_g_co2e_per_tkm,source\n"
+    "road,hgv_all,diesel,80,20,100,test asian trucks\n"
+)
+
+
+def test_a_scoped_regional_table_answers_only_inside_its_countries() -> None:
+    asia = replace(parse_factor_csv(ASIA_CSV, "asia", 1, "regional"), countries=parse_countries("cn, SG my"))
+    factors = FactorSet.ordered([default_table(), hub_table(), asia])
+    truck = ("road", "hgv_all", "diesel", 100.0, "")
+    assert factors.resolve(*truck, ("CN", "SG")).table == "asia@1"  # type: ignore[union-attr]
+    assert factors.resolve(*truck, ("SG", "SG")).table == "asia@1"  # type: ignore[union-attr]
+    assert factors.resolve(*truck, ("SG", "DE")).table == "desnz-2025@1"  # type: ignore[union-attr]
+    assert factors.resolve(*truck, ()).table == "desnz-2025@1"  # type: ignore[union-attr]  # unplaced
+    leg = Leg("road", "hgv_all", "diesel", 1000, 100.0, countries=("DE", "FR"))
+    assert element_emissions(leg, factors).factor.table == "desnz-2025@1"  # type: ignore[union-attr]
+    assert asia.countries == frozenset({"CN", "SG", "MY"})
+
+
+@pytest.mark.parametrize("text", ["", "China", "CN;SG", "C1"])
+def test_a_scope_is_iso_country_codes(text: str) -> None:
+    with pytest.raises(ValueError, match="ISO 3166 alpha-2"):
+        parse_countries(text)
+
+
+def test_an_estimate_uses_the_tables_of_its_version_and_says_which() -> None:
+    from entrepot.emissions.estimates import Intensities, RouteLeg, estimate_route
+
+    asia = replace(parse_factor_csv(ASIA_CSV, "asia", 1, "regional"), countries=parse_countries("CN SG"))
+    both = Intensities(2, FactorSet.ordered([default_table(), hub_table(), asia]))
+    assert both.tables == ["asia@1", "glec-v3-hubs@1", "desnz-2025@1"]
+    assert both.wtw_g_per_tkm("road", "truck", 40.0, ("CN", "CN")) == 100.0  # the scoped table
+    assert both.wtw_g_per_tkm("road", "truck", 40.0, ("DE", "FR")) == 125.0  # the default
+    assert both.wtw_g_per_tkm("air", "short_haul", 3500.0) == 961.0
+    assert both.hub_wtw_kg_per_t("sortation_hub", "SG") == 0.6 and both.hub_wtw_kg_per_t("airport") is None
+    route = estimate_route(
+        both,
+        2000,
+        [RouteLeg("road", "truck", 100.0, "CN", "CN"), RouteLeg("last_mile", "van_diesel", 10.0, "SG", "SG")],
+        [("fulfilment_warehouse", "CN"), ("airport", "CN"), ("delivery_station", "SG")],
+    )
+    # 0.2 t-km x 100 g (asia) + 0.02 t-km x 782 g; 0.002 t x (17.5 + 0.6) kg/t; the airport has no factor
+    assert (route.version, route.legs_wtw_g, route.hubs_wtw_g, route.missing_factors) == (2, 35.64, 36.2, 1)
+    assert route.wtw_g == 71.84 and route.tables == both.tables

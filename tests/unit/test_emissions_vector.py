@@ -21,10 +21,10 @@ def test_vectorised_legs_match_the_library_leg_by_leg_with_carrier_tables_and_ba
         f"{HEADER}\nair,freighter_short_haul,kerosene,500,100,600,primary,CX\n", "cx", 1, "carrier"
     )
     factors = FactorSet.ordered([default_table(), carrier])
-    requests = [
-        ("air", "freighter", "kerosene", "CX"),
-        ("air", "freighter", "kerosene", ""),
-        ("sea", "x", "y", ""),
+    requests: list[vector.Request] = [
+        ("air", "freighter", "kerosene", "CX", ()),
+        ("air", "freighter", "kerosene", "", ("CN", "SG")),
+        ("sea", "x", "y", "", ()),
     ]
     codes = np.array([0, 0, 1, 1, 2], dtype=np.int64)
     distance = np.array([1000.0, 5000.0, 3699.999, 3700.0, 100.0])
@@ -32,9 +32,10 @@ def test_vectorised_legs_match_the_library_leg_by_leg_with_carrier_tables_and_ba
     resolved = vector.resolve(factors, requests, codes, distance)
     arrays = vector.leg_emissions(mass, distance, resolved.ttw, resolved.wtt)
     for i, code in enumerate(codes.tolist()):
-        mode, vehicle, energy, who = requests[code]
+        mode, vehicle, energy, who, where = requests[code]
         one = element_emissions(
-            Leg(mode, vehicle, energy, int(mass[i]), float(distance[i]), carrier=who), factors
+            Leg(mode, vehicle, energy, int(mass[i]), float(distance[i]), carrier=who, countries=where),
+            factors,
         )
         assert (int(arrays.ttw_mg[i]), int(arrays.wtt_mg[i])) == (one.ttw_mg, one.wtt_mg)
         assert (resolved.index[i] == -1) == one.missing_factor

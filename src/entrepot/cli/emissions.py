@@ -163,13 +163,17 @@ def factors_load(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     name: Annotated[str, typer.Option(help="the table's name; loading a name again makes its next version")],
     kind: Annotated[str, typer.Option(help="regional or carrier")] = "regional",
+    countries: Annotated[
+        str | None, typer.Option(help="ISO 3166 alpha-2 codes it applies in (CN,SG); required for regional")
+    ] = None,
 ) -> None:
-    """Load a factor table (CSV); all of it or, if any row is wrong, none of it (each bad row is listed)."""
+    """Load a factor table (CSV); all of it or, if any row is wrong, none of it (each bad row is listed).
+    A regional table applies only to legs and hubs inside its countries."""
     from entrepot.emissions import service
 
     with failures():
         text = _utf8(path)
-    row, number = _in_transaction(lambda s: service.load_table(s, name, kind, text, _now()))
+    row, number = _in_transaction(lambda s: service.load_table(s, name, kind, text, _now(), countries))
     console.print(f"loaded {row.name}@{row.version} ({row.rows} rows); calculation version {number}")
 
 

@@ -196,6 +196,7 @@ def _table_out(row: FactorTableRow) -> FactorTableOut:
         version=row.version,
         kind=row.kind,
         rows=row.rows,
+        countries=row.countries,
         sha256=row.sha256,
         loaded_at=row.loaded_at,
     )
@@ -234,6 +235,13 @@ async def load_factor_table(
             json_schema_extra=one_of(*service.USER_KINDS),
         ),
     ],
+    countries: Annotated[
+        Text | None,
+        Query(
+            max_length=1000,
+            description="ISO 3166 alpha-2 codes the table applies in (CN,SG,MY); required for regional",
+        ),
+    ] = None,
 ) -> LoadedOut:
     """Load a factor table (CSV). A malformed file loads nothing and lists each bad row and why; a good
     one starts a new calculation version and recomputes every stored shipment under it."""
@@ -241,12 +249,12 @@ async def load_factor_table(
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed("the CSV must be UTF-8", [FieldError("file", "not UTF-8")]) from None
-    return await run_in_threadpool(_load, ctx, name, kind, text)
+    return await run_in_threadpool(_load, ctx, name, kind, text, countries)
 
 
-def _load(ctx: AppContext, name: str, kind: str, text: str) -> LoadedOut:
+def _load(ctx: AppContext, name: str, kind: str, text: str, countries: str | None) -> LoadedOut:
     with ctx.db.transaction() as session:
-        row, number = service.load_table(session, name, kind, text, ctx.clock())
+        row, number = service.load_table(session, name, kind, text, ctx.clock(), countries)
         return LoadedOut(table=_table_out(row), calculation_version=number)
 
 

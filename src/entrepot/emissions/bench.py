@@ -85,7 +85,7 @@ def draw_legs(count: int, seed: int) -> Legs:
     high = np.array([MIX[k][2] for k in kinds])[kind]
     distance = np.round(low + (high - low) * rng.random(count), 3)
     mass = rng.integers(100, 30_001, size=count, dtype=np.int64)
-    requests = [(*CATEGORY_OF_LANE[k], "") for k in kinds]
+    requests: list[vector.Request] = [(*CATEGORY_OF_LANE[k], "", ()) for k in kinds]
     # two lane kinds may ask the same category (air): codes index the distinct requests
     distinct = sorted(set(requests))
     remap = np.array([distinct.index(r) for r in requests], dtype=np.int64)
@@ -152,7 +152,7 @@ def row_by_row(factors: FactorSet, legs: Legs, count: int) -> Totals:
     requests, codes = legs.requests, legs.codes.tolist()
     masses, distances = legs.mass_g.tolist(), legs.distance_km.tolist()
     for i in range(count):
-        mode, vehicle, energy, carrier = requests[codes[i]]
+        mode, vehicle, energy, carrier, _ = requests[codes[i]]
         result = element_emissions(
             Leg(mode, vehicle, energy, masses[i], distances[i], carrier=carrier), factors
         )
@@ -209,8 +209,8 @@ def run(console: Console, count: int, reference_legs: int, seed: int) -> bool:
     )
     console.print(
         f"emissions legs={count} seconds={seconds:.4f} legs_per_s={legs_per_s:.0f} "
-        f"hubs={count} hubs_per_s={count / hub_seconds:.0f} "
         f"reference_ratio={legs_per_s / reference_per_s:.1f} reference_legs={sample} "
+        f"hubs={count} hubs_per_s={count / hub_seconds:.0f} "
         f"totals_identical={str(identical).lower()} wtw_mg={totals.wtw_mg} "
         f"hubs_wtw_mg={hub_totals.wtw_mg}",
         soft_wrap=True,

@@ -36,6 +36,7 @@ class Leg:
     distance_rule: str = "given"
     carrier: str = ""
     trip: str | None = None  # the vehicle trip (e.g. a departure) it shares with other shipments
+    countries: tuple[str, ...] = ()  # origin's and destination's: which scoped tables may answer
 
     @property
     def tkm(self) -> float:
@@ -47,6 +48,7 @@ class HubOperation:
     hub_kind: str  # sortation_hub, airport, seaport ...
     mass_g: int
     node: str = ""
+    countries: tuple[str, ...] = ()  # the site's country
 
 
 Element = Leg | HubOperation
@@ -112,11 +114,13 @@ def hub_emissions(hub: HubOperation, factor: Factor) -> Result:
 def element_emissions(element: Element, factors: FactorSet) -> Result:
     if isinstance(element, Leg):
         leg = element
-        factor = factors.resolve(leg.mode, leg.vehicle, leg.energy, leg.distance_km, leg.carrier)
+        factor = factors.resolve(
+            leg.mode, leg.vehicle, leg.energy, leg.distance_km, leg.carrier, leg.countries
+        )
         if factor is None:
             return Result(leg, leg.tkm, 0, 0, None, f"{leg.mode}/{leg.vehicle}/{leg.energy}")
         return leg_emissions(leg, factor)
-    found = factors.resolve(HUB, element.hub_kind, None)
+    found = factors.resolve(HUB, element.hub_kind, None, countries=element.countries)
     if found is None:
         return Result(element, 0.0, 0, 0, None, f"{HUB}/{element.hub_kind}")
     return hub_emissions(element, found)

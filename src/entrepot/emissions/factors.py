@@ -13,7 +13,10 @@ File format (the default table's header; extra columns are optional):
 - carrier: required in a carrier table (primary data applies only to that carrier's legs).
 
 Precedence: carrier primary data > user regional tables > the default table; among tables of one kind,
-the one loaded last wins. Within a table an exact vehicle beats a vehicle family (a request for
+the one loaded last wins. A table may be scoped to countries (ISO 3166 alpha-2; a regional table must
+be): it then answers only for an operation wholly inside them (a leg whose origin and destination
+countries are both in scope, a hub in a country in scope), so an Asian table never prices a European leg.
+Within a table an exact vehicle beats a vehicle family (a request for
 `freighter` matches `freighter_short_haul` and `freighter_long_haul`, and the distance band decides).
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -74,16 +78,37 @@ class Factor:
         return f"{self.mode}/{self.vehicle}/{self.energy}{carrier}"
 
 
+COUNTRY = re.compile(r"[A-Z]{2}")
+MAX_COUNTRIES = 250
+
+
 @dataclass(frozen=True)
 class FactorTable:
     name: str
     version: int
     kind: str
     factors: tuple[Factor, ...]
+    countries: frozenset[str] | None = None  # None: everywhere
 
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}"
+
+    def applies_in(self, countries: tuple[str, ...]) -> bool:
+        """Whether the table answers for an operation in `countries` (unknown countries: only unscoped)."""
+        if self.countries is None:
+            return True
+        return bool(countries) and all(c in self.countries for c in countries)
+
+
+def parse_countries(text: str) -> frozenset[str]:
+    """A scope as typed: ISO 3166 alpha-2 codes separated by commas or spaces ("CN, SG MY")."""
+    codes = [c.strip().upper() for c in re.split(r"[\s,]+", text) if c.strip()]
+    bad = [c for c in codes if not COUNTRY.fullmatch(c)]
+    if bad or not codes or len(codes) > MAX_COUNTRIES:
+        shown = f": {', '.join(bad[:5])}" if bad else ""
+        raise ValueError(f"must be 1-{MAX_COUNTRIES} ISO 3166 alpha-2 country codes such as CN, SG{shown}")
+    return frozenset(codes)
 
 
 @dataclass(frozen=True)
@@ -236,11 +261,20 @@ class FactorSet:
         return [t.label for t in self.tables]
 
     def resolve(
-        self, mode: str, vehicle: str, energy: str | None, distance_km: float = 0.0, carrier: str = ""
+        self,
+        mode: str,
+        vehicle: str,
+        energy: str | None,
+        distance_km: float = 0.0,
+        carrier: str = "",
+        countries: tuple[str, ...] = (),
     ) -> Factor | None:
         """The factor for an operation, or None when no table has one. `energy=None` takes any energy
-        (hub operations); carrier rows apply only to that carrier's operations."""
+        (hub operations); carrier rows apply only to that carrier's operations; a scoped table only to
+        operations inside its countries."""
         for table in self.tables:
+            if not table.applies_in(countries):
+                continue
             found = _in_table(table, mode, vehicle, energy, distance_km, carrier)
             if found is not None:
                 return found

@@ -38,6 +38,8 @@ class FactorTableRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     rows: Mapped[int] = mapped_column(Integer)
     loaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # ISO 3166 alpha-2 codes the table applies in, sorted; null: everywhere (the defaults, carriers')
+    countries: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     __table_args__ = (
         UniqueConstraint("name", "version"),
         CheckConstraint("kind IN ('default','regional','carrier')", name="kind"),

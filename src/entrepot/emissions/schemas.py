@@ -136,6 +136,7 @@ class FactorTableOut(BaseModel):
     version: int
     kind: str
     rows: int
+    countries: list[str] | None = Field(description="ISO 3166 alpha-2 codes it applies in; null: everywhere")
     sha256: str
     loaded_at: dt.datetime
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,13 @@ from entrepot.emissions import vector
 from entrepot.emissions.categories import category_of_lane
 from entrepot.emissions.defaults import DEFAULT_NAME, sha256_of
 from entrepot.emissions.domain import Element, HubOperation, Leg, Result, element_emissions
-from entrepot.emissions.factors import Factor, FactorFileError, FactorSet, parse_factor_csv
+from entrepot.emissions.factors import (
+    Factor,
+    FactorFileError,
+    FactorSet,
+    parse_countries,
+    parse_factor_csv,
+)
 from entrepot.emissions.models import (
     CalculationVersion,
     ElementActivity,
@@ -65,17 +71,19 @@ HUB_KINDS = (
 
 
 def load_table(
-    session: Session, name: str, kind: str, text: str, now: dt.datetime
+    session: Session, name: str, kind: str, text: str, now: dt.datetime, countries: str | None = None
 ) -> tuple[FactorTableRow, int]:
     """Load a user's factor table as the next version of `name`, then recompute every stored shipment as
     a new calculation version. A malformed file is rejected whole (each bad row with its reason), and a
-    file identical to the newest version of its name changes nothing."""
+    file identical to the newest version of its name (and scope) changes nothing. A regional table names
+    the countries it applies in (`countries`, ISO 3166 alpha-2); a carrier table may."""
     if not NAME_PATTERN.fullmatch(name) or name == DEFAULT_NAME:
         raise ValidationFailed(
             "invalid table name", [FieldError("name", "1-48 of a-z 0-9 . _ -, not the default's")]
         )
     if kind not in USER_KINDS:
         raise ValidationFailed("invalid kind", [FieldError("kind", f"one of {', '.join(USER_KINDS)}")])
+    scope = _scope(kind, countries)
     lock_for_new_version(session, now)  # loads one at a time, recordings wait (see versions.current_version)
     latest = session.scalar(
         select(FactorTableRow)
@@ -85,19 +93,34 @@ def load_table(
     )
     version = 1 if latest is None else latest.version + 1
     try:
-        table = parse_factor_csv(text, name, version, kind)
+        table = replace(parse_factor_csv(text, name, version, kind), countries=scope)
     except FactorFileError as error:
         fields = [FieldError(f"row {e.row}", e.reason) for e in error.errors[:200]]
         raise ValidationFailed(f"factor file rejected: {len(error.errors)} bad rows", fields) from None
     digest = sha256_of(text)
-    if latest is not None and latest.sha256 == digest and latest.kind == kind:
+    listed = sorted(scope) if scope is not None else None
+    if latest is not None and latest.sha256 == digest and latest.kind == kind and latest.countries == listed:
         raise Conflict(f"identical to {name}@{latest.version}: nothing loaded", code="factor-table-unchanged")
     row = store_table(session, table, digest, now)
     number = new_version(session, f"factor table {name}@{version} loaded", now)
     before = None if latest is None else {"version": latest.version, "sha256": latest.sha256}
     after = {"version": version, "kind": kind, "sha256": digest, "calculation_version": number}
-    audit.record(session, "factor_table.loaded", name, before, after, now)
+    audit.record(session, "factor_table.loaded", name, before, after | {"countries": listed}, now)
     return row, number
+
+
+def _scope(kind: str, countries: str | None) -> frozenset[str] | None:
+    if countries is None or not countries.strip():
+        if kind == "regional":
+            raise ValidationFailed(
+                "a regional table needs its scope",
+                [FieldError("countries", "must name the ISO 3166 alpha-2 codes it applies in (CN, SG)")],
+            )
+        return None
+    try:
+        return parse_countries(countries)
+    except ValueError as error:
+        raise ValidationFailed("invalid countries", [FieldError("countries", str(error))]) from None
 
 
 def new_version(session: Session, reason: str, now: dt.datetime) -> int:
@@ -118,6 +141,7 @@ def recompute(session: Session, number: int, factors: FactorSet, batch: int = 20
     """Every stored element under version `number`, legs vectorised (the same figures as the library's,
     to the milligram: see `vector`). Returns how many."""
     done, after = 0, 0
+    countries = _countries_of(session)
     while True:
         rows = session.execute(
             select(
@@ -129,7 +153,10 @@ def recompute(session: Session, number: int, factors: FactorSet, batch: int = 20
                 ElementActivity.carrier,
                 ElementActivity.mass_g,
                 ElementActivity.distance_km,
+                ElementActivity.distance_rule,
+                ElementActivity.trip,
                 ElementActivity.origin,
+                ElementActivity.destination,
             )
             .where(ElementActivity.id > after)
             .order_by(ElementActivity.id)
@@ -137,24 +164,38 @@ def recompute(session: Session, number: int, factors: FactorSet, batch: int = 20
         ).all()
         if not rows:
             return done
-        session.execute(insert(ElementResult), _batch_values(number, rows, factors))
+        session.execute(insert(ElementResult), _batch_values(number, rows, factors, countries))
         done += len(rows)
         after = rows[-1].id
 
 
-def _batch_values(number: int, rows: Sequence[Any], factors: FactorSet) -> list[dict[str, Any]]:
-    hubs = [
-        (r, element_emissions(HubOperation(r.vehicle, r.mass_g, r.origin), factors))
-        for r in rows
-        if r.kind == "hub"
-    ]
+def _countries_of(session: Session) -> dict[str, str]:
+    """Each network node's country: which scoped factor tables may answer for an element there."""
+    return {code: node.country for code, node in logistics.network(session).nodes.items()}
+
+
+def _where(countries: dict[str, str], *nodes: str) -> tuple[str, ...]:
+    found = tuple(countries.get(n, "") for n in nodes)
+    return () if "" in found else found  # a node off the network: only unscoped tables answer
+
+
+def _batch_values(
+    number: int, rows: Sequence[Any], factors: FactorSet, countries: dict[str, str]
+) -> list[dict[str, Any]]:
+    hubs = [(r, element_emissions(_element(r, countries), factors)) for r in rows if r.kind == "hub"]
     values = [_result_values(number, r.id, r.shipment_id, result) for r, result in hubs]
     legs = [r for r in rows if r.kind == "leg"]
     if not legs:
         return values
     requests: dict[vector.Request, int] = {}
     codes = np.array(
-        [requests.setdefault((*category_of_lane(r.mode, r.vehicle), r.carrier), len(requests)) for r in legs],
+        [
+            requests.setdefault(
+                (*category_of_lane(r.mode, r.vehicle), r.carrier, _where(countries, r.origin, r.destination)),
+                len(requests),
+            )
+            for r in legs
+        ],
         dtype=np.int64,
     )
     km = np.array([r.distance_km for r in legs], dtype=np.float64)
@@ -172,11 +213,20 @@ def _batch_values(number: int, rows: Sequence[Any], factors: FactorSet) -> list[
     return values
 
 
-def element_of(row: ElementActivity) -> Element:
+def element_of(row: ElementActivity, countries: dict[str, str] | None = None) -> Element:
+    """The calculation's element of a stored row; `countries` (node -> country) places it for scoped
+    tables (without it, only unscoped tables answer)."""
+    return _element(row, countries or {})
+
+
+def _element(row: Any, countries: dict[str, str]) -> Element:
     if row.kind == "hub":
-        return HubOperation(row.vehicle, row.mass_g, row.origin)
+        return HubOperation(row.vehicle, row.mass_g, row.origin, _where(countries, row.origin))
     mode, vehicle, energy = category_of_lane(row.mode, row.vehicle)
-    return Leg(mode, vehicle, energy, row.mass_g, row.distance_km, row.distance_rule, row.carrier, row.trip)
+    where = _where(countries, row.origin, row.destination)
+    return Leg(
+        mode, vehicle, energy, row.mass_g, row.distance_km, row.distance_rule, row.carrier, row.trip, where
+    )
 
 
 def _values(
@@ -272,7 +322,9 @@ def record_shipment(session: Session, shipment_ref: str, now: dt.datetime) -> Sh
     session.flush()
     number = current_version(session, now)
     factors = factor_set_of(session, number)
-    _write_results(session, number, [(row, element_emissions(element_of(row), factors)) for row in elements])
+    countries = _countries_of(session)
+    computed = [(row, element_emissions(element_of(row, countries), factors)) for row in elements]
+    _write_results(session, number, computed)
     return activity
 
 

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from entrepot.emissions.domain import G_PER_TONNE, MG_PER_G
 from entrepot.emissions.factors import HUB, Factor, FactorSet
 
-Request = tuple[str, str, str, str]  # mode, vehicle, energy, carrier
+Request = tuple[str, str, str, str, tuple[str, ...]]  # mode, vehicle, energy, carrier, countries
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class ResolvedFactors:
 
 def _edges(factors: FactorSet, request: Request) -> list[float]:
     """Every distance at which the answer to `request` may change: the bands of the rows it could match."""
-    mode, vehicle, _, _ = request
+    mode, vehicle = request[0], request[1]
     edges = {0.0}
     for table in factors.tables:
         for f in table.factors:
@@ -54,7 +54,7 @@ def resolve(
             continue
         edges = _edges(factors, request)
         answers = np.array(
-            [_slot(factors.resolve(*request[:3], e, request[3]), found, slot_of) for e in edges]
+            [_slot(factors.resolve(*request[:3], e, request[3], request[4]), found, slot_of) for e in edges]
         )
         band = np.searchsorted(np.asarray(edges), distance_km[mask], side="right") - 1
         index[mask] = answers[np.clip(band, 0, len(edges) - 1)]
@@ -73,12 +73,18 @@ def _slot(factor: Factor | None, found: list[Factor], slot_of: dict[int, int]) -
     return slot_of[key]
 
 
-def resolve_hubs(factors: FactorSet, kinds: Sequence[str], codes: NDArray[np.int64]) -> ResolvedFactors:
-    """The factor (kg/t) of each hub operation (operation i is of kind `kinds[codes[i]]`): each kind is
-    resolved once by the library's precedence, then looked up per operation."""
+def resolve_hubs(
+    factors: FactorSet, kinds: Sequence[str | tuple[str, tuple[str, ...]]], codes: NDArray[np.int64]
+) -> ResolvedFactors:
+    """The factor (kg/t) of each hub operation (operation i is of kind `kinds[codes[i]]`, a kind or a
+    kind and its countries): each is resolved once by the library's precedence, then looked up."""
     found: list[Factor] = []
     slot_of: dict[int, int] = {}
-    slots = np.array([_slot(factors.resolve(HUB, kind, None), found, slot_of) for kind in kinds] + [-1])
+    asked = [(k, ()) if isinstance(k, str) else k for k in kinds]
+    slots = np.array(
+        [_slot(factors.resolve(HUB, kind, None, countries=where), found, slot_of) for kind, where in asked]
+        + [-1]
+    )
     index = slots[codes] if len(kinds) else np.full(len(codes), -1, dtype=np.int64)
     ttw_table = np.array([f.ttw for f in found] + [0.0])
     wtt_table = np.array([f.wtt for f in found] + [0.0])

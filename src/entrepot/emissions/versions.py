@@ -26,7 +26,8 @@ def _table_of(row: FactorTableRow, factors: Iterable[FactorRow]) -> FactorTable:
         row.name,
         row.version,
         row.kind,
-        tuple(
+        countries=frozenset(row.countries) if row.countries is not None else None,
+        factors=tuple(
             Factor(
                 label,
                 f.row,
@@ -99,6 +100,7 @@ def store_table(session: Session, table: FactorTable, sha256: str, now: dt.datet
         sha256=sha256,
         rows=len(table.factors),
         loaded_at=now,
+        countries=sorted(table.countries) if table.countries is not None else None,
     )
     session.add(row)
     session.flush()

@@ -1,0 +1,105 @@
+"""Estimates from the tables accounting uses: the hook checkout's quotes and the route planner call so an
+estimate and the stored account of the same route agree, and every estimate names the calculation
+version (and so the factor tables) it came from.
+
+Why a hook: logistics and ordering sit below emissions in the layers (they may not import it), so the
+composition root asks `current(session, now)` and hands `Intensities.wtw_g_per_tkm` to the planner and
+checkout in place of `logistics.intensity.default_wtw_g_per_tkm` (same arguments, plus the leg's countries
+for scoped regional tables); `Intensities.version` is what the estimate then states.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from entrepot.emissions.categories import category_of_lane
+from entrepot.emissions.domain import G_PER_TONNE, HubOperation, Leg, chain_emissions
+from entrepot.emissions.factors import HUB, FactorSet
+from entrepot.emissions.versions import current_version, factor_set_of
+
+
+@dataclass(frozen=True)
+class Intensities:
+    """The factor tables of one calculation version, read as an estimate needs them."""
+
+    version: int
+    factors: FactorSet
+
+    @property
+    def tables(self) -> list[str]:
+        return self.factors.labels
+
+    def wtw_g_per_tkm(
+        self, mode: str, vehicle: str, distance_km: float, countries: tuple[str, ...] = ()
+    ) -> float | None:
+        """WTW g CO2e per tonne-km of a logistics lane (mode and vehicle as lanes name them); None when no
+        table of this version covers it (the account would flag it `missing_factor`)."""
+        category_mode, category_vehicle, energy = category_of_lane(mode, vehicle)
+        found = self.factors.resolve(category_mode, category_vehicle, energy, distance_km, "", countries)
+        return None if found is None else found.wtw
+
+    def hub_wtw_kg_per_t(self, kind: str, country: str = "") -> float | None:
+        """WTW kg CO2e per tonne handled at a site of `kind` (a network node kind); None: no factor."""
+        found = self.factors.resolve(HUB, kind, None, countries=(country,) if country else ())
+        return None if found is None else found.wtw
+
+
+def current(session: Session, now: dt.datetime) -> Intensities:
+    """The version new shipments are accounted under, and its tables (read once per process)."""
+    number = current_version(session, now)
+    return Intensities(number, factor_set_of(session, number))
+
+
+@dataclass(frozen=True)
+class RouteLeg:
+    mode: str  # as logistics lanes name them (road, air, last_mile ...)
+    vehicle: str
+    distance_km: float
+    origin_country: str = ""
+    destination_country: str = ""
+
+
+@dataclass(frozen=True)
+class RouteEstimate:
+    version: int
+    tables: list[str]
+    legs_wtw_g: float
+    hubs_wtw_g: float
+    missing_factors: int
+
+    @property
+    def wtw_g(self) -> float:
+        return self.legs_wtw_g + self.hubs_wtw_g
+
+
+def estimate_route(
+    intensities: Intensities,
+    mass_g: int,
+    legs: Sequence[RouteLeg],
+    hubs: Sequence[tuple[str, str]] = (),
+) -> RouteEstimate:
+    """A planned route's emissions as accounting will compute them: its legs and its hubs (kind,
+    country), by the same library and the same version's tables."""
+    if mass_g <= 0 or mass_g > 100 * G_PER_TONNE:
+        raise ValueError("a parcel's mass must be above 0 g and at most 100 t")
+    elements: list[Leg | HubOperation] = []
+    for leg in legs:
+        mode, vehicle, energy = category_of_lane(leg.mode, leg.vehicle)
+        where = (leg.origin_country, leg.destination_country)
+        elements.append(
+            Leg(mode, vehicle, energy, mass_g, leg.distance_km, countries=where if all(where) else ())
+        )
+    elements += [HubOperation(kind, mass_g, countries=(c,) if c else ()) for kind, c in hubs]
+    chain = chain_emissions(elements, intensities.factors)
+    missing = sum(r.missing_factor for r in chain.results)
+    return RouteEstimate(
+        intensities.version,
+        intensities.tables,
+        chain.legs_wtw_mg / 1000,
+        chain.hubs_wtw_mg / 1000,
+        missing,
+    )
