@@ -40,6 +40,7 @@ from entrepot.simulation.demo import DemoSize, Seeded
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
 TEAM_SIZE = 3
+CROWD = 8  # buyers of the running sale
 # Units a running sale's buyers reserve without paying stay reserved this long (the most a sale allows),
 # so a newcomer who opens the console hours after the demo still sees some.
 RESERVED_FOR = 24 * 3600
@@ -144,9 +145,8 @@ def leave_peak_day(ctx: AppContext, seeded: Seeded, size: DemoSize) -> PeakDay:
     peak.flash_sales["tomorrow"] = _tomorrows_sale(
         day.at(now - 5 * MINUTE), other, other_market, other_sku, now
     )
-    sweep_campaigns(
-        day.at(now).ctx
-    )  # the ended sale and the closed drop's sale are settled, as the sweeper would
+    # the sweeper's round at `now`: the ended sale and the closed drop's sale are settled and closed
+    sweep_campaigns(day.at(now).ctx)
     day.revoke_keys()
     return peak
 
@@ -166,10 +166,10 @@ def _market_of(seeded: Seeded, seller: str) -> tuple[str, list[str]]:
 
 
 def _buyers(seeded: Seeded, market: str) -> list[Principal]:
-    """The market's own buyers first, then the others (a flash sale or a team takes anyone's order)."""
-    country = market.rsplit("-", 1)[1].upper()
-    home = seeded.buyers.get(country, [])
-    return home + [b for c, buyers in seeded.buyers.items() if c != country for b in buyers]
+    """The market's own buyers, when there are enough of them for a sale's crowd; else every buyer (a
+    flash sale or a team takes anyone's order)."""
+    home = seeded.buyers.get(market.rsplit("-", 1)[1].upper(), [])
+    return home if len(home) >= CROWD else [b for buyers in seeded.buyers.values() for b in buyers]
 
 
 def _another_lazada_seller(
@@ -233,7 +233,7 @@ def _running_sale(day: Day, seller: Principal, market: str, sku: str, now: dt.da
     start = now - HOUR
     window = (start, now + dt.timedelta(days=7))
     sale = _create_sale(day.at(start), seller, market, sku, window, Offer(24, 3, 30, RESERVED_FOR))
-    buyers = day.rng.sample(day.buyers, min(8, len(day.buyers)))
+    buyers = day.rng.sample(day.buyers, min(CROWD, len(day.buyers)))
     for index, buyer in enumerate(buyers):
         pays = index == 0 or (index != 1 and day.rng.random() < 0.7)  # at least one of each
         _take(day.at(start + (5 + 6 * index) * MINUTE), sale, buyer, day.rng.randint(1, 3), pays)
