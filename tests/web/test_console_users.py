@@ -15,20 +15,26 @@ from typer.testing import CliRunner
 from entrepot.cli.main import app as cli
 from entrepot.identity import users
 from entrepot.kernel.errors import DomainError
+from entrepot.logistics import service as logistics
 from entrepot.platform.settings import get_settings
 from entrepot.simulation.console_users import FIELD, ensure_console_users
+from tests.api import test_emissions_api as emissions_api
 from tests.web.conftest import sign_in
 from tests.world import World
 
 
-def test_the_demo_makes_an_operator_and_a_seller_sign_in_and_keeps_them(world: World, tmp_path: Path) -> None:
+def test_the_demo_makes_an_operator_a_seller_and_a_buyer_sign_in_and_keeps_them(
+    world: World, tmp_path: Path
+) -> None:
     keys_file = tmp_path / "keys.json"
-    keys_file.write_text(
-        json.dumps({"operator": world.keys["operator"], "seller_1_id": world.ids["seller_a"]})
-    )
+    ids = {"seller_1_id": world.ids["seller_a"], "buyer_id": world.ids["buyer_a"]}
+    keys_file.write_text(json.dumps({"operator": world.keys["operator"], **ids}))
     printed = io.StringIO()
     made = ensure_console_users(world.context(), keys_file, Console(file=printed, width=300))
-    assert set(made) == {"operator", "seller"}
+    assert set(made) == {"operator", "seller", "buyer"}  # no carrier: this world has no network
+    shopper = world.client()
+    assert sign_in(shopper, "buyer", made["buyer"]["password"]).status_code == 303
+    assert shopper.get("/", follow_redirects=False).headers["location"].startswith("/shop")
     assert f"operator / {made['operator']['password']}" in printed.getvalue()
     assert json.loads(keys_file.read_text())[FIELD] == made
     client = world.client()
@@ -90,3 +96,20 @@ def test_a_user_is_held_to_the_api_keys_rules(
         )
     assert refused.value.status == 422
     assert field in {e.field for e in refused.value.field_errors}
+
+
+def test_the_demo_makes_a_carrier_sign_in_for_a_carrier_of_its_network(world: World, tmp_path: Path) -> None:
+    with world.db.transaction() as session:
+        logistics.store_network(session, emissions_api.network())
+        first = logistics.carriers(session)[0]
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(json.dumps({"operator": world.keys["operator"]}))
+    made = ensure_console_users(world.context(), keys_file, Console(file=io.StringIO()))
+    assert set(made) == {"operator", "carrier"}
+    with world.db.transaction() as session:
+        user = users.find_user(session, "carrier")
+        found = users.user_principal(session, user.id) if user else None
+        assert found is not None and found[0].carrier == first
+    client = world.client()
+    assert sign_in(client, "carrier", made["carrier"]["password"]).status_code == 303
+    assert client.get("/logistics").status_code == 200
