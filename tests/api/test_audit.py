@@ -122,7 +122,7 @@ def test_pages_follow_the_cursor_newest_first(world: World) -> None:
     assert seen == [1300, 1200, 1100]
 
 
-@pytest.mark.parametrize("who", ["seller_a", "buyer_a"])
+@pytest.mark.parametrize("who", ["seller_a", "buyer_a", "carrier"])
 def test_only_operators_read_the_trail(world: World, who: str) -> None:
     answer = world.client().get(f"{API}/audit", headers=world.auth(who))
     assert answer.status_code == 403
