@@ -27,6 +27,7 @@ from entrepot.ordering.models import Order, Payment
 from entrepot.platform.db import Database
 from entrepot.platform.settings import Settings, get_settings
 from entrepot.simulation.runner import run_demo
+from tests.web.conftest import sign_in
 
 pytestmark = pytest.mark.slow  # the demo, end to end
 
@@ -158,9 +159,24 @@ def assert_peak_day(client: TestClient, database: Database, keys: dict[str, Any]
         )
         peak = peak_day_of(s)
     assert owners == {keys["seller_1_id"]}
+    assert_in_sellers_console(
+        client, keys, {state: s["id"] for state, s in sale.items()}, group_ref, live_ref
+    )
     assert [t.status for t in teams] == ["completed", "open"] and charged == ["captured"] * 3
     assert live_keys == 0
     return peak
+
+
+def assert_in_sellers_console(
+    client: TestClient, keys: dict[str, Any], sales: dict[str, str], group: str, live: str
+) -> None:
+    """The demo's `seller` user sees its own peak day on the console's pages, not another seller's sale."""
+    password = keys["console_users"]["seller"]["password"]
+    assert sign_in(client, "seller", password).status_code == 303
+    flash_page = client.get("/peak").text
+    assert sales["running"] in flash_page and sales["ended"] in flash_page
+    assert sales["tomorrow"] not in flash_page  # the other Lazada seller's
+    assert group in client.get("/peak/group-buys").text and live in client.get("/peak/live").text
 
 
 def peak_day_of(s: Any) -> list[list[tuple[object, ...]]]:
