@@ -326,9 +326,39 @@ def test_targets_pathway_and_scenarios(world: World, client: TestClient) -> None
     assert years["FY2026"]["actual"] == pytest.approx(total["g_per_tkm"], rel=1e-3)
     assert years["FY2026"]["on_track"] is (total["g_per_tkm"] <= 750.0)
     assert years["FY2022"]["actual"] is None and years["FY2030"]["actual"] is None
-    measured = client.post(f"{API}/emissions/targets", json={"name": "abs"}, headers=ops).json()
-    no_baseline = client.get(f"{API}/emissions/targets/{measured['id']}/progress", headers=ops)
-    assert "FY2022" in assert_problem(no_baseline, 422, "validation-failed")["detail"]
+    assert (progress["baseline_kind"], progress["baseline_basis"]) == (
+        "imported",
+        "imported figure for FY2022 (no source stated)",
+    )
+    sourced = {
+        "name": "group",
+        "baseline_value": 12.5,
+        "baseline_source": "Group annual report FY2022, p. 41",
+    }
+    imported = client.post(f"{API}/emissions/targets", json=sourced, headers=ops).json()
+    assert imported["baseline_source"] == "Group annual report FY2022, p. 41"
+    assert get(client, world, f"/emissions/targets/{imported['id']}/progress")["baseline_basis"] == (
+        "imported figure for FY2022 (Group annual report FY2022, p. 41)"
+    )
+    # FY2022 has no recorded shipments: the first later year with data stands in, and progress says so
+    built = client.post(f"{API}/emissions/targets", json={"name": "abs"}, headers=ops).json()
+    shown = get(client, world, f"/emissions/targets/{built['id']}/progress")
+    assert shown["baseline_kind"] == "built" and shown["baseline_basis"] == (
+        "built from the platform's data: FY2022 has no recorded shipments, "
+        "so FY2026's (version 1) stand in for it"
+    )
+    fy2026 = {y["fiscal_year"]: y for y in shown["years"]}["FY2026"]
+    assert shown["baseline_value"] == pytest.approx(total["wtw_kg"] / 1000 * 365 / 365)
+    assert fy2026["actual"] == pytest.approx(shown["baseline_value"]) and fy2026["on_track"] is False
+    lone = client.post(f"{API}/emissions/targets", json={"name": "s", "baseline_source": "x"}, headers=ops)
+    assert field_errors(assert_problem(lone, 422, "validation-failed")) == {
+        "baseline_source": "give baseline_value too, or leave the source out"
+    }
+    none_yet = client.post(
+        f"{API}/emissions/targets", json={"name": "later", "baseline_year": 2027}, headers=ops
+    ).json()
+    no_baseline = client.get(f"{API}/emissions/targets/{none_yet['id']}/progress", headers=ops)
+    assert "FY2027" in assert_problem(no_baseline, 422, "validation-failed")["detail"]
     bad = client.post(f"{API}/emissions/targets", json={"name": "x", "baseline_year": 2030}, headers=ops)
     assert field_errors(assert_problem(bad, 422, "validation-failed")) == {
         "target": "the target year must come after the baseline year"

@@ -86,6 +86,7 @@ def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Pa
     assert code == 0 and "-50% by FY2030 vs FY2022" in out
     target = out.split(":")[0]
     code, out = run("targets", "progress", target)
+    assert out.startswith("baseline 1,000.00: imported figure for FY2022 (no source stated) FY2022 pathway")
     assert code == 0 and "FY2026 pathway 750.00 actual" in out and "FY2030 pathway 500.00 actual -" in out
     code, out = run(
         "scenario", "--period", "FY2026", "--shift-air", "1", "--lanes", "CN-SG", "--target", target

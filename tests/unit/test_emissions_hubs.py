@@ -158,3 +158,23 @@ def test_an_estimate_uses_the_tables_of_its_version_and_says_which() -> None:
     # 0.2 t-km x 100 g (asia) + 0.02 t-km x 782 g; 0.002 t x (17.5 + 0.6) kg/t; the airport has no factor
     assert (route.version, route.legs_wtw_g, route.hubs_wtw_g, route.missing_factors) == (2, 35.64, 36.2, 1)
     assert route.wtw_g == 71.84 and route.tables == both.tables
+
+
+def test_the_worked_examples_parcel_with_its_hub_share() -> None:
+    """The reference's 2.0 kg parcel, Hangzhou to Manila (1,844 km: short haul by the table's band, 755 +
+    206 g/t-km), now with its sites: the Hangzhou warehouse 0.002 t x 17.5 kg/t = 35 g, the two airports
+    flagged (no published default), the Manila station 0.002 t x 0.6 kg/t = 1.2 g."""
+    chain = chain_emissions(
+        [
+            HubOperation("fulfilment_warehouse", 2000, "cn-hangzhou"),
+            HubOperation("airport", 2000, "air-HGH"),
+            Leg("air", "freighter", "kerosene", 2000, 1844.0, "great-circle + 95 km"),
+            HubOperation("airport", 2000, "air-MNL"),
+            HubOperation("delivery_station", 2000, "ds-ph-manila"),
+        ],
+        DEFAULTS,
+    )
+    assert chain.legs_wtw_mg == 2_784_440 + 759_728  # 3.688 t-km x 755 g TTW + x 206 g WTT
+    assert chain.hubs_wtw_mg == 36_200
+    assert [r.missing_factor for r in chain.results] == [False, True, False, True, False]
+    assert round(chain.hubs_wtw_mg / chain.wtw_mg, 4) == 0.0101  # the hubs' share: 1.0 %

@@ -19,7 +19,7 @@ from entrepot.cli.output import stdout as console
 if TYPE_CHECKING:  # the services are imported by the commands that use them: `--help` starts fast
     from sqlalchemy.orm import Session
 
-    from entrepot.emissions.targets import Levers
+    from entrepot.emissions.targets import Levers, Target
     from entrepot.kernel.periods import FiscalCalendar
 
 T = TypeVar("T")
@@ -212,7 +212,10 @@ def targets_create(
     baseline_year: Annotated[int, typer.Option(help="fiscal year")] = 2022,
     target_year: Annotated[int, typer.Option()] = 2030,
     reduction: Annotated[float, typer.Option(help="0.5 = -50 %")] = 0.5,
-    baseline_value: Annotated[float | None, typer.Option(help="default: measured")] = None,
+    baseline_value: Annotated[
+        float | None, typer.Option(help="an imported baseline; default: measured (or built) from the data")
+    ] = None,
+    baseline_source: Annotated[str | None, typer.Option(help="where an imported baseline comes from")] = None,
 ) -> None:
     """A reduction target (default: -50 % by FY2030 against FY2022)."""
     from entrepot.emissions import reports
@@ -227,6 +230,7 @@ def targets_create(
             target_year=target_year,
             reduction=reduction,
             baseline_value=baseline_value,
+            baseline_source=baseline_source,
         )
     row = _in_transaction(
         lambda s: reports.create_target(
@@ -238,6 +242,7 @@ def targets_create(
             wanted.target_year,
             wanted.reduction,
             wanted.baseline_value,
+            wanted.baseline_source,
         )
     )
     console.print(
@@ -253,10 +258,14 @@ def targets_progress(target: str) -> None:
 
     fiscal = _fiscal()
 
-    def read(session: Session) -> list[reports.YearStatus]:
-        return reports.progress(session, reports.get_target(session, target), _now().date(), fiscal)[1]
+    def read(session: Session) -> tuple[Target, list[reports.YearStatus]]:
+        return reports.progress(session, reports.get_target(session, target), _now().date(), fiscal)
 
-    for year in _in_transaction(read):
+    goal, years = _in_transaction(read)
+    console.print(
+        f"baseline {goal.baseline_value:,.2f}: {goal.baseline_basis}", soft_wrap=True, highlight=False
+    )
+    for year in years:
         actual = "-" if year.actual is None else f"{year.actual:,.2f}"
         status = {None: "", True: "on track", False: "off track"}[year.on_track]
         console.print(f"FY{year.year}  pathway {year.pathway:,.2f}  actual {actual}  {status}")

@@ -267,6 +267,7 @@ def _target_out(row: TargetRow) -> TargetOut:
         target_year=row.target_year,
         reduction=row.reduction,
         baseline_value=row.baseline_value,
+        baseline_source=row.baseline_source,
     )
 
 
@@ -284,6 +285,7 @@ def create_target(body: TargetIn, ctx: Ctx, _: Operator) -> TargetOut:
             body.target_year,
             body.reduction,
             body.baseline_value,
+            body.baseline_source,
         )
         return _target_out(row)
 
@@ -302,6 +304,8 @@ def target_progress(target_id: IdPath, ctx: Ctx, _: Operator, version: Version =
         target, years = reports.progress(session, row, ctx.clock().date(), _fiscal(ctx), version)
         return ProgressOut(
             target=_target_out(row),
+            baseline_kind=target.baseline_kind,
+            baseline_basis=target.baseline_basis,
             baseline_value=target.baseline_value,
             target_value=target.target_value,
             years=[

@@ -162,6 +162,7 @@ class TargetRow(Base):
     target_year: Mapped[int] = mapped_column(Integer)
     reduction: Mapped[float] = mapped_column(Float)  # 0.5 = -50 %
     baseline_value: Mapped[float | None] = mapped_column(Float)  # null: measured from the stored data
+    baseline_source: Mapped[str | None] = mapped_column(String(300))  # an imported baseline's source
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         CheckConstraint("target_year > baseline_year", name="years"),

@@ -196,11 +196,18 @@ def create_target(
     target_year: int = DEFAULT_TARGET_YEAR,
     reduction: float = DEFAULT_REDUCTION,
     baseline_value: float | None = None,
+    baseline_source: str | None = None,
 ) -> TargetRow:
     if metric not in METRICS:
         raise ValidationFailed("invalid metric", [FieldError("metric", f"one of {', '.join(METRICS)}")])
     if baseline_value is not None and baseline_value <= 0:
         raise ValidationFailed("invalid baseline", [FieldError("baseline_value", "must be above 0")])
+    source = (baseline_source or "").strip() or None
+    if source is not None and baseline_value is None:
+        raise ValidationFailed(
+            "a source goes with an imported baseline",
+            [FieldError("baseline_source", "give baseline_value too, or leave the source out")],
+        )
     try:
         Target(metric, baseline_year, baseline_value or 1.0, target_year, reduction)
     except ValueError as error:
@@ -213,12 +220,13 @@ def create_target(
         target_year=target_year,
         reduction=reduction,
         baseline_value=baseline_value,
+        baseline_source=source,
         created_at=now,
     )
     session.add(row)
     session.flush()
     after = {"name": name, "metric": metric, "baseline_year": baseline_year, "target_year": target_year}
-    after |= {"reduction": reduction, "baseline_value": baseline_value}
+    after |= {"reduction": reduction, "baseline_value": baseline_value, "baseline_source": source}
     audit.record(session, "emissions_target.created", row.public_id, None, after, now)
     return row
 
@@ -239,16 +247,41 @@ def metric_in(session: Session, period: Period, metric: str, version: int) -> fl
 
 
 def target_of(session: Session, row: TargetRow, version: int, fiscal: FiscalCalendar) -> Target:
-    """The target with its baseline: as given, or measured from the baseline fiscal year's data."""
-    baseline = row.baseline_value
-    if baseline is None:
-        baseline = metric_in(session, fiscal_year(row.baseline_year, fiscal), row.metric, version)
-        if not baseline:
-            raise ValidationFailed(
-                f"no emissions recorded in FY{row.baseline_year} to measure the baseline from",
-                [FieldError("baseline_value", "give the baseline value, or record the baseline year first")],
+    """The target with its baseline, and which kind it is:
+    - imported: the figure the target was created with (and its source);
+    - measured: the baseline fiscal year's recorded shipments;
+    - built: when the baseline year has no recorded shipments, the platform's first fiscal year after it
+      that has them stands in (the same tables, the same version), and the basis says so."""
+    value, kind, basis = _baseline(session, row, version, fiscal)
+    return Target(row.metric, row.baseline_year, value, row.target_year, row.reduction, kind, basis)
+
+
+def _baseline(
+    session: Session, row: TargetRow, version: int, fiscal: FiscalCalendar
+) -> tuple[float, str, str]:
+    if row.baseline_value is not None:
+        source = row.baseline_source or "no source stated"
+        return row.baseline_value, "imported", f"imported figure for FY{row.baseline_year} ({source})"
+    measured = metric_in(session, fiscal_year(row.baseline_year, fiscal), row.metric, version)
+    if measured:
+        return (
+            measured,
+            "measured",
+            f"measured: FY{row.baseline_year}'s recorded shipments, version {version}",
+        )
+    for year in range(row.baseline_year + 1, row.target_year + 1):
+        stand_in = metric_in(session, fiscal_year(year, fiscal), row.metric, version)
+        if stand_in:
+            basis = (
+                f"built from the platform's data: FY{row.baseline_year} has no recorded shipments, so "
+                f"FY{year}'s (version {version}) stand in for it"
             )
-    return Target(row.metric, row.baseline_year, baseline, row.target_year, row.reduction)
+            return stand_in, "built", basis
+    raise ValidationFailed(
+        f"no emissions recorded in FY{row.baseline_year} or any year to FY{row.target_year} to build the "
+        "baseline from",
+        [FieldError("baseline_value", "give the baseline value, or record shipments first")],
+    )
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,14 @@ class TargetIn(Request):
     target_year: int = Field(default=2030, ge=1990, le=2100)
     reduction: float = Field(default=0.5, gt=0, le=1, description="0.5 = -50 %")
     baseline_value: float | None = Field(
-        default=None, gt=0, allow_inf_nan=False, description="default: measured from the data"
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="an imported baseline; default: measured from the baseline year's data, or built from "
+        "the first later year with data when it has none (progress says which)",
+    )
+    baseline_source: Text | None = Field(
+        default=None, max_length=300, description="where an imported baseline_value comes from"
     )
 
     @field_validator("name")
@@ -172,6 +179,7 @@ class TargetOut(BaseModel):
     target_year: int
     reduction: float
     baseline_value: float | None
+    baseline_source: str | None
 
 
 class YearOut(BaseModel):
@@ -183,6 +191,8 @@ class YearOut(BaseModel):
 
 class ProgressOut(BaseModel):
     target: TargetOut
+    baseline_kind: str = Field(description="measured, built (from a later year's data) or imported")
+    baseline_basis: str = Field(description="where the baseline value comes from, in a sentence")
     baseline_value: float
     target_value: float
     years: list[YearOut]

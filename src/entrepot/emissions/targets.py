@@ -56,6 +56,9 @@ class Target:
     baseline_value: float
     target_year: int = DEFAULT_TARGET_YEAR
     reduction: float = DEFAULT_REDUCTION
+    # where the baseline came from: measured | built | imported, and the sentence that says so
+    baseline_kind: str = "imported"
+    baseline_basis: str = ""
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:

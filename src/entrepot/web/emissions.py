@@ -40,6 +40,7 @@ class Breakdown:
     rows: list[tuple[str, FiguresOut]]
     total: FiguresOut
     truncated: bool
+    hubs_kg: float = 0.0  # the hub operations' part of the total's WTW
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Pathway:
     chart: Chart | None = None
     on_track: list[tuple[str, bool | None]] = field(default_factory=list)
     problem: str = ""
+    basis: str = ""  # where the baseline comes from: measured, built from later data, or imported
 
 
 @router.get("/emissions")
@@ -103,7 +105,8 @@ def _monthly(session: Session, span: Period, seller: str | None) -> Chart:
 def _breakdown(session: Session, span: Period, by: str, label: str, seller: str | None) -> Breakdown:
     found = reports.report(session, span, by, None, seller)
     rows = [(r.key, FiguresOut.of(r.totals)) for r in found.rows]
-    return Breakdown(by, label, rows, FiguresOut.of(found.total.totals), found.truncated)
+    total = FiguresOut.of(found.total.totals)
+    return Breakdown(by, label, rows, total, found.truncated, found.total.hubs_wtw_mg / 1e6)
 
 
 def _pathway(session: Session, row: TargetRow, today: dt.date, fiscal: FiscalCalendar) -> Pathway:
@@ -129,4 +132,5 @@ def _pathway(session: Session, row: TargetRow, today: dt.date, fiscal: FiscalCal
         decimals=2,
         levels=[Level(f"Target FY{row.target_year}", target.target_value)],
     )
-    return Pathway(row, chart, [(label, y.on_track) for label, y in zip(labels, years, strict=True)])
+    marks = [(label, y.on_track) for label, y in zip(labels, years, strict=True)]
+    return Pathway(row, chart, marks, basis=target.baseline_basis)
