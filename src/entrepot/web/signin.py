@@ -31,6 +31,8 @@ def safe_next(path: str) -> str:
 def home_of(role: str) -> str:
     if role == "buyer":  # a buyer comes to shop: the storefront's markets (web.storefront)
         return "/shop"
+    if role == "carrier":  # a carrier comes for the parcels it carries, not the organisation
+        return "/logistics/shipments"
     links = nav_for(role)
     return links[0][1] if links else "/home"
 
