@@ -344,19 +344,25 @@ def search_paths(
     horizon = deadline if deadline is not None else ready + HORIZON_DAYS * 1440
     first_day = ready // 1440 - 1
     cost, grams = lane_costs(net, parcel)
+    usable, closed = net.lane_max_kg >= parcel.weight_kg, no_transit(net, rules)
+    hops = (
+        compiled_search.hop_bounds(net.in_start, net.in_lane, net.lane_origin, usable, closed, target)
+        if rules.max_legs
+        else np.zeros(0, dtype=np.int64)  # no limit: not read
+    )
     arguments: list[Any] = [
-        *(net.out_start, net.lane_dest, net.lane_transit, cost, grams, net.lane_max_kg >= parcel.weight_kg),
+        *(net.out_start, net.lane_dest, net.lane_transit, cost, grams, usable),
         *(net.lane_schedule, net.lane_zone, net.schedule_start, net.schedule_offsets, net.schedule_cutoff),
         *(
             zone_table(net, first_day, horizon // 1440 - first_day + 10),
             first_day,
             net.handling,
-            no_transit(net, rules),
+            closed,
         ),
         *(least.time, least.cost, least.grams, full_keys(net, full), start, target, ready, horizon),
         np.array(tol, dtype=np.float64),
         1.0 + np.array(epsilon, dtype=np.float64),
-        *(rules.max_legs, rules.no_node_twice, max_labels),
+        *(rules.max_legs, hops, rules.no_node_twice, max_labels),
     ]
     capacity = INITIAL_LABELS
     search: Callable[..., tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = compiled_search.search

@@ -132,6 +132,36 @@ def backward_bounds(
 
 
 @njit(cache=True, nogil=True)
+def hop_bounds(
+    in_start: np.ndarray,
+    in_lane: np.ndarray,
+    lane_origin: np.ndarray,
+    usable: np.ndarray,
+    no_transit: np.ndarray,
+    destination: int,
+) -> np.ndarray:
+    """The fewest legs from every node to `destination` over usable lanes, passing through no node
+    in `no_transit` (NO_ROUTE: none): a breadth-first search backwards."""
+    nodes = in_start.shape[0] - 1
+    hops = np.full(nodes, NO_ROUTE, dtype=np.int64)
+    queue = np.empty(nodes, dtype=np.int64)
+    hops[destination], queue[0], head, tail = 0, destination, 0, 1
+    while head < tail:
+        node = queue[head]
+        head += 1
+        if node != destination and no_transit[node]:
+            continue  # a route may start here, not pass through: nothing before it counts
+        for k in range(in_start[node], in_start[node + 1]):
+            lane = in_lane[k]
+            origin = lane_origin[lane]
+            if usable[lane] and hops[origin] == NO_ROUTE:
+                hops[origin] = hops[node] + 1
+                queue[tail] = origin
+                tail += 1
+    return hops
+
+
+@njit(cache=True, nogil=True)
 def joined_bounds(
     rows: np.ndarray,
     origins: np.ndarray,
@@ -226,6 +256,7 @@ def search(
     tol: np.ndarray,
     cover: np.ndarray,
     max_legs: int,
+    hops: np.ndarray,
     no_node_twice: bool,
     max_labels: int,
     capacity: int,
@@ -237,7 +268,8 @@ def search(
     when a finished route is within that factor of it on every count (time counted from `ready`). Only
     finished routes cover: between labels at other nodes dominance stays exact, as a label a little
     later there can miss a departure the other makes, and slack taken at each node would compound.
-    `max_legs` 0 is no limit; with one, a label beats another only with no more legs."""
+    `max_legs` 0 is no limit; with one, a label beats another only with no more legs, and a label
+    whose legs so far plus the fewest still needed (`hops`, see `hop_bounds`) exceed it is dropped."""
     lab_node = np.empty(capacity, dtype=np.int64)
     lab_t = np.empty(capacity, dtype=np.int64)
     lab_c = np.empty(capacity, dtype=np.int64)
@@ -267,6 +299,60 @@ def search(
     lab_parent[0], lab_lane[0], lab_dep[0] = -1, -1, ready
     bag_t[origin, 0], bag_c[origin, 0], bag_e[origin, 0], bag_label[origin, 0] = ready, 0, 0.0, 0
     size[origin], count = 1, 1
+    # Seeds (see routing's module notes): for each criterion, the route that follows its bound's
+    # shortest path, run on the timetables; a feasible one is a finished route from the start, so the
+    # cover prunes cheap and green labels long before the search would reach those routes itself.
+    for criterion in range(3):
+        at, label, legs = origin, 0, 0
+        while at != destination and label >= 0:
+            chosen, least = -1, np.inf
+            for lane in range(out_start[at], out_start[at + 1]):
+                to = lane_dest[lane]
+                if bound_t[to] >= NO_ROUTE or not lane_usable[lane] or (no_transit[to] and to != destination):
+                    continue
+                if max_legs > 0 and legs + 1 + hops[to] > max_legs:
+                    continue
+                if no_node_twice and _visits(lab_node, lab_parent, label, to):
+                    continue
+                if criterion == 0:
+                    passing = handling[to] if to != destination else 0
+                    weight = float(lane_transit[lane] + passing + bound_t[to])
+                elif criterion == 1:
+                    weight = float(lane_cost[lane] + bound_c[to])
+                else:
+                    weight = lane_grams[lane] + bound_e[to]
+                if weight < least:
+                    chosen, least = lane, weight
+            if chosen < 0 or count == capacity:
+                label = -1
+                break
+            departs = lab_t[label] + (handling[at] if lab_parent[label] >= 0 else 0)
+            schedule = lane_schedule[chosen]
+            if schedule >= 0:
+                weekly = schedule_offsets[schedule_start[schedule] : schedule_start[schedule + 1]]
+                departs = _departure_with_room(
+                    chosen, departs, weekly, schedule_cutoff[schedule], zone_table[lane_zone[chosen]],
+                    first_day, full,
+                )  # fmt: skip
+            if departs >= NO_ROUTE or departs + lane_transit[chosen] > deadline:
+                label = -1
+                break
+            at, legs = lane_dest[chosen], legs + 1
+            # a row of the seed's path only: in no bag and never expanded
+            lab_node[count], lab_t[count] = at, departs + lane_transit[chosen]
+            lab_c[count], lab_e[count] = lab_c[label] + lane_cost[chosen], lab_e[label] + lane_grams[chosen]
+            lab_legs[count], lab_parent[count], lab_lane[count], lab_dep[count] = legs, label, chosen, departs
+            label, count = count, count + 1
+        if label < 0 or _covered(
+            bags, destination, ready, lab_t[label], lab_c[label], lab_e[label], tol, cover
+        ):
+            continue
+        _drop_beaten(bags, empty, lab_dead, destination, lab_t[label], lab_c[label], lab_e[label], legs)
+        slot = size[destination]
+        if slot < max_labels:
+            bag_t[destination, slot], bag_c[destination, slot] = lab_t[label], lab_c[label]
+            bag_e[destination, slot], bag_label[destination, slot] = lab_e[label], label
+            size[destination] = slot + 1
     heap_size = _heap_push(heap_keys, heap_items, 0, ready + bound_t[origin], 0)
     while heap_size > 0:
         label, heap_size = _heap_pop(heap_keys, heap_items, heap_size)
@@ -285,8 +371,8 @@ def search(
             to = lane_dest[lane]
             if bound_t[to] >= NO_ROUTE or not lane_usable[lane] or (no_transit[to] and to != destination):
                 continue
-            if max_legs > 0 and (legs > max_legs or (legs == max_legs and to != destination)):
-                continue  # the leg limit reached before the destination
+            if max_legs > 0 and legs + hops[to] > max_legs:
+                continue  # the destination is more legs away than the limit leaves
             departs = leave
             schedule = lane_schedule[lane]
             if schedule >= 0:

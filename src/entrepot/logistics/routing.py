@@ -181,6 +181,32 @@ def cover_terms(
     return eps, chosen
 
 
+def cover_violations(returned: list[Route], exact: list[Route], epsilon: Epsilon) -> int:
+    """How far an answer is from a (1+epsilon) cover of `exact` (the exact Pareto set under the same
+    rules): exact routes no returned one is within (1+epsilon) of, plus returned routes beaten by
+    another returned one. 0 for a cover. For benchmarks; the tests check this independently."""
+
+    def counts(route: Route) -> tuple[int, int, float]:
+        return (route.minutes, route.cost_cents, route.emissions_g)
+
+    def within(r: Route, x: Route) -> bool:
+        return all(
+            a <= (1 + e) * b * (1 + 1e-12) + 1e-9
+            for a, b, e in zip(counts(r), counts(x), epsilon, strict=True)
+        )
+
+    uncovered = sum(1 for x in exact if not any(within(r, x) for r in returned))
+    beaten = sum(
+        1
+        for a in returned
+        for b in returned
+        if a is not b
+        and counts(a) != counts(b)
+        and all(p <= q for p, q in zip(counts(a), counts(b), strict=True))
+    )
+    return uncovered + beaten
+
+
 def departure_with_room(lane: Lane, ready: int, time_zone: str, full: FullDepartures) -> int:
     """The first departure at or after `ready` that still has room (lanes without a timetable never fill)."""
     departs = lane.departure(ready, time_zone)
@@ -269,10 +295,27 @@ def reference_search(
     if origin not in bounds:
         return []
     closed = _no_transit(network, rules) - {destination}
+    hops = _hops(network, destination, parcel, closed) if rules.max_legs else {}
     bags: dict[str, list[_Label]] = {origin: [_Label(origin, ready, 0, 0.0)]}
     order = itertools.count()
     queue: list[tuple[int, int, _Label]] = [(ready + bounds[origin][0], next(order), bags[origin][0])]
     cover = _Cover(ready, epsilon, tol)
+    horizon = deadline if deadline is not None else ready + compiled.HORIZON_DAYS * 1440
+    for criterion in range(3):
+        seed = _seed(
+            network,
+            origin,
+            destination,
+            parcel,
+            (ready, horizon),
+            full,
+            bounds,
+            (closed, hops),
+            rules,
+            criterion,
+        )
+        if seed is not None:
+            _finish(bags, seed, destination, cover)
     while queue:
         _, _, label = heapq.heappop(queue)
         if (
@@ -287,8 +330,8 @@ def reference_search(
             bound = bounds.get(lane.destination)
             if bound is None or parcel.weight_kg > lane.max_parcel_kg or lane.destination in closed:
                 continue
-            if rules.max_legs and label.legs + 1 >= rules.max_legs + (lane.destination == destination):
-                continue  # the leg limit reached before the destination
+            if rules.max_legs and label.legs + 1 + hops.get(lane.destination, NO_HOPS) > rules.max_legs:
+                continue  # the destination is more legs away than the limit leaves
             departs = (
                 departure_with_room(lane, leave_ready, node.time_zone, full)
                 if full
@@ -312,6 +355,98 @@ def reference_search(
             if _insert(bags, nxt, destination, bound, tol, cover, counting_legs=rules.max_legs > 0):
                 heapq.heappush(queue, (arrives + bound[0], next(order), nxt))
     return [_route(label, ready) for label in bags.get(destination, [])]
+
+
+def _seed(
+    network: Network,
+    origin: str,
+    destination: str,
+    parcel: Parcel,
+    window: tuple[int, int],
+    full: FullDepartures,
+    bounds: dict[str, Bound],
+    limits: tuple[set[str], dict[str, int]],
+    rules: RoutingRules,
+    criterion: int,
+) -> _Label | None:
+    """The route that follows one criterion's bound along its shortest path (first lane on ties), run
+    on the timetables: a finished route before the search starts, so that the cover prunes labels no
+    better than it from the first one on. None when it breaks a rule, finds no departure or is late."""
+    (ready, horizon), (closed, hops) = window, limits
+    label = _Label(origin, ready, 0, 0.0)
+    while label.node != destination:
+        chosen: Lane | None = None
+        least = math.inf
+        for lane in network.lanes_from.get(label.node, ()):
+            to = lane.destination
+            bound = bounds.get(to)
+            if bound is None or parcel.weight_kg > lane.max_parcel_kg or to in closed:
+                continue
+            if rules.max_legs and label.legs + 1 + hops.get(to, NO_HOPS) > rules.max_legs:
+                continue
+            if rules.no_node_twice and label.visits(to):
+                continue
+            weight = (
+                float(lane.transit_minutes + _passing(network, lane, destination) + bound[0]),
+                float(lane_cost_cents(lane, parcel) + bound[1]),
+                lane_emissions_g(lane, parcel) + bound[2],
+            )[criterion]
+            if weight < least:
+                chosen, least = lane, weight
+        if chosen is None:
+            return None
+        node = network.nodes[label.node]
+        leave = label.arrives + (node.handling_minutes if label.parent is not None else 0)
+        departs = departure_with_room(chosen, leave, node.time_zone, full)
+        if departs + chosen.transit_minutes > horizon:
+            return None
+        leg = _leg(chosen, departs, parcel)
+        label = _Label(
+            chosen.destination,
+            leg.arrives,
+            label.cost + leg.cost_cents,
+            label.emissions + leg.emissions_g,
+            label,
+            leg,
+            legs=label.legs + 1,
+        )
+    return label
+
+
+def _finish(bags: dict[str, list[_Label]], label: _Label, destination: str, cover: _Cover) -> None:
+    """A seed into the destination's bag, by the rule every finished route is put there by."""
+    bag = bags.setdefault(destination, [])
+    if cover.any_covers(bag, label.key):
+        return
+    for other in bag:
+        if _dominates(label.key, other.key):
+            other.dead = True
+    bag[:] = [other for other in bag if not other.dead]
+    if len(bag) < MAX_LABELS_PER_NODE:
+        bag.append(label)
+
+
+NO_HOPS = 1 << 30  # no way to the destination
+
+
+def _hops(network: Network, destination: str, parcel: Parcel, closed: set[str]) -> dict[str, int]:
+    """The fewest legs from every node to `destination` over lanes taking the parcel, passing through
+    no node in `closed` (a route may start at one); nodes without a way there are left out."""
+    into: dict[str, list[Lane]] = {}
+    for lanes in network.lanes_from.values():
+        for lane in lanes:
+            if parcel.weight_kg <= lane.max_parcel_kg:
+                into.setdefault(lane.destination, []).append(lane)
+    hops, todo = {destination: 0}, deque([destination])
+    while todo:
+        node = todo.popleft()
+        if node in closed:
+            continue
+        for lane in into.get(node, ()):
+            if lane.origin not in hops:
+                hops[lane.origin] = hops[node] + 1
+                todo.append(lane.origin)
+    return hops
 
 
 def _no_transit(network: Network, rules: RoutingRules) -> set[str]:
