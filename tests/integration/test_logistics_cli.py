@@ -152,3 +152,19 @@ def test_a_piped_table_is_neither_cut_nor_wrapped(world: World, monkeypatch: pyt
     for route in plan["pareto"]:
         legs = " > ".join(f"{leg['mode']}:{leg['destination']}" for leg in route["legs"])
         assert any(legs in line for line in lines), (legs, result.output)
+
+
+def test_precompute_writes_the_bounds_under_the_networks_fingerprint(
+    sqlite_env: None, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["logistics", "precompute", "--folder", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("precomputed 4 weight floors in ") and "fingerprint" in last
+    [folder] = tmp_path.iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "floor-0.5.npz",
+        "floor-1.npz",
+        "floor-2.npz",
+        "floor-5.npz",
+    ]

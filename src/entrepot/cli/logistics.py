@@ -172,6 +172,30 @@ def _summary(r: Route) -> str:
     return f"{r.minutes / 1440:.1f} days, US${r.cost_cents / 100:.2f}, {r.emissions_g / 1000:.3f} kg CO2e"
 
 
+@app.command("precompute")
+def precompute(
+    folder: Annotated[str, typer.Option(help="where the bounds are written")] = "var/routes",
+    threads: Annotated[int, typer.Option(min=1, max=64, help="threads computing")] = 2,
+) -> None:
+    """Compute the planner's lower bounds towards every station's feeders and write them under the
+    network's fingerprint; planners load them while the network is unchanged."""
+    import time
+    from pathlib import Path
+
+    from entrepot.logistics import precompute as ahead
+
+    started = time.perf_counter()
+    with failures():
+        net, which = _network(get_settings().database_url)
+    console.print(f"{len(net.nodes):,} nodes, {net.lane_count:,} lanes, {which}")
+    paths = ahead.build(net, Path(folder), threads=threads, progress=console.print)
+    megabytes = sum(path.stat().st_size for path in paths) / 1e6
+    console.print(
+        f"precomputed {len(paths)} weight floors in {time.perf_counter() - started:.1f} s,"
+        f" {megabytes:,.0f} MB, fingerprint {ahead.fingerprint(net)}"
+    )
+
+
 @app.command("track")
 def track(shipment_id: str) -> None:
     """A shipment's status, ETA against its promise, legs and scans."""

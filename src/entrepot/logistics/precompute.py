@@ -1,0 +1,91 @@
+"""The planner's precomputed lower bounds, kept on disk under the network's fingerprint.
+
+`routing.precompute` computes, per weight floor, the least time, cost and emissions from every node to
+every node with a lane into a delivery station (`compiled.FeederBounds`); a query to a station then puts
+its bounds together instead of searching the network three times. That takes about a minute on the
+10,000-node network, so `entrepot logistics precompute` does it once and writes the arrays to
+`var/routes/<fingerprint>/floor-<kg>.npz`; a process that plans (the API at start) loads them when the
+fingerprint of its network matches. The fingerprint digests every node and lane (schedules, cut-offs,
+capacity, weight limits, costs, handling): any change to a lane, schedule or capacity gives another
+fingerprint, so bounds computed for an older network are never used for a newer one (they are stale,
+and `load` says so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+from entrepot.logistics import compiled, routing
+from entrepot.logistics.domain import Network
+
+DEFAULT_FOLDER = Path("var/routes")
+# the floors checkout's parcels fall in most (rate_cache bands up to 30 kg): the others are searched
+DEFAULT_FLOORS_KG = (0.5, 1.0, 2.0, 5.0)
+
+
+def fingerprint(network: Network) -> str:
+    """A digest of everything the bounds (and routes) depend on: nodes and lanes with their schedules,
+    cut-offs, capacity and weight limits, in a fixed order."""
+    digest = hashlib.sha256()
+    for code in sorted(network.nodes):
+        digest.update(json.dumps(dataclasses.asdict(network.nodes[code]), sort_keys=True).encode())
+    for lane_id in sorted(network.lanes_by_id):
+        digest.update(json.dumps(dataclasses.asdict(network.lanes_by_id[lane_id]), default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+def _path(folder: Path, network: Network, floor: float) -> Path:
+    return folder / fingerprint(network) / f"floor-{floor:g}.npz"
+
+
+def build(
+    network: Network,
+    folder: Path = DEFAULT_FOLDER,
+    floors: Iterable[float] = DEFAULT_FLOORS_KG,
+    threads: int = 1,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[Path]:
+    """Compute the bounds for each weight floor (kept on the network for this process too) and write
+    them under the network's fingerprint; the files written."""
+    written = []
+    for floor in floors:
+        progress(f"weight floor {floor:g} kg: computing")
+        feeders = routing.precompute(network, floor, threads)
+        path = _path(folder, network, floor)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cost, micrograms, usable = feeders.lanes
+        temporary = path.with_suffix(".tmp.npz")  # written whole, then renamed: no half file is read
+        np.savez(
+            temporary, row=feeders.row, time=feeders.time, cost=feeders.cost, micrograms=feeders.micrograms,
+            lane_cost=cost, lane_micrograms=micrograms, lane_usable=usable,
+        )  # fmt: skip
+        temporary.replace(path)
+        progress(f"weight floor {floor:g} kg: {feeders.nbytes / 1e6:,.0f} MB written to {path}")
+        written.append(path)
+    return written
+
+
+def load(network: Network, folder: Path = DEFAULT_FOLDER, floors: Iterable[float] = DEFAULT_FLOORS_KG) -> int:
+    """Attach the bounds written for this very network (same fingerprint) to its arrays; how many
+    floors were found. Files of another fingerprint (a network since changed) are never read."""
+    net = compiled.compiled(network)
+    found = 0
+    for floor in floors:
+        path = _path(folder, network, floor)
+        if not path.exists():
+            continue
+        with np.load(path) as arrays:
+            lanes = (arrays["lane_cost"], arrays["lane_micrograms"], arrays["lane_usable"])
+            feeders = compiled.FeederBounds(
+                arrays["row"], arrays["time"], arrays["cost"], arrays["micrograms"], lanes
+            )
+        with net.caches_lock:
+            net.feeders[floor] = feeders
+        found += 1
+    return found
