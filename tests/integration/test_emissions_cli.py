@@ -92,6 +92,12 @@ def test_backfill_then_report_targets_and_a_scenario(shipped: None, tmp_path: Pa
         "scenario", "--period", "FY2026", "--shift-air", "1", "--lanes", "CN-SG", "--target", target
     )
     assert code == 0 and "air shifted to sea: 0.4 t-km" in out and "projected" in out and "on track" in out
+    code, out = run("scenario", "--period", "FY2026", "--renewable-hubs", "fulfilment_warehouse=1, hub-sg=1")
+    # version 2 (the test hubs table): airports 0.6 g, hub-sg 0.18, warehouse 2.1, station 0.072: 3.252 g;
+    # the warehouse and hub-sg on renewables leave 0.672 g
+    assert code == 0 and "hubs 0.003 kg -> 0.001 kg" in out
+    code, out = run("scenario", "--period", "FY2026", "--renewable-hubs", "hub-sg=lots")
+    assert code == 2 and "--renewable-hubs 'hub-sg=lots'" in out
 
 
 def test_periods_follow_the_fiscal_year_end_of_the_settings(

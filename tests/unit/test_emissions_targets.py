@@ -125,3 +125,18 @@ def test_scenario_levers_by_hand() -> None:
 def test_projection_grows_absolute_values_only() -> None:
     assert project(100.0, "g_per_tkm", 2026, 2030, 0.1) == 100.0
     assert project(100.0, "absolute_t", 2026, 2030, 0.1) == pytest.approx(146.41)
+
+
+def test_renewable_electricity_at_hubs_by_kind_or_by_a_named_site() -> None:
+    # 2 kg through two sorting hubs (0.002 t x 0.6 kg/t = 1.2 g each) and a warehouse (35 g)
+    sorting_sg = ScenarioLeg("hub", "sortation_hub", "CN-SG", 2000, 0.0, 1200, node="hub-sg")
+    sorting_my = ScenarioLeg("hub", "sortation_hub", "CN-MY", 2000, 0.0, 1200, node="hub-my")
+    warehouse = ScenarioLeg("hub", "fulfilment_warehouse", "CN-SG", 2000, 0.0, 35_000, node="cn-hangzhou")
+    truck = ScenarioLeg("road", "truck", "CN-SG", 2000, 100.0, 25_000)
+    levers = Levers(renewable_hubs=(("hub-sg", 0.5), ("sortation_hub", 1.0)))  # the named site wins
+    outcome = run_scenario([sorting_sg, sorting_my, warehouse, truck], levers, DEFAULTS)
+    assert outcome.baseline_hubs_g == pytest.approx(37.4)
+    assert outcome.scenario_hubs_g == pytest.approx(0.6 + 0.0 + 35.0)
+    assert outcome.scenario_wtw_g == pytest.approx(35.6 + 25.0) and outcome.baseline_tkm == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="renewable share"):
+        Levers(renewable_hubs=(("airport", 1.5),))

@@ -108,6 +108,12 @@ def scenario(
     load_factor_gain: Annotated[float, typer.Option(min=0, max=3, help="0.1 = road loads 10 % fuller")] = 0.0,
     growth: Annotated[float, typer.Option(min=-0.5, max=1, help="activity growth a year (absolute)")] = 0.0,
     target: Annotated[str | None, typer.Option(help="a target id to project against")] = None,
+    renewable_hubs: Annotated[
+        str,
+        typer.Option(
+            help="renewable electricity at hubs: kind or site=share, e.g. sortation_hub=1,hub-sg=0.5"
+        ),
+    ] = "",
 ) -> None:
     """Recompute a period with levers pulled and project the target year against a target."""
     from entrepot.emissions import reports
@@ -115,7 +121,7 @@ def scenario(
     with failures():
         fiscal = _fiscal()
         span = reports.period_of(period, fiscal)
-        levers = _levers(shift_air, to, lanes, electric_vans, load_factor_gain, growth)
+        levers = _levers(shift_air, to, lanes, electric_vans, load_factor_gain, growth, renewable_hubs)
     result = _in_transaction(lambda s: reports.scenario(s, span, levers, fiscal, target))
     base_kg, scen_kg = result.baseline.wtw_mg / 1e6, result.scenario_wtw_g / 1000
     change = f"{(scen_kg / base_kg - 1) * 100:+.1f} %" if base_kg else "-"
@@ -124,7 +130,8 @@ def scenario(
     )
     console.print(
         f"  air shifted to {to}: {result.shifted_tkm:,.1f} t-km;"
-        f" vans electrified: {result.electrified_tkm:,.1f} t-km"
+        f" vans electrified: {result.electrified_tkm:,.1f} t-km;"
+        f" hubs {result.baseline_hubs_g / 1000:,.3f} kg -> {result.scenario_hubs_g / 1000:,.3f} kg"
     )
     if result.not_shiftable:
         console.print(
@@ -144,7 +151,13 @@ def scenario(
 
 
 def _levers(
-    shift_air: float, to: str, lanes: str, electric_vans: float, load_factor_gain: float, growth: float
+    shift_air: float,
+    to: str,
+    lanes: str,
+    electric_vans: float,
+    load_factor_gain: float,
+    growth: float,
+    renewable_hubs: str = "",
 ) -> Levers:
     from entrepot.emissions.targets import Levers
     from entrepot.kernel.errors import ValidationFailed
@@ -152,8 +165,17 @@ def _levers(
     chosen = frozenset(lane.strip().upper() for lane in lanes.split(",") if lane.strip())
     if any(not re.fullmatch(r"[A-Z]{2}-[A-Z]{2}", lane) for lane in chosen):
         raise ValidationFailed(f"--lanes {lanes!r}: give country pairs such as CN-SG,CN-MY")
+    hubs = []
+    for pair in (p.strip() for p in renewable_hubs.split(",") if p.strip()):
+        where, _, share = pair.partition("=")
+        try:
+            hubs.append((where.strip(), float(share)))
+        except ValueError:
+            raise ValidationFailed(
+                f"--renewable-hubs {pair!r}: give kind or site=share, e.g. hub-sg=0.5"
+            ) from None
     try:
-        return Levers(shift_air, to, chosen, electric_vans, load_factor_gain, growth)
+        return Levers(shift_air, to, chosen, electric_vans, load_factor_gain, growth, tuple(sorted(hubs)))
     except ValueError as error:
         raise ValidationFailed(str(error)) from None
 

@@ -318,7 +318,8 @@ def target_progress(target_id: IdPath, ctx: Ctx, _: Operator, version: Version =
 @router.post("/emissions/scenarios", response_model=ScenarioOut)
 def run_scenario(body: ScenarioIn, ctx: Ctx, _: Operator) -> ScenarioOut:
     """Recompute a period with levers pulled (air shifted to sea or rail on chosen lanes, electric
-    last-mile vans, fuller loads) and project the target year against a target."""
+    last-mile vans, fuller loads, renewable electricity at hubs) and project the target year against a
+    target."""
     span = reports.period_of(body.period, _fiscal(ctx))
     lanes = frozenset(lane.strip().upper() for lane in body.lanes)
     levers = Levers(
@@ -328,6 +329,7 @@ def run_scenario(body: ScenarioIn, ctx: Ctx, _: Operator) -> ScenarioOut:
         body.electric_van_share,
         body.load_factor_gain,
         body.activity_growth,
+        tuple(sorted(body.renewable_hubs.items())),
     )
     with ctx.db.transaction() as session:
         result = reports.scenario(session, span, levers, _fiscal(ctx), body.target, body.version)
@@ -347,6 +349,8 @@ def scenario_out(result: reports.ScenarioReport, target: TargetOut | None) -> Sc
         shifted_tkm=round(result.shifted_tkm, 6),
         electrified_tkm=round(result.electrified_tkm, 6),
         not_shiftable_legs=result.not_shiftable,
+        baseline_hubs_wtw_kg=round(result.baseline_hubs_g / 1000, 6),
+        scenario_hubs_wtw_kg=round(result.scenario_hubs_g / 1000, 6),
         target=target,
         projection=result.projected,
         assumptions=SCENARIO_ASSUMPTIONS,
@@ -358,4 +362,6 @@ SCENARIO_ASSUMPTIONS = [
     "electric vans take the table's battery-electric van factor",
     "fuller loads divide road intensity by (1 + gain); the extra fuel of a heavier vehicle is ignored",
     "intensities carry to the target year; absolute values are annualised and grown by activity_growth",
+    "renewable electricity at a hub takes its share off the site's whole default intensity (treated as "
+    "electricity; heating and forklift fuel are not split out)",
 ]

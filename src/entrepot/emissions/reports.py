@@ -326,6 +326,8 @@ class ScenarioReport:
     electrified_tkm: float
     not_shiftable: int
     target: Target | None
+    baseline_hubs_g: float
+    scenario_hubs_g: float
     projected: dict[str, float | None]
 
 
@@ -367,6 +369,8 @@ def scenario(
         outcome.electrified_tkm,
         outcome.not_shiftable,
         target,
+        outcome.baseline_hubs_g,
+        outcome.scenario_hubs_g,
         projected,
     )
 
@@ -398,6 +402,7 @@ def _scenario_legs(session: Session, period: Period, version: int) -> list[Scena
                 element.distance_km,
                 int(wtw_mg),
                 other,
+                element.origin if element.kind == "hub" else "",
             )
         )
     return legs

@@ -203,6 +203,9 @@ TradeLane = Annotated[
 ]
 
 
+HubKey = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
 class ScenarioIn(Request):
     period: Text = Field(max_length=32, examples=["FY2026"], json_schema_extra=PERIOD_PATTERN)
     shift_air_share: float = Field(default=0.0, ge=0, le=1)
@@ -211,6 +214,13 @@ class ScenarioIn(Request):
     electric_van_share: float = Field(default=0.0, ge=0, le=1)
     load_factor_gain: float = Field(default=0.0, ge=0, le=3)
     activity_growth: float = Field(default=0.0, ge=-0.5, le=1)
+    renewable_hubs: dict[HubKey, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        max_length=50,
+        examples=[{"sortation_hub": 1.0, "hub-sg": 0.5}],
+        description="renewable electricity at hubs: a share of a site's emissions taken off, by hub kind "
+        "or by a named site (a named site wins over its kind)",
+    )
     target: PublicId | None = Field(default=None, description="a target id to project against")
     version: int | None = Field(default=None, ge=1, le=MAX_INT32)
 
@@ -225,6 +235,8 @@ class ScenarioOut(BaseModel):
     shifted_tkm: float
     electrified_tkm: float
     not_shiftable_legs: int
+    baseline_hubs_wtw_kg: float = Field(description="the hub operations' part of the baseline")
+    scenario_hubs_wtw_kg: float = Field(description="the hub operations' part after the hub levers")
     target: TargetOut | None
     projection: dict[str, float | None]
     assumptions: list[str]

@@ -11,7 +11,11 @@ A scenario recomputes a period's legs with levers pulled, and projects the targe
 - an electric share of last-mile diesel vans, at the table's battery-electric van factor;
 - higher load factors on road (trucks and vans): the same vehicle-km carry more tonnes, so the
   intensity per tonne-km falls as 1 / (1 + gain). A first-order model: it ignores that a heavier vehicle
-  burns a little more fuel, so it slightly flatters the lever.
+  burns a little more fuel, so it slightly flatters the lever;
+- renewable electricity at hubs, by hub kind (sortation_hub) or by a named site (hub-sg; a named site
+  wins over its kind): the share given is taken off the site's hub emissions. A first-order model: it
+  treats a site's default intensity as electricity, which is most of a logistics site's footprint but
+  not all of it (heating, forklifts' fuel), so it flatters the lever by that remainder.
 Intensities carry to the target year unchanged; absolute values are annualised from the period's days
 and grown by `activity_growth` a year.
 """
@@ -88,13 +92,14 @@ class ScenarioLeg:
     the distances the other modes' rules would give between the same points, and its emissions as
     accounted (so an untouched leg keeps its figure exactly)."""
 
-    lane_mode: str  # logistics mode: road, rail, air, sea, last_mile
-    lane_vehicle: str
+    lane_mode: str  # logistics mode: road, rail, air, sea, last_mile; "hub" for a hub operation
+    lane_vehicle: str  # for a hub: its kind
     trade_lane: str  # origin country - destination country of the shipment, e.g. "CN-SG"
     mass_g: int
     distance_km: float
     wtw_mg: int
     alternative_km: dict[str, float] = field(default_factory=dict)  # mode -> rule distance
+    node: str = ""  # a hub operation's site
 
     @property
     def tkm(self) -> float:
@@ -109,8 +114,11 @@ class Levers:
     electric_van_share: float = 0.0
     load_factor_gain: float = 0.0
     activity_growth: float = 0.0
+    renewable_hubs: tuple[tuple[str, float], ...] = ()  # (hub kind or site code, share) pairs
 
     def __post_init__(self) -> None:
+        if any(not 0 <= share <= 1 for _, share in self.renewable_hubs):
+            raise ValueError("a hub's renewable share must be between 0 and 1")
         for name in ("shift_air_share", "electric_van_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -131,14 +139,23 @@ class ScenarioOutcome:
     shifted_tkm: float  # air tonne-km moved to the other mode
     electrified_tkm: float
     not_shiftable: int  # air legs on chosen lanes without a rule distance for the other mode
+    baseline_hubs_g: float = 0.0
+    scenario_hubs_g: float = 0.0
 
 
 def run_scenario(legs: Iterable[ScenarioLeg], levers: Levers, factors: FactorSet) -> ScenarioOutcome:
-    base_g = scen_g = base_tkm = scen_tkm = shifted = electrified = 0.0
+    base_g = scen_g = base_tkm = scen_tkm = shifted = electrified = base_hubs = scen_hubs = 0.0
     not_shiftable = 0
+    renewable = dict(levers.renewable_hubs)
     for leg in legs:
         grams = leg.wtw_mg / 1000
         base_g += grams
+        if leg.lane_mode == "hub":
+            share = renewable.get(leg.node, renewable.get(leg.lane_vehicle, 0.0))
+            base_hubs += grams
+            scen_hubs += grams * (1 - share)
+            scen_g += grams * (1 - share)
+            continue
         base_tkm += leg.tkm
         tkm, out = leg.tkm, grams
         if leg.lane_mode == "air" and levers.shift_air_share and _chosen(leg, levers):
@@ -158,7 +175,9 @@ def run_scenario(legs: Iterable[ScenarioLeg], levers: Levers, factors: FactorSet
             out /= 1 + levers.load_factor_gain
         scen_g += out
         scen_tkm += tkm
-    return ScenarioOutcome(base_g, scen_g, base_tkm, scen_tkm, shifted, electrified, not_shiftable)
+    return ScenarioOutcome(
+        base_g, scen_g, base_tkm, scen_tkm, shifted, electrified, not_shiftable, base_hubs, scen_hubs
+    )
 
 
 def _chosen(leg: ScenarioLeg, levers: Levers) -> bool:
