@@ -44,6 +44,8 @@ class Bounds:
     time: np.ndarray  # int64 minutes, compiled_search.NO_ROUTE where the destination cannot be reached
     cost: np.ndarray  # int64 cents
     grams: np.ndarray  # float64, inf where the destination cannot be reached
+    # fewest legs to the destination, per (stations end only, warehouses start only): see `hops`
+    hops: dict[tuple[bool, bool], np.ndarray] = field(default_factory=dict)
 
 
 FloorLanes = tuple[np.ndarray, np.ndarray, np.ndarray]  # cost (cents), micrograms, usable: per lane
@@ -312,6 +314,20 @@ def _joined(net: CompiledNetwork, destination: int, feeders: FeederBounds) -> Bo
     return _as_bounds(time, cents, least_ug)
 
 
+def hops(
+    net: CompiledNetwork, least: Bounds, target: int, floor: float, rules: RoutingRules, closed: np.ndarray
+) -> np.ndarray:
+    """The fewest legs from every node to `target` for parcels of the weight floor under the rules
+    (`compiled_search.hop_bounds`), kept with the destination's bounds: dropped with them."""
+    key = (rules.stations_end_only, rules.warehouses_start_only)
+    found = least.hops.get(key)
+    if found is None:  # two threads may both compute: the same array
+        usable = net.lane_max_kg >= floor
+        found = compiled_search.hop_bounds(net.in_start, net.in_lane, net.lane_origin, usable, closed, target)
+        least.hops[key] = found
+    return found
+
+
 def full_keys(net: CompiledNetwork, full: frozenset[tuple[str, int]]) -> np.ndarray:
     """Departures with no room left as sorted (lane number << 32 | minute) keys."""
     keys = [
@@ -345,11 +361,7 @@ def search_paths(
     first_day = ready // 1440 - 1
     cost, grams = lane_costs(net, parcel)
     usable, closed = net.lane_max_kg >= parcel.weight_kg, no_transit(net, rules)
-    hops = (
-        compiled_search.hop_bounds(net.in_start, net.in_lane, net.lane_origin, usable, closed, target)
-        if rules.max_legs
-        else np.zeros(0, dtype=np.int64)  # no limit: not read
-    )
+    fewest = hops(net, least, target, floor, rules, closed) if rules.max_legs else np.zeros(0, dtype=np.int64)
     arguments: list[Any] = [
         *(net.out_start, net.lane_dest, net.lane_transit, cost, grams, usable),
         *(net.lane_schedule, net.lane_zone, net.schedule_start, net.schedule_offsets, net.schedule_cutoff),
@@ -362,7 +374,7 @@ def search_paths(
         *(least.time, least.cost, least.grams, full_keys(net, full), start, target, ready, horizon),
         np.array(tol, dtype=np.float64),
         1.0 + np.array(epsilon, dtype=np.float64),
-        *(rules.max_legs, hops, rules.no_node_twice, max_labels),
+        *(rules.max_legs, fewest, rules.no_node_twice, max_labels),
     ]
     capacity = INITIAL_LABELS
     search: Callable[..., tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = compiled_search.search

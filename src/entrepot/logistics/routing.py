@@ -430,12 +430,15 @@ NO_HOPS = 1 << 30  # no way to the destination
 
 
 def _hops(network: Network, destination: str, parcel: Parcel, closed: set[str]) -> dict[str, int]:
-    """The fewest legs from every node to `destination` over lanes taking the parcel, passing through
-    no node in `closed` (a route may start at one); nodes without a way there are left out."""
+    """The fewest legs from every node to `destination` over lanes taking parcels of the parcel's
+    weight floor (as the bounds: the same for every parcel of the floor, so cached with them by the
+    compiled search), passing through no node in `closed` (a route may start at one); nodes without
+    a way there are left out."""
+    floor = max(f for f in WEIGHT_FLOORS_KG if f <= parcel.weight_kg)
     into: dict[str, list[Lane]] = {}
     for lanes in network.lanes_from.values():
         for lane in lanes:
-            if parcel.weight_kg <= lane.max_parcel_kg:
+            if lane.max_parcel_kg >= floor:
                 into.setdefault(lane.destination, []).append(lane)
     hops, todo = {destination: 0}, deque([destination])
     while todo:
