@@ -204,8 +204,17 @@ def test_the_overview_shows_todays_orders_gmv_payments_and_the_outbox(
     assert "2 succeeded, 1 failed, 0 pending" in page.text
     assert cards["Outbox lag"] == "1 d 0 h"  # the world's seeding events, a day old, wait for a relay
     assert "lazada-sg" in page.text and "taobao-cn" not in page.text  # markets with orders only
+    assert cards["GMV, last 12 months"] == cards[f"GMV on {world.clock().date().isoformat()}"]
+    assert "3 orders" in page.text  # the twelve months' count: today's three
+    live = dict(re.findall(r'<dt>(.*?)</dt><dd><span data-live="\w+">(.*?)</span></dd>', page.text))
+    assert live["Orders a minute, last 5 minutes"] == "0.6"  # three placed at the world's now
+    world.clock.advance(minutes=5)
+    later = console_as(world, "ops").get(f"/overview?on={world.clock().date().isoformat()}").text
+    assert '<span data-live="orders_per_minute">0.0</span>' in later  # five minutes on: none since
+    a_year_on = console_as(world, "ops").get("/overview?on=2026-11-10").text
+    assert "No orders in these 12 months." not in a_year_on  # 2025-11-11 is within its 365 days
     empty = console_as(world, "ops").get("/overview?on=2020-01-01")
-    assert "No orders in these 7 days." in empty.text
+    assert "No orders in these 12 months." in empty.text
     assert '<a href="/overview?on=2025-11-11">2025-11-11</a>' in empty.text  # where the orders are
 
 

@@ -98,3 +98,15 @@ def test_the_stream_ends_when_the_session_does(monkeypatch: pytest.MonkeyPatch) 
     reads: list[int] = []
     stream = live.figures_stream(_Request(10), lambda: reads.append(1) or {}, lambda: False, interval=0)  # type: ignore[arg-type]
     assert _drain(stream) == ["retry: 2000\n\n"] and reads == []
+
+
+def test_the_overview_feed_sends_orders_a_minute_to_operators_only(
+    world: World,
+    sales: dict[str, str],  # noqa: F811
+    base_url: str,
+) -> None:
+    with _signed_in(base_url, "ops").stream("GET", "/overview/live") as feed:
+        assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/event-stream")
+        first = next(_figures(feed.iter_lines()))
+        assert set(first) == {"orders_per_minute", "outbox_waiting", "as_of"}
+    assert _signed_in(base_url, "seller-b").get("/overview/live").status_code == 403

@@ -208,6 +208,15 @@ def gmv_by_market(session: Session, start: dt.date, end: dt.date) -> list[Market
     return sorted(found, key=lambda g: g.market)
 
 
+def orders_per_minute(session: Session, now: dt.datetime, minutes: int) -> float:
+    """Orders placed in the `minutes` before `now`, a minute on average (through the created_at index)."""
+    since = now - dt.timedelta(minutes=minutes)
+    placed = session.scalar(
+        select(func.count(Order.id)).where(Order.created_at > since, Order.created_at <= now)
+    )
+    return int(placed or 0) / minutes
+
+
 def last_order_date(session: Session) -> dt.date | None:
     """The newest order's date (in its market's time zone), through the index on order_date."""
     return session.scalar(select(func.max(Order.order_date)))

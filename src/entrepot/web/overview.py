@@ -1,5 +1,6 @@
-"""The operator's overview: GMV and orders today and over 7 days by division and market, how payments
-fare, and how far behind the outbox relay is. Every figure comes from a context's query (reporting.live,
+"""The operator's overview: GMV and orders today, over 7 days and over the last twelve months by division
+and market, orders a minute as they come in (server-sent events, web/live.py), how payments fare, and how
+far behind the outbox relay is. Every figure comes from a context's query (reporting.live,
 ordering.queries, platform.outbox); this page only lays them side by side."""
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from entrepot.ordering import queries
 from entrepot.platform import outbox
 from entrepot.platform.deps import Ctx
 from entrepot.reporting import live
+from entrepot.web import live as web_live
 from entrepot.web.auth import Viewer
 from entrepot.web.days import home_today
 from entrepot.web.routing import ConsoleRoute
@@ -22,6 +25,8 @@ from entrepot.web.templating import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 WEEK = 7
+YEAR = 365  # the last twelve months: the day and the 364 before it
+LIVE_MINUTES = 5  # orders a minute, averaged over the last five (one minute's count jumps about)
 # Every card counts orders by their date in their own market's time zone; "today" is the day in China
 # (days.home_today), so that from 16:00 UTC the new day of the UTC+8 markets is counted, not left out.
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # as the API's periods; no date overflow
@@ -35,17 +40,18 @@ class MarketLine:
     gmv_today: int = 0
     orders_week: int = 0
     gmv_week: int = 0
+    orders_year: int = 0
+    gmv_year: int = 0
 
 
-def side_by_side(today: list[live.Row], week: list[live.Row]) -> list[MarketLine]:
-    """One line per division and market, today's figures beside the week's."""
+def side_by_side(today: list[live.Row], week: list[live.Row], year: list[live.Row]) -> list[MarketLine]:
+    """One line per division and market, today's figures beside the week's and the twelve months'."""
     lines: dict[tuple[str, str], MarketLine] = {}
-    for row in week:
-        line = lines.setdefault((row.division, row.market), MarketLine(row.division, row.market))
-        line.orders_week, line.gmv_week = row.orders, row.gmv_usd
-    for row in today:
-        line = lines.setdefault((row.division, row.market), MarketLine(row.division, row.market))
-        line.orders_today, line.gmv_today = row.orders, row.gmv_usd
+    for span, rows in (("year", year), ("week", week), ("today", today)):
+        for row in rows:
+            line = lines.setdefault((row.division, row.market), MarketLine(row.division, row.market))
+            setattr(line, f"orders_{span}", row.orders)
+            setattr(line, f"gmv_{span}", row.gmv_usd)
     return [lines[key] for key in sorted(lines)]
 
 
@@ -66,17 +72,22 @@ def overview(
     with ctx.db.transaction() as session:
         today = live.gmv_rows(session, day, after_day)
         week = live.gmv_rows(session, week_start, after_day)
+        year = live.gmv_rows(session, day - dt.timedelta(days=YEAR - 1), after_day)
         payments = queries.payment_outcomes(session, week_start, after_day)
         backlog = outbox.backlog(session)
         latest = queries.last_order_date(session) if not week else None
+        live_figures = _live_figures(session, now)
     return render(
         request,
         "overview.html",
         day=day,
         week_start=week_start,
-        lines=side_by_side(today, week),
+        lines=side_by_side(today, week, year),
         today=_totals(today),
         week=_totals(week),
+        year=_totals(year),
+        live_figures=live_figures,
+        live_minutes=LIVE_MINUTES,
         payments=payments,
         backlog=backlog,
         lag_seconds=int(backlog.lag(now).total_seconds()),
@@ -87,3 +98,27 @@ def overview(
 
 def _totals(rows: list[live.Row]) -> dict[str, int]:
     return {"orders": sum(r.orders for r in rows), "gmv": sum(r.gmv_usd for r in rows)}
+
+
+def _live_figures(session: Session, now: dt.datetime) -> web_live.Figures:
+    """What the overview's live card shows and its event stream sends."""
+    per_minute = queries.orders_per_minute(session, now, LIVE_MINUTES)
+    backlog = outbox.backlog(session)
+    return {
+        "orders_per_minute": f"{per_minute:,.1f}",
+        "outbox_waiting": f"{backlog.pending:,}",
+        "as_of": now.astimezone(dt.UTC).strftime("%H:%M:%S UTC"),
+    }
+
+
+@router.get("/overview/live")
+async def overview_feed(request: Request, ctx: Ctx, viewer: Viewer) -> Response:
+    """The live card's figures as server-sent events, for operators (as the page)."""
+    viewer.principal.require("operator")
+
+    def read() -> web_live.Figures:
+        with ctx.db.transaction() as session:
+            return _live_figures(session, ctx.clock())
+
+    stream = web_live.figures_stream(request, read, web_live.session_check(request, ctx))
+    return web_live.live_response(stream)
