@@ -388,15 +388,18 @@ def test_targets_pathway_and_scenarios(world: World, client: TestClient) -> None
         and elsewhere["change_pct"] == 0
     )
     # renewable electricity at the warehouse kind and at the named hub-sg: the 2.1 g and 0.072 g go
-    greener = {"period": "FY2026", "renewable_hubs": {"fulfilment_warehouse": 1.0, "hub-sg": 1.0}}
+    hubs = [{"hub": "fulfilment_warehouse", "share": 1.0}, {"hub": "hub-sg", "share": 1.0}]
+    greener = {"period": "FY2026", "renewable_hubs": hubs}
     green = client.post(f"{API}/emissions/scenarios", json=greener, headers=ops).json()
     assert green["baseline_hubs_wtw_kg"] == pytest.approx(0.002244)
     assert green["scenario_hubs_wtw_kg"] == pytest.approx(0.000072)  # the station's share stays
     assert green["scenario_wtw_kg"] == pytest.approx(total["wtw_kg"] - 0.002172)
     too_much = client.post(
-        f"{API}/emissions/scenarios", json={"period": "FY2026", "renewable_hubs": {"hub-sg": 2}}, headers=ops
+        f"{API}/emissions/scenarios",
+        json={"period": "FY2026", "renewable_hubs": [{"hub": "hub-sg", "share": 2}]},
+        headers=ops,
     )
-    assert "renewable_hubs.hub-sg" in field_errors(assert_problem(too_much, 422, "validation-failed"))
+    assert "renewable_hubs[0].share" in field_errors(assert_problem(too_much, 422, "validation-failed"))
     wrong = client.post(
         f"{API}/emissions/scenarios", json={"period": "FY2026", "shift_air_share": 2}, headers=ops
     )

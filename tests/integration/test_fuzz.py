@@ -219,6 +219,7 @@ RULES: dict[str, dict[str, str]] = {
     "GET /api/v1/audit": {r"^not after since$": "cross-field: the window ends after it starts"},
     "POST /api/v1/emissions/targets": {
         r"target year must come after the baseline": "cross-field: the target year follows the baseline year",
+        r"give baseline_value too": "cross-field: a baseline's source goes with its imported value",
     },
     "POST /api/v1/emissions/scenarios": {
         r"is not after its start": "cross-field: the period ends after it starts",

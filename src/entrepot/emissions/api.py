@@ -329,7 +329,7 @@ def run_scenario(body: ScenarioIn, ctx: Ctx, _: Operator) -> ScenarioOut:
         body.electric_van_share,
         body.load_factor_gain,
         body.activity_growth,
-        tuple(sorted(body.renewable_hubs.items())),
+        tuple(sorted((h.hub, h.share) for h in body.renewable_hubs)),
     )
     with ctx.db.transaction() as session:
         result = reports.scenario(session, span, levers, _fiscal(ctx), body.target, body.version)
