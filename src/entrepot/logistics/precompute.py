@@ -46,13 +46,14 @@ def _path(folder: Path, network: Network, floor: float) -> Path:
 
 def build(
     network: Network,
-    folder: Path = DEFAULT_FOLDER,
+    folder: Path | None = None,
     floors: Iterable[float] = DEFAULT_FLOORS_KG,
     threads: int = 1,
     progress: Callable[[str], None] = lambda line: None,
 ) -> list[Path]:
     """Compute the bounds for each weight floor (kept on the network for this process too) and write
-    them under the network's fingerprint; the files written."""
+    them under the network's fingerprint (in DEFAULT_FOLDER unless told); the files written."""
+    folder = DEFAULT_FOLDER if folder is None else folder
     written = []
     for floor in floors:
         progress(f"weight floor {floor:g} kg: computing")
@@ -71,15 +72,19 @@ def build(
     return written
 
 
-def load(network: Network, folder: Path = DEFAULT_FOLDER, floors: Iterable[float] = DEFAULT_FLOORS_KG) -> int:
+def load(network: Network, folder: Path | None = None, floors: Iterable[float] = DEFAULT_FLOORS_KG) -> int:
     """Attach the bounds written for this very network (same fingerprint) to its arrays; how many
-    floors were found. Files of another fingerprint (a network since changed) are never read."""
-    net = compiled.compiled(network)
+    floors were found. Files of another fingerprint (a network since changed) are never read. The
+    folder defaults to DEFAULT_FOLDER (the command's)."""
+    folder = DEFAULT_FOLDER if folder is None else folder
+    if not folder.is_dir():
+        return 0  # nothing precomputed here: not even the fingerprint is worth computing
+    paths = {floor: _path(folder, network, floor) for floor in floors}
     found = 0
-    for floor in floors:
-        path = _path(folder, network, floor)
+    for floor, path in paths.items():
         if not path.exists():
             continue
+        net = compiled.compiled(network)
         with np.load(path) as arrays:
             lanes = (arrays["lane_cost"], arrays["lane_micrograms"], arrays["lane_usable"])
             feeders = compiled.FeederBounds(

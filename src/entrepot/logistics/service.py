@@ -20,6 +20,7 @@ from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.fx import FxRates
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money
+from entrepot.logistics import precompute
 from entrepot.logistics.customs import DeclarationLine, assess, build_declaration
 from entrepot.logistics.domain import (
     Lane,
@@ -187,6 +188,7 @@ class _NetworkCache:
             self._entries[key] = (time.monotonic(), version, entry[2])
             return entry[2]
         network = read_network(session)
+        precompute.load(network)  # bounds `entrepot logistics precompute` wrote for this very network
         with self._lock:
             self._entries[key] = (time.monotonic(), version, network)
         return network
