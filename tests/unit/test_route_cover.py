@@ -133,8 +133,8 @@ def values(route: Route) -> tuple[int, int, float]:
 
 
 def covers(r: Route, x: Route, epsilon: Epsilon) -> bool:
-    """r is within (1+epsilon) of x on every count (time from the ready time); a millionth of slack for
-    the floating-point products."""
+    """r is within (1+epsilon) of x on every count (time from the ready time), with slack for
+    the floating-point products (a trillionth, relative)."""
     return all(
         a <= (1 + e) * b * (1 + 1e-12) + 1e-9 for a, b, e in zip(values(r), values(x), epsilon, strict=True)
     )
