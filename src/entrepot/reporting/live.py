@@ -6,6 +6,7 @@ few aggregates are asked of ordering's own query (one grouped statement), never 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -34,22 +35,33 @@ def gmv_rows(session: Session, start: dt.date, end: dt.date) -> list[Row]:
     """Orders dated in [start, end), each market under the division its business unit sat in on the
     period's last day (the organisation is effective-dated: a unit moved mid-period counts where it
     ended up)."""
-    markets = gmv_by_market(session, start, end)
-    units = organization.unit_codes(session, {m.business_unit_id for m in markets})
+    return windows_to(session, [start], end)[0]
+
+
+def windows_to(session: Session, starts: Sequence[dt.date], end: dt.date) -> list[list[Row]]:
+    """`gmv_rows` for windows from each of `starts` to the same `end`: the organisation on their one
+    last day is looked up once for all (its ancestry costs more than the grouped orders)."""
+    by_window = [gmv_by_market(session, start, end) for start in starts]
+    units = organization.unit_codes(session, {m.business_unit_id for ms in by_window for m in ms})
     last_day = end - dt.timedelta(days=1)
     divisions: dict[str, str] = {}
     for code in set(units.values()):
         division = organization.ancestry_on(session, code, last_day).get("division")
         divisions[code] = organization.get_unit(session, division).name if division else "-"
-    rows = [
-        Row(
-            divisions[units[m.business_unit_id]],
-            units[m.business_unit_id],
-            m.market,
-            m.orders,
-            m.gmv_usd_minor,
-            m.paid_gmv_usd_minor,
+    return [
+        sorted(
+            (
+                Row(
+                    divisions[units[m.business_unit_id]],
+                    units[m.business_unit_id],
+                    m.market,
+                    m.orders,
+                    m.gmv_usd_minor,
+                    m.paid_gmv_usd_minor,
+                )
+                for m in markets
+            ),
+            key=lambda r: (r.division, r.market),
         )
-        for m in markets
+        for markets in by_window
     ]
-    return sorted(rows, key=lambda r: (r.division, r.market))

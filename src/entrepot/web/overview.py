@@ -70,13 +70,12 @@ def overview(
     week_start = day - dt.timedelta(days=WEEK - 1)
     after_day = day + dt.timedelta(days=1)
     with ctx.db.transaction() as session:
-        today = live.gmv_rows(session, day, after_day)
-        week = live.gmv_rows(session, week_start, after_day)
-        year = live.gmv_rows(session, day - dt.timedelta(days=YEAR - 1), after_day)
+        year_start = day - dt.timedelta(days=YEAR - 1)
+        today, week, year = live.windows_to(session, [day, week_start, year_start], after_day)
         payments = queries.payment_outcomes(session, week_start, after_day)
         backlog = outbox.backlog(session)
         latest = queries.last_order_date(session) if not week else None
-        live_figures = _live_figures(session, now)
+        live_figures = _live_figures(session, now, backlog)
     return render(
         request,
         "overview.html",
@@ -100,10 +99,13 @@ def _totals(rows: list[live.Row]) -> dict[str, int]:
     return {"orders": sum(r.orders for r in rows), "gmv": sum(r.gmv_usd for r in rows)}
 
 
-def _live_figures(session: Session, now: dt.datetime) -> web_live.Figures:
-    """What the overview's live card shows and its event stream sends."""
+def _live_figures(
+    session: Session, now: dt.datetime, backlog: outbox.Backlog | None = None
+) -> web_live.Figures:
+    """What the overview's live card shows and its event stream sends (the backlog read afresh unless
+    the page has it already)."""
     per_minute = queries.orders_per_minute(session, now, LIVE_MINUTES)
-    backlog = outbox.backlog(session)
+    backlog = backlog or outbox.backlog(session)
     return {
         "orders_per_minute": f"{per_minute:,.1f}",
         "outbox_waiting": f"{backlog.pending:,}",
