@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from entrepot.bootstrap import sweep_round
-from entrepot.identity import users
+from entrepot.identity import sessions, users
 from entrepot.identity.models import ConsoleSession, User
 from tests.web.conftest import PASSWORD, console_as, csrf_of, sign_in, sign_in_with_key
 from tests.world import World
@@ -221,3 +221,17 @@ def test_the_sweep_deletes_sessions_ended_long_ago_and_keeps_the_rest(
     with world.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(ConsoleSession)) == 1
     assert live.get("/orders").status_code == 200
+
+
+def test_a_live_feeds_check_does_not_count_as_use(world: World, people: dict[str, str]) -> None:
+    client = console_as(world, "ops", console_idle_minutes=30)
+    token = client.cookies["entrepot_session"]
+    ctx = world.context(console_idle_minutes=30)
+    life = sessions.Lifetime.of(ctx.settings)
+    world.clock.advance(minutes=20)  # an open board asks whether it may go on: yes
+    with world.db.transaction() as session:
+        assert sessions.resume(session, token, world.clock(), life, in_use=False) is not None
+    world.clock.advance(minutes=11)  # 31 minutes since the last page: idle, though the feed asked at 20
+    with world.db.transaction() as session:
+        assert sessions.resume(session, token, world.clock(), life, in_use=False) is None
+    assert client.get("/orders", follow_redirects=False).status_code == 303

@@ -89,10 +89,13 @@ def _start(
     return token
 
 
-def resume(session: Session, token: str | None, now: dt.datetime, life: Lifetime) -> SignedIn | None:
+def resume(
+    session: Session, token: str | None, now: dt.datetime, life: Lifetime, in_use: bool = True
+) -> SignedIn | None:
     """Who this cookie's session acts as, or None: no such session, signed out, idle or alive past its
-    `life` (then ended here), or its key revoked or user disabled since. A session in use has its idle
-    time reset."""
+    `life` (then ended here), or its key revoked or user disabled since. A session `in_use` (a page
+    asked for) has its idle time reset; a check that is not a person's doing (a live feed asking whether
+    it may go on) leaves it, so an unattended screen still goes idle."""
     if not token:
         return None
     row = session.scalar(
@@ -109,7 +112,7 @@ def resume(session: Session, token: str | None, now: dt.datetime, life: Lifetime
     if who is None:
         row.ended_at = now
         return None
-    if now - row.last_seen_at >= life.seen_every:
+    if in_use and now - row.last_seen_at >= life.seen_every:
         row.last_seen_at = now
     return SignedIn(who[0], who[1], csrf_token(token))
 

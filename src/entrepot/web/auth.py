@@ -41,12 +41,11 @@ def sign_in_url(next_path: str) -> str:
     return "/sign-in" if next_path in ("/", "") else f"/sign-in?next={quote(next_path, safe='/')}"
 
 
-def current(request: Request, ctx: Ctx) -> SignedIn | None:
-    """The session this request's cookie names, if it is alive (its idle time is reset)."""
+def current(request: Request, ctx: Ctx, in_use: bool = True) -> SignedIn | None:
+    """The session this request's cookie names, if it is alive (its idle time reset when `in_use`)."""
+    cookie, life = request.cookies.get(SESSION_COOKIE), sessions.Lifetime.of(ctx.settings)
     with ctx.db.transaction() as session:
-        viewer = sessions.resume(
-            session, request.cookies.get(SESSION_COOKIE), ctx.clock(), sessions.Lifetime.of(ctx.settings)
-        )
+        viewer = sessions.resume(session, cookie, ctx.clock(), life, in_use)
     request.state.viewer = viewer
     return viewer
 

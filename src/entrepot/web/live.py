@@ -63,8 +63,9 @@ async def figures_stream(
 
 
 def session_check(request: Request, ctx: AppContext) -> Callable[[], bool]:
-    """Whether the request's console session is still alive (as each page asks, with auth.current)."""
-    return lambda: auth.current(request, ctx) is not None
+    """Whether the request's console session is still alive (auth.current), without counting the check
+    as use: a board left open on an unattended screen still ends when the session goes idle."""
+    return lambda: auth.current(request, ctx, in_use=False) is not None
 
 
 def live_response(stream: AsyncIterator[str]) -> StreamingResponse:
