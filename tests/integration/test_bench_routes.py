@@ -26,6 +26,9 @@ KEYS = (
     "precompute_mb",
     "bounds_ms",
     "bounds_searched_ms",
+    "epsilon",
+    "cover_checked",
+    "cover_violations",
 )
 
 
@@ -42,6 +45,7 @@ def test_last_line_has_every_key_with_a_number(capsys: pytest.CaptureFixture[str
     assert numbers["queries"] == 10
     assert (numbers["nodes"], numbers["lanes"]) == (300, 3_000)
     assert numbers["shipments_per_min"] > 0
+    assert numbers["cover_checked"] > 0 and numbers["cover_violations"] == 0  # checked in this run
     assert numbers["precompute_mb"] > 0  # the bounds were computed ahead, and their memory is shown
     assert numbers["bounds_ms"] > 0 and numbers["bounds_searched_ms"] > 0  # both measured in this run
     assert "without a route" in summary.getvalue()  # failures are reported, never hidden

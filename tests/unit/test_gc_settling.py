@@ -5,11 +5,19 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from entrepot.api.app import GC_THRESHOLDS, after_start
 from entrepot.platform.settings import Settings
+
+
+def _started(settings: Settings) -> Any:
+    """What after_start reads of the app's context: its settings (the console's head start finds no
+    snapshot to read and does nothing)."""
+    return SimpleNamespace(settings=settings.model_copy(update={"reporting_snapshot_dir": "no-such-folder"}))
 
 
 @pytest.fixture
@@ -25,7 +33,7 @@ def test_after_start_freezes_what_start_up_made_and_collects_young_objects_less_
     collector: None,
 ) -> None:
     gc.unfreeze()
-    asyncio.run(after_start(Settings(gc_freeze_at_start=True)))
+    asyncio.run(after_start(_started(Settings(gc_freeze_at_start=True))))
     assert gc.get_freeze_count() > 0  # everything the test process has loaded, moved out of reach
     assert gc.get_threshold() == GC_THRESHOLDS
 
@@ -33,6 +41,6 @@ def test_after_start_freezes_what_start_up_made_and_collects_young_objects_less_
 def test_after_start_leaves_the_collector_alone_when_the_settings_say_so(collector: None) -> None:
     gc.unfreeze()
     before = gc.get_threshold()
-    asyncio.run(after_start(Settings(gc_freeze_at_start=False)))
+    asyncio.run(after_start(_started(Settings(gc_freeze_at_start=False))))
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
