@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from entrepot.emissions.targets import Totals
 from entrepot.kernel.bounds import MAX_INT32
-from entrepot.platform.schemas import PublicId, Request, Text, period_pattern
+from entrepot.platform.schemas import PublicId, Request, Text, period_pattern, printable
 
 # The period forms emissions reads (emissions.periods.FORMS), as the document states them.
 PERIOD_PATTERN = period_pattern(
@@ -198,17 +198,26 @@ class ProgressOut(BaseModel):
     years: list[YearOut]
 
 
-# Plain str, not Text: Text's control-character pattern would replace this one in the document (the
-# fuzz test found "" documented as a lane); this pattern admits no control character anyway.
+# Not Text: Text's control-character pattern would replace this one in the document (the fuzz test
+# found "" documented as a lane); the printable check Text makes, and this pattern, which admits no
+# control character anyway.
 TradeLane = Annotated[
-    str, Field(max_length=5, pattern=r"^[A-Za-z]{2}-[A-Za-z]{2}$", description="origin-destination")
+    str,
+    AfterValidator(printable),
+    Field(max_length=5, pattern=r"^[A-Za-z]{2}-[A-Za-z]{2}$", description="origin-destination"),
+]
+# The same for a hub kind or site code
+HubCode = Annotated[
+    str,
+    AfterValidator(printable),
+    Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="a kind or a site"
+    ),
 ]
 
 
 class RenewableHubIn(Request):
-    hub: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="a kind or a site"
-    )
+    hub: HubCode
     share: float = Field(ge=0, le=1, description="1.0: all of the site's electricity renewable")
 
 
