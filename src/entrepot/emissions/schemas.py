@@ -203,16 +203,16 @@ class ProgressOut(BaseModel):
 # control character anyway.
 TradeLane = Annotated[
     str,
-    AfterValidator(printable),
     Field(max_length=5, pattern=r"^[A-Za-z]{2}-[A-Za-z]{2}$", description="origin-destination"),
+    AfterValidator(printable),  # after the constraints, so that the document keeps their pattern
 ]
 # The same for a hub kind or site code
 HubCode = Annotated[
     str,
-    AfterValidator(printable),
     Field(
         min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="a kind or a site"
     ),
+    AfterValidator(printable),
 ]
 
 
