@@ -27,8 +27,13 @@ def error_page(request: Request, status: int, title: str, detail: str, code: str
 
 
 class ConsoleRoute(APIRoute):
+    """`error_page` draws the refusal; a section with its own layout (the storefront) gives its own."""
+
+    error_page: Callable[[Request, int, str, str, str], Response] = staticmethod(error_page)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        error_page = self.error_page
 
         async def console_handler(request: Request) -> Response:
             try:

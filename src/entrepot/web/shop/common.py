@@ -4,18 +4,15 @@ is shown (in the shop's layout, with the status the API answers)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jinja2
 from fastapi import Path, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2.runtime import Context
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from entrepot.identity.sessions import SignedIn
 from entrepot.kernel.errors import DomainError, NotFound
@@ -24,8 +21,8 @@ from entrepot.ordering.models import Cart
 from entrepot.organization import service as organization
 from entrepot.organization.service import MarketView
 from entrepot.platform.problems import PROBLEM_BASE
-from entrepot.web.auth import SignInRequired, sign_in_url
 from entrepot.web.locale import MarketFormat
+from entrepot.web.routing import ConsoleRoute
 from entrepot.web.shop import words
 from entrepot.web.templating import HERE, templates, viewer_of
 
@@ -117,28 +114,11 @@ def shop_error(request: Request, status: int, title: str, detail: str, code: str
     )
 
 
-class ShopRoute(APIRoute):
+class ShopRoute(ConsoleRoute):
     """As routing.ConsoleRoute (no session: the sign-in page; a service's refusal: its status), in the
     shop's layout."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def shop_handler(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except SignInRequired as needed:
-                return RedirectResponse(sign_in_url(needed.next_path), status_code=303)
-            except DomainError as problem:
-                return shop_error(request, problem.status, problem.title, problem.detail, problem.code)
-            except RequestValidationError as invalid:
-                fields = "; ".join(
-                    f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', 'invalid')}"
-                    for e in invalid.errors()
-                )
-                return shop_error(request, 422, "Invalid input", fields, "validation-failed")
-
-        return shop_handler
+    error_page = staticmethod(shop_error)
 
 
 # The buyer's cart in a shop: its id in a cookie scoped to the shop's path, so each market keeps its own.
