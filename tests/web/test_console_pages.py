@@ -214,8 +214,20 @@ def test_the_overview_shows_todays_orders_gmv_payments_and_the_outbox(
     a_year_on = console_as(world, "ops").get("/overview?on=2026-11-10").text
     assert "No orders in these 12 months." not in a_year_on  # 2025-11-11 is within its 365 days
     empty = console_as(world, "ops").get("/overview?on=2020-01-01")
-    assert "No orders in these 12 months." in empty.text
-    assert '<a href="/overview?on=2025-11-11">2025-11-11</a>' in empty.text  # where the orders are
+    assert "No orders in these 12 months." in empty.text  # the day asked for, even when empty
+
+
+def test_a_quiet_week_opens_the_overview_on_the_latest_day_with_orders_and_says_so(
+    world: World, people: dict[str, str], paid_orders: dict[str, str]
+) -> None:
+    world.clock.advance(days=30)  # the orders of 2025-11-11 are now a month old
+    page = console_as(world, "ops").get("/overview").text
+    cards = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page))
+    assert cards["Orders on 2025-11-11"] == "2"
+    assert "No orders in the 7 days to 2025-12-11: showing 2025-11-11" in page
+    assert '<a href="/overview?on=2025-12-11">Show 2025-12-11</a>' in page
+    asked = console_as(world, "ops").get("/overview?on=2025-12-11").text  # a day asked for is shown as it is
+    assert "Orders on 2025-12-11</dt><dd>0<" in asked and "the latest day with orders" not in asked
 
 
 @pytest.mark.parametrize(

@@ -66,33 +66,54 @@ def overview(
 ) -> Response:
     viewer.principal.require("operator")  # as the API's operator routes: 403 for any other role
     now = ctx.clock()
-    day = on or home_today(now)
-    week_start = day - dt.timedelta(days=WEEK - 1)
-    after_day = day + dt.timedelta(days=1)
+    today = home_today(now)
     with ctx.db.transaction() as session:
-        year_start = day - dt.timedelta(days=YEAR - 1)
-        today, week, year = live.windows_to(session, [day, week_start, year_start], after_day)
-        payments = queries.payment_outcomes(session, week_start, after_day)
+        figures = _figures_to(session, on or today)
+        if on is None and not figures.week:
+            # A quiet week with no day asked for (a demo's or a restored copy's orders are older): the
+            # page opens on the latest day with orders and says so, rather than on a page of zeros.
+            latest = queries.last_order_date(session)
+            figures = _figures_to(session, latest) if latest else figures
         backlog = outbox.backlog(session)
-        latest = queries.last_order_date(session) if not week else None
         live_figures = _live_figures(session, now, backlog)
     return render(
         request,
         "overview.html",
-        day=day,
-        week_start=week_start,
-        lines=side_by_side(today, week, year),
-        today=_totals(today),
-        week=_totals(week),
-        year=_totals(year),
+        day=figures.day,
+        week_start=figures.week_start,
+        lines=side_by_side(figures.today, figures.week, figures.year),
+        today=_totals(figures.today),
+        week=_totals(figures.week),
+        year=_totals(figures.year),
         live_figures=live_figures,
         live_minutes=LIVE_MINUTES,
-        payments=payments,
+        payments=figures.payments,
         backlog=backlog,
         lag_seconds=int(backlog.lag(now).total_seconds()),
         definition=live.GMV_DEFINITION,
-        latest=latest,  # a quiet week: where the orders are (a demo's are weeks old)
+        home_day=today,
+        moved_from_today=on is None and figures.day != today,
     )
+
+
+@dataclass
+class DayFigures:
+    day: dt.date
+    week_start: dt.date
+    today: list[live.Row]
+    week: list[live.Row]
+    year: list[live.Row]
+    payments: queries.PaymentOutcomes
+
+
+def _figures_to(session: Session, day: dt.date) -> DayFigures:
+    """The day's, its week's and its twelve months' orders and GMV, and the week's payments."""
+    week_start = day - dt.timedelta(days=WEEK - 1)
+    year_start = day - dt.timedelta(days=YEAR - 1)
+    after_day = day + dt.timedelta(days=1)
+    today, week, year = live.windows_to(session, [day, week_start, year_start], after_day)
+    payments = queries.payment_outcomes(session, week_start, after_day)
+    return DayFigures(day, week_start, today, week, year, payments)
 
 
 def _totals(rows: list[live.Row]) -> dict[str, int]:
