@@ -1,0 +1,279 @@
+"""The group's accounts, for operators (as GET /api/v1/reports/segment-results, /investees,
+/investees/share, /programmes and /cainiao-abroad, operators only there): revenue and adjusted EBITA by
+segment as reported and recast, drawn by fiscal quarter and tabled with each figure's source; the group's
+share of its equity-method investees' results (Ant Group at 33 %, a quarter in arrears) with the register
+behind it; the investment programmes with their spend and outcomes; and the share of Cainiao's revenue
+earned outside China, published against the platform's own. The same accounts functions as the API's
+routes: no rule is restated here. A bad period or view is shown beside its field, in the API's words.
+
+The platform's figures come from the reporting snapshot through Ibis, a tenth of a second a query to
+compile: they are remembered between requests under everything they are computed from (RememberedPlatform),
+as reporting.sources.REPORTS remembers the reporting page's, so the page costs its database reads only."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from entrepot.kernel.errors import DomainError, NotFound
+from entrepot.kernel.periods import FiscalCalendar
+from entrepot.platform.deps import AppContext, Ctx
+from entrepot.reporting import plans, sources
+from entrepot.reporting.accounts import investees, programmes, segments
+from entrepot.reporting.accounts.domain import quarters_of
+from entrepot.reporting.accounts.platform import PlatformAccounts
+from entrepot.reporting.domain import VIEWS, parse_period
+from entrepot.web.auth import Viewer
+from entrepot.web.charts import Chart, Series
+from entrepot.web.forms import FormProblem
+from entrepot.web.routing import ConsoleRoute
+from entrepot.web.templating import render
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+FormText = Annotated[str, Query(max_length=64)]
+BILLION = Decimal(10) ** 9
+SCALES = ((BILLION, "bn "), (Decimal(10) ** 6, "m "), (Decimal(1000), "thousand "), (Decimal(1), ""))
+# segment_results' rows that are not segments: drawn apart from the stacked segments, or not at all
+TOTAL, OTHER, INVESTEES = "total", "other", "equity-method-investees"
+REMEMBERED = 512  # a few periods' quarters, both views, and the programmes' outcomes
+T = TypeVar("T")
+
+
+@dataclass
+class Accounts:
+    """What the page shows; a section left empty when its input was refused (`problem` says why)."""
+
+    segments: dict[str, dict[str, Any]] = field(default_factory=dict)  # view -> segment_results
+    chart: Chart | None = None
+    register: list[investees.InvesteeView] = field(default_factory=list)
+    shares: list[dict[str, Any]] = field(default_factory=list)
+    programmes: list[dict[str, Any]] = field(default_factory=list)
+    abroad: list[dict[str, Any]] = field(default_factory=list)
+    problem: FormProblem = field(default_factory=FormProblem)
+    status: int = 200
+
+    def refused(self, refusal: DomainError, aliases: dict[str, str] | None = None) -> None:
+        """Keep every section's field errors (the period may be refused by one and not another); the
+        first refusal gives the summary and the status."""
+        found = FormProblem.of(refusal, aliases)
+        for name, messages in found.fields.items():
+            known = self.problem.fields.setdefault(name, [])
+            known.extend(m for m in messages if m not in known)
+        if not self.problem.detail:
+            self.problem.title, self.problem.detail, self.status = found.title, found.detail, refusal.status
+
+
+class RememberedPlatform(PlatformAccounts):
+    """The platform's figures as PlatformAccounts computes them, remembered by the snapshot's version,
+    today's date (a snapshot's default recast day), the rates, the definitions and the question: a
+    refresh, a rate or a definition changed asks afresh, never a stale answer."""
+
+    def revenue_by_segment(self, period: str, view: str, currency: str) -> tuple[dict[str, int], int] | None:
+        compute = super().revenue_by_segment
+        return _remember(self, ("revenue", period, view, currency), lambda: compute(period, view, currency))
+
+    def measure(self, metric: str, countries: list[str], period: str, currency: str) -> int | None:
+        compute = super().measure
+        question = ("measure", metric, tuple(countries), period, currency)
+        return _remember(self, question, lambda: compute(metric, countries, period, currency))
+
+
+_remembered: OrderedDict[Hashable, Any] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _remember(platform: PlatformAccounts, question: Hashable, compute: Callable[[], T]) -> T:
+    version = platform.snap.version
+    if version is None:  # not the snapshot's own DuckDB: asked afresh each time, as REPORTS does
+        return compute()
+    definitions = tuple(sorted(platform.definitions.items()))
+    key = (
+        version,
+        platform.snap.clock().date(),
+        platform.fiscal,
+        platform.fx.fingerprint(),
+        definitions,
+        question,
+    )
+    with _lock:
+        if key in _remembered:
+            _remembered.move_to_end(key)
+            answer: T = _remembered[key]
+            return answer
+    answer = compute()  # outside the lock: two asking at once both compute, neither waits
+    with _lock:
+        _remembered[key] = answer
+        while len(_remembered) > REMEMBERED:
+            _remembered.popitem(last=False)
+    return answer
+
+
+def _fiscal(ctx: AppContext) -> FiscalCalendar:
+    return FiscalCalendar(ctx.settings.fiscal_year_end_month)
+
+
+@router.get("/reporting/accounts")
+def accounts_page(
+    request: Request,
+    ctx: Ctx,
+    viewer: Viewer,
+    period: FormText = "",
+    view: FormText = "recast",
+    abroad: FormText = "",
+) -> Response:
+    viewer.principal.require("operator")
+    fiscal = _fiscal(ctx)
+    asked = period.strip() or f"FY{fiscal.fiscal_year(ctx.clock().date())}"
+    values = {"period": asked, "view": view, "abroad": abroad.strip() or asked}
+    platform, missing = platform_accounts(ctx)
+    accounts = Accounts()
+    with ctx.db.transaction() as session:
+        _segment_results(accounts, session, values, fiscal, platform)
+        _investees(accounts, session, values["period"], fiscal)
+        _programmes(accounts, session, values["period"], fiscal, platform)
+        _abroad(accounts, session, values["abroad"], fiscal)
+    return render(
+        request,
+        "accounts.html",
+        accounts.status,
+        values=values,
+        views=VIEWS,
+        accounts=accounts,
+        problem=accounts.problem,
+        missing=missing,
+        amount=amount,
+        figure=figure,
+        stake=stake,
+    )
+
+
+def platform_accounts(ctx: AppContext) -> tuple[PlatformAccounts | None, str]:
+    """The platform's figures from the snapshot, remembered between requests, or why there are none."""
+    try:
+        s = sources.of_app(ctx)
+    except NotFound as none:
+        return None, none.detail
+    return RememberedPlatform(s.snap, s.fiscal, s.rates, s.definitions), ""
+
+
+def _segment_results(
+    accounts: Accounts,
+    session: Session,
+    values: dict[str, str],
+    fiscal: FiscalCalendar,
+    platform: PlatformAccounts | None,
+) -> None:
+    """Both views of the period (as GET /reports/segment-results answers each), and the view asked for
+    quarter by quarter for the chart."""
+    period, chosen = values["period"], values["view"]
+    try:  # the view asked for first: a view not known is refused, naming the field
+        for view in (chosen, *(v for v in VIEWS if v != chosen)):
+            report = segments.segment_results(session, period, view, fiscal, platform)
+            accounts.segments[view] = segments.public_rows(report)
+    except DomainError as refused:
+        accounts.segments = {}
+        accounts.refused(refused)
+        return
+    # the service took the period: a fiscal quarter or year, whose quarters the investees' rule names
+    quarters = quarters_of(parse_period(period, fiscal), fiscal)
+    by_quarter = [segments.segment_results(session, q.label, chosen, fiscal, platform) for q in quarters]
+    accounts.chart = _revenue_chart(by_quarter, values["view"])
+
+
+def _revenue_chart(reports: list[dict[str, Any]], view: str) -> Chart:
+    """Stacked bars: a bar per fiscal quarter, a part per segment (with what the named segments leave
+    of the group total), in a unit that suits the figures; a segment without a figure has no part."""
+    quarters = [r["meta"]["period"] for r in reports]
+    names: dict[str, str] = {}
+    revenue: dict[tuple[str, str], Decimal] = {}
+    for quarter, report in zip(quarters, reports, strict=True):
+        for row in report["rows"]:
+            if row["segment"] in (TOTAL, INVESTEES):
+                continue
+            names.setdefault(row["segment"], row["name"])
+            if row["revenue"] is not None:
+                revenue[(quarter, row["segment"])] = Decimal(row["revenue"])
+    currency = reports[0]["meta"]["currency"] if reports else segments.CURRENCY
+    largest = max((abs(v) for v in revenue.values()), default=Decimal(0))
+    scale, unit = next((s, u) for s, u in SCALES if largest >= s or s == 1)
+    series = [
+        Series(name, [_scaled(revenue.get((q, code)), scale) for q in quarters], stack="revenue")
+        for code, name in names.items()
+    ]
+    title = f"Revenue by segment and fiscal quarter, {view.replace('-', ' ')}"
+    unit_name = f"{unit}{currency}"
+    return Chart("segment-revenue", title, "bar", quarters, series, unit_name, "Quarter", decimals=2)
+
+
+def _scaled(value: Decimal | None, scale: Decimal) -> float | None:
+    return None if value is None else float(value / scale)
+
+
+def _investees(accounts: Accounts, session: Session, period: str, fiscal: FiscalCalendar) -> None:
+    """The register (GET /reports/investees) and the period's share of results (GET
+    /reports/investees/share)."""
+    accounts.register = investees.investees(session)
+    try:
+        accounts.shares = [r.as_dict() for r in investees.share_of_results(session, period, fiscal)]
+    except DomainError as refused:
+        accounts.refused(refused)
+
+
+def _programmes(
+    accounts: Accounts,
+    session: Session,
+    period: str,
+    fiscal: FiscalCalendar,
+    platform: PlatformAccounts | None,
+) -> None:
+    """GET /reports/programmes' rows: a programme's outcomes measured where the snapshot has data."""
+    measure = platform.measure if platform else _unmeasured
+    try:
+        accounts.programmes = programmes.programmes_report(session, period, fiscal, measure)
+    except DomainError as refused:
+        accounts.refused(refused)
+
+
+def _unmeasured(*_: Any) -> None:
+    return None
+
+
+def _abroad(accounts: Accounts, session: Session, period: str, fiscal: FiscalCalendar) -> None:
+    """GET /reports/cainiao-abroad for every period with a published share, then the period asked for:
+    the published share (57 %) beside the platform's own measure of the same window."""
+    asked: list[dict[str, Any]] = []
+    try:
+        asked = segments.cainiao_abroad(session, period, fiscal)["rows"]
+    except DomainError as refused:
+        accounts.refused(refused, aliases={"period": "abroad"})
+    shown = {r["period"] for r in asked}
+    for actual in plans.actuals(session, "revenue_abroad_pct", segments.CAINIAO):
+        if actual.period not in shown:
+            shown.add(actual.period)
+            accounts.abroad.extend(segments.cainiao_abroad(session, actual.period, fiscal)["rows"])
+    accounts.abroad.extend(asked)
+
+
+def amount(text: str | None) -> str:
+    """A report's figure (`172226000000.00`, major units) grouped for reading; `-` for none."""
+    return "-" if text is None else f"{Decimal(text):,f}"
+
+
+def figure(text: str | None, currency: str | None) -> str:
+    """An amount with its currency, or a count (no currency) grouped; `-` for none."""
+    if text is None:
+        return "-"
+    return amount(text) if currency is None else f"{amount(text)} {currency}"
+
+
+def stake(share: Decimal) -> str:
+    """0.33 reads `33 %`."""
+    return f"{(share * 100).normalize():f} %"
