@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from entrepot.api.app import API_PREFIX, create_app
@@ -36,6 +36,12 @@ from entrepot.identity import service as identity
 from entrepot.platform.deps import AppContext
 from entrepot.platform.principal import Principal
 from entrepot.simulation.demo import DemoSize, Seeded
+
+with warnings.catch_warnings():
+    # Starlette 1.x asks for httpx2 beside its test client; the pinned httpx serves it as before, and
+    # the warning would be the first thing `make demo` shows a newcomer.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
 
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
