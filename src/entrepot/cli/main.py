@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from entrepot.cli import backups as backups_cli
+from entrepot.cli import dispatch as dispatch_cli
 from entrepot.cli import emissions as emissions_cli
 from entrepot.cli import flash as flash_cli
 from entrepot.cli import fx as fx_cli
@@ -52,6 +53,7 @@ bench_app.command("flash")(flash_cli.bench_flash)
 bench_app.command("webhooks")(webhooks_cli.bench_webhooks)
 bench_app.command("vrptw")(local_cli.bench_vrptw)
 bench_app.command("city")(local_cli.bench_city)
+bench_app.command("dispatch")(dispatch_cli.bench_dispatch)
 
 
 @db_app.command("upgrade")
