@@ -27,14 +27,17 @@ from entrepot.kernel.pagination import decode_cursor
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx, next_cursor
 from entrepot.platform.schemas import CodeQuery, IdPath
-from entrepot.web import peak_live
+from entrepot.web import peak_forms, peak_live
 from entrepot.web.auth import Viewer
 from entrepot.web.orders import PAGE_SIZE, CursorQuery
 from entrepot.web.organisation import ALL_MARKETS
+from entrepot.web.peak_live import CreatedQuery
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+# the new-campaign forms first: /peak/flash/new and /peak/group-buys/new before the pages of one by id
+router.include_router(peak_forms.router)
 router.include_router(peak_live.router)
 VIEWS = (("/peak", "Flash sales"), ("/peak/group-buys", "Group buys"), ("/peak/live", "Livestreams"))
 StateQuery = Annotated[str | None, Query(pattern="^(upcoming|running|ended|live)?$")]
@@ -115,7 +118,12 @@ def _campaign_list(
 
 @router.get("/peak/group-buys/{ref}")
 def group_buy(
-    request: Request, ref: IdPath, ctx: Ctx, viewer: Viewer, cursor: CursorQuery = None
+    request: Request,
+    ref: IdPath,
+    ctx: Ctx,
+    viewer: Viewer,
+    cursor: CursorQuery = None,
+    done: CreatedQuery = None,
 ) -> Response:
     """A campaign's figures and its teams: members against the threshold, state and time left."""
     limit, now = min(PAGE_SIZE, ctx.settings.page_size_max), ctx.clock()
@@ -132,6 +140,7 @@ def group_buy(
         teams=[(t, group_queries.seconds_left(t, now)) for t in teams],
         next_cursor=next_cursor([t.id for t in teams], limit),
         cursor=cursor,
+        done=done,
     )
 
 

@@ -31,6 +31,9 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 Action = Annotated[str, Path(pattern="^(open|close)$")]
 DONE = {"open": "opened", "close": "closed"}
 DoneQuery = Annotated[str | None, Query(pattern="^(opened|closed)$", description="what was just done")]
+CreatedQuery = Annotated[
+    str | None, Query(pattern="^created$", description="the page of a campaign just made")
+]
 
 
 def board_figures(board: Board, now: dt.datetime) -> live.Figures:
@@ -51,13 +54,15 @@ def board_figures(board: Board, now: dt.datetime) -> live.Figures:
 
 
 @router.get("/peak/flash/{sale_id}")
-def flash_board(request: Request, sale_id: IdPath, ctx: Ctx, viewer: Viewer) -> Response:
+def flash_board(
+    request: Request, sale_id: IdPath, ctx: Ctx, viewer: Viewer, done: CreatedQuery = None
+) -> Response:
     now = ctx.clock()
     with ctx.db.transaction() as session:
         sale = flash_queries.sale_to_run(session, viewer.principal, sale_id)
         figures = board_figures(flash_queries.board(session, sale.id, now), now)
         label = catalog.sku_labels(session, {sale.sku_id})[sale.sku_id]
-    return render(request, "peak_flash.html", sale=sale, label=label, figures=figures)
+    return render(request, "peak_flash.html", sale=sale, label=label, figures=figures, done=done)
 
 
 @router.get("/peak/flash/{sale_id}/live")
