@@ -2,7 +2,8 @@
 its `q`, and cursor pages), a seller's page with its marketplaces, commissions and products (an
 operator any, a seller only its own: another's is a 404, as GET /api/v1/sellers/{id}), and a product's
 page with its SKUs, their prices per market and their stock per warehouse (as GET
-/api/v1/products/{id}: buyers 403)."""
+/api/v1/products/{id}: buyers 403), with the seller centre's forms (web/seller_catalog.py: prices and
+stock; web/catalog_import.py: the CSV import)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from entrepot.catalog import service
-from entrepot.inventory import queries as stock
 from entrepot.kernel.pagination import decode_cursor
 from entrepot.organization import service as organization
 from entrepot.platform.deps import Ctx, next_cursor
-from entrepot.platform.schemas import IdPath, Text
+from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, Text
+from entrepot.web import catalog_import, seller_catalog
 from entrepot.web.auth import Viewer
 from entrepot.web.orders import PAGE_SIZE, CursorQuery
 from entrepot.web.routing import ConsoleRoute
@@ -80,13 +81,22 @@ def seller_page(
 
 
 @router.get("/products/{product_id}")
-def product_page(request: Request, product_id: IdPath, ctx: Ctx, viewer: Viewer) -> Response:
-    scope = service.seller_scope(viewer.principal)
-    with ctx.db.transaction() as session:
-        product, seller = service.get_product(session, product_id, scope)
-        skus = service.product_skus(session, [product.id])[product.id]
-        prices = service.sku_prices(session, [s.id for s in skus])
-        levels = stock.stock_by_sku(session, [s.id for s in skus])
-    return render(
-        request, "product.html", product=product, seller=seller, skus=skus, prices=prices, levels=levels
-    )
+def product_page(
+    request: Request,
+    product_id: IdPath,
+    ctx: Ctx,
+    viewer: Viewer,
+    done: seller_catalog.DoneQuery = None,
+    sku: IdQuery = None,
+    at: CodeQuery = None,
+) -> Response:
+    """The product, with the forms that set its SKUs' prices and stock (web/seller_catalog.py); `done`,
+    `sku` and `at` say what was just set."""
+    found = seller_catalog.done_of(done, sku, at)
+    return seller_catalog.product_page(request, ctx, viewer, product_id, done=found)
+
+
+# The seller centre's forms (prices, stock, the CSV import) answer under this router, which the
+# console already mounts (web/app.py).
+router.include_router(seller_catalog.router)
+router.include_router(catalog_import.router)
