@@ -59,11 +59,20 @@ class PriceRow:
 
 @dataclass
 class Failed:
-    """The form that was refused (`price:<sku>:<market>` or `stock:<sku>`), as typed, and why."""
+    """A refused form, as typed, and why: what it would have set (`price` or `stock`), of which SKU
+    (public id), at which market or warehouse, and the input the page's summary links to."""
 
-    form: str
+    what: str
+    sku: str
+    at: str
     values: dict[str, str]
     problem: FormProblem = field(default_factory=FormProblem)
+    field: str = ""
+
+    @property
+    def form(self) -> str:
+        """The form's key in the page: `price:<sku>:<market>` (a form per market) or `stock:<sku>`."""
+        return f"price:{self.sku}:{self.at}" if self.what == "price" else f"stock:{self.sku}"
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,8 @@ def set_price(
         if problem.status in (403, 404):
             raise
         aliases = {"amount_minor": "amount", "currency": "amount", "market": "amount"}
-        failed = Failed(f"price:{sku}:{market}", values, _in_place(problem, aliases, "amount"))
+        why = _in_place(problem, aliases, "amount")
+        failed = Failed("price", sku, market, values, why, f"price-{sku}-{market}")
         return product_page(request, ctx, viewer, product_id, problem.status, failed)
     return _done(product_id, "price", sku, market)
 
@@ -195,7 +205,9 @@ def set_stock(
     except DomainError as problem:
         if problem.status in (403, 404):
             raise
-        failed = Failed(f"stock:{sku}", values, _in_place(problem, {}, "on_hand"))
+        why = _in_place(problem, {}, "on_hand")
+        field = f"stock-{sku}-warehouse" if why.errors_of("warehouse") else f"stock-{sku}-on-hand"
+        failed = Failed("stock", sku, warehouse, values, why, field)
         return product_page(request, ctx, viewer, product_id, problem.status, failed)
     return _done(product_id, "stock", sku, warehouse)
 
