@@ -51,6 +51,17 @@ def test_a_seller_imports_a_catalog_after_mending_its_bad_row(
     visit.check("seller-import", axe)
     before = _product_refs(world)
 
+    # past the application's body limit (1 MB), which would answer a bare 413: the page's script says
+    # why in place before sending
+    chooser = page.get_by_label("Catalog CSV for seller_a")
+    chooser.set_input_files({"name": "huge.csv", "mimeType": "text/csv", "buffer": b"x" * 1_200_000})
+    page.get_by_role("button", name="Import").click()
+    too_large = page.locator("#f-file-error-size")
+    too_large.wait_for()
+    assert "the file is larger than 488 KB: split it, or use the API" in too_large.inner_text()
+    assert chooser.get_attribute("aria-invalid") == "true"
+    assert page.url.endswith("/catalog/import")
+
     page.get_by_label("Catalog CSV for seller_a").set_input_files(_file(LAMP, FAN.format(weight="heavy")))
     follow(page.get_by_role("button", name="Import"))
     assert (

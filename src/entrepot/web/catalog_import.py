@@ -86,6 +86,8 @@ def _page(
         csrf=viewer.csrf_token,
         for_operator=viewer.principal.is_operator,
         limit_kb=upload_limit(ctx) // 1024,
+        limit_bytes=upload_limit(ctx),
+        too_large=too_large(upload_limit(ctx)),
         columns=CSV_COLUMNS,
         stock_columns=STOCK_COLUMNS,
         problem=problem or FormProblem(),
@@ -145,13 +147,18 @@ def _read(file: UploadFile | None, limit: int) -> str:
         raise _file_error("choose a CSV file to import")
     raw = file.file.read(limit + 1)
     if len(raw) > limit:
-        raise _file_error(f"the file is larger than {limit // 1024} KB: split it, or use the API")
+        raise _file_error(too_large(limit))
     if not raw.strip():
         raise _file_error("the file is empty")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _file_error("the file is not UTF-8 text: save the CSV as UTF-8") from None
+
+
+def too_large(limit: int) -> str:
+    """What a file over the limit is told, by the page and by its script before sending (the same words)."""
+    return f"the file is larger than {limit // 1024} KB: split it, or use the API"
 
 
 def _file_error(message: str) -> ValidationFailed:
