@@ -88,7 +88,7 @@ def test_a_seller_creates_a_flash_sale_on_its_own_sku_and_lands_on_its_board(
     assert form.status_code == 200
     assert _options(form.text, "sku") == [world.ids["seller_a_red"], world.ids["seller_a_blue"]]
     assert _options(form.text, "market") == ["lazada-sg", "taobao-cn"]
-    assert "lazada-sg (SGD; Asia/Singapore, UTC+08:00 now)" in form.text  # the market's clock, stated
+    assert "lazada-sg · SGD · UTC+08:00 now (Asia/Singapore)" in form.text  # the market's clock, stated
     assert 'type="datetime-local"' in form.text and "Starts (UTC)" in form.text
     made = _post(console, "/peak/flash/new", _flash_form(world))
     assert made.status_code == 303, made.text

@@ -97,7 +97,8 @@ class Offer:
 
 def _market_label(code: str, currency: str, time_zone: str, now: dt.datetime) -> str:
     offset = now.astimezone(ZoneInfo(time_zone)).strftime("%z")
-    return f"{code} ({currency}; {time_zone}, UTC{offset[:3]}:{offset[3:]} now)"
+    # the zone's name last: a phone's narrow list cuts the end of the line
+    return f"{code} · {currency} · UTC{offset[:3]}:{offset[3:]} now ({time_zone})"
 
 
 def _offer(session: Session, viewer: SignedIn, seller: str | None, now: dt.datetime) -> Offer | None:
