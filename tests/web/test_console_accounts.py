@@ -204,6 +204,22 @@ def test_the_platforms_figures_are_computed_once_per_snapshot(
     assert asked
 
 
+def test_prepare_computes_the_first_page_ahead(
+    world: World, people: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _scenario(world, tmp_path, orders=3)  # a snapshot of its own: nothing remembered yet
+    console = _console(world, "ops", **settings)
+    app: Any = console.app
+    accounts.prepare(app.state.ctx)
+    asked: list[str] = []
+    for name in ("revenue_report", "gmv_report"):
+        monkeypatch.setattr(service, name, _counted(getattr(service, name), asked))
+    assert console.get(PAGE).status_code == 200
+    assert asked == []
+    assert console.get(PAGE, params={"view": "as-reported"}).status_code == 200  # both views prepared
+    assert asked == []
+
+
 def _counted(report: Any, asked: list[str]) -> Any:
     """The report function, noting each time it is called."""
 
