@@ -29,6 +29,7 @@ from entrepot.local_services.ondemand import (
 )
 
 DROP_S = DROPOFF_S[QUOTE_MODE]
+_Visits = tuple[list[int], list[int]]  # stores' rows in visiting order, then the orders' doors in order
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class BatchRules:
     safety_s: float = 240.0  # a shared trip keeps every drop-off this far inside its promise
     # a courier aims to reach a store this long before the food is expected: kitchens are often early
     early_s: float = 120.0
-    tries_per_trip: int = 6  # orders tried for a third place in a trip before it is left at two
+    tries_per_trip: int = 3  # orders tried for a third place in a trip before it is left at two
+    partners: int = 4  # an order's best pairs kept for merging
     typical_orders_per_trip: float = 1.6  # for the quote's backlog
     typical_trip_s: float = 600.0
 
@@ -81,8 +83,7 @@ def batch(
         return []
     r = _round(orders, stores, travel, now, rules)
     alone = r.alone_s()
-    groups = _merge(r, _pair_savings(r, alone), alone)
-    return [_trip(r, members) for members in groups]
+    return [_trip(r, members, route) for members, route in _merge(r, _pair_savings(r, alone), alone)]
 
 
 def _round(
@@ -108,9 +109,19 @@ def _round(
     )
 
 
-def _pair_savings(
-    r: _Round, alone: NDArray[np.float64]
-) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+@dataclass(frozen=True)
+class _Pairs:
+    """Pairs that may share a trip, best saving first: `first` is the order ready first (the round is sorted
+    by ready time), whose store is visited first; `busy` the trip's seconds from the first store;
+    `first_door_first` whether its door comes first too."""
+
+    first: NDArray[np.intp]
+    second: NDArray[np.intp]
+    busy: NDArray[np.float64]
+    first_door_first: NDArray[np.bool_]
+
+
+def _pair_savings(r: _Round, alone: NDArray[np.float64]) -> _Pairs:
     """(first, second, saving) of every pair that may share a trip and saves time, best first; `first` is
     the order ready first (the round is sorted by ready time), whose store is visited first."""
     rules = r.rules
@@ -124,7 +135,7 @@ def _pair_savings(
     )
     if len(a) == 0:
         empty = np.zeros(0, dtype=np.intp)
-        return empty, empty, np.zeros(0)
+        return _Pairs(empty, empty, np.zeros(0), np.zeros(0, dtype=bool))
     pa, pb, da, db = r.pick[a], r.pick[b], r.drop[a], r.drop[b]
     arrive = r.arrival(r.ready[a])
     same = pa == pb
@@ -146,31 +157,51 @@ def _pair_savings(
     together = np.minimum(end1, end2) - arrive
     saving = alone[a] + alone[b] + rules.approach_s - together
     keep = np.isfinite(together) & (saving > 0)
-    a, b, saving = a[keep], b[keep], saving[keep]
-    best = np.argsort(-saving, kind="stable")
-    return a[best].astype(np.intp), b[best].astype(np.intp), saving[best]
+    best = np.flatnonzero(keep)[np.argsort(-saving[keep], kind="stable")]
+    n, k = len(r.orders), rules.partners
+    top = best[_among_best(a[best], n, k) | _among_best(b[best], n, k)]
+    return _Pairs(a[top].astype(np.intp), b[top].astype(np.intp), together[top], (end1 <= end2)[top])
+
+
+def _among_best(member: NDArray[np.intp], n: int, k: int) -> NDArray[np.bool_]:
+    """For pairs sorted best first: whether each is among the first `k` pairs of its `member` order. An
+    order's later partners seldom win, and going through every pair of a busy hour costs a round."""
+    order = np.argsort(member, kind="stable")  # stable: best first within each order
+    seen = np.bincount(member, minlength=n)
+    first = np.concatenate([[0], np.cumsum(seen)[:-1]])
+    rank = np.empty(len(member), dtype=np.int64)
+    rank[order] = np.arange(len(member)) - first[member[order]]
+    result: NDArray[np.bool_] = rank < k
+    return result
 
 
 def _merge(
     r: _Round,
-    pairs: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]],
+    pairs: _Pairs,
     alone: NDArray[np.float64],
-) -> list[list[int]]:
+) -> list[tuple[list[int], _Visits | None]]:
     """Pairs best first into trips: two lone orders make a trip; a lone order joins a trip with room when
     the trip with it is still shorter than both apart."""
     group_of = np.full(len(r.orders), -1)
     groups: list[list[int]] = []
     busy: list[float] = []
+    routes: list[_Visits] = []
     tries: list[int] = []
-    for a, b in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+    listed = zip(
+        pairs.first.tolist(),
+        pairs.second.tolist(),
+        pairs.busy.tolist(),
+        pairs.first_door_first.tolist(),
+        strict=True,
+    )
+    for a, b, together, a_first in listed:
         ga, gb = group_of[a], group_of[b]
-        if ga < 0 and gb < 0:
-            planned = _route(r, [a, b])
-            if planned is None:
-                continue
+        if ga < 0 and gb < 0:  # as `_pair_savings` found them: no need to route them again
             group_of[a] = group_of[b] = len(groups)
             groups.append([a, b])
-            busy.append(planned[0])
+            busy.append(together)
+            stores = [int(r.pick[a])] if r.pick[a] == r.pick[b] else [int(r.pick[a]), int(r.pick[b])]
+            routes.append((stores, [a, b] if a_first else [b, a]))
             tries.append(0)
             continue
         if (ga < 0) == (gb < 0):
@@ -187,9 +218,11 @@ def _merge(
             continue
         members.append(joining)
         group_of[joining] = g
-        busy[g] = planned[0]
-    groups.extend([i] for i in np.flatnonzero(group_of < 0).tolist())
-    return groups
+        busy[g], routes[g] = planned[0], planned[1:]
+    alone_ones: list[tuple[list[int], _Visits | None]] = [
+        ([i], None) for i in np.flatnonzero(group_of < 0).tolist()
+    ]
+    return list(zip(groups, routes, strict=True)) + alone_ones
 
 
 def _route(r: _Round, members: list[int]) -> tuple[float, list[int], list[int]] | None:
@@ -200,7 +233,7 @@ def _route(r: _Round, members: list[int]) -> tuple[float, list[int], list[int]] 
     for i in members:
         stores[int(r.pick[i])] = max(stores.get(int(r.pick[i]), 0.0), float(r.ready[i]))
     visit = sorted(stores, key=lambda p: stores[p])
-    arrive = float(r.arrival(stores[visit[0]]))
+    arrive = max(r.now + r.rules.approach_s, stores[visit[0]] - r.rules.early_s)  # as `arrival`, scalar
     t = arrive
     for k, place in enumerate(visit):
         if k:
@@ -223,15 +256,9 @@ def _route(r: _Round, members: list[int]) -> tuple[float, list[int], list[int]] 
     return best[0] - arrive, visit, best[1]
 
 
-def _trip(r: _Round, members: list[int]) -> Trip:
-    """A group of the round's orders as a trip; a lone order (or a group whose promises no order keeps,
-    which merging never makes) goes store then door."""
-    planned = _route(r, members) if len(members) > 1 else None
-    if planned is None:
-        visit = sorted({int(r.pick[i]) for i in members})
-        doors = members
-    else:
-        _, visit, doors = planned
+def _trip(r: _Round, members: list[int], route: _Visits | None) -> Trip:
+    """A group of the round's orders as a trip, by its planned route; a lone order goes store then door."""
+    visit, doors = route if route is not None else ([int(r.pick[members[0]])], members)
     ids = [r.orders[i].id for i in members]
     pickups = [
         Stop(StopKind.PICKUP, int(r.places[p]), tuple(r.orders[i].id for i in members if r.pick[i] == p))

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from entrepot.local_services.city import City
 from entrepot.local_services.city_terms import MAX_SNAP_M
-from entrepot.local_services.ondemand import Courier, Places, Seconds, Store
+from entrepot.local_services.ondemand import Courier, Places, Seconds, Store, Travel
 from entrepot.local_services.roads import WALKING_KMH, Mode
 
 COURIER_MODES = (Mode.EBIKE, Mode.SCOOTER, Mode.CAR)  # modes whose networks keep a table of every pair
@@ -71,7 +71,8 @@ class CityDay:
     stores: list[Store]
     couriers: list[Courier]
     orders: list[PlacedOrder]
-    travel: CityTravel
+    travel: Travel
+    places: int
     start: float
     end: float
 
@@ -118,6 +119,7 @@ def generate(city: City, seed: int, orders: int, couriers: int, shape: DayShape 
         _couriers(rng, stores, couriers, shape),
         _orders(rng, stores, len(lat), orders, shape),
         travel,
+        len(lat),
         start=shape.first_order,
         end=shape.last_order + 2.5 * HOUR,
     )

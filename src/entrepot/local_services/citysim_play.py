@@ -127,8 +127,8 @@ class Player:
                 self._start(commit)
             if self.progress is not None:
                 self.progress(now, self.played)
-            if now > self.day.orders[-1].placed_at and not self.events:
-                break
+            if now > self.day.orders[-1].placed_at and not self.events and not self.dispatcher.waiting:
+                break  # every order placed, every courier done, nothing waiting
             now += period
         return self.played
 

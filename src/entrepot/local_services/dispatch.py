@@ -52,7 +52,7 @@ class DispatchRules:
     horizon_s: float = 600.0  # orders ready within this are planned; later ones wait
     late_grace_s: float = 240.0  # a courier this late at its first store is released
     lateness_weight: float = 20.0  # a second late costs as much as this many courier seconds
-    candidates: int = 8  # couriers considered per trip: the cheapest for it
+    candidates: int = 5  # couriers considered per trip: the cheapest for it
     batching: BatchRules = field(default_factory=BatchRules)
 
 
@@ -86,13 +86,15 @@ class CourierState:
 
 @dataclass(frozen=True)
 class Commit:
-    """A courier starts a trip: it leaves at `depart_at`, is expected at the first store at `eta_first`
-    and free again at `free_at`."""
+    """A courier starts a trip: it leaves at `depart_at`, is expected at the first store at `eta_first`,
+    starts the work of each stop at `starts` (a pickup never before its food is expected ready) and is free
+    again at `free_at`."""
 
     courier: int
     trip: Trip
     depart_at: float
     eta_first: float
+    starts: tuple[float, ...]
     free_at: float
 
 
@@ -117,6 +119,9 @@ class Dispatcher:
         self.orders: dict[int, OrderState] = {}
         self._pending: dict[int, Order] = {}
         self._backlog_s = 0.0
+        biggest = max((c.capacity for c in couriers), default=0)
+        self._max_units = min(biggest, self.rules.batching.max_units)  # the most one order may carry
+        self._pool: dict[Mode, tuple[NDArray[np.intp], NDArray[np.float64]]] | None = None
 
     @property
     def waiting(self) -> int:
@@ -130,10 +135,9 @@ class Dispatcher:
         store = self.stores.get(store_id)
         if store is None:
             raise ValidationFailed(f"no store {store_id}", [FieldError("store", "unknown")])
-        biggest = max((c.courier.capacity for c in self.couriers.values()), default=0)
-        if not 1 <= units <= min(biggest, self.rules.batching.max_units):
+        if not 1 <= units <= self._max_units:
             raise ValidationFailed(
-                f"an order carries 1 to {min(biggest, self.rules.batching.max_units)} units, not {units}",
+                f"an order carries 1 to {self._max_units} units, not {units}",
                 [FieldError("units", "more than a courier carries")],
             )
         if order_id in self.orders:
@@ -151,14 +155,25 @@ class Dispatcher:
         return quote(store, now, ride, self._reach_s(store.place, now), self._backlog_s)
 
     def _reach_s(self, store_place: int, now: float) -> float:
-        """Seconds until the nearest courier could be at the store (free now, or soon free)."""
+        """Seconds until the nearest courier could be at the store (free now, or soon free), among the
+        couriers as the last round left them: quotes between rounds cost a column of lookups each."""
+        if self._pool is None:
+            self._pool = self._free_pool(now)
         best = float("inf")
-        for mode, states in self._by_mode(self._available(now, now + self.rules.horizon_s)).items():
-            places = np.array([s.place for s in states], dtype=np.intp)
-            start = np.array([max(0.0, s.free_at - now) for s in states])
-            reach = start + self.travel.matrix(mode, places, _one(store_place))[:, 0]
+        for mode, (places, free_at) in self._pool.items():
+            reach = np.maximum(free_at - now, 0.0) + self.travel.matrix(mode, places, _one(store_place))[:, 0]
             best = min(best, float(reach.min()))
         return best if best < float("inf") else self.rules.horizon_s
+
+    def _free_pool(self, now: float) -> dict[Mode, tuple[NDArray[np.intp], NDArray[np.float64]]]:
+        """Per mode, where the couriers free within the horizon will be, and from when."""
+        return {
+            mode: (
+                np.array([s.place for s in states], dtype=np.intp),
+                np.array([s.free_at for s in states]),
+            )
+            for mode, states in self._by_mode(self._available(now, now + self.rules.horizon_s)).items()
+        }
 
     def cancel(self, order_id: int, now: float) -> int | None:
         """Cancel an order not yet picked up; returns the courier that was on its way for it, if any (its
@@ -198,6 +213,7 @@ class Dispatcher:
         for commit in commits:
             self._commit(commit)
         self._backlog_s = self._backlog(now)
+        self._pool = self._free_pool(now)
         return Round(commits, released)
 
     def _release_late(self, now: float) -> list[int]:
@@ -288,15 +304,10 @@ class GreedyDispatcher(Dispatcher):
                 continue
             taken[row] = True
             trip = single_trip(order, self.stores[order.store])
-            free_at = self._single_end(free[row], order, now + float(reach[row, column]))
-            commits.append(Commit(free[row].courier.id, trip, now, now + float(reach[row, column]), free_at))
+            at_store = now + float(reach[row, column])
+            starts, free_at = schedule(trip, {order.id: order}, free[row].courier.mode, at_store, self.travel)
+            commits.append(Commit(free[row].courier.id, trip, now, at_store, starts, free_at))
         return commits
-
-    def _single_end(self, state: CourierState, order: Order, at_store: float) -> float:
-        mode = state.courier.mode
-        store = self.stores[order.store]
-        ride = float(self.travel.between(mode, _one(store.place), _one(order.place))[0])
-        return max(at_store, order.ready_at) + PICKUP_S + ride + DROPOFF_S[mode]
 
 
 def single_trip(order: Order, store: Store) -> Trip:
@@ -333,22 +344,43 @@ def match(
     firsts = np.array([trip.first_place for trip in trips], dtype=np.intp)
     reach = approach_seconds(couriers, firsts, travel)
     start = np.array([max(now, s.free_at) for s in couriers])
-    plans = [
-        _timeline(trip, orders, couriers, reach[:, k], start, travel, rules) for k, trip in enumerate(trips)
-    ]
-    cost = np.column_stack([plan.cost for plan in plans])
-    rows = _candidate_rows(cost, rules.candidates)
-    picked_rows, picked_cols = linear_sum_assignment(cost[rows])
+    plan = _timelines(_Padded.of(trips, orders), couriers, reach, start, travel, rules)
+    rows = _candidate_rows(plan.cost, rules.candidates)
+    picked_rows, picked_cols = linear_sum_assignment(plan.cost[rows])
     commits = []
-    for r, k in zip(rows[picked_rows], picked_cols, strict=True):
-        plan, state = plans[k], couriers[r]
-        if cost[r, k] >= INFEASIBLE or state.free_at > now:
+    for r, k in zip(rows[picked_rows].tolist(), picked_cols.tolist(), strict=True):
+        state = couriers[r]
+        if plan.cost[r, k] >= INFEASIBLE or state.free_at > now:
             continue  # nobody can take it, or its courier is still on a trip: planned again next round
-        depart = max(now, plan.arrive[r] - reach[r, k])
+        arrive = float(plan.arrive[r, k])
+        depart = max(now, arrive - float(reach[r, k]))
         if depart > now + rules.period_s:
             continue  # not yet: a later round may find a better courier or a better batch
-        commits.append(Commit(state.courier.id, trips[k], depart, float(plan.arrive[r]), float(plan.end[r])))
+        starts, free_at = schedule(trips[k], orders, state.courier.mode, arrive, travel)
+        commits.append(Commit(state.courier.id, trips[k], depart, arrive, starts, free_at))
     return commits
+
+
+def schedule(
+    trip: Trip, orders: dict[int, Order], mode: Mode, arrive: float, travel: Travel
+) -> tuple[tuple[float, ...], float]:
+    """When a courier of this mode reaching the first store at `arrive` starts each stop's work (at a store,
+    not before its food is expected), and when it is done: the plain statement of what `_timelines`
+    computes for every courier and trip at once."""
+    places = np.array([stop.place for stop in trip.stops], dtype=np.intp)
+    legs = travel.between(mode, places[:-1], places[1:]).tolist()
+    t, starts = arrive, []
+    for i, stop in enumerate(trip.stops):
+        if i:
+            t += legs[i - 1]
+        if stop.kind is StopKind.PICKUP:
+            t = max(t, max(orders[o].ready_at for o in stop.orders))
+            starts.append(t)
+            t += PICKUP_S
+        else:
+            starts.append(t)
+            t += DROPOFF_S[mode]
+    return tuple(starts), t
 
 
 def _candidate_rows(cost: NDArray[np.float64], per_trip: int) -> NDArray[np.intp]:
@@ -361,48 +393,74 @@ def _candidate_rows(cost: NDArray[np.float64], per_trip: int) -> NDArray[np.intp
 
 
 @dataclass(frozen=True)
+class _Padded:
+    """Trips as arrays (trip x stop), padded to the longest with stays at the last place (zero seconds):
+    every courier's timeline for every trip is then a few array operations per stop."""
+
+    place: NDArray[np.intp]
+    pickup: NDArray[np.bool_]
+    dropoff: NDArray[np.bool_]
+    ready: NDArray[np.float64]  # a pickup's food expected ready (-inf elsewhere)
+    promised: NDArray[np.float64]  # a drop-off's promise (+inf elsewhere)
+    units: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, trips: Sequence[Trip], orders: dict[int, Order]) -> _Padded:
+        width = max(len(trip.stops) for trip in trips)
+        shape = (len(trips), width)
+        place = np.zeros(shape, dtype=np.intp)
+        pickup, dropoff = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
+        ready, promised = np.full(shape, -np.inf), np.full(shape, np.inf)
+        for k, trip in enumerate(trips):
+            for s, stop in enumerate(trip.stops):
+                place[k, s] = stop.place
+                if stop.kind is StopKind.PICKUP:
+                    pickup[k, s] = True
+                    ready[k, s] = max(orders[o].ready_at for o in stop.orders)
+                else:
+                    dropoff[k, s] = True
+                    promised[k, s] = orders[stop.orders[0]].promised_at
+            place[k, len(trip.stops) :] = trip.stops[-1].place
+        units = np.array([sum(orders[o].units for o in trip.orders) for trip in trips], dtype=np.int64)
+        return cls(place, pickup, dropoff, ready, promised, units)
+
+
+@dataclass(frozen=True)
 class _Plan:
-    arrive: NDArray[np.float64]  # per courier: when it would be at the first store
-    end: NDArray[np.float64]  # per courier: when it would be done
+    arrive: NDArray[np.float64]  # courier x trip: when it would be at the first store
     cost: NDArray[np.float64]
 
 
-def _timeline(
-    trip: Trip,
-    orders: dict[int, Order],
+def _timelines(
+    trips: _Padded,
     couriers: Sequence[CourierState],
     reach: NDArray[np.float64],
     start: NDArray[np.float64],
     travel: Travel,
     rules: DispatchRules,
 ) -> _Plan:
-    """The trip done by every courier at once (vectors over couriers): arrive at the first store just before
-    its food is ready, or as soon as it can; wait at each store for its food; ride; hand over. Cost: the
-    courier's busy seconds plus the lateness against each promise, weighted."""
-    modes = [c.courier.mode for c in couriers]
-    places = np.array([stop.place for stop in trip.stops], dtype=np.intp)
-    legs = {m: travel.between(m, places[:-1], places[1:]) for m in set(modes)}
-    leg = np.array([legs[m] for m in modes]).reshape(len(couriers), len(places) - 1)
-    dropoff = np.array([DROPOFF_S[m] for m in modes])
-    first_ready = max(orders[o].ready_at for o in trip.stops[0].orders)
-    arrive = np.maximum(start + reach, first_ready - rules.batching.early_s)
-    t = arrive.copy()
-    late = np.zeros(len(couriers))
-    for i, stop in enumerate(trip.stops):
-        if i:
-            t = t + leg[:, i - 1]
-        if stop.kind is StopKind.PICKUP:
-            t = np.maximum(t, max(orders[o].ready_at for o in stop.orders)) + PICKUP_S
-        else:
-            t = t + dropoff
-            late += np.maximum(0.0, t - orders[stop.orders[0]].promised_at)
-    units = sum(orders[o].units for o in trip.orders)
-    capacity = np.array([c.courier.capacity for c in couriers])
-    shift_end = np.array([c.courier.shift_end for c in couriers])
-    busy = reach + (t - arrive)
-    cost = busy + rules.lateness_weight * late
-    cost = np.where((capacity < units) | (t > shift_end), INFEASIBLE, cost)
-    return _Plan(arrive, t, cost)
+    """Every trip done by every courier (arrays courier x trip): reach the first store just before its food
+    is expected, or as soon as it can; wait at each store for its food; ride; hand over. Cost: the courier's
+    busy seconds plus the lateness against each promise, weighted; a trip the courier cannot carry, or
+    not finish within its shift, is infeasible."""
+    modes = sorted({c.courier.mode for c in couriers})
+    mode_row = np.array([modes.index(c.courier.mode) for c in couriers])
+    origins, ends = trips.place[:, :-1].ravel(), trips.place[:, 1:].ravel()
+    legs = np.stack([travel.between(m, origins, ends).reshape(len(trips.place), -1) for m in modes])
+    dropoff = np.array([DROPOFF_S[c.courier.mode] for c in couriers])[:, None]
+    arrive = np.maximum(start[:, None] + reach, trips.ready[:, 0][None, :] - rules.batching.early_s)
+    t, late = arrive.copy(), np.zeros_like(arrive)
+    for s in range(trips.place.shape[1]):
+        if s:
+            t += legs[mode_row, :, s - 1]
+        t = np.where(trips.pickup[:, s], np.maximum(t, trips.ready[:, s]) + PICKUP_S, t)
+        t = np.where(trips.dropoff[:, s], t + dropoff, t)
+        late += np.where(trips.dropoff[:, s], np.maximum(0.0, t - trips.promised[:, s]), 0.0)
+    capacity = np.array([c.courier.capacity for c in couriers])[:, None]
+    shift_end = np.array([c.courier.shift_end for c in couriers])[:, None]
+    cost = reach + (t - arrive) + rules.lateness_weight * late
+    cost = np.where((capacity < trips.units[None, :]) | (t > shift_end), INFEASIBLE, cost)
+    return _Plan(arrive, cost)
 
 
 def _one(place: int) -> NDArray[np.intp]:

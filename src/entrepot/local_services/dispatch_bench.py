@@ -37,9 +37,7 @@ class DispatchBench:
 def run(console: Console, orders: int, couriers: int, seed: int, rules: DispatchRules) -> DispatchBench:
     console.print(f"a city day: {orders:,} orders, {couriers:,} couriers, seed {seed}", highlight=False)
     day = generate(current_city(), seed, orders, couriers)
-    console.print(
-        f"{len(day.stores)} stores on {len(day.travel.lat):,} addresses of the map", highlight=False
-    )
+    console.print(f"{len(day.stores)} stores on {day.places:,} addresses of the map", highlight=False)
     results = []
     for name, kind in (("dispatch", Dispatcher), ("greedy", GreedyDispatcher)):
         dispatcher = kind(day.stores, day.couriers, day.travel, rules)
