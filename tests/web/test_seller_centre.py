@@ -251,6 +251,13 @@ def test_a_seller_sets_a_price_per_sku_and_market(
     assert "Price of seller_a-red in lazada-sg set." in shown
     assert re.search(r"lazada-sg</td><td class=\"num\">21.50 SGD", shown)
     assert _price_of(world, api, "seller_a_red", "taobao-cn") == 6900  # the other market untouched
+    trail = api.get(f"{API}/audit", params={"action": "price."}, headers=world.auth("operator")).json()
+    mine = [
+        e for e in trail["items"] if e["subject"] == f"{red}@lazada-sg" and e["after"]["amount_minor"] == 2150
+    ]
+    assert [(e["actor"]["role"], e["actor"]["seller"], e["before"]["amount_minor"]) for e in mine] == [
+        ("seller", world.ids["seller_a"], 1990)  # recorded as the console's seller, as the API would be
+    ]
 
 
 @pytest.mark.parametrize(
