@@ -187,6 +187,12 @@ def test_bad_flash_sale_input_shows_each_fields_error_in_place_and_writes_nothin
     assert short.status_code == 409 and "no warehouse holds 50 units" in short.text  # the summary
     tampered = _post(console, "/peak/flash/new", _flash_form(world, market="nowhere-xx"))
     assert tampered.status_code == 404 and "no market" in tampered.text
+    controls = _post(console, "/peak/flash/new", _flash_form(world, market="lazada-sg\x00", sku="sku_\x00"))
+    assert controls.status_code == 422  # refused by the API's schema, before any lookup
+    assert _errors(controls.text, "market") and _errors(controls.text, "sku")
+    assert _errors(controls.text, "price") == []  # typed, and read once the market is one
+    hidden = _post(console, "/peak/flash/new", _flash_form(world, seller="sel_\x00"))
+    assert hidden.status_code == 422
     assert _rows(world) == before
 
 

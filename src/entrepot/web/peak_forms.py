@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -28,11 +28,12 @@ from entrepot.campaigns.group_buys.schemas import GroupBuyIn
 from entrepot.campaigns.listing import seller_scope
 from entrepot.catalog import service as catalog
 from entrepot.identity.sessions import SignedIn
+from entrepot.kernel.bounds import ID_LENGTH
 from entrepot.kernel.errors import DomainError, FieldError, NotFound, ValidationFailed
 from entrepot.kernel.money import exact_minor
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx
-from entrepot.platform.schemas import IdQuery
+from entrepot.platform.schemas import Code, IdQuery, Text
 from entrepot.web import auth
 from entrepot.web.auth import CsrfField, Viewer
 from entrepot.web.forms import FormProblem
@@ -41,7 +42,9 @@ from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-Field = Annotated[str, Form(max_length=400)]
+Field = Annotated[str, Form(max_length=400)]  # the API's schema holds each to its own rule
+SellerField = Annotated[Text, Form(max_length=ID_LENGTH)]  # looked up before any schema: checked here
+MARKET_CODE = TypeAdapter(Code)  # the market is looked up (its currency) before the schema parses the rest
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what a datetime-local input holds
 
 
@@ -191,23 +194,36 @@ def _price_minor(typed: str, currency: str) -> tuple[str | None, list[FieldError
         return None, [FieldError("price", message)]
 
 
+def _a_code(market: str) -> bool:
+    """Whether `market` may be looked up (a code's length, no control character); if not, the schema's
+    parse names the problem beside the field."""
+    try:
+        MARKET_CODE.validate_python(market)
+    except ValidationError:
+        return False
+    return True
+
+
 def _body(session: Session, kind: Kind, values: dict[str, str]) -> Any:
     """The API's body from the form: blank fields left out (required ones are then named, defaulted ones
     take the API's default), the price in minor units of the market's currency, times in UTC. Every
     field's error at once, under the form's names. An unknown market is the API's 404."""
     typed = {k: v.strip() for k, v in values.items() if v.strip() and k != "price"}
     typed |= {k: _as_utc(typed[k]) for k in ("starts_at", "ends_at") if k in typed}
+    price = values["price"].strip()
     errors: list[FieldError] = []
-    if values["price"].strip() and "market" in typed:
-        currency = organization.get_market(session, typed["market"]).currency
-        minor, errors = _price_minor(values["price"].strip(), currency)
+    if price and "market" in typed and _a_code(typed["market"]):
+        minor, errors = _price_minor(price, organization.get_market(session, typed["market"]).currency)
         typed |= {kind.price_field: minor} if minor is not None else {}
+    # a price typed but not converted (no amount, or no market to read it in) is said once, not also as
+    # "required" under the API's name
+    unconverted = bool(price) and kind.price_field not in typed
     try:
         body = kind.body.model_validate_strings(typed)
     except ValidationError as invalid:
         parsed = [FieldError(str(e["loc"][0]) if e["loc"] else "form", e["msg"]) for e in invalid.errors()]
-        price_said = bool(errors)  # a price that is no amount: not also "required" under the API's name
-        errors += [e for e in parsed if not (price_said and e.field == kind.price_field)]
+        kept = [e for e in parsed if not (unconverted and e.field == kind.price_field)]
+        errors += kept or parsed  # never none: a refused body is always said
     if errors:
         raise ValidationFailed(f"invalid {kind.name}", errors)
     return body
@@ -250,7 +266,7 @@ def create_flash_sale(
     ctx: Ctx,
     viewer: Viewer,
     csrf: CsrfField = "",
-    seller: Field = "",
+    seller: SellerField = "",
     sku: Field = "",
     market: Field = "",
     price: Field = "",
@@ -285,7 +301,7 @@ def create_group_buy(
     ctx: Ctx,
     viewer: Viewer,
     csrf: CsrfField = "",
-    seller: Field = "",
+    seller: SellerField = "",
     sku: Field = "",
     market: Field = "",
     price: Field = "",
