@@ -128,6 +128,21 @@ def test_a_file_refused_whole_says_why_beside_the_file_input(
     assert _counts(world) == before
 
 
+def test_a_row_that_conflicts_with_the_catalog_refuses_the_whole_file(
+    world: World, people: dict[str, str]
+) -> None:
+    """seller_a-red belongs to the product seller_a-phone: a row putting it under another product is a
+    conflict the service finds while writing, so the file's transaction is rolled back, good rows too."""
+    console = console_as(world, "seller-a")
+    before = _counts(world)
+    moved = "case-2,Other case,electronics,392690,CN,seller_a-red,120,160,80,15,lazada-sg,9.90,SGD"
+    page = _upload(console, _csv(LAMP_SG, moved))
+    assert page.status_code == 409
+    error = re.search(r'<p class="error" id="f-file-error-1">(.*?)</p>', page.text)
+    assert error and "line 3: SKU seller_a-red belongs to another product" in error.group(1)
+    assert _counts(world) == before
+
+
 def test_a_file_over_the_size_limit_is_a_field_error(
     world: World, people: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
