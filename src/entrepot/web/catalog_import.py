@@ -78,6 +78,7 @@ def _page(
     rows: list[RowProblem] | None = None,
     report: catalog.ImportReport | None = None,
 ) -> Response:
+    limit = upload_limit(ctx)
     return render(
         request,
         "catalog_import.html",
@@ -85,9 +86,9 @@ def _page(
         seller=seller,
         csrf=viewer.csrf_token,
         for_operator=viewer.principal.is_operator,
-        limit_kb=upload_limit(ctx) // 1024,
-        limit_bytes=upload_limit(ctx),
-        too_large=too_large(upload_limit(ctx)),
+        limit_kb=limit // 1024,
+        limit_bytes=limit,
+        too_large=too_large(limit),
         columns=CSV_COLUMNS,
         stock_columns=STOCK_COLUMNS,
         problem=problem or FormProblem(),
@@ -124,20 +125,21 @@ def import_file(
             raise
         return _page(request, ctx, viewer, acting, problem.status, _file_problem(problem))
     if report.errors:
-        rows = [
-            RowProblem(int(str(entry["line"])), error["field"], error["message"])
-            for entry in report.errors
-            for error in _errors_of(entry)
-        ]
         detail = f"{len(report.errors)} of {report.rows} rows are invalid; nothing was imported."
-        return _page(request, ctx, viewer, acting, 422, FormProblem("Invalid rows", detail), rows)
+        refused = FormProblem("Invalid rows", detail)
+        return _page(request, ctx, viewer, acting, 422, refused, _row_problems(report))
     return _page(request, ctx, viewer, acting, report=report)
 
 
-def _errors_of(entry: dict[str, object]) -> list[dict[str, str]]:
-    errors = entry["errors"]
-    assert isinstance(errors, list)
-    return [{"field": str(e["field"]), "message": str(e["message"])} for e in errors]
+def _row_problems(report: catalog.ImportReport) -> list[RowProblem]:
+    """The service's report of bad rows ({"line": 3, "errors": [{"field", "message"}]}, as the API
+    answers it) as the page's table: a line per problem."""
+    found = []
+    for entry in report.errors:
+        errors = entry["errors"]
+        assert isinstance(errors, list)
+        found += [RowProblem(int(str(entry["line"])), str(e["field"]), str(e["message"])) for e in errors]
+    return found
 
 
 def _read(file: UploadFile | None, limit: int) -> str:
