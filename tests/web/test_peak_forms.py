@@ -239,3 +239,27 @@ def test_the_peak_lists_offer_the_new_campaign_forms(world: World, people: dict[
             page = console.get(path).text
             assert 'href="/peak/flash/new">New flash sale</a>' in page, (name, path)
             assert 'href="/peak/group-buys/new">New group buy</a>' in page, (name, path)
+
+
+def test_a_seller_without_a_priced_sku_is_told_to_price_one_first(
+    world: World, people: dict[str, str]
+) -> None:
+    from entrepot.catalog import service as catalog
+    from entrepot.catalog.domain import ProductSpec, SkuSpec
+    from entrepot.identity import users
+    from tests.web.conftest import PASSWORD
+
+    with world.db.transaction() as session:
+        seller = catalog.create_seller(session, "seller_c", "SG", ["lazada"], world.clock())
+        spec = ProductSpec("seller_c-mug", "Mug", "home", "691200", "SG")
+        catalog.create_product(
+            session, seller, spec, [SkuSpec("seller_c-mug", 300, 90, 90, 100)], world.clock()
+        )
+        users.create_user(
+            session, "seller-c", PASSWORD, "seller", world.clock(), seller_public_id=seller.public_id
+        )
+    console = console_as(world, "seller-c")
+    for path in ("/peak/flash/new", "/peak/group-buys/new"):
+        page = console.get(path)
+        assert page.status_code == 200 and "has a price in a market yet" in page.text, path
+        assert 'name="sku"' not in page.text  # no form to fill
