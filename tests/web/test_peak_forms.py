@@ -103,6 +103,11 @@ def test_a_seller_creates_a_flash_sale_on_its_own_sku_and_lands_on_its_board(
         "per_buyer_limit": 2,
     }
     assert dt.datetime.fromisoformat(read["starts_at"]) == T0 + dt.timedelta(minutes=10)  # typed in UTC
+    [entry] = api.get(f"{API}/audit", params={"limit": 1}, headers=world.auth("operator")).json()["items"]
+    assert (entry["action"], entry["subject"]) == ("flash_sale.created", sale.group(1))
+    assert (
+        entry["actor"]["role"] == "seller" and entry["actor"]["seller"] == world.ids["seller_a"]
+    )  # who signed in
     board = console.get(made.headers["location"])
     assert board.status_code == 200 and "Flash sale created" in board.text
     assert f'data-live-source="/peak/flash/{sale.group(1)}/live"' in board.text
