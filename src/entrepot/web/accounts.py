@@ -43,7 +43,8 @@ BILLION = Decimal(10) ** 9
 SCALES = ((BILLION, "bn "), (Decimal(10) ** 6, "m "), (Decimal(1000), "thousand "), (Decimal(1), ""))
 # segment_results' rows that are not segments: drawn apart from the stacked segments, or not at all
 TOTAL, OTHER, INVESTEES = "total", "other", "equity-method-investees"
-REMEMBERED = 512  # a few periods' quarters, both views, and the programmes' outcomes
+REMEMBERED = 512  # a state's answers: a few periods' quarters in both views, the programmes' outcomes
+STATES = 4  # the snapshots and rates kept: the current one, and a few a refresh has just replaced
 T = TypeVar("T")
 
 
@@ -71,49 +72,73 @@ class Accounts:
             self.problem.title, self.problem.detail, self.status = found.title, found.detail, refusal.status
 
 
+@dataclass
 class RememberedPlatform(PlatformAccounts):
-    """The platform's figures as PlatformAccounts computes them, remembered by the snapshot's version,
-    today's date (a snapshot's default recast day), the rates, the definitions and the question: a
-    refresh, a rate or a definition changed asks afresh, never a stale answer."""
+    """The platform's figures as PlatformAccounts computes them, remembered under what they depend on
+    besides the question: the snapshot's version, today's date (a snapshot's default recast day), the
+    rates, the definitions and the calendar. A refresh, a rate or a definition changed asks afresh,
+    never a stale answer."""
+
+    _answers: Answers = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # the state is looked up once a request: the rates' fingerprint holds every manual rate, too
+        # long a key to hash again for each question
+        self._answers = _answers_of(self._state())
+
+    def _state(self) -> Hashable | None:
+        if self.snap.version is None:  # not the snapshot's own DuckDB: nothing kept, as REPORTS does
+            return None
+        definitions = tuple(sorted(self.definitions.items()))
+        return (self.snap.version, self.snap.clock().date(), self.fiscal, self.fx.fingerprint(), definitions)
 
     def revenue_by_segment(self, period: str, view: str, currency: str) -> tuple[dict[str, int], int] | None:
         compute = super().revenue_by_segment
-        return _remember(self, ("revenue", period, view, currency), lambda: compute(period, view, currency))
+        question = ("revenue", period, view, currency)
+        return self._answers.answer(question, lambda: compute(period, view, currency))
 
     def measure(self, metric: str, countries: list[str], period: str, currency: str) -> int | None:
         compute = super().measure
         question = ("measure", metric, tuple(countries), period, currency)
-        return _remember(self, question, lambda: compute(metric, countries, period, currency))
+        return self._answers.answer(question, lambda: compute(metric, countries, period, currency))
 
 
-_remembered: OrderedDict[Hashable, Any] = OrderedDict()
+class Answers:
+    """One state's answers, the least recently asked dropped past `size`; safe across requests."""
+
+    def __init__(self, size: int = REMEMBERED) -> None:
+        self._size = size
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def answer(self, question: Hashable, compute: Callable[[], T]) -> T:
+        with _lock:
+            if question in self._answers:
+                self._answers.move_to_end(question)
+                known: T = self._answers[question]
+                return known
+        answer = compute()  # outside the lock: two asking at once both compute, neither waits
+        with _lock:
+            self._answers[question] = answer
+            while len(self._answers) > self._size:
+                self._answers.popitem(last=False)
+        return answer
+
+
+_states: OrderedDict[Hashable, Answers] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _remember(platform: PlatformAccounts, question: Hashable, compute: Callable[[], T]) -> T:
-    version = platform.snap.version
-    if version is None:  # not the snapshot's own DuckDB: asked afresh each time, as REPORTS does
-        return compute()
-    definitions = tuple(sorted(platform.definitions.items()))
-    key = (
-        version,
-        platform.snap.clock().date(),
-        platform.fiscal,
-        platform.fx.fingerprint(),
-        definitions,
-        question,
-    )
+def _answers_of(state: Hashable | None) -> Answers:
+    """The answers kept for a state (a new, unshared set for none); the oldest states dropped."""
+    if state is None:
+        return Answers()
     with _lock:
-        if key in _remembered:
-            _remembered.move_to_end(key)
-            answer: T = _remembered[key]
-            return answer
-    answer = compute()  # outside the lock: two asking at once both compute, neither waits
-    with _lock:
-        _remembered[key] = answer
-        while len(_remembered) > REMEMBERED:
-            _remembered.popitem(last=False)
-    return answer
+        if state not in _states:
+            _states[state] = Answers()
+            while len(_states) > STATES:
+                _states.popitem(last=False)
+        _states.move_to_end(state)
+        return _states[state]
 
 
 def _fiscal(ctx: AppContext) -> FiscalCalendar:
@@ -203,7 +228,10 @@ def _segment_results(
         return
     # the service took the period: a fiscal quarter or year, whose quarters the investees' rule names
     quarters = quarters_of(parse_period(period, fiscal), fiscal)
-    by_quarter = [segments.segment_results(session, q.label, chosen, fiscal, platform) for q in quarters]
+    if len(quarters) == 1:  # a quarter asked for: its bar is the report already made
+        by_quarter = [accounts.segments[chosen]]
+    else:
+        by_quarter = [segments.segment_results(session, q.label, chosen, fiscal, platform) for q in quarters]
     accounts.chart = _revenue_chart(by_quarter, values["view"])
 
 
