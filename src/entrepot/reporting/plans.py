@@ -71,7 +71,18 @@ def import_actuals_csv(session: Session, text: str, fiscal: FiscalCalendar, now:
         )
         session.add(row)
     session.flush()
+    audit.record(session, "actuals.imported", "external_actuals", None, _imported(rows), now)
     return len(rows)
+
+
+def _imported(rows: list[ExternalActual]) -> dict[str, Any]:
+    """An import's audit entry: how many figures, and which (the figures themselves are the actuals')."""
+    return {
+        "rows": len(rows),
+        "metrics": sorted({r.metric for r in rows}),
+        "scopes": sorted({r.scope for r in rows}),
+        "periods": sorted({r.period for r in rows}),
+    }
 
 
 def _check_scopes_exist(session: Session, parsed: list[tuple[int, ExternalActual]]) -> None:
@@ -223,7 +234,40 @@ def add_guidance(
     )
     session.add(band)
     session.flush()
+    # a later issue revises an earlier one: the latest issued before this one is what it replaced
+    after = {
+        "low_pct": plain_decimal(low),
+        "high_pct": plain_decimal(high),
+        "issued_on": issued_on,
+        "note": note,
+    }
+    subject = f"{metric}/{scope}/{label}"
+    audit.record(session, "guidance.issued", subject, _guidance_before(session, band), after)
     return band
+
+
+def _guidance_before(session: Session, band: GuidanceBand) -> dict[str, Any] | None:
+    earlier = session.scalar(
+        select(GuidanceBand)
+        .where(
+            GuidanceBand.metric == band.metric,
+            GuidanceBand.scope == band.scope,
+            GuidanceBand.period == band.period,
+            GuidanceBand.issued_on < band.issued_on,
+        )
+        .order_by(GuidanceBand.issued_on.desc())
+        .limit(1)
+    )
+    if earlier is None:
+        return None
+    low, high = plain_decimal(earlier.low_pct), plain_decimal(earlier.high_pct)
+    return {"low_pct": low, "high_pct": high, "issued_on": earlier.issued_on}
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A percentage or a share as an audit entry shows it: the same figure whether it was typed ("20") or
+    read back from its column ("20.00"), never in exponent form."""
+    return format(value.normalize(), "f")
 
 
 class PlatformActuals(Protocol):
@@ -387,10 +431,12 @@ def definitions(session: Session) -> dict[str, str]:
 
 def set_definition(session: Session, business_unit: str, definition: str, now: dt.datetime) -> None:
     rule = session.scalar(select(GmvRule).where(GmvRule.business_unit == business_unit))
+    before = None if rule is None else {"definition": rule.definition}
     if rule is None:
         session.add(GmvRule(business_unit=business_unit, definition=definition, updated_at=now))
     else:
         rule.definition, rule.updated_at = definition, now
+    audit.record(session, "gmv_definition.set", business_unit, before, {"definition": definition}, now)
 
 
 def load_group_facts(session: Session, fiscal: FiscalCalendar, now: dt.datetime) -> dict[str, Any]:

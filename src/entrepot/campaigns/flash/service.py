@@ -34,6 +34,7 @@ from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.kernel.errors import FieldError, ValidationFailed
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id, in_list, insert_many
 from entrepot.platform.principal import Principal
 
@@ -64,7 +65,16 @@ class SaleSpec:
 
 
 def create_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.datetime) -> FlashSale:
-    """Set the sale's units aside from a warehouse and schedule it. Sellers sell their own SKUs."""
+    """Set the sale's units aside from a warehouse and schedule it. Sellers sell their own SKUs. Recorded
+    in the audit trail with the sale's terms."""
+    sale = open_sale(session, principal, spec, now)
+    audit.record(session, "flash_sale.created", sale.public_id, None, sale_terms(sale), now)
+    return sale
+
+
+def open_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.datetime) -> FlashSale:
+    """`create_sale` without its audit entry, for a change that records itself (a livestream drop opening
+    is one change, one entry, though it makes a sale)."""
     target = campaign_sku(session, principal, spec.market, spec.sku, "flash sales")
     _check_spec(spec, target.market.currency, now)
     window = Window(spec.stock, spec.starts_at, spec.ends_at)
@@ -81,6 +91,22 @@ def create_sale(session: Session, principal: Principal, spec: SaleSpec, now: dt.
     session.add(sale)
     session.flush()
     return sale
+
+
+def sale_terms(sale: FlashSale) -> dict[str, Any]:
+    """What a seller or an operator set when making the sale, as the audit trail shows it."""
+    return {
+        "sku": sale.sku_ref,
+        "market": sale.market_ref,
+        "sale_price_minor": sale.sale_price_minor,
+        "currency": sale.currency,
+        "stock": sale.stock,
+        "per_buyer_limit": sale.per_buyer_limit,
+        "starts_at": sale.starts_at,
+        "ends_at": sale.ends_at,
+        "reservation_ttl_seconds": sale.reservation_ttl_seconds,
+        "strategy": sale.strategy,
+    }
 
 
 def _check_spec(spec: SaleSpec, currency: str, now: dt.datetime) -> None:

@@ -36,6 +36,7 @@ from entrepot.kernel.errors import (
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.ordering.payments import PaymentProvider, PaymentRequest
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id, record_events
 from entrepot.platform.principal import Principal
 
@@ -82,7 +83,23 @@ def create_group_buy(
     )
     session.add(campaign)
     session.flush()
+    audit.record(session, "group_buy.created", campaign.public_id, None, _terms(campaign), now)
     return campaign
+
+
+def _terms(campaign: GroupBuy) -> dict[str, object]:
+    """What a seller or an operator set when making the group buy, as the audit trail shows it."""
+    return {
+        "sku": campaign.sku_ref,
+        "market": campaign.market_ref,
+        "team_price_minor": campaign.team_price_minor,
+        "currency": campaign.currency,
+        "team_size": campaign.team_size,
+        "team_window_seconds": campaign.team_window_seconds,
+        "stock": campaign.stock,
+        "starts_at": campaign.starts_at,
+        "ends_at": campaign.ends_at,
+    }
 
 
 def _check_spec(spec: GroupBuySpec, currency: str, now: dt.datetime) -> None:

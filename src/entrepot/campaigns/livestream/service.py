@@ -3,6 +3,9 @@
 Each drop becomes a flash sale when it opens (its units set aside from the warehouse then), so buying
 a drop is buying from a flash sale, with the same batching, limits and waiting line. Closing a drop
 ends its sale's window; the sweeper settles it like any ended sale.
+
+Each change a host's seller or an operator makes (a session started or ended, a drop added, opened or
+closed) is one entry of the audit trail, written in the change's transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from entrepot.kernel.errors import Conflict, FieldError, Forbidden, NotFound, Va
 from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import amount_problem
 from entrepot.organization import service as organization
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import Principal
 
@@ -59,6 +63,8 @@ def start_session(
     )
     session.add(live)
     session.flush()
+    after = {"market": market, "host": live.host, "title": live.title, "status": live.status}
+    audit.record(session, "live_session.started", live.public_id, None, after, now)
     return live
 
 
@@ -111,7 +117,21 @@ def add_drop(session: Session, principal: Principal, ref: str, spec: DropSpec) -
     )
     session.add(drop)
     session.flush()
+    audit.record(session, "live_drop.added", drop.public_id, None, _drop_terms(live, drop))
     return drop
+
+
+def _drop_terms(live: LiveSession, drop: LiveDrop) -> dict[str, Any]:
+    return {
+        "session": live.public_id,
+        "position": drop.position,
+        "sku": drop.sku_ref,
+        "sale_price_minor": drop.sale_price_minor,
+        "stock": drop.stock,
+        "per_buyer_limit": drop.per_buyer_limit,
+        "reservation_ttl_seconds": drop.reservation_ttl_seconds,
+        "status": drop.status,
+    }
 
 
 def _drop(session: Session, live: LiveSession, drop_ref: str) -> LiveDrop:
@@ -142,9 +162,11 @@ def open_drop(session: Session, principal: Principal, ref: str, drop_ref: str, n
         now + SALE_HORIZON,
         drop.reservation_ttl_seconds,
     )
-    sale = flash.create_sale(session, principal, spec, now)
+    sale = flash.open_sale(session, principal, spec, now)  # the drop's entry below names the sale
     drop.status, drop.sale_id, drop.opened_at = "open", sale.id, now
     session.flush()
+    after = {"status": "open", "sale": sale.public_id, **flash.sale_terms(sale)}
+    audit.record(session, "live_drop.opened", drop.public_id, {"status": "queued"}, after, now)
     return drop
 
 
@@ -154,6 +176,7 @@ def close_drop(session: Session, principal: Principal, ref: str, drop_ref: str, 
     if drop.status != "open":
         raise Conflict(f"the drop is {drop.status}; only an open drop closes", code="drop-not-open")
     _close(session, drop, now)
+    audit.record(session, "live_drop.closed", drop.public_id, {"status": "open"}, {"status": "closed"}, now)
     return drop
 
 
@@ -168,12 +191,17 @@ def end_session(session: Session, principal: Principal, ref: str, now: dt.dateti
     live = get_session(session, ref, principal, for_update=True)
     if live.status != "live":
         raise Conflict("the session has ended", code="session-ended")
-    for drop in session.scalars(
-        select(LiveDrop).where(LiveDrop.session_id == live.id, LiveDrop.status == "open")
-    ):
+    still_open = list(
+        session.scalars(select(LiveDrop).where(LiveDrop.session_id == live.id, LiveDrop.status == "open"))
+    )
+    for drop in still_open:
         _close(session, drop, now)
     live.status, live.ended_at = "ended", now
     session.flush()
+    # one entry for the host's one action, naming the drops it closed
+    closed = [drop.public_id for drop in still_open]
+    before, after = {"status": "live", "open_drops": closed}, {"status": "ended", "closed_drops": closed}
+    audit.record(session, "live_session.ended", live.public_id, before, after, now)
     return live
 
 

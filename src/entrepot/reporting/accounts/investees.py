@@ -1,6 +1,9 @@
 """Use cases of equity-method investees: the register (stakes dated, results a number of quarters in
 arrears), imported results marked external with their source, impairments, and the group's share of
-results per fiscal quarter, which enters group profit below the segments (never revenue or GMV)."""
+results per fiscal quarter, which enters group profit below the segments (never revenue or GMV).
+
+Every change an operator makes here (an investee registered, a stake, an impairment, a result, an import
+of results) is one entry of the audit trail, written in the change's transaction."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money, validate_currency
 from entrepot.kernel.periods import FiscalCalendar, Period
 from entrepot.organization.domain import check_code
+from entrepot.platform import audit
 from entrepot.platform.db import refuse_taken_code
 from entrepot.reporting.accounts.domain import (
     NOT_SOURCED,
@@ -31,7 +35,7 @@ from entrepot.reporting.accounts.domain import (
 )
 from entrepot.reporting.accounts.models import Investee, InvesteeImpairment, InvesteeResult, InvesteeStake
 from entrepot.reporting.domain import parse_period
-from entrepot.reporting.plans import figure_minor
+from entrepot.reporting.plans import figure_minor, plain_decimal
 
 RESULT_COLUMNS = ("investee", "period", "currency", "net_income", "source")
 
@@ -67,14 +71,30 @@ def add_investee(
     )
     session.add(investee)
     session.flush()
-    set_stake(session, code, stake)
+    _replace_stake(session, investee, stake)  # part of the registration: its entry names the stake
+    after = {"name": name, "currency": currency, "lag_quarters": lag_quarters, "stake": _stake_terms(stake)}
+    audit.record(session, "investee.created", code, None, after, now)
     return investee
 
 
 def set_stake(session: Session, code: str, stake: Stake) -> InvesteeStake:
     """An ownership change from a day on (the stake on that day replaced when there is one)."""
     investee = get_investee(session, code)
+    row, replaced = _replace_stake(session, investee, stake)
+    before = None if replaced is None else _stake_terms(replaced)
+    audit.record(session, "investee_stake.set", code, before, _stake_terms(stake))
+    return row
+
+
+def _replace_stake(session: Session, investee: Investee, stake: Stake) -> tuple[InvesteeStake, Stake | None]:
+    """Write the stake from its day on; the new row, and the stake it replaced on that day, if any."""
     check_share(stake.share)
+    old = session.scalar(
+        select(InvesteeStake).where(
+            InvesteeStake.investee_id == investee.id, InvesteeStake.valid_from == stake.valid_from
+        )
+    )
+    replaced = None if old is None else Stake(old.share, old.valid_from, old.source)
     session.execute(
         delete(InvesteeStake).where(
             InvesteeStake.investee_id == investee.id, InvesteeStake.valid_from == stake.valid_from
@@ -85,7 +105,11 @@ def set_stake(session: Session, code: str, stake: Stake) -> InvesteeStake:
     )
     session.add(row)
     session.flush()
-    return row
+    return row, replaced
+
+
+def _stake_terms(stake: Stake) -> dict[str, Any]:
+    return {"share": plain_decimal(stake.share), "valid_from": stake.valid_from, "source": stake.source}
 
 
 def add_impairment(
@@ -104,6 +128,8 @@ def add_impairment(
     )
     session.add(row)
     session.flush()
+    after = {"on": on, "amount_minor": amount.minor, "currency": amount.currency, "source": source}
+    audit.record(session, "investee_impairment.added", code, None, after)
     return row
 
 
@@ -117,12 +143,36 @@ def record_result(
     now: dt.datetime,
 ) -> InvesteeResult:
     """An investee's net income for a fiscal quarter (the group's calendar), marked external; a second
-    figure for the same quarter replaces the first."""
+    figure for the same quarter replaces the first (the audit entry shows both)."""
     investee = get_investee(session, code)
     quarter = _quarter(period, fiscal, "period")
     if net_income.currency != investee.currency:
         message = f"{investee.name} reports in {investee.currency}"
         raise ValidationFailed(message, [FieldError("currency", message)])
+    replaced = _result_terms(_result_of(session, investee, quarter))
+    row = _store_result(session, investee, quarter, net_income, source, now)
+    audit.record(session, "investee_result.recorded", f"{code}/{quarter}", replaced, _result_terms(row), now)
+    return row
+
+
+def _result_of(session: Session, investee: Investee, quarter: str) -> InvesteeResult | None:
+    return session.scalar(
+        select(InvesteeResult).where(
+            InvesteeResult.investee_id == investee.id, InvesteeResult.period == quarter
+        )
+    )
+
+
+def _result_terms(row: InvesteeResult | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"net_income_minor": row.net_income_minor, "currency": row.currency, "source": row.source}
+
+
+def _store_result(
+    session: Session, investee: Investee, quarter: str, net_income: Money, source: str, now: dt.datetime
+) -> InvesteeResult:
+    """Write a checked quarter's figure in place of the one it had (the callers record the change)."""
     session.execute(
         delete(InvesteeResult).where(
             InvesteeResult.investee_id == investee.id, InvesteeResult.period == quarter
@@ -159,8 +209,19 @@ def import_results_csv(session: Session, text: str, fiscal: FiscalCalendar, now:
             f"the CSV lacks the columns {', '.join(missing)}; it needs {', '.join(RESULT_COLUMNS)}"
         )
     parsed = [_result_row(session, row, line, fiscal) for line, row in table.rows()]
+    replaced = 0
     for code, period, money, source in parsed:
-        record_result(session, code, period, money, source, fiscal, now)
+        investee = get_investee(session, code)
+        replaced += _result_of(session, investee, period) is not None
+        _store_result(session, investee, period, money, source, now)
+    # one entry for the one import (a file of a hundred quarters is one change an operator made)
+    after = {
+        "rows": len(parsed),
+        "replaced": replaced,
+        "investees": sorted({code for code, *_ in parsed}),
+        "periods": sorted({period for _, period, *_ in parsed}),
+    }
+    audit.record(session, "investee_results.imported", "investee_results", None, after, now)
     return len(parsed)
 
 

@@ -84,6 +84,8 @@ def add_programme(
     )
     session.add(programme)
     session.flush()
+    after = {"name": name, "category": category, "countries": listed, "source": source}
+    audit.record(session, "programme.created", code, None, after, now)
     return programme
 
 
@@ -105,6 +107,12 @@ def record_spend(
         )
     if committed.minor < 0 or spent.minor < 0:
         raise ValidationFailed("amounts are not negative", [FieldError("spent", "not negative")])
+    earlier = session.scalar(
+        select(ProgrammeSpend).where(
+            ProgrammeSpend.programme_id == programme.id, ProgrammeSpend.period == label
+        )
+    )
+    before = None if earlier is None else _spend_terms(earlier)
     session.execute(
         delete(ProgrammeSpend).where(
             ProgrammeSpend.programme_id == programme.id, ProgrammeSpend.period == label
@@ -120,7 +128,17 @@ def record_spend(
     )
     session.add(row)
     session.flush()
+    audit.record(session, "programme_spend.recorded", f"{code}/{label}", before, _spend_terms(row))
     return row
+
+
+def _spend_terms(row: ProgrammeSpend) -> dict[str, Any]:
+    return {
+        "committed_minor": row.committed_minor,
+        "spent_minor": row.spent_minor,
+        "currency": row.currency,
+        "source": row.source,
+    }
 
 
 def add_target(
