@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from entrepot.bootstrap import build_context
-from entrepot.ordering import checkout
+from entrepot.ordering import checkout, placing
 from entrepot.ordering.models import Order
 from entrepot.organization.models import FxManualRate
 from entrepot.platform.db import Database
@@ -37,7 +37,7 @@ def test_the_demo_takes_orders_in_every_market_in_2027_with_provisional_conversi
             continue
         basket = checkout.Basket(market, None, [(listings[0].skus[0], 1)])
         with ctx.db.transaction() as session:
-            order = checkout.place_order(
+            order = placing.place_order(
                 session, buyers[0], basket, f"k-{market}", f"k-{market}", ctx.limits, ctx.fx, now
             ).order
             placed[market] = order

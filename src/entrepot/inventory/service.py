@@ -151,6 +151,14 @@ def add_reservations(
     session: Session, order_ref: str, lines: list[tuple[int, int]], expires_at: dt.datetime, now: dt.datetime
 ) -> list[int]:
     """Record reservations for (stock_id, quantity) pairs already taken by try_reserve; returns their ids."""
+    return add_order_reservations(session, [(order_ref, sid, q) for sid, q in lines], expires_at, now)
+
+
+def add_order_reservations(
+    session: Session, taken: list[tuple[str, int, int]], expires_at: dt.datetime, now: dt.datetime
+) -> list[int]:
+    """Record the reservations of a batch of orders, (order ref, stock id, quantity) each, already taken
+    from stock (inventory.allocation), in one statement; returns their ids in the same order."""
     rows = [
         {
             "stock_id": stock_id,
@@ -160,7 +168,7 @@ def add_reservations(
             "expires_at": expires_at,
             "created_at": now,
         }
-        for stock_id, quantity in lines
+        for order_ref, stock_id, quantity in taken
     ]
     return list(session.execute(_ADD_RESERVATIONS, rows).scalars())
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.kernel.errors import DomainError
-from entrepot.ordering import checkout, queries, service
+from entrepot.ordering import checkout, placing, queries, service
 from entrepot.ordering.context import OrderingContext, OrderingCtx
 from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Order
@@ -187,7 +187,7 @@ def place_order(
     fingerprint = request_fingerprint(body.model_dump(mode="json"))
     pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
     with ctx.db.transaction() as session:
-        placed = checkout.place_order(
+        placed = placing.place_order(
             session,
             principal,
             basket_of(body),

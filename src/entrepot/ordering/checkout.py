@@ -1,18 +1,18 @@
-"""Checkout: quote a basket and place an order, reserving stock without ever overselling.
+"""Checkout: price a basket and quote its delivery options; the shapes an order is written in.
 
-Placing an order is one transaction: claim the idempotency key, reserve each line with a conditional
-UPDATE (falling back to the next-best warehouse when a faster buyer took the stock), and write the order,
-its lines, reservations, an `order.placed` event and, when the buyer pays at once, the pending payment.
+Pricing reads what a batch of baskets needs once for all of them (`price_baskets`), and a single quote
+is a batch of one. Placing orders (claiming keys, reserving stock, writing orders) is `ordering.placing`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
@@ -20,45 +20,18 @@ from entrepot.catalog.domain import commission_for
 from entrepot.catalog.service import PricedSku
 from entrepot.inventory import service as inventory
 from entrepot.inventory.domain import Candidate, rank_for_line
-from entrepot.kernel.errors import FieldError, Forbidden, InsufficientStock, ValidationFailed
-from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.errors import DomainError, FieldError, Forbidden, InsufficientStock, ValidationFailed
 from entrepot.kernel.fx import FxRates
-from entrepot.kernel.ids import new_id
 from entrepot.kernel.money import Money
-from entrepot.ordering import service as ordering
 from entrepot.ordering.delivery import delivery_options, parcels_to_ship
-from entrepot.ordering.domain import (
-    IdempotencyKeyReused,
-    MarketTerms,
-    PricedLine,
-    Quote,
-    QuotedLine,
-    price_quote,
-)
-from entrepot.ordering.models import IdempotencyKey, Order, OrderLine, Payment
+from entrepot.ordering.domain import MarketTerms, PricedLine, Quote, QuotedLine, price_quote
+from entrepot.ordering.models import IdempotencyKey, Order
 from entrepot.ordering.payments import PaymentProvider, WebhookDelivery
-from entrepot.ordering.queries import OrderDetail, order_by_ref, order_detail
-from entrepot.ordering.shipping import (
-    OPTION_IDS,
-    DeliveryOption,
-    FlatZoneRates,
-    ShippingRates,
-    UnknownDeliveryOption,
-    default_option,
-    pick,
-)
+from entrepot.ordering.queries import OrderDetail
+from entrepot.ordering.shipping import DeliveryOption, ShippingRates, default_option
 from entrepot.organization import service as organization
-from entrepot.organization.domain import local_date
 from entrepot.organization.service import MarketView
-from entrepot.platform.db import dialect_of, insert_or_skip, record_event
 from entrepot.platform.principal import Principal
-
-# Statements of the hot path, built once (see inventory.service for why).
-_KEYS = cast(Table, IdempotencyKey.__table__)
-_ORDERS = cast(Table, Order.__table__)
-_CLAIM_KEY = insert_or_skip(_KEYS, ["principal", "key"], [_KEYS.c.id])
-_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
-_INSERT_LINES = insert(cast(Table, OrderLine.__table__))
 
 
 @dataclass(frozen=True)
@@ -84,25 +57,135 @@ class Priced:
 
 
 def price_basket(session: Session, principal: Principal, basket: Basket, limits: Limits) -> Priced:
-    if principal.role != "buyer":
-        raise Forbidden("only buyers check out")
-    _check_shape(basket, limits)
-    market = organization.get_market(session, basket.market)
+    """One basket priced as `price_baskets` prices a batch; its problem raised."""
+    [priced] = price_baskets(session, [(principal, basket)], limits)
+    if isinstance(priced, DomainError):
+        raise priced
+    return priced
+
+
+def price_baskets(
+    session: Session, asks: Sequence[tuple[Principal, Basket]], limits: Limits
+) -> list[Priced | DomainError]:
+    """Price every basket of a batch, each with its own answer: the priced basket (its lines' able
+    warehouses ranked for its buyer) or the precise problem that refuses it. The batch's markets, prices,
+    commissions and stock are read once for all its baskets (a statement per market, one for the stock),
+    and each basket is checked in the order a single checkout checks it."""
+    answers: list[Priced | DomainError | None] = [_precheck(p, b, limits) for p, b in asks]
+    live = [i for i, answer in enumerate(answers) if answer is None]
+    markets = _markets(session, {asks[i][1].market for i in live})
+    skus: dict[int, dict[str, PricedSku]] = {}
+    for market_id, wanted in _skus_wanted(asks, live, markets).items():
+        skus[market_id] = catalog.priced_skus(session, market_id, sorted(wanted))
+    answers = [
+        answer if answer is not None else _check_market(markets[b.market], b, skus)
+        for answer, (_, b) in zip(answers, asks, strict=True)
+    ]
+    live = [i for i, answer in enumerate(answers) if answer is None]
+    commissions = {
+        unit: catalog.commission_rates(session, unit)
+        for unit in {_market(markets, asks[i][1]).business_unit_id for i in live}
+    }
+    sku_ids = {s.sku_id for i in live for s in _basket_skus(asks[i][1], skus, markets).values()}
+    stock = inventory.candidates(session, sku_ids) if sku_ids else []
+    own: dict[int, list[Candidate]] = {}
+    for candidate in stock:
+        own.setdefault(candidate.sku_id, []).append(candidate)
+    for i in live:
+        principal, basket = asks[i]
+        market = _market(markets, basket)
+        found = _basket_skus(basket, skus, markets)
+        answers[i] = _ranked(principal, basket, market, found, commissions[market.business_unit_id], own)
+    return [answer for answer in answers if answer is not None]
+
+
+def _precheck(principal: Principal, basket: Basket, limits: Limits) -> DomainError | None:
+    """What refuses a basket before anything is read: the caller's role and the basket's shape."""
+    try:
+        if principal.role != "buyer":
+            raise Forbidden("only buyers check out")
+        _check_shape(basket, limits)
+    except DomainError as problem:
+        return problem
+    return None
+
+
+def _markets(session: Session, codes: set[str]) -> dict[str, MarketView | DomainError]:
+    found: dict[str, MarketView | DomainError] = {}
+    for code in sorted(codes):
+        try:
+            found[code] = organization.get_market(session, code)
+        except DomainError as problem:  # no such market: the baskets that name it are refused
+            found[code] = problem
+    return found
+
+
+def _market(markets: dict[str, MarketView | DomainError], basket: Basket) -> MarketView:
+    market = markets[basket.market]
+    assert isinstance(market, MarketView), "a basket in an unknown market was refused before"
+    return market
+
+
+def _skus_wanted(
+    asks: Sequence[tuple[Principal, Basket]], live: list[int], markets: dict[str, MarketView | DomainError]
+) -> dict[int, set[str]]:
+    """Per market, the SKUs the batch's baskets there ask for: read in one statement per market."""
+    wanted: dict[int, set[str]] = {}
+    for i in live:
+        basket = asks[i][1]
+        market = markets[basket.market]
+        if isinstance(market, MarketView) and _currency_problem(market, basket) is None:
+            wanted.setdefault(market.id, set()).update(sku for sku, _ in basket.lines)
+    return wanted
+
+
+def _basket_skus(
+    basket: Basket, skus: dict[int, dict[str, PricedSku]], markets: dict[str, MarketView | DomainError]
+) -> dict[str, PricedSku]:
+    in_market = skus[_market(markets, basket).id]
+    return {sku: in_market[sku] for sku, _ in basket.lines}
+
+
+def _currency_problem(market: MarketView, basket: Basket) -> DomainError | None:
     if basket.currency is not None and basket.currency != market.currency:
-        raise ValidationFailed(
+        return ValidationFailed(
             f"{market.code} sells in {market.currency}, not {basket.currency}",
             [FieldError("currency", f"must be {market.currency}")],
         )
-    skus = catalog.priced_skus(session, market.id, [sku for sku, _ in basket.lines])
-    _check_skus(basket, skus, market)
-    commissions = catalog.commission_rates(session, market.business_unit_id)
-    stock = inventory.candidates(session, {s.sku_id for s in skus.values()})
+    return None
+
+
+def _check_market(
+    market: MarketView | DomainError, basket: Basket, skus: dict[int, dict[str, PricedSku]]
+) -> DomainError | None:
+    """The market, its currency, and the basket's SKUs in it (one seller's)."""
+    if isinstance(market, DomainError):
+        return market
+    problem = _currency_problem(market, basket)
+    if problem is not None:
+        return problem
+    try:
+        _check_skus(basket, skus.get(market.id, {}), market)
+    except DomainError as refused:
+        return refused
+    return None
+
+
+def _ranked(
+    principal: Principal,
+    basket: Basket,
+    market: MarketView,
+    skus: dict[str, PricedSku],
+    commissions: dict[str, Decimal],
+    stock: dict[int, list[Candidate]],
+) -> Priced | DomainError:
+    """The basket priced, each line with the warehouses able to serve it for this buyer, best first."""
     ranked = []
     for index, (sku, quantity) in enumerate(basket.lines):
-        own = [c for c in stock if c.sku_id == skus[sku].sku_id]
+        own = stock.get(skus[sku].sku_id, [])
         able = rank_for_line(own, quantity, market.country, principal.delivery_point)
         if not able:
-            raise InsufficientStock(
+            return InsufficientStock(
                 f"line {index}: no warehouse holds {quantity} of {sku}", sku=sku, line=index
             )
         ranked.append(able)
@@ -134,7 +217,7 @@ def _check_skus(basket: Basket, skus: dict[str, PricedSku], market: MarketView) 
     ]
     if errors:
         raise ValidationFailed("unknown SKUs", errors)
-    if len({s.seller_id for s in skus.values()}) > 1:
+    if len({skus[sku].seller_id for sku, _ in basket.lines}) > 1:
         raise ValidationFailed(
             "an order holds one seller's SKUs; place one order per seller",
             [FieldError("lines", "SKUs of several sellers")],
@@ -250,80 +333,10 @@ class Placed:
         return self.detail.order
 
 
-def claim_idempotency_key(
-    session: Session, principal: Principal, key: str, fingerprint: str, order_ref: str, now: dt.datetime
-) -> IdempotencyKey | None:
-    """Insert the key, or return the earlier claim. Concurrent duplicates wait on the unique index."""
-    values = {
-        "principal": principal.subject,
-        "key": key,
-        "request_hash": fingerprint,
-        "order_ref": order_ref,
-        "created_at": now,
-    }
-    claimed = session.execute(_CLAIM_KEY[dialect_of(session)], values).first()
-    if claimed is not None:
-        return None
-    earlier = earlier_claim(session, principal, key)
-    assert earlier is not None
-    return earlier
-
-
 def earlier_claim(session: Session, principal: Principal, key: str) -> IdempotencyKey | None:
     return session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.principal == principal.subject, IdempotencyKey.key == key)
     )
-
-
-def place_order(
-    session: Session,
-    principal: Principal,
-    basket: Basket,
-    idempotency_key: str,
-    fingerprint: str,
-    limits: Limits,
-    fx: FxRates,
-    now: dt.datetime,
-    pay_now: PayNow | None = None,
-    rates: ShippingRates | None = None,
-    delivery_option: str | None = None,
-) -> Placed:
-    """Place an order with the delivery option asked for (by id), else the default one; an option the
-    basket does not have is a 422 and, the transaction rolling back, changes nothing. Without `rates`,
-    the market's flat zone fees."""
-    if delivery_option is not None and delivery_option not in OPTION_IDS:
-        raise UnknownDeliveryOption(delivery_option)
-    order_ref = new_id("ord")
-    earlier = claim_idempotency_key(session, principal, idempotency_key, fingerprint, order_ref, now)
-    if earlier is not None:
-        if earlier.request_hash != fingerprint:
-            raise IdempotencyKeyReused()
-        return Placed(order_detail(session, order_by_ref(session, earlier.order_ref)), replayed=True)
-    priced = price_basket(session, principal, basket, limits)
-    chosen = [
-        _reserve_line(session, able, q) for able, (_, q) in zip(priced.ranked, basket.lines, strict=True)
-    ]
-    options = options_for(session, principal, priced, basket, chosen, rates or FlatZoneRates(), now)
-    option = pick(options, delivery_option)
-    placed = quote_with(priced, basket, chosen, option)
-    expires_at = now + limits.reservation_ttl
-    taken = [(c.stock_id, q) for c, (_, q) in zip(chosen, basket.lines, strict=True)]
-    reservation_ids = inventory.add_reservations(session, order_ref, taken, expires_at, now)
-    promise = Promise(option, (delivery_option or option.id).split("-", 1)[1])
-    order = _write_order(session, principal, priced, placed, order_ref, fx, expires_at, now, promise)
-    lines = _write_lines(session, order, priced, placed, chosen, reservation_ids)
-    payload = {"total_minor": order.total_minor, "currency": order.currency, "market": priced.market.code}
-    record_event(session, DomainEvent("order.placed", order.public_id, payload), now)
-    payments: list[Payment] = []
-    delivery = None
-    if pay_now is not None:
-        payment, delivery = ordering.open_payment(session, order, pay_now.method, pay_now.provider, now)
-        payments.append(payment)
-    seller = next(iter(priced.skus.values())).seller_public_id
-    detail = OrderDetail(
-        order, priced.market.code, principal.buyer_public_id or "", seller, lines, payments, []
-    )
-    return Placed(detail, replayed=False, delivery=delivery)
 
 
 @dataclass(frozen=True)
@@ -332,41 +345,6 @@ class Promise:
 
     option: DeliveryOption
     objective: str
-
-
-def _reserve_line(session: Session, able: list[Candidate], quantity: int) -> Candidate:
-    for candidate in able:
-        if inventory.try_reserve(session, candidate.stock_id, quantity):
-            return candidate
-    raise InsufficientStock(f"the last units were just taken: {quantity} no longer available")
-
-
-def _write_order(
-    session: Session,
-    principal: Principal,
-    priced: Priced,
-    placed: Quote,
-    order_ref: str,
-    fx: FxRates,
-    expires_at: dt.datetime,
-    now: dt.datetime,
-    promise: Promise,
-) -> Order:
-    market = priced.market
-    order_date = local_date(now, market.time_zone)
-    fx = organization.rates_for(session, fx, market.currency, order_date)
-    seller_id = next(iter(priced.skus.values())).seller_id
-    values = order_row(
-        OrderHead(order_ref, principal.buyer_id, seller_id, market.id, "placed", order_date, now),
-        placed,
-        fx,
-        promise,
-        expires_at,
-        now,
-    )
-    # A Core insert: the ORM's unit of work costs more than the whole statement on this hot path.
-    order_id = session.execute(_INSERT_ORDER, values).scalar_one()
-    return Order(id=order_id, **values)
 
 
 @dataclass(frozen=True)
@@ -456,32 +434,3 @@ def line_row(
         "commission_minor": quoted.commission.minor,
         "cross_border": quoted.cross_border,
     }
-
-
-def _write_lines(
-    session: Session,
-    order: Order,
-    priced: Priced,
-    placed: Quote,
-    chosen: list[Candidate],
-    reservation_ids: list[int],
-) -> list[dict[str, object]]:
-    rows = [
-        line_row(order.id, priced.skus[q.line.sku].sku_id, candidate.warehouse_id, reservation_id, q)
-        for q, candidate, reservation_id in zip(placed.lines, chosen, reservation_ids, strict=True)
-    ]
-    session.execute(_INSERT_LINES, rows)
-    return [
-        {
-            "sku": q.line.sku,
-            "quantity": q.line.quantity,
-            "unit_price_minor": q.line.unit_price_minor,
-            "line_total_minor": q.line_total.minor,
-            "tax_minor": q.tax.minor,
-            "commission_rate": str(q.line.commission_rate),
-            "commission_minor": q.commission.minor,
-            "warehouse": q.line.warehouse,
-            "cross_border": q.cross_border,
-        }
-        for q in placed.lines
-    ]

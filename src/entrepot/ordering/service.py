@@ -44,8 +44,8 @@ log = logging.getLogger("entrepot.ordering")
 
 _PAYMENTS = table_of(Payment)
 _payment = _PAYMENTS.c
-_OPEN_PAYMENT = insert_or_skip(
-    _PAYMENTS, ["order_id"], [_payment.id], where=text("status IN ('pending','succeeded')")
+_OPEN_PAYMENTS = insert_or_skip(
+    _PAYMENTS, ["order_id"], [_payment.id, _payment.order_id], where=text("status IN ('pending','succeeded')")
 )
 _CLAIM_PAYMENT = (
     update(_PAYMENTS)
@@ -89,22 +89,49 @@ def open_payment(
 ) -> tuple[Payment, WebhookDelivery]:
     """Record a pending payment and ask the provider to authorise it. The partial unique index on
     payments allows one pending or succeeded payment per order, so a double click cannot pay twice."""
-    values = {
-        "public_id": new_id("pay"),
-        "order_id": order.id,
-        "provider": provider.name,
-        "status": "pending",
-        "amount_minor": order.total_minor,
-        "currency": order.currency,
-        "created_at": now,
-        "updated_at": now,
-    }
-    inserted = session.execute(_OPEN_PAYMENT[dialect_of(session)], values).scalar()
-    if inserted is None:
-        raise Conflict("a payment for this order is already pending or done", code="payment-exists")
-    payment = Payment(id=inserted, decline_reason=None, **values)
-    request = PaymentRequest(payment.public_id, order.public_id, order.total_minor, order.currency, method)
-    return payment, provider.authorize(request, session)
+    [opened] = open_payments(session, [(order, method, provider)], now)
+    if isinstance(opened, Conflict):
+        raise opened
+    return opened
+
+
+def open_payments(
+    session: Session, asks: Sequence[tuple[Order, str, PaymentProvider]], now: dt.datetime
+) -> list[tuple[Payment, WebhookDelivery] | Conflict]:
+    """`open_payment` for many orders in one statement (a batch of orders paid at placement): each
+    order's pending payment and the provider's answer, or the conflict of one already pending or done."""
+    rows = [
+        {
+            "public_id": new_id("pay"),
+            "order_id": order.id,
+            "provider": provider.name,
+            "status": "pending",
+            "amount_minor": order.total_minor,
+            "currency": order.currency,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for order, _, provider in asks
+    ]
+    if not rows:
+        return []
+    inserted = dict(
+        (order_id, payment_id)
+        for payment_id, order_id in session.execute(_OPEN_PAYMENTS[dialect_of(session)], rows)
+    )
+    opened: list[tuple[Payment, WebhookDelivery] | Conflict] = []
+    for (order, method, provider), values in zip(asks, rows, strict=True):
+        if order.id not in inserted:
+            opened.append(
+                Conflict("a payment for this order is already pending or done", code="payment-exists")
+            )
+            continue
+        payment = Payment(id=inserted[order.id], decline_reason=None, **values)
+        request = PaymentRequest(
+            payment.public_id, order.public_id, order.total_minor, order.currency, method
+        )
+        opened.append((payment, provider.authorize(request, session)))
+    return opened
 
 
 def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from entrepot.kernel.errors import DomainError
 from entrepot.logistics import events as logistics_events
-from entrepot.ordering import checkout, queries
+from entrepot.ordering import checkout, placing, queries
 from entrepot.ordering import events as ordering_events
 from entrepot.ordering import service as ordering
 from entrepot.ordering.context import OrderingContext
@@ -127,7 +127,7 @@ def _place(
     """Place with the buyer's delivery choice; one the basket does not offer, the buyer takes the default."""
     try:
         with ctx.db.transaction() as session:
-            return checkout.place_order(
+            return placing.place_order(
                 session, buyer, basket, key, key, ctx.limits, ctx.fx, now, None, ctx.shipping, option
             )
     except DeliveryOptionUnavailable:
