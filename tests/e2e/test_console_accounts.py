@@ -17,7 +17,6 @@ import pytest
 from entrepot.api.app import create_app
 from entrepot.identity import users
 from entrepot.platform.db import Database
-from entrepot.web import accounts
 from tests.api.helpers import API, pay, place_ok
 from tests.e2e.conftest import served
 from tests.e2e.test_console import PASSWORD, Visit, axe  # noqa: F401 (the module's fixture)
@@ -47,8 +46,6 @@ def accounted(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -
     assert api.post(f"{API}/reports/snapshot", headers=ops).status_code == 200
     assert api.post(f"{API}/reports/scenarios/group-facts", headers=ops).status_code == 201
     app = create_app(world.settings(**settings), world.db)
-    if not any(getattr(r, "path", None) == PAGE for r in app.routes):  # until web/app.py registers it
-        app.include_router(accounts.router)
     app.state.ctx.clock = world.clock
     with served(app) as url:
         yield url

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from entrepot.reporting import service
 from entrepot.web import accounts
@@ -26,15 +25,6 @@ from tests.web.conftest import console_as
 from tests.world import World
 
 PAGE = "/reporting/accounts"
-
-
-def _console(world: World, username: str, **settings: Any) -> TestClient:
-    """A signed-in browser on an app that has the page (mounted here until web/app.py registers it)."""
-    client = console_as(world, username, **settings)
-    app: Any = client.app
-    if not any(getattr(r, "path", None) == PAGE for r in app.routes):
-        app.include_router(accounts.router)
-    return client
 
 
 def _scenario(world: World, tmp_path: Path, orders: int = 1) -> dict[str, Any]:
@@ -69,7 +59,7 @@ def test_segment_results_in_both_views_with_their_sources(
     world: World, people: dict[str, str], tmp_path: Path
 ) -> None:
     settings = _scenario(world, tmp_path)
-    page = _console(world, "ops", **settings).get(PAGE, params={"period": "FY2022Q3"})
+    page = console_as(world, "ops", **settings).get(PAGE, params={"period": "FY2022Q3"})
     assert page.status_code == 200, page.text
     flat = _flat(page.text)
     for view in ("as-reported", "recast"):
@@ -92,7 +82,7 @@ def test_the_platforms_own_revenue_is_labelled_and_drawn_by_quarter(
     report = _api(world, settings, "/reports/segment-results", period="FY2026Q3")
     measured = [r for r in report["rows"] if r["revenue_source"].startswith("platform")]
     assert measured, report  # the world's orders: the platform's own figures this quarter
-    page = _console(world, "ops", **settings).get(PAGE, params={"period": "FY2026"}).text
+    page = console_as(world, "ops", **settings).get(PAGE, params={"period": "FY2026"}).text
     spec = _chart(page, "segment-revenue")
     assert spec["categories"] == ["FY2026Q1", "FY2026Q2", "FY2026Q3", "FY2026Q4"]
     drawn = {s["name"]: s["values"][2] for s in spec["series"]}  # type: ignore[attr-defined]
@@ -115,7 +105,7 @@ def test_ant_at_33_percent_a_quarter_in_arrears_says_no_source(
 ) -> None:
     settings = _scenario(world, tmp_path)
     share = _api(world, settings, "/reports/investees/share", period="FY2022")
-    page = _flat(_console(world, "ops", **settings).get(PAGE, params={"period": "FY2022"}).text)
+    page = _flat(console_as(world, "ops", **settings).get(PAGE, params={"period": "FY2022"}).text)
     for row in share["rows"]:
         cells = (
             f'<th scope="row">Ant Group</th><td>{row["recorded_in"]}</td><td>{row["results_of"]}</td>'
@@ -134,7 +124,7 @@ def test_a_sourced_result_shows_the_groups_share_and_its_source(
     api = world.client(**settings)
     path = f"{API}/reports/investees/ant-group/results"
     assert api.post(path, json=result, headers=world.auth("operator")).status_code == 201
-    page = _flat(_console(world, "ops", **settings).get(PAGE, params={"period": "FY2022Q3"}).text)
+    page = _flat(console_as(world, "ops", **settings).get(PAGE, params={"period": "FY2022Q3"}).text)
     assert '<td class="num">1,000.01 CNY</td><td class="num">330.00 CNY</td>' in page
     assert "external: test figure; stake: 33 %" in page
 
@@ -143,7 +133,7 @@ def test_programmes_and_cainiaos_published_share_beside_the_platforms(
     world: World, people: dict[str, str], tmp_path: Path
 ) -> None:
     settings = _scenario(world, tmp_path)
-    page = _flat(_console(world, "ops", **settings).get(PAGE, params={"period": "FY2026"}).text)
+    page = _flat(console_as(world, "ops", **settings).get(PAGE, params={"period": "FY2026"}).text)
     for programme in _api(world, settings, "/reports/programmes", period="FY2026")["rows"]:
         assert f'<th scope="row">{programme["name"]}</th>'.replace("'", "&#39;") in page
         assert programme["social"] is True
@@ -163,7 +153,7 @@ def test_bad_input_is_shown_beside_its_field(world: World, people: dict[str, str
     asked = {"period": "FY20X", "view": "sideways"}
     problem = api.get(f"{API}/reports/segment-results", params=asked, headers=world.auth("operator"))
     assert problem.status_code == 422
-    console = _console(world, "ops", **settings)
+    console = console_as(world, "ops", **settings)
     page = console.get(PAGE, params={**asked, "abroad": "2021-13"})
     assert page.status_code == 422
     for name, value in (("period", "FY20X"), ("view", None), ("abroad", "2021-13")):
@@ -180,17 +170,17 @@ def test_only_operators_open_the_accounts(world: World, people: dict[str, str]) 
     api = world.client()
     for name, key in (("seller-a", "seller_a"), ("buyer-a", "buyer_a")):
         answer = api.get(f"{API}/reports/segment-results?period=FY2022", headers=world.auth(key)).status_code
-        assert _console(world, name).get(PAGE).status_code == answer == 403
-    assert _console(world, "courier").get(PAGE).status_code == 403
-    assert _console(world, "ops").get(PAGE).status_code == 200  # no snapshot yet: the page says so
-    assert 'href="/reporting/accounts"' in _console(world, "ops").get("/reporting").text
+        assert console_as(world, name).get(PAGE).status_code == answer == 403
+    assert console_as(world, "courier").get(PAGE).status_code == 403
+    assert console_as(world, "ops").get(PAGE).status_code == 200  # no snapshot yet: the page says so
+    assert 'href="/reporting/accounts"' in console_as(world, "ops").get("/reporting").text
 
 
 def test_the_platforms_figures_are_computed_once_per_snapshot(
     world: World, people: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = _scenario(world, tmp_path)
-    console = _console(world, "ops", **settings)
+    console = console_as(world, "ops", **settings)
     asked: list[str] = []
     for name in ("revenue_report", "gmv_report"):
         monkeypatch.setattr(service, name, _counted(getattr(service, name), asked))
@@ -208,7 +198,7 @@ def test_prepare_computes_the_first_page_ahead(
     world: World, people: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = _scenario(world, tmp_path, orders=3)  # a snapshot of its own: nothing remembered yet
-    console = _console(world, "ops", **settings)
+    console = console_as(world, "ops", **settings)
     app: Any = console.app
     accounts.prepare(app.state.ctx)
     asked: list[str] = []
@@ -234,7 +224,7 @@ def test_the_page_costs_the_same_for_few_and_many_orders(
     world: World, people: dict[str, str], tmp_path: Path
 ) -> None:
     settings = _scenario(world, tmp_path)
-    console = _console(world, "ops", **settings)
+    console = console_as(world, "ops", **settings)
 
     def statements() -> int:
         assert console.get(PAGE).status_code == 200
