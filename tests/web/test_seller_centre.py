@@ -413,3 +413,33 @@ def test_stock_answers_each_role_as_the_api(world: World, people: dict[str, str]
         f"{API}/skus/{red}/stock/nowhere", json={"on_hand": 1}, headers=world.auth("seller_a")
     ).status_code
     assert console.post(f"/products/{product}/stock", data=data).status_code == expected == 404
+
+
+def test_a_tampered_hidden_field_is_refused_before_any_lookup(
+    world: World, people: dict[str, str], api: TestClient
+) -> None:
+    """A control character in a hidden field (a SKU, a market, a warehouse, a seller) is the API's 422
+    for a bad path or query, on both databases (PostgreSQL refuses a NUL byte in a query: an error)."""
+    console = console_as(world, "seller-a")
+    product = world.ids["seller_a_product"]
+    token = _product_form(console, world)
+    red = world.ids["seller_a_red"]
+    for path, form in (
+        ("prices", {"sku": red + "\x00", "market": "lazada-sg", "amount": "1.00"}),
+        ("prices", {"sku": red, "market": "lazada-sg\x00", "amount": "1.00"}),
+        ("stock", {"sku": red, "warehouse": "sg-tuas\x00", "on_hand": "1"}),
+    ):
+        refused = console.post(f"/products/{product}/{path}", data={"csrf": token, **form})
+        assert refused.status_code == 422, (path, form, refused.text)
+    ops = console_as(world, "ops")
+    sent = _upload(ops, _csv(LAMP_SG), seller=world.ids["seller_b"])  # the form's token, then tampered
+    assert sent.status_code == 200
+    token = csrf_of(ops.get("/catalog/import", params={"seller": world.ids["seller_b"]}))
+    tampered = ops.post(
+        "/catalog/import",
+        data={"csrf": token, "seller": world.ids["seller_b"] + "\x00"},
+        files={"file": ("catalog.csv", _csv(LAMP_CN), "text/csv")},
+    )
+    assert tampered.status_code == 422
+    assert _price_of(world, api, "seller_a_red", "lazada-sg") == 1990
+    assert stock(api, world, "seller_a_red")["sg-tuas"] == (10, 0)

@@ -28,7 +28,7 @@ from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.kernel.money import plain_major
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx
-from entrepot.platform.schemas import IdQuery
+from entrepot.platform.schemas import IdQuery, Text
 from entrepot.web import auth
 from entrepot.web.auth import CsrfField, Viewer
 from entrepot.web.forms import FormProblem
@@ -38,7 +38,7 @@ from entrepot.web.templating import render
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 IMPORT_MAX_BYTES = 512 * 1024  # a few thousand rows; a larger catalog goes in several files or the API
 ALL_MARKETS = 10_000
-SellerField = Annotated[str, Form(max_length=ID_LENGTH)]
+SellerField = Annotated[Text, Form(max_length=ID_LENGTH)]  # printable and bounded, as the API's query
 FileField = Annotated[UploadFile | None, File(description="the catalog CSV")]
 
 

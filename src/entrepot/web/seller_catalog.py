@@ -27,7 +27,7 @@ from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed, no
 from entrepot.kernel.money import plain_major
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx
-from entrepot.platform.schemas import IdPath
+from entrepot.platform.schemas import IdPath, Text
 from entrepot.web import auth, forms
 from entrepot.web.auth import CsrfField, Viewer
 from entrepot.web.forms import FormProblem
@@ -37,8 +37,10 @@ from entrepot.web.templating import render
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 ALL_MARKETS = 10_000  # the group's markets and warehouses fit in a page's lists
 ALL_WAREHOUSES = 10_000
-IdField = Annotated[str, Form(max_length=ID_LENGTH)]
-CodeField = Annotated[str, Form(max_length=CODE_LENGTH)]
+# the hidden fields hold as the API's path parameters do (a Text: printable, bounded), so nothing typed
+# into a tampered form (a NUL byte, say) reaches a lookup: a 422 page, as a bad path is the API's 422
+IdField = Annotated[Text, Form(max_length=ID_LENGTH)]
+CodeField = Annotated[Text, Form(max_length=CODE_LENGTH)]
 AmountField = Annotated[str, Form(max_length=40)]
 DoneQuery = Annotated[Literal["price", "stock"] | None, Query(description="what was just set, to say so")]
 
