@@ -52,7 +52,9 @@ class DispatchRules:
     horizon_s: float = 600.0  # orders ready within this are planned; later ones wait
     late_grace_s: float = 240.0  # a courier this late at its first store is released
     lateness_weight: float = 20.0  # a second late costs as much as this many courier seconds
-    candidates: int = 5  # couriers considered per trip: the cheapest for it
+    candidates: int = 8  # couriers considered per trip: the cheapest for it, roughly
+    lookahead_s: float = 120.0  # trips matched: those a courier may have to leave for within this
+    min_trip_s: float = 900.0  # a courier is not sent with less than this left of its shift
     batching: BatchRules = field(default_factory=BatchRules)
 
 
@@ -338,27 +340,93 @@ def match(
     now: float,
     rules: DispatchRules,
 ) -> list[Commit]:
-    """Trips to couriers at least total cost; the matches whose courier must leave now, committed."""
+    """Trips to couriers at least total cost; the matches whose courier must leave now, committed.
+
+    Only the trips some courier may have to leave for within `lookahead_s` are matched, each among its
+    `candidates` couriers cheapest by a rough cost: a trip further off cannot be committed this round,
+    and a courier beyond the cheapest few seldom wins. The assignment is solved on the couriers that are a
+    candidate of some trip, a far smaller problem than every courier by every trip."""
     if not trips or not couriers:
         return []
     firsts = np.array([trip.first_place for trip in trips], dtype=np.intp)
+    first_ready = np.array([max(orders[o].ready_at for o in trip.stops[0].orders) for trip in trips])
     reach = approach_seconds(couriers, firsts, travel)
     start = np.array([max(now, s.free_at) for s in couriers])
-    plan = _timelines(_Padded.of(trips, orders), couriers, reach, start, travel, rules)
-    rows = _candidate_rows(plan.cost, rules.candidates)
-    picked_rows, picked_cols = linear_sum_assignment(plan.cost[rows])
+    rough = _rough_cost(trips, orders, couriers, reach, start, travel, rules)
+    candidates = _cheapest(rough, rules.candidates)
+    leave = np.maximum(
+        start[candidates], first_ready - rules.batching.early_s - reach[candidates, np.arange(len(trips))]
+    )
+    due = np.flatnonzero(leave.min(axis=0) <= now + rules.lookahead_s)
+    if len(due) == 0:
+        return []
+    rows = np.unique(candidates[:, due])
+    chosen = [couriers[r] for r in rows.tolist()]
+    due_trips = [trips[k] for k in due.tolist()]
+    sub_reach = reach[np.ix_(rows, due)]
+    plan = _timelines(_Padded.of(due_trips, orders), chosen, sub_reach, start[rows], travel, rules)
+    arrive_at, cost = plan.arrive, plan.cost
+    picked_rows, picked_cols = linear_sum_assignment(cost)
     commits = []
-    for r, k in zip(rows[picked_rows].tolist(), picked_cols.tolist(), strict=True):
-        state = couriers[r]
-        if plan.cost[r, k] >= INFEASIBLE or state.free_at > now:
+    for r, k in zip(picked_rows.tolist(), picked_cols.tolist(), strict=True):
+        state = chosen[r]
+        if cost[r, k] >= INFEASIBLE or state.free_at > now:
             continue  # nobody can take it, or its courier is still on a trip: planned again next round
-        arrive = float(plan.arrive[r, k])
-        depart = max(now, arrive - float(reach[r, k]))
+        arrive = float(arrive_at[r, k])
+        depart = max(now, arrive - float(sub_reach[r, k]))
         if depart > now + rules.period_s:
             continue  # not yet: a later round may find a better courier or a better batch
-        starts, free_at = schedule(trips[k], orders, state.courier.mode, arrive, travel)
-        commits.append(Commit(state.courier.id, trips[k], depart, arrive, starts, free_at))
+        starts, free_at = schedule(due_trips[k], orders, state.courier.mode, arrive, travel)
+        commits.append(Commit(state.courier.id, due_trips[k], depart, arrive, starts, free_at))
     return commits
+
+
+def _rough_cost(
+    trips: Sequence[Trip],
+    orders: dict[int, Order],
+    couriers: Sequence[CourierState],
+    reach: NDArray[np.float64],
+    start: NDArray[np.float64],
+    travel: Travel,
+    rules: DispatchRules,
+) -> NDArray[np.float64]:
+    """What each courier would cost each trip, roughly, before its timeline is worked out: the ride to the
+    store and through the trip by its mode, plus the weighted time its last door would be reached after
+    the trip's earliest promise (a courier a little late for the food may still be in time for the
+    buyer). A courier whose shift leaves no time for a trip is out."""
+    first_ready = np.array([max(orders[o].ready_at for o in trip.stops[0].orders) for trip in trips])
+    handling = np.array([PICKUP_S * len(t.stops) + DROPOFF_S[QUOTE_MODE] * len(t.orders) for t in trips])
+    promised = np.array([min(orders[o].promised_at for o in trip.orders) for trip in trips])
+    ride = _ride_seconds(trips, couriers, travel)
+    there = start[:, None] + reach
+    end = np.maximum(there, first_ready - rules.batching.early_s) + ride + handling
+    rough = reach + ride + rules.lateness_weight * np.maximum(0.0, end - promised)
+    shift_end = np.array([s.courier.shift_end for s in couriers])
+    result: NDArray[np.float64] = np.where(there + rules.min_trip_s <= shift_end[:, None], rough, np.inf)
+    return result
+
+
+def _ride_seconds(
+    trips: Sequence[Trip], couriers: Sequence[CourierState], travel: Travel
+) -> NDArray[np.float64]:
+    """Each courier's seconds riding each trip from its first store to its last door, by its mode."""
+    places = [np.array([stop.place for stop in trip.stops], dtype=np.intp) for trip in trips]
+    origins = np.concatenate([p[:-1] for p in places])
+    ends = np.concatenate([p[1:] for p in places])
+    owner = np.repeat(np.arange(len(trips)), [len(p) - 1 for p in places])
+    modes = [c.courier.mode for c in couriers]
+    result = np.empty((len(couriers), len(trips)))
+    for mode in set(modes):
+        per_trip = np.bincount(owner, weights=travel.between(mode, origins, ends), minlength=len(trips))
+        result[[i for i, m in enumerate(modes) if m is mode]] = per_trip
+    return result
+
+
+def _cheapest(cost: NDArray[np.float64], per_trip: int) -> NDArray[np.intp]:
+    """Per trip (column), the rows of its `per_trip` cheapest couriers (all of them if fewer)."""
+    if cost.shape[0] <= per_trip:
+        return np.repeat(np.arange(cost.shape[0])[:, None], cost.shape[1], axis=1)
+    return np.argpartition(cost, per_trip - 1, axis=0)[:per_trip]
 
 
 def schedule(
@@ -381,15 +449,6 @@ def schedule(
             starts.append(t)
             t += DROPOFF_S[mode]
     return tuple(starts), t
-
-
-def _candidate_rows(cost: NDArray[np.float64], per_trip: int) -> NDArray[np.intp]:
-    """The couriers among the `per_trip` cheapest for some trip: the assignment is solved on those only,
-    a far smaller matrix with the same answer in all but contrived cases."""
-    if cost.shape[0] <= per_trip:
-        return np.arange(cost.shape[0])
-    cheapest = np.argpartition(cost, per_trip - 1, axis=0)[:per_trip]
-    return np.unique(cheapest)
 
 
 @dataclass(frozen=True)
