@@ -39,6 +39,7 @@ def test_numbers_dates_and_moments_follow_the_locale_and_the_market_clock() -> N
     thailand = MarketFormat("th_TH", "THB", "Asia/Bangkok")
     assert vietnam.number(1_234_567) == "1.234.567" and thailand.number(1_234_567) == "1,234,567"
     assert vietnam.kg_co2e(1234) == "1,23" and thailand.kg_co2e(1234) == "1.23"
+    assert vietnam.grams_co2e(0.94) == "0,9" and thailand.grams_co2e(312.4) == "312"  # under a kilogram
     assert vietnam.day(dt.date(2025, 11, 13)) == "13 thg 11, 2025"
     moment = dt.datetime(2025, 11, 11, 17, 30, tzinfo=dt.UTC)  # already the 12th in Bangkok
     assert thailand.moment(moment).startswith("12 ")

@@ -142,5 +142,10 @@ class MarketFormat:
         """Grams of CO2e as kilograms with two decimals, the locale's way."""
         return "" if grams is None else format_number(Decimal(str(grams)) / 1000, self.locale, 2)
 
+    def grams_co2e(self, grams: int | float) -> str:
+        """Under a kilogram, grams: a parcel's few grams would read 0.00 kg. A tenth of a gram below
+        ten grams, whole grams above."""
+        return format_number(Decimal(str(grams)), self.locale, 1 if grams < 10 else 0)
+
     def translations(self) -> gettext_module.NullTranslations:
         return translations(self.locale, self.directory)
