@@ -44,7 +44,19 @@ def prepare(ctx: AppContext) -> None:
 def install(app: FastAPI) -> None:
     """Mount the console at `/`: its pages (left out of the API's document) and its stylesheet."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    pages = (organisation, markets, catalog, inventory, peak, logistics, reporting, accounts, emissions, access, audit)
+    pages = (
+        organisation,
+        markets,
+        catalog,
+        inventory,
+        peak,
+        logistics,
+        reporting,
+        accounts,
+        emissions,
+        access,
+        audit,
+    )
     # orders' refund before /{action}
     for module in (signin, overview, orders, order_actions, *pages, storefront):
         app.include_router(module.router)
