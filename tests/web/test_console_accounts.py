@@ -162,6 +162,9 @@ def test_bad_input_is_shown_beside_its_field(world: World, people: dict[str, str
         else:
             assert f'id="f-{name}" name="{name}" type="text" value="{value}" aria-invalid="true"' in page.text
     assert 'data-chart="segment-revenue"' not in page.text
+    # a refused section says why it is empty, not that there is nothing
+    assert "No equity-method investee registered." not in page.text and "No programme." not in page.text
+    assert page.text.count("refused above") == 4
     month = console.get(PAGE, params={"period": "2021-12"})  # investees are reported by quarter or year
     assert month.status_code == 422 and "not by month" in month.text
 

@@ -60,10 +60,12 @@ class Accounts:
     abroad: list[dict[str, Any]] = field(default_factory=list)
     problem: FormProblem = field(default_factory=FormProblem)
     status: int = 200
+    withheld: set[str] = field(default_factory=set)  # the sections whose input was refused
 
-    def refused(self, refusal: DomainError, aliases: dict[str, str] | None = None) -> None:
+    def refused(self, section: str, refusal: DomainError, aliases: dict[str, str] | None = None) -> None:
         """Keep every section's field errors (the period may be refused by one and not another); the
         first refusal gives the summary and the status."""
+        self.withheld.add(section)
         found = FormProblem.of(refusal, aliases)
         for name, messages in found.fields.items():
             known = self.problem.fields.setdefault(name, [])
@@ -224,7 +226,7 @@ def _segment_results(
             accounts.segments[view] = segments.public_rows(report)
     except DomainError as refused:
         accounts.segments = {}
-        accounts.refused(refused)
+        accounts.refused("segments", refused)
         return
     # the service took the period: a fiscal quarter or year, whose quarters the investees' rule names
     quarters = quarters_of(parse_period(period, fiscal), fiscal)
@@ -271,7 +273,7 @@ def _investees(accounts: Accounts, session: Session, period: str, fiscal: Fiscal
     try:
         accounts.shares = [r.as_dict() for r in investees.share_of_results(session, period, fiscal)]
     except DomainError as refused:
-        accounts.refused(refused)
+        accounts.refused("shares", refused)
 
 
 def _programmes(
@@ -286,7 +288,7 @@ def _programmes(
     try:
         accounts.programmes = programmes.programmes_report(session, period, fiscal, measure)
     except DomainError as refused:
-        accounts.refused(refused)
+        accounts.refused("programmes", refused)
 
 
 def _unmeasured(*_: Any) -> None:
@@ -300,7 +302,7 @@ def _abroad(accounts: Accounts, session: Session, period: str, fiscal: FiscalCal
     try:
         asked = segments.cainiao_abroad(session, period, fiscal)["rows"]
     except DomainError as refused:
-        accounts.refused(refused, aliases={"period": "abroad"})
+        accounts.refused("abroad", refused, aliases={"period": "abroad"})
     shown = {r["period"] for r in asked}
     for actual in plans.actuals(session, "revenue_abroad_pct", segments.CAINIAO):
         if actual.period not in shown:
