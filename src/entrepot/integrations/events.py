@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.campaigns.flash import service as flash
@@ -26,7 +26,7 @@ from entrepot.kernel.errors import NotFound
 from entrepot.kernel.ids import new_id
 from entrepot.logistics import tracking_service as shipments
 from entrepot.ordering import queries as orders
-from entrepot.platform.db import table_of
+from entrepot.platform.db import insert_many, table_of
 from entrepot.platform.outbox import Event, HandlerRegistry
 from entrepot.platform.principal import Principal
 
@@ -103,27 +103,29 @@ def subscribers(session: Session, event: Event, subscriptions: list[tuple[int, i
 
 
 def enqueue(session: Session, events: list[Event]) -> None:
-    """Queue one delivery per subscription that wants each event, in the relay's transaction."""
+    """Queue one delivery per subscription that wants each event, in the relay's transaction: one
+    statement for the batch (on PostgreSQL an executemany sent a statement per delivery, and the relay fell
+    seconds behind 300 events a second to five subscriptions on a busy machine)."""
     wanted = subscriptions_by_type(session, {event.type for event in events})
-    rows = [
-        _delivery_row(event, subscription_id)
-        for event in events
-        if event.type in wanted
-        for subscription_id in subscribers(session, event, wanted[event.type])
-    ]
-    if rows:
-        session.execute(insert(_DELIVERIES), rows)
+    rows = []
+    for event in events:
+        chosen = subscribers(session, event, wanted[event.type]) if event.type in wanted else []
+        body = _body(event) if chosen else ""  # the same bytes to every subscriber: made once
+        rows += [_delivery_row(event, body, subscription_id) for subscription_id in chosen]
+    insert_many(session, _DELIVERIES, rows)
 
 
-def _delivery_row(event: Event, subscription_id: int) -> dict[str, object]:
+def _body(event: Event) -> str:
+    return domain.message_body(event.type, event.id, event.aggregate_id, event.payload, event.occurred_at)
+
+
+def _delivery_row(event: Event, body: str, subscription_id: int) -> dict[str, object]:
     return {
         "public_id": new_id("whdel"),
         "subscription_id": subscription_id,
         "message_id": event.id,
         "event_type": event.type,
-        "body": domain.message_body(
-            event.type, event.id, event.aggregate_id, event.payload, event.occurred_at
-        ),
+        "body": body,
         "status": "pending",
         "attempts": 0,
         "occurred_at": event.occurred_at,
