@@ -35,10 +35,11 @@ def prepare(ctx: AppContext) -> None:
     """What the console computes after a start rather than in its first visitor's request. Only a head
     start: whatever stops it (the app stopping under it, a snapshot being rewritten) is logged and the
     page computes its figures when asked, as it would have anyway."""
-    try:
-        reporting.prepare(ctx)
-    except Exception as stopped:  # any failure here only forgoes the head start
-        log.info("console reports not prepared ahead: %s", stopped)
+    for page in (reporting, accounts):
+        try:
+            page.prepare(ctx)
+        except Exception as stopped:  # any failure here only forgoes the head start
+            log.info("console page %s not prepared ahead: %s", page.__name__, stopped)
 
 
 def install(app: FastAPI) -> None:
