@@ -8,7 +8,8 @@ routes: no rule is restated here. A bad period or view is shown beside its field
 
 The platform's figures come from the reporting snapshot through Ibis, a tenth of a second a query to
 compile: they are remembered between requests under everything they are computed from (RememberedPlatform),
-as reporting.sources.REPORTS remembers the reporting page's, so the page costs its database reads only."""
+as reporting.sources.REPORTS remembers the reporting page's: a warm page costs its database reads and the
+opening of the snapshot and rates (reporting.sources.of_app), as the reporting page does."""
 
 from __future__ import annotations
 
@@ -34,15 +35,15 @@ from entrepot.reporting.domain import VIEWS, parse_period
 from entrepot.web.auth import Viewer
 from entrepot.web.charts import Chart, Series
 from entrepot.web.forms import FormProblem
+from entrepot.web.reporting import SCALES
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 FormText = Annotated[str, Query(max_length=64)]
-BILLION = Decimal(10) ** 9
-SCALES = ((BILLION, "bn "), (Decimal(10) ** 6, "m "), (Decimal(1000), "thousand "), (Decimal(1), ""))
-# segment_results' rows that are not segments: drawn apart from the stacked segments, or not at all
-TOTAL, OTHER, INVESTEES = "total", "other", "equity-method-investees"
+# segment_results' rows that are not a part of the group's revenue: left out of the stacked bars (the
+# named segments and what they leave of the total, "other", add up to the total)
+TOTAL, INVESTEES = "total", "equity-method-investees"
 REMEMBERED = 512  # a state's answers: a few periods' quarters in both views, the programmes' outcomes
 STATES = 4  # the snapshots and rates kept: the current one, and a few a refresh has just replaced
 T = TypeVar("T")
