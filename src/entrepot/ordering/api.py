@@ -15,6 +15,7 @@ from entrepot.ordering.context import OrderingContext, OrderingCtx
 from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Order
 from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery
+from entrepot.ordering.runtime import checkout_runtime
 from entrepot.ordering.schemas import (
     Action,
     AmountsOut,
@@ -169,7 +170,7 @@ def quote(body: BasketIn, ctx: OrderingCtx, principal: BuyerCaller) -> QuoteOut:
 
 
 @router.post("/orders", status_code=201, response_model=OrderOut)
-def place_order(
+async def place_order(
     body: OrderIn,
     ctx: OrderingCtx,
     principal: BuyerCaller,
@@ -183,24 +184,14 @@ def place_order(
     true`); the same key with another body is rejected (422). With `payment_method`, paying starts in
     the same transaction, as `POST /orders/{id}/pay` would. `delivery_option` picks one of the quote's
     options (the default when left out); one the basket does not have now is a 422 that changes nothing."""
-    key = idempotency_key
     fingerprint = request_fingerprint(body.model_dump(mode="json"))
     pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
-    with ctx.db.transaction() as session:
-        placed = placing.place_order(
-            session,
-            principal,
-            basket_of(body),
-            key,
-            fingerprint,
-            ctx.limits,
-            ctx.fx,
-            ctx.clock(),
-            pay_now,
-            ctx.shipping,
-            body.delivery_option,
-        )
-        out = order_out(placed.detail, ctx.clock())
+    request = placing.PlaceRequest(
+        principal, basket_of(body), idempotency_key, fingerprint, pay_now, body.delivery_option
+    )
+    # Placed in the worker's next batch of concurrent orders, one transaction for the batch
+    placed = await checkout_runtime(ctx).place(request)
+    out = order_out(placed.detail, ctx.clock())
     if placed.delivery is not None:
         background.add_task(deliver_in_process, ctx, placed.delivery)
     if placed.replayed:
