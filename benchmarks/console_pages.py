@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 
 from entrepot.api.app import create_app
@@ -84,9 +85,11 @@ class Timed:
     p95_ms: float
 
 
-def signed_in(app: object, keys: dict[str, object], role: str) -> TestClient:
-    """A browser of the app signed in with the demo's console user of this role (the password form)."""
-    client = TestClient(app, raise_server_exceptions=True)  # type: ignore[arg-type]
+def sign_in(client: TestClient, keys: dict[str, object], role: str) -> httpx.Cookies:
+    """The session cookie of the demo's console user of this role (the password form), signed in on the
+    one client, whose running app and event loop every request shares (a client per role, outside the
+    app's lifespan, would start an event loop for each request and time that too)."""
+    client.cookies.clear()
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/sign-in").text)
     if token is None:
         raise SystemExit("no CSRF token on the sign-in page")
@@ -97,7 +100,7 @@ def signed_in(app: object, keys: dict[str, object], role: str) -> TestClient:
     answer = client.post("/sign-in", data=form, follow_redirects=False)
     if answer.status_code != 303:
         raise SystemExit(f"sign-in as {role} refused: {answer.status_code}")
-    return client
+    return httpx.Cookies(client.cookies)
 
 
 def resolve(client: TestClient, spec: str, previous: str) -> str:
@@ -136,16 +139,17 @@ def main() -> None:
     args = parser.parse_args()
     keys = json.loads(args.keys_file.read_text())
     app = create_app(get_settings())
-    with TestClient(app) as anonymous:  # the app started (and its console head start run) once
-        _, _, baseline = timed(anonymous, "/sign-in", args.requests)
-        clients = {role: signed_in(app, keys, role) for role in ("operator", "seller", "buyer")}
+    with TestClient(app) as client:  # the app started (and its console head start run) once
+        _, _, baseline = timed(client, "/sign-in", args.requests)
+        sessions = {role: sign_in(client, keys, role) for role in ("operator", "seller", "buyer")}
         results, previous = [], ""
         for role, spec in PAGES:
-            page = resolve(clients[role], spec, previous)
+            client.cookies = sessions[role]
+            page = resolve(client, spec, previous)
             previous = page
             if args.only not in page:
                 continue
-            status, cold, times = timed(clients[role], page, args.requests)
+            status, cold, times = timed(client, page, args.requests)
             result = Timed(role, page, status, cold, statistics.median(times), p95(times))
             results.append(result)
             figures = f"cold={cold:7.1f} p50={result.p50_ms:6.1f} p95={result.p95_ms:6.1f}"

@@ -68,12 +68,7 @@ def overview(
     now = ctx.clock()
     today = home_today(now)
     with ctx.db.transaction() as session:
-        figures = _figures_to(session, on or today)
-        if on is None and not figures.week:
-            # A quiet week with no day asked for (a demo's or a restored copy's orders are older): the
-            # page opens on the latest day with orders and says so, rather than on a page of zeros.
-            latest = queries.last_order_date(session)
-            figures = _figures_to(session, latest) if latest else figures
+        figures = _figures_to(session, on or _day_to_open(session, today))
         backlog = outbox.backlog(session)
         live_figures = _live_figures(session, now, backlog)
     return render(
@@ -94,6 +89,14 @@ def overview(
         home_day=today,
         moved_from_today=on is None and figures.day != today,
     )
+
+
+def _day_to_open(session: Session, today: dt.date) -> dt.date:
+    """Today, unless the newest order is older than the week to today (a demo's or a restored copy's
+    orders): then the latest day with orders, which the page says, rather than a page of zeros."""
+    latest = queries.last_order_date(session)
+    quiet_week = latest is not None and latest < today - dt.timedelta(days=WEEK - 1)
+    return latest if latest is not None and quiet_week else today
 
 
 @dataclass
