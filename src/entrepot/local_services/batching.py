@@ -39,7 +39,7 @@ class BatchRules:
     near_s: float = 120.0  # stores this close by e-bike are one pickup round
     ready_slack_s: float = 300.0  # food ready this far apart may share a trip
     approach_s: float = 150.0  # a typical ride to a first store: what a shared trip saves once
-    safety_s: float = 240.0  # a shared trip keeps every drop-off this far inside its promise
+    safety_s: float = 330.0  # a shared trip keeps every drop-off this far inside its promise
     # a courier aims to reach a store this long before the food is expected: kitchens are often early
     early_s: float = 120.0
     tries_per_trip: int = 3  # orders tried for a third place in a trip before it is left at two

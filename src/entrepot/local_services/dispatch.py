@@ -50,7 +50,7 @@ INFEASIBLE = 1e9  # a cost no real match reaches: the pair may not be matched
 class DispatchRules:
     period_s: float = 15.0  # seconds between rounds
     horizon_s: float = 600.0  # orders ready within this are planned; later ones wait
-    late_grace_s: float = 240.0  # a courier this late at its first store is released
+    late_grace_s: float = 150.0  # a courier this late at its first store is released
     lateness_weight: float = 20.0  # a second late costs as much as this many courier seconds
     candidates: int = 8  # couriers considered per trip: the cheapest for it, roughly
     lookahead_s: float = 120.0  # trips matched: those a courier may have to leave for within this

@@ -98,8 +98,8 @@ def test_near_stores_are_one_pickup_round_in_the_order_their_food_is_ready() -> 
     ],
 )
 def test_orders_that_cannot_share_go_alone(second: Order, why: str) -> None:
-    # leaving the store at 660: door 2 first is there at 900 (door 3 then 1080, over 1300 - 240 of
-    # safety); door 3 first is there at 960 (door 2 then 1140, over 1200 - 240)
+    # leaving the store at 660: door 2 first is there at 900 (door 3 then 1080, over 1300 - 330 of
+    # safety); door 3 first is there at 960 (door 2 then 1140, over 1200 - 330)
     first = order(1, 0, 7 if second.place == 8 else 2, 600.0, 1200.0 if second.place == 3 else 5000.0)
     trips = batch([first, second], STORES, TRAVEL, 0.0, BatchRules())
     assert sorted(t.orders for t in trips) == [(1,), (2,)], why
