@@ -76,7 +76,8 @@ def explained(work: Callable[[], T]) -> T:
 
 
 def store_network(session: Session, network: Network) -> tuple[int, int]:
-    """Write a network's nodes and lanes (replacing lanes of the same code). Returns the counts."""
+    """Write a network's new nodes and lanes; those already stored under the same code are kept as they
+    are (the stored network only grows). Returns the counts."""
     existing = set(session.scalars(select(NetworkNode.code)))
     nodes = [_node_row(n) for n in network.nodes.values() if n.code not in existing]
     if nodes:
@@ -169,12 +170,24 @@ def _lane_of(row: NetworkLane) -> Lane:
     )
 
 
+NetworkVersion = tuple[int, int, int, int]  # lanes, newest lane id, nodes, newest node id
+
+
+def _stored_version(session: Session) -> NetworkVersion:
+    """What changes when another process stores nodes or lanes (the network only grows; the newest ids
+    also tell a lane removed and another added by hand from no change), in one statement."""
+    lanes = select(func.count(NetworkLane.id), func.coalesce(func.max(NetworkLane.id), 0)).subquery()
+    nodes = select(func.count(NetworkNode.id), func.coalesce(func.max(NetworkNode.id), 0)).subquery()
+    row = session.execute(select(lanes, nodes)).one()
+    return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
 class _NetworkCache:
     """The network changes rarely and planning reads all of it: each process keeps one copy, checked
-    against the lane count every few seconds so that an operator's change is picked up."""
+    against the stored version every few seconds so that another process's change is picked up."""
 
     def __init__(self, ttl_s: float = 10.0) -> None:
-        self._entries: dict[str, tuple[float, int, Network]] = {}
+        self._entries: dict[str, tuple[float, NetworkVersion, Network]] = {}
         self._lock = threading.Lock()
         self._ttl = ttl_s
 
@@ -183,7 +196,7 @@ class _NetworkCache:
         entry = self._entries.get(key)
         if entry is not None and time.monotonic() - entry[0] < self._ttl:
             return entry[2]
-        version = session.scalar(select(func.count()).select_from(NetworkLane)) or 0
+        version = _stored_version(session)
         if entry is not None and entry[1] == version:
             self._entries[key] = (time.monotonic(), version, entry[2])
             return entry[2]
