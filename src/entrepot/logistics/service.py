@@ -176,9 +176,12 @@ NetworkVersion = tuple[int, int, int, int]  # lanes, newest lane id, nodes, newe
 def _stored_version(session: Session) -> NetworkVersion:
     """What changes when another process stores nodes or lanes (the network only grows; the newest ids
     also tell a lane removed and another added by hand from no change), in one statement."""
-    lanes = select(func.count(NetworkLane.id), func.coalesce(func.max(NetworkLane.id), 0)).subquery()
-    nodes = select(func.count(NetworkNode.id), func.coalesce(func.max(NetworkNode.id), 0)).subquery()
-    row = session.execute(select(lanes, nodes)).one()
+    figures = [
+        select(aggregate).scalar_subquery()
+        for table in (NetworkLane, NetworkNode)
+        for aggregate in (func.count(table.id), func.coalesce(func.max(table.id), 0))
+    ]
+    row = session.execute(select(*figures)).one()
     return (int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
