@@ -73,6 +73,8 @@ def test_segment_results_in_both_views_with_their_sources(
             assert cells.replace("'", "&#39;") in flat, cells
     assert "172,226,000,000.00" in flat and "242,580,000,000.00" in flat  # China commerce; the group
     assert "external: Dec-2021 quarter results (group-facts.md)" in flat
+    links = re.findall(r'<a href="/reporting/accounts\?period=(\w+)&amp;view=recast">', page.text)
+    assert links == ["FY2021", "FY2022", "FY2022Q3"]  # the published revenue's fiscal periods
 
 
 def test_the_platforms_own_revenue_is_labelled_and_drawn_by_quarter(

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from entrepot.kernel import periods
 from entrepot.kernel.errors import DomainError, NotFound
 from entrepot.kernel.periods import FiscalCalendar
 from entrepot.platform.deps import AppContext, Ctx
@@ -62,6 +63,7 @@ class Accounts:
     problem: FormProblem = field(default_factory=FormProblem)
     status: int = 200
     withheld: set[str] = field(default_factory=set)  # the sections whose input was refused
+    published: list[str] = field(default_factory=list)  # fiscal periods with published segment figures
 
     def refused(self, section: str, refusal: DomainError, aliases: dict[str, str] | None = None) -> None:
         """Keep every section's field errors (the period may be refused by one and not another); the
@@ -187,6 +189,7 @@ def _gathered(ctx: AppContext, values: dict[str, str]) -> tuple[Accounts, str]:
     platform, missing = platform_accounts(ctx)
     accounts = Accounts()
     with ctx.db.transaction() as session:
+        accounts.published = _published_periods(session, fiscal)
         _segment_results(accounts, session, values, fiscal, platform)
         _investees(accounts, session, values["period"], fiscal)
         _programmes(accounts, session, values["period"], fiscal, platform)
@@ -236,6 +239,18 @@ def _segment_results(
     else:
         by_quarter = [segments.segment_results(session, q.label, chosen, fiscal, platform) for q in quarters]
     accounts.chart = _revenue_chart(by_quarter, values["view"])
+
+
+def _published_periods(session: Session, fiscal: FiscalCalendar) -> list[str]:
+    """The fiscal years and quarters with a published revenue or adjusted EBITA (the scenario's FY2022
+    and the Dec-2021 quarter), offered as links: the demo's own weeks are a later year."""
+    found = set()
+    for metric in ("revenue", "adjusted_ebita"):
+        for actual in plans.actuals(session, metric):
+            period = parse_period(actual.period, fiscal)
+            if period.kind in (periods.FISCAL_YEAR, periods.FISCAL_QUARTER):
+                found.add(period.label)
+    return sorted(found)
 
 
 def _revenue_chart(reports: list[dict[str, Any]], view: str) -> Chart:
