@@ -115,3 +115,19 @@ def test_the_constant_currency_bridge_is_the_apis(
     page = console_as(world, "ops", **settings).get("/reporting?period=FY2026&fx=transaction-date").text
     cells = "".join(f'<td class="num">{row[c]}</td>' for c in ("prior", "current", "current_at_prior_rates"))
     assert cells in re.sub(r">\s+<", "><", page)
+
+
+def test_a_year_without_orders_opens_on_the_latest_year_with_them_and_the_latest_guidance(
+    world: World, people: dict[str, str], tmp_path: Path
+) -> None:
+    settings = _snapshot(world, tmp_path)  # orders of 2025-11-11: FY2026
+    api = world.client(**settings)
+    assert api.post(f"{API}/reports/scenarios/group-facts", headers=world.auth("operator")).status_code == 201
+    world.clock.advance(days=400)  # December 2026: FY2027, no order in it
+    page = console_as(world, "ops", **settings).get("/reporting").text
+    assert "No orders in FY2027 yet: showing FY2026, the latest fiscal year with orders." in page
+    assert '<a href="/reporting?period=FY2027">Show FY2027</a>' in page
+    assert 'name="period" type="text" value="FY2026"' in page and 'data-chart="gmv-quarters"' in page
+    assert "No guidance for FY2026: the latest issued, for FY2022." in page and "+18.9 %" in page
+    asked = console_as(world, "ops", **settings).get("/reporting?period=FY2027").text  # shown as asked
+    assert "the latest fiscal year with orders" not in asked and 'value="FY2027"' in asked

@@ -380,6 +380,16 @@ def actuals_of_targets(
     return found
 
 
+def latest_guided_period(session: Session, metric: str, scope: str) -> str | None:
+    """The period of the newest guidance issued for a metric of a scope, if any was."""
+    return session.scalar(
+        select(GuidanceBand.period)
+        .where(GuidanceBand.metric == metric, GuidanceBand.scope == scope)
+        .order_by(GuidanceBand.issued_on.desc(), GuidanceBand.id.desc())
+        .limit(1)
+    )
+
+
 def guidance_status(
     session: Session, metric: str, scope: str, period: str, fiscal: FiscalCalendar
 ) -> dict[str, Any]:

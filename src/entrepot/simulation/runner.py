@@ -24,6 +24,7 @@ from entrepot.ordering.models import Order
 from entrepot.platform.db import is_sqlite
 from entrepot.platform.settings import Settings
 from entrepot.reporting import snapshot
+from entrepot.reporting.accounts import scenario as accounts_scenario
 from entrepot.schema import upgrade
 from entrepot.simulation import demo, orders, peak_days
 from entrepot.simulation.console_users import ensure_console_users
@@ -85,6 +86,21 @@ def _seed_and_drive(ctx: OrderingContext, size: demo.DemoSize, console: Console)
     console.print("orders: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
     console.print(peak_days.leave_peak_day(ctx, seeded, size).line())
     _snapshot_for_reports(ctx, size.end - dt.timedelta(days=1), console)
+    _group_facts(ctx, console)
+
+
+def _group_facts(ctx: OrderingContext, console: Console) -> None:
+    """The published figures the reporting pages set the platform's against: Lazada's target, the
+    FY2022 guidance and its cut, Ant Group as a 33 % equity-method investee, the social programmes, as
+    `entrepot report scenario` loads them (its organisation is the demo's)."""
+    with ctx.db.transaction() as session:
+        loaded = accounts_scenario.load(
+            session, FiscalCalendar(ctx.settings.fiscal_year_end_month), ctx.clock()
+        )
+    console.print(
+        f"group facts: {loaded['actuals']} published figures, targets, guidance, Ant Group and the"
+        " social programmes (`entrepot report scenario` shows them)"
+    )
 
 
 def _declines(settings: Settings) -> orders.Declines:

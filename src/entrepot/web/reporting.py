@@ -78,9 +78,10 @@ def reporting_page(
     fx: FormText = "period-average",
 ) -> Response:
     viewer.principal.require("operator")
-    values = _asked(ctx, period, view, currency, fx)
-    problem, status = FormProblem(), 200
     inputs = _inputs(ctx)  # opened once: every report of the page reads the same snapshot and rates
+    opened_on = "" if period.strip() else _year_with_data(ctx, inputs)
+    values = _asked(ctx, period or opened_on, view, currency, fx)
+    problem, status = FormProblem(), 200
     try:
         figures = _figures(inputs, values)
     except DomainError as refused:
@@ -96,7 +97,24 @@ def reporting_page(
         figures=figures,
         targets=_targets(ctx, inputs),
         guidance=_guidance(ctx, values["period"]),
+        this_year=_this_year(ctx),
+        moved_from_this_year=bool(opened_on) and opened_on != _this_year(ctx),
     )
+
+
+def _this_year(ctx: AppContext) -> str:
+    return f"FY{_fiscal(ctx).fiscal_year(ctx.clock().date())}"
+
+
+def _year_with_data(ctx: AppContext, inputs: Sources | str) -> str:
+    """The fiscal year the page opens on: this one, unless the snapshot's newest day is in an earlier
+    one (a demo's or a restored copy's orders), which the page then opens on and says so."""
+    if isinstance(inputs, str):
+        return _this_year(ctx)
+    newest = [c.last_day for c in inputs.snap.coverage.values() if c.last_day is not None]
+    if not newest:
+        return _this_year(ctx)
+    return f"FY{min(_fiscal(ctx).fiscal_year(max(newest)), _fiscal(ctx).fiscal_year(ctx.clock().date()))}"
 
 
 def _asked(ctx: AppContext, period: str, view: str, currency: str, fx: str) -> dict[str, str]:
@@ -113,7 +131,8 @@ def prepare(ctx: AppContext) -> None:
     """Compute the page's reports as first opened (this fiscal year, recast, USD), so that the first
     operator to open it after a start does not wait seconds for Ibis to compile them (reporting.sources
     remembers them). Nothing to do before a snapshot is written."""
-    _figures(_inputs(ctx), _asked(ctx, "", "recast", "USD", "period-average"))
+    inputs = _inputs(ctx)
+    _figures(inputs, _asked(ctx, _year_with_data(ctx, inputs), "recast", "USD", "period-average"))
 
 
 def _inputs(ctx: AppContext) -> Sources | str:
@@ -236,6 +255,15 @@ def _guidance(ctx: AppContext, period: str) -> dict[str, Any] | str:
     year = period[:6] if period.startswith("FY") else period
     try:
         with ctx.db.transaction() as session:
-            return plans.guidance_status(session, metric, scope, year, _fiscal(ctx))
+            latest = plans.latest_guided_period(session, metric, scope)
+            if latest is None:
+                return f"no guidance for {metric} of {scope} has been issued"
+            try:
+                return plans.guidance_status(session, metric, scope, year, _fiscal(ctx))
+            except NotFound as none:
+                if latest == year:  # guided, but an actual is missing: say which
+                    return none.detail
+            # none for this year: the latest issued, the page saying it is another year's
+            return {**plans.guidance_status(session, metric, scope, latest, _fiscal(ctx)), "asked": year}
     except DomainError as none:
         return none.detail
