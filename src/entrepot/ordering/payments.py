@@ -80,8 +80,8 @@ class Authorisation:
 
 
 class Ledger(Protocol):
-    def record(self, entry: Authorisation, session: Session | None) -> None:
-        """Keep `entry`; with the caller's `session`, in the caller's transaction."""
+    def record(self, entries: Sequence[Authorisation], session: Session | None) -> None:
+        """Keep the entries; with the caller's `session`, in the caller's transaction."""
         ...
 
     def find(self, payment_ref: str) -> Authorisation | None: ...
@@ -93,8 +93,9 @@ class MemoryLedger:
     def __init__(self) -> None:
         self._entries: dict[str, Authorisation] = {}
 
-    def record(self, entry: Authorisation, session: Session | None) -> None:
-        self._entries[entry.request.payment_id] = entry
+    def record(self, entries: Sequence[Authorisation], session: Session | None) -> None:
+        for entry in entries:
+            self._entries[entry.request.payment_id] = entry
 
     def find(self, payment_ref: str) -> Authorisation | None:
         return self._entries.get(payment_ref)
@@ -127,6 +128,12 @@ class PaymentProvider(Protocol):
     def authorize(self, request: PaymentRequest, session: Session | None = None) -> WebhookDelivery:
         """Start an authorisation; the returned delivery is what the provider will post back. `session`
         is the caller's transaction (the simulation keeps its ledger there; a real provider ignores it)."""
+        ...
+
+    def authorize_all(
+        self, requests: Sequence[PaymentRequest], session: Session | None = None
+    ) -> list[WebhookDelivery]:
+        """`authorize` for a batch of payments (a batch of orders paid at placement), in order."""
         ...
 
     async def deliver(self, delivery: WebhookDelivery, post: Post) -> bool:
@@ -286,11 +293,20 @@ class SimulatedProvider:
         self._sleep = sleep
 
     def authorize(self, request: PaymentRequest, session: Session | None = None) -> WebhookDelivery:
-        reason = self._decline_reason(request)
-        self._ledger.record(Authorisation(request, reason), session)
-        r = request
-        body = event_body(r.payment_id, r.order_id, r.amount_minor, r.currency, reason)
-        return WebhookDelivery(body, self._signed(body))
+        [delivery] = self.authorize_all([request], session)
+        return delivery
+
+    def authorize_all(
+        self, requests: Sequence[PaymentRequest], session: Session | None = None
+    ) -> list[WebhookDelivery]:
+        decided = [Authorisation(request, self._decline_reason(request)) for request in requests]
+        self._ledger.record(decided, session)
+        deliveries = []
+        for entry in decided:
+            r = entry.request
+            body = event_body(r.payment_id, r.order_id, r.amount_minor, r.currency, entry.reason)
+            deliveries.append(WebhookDelivery(body, self._signed(body)))
+        return deliveries
 
     async def deliver(self, delivery: WebhookDelivery, post: Post) -> bool:
         return await post_until_acknowledged(delivery.body, self._signed, post, self._backoff, self._sleep)

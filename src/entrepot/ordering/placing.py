@@ -46,7 +46,8 @@ from entrepot.ordering.checkout import (
     quote_with,
 )
 from entrepot.ordering.domain import IdempotencyKeyReused, Quote
-from entrepot.ordering.models import IdempotencyKey, Order, OrderLine
+from entrepot.ordering.models import IdempotencyKey, Order, OrderLine, Payment
+from entrepot.ordering.payments import WebhookDelivery
 from entrepot.ordering.queries import OrderDetail, order_details
 from entrepot.ordering.shipping import OPTION_IDS, FlatZoneRates, ShippingRates, UnknownDeliveryOption, pick
 from entrepot.organization import service as organization
@@ -300,11 +301,7 @@ def _write(session: Session, placed: list[_New], placing: Placing) -> list[Place
         (o.public_id, _placed_payload(o, _priced(n))) for n, o in zip(placed, orders, strict=True)
     ]
     record_events(session, "order.placed", placed_events, now)
-    paying = [(order, n.request.pay_now) for n, order in zip(placed, orders, strict=True)]
-    started = ordering.open_payments(
-        session, [(order, pay.method, pay.provider) for order, pay in paying if pay is not None], now
-    )
-    payments = iter(started)
+    payments = iter(_open_payments(session, placed, orders, now))
     results = []
     for n, order, (_, shown) in zip(placed, orders, lines, strict=True):
         opened = next(payments) if n.request.pay_now is not None else None
@@ -318,6 +315,30 @@ def _write(session: Session, placed: list[_New], placing: Placing) -> list[Place
         delivery = opened[1] if opened is not None else None
         results.append(Placed(detail, replayed=False, delivery=delivery))
     return results
+
+
+def _open_payments(
+    session: Session, placed: list[_New], orders: list[Order], now: dt.datetime
+) -> list[tuple[Payment, WebhookDelivery] | DomainError]:
+    """The pending payments of the orders paid at placement, in their order: one statement and one call
+    per provider (the app has one)."""
+    by_provider: dict[int, list[int]] = {}
+    for i, n in enumerate(placed):
+        if n.request.pay_now is not None:
+            by_provider.setdefault(id(n.request.pay_now.provider), []).append(i)
+    opened: dict[int, tuple[Payment, WebhookDelivery] | DomainError] = {}
+    for indexes in by_provider.values():
+        pay = placed[indexes[0]].request.pay_now
+        assert pay is not None
+        asks = [(orders[i], _pay_now(placed[i]).method) for i in indexes]
+        for i, answer in zip(indexes, ordering.open_payments(session, pay.provider, asks, now), strict=True):
+            opened[i] = answer
+    return [opened[i] for i in sorted(opened)]
+
+
+def _pay_now(n: _New) -> PayNow:
+    assert n.request.pay_now is not None
+    return n.request.pay_now
 
 
 def _order_rows(

@@ -11,15 +11,18 @@ in the same request and never ask again) leave no entry: the provider answers `u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from entrepot.ordering.models import ProviderLedgerEntry
 from entrepot.ordering.payments import Authorisation, PaymentRequest
-from entrepot.platform.db import Database
+from entrepot.platform.db import Database, table_of
 
 _entry = ProviderLedgerEntry
-_RECORD = insert(ProviderLedgerEntry)
+# Core, not the ORM's bulk insert: it cost more than the statement (a tenth of a checkout batch)
+_RECORD = insert(table_of(ProviderLedgerEntry))
 _FIND = select(
     _entry.payment_ref,
     _entry.order_ref,
@@ -34,19 +37,21 @@ class TableLedger:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def record(self, entry: Authorisation, session: Session | None) -> None:
-        if session is None:
+    def record(self, entries: Sequence[Authorisation], session: Session | None) -> None:
+        if session is None or not entries:
             return
-        request = entry.request
-        values = {
-            "payment_ref": request.payment_id,
-            "order_ref": request.order_id,
-            "method": request.method,
-            "amount_minor": request.amount_minor,
-            "currency": request.currency,
-            "decline_reason": entry.reason,
-        }
-        session.execute(_RECORD, values)
+        rows = [
+            {
+                "payment_ref": entry.request.payment_id,
+                "order_ref": entry.request.order_id,
+                "method": entry.request.method,
+                "amount_minor": entry.request.amount_minor,
+                "currency": entry.request.currency,
+                "decline_reason": entry.reason,
+            }
+            for entry in entries
+        ]
+        session.execute(_RECORD, rows)  # one executemany: a batch's entries in one round trip
 
     def find(self, payment_ref: str) -> Authorisation | None:
         with self._db.transaction() as session:

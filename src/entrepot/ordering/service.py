@@ -89,49 +89,53 @@ def open_payment(
 ) -> tuple[Payment, WebhookDelivery]:
     """Record a pending payment and ask the provider to authorise it. The partial unique index on
     payments allows one pending or succeeded payment per order, so a double click cannot pay twice."""
-    [opened] = open_payments(session, [(order, method, provider)], now)
+    [opened] = open_payments(session, provider, [(order, method)], now)
     if isinstance(opened, Conflict):
         raise opened
     return opened
 
 
 def open_payments(
-    session: Session, asks: Sequence[tuple[Order, str, PaymentProvider]], now: dt.datetime
+    session: Session, provider: PaymentProvider, asks: Sequence[tuple[Order, str]], now: dt.datetime
 ) -> list[tuple[Payment, WebhookDelivery] | Conflict]:
-    """`open_payment` for many orders in one statement (a batch of orders paid at placement): each
-    order's pending payment and the provider's answer, or the conflict of one already pending or done."""
-    rows = [
-        {
-            "public_id": new_id("pay"),
-            "order_id": order.id,
-            "provider": provider.name,
-            "status": "pending",
-            "amount_minor": order.total_minor,
-            "currency": order.currency,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for order, _, provider in asks
-    ]
-    if not rows:
+    """`open_payment` for many orders (by method) with one provider, in one statement and one call to
+    the provider (a batch of orders paid at placement): each order's pending payment and the provider's
+    answer, or the conflict of a payment already pending or done."""
+    if not asks:
         return []
-    inserted = dict(
-        (order_id, payment_id)
+    rows = [_payment_row(order, provider, now) for order, _ in asks]
+    inserted = {
+        order_id: payment_id
         for payment_id, order_id in session.execute(_OPEN_PAYMENTS[dialect_of(session)], rows)
-    )
-    opened: list[tuple[Payment, WebhookDelivery] | Conflict] = []
-    for (order, method, provider), values in zip(asks, rows, strict=True):
+    }
+    payments: list[Payment | Conflict] = []
+    requests = []
+    for (order, method), values in zip(asks, rows, strict=True):
         if order.id not in inserted:
-            opened.append(
+            payments.append(
                 Conflict("a payment for this order is already pending or done", code="payment-exists")
             )
             continue
         payment = Payment(id=inserted[order.id], decline_reason=None, **values)
-        request = PaymentRequest(
-            payment.public_id, order.public_id, order.total_minor, order.currency, method
+        payments.append(payment)
+        requests.append(
+            PaymentRequest(payment.public_id, order.public_id, order.total_minor, order.currency, method)
         )
-        opened.append((payment, provider.authorize(request, session)))
-    return opened
+    deliveries = iter(provider.authorize_all(requests, session))
+    return [p if isinstance(p, Conflict) else (p, next(deliveries)) for p in payments]
+
+
+def _payment_row(order: Order, provider: PaymentProvider, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "public_id": new_id("pay"),
+        "order_id": order.id,
+        "provider": provider.name,
+        "status": "pending",
+        "amount_minor": order.total_minor,
+        "currency": order.currency,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def handle_payment_event(session: Session, body: bytes, now: dt.datetime) -> str:
