@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from entrepot.local_services.batching import batch
 from entrepot.local_services.citysim import CityDay, PlacedOrder
 from entrepot.local_services.citysim_play import Player
-from entrepot.local_services.dispatch import Commit, Dispatcher, GreedyDispatcher, Status
-from entrepot.local_services.ondemand import StopKind
+from entrepot.local_services.dispatch import (
+    INFEASIBLE,
+    Commit,
+    CourierState,
+    Dispatcher,
+    DispatchRules,
+    GreedyDispatcher,
+    Status,
+    _Padded,
+    _timelines,
+    approach_seconds,
+    schedule,
+)
+from entrepot.local_services.ondemand import DROPOFF_S, Order, StopKind
 from entrepot.local_services.roads import Mode
 from tests.unit.local_services.dispatch_world import GridTravel, courier, store
 
@@ -154,3 +169,41 @@ def test_a_small_day_played_through_delivers_every_order_not_cancelled_once(worl
     assert played.placed == len(orders)
     assert played.delivered + played.cancelled == len(orders)
     assert played.on_time <= played.delivered
+
+
+@settings(max_examples=60, deadline=None)
+@given(worlds(), st.integers(0, 1800).map(float))
+def test_every_couriers_timeline_at_once_is_the_plain_schedule(world: World, now: float) -> None:
+    """`_timelines` (arrays, every courier by every trip) against `schedule` (one courier, one trip, a
+    plain loop): the same arrival, the same cost."""
+    travel = GridTravel(world.points)
+    stores = {i: store(i, p, prep) for i, (p, prep) in enumerate(world.stores)}
+    riders = [courier(i, p, m) for i, (p, m, _) in enumerate(world.couriers)]
+    states = [CourierState(c, c.place, now + 60.0 * c.id) for c in riders]
+    orders = {
+        i: Order(i, s, door, min(units, 4), placed, placed + stores[s].prep_s, placed + 2400.0)
+        for i, (placed, s, door, units, _) in enumerate(world.orders)
+    }
+    rules = DispatchRules()
+    trips = batch(list(orders.values()), stores, travel, now, rules.batching)
+    firsts = np.array([t.first_place for t in trips], dtype=np.intp)
+    reach = approach_seconds(states, firsts, travel)
+    start = np.array([max(now, s.free_at) for s in states])
+    plan = _timelines(_Padded.of(trips, orders), states, reach, start, travel, rules)
+    for r, state in enumerate(states):
+        for k, trip in enumerate(trips):
+            arrive = float(plan.arrive[r, k])
+            first_ready = max(orders[o].ready_at for o in trip.stops[0].orders)
+            assert arrive == max(start[r] + reach[r, k], first_ready - rules.batching.early_s)
+            starts, end = schedule(trip, orders, state.courier.mode, arrive, travel)
+            late = sum(
+                max(0.0, begun + DROPOFF_S[state.courier.mode] - orders[stop.orders[0]].promised_at)
+                for stop, begun in zip(trip.stops, starts, strict=True)
+                if stop.kind is StopKind.DROPOFF
+            )
+            units = sum(orders[o].units for o in trip.orders)
+            if units > state.courier.capacity or end > state.courier.shift_end:
+                assert plan.cost[r, k] == INFEASIBLE
+            else:
+                expected = reach[r, k] + end - arrive + rules.lateness_weight * late
+                assert plan.cost[r, k] == pytest.approx(expected)
