@@ -23,8 +23,8 @@ def bench_dispatch(
         raise fail(f"--orders and --couriers must be at least 1, not {orders} and {couriers}")
     if not 1.0 <= period <= 600.0:
         raise fail(f"--period must be between 1 and 600 seconds, not {period:g}")
-    from entrepot.local_services.dispatch import DispatchRules
     from entrepot.local_services.dispatch_bench import run
+    from entrepot.local_services.dispatch_match import DispatchRules
 
     with failures():
         run(console, orders, couriers, seed, DispatchRules(period_s=period))

@@ -20,7 +20,8 @@ import numpy as np
 
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.local_services.citysim import CityDay, PlacedOrder
-from entrepot.local_services.dispatch import Commit, Dispatcher
+from entrepot.local_services.dispatch import Dispatcher
+from entrepot.local_services.dispatch_match import Commit
 from entrepot.local_services.ondemand import DROPOFF_S, PICKUP_S, Stop, StopKind
 
 

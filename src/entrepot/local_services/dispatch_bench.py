@@ -18,7 +18,8 @@ from rich.console import Console
 from entrepot.local_services.city import current_city
 from entrepot.local_services.citysim import HOUR, CityDay, generate
 from entrepot.local_services.citysim_play import Played, Player
-from entrepot.local_services.dispatch import Dispatcher, DispatchRules, GreedyDispatcher
+from entrepot.local_services.dispatch import Dispatcher, GreedyDispatcher
+from entrepot.local_services.dispatch_match import DispatchRules
 from entrepot.local_services.ondemand import clock
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from entrepot.kernel.errors import ValidationFailed
 from entrepot.local_services.batching import BatchRules, batch
-from entrepot.local_services.dispatch import Dispatcher, DispatchRules, GreedyDispatcher, Status
+from entrepot.local_services.dispatch import Dispatcher, GreedyDispatcher, Status
+from entrepot.local_services.dispatch_match import DispatchRules
 from entrepot.local_services.ondemand import (
     BATCH_DETOUR_S,
     DROPOFF_S,

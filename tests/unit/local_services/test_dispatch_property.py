@@ -16,14 +16,12 @@ from hypothesis import strategies as st
 from entrepot.local_services.batching import batch
 from entrepot.local_services.citysim import CityDay, PlacedOrder
 from entrepot.local_services.citysim_play import Player
-from entrepot.local_services.dispatch import (
+from entrepot.local_services.dispatch import Dispatcher, GreedyDispatcher, Status
+from entrepot.local_services.dispatch_match import (
     INFEASIBLE,
     Commit,
     CourierState,
-    Dispatcher,
     DispatchRules,
-    GreedyDispatcher,
-    Status,
     _Padded,
     _timelines,
     approach_seconds,
