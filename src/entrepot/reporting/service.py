@@ -4,7 +4,9 @@ DuckDB or Spark, labelled with its definition, view, FX method and freshness."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -13,11 +15,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
 
 from entrepot.kernel import periods
 from entrepot.kernel.clock import Clock, system_clock, today
 from entrepot.kernel.errors import NotFound
-from entrepot.kernel.fx import FxRates
+from entrepot.kernel.fx import FxRates, ManualRate
 from entrepot.kernel.money import Money
 from entrepot.kernel.periods import Period
 from entrepot.organization import rates as stored_rates
@@ -201,8 +204,33 @@ def with_operator_rates(db: Database, fx: FxRates, snap: Snapshot) -> FxRates:
         missing = [c for c in snap.currencies if c != "EUR" and c not in fx.ecb_currencies()]
         if not missing:
             return fx
-        manual = {c: organization.manual_rates(session, c, dt.date.max, limit=100_000) for c in missing}
-    return fx.with_manual(manual)
+        return fx.with_manual(_OPERATOR_RATES.read(session, db, missing))
+
+
+class _RememberedOperatorRates:
+    """The operator's rates of a few currencies, read again only when they changed: a demo holds two
+    years of daily VND and SAR rates (thousands of rows), and every report page would read them all."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._read: OrderedDict[Hashable, dict[str, list[ManualRate]]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def read(self, session: Session, db: Database, currencies: list[str]) -> dict[str, list[ManualRate]]:
+        key = (str(db.engine.url), tuple(currencies), organization.manual_rates_version(session, currencies))
+        with self._lock:
+            if key in self._read:
+                self._read.move_to_end(key)
+                return self._read[key]
+        rates = {c: organization.manual_rates(session, c, dt.date.max, limit=100_000) for c in currencies}
+        with self._lock:
+            self._read[key] = rates
+            while len(self._read) > self._size:
+                self._read.popitem(last=False)
+        return rates
+
+
+_OPERATOR_RATES = _RememberedOperatorRates()
 
 
 def _version(root: Path) -> tuple[Any, ...]:
