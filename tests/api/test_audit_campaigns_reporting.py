@@ -311,3 +311,23 @@ def test_a_programme_and_its_spend_are_one_entry_each(world: World, tmp_path: An
     no_entry(
         world, _post(client, world, "/reports/programmes/tech-cn/spend", negative), 422, "validation-failed"
     )
+
+
+def test_an_import_of_published_actuals_is_one_entry_and_a_refused_file_none(
+    world: World, tmp_path: Any
+) -> None:
+    client = _reporting(world, tmp_path)
+    headers = {**world.auth("operator"), "Content-Type": "text/csv"}
+    good = "metric,scope,period,currency,value,source\ngmv,lazada,FY2025,SGD,1234.5,annual report\n"
+
+    def send(text: str) -> Request:
+        return lambda: client.post(f"{API}/reports/external-actuals", content=text, headers=headers)
+
+    no_entry(world, send(good + "gmv,nowhere,FY2025,SGD,1,no such unit\n"), 422, "validation-failed")
+    entry = one_entry(world, send(good), 201)
+    assert (entry["action"], entry["subject"], entry["before"]) == (
+        "actuals.imported",
+        "external_actuals",
+        None,
+    )
+    assert entry["after"] == {"rows": 1, "metrics": ["gmv"], "scopes": ["lazada"], "periods": ["FY2025"]}
