@@ -96,7 +96,7 @@ def test_a_lease_another_worker_took_is_left_alone(database: Database) -> None:
     sent = [Outcome(item.delivery_id, True, 204, 1, "") for item in held.deliveries]
     with database.transaction() as session:
         record(session, "w1", held, sent, T0, SMALL_BATCHES, random.Random(7), keep_lease=True)
-        assert carry_on(session, "w1", held, sent, T0, SMALL_BATCHES) is None
+        assert carry_on(session, "w1", held, T0, SMALL_BATCHES) is None
     assert _lease(database)[0] == "w2"
     with database.transaction() as session:
         statuses = session.scalars(select(WebhookDelivery.status).order_by(WebhookDelivery.id)).all()

@@ -121,13 +121,16 @@ def claim(
     return [_claim_of(subs[i], _next_batch(session, i, now, settings.batch_per_endpoint), now) for i in ids]
 
 
-def _next_batch(session: Session, subscription_id: int, now: dt.datetime, limit: int) -> list[Outgoing]:
-    rows = session.execute(
-        select(_D.id, _D.message_id, _D.body, _D.attempts)
-        .where(_D.subscription_id == subscription_id, _due(now))  # type: ignore[arg-type]
-        .order_by(_D.id)
-        .limit(limit)
+def _next_batch(
+    session: Session, subscription_id: int, now: dt.datetime, limit: int, after: int | None = None
+) -> list[Outgoing]:
+    query = select(_D.id, _D.message_id, _D.body, _D.attempts).where(
+        _D.subscription_id == subscription_id,
+        _due(now),  # type: ignore[arg-type]
     )
+    if after is not None:  # past a batch still being sent
+        query = query.where(_D.id > after)
+    rows = session.execute(query.order_by(_D.id).limit(limit))
     return [Outgoing(*row) for row in rows]
 
 
@@ -222,6 +225,10 @@ class Recorded:
     disabled: list[str] = field(default_factory=list)
 
 
+Sent = tuple[Claim, list[Outcome]]  # a batch and what became of each of its deliveries
+Stepped = tuple[Recorded, Claim | None]  # a batch recorded, and the endpoint's next one if read
+
+
 def record(
     session: Session,
     worker: str,
@@ -256,29 +263,25 @@ def carry_on(
     session: Session,
     worker: str,
     claim: Claim,
-    outcomes: Sequence[Outcome],
     now: dt.datetime,
     settings: WebhookSettings,
+    after: int | None = None,
 ) -> Claim | None:
-    """After `record(..., keep_lease=True)` in the same transaction: the endpoint's next batch, its lease
-    renewed, when the batch just recorded all went through and more is due; else None, the lease ended.
-    The subscription's row is locked first, so a lease another worker took meanwhile (this one's ran
-    out) is seen and left alone."""
+    """In a transaction holding the endpoint (after `record(..., keep_lease=True)` of a clean batch, or
+    beside a batch still being sent, whose last id is `after`): the endpoint's next batch, the lease
+    renewed; None when the lease is another worker's now (this one's ran out), or nothing more is due,
+    and then, unless a batch is still out, the lease ends. The row is locked and read again first."""
     session.flush()  # record's changes to the row, before it is read again under its lock
     sub = session.get(_S, claim.subscription_id, with_for_update=True, populate_existing=True)
     if sub is None or sub.leased_by != worker:
         return None
-    clean = bool(outcomes) and all(o.sent and o.ok for o in outcomes)
-    batch = (
-        _next_batch(session, sub.id, now, settings.batch_per_endpoint)
-        if clean and sub.status == "active"
-        else []
-    )
-    if not batch:
+    active = sub.status == "active"
+    batch = _next_batch(session, sub.id, now, settings.batch_per_endpoint, after) if active else []
+    if batch or after is not None:
+        sub.lease_until = now + settings.lease
+    else:
         sub.lease_until, sub.leased_by = None, None
-        return None
-    sub.lease_until = now + settings.lease
-    return _claim_of(sub, batch, now)
+    return _claim_of(sub, batch, now) if batch else None
 
 
 _TABLE = table_of(WebhookDelivery)
@@ -475,23 +478,53 @@ class Worker:
             return claim(session, self.name, self.clock(), self.settings, endpoints)
 
     async def _send_and_record(self, claim_: Claim, going_on: Callable[[], bool] | None = None) -> int:
-        """Send a batch and record it; while `going_on` says so, the endpoint's next batches too (read
-        in the transaction that records the one before). The deliveries attempted."""
-        attempted = 0
+        """Send a batch and record it; the deliveries attempted. While `going_on` says so, the endpoint's
+        next batches follow, each read beside the sending of the one before (in the transaction that
+        records the one before that), so the endpoint waits for no transaction between batches; a batch
+        goes out only once the one before has all gone through, so the order holds."""
+        attempted, batch, before = 0, claim_, None
         for round_ in range(MAX_BATCHES_IN_A_ROW):
-            outcomes = await self.sender.send_batch(claim_)
+            ahead = self._beside(before, batch) if going_on is not None else None
+            outcomes = await self.sender.send_batch(batch)
             attempted += sum(1 for o in outcomes if o.sent)
-            keep = going_on is not None and going_on() and round_ < MAX_BATCHES_IN_A_ROW - 1
-            try:
-                done, following = await asyncio.to_thread(self._record, claim_, outcomes, keep)
-            except Exception:  # unrecorded: the lease runs out and the batch is sent again (at least once)
-                log.exception("webhooks: recording %s's deliveries failed", claim_.public_id)
+            following = await self._settled(ahead)
+            clean = bool(outcomes) and all(o.sent and o.ok for o in outcomes)
+            more = going_on is not None and going_on() and clean and round_ < MAX_BATCHES_IN_A_ROW - 1
+            if more and following is None:  # nothing was due beside it: look again as this one is recorded
+                following = await self._settled(self._in_thread((batch, outcomes), batch, True, None))
+                if following is None:
+                    return attempted
+                batch, before = following, None
+                continue
+            if not more or following is None:
+                await self._settled(self._in_thread((batch, outcomes), batch, False, None))
                 return attempted
-            self._count(done)
-            if following is None:
-                break
-            claim_ = following
+            batch, before = following, (batch, outcomes)
         return attempted
+
+    def _beside(self, before: Sent | None, batch: Claim) -> asyncio.Future[Stepped] | None:
+        """Beside `batch`'s sending: record the batch before it, and read the one after it."""
+        if not batch.deliveries:
+            return None
+        return self._in_thread(before, batch, True, batch.deliveries[-1].delivery_id)
+
+    def _in_thread(
+        self, sent: Sent | None, holding: Claim, keep: bool, after: int | None
+    ) -> asyncio.Future[Stepped]:
+        return asyncio.ensure_future(asyncio.to_thread(self._step, sent, holding, keep, after))
+
+    async def _settled(self, step: asyncio.Future[Stepped] | None) -> Claim | None:
+        """The step's next batch, once it is done; None if it read none or failed (a batch it did not
+        record is sent again once the lease runs out: at least once)."""
+        if step is None:
+            return None
+        try:
+            done, following = await step
+        except Exception:
+            log.exception("webhooks: recording deliveries or reading the next failed")
+            return None
+        self._count(done)
+        return following
 
     def _count(self, done: Recorded) -> None:
         self.totals.delivered += done.delivered
@@ -499,12 +532,16 @@ class Worker:
         self.totals.failed += done.failed
         self.totals.disabled += done.disabled
 
-    def _record(self, claim_: Claim, outcomes: list[Outcome], keep: bool) -> tuple[Recorded, Claim | None]:
-        """Record a batch; with `keep`, in the same transaction, the endpoint's next batch if it goes on."""
+    def _step(self, sent: Sent | None, holding: Claim, keep: bool, after: int | None) -> Stepped:
+        """One transaction: record a batch sent (if any); with `keep`, read the endpoint's next batch and
+        renew the lease (see carry_on), else the lease ends with the record."""
         with self.db.transaction() as session:
             now = self.clock()
-            done = record(session, self.name, claim_, outcomes, now, self.settings, self.rng, keep)
-            following = carry_on(session, self.name, claim_, outcomes, now, self.settings) if keep else None
+            done = Recorded()
+            if sent is not None:
+                claim_, outcomes = sent
+                done = record(session, self.name, claim_, outcomes, now, self.settings, self.rng, keep)
+            following = carry_on(session, self.name, holding, now, self.settings, after) if keep else None
             return done, following
 
 

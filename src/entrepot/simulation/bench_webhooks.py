@@ -9,7 +9,8 @@ recovers (order.placed: its backlog is retried and drained), and one that takes 
 (order.paid only: an endpoint is sent one message at a time, in order, so a slow one gets a trickle).
 
 Measured: delivered (distinct webhook-ids answered 2xx), per_s (those over the time from the first event
-to the last delivery), p99_lag_ms (event time to arrival, healthy receivers only), duplicates (a webhook-id
+to the last delivery), p99_lag_ms (event time to arrival, healthy receivers only; the event's time is
+taken as its transaction starts, so the lag counts its write and commit too), duplicates (a webhook-id
 arriving again at a receiver that had answered 2xx: at least once allows them; each one carries the same
 webhook-id, as counted), lost (deliveries owed and never answered 2xx), retried (attempts after the first,
 from the delivery log). The last line printed is the summary.
@@ -42,7 +43,7 @@ from entrepot.integrations.receiver import Received, receiver_app
 from entrepot.integrations.settings import WebhookSettings
 from entrepot.integrations.worker import Worker, pending_count
 from entrepot.kernel.clock import system_clock
-from entrepot.platform.db import Database, record_events
+from entrepot.platform.db import Database, OutboxEvent, record_events
 from entrepot.platform.outbox import HandlerRegistry, relay_once
 from entrepot.platform.principal import Principal
 from entrepot.schema import upgrade
@@ -287,6 +288,10 @@ def _drain(console: Console, url: str, deadline: float) -> int:
         db.dispose()
 
 
+def _pct(ordered: list[float], q: float) -> float:
+    return ordered[int(q * (len(ordered) - 1))] if ordered else float("nan")
+
+
 def _report(console: Console, plan: Plan, url: str, tallies: list[Tally], began: float, owed: int) -> None:
     db = Database(url)
     with db.transaction() as session:
@@ -295,6 +300,7 @@ def _report(console: Console, plan: Plan, url: str, tallies: list[Tally], began:
             or 0
         )
         expected = int(session.scalar(select(func.count()).select_from(WebhookDelivery)) or 0)
+        relayed = session.execute(select(OutboxEvent.occurred_at, OutboxEvent.published_at)).all()
     db.dispose()
     delivered = sum(len(t.ok) for t in tallies)
     paid = len(range(0, plan.events, PAID_EVERY))
@@ -302,11 +308,18 @@ def _report(console: Console, plan: Plan, url: str, tallies: list[Tally], began:
     lost = owed_by_plan - delivered
     last = max((t.last_at for t in tallies), default=began)
     healthy = sorted(lag for t in tallies if t.kind == "healthy" for lag in t.lags_ms)
-    p99 = healthy[int(0.99 * (len(healthy) - 1))] if healthy else float("nan")
+    p99 = _pct(healthy, 0.99)
     for t in tallies:
         console.print(f"  {t.kind}: {len(t.ok)} delivered, {t.duplicates} duplicates, {t.refused} refused")
     console.print(
         f"  deliveries queued {expected}, still pending at the end {owed}; load1 {os.getloadavg()[0]:.2f}"
+    )
+    # the lag's first part apart: from the event to its deliveries queued by the relay (the rest is the
+    # workers' and the receivers'), to tell a relay that falls behind from workers that do
+    queued = sorted((done - at).total_seconds() * 1000 for at, done in relayed if done is not None)
+    console.print(
+        f"  relay lag (event to deliveries queued): p50 {_pct(queued, 0.5):.0f} ms, "
+        f"p99 {_pct(queued, 0.99):.0f} ms"
     )
     console.print(
         f"webhooks delivered={delivered} per_s={delivered / max(last - began, 1e-9):.0f} "
