@@ -36,7 +36,7 @@ from entrepot.reporting.domain import VIEWS, parse_period
 from entrepot.web.auth import Viewer
 from entrepot.web.charts import Chart, Series
 from entrepot.web.forms import FormProblem
-from entrepot.web.reporting import SCALES
+from entrepot.web.reporting import SCALES, this_year, year_to_open
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
 
@@ -160,7 +160,8 @@ def accounts_page(
     abroad: FormText = "",
 ) -> Response:
     viewer.principal.require("operator")
-    values = _asked(ctx, period, view, abroad)
+    opened_on = "" if period.strip() else year_to_open(ctx)
+    values = _asked(ctx, period or opened_on, view, abroad)
     accounts, missing = _gathered(ctx, values)
     return render(
         request,
@@ -174,12 +175,15 @@ def accounts_page(
         amount=amount,
         figure=figure,
         stake=stake,
+        this_year=this_year(ctx),
+        moved_from_this_year=bool(opened_on) and opened_on != this_year(ctx),
     )
 
 
 def _asked(ctx: AppContext, period: str, view: str, abroad: str) -> dict[str, str]:
-    """The form's values as typed, the period defaulting to this fiscal year and Cainiao's window to it."""
-    asked = period.strip() or f"FY{_fiscal(ctx).fiscal_year(ctx.clock().date())}"
+    """The form's values as typed, the period defaulting to the year the page opens on (year_to_open) and
+    Cainiao's window to the period."""
+    asked = period.strip() or year_to_open(ctx)
     return {"period": asked, "view": view, "abroad": abroad.strip() or asked}
 
 
@@ -198,7 +202,7 @@ def _gathered(ctx: AppContext, values: dict[str, str]) -> tuple[Accounts, str]:
 
 
 def prepare(ctx: AppContext) -> None:
-    """Compute the page as first opened (this fiscal year) in each view, so that the first operator to open
+    """Compute the page as first opened (year_to_open) in each view, so that the first operator to open
     it after a start does not wait seconds for Ibis to compile the snapshot's queries (remembered by
     RememberedPlatform). For web.app.prepare, beside reporting.prepare."""
     for view in VIEWS:

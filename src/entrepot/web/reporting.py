@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from entrepot.kernel.errors import DomainError, NotFound
 from entrepot.kernel.money import Money
+from entrepot.ordering import queries
 from entrepot.platform.deps import AppContext, Ctx
 from entrepot.reporting import history, plans, service, sources
 from entrepot.reporting.domain import FX_METHODS, VIEWS, FiscalCalendar
@@ -79,7 +80,7 @@ def reporting_page(
 ) -> Response:
     viewer.principal.require("operator")
     inputs = _inputs(ctx)  # opened once: every report of the page reads the same snapshot and rates
-    opened_on = "" if period.strip() else _year_with_data(ctx, inputs)
+    opened_on = "" if period.strip() else year_to_open(ctx)
     values = _asked(ctx, period or opened_on, view, currency, fx)
     problem, status = FormProblem(), 200
     try:
@@ -97,24 +98,22 @@ def reporting_page(
         figures=figures,
         targets=_targets(ctx, inputs),
         guidance=_guidance(ctx, values["period"]),
-        this_year=_this_year(ctx),
-        moved_from_this_year=bool(opened_on) and opened_on != _this_year(ctx),
+        this_year=this_year(ctx),
+        moved_from_this_year=bool(opened_on) and opened_on != this_year(ctx),
     )
 
 
-def _this_year(ctx: AppContext) -> str:
+def this_year(ctx: AppContext) -> str:
     return f"FY{_fiscal(ctx).fiscal_year(ctx.clock().date())}"
 
 
-def _year_with_data(ctx: AppContext, inputs: Sources | str) -> str:
-    """The fiscal year the page opens on: this one, unless the snapshot's newest day is in an earlier
-    one (a demo's or a restored copy's orders), which the page then opens on and says so."""
-    if isinstance(inputs, str):
-        return _this_year(ctx)
-    newest = [c.last_day for c in inputs.snap.coverage.values() if c.last_day is not None]
-    if not newest:
-        return _this_year(ctx)
-    return f"FY{min(_fiscal(ctx).fiscal_year(max(newest)), _fiscal(ctx).fiscal_year(ctx.clock().date()))}"
+def year_to_open(ctx: AppContext) -> str:
+    """The fiscal year a report page opens on: this one, unless the newest order is of an earlier one
+    (a demo's or a restored copy's orders), which the page then opens on and says so."""
+    fiscal, today = _fiscal(ctx), ctx.clock().date()
+    with ctx.db.transaction() as session:
+        newest = queries.last_order_date(session)
+    return f"FY{fiscal.fiscal_year(min(newest or today, today))}"
 
 
 def _asked(ctx: AppContext, period: str, view: str, currency: str, fx: str) -> dict[str, str]:
@@ -132,7 +131,7 @@ def prepare(ctx: AppContext) -> None:
     operator to open it after a start does not wait seconds for Ibis to compile them (reporting.sources
     remembers them). Nothing to do before a snapshot is written."""
     inputs = _inputs(ctx)
-    _figures(inputs, _asked(ctx, _year_with_data(ctx, inputs), "recast", "USD", "period-average"))
+    _figures(inputs, _asked(ctx, year_to_open(ctx), "recast", "USD", "period-average"))
 
 
 def _inputs(ctx: AppContext) -> Sources | str:
