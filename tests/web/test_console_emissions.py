@@ -135,3 +135,15 @@ def test_the_page_costs_the_same_for_few_and_many_shipments(
     for n in range(3):
         ship(client, world, "seller_a_red", f"console-emis-more-{n}")
     assert statements() == few
+
+
+def test_a_year_without_orders_opens_on_the_latest_year_with_them(
+    world: World, people: dict[str, str], client: TestClient
+) -> None:
+    ship(client, world, "seller_a_blue", "console-emis-late")  # shipped 2025-11-11: FY2026
+    world.clock.advance(days=400)  # FY2027, no order in it
+    page = console_as(world, "ops").get("/emissions").text
+    assert "No orders in FY2027 yet: showing FY2026, the latest fiscal year with orders." in page
+    assert 'name="period" type="text" value="FY2026"' in page and "No shipments in the period." not in page
+    asked = console_as(world, "ops").get("/emissions?period=FY2027").text
+    assert "the latest fiscal year with orders" not in asked and "No shipments in the period." in asked

@@ -35,8 +35,9 @@ from entrepot.reporting.accounts.platform import PlatformAccounts
 from entrepot.reporting.domain import VIEWS, parse_period
 from entrepot.web.auth import Viewer
 from entrepot.web.charts import Chart, Series
+from entrepot.web.days import this_year, year_to_open
 from entrepot.web.forms import FormProblem
-from entrepot.web.reporting import SCALES, this_year, year_to_open
+from entrepot.web.reporting import SCALES
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
 

@@ -23,6 +23,7 @@ from entrepot.kernel.periods import FiscalCalendar, Period
 from entrepot.platform.deps import Ctx
 from entrepot.web.auth import Viewer
 from entrepot.web.charts import Chart, Level, Series
+from entrepot.web.days import this_year, year_to_open
 from entrepot.web.forms import FormProblem
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
@@ -61,7 +62,8 @@ def emissions_page(
     seller = reports.seller_scope(viewer.principal)
     fiscal = FiscalCalendar(ctx.settings.fiscal_year_end_month)
     today = ctx.clock().date()
-    values = {"period": period.strip() or f"FY{fiscal.fiscal_year(today)}", "target": target}
+    opened_on = "" if period.strip() else year_to_open(ctx)
+    values = {"period": period.strip() or opened_on, "target": target}
     problem, status = FormProblem(), 200
     monthly, breakdowns, span = None, [], None
     try:
@@ -86,6 +88,8 @@ def emissions_page(
         breakdowns=breakdowns,
         targets=targets,
         pathway=pathway,
+        this_year=this_year(ctx),
+        moved_from_this_year=bool(opened_on) and opened_on != this_year(ctx),
     )
 
 

@@ -18,7 +18,6 @@ from starlette.responses import Response
 
 from entrepot.kernel.errors import DomainError, NotFound
 from entrepot.kernel.money import Money
-from entrepot.ordering import queries
 from entrepot.platform.deps import AppContext, Ctx
 from entrepot.reporting import history, plans, service, sources
 from entrepot.reporting.domain import FX_METHODS, VIEWS, FiscalCalendar
@@ -27,6 +26,7 @@ from entrepot.reporting.sources import REPORTS, Sources
 from entrepot.web import forms
 from entrepot.web.auth import Viewer
 from entrepot.web.charts import Chart, Series
+from entrepot.web.days import this_year, year_to_open
 from entrepot.web.forms import FormProblem
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
@@ -101,19 +101,6 @@ def reporting_page(
         this_year=this_year(ctx),
         moved_from_this_year=bool(opened_on) and opened_on != this_year(ctx),
     )
-
-
-def this_year(ctx: AppContext) -> str:
-    return f"FY{_fiscal(ctx).fiscal_year(ctx.clock().date())}"
-
-
-def year_to_open(ctx: AppContext) -> str:
-    """The fiscal year a report page opens on: this one, unless the newest order is of an earlier one
-    (a demo's or a restored copy's orders), which the page then opens on and says so."""
-    fiscal, today = _fiscal(ctx), ctx.clock().date()
-    with ctx.db.transaction() as session:
-        newest = queries.last_order_date(session)
-    return f"FY{fiscal.fiscal_year(min(newest or today, today))}"
 
 
 def _asked(ctx: AppContext, period: str, view: str, currency: str, fx: str) -> dict[str, str]:
