@@ -16,12 +16,14 @@ keeps their order among themselves). Receivers that care order by the event's ti
 At least once: a worker that dies mid-batch has sent some deliveries and recorded none; after its lease
 ends another worker sends them again, with the same webhook-id, which is how receivers drop duplicates.
 
-An endpoint with a backlog stays with its worker: the transaction that records a batch sent without a
-failure also renews the lease and reads the endpoint's next batch (`carry_on`), up to
-MAX_BATCHES_IN_A_ROW, instead of giving the endpoint back and claiming it again. Why: sending is one
-request after the other, so an endpoint's rate is one over the time a request and the gaps between
-batches take; a release and a claim were two more transactions in that gap each batch (a claim scans
-every subscription), and on a busy machine each of them costs tens of milliseconds.
+An endpoint with a backlog stays with its worker, up to MAX_BATCHES_IN_A_ROW: while a batch is being
+sent, one transaction records the batch before it and reads the one after it, renewing the lease
+(`carry_on`); the batch read goes out once the one being sent has all gone through (after a failure, a
+stop or a lost lease it is left as it was, pending). Why: sending is one request after the other, so an
+endpoint's rate is one over the time a request and the gaps between batches take; a record, a release
+and a fresh claim were two transactions in that gap each batch (a claim scans every subscription), and
+on a busy machine each costs tens of milliseconds (the endpoints spent 0.8 of their time sending, now
+0.97).
 """
 
 from __future__ import annotations
@@ -487,11 +489,11 @@ class Worker:
             ahead = self._beside(before, batch) if going_on is not None else None
             outcomes = await self.sender.send_batch(batch)
             attempted += sum(1 for o in outcomes if o.sent)
-            following = await self._settled(ahead)
+            stepped, following = await self._settled(ahead)
             clean = bool(outcomes) and all(o.sent and o.ok for o in outcomes)
             more = going_on is not None and going_on() and clean and round_ < MAX_BATCHES_IN_A_ROW - 1
-            if more and following is None:  # nothing was due beside it: look again as this one is recorded
-                following = await self._settled(self._in_thread((batch, outcomes), batch, True, None))
+            if more and stepped and following is None:  # none was due beside it: look again on recording
+                _, following = await self._settled(self._in_thread((batch, outcomes), batch, True, None))
                 if following is None:
                     return attempted
                 batch, before = following, None
@@ -513,18 +515,18 @@ class Worker:
     ) -> asyncio.Future[Stepped]:
         return asyncio.ensure_future(asyncio.to_thread(self._step, sent, holding, keep, after))
 
-    async def _settled(self, step: asyncio.Future[Stepped] | None) -> Claim | None:
-        """The step's next batch, once it is done; None if it read none or failed (a batch it did not
-        record is sent again once the lease runs out: at least once)."""
+    async def _settled(self, step: asyncio.Future[Stepped] | None) -> tuple[bool, Claim | None]:
+        """Whether the step (if any) went through, and the next batch it read. A batch a failed step did
+        not record is sent again once the lease runs out (at least once): the endpoint is not carried on."""
         if step is None:
-            return None
+            return True, None
         try:
             done, following = await step
         except Exception:
             log.exception("webhooks: recording deliveries or reading the next failed")
-            return None
+            return False, None
         self._count(done)
-        return following
+        return True, following
 
     def _count(self, done: Recorded) -> None:
         self.totals.delivered += done.delivered
