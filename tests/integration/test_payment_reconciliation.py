@@ -205,14 +205,15 @@ def test_the_in_process_webhook_is_posted_again_until_acknowledged(
     ctx.payments = SimulatedProvider(
         settings.webhook_secret, 0.0, [], ledger=TableLedger(world.db), backoff=Backoff(0.5), sleep=no_wait
     )
-    receive, failures = ordering_api.receive, [Conflict("the order changed meanwhile"), RuntimeError("db")]
+    settle = ordering_api.settle_verified
+    failures = [Conflict("the order changed meanwhile"), RuntimeError("db")]
 
-    def failing_twice(*args: Any) -> str:
+    async def failing_twice(*args: Any) -> str:
         if failures:
             raise failures.pop(0)
-        return receive(*args)
+        return await settle(*args)
 
-    monkeypatch.setattr(ordering_api, "receive", failing_twice)
+    monkeypatch.setattr(ordering_api, "settle_verified", failing_twice)
     order = _place_paying(client, world, "card")  # the webhook is delivered before the client hears
     assert pauses == [0.5, 1.0]
     assert _state(client, world, order["id"]) == ("paid", None, ["succeeded"])

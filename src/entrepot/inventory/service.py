@@ -124,9 +124,9 @@ _RESERVE = (
 _ADD_RESERVATIONS = insert(_RESERVATIONS).returning(_reservation.id, sort_by_parameter_order=True)
 _SETTLE = (
     update(_RESERVATIONS)
-    .where(_reservation.order_ref == bindparam("ref"), _reservation.status == "active")
+    .where(_reservation.order_ref.in_(bindparam("refs", expanding=True)), _reservation.status == "active")
     .values(status=bindparam("outcome"))
-    .returning(_reservation.stock_id, _reservation.quantity)
+    .returning(_reservation.order_ref, _reservation.stock_id, _reservation.quantity)
 )
 _TAKE_FROM_STOCK = (
     update(_STOCK)
@@ -179,17 +179,28 @@ def settle(session: Session, order_ref: str, outcome: str) -> bool:
     Returns False when none is active any more (a concurrent sweeper or webhook settled them first):
     then nothing changes and the caller decides what that means.
     """
+    return bool(settle_orders(session, [order_ref], outcome))
+
+
+def settle_orders(session: Session, order_refs: Collection[str], outcome: str) -> set[str]:
+    """`settle` for many orders in two statements (a batch of payments): the orders whose reservations
+    were still active, each settled all together."""
     if outcome not in ("confirmed", "released", "expired"):
         raise ValueError(outcome)
-    claimed = session.execute(_SETTLE, {"ref": order_ref, "outcome": outcome}).all()
+    if not order_refs:
+        return set()
+    claimed = session.execute(_SETTLE, {"refs": list(order_refs), "outcome": outcome}).all()
     if not claimed:
-        return False
+        return set()
     sold = 1 if outcome == "confirmed" else 0
+    taken: dict[int, int] = {}
+    for _, stock_id, quantity in claimed:
+        taken[stock_id] = taken.get(stock_id, 0) + quantity
     session.execute(
         _TAKE_FROM_STOCK,
-        [{"sid": stock_id, "q": quantity, "sold": sold * quantity} for stock_id, quantity in claimed],
+        [{"sid": sid, "q": quantity, "sold": sold * quantity} for sid, quantity in sorted(taken.items())],
     )
-    return True
+    return {order_ref for order_ref, _, _ in claimed}
 
 
 def restock_order(session: Session, order_ref: str) -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from entrepot.kernel.errors import DomainError
 from entrepot.ordering import checkout, placing, queries, service
 from entrepot.ordering.context import OrderingContext, OrderingCtx
 from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Order
-from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery
+from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery, parse_event, verify
 from entrepot.ordering.runtime import checkout_runtime
 from entrepot.ordering.schemas import (
     Action,
@@ -255,13 +255,23 @@ async def post_in_process(ctx: OrderingContext, body: bytes, signature: str) -> 
     """The HTTP status POST /payments/webhook would answer this webhook with (an unexpected error
     raises, which the provider counts as no acknowledgement)."""
     try:
-        await run_in_threadpool(receive, ctx, body, signature)
+        await settle_verified(ctx, body, signature)
     except DomainError as problem:
         return problem.status
     return 200
 
 
+async def settle_verified(ctx: OrderingContext, body: bytes, signature: str | None) -> str:
+    """Verify a provider's signed event (with any of the secrets in force), then apply it in the
+    worker's next batch of payment events (one transaction for the batch)."""
+    now = ctx.clock()
+    secrets, tolerance = ctx.settings.webhook_secrets(now), ctx.settings.webhook_tolerance_seconds
+    verify(secrets, body, signature, time.time(), tolerance)
+    return await checkout_runtime(ctx).settle(parse_event(body))
+
+
 def receive(ctx: AppContext, body: bytes, signature: str | None) -> str:
+    """A provider's signed event applied at once in a transaction of its own (no batch)."""
     now = ctx.clock()
     secrets, tolerance = ctx.settings.webhook_secrets(now), ctx.settings.webhook_tolerance_seconds
     return service.receive_webhook(ctx.db, secrets, tolerance, body, signature, now)
@@ -269,12 +279,14 @@ def receive(ctx: AppContext, body: bytes, signature: str | None) -> str:
 
 @router.post("/payments/webhook", tags=["payments"], responses=problems.SIGNED)
 async def payment_webhook(
-    request: Request, ctx: Ctx, signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None
+    request: Request,
+    ctx: OrderingCtx,
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
 ) -> dict[str, str]:
     """Provider events, signed `t=<unix time>,v1=<HMAC-SHA256 of "<t>.<body>">`. No API key: the
     signature is the authentication. Repeated events are acknowledged and change nothing."""
     body = await request.body()
-    return {"outcome": await run_in_threadpool(receive, ctx, body, signature)}
+    return {"outcome": await settle_verified(ctx, body, signature)}
 
 
 @router.post("/orders/{order_id}/refunds", status_code=201, response_model=RefundOut)

@@ -218,6 +218,25 @@ def parse_webhook(body: bytes) -> dict[str, Any]:
     return event
 
 
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A verified provider event, as ordering applies it."""
+
+    payment_id: str
+    succeeded: bool
+    amount_minor: int
+    currency: str
+    reason: str | None  # why it was declined; None when it succeeded
+
+
+def parse_event(body: bytes) -> PaymentEvent:
+    """A verified webhook's event (`parse_webhook`), with the decline reason normalised."""
+    event = parse_webhook(body)
+    succeeded = event["type"] == "payment.succeeded"
+    reason = None if succeeded else decline_reason(event.get("reason"))
+    return PaymentEvent(event["payment_id"], succeeded, event["amount_minor"], event["currency"], reason)
+
+
 def _out_of_bounds(event: dict[str, Any]) -> list[FieldError]:
     """Fields no payment could have: what a database column would refuse halfway through the event."""
     problems = {

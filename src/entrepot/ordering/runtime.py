@@ -1,5 +1,6 @@
-"""What each API worker keeps for checkout: the coalescer that groups concurrent order placements into
-batches, each placed in ONE transaction by `placing.place_orders` (group commit, as flash sales do).
+"""What each API worker keeps for checkout: the coalescers that group concurrent order placements into
+batches, each placed in ONE transaction by `placing.place_orders` (group commit, as flash sales do),
+and the payment provider's events into batches applied by `service.apply_payment_events`.
 
 When it is quiet a request runs alone at once (no timer, no added delay); while a batch runs, the
 requests that arrive wait and go together into the next one, so batches grow with the load. The same
@@ -10,9 +11,10 @@ the first's claim there, committed (a replay) or withdrawn (placed anew).
 from __future__ import annotations
 
 from entrepot.kernel.errors import DomainError
-from entrepot.ordering import placing
+from entrepot.ordering import placing, service
 from entrepot.ordering.checkout import Placed
 from entrepot.ordering.context import OrderingContext
+from entrepot.ordering.payments import PaymentEvent
 from entrepot.platform.coalescer import Coalescer
 
 MAX_BATCH = 128  # orders per transaction: past this, a batch's locks are held longer than it saves
@@ -26,6 +28,10 @@ class CheckoutRuntime:
         self.placing: Coalescer[placing.PlaceRequest, placing.Outcome] = Coalescer(
             self.place_batch, key_of=lambda request: request.claim, max_batch=MAX_BATCH
         )
+        # payment events, batched the same way; one payment's events never share a batch
+        self.settling: Coalescer[PaymentEvent, str | DomainError] = Coalescer(
+            self.settle_batch, key_of=lambda event: event.payment_id, max_batch=MAX_BATCH
+        )
 
     async def place(self, request: placing.PlaceRequest) -> Placed:
         """The request's order, placed in the next batch; its problem raised."""
@@ -33,6 +39,18 @@ class CheckoutRuntime:
         if isinstance(outcome, DomainError):
             raise outcome
         return outcome
+
+    async def settle(self, event: PaymentEvent) -> str:
+        """A verified payment event applied in the next batch of events; its outcome, or its problem
+        raised."""
+        outcome = await self.settling.submit(event)
+        if isinstance(outcome, DomainError):
+            raise outcome
+        return outcome
+
+    def settle_batch(self, events: list[PaymentEvent]) -> list[str | DomainError]:
+        with self.ctx.db.transaction() as session:
+            return service.apply_payment_events(session, events, self.ctx.clock())
 
     def place_batch(self, requests: list[placing.PlaceRequest]) -> list[placing.Outcome]:
         ctx = self.ctx

@@ -36,6 +36,7 @@ from entrepot.inventory.models import Stock
 from entrepot.ordering import checkout, placing
 from entrepot.ordering import service as ordering
 from entrepot.ordering.models import Order, OrderLine, Payment
+from entrepot.ordering.payments import parse_event
 from entrepot.ordering.shipping import FlatZoneRates
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
@@ -151,8 +152,8 @@ def _seed(db: Database, sku_count: int, buyers: int) -> Seeded:
 
 def _count_statements(db: Database, seeded: Seeded, batch: int) -> tuple[int, float]:
     """SQL statements of checkouts (place the order and start paying, then apply the webhook): of one
-    order alone, and per order of a batch of `batch` orders placed in one transaction, as the API's
-    coalescer places concurrent ones (each webhook is still applied in a transaction of its own)."""
+    order alone, and per order of a batch of `batch` orders placed in one transaction and paid in
+    another, as the API's coalescers place concurrent orders and apply concurrent webhooks."""
     settings = Settings(database_url=db.url, payment_decline_rate=0.0, fx_max_staleness_days=3660)
     ctx = build_context(settings, db)
     statements = 0
@@ -179,11 +180,13 @@ def _count_statements(db: Database, seeded: Seeded, batch: int) -> tuple[int, fl
         with db.transaction() as s:
             terms = placing.Placing(ctx.limits, ctx.fx, now, FlatZoneRates())
             placed = placing.place_orders(s, requests, terms)
+        events = []
         for outcome in placed:
             assert isinstance(outcome, checkout.Placed) and outcome.delivery is not None, outcome
-            with db.transaction() as s:
-                paid = ordering.handle_payment_event(s, outcome.delivery.body, now)
-            assert paid == "paid", paid
+            events.append(parse_event(outcome.delivery.body))
+        with db.transaction() as s:  # the webhooks, batched as the API's coalescer batches them
+            paid = ordering.apply_payment_events(s, events, now)
+        assert paid == ["paid"] * len(events), paid
         return statements
 
     event.listen(db.engine, "before_cursor_execute", count)
