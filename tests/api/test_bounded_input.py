@@ -123,6 +123,7 @@ def test_nul_in_a_body_field_is_422_naming_it_and_writes_nothing(world: World) -
 def test_nul_in_a_refund_a_scan_and_a_drop_is_422(world: World) -> None:
     client = world.client()
     order = paid_order(client, world, ("seller_a_red", 1))
+    live = go_live(client, world)  # before the snapshot: starting a session is a change (and audited)
     before = snapshot(client, world)
     refund = client.post(
         f"{API}/orders/{order['id']}/refunds",
@@ -133,7 +134,6 @@ def test_nul_in_a_refund_a_scan_and_a_drop_is_422(world: World) -> None:
     scan = {"event_id": NUL, "type": "picked_up", "occurred_at": "2025-11-11T04:00:00Z"}
     response = client.post(f"{API}/shipments/shp_unknown/scans", json=scan, headers=world.auth("operator"))
     _refused(response, "event_id")
-    live = go_live(client, world)
     drop = {"sku": NUL, "sale_price_minor": 500, "stock": 2, "per_buyer_limit": 1}
     response = client.post(
         f"{API}/live-sessions/{live['id']}/drops", json=drop, headers=world.auth("seller_a")
