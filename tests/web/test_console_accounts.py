@@ -68,7 +68,7 @@ def test_segment_results_in_both_views_with_their_sources(
         for row in report["rows"]:
             cells = (
                 f'<th scope="row">{row["name"]}</th><td class="num">{_grouped(row["revenue"])}</td>'
-                f"<td>{row['revenue_source']}</td>"
+                f'<td class="prose">{row["revenue_source"]}</td>'
             )
             assert cells.replace("'", "&#39;") in flat, cells
     assert "172,226,000,000.00" in flat and "242,580,000,000.00" in flat  # China commerce; the group

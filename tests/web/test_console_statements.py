@@ -80,7 +80,9 @@ def _more_catalog(world: World, sellers: int) -> None:
 CATALOG_BUDGETS = {
     "/sellers": SESSION + 3,  # sellers, their marketplaces, the marketplaces' codes
     "/sellers/{seller_a}": SESSION + 6,  # seller, marketplaces, codes, commissions, products, their SKUs
-    "/products/{product}": SESSION + 4,  # product, SKUs, prices, stock
+    # product, SKUs, prices, stock; for the price and stock forms: the seller's marketplaces, their
+    # markets and the warehouses
+    "/products/{product}": SESSION + 7,
     "/inventory": SESSION + 4,  # stock lines, their SKUs' labels, warehouses and markets to filter by
     "/inventory/low": SESSION + 4,
     "/inventory/reservations": SESSION + 4,

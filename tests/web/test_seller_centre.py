@@ -61,7 +61,9 @@ def _report_rows(page: str) -> list[tuple[str, str, str]]:
     table = page[page.index('aria-label="Rows refused') :]
     table = table[: table.index("</table>")]
     found = re.findall(
-        r'<tr><td class="num">(\d+)</td><td class="mono">([^<]+)</td><td>([^<]+)</td></tr>', table
+        r'<tr><td class="num">(\d+)</td><td class="mono">([^<]+)</td>'
+        r'<td class="prose">([^<]+)</td></tr>',
+        table,
     )
     return [(line, column, message) for line, column, message in found]
 
