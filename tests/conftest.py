@@ -42,6 +42,9 @@ REQUIRE_PG = os.environ.get("ENTREPOT_REQUIRE_POSTGRES") == "1"
 # One test process starts hundreds of apps: none of them may freeze the collector for the rest
 # (test_gc_settling.py turns it on where it is the subject).
 os.environ.setdefault("ENTREPOT_GC_FREEZE_AT_START", "false")
+# the planner's bounds at start would be written under the working folder's var/routes by every server a
+# test starts; tests/integration/test_network_cache.py calls it with a folder of its own
+os.environ.setdefault("ENTREPOT_ROUTES_PRECOMPUTE_AT_START", "false")
 # Tests sign webhooks with the development secret on throwaway databases: not production.
 os.environ.setdefault("ENTREPOT_ENV", "test")
 # The servers the tests start (in process and as uvicorn processes) take requests as fast as their clients

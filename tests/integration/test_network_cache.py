@@ -4,10 +4,13 @@ another added by hand leaves the count as it was, and the copy must still be rea
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
+from entrepot.logistics import precompute
 from entrepot.logistics import service as logistics
+from entrepot.logistics.compiled import compiled
 from entrepot.logistics.models import NetworkLane
 from entrepot.platform.db import Database
 from tests.integration.test_shipping import small_network
@@ -45,3 +48,27 @@ def test_a_node_added_by_another_process_is_seen(database: Database) -> None:
         logistics.store_network(session, grown)  # clears the process's copy, not this cache
     with database.transaction() as session:
         assert "extra-node" in cache.get(session).nodes
+
+
+def test_at_start_the_bounds_are_computed_once_for_each_network(database: Database, tmp_path: Path) -> None:
+    """What the API does once started (`prepare_planner`): bounds written for a network without any,
+    nothing for one that has them, new ones for a changed network, each attached to the planner."""
+    with database.transaction() as session:
+        logistics.store_network(session, small_network())
+    with database.transaction() as session:
+        written = logistics.prepare_planner(session, tmp_path)
+        network = logistics.network(session)
+    assert {p.name for p in written} == {f"floor-{f:g}.npz" for f in precompute.DEFAULT_FLOORS_KG}
+    assert {p.parent.name for p in written} == {precompute.fingerprint(network)}
+    assert set(compiled(network).feeders) == set(precompute.DEFAULT_FLOORS_KG)
+    with database.transaction() as session:
+        assert logistics.prepare_planner(session, tmp_path) == []  # already there: loaded, not computed
+    grown = small_network()
+    grown.add_node(replace(next(iter(grown.nodes.values())), code="extra-node"))
+    with database.transaction() as session:
+        logistics.store_network(session, grown)
+    with database.transaction() as session:
+        again = logistics.prepare_planner(session, tmp_path)
+        changed = logistics.network(session)
+    assert len(again) == len(written) and {p.parent.name for p in again} == {precompute.fingerprint(changed)}
+    assert precompute.fingerprint(changed) != precompute.fingerprint(network)

@@ -8,7 +8,7 @@ its bounds together instead of searching the network three times. That takes abo
 fingerprint of its network matches. The fingerprint digests every node and lane (schedules, cut-offs,
 capacity, weight limits, costs, handling): any change to a lane, schedule or capacity gives another
 fingerprint, so bounds computed for an older network are never used for a newer one (they are stale,
-and `load` says so).
+and `load` says so); so does a factor version that weighs its lanes otherwise than the default.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from entrepot.logistics import compiled, routing
-from entrepot.logistics.domain import Network
+from entrepot.logistics.domain import Lane, Network
 
 DEFAULT_FOLDER = Path("var/routes")
 # the floors checkout's parcels fall in most (rate_cache bands up to 30 kg): the others are searched
@@ -36,8 +37,18 @@ def fingerprint(network: Network) -> str:
     for code in sorted(network.nodes):
         digest.update(json.dumps(dataclasses.asdict(network.nodes[code]), sort_keys=True).encode())
     for lane_id in sorted(network.lanes_by_id):
-        digest.update(json.dumps(dataclasses.asdict(network.lanes_by_id[lane_id]), default=str).encode())
+        digest.update(json.dumps(_lane_fields(network.lanes_by_id[lane_id]), default=str).encode())
     return digest.hexdigest()[:32]
+
+
+def _lane_fields(lane: Lane) -> dict[str, object]:
+    """A lane as digested: its emission factor only when the factor version in force overrides the
+    default (bounds hold least emissions, so other factors need other bounds), so that a network on the
+    default factors keeps the fingerprint it had before lanes carried one."""
+    fields = dataclasses.asdict(lane)
+    if fields["factor_g_per_tkm"] is None:
+        del fields["factor_g_per_tkm"]
+    return fields
 
 
 def _path(folder: Path, network: Network, floor: float) -> Path:
@@ -61,7 +72,9 @@ def build(
         path = _path(folder, network, floor)
         path.parent.mkdir(parents=True, exist_ok=True)
         cost, micrograms, usable = feeders.lanes
-        temporary = path.with_suffix(".tmp.npz")  # written whole, then renamed: no half file is read
+        # written whole, then renamed: no half file is read; named by process, as each API worker may
+        # compute the same network's bounds at start
+        temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
         np.savez(
             temporary, row=feeders.row, time=feeders.time, cost=feeders.cost, micrograms=feeders.micrograms,
             lane_cost=cost, lane_micrograms=micrograms, lane_usable=usable,
@@ -94,3 +107,22 @@ def load(network: Network, folder: Path | None = None, floors: Iterable[float] =
             net.feeders[floor] = feeders
         found += 1
     return found
+
+
+def ensure(
+    network: Network,
+    folder: Path | None = None,
+    floors: Iterable[float] = DEFAULT_FLOORS_KG,
+    threads: int = 1,
+    progress: Callable[[str], None] = lambda line: None,
+) -> list[Path]:
+    """Load the bounds written for this network and compute (and write) those of the floors that are
+    missing: what a planning process does at start, so that a changed network never plans without
+    them until someone runs the command. The files written (none when all were there)."""
+    folder = DEFAULT_FOLDER if folder is None else folder
+    floors = tuple(floors)
+    missing = [floor for floor in floors if not _path(folder, network, floor).exists()]
+    load(network, folder, [floor for floor in floors if floor not in missing])
+    if missing:
+        progress(f"route bounds for network {fingerprint(network)} missing for {len(missing)} weight floors")
+    return build(network, folder, missing, threads, progress) if missing else []

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,9 @@ from entrepot.logistics.domain import (
     from_minutes,
     great_circle_km,
     to_minutes,
+    weighed,
 )
+from entrepot.logistics.intensity import BuiltInIntensities, IntensitySource
 from entrepot.logistics.models import (
     Departure,
     NetworkLane,
@@ -187,12 +190,16 @@ def _stored_version(session: Session) -> NetworkVersion:
 
 class _NetworkCache:
     """The network changes rarely and planning reads all of it: each process keeps one copy, checked
-    against the stored version every few seconds so that another process's change is picked up."""
+    against the stored version every few seconds so that another process's change is picked up. The
+    copy is weighed with the emission factors `source` says are in force (checked as often): a new factor
+    version re-weighs the lanes (a new Network object, so the compiled arrays, bounds and cached routes
+    of the old weights go with the old object)."""
 
-    def __init__(self, ttl_s: float = 10.0) -> None:
+    def __init__(self, ttl_s: float = 10.0, source: IntensitySource | None = None) -> None:
         self._entries: dict[str, tuple[float, NetworkVersion, Network]] = {}
         self._lock = threading.Lock()
         self._ttl = ttl_s
+        self.source: IntensitySource = source or BuiltInIntensities()
 
     def get(self, session: Session) -> Network:
         key = str(session.get_bind().engine.url)
@@ -200,10 +207,12 @@ class _NetworkCache:
         if entry is not None and time.monotonic() - entry[0] < self._ttl:
             return entry[2]
         version = _stored_version(session)
-        if entry is not None and entry[1] == version:
+        intensities = self.source.current(session)
+        if entry is not None and entry[1] == version and entry[2].emissions_version == intensities.version:
             self._entries[key] = (time.monotonic(), version, entry[2])
             return entry[2]
-        network = read_network(session)
+        stored = entry[2] if entry is not None and entry[1] == version else read_network(session)
+        network = stored if stored.emissions_version == intensities.version else weighed(stored, intensities)
         precompute.load(network)  # bounds `entrepot logistics precompute` wrote for this very network
         with self._lock:
             self._entries[key] = (time.monotonic(), version, network)
@@ -219,6 +228,13 @@ _cache = _NetworkCache()
 
 def network(session: Session) -> Network:
     return _cache.get(session)
+
+
+def use_intensities(source: IntensitySource) -> None:
+    """Weigh lanes' emissions with `source`'s factor version from now on (the composition root passes
+    emissions' current version); the copies weighed otherwise are dropped."""
+    _cache.source = source
+    forget_network()
 
 
 def carriers(session: Session) -> list[str]:

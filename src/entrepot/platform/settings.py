@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default=True,
         description="Once started, keep the start-up objects out of garbage collection (see api.app).",
     )
+    routes_precompute_at_start: bool = Field(
+        default=True,
+        description="Once started, compute the route planner's lower bounds for the stored network in the "
+        "background where none were written for it (as `entrepot logistics precompute` does, in var/routes).",
+    )
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
     rate_limits: bool = Field(
         default=True, description="Limit how fast each API key and each address signing in may call (429)."
