@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -199,6 +200,21 @@ def test_a_failing_endpoint_is_retried_on_the_backoff_then_failed_and_disabled(
         )
         assert sub.status == "disabled" and "in a row" in (sub.disabled_reason or "")
         assert [n.aggregate_id for n in notices] == [made.subscription.public_id]
+
+
+def _counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("entrepot_webhook_deliveries_total", {"outcome": outcome}) or 0.0
+
+
+def test_the_metrics_count_each_outcome_as_it_is_recorded(database: Database, receiver: Receiver) -> None:
+    _subscribe(database, receiver.url())
+    before = {o: _counted(o) for o in ("delivered", "retried", "deferred")}
+    _events(database, 3)
+    _deliver(database, Clock(T0))
+    receiver.status = 500
+    _events(database, 2, at=T0 + dt.timedelta(minutes=1))
+    _deliver(database, Clock(T0 + dt.timedelta(minutes=1)))  # the first fails, the second waits untried
+    assert {o: _counted(o) - before[o] for o in before} == {"delivered": 3, "retried": 1, "deferred": 1}
 
 
 def test_an_endpoint_that_recovers_gets_everything_once(database: Database, receiver: Receiver) -> None:

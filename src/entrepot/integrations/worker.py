@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from prometheus_client import Counter
 from sqlalchemy import and_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
@@ -52,12 +53,22 @@ from entrepot.kernel.clock import Clock
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.platform.db import Database, dialect_of, in_list, record_event, table_of
+from entrepot.platform.metrics import count_on_commit
 
 log = logging.getLogger("entrepot.integrations.worker")
 EXCERPT_BYTES = 2048  # of a response body, read for the delivery log
 # batches sent to one endpoint before it is given back (others wait for a free slot meanwhile)
 MAX_BATCHES_IN_A_ROW = 20
 _S, _D = WebhookSubscription, WebhookDelivery
+DELIVERIES = Counter(
+    "entrepot_webhook_deliveries",
+    "Webhook delivery attempts recorded, by outcome: delivered, retried (failed, to be sent again), failed"
+    " (given up on), deferred (not sent: its batch stopped at a failure or ran out of time)",
+    ["outcome"],
+)
+ENDPOINTS_DISABLED = Counter(
+    "entrepot_webhook_endpoints_disabled", "Subscriptions disabled after failing for too long", ["reason"]
+)
 
 
 @dataclass(frozen=True)
@@ -258,7 +269,23 @@ def record(
     if untried:
         session.execute(_DEFER, untried)
     _judge_endpoint(session, worker, claim, outcomes, now, settings, done, keep_lease)
+    _count_outcomes(session, done, deferred=len(untried))
     return done
+
+
+def _count_outcomes(session: Session, done: Recorded, deferred: int) -> None:
+    """The batch's outcomes for the metrics, counted once its transaction commits (a record rolled back
+    was never recorded, and the deliveries will be sent again)."""
+    for outcome, amount in (
+        ("delivered", done.delivered),
+        ("retried", done.retried),
+        ("failed", done.failed),
+        ("deferred", deferred),
+    ):
+        if amount:
+            count_on_commit(session, DELIVERIES, outcome, amount)
+    if done.disabled:
+        count_on_commit(session, ENDPOINTS_DISABLED, "failing", len(done.disabled))
 
 
 def carry_on(
