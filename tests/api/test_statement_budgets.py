@@ -234,8 +234,12 @@ def test_checkout_costs_a_fixed_number_of_statements_whatever_its_lines(world: W
     with count_statements(world.db.engine) as two:
         place_ok(client, world, ("seller_a_red", 2), ("seller_a_blue", 2))
     per_line = 2 if world.db.dialect == "sqlite" else 0
-    assert len(one) == CHECKOUT_BUDGET, f"{len(one)} statements, budget {CHECKOUT_BUDGET}:\n{one}"
-    assert len(two) == CHECKOUT_BUDGET + per_line, f"{len(two)} statements for two lines:\n{two}"
+    budget = CHECKOUT_BUDGET + (1 if world.db.dialect == "postgresql" else 0)
+    assert len(one) == budget, f"{len(one)} statements, budget {budget}:\n{one}"
+    assert len(two) == budget + per_line, f"{len(two)} statements for two lines:\n{two}"
 
 
-CHECKOUT_BUDGET = 11  # authentication included; the payment (pay at placement) is not
+# Authentication included; the payment (pay at placement) is not. PostgreSQL adds one: the batch locks
+# every stock row it may take in id order before reserving (inventory.allocation), so that two batches
+# moving lines to their next-best warehouses cannot deadlock.
+CHECKOUT_BUDGET = 11

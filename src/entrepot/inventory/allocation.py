@@ -10,8 +10,13 @@ requests placed one by one would be served. A line refused by its warehouse move
 a line no warehouse can serve fails its basket, whose other lines give their units back at once, before
 the next round (so the baskets behind it can have them). With no collision, a batch is one round.
 
-Rows are asked for in id order: two batches taking the same rows lock them in the same order and wait
-for each other instead of deadlocking.
+Lock order (PostgreSQL): before the first round, ONE statement locks every stock row the batch may take
+(every line's every candidate warehouse) in id order. A later round's next-best warehouse may have a
+lower id than a row taken in round 1, so without it two batches on two workers could each hold a row
+the other wants next and deadlock (PostgreSQL aborts one; its requests would get a 500). With every row
+held from the start and taken in one order, a batch that needs a row another holds waits for that whole
+batch, and the rounds after it only touch rows it already holds. The conditional updates stay as the
+guard against overselling; SQLite has one writer at a time and needs no lock.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from entrepot.platform.db import dialect_of
 
 _STOCK = cast(Table, Stock.__table__)
 _stock = _STOCK.c
-# PostgreSQL: the rows and quantities travel as two arrays, so the statement's text never changes.
+# PostgreSQL: the rows and quantities travel as arrays, so the statements' text never changes. A locking
+# SELECT with ORDER BY takes its row locks in that order (the sort runs before the locking).
+_LOCK_ROWS = text("SELECT id FROM stock WHERE id = ANY(CAST(:ids AS BIGINT[])) ORDER BY id FOR UPDATE")
 _RESERVE_ROWS = text(
     "UPDATE stock SET reserved = stock.reserved + asked.q"
     " FROM unnest(CAST(:ids AS BIGINT[]), CAST(:qs AS INTEGER[])) AS asked(id, q)"
@@ -102,6 +109,7 @@ def reserve_baskets(session: Session, baskets: list[list[LineAsk]]) -> list[Allo
             done[line.basket].failed_line = line.line
     contended: set[int] = set()
     pending = [line for line in pending if done[line.basket].ok]
+    _lock_in_id_order(session, {c.stock_id for line in pending for c in line.ask.ranked})
     while pending:
         asked = _next_round(pending, contended)
         granted = _reserve_rows(session, asked.quantities())
@@ -109,6 +117,12 @@ def reserve_baskets(session: Session, baskets: list[list[LineAsk]]) -> list[Allo
         _give_back(session, [(done[b], baskets[b]) for b in failed])
         pending = [ln for ln in pending if done[ln.basket].ok and done[ln.basket].taken[ln.line] is None]
     return done
+
+
+def _lock_in_id_order(session: Session, stock_ids: set[int]) -> None:
+    """Hold every row the batch may take, locked in id order (the module's note says why)."""
+    if stock_ids and dialect_of(session) == "postgresql":
+        session.execute(_LOCK_ROWS, {"ids": sorted(stock_ids)})
 
 
 def _next_round(pending: list[_Line], contended: set[int]) -> _Round:
