@@ -69,7 +69,7 @@ def test_the_scenario_reproduces_every_published_number(
         r"share of results FY2022Q3 \(of FY2022Q2\): -; no result of FY2022Q2 imported \(not sourced", shown
     )
     assert "segment FY2022Q3 recast cainiao-segment: revenue CNY - (not sourced" in shown
-    assert "programme rural-revitalisation-cn: rural-revitalisation (social" in shown
+    assert shown.count("programme rural-revitalisation-cn: rural-revitalisation (social") == 1  # once
     again_code, again = _run(env, "report", "scenario")  # loading twice changes nothing
     assert again_code == 0 and again == shown
 

@@ -364,7 +364,9 @@ def show_scenario_accounts(session: Any, fiscal: Any) -> None:
         console.print(
             f"Cainiao revenue from outside China LTM2021-09: {line['abroad_pct'] or '-'} % ({line['source']})"
         )
-    for entry in programme_service.programmes_report(session, "FY2022", fiscal, lambda *_: None):
+    rows = programme_service.programmes_report(session, "FY2022", fiscal, lambda *_: None)
+    # the report has a row per programme and outcome measured: one line a programme here
+    for entry in {row["programme"]: row for row in rows}.values():
         social = "social" if entry["social"] else "not social"
         console.print(
             f"programme {entry['programme']}: {entry['category']} ({social}; {entry['category_named_by']});"
