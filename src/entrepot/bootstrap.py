@@ -1,7 +1,8 @@
 """The composition root: everything a running Entrepot is made of, built once, here.
 
 The settings' database, FX rates (`organization.rates.rates_of`), payment provider, checkout limits,
-shipping rates and clock make the application context (`build_context`); the outbox's handlers are
+shipping rates and clock make the application context (`build_context`), whose building also hands
+logistics the emission factor version in force (`wire_emission_estimates`); the outbox's handlers are
 registered with that context's rates (`relay_registry`); and the background jobs are defined here once
 (`sweep_round`, `relay_round`, `refresh_rates`, and the loops that repeat them). The API
 (`entrepot.api.app`) starts these loops in its lifespan, the CLI (`entrepot sweep`, `entrepot events
@@ -27,6 +28,7 @@ from entrepot.campaigns.flash import orders as flash_orders
 from entrepot.campaigns.flash import settlement as flash_settlement
 from entrepot.campaigns.group_buys import payments as group_payments
 from entrepot.campaigns.group_buys import service as group_buys
+from entrepot.emissions import estimates as emission_estimates
 from entrepot.emissions import events as emissions_events
 from entrepot.identity import service as identity
 from entrepot.identity import sessions
@@ -62,6 +64,7 @@ def build_context(settings: Settings, db: Database | None = None) -> OrderingCon
     database = db or Database(settings.database_url, settings.db_pool_size)
     reasons = settings.decline_reasons()
     fx = fx_rates.rates_of(settings)
+    wire_emission_estimates()
     return OrderingContext(
         settings=settings,
         db=database,
@@ -79,6 +82,13 @@ def build_context(settings: Settings, db: Database | None = None) -> OrderingCon
         ),
         shipping=NetworkRates(fx),  # delivery options from the logistics network (flat fees without one)
     )
+
+
+def wire_emission_estimates() -> None:
+    """Route planning and checkout's quotes weigh lanes with the emission factor version accounting
+    records shipments under (emissions sits above logistics, so logistics is handed it here), and state
+    that version; logistics re-weighs its network when a factor table opens a new version."""
+    logistics.use_intensities(emission_estimates.CURRENT)
 
 
 def relay_registry(fx: FxRates) -> HandlerRegistry:

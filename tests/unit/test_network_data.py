@@ -20,6 +20,7 @@ from entrepot.logistics.domain import (
     to_minutes,
 )
 from entrepot.logistics.network_data import (
+    AIR_LONG_HAUL_KM,
     SERVICES,
     country_name,
     delivery_pairs,
@@ -160,8 +161,15 @@ def test_air_distance_is_great_circle_plus_95_km(demo: Network) -> None:
         great_circle_km(hgh.latitude, hgh.longitude, mnl.latitude, mnl.longitude) + 95, abs=0.1
     )
     assert flight.distance_rule == "great-circle + 95 km"
-    assert flight.vehicle == "short_haul"
-    assert lane(demo, "air-HGH", "air-MAD", "belly_long").vehicle == "long_haul"
+    # the vehicle is the aircraft (its emission category); the factor table's bands decide the haul
+    assert flight.vehicle == "belly_hold"
+    assert lane(demo, "air-HGH", "air-MAD", "belly_long").vehicle == "belly_hold"
+    assert lane(demo, "air-BKK", "air-CAN", "freighter_short").vehicle == "freighter"
+
+
+def test_belly_hold_and_freighter_are_both_in_the_demo(demo: Network) -> None:
+    carriers = {(lane.vehicle, lane.carrier) for lane in demo.lanes_by_id.values() if lane.mode == "air"}
+    assert carriers == {("belly_hold", "Airline belly hold"), ("freighter", "Cargo airline")}
 
 
 def test_road_and_sea_distances_follow_their_rules(demo: Network) -> None:
@@ -303,7 +311,9 @@ def test_the_synthetic_network_connects_everything_and_stays_local() -> None:
     assert reachable(net, first) == set(net.nodes)
     short = sum(1 for ln in iter_lanes(net) if ln.distance_km < 300)
     assert short > 0.7 * net.lane_count  # mostly near neighbours
-    assert any(ln.mode == "air" and ln.vehicle == "long_haul" for ln in iter_lanes(net))
+    flights = [ln for ln in iter_lanes(net) if ln.mode == "air"]
+    assert any(ln.distance_km > AIR_LONG_HAUL_KM for ln in flights)
+    assert {ln.vehicle for ln in flights} == {"belly_hold", "freighter"}  # the synthetic marks its aircraft
     for ln in iter_lanes(net):
         assert (ln.schedule is not None) == (ln.mode in SCHEDULED_MODES)
 

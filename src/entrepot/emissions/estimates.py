@@ -3,9 +3,10 @@ estimate and the stored account of the same route agree, and every estimate name
 version (and so the factor tables) it came from.
 
 Why a hook: logistics and ordering sit below emissions in the layers (they may not import it), so the
-composition root asks `current(session, now)` and hands `Intensities.wtw_g_per_tkm` to the planner and
-checkout in place of `logistics.intensity.default_wtw_g_per_tkm` (same arguments, plus the leg's countries
-for scoped regional tables); `Intensities.version` is what the estimate then states.
+composition root hands `CURRENT` (an `logistics.intensity.IntensitySource`) to logistics, whose network
+cache weighs every lane with `Intensities.wtw_g_per_tkm` (the leg's countries included, for scoped
+regional tables) in place of the built-in default, and re-weighs when the version changes; the route
+planner, checkout's quotes and the shipments planned from them then state `Intensities.label`.
 """
 
 from __future__ import annotations
@@ -19,19 +20,24 @@ from sqlalchemy.orm import Session
 from entrepot.emissions.categories import category_of_lane
 from entrepot.emissions.domain import G_PER_TONNE, HubOperation, Leg, chain_emissions
 from entrepot.emissions.factors import HUB, FactorSet
-from entrepot.emissions.versions import current_version, factor_set_of
+from entrepot.emissions.versions import current_version, factor_set_of, packaged_factors, resolve_version
 
 
 @dataclass(frozen=True)
 class Intensities:
     """The factor tables of one calculation version, read as an estimate needs them."""
 
-    version: int
+    version: int  # 0: nothing recorded yet, the package's default tables (version 1 when installed)
     factors: FactorSet
 
     @property
     def tables(self) -> list[str]:
         return self.factors.labels
+
+    @property
+    def label(self) -> str:
+        """The version as an estimate states it (`GET /emissions/factor-tables` lists its tables)."""
+        return f"v{self.version}" if self.version else "package defaults (no version opened yet)"
 
     def wtw_g_per_tkm(
         self, mode: str, vehicle: str, distance_km: float, countries: tuple[str, ...] = ()
@@ -52,6 +58,21 @@ def current(session: Session, now: dt.datetime) -> Intensities:
     """The version new shipments are accounted under, and its tables (read once per process)."""
     number = current_version(session, now)
     return Intensities(number, factor_set_of(session, number))
+
+
+class CurrentIntensities:
+    """The `logistics.intensity.IntensitySource` of the version in force, for quotes and planning: read
+    only (no lock and no install, unlike `current`, which a recording runs in its own transaction), two
+    small queries, the version's tables read once per process."""
+
+    def current(self, session: Session) -> Intensities:
+        number = resolve_version(session, None)
+        if number == 0:  # nothing recorded yet: the first recording installs exactly these tables
+            return Intensities(0, packaged_factors())
+        return Intensities(number, factor_set_of(session, number))
+
+
+CURRENT = CurrentIntensities()
 
 
 @dataclass(frozen=True)

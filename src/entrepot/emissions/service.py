@@ -134,6 +134,8 @@ def new_version(session: Session, reason: str, now: dt.datetime) -> int:
     record_event(
         session, DomainEvent("emissions.recomputed", f"v{number}", {"version": number, "reason": reason}), now
     )
+    # This process's planner and quotes re-weigh at once (others on their next network check, seconds).
+    logistics.forget_network()
     return number
 
 

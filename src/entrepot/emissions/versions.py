@@ -172,6 +172,11 @@ def _install_default(session: Session, now: dt.datetime) -> int:
     return 1
 
 
+def packaged_factors() -> FactorSet:
+    """The package's default tables as a first install stores them (version 1 of each)."""
+    return FactorSet.ordered([table for table, _ in defaults.packaged()])
+
+
 def install_packaged(session: Session, now: dt.datetime) -> list[FactorTableRow]:
     """Store each of the package's default tables that the database does not hold as it ships: a table
     never stored comes in as version 1, one whose text changed as its next version. Returns the stored

@@ -101,6 +101,7 @@ def plan_route(body: RouteQuery, ctx: Ctx, _: Caller, epsilon: EpsilonQuery = No
         pareto=[route_out(r) for r in routes],
         epsilon=CoverOut(time=eps[0], cost=eps[1], emissions=eps[2]),
         rules=RulesOut(**dataclasses.asdict(rules)),
+        emissions_version=net.emissions_version,
         chosen=route_out(chosen) if chosen else None,
         service=body.service,
         promised_by=promised,

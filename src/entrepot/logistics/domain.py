@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from entrepot.logistics.intensity import default_wtw_g_per_tkm
+from entrepot.logistics.intensity import BUILT_IN, LaneIntensities, default_wtw_g_per_tkm
 
 EARTH_RADIUS_KM = 6371.0  # the mean radius the GLEC/ISO 14083 worked examples use
 AIR_EXTRA_KM = 95.0  # ISO 14083 / GLEC: great-circle distance + 95 km for air
@@ -139,6 +139,10 @@ class Lane:
     capacity_kg: float  # per departure; consolidation books against it
     schedule: Schedule | None = None  # None: leaves whenever a parcel is ready (trucks, vans)
     distance_rule: str = "given"
+    # WTW g CO2e per t-km of the factor version in force, where it differs from the built-in default
+    # (None: the default). Set when the network is weighed (`weighed`), so the planner's inner loop
+    # reads a number, never a factor table.
+    factor_g_per_tkm: float | None = None
 
     def departure(self, ready: int, origin_time_zone: str) -> int:
         return ready if self.schedule is None else self.schedule.next_departure(ready, origin_time_zone)
@@ -165,14 +169,17 @@ def lane_cost_cents(lane: Lane, parcel: Parcel) -> int:
 
 
 def lane_emissions_g(lane: Lane, parcel: Parcel) -> float:
-    """Well-to-wheel g CO2e: tonnes x km x the emissions context's default factor for the lane's transport
-    operation category (DESNZ 2025; the distance picks short- or long-haul air). Actual mass, not
-    chargeable weight. Stored shipments are accounted in full (legs and hubs, any factor table) by the
-    emissions context; this is the planner's and checkout's figure."""
+    """Well-to-wheel g CO2e: tonnes x km x the factor of the lane's transport operation category in the
+    version the network was weighed with (`Network.emissions_version`; unweighed, the built-in DESNZ 2025
+    default, where the distance picks short- or long-haul air). Actual mass, not chargeable weight.
+    Stored shipments are accounted in full (legs and hubs) by the emissions context; this is the
+    planner's and checkout's figure, from the same version."""
     return parcel.weight_kg / 1000 * lane.distance_km * lane_factor_g_per_tkm(lane)
 
 
 def lane_factor_g_per_tkm(lane: Lane) -> float:
+    if lane.factor_g_per_tkm is not None:
+        return lane.factor_g_per_tkm
     return default_wtw_g_per_tkm(lane.mode, lane.vehicle, lane.distance_km)
 
 
@@ -201,6 +208,7 @@ class Network:
     compiled: Any = field(default=None, repr=False)  # the planner's arrays, see logistics.compiled
     rules: RoutingRules = field(default_factory=RoutingRules)
     epsilon: Epsilon = DEFAULT_EPSILON  # the planner's (1+epsilon) cover, unless a request says otherwise
+    emissions_version: str = BUILT_IN  # the factor version its lanes' emissions come from (see `weighed`)
 
     def lane(self, lane_id: str) -> Lane | None:
         return self.lanes_by_id.get(lane_id)
@@ -233,3 +241,26 @@ class Network:
     @property
     def lane_count(self) -> int:
         return sum(len(lanes) for lanes in self.lanes_from.values())
+
+
+def weighed(network: Network, intensities: LaneIntensities) -> Network:
+    """The same network with each lane's emission factor from `intensities` (a new object, so the
+    planner's compiled arrays, bounds and cached routes of the old weights are never reused with it). A
+    lane keeps the built-in default where the version gives the same figure or none: a missing factor
+    would count zero in the account, but the planner needs a weight, and zero would make the lane look
+    greenest of all."""
+    out = Network(rules=network.rules, epsilon=network.epsilon, emissions_version=intensities.label)
+    for node in network.nodes.values():
+        out.add_node(node)
+    for lanes in network.lanes_from.values():
+        for lane in lanes:
+            out.add_lane(_reweighed(lane, network, intensities))
+    return out
+
+
+def _reweighed(lane: Lane, network: Network, intensities: LaneIntensities) -> Lane:
+    countries = (network.nodes[lane.origin].country, network.nodes[lane.destination].country)
+    figure = intensities.wtw_g_per_tkm(lane.mode, lane.vehicle, lane.distance_km, countries)
+    if figure == default_wtw_g_per_tkm(lane.mode, lane.vehicle, lane.distance_km):
+        figure = None  # the default's own figure: nothing to override (the lane stays as stored)
+    return lane if figure == lane.factor_g_per_tkm else replace(lane, factor_g_per_tkm=figure)

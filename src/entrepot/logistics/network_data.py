@@ -91,10 +91,12 @@ class Service:
 # Assumptions, not sourced figures (see the module docstring).
 SERVICES = {
     # Belly hold of passenger flights: frequent, a little dearer than freighters.
-    "belly_short": Service("air", "short_haul", "Airline belly hold", 700, 150, 120, 110, 50, 30, 3_000),
-    "belly_long": Service("air", "long_haul", "Airline belly hold", 820, 180, 150, 180, 35, 30, 5_000),
-    "freighter_short": Service("air", "short_haul", "Cargo airline", 700, 150, 100, 90, 45, 30, 15_000),
-    "freighter_long": Service("air", "long_haul", "Cargo airline", 820, 180, 120, 150, 30, 30, 40_000),
+    # The vehicle is the aircraft (belly hold or freighter: emission categories of their own); the haul
+    # is the factor table's distance band.
+    "belly_short": Service("air", "belly_hold", "Airline belly hold", 700, 150, 120, 110, 50, 30, 3_000),
+    "belly_long": Service("air", "belly_hold", "Airline belly hold", 820, 180, 150, 180, 35, 30, 5_000),
+    "freighter_short": Service("air", "freighter", "Cargo airline", 700, 150, 100, 90, 45, 30, 15_000),
+    "freighter_long": Service("air", "freighter", "Cargo airline", 820, 180, 120, 150, 30, 30, 40_000),
     # About 16 knots (slow steaming); a day in port before the boxes are off the ship.
     "sea_container": Service("sea", "container_ship", "Container line", 30, 1440, 80, 8, 1.5, 2_000, 200_000),
     # China-Europe trains average about 700 km a day with border and gauge changes.

@@ -8,7 +8,8 @@ offered under the tightest service level they keep. Each option carries:
   pays the logistics bill of the goods' delivery and the seller passes it on without profit or loss;
 - the promised date: the day, in the market's time zone, of the planned arrival plus one day's slack for
   a missed connection, never later than the service level's limit;
-- transit days from now to the planned arrival, and the planned routes' estimated CO2e.
+- transit days from now to the planned arrival, and the planned routes' estimated CO2e, by the emission
+  factor version accounting records shipments under (the note names it: `Network.emissions_version`).
 Without a stored network (a fresh database), or when the network cannot serve the basket, the option is
 the market's flat zone fees with no promised date, and its note says why.
 """
@@ -60,7 +61,8 @@ class NetworkRates:
             return [flat_option(request, "no route keeps even the economy promise: flat zone fees")]
         on = request.now.astimezone(ZoneInfo(request.time_zone)).date()
         fx = organization.rates_for(session, self._fx, request.currency, on)
-        return [self._option(request, picks, answers, fx, on) for picks, answers in chosen]
+        version = net.emissions_version
+        return [self._option(request, picks, answers, fx, on, version) for picks, answers in chosen]
 
     def _routes(self, net: Network, request: RateRequest) -> list[list[Route]]:
         station = service.delivery_station(net, request.destination_country, request.destination_point)
@@ -82,6 +84,7 @@ class NetworkRates:
         answers: tuple[str, ...],
         fx: FxRates,
         on: dt.date,
+        emissions_version: str,
     ) -> DeliveryOption:
         level = answers[0].split("-", 1)[0]
         priced = [
@@ -103,7 +106,7 @@ class NetworkRates:
             transit_days=max(1, math.ceil((arrives - to_minutes(request.now)) / 1440)),
             co2e_g=round(sum(r.emissions_g for r in priced)),
             source=NETWORK,
-            note=_legs_note(priced, request.parcels),
+            note=f"{_legs_note(priced, request.parcels)}; CO2e by emission factors {emissions_version}",
         )
 
 

@@ -106,6 +106,11 @@ class RoutePlanOut(BaseModel):
     )
     epsilon: CoverOut
     rules: RulesOut
+    emissions_version: str = Field(
+        description="the emission factor version the routes' emissions_g come from: the one accounting"
+        " records shipments under (its number and tables), or the built-in default table",
+        examples=["v3 (asia@1, glec-v3-hubs@1, desnz-2025@1)"],
+    )
     chosen: RouteOut | None
     service: str | None
     promised_by: dt.datetime | None

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -208,11 +207,11 @@ class _NetworkCache:
             return entry[2]
         version = _stored_version(session)
         intensities = self.source.current(session)
-        if entry is not None and entry[1] == version and entry[2].emissions_version == intensities.version:
+        if entry is not None and entry[1] == version and entry[2].emissions_version == intensities.label:
             self._entries[key] = (time.monotonic(), version, entry[2])
             return entry[2]
         stored = entry[2] if entry is not None and entry[1] == version else read_network(session)
-        network = stored if stored.emissions_version == intensities.version else weighed(stored, intensities)
+        network = stored if stored.emissions_version == intensities.label else weighed(stored, intensities)
         precompute.load(network)  # bounds `entrepot logistics precompute` wrote for this very network
         with self._lock:
             self._entries[key] = (time.monotonic(), version, network)
