@@ -244,11 +244,17 @@ def bench_checkout(
     database_url: Annotated[str, typer.Option(envvar="ENTREPOT_BENCH_DATABASE_URL")] = (
         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     ),
+    kill_worker: Annotated[
+        bool, typer.Option(help="SIGKILL one API worker half-way; lost answers are retried with their key")
+    ] = False,
 ) -> None:
-    """Place and pay orders over HTTP against PostgreSQL; prints `checkout orders_per_s=...` last."""
+    """Place and pay orders over HTTP against PostgreSQL; prints `checkout orders_per_s=...` last (with
+    --kill-worker, also `kill_worker=1 lost=... doubled=...`)."""
     from entrepot.simulation.bench_checkout import run
 
-    run(console, database_url, duration, concurrency, workers, skus)
+    if kill_worker and workers < 2:
+        raise fail("--kill-worker needs --workers 2 or more: a survivor to retry on")
+    run(console, database_url, duration, concurrency, workers, skus, kill_worker)
 
 
 @bench_app.command("routes")

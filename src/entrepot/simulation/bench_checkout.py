@@ -4,6 +4,12 @@ A fresh database on the given server is seeded with one market, many SKUs and on
 the API runs in its own worker processes; concurrent clients on loopback place an order (one unit of a
 random SKU) and pay for it, for a fixed time. Paid orders are counted in the database afterwards, once
 every webhook has landed, and every SKU's sales are checked against its stock (oversold).
+
+With `kill_worker`, the first API worker is killed (SIGKILL) half-way through the load and not restarted.
+A client whose answer is lost sends the same request with the same Idempotency-Key again, to a worker
+still alive (as a load balancer would route it), until it is answered. Afterwards `lost` counts the
+acknowledged orders the database does not hold and `doubled` the orders no key claims (both must be 0);
+the payments whose webhooks died with the worker are settled by the survivor's reconciliation.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import aiohttp
@@ -35,7 +41,7 @@ from entrepot.inventory import service as inventory
 from entrepot.inventory.models import Stock
 from entrepot.ordering import checkout, placing
 from entrepot.ordering import service as ordering
-from entrepot.ordering.models import Order, OrderLine, Payment
+from entrepot.ordering.models import IdempotencyKey, Order, OrderLine, Payment
 from entrepot.ordering.payments import parse_event
 from entrepot.ordering.shipping import FlatZoneRates
 from entrepot.organization import service as organization
@@ -47,9 +53,22 @@ from entrepot.schema import upgrade
 from entrepot.simulation.demo import seed_organisation
 
 STOCK_PER_SKU = 1_000_000
+RETRIES = 20  # a client's tries of one order when its answers are lost (a killed worker)
 # The batch sql_per_checkout is counted over: about what each of the 2 servers' coalescers gathers from
 # 64 clients (32 each)
 COUNTED_BATCH = 32
+
+
+@dataclass
+class Load:
+    """What the clients saw: latencies of answered orders, errors, requests, and with a kill, the order
+    each acknowledged answer carried and how many requests were sent again."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    requests: int = 0
+    retried: int = 0
+    acknowledged: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -60,7 +79,13 @@ class Seeded:
 
 
 def run(
-    console: Console, server_url: str, duration: float, concurrency: int, workers: int, sku_count: int
+    console: Console,
+    server_url: str,
+    duration: float,
+    concurrency: int,
+    workers: int,
+    sku_count: int,
+    kill_worker: bool = False,
 ) -> None:
     url, drop = _fresh_database(server_url)
     servers: list[subprocess.Popen[bytes]] = []
@@ -77,8 +102,11 @@ def run(
             f"load: {concurrency} clients, {workers} API workers, {sku_count} SKUs, {duration:.0f} s"
         )
         baseline = asyncio.run(_http_baseline(ports, concurrency, min(duration, 5.0)))
-        latencies, errors, requests = asyncio.run(_load(ports, seeded, duration, concurrency))
-        _wait_settled(db)
+        victim = servers[0] if kill_worker else None
+        load = asyncio.run(_load(ports, seeded, duration, concurrency, victim))
+        latencies, errors, requests = load.latencies, load.errors, load.requests
+        # the webhooks a killed worker took with it wait for the survivor's reconciliation (30 s and more)
+        _wait_settled(db, 180 if kill_worker else 60)
         paid, oversold = _outcome(db)
         paid -= 1 + COUNTED_BATCH  # the orders _count_statements placed and paid are not the load's
         rate = paid / duration
@@ -95,7 +123,8 @@ def run(
             f" errors={errors}"
             f" oversold={oversold} sql_per_checkout={sql_per_checkout:.1f} sql_single={sql_single}"
             f" clients={concurrency} workers={workers} http_baseline_rps={baseline:.0f}"
-            f" baseline_ratio={rate / baseline if baseline else 0:.3f}",
+            f" baseline_ratio={rate / baseline if baseline else 0:.3f}"
+            + (_kill_outcome(db, load) if kill_worker else ""),
             flush=True,
         )
     finally:
@@ -253,43 +282,77 @@ def _wait_ready(port: int) -> None:
 
 
 async def _load(
-    ports: list[int], seeded: Seeded, duration: float, concurrency: int
-) -> tuple[list[float], int, int]:
-    latencies: list[float] = []
-    counters = {"errors": 0, "requests": 0}
+    ports: list[int],
+    seeded: Seeded,
+    duration: float,
+    concurrency: int,
+    victim: subprocess.Popen[bytes] | None = None,
+) -> Load:
+    """Clients place orders until `duration` runs out; with a `victim`, it is killed half-way."""
+    load = Load()
+    alive = list(ports)
     deadline = time.perf_counter() + duration
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
 
+        async def kill() -> None:
+            assert victim is not None
+            await asyncio.sleep(duration / 2)
+            victim.kill()
+            alive.remove(ports[0])  # the load balancer stops sending it requests
+
         async def client(index: int) -> None:
-            base = f"http://127.0.0.1:{ports[index % len(ports)]}/api/v1"
             rng = random.Random(index)
             headers = {"Authorization": f"Bearer {seeded.buyer_keys[index]}"}
             n = 0
             while time.perf_counter() < deadline:
                 n += 1
-                sku = rng.choice(seeded.skus)
-                body = {
+                body: dict[str, object] = {
                     "market": "lazada-sg",
-                    "lines": [{"sku": sku, "quantity": 1}],
+                    "lines": [{"sku": rng.choice(seeded.skus), "quantity": 1}],
                     "payment_method": "card",
                 }
-                started = time.perf_counter()
                 order_headers = {**headers, "Idempotency-Key": f"bench-{index}-{n}"}
-                counters["requests"] += 1
-                try:
-                    async with http.post(f"{base}/orders", json=body, headers=order_headers) as response:
-                        await response.read()
-                        ok = response.status == 201
-                except aiohttp.ClientError:
-                    ok = False
-                if not ok:
-                    counters["errors"] += 1  # counted, never hidden: the summary line reports them
+                started = time.perf_counter()
+                order = await _place(http, alive, index, body, order_headers, load, victim is not None)
+                if order is None:
+                    load.errors += 1  # counted, never hidden: the summary line reports them
                     continue
-                latencies.append((time.perf_counter() - started) * 1000)
+                load.latencies.append((time.perf_counter() - started) * 1000)
+                if victim is not None:
+                    load.acknowledged.append(order)
 
-        await asyncio.gather(*(client(i) for i in range(concurrency)))
-    return latencies, counters["errors"], counters["requests"]
+        tasks = [client(i) for i in range(concurrency)]
+        await asyncio.gather(*tasks, *([kill()] if victim is not None else []))
+    return load
+
+
+async def _place(
+    http: aiohttp.ClientSession,
+    alive: list[int],
+    index: int,
+    body: dict[str, object],
+    headers: dict[str, str],
+    load: Load,
+    read_id: bool,
+) -> str | None:
+    """POST the order, again with the same key while its answer is lost; once it is placed (201) or
+    replayed (200), the order's id (read only when asked: it costs the clients' CPU, which the servers
+    share), else ""; None when refused or never answered."""
+    for attempt in range(RETRIES):
+        base = f"http://127.0.0.1:{alive[(index + attempt) % len(alive)]}/api/v1"
+        load.requests += 1
+        load.retried += attempt > 0
+        try:
+            async with http.post(f"{base}/orders", json=body, headers=headers) as response:
+                if response.status not in (200, 201) or not read_id:
+                    await response.read()
+                    return "" if response.status in (200, 201) else None
+                answer = await response.json()
+                return str(answer["id"])
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.05)
+    return None
 
 
 async def _http_baseline(ports: list[int], concurrency: int, duration: float) -> float:
@@ -314,8 +377,8 @@ async def _http_baseline(ports: list[int], concurrency: int, duration: float) ->
     return done / duration
 
 
-def _wait_settled(db: Database) -> None:
-    deadline = time.monotonic() + 60
+def _wait_settled(db: Database, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.transaction() as s:
             if not s.scalar(select(func.count()).select_from(Payment).where(Payment.status == "pending")):
@@ -343,3 +406,13 @@ def _outcome(db: Database) -> tuple[int, int]:
         )
     oversold = sum(max(0, int(sold.get(sku, 0)) - (2 * STOCK_PER_SKU - int(left[sku]))) for sku in left)
     return int(paid), oversold + int(negative or 0)
+
+
+def _kill_outcome(db: Database, load: Load) -> str:
+    """The summary line's part for a run with a killed worker: acknowledged orders the database does not
+    hold (lost) and orders no Idempotency-Key claims (doubled), both 0 when batches are all-or-nothing."""
+    with db.transaction() as s:
+        stored = set(s.scalars(select(Order.public_id)))
+        claimed = set(s.scalars(select(IdempotencyKey.order_ref)))
+    lost = len(set(load.acknowledged) - stored)
+    return f" kill_worker=1 lost={lost} doubled={len(stored - claimed)} retried={load.retried}"
