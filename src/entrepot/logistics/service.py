@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -227,6 +228,19 @@ _cache = _NetworkCache()
 
 def network(session: Session) -> Network:
     return _cache.get(session)
+
+
+def prepare_planner(
+    session: Session, folder: Path | None = None, progress: Callable[[str], None] = lambda line: None
+) -> list[Path]:
+    """What a planning process does once started: the stored network's bounds loaded onto its planner,
+    and those of the weight floors written for no such network yet (new, changed, or weighed by another
+    factor version) computed and written (`precompute.ensure`). The files written (none: all were there,
+    or no network is stored)."""
+    net = network(session)
+    if not net.nodes:
+        return []
+    return precompute.ensure(net, folder, progress=progress)
 
 
 def use_intensities(source: IntensitySource) -> None:
