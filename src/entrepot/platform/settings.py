@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     )
     reservation_ttl_seconds: int = Field(default=900, ge=5, le=7 * 24 * 3600)
     sweeper_interval_seconds: float = Field(default=5.0, gt=0)
+    local_dispatch_interval_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="Seconds between on-demand dispatch rounds in `entrepot serve` (0: none; then run "
+        "`entrepot local dispatch-round` from a scheduler).",
+    )
     run_sweeper: bool = True
     run_relay: bool = Field(default=True, description="Hand outbox events to their handlers in the API.")
     relay_interval_seconds: float = Field(default=1.0, gt=0)

@@ -1,0 +1,159 @@
+"""API shapes of on-demand delivery: stores, couriers and their pings, orders with their promise, trips,
+proofs of delivery. Places are an address of the city's map or a point on it (one of the two)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from entrepot.local_services.city_schemas import PointIn
+from entrepot.local_services.city_terms import ATTRIBUTION
+from entrepot.local_services.roads import Mode
+from entrepot.platform.schemas import Code, Moment, PublicId, Request, Text
+
+HHMM_PATTERN = r"^[0-9]{2}:[0-9]{2}$"
+HHMM = Field(pattern=HHMM_PATTERN, max_length=5, description="HH:MM in the market's time zone")
+
+
+class PlaceIn(Request):
+    address: Text | None = Field(default=None, max_length=200, description="a street address of the map")
+    point: PointIn | None = Field(default=None, description="or a point on the map")
+
+
+class StoreIn(Request):
+    name: Text = Field(min_length=1, max_length=200)
+    kind: Literal["restaurant", "grocery"]
+    market: Code = Field(description="the market whose currency and time zone the store uses")
+    place: PlaceIn
+    opens: Text = HHMM
+    closes: Text = HHMM
+    prep_minutes: int = Field(ge=1, le=240, description="average minutes from order to ready")
+    seller: PublicId | None = Field(default=None, description="operators: the seller it belongs to")
+
+
+class StorePatch(Request):
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    opens: Text | None = Field(default=None, pattern=HHMM_PATTERN, max_length=5)
+    closes: Text | None = Field(default=None, pattern=HHMM_PATTERN, max_length=5)
+    prep_minutes: int | None = Field(default=None, ge=1, le=240)
+
+
+class StoreOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    market: str
+    currency: str
+    time_zone: str
+    address: str
+    lat: float
+    lon: float
+    opens: str
+    closes: str
+    prep_minutes: int
+    attribution: str = ATTRIBUTION
+
+
+class CourierIn(Request):
+    name: Text = Field(min_length=1, max_length=200)
+    mode: Literal[Mode.EBIKE, Mode.SCOOTER, Mode.CAR] = Field(
+        description="ebike, scooter or car (walking couriers: not yet dispatched, see docs/local-services.md)"
+    )
+    key: PublicId = Field(description="the carrier API key the courier acts with (its id)")
+    shift_starts_at: Moment
+    shift_ends_at: Moment
+
+
+class PingIn(Request):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class CourierOut(BaseModel):
+    id: str
+    name: str
+    mode: str
+    capacity: int
+    shift_starts_at: dt.datetime
+    shift_ends_at: dt.datetime
+    lat: float | None
+    lon: float | None
+    position_at: dt.datetime | None
+
+
+class ItemIn(Request):
+    name: Text = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1, le=100)
+    unit_price_minor: int = Field(ge=1, le=10**15)
+
+
+class OrderIn(Request):
+    store: PublicId
+    items: list[ItemIn] = Field(min_length=1, max_length=50)
+    drop_off: PlaceIn
+
+
+class ItemOut(BaseModel):
+    name: str
+    quantity: int
+    unit_price_minor: int
+
+
+class OrderOut(BaseModel):
+    id: str
+    store: str
+    state: Literal["placed", "assigned", "picked_up", "delivered", "cancelled"]
+    items: list[ItemOut]
+    total_minor: int
+    currency: str
+    address: str
+    lat: float
+    lon: float
+    placed_at: dt.datetime
+    ready_at: dt.datetime
+    eta_at: dt.datetime = Field(description="when it is expected now")
+    eta_spread_s: int = Field(description="one standard deviation of the ETA, seconds")
+    promised_at: dt.datetime = Field(description="quoted at placement: 19 orders in 20 arrive by then")
+    trip: str | None
+    picked_up_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+
+
+class CancelIn(Request):
+    reason: Text | None = Field(default=None, max_length=300)
+
+
+class ProofIn(Request):
+    kind: Literal["code", "photo", "signature"]
+    reference: Text = Field(min_length=1, max_length=300, description="the code read out, or the file's id")
+    point: PointIn | None = None
+
+
+class StopOut(BaseModel):
+    kind: str
+    orders: list[str]
+    lat: float
+    lon: float
+    at: dt.datetime = Field(description="planned start of the stop's work")
+
+
+class TripOut(BaseModel):
+    id: str
+    courier: str
+    state: str
+    stops: list[StopOut]
+    offered_at: dt.datetime
+    eta_first_at: dt.datetime
+    free_at: dt.datetime
+    accepted_at: dt.datetime | None
+    attribution: str = ATTRIBUTION
+
+
+class RoundOut(BaseModel):
+    trips_offered: int
+    orders_assigned: int
+    released: int
+    waiting: int

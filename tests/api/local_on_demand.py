@@ -1,0 +1,123 @@
+"""A small on-demand city for the API tests (issue 22): seller_a's restaurant in central Helsinki on the
+lazada-sg market (Asia/Singapore: the world's clock, 03:00 UTC, is 11:00 there), two couriers bound to
+carrier keys of their own, and helpers to place, dispatch and follow an order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from entrepot.local_services import city as city_module
+from entrepot.local_services.city import CityUnavailable, bundled_helsinki
+from entrepot.local_services.models import Courier, DeliveryProof, LocalStore, OnDemandOrder, Trip
+from entrepot.logistics import service as logistics
+from entrepot.platform.db import OutboxEvent
+from tests.api.helpers import API
+from tests.api.test_carrier_scans import VAN, relay_network
+from tests.world import World
+
+STORE_AT = {"lat": 60.1710, "lon": 24.9414}  # by the central railway station
+DOOR = {"address": "Mikonkatu 18"}
+SEA = {"lat": 60.10, "lon": 24.95}  # in the Gulf of Finland, off the map
+TABLES = (LocalStore, Courier, Trip, OnDemandOrder, DeliveryProof, OutboxEvent)
+
+
+@pytest.fixture(autouse=True)
+def shipped_city(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        bundled_helsinki()
+    except CityUnavailable as missing:
+        pytest.skip(str(missing))
+    if "default" not in city_module._loaded:  # built once per process, into a test folder, not var/
+        monkeypatch.setenv("ENTREPOT_CITY_DIR", str(tmp_path_factory.getbasetemp() / "city"))
+
+
+class Town:
+    def __init__(self, world: World) -> None:
+        with world.db.transaction() as session:  # a carrier key names a carrier the lanes know
+            logistics.store_network(session, relay_network())
+        self.world = world
+        self.client = world.client()
+        self.keys: dict[str, dict[str, str]] = {
+            who: world.auth(who) for who in ("operator", "seller_a", "seller_b", "buyer_a", "buyer_b")
+        }
+        self.store = self.ok(self.post("/local/stores", "seller_a", store_body()), 201)["id"]
+        self.couriers = [self.courier(f"rider {n}") for n in (1, 2)]
+
+    def courier(self, name: str) -> str:
+        made = self.ok(
+            self.post("/api-keys", "operator", {"role": "carrier", "name": name, "carrier": VAN}), 201
+        )
+        self.keys[name] = {"Authorization": f"Bearer {made['key']}"}
+        now = self.world.clock()
+        body = {
+            "name": name,
+            "mode": "ebike",
+            "key": made["id"],
+            "shift_starts_at": (now - dt.timedelta(hours=1)).isoformat(),
+            "shift_ends_at": (now + dt.timedelta(hours=8)).isoformat(),
+        }
+        ref: str = self.ok(self.post("/local/couriers", "operator", body), 201)["id"]
+        return ref
+
+    def post(self, path: str, who: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return self.client.post(f"{API}{path}", json=body or {}, headers=self.keys[who])
+
+    def get(self, path: str, who: str) -> httpx.Response:
+        return self.client.get(f"{API}{path}", headers=self.keys[who])
+
+    @staticmethod
+    def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+        assert response.status_code == status, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def ping(self, n: int = 0, point: dict[str, float] = STORE_AT) -> httpx.Response:
+        return self.post(f"/local/couriers/{self.couriers[n]}/positions", f"rider {n + 1}", point)
+
+    def order(self, who: str = "buyer_a", **change: Any) -> httpx.Response:
+        body = {"store": self.store, "items": [{"name": "soup", "quantity": 2, "unit_price_minor": 1250}]}
+        body["drop_off"] = DOOR
+        return self.post("/local/orders", who, {**body, **change})
+
+    def dispatched(self, order: str) -> dict[str, Any]:
+        """The order after a round run when its food is nearly ready (the round offers a trip only to a
+        courier who must leave now to be at the store as the food is ready)."""
+        got = self.ok(self.get(f"/local/orders/{order}", "operator"))
+        ready = dt.datetime.fromisoformat(got["ready_at"])
+        self.world.clock.now = max(self.world.clock.now, ready - dt.timedelta(minutes=2))
+        self.ok(self.post("/local/dispatch-rounds", "operator"))
+        return self.ok(self.get(f"/local/orders/{order}", "operator"))
+
+    def counts(self) -> dict[str, int]:
+        with self.world.db.transaction() as session:
+            return {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0 for t in TABLES}
+
+    def events(self, aggregate: str) -> list[str]:
+        with self.world.db.transaction() as session:
+            found = (
+                select(OutboxEvent.type).where(OutboxEvent.aggregate_id == aggregate).order_by(OutboxEvent.id)
+            )
+            return list(session.scalars(found))
+
+
+def store_body(**change: Any) -> dict[str, Any]:
+    body = {
+        "name": "Soup Kitchen",
+        "kind": "restaurant",
+        "market": "lazada-sg",
+        "place": {"point": STORE_AT},
+        "opens": "10:00",
+        "closes": "22:00",
+        "prep_minutes": 10,
+    }
+    return {**body, **change}
+
+
+@pytest.fixture
+def town(world: World) -> Town:
+    return Town(world)
