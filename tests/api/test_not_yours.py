@@ -21,6 +21,7 @@ from entrepot.kernel.ids import new_id
 from entrepot.logistics import service as logistics
 from entrepot.platform.outbox import relay_once
 from tests.api.helpers import API, new_key, snapshot
+from tests.api.local_on_demand import shipped_city  # noqa: F401 - the fixture is used
 from tests.api.test_carrier_keys import other_express_network
 from tests.integration.test_shipping import small_network
 from tests.world import T0, World
@@ -50,6 +51,12 @@ TENANT_KINDS = frozenset(
         "group_team",
         "webhook_subscription",
         "webhook_delivery",
+        # On-demand delivery (issue 22): a seller's store (shown to everyone), a buyer's order, and a
+        # courier and its trip, each its own carrier key's.
+        "local_store",
+        "local_order",
+        "local_courier",
+        "local_trip",
     }
 )
 
@@ -79,6 +86,7 @@ HOOK = Route({"subscription_id": "webhook_subscription"})
 HOOK_ROUTES = [("GET", ""), ("DELETE", ""), ("GET", "/deliveries")]
 HOOK_ROUTES += [("POST", f"/{action}") for action in ("rotate", "enable", "disable")]
 REPLAY = {"since": "2025-11-11T00:00:00Z", "until": "2025-11-12T00:00:00Z"}
+LOCAL_HERE = {"lat": 60.1710, "lon": 24.9414}  # central Helsinki, the city's map
 DROP = {"sku": THEIR_SKU, "sale_price_minor": 500, "stock": 1, "per_buyer_limit": 1}
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -151,6 +159,20 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/webhooks/subscriptions/{subscription_id}/replay"): Route(HOOK.ids, REPLAY),
     ("GET", "/webhooks/deliveries/{delivery_id}"): Route({"delivery_id": "webhook_delivery"}),
     ("POST", "/webhooks/deliveries/{delivery_id}/replay"): Route({"delivery_id": "webhook_delivery"}),
+    ("GET", "/local/stores/{ref}"): Route({"ref": "local_store"}, public_to=EVERYONE),
+    ("PATCH", "/local/stores/{ref}"): Route({"ref": "local_store"}, {"prep_minutes": 5}),
+    ("GET", "/local/couriers/{ref}"): Route({"ref": "local_courier"}),
+    ("GET", "/local/couriers/{ref}/trip"): Route({"ref": "local_courier"}),
+    ("POST", "/local/couriers/{ref}/positions"): Route({"ref": "local_courier"}, LOCAL_HERE),
+    ("POST", "/local/trips/{ref}/accept"): Route({"ref": "local_trip"}),
+    ("POST", "/local/trips/{ref}/decline"): Route({"ref": "local_trip"}),
+    ("GET", "/local/orders/{ref}"): Route({"ref": "local_order"}),
+    ("GET", "/local/orders/{ref}/tracking"): Route({"ref": "local_order"}),
+    ("POST", "/local/orders/{ref}/cancel"): Route({"ref": "local_order"}, {}),
+    ("POST", "/local/orders/{ref}/pickup"): Route({"ref": "local_order"}),
+    ("POST", "/local/orders/{ref}/delivery"): Route(
+        {"ref": "local_order"}, {"kind": "code", "reference": "1"}
+    ),
 }
 
 
@@ -221,6 +243,7 @@ def _build_theirs(client: TestClient, world: World) -> Theirs:
 
     carrier = {"role": "carrier", "name": "scanners", "carrier": "Other Express"}  # runs no leg of theirs
     world.keys["carrier"] = _ok(client.post(f"{API}/api-keys", json=carrier, headers=ops))["key"]
+    _build_local(client, world, theirs)
 
     ids = theirs.ids
     theirs.views = [
@@ -241,8 +264,43 @@ def _build_theirs(client: TestClient, world: World) -> Theirs:
         ("operator", f"/sellers/{ids['seller']}"),
         ("buyer_b_second", "/me"),  # the key still works
         ("operator", f"/emissions/targets/{ids['target']}/progress"),
+        ("operator", f"/local/stores/{ids['local_store']}"),
+        ("operator", f"/local/orders/{ids['local_order']}"),
+        ("operator", f"/local/couriers/{ids['local_courier']}"),
     ]
     return theirs
+
+
+def _build_local(client: TestClient, world: World, theirs: Theirs) -> None:
+    """seller_b's store, buyer_b's order from it, offered on a trip to a courier of a key of its own (a
+    kitchen of a minute: the round offers the trip at once)."""
+    ops = world.auth("operator")
+    store = {"name": "B's", "kind": "restaurant", "market": "lazada-sg", "place": {"point": LOCAL_HERE}}
+    store |= {"opens": "00:00", "closes": "24:00", "prep_minutes": 1}
+    made = client.post(f"{API}/local/stores", json=store, headers=world.auth("seller_b"))
+    theirs.ids["local_store"] = _ok(made)["id"]
+    key = _ok(
+        client.post(
+            f"{API}/api-keys", json={"role": "carrier", "name": "rider", "carrier": "test"}, headers=ops
+        )
+    )
+    shift = {"shift_starts_at": T0.isoformat(), "shift_ends_at": (T0 + dt.timedelta(hours=8)).isoformat()}
+    courier = _ok(
+        client.post(
+            f"{API}/local/couriers",
+            json={"name": "B", "mode": "ebike", "key": key["id"], **shift},
+            headers=ops,
+        )
+    )
+    rider = {"Authorization": f"Bearer {key['key']}"}
+    _ok(client.post(f"{API}/local/couriers/{courier['id']}/positions", json=LOCAL_HERE, headers=rider))
+    order = {"store": made.json()["id"], "items": [{"name": "soup", "quantity": 1, "unit_price_minor": 900}]}
+    order["drop_off"] = {"address": "Mikonkatu 18"}
+    placed = _ok(client.post(f"{API}/local/orders", json=order, headers=world.auth("buyer_b")))
+    _ok(client.post(f"{API}/local/dispatch-rounds", headers=ops))
+    trip = _ok(client.get(f"{API}/local/orders/{placed['id']}", headers=ops))["trip"]
+    assert trip is not None, "the round offered no trip"
+    theirs.ids |= {"local_courier": courier["id"], "local_order": placed["id"], "local_trip": trip}
 
 
 def _state(client: TestClient, world: World, theirs: Theirs) -> tuple[Any, ...]:
@@ -343,6 +401,7 @@ def test_the_walk_knows_every_route_that_takes_an_id(world: World) -> None:
             assert kind.startswith("=") or kind in TENANT_KINDS, (method, template, kind)
 
 
+@pytest.mark.usefixtures("shipped_city")
 def test_their_things_and_unknown_ones_get_one_answer(world: World, client: TestClient) -> None:
     theirs = _build_theirs(client, world)
     problems: list[str] = []
