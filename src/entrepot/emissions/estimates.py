@@ -3,7 +3,7 @@ estimate and the stored account of the same route agree, and every estimate name
 version (and so the factor tables) it came from.
 
 Why a hook: logistics and ordering sit below emissions in the layers (they may not import it), so the
-composition root hands `CURRENT` (an `logistics.intensity.IntensitySource`) to logistics, whose network
+composition root hands `CURRENT` (a `logistics.intensity.IntensitySource`) to logistics, whose network
 cache weighs every lane with `Intensities.wtw_g_per_tkm` (the leg's countries included, for scoped
 regional tables) in place of the built-in default, and re-weighs when the version changes; the route
 planner, checkout's quotes and the shipments planned from them then state `Intensities.label`.
