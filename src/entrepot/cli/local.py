@@ -183,6 +183,31 @@ def record_due() -> None:
     console.print(f"{recorded} scans recorded")
 
 
+@app.command("dispatch-round")
+def dispatch_round() -> None:
+    """Run one on-demand dispatch round now (what `entrepot serve` does every
+    ENTREPOT_LOCAL_DISPATCH_INTERVAL_SECONDS): lapsed offers and late couriers' trips taken back, waiting
+    orders batched into trips offered to free couriers, in one transaction."""
+    from entrepot.cli.config import get_settings
+    from entrepot.cli.errors import require_schema
+    from entrepot.local_services import round_service
+    from entrepot.platform.db import Database
+
+    settings = get_settings()
+    require_schema(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        with failures(), db.transaction() as session:
+            done = round_service.dispatch_round(session, settings.make_clock()())
+    finally:
+        db.dispose()
+    console.print(
+        f"dispatch-round trips_offered={done.trips_offered} orders_assigned={done.orders_assigned} "
+        f"released={done.released} waiting={done.waiting}",
+        highlight=False,
+    )
+
+
 MODE = typer.Option(help="ebike, scooter, car or walking")
 POINT = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
@@ -30,7 +32,6 @@ from entrepot.local_services.delivery import (
     order_total,
     units_of,
 )
-from entrepot.local_services.dispatch_match import DispatchRules
 from entrepot.local_services.locate import Located
 from entrepot.local_services.models import Courier, DeliveryProof, LocalStore, OnDemandOrder, Trip
 from entrepot.local_services.ondemand import QUOTE_MODE, Quote, Store, quote
@@ -38,13 +39,24 @@ from entrepot.local_services.roads import Mode
 from entrepot.platform.db import by_public_id, record_event
 from entrepot.platform.principal import Principal
 
+if TYPE_CHECKING:
+    from entrepot.local_services.dispatch_match import DispatchRules
+
 ORDER_PREFIX = "lor"
 ORDER_PLACED = "local.order_placed"
 ORDER_PICKED_UP = "local.order_picked_up"
 ORDER_DELIVERED = "local.order_delivered"
 ORDER_CANCELLED = "local.order_cancelled"
 TRIP_DONE = "local.trip_done"
-RULES = DispatchRules()
+
+
+@cache
+def dispatch_rules() -> DispatchRules:
+    """The rules quotes and rounds apply (imported on first use: matching loads scipy.optimize, which
+    the API does not load to start)."""
+    from entrepot.local_services.dispatch_match import DispatchRules
+
+    return DispatchRules()
 
 
 @dataclass(frozen=True)
@@ -111,13 +123,16 @@ def quote_now(session: Session, store: LocalStore, drop: Located, now: dt.dateti
     at_store = (store.lat, store.lon)
     ride = float(city.matrix([at_store], [(drop.lat, drop.lon)], QUOTE_MODE)[0, 0])
     free = free_couriers(session, now)
-    reach = min((_reach_s(free, mode, at_store) for mode in {c.mode for c in free}), default=RULES.horizon_s)
+    reach = min(
+        (_reach_s(free, mode, at_store) for mode in {c.mode for c in free}),
+        default=dispatch_rules().horizon_s,
+    )
     backlog = backlog_s(
         _due_orders(session, now),
         len(free),
         _on_shift(session, now),
-        RULES.batching.typical_orders_per_trip,
-        RULES.batching.typical_trip_s,
+        dispatch_rules().batching.typical_orders_per_trip,
+        dispatch_rules().batching.typical_trip_s,
     )
     kitchen = Store(
         store.id, 0, store.opens_minute * 60.0, store.closes_minute * 60.0, store.prep_minutes * 60.0
@@ -133,7 +148,7 @@ def _reach_s(free: Sequence[Courier], mode: str, at_store: tuple[float, float]) 
     try:
         return float(locate.city().matrix(points, [at_store], Mode(mode))[:, 0].min())
     except ValidationFailed:
-        return RULES.horizon_s
+        return dispatch_rules().horizon_s
 
 
 def on_shift(now: dt.datetime) -> ColumnElement[bool]:
@@ -164,7 +179,7 @@ def _on_shift(session: Session, now: dt.datetime) -> int:
 
 
 def _due_orders(session: Session, now: dt.datetime) -> int:
-    horizon = now + dt.timedelta(seconds=RULES.horizon_s)
+    horizon = now + dt.timedelta(seconds=dispatch_rules().horizon_s)
     due = select(func.count()).where(OnDemandOrder.state == "placed", OnDemandOrder.ready_at <= horizon)
     return session.scalar(due) or 0
 

@@ -25,18 +25,17 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
-from entrepot.local_services.batching import batch
 from entrepot.local_services.courier_service import release_trip
 from entrepot.local_services.delivery import move_order
-from entrepot.local_services.dispatch_match import Commit, CourierState, DispatchRules, match
 from entrepot.local_services.models import Courier, LocalStore, OnDemandOrder, Trip
 from entrepot.local_services.ondemand import DROPOFF_S, Order, StopKind, Store
 from entrepot.local_services.ondemand import Courier as CourierTerms
-from entrepot.local_services.order_service import RULES, free_couriers
+from entrepot.local_services.order_service import dispatch_rules, free_couriers
 from entrepot.local_services.roads import Mode
 from entrepot.platform.db import record_event, record_events
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # matching loads scipy.optimize: imported when a round first plans
+    from entrepot.local_services.dispatch_match import Commit, DispatchRules
     from entrepot.platform.deps import AppContext
 
 log = logging.getLogger("entrepot.local_services")
@@ -54,7 +53,8 @@ class RoundResult:
     waiting: int
 
 
-def dispatch_round(session: Session, now: dt.datetime, rules: DispatchRules = RULES) -> RoundResult:
+def dispatch_round(session: Session, now: dt.datetime, rules: DispatchRules | None = None) -> RoundResult:
+    rules = rules or dispatch_rules()
     released = release_overdue(session, now, rules)
     orders = _due(session, now, rules)
     couriers = free_couriers(session, now, lock=True) if orders else []
@@ -102,7 +102,9 @@ def _plan(
     now: dt.datetime,
     rules: DispatchRules,
 ) -> list[Commit]:
+    from entrepot.local_services.batching import batch
     from entrepot.local_services.citysim import CityTravel
+    from entrepot.local_services.dispatch_match import CourierState, match
     from entrepot.local_services.locate import city
 
     stores = list(session.scalars(select(LocalStore).where(LocalStore.id.in_({o.store_id for o in orders}))))
