@@ -115,3 +115,17 @@ def test_a_key_appears_in_no_log_line(world: World, caplog: pytest.LogCaptureFix
     # underscores, so splitting on every one could leave a fragment that any line contains.
     secrets_ = [key.split("_", 2)[-1], world.keys["operator"].split("_", 2)[-1]]
     assert not [line for line in lines if any(s in line for s in secrets_)]
+
+
+def test_an_event_carries_the_id_of_the_request_that_recorded_it(world: World) -> None:
+    client = world.client()
+    order = place_ok(client, world, ("seller_a_red", 1))
+    asked = {**world.auth("buyer_a"), "X-Request-Id": "req-cancel-0001"}
+    cancelled = client.post(f"{API}/orders/{order['id']}/cancel", headers=asked)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.headers["x-request-id"] == "req-cancel-0001"
+    listed = client.get(
+        f"{API}/events", params={"aggregate_id": order["id"]}, headers=world.auth("operator")
+    ).json()["items"]
+    by_type = {event["type"]: event["request_id"] for event in listed}
+    assert by_type["order.cancelled"] == "req-cancel-0001"

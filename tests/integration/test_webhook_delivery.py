@@ -31,6 +31,7 @@ from entrepot.integrations.settings import WebhookSettings
 from entrepot.integrations.worker import Worker
 from entrepot.kernel.events import DomainEvent
 from entrepot.platform.db import Database, OutboxEvent, record_event
+from entrepot.platform.logs import bind_request_id, unbind_request_id
 from entrepot.platform.outbox import Event, HandlerRegistry, relay_once
 from entrepot.platform.principal import Principal
 from tests.world import T0, Clock
@@ -351,3 +352,18 @@ def test_racing_workers_never_send_one_delivery_twice_at_once(
     assert len(sent) == len(set(sent)) == 360
     assert {r.status for r in _deliveries(pg_database)} == {"delivered"}
     assert sum(delivered_by) == 360 and sum(1 for n in delivered_by if n) > 1  # the work was shared
+
+
+def test_a_delivery_carries_the_request_id_of_its_event(database: Database, receiver: Receiver) -> None:
+    made = _subscribe(database, receiver.url())
+    token = bind_request_id("req-hook-0001")
+    try:
+        _events(database, 1)  # recorded while "answering" that request
+    finally:
+        unbind_request_id(token)
+    _events(database, 1, at=T0 + dt.timedelta(seconds=1))  # recorded by no request
+    _deliver(database, Clock(T0 + dt.timedelta(seconds=2)))
+    assert [h.headers.get("entrepot-request-id") for h in receiver.hits] == ["req-hook-0001", None]
+    assert [d.request_id for d in _deliveries(database)] == ["req-hook-0001", None]
+    for hit in receiver.hits:  # outside what is signed: the spec's signature still verifies
+        assert spec_signatures(made.secret, hit.headers, hit.body)

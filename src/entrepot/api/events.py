@@ -28,6 +28,9 @@ class EventOut(BaseModel):
     next_attempt_at: dt.datetime | None = Field(description="when a failed event is tried again")
     published_at: dt.datetime | None
     dead_at: dt.datetime | None
+    request_id: str | None = Field(
+        description="the X-Request-Id of the request whose change recorded it; null when no request made it"
+    )
 
 
 def _out(e: OutboxEvent) -> EventOut:
@@ -43,6 +46,7 @@ def _out(e: OutboxEvent) -> EventOut:
         next_attempt_at=e.next_attempt_at,
         published_at=e.published_at,
         dead_at=e.dead_at,
+        request_id=e.request_id,
     )
 
 

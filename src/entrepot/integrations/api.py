@@ -70,6 +70,7 @@ def delivery_out(row: WebhookDelivery, subscription: str) -> DeliveryOut:
         last_error=row.last_error,
         delivered_at=row.delivered_at,
         replay_of=row.replay_of,
+        request_id=row.request_id,
     )
 
 

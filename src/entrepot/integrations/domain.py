@@ -152,13 +152,24 @@ def signature_header(secrets: Iterable[str], message_id: str, timestamp: dt.date
     return " ".join(Webhook(secret).sign(message_id, timestamp, body) for secret in secrets)
 
 
-def headers(secrets: Iterable[str], message_id: str, timestamp: dt.datetime, body: bytes) -> dict[str, str]:
-    return {
+def headers(
+    secrets: Iterable[str],
+    message_id: str,
+    timestamp: dt.datetime,
+    body: bytes,
+    request_id: str | None = None,
+) -> dict[str, str]:
+    """The spec's three headers; and, outside what is signed, the id of the request whose change the
+    event records, so that a receiver's log and ours meet on it."""
+    sent = {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
         "webhook-signature": signature_header(secrets, message_id, timestamp, body),
     }
+    if request_id:
+        sent["entrepot-request-id"] = request_id
+    return sent
 
 
 def live_secrets(

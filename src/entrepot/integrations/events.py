@@ -129,6 +129,7 @@ def _delivery_row(event: Event, body: str, subscription_id: int) -> dict[str, ob
         "status": "pending",
         "attempts": 0,
         "occurred_at": event.occurred_at,
+        "request_id": event.request_id,
     }
 
 

@@ -81,6 +81,8 @@ class WebhookDelivery(Base):
     response_excerpt: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(String(500))
     replay_of: Mapped[str | None] = mapped_column(String(40))  # the delivery replayed, for the log
+    # the request that recorded the event (sent as `entrepot-request-id`): a change followed end to end
+    request_id: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # the event's time (replays: the replay's)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (

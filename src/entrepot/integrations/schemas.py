@@ -74,6 +74,10 @@ class DeliveryOut(BaseModel):
     last_error: str | None
     delivered_at: dt.datetime | None
     replay_of: str | None
+    request_id: str | None = Field(
+        description="the X-Request-Id of the request whose change recorded the event (sent as the "
+        "entrepot-request-id header); null for changes no request made"
+    )
 
 
 class ReplayRangeIn(Request):

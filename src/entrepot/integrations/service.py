@@ -276,6 +276,7 @@ def _queue_again(session: Session, original: WebhookDelivery, now: dt.datetime) 
         attempts=0,
         replay_of=original.public_id,
         occurred_at=original.occurred_at,
+        request_id=original.request_id,
     )
     session.add(again)
     session.flush()

@@ -77,6 +77,7 @@ class Outgoing:
     message_id: str
     body: str
     attempts: int
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def claim(
 def _next_batch(
     session: Session, subscription_id: int, now: dt.datetime, limit: int, after: int | None = None
 ) -> list[Outgoing]:
-    query = select(_D.id, _D.message_id, _D.body, _D.attempts).where(
+    query = select(_D.id, _D.message_id, _D.body, _D.attempts, _D.request_id).where(
         _D.subscription_id == subscription_id,
         _due(now),  # type: ignore[arg-type]
     )
@@ -183,7 +184,7 @@ class Sender:
 
     async def send(self, claim: Claim, item: Outgoing) -> Outcome:
         body = item.body.encode()
-        headers = domain.headers(claim.secrets, item.message_id, self.clock(), body)
+        headers = domain.headers(claim.secrets, item.message_id, self.clock(), body, item.request_id)
         began = time.perf_counter()
         try:
             async with self.client.post(

@@ -45,6 +45,7 @@ from sqlalchemy.types import TypeDecorator
 from entrepot.kernel.errors import Conflict, not_found
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
+from entrepot.platform.logs import current_request_id
 from entrepot.platform.metrics import EVENTS, count_on_commit
 
 # Named constraints so Alembic migrations are stable across SQLite and PostgreSQL.
@@ -105,6 +106,9 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     dead_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # the id of the request whose transaction recorded it (its answer's X-Request-Id): a change followed
+    # from the request to its handlers and webhook deliveries; null for changes no request made
+    request_id: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         # The relay's queue, oldest first: stays small however long the history grows.
         Index("ix_outbox_events_pending", "id", sqlite_where=text(_PENDING), postgresql_where=text(_PENDING)),
@@ -156,23 +160,36 @@ _RECORD_EVENTS = insert(_OUTBOX).inline()
 
 
 def record_event(session: Session, event_: DomainEvent, now: dt.datetime) -> None:
-    """Write the event in the caller's transaction: it commits with the change or not at all."""
-    session.execute(_RECORD_EVENT, _event_row(event_.type, event_.aggregate_id, event_.payload, now))
+    """Write the event in the caller's transaction: it commits with the change or not at all. It carries
+    the id of the request being answered, if any."""
+    row = _event_row(event_.type, event_.aggregate_id, event_.payload, now, current_request_id())
+    session.execute(_RECORD_EVENT, row)
     count_on_commit(session, EVENTS, event_.type)
 
 
 def record_events(
-    session: Session, kind: str, payloads: list[tuple[str, dict[str, Any]]], now: dt.datetime
+    session: Session,
+    kind: str,
+    payloads: list[tuple[str, dict[str, Any]]],
+    now: dt.datetime,
+    request_ids: Sequence[str | None] | None = None,
 ) -> None:
     """Events of one kind, (aggregate id, payload) each, in one round trip: for batches that change many
-    aggregates together. Written in the caller's transaction, like `record_event`."""
+    aggregates together. Written in the caller's transaction, like `record_event`. A batch may answer
+    many requests, so each event's request id is given (`request_ids`, one per payload), never taken
+    from the context: without them, the events carry none."""
     if payloads:
-        session.execute(_RECORD_EVENTS, [_event_row(kind, ref, body, now) for ref, body in payloads])
+        ids = request_ids if request_ids is not None else [None] * len(payloads)
+        rows = [_event_row(kind, ref, body, now, rid) for (ref, body), rid in zip(payloads, ids, strict=True)]
+        session.execute(_RECORD_EVENTS, rows)
         count_on_commit(session, EVENTS, kind, len(payloads))
 
 
-def _event_row(kind: str, aggregate_id: str, payload: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _event_row(
+    kind: str, aggregate_id: str, payload: dict[str, Any], now: dt.datetime, request_id: str | None
+) -> dict[str, Any]:
     return {
+        "request_id": request_id,
         "public_id": new_id("evt"),
         "type": kind,
         "aggregate_id": aggregate_id,

@@ -57,6 +57,7 @@ class Event:
     aggregate_id: str
     payload: dict[str, Any]
     occurred_at: dt.datetime
+    request_id: str | None = None  # the request whose transaction recorded it, if one did
 
 
 Handler = Callable[[Session, Event], None]
@@ -303,7 +304,9 @@ def _record_failure_in_new_transaction(
 
 
 def _event_of(row: OutboxEvent) -> Event:
-    return Event(row.public_id, row.type, row.aggregate_id, dict(row.payload), row.occurred_at)
+    return Event(
+        row.public_id, row.type, row.aggregate_id, dict(row.payload), row.occurred_at, row.request_id
+    )
 
 
 def _describe(where: str, exc: BaseException) -> str:
