@@ -38,6 +38,7 @@ from entrepot.logistics import service as logistics_service
 from entrepot.logistics.routing import warm_up as warm_up_planner
 from entrepot.ordering import api as ordering_api
 from entrepot.ordering import cart_api
+from entrepot.ordering.fast import CheckoutFastPath
 from entrepot.organization import api as organization_api
 from entrepot.platform import problems
 from entrepot.platform.db import Database
@@ -184,6 +185,7 @@ def create_app(
     # the flash order request is answered before the router (the rush's hot path; see campaigns.flash.fast);
     # added before BodySizeLimit so that the size limit still wraps it
     app.add_middleware(FlashFastPath, prefix=API_PREFIX)
+    app.add_middleware(CheckoutFastPath, prefix=API_PREFIX)  # POST /orders, the payment webhook: the same
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Hardened, api_prefix=API_PREFIX, html_policy=html_policy)
     app.add_middleware(

@@ -45,6 +45,7 @@ from entrepot.platform.deps import (
     Paging,
     next_cursor,
 )
+from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import CodeQuery, IdPath, IdQuery, ListPage
 
 router = APIRouter(tags=["orders"])
@@ -169,6 +170,8 @@ def quote(body: BasketIn, ctx: OrderingCtx, principal: BuyerCaller) -> QuoteOut:
         return quote_out(quoted)
 
 
+# Served by ordering.fast.CheckoutFastPath before the router where the app installs it: this route
+# documents it, and serves it where the middleware is not installed.
 @router.post("/orders", status_code=201, response_model=OrderOut)
 async def place_order(
     body: OrderIn,
@@ -184,20 +187,24 @@ async def place_order(
     true`); the same key with another body is rejected (422). With `payment_method`, paying starts in
     the same transaction, as `POST /orders/{id}/pay` would. `delivery_option` picks one of the quote's
     options (the default when left out); one the basket does not have now is a 422 that changes nothing."""
-    fingerprint = request_fingerprint(body.model_dump(mode="json"))
-    pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
-    request = placing.PlaceRequest(
-        principal, basket_of(body), idempotency_key, fingerprint, pay_now, body.delivery_option
-    )
-    # Placed in the worker's next batch of concurrent orders, one transaction for the batch
-    placed = await checkout_runtime(ctx).place(request)
-    out = order_out(placed.detail, ctx.clock())
+    placed = await place(ctx, principal, body, idempotency_key)
     if placed.delivery is not None:
         background.add_task(deliver_in_process, ctx, placed.delivery)
     if placed.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return out
+    return order_out(placed.detail, ctx.clock())
+
+
+async def place(ctx: OrderingContext, principal: Principal, body: OrderIn, key: str) -> checkout.Placed:
+    """The order of a checked request, placed in the worker's next batch of concurrent orders (one
+    transaction for the batch): this route's work, and its fast path's (ordering.fast)."""
+    fingerprint = request_fingerprint(body.model_dump(mode="json"))
+    pay_now = checkout.PayNow(body.payment_method, ctx.payments) if body.payment_method else None
+    request = placing.PlaceRequest(
+        principal, basket_of(body), key, fingerprint, pay_now, body.delivery_option
+    )
+    return await checkout_runtime(ctx).place(request)
 
 
 @router.get("/orders", response_model=ListPage[OrderOut])
@@ -277,6 +284,7 @@ def receive(ctx: AppContext, body: bytes, signature: str | None) -> str:
     return service.receive_webhook(ctx.db, secrets, tolerance, body, signature, now)
 
 
+# Served by ordering.fast.CheckoutFastPath as POST /orders is.
 @router.post("/payments/webhook", tags=["payments"], responses=problems.SIGNED)
 async def payment_webhook(
     request: Request,
