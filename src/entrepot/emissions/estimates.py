@@ -37,7 +37,8 @@ class Intensities:
     @property
     def label(self) -> str:
         """The version as an estimate states it (`GET /emissions/factor-tables` lists its tables)."""
-        return f"v{self.version}" if self.version else "package defaults (no version opened yet)"
+        # nothing recorded yet: the first recording opens v1 with exactly these tables
+        return f"v{self.version}" if self.version else "v1 (the package's default tables, not opened yet)"
 
     def wtw_g_per_tkm(
         self, mode: str, vehicle: str, distance_km: float, countries: tuple[str, ...] = ()

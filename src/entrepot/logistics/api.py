@@ -150,6 +150,7 @@ def shipment_out(session: Session, shipment: Shipment) -> ShipmentOut:
         fee_cents=shipment.fee_cents,
         revenue_origin=shipment.revenue_origin,
         emissions_g=round(shipment.emissions_g, 1),
+        emissions_version=shipment.emissions_version,
         promised_at=shipment.promised_at,
         eta=shipment.eta,
         delivered_at=shipment.delivered_at,

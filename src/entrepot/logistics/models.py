@@ -94,6 +94,9 @@ class Shipment(Base):
     fee_cents: Mapped[int] = mapped_column(Integer)  # what the seller is billed, USD cents
     revenue_origin: Mapped[str] = mapped_column(String(10))  # domestic | overseas
     emissions_g: Mapped[float] = mapped_column(Float)
+    # the emission factor version emissions_g was estimated with (None: planned before estimates named
+    # it, with the built-in default table)
+    emissions_version: Mapped[str | None] = mapped_column(String(80))
     cross_border: Mapped[bool] = mapped_column(Boolean)
     ready_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     promised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

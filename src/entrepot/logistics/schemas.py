@@ -163,7 +163,13 @@ class ShipmentOut(BaseModel):
     weight_g: int
     fee_cents: int
     revenue_origin: str
-    emissions_g: float
+    emissions_g: float = Field(description="planned: the route's estimate when the shipment was planned")
+    emissions_version: str | None = Field(
+        description="the emission factor version emissions_g was estimated with (null: planned before"
+        " estimates named it, with the built-in default table); the account of every version is"
+        " GET /emissions/shipments/{id}",
+        examples=["v2"],
+    )
     promised_at: dt.datetime
     eta: dt.datetime
     delivered_at: dt.datetime | None

@@ -391,7 +391,7 @@ def _ship_parcel(
     for _ in range(MAX_REBOOKINGS):
         booked = _book(session, chosen.route, item.weight_g)
         if isinstance(booked, list):
-            shipment = _write_shipment(session, order, item, chosen, booked, now)
+            shipment = _write_shipment(session, order, item, chosen, booked, now, net.emissions_version)
             if shipment.cross_border:
                 declare(session, shipment, order, item, now, fx)
             return shipment
@@ -461,6 +461,7 @@ def _write_shipment(
     chosen: Plan,
     departure_ids: list[int | None],
     now: dt.datetime,
+    emissions_version: str,
 ) -> Shipment:
     route = chosen.route
     order_ref, seller_id, destination_country = (
@@ -484,6 +485,7 @@ def _write_shipment(
         fee_cents=fee_for(route.cost_cents),
         revenue_origin=revenue_origin(item.warehouse_country, destination_country),
         emissions_g=route.emissions_g,
+        emissions_version=emissions_version,
         cross_border=item.warehouse_country != destination_country,
         ready_at=from_minutes(route.ready),
         promised_at=from_minutes(chosen.promised),
