@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.local_services.courier_service import release_trip
 from entrepot.local_services.delivery import move_order
@@ -32,7 +31,7 @@ from entrepot.local_services.ondemand import DROPOFF_S, Order, StopKind, Store
 from entrepot.local_services.ondemand import Courier as CourierTerms
 from entrepot.local_services.order_service import dispatch_rules, free_couriers
 from entrepot.local_services.roads import Mode
-from entrepot.platform.db import record_event, record_events
+from entrepot.platform.db import record_events
 
 if TYPE_CHECKING:  # matching loads scipy.optimize: imported when a round first plans
     from entrepot.local_services.dispatch_match import Commit, DispatchRules
@@ -143,8 +142,8 @@ def _plan(
     commits = match(trips, pure_orders, states, travel, t, rules)
     by_id = {o.id: o for o in orders}
     modes = {c.id: Mode(c.mode) for c in couriers}
-    for commit in commits:
-        _offer(session, commit, by_id, points, modes[commit.courier], now)
+    if commits:
+        _offer(session, commits, by_id, points, modes, now)
     return commits
 
 
@@ -154,12 +153,44 @@ def _at(seconds: float) -> dt.datetime:
 
 def _offer(
     session: Session,
-    commit: Commit,
+    commits: Sequence[Commit],
     orders: dict[int, OnDemandOrder],
     points: Sequence[tuple[float, float]],
-    mode: Mode,
+    modes: dict[int, Mode],
     now: dt.datetime,
 ) -> None:
+    """Each commit as a trip offered to its courier, its orders assigned with their ETA: the trips
+    inserted together, the events written two statements for the round (not a flush per trip)."""
+    trips = [_trip(commit, orders, points, now) for commit in commits]
+    session.add_all(trips)
+    session.flush()
+    assigned: list[tuple[str, dict[str, object]]] = []
+    for commit, trip in zip(commits, trips, strict=True):
+        for stop, start in zip(commit.trip.stops, commit.starts, strict=True):
+            if stop.kind is not StopKind.DROPOFF:
+                continue
+            for ref in stop.orders:
+                order = orders[ref]
+                order.state = move_order(order.public_id, order.state, "assigned")
+                order.trip_id = trip.id
+                order.eta_at = _at(start + DROPOFF_S[modes[commit.courier]])
+                assigned.append(
+                    (order.public_id, {"trip": trip.public_id, "eta_at": order.eta_at.isoformat()})
+                )
+    offered = [
+        (
+            trip.public_id,
+            {"courier_id": commit.courier, "orders": [orders[o].public_id for o in commit.trip.orders]},
+        )
+        for commit, trip in zip(commits, trips, strict=True)
+    ]
+    record_events(session, TRIP_OFFERED, offered, now)
+    record_events(session, ORDER_ASSIGNED, assigned, now)
+
+
+def _trip(
+    commit: Commit, orders: dict[int, OnDemandOrder], points: Sequence[tuple[float, float]], now: dt.datetime
+) -> Trip:
     stops = [
         {
             "kind": stop.kind.value,
@@ -170,7 +201,7 @@ def _offer(
         }
         for stop, start in zip(commit.trip.stops, commit.starts, strict=True)
     ]
-    trip = Trip(
+    return Trip(
         public_id=new_id(TRIP_PREFIX),
         courier_id=commit.courier,
         state="offered",
@@ -178,30 +209,6 @@ def _offer(
         offered_at=now,
         eta_first_at=_at(commit.eta_first),
         free_at=_at(commit.free_at),
-    )
-    session.add(trip)
-    session.flush()
-    for stop, start in zip(commit.trip.stops, commit.starts, strict=True):
-        if stop.kind is StopKind.DROPOFF:
-            for ref in stop.orders:
-                order = orders[ref]
-                order.state = move_order(order.public_id, order.state, "assigned")
-                order.trip_id = trip.id
-                order.eta_at = _at(start + DROPOFF_S[mode])
-    refs = [orders[o].public_id for o in commit.trip.orders]
-    record_event(
-        session,
-        DomainEvent(TRIP_OFFERED, trip.public_id, {"courier_id": commit.courier, "orders": refs}),
-        now,
-    )
-    record_events(
-        session,
-        ORDER_ASSIGNED,
-        [
-            (orders[o].public_id, {"trip": trip.public_id, "eta_at": orders[o].eta_at.isoformat()})
-            for o in commit.trip.orders
-        ],
-        now,
     )
 
 
