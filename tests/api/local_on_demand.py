@@ -105,6 +105,14 @@ class Town:
             )
             return list(session.scalars(found))
 
+    def event_payload(self, aggregate: str, kind: str) -> dict[str, Any]:
+        with self.world.db.transaction() as session:
+            found = select(OutboxEvent.payload).where(
+                OutboxEvent.aggregate_id == aggregate, OutboxEvent.type == kind
+            )
+            payload: dict[str, Any] = session.scalars(found).one()
+            return payload
+
 
 def store_body(**change: Any) -> dict[str, Any]:
     body = {

@@ -4,6 +4,8 @@ e-bike roads (the mode most couriers ride) is a 422 naming the field, and nothin
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,3 +71,22 @@ def _label(the_city: City, point: tuple[float, float]) -> str:
         return the_city.reverse(point).label
     except (NotFound, ValidationFailed):
         return f"{point[0]:.5f}, {point[1]:.5f}"
+
+
+def route_metres(points: list[tuple[float, float]], mode: Mode) -> int:
+    """Metres by the mode's roads through the points in order (a trip's stops): what emissions will
+    account. A leg the mode cannot ride (a point off its roads) counts as the straight line."""
+    the_city, total = city(), 0.0
+    for a, b in itertools.pairwise(points):
+        try:
+            total += the_city.route(a, b, mode).metres
+        except ValidationFailed:
+            total += _straight_metres(a, b)
+    return round(total)
+
+
+def _straight_metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    mean_lat = math.radians((a[0] + b[0]) / 2)
+    dy = (b[0] - a[0]) * 111_320.0
+    dx = (b[1] - a[1]) * 111_320.0 * math.cos(mean_lat)
+    return math.hypot(dx, dy)

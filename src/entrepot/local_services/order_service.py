@@ -255,9 +255,28 @@ def _end_trip_if_empty(session: Session, trip: Trip, now: dt.datetime) -> None:
     if "delivered" in states:
         trip.state = move_trip(trip.public_id, trip.state, "done")
         trip.ended_at = now
-        record_event(session, DomainEvent(TRIP_DONE, trip.public_id, {}), now)
+        record_event(session, DomainEvent(TRIP_DONE, trip.public_id, _trip_done(session, trip)), now)
         return
     release_trip(session, trip, now, "cancelled")
+
+
+def _trip_done(session: Session, trip: Trip) -> dict[str, object]:
+    """What emissions and reporting read of a finished trip: the courier's mode and the metres of its
+    planned route through the stops (e-bike and car kilometres become emissions), the orders delivered."""
+    courier = session.get(Courier, trip.courier_id)
+    assert courier is not None
+    points = [(float(stop["lat"]), float(stop["lon"])) for stop in trip.stops]
+    delivered = session.scalars(
+        select(OnDemandOrder.public_id).where(
+            OnDemandOrder.trip_id == trip.id, OnDemandOrder.state == "delivered"
+        )
+    )
+    return {
+        "courier": courier.public_id,
+        "mode": courier.mode,
+        "distance_m": locate.route_metres(points, Mode(courier.mode)),
+        "orders": sorted(delivered),
+    }
 
 
 def _courier_order(session: Session, principal: Principal, ref: str) -> tuple[OnDemandOrder, Trip]:
