@@ -36,7 +36,13 @@ def test_an_order_is_promised_dispatched_carried_and_delivered(town: Town) -> No
     assert_problem(
         town.post(f"/local/orders/{order['id']}/delivery", "rider 1", proof), 409, "invalid-transition"
     )
-    assert town.ok(town.post(f"/local/orders/{order['id']}/pickup", "rider 1"))["state"] == "picked_up"
+    town.world.clock.now = dt.datetime.fromisoformat(trip["stops"][0]["at"]) + dt.timedelta(minutes=4)
+    picked = town.ok(town.post(f"/local/orders/{order['id']}/pickup", "rider 1"))
+    assert picked["state"] == "picked_up"
+    late = dt.timedelta(minutes=3)  # the pick-up's minute of handling planned, four taken
+    assert dt.datetime.fromisoformat(picked["eta_at"]) == dt.datetime.fromisoformat(
+        trip["stops"][1]["at"]
+    ) + late + dt.timedelta(minutes=2)
     assert_problem(town.post(f"/local/orders/{order['id']}/cancel", "buyer_a"), 409, "invalid-transition")
     delivered = town.ok(town.post(f"/local/orders/{order['id']}/delivery", "rider 1", proof))
     assert delivered["state"] == "delivered" and delivered["delivered_at"]

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from entrepot.kernel.errors import FieldError, InvalidTransition, ValidationFailed
@@ -156,3 +157,19 @@ def check_open(
             [FieldError("store", "closed at this time")],
         )
     return second
+
+
+def eta_after_pickup(
+    stops: Sequence[dict[str, Any]], ref: str, picked_at: dt.datetime, pickup_s: float, dropoff_s: float
+) -> dt.datetime | None:
+    """When an order picked up at `picked_at` should reach its door: the trip's planned drop-off, moved
+    by how early or late the pick-up came against its plan (the stops after it move with it), plus the
+    hand-over. None when the trip's plan does not name the order at both ends."""
+    pick = next((s for s in stops if s["kind"] == "pickup" and ref in s["orders"]), None)
+    drop = next((s for s in stops if s["kind"] == "dropoff" and ref in s["orders"]), None)
+    if pick is None or drop is None:
+        return None
+    planned_done = dt.datetime.fromisoformat(pick["at"]) + dt.timedelta(seconds=pickup_s)
+    return (
+        dt.datetime.fromisoformat(drop["at"]) + (picked_at - planned_done) + dt.timedelta(seconds=dropoff_s)
+    )

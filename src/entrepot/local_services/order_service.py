@@ -27,6 +27,7 @@ from entrepot.local_services.delivery import (
     Item,
     backlog_s,
     check_open,
+    eta_after_pickup,
     move_order,
     move_trip,
     order_total,
@@ -34,7 +35,7 @@ from entrepot.local_services.delivery import (
 )
 from entrepot.local_services.locate import Located
 from entrepot.local_services.models import Courier, DeliveryProof, LocalStore, OnDemandOrder, Trip
-from entrepot.local_services.ondemand import QUOTE_MODE, Quote, Store, quote
+from entrepot.local_services.ondemand import DROPOFF_S, PICKUP_S, QUOTE_MODE, Quote, Store, quote
 from entrepot.local_services.roads import Mode
 from entrepot.platform.db import by_public_id, record_event
 from entrepot.platform.principal import Principal
@@ -299,6 +300,9 @@ def pick_up(session: Session, principal: Principal, ref: str, now: dt.datetime) 
         )
     order.state = move_order(order.public_id, order.state, "picked_up")
     order.picked_up_at = now
+    mode = Mode(session.scalar(select(Courier.mode).where(Courier.id == trip.courier_id)) or QUOTE_MODE)
+    eta = eta_after_pickup(trip.stops, order.public_id, now, PICKUP_S, DROPOFF_S[mode])
+    order.eta_at = eta if eta is not None else order.eta_at
     record_event(session, DomainEvent(ORDER_PICKED_UP, order.public_id, {"trip": trip.public_id}), now)
     return order
 
