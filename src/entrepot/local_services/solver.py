@@ -2,12 +2,12 @@
 
 PyVRP's search is an iterated local search: perturb the plan in hand, repair it with its local search,
 keep the result by late acceptance. It runs on one thread, so with two cores two searches from different
-seeds run side by side (`Walk`, one per worker process) for the whole time asked. Every `EXCHANGE_S`
-each posts its best plan on a board the workers share (`Board`, in a manager process) and both go on
-from the shortest plan posted with a fresh acceptance history: for a few hundred steps they accept only
-what improves on it. Within seconds that greedy restart is what pays (on 22 Solomon instances at 5 s a
-walk kept apart with PyVRP's history did worse than one sent back to the best plan each second). What
-PyVRP would lose by being started again each second is kept: the data built once, the penalties for
+seeds run side by side (`Walk`, one per worker process) for the whole time asked. About every second (at
+most `MAX_ROUNDS` times) each posts its best plan on a board the workers share (`Board`, in a manager
+process) and both go on from the shortest plan posted with a fresh acceptance history: for a few
+hundred steps they accept only what improves on it. Within seconds that greedy restart is what pays (on
+22 Solomon instances at 5 s, walks that only took a shorter plan and kept PyVRP's history did worse).
+What starting PyVRP again each round lost is kept: the data and neighbours built once, the penalties for
 load and lateness as they have adapted, each walk's random stream.
 
 Each search ends at a deadline on the system's monotonic clock, which every process reads alike, so the
@@ -20,7 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 import warnings
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import MutableMapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.managers import SyncManager
@@ -59,7 +59,7 @@ from entrepot.local_services.domain import Plan, Problem, Verdict, check, plan_c
 # load1 13, so the margin grows with the time asked (0.4 s of 10 s).
 RETURN_MARGIN_S = 0.25
 RETURN_MARGIN_SHARE = 0.04
-EXCHANGE_S = 1.0
+MAX_ROUNDS = 5
 NO_LIMIT = int(np.iinfo(np.int64).max)
 # PyVRP's own defaults: the late-acceptance history, and the walk back to the best plan after this many
 # iterations without a better one
@@ -214,13 +214,16 @@ def exchange(walk: Walk, board: Board, seed: int) -> None:
     walk.go_on_from(min(posted)[1] if posted else None)
 
 
-def exchange_moments(started: float, deadline: float) -> Iterator[float]:
-    """Every `EXCHANGE_S` from `started`, then `deadline` itself."""
-    moment = started + EXCHANGE_S
-    while moment < deadline:
-        yield moment
-        moment += EXCHANGE_S
-    yield deadline
+def rounds_for(seconds: float) -> int:
+    """Trades about every second, at most `MAX_ROUNDS` in all: long enough for a walk to get somewhere
+    from where it starts (a plan of 200 clients takes longer to improve than one of 100)."""
+    return max(1, min(MAX_ROUNDS, int(seconds)))
+
+
+def exchange_moments(started: float, deadline: float) -> list[float]:
+    """When the searches trade, the last moment being `deadline` itself."""
+    rounds = rounds_for(deadline - started)
+    return [started + (deadline - started) * k / rounds for k in range(1, rounds + 1)]
 
 
 def search(problem: Problem, seed: int, deadline: float, board: Board | None = None) -> Plan:

@@ -16,6 +16,7 @@ from entrepot.local_services.solver import (
     exchange_moments,
     plan_of,
     pyvrp_data,
+    rounds_for,
     routes_of,
     solution_of,
 )
@@ -86,10 +87,11 @@ def test_an_exchange_posts_the_walks_best_and_goes_on_from_a_shorter_one_posted(
     assert board[0][0] == 80
 
 
-def test_searches_trade_every_second_and_stop_at_the_deadline() -> None:
-    assert list(exchange_moments(10.0, 12.5)) == [11.0, 12.0, 12.5]
-    assert list(exchange_moments(10.0, 10.3)) == [10.3]
-    assert list(exchange_moments(10.0, 12.0)) == [11.0, 12.0]
+def test_searches_trade_about_every_second_at_most_five_times_and_stop_at_the_deadline() -> None:
+    assert [rounds_for(s) for s in (0.3, 1.0, 2.5, 5.0, 10.0)] == [1, 1, 2, 5, 5]
+    assert exchange_moments(10.0, 12.5) == [11.25, 12.5]
+    assert exchange_moments(10.0, 10.3) == [10.3]
+    assert exchange_moments(10.0, 20.0) == [12.0, 14.0, 16.0, 18.0, 20.0]
 
 
 def test_a_short_solve_in_this_process_is_feasible() -> None:
