@@ -52,6 +52,7 @@ def test_route_from_hangzhou_to_manila(sqlite_env: None) -> None:
     assert seeded.exit_code == 0 and "nodes" in seeded.output
     again = runner.invoke(app, [*args, "--ready", "2025-11-11T09:00:00+08:00"])
     assert "the database's network" in " ".join(again.output.split())
+    assert "emissions by factor version" in " ".join(again.output.split())  # the version it weighed with
 
 
 @pytest.mark.parametrize(

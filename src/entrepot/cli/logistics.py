@@ -35,11 +35,13 @@ def _network(url: str) -> tuple[Network, str]:
     schema made: that database is only read, and nothing is created in it)."""
     from sqlalchemy.exc import DBAPIError
 
+    from entrepot.bootstrap import wire_emission_estimates
     from entrepot.logistics import service
     from entrepot.logistics.domain import Network
     from entrepot.logistics.network_data import demo_network
     from entrepot.platform.db import Database
 
+    wire_emission_estimates()  # lanes weighed as the API weighs them, so routes and bounds agree with it
     net = Network()
     try:
         if has_schema(url):
@@ -130,6 +132,7 @@ def route(
         f" only start {_on(rules.warehouses_start_only)}, stations only end {_on(rules.stations_end_only)}"
     )
     console.print(f"{service_level} ({objective}): {_summary(chosen)}")
+    console.print(f"emissions by factor version {net.emissions_version}")
 
 
 def _on(rule: bool) -> str:
