@@ -202,3 +202,19 @@ def test_tracking_streams_the_status_to_its_buyer_and_operators_only(town: Town)
     assert_problem(town.get(url, "buyer_b"), 404, "not-found")
     assert_problem(town.get(url, "seller_a"), 403, "forbidden")
     assert_problem(town.get(url, "rider 1"), 403, "forbidden")
+
+
+def test_a_late_courier_is_released_though_an_order_of_its_trip_was_cancelled(town: Town) -> None:
+    town.ping(0)
+    # a slow kitchen: its promise is wide enough for two orders to share a trip (a quick one's is not)
+    slow = town.ok(town.post("/local/stores", "seller_a", store_body(prep_minutes=60)), 201)["id"]
+    first = town.ok(town.order(store=slow), 201)["id"]
+    second = town.ok(town.order(who="buyer_b", store=slow), 201)["id"]  # the same door
+    trip = town.dispatched(first)["trip"]
+    assert town.ok(town.get(f"/local/orders/{second}", "operator"))["trip"] == trip  # one store, one bag
+    town.ok(town.post(f"/local/trips/{trip}/accept", "rider 1"))
+    town.ok(town.post(f"/local/orders/{second}/cancel", "buyer_b"))
+    planned = town.ok(town.get(f"/local/couriers/{town.couriers[0]}/trip", "rider 1"))
+    town.world.clock.now = dt.datetime.fromisoformat(planned["eta_first_at"]) + dt.timedelta(minutes=5)
+    assert town.ok(town.post("/local/dispatch-rounds", "operator"))["released"] == 1
+    assert town.ok(town.get(f"/local/orders/{first}", "operator"))["state"] == "placed"

@@ -71,8 +71,9 @@ def release_overdue(session: Session, now: dt.datetime, rules: DispatchRules) ->
     planned again this round."""
     lapsed = select(Trip).where(Trip.state == "offered", Trip.offered_at <= now - OFFER_TIMEOUT)
     late_at = now - dt.timedelta(seconds=rules.late_grace_s)
+    # picked up or delivered: the courier reached a store (a cancelled order says nothing of where it is)
     on_board = select(OnDemandOrder.id).where(
-        OnDemandOrder.trip_id == Trip.id, OnDemandOrder.state != "assigned"
+        OnDemandOrder.trip_id == Trip.id, OnDemandOrder.state.in_(("picked_up", "delivered"))
     )
     late = select(Trip).where(Trip.state == "accepted", Trip.eta_first_at <= late_at, ~on_board.exists())
     count = 0
