@@ -15,6 +15,7 @@ from entrepot.local_services import city as city_module
 from entrepot.local_services.city import CityUnavailable, bundled_helsinki
 from entrepot.local_services.models import Courier, DeliveryProof, LocalStore, OnDemandOrder, Trip
 from entrepot.logistics import service as logistics
+from entrepot.platform.audit import AuditEntry
 from entrepot.platform.db import OutboxEvent
 from tests.api.helpers import API
 from tests.api.test_carrier_scans import VAN, relay_network
@@ -23,7 +24,7 @@ from tests.world import World
 STORE_AT = {"lat": 60.1710, "lon": 24.9414}  # by the central railway station
 DOOR = {"address": "Mikonkatu 18"}
 SEA = {"lat": 60.10, "lon": 24.95}  # in the Gulf of Finland, off the map
-TABLES = (LocalStore, Courier, Trip, OnDemandOrder, DeliveryProof, OutboxEvent)
+TABLES = (LocalStore, Courier, Trip, OnDemandOrder, DeliveryProof, OutboxEvent, AuditEntry)
 
 
 @pytest.fixture

@@ -80,6 +80,13 @@ def test_walls_between_sellers_buyers_couriers_and_operators(town: Town) -> None
     )
     changed = town.client.patch(f"{API}{store}", json={"prep_minutes": 5}, headers=town.keys["seller_a"])
     assert town.ok(changed)["prep_minutes"] == 5
+    trail = town.ok(
+        town.client.get(f"{API}/audit", params={"subject": town.store}, headers=town.keys["operator"])
+    )
+    assert [(e["action"], e["actor"]["role"]) for e in trail["items"]] == [
+        ("local_store.changed", "seller"),
+        ("local_store.opened", "seller"),
+    ]
     assert [s["id"] for s in town.ok(town.get("/local/stores", "seller_b"))["items"]] == []
     assert town.ok(town.get(store, "buyer_b"))["id"] == town.store  # stores are public
 

@@ -28,6 +28,7 @@ from entrepot.local_services.locate import on_map
 from entrepot.local_services.models import Courier, OnDemandOrder, Trip
 from entrepot.local_services.ondemand import CAPACITY
 from entrepot.local_services.roads import Mode
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id, record_event
 from entrepot.platform.principal import Principal
 
@@ -78,6 +79,7 @@ def register_courier(
         "shift_ends_at": shift[1].isoformat(),
     }
     record_event(session, DomainEvent(COURIER_REGISTERED, courier.public_id, payload), now)
+    audit.record(session, "local_courier.registered", courier.public_id, None, {**payload, "key": key}, now)
     return courier
 
 

@@ -17,6 +17,7 @@ from entrepot.local_services.delivery import opening_hours
 from entrepot.local_services.locate import Located
 from entrepot.local_services.models import LocalStore
 from entrepot.organization import service as organization
+from entrepot.platform import audit
 from entrepot.platform.db import by_public_id, record_event
 from entrepot.platform.principal import Principal
 
@@ -59,7 +60,9 @@ def open_store(session: Session, principal: Principal, spec: StoreSpec, now: dt.
     )
     session.add(store)
     session.flush()
-    record_event(session, DomainEvent(STORE_OPENED, store.public_id, _payload(store, seller.public_id)), now)
+    after = _payload(store, seller.public_id)
+    record_event(session, DomainEvent(STORE_OPENED, store.public_id, after), now)
+    audit.record(session, "local_store.opened", store.public_id, None, after, now)
     return store
 
 
@@ -95,14 +98,17 @@ def change_store(
     prep_minutes: int | None = None,
 ) -> LocalStore:
     store = own_store(session, principal, ref, lock=True)
+    seller = _seller_public_id(session, store)
+    before = _payload(store, seller)
     hours = opening_hours(
         opens or _hhmm(store.opens_minute), closes or _hhmm(store.closes_minute)
     )  # checked whole, so that changing one end never leaves a store closing before it opens
     store.opens_minute, store.closes_minute = hours
     store.name = name if name is not None else store.name
     store.prep_minutes = prep_minutes if prep_minutes is not None else store.prep_minutes
-    seller = _seller_public_id(session, store)
-    record_event(session, DomainEvent(STORE_CHANGED, store.public_id, _payload(store, seller)), now)
+    after = _payload(store, seller)
+    record_event(session, DomainEvent(STORE_CHANGED, store.public_id, after), now)
+    audit.record(session, "local_store.changed", store.public_id, before, after, now)
     return store
 
 
