@@ -67,10 +67,12 @@ class Town:
         return ref
 
     def post(self, path: str, who: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        return self.client.post(f"{API}{path}", json=body or {}, headers=self.keys[who])
+        response: httpx.Response = self.client.post(f"{API}{path}", json=body or {}, headers=self.keys[who])
+        return response
 
     def get(self, path: str, who: str) -> httpx.Response:
-        return self.client.get(f"{API}{path}", headers=self.keys[who])
+        response: httpx.Response = self.client.get(f"{API}{path}", headers=self.keys[who])
+        return response
 
     @staticmethod
     def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:

@@ -275,7 +275,8 @@ def _build_local(client: TestClient, world: World, theirs: Theirs) -> None:
     """seller_b's store, buyer_b's order from it, offered on a trip to a courier of a key of its own (a
     kitchen of a minute: the round offers the trip at once)."""
     ops = world.auth("operator")
-    store = {"name": "B's", "kind": "restaurant", "market": "lazada-sg", "place": {"point": LOCAL_HERE}}
+    store: dict[str, Any] = {"name": "B's", "kind": "restaurant", "market": "lazada-sg"}
+    store["place"] = {"point": LOCAL_HERE}
     store |= {"opens": "00:00", "closes": "24:00", "prep_minutes": 1}
     made = client.post(f"{API}/local/stores", json=store, headers=world.auth("seller_b"))
     theirs.ids["local_store"] = _ok(made)["id"]
