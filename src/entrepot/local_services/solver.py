@@ -29,8 +29,8 @@ from typing import Any, cast
 
 import numpy as np
 from pyvrp import Client as PyvrpClient
-from pyvrp import Depot as PyvrpDepot
 from pyvrp import (
+    CostEvaluator,
     Location,
     PenaltyManager,
     PenaltyParams,
@@ -39,6 +39,7 @@ from pyvrp import (
     Solution,
     VehicleType,
 )
+from pyvrp import Depot as PyvrpDepot
 from pyvrp import solve as pyvrp_solve
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.search import (
@@ -169,7 +170,7 @@ class Walk:
         if late is None or current_cost < late_cost:
             self.history[slot] = self.current
 
-    def found_best(self, candidate: Solution, costs: Any) -> None:
+    def found_best(self, candidate: Solution, costs: CostEvaluator) -> None:
         """A new best plan: a full local search may shorten it further (kept only when feasible)."""
         self.best = candidate
         self.since_best = 0
@@ -198,20 +199,30 @@ class Walk:
         self.since_best = 0
 
 
-# What each search last posted, by its seed: the distance of its best plan and its routes
-Board = MutableMapping[int, tuple[int, list[list[int]]]]
+# What each search posted last, by its seed: the round, the distance of its best plan (infinite when it
+# has no feasible one) and its routes
+Board = MutableMapping[int, tuple[int, float, list[list[int]]]]
+POLL_S = 0.002
+# how long a search that reached the end of a round waits for the others (one descheduled on a loaded
+# machine, or slow to start) before it goes on without their plans
+WAIT_S = 0.2
 
 
 def routes_of(solution: Solution) -> list[list[int]]:
     return [[activity.idx for activity in route if activity.is_client()] for route in solution.routes()]
 
 
-def exchange(walk: Walk, board: Board, seed: int) -> None:
-    """Posts this search's best plan, then goes on from the shortest posted (its own or another's)."""
-    if walk.best.is_feasible():
-        board[seed] = (walk.best.distance(), routes_of(walk.best))
-    posted = [entry for key, entry in board.items() if key != seed]
-    walk.go_on_from(min(posted)[1] if posted else None)
+def exchange(walk: Walk, board: Board, seed: int, round_: int, searches: int) -> None:
+    """Posts this search's best plan for the round, waits (a little) until every search has posted its
+    own, then goes on from the shortest posted: both searches start the next round from the same plan."""
+    board[seed] = (round_, walk.best_distance(), routes_of(walk.best))
+    gives_up = time.monotonic() + WAIT_S
+    posted = list(board.values())
+    while sum(entry[0] >= round_ for entry in posted) < searches and time.monotonic() < gives_up:
+        time.sleep(POLL_S)
+        posted = list(board.values())
+    _, distance, routes = min(posted, key=lambda entry: entry[1])
+    walk.go_on_from(routes if distance < walk.best_distance() else None)
 
 
 def rounds_for(seconds: float) -> int:
@@ -226,14 +237,22 @@ def exchange_moments(started: float, deadline: float) -> list[float]:
     return [started + (deadline - started) * k / rounds for k in range(1, rounds + 1)]
 
 
-def search(problem: Problem, seed: int, deadline: float, board: Board | None = None) -> Plan:
-    """One search until `deadline` (time.monotonic), trading plans through `board` when given; its best
-    plan, feasible or not."""
+def search(
+    problem: Problem,
+    seed: int,
+    started: float,
+    deadline: float,
+    board: Board | None = None,
+    searches: int = 1,
+) -> Plan:
+    """One search until `deadline` (time.monotonic), trading plans through `board` with the other
+    searches at the end of each round (rounds counted from `started`, alike for all); its best plan,
+    feasible or not."""
     walk = Walk(pyvrp_data(problem), seed)
-    for moment in exchange_moments(time.monotonic(), deadline):
+    for round_, moment in enumerate(exchange_moments(started, deadline), start=1):
         walk.run_until(moment)
         if board is not None and moment < deadline:
-            exchange(walk, board, seed)
+            exchange(walk, board, seed, round_, searches)
     return plan_of(walk.best)
 
 
@@ -303,11 +322,14 @@ class Solver:
         started = time.monotonic()
         deadline = started + seconds - max(RETURN_MARGIN_S, RETURN_MARGIN_SHARE * seconds)
         if self._pool is None or self._manager is None:  # one search, here
-            plans = [search(problem, self.first_seed, deadline)]
+            plans = [search(problem, self.first_seed, started, deadline)]
         else:
             board = cast(Board, self._manager.dict())
             seeds = range(self.first_seed, self.first_seed + self.workers)
-            futures = [self._pool.submit(search, problem, seed, deadline, board) for seed in seeds]
+            futures = [
+                self._pool.submit(search, problem, seed, started, deadline, board, self.workers)
+                for seed in seeds
+            ]
             plans = [future.result() for future in futures]
         plan = best_of(problem, plans)
         return judged(problem, plan, time.monotonic() - started)

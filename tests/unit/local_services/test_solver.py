@@ -79,12 +79,20 @@ def test_a_walk_with_nothing_better_goes_back_to_its_own_best() -> None:
 
 def test_an_exchange_posts_the_walks_best_and_goes_on_from_a_shorter_one_posted() -> None:
     walk = walk_at(LONGER)
-    board: Board = {7: (80, routes_of(solution_of(walk.data, SHORTEST)))}
-    exchange(walk, board, seed=0)
-    assert board[0] == (140, routes_of(solution_of(walk.data, LONGER)))
+    board: Board = {7: (1, 80, routes_of(solution_of(walk.data, SHORTEST)))}
+    exchange(walk, board, seed=0, round_=1, searches=2)
+    assert board[0] == (1, 140, routes_of(solution_of(walk.data, LONGER)))
     assert plan_of(walk.current) == plan_of(walk.best) == SHORTEST
-    exchange(walk, board, seed=0)
-    assert board[0][0] == 80
+    exchange(walk, board, seed=0, round_=2, searches=1)
+    assert board[0][:2] == (2, 80)
+
+
+def test_an_exchange_waits_a_little_for_a_search_that_has_not_posted_then_goes_on_alone() -> None:
+    walk = walk_at(LONGER)
+    board: Board = {}
+    exchange(walk, board, seed=0, round_=1, searches=2)
+    assert list(board) == [0]
+    assert plan_of(walk.best) == LONGER
 
 
 def test_searches_trade_about_every_second_at_most_five_times_and_stop_at_the_deadline() -> None:
