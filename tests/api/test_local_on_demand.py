@@ -57,6 +57,13 @@ def test_an_order_is_promised_dispatched_carried_and_delivered(town: Town) -> No
         "local.order_delivered",
     ]
     assert town.events(trip["id"]) == ["local.trip_offered", "local.trip_accepted", "local.trip_done"]
+    sold = town.event_payload(order["id"], "local.order_delivered")
+    assert (sold["seller"], sold["market"], sold["total_minor"], sold["currency"]) == (
+        town.world.ids["seller_a"],
+        "lazada-sg",
+        2500,
+        "SGD",
+    )
     done = town.event_payload(trip["id"], "local.trip_done")
     assert done["mode"] == "ebike" and done["orders"] == [order["id"]]
     assert 100 < done["distance_m"] < 3000  # the railway station to Mikonkatu 18, by the e-bike's roads

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from entrepot.catalog import service as catalog
 from entrepot.kernel.errors import FieldError, InvalidTransition, ValidationFailed
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
@@ -321,9 +322,17 @@ def deliver(
             order_id=order.id, kind=proof.kind, reference=proof.reference, lat=lat, lon=lon, recorded_at=now
         )
     )
-    payload = {
+    store = session.get(LocalStore, order.store_id)
+    assert store is not None
+    seller = session.scalar(
+        select(catalog.seller_public_id(LocalStore.seller_id)).where(LocalStore.id == store.id)
+    )
+    payload = {  # what reporting reads: a delivered order's GMV in its market, for its seller's commission
         "trip": trip.public_id,
-        "store": store_ref(session, order),
+        "store": store.public_id,
+        "seller": seller,
+        "market": store.market,
+        "kind": store.kind,
         "total_minor": order.total_minor,
         "currency": order.currency,
         "late_s": max(0, round((now - order.promised_at).total_seconds())),
