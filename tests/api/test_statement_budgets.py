@@ -20,7 +20,9 @@ from fastapi.testclient import TestClient
 
 from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import ProductSpec, SkuSpec
+from entrepot.identity import service as identity
 from entrepot.inventory import service as inventory
+from entrepot.local_services.models import Courier, LocalStore, OnDemandOrder, Trip
 from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
 from tests.api.helpers import API, place_ok
@@ -138,6 +140,38 @@ def _actuals(world: World, client: TestClient, start: int, n: int) -> None:
     assert response.status_code == 201, response.text
 
 
+def _local(world: World, client: TestClient, start: int, n: int) -> None:
+    """On-demand delivery (rows written as they are, no map needed): a store of seller_a, a courier and
+    a buyer_a order from the store on a trip of the courier, per row."""
+    with world.db.transaction() as s:
+        seller = catalog.get_seller(s, world.ids["seller_a"])
+        buyer = identity.get_buyer(s, world.ids["buyer_a"])
+        for i in range(start, start + n):
+            store = LocalStore(public_id=f"sto_budget{i}", seller_id=seller.id, name="s", kind="grocery")
+            store.market, store.currency, store.time_zone, store.address = "lazada-sg", "SGD", "UTC", "a"
+            store.lat, store.lon, store.opens_minute, store.closes_minute = 60.17, 24.94, 0, 1440
+            store.prep_minutes, store.created_at = 10, T0
+            courier = Courier(public_id=f"cou_budget{i}", key_id=f"key_budget{i}", name="c", mode="ebike")
+            courier.capacity, courier.shift_starts_at, courier.shift_ends_at = (
+                4,
+                T0,
+                T0 + dt.timedelta(hours=8),
+            )
+            courier.created_at = T0
+            s.add_all([store, courier])
+            s.flush()
+            trip = Trip(public_id=f"trp_budget{i}", courier_id=courier.id, state="offered", stops=[])
+            trip.offered_at = trip.eta_first_at = trip.free_at = T0
+            s.add(trip)
+            s.flush()
+            order = OnDemandOrder(public_id=f"lor_budget{i}", buyer_id=buyer.id, store_id=store.id, items=[])
+            order.units, order.total_minor, order.currency, order.address = 1, 100, "SGD", "a"
+            order.lat, order.lon, order.state, order.trip_id = 60.17, 24.94, "assigned", trip.id
+            order.placed_at = order.ready_at = order.eta_at = order.promised_at = T0
+            order.spread_s = 60
+            s.add(order)
+
+
 Grow = Callable[[World, TestClient, int, int], None]
 
 
@@ -168,6 +202,10 @@ LISTS = {
     "emissions_targets": ListRoute("/emissions/targets", "operator", _emissions_targets, 2),
     "reports_targets": ListRoute("/reports/targets", "operator", _gmv_targets, 3),
     "external_actuals": ListRoute("/reports/external-actuals", "operator", _actuals, 2),
+    "local_stores": ListRoute("/local/stores", "operator", _local, 2),
+    "local_couriers": ListRoute("/local/couriers", "operator", _local, 2),
+    "local_orders": ListRoute("/local/orders", "operator", _local, 2),
+    "local_orders_as_buyer": ListRoute("/local/orders", "buyer_a", _local, 2),
 }
 
 

@@ -31,9 +31,15 @@ MOVE_ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def order_out(session: Session, order: OnDemandOrder) -> OrderOut:
+    return order_row_out(
+        order, order_service.store_ref(session, order), order_service.trip_ref(session, order)
+    )
+
+
+def order_row_out(order: OnDemandOrder, store: str, trip: str | None) -> OrderOut:
     return OrderOut(
         id=order.public_id,
-        store=order_service.store_ref(session, order),
+        store=store,
         state=order.state,  # type: ignore[arg-type]  # the table's check holds it to the five states
         items=[ItemOut.model_validate(item) for item in order.items],
         total_minor=order.total_minor,
@@ -46,7 +52,7 @@ def order_out(session: Session, order: OnDemandOrder) -> OrderOut:
         eta_at=order.eta_at,
         eta_spread_s=order.spread_s,
         promised_at=order.promised_at,
-        trip=order_service.trip_ref(session, order),
+        trip=trip,
         picked_up_at=order.picked_up_at,
         delivered_at=order.delivered_at,
         cancelled_at=order.cancelled_at,
@@ -92,8 +98,8 @@ def list_orders(
     with ctx.db.transaction() as session:
         found = order_service.list_orders(session, principal, paging.after, paging.limit, state)
         return ListPage(
-            items=[order_out(session, o) for o in found],
-            next_cursor=next_cursor([o.id for o in found], paging.limit),
+            items=[order_row_out(*row) for row in found],
+            next_cursor=next_cursor([order.id for order, _, _ in found], paging.limit),
         )
 
 

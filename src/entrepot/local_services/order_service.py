@@ -208,8 +208,16 @@ def get_order(session: Session, principal: Principal, ref: str, lock: bool = Fal
 
 def list_orders(
     session: Session, principal: Principal, after: int | None, limit: int, state: str | None = None
-) -> list[OnDemandOrder]:
-    query = select(OnDemandOrder).order_by(OnDemandOrder.id).limit(limit)
+) -> list[tuple[OnDemandOrder, str, str | None]]:
+    """The orders the principal sees, oldest first, each with its store's and trip's public ids: one
+    statement for the page, whatever it holds."""
+    query = (
+        select(OnDemandOrder, LocalStore.public_id, Trip.public_id)
+        .join(LocalStore, LocalStore.id == OnDemandOrder.store_id)
+        .outerjoin(Trip, Trip.id == OnDemandOrder.trip_id)
+        .order_by(OnDemandOrder.id)
+        .limit(limit)
+    )
     seen = _visible(principal)
     if seen is not None:
         query = query.where(seen)
@@ -217,7 +225,7 @@ def list_orders(
         query = query.where(OnDemandOrder.state == state)
     if after is not None:
         query = query.where(OnDemandOrder.id > after)
-    return list(session.scalars(query))
+    return [(order, store, trip) for order, store, trip in session.execute(query)]
 
 
 def store_ref(session: Session, order: OnDemandOrder) -> str:
