@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
-from entrepot.kernel.errors import DomainError, UnsupportedMediaType
+from entrepot.kernel.errors import DomainError
 from entrepot.platform import problems
 
 JSON = "application/json"
@@ -29,6 +29,7 @@ JSON = "application/json"
 ROUTE_TEMPLATE = "entrepot.route_template"
 
 M = TypeVar("M", bound=BaseModel)
+NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,17 @@ async def respond(scope: Scope, receive: Receive, send: Send, answering: Answeri
 
 
 def json_body(model: type[M], raw: bytes, content_type: str | None) -> M:
-    """The body as `model`, sent as JSON: a form or text/plain is what a browser may send to another
-    site without asking it first (FastAPI's JSON routes refuse them as well). Errors located as
-    FastAPI locates them (under "body")."""
-    if raw and not is_json(content_type):
-        raise UnsupportedMediaType("send the body as application/json")
+    """The body as `model`, sent as JSON: a form or text/plain (what a browser may send to another site
+    without asking it first) is refused as FastAPI's JSON routes refuse it. Errors worded and located as
+    FastAPI words and locates them (under "body"), so that a route and its fast path answer alike."""
+    if not raw:  # no body at all, as FastAPI words it
+        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required"}])
+    if not is_json(content_type):  # FastAPI (strict content type) does not read it as JSON: not an object
+        raise RequestValidationError(
+            [{"type": "model_attributes_type", "loc": ("body",), "msg": NOT_AN_OBJECT}]
+        )
     try:
-        return model.model_validate_json(raw or b"{}")
+        return model.model_validate_json(raw)
     except PydanticValidationError as exc:
         if any(error["type"] == "json_invalid" for error in exc.errors()):
             raise RequestValidationError(

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import aiohttp
 from rich.console import Console
@@ -103,7 +104,9 @@ def run(
         )
         baseline = asyncio.run(_http_baseline(ports, concurrency, min(duration, 5.0)))
         victim = servers[0] if kill_worker else None
+        cpu_before = _cpu_seconds(servers)
         load = asyncio.run(_load(ports, seeded, duration, concurrency, victim))
+        cpu = _cpu_seconds(servers) - cpu_before
         latencies, errors, requests = load.latencies, load.errors, load.requests
         # the webhooks a killed worker took with it wait for the survivor's reconciliation (30 s and more)
         _wait_settled(db, 180 if kill_worker else 60)
@@ -124,6 +127,7 @@ def run(
             f" oversold={oversold} sql_per_checkout={sql_per_checkout:.1f} sql_single={sql_single}"
             f" clients={concurrency} workers={workers} http_baseline_rps={baseline:.0f}"
             f" baseline_ratio={rate / baseline if baseline else 0:.3f}"
+            f" server_cpu_ms_per_order={1000 * cpu / paid if paid else 0:.2f}"
             + (_kill_outcome(db, load) if kill_worker else ""),
             flush=True,
         )
@@ -416,3 +420,18 @@ def _kill_outcome(db: Database, load: Load) -> str:
         claimed = set(s.scalars(select(IdempotencyKey.order_ref)))
     lost = len(set(load.acknowledged) - stored)
     return f" kill_worker=1 lost={lost} doubled={len(stored - claimed)} retried={load.retried}"
+
+
+def _cpu_seconds(servers: list[subprocess.Popen[bytes]]) -> float:
+    """CPU time (user and system) the API servers have used so far, from /proc (Linux; 0 elsewhere, and
+    for a server already gone). Per order, it is the figure that other load on the machine moves least:
+    a busy machine slows every request, it does not make one cost more CPU."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for server in servers:
+        try:
+            fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the line)
+    return total / ticks
