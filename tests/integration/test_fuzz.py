@@ -209,8 +209,40 @@ REPORT_RULES = {
     r"no (operator |ECB )?(FX )?rates? for": "stored data: no rate loaded for that currency or day",
     r"a dimension is named twice": "cross-field: each dimension once in `by`",
 }
+# On-demand delivery's places: an address of the city's map or a point on it, one of the two.
+LOCAL_PLACE_RULES = {
+    r"an address or a point, not both nor neither": "cross-field: a place is an address or a point",
+    r"^not on the map$": "stored data: the city's addresses",
+    r"^off the map$": "stored data: the city's roads (a point within 300 m of them)",
+}
+LOCAL_HOURS_RULES = {
+    r"^HH:MM$": "a time of day: hours up to 24, minutes under 60 (the pattern states the digits)",
+    r"^after opens, at most 24:00$": "cross-field: a store opens before it closes",
+}
 # Per operation: each message (a regular expression) and, as its value, the rule behind it.
 RULES: dict[str, dict[str, str]] = {
+    "POST /api/v1/local/stores": {
+        **LOCAL_PLACE_RULES,
+        **LOCAL_HOURS_RULES,
+        r"^required$": "caller: an operator names the seller",
+    },
+    "PATCH /api/v1/local/stores/{ref}": LOCAL_HOURS_RULES,
+    "POST /api/v1/local/orders": {
+        **LOCAL_PLACE_RULES,
+        r"^unknown$": "stored data: the store named",
+        r"^closed at this time$": "stored data: the store's opening hours",
+        r"^at most \d+ items in one order$": "a relation between values: the items fill a courier's bag",
+        r"minor units": "a relation between values: prices and their total within a currency's bounds",
+    },
+    "POST /api/v1/local/couriers": {
+        r"^unknown$": "stored data: the API key named",
+        r"^a live carrier key$": "stored data: the key's role and whether it is revoked",
+        r"^after shift_starts_at$": "cross-field: a shift ends after it starts",
+        r"^at most 16 hours after shift_starts_at$": "cross-field: a shift lasts at most 16 hours",
+        r"^in the future$": "the clock: a shift not over already",
+    },
+    "POST /api/v1/local/couriers/{ref}/positions": {r"^off the map$": "stored data: the city's roads"},
+    "POST /api/v1/local/orders/{ref}/delivery": {r"^off the map$": "stored data: the city's roads"},
     "POST /api/v1/api-keys": {
         r"required for \w+ keys only": "cross-field: a seller, buyer or carrier id goes with its role's key",
     },

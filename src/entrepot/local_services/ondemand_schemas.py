@@ -4,17 +4,39 @@ proofs of delivery. Places are an address of the city's map or a point on it (on
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, GetJsonSchemaHandler, StringConstraints
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from entrepot.local_services.city_schemas import PointIn
 from entrepot.local_services.city_terms import ATTRIBUTION
 from entrepot.local_services.roads import Mode
-from entrepot.platform.schemas import Code, Moment, PublicId, Request, Text
+from entrepot.platform.schemas import Code, Moment, PublicId, Request, Text, printable
 
+# A time of day: the pattern inside the type, so that the document states it in the string's own schema
+# (an optional field's too) in place of Text's printable one (ASCII digits hold no control character).
 HHMM_PATTERN = r"^[0-9]{2}:[0-9]{2}$"
-HHMM = Field(pattern=HHMM_PATTERN, max_length=5, description="HH:MM in the market's time zone")
+
+
+class _StatesHourMinute:
+    """The document states HH:MM's pattern, not Text's printable one (a field states one pattern)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema: dict[str, Any] = handler(core)
+        schema["pattern"] = HHMM_PATTERN
+        return schema
+
+
+HourMinute = Annotated[
+    str,
+    AfterValidator(printable),
+    StringConstraints(pattern=HHMM_PATTERN, min_length=5, max_length=5),
+    _StatesHourMinute,
+    Field(description="HH:MM in the market's time zone"),
+]
 
 
 class PlaceIn(Request):
@@ -27,16 +49,16 @@ class StoreIn(Request):
     kind: Literal["restaurant", "grocery"]
     market: Code = Field(description="the market whose currency and time zone the store uses")
     place: PlaceIn
-    opens: Text = HHMM
-    closes: Text = HHMM
+    opens: HourMinute
+    closes: HourMinute
     prep_minutes: int = Field(ge=1, le=240, description="average minutes from order to ready")
     seller: PublicId | None = Field(default=None, description="operators: the seller it belongs to")
 
 
 class StorePatch(Request):
     name: Text | None = Field(default=None, min_length=1, max_length=200)
-    opens: Text | None = Field(default=None, pattern=HHMM_PATTERN, max_length=5)
-    closes: Text | None = Field(default=None, pattern=HHMM_PATTERN, max_length=5)
+    opens: HourMinute | None = None
+    closes: HourMinute | None = None
     prep_minutes: int | None = Field(default=None, ge=1, le=240)
 
 
