@@ -36,6 +36,7 @@ from entrepot.integrations import events as webhook_events
 from entrepot.integrations import worker as webhooks
 from entrepot.integrations.settings import settings_of as webhook_settings
 from entrepot.kernel.fx import FxRates
+from entrepot.local_services import round_service
 from entrepot.logistics import events as logistics_events
 from entrepot.logistics import service as logistics
 from entrepot.logistics.rates import NetworkRates
@@ -262,4 +263,5 @@ def background_jobs(ctx: OrderingContext, registry: HandlerRegistry) -> list[Cor
     jobs.append(rates_refresher(ctx))
     if webhook_settings(ctx).run_worker:
         jobs.append(webhook_worker(ctx))
+    jobs.append(round_service.dispatch_rounds(ctx))  # returns at once when its interval is 0
     return jobs

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from entrepot.local_services import round_service
 from tests.api.local_on_demand import Town, shipped_city, town
@@ -44,8 +45,19 @@ def test_the_job_dispatches_every_interval_and_not_at_all_at_zero(town: Town) ->
     assert (
         asyncio.run(_runs_until(round_service.dispatch_rounds(off), assigned, 5.0)) is False
     )  # ends at once
+    rounds_before, assigned_before = _metric("entrepot_dispatch_round_seconds_count"), _assigned_metric()
     on = town.world.context(local_dispatch_interval_seconds=0.05)
     assert asyncio.run(_runs_until(round_service.dispatch_rounds(on), assigned, 120.0)) is True
+    assert _metric("entrepot_dispatch_round_seconds_count") > rounds_before  # each round timed
+    assert _assigned_metric() - assigned_before == 1  # counted once, as its round committed
+
+
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _assigned_metric() -> float:
+    return _metric("entrepot_dispatch_total", what="orders_assigned")
 
 
 @pytest.mark.parametrize("interval", [-1, 3601])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from prometheus_client import Counter, Histogram
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +33,7 @@ from entrepot.local_services.ondemand import Courier as CourierTerms
 from entrepot.local_services.order_service import dispatch_rules, free_couriers
 from entrepot.local_services.roads import Mode
 from entrepot.platform.db import record_events
+from entrepot.platform.metrics import count_on_commit
 
 if TYPE_CHECKING:  # matching loads scipy.optimize: imported when a round first plans
     from entrepot.local_services.dispatch_match import Commit, DispatchRules
@@ -42,6 +44,19 @@ TRIP_PREFIX = "trp"
 TRIP_OFFERED = "local.trip_offered"
 ORDER_ASSIGNED = "local.order_assigned"
 OFFER_TIMEOUT = dt.timedelta(seconds=90)  # an offer not accepted by then goes to another courier
+
+
+ROUND_SECONDS = Histogram(
+    "entrepot_dispatch_round_seconds",
+    "On-demand dispatch rounds run by the serve job, by how long each took",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+ROUND_OUTCOMES = Counter(
+    "entrepot_dispatch",
+    "What dispatch rounds did, counted when the round commits: trips offered, orders assigned, trips"
+    " released (offers not taken in time, declined, couriers late)",
+    ["what"],
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,10 @@ def dispatch_round(session: Session, now: dt.datetime, rules: DispatchRules | No
         commits = _plan(session, orders, couriers, now, rules)
     assigned = sum(len(c.trip.orders) for c in commits)
     waiting = session.scalar(select(func.count()).where(OnDemandOrder.state == "placed")) or 0
+    done = (("trips_offered", len(commits)), ("orders_assigned", assigned), ("released", released))
+    for what, amount in done:
+        if amount:
+            count_on_commit(session, ROUND_OUTCOMES, what, amount)
     return RoundResult(len(commits), assigned, released, waiting)
 
 
@@ -214,7 +233,7 @@ def _trip(
 
 
 def run_round(ctx: AppContext) -> RoundResult:
-    with ctx.db.transaction() as session:
+    with ROUND_SECONDS.time(), ctx.db.transaction() as session:
         return dispatch_round(session, ctx.clock())
 
 
