@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
@@ -53,6 +53,7 @@ from entrepot.ordering.shipping import OPTION_IDS, FlatZoneRates, ShippingRates,
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
 from entrepot.platform.db import dialect_of, insert_or_skip, record_events, table_of
+from entrepot.platform.logs import current_request_id
 from entrepot.platform.principal import Principal
 
 # Statements of the hot path, built once (see inventory.service for why).
@@ -73,6 +74,9 @@ class PlaceRequest:
     fingerprint: str
     pay_now: PayNow | None = None
     delivery_option: str | None = None  # an option's id; the default one when None
+    # the request asking, taken where the request is made (its answer's X-Request-Id): the batch that
+    # places it answers many requests, so its events name each order's own
+    request_id: str | None = field(default_factory=current_request_id)
 
     @property
     def claim(self) -> tuple[str, str]:
@@ -300,7 +304,8 @@ def _write(session: Session, placed: list[_New], placing: Placing) -> list[Place
     placed_events = [
         (o.public_id, _placed_payload(o, _priced(n))) for n, o in zip(placed, orders, strict=True)
     ]
-    record_events(session, "order.placed", placed_events, now)
+    asking = [n.request.request_id for n in placed]
+    record_events(session, "order.placed", placed_events, now, asking)
     payments = iter(_open_payments(session, placed, orders, now))
     results = []
     for n, order, (_, shown) in zip(placed, orders, lines, strict=True):
