@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from entrepot.identity import service as identity_service
 from entrepot.logistics.service import forget_network
 from entrepot.ordering import api as ordering_api
+from entrepot.ordering import fast as ordering_fast
 from entrepot.ordering.payments import WebhookDelivery
 from entrepot.platform.db import Database
 from entrepot.platform.settings import get_settings
@@ -205,6 +206,7 @@ def intercept_webhooks(monkeypatch: pytest.MonkeyPatch, acknowledged: bool) -> l
         return acknowledged
 
     monkeypatch.setattr(ordering_api, "deliver_in_process", intercept)
+    monkeypatch.setattr(ordering_fast, "deliver_in_process", intercept)  # POST /orders' fast path too
     return deliveries
 
 
