@@ -256,6 +256,7 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/emissions/scenarios": {
         r"is not after its start": "cross-field: the period ends after it starts",
         r"nothing has been calculated yet": "stored data: no emissions calculated",
+        r"^versions are 1 to \d+$": "stored data: the calculation versions stored",
     },
     "GET /api/v1/reports/history": {
         r"not the same kind of period": "cross-field: first and last are periods of one kind",
@@ -281,10 +282,12 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/live-sessions": {r"^required$": "caller: an operator names the host"},
     "GET /api/v1/emissions/report": {
         r"nothing has been calculated yet": "stored data: no emissions calculated",
+        r"^versions are 1 to \d+$": "stored data: the calculation versions stored",
         r"is not after its start": "cross-field: a range of days ends after it starts",
     },
     "GET /api/v1/emissions/series": {
-        r"nothing has been calculated yet": "stored data: no emissions calculated"
+        r"nothing has been calculated yet": "stored data: no emissions calculated",
+        r"^versions are 1 to \d+$": "stored data: the calculation versions stored",
     },
     "GET /api/v1/fx/convert": {r"no (operator|ECB) rate for": "stored data: no rate loaded for that day"},
     "GET /api/v1/reports/gmv": REPORT_RULES,
