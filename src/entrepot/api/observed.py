@@ -14,7 +14,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from entrepot.campaigns.flash.fast import ROUTE_TEMPLATE
+from entrepot.platform.fast_path import ROUTE_TEMPLATE
 from entrepot.platform.logs import bind_request_id, request_id_for, unbind_request_id
 from entrepot.platform.metrics import HTTP_REQUESTS, HTTP_SECONDS
 

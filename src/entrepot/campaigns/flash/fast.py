@@ -17,35 +17,21 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
-from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError as PydanticValidationError
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from entrepot.campaigns.flash import service as flash
 from entrepot.campaigns.flash.rules import WAITING
 from entrepot.campaigns.flash.runtime import TITLES, FlashRuntime, runtime_of
 from entrepot.campaigns.flash.schemas import FlashOrderIn, FlashOrderOut
 from entrepot.kernel.bounds import ID_LENGTH, checked_text
-from entrepot.kernel.errors import DomainError, FieldError, Forbidden, UnsupportedMediaType, ValidationFailed
+from entrepot.kernel.errors import FieldError, Forbidden, UnsupportedMediaType, ValidationFailed
 from entrepot.platform import problems
 from entrepot.platform.deps import authenticated, check_idempotency_key
-
-JSON = "application/json"
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: bytes
-    media_type: str = JSON
-    headers: dict[str, str] = field(default_factory=dict)
-    # run once the answer is sent: paying for the units just reserved
-    after: Callable[[], Awaitable[None]] | None = None
+from entrepot.platform.fast_path import JSON, ROUTE_TEMPLATE, Answer, respond
 
 
 async def answer_take(
@@ -124,9 +110,6 @@ def _is_json(content_type: str | None) -> bool:
     return media_type == JSON or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-ROUTE_TEMPLATE = "entrepot.route_template"
-
-
 class FlashFastPath:
     """Answers `POST {prefix}/flash-sales/{id}/orders` itself; everything else goes to the app."""
 
@@ -146,33 +129,8 @@ class FlashFastPath:
 
     async def _take(self, scope: Scope, receive: Receive, send: Send, sale_ref: str) -> None:
         rt = runtime_of(scope["app"].state)  # the app's, whatever context it has now (attach_context)
-        try:
-            raw = await _read_body(receive)
-            answer = await answer_take(rt, sale_ref, Headers(scope=scope), raw, scope["path"])
-        except DomainError as exc:
-            await (await problems.on_domain_error(Request(scope), exc))(scope, receive, send)
-            return
-        except RequestValidationError as exc:
-            await (await problems.on_validation_error(Request(scope), exc))(scope, receive, send)
-            return
-        headers = [
-            (b"content-type", answer.media_type.encode()),
-            (b"content-length", str(len(answer.body)).encode()),
-            *((name.lower().encode(), value.encode()) for name, value in answer.headers.items()),
-        ]
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.body})
-        if answer.after is not None:
-            await answer.after()
 
+        async def answering(headers: Headers, raw: bytes) -> Answer:
+            return await answer_take(rt, sale_ref, headers, raw, scope["path"])
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+        await respond(scope, receive, send, answering)
