@@ -126,7 +126,8 @@ def test_a_loaded_table_moves_the_account_the_plan_and_the_quote_together(
     # the quote's CO2e is the same route's: only the flight's figure moved (rounded to the gram)
     assert before_quote["co2e_g"] - after_quote["co2e_g"] == pytest.approx(1428.6 - 990.1, abs=1)
     assert after_quote["note"].endswith("CO2e by emission factors v2")
-    assert "v2" not in before_quote["note"]
+    assert after_quote["co2e_version"] == after_plan["emissions_version"] == "v2"
+    assert before_quote["co2e_version"] == before_plan["emissions_version"] != "v2"
     # the shipment keeps the estimate it was planned with, and names that version
     planned_shipment = client.get(f"{API}/shipments/{shipment}", headers=world.auth("operator")).json()
     assert planned_shipment["emissions_version"].startswith("v1")

@@ -105,6 +105,7 @@ class NetworkRates:
             promised_on=from_minutes(promise).astimezone(ZoneInfo(request.time_zone)).date(),
             transit_days=max(1, math.ceil((arrives - to_minutes(request.now)) / 1440)),
             co2e_g=round(sum(r.emissions_g for r in priced)),
+            co2e_version=emissions_version,
             source=NETWORK,
             note=f"{_legs_note(priced, request.parcels)}; CO2e by emission factors {emissions_version}",
         )

@@ -91,6 +91,7 @@ def option_out(option: DeliveryOption) -> DeliveryOptionOut:
         promised_on=option.promised_on,
         transit_days=option.transit_days,
         co2e_g=option.co2e_g,
+        co2e_version=option.co2e_version,
         source=option.source,
         note=option.note,
         default=option.default,

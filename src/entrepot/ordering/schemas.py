@@ -72,6 +72,11 @@ class DeliveryOptionOut(BaseModel):
     promised_on: dt.date | None = Field(description="delivered by the end of this day, market time")
     transit_days: int | None
     co2e_g: int | None = Field(description="estimated well-to-wheel emissions of the planned routes")
+    co2e_version: str | None = Field(
+        description="the emission factor version co2e_g was estimated with: the one accounting records"
+        " shipments under (its number and tables), or the built-in default table; null without a network",
+        examples=["v2 (asia@1, desnz-2025@1)"],
+    )
     source: str = Field(description="`network` (planned routes) or `flat_zone_fees` (no network)")
     note: str
     default: bool

@@ -60,6 +60,7 @@ class DeliveryOption:
     note: str = ""
     default: bool = False
     greenest: bool = False
+    co2e_version: str | None = None  # the emission factor version co2e_g was estimated with
 
     @property
     def id(self) -> str:
