@@ -30,6 +30,7 @@ from entrepot.campaigns.group_buys import payments as group_payments
 from entrepot.campaigns.group_buys import service as group_buys
 from entrepot.emissions import estimates as emission_estimates
 from entrepot.emissions import events as emissions_events
+from entrepot.emissions import local_trips as local_trip_emissions
 from entrepot.identity import service as identity
 from entrepot.identity import sessions
 from entrepot.integrations import events as webhook_events
@@ -97,6 +98,7 @@ def relay_registry(fx: FxRates) -> HandlerRegistry:
     registry = HandlerRegistry()
     logistics_events.register(registry, fx)  # order.paid -> plan and book shipments
     emissions_events.register(registry)  # shipment.planned -> emissions per leg, stored
+    local_trip_emissions.register(registry)  # local.trip_done -> a courier's km as emissions, stored
     flash_orders.register(registry, fx)  # flash_orders.paid -> ordinary paid orders (+ order.paid)
     restatement.register(registry, fx)  # fx.rates_loaded -> re-state provisional orders
     ordering_events.register(registry)  # delivery.started/completed -> order shipped/delivered

@@ -20,7 +20,7 @@ def test_the_default_table_ships_the_reference_values_with_their_sources() -> No
     assert table.label == "desnz-2025@1" and table.kind == "default"
     shipped = {(f.mode, f.vehicle, f.energy): (f.ttw, f.wtt, f.wtw, f.source) for f in table.factors}
     rows = list(csv.DictReader(io.StringIO(default_text())))
-    assert len(shipped) == len(rows) == 12
+    assert len(shipped) == len(rows) == 16  # 12 freight categories, 4 local couriers' modes
     # belly hold is a category of its own, at DESNZ's one figure per haul band (not split by aircraft)
     for haul in ("short_haul", "long_haul"):
         belly = shipped[("air", f"belly_hold_{haul}", "kerosene")]
@@ -86,7 +86,7 @@ def test_malformed_files_are_rejected_with_the_row_and_the_reason() -> None:
     assert errors == [
         (3, "ttw_g_co2e_per_tkm 'abc' is not a number"),
         (4, "wtw 700 is not ttw 631 + wtt 151 = 782"),
-        (5, "mode 'boat' is not one of road, rail, air, sea, inland_waterway, hub"),
+        (5, "mode 'boat' is not one of road, rail, air, sea, inland_waterway, hub, local"),
         (6, "ttw_g_co2e_per_tkm '-1' must be a finite number >= 0"),
         (7, "source is empty"),
         (8, "same category and distances as row 2"),
@@ -113,3 +113,37 @@ def test_a_hub_table_in_kilograms_per_tonne() -> None:
     )
     [hub] = table.factors
     assert (hub.unit, hub.wtw, hub.table) == ("kg/t", 1.5, "hubs@2")
+
+
+def test_a_local_row_is_in_grams_per_vehicle_km() -> None:
+    table = parse_factor_csv(
+        f"{HEADER},unit\nlocal,ebike,electricity,4.8,1.2,6.0,SG grid x 1.1 kWh/100 km,g/km\n",
+        "sg",
+        1,
+        "regional",
+    )
+    [ebike] = table.factors
+    assert (ebike.unit, ebike.wtw, ebike.category) == ("g/km", 6.0, "local/ebike/electricity")
+    assert rejected(f"{HEADER}\nlocal,car,petrol,1,1,2,x\n") == [
+        (2, "unit 'g/tkm' does not fit mode local: use g/km")
+    ]
+    assert rejected(f"{HEADER},unit\nroad,van,diesel,1,1,2,x,g/km\n") == [
+        (2, "unit 'g/km' does not fit mode road: use g/tkm")
+    ]
+
+
+def test_the_default_table_prices_each_couriers_mode_from_desnz_2025() -> None:
+    """The local rows as DESNZ 2025 states them (TTW + WTT, g per vehicle-km), each with the flat file's
+    ids in its note; the e-bike's is an assumed consumption x UK electricity, and says so."""
+    local = {f.vehicle: f for f in default_table().factors if f.mode == "local"}
+    assert set(local) == {"ebike", "scooter", "car", "walking"}
+    assert (local["car"].ttw, local["car"].wtt, local["car"].wtw) == (162.72, 45.99, 208.71)
+    assert "25_301_3070_4_1" in local["car"].note and "26_904_3070_4_1" in local["car"].note
+    assert (local["scooter"].ttw, local["scooter"].wtt) == (83.19, 21.48)
+    assert "25_302_3077_4_1" in local["scooter"].note
+    # 1.1 kWh per 100 km x UK 2025: 177.0 g/kWh generation; 45.9 + 18.53 + 3.97 g/kWh upstream and losses
+    assert local["ebike"].ttw == pytest.approx(0.011 * 177.0)
+    assert local["ebike"].wtt == pytest.approx(0.011 * (45.9 + 18.53 + 3.97))
+    assert "assumed" in local["ebike"].source and "not a published factor" in local["ebike"].note
+    assert (local["walking"].ttw, local["walking"].wtt, local["walking"].wtw) == (0, 0, 0)
+    assert {f.unit for f in local.values()} == {"g/km"}

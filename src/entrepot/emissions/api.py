@@ -72,6 +72,8 @@ def _row_out(row: reports.Row) -> ReportRowOut:
         missing_factors=row.missing_factors,
         legs_wtw_kg=row.legs_wtw_mg / 1e6,
         hubs_wtw_kg=row.hubs_wtw_mg / 1e6,
+        local_km=round(row.local_km, 6),
+        local_deliveries=row.deliveries,
         **FiguresOut.of(row.totals).model_dump(),
     )
 
@@ -85,7 +87,8 @@ def report(
     version: Version = None,
     limit: Annotated[int, Query(ge=1, le=reports.MAX_ROWS)] = 200,
 ) -> ReportOut:
-    """Emissions per leg, shipment, order, seller, marketplace, division, market or mode over a period."""
+    """Emissions per leg, shipment, order, seller, marketplace, division, market or mode over a period:
+    the parcel network's legs and hubs and local couriers' trips (`local_wtw_kg`), each split out."""
     seller = reports.seller_scope(principal)
     span = reports.period_of(period, _fiscal(ctx))
     with ctx.db.transaction() as session:
@@ -364,4 +367,5 @@ SCENARIO_ASSUMPTIONS = [
     "intensities carry to the target year; absolute values are annualised and grown by activity_growth",
     "renewable electricity at a hub takes its share off the site's whole default intensity (treated as "
     "electricity; heating and forklift fuel are not split out)",
+    "local couriers' trips are carried as they are: no lever acts on them",
 ]

@@ -6,10 +6,33 @@ from __future__ import annotations
 from functools import lru_cache
 
 from entrepot.emissions.defaults import default_table
-from entrepot.emissions.factors import FactorSet
+from entrepot.emissions.factors import LOCAL, FactorSet
 from entrepot.logistics.intensity import CATEGORY_OF_LANE, CATEGORY_OF_MODE, category_of_lane
 
-__all__ = ["CATEGORY_OF_LANE", "CATEGORY_OF_MODE", "category_of_lane", "default_wtw_g_per_tkm"]
+__all__ = [
+    "CATEGORY_OF_COURIER",
+    "CATEGORY_OF_LANE",
+    "CATEGORY_OF_MODE",
+    "category_of_courier",
+    "category_of_lane",
+    "default_wtw_g_per_tkm",
+]
+
+# A local courier's mode (local services' `Mode` values, as `local.trip_done` names them) -> the factor
+# table's (vehicle, energy) under mode `local`. A table loaded later answers for the same category and
+# so overrides the default's row, as for any leg (a regional table scoped to a market's country: its grid).
+CATEGORY_OF_COURIER = {
+    "ebike": ("ebike", "electricity"),
+    "scooter": ("scooter", "petrol"),
+    "car": ("car", "petrol"),
+    "walking": ("walking", "none"),
+}
+
+
+def category_of_courier(mode: str) -> tuple[str, str, str]:
+    """A mode no table knows keeps its name, so its trips show as `missing_factor`, never as zero."""
+    vehicle, energy = CATEGORY_OF_COURIER.get(mode, (mode, "unknown"))
+    return LOCAL, vehicle, energy
 
 
 @lru_cache(maxsize=65536)

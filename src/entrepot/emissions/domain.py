@@ -16,6 +16,7 @@ from fractions import Fraction
 
 # The default table's figure for a lane kind; checkout and route estimates use logistics' copy of it
 # (`logistics.intensity`), which a test holds equal to this.
+from entrepot.emissions.categories import category_of_courier
 from entrepot.emissions.categories import default_wtw_g_per_tkm as default_wtw_g_per_tkm
 from entrepot.emissions.defaults import missing_reason
 from entrepot.emissions.factors import HUB, Factor, FactorSet
@@ -203,3 +204,47 @@ def trip_total(legs: Sequence[Leg], factor: Factor) -> tuple[int, int]:
     """A consolidated trip's TTW and WTT from its shipments' tonne-km, each rounded once for the trip."""
     tkm = sum(Fraction(leg.tkm) for leg in legs)
     return round(tkm * Fraction(factor.ttw) * MG_PER_G), round(tkm * Fraction(factor.wtt) * MG_PER_G)
+
+
+# --- local couriers' trips ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalTripResult:
+    """A courier's trip under one factor set: its TTW and WTT (mg), and each delivered order's share.
+    `factor` is None when no table covers the courier's mode: then every figure is zero and says so."""
+
+    category: str
+    factor: Factor | None
+    ttw_mg: int
+    wtt_mg: int
+    shares: tuple[TripShare, ...]
+
+    @property
+    def wtw_mg(self) -> int:
+        return self.ttw_mg + self.wtt_mg
+
+
+def per_km_mg(distance_m: int, g_per_km: float) -> int:
+    """metres x g/km is milligrams: the exact product of the metres and the factor as written (its
+    shortest decimal, so 162.72 is 16272/100, not the float nearest it), rounded half to even."""
+    return round(distance_m * Fraction(repr(g_per_km)))
+
+
+def local_trip_emissions(
+    mode: str, distance_m: int, deliveries: int, countries: tuple[str, ...], factors: FactorSet
+) -> LocalTripResult:
+    """A trip's emissions are its vehicle-km x the courier mode's factor (g CO2e per vehicle-km), shared
+    equally by the orders it delivered (the largest-remainder split, so the shares add up to the trip's
+    figure to the milligram). Equal shares, not by tonne-km: an on-demand order's mass is not recorded,
+    and each order is one stop of the trip."""
+    if distance_m < 0 or deliveries < 1:
+        raise ValueError("a trip needs a distance >= 0 and at least one delivered order")
+    local, vehicle, energy = category_of_courier(mode)
+    factor = factors.resolve(local, vehicle, energy, distance_m / 1000, countries=countries)
+    if factor is None:
+        zero = tuple(TripShare(0, 0) for _ in range(deliveries))
+        return LocalTripResult(f"{local}/{vehicle}/{energy}", None, 0, 0, zero)
+    ttw, wtt = per_km_mg(distance_m, factor.ttw), per_km_mg(distance_m, factor.wtt)
+    shares = tuple(allocate_trip(ttw, wtt, [1.0] * deliveries))
+    return LocalTripResult(factor.category, factor, ttw, wtt, shares)

@@ -6,7 +6,9 @@ File format (the default table's header; extra columns are optional):
     carrier,min_distance_km,max_distance_km,unit
 - mode: road, rail, air, sea, inland_waterway, or `hub` for a hub operation (then `vehicle` names the
   hub kind, e.g. sortation_hub, and `unit` must be `kg/t`: the three value columns are kg CO2e per tonne
-  handled). Legs are `g/tkm` (the default unit).
+  handled), or `local` for a local courier's vehicle (then `vehicle` is the courier's mode, e.g. ebike,
+  and `unit` must be `g/km`: g CO2e per vehicle-km, as a trip's emissions are its kilometres, not its
+  tonne-km). Legs are `g/tkm` (the default unit).
 - wtw must equal ttw + wtt (to 0.05, as published figures are rounded).
 - min/max_distance_km state which distances a row applies to (min inclusive, max exclusive): that is how a
   table says which air factor applies at which distance (the default: DESNZ's 3,700 km short/long haul).
@@ -31,8 +33,10 @@ from dataclasses import dataclass, field
 
 LEG_MODES = ("road", "rail", "air", "sea", "inland_waterway")
 HUB = "hub"
+LOCAL = "local"  # a local courier's trip (on-demand delivery): per vehicle-km
 KINDS = ("carrier", "regional", "default")  # in order of precedence
-LEG_UNIT, HUB_UNIT = "g/tkm", "kg/t"
+LEG_UNIT, HUB_UNIT, LOCAL_UNIT = "g/tkm", "kg/t", "g/km"
+UNIT_OF_MODE = {HUB: HUB_UNIT, LOCAL: LOCAL_UNIT}  # every other mode is a leg's: LEG_UNIT
 REQUIRED = (
     "mode",
     "vehicle",
@@ -169,8 +173,8 @@ def _factor(label: str, line: int, raw: dict[str | None, str | list[str] | None]
         raise ValueError("more fields than the header has")
     row = {k: (v or "").strip() for k, v in raw.items() if isinstance(k, str) and not isinstance(v, list)}
     mode = row["mode"]
-    if mode not in (*LEG_MODES, HUB):
-        raise ValueError(f"mode {mode!r} is not one of {', '.join((*LEG_MODES, HUB))}")
+    if mode not in (*LEG_MODES, HUB, LOCAL):
+        raise ValueError(f"mode {mode!r} is not one of {', '.join((*LEG_MODES, HUB, LOCAL))}")
     for column in ("vehicle", "energy", "source"):
         if not row[column]:
             raise ValueError(f"{column} is empty")
@@ -179,8 +183,8 @@ def _factor(label: str, line: int, raw: dict[str | None, str | list[str] | None]
     ttw, wtt, wtw = (_number(row, f"{part}_g_co2e_per_tkm") for part in ("ttw", "wtt", "wtw"))
     if abs(ttw + wtt - wtw) > WTW_TOLERANCE:
         raise ValueError(f"wtw {wtw:g} is not ttw {ttw:g} + wtt {wtt:g} = {ttw + wtt:g}")
-    unit = row.get("unit") or LEG_UNIT  # a hub row says kg/t explicitly: the columns are named for legs
-    expected = HUB_UNIT if mode == HUB else LEG_UNIT
+    unit = row.get("unit") or LEG_UNIT  # hub and local rows say theirs: the columns are named for legs
+    expected = UNIT_OF_MODE.get(mode, LEG_UNIT)
     if unit != expected:
         raise ValueError(f"unit {unit!r} does not fit mode {mode}: use {expected}")
     carrier = row.get("carrier", "")

@@ -1,5 +1,6 @@
 """Tables of emissions: factor tables (immutable, versioned by name), calculation versions, the activity
-data of each shipment's transport chain, the results of each chain element per version, and targets.
+data of each shipment's transport chain, the results of each chain element per version, local couriers'
+trips (the orders each delivered, and their shares of it per version), and targets.
 
 Results are never updated: a new factor table makes a new calculation version whose rows sit beside the
 old ones, so a figure reported once can always be reproduced and audited."""
@@ -167,4 +168,65 @@ class TargetRow(Base):
     __table_args__ = (
         CheckConstraint("target_year > baseline_year", name="years"),
         CheckConstraint("reduction > 0 AND reduction <= 1", name="reduction"),
+    )
+
+
+class LocalTripActivity(Base):
+    """A local courier's finished trip (local services' `local.trip_done`): its mode and the metres of its
+    planned route by that mode's roads, recorded once. Its emissions are per vehicle-km, not tonne-km."""
+
+    __tablename__ = "emission_local_trips"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    trip_ref: Mapped[str] = mapped_column(String(40), unique=True)
+    courier_ref: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(16))  # ebike | scooter | car | walking
+    distance_m: Mapped[int] = mapped_column(Integer)
+    # the delivered orders' markets' countries (ISO 3166 alpha-2, sorted, comma-separated): which tables
+    # scoped to countries may answer for the trip (an e-bike's grid is its market's country's)
+    countries: Mapped[str] = mapped_column(String(32))
+    done_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("distance_m >= 0", name="distance"),)
+
+
+class LocalDelivery(Base):
+    """An order a trip delivered, with the dimensions its share of the trip rolls up by (the market, its
+    marketplace and, as the organisation stood on the trip's day, its division; the store's seller)."""
+
+    __tablename__ = "emission_local_deliveries"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("emission_local_trips.id"), index=True)
+    order_ref: Mapped[str] = mapped_column(String(40), unique=True)
+    seller_ref: Mapped[str] = mapped_column(String(40), index=True)
+    market: Mapped[str] = mapped_column(String(64))
+    marketplace: Mapped[str] = mapped_column(String(64))
+    division: Mapped[str] = mapped_column(String(64))
+
+
+class LocalResult(Base):
+    """A delivered order's share of its trip's emissions under one calculation version (integer mg CO2e),
+    with the trip's factor as the audit trail; never updated, as element results are not."""
+
+    __tablename__ = "emission_local_results"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(ForeignKey("emission_versions.number"))
+    trip_id: Mapped[int] = mapped_column(ForeignKey("emission_local_trips.id"))
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("emission_local_deliveries.id"))
+    km: Mapped[float] = mapped_column(Float)  # the delivery's share of the trip's kilometres
+    ttw_mg: Mapped[int] = mapped_column(BigInteger)
+    wtt_mg: Mapped[int] = mapped_column(BigInteger)
+    wtw_mg: Mapped[int] = mapped_column(BigInteger)
+    category: Mapped[str] = mapped_column(String(160))
+    factor_table: Mapped[str | None] = mapped_column(String(80))
+    factor_row: Mapped[int | None] = mapped_column(Integer)
+    factor_ttw: Mapped[float | None] = mapped_column(Float)
+    factor_wtt: Mapped[float | None] = mapped_column(Float)
+    factor_wtw: Mapped[float | None] = mapped_column(Float)
+    factor_unit: Mapped[str | None] = mapped_column(String(16))
+    factor_source: Mapped[str | None] = mapped_column(String(300))
+    missing_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        UniqueConstraint("version", "delivery_id"),
+        Index("ix_emission_local_results_version_trip", "version", "trip_id"),
+        CheckConstraint("wtw_mg = ttw_mg + wtt_mg AND ttw_mg >= 0 AND wtt_mg >= 0", name="wtw"),
     )

@@ -1,6 +1,10 @@
 """Reading the accounts: roll-ups by a dimension over a period, the monthly series a console charts,
 targets with their pathway and on-track status, and scenarios. Always one calculation version (the
-newest unless asked), and for a seller only its own shipments."""
+newest unless asked), and for a seller only its own shipments and deliveries.
+
+A roll-up adds local couriers' trips (each delivered order's share, on the trip's day) to the parcel
+network's legs and hubs (on each shipment's planning day), key by key, in one statement: the two grouped
+reads are put together (UNION ALL) and grouped again, so the largest rows and the totals are exact."""
 
 from __future__ import annotations
 
@@ -8,11 +12,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import BigInteger, Float, Select, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from entrepot.emissions import versions
-from entrepot.emissions.models import ElementActivity, ElementResult, ShipmentActivity, TargetRow
+from entrepot.emissions.models import (
+    ElementActivity,
+    ElementResult,
+    LocalDelivery,
+    LocalResult,
+    LocalTripActivity,
+    ShipmentActivity,
+    TargetRow,
+)
 from entrepot.emissions.periods import parse_period
 from entrepot.emissions.targets import (
     DEFAULT_BASELINE_YEAR,
@@ -36,6 +48,7 @@ from entrepot.platform.db import by_public_id
 from entrepot.platform.principal import Principal
 
 S, E = ShipmentActivity, ElementActivity
+T, D, LR = LocalTripActivity, LocalDelivery, LocalResult
 DIMENSIONS: dict[str, tuple[Any, ...]] = {
     "leg": (S.shipment_ref, E.seq),
     "shipment": (S.shipment_ref,),
@@ -45,6 +58,18 @@ DIMENSIONS: dict[str, tuple[Any, ...]] = {
     "division": (S.division,),
     "market": (S.market,),
     "mode": (E.mode,),
+}
+# The same dimensions of a local courier's trip, shared by the orders it delivered (a trip is no
+# shipment and has no legs: those roll-ups leave it out; its mode is the courier's, e.g. ebike).
+LOCAL_DIMENSIONS: dict[str, tuple[Any, ...] | None] = {
+    "leg": None,
+    "shipment": None,
+    "order": (D.order_ref,),
+    "seller": (D.seller_ref,),
+    "marketplace": (D.marketplace,),
+    "division": (D.division,),
+    "market": (D.market,),
+    "mode": (T.mode,),
 }
 MAX_ROWS = 1000
 
@@ -79,52 +104,110 @@ def dimension_of(by: str | None, field: str = "by") -> tuple[Any, ...]:
 
 @dataclass(frozen=True)
 class Row:
-    """A roll-up's figures; `hubs_wtw_mg` is the hub operations' part of `totals.wtw_mg` (the rest is
-    legs), shown apart because ISO 14083 reports hub and transport emissions separately."""
+    """A roll-up's figures; `hubs_wtw_mg` is the hub operations' part of `totals.wtw_mg` and
+    `totals.local_wtw_mg` local couriers' trips' part (the rest is legs), shown apart because ISO 14083
+    reports hub and transport emissions separately. `local_km` and `deliveries` are the trips' activity."""
 
     key: str
     totals: Totals
     missing_factors: int
     hubs_wtw_mg: int = 0
+    local_km: float = 0.0
+    deliveries: int = 0
 
     @property
     def legs_wtw_mg(self) -> int:
-        return self.totals.wtw_mg - self.hubs_wtw_mg
+        return self.totals.wtw_mg - self.hubs_wtw_mg - self.totals.local_wtw_mg
+
+    @property
+    def local_wtw_mg(self) -> int:
+        return self.totals.local_wtw_mg
 
 
-def _sums(columns: tuple[Any, ...]) -> Select[Any]:
-    return (
+FIGURES = ("ttw", "wtt", "tkm", "parcels", "missing", "hubs", "local", "km", "deliveries")
+
+
+def _zero(kind: Any, name: str) -> Any:
+    return cast(literal(0), kind).label(name)  # typed, so PostgreSQL unites it with a sum's column
+
+
+def _network_part(columns: tuple[Any, ...], version: int, period: Period, seller: str | None) -> Select[Any]:
+    """The parcel network's legs and hubs, grouped by `columns` (labelled k0, k1 ...)."""
+    query = (
         select(
-            *columns,
-            func.sum(ElementResult.ttw_mg),
-            func.sum(ElementResult.wtt_mg),
-            func.sum(ElementResult.tkm),
-            func.count(func.distinct(ElementResult.shipment_id)),
-            func.sum(case((ElementResult.missing_factor, 1), else_=0)),
-            func.sum(case((E.kind == "hub", ElementResult.wtw_mg), else_=0)),
+            *(c.label(f"k{i}") for i, c in enumerate(columns)),
+            func.sum(ElementResult.ttw_mg).label("ttw"),
+            func.sum(ElementResult.wtt_mg).label("wtt"),
+            func.sum(ElementResult.tkm).label("tkm"),
+            func.count(func.distinct(ElementResult.shipment_id)).label("parcels"),
+            func.sum(case((ElementResult.missing_factor, 1), else_=0)).label("missing"),
+            func.sum(case((E.kind == "hub", ElementResult.wtw_mg), else_=0)).label("hubs"),
+            _zero(BigInteger, "local"),
+            _zero(Float, "km"),
+            _zero(BigInteger, "deliveries"),
         )
         .join(S, S.id == ElementResult.shipment_id)
         .join(E, E.id == ElementResult.element_id)
+        .where(ElementResult.version == version, S.planned_on >= period.start, S.planned_on < period.stop)
     )
+    query = query if seller is None else query.where(S.seller_ref == seller)
+    return query.group_by(*columns) if columns else query
 
 
-def _scoped(query: Select[Any], version: int, period: Period, seller: str | None) -> Select[Any]:
-    query = query.where(
-        ElementResult.version == version, S.planned_on >= period.start, S.planned_on < period.stop
+def _local_part(columns: tuple[Any, ...], version: int, period: Period, seller: str | None) -> Select[Any]:
+    """Local couriers' trips, each delivered order's share, grouped by `columns` (labelled as above)."""
+    query = (
+        select(
+            *(c.label(f"k{i}") for i, c in enumerate(columns)),
+            func.sum(LR.ttw_mg).label("ttw"),
+            func.sum(LR.wtt_mg).label("wtt"),
+            _zero(Float, "tkm"),
+            _zero(BigInteger, "parcels"),
+            func.sum(case((LR.missing_factor, 1), else_=0)).label("missing"),
+            _zero(BigInteger, "hubs"),
+            func.sum(LR.wtw_mg).label("local"),
+            func.sum(LR.km).label("km"),
+            func.count(LR.delivery_id).label("deliveries"),
+        )
+        .join(D, D.id == LR.delivery_id)
+        .join(T, T.id == LR.trip_id)
+        .where(LR.version == version, T.done_on >= period.start, T.done_on < period.stop)
     )
-    return query if seller is None else query.where(S.seller_ref == seller)
+    query = query if seller is None else query.where(D.seller_ref == seller)
+    return query.group_by(*columns) if columns else query
+
+
+def _sums(
+    by: tuple[tuple[Any, ...], tuple[Any, ...] | None], version: int, period: Period, seller: str | None
+) -> Select[Any]:
+    """Per key of the dimension (network columns, local columns or None): the figures of `FIGURES`, the
+    parcel network's and local trips' added up; without columns, one row of totals."""
+    network_columns, local_columns = by
+    parts = [_network_part(network_columns, version, period, seller)]
+    if local_columns is not None:
+        parts.append(_local_part(local_columns, version, period, seller))
+    both = union_all(*parts).subquery()
+    keys = [both.c[f"k{i}"] for i in range(len(network_columns))]
+    query = select(*keys, *(func.sum(both.c[name]) for name in FIGURES))
+    return query.group_by(*keys) if keys else query
 
 
 def _row(key: str, values: Any) -> Row:
-    ttw, wtt, tkm, parcels, missing, hubs = values
+    ttw, wtt, tkm, parcels, missing, hubs, local, km, deliveries = values
     ttw, wtt = int(ttw or 0), int(wtt or 0)
-    figures = Totals(ttw + wtt, ttw, wtt, float(tkm or 0.0), int(parcels or 0))
-    return Row(key, figures, int(missing or 0), int(hubs or 0))
+    figures = Totals(ttw + wtt, ttw, wtt, float(tkm or 0.0), int(parcels or 0), int(local or 0))
+    return Row(key, figures, int(missing or 0), int(hubs or 0), float(km or 0.0), int(deliveries or 0))
 
 
 def totals(session: Session, period: Period, version: int, seller: str | None = None) -> Row:
-    values = session.execute(_scoped(_sums(()), version, period, seller)).one()
+    """Every emission of the period: the parcel network's and local couriers' trips'."""
+    values = session.execute(_sums(((), ()), version, period, seller)).one()
     return _row("total", tuple(values))
+
+
+def _both(by: str | None) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
+    """A dimension's columns in the parcel network and in local trips (None: trips have no such key)."""
+    return dimension_of(by), LOCAL_DIMENSIONS[by] if by is not None else ()
 
 
 @dataclass(frozen=True)
@@ -146,13 +229,15 @@ def report(
     limit: int = 200,
 ) -> Report:
     """Emissions over a period, by a dimension, largest first."""
-    columns = dimension_of(by)
+    by_columns = _both(by)
+    width = len(by_columns[0])
     number = versions.resolve_version(session, version)
-    query = _scoped(_sums(columns), number, period, seller)
-    if columns:
-        query = query.group_by(*columns).order_by(func.sum(ElementResult.wtw_mg).desc(), *columns)
-    rows = session.execute(query.limit(min(limit, MAX_ROWS) + 1)).all() if columns else []
-    width = len(columns)
+    rows: list[Any] = []
+    if width:
+        query = _sums(by_columns, number, period, seller)
+        wtw = query.selected_columns[width] + query.selected_columns[width + 1]  # ttw + wtt
+        query = query.order_by(wtw.desc(), *query.selected_columns[:width])
+        rows = list(session.execute(query.limit(min(limit, MAX_ROWS) + 1)).all())
     out = [_row(":".join(str(v) for v in r[:width]), tuple(r[width:])) for r in rows]
     truncated = len(out) > min(limit, MAX_ROWS)
     return Report(
@@ -164,24 +249,34 @@ def series(
     session: Session, period: Period, by: str | None, version: int | None = None, seller: str | None = None
 ) -> tuple[int, list[tuple[str, str, Totals]]]:
     """(month, key, totals) for each month of the period and each key: what a console charts."""
-    columns = dimension_of(by)
+    network_columns, local_columns = _both(by)
+    daily = (
+        (S.planned_on, *network_columns),
+        None if local_columns is None else (T.done_on, *local_columns),
+    )
     number = versions.resolve_version(session, version)
-    query = _scoped(_sums((S.planned_on, *columns)), number, period, seller)
-    rows = session.execute(query.group_by(S.planned_on, *columns)).all()
+    rows = session.execute(_sums(daily, number, period, seller)).all()
+    width = len(network_columns)
     folded: dict[tuple[str, str], list[float]] = {}
     for r in rows:
-        key = ":".join(str(v) for v in r[1 : 1 + len(columns)]) or "total"
-        ttw, wtt, tkm, parcels, _, _ = r[1 + len(columns) :]
-        acc = folded.setdefault((f"{r[0]:%Y-%m}", key), [0, 0, 0.0, 0])
+        key = ":".join(str(v) for v in r[1 : 1 + width]) or "total"
+        ttw, wtt, tkm, parcels, _, _, local, _, _ = r[1 + width :]
+        acc = folded.setdefault((f"{_day(r[0]):%Y-%m}", key), [0, 0, 0.0, 0, 0])
         acc[0] += int(ttw or 0)
         acc[1] += int(wtt or 0)
         acc[2] += float(tkm or 0.0)
         acc[3] += int(parcels or 0)  # a shipment sits on one day, so daily counts add up
+        acc[4] += int(local or 0)
     out = [
-        (month, key, Totals(int(v[0] + v[1]), int(v[0]), int(v[1]), float(v[2]), int(v[3])))
+        (month, key, Totals(int(v[0] + v[1]), int(v[0]), int(v[1]), float(v[2]), int(v[3]), int(v[4])))
         for (month, key), v in sorted(folded.items())
     ]
     return number, out
+
+
+def _day(value: Any) -> dt.date:
+    """A day read back through the union: SQLite returns it as the text it stores."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 # --- targets ----------------------------------------------------------------------------------------
@@ -240,8 +335,9 @@ def list_targets(session: Session) -> list[TargetRow]:
 
 
 def metric_in(session: Session, period: Period, metric: str, version: int) -> float | None:
+    """A target's metric over a period (see `targets` for what each counts); None without activity."""
     row = totals(session, period, version)
-    if row.totals.parcels == 0:
+    if row.totals.parcels == 0 and row.deliveries == 0:
         return None
     return row.totals.metric(metric, period.days)
 
@@ -345,7 +441,11 @@ def scenario(
     outcome = run_scenario(legs, levers, versions.factor_set(session))
     base = totals(session, period, number).totals
     days = period.days
-    scenario_totals = Totals(round(outcome.scenario_wtw_g * 1000), 0, 0, outcome.scenario_tkm, base.parcels)
+    local_g = base.local_wtw_mg / 1000  # no lever acts on couriers' trips: they are carried as they are
+    scenario_g = outcome.scenario_wtw_g + local_g
+    scenario_totals = Totals(
+        round(scenario_g * 1000), 0, 0, outcome.scenario_tkm, base.parcels, base.local_wtw_mg
+    )
     target = target_of(session, get_target(session, target_ref), number, fiscal) if target_ref else None
     year = fiscal.fiscal_year(period.last)
     projected: dict[str, float | None] = {}
@@ -363,7 +463,7 @@ def scenario(
         number,
         levers,
         base,
-        outcome.scenario_wtw_g,
+        scenario_g,
         outcome.scenario_tkm,
         outcome.shifted_tkm,
         outcome.electrified_tkm,

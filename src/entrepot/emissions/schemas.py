@@ -19,17 +19,19 @@ PERIOD_PATTERN = period_pattern(
 
 
 class FiguresOut(BaseModel):
-    wtw_kg: float = Field(description="well-to-wheel = ttw_kg + wtt_kg")
+    wtw_kg: float = Field(description="well-to-wheel = ttw_kg + wtt_kg: the parcel network and local trips")
     ttw_kg: float
     wtt_kg: float
     tkm: float
     parcels: int
-    g_per_tkm: float | None
-    g_per_parcel: float | None
+    g_per_tkm: float | None = Field(description="the parcel network's (local trips record no t-km)")
+    g_per_parcel: float | None = Field(description="the parcel network's (local trips carry no parcel)")
+    local_wtw_kg: float = Field(0.0, description="local couriers' trips' part of wtw_kg")
 
     @classmethod
     def of(cls, totals: Totals) -> FiguresOut:
         return cls(
+            local_wtw_kg=totals.local_wtw_mg / 1e6,
             wtw_kg=totals.wtw_mg / 1e6,
             ttw_kg=totals.ttw_mg / 1e6,
             wtt_kg=totals.wtt_mg / 1e6,
@@ -49,6 +51,8 @@ class ReportRowOut(FiguresOut):
     missing_factors: int = Field(description="elements no factor table covered (counted as zero)")
     legs_wtw_kg: float = Field(description="the transport legs' part of wtw_kg")
     hubs_wtw_kg: float = Field(description="the hub operations' part of wtw_kg (allocated by mass)")
+    local_km: float = Field(description="local couriers' kilometres (a trip's shared by its orders)")
+    local_deliveries: int = Field(description="orders local couriers delivered")
 
 
 class ReportOut(BaseModel):
@@ -60,7 +64,10 @@ class ReportOut(BaseModel):
     rows: list[ReportRowOut]
     total: ReportRowOut
     truncated: bool
-    method: str = "ISO 14083 / GLEC: t x km x factor per element; WTW = TTW + WTT; rounded to the mg"
+    method: str = (
+        "ISO 14083 / GLEC: t x km x factor per element; local couriers' trips: vehicle-km x factor, shared "
+        "equally by the orders delivered; WTW = TTW + WTT; rounded to the mg"
+    )
 
 
 class SeriesPointOut(FiguresOut):

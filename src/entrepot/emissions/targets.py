@@ -4,6 +4,12 @@ A target is absolute (t CO2e a year) or an intensity (g CO2e per tonne-km, or pe
 baseline fiscal year; the pathway is the straight line from the baseline value to the target value, and a
 year is on track when its actual value is at or below the pathway's value for that year.
 
+What a target counts: an absolute target counts every transport emission the group accounts, local
+couriers' trips (e-bike, scooter and car kilometres of on-demand delivery) with the parcel network's legs
+and hubs: the -50 % is of what the group's deliveries emit, and a kilometre ridden by a courier is one of
+them. An intensity target counts the parcel network alone (its g per tonne-km or per parcel): trips
+record no tonne-km and carry no parcels, so their grams have no place in those ratios.
+
 A scenario recomputes a period's legs with levers pulled, and projects the target year:
 - shift a share of air tonne-km to sea or rail on chosen trade lanes ("CN-SG"; none chosen = all): the
   shifted part is carried over the other mode's rule distance between the same two points, at the
@@ -36,20 +42,30 @@ DEFAULT_BASELINE_YEAR, DEFAULT_TARGET_YEAR, DEFAULT_REDUCTION = 2022, 2030, 0.5
 
 @dataclass(frozen=True)
 class Totals:
+    """A period's figures. `wtw_mg` (and TTW, WTT) is everything: the parcel network's legs and hubs and
+    local couriers' trips; `local_wtw_mg` is the trips' part. The intensities are the parcel network's
+    alone: a courier's trip records vehicle-km, no tonne-km and no parcel, so its grams would weigh on a
+    denominator they add nothing to."""
+
     wtw_mg: int
     ttw_mg: int
     wtt_mg: int
     tkm: float
     parcels: int
+    local_wtw_mg: int = 0
+
+    @property
+    def network_wtw_mg(self) -> int:
+        return self.wtw_mg - self.local_wtw_mg
 
     def metric(self, metric: str, days: int = 365) -> float | None:
         """The value of a metric; None when it has no meaning (no tonne-km, no parcels)."""
         if metric == "absolute_t":
             return self.wtw_mg / 1e9 * 365 / days
         if metric == "g_per_tkm":
-            return self.wtw_mg / 1000 / self.tkm if self.tkm else None
+            return self.network_wtw_mg / 1000 / self.tkm if self.tkm else None
         if metric == "g_per_parcel":
-            return self.wtw_mg / 1000 / self.parcels if self.parcels else None
+            return self.network_wtw_mg / 1000 / self.parcels if self.parcels else None
         raise ValueError(f"metric {metric!r} is not one of {', '.join(METRICS)}")
 
 
