@@ -65,14 +65,17 @@ def report(
     version: Annotated[int | None, typer.Option(help="calculation version; default the newest")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
-    """Emissions over a period, by a dimension: WTW = TTW + WTT, t-km, parcels and intensities."""
+    """Emissions over a period, by a dimension: WTW = TTW + WTT, t-km, parcels and intensities; local
+    couriers' trips (their kg, km and deliveries) are in WTW and shown apart, the intensities being the
+    parcel network's."""
     from entrepot.emissions import reports
 
     with failures():
         span = reports.period_of(period, _fiscal())
     result = _in_transaction(lambda s: reports.report(s, span, by, version, None, limit))
     table = Table(title=f"Emissions {span.label} ({span.start} to {span.stop}), version {result.version}")
-    for column in (by or "", "kg CO2e WTW", "TTW", "WTT", "t-km", "parcels", "g/t-km", "g/parcel"):
+    columns = ("kg CO2e WTW", "TTW", "WTT", "t-km", "parcels", "g/t-km", "g/parcel", "local kg", "local km")
+    for column in (by or "", *columns, "deliveries"):
         table.add_column(column, justify="left" if column == (by or "") else "right")
     for row in [*result.rows, result.total]:
         t = row.totals
@@ -86,6 +89,9 @@ def report(
             f"{t.parcels:,}",
             "-" if g_tkm is None else f"{g_tkm:,.1f}",
             "-" if g_parcel is None else f"{g_parcel:,.1f}",
+            f"{t.local_wtw_mg / 1e6:,.3f}",
+            f"{row.local_km:,.1f}",
+            f"{row.deliveries:,}",
         )
     console.print(table)
     if result.truncated:
@@ -295,14 +301,18 @@ def targets_progress(target: str) -> None:
 
 @app.command("backfill")
 def backfill() -> None:
-    """Record the emissions of shipments planned before emissions accounting was running; then, if the
-    package's default tables (the hub intensities among them) or the chains' hub operations are newer than
-    the stored ones, recompute every shipment as a new calculation version (earlier versions keep their
-    figures: `report --version N` reads them)."""
-    from entrepot.emissions import service
+    """Record the emissions of shipments planned (and local couriers' trips finished) before emissions
+    accounting was running; then, if the package's default tables (the hub intensities and the couriers'
+    modes among them) or the chains' hub operations are newer than the stored ones, recompute every
+    shipment and trip as a new calculation version (earlier versions keep their figures: `report
+    --version N` reads them)."""
+    from entrepot.emissions import local_trips, service
     from entrepot.emissions.events import backfill as record_missing
 
     count = _in_transaction(lambda s: record_missing(s, _now()))
+    trips = _in_transaction(lambda s: local_trips.backfill(s, _now()))
+    if trips:
+        console.print(f"{trips} local trips recorded")
     done = _in_transaction(lambda s: service.backfill(s, _now()))
     if done is None:
         console.print(f"{count} shipments recorded; factor tables and hub operations up to date")
