@@ -5,6 +5,7 @@ by division and market beside legs and hubs, a seller seeing only its own. On SQ
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from entrepot.emissions import local_trips
 from entrepot.emissions import service as emissions
+from entrepot.emissions.domain import per_km_mg
 from entrepot.emissions.models import LocalDelivery, LocalResult, LocalTripActivity
 from entrepot.emissions.reports import metric_in
 from entrepot.emissions.versions import factor_set_of
@@ -21,7 +23,10 @@ from entrepot.organization import service as organization
 from entrepot.platform.db import OutboxEvent, record_event
 from entrepot.platform.outbox import Event, relay_once
 from tests.api.helpers import API
+from tests.api.local_on_demand import Town, shipped_city, town
 from tests.world import World
+
+__all__ = ["shipped_city", "town"]  # fixtures
 
 HEADER = "mode,vehicle,energy,ttw_g_co2e_per_tkm,wtt_g_co2e_per_tkm,wtw_g_co2e_per_tkm,source,unit"
 NOVEMBER = "2025-11"
@@ -257,3 +262,22 @@ def test_an_absolute_target_counts_trips_an_intensity_target_does_not(world: Wor
         empty = metric_in(session, fiscal_year(2020, fiscal), "absolute_t", 1)
     assert absolute == pytest.approx(0.521775 / 1000 * 365 / year.days)  # tonnes a year
     assert intensity is None and empty is None
+
+
+def test_a_delivery_on_the_map_becomes_its_trips_emissions(town: Town) -> None:
+    """The real flow: a seller's store, a buyer's order, a round, the courier's e-bike ride and hand-over;
+    the relay then records the trip local services reported, at its route's metres."""
+    assert town.ping(0).status_code == 200
+    order = town.dispatched(town.ok(town.order(), 201)["id"])
+    trip = town.ok(town.get(f"/local/couriers/{town.couriers[0]}/trip", "rider 1"))
+    town.ok(town.post(f"/local/trips/{trip['id']}/accept", "rider 1"))
+    town.world.clock.now = dt.datetime.fromisoformat(trip["stops"][0]["at"])
+    town.ok(town.post(f"/local/orders/{order['id']}/pickup", "rider 1"))
+    town.ok(town.post(f"/local/orders/{order['id']}/delivery", "rider 1", {"kind": "code", "reference": "1"}))
+    while relay_once(town.world.db, town.world.relay_registry(), town.world.clock()):
+        pass
+    metres = town.event_payload(trip["id"], "local.trip_done")["distance_m"]
+    [share] = shares(town.world, trip["id"])
+    assert (share["order"], share["market"], share["km"]) == (order["id"], "lazada-sg", metres / 1000)
+    assert (share["ttw"], share["wtt"]) == (per_km_mg(metres, 1.947), per_km_mg(metres, 0.7524))  # e-bike
+    assert share["seller"] == town.world.ids["seller_a"]
