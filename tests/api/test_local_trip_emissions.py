@@ -161,7 +161,7 @@ def load_sg_table(world: World) -> int:
     with world.db.transaction() as session:
         _, number = emissions.load_table(session, "sg-couriers", "regional", text, world.clock(), "SG")
         # what service.new_version does for shipments; idempotent, so harmless once it does it for trips
-        local_trips.recompute(session, number, factor_set_of(session, number))
+        local_trips.recompute(session, number, factor_set_of(session, number), batch=1)  # batch by batch
     return number
 
 

@@ -82,7 +82,7 @@ def record_trip(
     session.add_all(deliveries)
     session.flush()
     number = current_version(session, now)
-    _write(session, number, trip, deliveries, factor_set_of(session, number))
+    session.execute(insert(LocalResult), _results(number, trip, deliveries, factor_set_of(session, number)))
     return trip
 
 
@@ -123,19 +123,16 @@ def _countries(trip: LocalTripActivity) -> tuple[str, ...]:
     return tuple(c for c in trip.countries.split(",") if c)
 
 
-def _write(
-    session: Session,
-    number: int,
-    trip: LocalTripActivity,
-    deliveries: Sequence[LocalDelivery],
-    factors: FactorSet,
-) -> None:
+def _results(
+    number: int, trip: LocalTripActivity, deliveries: Sequence[LocalDelivery], factors: FactorSet
+) -> list[dict[str, Any]]:
+    """The rows of a trip's results under version `number`: one per delivered order, in the orders'
+    recorded order (so a re-statement gives each order the same share of the split)."""
     result = local_trip_emissions(trip.mode, trip.distance_m, len(deliveries), _countries(trip), factors)
     km = trip.distance_m / 1000 / len(deliveries)
-    values = [
+    return [
         _values(number, trip.id, d.id, km, result, i) for i, d in enumerate(sorted(deliveries, key=_by_id))
     ]
-    session.execute(insert(LocalResult), values)
 
 
 def _by_id(delivery: LocalDelivery) -> int:
@@ -185,8 +182,8 @@ def recompute(session: Session, number: int, factors: FactorSet, batch: int = 5_
         ids = [t.id for t in trips]
         for d in session.scalars(select(LocalDelivery).where(LocalDelivery.trip_id.in_(ids))):
             deliveries.setdefault(d.trip_id, []).append(d)
-        for trip in trips:
-            _write(session, number, trip, deliveries[trip.id], factors)
+        values = [row for trip in trips for row in _results(number, trip, deliveries[trip.id], factors)]
+        session.execute(insert(LocalResult), values)  # one statement a batch of trips
         done += len(trips)
         after = trips[-1].id
 
