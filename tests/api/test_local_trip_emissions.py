@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -22,7 +23,7 @@ from entrepot.kernel.periods import FiscalCalendar, fiscal_year
 from entrepot.organization import service as organization
 from entrepot.platform.db import OutboxEvent, record_event
 from entrepot.platform.outbox import Event, relay_once
-from tests.api.helpers import API
+from tests.api.helpers import API, assert_problem
 from tests.api.local_on_demand import Town, shipped_city, town
 from tests.world import World
 
@@ -50,7 +51,6 @@ def finish_trip(world: World, trip: str, mode: str, metres: int, orders: list[tu
 def shares(world: World, trip: str, version: int = 1) -> list[dict[str, Any]]:
     with world.db.transaction() as session:
         found = local_trips.trip_emissions(session, trip, version)
-        assert found is not None, f"trip {trip} was not recorded"
         return [
             {
                 "order": d.order_ref,
@@ -281,3 +281,34 @@ def test_a_delivery_on_the_map_becomes_its_trips_emissions(town: Town) -> None:
     assert (share["order"], share["market"], share["km"]) == (order["id"], "lazada-sg", metres / 1000)
     assert (share["ttw"], share["wtt"]) == (per_km_mg(metres, 1.947), per_km_mg(metres, 0.7524))  # e-bike
     assert share["seller"] == town.world.ids["seller_a"]
+
+
+def test_a_trips_audit_trail_its_factor_and_each_orders_share(world: World) -> None:
+    orders = [("lor_1", "seller_a", "lazada-sg"), ("lor_2", "seller_b", "lazada-sg")]
+    finish_trip(world, "trp_car", "car", 2500, orders)
+    client = world.client()
+
+    def get(who: str, **query: int) -> httpx.Response:
+        response: httpx.Response = client.get(
+            f"{API}/emissions/trips/trp_car", params=query, headers=world.auth(who)
+        )
+        return response
+
+    trip = get("operator").json()
+    assert (trip["mode"], trip["distance_km"], trip["countries"], trip["version"]) == ("car", 2.5, ["SG"], 1)
+    assert trip["wtw_g"] == pytest.approx(521.775) and trip["category"] == "local/car/petrol"
+    factor = trip["factor"]
+    assert (factor["table"], factor["row"], factor["unit"]) == ("desnz-2025@1", 16, "g/km")
+    assert factor["wtw"] == 208.71
+    assert "DESNZ" in factor["source"] and not trip["missing_factor"]
+    assert [(o["order"], o["km"], o["wtw_g"]) for o in trip["orders"]] == [
+        ("lor_1", 1.25, 260.888),
+        ("lor_2", 1.25, 260.887),
+    ]
+    own = get("seller_b").json()  # a seller sees its own order's share, not the other seller's
+    assert [o["order"] for o in own["orders"]] == ["lor_2"] and own["wtw_g"] == pytest.approx(260.887)
+    assert get("seller_a", version=1).json()["orders"][0]["order"] == "lor_1"
+    assert_problem(get("buyer_a"), 403, "forbidden")
+    unknown = client.get(f"{API}/emissions/trips/trp_none", headers=world.auth("operator"))
+    assert_problem(unknown, 404, "not-found")
+    assert_problem(get("operator", version=9), 422, "validation-failed")

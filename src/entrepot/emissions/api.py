@@ -8,10 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from entrepot.emissions import reports, service
+from entrepot.emissions import local_trips, reports, service
 from entrepot.emissions import versions as calculation
 from entrepot.emissions.defaults import missing_reason
-from entrepot.emissions.models import ElementActivity, ElementResult, FactorTableRow, TargetRow
+from entrepot.emissions.models import (
+    ElementActivity,
+    ElementResult,
+    FactorTableRow,
+    LocalDelivery,
+    LocalResult,
+    TargetRow,
+)
 from entrepot.emissions.schemas import (
     PERIOD_PATTERN,
     ElementOut,
@@ -19,6 +26,8 @@ from entrepot.emissions.schemas import (
     FactorTableOut,
     FiguresOut,
     LoadedOut,
+    LocalShareOut,
+    LocalTripEmissionsOut,
     ProgressOut,
     ReportOut,
     ReportRowOut,
@@ -149,18 +158,69 @@ def shipment(
     )
 
 
+@router.get("/emissions/trips/{trip_id}", response_model=LocalTripEmissionsOut)
+def local_trip(
+    trip_id: IdPath, ctx: Ctx, principal: Caller, version: Version = None
+) -> LocalTripEmissionsOut:
+    """A local courier's trip: its mode and kilometres, the factor (table, row, source) behind its figure,
+    and each delivered order's share; a seller sees its own orders' shares only."""
+    seller = reports.seller_scope(principal)
+    with ctx.db.transaction() as session:
+        return _trip_out(local_trips.trip_emissions(session, trip_id, version, seller))
+
+
+def _trip_out(found: local_trips.TripEmissions) -> LocalTripEmissionsOut:
+    t, results = found.trip, [r for _, r in found.shares]
+    first = results[0] if results else None  # every share of a trip has the trip's factor
+    return LocalTripEmissionsOut(
+        trip=t.trip_ref,
+        courier=t.courier_ref,
+        mode=t.mode,
+        distance_km=t.distance_m / 1000,
+        done_on=t.done_on,
+        countries=[c for c in t.countries.split(",") if c],
+        version=found.version,
+        wtw_g=sum(r.wtw_mg for r in results) / 1000,
+        ttw_g=sum(r.ttw_mg for r in results) / 1000,
+        wtt_g=sum(r.wtt_mg for r in results) / 1000,
+        category=first.category if first else "",
+        factor=_factor_out(first) if first else None,
+        missing_factor=bool(first and first.missing_factor),
+        missing_reason=missing_reason(first.category) if first and first.missing_factor else None,
+        orders=[_share_out(d, r) for d, r in found.shares],
+    )
+
+
+def _share_out(d: LocalDelivery, r: LocalResult) -> LocalShareOut:
+    return LocalShareOut(
+        order=d.order_ref,
+        seller=d.seller_ref,
+        market=d.market,
+        marketplace=d.marketplace,
+        division=d.division,
+        km=r.km,
+        wtw_g=r.wtw_mg / 1000,
+        ttw_g=r.ttw_mg / 1000,
+        wtt_g=r.wtt_mg / 1000,
+    )
+
+
+def _factor_out(r: ElementResult | LocalResult) -> FactorOut | None:
+    if r.factor_table is None:
+        return None
+    return FactorOut(
+        table=r.factor_table,
+        row=r.factor_row or 0,
+        ttw=r.factor_ttw or 0.0,
+        wtt=r.factor_wtt or 0.0,
+        wtw=r.factor_wtw or 0.0,
+        unit=r.factor_unit or "",
+        source=r.factor_source or "",
+    )
+
+
 def _element_out(e: ElementActivity, r: ElementResult) -> ElementOut:
-    factor = None
-    if r.factor_table is not None:
-        factor = FactorOut(
-            table=r.factor_table,
-            row=r.factor_row or 0,
-            ttw=r.factor_ttw or 0.0,
-            wtt=r.factor_wtt or 0.0,
-            wtw=r.factor_wtw or 0.0,
-            unit=r.factor_unit or "",
-            source=r.factor_source or "",
-        )
+    factor = _factor_out(r)
     return ElementOut(
         seq=e.seq,
         kind=e.kind,

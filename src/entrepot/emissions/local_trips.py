@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from entrepot.emissions.domain import LocalTripResult, local_trip_emissions
 from entrepot.emissions.factors import FactorSet
 from entrepot.emissions.models import LocalDelivery, LocalResult, LocalTripActivity
-from entrepot.emissions.versions import current_version, factor_set_of
+from entrepot.emissions.versions import current_version, factor_set_of, resolve_version
+from entrepot.kernel.errors import NotFound
 from entrepot.organization import service as organization
 from entrepot.platform.db import OutboxEvent
 from entrepot.platform.outbox import Event, HandlerRegistry
@@ -202,18 +203,25 @@ class TripEmissions:
         return sum(r.wtw_mg for _, r in self.shares)
 
 
-def trip_emissions(session: Session, trip_ref: str, version: int) -> TripEmissions | None:
-    """A recorded trip with each delivered order's share under `version`; None when not recorded."""
+def trip_emissions(
+    session: Session, trip_ref: str, version: int | None = None, seller_ref: str | None = None
+) -> TripEmissions:
+    """A recorded trip with each delivered order's share under `version` (the newest by default); for a
+    seller, only its own orders' shares, and a trip that delivered none of them is not found."""
     trip = session.scalar(select(LocalTripActivity).where(LocalTripActivity.trip_ref == trip_ref))
-    if trip is None:
-        return None
+    query = select(LocalDelivery).where(LocalDelivery.trip_id == (trip.id if trip else None))
+    if seller_ref is not None:
+        query = query.where(LocalDelivery.seller_ref == seller_ref)
+    if trip is None or session.scalar(query.limit(1)) is None:
+        raise NotFound(f"no emissions recorded for trip {trip_ref}")
+    number = resolve_version(session, version)
     rows = session.execute(
         select(LocalDelivery, LocalResult)
         .join(LocalResult, LocalResult.delivery_id == LocalDelivery.id)
-        .where(LocalDelivery.trip_id == trip.id, LocalResult.version == version)
+        .where(LocalDelivery.id.in_(query.with_only_columns(LocalDelivery.id)), LocalResult.version == number)
         .order_by(LocalDelivery.id)
     ).all()
-    return TripEmissions(trip, version, [(d, r) for d, r in rows])
+    return TripEmissions(trip, number, [(d, r) for d, r in rows])
 
 
 def backfill(session: Session, now: dt.datetime) -> int:

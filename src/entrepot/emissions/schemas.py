@@ -130,6 +130,36 @@ class ShipmentEmissionsOut(BaseModel):
     elements: list[ElementOut]
 
 
+class LocalShareOut(BaseModel):
+    order: str
+    seller: str
+    market: str
+    marketplace: str
+    division: str
+    km: float = Field(description="the order's share of the trip's kilometres")
+    wtw_g: float
+    ttw_g: float
+    wtt_g: float
+
+
+class LocalTripEmissionsOut(BaseModel):
+    trip: str
+    courier: str
+    mode: str = Field(description="the courier's: ebike, scooter, car or walking")
+    distance_km: float = Field(description="the trip's planned route by that mode's roads")
+    done_on: dt.date
+    countries: list[str] = Field(description="its orders' markets' countries: which scoped tables answer")
+    version: int
+    wtw_g: float = Field(description="the shares shown (a seller sees its own orders' only)")
+    ttw_g: float
+    wtt_g: float
+    category: str
+    factor: FactorOut | None = Field(description="g CO2e per vehicle-km; the trip's km x it, shared equally")
+    missing_factor: bool
+    missing_reason: str | None = None
+    orders: list[LocalShareOut]
+
+
 class VersionOut(BaseModel):
     number: int
     tables: list[str]
