@@ -20,7 +20,6 @@ from entrepot.emissions.reports import metric_in
 from entrepot.emissions.versions import factor_set_of
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.periods import FiscalCalendar, fiscal_year
-from entrepot.organization import service as organization
 from entrepot.platform.db import OutboxEvent, record_event
 from entrepot.platform.outbox import Event, relay_once
 from tests.api.helpers import API, assert_problem
@@ -76,12 +75,14 @@ def counts(world: World) -> tuple[int, int, int]:
         )
 
 
-def division_of(world: World, market: str) -> str:
+LOCAL_DIVISION = "local-consumer-services-division"  # Ele.me's since the reorganisation (the seeded group)
+
+
+def unit_of(world: World, trip: str) -> set[tuple[str, str]]:
+    """The business units and divisions a trip's orders are accounted to."""
     with world.db.transaction() as session:
-        marketplace = organization.market_business_unit_code(
-            session, organization.get_market(session, market)
-        )
-        return organization.ancestry_on(session, marketplace, world.clock().date()).get("division", "")
+        found = local_trips.trip_emissions(session, trip)
+        return {(d.marketplace, d.division) for d, _ in found.shares}
 
 
 def test_a_car_trip_records_its_km_x_the_desnz_factor_once(world: World) -> None:
@@ -102,10 +103,9 @@ def test_a_car_trip_records_its_km_x_the_desnz_factor_once(world: World) -> None
     assert sum(s["wtw"] for s in got) == 521_775
     assert {s["factor"] for s in got} == {("desnz-2025@1", 16, "g/km")}  # the data file's line 16
     assert [s["km"] for s in got] == [1.25, 1.25] and not any(s["missing"] for s in got)
-    division = division_of(world, "lazada-sg")
-    assert division and {(s["seller"], s["market"], s["division"]) for s in got} == {
-        (world.ids["seller_a"], "lazada-sg", division)
-    }
+    # the store's seller and market; the unit that delivers (on-demand delivery) and its division
+    assert {(s["seller"], s["market"]) for s in got} == {(world.ids["seller_a"], "lazada-sg")}
+    assert unit_of(world, "trp_car") == {("ele-me", LOCAL_DIVISION)}
     with world.db.transaction() as session:
         trip = session.scalar(select(LocalTripActivity).where(LocalTripActivity.trip_ref == "trp_car"))
         assert trip is not None and (trip.mode, trip.distance_m, trip.countries) == ("car", 2500, "SG")
@@ -118,6 +118,14 @@ def test_a_car_trip_records_its_km_x_the_desnz_factor_once(world: World) -> None
         again = Event(row.public_id, row.type, row.aggregate_id, row.payload, row.occurred_at)
         local_trips.on_trip_done(session, again)
     assert counts(world) == before and shares(world, "trp_car") == got
+
+
+def test_without_an_on_demand_unit_a_trip_goes_to_its_stores_marketplace(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_trips, "ON_DEMAND_UNIT", "no-such-unit")  # an organisation without Ele.me
+    finish_trip(world, "trp_x", "car", 1000, [("lor_1", "seller_a", "lazada-sg")])
+    assert unit_of(world, "trp_x") == {("lazada", "international-commerce-division")}
 
 
 def test_a_walking_trip_records_zero_and_says_which_factor(world: World) -> None:
@@ -229,7 +237,8 @@ def test_the_report_shows_the_local_line_by_division_and_market_to_its_seller(wo
     assert by_market["taobao-cn"]["local_wtw_kg"] == pytest.approx(0.10467)
     assert list(by_market) == ["lazada-sg", "taobao-cn"]  # largest first
     by_division = {r["key"]: r for r in report(world, "operator", by="division")["rows"]}
-    assert by_division[division_of(world, "lazada-sg")]["local_deliveries"] >= 2
+    assert by_division[LOCAL_DIVISION]["local_deliveries"] == 3  # both markets' trips: one business
+    assert by_division[LOCAL_DIVISION]["local_wtw_kg"] == pytest.approx(0.521775 + 0.10467)
     by_mode = {r["key"]: r["wtw_kg"] for r in report(world, "operator", by="mode")["rows"]}
     assert by_mode == pytest.approx({"car": 0.521775, "scooter": 0.10467})
     assert report(world, "operator", by="shipment")["rows"] == []  # a trip is no shipment

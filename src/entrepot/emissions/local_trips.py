@@ -5,8 +5,9 @@ calculation version, then again under every new version (`recompute`), as shipme
 
 Local services is read only through its events: the trip's own (mode, metres, orders delivered) and each
 order's `local.order_delivered` (its store's seller and market), both in the outbox for good. The
-organisation gives each market its country (which scoped tables answer: an e-bike's grid), marketplace
-and division."""
+organisation gives each market its country (which scoped tables answer: an e-bike's grid), and the
+business unit and division the trip is accounted to: the unit that runs on-demand delivery (couriers are
+its operation, as the delivery fees are its revenue), in its division as it stood on the trip's day."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ from entrepot.platform.outbox import Event, HandlerRegistry
 
 TRIP_DONE = "local.trip_done"  # local services' event names (order_service.TRIP_DONE, ORDER_DELIVERED)
 ORDER_DELIVERED = "local.order_delivered"
+# The business unit that runs on-demand delivery in the group's organisation (Ele.me's, in Local consumer
+# services: simulation.scenario seeds it). An organisation without it accounts a trip to its store's
+# marketplace instead, so a trip always has a division when its market has one.
+ON_DEMAND_UNIT = "ele-me"
 
 
 class TripNotRecordable(LookupError):
@@ -104,9 +109,11 @@ def _delivered(session: Session, trip_ref: str, orders: Sequence[str]) -> dict[s
 
 def _place(session: Session, market_code: str, day: dt.date) -> Place:
     market = organization.get_market(session, market_code)
-    marketplace = organization.market_business_unit_code(session, market)
-    division = organization.ancestry_on(session, marketplace, day).get("division", "")
-    return Place(market.country, marketplace, division)
+    unit = ON_DEMAND_UNIT
+    if organization.find_unit(session, unit) is None:
+        unit = organization.market_business_unit_code(session, market)
+    division = organization.ancestry_on(session, unit, day).get("division", "")
+    return Place(market.country, unit, division)
 
 
 def _delivery(trip: LocalTripActivity, order: str, seller: str, market: str, place: Place) -> LocalDelivery:

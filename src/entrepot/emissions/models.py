@@ -190,8 +190,9 @@ class LocalTripActivity(Base):
 
 
 class LocalDelivery(Base):
-    """An order a trip delivered, with the dimensions its share of the trip rolls up by (the market, its
-    marketplace and, as the organisation stood on the trip's day, its division; the store's seller)."""
+    """An order a trip delivered, with the dimensions its share of the trip rolls up by: the store's seller
+    and market, and the business unit that delivered it (`marketplace`: the on-demand delivery unit) with
+    its division as the organisation stood on the trip's day."""
 
     __tablename__ = "emission_local_deliveries"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
