@@ -159,6 +159,21 @@ def test_a_trip_whose_orders_were_not_delivered_records_nothing(world: World) ->
     assert counts(world) == (0, 0, 0)
 
 
+def test_a_bad_trip_in_a_relays_batch_holds_up_only_itself(world: World) -> None:
+    """Trips are recorded a relay's batch at a time; a trip that cannot be recorded fails its batch, whose
+    events then go one by one: the others are recorded, it alone waits for its retry with the reason."""
+    with world.db.transaction() as session:
+        done = {"courier": "cou_1", "mode": "car", "distance_m": 1000, "orders": ["lor_never"]}
+        record_event(session, DomainEvent("local.trip_done", "trp_ghost", done), world.clock())
+    finish_trip(world, "trp_ok", "car", 1000, [("lor_1", "seller_a", "lazada-sg")])
+    assert [s["ttw"] for s in shares(world, "trp_ok")] == [162_720]
+    with world.db.transaction() as session:
+        ghost = session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == "trp_ghost")).one()
+        assert ghost.published_at is None and ghost.attempts == 1
+        assert "no local.order_delivered event for lor_never" in (ghost.last_error or "")
+    assert counts(world) == (1, 1, 1)
+
+
 def load_sg_table(world: World) -> int:
     """A regional table for Singapore's couriers (an e-bike on its grid, a car at a test figure)."""
     text = (

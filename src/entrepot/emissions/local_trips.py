@@ -12,7 +12,7 @@ its operation, as the delivery fees are its revenue), in its division as it stoo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,40 +41,97 @@ class TripNotRecordable(LookupError):
     with this reason (the outbox keeps every event, so this is a bug to see, not a state to pass over)."""
 
 
+def on_trips_done(session: Session, events: list[Event]) -> None:
+    """Record finished trips and their emissions, a relay's batch at a time. Idempotent: an event relayed
+    again records nothing. If one trip cannot be recorded the batch fails and the relay hands its events
+    over one by one, so that trip alone is retried."""
+    record_trips(session, [(e.aggregate_id, e.payload, e.occurred_at) for e in events], _latest(events))
+
+
 def on_trip_done(session: Session, event: Event) -> None:
-    """Record a finished trip and its emissions. Idempotent: a relayed-again event records nothing."""
-    record_trip(session, event.aggregate_id, event.payload, event.occurred_at, event.occurred_at)
+    on_trips_done(session, [event])
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register(TRIP_DONE, on_trip_done)
+    registry.register_batch([TRIP_DONE], on_trips_done)
+
+
+def _latest(events: Sequence[Event]) -> dt.datetime:
+    return max(e.occurred_at for e in events)
 
 
 @dataclass(frozen=True)
 class Place:
-    """What a market means for a delivery's emissions: its country, marketplace and division."""
+    """What a market means for a delivery's emissions: its country, the unit that delivered (reported
+    as the marketplace) and that unit's division."""
 
     country: str
     marketplace: str
     division: str
 
 
-def record_trip(
-    session: Session, trip_ref: str, payload: dict[str, Any], done_at: dt.datetime, now: dt.datetime
-) -> LocalTripActivity:
-    """Store a finished trip, the orders it delivered with their dimensions, and each order's share of
-    its emissions under the current version. Recording it again changes nothing."""
-    existing = session.scalar(select(LocalTripActivity).where(LocalTripActivity.trip_ref == trip_ref))
-    if existing is not None:
-        return existing
+Done = tuple[str, dict[str, Any], dt.datetime]  # a trip's ref, its `local.trip_done` payload, when
+
+
+def record_trips(session: Session, done: Sequence[Done], now: dt.datetime) -> list[LocalTripActivity]:
+    """Store finished trips, the orders each delivered with their dimensions, and each order's share of
+    its trip's emissions under the current version; trips recorded already are left as they are.
+    Returns the trips recorded now."""
+    refs = [ref for ref, _, _ in done]
+    recorded = set(
+        session.scalars(select(LocalTripActivity.trip_ref).where(LocalTripActivity.trip_ref.in_(refs)))
+    )
+    new = list({ref: (ref, payload, at) for ref, payload, at in done if ref not in recorded}.values())
+    if not new:
+        return []
+    orders = {ref: _orders_of(ref, payload) for ref, payload, _ in new}
+    sold = _delivered(session, orders)
+    place = _places(session)
+    trips, rows = [], []
+    for ref, payload, at in new:
+        here = {sold[o][1]: place(sold[o][1], at.date()) for o in orders[ref]}
+        trips.append(_trip(ref, payload, at.date(), here, now))
+        rows.append([(o, *sold[o], here[sold[o][1]]) for o in orders[ref]])
+    session.add_all(trips)
+    session.flush()
+    deliveries = [[_delivery(t, *row) for row in per_trip] for t, per_trip in zip(trips, rows, strict=True)]
+    session.add_all([d for per_trip in deliveries for d in per_trip])
+    session.flush()
+    number = current_version(session, now)
+    factors = factor_set_of(session, number)
+    values = [
+        v
+        for t, per_trip in zip(trips, deliveries, strict=True)
+        for v in _results(number, t, per_trip, factors)
+    ]
+    session.execute(insert(LocalResult), values)  # one statement for the batch's trips
+    return trips
+
+
+def _places(session: Session) -> Callable[[str, dt.date], Place]:
+    """A market's place on a day, read once per batch (a batch's trips share a few markets and days)."""
+    known: dict[tuple[str, dt.date], Place] = {}
+
+    def place(market: str, day: dt.date) -> Place:
+        if (market, day) not in known:
+            known[(market, day)] = _place(session, market, day)
+        return known[(market, day)]
+
+    return place
+
+
+def _orders_of(trip_ref: str, payload: dict[str, Any]) -> list[str]:
     orders = [str(ref) for ref in payload["orders"]]
     if not orders:
         raise TripNotRecordable(f"trip {trip_ref} delivered no order: nothing carries its emissions")
-    day = done_at.date()
-    sold = _delivered(session, trip_ref, orders)
-    places = {market: _place(session, market, day) for market in {m for _, m in sold.values()}}
-    trip = LocalTripActivity(
-        trip_ref=trip_ref,
+    return orders
+
+
+def _trip(
+    ref: str, payload: dict[str, Any], day: dt.date, places: dict[str, Place], now: dt.datetime
+) -> LocalTripActivity:
+    return LocalTripActivity(
+        trip_ref=ref,
         courier_ref=str(payload.get("courier", "")),
         mode=str(payload["mode"]),
         distance_m=int(payload["distance_m"]),
@@ -82,28 +139,22 @@ def record_trip(
         done_on=day,
         recorded_at=now,
     )
-    session.add(trip)
-    session.flush()
-    deliveries = [_delivery(trip, ref, *sold[ref], places[sold[ref][1]]) for ref in orders]
-    session.add_all(deliveries)
-    session.flush()
-    number = current_version(session, now)
-    session.execute(insert(LocalResult), _results(number, trip, deliveries, factor_set_of(session, number)))
-    return trip
 
 
-def _delivered(session: Session, trip_ref: str, orders: Sequence[str]) -> dict[str, tuple[str, str]]:
+def _delivered(session: Session, orders: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
     """order -> (seller, market) from each order's `local.order_delivered`, which local services writes
     in the transaction that ends the trip, so it is always there before `local.trip_done` is relayed."""
+    wanted = [o for refs in orders.values() for o in refs]
     rows = session.execute(
         select(OutboxEvent.aggregate_id, OutboxEvent.payload).where(
-            OutboxEvent.type == ORDER_DELIVERED, OutboxEvent.aggregate_id.in_(orders)
+            OutboxEvent.type == ORDER_DELIVERED, OutboxEvent.aggregate_id.in_(wanted)
         )
     ).all()
     found = {ref: (str(p.get("seller") or ""), str(p["market"])) for ref, p in rows}
-    unknown = [ref for ref in orders if ref not in found]
-    if unknown:
-        raise TripNotRecordable(f"trip {trip_ref}: no {ORDER_DELIVERED} event for {', '.join(unknown)}")
+    for trip_ref, refs in orders.items():
+        unknown = [ref for ref in refs if ref not in found]
+        if unknown:
+            raise TripNotRecordable(f"trip {trip_ref}: no {ORDER_DELIVERED} event for {', '.join(unknown)}")
     return found
 
 
@@ -241,6 +292,4 @@ def backfill(session: Session, now: dt.datetime) -> int:
         .order_by(OutboxEvent.id)
     ).all()
     missing = [(ref, payload, at) for ref, payload, at in done if ref not in recorded]
-    for ref, payload, at in missing:
-        record_trip(session, ref, payload, at, now)
-    return len(missing)
+    return len(record_trips(session, missing, now)) if missing else 0
