@@ -256,22 +256,21 @@ class TripEmissions:
     version: int
     shares: list[tuple[LocalDelivery, LocalResult]]
 
-    @property
-    def wtw_mg(self) -> int:
-        return sum(r.wtw_mg for _, r in self.shares)
-
 
 def trip_emissions(
     session: Session, trip_ref: str, version: int | None = None, seller_ref: str | None = None
 ) -> TripEmissions:
     """A recorded trip with each delivered order's share under `version` (the newest by default); for a
     seller, only its own orders' shares, and a trip that delivered none of them is not found."""
+    missing = NotFound(f"no emissions recorded for trip {trip_ref}")
     trip = session.scalar(select(LocalTripActivity).where(LocalTripActivity.trip_ref == trip_ref))
-    query = select(LocalDelivery).where(LocalDelivery.trip_id == (trip.id if trip else None))
+    if trip is None:
+        raise missing
+    query = select(LocalDelivery).where(LocalDelivery.trip_id == trip.id)
     if seller_ref is not None:
         query = query.where(LocalDelivery.seller_ref == seller_ref)
-    if trip is None or session.scalar(query.limit(1)) is None:
-        raise NotFound(f"no emissions recorded for trip {trip_ref}")
+    if session.scalar(query.limit(1)) is None:  # none of the seller's orders: not its trip to see
+        raise missing
     number = resolve_version(session, version)
     rows = session.execute(
         select(LocalDelivery, LocalResult)
