@@ -207,11 +207,6 @@ def test_a_new_factor_version_restates_every_trip_and_keeps_the_old(world: World
     assert (later["ttw"], later["wtt"], later["factor"][0]) == (4_000, 1_000, "sg-couriers@1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service.new_version (H2's file) does not call local_trips.recompute yet; once it does, this "
-    "passes and the marker must go",
-)
 def test_loading_a_table_restates_trips_without_being_asked(world: World) -> None:
     finish_trip(world, "trp_sg", "car", 2500, [("lor_7", "seller_a", "lazada-sg")])
     with world.db.transaction() as session:

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from entrepot.emissions import vector
+from entrepot.emissions import local_trips, vector
 from entrepot.emissions.categories import category_of_lane
 from entrepot.emissions.defaults import DEFAULT_NAME, sha256_of
 from entrepot.emissions.domain import Element, HubOperation, Leg, Result, element_emissions
@@ -125,12 +125,13 @@ def _scope(kind: str, countries: str | None) -> frozenset[str] | None:
 
 def new_version(session: Session, reason: str, now: dt.datetime) -> int:
     """Open the next calculation version with the tables now in force, and recompute every stored
-    shipment under it; the results of earlier versions stay as they were."""
+    shipment and local courier trip under it; the results of earlier versions stay as they were."""
     number = lock_for_new_version(session, now)
     factors = factor_set(session)
     session.add(CalculationVersion(number=number, tables=factors.labels, reason=reason[:200], created_at=now))
     session.flush()
     recompute(session, number, factors)
+    local_trips.recompute(session, number, factors)
     record_event(
         session, DomainEvent("emissions.recomputed", f"v{number}", {"version": number, "reason": reason}), now
     )
