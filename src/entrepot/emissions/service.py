@@ -266,12 +266,6 @@ def _result_values(number: int, element_id: int, shipment_id: int, r: Result) ->
     return _values(number, element_id, shipment_id, r.tkm, r.ttw_mg, r.wtt_mg, r.category, r.factor)
 
 
-def _write_results(session: Session, number: int, computed: Sequence[tuple[ElementActivity, Result]]) -> None:
-    if computed:
-        values = [_result_values(number, row.id, row.shipment_id, result) for row, result in computed]
-        session.execute(insert(ElementResult), values)
-
-
 # --- shipments -----------------------------------------------------------------------------------
 
 
@@ -284,29 +278,83 @@ class Dimensions:
     division: str
 
 
-def _dimensions(session: Session, order_ref: str, day: dt.date) -> Dimensions:
-    order = orders.order_by_ref(session, order_ref)
-    detail = orders.order_detail(session, order)
-    market = organization.get_market(session, detail.market_code)
-    marketplace = organization.market_business_unit_code(session, market)
-    division = organization.ancestry_on(session, marketplace, day).get("division", "")
-    return Dimensions(order_ref, detail.seller, detail.market_code, marketplace, division)
+class _DimensionsReader:
+    """Each order's seller, market, marketplace and division (as the organisation stood on the shipment's
+    day), for a batch of shipments: the orders read together, each market's marketplace once, and each
+    (marketplace, day)'s ancestry once, however many shipments share them."""
+
+    def __init__(self, session: Session, order_refs: Sequence[str]) -> None:
+        self.session = session
+        distinct = list(dict.fromkeys(order_refs))
+        details = orders.order_details(session, [orders.order_by_ref(session, ref) for ref in distinct])
+        self.orders = {ref: (d.seller, d.market_code) for ref, d in zip(distinct, details, strict=True)}
+        self.marketplaces: dict[str, str] = {}
+        self.divisions: dict[tuple[str, dt.date], str] = {}
+
+    def of(self, order_ref: str, day: dt.date) -> Dimensions:
+        seller, market_code = self.orders[order_ref]
+        marketplace = self.marketplaces.get(market_code)
+        if marketplace is None:
+            market = organization.get_market(self.session, market_code)
+            marketplace = organization.market_business_unit_code(self.session, market)
+            self.marketplaces[market_code] = marketplace
+        division = self.divisions.get((marketplace, day))
+        if division is None:
+            division = organization.ancestry_on(self.session, marketplace, day).get("division", "")
+            self.divisions[(marketplace, day)] = division
+        return Dimensions(order_ref, seller, market_code, marketplace, division)
 
 
 def record_shipment(session: Session, shipment_ref: str, now: dt.datetime) -> ShipmentActivity:
     """Store a planned shipment's transport chain (legs, and a hub operation at every node between two
     legs) and its emissions under the current version. Recording it again changes nothing."""
-    existing = session.scalar(select(ShipmentActivity).where(ShipmentActivity.shipment_ref == shipment_ref))
-    if existing is not None:
-        return existing
-    shipment = tracking.get_shipment(session, shipment_ref)
-    legs = tracking.legs_of(session, shipment)
-    if not legs:
-        raise Conflict(f"shipment {shipment_ref} has no legs yet", code="no-legs")
+    return record_shipments(session, [shipment_ref], now)[0]
+
+
+def record_shipments(
+    session: Session, shipment_refs: Sequence[str], now: dt.datetime
+) -> list[ShipmentActivity]:
+    """Store many planned shipments' transport chains and emissions under the current version, the
+    activity of each ref in order. Shipments already recorded are returned as they were (changing
+    nothing); the others are read together, their dimensions, version, factors and the network's
+    countries once, and their rows written a table at a time. A shipment not stored or without legs
+    refuses the whole batch (NotFound, Conflict), so a relay's batch falls back to one event at a time."""
+    refs = list(dict.fromkeys(shipment_refs))
+    done = {
+        a.shipment_ref: a
+        for a in session.scalars(select(ShipmentActivity).where(ShipmentActivity.shipment_ref.in_(refs)))
+    }
+    todo = [ref for ref in refs if ref not in done]
+    if todo:
+        done |= _record_new(session, todo, now)
+    return [done[ref] for ref in shipment_refs]
+
+
+def _record_new(session: Session, refs: list[str], now: dt.datetime) -> dict[str, ShipmentActivity]:
+    shipments = tracking.shipments_by_ref(session, refs)
+    legs = tracking.legs_of_shipments(session, [s.id for s in shipments.values()])
+    for ref in refs:
+        if not legs[shipments[ref].id]:
+            raise Conflict(f"shipment {ref} has no legs yet", code="no-legs")
+    dimensions = _DimensionsReader(session, [shipments[ref].order_ref for ref in refs])
+    activities = {ref: _activity(shipments[ref], dimensions, now) for ref in refs}
+    session.add_all(activities.values())
+    session.flush()
+    net = logistics.network(session)
+    elements = [row for ref in refs for row in _chain_rows(net, activities[ref], legs[shipments[ref].id])]
+    session.add_all(elements)
+    session.flush()
+    number = current_version(session, now)
+    values = _batch_values(number, elements, factor_set_of(session, number), _countries_of(session))
+    session.execute(insert(ElementResult), values)
+    return activities
+
+
+def _activity(shipment: Any, dimensions: _DimensionsReader, now: dt.datetime) -> ShipmentActivity:
     day = shipment.created_at.date()
-    dims = _dimensions(session, shipment.order_ref, day)
-    activity = ShipmentActivity(
-        shipment_ref=shipment_ref,
+    dims = dimensions.of(shipment.order_ref, day)
+    return ShipmentActivity(
+        shipment_ref=shipment.public_id,
         order_ref=dims.order_ref,
         seller_ref=dims.seller_ref,
         market=dims.market,
@@ -318,23 +366,11 @@ def record_shipment(session: Session, shipment_ref: str, now: dt.datetime) -> Sh
         destination_country=shipment.destination_country,
         recorded_at=now,
     )
-    session.add(activity)
-    session.flush()
-    elements = _chain_rows(session, activity, legs)
-    session.add_all(elements)
-    session.flush()
-    number = current_version(session, now)
-    factors = factor_set_of(session, number)
-    countries = _countries_of(session)
-    computed = [(row, element_emissions(element_of(row, countries), factors)) for row in elements]
-    _write_results(session, number, computed)
-    return activity
 
 
-def _chain_rows(session: Session, activity: ShipmentActivity, legs: Sequence[Any]) -> list[ElementActivity]:
+def _chain_rows(net: Any, activity: ShipmentActivity, legs: Sequence[Any]) -> list[ElementActivity]:
     """The planned route as a transport chain: a hub operation at every handling site it passes (the
     origin warehouse, sorting hubs, gateways, the delivery station), a leg between each two."""
-    net = logistics.network(session)
     rows: list[ElementActivity] = []
     for leg in legs:
         _add_hub(rows, net, activity, leg.origin)

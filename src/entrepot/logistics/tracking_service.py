@@ -6,14 +6,14 @@ timetables after a delay, and the order's delivery milestones announced for orde
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed, not_found
 from entrepot.kernel.events import DomainEvent
 from entrepot.logistics import tracking
 from entrepot.logistics.domain import Network, from_minutes, to_minutes
@@ -55,6 +55,26 @@ def legs_of(session: Session, shipment: Shipment) -> list[ShipmentLeg]:
             select(ShipmentLeg).where(ShipmentLeg.shipment_id == shipment.id).order_by(ShipmentLeg.seq)
         )
     )
+
+
+def shipments_by_ref(session: Session, public_ids: Sequence[str]) -> dict[str, Shipment]:
+    """public id -> shipment for each of these ids, in one statement; one that is not stored: NotFound."""
+    found = {
+        s.public_id: s for s in session.scalars(select(Shipment).where(Shipment.public_id.in_(public_ids)))
+    }
+    for public_id in public_ids:
+        if public_id not in found:
+            raise not_found("shipment", public_id)
+    return found
+
+
+def legs_of_shipments(session: Session, shipment_ids: Collection[int]) -> dict[int, list[ShipmentLeg]]:
+    """shipment id -> its legs in order, for many shipments in one statement."""
+    legs: dict[int, list[ShipmentLeg]] = {shipment_id: [] for shipment_id in shipment_ids}
+    query = select(ShipmentLeg).where(ShipmentLeg.shipment_id.in_(legs)).order_by(ShipmentLeg.seq)
+    for leg in session.scalars(query):
+        legs[leg.shipment_id].append(leg)
+    return legs
 
 
 def scans_of(session: Session, shipment: Shipment) -> list[TrackingEvent]:
