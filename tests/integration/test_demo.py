@@ -21,9 +21,11 @@ from entrepot.campaigns.group_buys.models import GroupBuy, GroupMember, GroupTea
 from entrepot.campaigns.livestream.models import LiveDrop, LiveSession
 from entrepot.catalog.models import Seller, Sku
 from entrepot.cli.main import app as cli
+from entrepot.emissions.models import ShipmentActivity
 from entrepot.identity.models import ApiKey
 from entrepot.logistics.models import NetworkLane, Shipment, TrackingEvent
 from entrepot.ordering.models import Order, Payment
+from entrepot.platform import outbox
 from entrepot.platform.db import Database
 from entrepot.platform.settings import Settings, get_settings
 from entrepot.simulation.runner import run_demo
@@ -59,6 +61,7 @@ def test_demo_runs_end_to_end_and_again(
     assert orders and orders >= 90  # 12 days x 8 a day, with the 11.11 peak and weekends above that
     assert paid_or_later and paid_or_later > orders // 2
     assert_shipped(database, paid_or_later)
+    assert_relayed(database)
 
     keys = json.loads(keys_file.read_text())
     client = TestClient(create_app(settings, database))
@@ -230,6 +233,17 @@ def assert_shipped(database: Database, paid_or_later: int) -> None:
     assert {"picked_up", "out_for_delivery", "delivered"} <= set(scans)
     assert services.get("standard", 0) > 0 and services.get("express", 0) > 0
     assert (delivered_orders or 0) + (completed or 0) > 0
+
+
+def assert_relayed(database: Database) -> None:
+    """The demo relays its events as it goes: none is left for the served relay (the overview's outbox
+    lag starts at zero, not weeks), and their reactions happened: every shipment's emissions recorded."""
+    with database.transaction() as s:
+        backlog = outbox.backlog(s)
+        shipments = s.scalar(select(func.count()).select_from(Shipment))
+        recorded = s.scalar(select(func.count()).select_from(ShipmentActivity))
+    assert (backlog.pending, backlog.dead) == (0, 0)
+    assert shipments and recorded == shipments
 
 
 def test_the_same_seed_gives_the_same_group_order_for_order(tmp_path: Path) -> None:

@@ -139,10 +139,12 @@ def hops_of(session: Session, net: Network, shipment: Shipment) -> list[Hop]:
     ]
 
 
-def carry(session: Session, order_ref: str, rng: random.Random, end: dt.datetime) -> dt.datetime | None:
+def carry(
+    session: Session, order_ref: str, rng: random.Random, end: dt.datetime
+) -> tuple[bool, dt.datetime | None]:
     """Post the scans of an order's parcels that happen before `end`, as the carriers' daily files would:
-    each carrier its own run of scans, in turn. Returns when the last parcel was delivered, if all
-    were by then."""
+    each carrier its own run of scans, in turn. Returns whether the order has parcels (the network
+    shipped it), and when its last parcel was delivered if all were by then."""
     net = logistics.network(session)
     delivered: list[dt.datetime] = []
     shipments = tracking.shipments_of_order(session, order_ref)
@@ -156,7 +158,8 @@ def carry(session: Session, order_ref: str, rng: random.Random, end: dt.datetime
             _send(session, shipment.public_id, carrier, [s for _, s in run], received, rng)
         if shipment.delivered_at is not None:
             delivered.append(shipment.delivered_at)
-    return max(delivered) if shipments and len(delivered) == len(shipments) else None
+    every = bool(shipments) and len(delivered) == len(shipments)
+    return bool(shipments), max(delivered) if every else None
 
 
 def _send(

@@ -1,34 +1,39 @@
 """Weeks of shopping: buyers in every market place, pay for, receive, cancel and return orders,
-through the same services the API calls, with daily seasonality and the 11.11 and 12.12 peaks."""
+through the same services the API calls, with daily seasonality and the 11.11 and 12.12 peaks.
+
+Orders go through checkout as the API's coalescer sends them: the orders of an hour of a day are one
+batch, placed in one transaction (`placing.place_orders`, paid at placement) and settled by their
+provider's signed webhooks, verified and applied as a batch (`apply_payment_events`); the orders of a
+batch share its moment, as the requests a coalescer groups do. What follows payment (shipping, carriers'
+scans, completion, returns) is `fulfilment`'s, a day at a time, with the app's outbox handlers run as
+it goes (`relaying`), so the demo leaves no backlog of events behind."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from entrepot.bootstrap import relay_registry
 from entrepot.kernel.errors import DomainError
-from entrepot.logistics import events as logistics_events
-from entrepot.ordering import checkout, placing, queries
-from entrepot.ordering import events as ordering_events
+from entrepot.ordering import checkout, placing
 from entrepot.ordering import service as ordering
 from entrepot.ordering.context import OrderingContext
+from entrepot.ordering.payments import parse_event, verify
 from entrepot.ordering.shipping import DeliveryOptionUnavailable
-from entrepot.platform.db import OutboxEvent
-from entrepot.platform.outbox import Event, HandlerRegistry
 from entrepot.platform.principal import Principal
-from entrepot.simulation import carriers
+from entrepot.simulation import fulfilment, relaying
 from entrepot.simulation.demo import DemoSize, Progress, Seeded
+from entrepot.simulation.fulfilment import Paid
 
-OPERATOR = Principal("operator", "demo-operator")
 MARKET_WEIGHT = {"taobao": 30.0, "tmall": 25.0, "lazada": 3.0, "aliexpress": 2.0}
 # What buyers pick at checkout; None takes the default option (the cheapest standard delivery).
 DELIVERY_CHOICES = (None, "express-cheapest", "standard-greenest", "economy-cheapest")
 DELIVERY_WEIGHTS = (70, 12, 10, 8)
+LEFT_UNPAID = 0.04  # of orders placed: the buyer never pays (the sweeper cancels them)
 
 
 def day_factor(day: dt.date) -> float:
@@ -52,6 +57,19 @@ class Declines:
         return "card"
 
 
+@dataclass(frozen=True)
+class Shopper:
+    """One order as the buyer will ask for it, drawn before it is placed."""
+
+    key: str
+    at: dt.datetime
+    buyer: Principal
+    basket: checkout.Basket
+    option: str | None
+    method: str | None  # None: placed and never paid
+    fate: float  # what happens after payment (see fulfilment.after_payment)
+
+
 def drive(
     ctx: OrderingContext, seeded: Seeded, size: DemoSize, progress: Progress, declines: Declines
 ) -> Counter[str]:
@@ -59,202 +77,106 @@ def drive(
     what `declines` tells it to (a `decline_<reason>` method), so the same seed gives the same orders."""
     rng = random.Random(size.seed + 1)
     stats: Counter[str] = Counter()
-    markets = [m for m in seeded.listings if seeded.buyers.get(m.rsplit("-", 1)[1].upper())]
-    weights = [MARKET_WEIGHT[m.rsplit("-", 1)[0]] for m in markets]
     days = [size.start + dt.timedelta(days=d) for d in range(size.days)]
     total = sum(round(size.orders_per_day * day_factor(d)) for d in days)
-    done = 0
+    registry, left = relay_registry(ctx.fx), set[int]()
     end = dt.datetime.combine(size.end, dt.time(0), dt.UTC)
+    drawn = 0
     for day in days:
-        count = round(size.orders_per_day * day_factor(day))
-        start = dt.datetime.combine(day, dt.time(0), dt.UTC)
-        for moment in sorted(start + dt.timedelta(seconds=rng.uniform(0, 86_400)) for _ in range(count)):
-            market = rng.choices(markets, weights)[0]
-            _one_order(ctx, seeded, rng, declines, market, moment, end, stats, f"demo-{size.seed}-{done}")
-            done += 1
-            if done % 50 == 0:
-                progress("orders", done, total)
-        _sweep(ctx, start + dt.timedelta(days=1), stats)
-    progress("orders", total, total)
+        shoppers = _draw_day(seeded, rng, declines, day, size, drawn)
+        paid: list[Paid] = []
+        for _, group in itertools.groupby(shoppers, key=lambda s: s.at.hour):
+            hour = list(group)
+            paid += _pay(ctx, _place(ctx, hour, stats), hour[0].at, rng, stats)
+        drawn += len(shoppers)
+        progress("orders", drawn, total)
+        midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), dt.UTC)
+        fulfilment.fulfil(ctx, fulfilment.Day(seeded, registry, left, midnight, end), rng, paid, stats)
+        stats["expired unpaid"] += ordering.expire_overdue(ctx.db, ctx.payments, midnight, batch=10_000)
+    relaying.drain(ctx.db, registry, end, left)
     return stats
 
 
-def _sweep(ctx: OrderingContext, now: dt.datetime, stats: Counter[str]) -> None:
-    stats["expired unpaid"] += ordering.expire_overdue(ctx.db, ctx.payments, now, batch=10_000)
-
-
-def _one_order(
-    ctx: OrderingContext,
-    seeded: Seeded,
-    rng: random.Random,
-    declines: Declines,
-    market: str,
-    now: dt.datetime,
-    end: dt.datetime,
-    stats: Counter[str],
-    key: str,
-) -> None:
-    buyer = rng.choice(seeded.buyers[market.rsplit("-", 1)[1].upper()])
-    listing = rng.choice(seeded.listings[market])
-    skus = rng.sample(listing.skus, k=min(len(listing.skus), rng.choice([1, 1, 1, 2, 3])))
-    basket = checkout.Basket(market, None, [(sku, rng.choice([1, 1, 1, 2, 3])) for sku in skus])
-    option = rng.choices(DELIVERY_CHOICES, DELIVERY_WEIGHTS)[0]
-    try:
-        placed = _place(ctx, buyer, basket, key, now, option, stats)
-    except DomainError as exc:
-        stats[f"rejected: {exc.code}"] += 1
-        return
-    stats["placed"] += 1
-    order_id = placed.order.public_id
-    if rng.random() < 0.04:
-        stats["left unpaid"] += 1
-        return
-    method = declines.method(rng)
-    if not _pay(ctx, buyer, order_id, method, now + dt.timedelta(minutes=rng.uniform(0.2, 5)), stats):
-        return
-    _after_payment(ctx, seeded, rng, buyer, order_id, placed.order.seller_id, now, end, stats)
+def _draw_day(
+    seeded: Seeded, rng: random.Random, declines: Declines, day: dt.date, size: DemoSize, drawn: int
+) -> list[Shopper]:
+    """The day's orders in the order they come, each with its buyer, basket, choices and fate."""
+    markets = [m for m in seeded.listings if seeded.buyers.get(m.rsplit("-", 1)[1].upper())]
+    weights = [MARKET_WEIGHT[m.rsplit("-", 1)[0]] for m in markets]
+    count = round(size.orders_per_day * day_factor(day))
+    start = dt.datetime.combine(day, dt.time(0), dt.UTC)
+    moments = sorted(start + dt.timedelta(seconds=rng.uniform(0, 86_400)) for _ in range(count))
+    shoppers = []
+    for index, moment in enumerate(moments):
+        market = rng.choices(markets, weights)[0]
+        buyer = rng.choice(seeded.buyers[market.rsplit("-", 1)[1].upper()])
+        listing = rng.choice(seeded.listings[market])
+        skus = rng.sample(listing.skus, k=min(len(listing.skus), rng.choice([1, 1, 1, 2, 3])))
+        basket = checkout.Basket(market, None, [(sku, rng.choice([1, 1, 1, 2, 3])) for sku in skus])
+        option = rng.choices(DELIVERY_CHOICES, DELIVERY_WEIGHTS)[0]
+        method = None if rng.random() < LEFT_UNPAID else declines.method(rng)
+        key = f"demo-{size.seed}-{drawn + index}"
+        shoppers.append(Shopper(key, moment, buyer, basket, option, method, rng.random()))
+    return shoppers
 
 
 def _place(
-    ctx: OrderingContext,
-    buyer: Principal,
-    basket: checkout.Basket,
-    key: str,
-    now: dt.datetime,
-    option: str | None,
-    stats: Counter[str],
-) -> checkout.Placed:
-    """Place with the buyer's delivery choice; one the basket does not offer, the buyer takes the default."""
-    try:
-        with ctx.db.transaction() as session:
-            return placing.place_order(
-                session, buyer, basket, key, key, ctx.limits, ctx.fx, now, None, ctx.shipping, option
-            )
-    except DeliveryOptionUnavailable:
-        stats["delivery option unavailable: default taken"] += 1
-        return _place(ctx, buyer, basket, key, now, None, stats)
+    ctx: OrderingContext, hour: list[Shopper], stats: Counter[str]
+) -> list[tuple[Shopper, checkout.Placed]]:
+    """An hour's orders as one batch at its first moment; a delivery option a basket does not offer is
+    asked again with the default one, in the same transaction (a refused request leaves nothing).
+    Returns the orders placed to be paid, with the provider's webhook for each."""
+    terms = placing.Placing(ctx.limits, ctx.fx, hour[0].at, ctx.shipping)
+    with ctx.db.transaction() as session:
+        outcomes = placing.place_orders(session, [_request(ctx, s, s.option) for s in hour], terms)
+        again = [i for i, o in enumerate(outcomes) if isinstance(o, DeliveryOptionUnavailable)]
+        stats["delivery option unavailable: default taken"] += len(again)
+        retried = placing.place_orders(session, [_request(ctx, hour[i], None) for i in again], terms)
+        for i, outcome in zip(again, retried, strict=True):
+            outcomes[i] = outcome
+    to_pay = []
+    for shopper, outcome in zip(hour, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            stats[f"rejected: {outcome.code}"] += 1
+            continue
+        stats["placed"] += 1
+        if shopper.method is None:
+            stats["left unpaid"] += 1
+        else:
+            to_pay.append((shopper, outcome))
+    return to_pay
+
+
+def _request(ctx: OrderingContext, shopper: Shopper, option: str | None) -> placing.PlaceRequest:
+    pay_now = None if shopper.method is None else checkout.PayNow(shopper.method, ctx.payments)
+    return placing.PlaceRequest(shopper.buyer, shopper.basket, shopper.key, shopper.key, pay_now, option)
 
 
 def _pay(
-    ctx: OrderingContext, buyer: Principal, order_id: str, method: str, now: dt.datetime, stats: Counter[str]
-) -> bool:
-    with ctx.db.transaction() as session:
-        _, delivery = ordering.start_payment(session, buyer, order_id, method, ctx.payments, now)
-    secrets, tolerance = (ctx.settings.webhook_secret,), ctx.settings.webhook_tolerance_seconds
-    outcome = ordering.receive_webhook(ctx.db, secrets, tolerance, delivery.body, delivery.signature, now)
-    stats[outcome] += 1
-    return outcome == "paid"
-
-
-def _after_payment(
     ctx: OrderingContext,
-    seeded: Seeded,
+    placed: list[tuple[Shopper, checkout.Placed]],
+    placed_at: dt.datetime,
     rng: random.Random,
-    buyer: Principal,
-    order_id: str,
-    seller_id: int,
-    paid_at: dt.datetime,
-    end: dt.datetime,
     stats: Counter[str],
-) -> None:
-    seller = seeded.sellers[seller_id]
-    fate = rng.random()
-    if fate < 0.02:
-        _act(ctx, buyer, order_id, "cancel", paid_at + dt.timedelta(hours=2), end, stats)
-        return
-    shipped, delivered_at = _ship(ctx, rng, order_id, end, stats)
-    if not shipped:  # the network could not take it: the seller ships it by hand
-        steps = [("fulfil", 0.5), ("ship", 1.0), ("deliver", 4.0)]
-        if not all(
-            _act(ctx, seller, order_id, a, paid_at + dt.timedelta(days=d), end, stats) for a, d in steps
-        ):
-            return
-        delivered_at = paid_at + dt.timedelta(days=4)
-    if delivered_at is None:
-        return  # still on its way when the simulated weeks end, or sent back
-    if not _act(ctx, buyer, order_id, "complete", delivered_at + dt.timedelta(days=3), end, stats):
-        return
-    if fate < 0.05:
-        when = delivered_at + dt.timedelta(days=5)
-        if _act(ctx, buyer, order_id, "request_return", when, end, stats):
-            _act(ctx, seller, order_id, "receive_return", when + dt.timedelta(days=3), end, stats)
-            _refund(ctx, seller, order_id, None, when + dt.timedelta(days=3), end, stats)
-    elif fate < 0.06:
-        _refund(ctx, seller, order_id, 0.2, delivered_at + dt.timedelta(days=4), end, stats)
-
-
-def _ship(
-    ctx: OrderingContext, rng: random.Random, order_id: str, end: dt.datetime, stats: Counter[str]
-) -> tuple[bool, dt.datetime | None]:
-    """The order.paid handler plans and books the shipments, as the relay runs it (and, idempotent, will
-    ship nothing twice when the API's relay meets the event); then carriers scan the parcels along.
-    Returns whether it was shipped, and when its last parcel was delivered if that was by the end."""
+) -> list[Paid]:
+    """The provider's webhooks for a batch, verified as the API's route verifies them and applied as its
+    coalescer applies them: in one transaction, a few minutes after placement. Returns the orders paid."""
+    if not placed:
+        return []
+    secrets, tolerance = (ctx.settings.webhook_secret,), ctx.settings.webhook_tolerance_seconds
+    events = []
+    for _, outcome in placed:
+        delivery = outcome.delivery
+        assert delivery is not None, "paid at placement, the provider answers with a webhook"
+        verify(secrets, delivery.body, delivery.signature, time.time(), tolerance)
+        events.append(parse_event(delivery.body))
+    at = placed_at + dt.timedelta(minutes=rng.uniform(0.2, 5))
     with ctx.db.transaction() as session:
-        row = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.type == "order.paid", OutboxEvent.aggregate_id == order_id)
-        ).one()
-        paid = Event(row.public_id, row.type, row.aggregate_id, row.payload, row.occurred_at)
-        try:
-            with session.begin_nested():
-                logistics_events.plan_shipments_on_paid(session, paid, ctx.fx)
-        except DomainError as exc:
-            stats[f"not shipped: {exc.code}"] += 1
-            return False, None
-    with ctx.db.transaction() as session:
-        delivered_at = carriers.carry(session, order_id, rng, end)
-        _follow_parcels(session, order_id)
-    stats["shipped by the network"] += 1
-    stats["orders delivered by the end" if delivered_at else "orders in transit or returned at the end"] += 1
-    return True, delivered_at
-
-
-def _follow_parcels(session: Session, order_id: str) -> None:
-    """The order follows its parcels as the relay would move it: ordering's handlers of logistics'
-    delivery events (shipped, delivered), run on this order's events now (idempotent, so the API's relay
-    changes nothing when it meets them), so that the buyer can complete the delivered order."""
-    registry = HandlerRegistry()
-    ordering_events.register(registry)
-    rows = session.scalars(
-        select(OutboxEvent)
-        .where(OutboxEvent.aggregate_id == order_id, OutboxEvent.type.in_(registry.event_types()))
-        .order_by(OutboxEvent.occurred_at, OutboxEvent.id)
-    ).all()
-    for row in rows:
-        for handler in registry.handlers_for(row.type):
-            handler(session, Event(row.public_id, row.type, row.aggregate_id, row.payload, row.occurred_at))
-
-
-def _act(
-    ctx: OrderingContext,
-    actor: Principal,
-    order_id: str,
-    action: str,
-    when: dt.datetime,
-    end: dt.datetime,
-    stats: Counter[str],
-) -> bool:
-    if when >= end:  # the simulated weeks end before this step would happen
-        return False
-    with ctx.db.transaction() as session:
-        ordering.transition(session, actor, order_id, action, when)
-    stats[action] += 1
-    return True
-
-
-def _refund(
-    ctx: OrderingContext,
-    seller: Principal,
-    order_id: str,
-    share: float | None,
-    when: dt.datetime,
-    end: dt.datetime,
-    stats: Counter[str],
-) -> None:
-    if when >= end:
-        return
-    with ctx.db.transaction() as session:
-        order = queries.get_order(session, order_id, seller)
-        remaining = order.total_minor - order.refunded_minor
-        amount = remaining if share is None else max(1, int(remaining * share))
-        ordering.refund(session, seller, order_id, amount, "returned" if share is None else "goodwill", when)
-    stats["refund" if share is None else "partial refund"] += 1
+        outcomes = ordering.apply_payment_events(session, events, at)
+    paid = []
+    for (shopper, outcome), settled in zip(placed, outcomes, strict=True):
+        stats[settled if isinstance(settled, str) else f"payment refused: {settled.code}"] += 1
+        if settled == "paid":
+            order = outcome.order
+            paid.append(Paid(order.public_id, order.seller_id, shopper.buyer, at, shopper.fate))
+    return paid

@@ -12,7 +12,8 @@ flash runtime's batches and payments and the group buy's authorisations: the pat
 The day is laid out around the demo's "now" on a clock the demo moves by hand, so that a sale can sell
 out and end before the demo does; who buys what is drawn from the demo's seed, so the same seed leaves
 the same campaigns (their ids, as every id, are random). The outbox events they write (paid flash
-orders, captures) are the served app's relay's, as on any day.
+orders, captures) are relayed by the demo's runner once the day is laid out, as a served app's relay
+would within seconds.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from entrepot.bootstrap import build_context
+from entrepot.bootstrap import build_context, relay_registry
 from entrepot.catalog.models import Seller
 from entrepot.identity import service as identity
 from entrepot.identity.models import Buyer
@@ -26,7 +26,7 @@ from entrepot.platform.settings import Settings
 from entrepot.reporting import snapshot
 from entrepot.reporting.accounts import scenario as accounts_scenario
 from entrepot.schema import upgrade
-from entrepot.simulation import demo, orders, peak_days
+from entrepot.simulation import demo, orders, peak_days, relaying
 from entrepot.simulation.console_users import ensure_console_users
 from entrepot.simulation.summary import GMV_DEFINITION, gmv_rows
 
@@ -85,6 +85,8 @@ def _seed_and_drive(ctx: OrderingContext, size: demo.DemoSize, console: Console)
         stats = orders.drive(_declining_only_when_told(ctx), seeded, size, progress, _declines(ctx.settings))
     console.print("orders: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
     console.print(peak_days.leave_peak_day(ctx, seeded, size).line())
+    # the peak day's events (paid flash orders, captures) handled now, as the served relay would at once
+    relaying.drain(ctx.db, relay_registry(ctx.fx), ctx.clock(), set())
     _snapshot_for_reports(ctx, size.end - dt.timedelta(days=1), console)
     _group_facts(ctx, console)
 
