@@ -170,7 +170,7 @@ class City:
                     [FieldError(field, f"between 1 and {MAX_POINTS} points")],
                 )
         start, end = self.snap(sources, mode, "sources"), self.snap(targets, mode, "targets")
-        road = self._road_seconds(start.node, end.node, mode)
+        road = self.road_seconds(start.node, end.node, mode)
         walk = (start.gap_m[:, None] + end.gap_m[None, :]) / (WALKING_KMH / 3.6)
         result: NDArray[np.float64] = road + walk
         # already there: no walk to the road and back (only points snapped to one node can be the same)
@@ -180,7 +180,7 @@ class City:
         result[row[same], column[same]] = 0.0
         return result
 
-    def _road_seconds(
+    def road_seconds(
         self, start: NDArray[np.int32], end: NDArray[np.int32], mode: Mode
     ) -> NDArray[np.float64]:
         """Read from the mode's table of every pair where its network is small enough to keep one, else

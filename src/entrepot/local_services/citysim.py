@@ -27,26 +27,40 @@ class CityTravel:
 
     def __init__(self, city: City, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> None:
         self.lat, self.lon = lat, lon
-        xy = city.project(lat, lon)
+        self._city, self._xy = city, city.project(lat, lon)
         self._node: dict[Mode, NDArray[np.intp]] = {}
         self._walk: dict[Mode, NDArray[np.float64]] = {}
         self._table: dict[Mode, NDArray[np.float32]] = {}
         for mode in COURIER_MODES:
-            gap, node = city.graphs[mode].tree.query(xy)
-            self._node[mode] = np.asarray(node, dtype=np.intp)
-            self._walk[mode] = np.asarray(gap, dtype=np.float64) / (WALKING_KMH / 3.6)
+            self._snap(mode)
             self._table[mode] = city.table(mode)
 
+    def _snap(self, mode: Mode) -> None:
+        gap, node = self._city.graphs[mode].tree.query(self._xy)
+        self._node[mode] = np.asarray(node, dtype=np.intp)
+        self._walk[mode] = np.asarray(gap, dtype=np.float64) / (WALKING_KMH / 3.6)
+
+    def _roads(self, mode: Mode) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float32]]:
+        """The mode's snapped nodes, walks to them and table of road seconds. A mode whose network keeps
+        no table of every pair (walking) gets, on first use, one between this day's places only (a
+        Dijkstra from each distinct node): its "nodes" are then the places themselves."""
+        if mode not in self._table:
+            self._snap(mode)
+            node = self._node[mode].astype(np.int32)
+            self._table[mode] = self._city.road_seconds(node, node, mode).astype(np.float32)
+            self._node[mode] = np.arange(len(node), dtype=np.intp)
+        return self._node[mode], self._walk[mode], self._table[mode]
+
     def matrix(self, mode: Mode, origins: Places, destinations: Places) -> Seconds:
-        node, walk = self._node[mode], self._walk[mode]
-        road = self._table[mode][np.ix_(node[origins], node[destinations])].astype(np.float64)
+        node, walk, table = self._roads(mode)
+        road = table[np.ix_(node[origins], node[destinations])].astype(np.float64)
         result: Seconds = road + walk[origins][:, None] + walk[destinations][None, :]
         result[origins[:, None] == destinations[None, :]] = 0.0  # already there
         return result
 
     def between(self, mode: Mode, origins: Places, destinations: Places) -> Seconds:
-        node, walk = self._node[mode], self._walk[mode]
-        road = self._table[mode][node[origins], node[destinations]].astype(np.float64)
+        node, walk, table = self._roads(mode)
+        road = table[node[origins], node[destinations]].astype(np.float64)
         result: Seconds = road + walk[origins] + walk[destinations]
         return np.where(origins == destinations, 0.0, result)
 

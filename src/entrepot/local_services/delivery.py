@@ -12,11 +12,12 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from entrepot.kernel.errors import FieldError, InvalidTransition, ValidationFailed
-from entrepot.kernel.money import amount_problem, max_minor
+from entrepot.kernel.money import amount_problem, max_minor, minor_unit_exponent, round_half_up
 
 ORDER_MOVES: dict[str, frozenset[str]] = {
     "placed": frozenset({"assigned", "cancelled"}),
@@ -74,6 +75,51 @@ def order_total(items: Sequence[Item], currency: str) -> int:
     if errors:
         raise ValidationFailed(f"the order's prices are not {currency} prices to charge", errors)
     return total
+
+
+# What the buyer pays for the ride, in the store's currency (major units): a base for the pick-up and
+# hand-over, plus a part per kilometre of the route from the store to the door by the quote's mode (the
+# courier is not known yet, and a fee must not change with who carries it). Set per currency so that each
+# market's fee is a round local price. A currency not listed has no fee to charge: its orders are refused
+# (a 422 saying so) rather than charged a figure meant for another currency.
+DELIVERY_TARIFF: dict[str, tuple[Decimal, Decimal]] = {  # currency: (base, per km)
+    "EUR": (Decimal("1.99"), Decimal("0.50")),
+    "USD": (Decimal("1.99"), Decimal("0.50")),
+    "GBP": (Decimal("1.79"), Decimal("0.45")),
+    "CNY": (Decimal("3"), Decimal("1")),
+    "SGD": (Decimal("2.50"), Decimal("0.60")),
+    "MYR": (Decimal("3"), Decimal("1")),
+    "THB": (Decimal("15"), Decimal("5")),
+    "VND": (Decimal("15000"), Decimal("4000")),
+    "IDR": (Decimal("8000"), Decimal("2500")),
+    "PHP": (Decimal("39"), Decimal("10")),
+    "BRL": (Decimal("5.99"), Decimal("1.50")),
+    "SAR": (Decimal("7"), Decimal("2")),
+    "JPY": (Decimal("300"), Decimal("80")),
+}
+# The platform's commission on a delivered order's goods, by store kind: restaurants pay more than
+# groceries, whose margins are thinner (Ele.me-like rates). The rate is kept on the order with its amount,
+# so changing these never restates an order already placed.
+COMMISSION_RATE: dict[str, Decimal] = {"restaurant": Decimal("0.18"), "grocery": Decimal("0.08")}
+
+
+def delivery_fee(currency: str, metres: int) -> int:
+    """The delivery fee in the currency's minor units for a route of `metres` (half up)."""
+    if currency not in DELIVERY_TARIFF:
+        raise ValidationFailed(
+            f"no delivery tariff in {currency}: on-demand orders are taken in "
+            + ", ".join(sorted(DELIVERY_TARIFF)),
+            [FieldError("store", f"its currency {currency} has no delivery tariff")],
+        )
+    base, per_km = DELIVERY_TARIFF[currency]
+    major = base + per_km * Decimal(metres) / 1000
+    return round_half_up(major.scaleb(minor_unit_exponent(currency)))
+
+
+def commission(kind: str, goods_minor: int) -> tuple[Decimal, int]:
+    """The store kind's commission rate and its amount on the goods, in minor units (half up)."""
+    rate = COMMISSION_RATE[kind]
+    return rate, round_half_up(rate * goods_minor)
 
 
 def units_of(kind: str, items: Sequence[Item]) -> int:

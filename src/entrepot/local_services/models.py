@@ -5,9 +5,20 @@ stores, couriers, orders, trips and proofs of delivery."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from entrepot.platform.db import Base, BigId, UtcDateTime
@@ -126,7 +137,12 @@ class OnDemandOrder(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("local_stores.id"), index=True)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{name, quantity, unit_price_minor}]
     units: Mapped[int] = mapped_column(Integer)  # of a courier's bag
-    total_minor: Mapped[int] = mapped_column(BigId)
+    total_minor: Mapped[int] = mapped_column(BigId)  # the goods: the items' prices
+    # Fixed at placement, in `currency`'s minor units: the buyer pays goods + delivery fee; the store pays
+    # the commission (its rate kept beside it, so a later rate never restates the order).
+    delivery_fee_minor: Mapped[int] = mapped_column(BigId, server_default="0")
+    commission_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4), server_default="0")
+    commission_minor: Mapped[int] = mapped_column(BigId, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     address: Mapped[str] = mapped_column(String(300))
     lat: Mapped[float] = mapped_column(Float)

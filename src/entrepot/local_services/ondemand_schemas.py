@@ -80,9 +80,7 @@ class StoreOut(BaseModel):
 
 class CourierIn(Request):
     name: Text = Field(min_length=1, max_length=200)
-    mode: Literal[Mode.EBIKE, Mode.SCOOTER, Mode.CAR] = Field(
-        description="ebike, scooter or car (walking couriers: not yet dispatched, see docs/local-services.md)"
-    )
+    mode: Mode = Field(description="ebike, scooter, car or walking (its bag holds less: see CAPACITY)")
     key: PublicId = Field(description="the carrier API key the courier acts with (its id)")
     shift_starts_at: Moment
     shift_ends_at: Moment
@@ -128,7 +126,9 @@ class OrderOut(BaseModel):
     store: str
     state: Literal["placed", "assigned", "picked_up", "delivered", "cancelled"]
     items: list[ItemOut]
-    total_minor: int
+    total_minor: int = Field(description="the goods: the items' prices, minor units of `currency`")
+    delivery_fee_minor: int = Field(description="quoted at placement: a base plus a part per km of the route")
+    payable_minor: int = Field(description="what the buyer pays: the goods plus the delivery fee")
     currency: str
     address: str
     lat: float

@@ -43,6 +43,8 @@ def order_row_out(order: OnDemandOrder, store: str, trip: str | None) -> OrderOu
         state=order.state,  # type: ignore[arg-type]  # the table's check holds it to the five states
         items=[ItemOut.model_validate(item) for item in order.items],
         total_minor=order.total_minor,
+        delivery_fee_minor=order.delivery_fee_minor,
+        payable_minor=order.total_minor + order.delivery_fee_minor,
         currency=order.currency,
         address=order.address,
         lat=order.lat,
@@ -75,7 +77,9 @@ def place_order(body: OrderIn, ctx: Ctx, principal: Caller) -> OrderOut:
     """Order from a store to a door of the city's map: refused when the store is closed. The answer
     promises a delivery time (`promised_at`, which 19 orders in 20 beat) quoted from the current state:
     the kitchen's time or the nearest free courier's ride if longer, the backlog of orders waiting for
-    couriers, the ride to the door; `eta_at` and `eta_spread_s` are the expected time and its spread."""
+    couriers, the ride to the door; `eta_at` and `eta_spread_s` are the expected time and its spread. It
+    also fixes the price: the goods (`total_minor`), the delivery fee by the route's length
+    (`delivery_fee_minor`) and what the buyer pays (`payable_minor`), in the store's currency."""
     principal.require("buyer")
     items = [Item(i.name, i.quantity, i.unit_price_minor) for i in body.items]
     drop = place_of(body.drop_off, "drop_off")

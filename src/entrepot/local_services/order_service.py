@@ -28,6 +28,8 @@ from entrepot.local_services.delivery import (
     Item,
     backlog_s,
     check_open,
+    commission,
+    delivery_fee,
     eta_after_pickup,
     move_order,
     move_trip,
@@ -84,6 +86,10 @@ def place_order(
     total = order_total(items, store.currency)
     units = units_of(store.kind, items)
     promise = quote_now(session, store, drop, now)
+    fee = delivery_fee(
+        store.currency, locate.route_metres([(store.lat, store.lon), (drop.lat, drop.lon)], QUOTE_MODE)
+    )
+    rate, commission_minor = commission(store.kind, total)
     order = OnDemandOrder(
         public_id=new_id(ORDER_PREFIX),
         buyer_id=principal.buyer_id,
@@ -93,6 +99,9 @@ def place_order(
         ],
         units=units,
         total_minor=total,
+        delivery_fee_minor=fee,
+        commission_rate=rate,
+        commission_minor=commission_minor,
         currency=store.currency,
         address=drop.label,
         lat=drop.lat,
@@ -110,6 +119,7 @@ def place_order(
         "store": store.public_id,
         "buyer": principal.buyer_public_id,
         "total_minor": total,
+        "delivery_fee_minor": fee,
         "currency": store.currency,
         "units": units,
         "promised_at": order.promised_at.isoformat(),
@@ -335,13 +345,16 @@ def deliver(
     seller = session.scalar(
         select(catalog.seller_public_id(LocalStore.seller_id)).where(LocalStore.id == store.id)
     )
-    payload = {  # what reporting reads: a delivered order's GMV in its market, for its seller's commission
+    payload = {  # a delivered order's GMV in its market, and what the platform earns on it (fee, commission)
         "trip": trip.public_id,
         "store": store.public_id,
         "seller": seller,
         "market": store.market,
         "kind": store.kind,
         "total_minor": order.total_minor,
+        "delivery_fee_minor": order.delivery_fee_minor,
+        "commission_rate": str(order.commission_rate),
+        "commission_minor": order.commission_minor,
         "currency": order.currency,
         "late_s": max(0, round((now - order.promised_at).total_seconds())),
         "proof": proof.kind,
