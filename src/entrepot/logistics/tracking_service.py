@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -119,6 +119,53 @@ def record_scans(
     tracking.carrier_refusal (its legs, their nodes, the custody and the state machine), or the whole
     batch is refused with ScanRefused and nothing changes. Repeats are not judged again: a carrier
     resending a batch after a lost answer gets the same shipment back."""
+    posted = record_scan_files(session, [ScanFile(shipment_id, scans, carrier)], now)
+    [outcome] = posted.outcomes
+    if isinstance(outcome, ScanRefused):
+        raise outcome
+    return posted.shipments[shipment_id], outcome
+
+
+@dataclass(frozen=True)
+class ScanFile:
+    """One post of scans: a shipment's, by a carrier (None: an operator or the system)."""
+
+    shipment: str
+    scans: list[Scan]
+    carrier: str | None = None
+    received: dt.datetime | None = None  # when it came in (None: now); a replayed history's own times
+
+
+@dataclass(frozen=True)
+class PostedFiles:
+    """The shipments the files named, and each file's outcome in turn: how many of its scans were new,
+    or why it was refused (a refused file stores nothing; the files after it go on)."""
+
+    shipments: dict[str, Shipment]
+    outcomes: list[int | ScanRefused]
+
+
+def record_scan_files(session: Session, files: Sequence[ScanFile], now: dt.datetime) -> PostedFiles:
+    """Many posts of scans in one go, each judged and applied as `record_scans` would in turn: the
+    shipments (locked), their legs and stored scans read in one statement each, the files taken in
+    memory, the new scans inserted in one statement and the shipments' replayed statuses written at the
+    flush. Bad input (an unknown scan type, node or shipment, a scan from the future) refuses them all."""
+    for file in files:
+        _check_scans(file.scans, file.received or now)
+    parcels = _parcels(session, [file.shipment for file in files])
+    net = network(session)
+    for file in files:
+        for scan in file.scans:
+            if scan.node is not None and scan.node not in net.nodes:
+                raise ValidationFailed("unknown node", [FieldError("node", f"no node {scan.node!r}")])
+    outcomes = [_post(session, net, parcels, file, now) for file in files]
+    rows = [_scan_row(p.shipment, scan, at) for p in parcels.values() for scan, at in p.added]
+    if rows:
+        session.execute(_RECORD_SCAN[dialect_of(session)], rows)
+    return PostedFiles({ref: p.shipment for ref, p in parcels.items()}, outcomes)
+
+
+def _check_scans(scans: list[Scan], now: dt.datetime) -> None:
     for scan in scans:
         if scan.type not in EVENT_TYPES:
             raise ValidationFailed("unknown scan", [FieldError("type", ", ".join(EVENT_TYPES))])
@@ -126,33 +173,72 @@ def record_scans(
             raise ValidationFailed(
                 "a scan from the future", [FieldError("occurred_at", "after the time now")]
             )
-    shipment = by_public_id(session, Shipment, shipment_id, "shipment", lock=True)
-    net = network(session)
-    for scan in scans:
-        if scan.node is not None and scan.node not in net.nodes:
-            raise ValidationFailed("unknown node", [FieldError("node", f"no node {scan.node!r}")])
-    if carrier is not None:
-        _judge(session, net, shipment, scans, carrier)
-    # One multi-row statement for the batch; RETURNING gives back only the rows that were new.
-    rows = [_scan_row(shipment, scan, now) for scan in scans]
-    new = len(session.execute(_RECORD_SCAN[dialect_of(session)], rows).all()) if rows else 0
-    if new:
-        _follow(session, net, shipment, now)
-    return shipment, new
 
 
-def _judge(session: Session, net: Network, shipment: Shipment, scans: list[Scan], carrier: str) -> None:
-    stored = [_as_scan(row) for row in scans_of(session, shipment)]
-    known = {scan.event_id for scan in stored}
-    new: dict[str, Scan] = {}
-    for scan in scans:  # the first of a repeated event id is the one stored, as the insert keeps it
+@dataclass
+class _Parcel:
+    """A shipment as the files change it in memory: its legs, its scans in stored order, the new ones,
+    and the shipments of its order (whose statuses say when the order is delivered)."""
+
+    shipment: Shipment
+    legs: list[ShipmentLeg]
+    scans: list[tuple[dt.datetime, int, Scan]]  # (occurred_at, id or after every id, scan), sorted
+    siblings: list[Shipment]
+    added: list[tuple[Scan, dt.datetime]] = field(default_factory=list)  # with when each was received
+
+
+NEW_ROW = 1 << 62  # new scans sort after every stored one at the same instant, as their ids will
+
+
+def _parcels(session: Session, refs: list[str]) -> dict[str, _Parcel]:
+    wanted = list(dict.fromkeys(refs))
+    locked = select(Shipment).where(Shipment.public_id.in_(wanted)).order_by(Shipment.id).with_for_update()
+    found = {s.public_id: s for s in session.scalars(locked)}
+    for ref in wanted:
+        if ref not in found:
+            raise not_found("shipment", ref)
+    ids = [s.id for s in found.values()]
+    legs = legs_of_shipments(session, ids)
+    stored: dict[int, list[tuple[dt.datetime, int, Scan]]] = {i: [] for i in ids}
+    for row in session.scalars(select(TrackingEvent).where(TrackingEvent.shipment_id.in_(ids))):
+        stored[row.shipment_id].append((row.occurred_at, row.id, _as_scan(row)))
+    orders = {s.order_ref for s in found.values()}
+    siblings: dict[str, list[Shipment]] = {ref: [] for ref in orders}
+    for s in session.scalars(select(Shipment).where(Shipment.order_ref.in_(orders)).order_by(Shipment.id)):
+        siblings[s.order_ref].append(s)
+    return {
+        ref: _Parcel(s, legs[s.id], sorted(stored[s.id], key=_stored_order), siblings[s.order_ref])
+        for ref, s in found.items()
+    }
+
+
+def _stored_order(entry: tuple[dt.datetime, int, Scan]) -> tuple[dt.datetime, int]:
+    return entry[0], entry[1]
+
+
+def _post(
+    session: Session, net: Network, parcels: dict[str, _Parcel], file: ScanFile, now: dt.datetime
+) -> int | ScanRefused:
+    parcel = parcels[file.shipment]
+    known = {scan.event_id for _, _, scan in parcel.scans}
+    fresh: dict[str, Scan] = {}
+    for scan in file.scans:  # the first of a repeated event id is the one stored, as the insert keeps it
         if scan.event_id not in known:
-            new.setdefault(scan.event_id, scan)
-    refusal = tracking.carrier_refusal(
-        carried_legs(session, net, shipment), stored, list(new.values()), carrier
-    )
-    if refusal is not None:
-        raise ScanRefused(refusal)
+            fresh.setdefault(scan.event_id, scan)
+    if file.carrier is not None:
+        legs = [tracking.Leg(leg.origin, leg.destination, carrier_of(net, leg)) for leg in parcel.legs]
+        stored = [scan for _, _, scan in parcel.scans]
+        refusal = tracking.carrier_refusal(legs, stored, list(fresh.values()), file.carrier)
+        if refusal is not None:
+            return ScanRefused(refusal)
+    received = file.received or now
+    for scan in fresh.values():
+        parcel.scans.append((scan.occurred_at, NEW_ROW + len(parcel.added), scan))
+        parcel.added.append((scan, received))
+    if fresh:
+        parcel.scans.sort(key=_stored_order)
+        _follow(session, net, parcel, received)
+    return len(fresh)
 
 
 def _as_scan(row: TrackingEvent) -> Scan:
@@ -175,13 +261,14 @@ _SCANS = table_of(TrackingEvent)
 _RECORD_SCAN = insert_or_skip(_SCANS, ["shipment_id", "event_id"], [_SCANS.c.id])
 
 
-def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime) -> None:
-    replayed = replay(_as_scan(row) for row in scans_of(session, shipment))
+def _follow(session: Session, net: Network, parcel: _Parcel, now: dt.datetime) -> None:
+    shipment = parcel.shipment
+    replayed = replay(scan for _, _, scan in parcel.scans)
     before = shipment.status
     shipment.status = replayed.status
     shipment.delivered_at = replayed.delivered_at
     shipment.eta = replayed.delivered_at or _eta(
-        net, lambda: legs_of(session, shipment), replayed.last_movement, shipment.eta
+        net, lambda: parcel.legs, replayed.last_movement, shipment.eta
     )
     shipment.updated_at = now
     if before != shipment.status:
@@ -192,7 +279,7 @@ def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime
             "order": shipment.order_ref,
         }
         record_event(session, DomainEvent(f"shipment.{shipment.status}", shipment.public_id, payload), now)
-        _order_follows(session, shipment, before, now)
+        _order_follows(session, parcel, before, now)
 
 
 # The events ordering follows its parcels by (ordering.events): the order's first parcel starts to move,
@@ -200,14 +287,12 @@ def _follow(session: Session, net: Network, shipment: Shipment, now: dt.datetime
 DELIVERY_STARTED, DELIVERY_COMPLETED = "delivery.started", "delivery.completed"
 
 
-def _order_follows(session: Session, shipment: Shipment, before: str, now: dt.datetime) -> None:
+def _order_follows(session: Session, parcel: _Parcel, before: str, now: dt.datetime) -> None:
     """Announce the order's delivery as complete with its last parcel, and as started when a parcel starts
     to move (moves between hubs say nothing new; a batch of scans may take a parcel from its label to
     delivered). Ordering moves the order along when the relay hands it the event."""
-    milestone = None
-    if shipment.status == "delivered" and all(
-        s.status == "delivered" for s in shipments_of_order(session, shipment.order_ref)
-    ):
+    shipment, milestone = parcel.shipment, None
+    if shipment.status == "delivered" and all(s.status == "delivered" for s in parcel.siblings):
         milestone = DELIVERY_COMPLETED
     elif shipment.status in MOVING_STATUSES | {"delivered"} and before not in MOVING_STATUSES:
         milestone = DELIVERY_STARTED
@@ -248,6 +333,15 @@ def _remaining_legs(legs: list[ShipmentLeg], last: Scan) -> list[ShipmentLeg] | 
         ):
             return legs[index + 1 :]
     return None
+
+
+def shipments_of_orders(session: Session, order_refs: Collection[str]) -> dict[str, list[Shipment]]:
+    """order ref -> its shipments (in the order they were made), for many orders in one statement."""
+    found: dict[str, list[Shipment]] = {ref: [] for ref in order_refs}
+    query = select(Shipment).where(Shipment.order_ref.in_(found)).order_by(Shipment.id)
+    for shipment in session.scalars(query):
+        found[shipment.order_ref].append(shipment)
+    return found
 
 
 def shipments_of_order(session: Session, order_ref: str) -> list[Shipment]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from contextlib import suppress
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from entrepot.logistics import service as logistics
 from entrepot.logistics import tracking_service as tracking
 from entrepot.logistics.domain import Network
-from entrepot.logistics.models import Shipment
+from entrepot.logistics.models import Shipment, ShipmentLeg
 from entrepot.logistics.tracking import ACCEPTED, HANDED_OVER, Scan
 
 # Shares of parcels, modelling assumptions for the demo.
@@ -120,7 +119,7 @@ def _deliver(script: _Script, index: int, nobody_home: bool) -> None:
     script.add("delivered", hop.arrives, hop.destination, index)
 
 
-def hops_of(session: Session, net: Network, shipment: Shipment) -> list[Hop]:
+def hops_of(net: Network, shipment: Shipment, legs: list[ShipmentLeg]) -> list[Hop]:
     def crosses(origin: str, destination: str) -> bool:
         countries = (net.nodes[origin].country, net.nodes[destination].country)
         return countries[0] != countries[1] and countries[1] == shipment.destination_country
@@ -135,48 +134,65 @@ def hops_of(session: Session, net: Network, shipment: Shipment) -> list[Hop]:
             shipment.cross_border and crosses(leg.origin, leg.destination),
             tracking.carrier_of(net, leg),
         )
-        for leg in tracking.legs_of(session, shipment)
+        for leg in legs
     ]
 
 
-def carry(
-    session: Session, order_ref: str, rng: random.Random, end: dt.datetime
-) -> tuple[bool, dt.datetime | None]:
-    """Post the scans of an order's parcels that happen before `end`, as the carriers' daily files would:
-    each carrier its own run of scans, in turn. Returns whether the order has parcels (the network
+Carried = tuple[bool, dt.datetime | None]  # the order has parcels; when its last was delivered, if all were
+
+
+def carry(session: Session, order_refs: list[str], rng: random.Random, end: dt.datetime) -> list[Carried]:
+    """Post the scans of the orders' parcels that happen before `end`, as the carriers' daily files would:
+    each carrier its own run of scans, in turn, all the files in one `record_scan_files` (read and
+    written together, judged one after another). For each order: whether it has parcels (the network
     shipped it), and when its last parcel was delivered if all were by then."""
     net = logistics.network(session)
-    delivered: list[dt.datetime] = []
-    shipments = tracking.shipments_of_order(session, order_ref)
-    for shipment in shipments:
-        hops = hops_of(session, net, shipment)
-        posted = [(c, s) for c, s in journey_scans(shipment.public_id, hops, rng) if s.occurred_at < end]
-        if not posted:
-            continue
-        received = max(s.occurred_at for _, s in posted)
-        for carrier, run in itertools.groupby(posted, key=lambda p: p[0]):
-            _send(session, shipment.public_id, carrier, [s for _, s in run], received, rng)
-        if shipment.delivered_at is not None:
-            delivered.append(shipment.delivered_at)
+    shipments = tracking.shipments_of_orders(session, order_refs)
+    legs = tracking.legs_of_shipments(session, [s.id for ss in shipments.values() for s in ss])
+    files: list[tuple[tracking.ScanFile, bool]] = []
+    for ref in order_refs:
+        for shipment in shipments[ref]:
+            hops = hops_of(net, shipment, legs[shipment.id])
+            scans = journey_scans(shipment.public_id, hops, rng)
+            posted = [(c, s) for c, s in scans if s.occurred_at < end]
+            if posted:
+                received = max(s.occurred_at for _, s in posted)
+                for carrier, run in itertools.groupby(posted, key=lambda p: p[0]):
+                    files += _files(shipment.public_id, carrier, [s for _, s in run], received, rng)
+    _post(session, files)
+    return [_carried(shipments[ref]) for ref in order_refs]
+
+
+def _carried(shipments: list[Shipment]) -> Carried:
+    delivered = [s.delivered_at for s in shipments if s.delivered_at is not None]
     every = bool(shipments) and len(delivered) == len(shipments)
     return bool(shipments), max(delivered) if every else None
 
 
-def _send(
-    session: Session,
-    shipment_id: str,
-    carrier: str | None,
-    scans: list[Scan],
-    received: dt.datetime,
-    rng: random.Random,
-) -> None:
-    """One carrier's file. Some come later half first: that half is refused (its scans do not fit
-    before the earlier ones), so the carrier's system sends it again after the earlier half."""
+def _post(session: Session, files: list[tuple[tracking.ScanFile, bool]]) -> None:
+    """The files in one go. A refusal the file was not sent out of turn to provoke is a fault of the
+    demo's: it stops it."""
+    if not files:
+        return
+    latest = max(file.received for file, _ in files if file.received is not None)
+    posted = tracking.record_scan_files(session, [file for file, _ in files], latest)
+    for (_, may_be_refused), outcome in zip(files, posted.outcomes, strict=True):
+        if isinstance(outcome, tracking.ScanRefused) and not may_be_refused:
+            raise outcome
+
+
+def _files(
+    shipment_id: str, carrier: str | None, scans: list[Scan], received: dt.datetime, rng: random.Random
+) -> list[tuple[tracking.ScanFile, bool]]:
+    """One carrier's file, and whether it may be refused. Some come later half first: that half is
+    refused (its scans do not fit before the earlier ones), so the carrier's system sends it again
+    after the earlier half."""
     half = len(scans) // 2
     if half and rng.random() < POSTED_LATE:
-        with suppress(tracking.ScanRefused):
-            tracking.record_scans(session, shipment_id, scans[half:], received, carrier)
-        tracking.record_scans(session, shipment_id, scans[:half], received, carrier)
-        tracking.record_scans(session, shipment_id, scans[half:], received, carrier)
-    else:
-        tracking.record_scans(session, shipment_id, scans, received, carrier)
+        early, late = scans[:half], scans[half:]
+        return [
+            (tracking.ScanFile(shipment_id, late, carrier, received), True),
+            (tracking.ScanFile(shipment_id, early, carrier, received), False),
+            (tracking.ScanFile(shipment_id, late, carrier, received), False),
+        ]
+    return [(tracking.ScanFile(shipment_id, scans, carrier, received), False)]

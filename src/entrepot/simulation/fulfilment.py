@@ -57,7 +57,7 @@ def fulfil(ctx: OrderingContext, day: Day, rng: random.Random, paid: list[Paid],
     _relay(ctx, day)  # order.paid: parcels planned and booked; shipment.planned: their emissions
     shipping = [p for p in paid if p.fate >= CANCELLED]
     with ctx.db.transaction() as session:
-        carried = [carriers.carry(session, p.order_ref, rng, day.end) for p in shipping]
+        carried = carriers.carry(session, [p.order_ref for p in shipping], rng, day.end)
     _relay(ctx, day)  # the orders follow their parcels: shipped, delivered
     with ctx.db.transaction() as session:
         for p, (shipped, delivered_at) in zip(shipping, carried, strict=True):
