@@ -1,7 +1,7 @@
 """emissions: local couriers' trips, the orders each delivered, and their shares of it per version
 
 Revision ID: 0027
-Revises: 0026 (0025 while 0026 is not there yet)
+Revises: 0026
 Create Date: 2026-12-06 14:50:00
 
 A finished on-demand trip (`local.trip_done`) is recorded once: the courier's mode, the metres of its
@@ -16,7 +16,6 @@ missing_factor, never counted as zero.
 """
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -24,10 +23,7 @@ from alembic import op
 from entrepot.platform.db import BigId, UtcDateTime
 
 revision: str = "0027"
-# 0026 (local orders' fees and commissions) was written at the same time in the same tree: follow it when
-# it is there, so the history never has two heads meanwhile. Once both are committed this is "0026".
-_AFTER = "0026" if any(Path(__file__).parent.glob("0026_*.py")) else "0025"
-down_revision: str | None = _AFTER
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
