@@ -11,11 +11,11 @@ import heapq
 import itertools
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.models import Seller
@@ -155,7 +155,9 @@ class _Day:
     ) -> None:
         self.ctx, self.size, self.rng, self.seeded, self.riders = ctx, size, rng, seeded, riders
         self.progress = progress
-        self.rules = order_service.dispatch_rules()
+        # a round every two minutes, not every 15 s: an eighth of the rounds, couriers at most two
+        # minutes early at a store
+        self.rules = replace(order_service.dispatch_rules(), period_s=120.0)
         self.buyers = self._buyers()
         self.drops = self._drop_points()
         first, last = opens + dt.timedelta(hours=1), opens + dt.timedelta(hours=11)
@@ -180,26 +182,27 @@ class _Day:
         return [(float(the_city.lat[i]), float(the_city.lon[i])) for i in picked]
 
     def play(self) -> None:
-        now = self.placings[0]
-        while self.placings or self.actions or self._waiting():
+        now, first_ready = self.placings[0], None
+        while self.placings or self.actions or first_ready is not None:
             with self.ctx.db.transaction() as session:
                 self._place_due(session, now)
                 self._act_due(session, now)
                 round_service.dispatch_round(session, now, self.rules)
                 self._accept_offers(session, now)
+                first_ready = session.scalar(
+                    select(func.min(OnDemandOrder.ready_at)).where(OnDemandOrder.state == "placed")
+                )
             self.progress("local city day (orders delivered)", self.seeded.delivered, self.size.orders)
-            now = self._next(now)
+            now = self._next(now, first_ready)
 
-    def _waiting(self) -> bool:
-        with self.ctx.db.transaction() as session:
-            return session.scalar(select(OnDemandOrder.id).where(OnDemandOrder.state == "placed")) is not None
-
-    def _next(self, now: dt.datetime) -> dt.datetime:
-        """The next round: one period on while orders wait for a courier, else the next thing to happen."""
+    def _next(self, now: dt.datetime, first_ready: dt.datetime | None) -> dt.datetime:
+        """The next round: a period on while an order waiting for a courier is within the rounds' horizon
+        (a round plans it), else when the next thing happens: an order placed, a courier at a stop, a
+        waiting order coming within the horizon. Rounds in between would find nothing to do."""
         period = now + dt.timedelta(seconds=self.rules.period_s)
-        if self._waiting():
-            return period
-        upcoming = [t for t in (self.placings[:1] + [a.at for a in self.actions[:1]])]
+        upcoming = self.placings[:1] + [a.at for a in self.actions[:1]]
+        if first_ready is not None:
+            upcoming.append(first_ready - dt.timedelta(seconds=self.rules.horizon_s))
         return max(period, min(upcoming)) if upcoming else period
 
     def _place_due(self, session: Session, now: dt.datetime) -> None:
