@@ -16,22 +16,30 @@ log = logging.getLogger("entrepot.logistics")
 
 
 def plan_shipments_on_paid(session: Session, event: Event, fx: FxRates) -> None:
-    """A paid order becomes one booked shipment per warehouse it was allocated from, ready from the
-    moment it was paid. A deployment without a logistics network ships nothing (and says so); a network
-    that cannot serve the order raises, so the event is retried and, if it keeps failing, shows as dead
-    in GET /api/v1/events?state=dead for an operator to look at."""
-    if not session.scalar(select(func.count()).select_from(NetworkNode)):
-        log.info("no logistics network: %s is not shipped", event.aggregate_id)
+    """One paid order's shipments: `plan_shipments_on_paid_batch` of one."""
+    plan_shipments_on_paid_batch(session, [event], fx)
+
+
+def plan_shipments_on_paid_batch(session: Session, events: list[Event], fx: FxRates) -> None:
+    """Paid orders become one booked shipment per warehouse each was allocated from, ready from the
+    moment it was paid. A deployment without a logistics network ships nothing (and says so); an order
+    the network cannot serve raises, failing the batch, whose events the relay then takes one by one: that
+    order alone is retried and, if it keeps failing, shows as dead in GET /api/v1/events?state=dead for an
+    operator to look at."""
+    if not events:
         return
-    service.explained(
-        lambda: service.plan_order_shipments(session, event.aggregate_id, event.occurred_at, fx)
-    )
+    if not session.scalar(select(func.count()).select_from(NetworkNode)):
+        log.info("no logistics network: %s not shipped", ", ".join(e.aggregate_id for e in events))
+        return
+    paid = [(e.aggregate_id, e.occurred_at) for e in events]
+    service.explained(lambda: service.plan_paid_orders(session, paid, fx))
 
 
 def register(registry: HandlerRegistry, fx: FxRates) -> None:
     """`fx`: the rates cross-border parcels' declared values are converted with (the app's)."""
 
-    def on_paid(session: Session, event: Event) -> None:
-        plan_shipments_on_paid(session, event, fx)
+    def on_paid(session: Session, events: list[Event]) -> None:
+        plan_shipments_on_paid_batch(session, events, fx)
 
-    registry.register("order.paid", on_paid)
+    # a batch handler: order.paid's other reaction (webhooks) is one too, so the relay takes them many at once
+    registry.register_batch(["order.paid"], on_paid)

@@ -342,23 +342,42 @@ def plan_order_shipments(
     """One shipment per warehouse the order was allocated from, with the service level, objective and
     promise the order was placed with (or `service`), booked onto departures with room; `fx` converts
     cross-border parcels' declared values. Safe to call twice: a warehouse that already has its
-    shipment is skipped."""
+    shipment is skipped. The batch of one of `plan_paid_orders`."""
+    return plan_paid_orders(session, [(order_ref, now)], fx, service)
+
+
+def plan_paid_orders(
+    session: Session,
+    paid: list[tuple[str, dt.datetime]],
+    fx: FxRates,
+    service: str | None = None,
+) -> list[Shipment]:
+    """`plan_order_shipments` for many (order ref, paid at) in one transaction: the network and the
+    shipments already planned are read once for all of them. Idempotent as the single path; an order
+    that cannot be planned raises, and nothing of the batch is kept (the caller rolls back)."""
     net = network(session)
-    order = order_for_shipping(session, order_ref)
-    if order.order.status in NOT_SHIPPED:
-        return []  # the relay may meet order.paid after the order was cancelled
-    station = delivery_station(net, order.destination_country, order.buyer_point)
-    wanted = wanted_of(order, service)
+    done = _planned_warehouses(session, [ref for ref, _ in paid])
     planned = []
-    for item in order.parcels:
-        if session.scalar(
-            select(Shipment.id).where(
-                Shipment.order_ref == order_ref, Shipment.warehouse_code == item.warehouse_code
-            )
-        ):
-            continue
-        planned.append(_ship_parcel(session, net, order, item, station, wanted, now, fx))
+    for order_ref, now in paid:
+        order = order_for_shipping(session, order_ref)
+        if order.order.status in NOT_SHIPPED:
+            continue  # the relay may meet order.paid after the order was cancelled
+        station = delivery_station(net, order.destination_country, order.buyer_point)
+        wanted = wanted_of(order, service)
+        for item in order.parcels:
+            if (order_ref, item.warehouse_code) in done:
+                continue
+            done.add((order_ref, item.warehouse_code))  # the same order twice in a batch: once
+            planned.append(_ship_parcel(session, net, order, item, station, wanted, now, fx))
     return planned
+
+
+def _planned_warehouses(session: Session, order_refs: list[str]) -> set[tuple[str, str]]:
+    """(order, warehouse) pairs that already have their shipment."""
+    rows = session.execute(
+        select(Shipment.order_ref, Shipment.warehouse_code).where(Shipment.order_ref.in_(set(order_refs)))
+    )
+    return {(ref, code) for ref, code in rows}
 
 
 def _first_plan(
