@@ -1,9 +1,10 @@
 """`entrepot bench checkout`: order placement and payment over HTTP against PostgreSQL.
 
 A fresh database on the given server is seeded with one market, many SKUs and one buyer per client;
-the API runs in its own worker processes; concurrent clients on loopback place an order (one unit of a
-random SKU) and pay for it, for a fixed time. Paid orders are counted in the database afterwards, once
-every webhook has landed, and every SKU's sales are checked against its stock (oversold).
+the API runs in its own worker processes; concurrent clients on loopback place an order (a basket of 1
+to 3 distinct SKUs drawn from all of them, one unit each) and pay for it, for a fixed time. Paid orders
+are counted in the database afterwards, once every webhook has landed, and every SKU's sales (summed
+over the lines of paid orders) are checked against its stock (oversold).
 
 With `kill_worker`, the first API worker is killed (SIGKILL) half-way through the load and not restarted.
 A client whose answer is lost sends the same request with the same Idempotency-Key again, to a worker
@@ -58,6 +59,7 @@ RETRIES = 20  # a client's tries of one order when its answers are lost (a kille
 # The batch sql_per_checkout is counted over: about what each of the 2 servers' coalescers gathers from
 # 64 clients (32 each)
 COUNTED_BATCH = 32
+BASKET_SIZES = (1, 2, 3)  # SKUs an order holds, drawn uniformly (issue 18: baskets of 1-3 SKUs)
 
 
 @dataclass
@@ -183,10 +185,16 @@ def _seed(db: Database, sku_count: int, buyers: int) -> Seeded:
     return Seeded(sku_ids, keys, principals)
 
 
+def basket(rng: random.Random, skus: list[str]) -> list[str]:
+    """An order's SKUs: 1 to 3 distinct ones (fewer when there are fewer SKUs), uniformly."""
+    return rng.sample(skus, min(rng.choice(BASKET_SIZES), len(skus)))
+
+
 def _count_statements(db: Database, seeded: Seeded, batch: int) -> tuple[int, float]:
     """SQL statements of checkouts (place the order and start paying, then apply the webhook): of one
     order alone, and per order of a batch of `batch` orders placed in one transaction and paid in
-    another, as the API's coalescers place concurrent orders and apply concurrent webhooks."""
+    another, as the API's coalescers place concurrent orders and apply concurrent webhooks. Baskets as
+    the load's, drawn with a fixed seed, so runs count the same orders."""
     settings = Settings(database_url=db.url, payment_decline_rate=0.0, fx_max_staleness_days=3660)
     ctx = build_context(settings, db)
     statements = 0
@@ -200,10 +208,11 @@ def _count_statements(db: Database, seeded: Seeded, batch: int) -> tuple[int, fl
         statements = 0
         now = dt.datetime.now(dt.UTC)
         pay_now = checkout.PayNow("card", ctx.payments)
+        rng = random.Random(len(keys))
         requests = [
             placing.PlaceRequest(
                 seeded.buyers[i % len(seeded.buyers)],
-                checkout.Basket("lazada-sg", None, [(seeded.skus[i % len(seeded.skus)], 1)]),
+                checkout.Basket("lazada-sg", None, [(sku, 1) for sku in basket(rng, seeded.skus)]),
                 key,
                 key,
                 pay_now,
@@ -313,7 +322,7 @@ async def _load(
                 n += 1
                 body: dict[str, object] = {
                     "market": "lazada-sg",
-                    "lines": [{"sku": rng.choice(seeded.skus), "quantity": 1}],
+                    "lines": [{"sku": sku, "quantity": 1} for sku in basket(rng, seeded.skus)],
                     "payment_method": "card",
                 }
                 order_headers = {**headers, "Idempotency-Key": f"bench-{index}-{n}"}
