@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import itertools
+import json
 import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ from scipy.spatial import cKDTree
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
 from entrepot.local_services.city_terms import MAX_POINTS, MAX_SNAP_M
 from entrepot.local_services.geocoding import Gazetteer, Place
-from entrepot.local_services.roads import EARTH_RADIUS_M, MODES, WALKING_KMH, Mode, Roads, parse
+from entrepot.local_services.roads import EARTH_RADIUS_M, MODES, VEHICLES, WALKING_KMH, Mode, Roads, parse
 
 # Bump when the parse or speed rules change: an older cache is then built again, never read.
 CACHE_FORMAT = 1
@@ -281,3 +283,32 @@ def parse_mode(value: str) -> Mode:
         raise ValidationFailed(
             f"mode must be one of {names}, not {value!r}", [FieldError("mode", f"one of {names}")]
         ) from None
+
+
+ROAD_LINES_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"  # the extract's licence: on every map of it
+ROAD_LINES_TOLERANCE_DEG = 0.00002  # about 2 m: a street's bends survive, its surveyed wiggles do not
+
+
+@cache
+def road_lines_json(the_city: City) -> bytes:
+    """The city's roads that couriers ride (any vehicle's network), as compact JSON for a map: {"attribution",
+    "bbox": [south, west, north, east], "lines": [[[lat, lon], ...], ...]}: each edge once whichever its
+    direction, chains of edges merged into lines and simplified, coordinates to 5 decimals (a metre).
+    Built on first use and kept, as the city is: a map page asks for it on every load."""
+    from shapely import MultiLineString  # type: ignore[import-untyped]  # pyrosm brings shapely
+    from shapely.ops import linemerge  # type: ignore[import-untyped]
+
+    pairs: set[tuple[int, int]] = set()
+    for mode in VEHICLES:
+        graph = the_city.graphs[mode]
+        coo = graph.seconds.tocoo()
+        tails, heads = graph.reachable[coo.row], graph.reachable[coo.col]
+        pairs.update(zip(np.minimum(tails, heads).tolist(), np.maximum(tails, heads).tolist(), strict=True))
+    lon, lat = the_city.lon, the_city.lat
+    segments = [((lon[a], lat[a]), (lon[b], lat[b])) for a, b in sorted(pairs)]
+    merged = linemerge(MultiLineString(segments)).simplify(ROAD_LINES_TOLERANCE_DEG)
+    parts = getattr(merged, "geoms", [merged])
+    lines = [[[round(y, 5), round(x, 5)] for x, y in part.coords] for part in parts]
+    bbox = [round(v, 5) for v in the_city.bbox]
+    body = {"attribution": ROAD_LINES_ATTRIBUTION, "bbox": bbox, "lines": lines}
+    return json.dumps(body, separators=(",", ":")).encode()
