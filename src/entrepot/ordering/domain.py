@@ -39,6 +39,26 @@ ACTORS: dict[str, frozenset[str]] = {
 }
 
 
+# The steps an order takes, as far as they are not taken yet, when its parcels reach a milestone: a seller
+# who never pressed 'fulfil' does not hold back an order whose parcel is already moving.
+SHIPPING_STEPS: dict[str, tuple[str, ...]] = {
+    "shipped": ("fulfil", "ship"),
+    "delivered": ("fulfil", "ship", "deliver"),
+}
+
+
+def follow_parcels(status: str, milestone: str) -> list[str]:
+    """The statuses an order in `status` passes through when its parcels reach `milestone` (`shipped`:
+    one is on its way; `delivered`: the last arrived), in order; none for an order already past it or
+    cancelled."""
+    passed: list[str] = []
+    for action in SHIPPING_STEPS[milestone]:
+        if status in TRANSITIONS[action]:
+            status = TRANSITIONS[action][status]
+            passed.append(status)
+    return passed
+
+
 def next_status(action: str, status: str) -> str:
     allowed = TRANSITIONS.get(action)
     if allowed is None:

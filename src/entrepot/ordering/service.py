@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
@@ -20,11 +21,19 @@ from entrepot.kernel.errors import (
     FieldError,
     Forbidden,
     ValidationFailed,
+    not_found,
 )
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.ordering import reconciliation
-from entrepot.ordering.domain import ACTORS, REFUNDABLE, TRANSITIONS, check_refund, next_status
+from entrepot.ordering.domain import (
+    ACTORS,
+    REFUNDABLE,
+    TRANSITIONS,
+    check_refund,
+    follow_parcels,
+    next_status,
+)
 from entrepot.ordering.models import Order, Payment, Refund
 from entrepot.ordering.payments import (
     PaymentEvent,
@@ -44,6 +53,7 @@ from entrepot.platform.db import (
     insert_or_skip,
     record_event,
     record_events,
+    record_timed_events,
     table_of,
 )
 from entrepot.platform.principal import Principal
@@ -489,17 +499,62 @@ def next_actions(order: Order, now: dt.datetime) -> list[str]:
     return sorted(a.replace("_", "-") for a in actions)
 
 
+@dataclass(frozen=True)
+class ParcelsMoved:
+    """Logistics said an order's parcels reached a milestone (`shipped` or `delivered`) at `at`."""
+
+    order_ref: str
+    milestone: str
+    at: dt.datetime
+
+
 def follow_shipping(session: Session, order_ref: str, milestone: str, now: dt.datetime) -> str:
     """Move an order along as its parcels move: `shipped` when a parcel is on its way, `delivered` when
-    the last one arrives. Steps the order has not taken yet (a seller who never pressed 'fulfil') are
-    taken on the way; an order already past the milestone, or cancelled, is left as it is."""
-    steps = {"shipped": ("fulfil", "ship"), "delivered": ("fulfil", "ship", "deliver")}[milestone]
-    order = by_public_id(session, Order, order_ref, "order", lock=True)
-    for action in steps:
-        if order.status in TRANSITIONS[action]:
-            new_status = TRANSITIONS[action][order.status]
-            _set_status(session, order, new_status, now)
-            record_event(
-                session, DomainEvent(f"order.{new_status}", order.public_id, {"by": "logistics"}), now
-            )
-    return order.status
+    the last one arrives (`domain.follow_parcels`). Returns the order's status afterwards."""
+    return follow_shipping_many(session, [ParcelsMoved(order_ref, milestone, now)])[order_ref]
+
+
+def follow_shipping_many(session: Session, moves: Sequence[ParcelsMoved]) -> dict[str, str]:
+    """Many orders moved along at once, in the order given (an order may move twice: shipped, then
+    delivered): the orders read and locked in one statement (in id order, so two batches never wait on
+    each other crosswise), their new statuses written in one and an event for each step in one. An order
+    that is not stored raises NotFound and nothing is written. Returns each order's status afterwards."""
+    orders = _orders_locked(session, sorted({m.order_ref for m in moves}))
+    before = {ref: order.status for ref, order in orders.items()}
+    status, stamped, steps = dict(before), {}, []
+    for move in moves:
+        for new_status in follow_parcels(status[move.order_ref], move.milestone):
+            steps.append((DomainEvent(f"order.{new_status}", move.order_ref, {"by": "logistics"}), move.at))
+            status[move.order_ref], stamped[move.order_ref] = new_status, move.at
+    _set_statuses(session, [(orders[ref], before[ref], status[ref], at) for ref, at in stamped.items()])
+    record_timed_events(session, steps)
+    return status
+
+
+def _orders_locked(session: Session, refs: list[str]) -> dict[str, Order]:
+    found = session.scalars(
+        select(Order).where(Order.public_id.in_(refs)).order_by(Order.id).with_for_update()
+    ).all()
+    orders = {order.public_id: order for order in found}
+    missing = next((ref for ref in refs if ref not in orders), None)
+    if missing is not None:
+        raise not_found("order", missing)
+    return orders
+
+
+_SET_STATUS = (
+    update(table_of(Order))
+    .where(table_of(Order).c.id == bindparam("order_id"), table_of(Order).c.status == bindparam("was"))
+    .values(status=bindparam("status"), updated_at=bindparam("at"))
+)
+
+
+def _set_statuses(session: Session, changes: list[tuple[Order, str, str, dt.datetime]]) -> None:
+    """`_set_status` for many orders, locked by the caller, in one round trip."""
+    if not changes:
+        return
+    rows = [{"order_id": o.id, "was": was, "status": new, "at": at} for o, was, new, at in changes]
+    session.execute(_SET_STATUS, rows, execution_options={"synchronize_session": False})
+    for order, _, new_status, at in changes:
+        set_committed_value(order, "status", new_status)
+        set_committed_value(order, "updated_at", at)

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -183,6 +184,16 @@ def record_events(
         rows = [_event_row(kind, ref, body, now, rid) for (ref, body), rid in zip(payloads, ids, strict=True)]
         session.execute(_RECORD_EVENTS, rows)
         count_on_commit(session, EVENTS, kind, len(payloads))
+
+
+def record_timed_events(session: Session, events: Sequence[tuple[DomainEvent, dt.datetime]]) -> None:
+    """Events of any kinds, each with the moment it happened, in one round trip (a relay's batch answers
+    events that happened at different times). Like `record_events`, they carry no request id."""
+    if events:
+        rows = [_event_row(e.type, e.aggregate_id, e.payload, at, None) for e, at in events]
+        session.execute(_RECORD_EVENTS, rows)
+        for kind, count in Counter(e.type for e, _ in events).items():
+            count_on_commit(session, EVENTS, kind, count)
 
 
 def _event_row(
