@@ -66,6 +66,7 @@ def snapshot_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "seller_id": 1,
             "currency": "USD",
             "fee_minor": 100 + i,
+            "line": "logistics",
         }
         for i in range(300)
     ]

@@ -278,7 +278,7 @@ def revenue(
     output: Output = None,
     engine: Engine = "duckdb",
 ) -> None:
-    """Revenue lines: marketplace commission, logistics fees, local service fees (zero: no source yet)."""
+    """Revenue lines: marketplace commission, logistics fees, local services' fees and commissions."""
     from entrepot.reporting.service import revenue_report
 
     def make(snap: Any) -> Any:

@@ -133,7 +133,7 @@ def gmv(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
 
 @router.get("/reports/revenue", response_model=ReportOut)
 def revenue(ctx: Ctx, _: Operator, request: ReportQ) -> ReportOut:
-    """Marketplace commission, logistics fees and local service fees (zero until a source exists)."""
+    """Marketplace commission, logistics fees, and local services' delivery fees plus store commissions."""
     return _out(sources.REPORTS.revenue(sources.of_app(ctx, request.engine), request))
 
 

@@ -57,6 +57,21 @@ SHIPMENTS = pa.schema(
 MEMBERSHIPS = pa.schema(
     [("child", s), ("child_kind", s), ("parent", s), ("parent_kind", s), ("valid_from", d), ("valid_to", d)]
 )
+# Delivered on-demand orders (local services): the day they were delivered in their market, and what the
+# platform earned on each in its currency's minor units.
+LOCAL_ORDERS = pa.schema(
+    [
+        ("id", i64),
+        ("public_id", s),
+        ("seller_id", i64),
+        ("market", s),
+        ("currency", s),
+        ("delivery_fee_minor", i64),
+        ("commission_minor", i64),
+        ("delivered_on", d),
+        ("updated_at", TS),
+    ]
+)
 UNITS = pa.schema([("code", s), ("kind", s), ("name", s)])
 MARKETS = pa.schema(
     [
@@ -99,6 +114,10 @@ FACTS = pa.schema(
         ("gross_minor", i64),
     ]
 )
+# Fees the group earns besides marketplace commission, one row per source: `line` says which revenue line
+# (logistics: a shipment's fee, billed in US dollars; local_services: a delivered on-demand order's
+# delivery fee plus its store's commission, in the order's currency). `shipment_id` is the source's id
+# (the shipment's, or the local order's), `business_unit` the unit whose revenue it is.
 FEES = pa.schema(
     [
         ("shipment_id", i64),
@@ -110,6 +129,7 @@ FEES = pa.schema(
         ("seller_id", i64),
         ("currency", s),
         ("fee_minor", i64),
+        ("line", s),
     ]
 )
 

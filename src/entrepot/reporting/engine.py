@@ -238,13 +238,15 @@ def day_atoms(
     """Sum the lines by day (only when buckets or rates need it), market and the asked dimensions, then
     name each sum's unit and currency from its market and key it by bucket and rate. The pass over every
     line is thereby a group-by on integers; strings and date arithmetic touch only the aggregate.
-    `own_currency`: the rows carry their currency (fees are billed in US dollars whatever the market)."""
+    `own_currency`: the rows carry their currency and business unit (fees: logistics bills in US dollars
+    whatever the market; a local order's fee is the on-demand unit's, in the market's currency)."""
     day = ["order_date"] if needs_day(spec) else []
-    line_keys = [k for k in keys if k not in FROM_MARKET] + (["currency"] if own_currency else [])
+    own = ["currency", "business_unit"] if own_currency else []
+    line_keys = [k for k in keys if k not in FROM_MARKET] + own
     atoms = t.group_by([*day, "market_id", *line_keys]).aggregate(**measures)
     markets = ibis.memtable(lookups.markets)
     if own_currency:
-        markets = markets.drop("currency")
+        markets = markets.drop(*own)
     atoms = atoms.join(markets, "market_id")
     if day:
         atoms = atoms.mutate(
@@ -301,18 +303,27 @@ def gmv(facts: ir.Table, spec: QuerySpec, lookups: Lookups) -> ir.Table:
 
 
 def revenue(facts: ir.Table, fees: ir.Table, spec: QuerySpec, lookups: Lookups) -> ir.Table:
-    """Marketplace commission on paid orders that were not cancelled, and the logistics fees billed for
-    shipments, by the date of their order. Local service fees are a line with no source yet: zero."""
+    """Marketplace commission on paid orders that were not cancelled, the logistics fees billed for
+    shipments (by the date of their order), and local services' delivery fees plus store commissions of
+    on-demand orders delivered (by the day of delivery, in their market)."""
     dims = plain_dims(spec)
+    lines = ["commission_minor", "logistics_minor", "local_services_minor"]
     f = in_period(facts, spec)
     f = f.filter(f.paid & ~f.cancelled)
     commission = day_atoms(f, dims, {"commission_minor": f.commission_minor.sum()}, spec, lookups)
-    commission = commission.mutate(logistics_minor=ibis.literal(0, "int64"))
+    atoms = _with_zero(commission, lines)
     s = in_period(fees, spec)
-    logistics = day_atoms(s, dims, {"logistics_minor": s.fee_minor.sum()}, spec, lookups, own_currency=True)
-    logistics = logistics.mutate(commission_minor=ibis.literal(0, "int64")).select(commission.columns)
-    atoms = commission.union(logistics)
-    return translate_and_roll(atoms, ["commission_minor", "logistics_minor"], spec, lookups)
+    for line in ("logistics", "local_services"):
+        of_line = s.filter(s.line == line)
+        sums = {f"{line}_minor": of_line.fee_minor.sum()}
+        fee_atoms = day_atoms(of_line, dims, sums, spec, lookups, own_currency=True)
+        atoms = atoms.union(_with_zero(fee_atoms, lines).select(atoms.columns))
+    return translate_and_roll(atoms, lines, spec, lookups)
+
+
+def _with_zero(atoms: ir.Table, measures: list[str]) -> ir.Table:
+    """The atoms with a 0 for each measure they do not sum (so lines' atoms union column for column)."""
+    return atoms.mutate(**{m: ibis.literal(0, "int64") for m in measures if m not in atoms.columns})
 
 
 def active_consumers(facts: ir.Table, spec: QuerySpec, lookups: Lookups, by_unit: bool) -> ir.Table:

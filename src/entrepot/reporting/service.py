@@ -364,15 +364,16 @@ def revenue_report(snap: Snapshot, request: ReportRequest, fiscal: FiscalCalenda
     currencies = sorted(set(snap.currencies) | {"USD"})
     look = lookups(snap, p, fx, {}, currencies)
     table = engine.revenue(snap.facts, snap.fees, p.spec, look).to_pyarrow()
-    zero = pa.array([0] * table.num_rows, pa.int64())
-    total = pc.add(table.column("commission_minor"), table.column("logistics_minor"))
-    table = table.append_column("local_services_minor", zero).append_column("total_minor", total)
+    total = pc.add(
+        pc.add(table.column("commission_minor"), table.column("logistics_minor")),
+        table.column("local_services_minor"),
+    )
+    table = table.append_column("total_minor", total)
     table = _named(
         snap, p, table, ["commission_minor", "logistics_minor", "local_services_minor", "total_minor"]
     )
     meta = _meta(snap, p, {}, "revenue")
     meta["provisional_fx"] = report_coverage.provisional_fx(snap, p, look.rates, fx, with_fees=True)
-    meta["notes"] = ["local service fees: no local-services context records fees yet, so the line is zero"]
     columns = _columns(p, ["commission", "logistics", "local_services", "total", "coverage"])
     return Report("revenue", columns, table, meta)
 

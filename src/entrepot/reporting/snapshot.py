@@ -1,12 +1,13 @@
 """The reporting snapshot: Parquet files under one folder, refreshed incrementally from the store.
 
 Each refresh reads, through the owning contexts' export functions, only what changed since the watermark of
-each table (orders and shipments by `updated_at`, re-reading an overlap because a transaction may commit a
-row stamped a little before one already read; lines and refunds, which never change, by id, together with
-those of the orders in that overlap that the snapshot lacks, because an id can commit after a higher one)
-and writes it as a new part. The manifest, replaced atomically last, is the commit point: a refresh
-stopped half-way leaves parts the manifest does not list, and they are ignored and later removed. Small
-dimension tables (organisation history, markets, sellers, SKU categories, buyers) are rewritten whole.
+each table (orders, shipments and delivered on-demand orders by `updated_at`, re-reading an overlap
+because a transaction may commit a row stamped a little before one already read; lines and refunds,
+which never change, by id, together with those of the orders in that overlap that the snapshot lacks,
+because an id can commit after a higher one) and writes it as a new part. The manifest, replaced
+atomically last, is the commit point: a refresh stopped half-way leaves parts the manifest does not list,
+and they are ignored and later removed. Small dimension tables (organisation history, markets, sellers,
+SKU categories, buyers) are rewritten whole.
 
 Parts pile up (orders come back with every refresh, for the overlap): once a table has COMPACT_AFTER of
 them, the next refresh first merges each table's parts into one (compact_parts), committed by the
@@ -14,7 +15,8 @@ manifest like a refresh.
 
 After ingesting, DuckDB builds from the parts `facts.parquet` (one row per order line, the latest version
 of each order, amounts split into goods, tax, shipping and refunds) and `fees.parquet` (the shipments'
-logistics fees), which every report reads, and DuckDB's own sorted copy of both (build_duckdb_cache).
+logistics fees, and the delivery fees plus store commissions of delivered on-demand orders), which every
+report reads, and DuckDB's own sorted copy of both (build_duckdb_cache).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import exports as catalog_exports
 from entrepot.identity import exports as identity_exports
 from entrepot.kernel.errors import Conflict, DomainError, NotFound
+from entrepot.local_services import exports as local_exports
 from entrepot.logistics import exports as logistics_exports
 from entrepot.ordering import exports as ordering_exports
 from entrepot.organization import exports as organization_exports
@@ -45,6 +49,7 @@ from entrepot.reporting.columns import (
     FACTS,
     FEES,
     LINES,
+    LOCAL_ORDERS,
     MARKETS,
     MEMBERSHIPS,
     ORDERS,
@@ -171,6 +176,9 @@ def _refresh(session: Session, root: Path, now: dt.datetime) -> RefreshResult:
         "refunds": _ingest_appended(
             root, manifest, "refunds", REFUNDS, session, ordering_exports.refunds_after, orders_since
         ),
+        "local_orders": _ingest_changed(
+            root, manifest, "local_orders", LOCAL_ORDERS, session, local_exports.delivered_since
+        ),
     }
     _write_dimensions(session, root)
     compact(root, manifest)
@@ -248,8 +256,14 @@ def _add_part(
 COMPACT_AFTER = 16
 # Tables whose rows change, and the column that says which version is the latest. Lines and refunds
 # never change and a refresh writes only ids the snapshot lacks, so each id is in one part only.
-LATEST = {"orders": "updated_at", "shipments": "updated_at"}
-SCHEMAS = {"orders": ORDERS, "shipments": SHIPMENTS, "order_lines": LINES, "refunds": REFUNDS}
+LATEST = {"orders": "updated_at", "shipments": "updated_at", "local_orders": "updated_at"}
+SCHEMAS = {
+    "orders": ORDERS,
+    "shipments": SHIPMENTS,
+    "order_lines": LINES,
+    "refunds": REFUNDS,
+    "local_orders": LOCAL_ORDERS,
+}
 
 
 def compact_snapshot(root: Path) -> dict[str, int]:
@@ -356,6 +370,7 @@ def compact(root: Path, manifest: Manifest) -> None:
     orders = _parts_sql(root, manifest, "orders", ORDERS)
     lines = _parts_sql(root, manifest, "order_lines", LINES)
     shipments = _parts_sql(root, manifest, "shipments", SHIPMENTS)
+    local = _parts_sql(root, manifest, "local_orders", LOCAL_ORDERS)
     dims = {n: f"read_parquet('{root / 'dims' / (n + '.parquet')}')" for n in ("markets", "skus", "buyers")}
     con.execute(f"""
         CREATE TEMP VIEW o AS SELECT * FROM {orders};
@@ -387,18 +402,29 @@ def compact(root: Path, manifest: Manifest) -> None:
     fees = f"""
         SELECT s.id AS shipment_id, o.order_date, m.business_unit, m.market, o.market_id,
             m.country AS market_country,
-            s.seller_id, 'USD' AS currency, CAST(s.fee_cents AS BIGINT) AS fee_minor
+            s.seller_id, 'USD' AS currency, CAST(s.fee_cents AS BIGINT) AS fee_minor, 'logistics' AS line
         FROM s JOIN o ON o.public_id = s.order_ref
         JOIN {dims["markets"]} m ON m.market_id = o.market_id
-        ORDER BY o.order_date, s.id
+        UNION ALL
+        SELECT lo.id, lo.delivered_on, '{local_exports.BUSINESS_UNIT}', m.market, m.market_id, m.country,
+            lo.seller_id, lo.currency, lo.delivery_fee_minor + lo.commission_minor, 'local_services'
+        FROM {local} lo JOIN {dims["markets"]} m ON m.market = lo.market
+        ORDER BY order_date, shipment_id
     """
     facts_table = con.execute(facts).fetch_arrow_table().cast(FACTS)
     fees_table = con.execute(fees).fetch_arrow_table().cast(FEES)
     _write_table(root / "facts.parquet", facts_table)
     _write_table(root / "fees.parquet", fees_table)
-    manifest.currencies = sorted(set(facts_table.column("currency").unique().to_pylist()) | {"USD"})
+    manifest.currencies = sorted(
+        set(facts_table.column("currency").unique().to_pylist())
+        | set(fees_table.column("currency").unique().to_pylist())
+        | {"USD"}
+    )
     manifest.currency_days = _currency_days(facts_table, fees_table)
-    manifest.unit_days = days_by("business_unit", facts_table, fees_table)
+    # Units' order days (coverage of their history): an on-demand unit's deliveries are no marketplace
+    # orders, so a unit with local revenue only has no GMV history to cover.
+    logistics = fees_table.filter(pc.equal(fees_table.column("line"), "logistics"))
+    manifest.unit_days = days_by("business_unit", facts_table, logistics)
     con.close()
     build_duckdb_cache(root)
 
