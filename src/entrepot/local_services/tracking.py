@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from entrepot.local_services import order_service
@@ -74,3 +75,14 @@ async def stream(
             yield ": keep-alive\n\n"
         await asyncio.sleep(interval)
         quiet += interval
+
+
+def current_trips(session: Session, courier_ids: list[int]) -> dict[int, str]:
+    """Each courier's trip in hand (offered or accepted), by the courier's key: one statement, for the
+    console's board of couriers."""
+    if not courier_ids:
+        return {}
+    found = select(Trip.courier_id, Trip.public_id).where(
+        Trip.courier_id.in_(courier_ids), Trip.state.in_(("offered", "accepted"))
+    )
+    return {courier: trip for courier, trip in session.execute(found)}

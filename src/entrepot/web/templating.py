@@ -31,6 +31,7 @@ NAV = (
     ("Peak days", "/peak", frozenset({"operator", "seller"})),
     ("Logistics", "/logistics", frozenset({"operator", "carrier"})),
     ("Shipments", "/logistics/shipments", frozenset({"seller"})),  # a seller's own, not the network
+    ("Local services", "/local", frozenset({"operator", "seller"})),
     ("Reporting", "/reporting", frozenset({"operator"})),
     ("Emissions", "/emissions", frozenset({"operator", "seller"})),
     ("API keys", "/api-keys", frozenset({"operator"})),

@@ -1,0 +1,226 @@
+"""Local services in the console (issue 22): the operators' board of stores, couriers and on-demand
+orders with the live city map, and a dispatch round run from the page; a seller sees its own stores and
+their orders (another seller's store: 404). The figures are read through the local_services context's
+own functions, so a page shows what the API would answer the same principal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from entrepot.local_services import courier_service, order_service, round_service, store_service, tracking
+from entrepot.local_services.models import Courier, LocalStore, OnDemandOrder
+from entrepot.platform.deps import Ctx
+from entrepot.platform.principal import Principal
+from entrepot.platform.schemas import IdPath
+from entrepot.web import auth, live
+from entrepot.web.auth import CsrfField, Viewer
+from entrepot.web.maps import Map, Point
+from entrepot.web.routing import ConsoleRoute
+from entrepot.web.templating import render
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+IN_FLIGHT = ("placed", "assigned", "picked_up")
+LISTED = 500  # a city's board: more than a screen, bounded all the same
+POINT_GROUPS = ("store", "courier", "drop_off")
+RoundFigure = Annotated[int | None, Query(ge=0, le=1_000_000)]
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    ref: str
+    store: str
+    state: str
+    promised_at: dt.datetime
+    eta_at: dt.datetime
+    late_s: int  # how far the ETA is past the promise (negative: ahead of it)
+    trip: str | None
+
+
+@dataclass(frozen=True)
+class CourierRow:
+    ref: str
+    name: str
+    mode: str
+    capacity: int
+    shift: str
+    on_shift: bool
+    position: str
+    trip: str | None
+
+
+def order_rows(session: Session, principal: Principal, states: Sequence[str]) -> list[OrderRow]:
+    """The orders in `states` the principal sees, late ones first (the latest first), then by promise."""
+    rows = []
+    names = {s.public_id: s.name for s in store_service.list_stores(session, principal, None, LISTED)}
+    for state in states:
+        for order, store, trip in order_service.list_orders(session, principal, None, LISTED, state):
+            late = int((order.eta_at - order.promised_at).total_seconds())
+            rows.append(
+                OrderRow(
+                    order.public_id,
+                    names.get(store, store),
+                    order.state,
+                    order.promised_at,
+                    order.eta_at,
+                    late,
+                    trip,
+                )
+            )
+    return sorted(rows, key=lambda r: (r.late_s <= 0, -r.late_s if r.late_s > 0 else 0, r.promised_at))
+
+
+def courier_rows(couriers: list[Courier], trips: dict[int, str], now: dt.datetime) -> list[CourierRow]:
+    return [
+        CourierRow(
+            c.public_id,
+            c.name,
+            c.mode,
+            c.capacity,
+            f"{c.shift_starts_at:%H:%M}-{c.shift_ends_at:%H:%M} UTC",
+            c.shift_starts_at <= now < c.shift_ends_at,
+            f"{c.lat:.5f}, {c.lon:.5f} at {c.position_at:%H:%M:%S}"
+            if c.lat is not None and c.position_at
+            else "not known",
+            trips.get(c.id),
+        )
+        for c in couriers
+    ]
+
+
+def points(stores: list[LocalStore], couriers: list[Courier], orders: list[OnDemandOrder]) -> list[Point]:
+    """Stores, couriers where they last said they were, and the doors of the orders in flight."""
+    found = [Point(s.public_id, s.name, s.lat, s.lon, "store", s.kind) for s in stores]
+    found += [
+        Point(c.public_id, c.name, c.lat, c.lon, "courier", c.mode)
+        for c in couriers
+        if c.lat is not None and c.lon is not None
+    ]
+    found += [Point(o.public_id, o.address, o.lat, o.lon, "drop_off", o.state) for o in orders]
+    return found
+
+
+def city_map(map_id: str, title: str, found: list[Point]) -> Map:
+    groups = [g for g in POINT_GROUPS if any(p.group == g for p in found)]
+    return Map(map_id, title, found, point_groups=groups, point_heading="Place", detail_heading="Detail")
+
+
+@dataclass(frozen=True)
+class Board:
+    stores: list[LocalStore]
+    couriers: list[CourierRow]
+    orders: list[OrderRow]
+    map: Map
+
+
+def board(session: Session, principal: Principal, now: dt.datetime) -> Board:
+    """What the principal's board shows: an operator everything, a seller its own stores and orders."""
+    stores = store_service.list_stores(session, principal, None, LISTED)
+    couriers: list[Courier] = []
+    if principal.is_operator:
+        couriers = courier_service.list_couriers(session, principal, None, LISTED)
+    flying = [
+        o
+        for state in IN_FLIGHT
+        for o, _, _ in order_service.list_orders(session, principal, None, LISTED, state)
+    ]
+    trips = tracking.current_trips(session, [c.id for c in couriers])
+    found = points(stores, couriers, flying)
+    return Board(
+        stores,
+        courier_rows(couriers, trips, now),
+        order_rows(session, principal, IN_FLIGHT),
+        city_map("city", "Stores, couriers and orders in flight", found),
+    )
+
+
+def figures(b: Board) -> live.Figures:
+    """The board's live figures: the counts the page prints and the map's places."""
+    late = sum(1 for o in b.orders if o.late_s > 0)
+    return {
+        "in_flight": str(len(b.orders)),
+        "late": str(late),
+        "points": b.map.spec()["points"],
+    }
+
+
+@router.get("/local")
+def local_page(
+    request: Request,
+    ctx: Ctx,
+    viewer: Viewer,
+    offered: RoundFigure = None,
+    assigned: RoundFigure = None,
+    released: RoundFigure = None,
+    waiting: RoundFigure = None,
+) -> Response:
+    viewer.principal.require("operator", "seller")
+    now = ctx.clock()
+    with ctx.db.transaction() as session:
+        b = board(session, viewer.principal, now)
+    ran = None
+    if offered is not None and viewer.principal.is_operator:
+        ran = round_service.RoundResult(offered, assigned or 0, released or 0, waiting or 0)
+    return render(
+        request,
+        "local.html",
+        board=b,
+        figures=figures(b),
+        ran=ran,
+        csrf=viewer.csrf_token,
+        as_of=f"{now:%H:%M:%S} UTC",
+    )
+
+
+@router.get("/local/live")
+def local_live(request: Request, ctx: Ctx, viewer: Viewer) -> Response:
+    """The board's counts and map places as server-sent events (web/live.py)."""
+    viewer.principal.require("operator", "seller")
+
+    def read() -> live.Figures:
+        now = ctx.clock()
+        with ctx.db.transaction() as session:
+            got = figures(board(session, viewer.principal, now))
+        return got | {"as_of": f"{now:%H:%M:%S} UTC"}
+
+    return live.live_response(live.figures_stream(request, read, live.session_check(request, ctx)))
+
+
+@router.post("/local/dispatch-rounds")
+def run_round(ctx: Ctx, viewer: Viewer, csrf: CsrfField = "") -> Response:
+    """One dispatch round now (as POST /api/v1/local/dispatch-rounds); its outcome shown on the board."""
+    viewer.principal.require("operator")
+    auth.check_csrf(viewer, csrf)
+    with ctx.db.transaction() as session:
+        done = round_service.dispatch_round(session, ctx.clock())
+    query = f"offered={done.trips_offered}&assigned={done.orders_assigned}&released={done.released}"
+    return RedirectResponse(f"/local?{query}&waiting={done.waiting}", status_code=303)
+
+
+@router.get("/local/stores/{ref}")
+def store_page(request: Request, ref: IdPath, ctx: Ctx, viewer: Viewer) -> Response:
+    """A store and its orders: an operator any store, a seller its own (another's: 404)."""
+    viewer.principal.require("operator", "seller")
+    with ctx.db.transaction() as session:
+        store = store_service.own_store(session, viewer.principal, ref)
+        orders = [
+            (o, trip)
+            for o, store_id, trip in order_service.list_orders(session, viewer.principal, None, LISTED)
+            if store_id == store.public_id
+        ]
+    flying = [o for o, _ in orders if o.state in IN_FLIGHT]
+    m = city_map("store", f"{store.name} and its orders in flight", points([store], [], flying))
+    return render(request, "local_store.html", store=store, orders=orders, map=m, hours=_hours(store))
+
+
+def _hours(store: LocalStore) -> str:
+    def hhmm(minute: int) -> str:
+        return f"{minute // 60:02d}:{minute % 60:02d}"
+
+    return f"{hhmm(store.opens_minute)}-{hhmm(store.closes_minute)} ({store.time_zone})"
