@@ -140,6 +140,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/orders/{order_id}/shipments"): Route({"order_id": "paid_order"}),
     ("GET", "/emissions/shipments/{shipment_id}"): Route({"shipment_id": "shipment"}),
     ("GET", "/emissions/targets/{target_id}/progress"): Route({"target_id": "target"}),
+    ("GET", "/emissions/trips/{trip_id}"): Route({"trip_id": "local_trip"}),
     ("GET", "/orders/{order_id}"): Route({"order_id": "order"}),
     ("POST", "/orders/{order_id}/pay"): Route({"order_id": "order"}, {"method": "card"}),
     ("POST", "/orders/{order_id}/refunds"): Route(
