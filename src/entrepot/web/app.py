@@ -28,6 +28,7 @@ from entrepot.web import (
     signin,
     storefront,
 )
+from entrepot.web.shop import local_tracking
 from entrepot.web.templating import HERE
 
 log = logging.getLogger(__name__)
@@ -63,5 +64,5 @@ def install(app: FastAPI) -> None:
         audit,
     )
     # orders' refund before /{action}
-    for module in (signin, overview, orders, order_actions, *pages, storefront):
+    for module in (signin, overview, orders, order_actions, *pages, storefront, local_tracking):
         app.include_router(module.router)
