@@ -75,7 +75,7 @@ def status_figures(status: dict[str, Any], fixed: list[Point], fmt: MarketFormat
     return {
         "state": str(status["state"]).replace("_", " "),
         "eta": moment(status["eta_at"]),
-        "spread": fmt.duration(int(status["eta_spread_s"])),
+        "spread": fmt.duration(60 * max(1, round(int(status["eta_spread_s"]) / 60))),  # whole minutes
         "promised": moment(status["promised_at"]),
         "courier": f"{courier['lat']:.5f}, {courier['lon']:.5f}" if courier else "-",
         "points": spec["points"],

@@ -21,9 +21,12 @@
     return roads;
   }
 
+  // the same colour for a kind of place on every page, whichever kinds a map happens to have
+  var KNOWN = { store: PALETTE[0], courier: PALETTE[1], drop_off: PALETTE[2] };
+
   function colours(groups) {
     var out = {};
-    groups.forEach(function (g, i) { out[g] = PALETTE[i % PALETTE.length]; });
+    groups.forEach(function (g, i) { out[g] = KNOWN[g] || PALETTE[(i + 3) % PALETTE.length]; });
     return out;
   }
 
@@ -37,7 +40,8 @@
     layer.clearLayers();
     points.forEach(function (p) {
       L.circleMarker([p.latitude, p.longitude], {
-        radius: 7, color: "#fff", weight: 1.5, fillColor: palette[p.group] || PALETTE[0], fillOpacity: 0.95
+        // a courier smaller, so one waiting at a store leaves the store in sight
+        radius: p.group === "courier" ? 5 : 8, color: "#fff", weight: 1.5, fillColor: palette[p.group] || PALETTE[0], fillOpacity: 0.95
       }).bindTooltip(p.label + (p.detail ? " · " + p.detail : "")).addTo(layer);
     });
   }
