@@ -42,6 +42,7 @@ from tests.world import World
 FISCAL = FiscalCalendar(3)
 # Today (the day the issue was found), half a year on, and the year of Lazada's target.
 CLOCKS = ["2026-12-05T16:00:00+00:00", "2027-06-01T09:00:00+00:00", "2030-01-01T00:00:00+00:00"]
+DEMO_NOW = dt.datetime(2025, 11, 11, 9, 0, tzinfo=dt.UTC)
 LAZADA = "target lazada gmv 100,000,000,000 USD by 2030-09-30: from LTM2021-09 (external"
 
 
@@ -60,12 +61,15 @@ def settings_cleared() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh demo at a small size (its data: 1 November 2025 on), with its snapshot."""
+    """A fresh demo at a small size (its data: 1 to 10 November 2025), with its snapshot. Its clock is
+    pinned to the morning after: the peak day is laid out around the demo's now, and on the system clock
+    its orders would land on whatever day the test runs (relayed by the demo, they are the store's)."""
     folder = tmp_path_factory.mktemp("demo")
     settings = Settings(
         database_url=f"sqlite:///{folder / 'demo.db'}",
         run_sweeper=False,
         reporting_snapshot_dir=str(folder / "snapshot"),
+        clock=DEMO_NOW,
     )
     console = Console(file=io.StringIO(), width=200)
     # What the demo reads through get_settings() must be this store too, whatever an earlier test in
@@ -73,6 +77,7 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("ENTREPOT_DATABASE_URL", settings.database_url)
         env.setenv("ENTREPOT_REPORTING_SNAPSHOT_DIR", settings.reporting_snapshot_dir)
+        env.setenv("ENTREPOT_CLOCK", DEMO_NOW.isoformat())
         get_settings.cache_clear()
         run_demo(
             settings, console, False, sellers=24, buyers=60, orders_per_day=6, days=10, keys_file=folder / "k"

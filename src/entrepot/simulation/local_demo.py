@@ -70,6 +70,13 @@ class LocalSeeded:
     delivered: int = 0
     trips: int = 0
 
+    def line(self) -> str:
+        return (
+            f"local services: {len(self.stores)} stores, {len(self.couriers)} couriers,"
+            f" {self.placed} orders placed ({self.refused} refused), {self.delivered} delivered in"
+            f" {self.trips} trips"
+        )
+
 
 @dataclass(order=True)
 class _Action:

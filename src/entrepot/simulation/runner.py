@@ -18,6 +18,7 @@ from entrepot.catalog.models import Seller
 from entrepot.identity import service as identity
 from entrepot.identity.models import Buyer
 from entrepot.kernel.periods import FiscalCalendar
+from entrepot.local_services.city import CityUnavailable
 from entrepot.logistics.models import Shipment
 from entrepot.ordering.context import OrderingContext
 from entrepot.ordering.models import Order
@@ -26,7 +27,7 @@ from entrepot.platform.settings import Settings
 from entrepot.reporting import snapshot
 from entrepot.reporting.accounts import scenario as accounts_scenario
 from entrepot.schema import upgrade
-from entrepot.simulation import demo, orders, peak_days, relaying
+from entrepot.simulation import demo, local_demo, orders, peak_days, relaying
 from entrepot.simulation.console_users import ensure_console_users
 from entrepot.simulation.summary import GMV_DEFINITION, gmv_rows
 
@@ -83,12 +84,26 @@ def _seed_and_drive(ctx: OrderingContext, size: demo.DemoSize, console: Console)
 
         seeded = demo.seed(ctx, size, progress)
         stats = orders.drive(_declining_only_when_told(ctx), seeded, size, progress, _declines(ctx.settings))
+        local = _city_day(ctx, size.end - dt.timedelta(days=1), progress)
     console.print("orders: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
+    console.print(local)
     console.print(peak_days.leave_peak_day(ctx, seeded, size).line())
-    # the peak day's events (paid flash orders, captures) handled now, as the served relay would at once
-    relaying.drain(ctx.db, relay_registry(ctx.fx), ctx.clock(), set())
+    # The reports' snapshot holds the history (to size.end) and the city day, not the peak day: that is
+    # laid out around today, and a lone order today would make the data seem to span the year between.
     _snapshot_for_reports(ctx, size.end - dt.timedelta(days=1), console)
+    # the peak day's and the city day's events handled now, as the served relay would at once
+    relaying.drain(ctx.db, relay_registry(ctx.fx), ctx.clock(), set())
     _group_facts(ctx, console)
+
+
+def _city_day(ctx: OrderingContext, day: dt.date, progress: local_demo.Progress) -> str:
+    """Local services' day on the bundled city map: stores, couriers and a day of deliveries; said and
+    skipped where the map's package is not installed."""
+    try:
+        seeded = local_demo.seed_local_services(ctx, local_demo.LocalSize(day=day), progress)
+    except CityUnavailable as missing:
+        return f"local services: skipped ({missing})"
+    return seeded.line()
 
 
 def _group_facts(ctx: OrderingContext, console: Console) -> None:
