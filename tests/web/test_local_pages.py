@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from entrepot.local_services.models import OnDemandOrder
+from entrepot.web.local_pages import order_rows
 from tests.api.local_on_demand import Town, shipped_city, town
 from tests.web.conftest import console_as, csrf_of
 from tests.world import World
@@ -106,3 +108,28 @@ def test_bad_round_figures_in_the_address_are_refused(
     world: World, people: dict[str, str], town: Town
 ) -> None:
     assert console_as(world, "ops").get("/local?offered=-1").status_code in (400, 422)
+
+
+def test_late_orders_come_first_the_latest_first_then_by_promise() -> None:
+    at = dt.datetime(2025, 11, 11, 3, 0, tzinfo=dt.UTC)
+
+    def order(ref: str, promised_min: int, eta_min: int) -> OnDemandOrder:
+        promised, eta = at + dt.timedelta(minutes=promised_min), at + dt.timedelta(minutes=eta_min)
+        return OnDemandOrder(public_id=ref, state="assigned", promised_at=promised, eta_at=eta)
+
+    found = [
+        (order("on-time-later", 40, 30), "st", None),
+        (order("a-bit-late", 20, 25), "st", None),
+        (order("on-time-sooner", 30, 20), "st", None),
+        (order("very-late", 30, 50), "st", "trp"),
+    ]
+    rows = order_rows(found, {"st": "Soup Kitchen"})
+    assert [r.ref for r in rows] == ["very-late", "a-bit-late", "on-time-sooner", "on-time-later"]
+    assert rows[0].late_s == 20 * 60 and rows[0].store == "Soup Kitchen" and rows[0].trip == "trp"
+
+
+def test_the_operator_reads_any_stores_page(world: World, people: dict[str, str], town: Town) -> None:
+    order = placed(town)
+    page = console_as(world, "ops").get(f"/local/stores/{town.store}")
+    assert page.status_code == 200 and order in page.text and "10:00-22:00" in page.text
+    assert console_as(world, "ops").get("/local/stores/lst_nothing").status_code == 404

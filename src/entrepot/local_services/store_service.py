@@ -15,7 +15,7 @@ from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.ids import new_id
 from entrepot.local_services.delivery import opening_hours
 from entrepot.local_services.locate import Located
-from entrepot.local_services.models import LocalStore
+from entrepot.local_services.models import LocalStore, OnDemandOrder
 from entrepot.organization import service as organization
 from entrepot.platform import audit
 from entrepot.platform.db import by_public_id, record_event
@@ -133,4 +133,16 @@ def list_stores(session: Session, principal: Principal, after: int | None, limit
         query = query.where(LocalStore.seller_id == principal.seller_id)
     if after is not None:
         query = query.where(LocalStore.id > after)
+    return list(session.scalars(query))
+
+
+def store_orders(session: Session, store: LocalStore, limit: int) -> list[OnDemandOrder]:
+    """A store's latest orders, newest first (the console's store page; who may see the store is decided
+    by own_store before)."""
+    query = (
+        select(OnDemandOrder)
+        .where(OnDemandOrder.store_id == store.id)
+        .order_by(OnDemandOrder.placed_at.desc(), OnDemandOrder.id.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))

@@ -6,7 +6,6 @@ own functions, so a page shows what the API would answer the same principal."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -55,24 +54,20 @@ class CourierRow:
     trip: str | None
 
 
-def order_rows(session: Session, principal: Principal, states: Sequence[str]) -> list[OrderRow]:
-    """The orders in `states` the principal sees, late ones first (the latest first), then by promise."""
-    rows = []
-    names = {s.public_id: s.name for s in store_service.list_stores(session, principal, None, LISTED)}
-    for state in states:
-        for order, store, trip in order_service.list_orders(session, principal, None, LISTED, state):
-            late = int((order.eta_at - order.promised_at).total_seconds())
-            rows.append(
-                OrderRow(
-                    order.public_id,
-                    names.get(store, store),
-                    order.state,
-                    order.promised_at,
-                    order.eta_at,
-                    late,
-                    trip,
-                )
-            )
+def order_rows(orders: list[tuple[OnDemandOrder, str, str | None]], names: dict[str, str]) -> list[OrderRow]:
+    """Orders (with their store's and trip's ids) late ones first, the latest first, then by promise."""
+    rows = [
+        OrderRow(
+            order.public_id,
+            names.get(store, store),
+            order.state,
+            order.promised_at,
+            order.eta_at,
+            int((order.eta_at - order.promised_at).total_seconds()),
+            trip,
+        )
+        for order, store, trip in orders
+    ]
     return sorted(rows, key=lambda r: (r.late_s <= 0, -r.late_s if r.late_s > 0 else 0, r.promised_at))
 
 
@@ -126,16 +121,16 @@ def board(session: Session, principal: Principal, now: dt.datetime) -> Board:
     if principal.is_operator:
         couriers = courier_service.list_couriers(session, principal, None, LISTED)
     flying = [
-        o
+        found
         for state in IN_FLIGHT
-        for o, _, _ in order_service.list_orders(session, principal, None, LISTED, state)
+        for found in order_service.list_orders(session, principal, None, LISTED, state)
     ]
     trips = tracking.current_trips(session, [c.id for c in couriers])
-    found = points(stores, couriers, flying)
+    found = points(stores, couriers, [order for order, _, _ in flying])
     return Board(
         stores,
         courier_rows(couriers, trips, now),
-        order_rows(session, principal, IN_FLIGHT),
+        order_rows(flying, {s.public_id: s.name for s in stores}),
         city_map("city", "Stores, couriers and orders in flight", found),
     )
 
@@ -209,12 +204,8 @@ def store_page(request: Request, ref: IdPath, ctx: Ctx, viewer: Viewer) -> Respo
     viewer.principal.require("operator", "seller")
     with ctx.db.transaction() as session:
         store = store_service.own_store(session, viewer.principal, ref)
-        orders = [
-            (o, trip)
-            for o, store_id, trip in order_service.list_orders(session, viewer.principal, None, LISTED)
-            if store_id == store.public_id
-        ]
-    flying = [o for o, _ in orders if o.state in IN_FLIGHT]
+        orders = store_service.store_orders(session, store, LISTED)
+    flying = [o for o in orders if o.state in IN_FLIGHT]
     m = city_map("store", f"{store.name} and its orders in flight", points([store], [], flying))
     return render(request, "local_store.html", store=store, orders=orders, map=m, hours=_hours(store))
 
