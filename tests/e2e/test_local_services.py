@@ -1,7 +1,8 @@
-"""Local services in a real browser (Chromium, axe-core, as test_console.py): an order placed through the
-API shows on the operator's board, whose city map is drawn over the roads from this server alone with
-OpenStreetMap's attribution; a courier takes it and delivers it through the API, and the buyer's tracking
-page follows it live to "delivered" without a reload."""
+"""Local services in a real browser (Chromium, axe-core, as test_console.py): a buyer orders through the
+storefront's form (an address not on the map refused beside its field first); the order shows on the
+operator's board, whose city map is drawn over the roads from this server alone with OpenStreetMap's
+attribution; a courier takes it and delivers it through the API, and the buyer's tracking page follows
+it live to "delivered" without a reload."""
 
 from __future__ import annotations
 
@@ -59,7 +60,25 @@ def test_an_order_on_the_board_and_delivered_live_on_the_buyers_page(
     axe: Any,  # noqa: F811
 ) -> None:
     town, url = town_served
-    order = town.ok(town.order(), 201)["id"]
+    buyer = Visit(browser, url)
+    buyer.sign_in("buyer-a")
+    buyer.goto("/shop/lazada/sg/deliveries")
+    buyer.page.get_by_role("link", name="Order from a store nearby").click()
+    buyer.page.get_by_role("link", name="Soup Kitchen").click()
+    buyer.page.wait_for_load_state()
+    buyer.page.get_by_label("What to bring", exact=True).fill("soup")
+    buyer.page.get_by_label("How many", exact=True).fill("2")
+    buyer.page.get_by_label("Price of one (SGD)", exact=True).fill("12.50")
+    buyer.page.get_by_label("Deliver to (street address)", exact=True).fill("Nowhere street 99999")
+    buyer.page.get_by_role("button", name="Order for delivery").click()
+    buyer.page.wait_for_load_state()
+    address = buyer.page.get_by_label("Deliver to (street address)", exact=True)
+    assert address.get_attribute("aria-invalid") == "true"
+    buyer.check("local-order-refused", axe)
+    address.fill("Mikonkatu 18")
+    buyer.page.get_by_role("button", name="Order for delivery").click()
+    buyer.page.wait_for_url("**/deliveries/lor_*")
+    order = buyer.page.url.rsplit("/", 1)[1]
     town.ok(town.ping(0))
 
     operator = Visit(browser, url)
@@ -75,9 +94,7 @@ def test_an_order_on_the_board_and_delivered_live_on_the_buyers_page(
     operator.check("local-board", axe)
     operator.done()
 
-    buyer = Visit(browser, url)
-    buyer.sign_in("buyer-a")
-    buyer.goto(f"/shop/lazada/sg/deliveries/{order}")
+    buyer.goto(f"/shop/lazada/sg/deliveries/{order}")  # again: the courier is on shift now
     _drawn(buyer, "track", 2)  # no courier yet
     buyer.page.locator('[data-live-state="open"]').wait_for()
     state = buyer.page.locator('[data-live="state"]')

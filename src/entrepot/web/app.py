@@ -28,7 +28,7 @@ from entrepot.web import (
     signin,
     storefront,
 )
-from entrepot.web.shop import local_tracking
+from entrepot.web.shop import local_ordering, local_tracking
 from entrepot.web.templating import HERE
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ def install(app: FastAPI) -> None:
         logistics,
         local_map,
         local_pages,
+        local_tracking,
+        local_ordering,
         reporting,
         accounts,
         emissions,
@@ -64,5 +66,5 @@ def install(app: FastAPI) -> None:
         audit,
     )
     # orders' refund before /{action}
-    for module in (signin, overview, orders, order_actions, *pages, storefront, local_tracking):
+    for module in (signin, overview, orders, order_actions, *pages, storefront):
         app.include_router(module.router)
