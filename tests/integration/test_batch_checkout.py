@@ -12,8 +12,8 @@ from entrepot.catalog.models import Sku
 from entrepot.identity import service as identity
 from entrepot.inventory.models import Reservation, Stock, Warehouse
 from entrepot.kernel.errors import DomainError, InsufficientStock, ValidationFailed
+from entrepot.kernel.idempotency import IdempotencyKeyReused
 from entrepot.ordering import checkout, placing
-from entrepot.ordering.domain import IdempotencyKeyReused
 from entrepot.ordering.models import IdempotencyKey, Order, Payment
 from entrepot.platform.principal import Principal
 from tests.statements import count_statements

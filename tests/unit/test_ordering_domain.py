@@ -13,17 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entrepot.kernel.errors import InvalidTransition, ValidationFailed
+from entrepot.kernel.idempotency import IdempotencyKeyReused, request_fingerprint
 from entrepot.kernel.money import Money
 from entrepot.ordering.domain import (
     REFUNDABLE,
     TRANSITIONS,
-    IdempotencyKeyReused,
     MarketTerms,
     PricedLine,
     check_refund,
     next_status,
     price_quote,
-    request_fingerprint,
     tax_in,
 )
 

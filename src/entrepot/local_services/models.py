@@ -158,7 +158,14 @@ class OnDemandOrder(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
-    __table_args__ = (CheckConstraint("state IN " + str(ORDER_STATES), name="state"),)
+    # The buyer's Idempotency-Key, if it sent one, and its body's fingerprint: a retry with the same key
+    # and body is answered with this order; the key is unique per buyer (keys never sent are null).
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        CheckConstraint("state IN " + str(ORDER_STATES), name="state"),
+        UniqueConstraint("buyer_id", "idempotency_key"),
+    )
 
 
 class DeliveryProof(Base):

@@ -15,11 +15,13 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from entrepot.catalog import service as catalog
 from entrepot.kernel.errors import FieldError, InvalidTransition, ValidationFailed
 from entrepot.kernel.events import DomainEvent
+from entrepot.kernel.idempotency import IdempotencyKeyReused
 from entrepot.kernel.ids import new_id
 from entrepot.local_services import locate
 from entrepot.local_services.courier_service import acting_trip, release_trip
@@ -70,6 +72,53 @@ class Proof:
     point: tuple[float, float] | None = None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A request's Idempotency-Key and its body's fingerprint (`kernel.idempotency.request_fingerprint`)."""
+
+    key: str
+    fingerprint: str
+
+
+def place_order_once(
+    session: Session,
+    principal: Principal,
+    store_ref: str,
+    items: Sequence[Item],
+    drop: Located,
+    now: dt.datetime,
+    claim: Claim,
+) -> tuple[OnDemandOrder, bool]:
+    """`place_order` under an Idempotency-Key: the buyer's earlier order with this key if its body was
+    the same (True: a replay), a 422 if it was another, else a new order. Two requests with one key at once
+    make one order: the second's insert meets the first's key (it waits for the first to commit), its
+    work is rolled back to a savepoint and it answers with the first's order."""
+    earlier = earlier_order(session, principal, claim)
+    if earlier is not None:
+        return earlier, True
+    try:
+        with session.begin_nested():
+            return place_order(session, principal, store_ref, items, drop, now, claim), False
+    except IntegrityError:
+        earlier = earlier_order(session, principal, claim)
+        if earlier is None:  # another constraint broke: not a duplicate key
+            raise
+        return earlier, True
+
+
+def earlier_order(session: Session, principal: Principal, claim: Claim) -> OnDemandOrder | None:
+    """The buyer's order placed with this key, if any; IdempotencyKeyReused if its body differed."""
+    principal.require("buyer")
+    earlier = session.scalar(
+        select(OnDemandOrder).where(
+            OnDemandOrder.buyer_id == principal.buyer_id, OnDemandOrder.idempotency_key == claim.key
+        )
+    )
+    if earlier is not None and earlier.request_hash != claim.fingerprint:
+        raise IdempotencyKeyReused()
+    return earlier
+
+
 def place_order(
     session: Session,
     principal: Principal,
@@ -77,6 +126,7 @@ def place_order(
     items: Sequence[Item],
     drop: Located,
     now: dt.datetime,
+    claim: Claim | None = None,
 ) -> OnDemandOrder:
     principal.require("buyer")
     assert principal.buyer_id is not None
@@ -112,6 +162,8 @@ def place_order(
         eta_at=now + dt.timedelta(seconds=promise.eta),
         spread_s=round(promise.spread_s),
         promised_at=now + dt.timedelta(seconds=promise.promised_at),
+        idempotency_key=claim.key if claim else None,
+        request_hash=claim.fingerprint if claim else None,
     )
     session.add(order)
     session.flush()

@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 
 from entrepot.kernel.errors import DomainError
+from entrepot.kernel.idempotency import request_fingerprint
 from entrepot.ordering import checkout, placing, queries, service
 from entrepot.ordering.context import OrderingContext, OrderingCtx
-from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Order
 from entrepot.ordering.payments import SIGNATURE_HEADER, WebhookDelivery, parse_event, verify
 from entrepot.ordering.runtime import checkout_runtime

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from entrepot.catalog import service as catalog
 from entrepot.kernel.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
 from entrepot.kernel.fx import FxRates
+from entrepot.kernel.idempotency import request_fingerprint
 from entrepot.kernel.ids import new_id
 from entrepot.ordering.checkout import Basket, Limits, PayNow, Placed, earlier_claim
-from entrepot.ordering.domain import request_fingerprint
 from entrepot.ordering.models import Cart, CartLine
 from entrepot.ordering.placing import place_order
 from entrepot.ordering.queries import order_by_ref, order_detail

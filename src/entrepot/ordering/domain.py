@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from entrepot.kernel.errors import DomainError, FieldError, InvalidTransition, ValidationFailed
+from entrepot.kernel.errors import FieldError, InvalidTransition, ValidationFailed
 from entrepot.kernel.money import Money, round_half_up
 
 # action -> {from status: to status}. Anything not listed is impossible and gets 409.
@@ -197,21 +195,3 @@ def _parcels(
             {"warehouse": warehouse, "zone": "domestic" if domestic else "cross_border", "fee_minor": fee}
         )
     return parcels
-
-
-def request_fingerprint(body: dict[str, Any]) -> str:
-    """A stable hash of a request body: the same JSON in any key order gives the same fingerprint."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-class IdempotencyKeyReused(DomainError):
-    def __init__(self) -> None:
-        super().__init__(
-            "this Idempotency-Key was already used with a different request body",
-            [FieldError("Idempotency-Key", "use a new key for a new request")],
-            {},
-            "idempotency-key-reused",
-            422,
-            "Idempotency key reused",
-        )

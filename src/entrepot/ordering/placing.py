@@ -29,6 +29,7 @@ from entrepot.inventory import service as inventory
 from entrepot.inventory.domain import Candidate
 from entrepot.kernel.errors import DomainError, InsufficientStock
 from entrepot.kernel.fx import FxRates
+from entrepot.kernel.idempotency import IdempotencyKeyReused
 from entrepot.kernel.ids import new_id
 from entrepot.ordering import service as ordering
 from entrepot.ordering.checkout import (
@@ -45,7 +46,7 @@ from entrepot.ordering.checkout import (
     price_baskets,
     quote_with,
 )
-from entrepot.ordering.domain import IdempotencyKeyReused, Quote
+from entrepot.ordering.domain import Quote
 from entrepot.ordering.models import IdempotencyKey, Order, OrderLine, Payment
 from entrepot.ordering.payments import WebhookDelivery
 from entrepot.ordering.queries import OrderDetail, order_details

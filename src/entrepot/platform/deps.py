@@ -162,6 +162,19 @@ IdempotencyKey = Annotated[
         examples=["order-2025-11-11-0001"],
     ),
 ]
+# Where a retry without a key is acceptable (an on-demand order): the same checks, the header optional.
+OptionalIdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=255,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="optional; a unique key per attempt: a retry with the same key and body is answered with"
+        " the first request's result, another body with the same key is refused",
+        examples=["lunch-2025-11-11-0001"],
+    ),
+]
 _KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
