@@ -85,3 +85,16 @@ def test_an_unknown_store_is_not_found_and_a_visitor_signs_in(
     assert console_as(world, "buyer-a").get(f"{SHOP}/local-stores/lst_nothing").status_code == 404
     got = world.client().get(f"{SHOP}/local-stores/{town.store}", follow_redirects=False)
     assert got.status_code == 303 and got.headers["location"].startswith("/sign-in")
+
+
+def test_a_closed_store_refuses_the_order_and_says_why(
+    world: World, people: dict[str, str], town: Town
+) -> None:
+    before = town.counts()
+    world.clock.now = world.clock.now.replace(hour=15)  # 23:00 in Singapore: closed since 22:00
+    browser = console_as(world, "buyer-a")
+    token = csrf_of(browser.get(f"{SHOP}/local-stores/{town.store}"))
+    sent = browser.post(f"{SHOP}/local-stores/{town.store}", data={**GOOD, "csrf": token})
+    assert sent.status_code == 422, sent.text
+    assert 'role="alert"' in sent.text and "clos" in sent.text
+    assert town.counts() == before
