@@ -86,6 +86,7 @@ def test_an_order_on_the_board_and_delivered_live_on_the_buyers_page(
     operator.page.get_by_role("navigation", name="Main").get_by_role("link", name="Local services").click()
     operator.page.wait_for_load_state()
     _drawn(operator, "city", 3)  # the store, the courier, the door
+    operator.page.locator('[data-live-state="open"]').wait_for()  # /local/live streams the board
     assert (
         operator.page.get_by_role("table", name="On-demand orders in flight, late ones first")
         .get_by_text(order)
