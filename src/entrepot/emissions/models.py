@@ -122,16 +122,11 @@ class ElementActivity(Base):
     )
 
 
-class ElementResult(Base):
-    """An element's emissions under one calculation version, in integer milligrams CO2e, with its audit
-    trail: the factor (table, row, values, unit, source) and the distance rule."""
+class _Figures:
+    """What every result row holds, whatever it is the emissions of: the figures in integer milligrams
+    CO2e (tank-to-wheel, well-to-tank, their sum) and the factor behind them (table, row, values, unit,
+    source), or that none was found."""
 
-    __tablename__ = "emission_results"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    version: Mapped[int] = mapped_column(ForeignKey("emission_versions.number"))
-    element_id: Mapped[int] = mapped_column(ForeignKey("emission_elements.id"))
-    shipment_id: Mapped[int] = mapped_column(ForeignKey("emission_shipments.id"))
-    tkm: Mapped[float] = mapped_column(Float)
     ttw_mg: Mapped[int] = mapped_column(BigInteger)
     wtt_mg: Mapped[int] = mapped_column(BigInteger)
     wtw_mg: Mapped[int] = mapped_column(BigInteger)
@@ -144,6 +139,18 @@ class ElementResult(Base):
     factor_unit: Mapped[str | None] = mapped_column(String(16))
     factor_source: Mapped[str | None] = mapped_column(String(300))
     missing_factor: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ElementResult(_Figures, Base):
+    """An element's emissions under one calculation version, in integer milligrams CO2e, with its audit
+    trail: the factor (table, row, values, unit, source) and the distance rule."""
+
+    __tablename__ = "emission_results"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(ForeignKey("emission_versions.number"))
+    element_id: Mapped[int] = mapped_column(ForeignKey("emission_elements.id"))
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("emission_shipments.id"))
+    tkm: Mapped[float] = mapped_column(Float)
     __table_args__ = (
         UniqueConstraint("version", "element_id"),
         Index("ix_emission_results_version_shipment", "version", "shipment_id"),
@@ -204,7 +211,7 @@ class LocalDelivery(Base):
     division: Mapped[str] = mapped_column(String(64))
 
 
-class LocalResult(Base):
+class LocalResult(_Figures, Base):
     """A delivered order's share of its trip's emissions under one calculation version (integer mg CO2e),
     with the trip's factor as the audit trail; never updated, as element results are not."""
 
@@ -214,18 +221,6 @@ class LocalResult(Base):
     trip_id: Mapped[int] = mapped_column(ForeignKey("emission_local_trips.id"))
     delivery_id: Mapped[int] = mapped_column(ForeignKey("emission_local_deliveries.id"))
     km: Mapped[float] = mapped_column(Float)  # the delivery's share of the trip's kilometres
-    ttw_mg: Mapped[int] = mapped_column(BigInteger)
-    wtt_mg: Mapped[int] = mapped_column(BigInteger)
-    wtw_mg: Mapped[int] = mapped_column(BigInteger)
-    category: Mapped[str] = mapped_column(String(160))
-    factor_table: Mapped[str | None] = mapped_column(String(80))
-    factor_row: Mapped[int | None] = mapped_column(Integer)
-    factor_ttw: Mapped[float | None] = mapped_column(Float)
-    factor_wtt: Mapped[float | None] = mapped_column(Float)
-    factor_wtw: Mapped[float | None] = mapped_column(Float)
-    factor_unit: Mapped[str | None] = mapped_column(String(16))
-    factor_source: Mapped[str | None] = mapped_column(String(300))
-    missing_factor: Mapped[bool] = mapped_column(Boolean, default=False)
     __table_args__ = (
         UniqueConstraint("version", "delivery_id"),
         Index("ix_emission_local_results_version_trip", "version", "trip_id"),
