@@ -5,6 +5,9 @@ only buyers ordering, a visitor sent to sign in."""
 
 from __future__ import annotations
 
+import re
+
+import httpx
 import pytest
 
 from tests.api.local_on_demand import Town, shipped_city, town
@@ -14,7 +17,14 @@ from tests.world import World
 __all__ = ["shipped_city", "town"]  # fixtures
 
 SHOP = "/shop/lazada/sg"
+KEY = re.compile(r'name="key" value="([^"]+)"')
 GOOD = {"item": "soup", "quantity": "2", "price": "12.50", "address": "Mikonkatu 18"}
+
+
+def key_of(form: httpx.Response) -> str:
+    found = KEY.search(form.text)
+    assert found, form.text
+    return found.group(1)
 
 
 def test_a_buyer_orders_from_a_store_and_lands_on_its_tracking(
@@ -26,12 +36,21 @@ def test_a_buyer_orders_from_a_store_and_lands_on_its_tracking(
     form = browser.get(f"{SHOP}/local-stores/{town.store}")
     assert form.status_code == 200 and "Soup Kitchen" in form.text
     sent = browser.post(
-        f"{SHOP}/local-stores/{town.store}", data={**GOOD, "csrf": csrf_of(form)}, follow_redirects=False
+        f"{SHOP}/local-stores/{town.store}",
+        data={**GOOD, "csrf": csrf_of(form), "key": key_of(form)},
+        follow_redirects=False,
     )
     assert sent.status_code == 303, sent.text
     order = sent.headers["location"].rsplit("/", 1)[1]
     placed = town.ok(town.get(f"/local/orders/{order}", "buyer_a"))
     assert placed["total_minor"] == 2500 and placed["items"][0]["name"] == "soup"
+    again = browser.post(  # the same form sent again (a second click): the same order, nothing more
+        f"{SHOP}/local-stores/{town.store}",
+        data={**GOOD, "csrf": csrf_of(form), "key": key_of(form)},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303 and again.headers["location"] == sent.headers["location"]
+    assert town.counts()["local_orders"] == 1
     page = browser.get(sent.headers["location"])
     assert "Promised by" in page.text and "Mikonkatu 18" in page.text
 

@@ -7,6 +7,7 @@ tracking page (web/shop/local_tracking.py) with its promised time."""
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from entrepot.identity.sessions import SignedIn
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed, not_found
+from entrepot.kernel.idempotency import request_fingerprint
 from entrepot.kernel.money import exact_minor
 from entrepot.local_services import order_service, store_service
 from entrepot.local_services.delivery import Item
@@ -63,7 +65,8 @@ def store_page(
     with ctx.db.transaction() as session:
         shop = open_shop(session, marketplace, market)
         store = _store_in(session, shop, ref)
-    values = {"item": "", "quantity": "1", "price": "", "address": ""}
+    # this form's idempotency key, as the checkout's: sent twice (a second click, a retry), one order
+    values = {"item": "", "quantity": "1", "price": "", "address": "", "key": secrets.token_urlsafe(18)}
     return _form(request, shop, store, viewer, values, FormProblem())
 
 
@@ -123,10 +126,12 @@ def place(
     quantity: FormText = "",
     price: FormText = "",
     address: FormText = "",
+    key: FormText = "",
 ) -> Response:
     auth.check_csrf(viewer, csrf)
     viewer.principal.require("buyer")
-    values = {"item": item, "quantity": quantity, "price": price, "address": address}
+    key = _key(key)
+    values = {"item": item, "quantity": quantity, "price": price, "address": address, "key": key}
     with ctx.db.transaction() as session:
         shop = open_shop(session, marketplace, market)
         store = _store_in(session, shop, ref)
@@ -134,8 +139,20 @@ def place(
         line = parse_item(values, store.currency)
         drop = locate(address.strip(), None, "drop_off")
         with ctx.db.transaction() as session:
-            order = order_service.place_order(session, viewer.principal, ref, [line], drop, ctx.clock())
+            fingerprint = request_fingerprint(
+                {"store": ref, **{k: v for k, v in values.items() if k != "key"}}
+            )
+            claim = order_service.Claim(key, fingerprint)
+            order, _ = order_service.place_order_once(
+                session, viewer.principal, ref, [line], drop, ctx.clock(), claim
+            )
             placed = order.public_id
     except DomainError as refused:
         return _form(request, shop, store, viewer, values, FormProblem.of(refused, ALIASES), refused.status)
     return RedirectResponse(f"{shop.path}/deliveries/{placed}", status_code=303)
+
+
+def _key(given: str) -> str:
+    """The form's idempotency key, or a new one when a hand-made request left it out."""
+    usable = 8 <= len(given) <= 64 and given.isascii() and given.isprintable()
+    return given if usable else secrets.token_hex(16)
