@@ -142,7 +142,17 @@ def test_refusals_change_nothing(client: TestClient, world: World, buyers: list[
         headers=world.auth("seller_a"),
     )  # fmt: skip
     errors = field_errors(assert_problem(bad, 422, "validation-failed"))
-    assert {"team_price_minor", "team_size", "team_window_seconds", "ends_at"} <= set(errors)
+    # the limits the document states are checked first, each field named; then the rules between fields
+    assert {"team_price_minor", "team_size", "team_window_seconds", "stock"} <= set(errors)
+    ended = client.post(
+        f"{API}/group-buys",
+        json={"sku": world.ids["seller_a_red"], "market": "lazada-sg", "team_price_minor": 99, "team_size": 3,
+              "team_window_seconds": 600, "stock": 2, "starts_at": T0.isoformat(), "ends_at": T0.isoformat()},
+        headers=world.auth("seller_a"),
+    )  # fmt: skip
+    assert set(field_errors(assert_problem(ended, 422, "validation-failed"))) == {"stock", "ends_at"}
+    with world.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(GroupBuy)) == 1  # the refused ones wrote nothing
 
 
 def test_a_campaign_not_running_refuses_teams(client: TestClient, world: World) -> None:

@@ -267,6 +267,7 @@ RULES: dict[str, dict[str, str]] = {
     },
     "POST /api/v1/flash-sales": {
         r"^1 up to the sale's stock$": "cross-field: a per-buyer limit within the stock",
+        r"minor units": "stored data: the market's currency (its minor units set the price's ceiling)",
         r"of yours is sold in": "stored data: the caller's SKUs in the market",
     },
     "POST /api/v1/live-sessions/{ref}/drops": {
@@ -313,7 +314,11 @@ RULES: dict[str, dict[str, str]] = {
     "PUT /api/v1/fx/manual-rates": {
         r"and 8 decimal places$": "a JSON number's decimal places (multipleOf 1e-8 is inexact on floats)",
     },
-    "POST /api/v1/group-buys": {r"of yours is sold in": "stored data: the caller's SKUs in the market"},
+    "POST /api/v1/group-buys": {
+        r"of yours is sold in": "stored data: the caller's SKUs in the market",
+        r"minor units": "stored data: the market's currency (its minor units set the price's ceiling)",
+        r"^at least one team's worth": "cross-field: the stock holds at least one team (team_size)",
+    },
     "POST /api/v1/orders": {
         r"^one of (express|standard|economy)-": "stored data: the quote's delivery options",
         r"^must be [A-Z]{3}$": "stored data: the market's currency",

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.ordering.payments import METHOD_MAX
 from entrepot.platform.schemas import Code, Moment, PublicId, Request, Text
 
@@ -13,12 +14,23 @@ from entrepot.platform.schemas import Code, Moment, PublicId, Request, Text
 class FlashSaleIn(Request):
     sku: PublicId = Field(examples=["sku_01jd..."])
     market: Code = Field(examples=["lazada-sg"])
-    sale_price_minor: int = Field(strict=True, description="price of one unit, tax included, in minor units")
-    stock: int = Field(strict=True, description="units set aside for the sale from one warehouse")
-    per_buyer_limit: int = Field(strict=True, description="most units one buyer may hold")
+    sale_price_minor: int = Field(
+        strict=True,
+        ge=1,
+        description="price of one unit, tax included, in minor units (at most 100,000,000 of the market's"
+        " currency)",
+    )
+    stock: int = Field(
+        strict=True, ge=1, le=MAX_STOCK_UNITS, description="units set aside for the sale from one warehouse"
+    )
+    per_buyer_limit: int = Field(
+        strict=True, ge=1, description="most units one buyer may hold, up to the stock"
+    )
     starts_at: Moment
     ends_at: Moment
-    reservation_ttl_seconds: int = Field(default=600, strict=True, description="time to pay, 5 s to 24 h")
+    reservation_ttl_seconds: int = Field(
+        default=600, strict=True, ge=5, le=24 * 3600, description="time to pay, 5 s to 24 h"
+    )
     strategy: Text = Field(
         default="batched",
         max_length=16,

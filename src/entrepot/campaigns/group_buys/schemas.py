@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from entrepot.inventory.domain import MAX_STOCK_UNITS
 from entrepot.ordering.payments import METHOD_MAX
 from entrepot.platform.schemas import Code, Moment, PublicId, Request, Text
 
@@ -13,10 +14,25 @@ from entrepot.platform.schemas import Code, Moment, PublicId, Request, Text
 class GroupBuyIn(Request):
     sku: PublicId
     market: Code
-    team_price_minor: int = Field(strict=True, description="what each member pays when the team fills")
-    team_size: int = Field(strict=True, description="buyers a team needs, 2 to 100")
-    team_window_seconds: int = Field(strict=True, description="a team fails unless full within this")
-    stock: int = Field(strict=True, description="units set aside for the campaign from one warehouse")
+    team_price_minor: int = Field(
+        strict=True,
+        ge=0,
+        description="what each member pays when the team fills, in minor units (at most 100,000,000 of"
+        " the market's currency)",
+    )
+    team_size: int = Field(strict=True, ge=2, le=100, description="buyers a team needs, 2 to 100")
+    team_window_seconds: int = Field(
+        strict=True,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="a team fails unless full within this: 1 minute to 7 days",
+    )
+    stock: int = Field(
+        strict=True,
+        ge=2,
+        le=MAX_STOCK_UNITS,
+        description="units set aside for the campaign from one warehouse: at least one team's worth",
+    )
     starts_at: Moment
     ends_at: Moment
 
