@@ -84,7 +84,7 @@ def place_order(
     ctx: Ctx,
     principal: Caller,
     response: Response,
-    idempotency_key: OptionalIdempotencyKey = None,
+    idempotency_key: OptionalIdempotencyKey = None,  # type: ignore[assignment]  # see its definition
 ) -> OrderOut:
     """Order from a store to a door of the city's map: refused when the store is closed. The answer
     promises a delivery time (`promised_at`, which 19 orders in 20 beat) quoted from the current state:

@@ -163,8 +163,10 @@ IdempotencyKey = Annotated[
     ),
 ]
 # Where a retry without a key is acceptable (an on-demand order): the same checks, the header optional.
+# Typed `str` though it defaults to None: `str | None` would document a null branch, which clients (and
+# the schema fuzz) send as an empty header, below the 8 characters the key needs.
 OptionalIdempotencyKey = Annotated[
-    str | None,
+    str,
     Header(
         alias="Idempotency-Key",
         min_length=8,
