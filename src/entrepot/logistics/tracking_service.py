@@ -50,11 +50,7 @@ def get_shipment(session: Session, public_id: str, seller_id: int | None = None)
 
 
 def legs_of(session: Session, shipment: Shipment) -> list[ShipmentLeg]:
-    return list(
-        session.scalars(
-            select(ShipmentLeg).where(ShipmentLeg.shipment_id == shipment.id).order_by(ShipmentLeg.seq)
-        )
-    )
+    return legs_of_shipments(session, [shipment.id])[shipment.id]
 
 
 def shipments_by_ref(session: Session, public_ids: Sequence[str]) -> dict[str, Shipment]:
@@ -345,9 +341,7 @@ def shipments_of_orders(session: Session, order_refs: Collection[str]) -> dict[s
 
 
 def shipments_of_order(session: Session, order_ref: str) -> list[Shipment]:
-    return list(
-        session.scalars(select(Shipment).where(Shipment.order_ref == order_ref).order_by(Shipment.id))
-    )
+    return shipments_of_orders(session, [order_ref])[order_ref]
 
 
 @dataclass(frozen=True)
