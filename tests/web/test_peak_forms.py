@@ -206,9 +206,9 @@ def test_a_group_buy_made_in_the_browser_and_its_refusals(world: World, people: 
     before = _rows(world)
     bad = _post(console, "/peak/group-buys/new", _group_form(world, team_size="1", price="-1"))
     assert bad.status_code == 422
-    assert _errors(bad.text, "team_size") == ["2 to 100 buyers"]
-    (price,) = _errors(bad.text, "price")  # the service's words, with the form's note
-    assert price.startswith("0 up to ") and price.endswith(" SGD), got -100 (in minor units)")
+    assert _errors(bad.text, "team_size") == ["2 to 100"]
+    (price,) = _errors(bad.text, "price")
+    assert price == "0.00 up to 100000000.00 SGD, got -1"  # in the units typed
     assert _rows(world) == before
     made = _post(console, "/peak/group-buys/new", _group_form(world))
     assert made.status_code == 303, made.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
 
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
@@ -42,5 +43,26 @@ def parse(model: type[Body], title: str, values: dict[str, Any]) -> Body:
     try:
         return model.model_validate(values)
     except ValidationError as invalid:
-        errors = [FieldError(str(e["loc"][0]) if e["loc"] else "form", e["msg"]) for e in invalid.errors()]
-        raise ValidationFailed(title, errors) from None
+        raise ValidationFailed(title, field_errors(model, invalid)) from None
+
+
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def field_errors(model: type[BaseModel], invalid: ValidationError) -> list[FieldError]:
+    """Each error under its field's name. A number out of range says the field's whole range ("2 to
+    100"), not only the bound it crossed: a person then fixes it in one try."""
+    return [
+        FieldError(str(e["loc"][0]) if e["loc"] else "form", _message(model, e)) for e in invalid.errors()
+    ]
+
+
+def _message(model: type[BaseModel], error: Any) -> str:
+    field = model.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+    if error["type"] not in _RANGE_ERRORS or field is None:
+        return str(error["msg"])
+    low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
+    high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
+    if low is None or high is None:  # one-sided, or strict bounds: pydantic's own words say it
+        return str(error["msg"])
+    return f"{low:,} to {high:,}"

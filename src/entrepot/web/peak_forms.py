@@ -30,13 +30,13 @@ from entrepot.catalog import service as catalog
 from entrepot.identity.sessions import SignedIn
 from entrepot.kernel.bounds import ID_LENGTH
 from entrepot.kernel.errors import DomainError, FieldError, NotFound, ValidationFailed
-from entrepot.kernel.money import exact_minor
+from entrepot.kernel.money import amount_problem, exact_minor, max_minor, plain_major
 from entrepot.organization import service as organization
 from entrepot.platform.deps import AppContext, Ctx
 from entrepot.platform.schemas import Code, IdQuery, Text
 from entrepot.web import auth
 from entrepot.web.auth import CsrfField, Viewer
-from entrepot.web.forms import FormProblem
+from entrepot.web.forms import FormProblem, field_errors
 from entrepot.web.organisation import ALL_MARKETS
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
@@ -59,6 +59,7 @@ class Kind:
     price_label: str
     fields: dict[str, str]
     shown_at: str
+    free_allowed: bool  # a team price may be 0 (a giveaway); a flash sale's may not
 
 
 FLASH = Kind(
@@ -68,6 +69,7 @@ FLASH = Kind(
     "Sale price of one unit",
     {"stock": "", "per_buyer_limit": "1", "reservation_ttl_seconds": "600", "starts_at": "", "ends_at": ""},
     "/peak/flash",
+    free_allowed=False,
 )
 GROUP_BUY = Kind(
     "group buy",
@@ -76,6 +78,7 @@ GROUP_BUY = Kind(
     "Team price, what each member pays",
     {"team_size": "2", "team_window_seconds": "3600", "stock": "", "starts_at": "", "ends_at": ""},
     "/peak/group-buys",
+    free_allowed=True,
 )
 
 
@@ -182,16 +185,22 @@ def _as_utc(typed: str) -> str:
     return (moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment).isoformat()
 
 
-def _price_minor(typed: str, currency: str) -> tuple[str | None, list[FieldError]]:
-    """The price typed in the market's currency, in minor units (as the API takes it), or its error."""
+def _price_minor(typed: str, currency: str, free_allowed: bool) -> tuple[str | None, list[FieldError]]:
+    """The price typed in the market's currency, in minor units (as the API takes it), or its error in
+    the units it was typed in."""
     try:
         amount = Decimal(typed)
         if not amount.is_finite():
             raise InvalidOperation
-        return str(exact_minor(amount, currency)), []
+        minor = exact_minor(amount, currency)
     except (InvalidOperation, ValueError) as bad:
         message = str(bad) if isinstance(bad, ValueError) else f"an amount in {currency}, e.g. 9.90"
         return None, [FieldError("price", message)]
+    if amount_problem(minor, currency, allow_zero=free_allowed) is not None:
+        low = plain_major(0 if free_allowed else 1, currency)
+        high = plain_major(max_minor(currency), currency)
+        return None, [FieldError("price", f"{low} up to {high} {currency}, got {typed}")]
+    return str(minor), []
 
 
 def _a_code(market: str) -> bool:
@@ -213,7 +222,8 @@ def _body(session: Session, kind: Kind, values: dict[str, str]) -> Any:
     price = values["price"].strip()
     errors: list[FieldError] = []
     if price and "market" in typed and _a_code(typed["market"]):
-        minor, errors = _price_minor(price, organization.get_market(session, typed["market"]).currency)
+        currency = organization.get_market(session, typed["market"]).currency
+        minor, errors = _price_minor(price, currency, kind.free_allowed)
         typed |= {kind.price_field: minor} if minor is not None else {}
     # a price typed but not converted (no amount, or no market to read it in) is said once, not also as
     # "required" under the API's name
@@ -221,7 +231,7 @@ def _body(session: Session, kind: Kind, values: dict[str, str]) -> Any:
     try:
         body = kind.body.model_validate_strings(typed)
     except ValidationError as invalid:
-        parsed = [FieldError(str(e["loc"][0]) if e["loc"] else "form", e["msg"]) for e in invalid.errors()]
+        parsed = field_errors(kind.body, invalid)
         kept = [e for e in parsed if not (unconverted and e.field == kind.price_field)]
         errors += kept or parsed  # never none: a refused body is always said
     if errors:
