@@ -1,6 +1,7 @@
 """A small on-demand city for the API tests (issue 22): seller_a's restaurant in central Helsinki on the
-lazada-sg market (Asia/Singapore: the world's clock, 03:00 UTC, is 11:00 there), two couriers bound to
-carrier keys of their own, and helpers to place, dispatch and follow an order."""
+lazada-sg market (Asia/Singapore: the world's clock, 03:00 UTC, is 11:00 there) with a menu (soup at
+12.50, bread at 3.49 SGD), two couriers bound to carrier keys of their own, and helpers to place,
+dispatch and follow an order."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from entrepot.local_services import city as city_module
 from entrepot.local_services.city import CityUnavailable, bundled_helsinki
-from entrepot.local_services.models import Courier, DeliveryProof, LocalStore, OnDemandOrder, Trip
+from entrepot.local_services.models import Courier, DeliveryProof, LocalStore, MenuItem, OnDemandOrder, Trip
 from entrepot.logistics import service as logistics
 from entrepot.platform.audit import AuditEntry
 from entrepot.platform.db import OutboxEvent
@@ -24,7 +25,8 @@ from tests.world import World
 STORE_AT = {"lat": 60.1710, "lon": 24.9414}  # by the central railway station
 DOOR = {"address": "Mikonkatu 18"}
 SEA = {"lat": 60.10, "lon": 24.95}  # in the Gulf of Finland, off the map
-TABLES = (LocalStore, Courier, Trip, OnDemandOrder, DeliveryProof, OutboxEvent, AuditEntry)
+MENU = {"soup": 1250, "bread": 349}  # SGD minor units
+TABLES = (LocalStore, MenuItem, Courier, Trip, OnDemandOrder, DeliveryProof, OutboxEvent, AuditEntry)
 
 
 @pytest.fixture
@@ -47,7 +49,9 @@ class Town:
         self.keys: dict[str, dict[str, str]] = {
             who: world.auth(who) for who in ("operator", "seller_a", "seller_b", "buyer_a", "buyer_b")
         }
-        self.store = self.ok(self.post("/local/stores", "seller_a", store_body()), 201)["id"]
+        self.menus: dict[str, dict[str, str]] = {}  # by store: its menu's item ids by name
+        self.store = self.open_store()
+        self.menu = self.menus[self.store]
         self.couriers = [self.courier(f"rider {n}") for n in (1, 2)]
 
     def courier(self, name: str) -> str:
@@ -65,6 +69,23 @@ class Town:
         }
         ref: str = self.ok(self.post("/local/couriers", "operator", body), 201)["id"]
         return ref
+
+    def open_store(self, **change: Any) -> str:
+        """A store of seller_a's with the MENU."""
+        ref: str = self.ok(self.post("/local/stores", "seller_a", store_body(**change)), 201)["id"]
+        self.menus[ref] = {name: self.add_item(name, price, ref) for name, price in MENU.items()}
+        return ref
+
+    def add_item(self, name: str, price_minor: int, store: str | None = None, who: str = "seller_a") -> str:
+        body = {"name": name, "price_minor": price_minor}
+        made = self.ok(self.post(f"/local/stores/{store or self.store}/menu", who, body), 201)
+        ref: str = made["id"]
+        return ref
+
+    def lines(self, store: str | None = None, **quantities: int) -> list[dict[str, Any]]:
+        """An order's items by the menu's names: lines(soup=2) is two soups (of Town.store's menu)."""
+        menu = self.menus[store or self.store]
+        return [{"item": menu[name], "quantity": n} for name, n in quantities.items()]
 
     def post(self, path: str, who: str, body: dict[str, Any] | None = None) -> httpx.Response:
         response: httpx.Response = self.client.post(f"{API}{path}", json=body or {}, headers=self.keys[who])
@@ -84,8 +105,9 @@ class Town:
         return self.post(f"/local/couriers/{self.couriers[n]}/positions", f"rider {n + 1}", point)
 
     def order(self, who: str = "buyer_a", **change: Any) -> httpx.Response:
-        body = {"store": self.store, "items": [{"name": "soup", "quantity": 2, "unit_price_minor": 1250}]}
-        body["drop_off"] = DOOR
+        store = change.get("store", self.store)
+        items = self.lines(store if store in self.menus else None, soup=2)
+        body = {"store": self.store, "items": items, "drop_off": DOOR}
         return self.post("/local/orders", who, {**body, **change})
 
     def dispatched(self, order: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from entrepot.identity import service as identity
 from entrepot.kernel.idempotency import IdempotencyKeyReused, request_fingerprint
 from entrepot.local_services import order_service
-from entrepot.local_services.delivery import Item
+from entrepot.local_services.delivery import Line
 from entrepot.local_services.locate import locate
 from entrepot.local_services.models import OnDemandOrder
 from entrepot.platform.db import OutboxEvent
@@ -27,8 +27,7 @@ KEY = "lunch-2025-11-11-0001"
 
 
 def _with_key(town: Town, key: str, who: str = "buyer_a", **change: Any) -> Any:
-    body = {"store": town.store, "items": [{"name": "soup", "quantity": 2, "unit_price_minor": 1250}]}
-    body["drop_off"] = DOOR
+    body = {"store": town.store, "items": town.lines(soup=2), "drop_off": DOOR}
     headers = {**town.keys[who], "Idempotency-Key": key}
     return town.client.post("/api/v1/local/orders", json={**body, **change}, headers=headers)
 
@@ -47,7 +46,7 @@ def test_a_retry_gets_the_first_order_and_writes_nothing(town: Town) -> None:
 def test_the_same_key_with_another_body_is_refused_and_writes_nothing(town: Town) -> None:
     assert _with_key(town, KEY).status_code == 201
     before = town.counts()
-    other = _with_key(town, KEY, items=[{"name": "bread", "quantity": 1, "unit_price_minor": 349}])
+    other = _with_key(town, KEY, items=town.lines(bread=1))
     assert_problem(other, 422, "idempotency-key-reused")
     assert town.counts() == before
 
@@ -72,7 +71,7 @@ def test_one_key_sent_at_once_by_eight_clients_makes_one_order(town: Town) -> No
     world = town.world
     with world.db.transaction() as session:
         buyer = identity.authenticate(session, world.keys["buyer_a"], 0)
-    body = {"store": town.store, "items": [{"name": "soup", "quantity": 1, "unit_price_minor": 1250}]}
+    body = {"store": town.store, "items": town.lines(soup=1)}
     claim = order_service.Claim("race-key-0001", request_fingerprint(body))
     drop = locate(DOOR.get("address"), None, "drop_off")
     barrier, answers, errors = threading.Barrier(8), [], []
@@ -82,7 +81,7 @@ def test_one_key_sent_at_once_by_eight_clients_makes_one_order(town: Town) -> No
             barrier.wait()
             with world.db.transaction() as session:
                 order, replayed = order_service.place_order_once(
-                    session, buyer, town.store, [Item("soup", 1, 1250)], drop, world.clock(), claim
+                    session, buyer, town.store, [Line(town.menu["soup"], 1)], drop, world.clock(), claim
                 )
                 answers.append((order.public_id, replayed))
         except Exception as error:

@@ -180,7 +180,7 @@ def test_bad_input_is_a_precise_problem_and_writes_nothing(town: Town) -> None:
         (town.order(drop_off={"address": "Nowhere Street 999"}), "drop_off.address"),
         (town.order(drop_off={"point": SEA}), "drop_off.point"),
         (town.order(store="sto_nosuchstore"), "store"),
-        (town.order(items=[{"name": "crate", "quantity": 40, "unit_price_minor": 100}]), "items"),
+        (town.order(items=town.lines(soup=40)), "items"),
         (town.ping(0, SEA), "point"),
     ]
     now = town.world.clock()
@@ -221,7 +221,7 @@ def test_tracking_streams_the_status_to_its_buyer_and_operators_only(town: Town)
 def test_a_late_courier_is_released_though_an_order_of_its_trip_was_cancelled(town: Town) -> None:
     town.ping(0)
     # a slow kitchen: its promise is wide enough for two orders to share a trip (a quick one's is not)
-    slow = town.ok(town.post("/local/stores", "seller_a", store_body(prep_minutes=60)), 201)["id"]
+    slow = town.open_store(prep_minutes=60)
     first = town.ok(town.order(store=slow), 201)["id"]
     second = town.ok(town.order(who="buyer_b", store=slow), 201)["id"]  # the same door
     trip = town.dispatched(first)["trip"]

@@ -52,8 +52,9 @@ TENANT_KINDS = frozenset(
         "webhook_subscription",
         "webhook_delivery",
         # On-demand delivery (issue 22): a seller's store (shown to everyone), a buyer's order, and a
-        # courier and its trip, each its own carrier key's.
+        # courier and its trip, each its own carrier key's; a store's menu item, its seller's.
         "local_store",
+        "local_menu_item",
         "local_order",
         "local_courier",
         "local_trip",
@@ -162,6 +163,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/webhooks/deliveries/{delivery_id}/replay"): Route({"delivery_id": "webhook_delivery"}),
     ("GET", "/local/stores/{ref}"): Route({"ref": "local_store"}, public_to=EVERYONE),
     ("PATCH", "/local/stores/{ref}"): Route({"ref": "local_store"}, {"prep_minutes": 5}),
+    # The menu is shown to everyone (what is on sale); only its store's seller changes it.
+    ("GET", "/local/stores/{ref}/menu"): Route({"ref": "local_store"}, public_to=EVERYONE),
+    ("POST", "/local/stores/{ref}/menu"): Route({"ref": "local_store"}, {"name": "tea", "price_minor": 300}),
+    ("PATCH", "/local/stores/{ref}/menu/{item}"): Route(
+        {"ref": "local_store", "item": "local_menu_item"}, {"price_minor": 1}
+    ),
+    ("DELETE", "/local/stores/{ref}/menu/{item}"): Route({"ref": "local_store", "item": "local_menu_item"}),
     ("GET", "/local/couriers/{ref}"): Route({"ref": "local_courier"}),
     ("GET", "/local/couriers/{ref}/trip"): Route({"ref": "local_courier"}),
     ("POST", "/local/couriers/{ref}/positions"): Route({"ref": "local_courier"}, LOCAL_HERE),
@@ -266,6 +274,7 @@ def _build_theirs(client: TestClient, world: World) -> Theirs:
         ("buyer_b_second", "/me"),  # the key still works
         ("operator", f"/emissions/targets/{ids['target']}/progress"),
         ("operator", f"/local/stores/{ids['local_store']}"),
+        ("seller_b", f"/local/stores/{ids['local_store']}/menu"),
         ("operator", f"/local/orders/{ids['local_order']}"),
         ("operator", f"/local/couriers/{ids['local_courier']}"),
     ]
@@ -296,7 +305,12 @@ def _build_local(client: TestClient, world: World, theirs: Theirs) -> None:
     )
     rider = {"Authorization": f"Bearer {key['key']}"}
     _ok(client.post(f"{API}/local/couriers/{courier['id']}/positions", json=LOCAL_HERE, headers=rider))
-    order = {"store": made.json()["id"], "items": [{"name": "soup", "quantity": 1, "unit_price_minor": 900}]}
+    menu = f"/local/stores/{theirs.ids['local_store']}/menu"
+    soup = _ok(
+        client.post(f"{API}{menu}", json={"name": "soup", "price_minor": 900}, headers=world.auth("seller_b"))
+    )
+    theirs.ids["local_menu_item"] = soup["id"]
+    order = {"store": made.json()["id"], "items": [{"item": soup["id"], "quantity": 1}]}
     order["drop_off"] = {"address": "Mikonkatu 18"}
     placed = _ok(client.post(f"{API}/local/orders", json=order, headers=world.auth("buyer_b")))
     _ok(client.post(f"{API}/local/dispatch-rounds", headers=ops))

@@ -219,6 +219,12 @@ LOCAL_HOURS_RULES = {
     r"^HH:MM$": "a time of day: hours up to 24, minutes under 60 (the pattern states the digits)",
     r"^after opens, at most 24:00$": "cross-field: a store opens before it closes",
 }
+# A store's menu: names unique on it, prices within its currency's ceiling, a bounded number of items.
+LOCAL_MENU_RULES = {
+    r"^the menu has an item named .* already$": "stored data: the names on the store's menu",
+    r"minor units": "a relation between values: a price within the store's currency's bounds",
+    r"^the menu holds at most \d+ items": "stored data: how many items the menu holds",
+}
 # Per operation: each message (a regular expression) and, as its value, the rule behind it.
 RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/local/stores": {
@@ -232,8 +238,12 @@ RULES: dict[str, dict[str, str]] = {
         r"^unknown$": "stored data: the store named",
         r"^closed at this time$": "stored data: the store's opening hours",
         r"^at most \d+ items in one order$": "a relation between values: the items fill a courier's bag",
-        r"minor units": "a relation between values: prices and their total within a currency's bounds",
+        r"minor units": "a relation between values: the items' total within a currency's bounds",
+        r"is not on this store's menu$": "stored data: the store's menu",
+        r"is not available now$": "stored data: what of the menu is on sale",
     },
+    "POST /api/v1/local/stores/{ref}/menu": LOCAL_MENU_RULES,
+    "PATCH /api/v1/local/stores/{ref}/menu/{item}": LOCAL_MENU_RULES,
     "POST /api/v1/local/couriers": {
         r"^unknown$": "stored data: the API key named",
         r"^a live carrier key$": "stored data: the key's role and whether it is revoked",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query
 
-from entrepot.local_services import city_terms, courier_api, order_api, service, store_api
+from entrepot.local_services import city_terms, courier_api, menu_api, order_api, service, store_api
 from entrepot.local_services.city_schemas import (
     CityOut,
     MatrixIn,
@@ -232,7 +232,8 @@ def reverse_geocode(
     return _place_out(_city().reverse((lat, lon)))
 
 
-# on-demand delivery: stores, couriers and their trips, orders and their tracking. Their routes join this
-# router's own (as reporting's accounts routes do), so that the app's problems.document sees each one.
-for _module in (store_api, courier_api, order_api):
+# on-demand delivery: stores and their menus, couriers and their trips, orders and their tracking. Their
+# routes join this router's own (as reporting's accounts routes do), so that the app's problems.document
+# sees each one.
+for _module in (store_api, menu_api, courier_api, order_api):
     router.routes.extend(_module.router.routes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -56,9 +56,48 @@ def move_trip(ref: str, state: str, to: str) -> str:
 
 @dataclass(frozen=True)
 class Item:
+    """An order's line as stored: the menu item's name and price copied at placement (`item`: its id)."""
+
     name: str
     quantity: int
     unit_price_minor: int
+    item: str | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    """What a buyer asks for: a menu item (its public id) and how many. The buyer names no price."""
+
+    item: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A store's menu item as pricing reads it: `on_sale` when it is available and still on the menu."""
+
+    ref: str
+    name: str
+    price_minor: int
+    on_sale: bool
+
+
+def price_lines(lines: Sequence[Line], menu: Mapping[str, Offer]) -> list[Item]:
+    """Each line priced from the store's menu (`menu`: its items the lines name, by id), or every line
+    that names no item of this store's menu, or one not on sale, refused at once. Another store's item is
+    answered as an unknown one: the order is the store's menu or nothing."""
+    errors = []
+    for i, line in enumerate(lines):
+        offer = menu.get(line.item)
+        if offer is None:
+            errors.append(FieldError(f"items[{i}].item", f"{line.item} is not on this store's menu"))
+        elif not offer.on_sale:
+            errors.append(FieldError(f"items[{i}].item", f"{offer.name} is not available now"))
+    if errors:
+        raise ValidationFailed("the order names items the store does not sell now", errors)
+    return [
+        Item(menu[line.item].name, line.quantity, menu[line.item].price_minor, line.item) for line in lines
+    ]
 
 
 def order_total(items: Sequence[Item], currency: str) -> int:

@@ -14,10 +14,12 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,6 +93,41 @@ class LocalStore(Base):
     )
 
 
+# A menu item's name is unique among the store's items still on the menu: an archived one keeps its name
+# (past orders copied it) without holding it, so the seller may add an item of that name again.
+_ON_MENU = "archived_at IS NULL"
+
+
+class MenuItem(Base):
+    """A dish or product a store sells, at a price in its store's currency's minor units. Orders copy the
+    name and price when placed (a later change restates none); `available` is the seller's switch for
+    today (sold out), archiving takes the item off the menu for good."""
+
+    __tablename__ = "local_menu_items"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("local_stores.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    price_minor: Mapped[int] = mapped_column(BigId)
+    description: Mapped[str | None] = mapped_column(String(500))
+    available: Mapped[bool] = mapped_column(Boolean)
+    position: Mapped[int] = mapped_column(Integer)  # the menu's order, lowest first
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("price_minor > 0", name="price"),
+        Index(
+            "uq_local_menu_items_store_name",
+            "store_id",
+            "name",
+            unique=True,
+            sqlite_where=text(_ON_MENU),
+            postgresql_where=text(_ON_MENU),
+        ),
+    )
+
+
 class Courier(Base):
     """A courier: how it moves and carries, its shift, the carrier API key it acts with, and where it
     last said it was."""
@@ -135,7 +172,8 @@ class OnDemandOrder(Base):
     public_id: Mapped[str] = mapped_column(String(40), unique=True)
     buyer_id: Mapped[int] = mapped_column(BigId, index=True)  # identity's buyer (its id, not its table)
     store_id: Mapped[int] = mapped_column(ForeignKey("local_stores.id"), index=True)
-    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{name, quantity, unit_price_minor}]
+    # [{item, name, quantity, unit_price_minor}]: the menu's item, its name and price copied at placement
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     units: Mapped[int] = mapped_column(Integer)  # of a courier's bag
     total_minor: Mapped[int] = mapped_column(BigId)  # the goods: the items' prices
     # Fixed at placement, in `currency`'s minor units: the buyer pays goods + delivery fee; the store pays

@@ -103,22 +103,67 @@ class CourierOut(BaseModel):
     position_at: dt.datetime | None
 
 
-class ItemIn(Request):
-    name: Text = Field(min_length=1, max_length=200)
+MAX_PRICE_MINOR = 10**15  # the schema's bound; a currency's own ceiling (kernel.money) is checked after
+
+
+class MenuItemIn(Request):
+    name: Text = Field(min_length=1, max_length=200, description="unique among the store's items")
+    price_minor: int = Field(
+        ge=1, le=MAX_PRICE_MINOR, description="minor units of the store's currency (no zero price)"
+    )
+    description: Text | None = Field(default=None, max_length=500)
+    available: bool = Field(default=True, description="on sale now (false: sold out for the time being)")
+    position: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="the menu's order, lowest first; default after the last"
+    )
+
+
+class MenuItemPatch(Request):
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    price_minor: int | None = Field(default=None, ge=1, le=MAX_PRICE_MINOR)
+    description: Text | None = Field(default=None, max_length=500, description="an empty one clears it")
+    available: bool | None = None
+    position: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class MenuItemOut(BaseModel):
+    id: str
+    name: str
+    price_minor: int
+    currency: str
+    description: str | None
+    available: bool
+    position: int
+    archived: bool = Field(description="taken off the menu: no longer listed or ordered")
+    updated_at: dt.datetime
+
+
+class MenuOut(BaseModel):
+    store: str
+    currency: str
+    items: list[MenuItemOut] = Field(
+        description="in the menu's order: what is on sale, or every item for the store's seller and operators"
+    )
+
+
+class LineIn(Request):
+    item: PublicId = Field(description="a menu item of the store (GET /local/stores/{ref}/menu)")
     quantity: int = Field(ge=1, le=100)
-    unit_price_minor: int = Field(ge=1, le=10**15)
 
 
 class OrderIn(Request):
     store: PublicId
-    items: list[ItemIn] = Field(min_length=1, max_length=50)
+    items: list[LineIn] = Field(
+        min_length=1, max_length=50, description="priced from the store's menu when the order is placed"
+    )
     drop_off: PlaceIn
 
 
 class ItemOut(BaseModel):
-    name: str
+    item: str | None = Field(default=None, description="the menu item (null: placed before stores had menus)")
+    name: str = Field(description="the item's name when the order was placed")
     quantity: int
-    unit_price_minor: int
+    unit_price_minor: int = Field(description="the menu's price when the order was placed")
 
 
 class OrderOut(BaseModel):

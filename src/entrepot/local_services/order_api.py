@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from entrepot.kernel.idempotency import request_fingerprint
 from entrepot.local_services import order_service, tracking
-from entrepot.local_services.delivery import Item
+from entrepot.local_services.delivery import Line
 from entrepot.local_services.models import OnDemandOrder
 from entrepot.local_services.ondemand_schemas import CancelIn, ItemOut, OrderIn, OrderOut, ProofIn
 from entrepot.local_services.store_api import place_of
@@ -74,8 +74,9 @@ def order_row_out(order: OnDemandOrder, store: str, trip: str | None) -> OrderOu
         403: {"description": "not a buyer's key"},
         422: {
             "description": "an unknown store, the store closed at this time, an address not on the map or a "
-            "point off it, more items than a courier carries, prices out of range, an Idempotency-Key used "
-            "before with another body"
+            "point off it, more items than a courier carries, an item not on the store's menu (unknown, "
+            "another store's, archived) or not available now (`items[i].item`), a total out of range, "
+            "an Idempotency-Key used before with another body"
         },
     },
 )
@@ -90,21 +91,23 @@ def place_order(
     promises a delivery time (`promised_at`, which 19 orders in 20 beat) quoted from the current state:
     the kitchen's time or the nearest free courier's ride if longer, the backlog of orders waiting for
     couriers, the ride to the door; `eta_at` and `eta_spread_s` are the expected time and its spread. It
-    also fixes the price: the goods (`total_minor`), the delivery fee by the route's length
-    (`delivery_fee_minor`) and what the buyer pays (`payable_minor`), in the store's currency.
+    also fixes the price: the goods (`total_minor`: each item at the store's menu price now, copied onto
+    the order with its name, so a later change of the menu leaves the order as it was), the delivery fee
+    by the route's length (`delivery_fee_minor`) and what the buyer pays (`payable_minor`), in the
+    store's currency.
 
     With an Idempotency-Key, a retry of the same body is answered 200 with the first order (nothing new is
     written), another body with that key 422, and requests with one key at once make one order."""
     principal.require("buyer")
-    items = [Item(i.name, i.quantity, i.unit_price_minor) for i in body.items]
+    lines = [Line(i.item, i.quantity) for i in body.items]
     drop = place_of(body.drop_off, "drop_off")
     with ctx.db.transaction() as session:
         if idempotency_key is None:
-            order = order_service.place_order(session, principal, body.store, items, drop, ctx.clock())
+            order = order_service.place_order(session, principal, body.store, lines, drop, ctx.clock())
         else:
             claim = order_service.Claim(idempotency_key, request_fingerprint(body.model_dump(mode="json")))
             order, replayed = order_service.place_order_once(
-                session, principal, body.store, items, drop, ctx.clock(), claim
+                session, principal, body.store, lines, drop, ctx.clock(), claim
             )
             response.status_code = 200 if replayed else 201
         return order_out(session, order)

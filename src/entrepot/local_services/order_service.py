@@ -1,7 +1,8 @@
 """Use cases of on-demand orders: a buyer places one at an open store and is promised a delivery time
 quoted from the current state (the kitchen, the nearest free courier, the backlog, the ride); the courier
 of its trip picks it up and hands it over with a proof; the buyer or an operator cancels it before
-pick-up.
+pick-up. The buyer names menu items and quantities; each line is priced from the store's menu when
+the order is placed, and its name and price are copied onto the order.
 
 Who sees an order: its buyer, the seller of its store, the courier of its trip, and operators; anyone
 else is told there is no such order (404). Every change records its event in the same transaction."""
@@ -23,11 +24,11 @@ from entrepot.kernel.errors import FieldError, InvalidTransition, ValidationFail
 from entrepot.kernel.events import DomainEvent
 from entrepot.kernel.idempotency import IdempotencyKeyReused
 from entrepot.kernel.ids import new_id
-from entrepot.local_services import locate
+from entrepot.local_services import locate, menu_service
 from entrepot.local_services.courier_service import acting_trip, release_trip
 from entrepot.local_services.delivery import (
     ACTIVE_TRIP,
-    Item,
+    Line,
     backlog_s,
     check_open,
     commission,
@@ -84,7 +85,7 @@ def place_order_once(
     session: Session,
     principal: Principal,
     store_ref: str,
-    items: Sequence[Item],
+    lines: Sequence[Line],
     drop: Located,
     now: dt.datetime,
     claim: Claim,
@@ -98,7 +99,7 @@ def place_order_once(
         return earlier, True
     try:
         with session.begin_nested():
-            return place_order(session, principal, store_ref, items, drop, now, claim), False
+            return place_order(session, principal, store_ref, lines, drop, now, claim), False
     except IntegrityError:
         earlier = earlier_order(session, principal, claim)
         if earlier is None:  # another constraint broke: not a duplicate key
@@ -123,7 +124,7 @@ def place_order(
     session: Session,
     principal: Principal,
     store_ref: str,
-    items: Sequence[Item],
+    lines: Sequence[Line],
     drop: Located,
     now: dt.datetime,
     claim: Claim | None = None,
@@ -133,6 +134,7 @@ def place_order(
     store = session.scalar(select(LocalStore).where(LocalStore.public_id == store_ref))
     if store is None:
         raise ValidationFailed(f"no store {store_ref}", [FieldError("store", "unknown")])
+    items = menu_service.priced_lines(session, store, lines)  # the menu's prices now, never the buyer's
     total = order_total(items, store.currency)
     units = units_of(store.kind, items)
     promise = quote_now(session, store, drop, now)
@@ -144,8 +146,9 @@ def place_order(
         public_id=new_id(ORDER_PREFIX),
         buyer_id=principal.buyer_id,
         store_id=store.id,
-        items=[
-            {"name": i.name, "quantity": i.quantity, "unit_price_minor": i.unit_price_minor} for i in items
+        items=[  # a snapshot: a later change of the menu never restates the order
+            {"item": i.item, "name": i.name, "quantity": i.quantity, "unit_price_minor": i.unit_price_minor}
+            for i in items
         ],
         units=units,
         total_minor=total,
