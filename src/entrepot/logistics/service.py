@@ -51,9 +51,10 @@ from entrepot.logistics.routing import (
     choose,
     pareto_routes,
 )
-from entrepot.ordering.queries import OrderForShipping, OrderParcel, order_for_shipping
+from entrepot.ordering.queries import OrderForShipping, OrderParcel, orders_for_shipping
 from entrepot.organization import service as organization
-from entrepot.platform.db import dialect_of, insert_or_skip, record_event, table_of
+from entrepot.platform.db import dialect_of, insert_or_skip, record_timed_events, table_of
+from entrepot.platform.logs import current_request_id
 
 T = TypeVar("T")
 FEE_MARGIN = 0.15  # sellers are billed the network's cost plus this margin (a modelling assumption)
@@ -357,9 +358,10 @@ def plan_paid_orders(
     that cannot be planned raises, and nothing of the batch is kept (the caller rolls back)."""
     net = network(session)
     done = _planned_warehouses(session, [ref for ref, _ in paid])
-    planned = []
+    orders = orders_for_shipping(session, [ref for ref, _ in paid])
+    planned: list[tuple[Shipment, dt.datetime]] = []
     for order_ref, now in paid:
-        order = order_for_shipping(session, order_ref)
+        order = orders[order_ref]
         if order.order.status in NOT_SHIPPED:
             continue  # the relay may meet order.paid after the order was cancelled
         station = delivery_station(net, order.destination_country, order.buyer_point)
@@ -368,8 +370,15 @@ def plan_paid_orders(
             if (order_ref, item.warehouse_code) in done:
                 continue
             done.add((order_ref, item.warehouse_code))  # the same order twice in a batch: once
-            planned.append(_ship_parcel(session, net, order, item, station, wanted, now, fx))
-    return planned
+            planned.append((_ship_parcel(session, net, order, item, station, wanted, now, fx), now))
+    # the batch's events in one statement, in the order the shipments were planned
+    record_timed_events(session, [(_planned_event(s), at) for s, at in planned], current_request_id())
+    return [s for s, _ in planned]
+
+
+def _planned_event(shipment: Shipment) -> DomainEvent:
+    payload = {"order": shipment.order_ref, "eta": shipment.eta.isoformat(), "fee_cents": shipment.fee_cents}
+    return DomainEvent("shipment.planned", shipment.public_id, payload)
 
 
 def _planned_warehouses(session: Session, order_refs: list[str]) -> set[tuple[str, str]]:
@@ -531,9 +540,7 @@ def _write_shipment(
         )
         for seq, (leg, departure_id) in enumerate(zip(route.legs, departure_ids, strict=True))
     )
-    payload = {"order": order_ref, "eta": shipment.eta.isoformat(), "fee_cents": shipment.fee_cents}
-    record_event(session, DomainEvent("shipment.planned", shipment.public_id, payload), now)
-    return shipment
+    return shipment  # its event: written with the batch's (plan_paid_orders)
 
 
 # --- customs ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, case, func, select
@@ -15,7 +16,7 @@ from entrepot.inventory import service as inventory
 from entrepot.kernel.errors import Forbidden
 from entrepot.ordering.models import Cart, CartLine, Order, OrderLine, Payment, Refund
 from entrepot.organization import service as organization
-from entrepot.platform.db import OutboxEvent, by_public_id
+from entrepot.platform.db import OutboxEvent, by_public_id, in_list
 from entrepot.platform.principal import Principal
 
 
@@ -286,21 +287,45 @@ class OrderForShipping:
 
 def order_for_shipping(session: Session, order_ref: str) -> OrderForShipping:
     """An order as logistics needs it: where it goes, and one parcel per allocated warehouse."""
-    order = order_by_ref(session, order_ref)
-    market = organization.market_by_id(session, order.market_id)
-    point = identity.delivery_point(session, order.buyer_id)
-    lines = list(
-        session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id))
-    )
-    skus = catalog.shippable_skus(session, [line.sku_id for line in lines])
-    warehouses = inventory.warehouse_places(session, [line.warehouse_id for line in lines])
-    grouped: dict[str, list[tuple[OrderLine, catalog.ShippableSku]]] = {}
-    for line in lines:
-        grouped.setdefault(warehouses[line.warehouse_id].code, []).append((line, skus[line.sku_id]))
-    parcels = [
-        _parcel(code, warehouses[items[0][0].warehouse_id].country, items) for code, items in grouped.items()
-    ]
-    return OrderForShipping(order, market.country, point, parcels, market.time_zone)
+    return orders_for_shipping(session, [order_ref])[order_ref]
+
+
+def orders_for_shipping(session: Session, order_refs: Collection[str]) -> dict[str, OrderForShipping]:
+    """`order_for_shipping` of a batch of orders (the relay's paid orders), a read per table for all
+    of them; an unknown ref is a 404 as for one."""
+    orders = {
+        o.public_id: o
+        for o in session.scalars(
+            select(Order).where(in_list(session, Order.public_id, list(set(order_refs))))
+        )
+    }
+    for ref in order_refs:
+        if ref not in orders:
+            order_by_ref(session, ref)  # raises the 404 the single read gives
+    by_id = {o.id: o for o in orders.values()}
+    lines: dict[int, list[OrderLine]] = {order_id: [] for order_id in by_id}
+    for line in session.scalars(
+        select(OrderLine).where(in_list(session, OrderLine.order_id, list(by_id))).order_by(OrderLine.id)
+    ):
+        lines[line.order_id].append(line)
+    every_line = [line for found in lines.values() for line in found]
+    skus = catalog.shippable_skus(session, list({line.sku_id for line in every_line}))
+    warehouses = inventory.warehouse_places(session, list({line.warehouse_id for line in every_line}))
+    points = identity.delivery_points(session, {o.buyer_id for o in orders.values()})
+    shipping = {}
+    for ref, order in orders.items():
+        market = organization.market_by_id(session, order.market_id)
+        grouped: dict[str, list[tuple[OrderLine, catalog.ShippableSku]]] = {}
+        for line in lines[order.id]:
+            grouped.setdefault(warehouses[line.warehouse_id].code, []).append((line, skus[line.sku_id]))
+        parcels = [
+            _parcel(code, warehouses[items[0][0].warehouse_id].country, items)
+            for code, items in grouped.items()
+        ]
+        shipping[ref] = OrderForShipping(
+            order, market.country, points[order.buyer_id], parcels, market.time_zone
+        )
+    return shipping
 
 
 def _parcel(code: str, country: str, items: list[tuple[OrderLine, catalog.ShippableSku]]) -> OrderParcel:

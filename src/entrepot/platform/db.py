@@ -186,11 +186,14 @@ def record_events(
         count_on_commit(session, EVENTS, kind, len(payloads))
 
 
-def record_timed_events(session: Session, events: Sequence[tuple[DomainEvent, dt.datetime]]) -> None:
+def record_timed_events(
+    session: Session, events: Sequence[tuple[DomainEvent, dt.datetime]], request_id: str | None = None
+) -> None:
     """Events of any kinds, each with the moment it happened, in one round trip (a relay's batch answers
-    events that happened at different times). Like `record_events`, they carry no request id."""
+    events that happened at different times). They carry `request_id` when one request caused them
+    all, else none, like `record_events`."""
     if events:
-        rows = [_event_row(e.type, e.aggregate_id, e.payload, at, None) for e, at in events]
+        rows = [_event_row(e.type, e.aggregate_id, e.payload, at, request_id) for e, at in events]
         session.execute(_RECORD_EVENTS, rows)
         for kind, count in Counter(e.type for e, _ in events).items():
             count_on_commit(session, EVENTS, kind, count)
