@@ -285,9 +285,7 @@ class _DimensionsReader:
 
     def __init__(self, session: Session, order_refs: Sequence[str]) -> None:
         self.session = session
-        distinct = list(dict.fromkeys(order_refs))
-        details = orders.order_details(session, [orders.order_by_ref(session, ref) for ref in distinct])
-        self.orders = {ref: (d.seller, d.market_code) for ref, d in zip(distinct, details, strict=True)}
+        self.orders = orders.sellers_and_markets(session, order_refs)
         self.marketplaces: dict[str, str] = {}
         self.divisions: dict[tuple[str, dt.date], str] = {}
 

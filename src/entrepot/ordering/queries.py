@@ -95,6 +95,25 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
     return order_details(session, [order])[0]
 
 
+def sellers_and_markets(session: Session, order_refs: Collection[str]) -> dict[str, tuple[str, str]]:
+    """Each order's seller (public id) and market code, for a batch of orders in one statement (what
+    emissions files a shipment under); an unknown ref is a 404, as for one order."""
+    found = {
+        ref: (seller or "", market or "")
+        for ref, seller, market in session.execute(
+            select(
+                Order.public_id,
+                catalog.seller_public_id(Order.seller_id),
+                organization.market_code(Order.market_id),
+            ).where(in_list(session, Order.public_id, list(set(order_refs))))
+        )
+    }
+    for ref in order_refs:
+        if ref not in found:
+            order_by_ref(session, ref)  # raises the 404 the single read gives
+    return found
+
+
 def order_details(session: Session, orders: list[Order]) -> list[OrderDetail]:
     """The details of a page of orders in four statements, however many orders and lines it holds:
     the references other contexts own (market code, buyer, seller, SKU and warehouse ids) come from
