@@ -1,5 +1,7 @@
-"""Local services in a real browser (Chromium, axe-core, as test_console.py): a buyer orders through the
-storefront's form (an address not on the map refused beside its field first); the order shows on the
+"""Local services in a real browser (Chromium, axe-core, as test_console.py): the store's seller adds an
+item to its menu from the console (a price with too many decimals refused beside its field first); a
+buyer orders from the menu through the storefront's form (an address not on the map refused beside its
+field first); the order shows on the
 operator's board, whose city map is drawn over the roads from this server alone with OpenStreetMap's
 attribution; a courier takes it and delivers it through the API, and the buyer's tracking page follows
 it live to "delivered" without a reload."""
@@ -36,6 +38,9 @@ def town_served(tmp_path: Path, sqlite_template: Path, shipped_city: None) -> It
     with world.db.transaction() as session:
         users.create_user(session, "ops", PASSWORD, "operator", world.clock())
         users.create_user(
+            session, "seller-a", PASSWORD, "seller", world.clock(), seller_public_id=world.ids["seller_a"]
+        )
+        users.create_user(
             session, "buyer-a", PASSWORD, "buyer", world.clock(), buyer_public_id=world.ids["buyer_a"]
         )
     app = create_app(world.settings(run_relay=False), world.db)
@@ -60,15 +65,31 @@ def test_an_order_on_the_board_and_delivered_live_on_the_buyers_page(
     axe: Any,  # noqa: F811
 ) -> None:
     town, url = town_served
+    seller = Visit(browser, url)
+    seller.sign_in("seller-a")
+    seller.goto(f"/local/stores/{town.store}")
+    adding = seller.page.get_by_role("group", name="Add an item")
+    adding.get_by_label("Name", exact=True).fill("Lemonade")
+    adding.get_by_label("Price (SGD)", exact=True).fill("4.555")
+    adding.get_by_role("button", name="Add to the menu").click()
+    seller.page.wait_for_load_state()
+    price = seller.page.get_by_role("group", name="Add an item").get_by_label("Price (SGD)", exact=True)
+    assert price.get_attribute("aria-invalid") == "true"
+    seller.check("local-menu-refused", axe)
+    price.fill("4.50")
+    seller.page.get_by_role("button", name="Add to the menu").click()
+    seller.page.get_by_role("status").filter(has_text="Menu item added.").wait_for()
+    assert seller.page.get_by_role("group", name="Lemonade").is_visible()
+    seller.check("local-menu", axe)
+    seller.done()
+
     buyer = Visit(browser, url)
     buyer.sign_in("buyer-a")
     buyer.goto("/shop/lazada/sg/deliveries")
     buyer.page.get_by_role("link", name="Order from a store nearby").click()
     buyer.page.get_by_role("link", name="Soup Kitchen").click()
     buyer.page.wait_for_load_state()
-    buyer.page.get_by_label("What to bring", exact=True).fill("soup")
-    buyer.page.get_by_label("How many", exact=True).fill("2")
-    buyer.page.get_by_label("Price of one (SGD)", exact=True).fill("12.50")
+    buyer.page.get_by_label("soup", exact=True).fill("2")  # the menu's soup, at its price
     buyer.page.get_by_label("Deliver to (street address)", exact=True).fill("Nowhere street 99999")
     buyer.page.get_by_role("button", name="Order for delivery").click()
     buyer.page.wait_for_load_state()

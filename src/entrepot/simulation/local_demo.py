@@ -1,8 +1,9 @@
-"""The demo's city day (issue 22): a grocery store and restaurants owned by demo sellers, couriers bound to
-carrier keys of their own, and a day of on-demand orders played through the real services: orders placed
-by demo buyers (quoted as checkout quotes them), dispatch rounds (round_service.dispatch_round), couriers
-accepting, picking up and delivering with proof (courier_service, order_service). The clock is simulated:
-the loop jumps from one thing that happens to the next, so a day takes seconds, not a day."""
+"""The demo's city day (issue 22): a grocery store and restaurants owned by demo sellers, each with its
+menu (Helsinki prices), couriers bound to carrier keys of their own, and a day of on-demand orders
+played through the real services: orders placed by demo buyers from the stores' menus (quoted as checkout
+quotes them), dispatch rounds (round_service.dispatch_round), couriers accepting, picking up and
+delivering with proof (courier_service, order_service). The clock is simulated: the loop jumps from one
+thing that happens to the next, so a day takes seconds, not a day."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from entrepot.catalog.models import Seller
 from entrepot.identity import service as identity
 from entrepot.identity.models import Buyer
 from entrepot.kernel.errors import ValidationFailed
-from entrepot.local_services import courier_service, order_service, round_service, store_service
-from entrepot.local_services.delivery import Item
+from entrepot.local_services import courier_service, menu_service, order_service, round_service, store_service
+from entrepot.local_services.delivery import Line
 from entrepot.local_services.locate import city, locate
 from entrepot.local_services.models import Courier, OnDemandOrder, Trip
 from entrepot.local_services.roads import Mode
@@ -36,16 +37,41 @@ Progress = Callable[[str, int, int], None]  # (task, done, total), as the demo's
 
 OPERATOR = Principal(role="operator", key_id="demo-local")
 CENTRE = (60.1716, 24.9443)  # the middle of the bundled map (central Helsinki)
-STORES = (  # name, kind, where, prep minutes, menu (name, price in minor units)
+STORES = (  # name, kind, where, prep minutes, menu (name, price in minor units: euro cents in Helsinki)
     (
         "Kauppahalli Grocer",
         "grocery",
         (60.1672, 24.9505),
         10,
-        (("milk", 189), ("bread", 349), ("apples", 299)),
+        (
+            ("Milk 1 l", 159),
+            ("Rye bread", 349),
+            ("Apples 1 kg", 299),
+            ("Eggs, 10", 389),
+            ("Coffee 500 g", 749),
+            ("Cloudberry jam", 595),
+        ),
     ),
-    ("Kamppi Noodles", "restaurant", (60.1690, 24.9390), 15, (("ramen", 1450), ("gyoza", 790))),
-    ("Kaisaniemi Pizza", "restaurant", (60.1765, 24.9420), 18, (("margherita", 1290), ("salad", 890))),
+    (
+        "Kamppi Noodles",
+        "restaurant",
+        (60.1690, 24.9390),
+        15,
+        (("Shoyu ramen", 1490), ("Gyoza, 6", 790), ("Tantanmen", 1590), ("Edamame", 550), ("Iced tea", 390)),
+    ),
+    (
+        "Kaisaniemi Pizza",
+        "restaurant",
+        (60.1765, 24.9420),
+        18,
+        (
+            ("Margherita", 1290),
+            ("Salami pizza", 1490),
+            ("Reindeer pizza", 1790),
+            ("Caesar salad", 1190),
+            ("Lemonade", 450),
+        ),
+    ),
 )
 MODES = (Mode.EBIKE, Mode.SCOOTER, Mode.CAR)
 
@@ -64,6 +90,7 @@ class LocalSize:
 @dataclass
 class LocalSeeded:
     stores: list[str] = field(default_factory=list)
+    menus: list[list[str]] = field(default_factory=list)  # each store's menu items, by store
     couriers: list[str] = field(default_factory=list)
     placed: int = 0
     refused: int = 0  # a quote the store or the map turned down
@@ -98,16 +125,26 @@ def seed_local_services(ctx: AppContext, size: LocalSize, progress: Progress) ->
         zone = ZoneInfo(market.time_zone)
         opens = dt.datetime.combine(size.day, dt.time(10), zone).astimezone(dt.UTC)
         sellers = _sellers(session, len(STORES))
-        for n, (name, kind, place, prep, _menu) in enumerate(STORES):
+        for n, (name, kind, place, prep, menu) in enumerate(STORES):
             where = locate(None, place, "place")
             seller = sellers[n % len(sellers)]  # a small demo's sellers may run two
             spec = store_service.StoreSpec(name, kind, market.code, where, "10:00", "22:00", prep, seller)
-            seeded.stores.append(store_service.open_store(session, OPERATOR, spec, opens).public_id)
+            store = store_service.open_store(session, OPERATOR, spec, opens).public_id
+            seeded.stores.append(store)
+            seeded.menus.append(_menu(session, store, menu, opens))
         riders = _couriers(session, size.couriers, opens)
         seeded.couriers = [ref for ref, _ in riders]
     progress("local stores and couriers", len(seeded.stores) + len(riders), len(seeded.stores) + len(riders))
     _Day(ctx, size, rng, seeded, dict(riders), opens, progress).play()
     return seeded
+
+
+def _menu(session: Session, store: str, menu: tuple[tuple[str, int], ...], at: dt.datetime) -> list[str]:
+    """The store's menu, its items' ids in order."""
+    return [
+        menu_service.add_item(session, OPERATOR, store, menu_service.ItemSpec(name, price), at).public_id
+        for name, price in menu
+    ]
 
 
 def _market(session: Session) -> Market:
@@ -217,12 +254,14 @@ class _Day:
             self.placings.pop(0)
             self.seeded.placed += 1
             store = self.rng.randrange(len(STORES))
-            menu = STORES[store][4]
-            items = [Item(n, self.rng.randint(1, 3), p) for n, p in self.rng.sample(menu, 2)]
+            menu = self.seeded.menus[store]  # a buyer picks two or three of the menu, one to three of each
+            lines = [
+                Line(item, self.rng.randint(1, 3)) for item in self.rng.sample(menu, self.rng.randint(2, 3))
+            ]
             try:
                 drop = locate(None, self.rng.choice(self.drops), "drop_off")
                 buyer = self.rng.choice(self.buyers)
-                order_service.place_order(session, buyer, self.seeded.stores[store], items, drop, now)
+                order_service.place_order(session, buyer, self.seeded.stores[store], lines, drop, now)
             except ValidationFailed:
                 self.seeded.refused += 1
 

@@ -1,25 +1,40 @@
 """Local services in the console (issue 22): the operators' board of stores, couriers and on-demand
 orders with the live city map, and a dispatch round run from the page; a seller sees its own stores and
-their orders (another seller's store: 404). The figures are read through the local_services context's
-own functions, so a page shows what the API would answer the same principal."""
+their orders, and keeps each store's menu (adds an item, changes its name, price, description or whether
+it is on sale, archives it; another seller's store: 404). The figures are read through the
+local_services context's own functions, so a page shows what the API would answer the same principal."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from entrepot.local_services import courier_service, order_service, round_service, store_service, tracking
+from entrepot.identity.sessions import SignedIn
+from entrepot.kernel.errors import FieldError, ValidationFailed
+from entrepot.kernel.money import amount_problem, exact_minor, max_minor, plain_major
+from entrepot.local_services import (
+    courier_service,
+    menu_service,
+    order_service,
+    round_service,
+    store_service,
+    tracking,
+)
 from entrepot.local_services.models import Courier, LocalStore, OnDemandOrder
+from entrepot.local_services.ondemand_schemas import MenuItemIn, MenuItemPatch
 from entrepot.platform.deps import Ctx
 from entrepot.platform.principal import Principal
 from entrepot.platform.schemas import IdPath
-from entrepot.web import auth, live
+from entrepot.web import auth, forms, live
 from entrepot.web.auth import CsrfField, Viewer
+from entrepot.web.forms import Body, FormProblem
 from entrepot.web.maps import Map, Point
 from entrepot.web.routing import ConsoleRoute
 from entrepot.web.templating import render
@@ -29,6 +44,9 @@ IN_FLIGHT = ("placed", "assigned", "picked_up")
 LISTED = 500  # a city's board: more than a screen, bounded all the same
 POINT_GROUPS = ("store", "courier", "drop_off")
 RoundFigure = Annotated[int | None, Query(ge=0, le=1_000_000)]
+MenuText = Annotated[str, Form(max_length=600)]  # the schema's limits are checked after, by field
+DoneQuery = Annotated[Literal["added", "changed", "archived"] | None, Query()]
+MENU_ALIASES = {"price_minor": "price"}  # the service's field names -> the menu forms'
 
 
 @dataclass(frozen=True)
@@ -198,16 +216,171 @@ def run_round(ctx: Ctx, viewer: Viewer, csrf: CsrfField = "") -> Response:
     return RedirectResponse(f"/local?{query}&waiting={done.waiting}", status_code=303)
 
 
+@dataclass(frozen=True)
+class MenuForm:
+    """A refused menu form, shown again as typed with its problems: `item` is the item's id, or "new" for
+    the form that adds one."""
+
+    item: str
+    values: dict[str, str]
+    problem: FormProblem
+
+
 @router.get("/local/stores/{ref}")
-def store_page(request: Request, ref: IdPath, ctx: Ctx, viewer: Viewer) -> Response:
-    """A store and its orders: an operator any store, a seller its own (another's: 404)."""
+def store_page(request: Request, ref: IdPath, ctx: Ctx, viewer: Viewer, done: DoneQuery = None) -> Response:
+    """A store, its menu (with the forms that change it) and its orders: an operator any store, a seller
+    its own (another's: 404)."""
+    return _store_page(request, ref, ctx, viewer, done=done)
+
+
+def _store_page(
+    request: Request,
+    ref: str,
+    ctx: Ctx,
+    viewer: SignedIn,
+    failed: MenuForm | None = None,
+    status: int = 200,
+    done: str | None = None,
+) -> Response:
     viewer.principal.require("operator", "seller")
     with ctx.db.transaction() as session:
         store = store_service.own_store(session, viewer.principal, ref)
+        _, menu = menu_service.menu(session, viewer.principal, ref)
         orders = store_service.store_orders(session, store, LISTED)
     flying = [o for o in orders if o.state in IN_FLIGHT]
     m = city_map("store", f"{store.name} and its orders in flight", points([store], [], flying))
-    return render(request, "local_store.html", store=store, orders=orders, map=m, hours=_hours(store))
+    return render(
+        request,
+        "local_store.html",
+        status,
+        store=store,
+        menu=menu,
+        prices={i.public_id: plain_major(i.price_minor, store.currency) for i in menu},
+        failed=failed,
+        done=done,
+        csrf=viewer.csrf_token,
+        orders=orders,
+        map=m,
+        hours=_hours(store),
+    )
+
+
+def price_minor_of(typed: str, currency: str) -> int:
+    """A price typed in the currency's major units (12.50), exact, above zero and at most the largest
+    price; refused in the units typed, beside the price field."""
+    try:
+        minor = exact_minor(Decimal(typed.strip()), currency)
+    except (InvalidOperation, ValueError):
+        minor = 0
+    if amount_problem(minor, currency) is not None:
+        most = plain_major(max_minor(currency), currency)
+        raise ValidationFailed(
+            "invalid price", [FieldError("price", f"a price above 0 up to {most} {currency}, as 12.50")]
+        )
+    return minor
+
+
+def menu_body(model: type[Body], typed: dict[str, str], currency: str) -> Body:
+    """The API's body from a menu form: the price read in the currency's major units, the rest by the
+    body's own rules; every wrong field named at once, once (the form's words before the schema's)."""
+    errors: list[FieldError] = []
+    minor = 1
+    try:
+        minor = price_minor_of(typed["price"], currency)
+    except ValidationFailed as bad:
+        errors += bad.field_errors
+    name, description = typed["name"].strip(), typed["description"].strip()
+    if not 1 <= len(name) <= 200:
+        errors.append(FieldError("name", "a name for the item, at most 200 characters"))
+    if len(description) > 500:
+        errors.append(FieldError("description", "at most 500 characters"))
+    values = {
+        "name": name if 1 <= len(name) <= 200 else "-",
+        "price_minor": minor,
+        "description": description[:500],
+    }
+    try:
+        body = forms.parse(model, "invalid menu item", values)
+    except ValidationFailed as bad:
+        errors += bad.field_errors
+    if errors:
+        raise ValidationFailed("the menu item has mistakes", errors)
+    return body
+
+
+def _menu_refused(request: Request, ref: str, ctx: Ctx, viewer: SignedIn, form: MenuForm) -> Response:
+    return _store_page(request, ref, ctx, viewer, form, 422)
+
+
+def _menu_done(ref: str, what: str) -> Response:
+    """Back to the store (a reload does not send the form again), saying what was done."""
+    return RedirectResponse(f"/local/stores/{ref}?{urlencode({'done': what})}#menu", status_code=303)
+
+
+@router.post("/local/stores/{ref}/menu")
+def add_menu_item(
+    request: Request,
+    ref: IdPath,
+    ctx: Ctx,
+    viewer: Viewer,
+    csrf: CsrfField = "",
+    name: MenuText = "",
+    price: MenuText = "",
+    description: MenuText = "",
+) -> Response:
+    """Add an item to the store's menu, as POST /api/v1/local/stores/{ref}/menu does."""
+    auth.check_csrf(viewer, csrf)
+    values = {"name": name, "price": price, "description": description}
+    try:
+        with ctx.db.transaction() as session:
+            store = store_service.own_store(session, viewer.principal, ref)
+            body = menu_body(MenuItemIn, values, store.currency)
+            spec = menu_service.ItemSpec(body.name, body.price_minor, body.description)
+            menu_service.add_item(session, viewer.principal, ref, spec, ctx.clock())
+    except ValidationFailed as refused:
+        problem = FormProblem.of(refused, MENU_ALIASES)
+        return _menu_refused(request, ref, ctx, viewer, MenuForm("new", values, problem))
+    return _menu_done(ref, "added")
+
+
+@router.post("/local/stores/{ref}/menu/{item}")
+def change_menu_item(
+    request: Request,
+    ref: IdPath,
+    item: IdPath,
+    ctx: Ctx,
+    viewer: Viewer,
+    csrf: CsrfField = "",
+    name: MenuText = "",
+    price: MenuText = "",
+    description: MenuText = "",
+    available: MenuText = "",
+) -> Response:
+    """Change an item's name, price, description and whether it is on sale (an unticked box: sold out),
+    as PATCH /api/v1/local/stores/{ref}/menu/{item} does."""
+    auth.check_csrf(viewer, csrf)
+    values = {"name": name, "price": price, "description": description, "available": available}
+    try:
+        with ctx.db.transaction() as session:
+            store = store_service.own_store(session, viewer.principal, ref)
+            patch = menu_body(MenuItemPatch, values, store.currency)
+            change = menu_service.ItemChange(
+                patch.name, patch.price_minor, patch.description, available == "on"
+            )
+            menu_service.change_item(session, viewer.principal, ref, item, change, ctx.clock())
+    except ValidationFailed as refused:
+        problem = FormProblem.of(refused, MENU_ALIASES)
+        return _menu_refused(request, ref, ctx, viewer, MenuForm(item, values, problem))
+    return _menu_done(ref, "changed")
+
+
+@router.post("/local/stores/{ref}/menu/{item}/archive")
+def archive_menu_item(ref: IdPath, item: IdPath, ctx: Ctx, viewer: Viewer, csrf: CsrfField = "") -> Response:
+    """Take an item off the menu for good (past orders keep naming it), as DELETE on the API's item."""
+    auth.check_csrf(viewer, csrf)
+    with ctx.db.transaction() as session:
+        menu_service.archive_item(session, viewer.principal, ref, item, ctx.clock())
+    return _menu_done(ref, "archived")
 
 
 def _hours(store: LocalStore) -> str:

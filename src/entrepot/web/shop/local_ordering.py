@@ -1,14 +1,15 @@
 """Ordering from a local store in a shop (issue 22): the shop's stores, and a store's page with the
-order form: what to bring (an item, how many, at what price: the stores have no menu of their own yet,
-as in the API) and the door, a street address the context's gazetteer finds on the city's map. The
-order is placed by order_service.place_order, the API's own function, so the same rules refuse it, each
-refusal shown beside its field; a refused form writes nothing. Placed, the buyer lands on the order's
-tracking page (web/shop/local_tracking.py) with its promised time."""
+order form: the store's menu (what is on sale, each at its price in the store's currency), how many of
+each, and the door, a street address the context's gazetteer finds on the city's map. The buyer names
+items and quantities, never a price: the order is placed by order_service.place_order_once, the API's
+own function, which prices each line from the menu, so the same rules refuse it, each refusal shown
+beside its item or field; a refused form writes nothing. Placed, the buyer lands on the order's tracking
+page (web/shop/local_tracking.py) with its promised time."""
 
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -18,11 +19,11 @@ from starlette.responses import RedirectResponse, Response
 from entrepot.identity.sessions import SignedIn
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed, not_found
 from entrepot.kernel.idempotency import request_fingerprint
-from entrepot.kernel.money import exact_minor
-from entrepot.local_services import order_service, store_service
-from entrepot.local_services.delivery import Item
+from entrepot.local_services import menu_service, order_service, store_service
+from entrepot.local_services.delivery import Line
 from entrepot.local_services.locate import locate
-from entrepot.local_services.models import LocalStore
+from entrepot.local_services.menu_service import MAX_ITEMS
+from entrepot.local_services.models import LocalStore, MenuItem
 from entrepot.platform.deps import Ctx
 from entrepot.platform.schemas import IdPath
 from entrepot.web import auth
@@ -32,16 +33,19 @@ from entrepot.web.shop.common import MarketPart, Marketplace, Shop, ShopRoute, o
 
 router = APIRouter(route_class=ShopRoute, include_in_schema=False)
 FormText = Annotated[str, Form(max_length=300)]
+MenuRefs = Annotated[list[str], Form(max_length=MAX_ITEMS)]  # each row's menu item, in the menu's order
+Quantities = Annotated[list[str], Form(max_length=MAX_ITEMS)]  # and how many of it, row by row
 LISTED = 200
 # the service's field names -> the form's
-ALIASES = {"drop_off": "address", "drop_off.address": "address", "items": "item", "items.0": "item"}
+ALIASES = {"drop_off": "address", "drop_off.address": "address"}
 
 
-def _store_in(session: Session, shop: Shop, ref: str) -> LocalStore:
-    store = store_service.get_store(session, ref)
+def _store_in(session: Session, shop: Shop, ref: str, viewer: SignedIn) -> tuple[LocalStore, list[MenuItem]]:
+    """The shop's store and its menu as the viewer sees it (a buyer: what is on sale)."""
+    store, menu = menu_service.menu(session, viewer.principal, ref)
     if store.market != shop.market.code:
         raise not_found("store", ref)
-    return store
+    return store, menu
 
 
 @router.get("/shop/{marketplace}/{market}/local-stores")
@@ -64,18 +68,33 @@ def store_page(
 ) -> Response:
     with ctx.db.transaction() as session:
         shop = open_shop(session, marketplace, market)
-        store = _store_in(session, shop, ref)
+        store, menu = _store_in(session, shop, ref, viewer)
     # this form's idempotency key, as the checkout's: sent twice (a second click, a retry), one order
-    values = {"item": "", "quantity": "1", "price": "", "address": "", "key": secrets.token_urlsafe(18)}
-    return _form(request, shop, store, viewer, values, FormProblem())
+    form = OrderForm({}, "", secrets.token_urlsafe(18))
+    return _form(request, shop, store, menu, viewer, form, FormProblem())
+
+
+@dataclass(frozen=True)
+class OrderForm:
+    """What the buyer typed: a quantity per menu item (by its id), the address, the form's key."""
+
+    quantities: dict[str, str]
+    address: str
+    key: str
+
+    def fingerprint(self, store: str) -> str:
+        """The body as the idempotency key compares it: the same store, lines and address."""
+        lines = sorted((ref, n.strip()) for ref, n in self.quantities.items() if n.strip() not in ("", "0"))
+        return request_fingerprint({"store": store, "items": lines, "address": self.address.strip()})
 
 
 def _form(
     request: Request,
     shop: Shop,
     store: LocalStore,
+    menu: list[MenuItem],
     viewer: SignedIn,
-    values: dict[str, str],
+    form: OrderForm,
     problem: FormProblem,
     status: int = 200,
 ) -> Response:
@@ -85,32 +104,46 @@ def _form(
         shop,
         status,
         store=store,
-        values=values,
+        menu=menu,
+        form=form,
         problem=problem,
         csrf=viewer.csrf_token,
     )
 
 
-def parse_item(values: dict[str, str], currency: str) -> Item:
-    """The form's item line as the service's Item, or every wrong field named at once."""
-    errors = []
-    name = values["item"].strip()
-    if not name or len(name) > 200:
-        errors.append(FieldError("item", "say what to bring (at most 200 characters)"))
-    quantity = int(values["quantity"]) if values["quantity"].strip().isdigit() else 0
-    if not 1 <= quantity <= 100:
-        errors.append(FieldError("quantity", "a whole number from 1 to 100"))
-    try:
-        price = exact_minor(Decimal(values["price"].strip()), currency)
-    except (InvalidOperation, ValueError):
-        price = 0
-    if not 1 <= price <= 10**15:
-        errors.append(FieldError("price", f"a price in {currency} above zero, as 12.50"))
-    if not values["address"].strip():
+def quantity_field(ref: str) -> str:
+    """The form's field of a menu item's quantity."""
+    return f"qty-{ref}"
+
+
+def parse_lines(form: OrderForm) -> list[Line]:
+    """The form's lines (items with a quantity above 0, in the menu's order) as the service's Lines, or
+    every wrong field named at once."""
+    errors, lines = [], []
+    for ref, typed in form.quantities.items():
+        text = typed.strip() or "0"
+        quantity = int(text) if text.isdigit() and len(text) <= 3 else -1
+        if not 0 <= quantity <= 100:
+            errors.append(FieldError(quantity_field(ref), "a whole number from 0 to 100"))
+        elif quantity:
+            lines.append(Line(ref, quantity))
+    if not errors and not lines:
+        errors.append(FieldError("items", "choose how many of at least one item"))
+    if not form.address.strip():
         errors.append(FieldError("address", "a street address in the city, as Mikonkatu 18"))
     if errors:
         raise ValidationFailed("the order has mistakes", errors)
-    return Item(name, quantity, price)
+    return lines
+
+
+def _aliases(lines: list[Line], shown: set[str]) -> dict[str, str]:
+    """The service's field names -> the form's: a line's item error beside that item's quantity (or
+    above the menu, for an item no longer shown)."""
+    per_line = {
+        f"items[{i}].item": quantity_field(line.item) if line.item in shown else "items"
+        for i, line in enumerate(lines)
+    }
+    return ALIASES | per_line
 
 
 @router.post("/shop/{marketplace}/{market}/local-stores/{ref}")
@@ -122,33 +155,32 @@ def place(
     ctx: Ctx,
     viewer: Viewer,
     csrf: CsrfField = "",
-    item: FormText = "",
-    quantity: FormText = "",
-    price: FormText = "",
+    item: MenuRefs = [],  # noqa: B006 - FastAPI copies a default
+    quantity: Quantities = [],  # noqa: B006
     address: FormText = "",
     key: FormText = "",
 ) -> Response:
     auth.check_csrf(viewer, csrf)
     viewer.principal.require("buyer")
-    key = _key(key)
-    values = {"item": item, "quantity": quantity, "price": price, "address": address, "key": key}
+    form = OrderForm(dict(zip(item, quantity, strict=False)), address, _key(key))
     with ctx.db.transaction() as session:
         shop = open_shop(session, marketplace, market)
-        store = _store_in(session, shop, ref)
+        store, menu = _store_in(session, shop, ref, viewer)
+    lines: list[Line] = []
     try:
-        line = parse_item(values, store.currency)
+        if len(item) != len(quantity):  # a hand-made form: no line can be trusted to its item
+            raise ValidationFailed("the order's items and quantities do not pair up", [])
+        lines = parse_lines(form)
         drop = locate(address.strip(), None, "drop_off")
         with ctx.db.transaction() as session:
-            fingerprint = request_fingerprint(
-                {"store": ref, **{k: v for k, v in values.items() if k != "key"}}
-            )
-            claim = order_service.Claim(key, fingerprint)
+            claim = order_service.Claim(form.key, form.fingerprint(ref))
             order, _ = order_service.place_order_once(
-                session, viewer.principal, ref, [line], drop, ctx.clock(), claim
+                session, viewer.principal, ref, lines, drop, ctx.clock(), claim
             )
             placed = order.public_id
     except DomainError as refused:
-        return _form(request, shop, store, viewer, values, FormProblem.of(refused, ALIASES), refused.status)
+        problem = FormProblem.of(refused, _aliases(lines, {i.public_id for i in menu}))
+        return _form(request, shop, store, menu, viewer, form, problem, refused.status)
     return RedirectResponse(f"{shop.path}/deliveries/{placed}", status_code=303)
 
 
