@@ -1,7 +1,8 @@
 """The console's menu editor on a local store's page (web/local_pages.py): its seller (or an operator)
 adds items, changes their name, price (typed in the store's currency), description and whether they
 are on sale, and archives them, through the API's own service; each mistake is shown beside its field
-with nothing written; the CSRF token is required; another seller's store is 404, a buyer is refused."""
+with nothing written; the CSRF token is required; another seller's store is 404, a buyer is refused
+(403)."""
 
 from __future__ import annotations
 
@@ -104,6 +105,10 @@ def test_the_forms_need_their_csrf_token_and_the_store_s_seller(
     token = csrf_of(other.get("/local"))
     for path, data in posts:
         assert other.post(path, data={**data, "csrf": token}).status_code == 404
+    buyer = console_as(world, "buyer-a")
+    token = csrf_of(buyer.get(f"/shop/lazada/sg/local-stores/{town.store}"))
+    for path, data in posts:
+        assert buyer.post(path, data={**data, "csrf": token}).status_code == 403
     assert town.counts() == before and menu(town) == was
     ops = console_as(world, "ops")
     token = csrf_of(ops.get(f"/local/stores/{town.store}"))
