@@ -1,21 +1,38 @@
-"""db.pipelined, db.in_list, db.planned_each_time, db.insert_many and db.rows_changed, on SQLite and
-PostgreSQL: what the flash batch relies on."""
+"""db.pipelined, db.in_list, db.planned_each_time, db.insert_many(_returning_ids) and db.rows_changed,
+on SQLite and PostgreSQL: what the flash and checkout batches rely on."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from entrepot.platform.db import (
     Database,
     OutboxEvent,
+    UtcDateTime,
     in_list,
     insert_many,
+    insert_many_returning_ids,
     pipelined,
     planned_each_time,
     record_events,
@@ -183,3 +200,44 @@ def test_rows_changed_counts_what_a_pipelined_update_changed(database: Database)
             two = s.execute(update(EVENTS).where(wanted).values(type="x"))
             none = s.execute(update(EVENTS).where(EVENTS.c.aggregate_id == "zz").values(type="y"))
         assert (rows_changed(two), rows_changed(none)) == (2, 0)
+
+
+_TYPED = Table(  # a table of its own: the column types JSON has no type for
+    "test_insert_typed",
+    MetaData(),
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("label", String(8)),
+    Column("rate", Numeric(24, 10)),
+    Column("day", Date),
+    Column("at", UtcDateTime),
+)
+
+
+def test_insert_many_returning_ids_gives_each_row_its_own_id(database: Database) -> None:
+    """Checkout writes an order's lines with its id: the ids must come back in the rows' order."""
+    refs = ["m", "c", "x", "a", "q", "b", "z"]
+    with database.transaction() as s:
+        insert_many(s, EVENTS, [_event_row("before")])  # the serial does not start at 1
+        ids = insert_many_returning_ids(s, EVENTS, [_event_row(ref) for ref in refs])
+        assert insert_many_returning_ids(s, EVENTS, []) == []
+    with database.transaction() as s:
+        stored = dict(s.execute(select(EVENTS.c.id, EVENTS.c.aggregate_id).where(EVENTS.c.id.in_(ids))).all())
+    assert [stored[i] for i in ids] == refs
+
+
+def test_insert_many_keeps_decimals_dates_and_times_exact(database: Database) -> None:
+    rows = [
+        {"label": "a", "rate": Decimal("0.1400000001"), "day": dt.date(2026, 12, 6), "at": NOW},
+        {"label": "b", "rate": Decimal("7.1234567890"), "day": dt.date(2025, 1, 31), "at": NOW},
+    ]
+    with database.engine.begin() as connection:
+        _TYPED.create(connection)
+    try:
+        with database.transaction() as s:
+            insert_many_returning_ids(s, _TYPED, rows)
+        with database.transaction() as s:
+            stored = s.execute(select(_TYPED.c.label, _TYPED.c.rate, _TYPED.c.day, _TYPED.c.at)).all()
+        assert sorted(tuple(r) for r in stored) == [tuple(r.values()) for r in rows]
+    finally:
+        with database.engine.begin() as connection:
+            _TYPED.drop(connection)

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import ColumnExpressionArgument, ScalarSelect, Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.service import SkuView
@@ -20,7 +20,7 @@ from entrepot.kernel.errors import Conflict, FieldError, NotFound, ValidationFai
 from entrepot.kernel.ids import new_id
 from entrepot.organization.domain import check_code
 from entrepot.platform import audit
-from entrepot.platform.db import refuse_taken_code
+from entrepot.platform.db import insert_many_returning_ids, refuse_taken_code
 
 
 def create_warehouse(
@@ -121,7 +121,6 @@ _RESERVE = (
     .where(_stock.id == bindparam("stock_id"), _stock.on_hand - _stock.reserved >= bindparam("quantity"))
     .values(reserved=_stock.reserved + bindparam("quantity"))
 )
-_ADD_RESERVATIONS = insert(_RESERVATIONS).returning(_reservation.id, sort_by_parameter_order=True)
 _SETTLE = (
     update(_RESERVATIONS)
     .where(_reservation.order_ref.in_(bindparam("refs", expanding=True)), _reservation.status == "active")
@@ -170,7 +169,7 @@ def add_order_reservations(
         }
         for order_ref, stock_id, quantity in taken
     ]
-    return list(session.execute(_ADD_RESERVATIONS, rows).scalars())
+    return insert_many_returning_ids(session, _RESERVATIONS, rows)
 
 
 def settle(session: Session, order_ref: str, outcome: str) -> bool:

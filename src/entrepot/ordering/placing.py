@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from entrepot.inventory import allocation
@@ -53,7 +53,14 @@ from entrepot.ordering.queries import OrderDetail, order_details
 from entrepot.ordering.shipping import OPTION_IDS, FlatZoneRates, ShippingRates, UnknownDeliveryOption, pick
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
-from entrepot.platform.db import dialect_of, insert_or_skip, record_events, table_of
+from entrepot.platform.db import (
+    dialect_of,
+    insert_many,
+    insert_many_returning_ids,
+    insert_or_skip,
+    record_events,
+    table_of,
+)
 from entrepot.platform.logs import current_request_id
 from entrepot.platform.principal import Principal
 
@@ -61,8 +68,7 @@ from entrepot.platform.principal import Principal
 _KEYS = table_of(IdempotencyKey)
 _ORDERS = table_of(Order)
 _CLAIM_KEYS = insert_or_skip(_KEYS, ["principal", "key"], [_KEYS.c.principal, _KEYS.c.key])
-_INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
-_INSERT_LINES = insert(table_of(OrderLine))
+_LINES = table_of(OrderLine)
 
 
 @dataclass(frozen=True)
@@ -298,10 +304,10 @@ def _write(session: Session, placed: list[_New], placing: Placing) -> list[Place
     ]
     reservation_ids = iter(inventory.add_order_reservations(session, taken, expires_at, now))
     rows = _order_rows(session, placed, placing, expires_at)
-    order_ids = session.execute(_INSERT_ORDERS, rows).scalars().all()
+    order_ids = insert_many_returning_ids(session, _ORDERS, rows)
     orders = [Order(id=order_id, **values) for order_id, values in zip(order_ids, rows, strict=True)]
     lines = [_line_rows(n, order, reservation_ids) for n, order in zip(placed, orders, strict=True)]
-    session.execute(_INSERT_LINES, [row for rows_, _ in lines for row in rows_])
+    insert_many(session, _LINES, [row for rows_, _ in lines for row in rows_])
     placed_events = [
         (o.public_id, _placed_payload(o, _priced(n))) for n, o in zip(placed, orders, strict=True)
     ]

@@ -9,6 +9,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -155,9 +156,6 @@ def refuse_taken_code(session: Session, model: type[_Row], code: str, what: str)
 
 _OUTBOX = table_of(OutboxEvent)
 _RECORD_EVENT = insert(_OUTBOX)
-# Many rows go out in one round trip without RETURNING too (psycopg's executemany pipelines them), and a
-# statement that returns nothing, not even the implicit primary key (inline), can join `pipelined`.
-_RECORD_EVENTS = insert(_OUTBOX).inline()
 
 
 def record_event(session: Session, event_: DomainEvent, now: dt.datetime) -> None:
@@ -182,7 +180,7 @@ def record_events(
     if payloads:
         ids = request_ids if request_ids is not None else [None] * len(payloads)
         rows = [_event_row(kind, ref, body, now, rid) for (ref, body), rid in zip(payloads, ids, strict=True)]
-        session.execute(_RECORD_EVENTS, rows)
+        insert_many(session, _OUTBOX, rows)
         count_on_commit(session, EVENTS, kind, len(payloads))
 
 
@@ -194,7 +192,7 @@ def record_timed_events(
     all, else none, like `record_events`."""
     if events:
         rows = [_event_row(e.type, e.aggregate_id, e.payload, at, request_id) for e, at in events]
-        session.execute(_RECORD_EVENTS, rows)
+        insert_many(session, _OUTBOX, rows)
         for kind, count in Counter(e.type for e, _ in events).items():
             count_on_commit(session, EVENTS, kind, count)
 
@@ -252,9 +250,37 @@ def insert_many(
         session.execute(_upsert(sqlite.insert(table).inline(), conflict, update), rows)
 
 
+def insert_many_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """`insert_many` without a conflict key, returning the new rows' serial ids in the rows' order: for a
+    batch whose next rows refer to these (an order's lines to the order). On PostgreSQL the statement's
+    text is the same for any number of rows, so psycopg converts it once and PostgreSQL plans it once
+    (a multi-row VALUES is a new text, parsed and planned anew, for each batch size). The ids come back
+    sorted: one statement takes its serial values in the order it inserts the rows, which is the
+    document's order. Elsewhere (SQLite) SQLAlchemy's INSERT ... RETURNING in the rows' order."""
+    if not rows:
+        return []
+    key = _serial_key(table)
+    if dialect_of(session) == "postgresql":
+        document = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
+        statement = _insert_from_json(table, tuple(rows[0]), (), (), key.name)
+        return sorted(session.execute(statement, {"rows": document}).scalars())
+    return list(session.execute(insert(table).returning(key, sort_by_parameter_order=True), rows).scalars())
+
+
+def _serial_key(table: Table) -> Column[Any]:
+    (key,) = table.primary_key.columns
+    if key.autoincrement is False:
+        raise ValueError(f"{table.name}'s key is not a serial: no order to return its ids in")
+    return key
+
+
 @functools.cache
 def _insert_from_json(
-    table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...]
+    table: Table,
+    columns: tuple[str, ...],
+    conflict: tuple[str, ...],
+    update: tuple[str, ...],
+    returning: str | None = None,
 ) -> Executable:
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     names = [dialect.identifier_preparer.quote(c) for c in columns]
@@ -270,16 +296,24 @@ def _insert_from_json(
         select(*[literal_column(f"r.{n}") for n in names]).select_from(source).order_by(text("r.n"))
     )
     statement = postgresql.insert(table).from_select(columns, rows, include_defaults=False)
-    built: Executable = _upsert(statement, conflict, update)
-    return built
+    built = _upsert(statement, conflict, update)
+    if returning is not None:
+        built = built.returning(table.c[returning])
+    return cast(Executable, built)
 
 
 def _json_value(value: Any) -> str:
-    if not isinstance(value, dt.datetime):
-        raise TypeError(f"{type(value).__name__} has no JSON form here")
-    if value.tzinfo is None:  # as UtcDateTime refuses one
-        raise ValueError("naive datetime given to a UTC column")
-    return value.isoformat()
+    """A value JSON has no type for, as the text PostgreSQL's column reads it from (a decimal as its
+    exact digits, never a float)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:  # as UtcDateTime refuses one
+            raise ValueError("naive datetime given to a UTC column")
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} has no JSON form here")
 
 
 def _upsert(statement: Any, conflict: tuple[str, ...], update: tuple[str, ...]) -> Any:
