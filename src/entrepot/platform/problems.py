@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from entrepot.kernel.errors import DomainError
+from entrepot.platform.schemas import error_message
 
 PROBLEM_BASE = "https://entrepot.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -69,9 +70,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         return problem(
             400, "malformed-json", "Malformed JSON", "the request body is not valid JSON", request.url.path
         )
-    errors = [
-        {"field": _field_name(tuple(i.get("loc", ()))), "message": i.get("msg", "invalid")} for i in issues
-    ]
+    errors = [{"field": _field_name(tuple(i.get("loc", ()))), "message": error_message(i)} for i in issues]
     return problem(
         422, "validation-failed", "Invalid input", "the request has invalid fields", request.url.path, errors
     )

@@ -8,7 +8,7 @@ and a max_length that fits the column it goes to, stated on the field; each day 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
 import pycountry
@@ -28,6 +28,18 @@ from entrepot.kernel.bounds import (
 )
 
 T = TypeVar("T")
+
+
+def error_message(error: Mapping[str, Any]) -> str:
+    """What to say of one of pydantic's errors: its own message, except for a text's length. A length
+    limit on an optional text (`Text | None = Field(max_length=...)`) is checked after validation, and
+    pydantic then says "Value should have at most 500 items": a text has characters."""
+    kind, ctx = error.get("type"), error.get("ctx") or {}
+    if kind == "too_long" and isinstance(error.get("input"), str) and "max_length" in ctx:
+        return f"String should have at most {ctx['max_length']} characters"
+    if kind == "too_short" and isinstance(error.get("input"), str) and "min_length" in ctx:
+        return f"String should have at least {ctx['min_length']} characters"
+    return str(error.get("msg", "invalid"))
 
 
 def printable(value: str) -> str:

@@ -10,6 +10,7 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, ValidationError
 
 from entrepot.kernel.errors import DomainError, FieldError, ValidationFailed
+from entrepot.platform.schemas import error_message
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -60,7 +61,7 @@ def field_errors(model: type[BaseModel], invalid: ValidationError) -> list[Field
 def _message(model: type[BaseModel], error: Any) -> str:
     field = model.model_fields.get(str(error["loc"][0])) if error["loc"] else None
     if error["type"] not in _RANGE_ERRORS or field is None:
-        return str(error["msg"])
+        return error_message(error)
     low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
     high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
     if low is None or high is None:  # one-sided, or strict bounds: pydantic's own words say it

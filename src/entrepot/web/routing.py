@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from entrepot.kernel.errors import DomainError
 from entrepot.platform.problems import PROBLEM_BASE
+from entrepot.platform.schemas import error_message
 from entrepot.web.auth import SignInRequired, sign_in_url
 from entrepot.web.templating import render
 
@@ -44,7 +45,7 @@ class ConsoleRoute(APIRoute):
                 return error_page(request, problem.status, problem.title, problem.detail, problem.code)
             except RequestValidationError as invalid:
                 fields = "; ".join(
-                    f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', 'invalid')}"
+                    f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {error_message(e)}"
                     for e in invalid.errors()
                 )
                 return error_page(request, 422, "Invalid input", fields, "validation-failed")
