@@ -9,9 +9,11 @@ import json
 import re
 
 import pytest
+from sqlalchemy import select
 
-from entrepot.local_services.models import OnDemandOrder
+from entrepot.local_services.models import LocalStore, OnDemandOrder
 from entrepot.web.local_pages import order_rows
+from entrepot.web.templating import clock
 from tests.api.local_on_demand import Town, shipped_city, town
 from tests.web.conftest import console_as, csrf_of
 from tests.world import World
@@ -123,9 +125,24 @@ def test_late_orders_come_first_the_latest_first_then_by_promise() -> None:
         (order("on-time-sooner", 30, 20), "st", None),
         (order("very-late", 30, 50), "st", "trp"),
     ]
-    rows = order_rows(found, {"st": "Soup Kitchen"})
+    store = LocalStore(public_id="st", name="Soup Kitchen", time_zone="Europe/Helsinki")
+    rows = order_rows(found, {"st": store})
     assert [r.ref for r in rows] == ["very-late", "a-bit-late", "on-time-sooner", "on-time-later"]
     assert rows[0].late_s == 20 * 60 and rows[0].store == "Soup Kitchen" and rows[0].trip == "trp"
+    assert clock(rows[0].promised_at, rows[0].time_zone) == "05:30 EET"  # 03:30 UTC, on the city's clocks
+
+
+def test_the_board_and_a_stores_page_show_the_citys_time(
+    world: World, people: dict[str, str], town: Town
+) -> None:
+    placed(town)
+    with world.db.transaction() as session:
+        store = session.scalars(select(LocalStore).where(LocalStore.public_id == town.store)).one()
+        order = session.scalars(select(OnDemandOrder).where(OnDemandOrder.store_id == store.id)).one()
+        promised = clock(order.promised_at, store.time_zone)
+    assert not promised.endswith("UTC") or store.time_zone == "UTC"
+    for path in ("/local", f"/local/stores/{town.store}"):
+        assert promised in console_as(world, "ops").get(path).text
 
 
 def test_the_operator_reads_any_stores_page(world: World, people: dict[str, str], town: Town) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ from entrepot.web.auth import CsrfField, Viewer
 from entrepot.web.forms import Body, FormProblem
 from entrepot.web.maps import Map, Point
 from entrepot.web.routing import ConsoleRoute
-from entrepot.web.templating import render
+from entrepot.web.templating import clock, render
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 IN_FLIGHT = ("placed", "assigned", "picked_up")
@@ -58,6 +59,7 @@ class OrderRow:
     eta_at: dt.datetime
     late_s: int  # how far the ETA is past the promise (negative: ahead of it)
     trip: str | None
+    time_zone: str  # its store's: the times are shown on the city's clocks
 
 
 @dataclass(frozen=True)
@@ -72,39 +74,50 @@ class CourierRow:
     trip: str | None
 
 
-def order_rows(orders: list[tuple[OnDemandOrder, str, str | None]], names: dict[str, str]) -> list[OrderRow]:
+def order_rows(
+    orders: list[tuple[OnDemandOrder, str, str | None]], stores: dict[str, LocalStore]
+) -> list[OrderRow]:
     """Orders (with their store's and trip's ids) late ones first, the latest first, then by promise."""
     rows = [
         OrderRow(
             order.public_id,
-            names.get(store, store),
+            stores[store].name if store in stores else store,
             order.state,
             order.promised_at,
             order.eta_at,
             int((order.eta_at - order.promised_at).total_seconds()),
             trip,
+            stores[store].time_zone if store in stores else "UTC",
         )
         for order, store, trip in orders
     ]
     return sorted(rows, key=lambda r: (r.late_s <= 0, -r.late_s if r.late_s > 0 else 0, r.promised_at))
 
 
-def courier_rows(couriers: list[Courier], trips: dict[int, str], now: dt.datetime) -> list[CourierRow]:
+def courier_rows(
+    couriers: list[Courier], trips: dict[int, str], now: dt.datetime, zone: str
+) -> list[CourierRow]:
     return [
         CourierRow(
             c.public_id,
             c.name,
             c.mode,
             c.capacity,
-            f"{c.shift_starts_at:%H:%M}-{c.shift_ends_at:%H:%M} UTC",
+            _shift(c, zone),
             c.shift_starts_at <= now < c.shift_ends_at,
-            f"{c.lat:.5f}, {c.lon:.5f} at {c.position_at:%H:%M:%S}"
+            f"{c.lat:.5f}, {c.lon:.5f} at {clock(c.position_at, zone, '%H:%M:%S')}"
             if c.lat is not None and c.position_at
             else "not known",
             trips.get(c.id),
         )
         for c in couriers
     ]
+
+
+def _shift(courier: Courier, zone: str) -> str:
+    """`10:00-18:00 EET`: the shift on the city's clocks."""
+    starts, ends = (t.astimezone(ZoneInfo(zone)) for t in (courier.shift_starts_at, courier.shift_ends_at))
+    return f"{starts:%H:%M}-{ends:%H:%M %Z}"
 
 
 def points(stores: list[LocalStore], couriers: list[Courier], orders: list[OnDemandOrder]) -> list[Point]:
@@ -130,6 +143,7 @@ class Board:
     couriers: list[CourierRow]
     orders: list[OrderRow]
     map: Map
+    time_zone: str  # the city's, as its stores keep it (UTC when none, or stores in several zones)
 
 
 def board(session: Session, principal: Principal, now: dt.datetime) -> Board:
@@ -145,11 +159,14 @@ def board(session: Session, principal: Principal, now: dt.datetime) -> Board:
     ]
     trips = tracking.current_trips(session, [c.id for c in couriers])
     found = points(stores, couriers, [order for order, _, _ in flying])
+    zones = {s.time_zone for s in stores}
+    zone = zones.pop() if len(zones) == 1 else "UTC"
     return Board(
         stores,
-        courier_rows(couriers, trips, now),
-        order_rows(flying, {s.public_id: s.name for s in stores}),
+        courier_rows(couriers, trips, now, zone),
+        order_rows(flying, {s.public_id: s for s in stores}),
         city_map("city", "Stores, couriers and orders in flight", found),
+        zone,
     )
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -55,6 +56,14 @@ def when(value: dt.datetime | None) -> str:
     return "-" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def clock(value: dt.datetime | None, zone: str, pattern: str = "%H:%M") -> str:
+    """A moment on the clocks of a place (a city's stores and couriers), its zone's abbreviation after:
+    `14:05 EET`. The console's other pages say UTC; a dispatcher reads the city's own time."""
+    if value is None:
+        return "-"
+    return value.astimezone(ZoneInfo(zone)).strftime(f"{pattern} %Z")
+
+
 def percent(value: float | Decimal | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
@@ -74,7 +83,9 @@ def words(code: str | None) -> str:
     return "" if code is None else code.replace("_", " ").replace("-", " ")
 
 
-templates.env.filters.update(money=money, when=when, percent=percent, words=words, duration=duration)
+templates.env.filters.update(
+    money=money, when=when, clock=clock, percent=percent, words=words, duration=duration
+)
 
 
 def viewer_of(request: Request) -> SignedIn | None:
