@@ -25,15 +25,15 @@ from entrepot.emissions.models import LocalDelivery, LocalResult, LocalTripActiv
 from entrepot.emissions.versions import current_version, factor_set_of, resolve_version
 from entrepot.kernel.errors import NotFound
 from entrepot.organization import service as organization
+from entrepot.organization.domain import ON_DEMAND_UNIT
 from entrepot.platform.db import OutboxEvent
 from entrepot.platform.outbox import Event, HandlerRegistry
 
 TRIP_DONE = "local.trip_done"  # local services' event names (order_service.TRIP_DONE, ORDER_DELIVERED)
 ORDER_DELIVERED = "local.order_delivered"
-# The business unit that runs on-demand delivery in the group's organisation (Ele.me's, in Local consumer
-# services: simulation.scenario seeds it). An organisation without it accounts a trip to its store's
-# marketplace instead, so a trip always has a division when its market has one.
-ON_DEMAND_UNIT = "ele-me"
+# A trip is accounted to the organisation's on-demand unit (organization.domain.ON_DEMAND_UNIT); an
+# organisation without it accounts a trip to its store's marketplace instead, so a trip always has a
+# division when its market has one.
 
 
 class TripNotRecordable(LookupError):

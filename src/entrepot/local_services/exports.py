@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from entrepot.local_services.models import LocalStore, OnDemandOrder
+from entrepot.organization.domain import ON_DEMAND_UNIT
 
 Row = dict[str, Any]
 
-# The business unit whose revenue on-demand delivery is: the group's Ele.me-like unit, under its Local
-# consumer services division (the organisation the demo seeds: scenario's "ele-me").
-BUSINESS_UNIT = "ele-me"
+# The business unit whose revenue on-demand delivery is (the organisation's)
+BUSINESS_UNIT = ON_DEMAND_UNIT
 
 
 def delivered_since(session: Session, since: dt.datetime | None, batch: int = 50_000) -> Iterator[list[Row]]:

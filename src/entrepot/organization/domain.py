@@ -17,6 +17,9 @@ from entrepot.kernel.money import validate_currency
 KINDS = ("group", "segment", "division", "business_unit")
 PARENT_KIND = {"segment": "group", "division": "segment", "business_unit": "division"}
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# The business unit that runs on-demand delivery (the group's Ele.me, under Local consumer services:
+# simulation.scenario seeds it): local services' revenue and trips are accounted to it.
+ON_DEMAND_UNIT = "ele-me"
 
 
 @dataclass(frozen=True)
