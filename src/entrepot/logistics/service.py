@@ -53,7 +53,7 @@ from entrepot.logistics.routing import (
 )
 from entrepot.ordering.queries import OrderForShipping, OrderParcel, orders_for_shipping
 from entrepot.organization import service as organization
-from entrepot.platform.db import dialect_of, insert_or_skip, record_timed_events, table_of
+from entrepot.platform.db import dialect_of, insert_many, insert_or_skip, record_timed_events, table_of
 from entrepot.platform.logs import current_request_id
 
 T = TypeVar("T")
@@ -360,6 +360,7 @@ def plan_paid_orders(
     done = _planned_warehouses(session, [ref for ref, _ in paid])
     orders = orders_for_shipping(session, [ref for ref, _ in paid])
     planned: list[tuple[Shipment, dt.datetime]] = []
+    legs: list[dict[str, Any]] = []
     for order_ref, now in paid:
         order = orders[order_ref]
         if order.order.status in NOT_SHIPPED:
@@ -370,8 +371,11 @@ def plan_paid_orders(
             if (order_ref, item.warehouse_code) in done:
                 continue
             done.add((order_ref, item.warehouse_code))  # the same order twice in a batch: once
-            planned.append((_ship_parcel(session, net, order, item, station, wanted, now, fx), now))
-    # the batch's events in one statement, in the order the shipments were planned
+            shipment, its_legs = _ship_parcel(session, net, order, item, station, wanted, now, fx)
+            planned.append((shipment, now))
+            legs += its_legs
+    # the batch's legs and events a statement each, in the order the shipments were planned
+    insert_many(session, _LEGS, legs)
     record_timed_events(session, [(_planned_event(s), at) for s, at in planned], current_request_id())
     return [s for s, _ in planned]
 
@@ -410,7 +414,8 @@ def _ship_parcel(
     wanted: Wanted,
     now: dt.datetime,
     fx: FxRates,
-) -> Shipment:
+) -> tuple[Shipment, list[dict[str, Any]]]:
+    """The parcel's shipment, booked on its departures and stored, and the rows of its legs to write."""
     parcel = parcel_of(item)
     origin = warehouse_node(net, item.warehouse_code)
     ready = dispatch_minute(now, net.nodes[origin].time_zone)
@@ -419,10 +424,12 @@ def _ship_parcel(
     for _ in range(MAX_REBOOKINGS):
         booked = _book(session, chosen.route, item.weight_g)
         if isinstance(booked, list):
-            shipment = _write_shipment(session, order, item, chosen, booked, now, net.emissions_version)
-            if shipment.cross_border:
+            shipment = _new_shipment(order, item, chosen, now, net.emissions_version)
+            if shipment.cross_border:  # declared before the INSERT: no UPDATE after it
                 declare(session, shipment, order, item, now, fx)
-            return shipment
+            session.add(shipment)
+            session.flush()  # its id, for its legs
+            return shipment, _leg_rows(shipment.id, chosen.route, booked)
         full.add(booked)
         # a departure is full: plan afresh around the full ones (not cached: it depends on bookings)
         replanned = plan(
@@ -482,14 +489,8 @@ def revenue_origin(origin_country: str, destination_country: str) -> str:
     return "domestic" if origin_country == destination_country == HOME_COUNTRY else "overseas"
 
 
-def _write_shipment(
-    session: Session,
-    order: OrderForShipping,
-    item: OrderParcel,
-    chosen: Plan,
-    departure_ids: list[int | None],
-    now: dt.datetime,
-    emissions_version: str,
+def _new_shipment(
+    order: OrderForShipping, item: OrderParcel, chosen: Plan, now: dt.datetime, emissions_version: str
 ) -> Shipment:
     route = chosen.route
     order_ref, seller_id, destination_country = (
@@ -521,26 +522,30 @@ def _write_shipment(
         created_at=now,
         updated_at=now,
     )
-    session.add(shipment)
-    session.flush()
-    session.add_all(
-        ShipmentLeg(
-            shipment_id=shipment.id,
-            seq=seq,
-            lane_code=leg.lane.id,
-            origin=leg.lane.origin,
-            destination=leg.lane.destination,
-            mode=leg.lane.mode,
-            departure_id=departure_id,
-            departs_at=from_minutes(leg.departs),
-            arrives_at=from_minutes(leg.arrives),
-            cost_cents=leg.cost_cents,
-            emissions_g=leg.emissions_g,
-            distance_km=leg.lane.distance_km,
-        )
+    return shipment  # its legs and its event: written with the batch's (plan_paid_orders)
+
+
+def _leg_rows(shipment_id: int, route: Route, departure_ids: list[int | None]) -> list[dict[str, Any]]:
+    return [
+        {
+            "shipment_id": shipment_id,
+            "seq": seq,
+            "lane_code": leg.lane.id,
+            "origin": leg.lane.origin,
+            "destination": leg.lane.destination,
+            "mode": leg.lane.mode,
+            "departure_id": departure_id,
+            "departs_at": from_minutes(leg.departs),
+            "arrives_at": from_minutes(leg.arrives),
+            "cost_cents": leg.cost_cents,
+            "emissions_g": leg.emissions_g,
+            "distance_km": leg.lane.distance_km,
+        }
         for seq, (leg, departure_id) in enumerate(zip(route.legs, departure_ids, strict=True))
-    )
-    return shipment  # its event: written with the batch's (plan_paid_orders)
+    ]
+
+
+_LEGS = table_of(ShipmentLeg)
 
 
 # --- customs ----------------------------------------------------------------------------------------
