@@ -389,7 +389,7 @@ def test_stock_below_what_is_reserved_or_not_a_count_is_shown_in_place(
     for typed, status, message in (
         (str(reserved - 1), 409, f"below the {reserved} units reserved"),
         ("many", 422, "a whole number of units"),
-        ("-1", 422, "greater than or equal to 0"),
+        ("-1", 422, "0 to 100,000,000"),  # the whole range, not the bound crossed
     ):
         refused = _set_stock(console, world, warehouse, typed)
         assert refused.status_code == status, typed
