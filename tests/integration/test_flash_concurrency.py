@@ -129,7 +129,10 @@ def _settled(db: Database, sale: str) -> None:
 
 
 def _units(db: Database, sale: str) -> tuple[Any, dict[str, int], int]:
+    """The sale's counters, its orders' units by status and the buyers' holdings, from one snapshot: read
+    committed would let a sweeper's commit land between the reads (counters before it, orders after)."""
     with db.transaction() as s:
+        s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         row = s.scalar(select(FlashSale).where(FlashSale.public_id == sale))
         assert row is not None
         by_status = dict(
