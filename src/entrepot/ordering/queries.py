@@ -13,7 +13,7 @@ from entrepot.catalog import service as catalog
 from entrepot.catalog.domain import unit_volume_cm3
 from entrepot.identity import service as identity
 from entrepot.inventory import service as inventory
-from entrepot.kernel.errors import Forbidden
+from entrepot.kernel.errors import Forbidden, not_found
 from entrepot.ordering.models import Cart, CartLine, Order, OrderLine, Payment, Refund
 from entrepot.organization import service as organization
 from entrepot.platform.db import OutboxEvent, by_public_id, in_list
@@ -108,10 +108,15 @@ def sellers_and_markets(session: Session, order_refs: Collection[str]) -> dict[s
             ).where(in_list(session, Order.public_id, list(set(order_refs))))
         )
     }
-    for ref in order_refs:
-        if ref not in found:
-            order_by_ref(session, ref)  # raises the 404 the single read gives
+    _refuse_missing(order_refs, found)
     return found
+
+
+def _refuse_missing(order_refs: Collection[str], found: Collection[str]) -> None:
+    """A batch read's 404, the one a single order's read gives, for the first ref it did not find."""
+    missing = next((ref for ref in order_refs if ref not in found), None)
+    if missing is not None:
+        raise not_found("order", missing)
 
 
 def order_details(session: Session, orders: list[Order]) -> list[OrderDetail]:
@@ -318,9 +323,7 @@ def orders_for_shipping(session: Session, order_refs: Collection[str]) -> dict[s
             select(Order).where(in_list(session, Order.public_id, list(set(order_refs))))
         )
     }
-    for ref in order_refs:
-        if ref not in orders:
-            order_by_ref(session, ref)  # raises the 404 the single read gives
+    _refuse_missing(order_refs, orders)
     by_id = {o.id: o for o in orders.values()}
     lines: dict[int, list[OrderLine]] = {order_id: [] for order_id in by_id}
     for line in session.scalars(
