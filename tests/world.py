@@ -68,8 +68,8 @@ class AppsBySettings:
 
 
 # Settings every world has a value of its own for, read from the context at each request (never when the
-# app is made): not part of an app's key. Each test's own reporting snapshot folder (conftest's
-# _no_snapshot_but_its_own) in the key made every test build an app: 0.5-0.9 s of route building a test.
+# app is made): not part of an app's key, or every test would build an app (conftest's
+# _no_snapshot_but_its_own gives each test its own snapshot folder; tests/api/test_world_apps.py).
 PER_WORLD = frozenset({"database_url", "reporting_snapshot_dir"})
 _APPS = AppsBySettings()
 _SERIALS = itertools.count()
