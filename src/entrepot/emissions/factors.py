@@ -138,6 +138,14 @@ def parse_factor_csv(text: str, name: str, version: int, kind: str) -> FactorTab
     if kind not in KINDS:
         raise FactorFileError([RowError(0, f"kind must be one of {', '.join(KINDS)}")])
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse_table(reader, name, version, kind)
+    except csv.Error as error:  # a line break inside an unquoted field, say: the reader stops there
+        # line_num counts the lines read whole, so the line it stopped on is the next
+        raise FactorFileError([RowError(reader.line_num + 1, f"not CSV: {error}")]) from None
+
+
+def _parse_table(reader: csv.DictReader[str], name: str, version: int, kind: str) -> FactorTable:
     header = [h.strip() for h in reader.fieldnames or []]
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:  # a reader of dicts would silently keep the last one's values
