@@ -23,16 +23,19 @@ in it is one ANYWHERE or RULES names for that operation, each with the rule behi
 
 The run is bounded and repeatable: MAX_EXAMPLES per operation, derandomized, no example database, no
 shrinking (a failure is reported with the request that caused it, as curl). Every failure of every
-operation is collected before the test fails, so one run lists them all.
+operation is collected before the test fails, so one run lists them all. The examples are made once per
+test process and sent as each role to each database (`examples`): the six runs share one worker.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -111,10 +114,9 @@ def _extreme_formats() -> Iterator[None]:
     unregister_string_format("date-time")
 
 
-def known_values(world: World, order_id: str, cart_id: str) -> dict[str, list[str]]:
+def known_values(ids: Mapping[str, str]) -> dict[str, list[str]]:
     """Real values for path parameters and body fields, by name: a request naming them reaches the rules
-    behind the lookup instead of a 404."""
-    ids = world.ids
+    behind the lookup instead of a 404. `ids` are the world's, with its paid order's and cart's."""
     skus = [ids[k] for k in ("seller_a_red", "seller_a_blue", "seller_b_red", "seller_b_blue")]
     markets = ["lazada-sg", "taobao-cn"]
     return {
@@ -126,8 +128,8 @@ def known_values(world: World, order_id: str, cart_id: str) -> dict[str, list[st
         "warehouse": ["sg-tuas", "cn-hangzhou"],
         "seller_id": [ids["seller_a"], ids["seller_b"]],
         "product_id": [ids["seller_a_product"], ids["seller_b_product"]],
-        "order_id": [order_id],
-        "cart_id": [cart_id],
+        "order_id": [ids["order"]],
+        "cart_id": [ids["cart"]],
         "seller": [ids["seller_a"], ids["seller_b"]],
         "buyer": [ids["buyer_a"], ids["buyer_b"]],
         "category": ["electronics", "*"],
@@ -393,11 +395,81 @@ def refused_for_a_rule(label: str, response: Any) -> bool:
     return all(any(re.search(rule, m) for rule in rules) for m in messages)
 
 
-def fuzz_operation(
-    operation: APIOperation, session: asgi.ASGIClient, headers: dict[str, str], known: dict[str, list[str]]
-) -> list[str]:
-    """Run the operation's examples; the failed checks, each with the request that failed it."""
-    found: list[str] = []
+class Marked(dict[str, str]):
+    """Ids as markers ("known:seller_a_red"), for examples made once and sent in every world: each world's
+    own ids take the markers' places just before a request is sent (Example.in_world)."""
+
+    def __missing__(self, name: str) -> str:
+        return f"{MARKER}{name}"
+
+
+MARKER = "known:"
+
+
+def _in_world(value: Any, ids: Mapping[str, str]) -> Any:
+    """`value` with each marker replaced by the world's id (markers are drawn whole, never cut)."""
+    if isinstance(value, dict):
+        return {k: _in_world(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_in_world(v, ids) for v in value]
+    if isinstance(value, str) and value.startswith(MARKER):
+        return ids[value.removeprefix(MARKER)]
+    return value
+
+
+@dataclass(frozen=True)
+class Example:
+    """One request of an operation's run: the case as schemathesis made it, with its metadata as made (each
+    world's request gets copies, so a world's changes relabel only its own), the values that replace its
+    parameters and body (hostile, known ids as markers), and whether positive_data_acceptance applies."""
+
+    generated: Case[Any]
+    path_parameters: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+    replaces_body: bool
+    checks_acceptance: bool
+
+    def in_world(self, ids: Mapping[str, str]) -> Case[Any]:
+        made = self.generated
+        case: Case[Any] = Case(
+            made.operation,
+            made.method,
+            made.path,
+            path_parameters=copy.deepcopy(made.path_parameters),
+            headers=made.headers.copy(),
+            cookies=dict(made.cookies),
+            query=copy.deepcopy(made.query),
+            body=copy.deepcopy(made.body),
+            media_type=made.media_type,
+            multipart_content_types=made.multipart_content_types,
+            meta=copy.deepcopy(made.meta),
+        )
+        # Assigned as the run made them: schemathesis re-labels a case whose components are assigned.
+        case.path_parameters = _in_world(self.path_parameters, ids)
+        case.query = _in_world(self.query, ids)
+        if self.replaces_body:
+            case.body = _in_world(self.body, ids)
+        return case
+
+
+# Each operation's examples, made once per test process and document: Hypothesis and schemathesis making
+# cases took about 85 % of the fuzz's time (py-spy, 2026-12-07), and a case does not depend on the role or
+# the database it is sent to, so the six runs (3 roles x 2 databases) send the same examples.
+_EXAMPLES: dict[tuple[str, str], list[Example]] = {}
+
+
+def examples(operation: APIOperation, document: str) -> list[Example]:
+    """The operation's examples: MAX_EXAMPLES, derandomized, half of them with hostile values."""
+    key = (document, operation.label)
+    if key not in _EXAMPLES:
+        _EXAMPLES[key] = _make_examples(operation)
+    return _EXAMPLES[key]
+
+
+def _make_examples(operation: APIOperation) -> list[Example]:
+    made: list[Example] = []
+    known = known_values(Marked())
     strategy = st.one_of(
         operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
@@ -412,25 +484,43 @@ def fuzz_operation(
         suppress_health_check=list(HealthCheck),
     )
     @given(case=strategy, data=st.data())
-    def run(case: Case[Any], data: st.DataObject) -> None:
+    def make(case: Case[Any], data: st.DataObject) -> None:
         # Half the requests carry hostile values; the others only what schemathesis made (and known ids),
         # so that requests also get past the first refusal and into the rules behind it.
         harden = data.draw(st.booleans())
-        # Read before the values below are swapped: assigning a component makes schemathesis re-label the
-        # case (a negative case whose mutated part is re-assigned reads as positive afterwards).
         positive = case.meta is not None and case.meta.generation.mode.is_positive
-        case.path_parameters = data.draw(hostile(case.path_parameters or {}, known, PATH_CONTROLS, harden))
+        path_parameters = data.draw(hostile(case.path_parameters or {}, known, PATH_CONTROLS, harden))
         # Some known values in a query or a body may not fit that operation's schema (MAY_NOT_FIT), so
         # such a request is no longer one the document allows.
         swapped: list[str] = []
-        case.query = data.draw(hostile(case.query or {}, known, CONTROLS, harden, swapped=swapped))
-        if isinstance(case.body, dict | list):
-            case.body = data.draw(hostile(case.body, known, CONTROLS, harden, swapped=swapped))
+        query = data.draw(hostile(case.query or {}, known, CONTROLS, harden, swapped=swapped))
+        replaces_body = isinstance(case.body, dict | list)
+        body = (
+            data.draw(hostile(case.body, known, CONTROLS, harden, swapped=swapped)) if replaces_body else None
+        )
+        checks_acceptance = positive and not harden and not swapped
+        made.append(Example(case, path_parameters, query, body, replaces_body, checks_acceptance))
+
+    make()
+    return made
+
+
+def fuzz_operation(
+    operation: APIOperation,
+    document: str,
+    session: asgi.ASGIClient,
+    headers: dict[str, str],
+    ids: Mapping[str, str],
+) -> list[str]:
+    """Send the operation's examples; the failed checks, each with the request that failed it."""
+    found: list[str] = []
+    for example in examples(operation, document):
+        case = example.in_world(ids)
         # The document's conformance is checked here, not the speed: a request waits as long as it takes
         # (schemathesis' own limit, 10 s, was reached by a report when four workers shared two cores).
         response = case.call(session=session, headers=headers, timeout=RESPONSE_TIMEOUT_S)
         checks = list(CONFORMANCE)
-        if positive and not harden and not swapped and not refused_for_a_rule(operation.label, response):
+        if example.checks_acceptance and not refused_for_a_rule(operation.label, response):
             checks.append(positive_data_acceptance)
         try:
             case.validate_response(response, checks=checks, headers=headers)
@@ -439,21 +529,21 @@ def fuzz_operation(
                 f"{response.status_code} {case.as_curl_command(headers=headers)}\n"
                 f"{str(failure)[:600]}\n{response.text[:300]}"
             )
-
-    run()
     return found
 
 
-@pytest.mark.slow  # 40-60 s a run
+@pytest.mark.slow  # the first run makes the examples (most of the time), the others send them
+@pytest.mark.xdist_group("schema-fuzz")
 @pytest.mark.parametrize("who", ROLES)
 def test_every_answer_is_as_the_document_says(world: World, who: str) -> None:
     client = world.client()
     order = paid_order(client, world, ("seller_a_red", 1))
     cart = client.post(f"{API}/carts", json={"market": "lazada-sg"}, headers=world.auth("buyer_a"))
     assert cart.status_code == 201, cart.text
-    known = known_values(world, order["id"], cart.json()["id"])
+    ids = {**world.ids, "order": order["id"], "cart": cart.json()["id"]}
     app: FastAPI = client.app  # type: ignore[assignment]
     schema = schemathesis.openapi.from_dict(app.openapi())
+    document = json.dumps(app.openapi(), sort_keys=True)
     # The app in this process, as world.client() has it: without its lifespan (no relay, no sweeper) and
     # without a socket.
     session = asgi.get_client(app)  # type: ignore[arg-type]
@@ -462,7 +552,9 @@ def test_every_answer_is_as_the_document_says(world: World, who: str) -> None:
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result.err()  # the document is one schemathesis reads whole
         operation = result.ok()
-        found += [f"{operation.label}: {f}" for f in fuzz_operation(operation, session, headers, known)]
+        found += [
+            f"{operation.label}: {f}" for f in fuzz_operation(operation, document, session, headers, ids)
+        ]
     if os.environ.get("ENTREPOT_FUZZ_DUMP"):  # by hand: every failure as JSON, to sort them
         with open(f"{os.environ['ENTREPOT_FUZZ_DUMP']}-{who}-{world.db.url.split(':')[0]}.json", "w") as out:
             json.dump(found, out)
