@@ -278,6 +278,8 @@ RULES: dict[str, dict[str, str]] = {
         **REPORT_RULES,
     },
     "POST /api/v1/flash-sales": {
+        r"^must be after starts_at$": "cross-field: a sale ends after it starts",
+        r"^must be in the future$": "the clock: a sale not over already",
         r"^1 up to the sale's stock$": "cross-field: a per-buyer limit within the stock",
         r"minor units": "stored data: the market's currency (its minor units set the price's ceiling)",
         r"of yours is sold in": "stored data: the caller's SKUs in the market",
@@ -327,6 +329,8 @@ RULES: dict[str, dict[str, str]] = {
         r"and 8 decimal places$": "a JSON number's decimal places (multipleOf 1e-8 is inexact on floats)",
     },
     "POST /api/v1/group-buys": {
+        r"^after starts_at and in the future$": "cross-field and the clock: a window that ends after it "
+        "starts and is not over already",
         r"of yours is sold in": "stored data: the caller's SKUs in the market",
         r"minor units": "stored data: the market's currency (its minor units set the price's ceiling)",
         r"^at least one team's worth": "cross-field: the stock holds at least one team (team_size)",
@@ -358,6 +362,10 @@ RULES: dict[str, dict[str, str]] = {
     "POST /api/v1/orders/{order_id}/refunds": {r"^at most \d+$": "stored data: what is left to refund"},
     "POST /api/v1/orders/{order_id}/shipments": {
         r"no delivery station": "stored data: the network's stations"
+    },
+    "POST /api/v1/markets": {
+        r"^unknown locale ": "the CLDR's locales as Babel has them (hundreds, spelt in several ways)",
+        r"^unknown IANA time zone ": "the IANA time zone database as this machine has it",
     },
     "POST /api/v1/org/units": {r"^expected an? \w+$": "stored data: the parent unit's kind"},
     "POST /api/v1/reports/guidance": {r"unknown scope": "stored data: the organisation's units"},

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from entrepot.platform.schemas import (
     COUNTRY_CODES,
     CURRENCY_CODE,
+    FRACTION_TEXT,
     NEW_CODE,
     RATE_TEXT,
-    SIGNED_TEXT,
     Code,
     Day,
     Request,
@@ -88,7 +88,11 @@ class MarketIn(Request):
     locale: Text = Field(max_length=16, examples=["en_SG"])
     time_zone: Text = Field(max_length=64, examples=["Asia/Singapore"])
     tax_rate: Decimal = Field(
-        examples=["0.09"], description="VAT/GST as a fraction", json_schema_extra=decimal_text(SIGNED_TEXT)
+        ge=0,
+        lt=1,
+        examples=["0.09"],
+        description="VAT/GST as a fraction, from 0 up to (not including) 1",
+        json_schema_extra=decimal_text(FRACTION_TEXT),
     )
     prices_include_tax: bool = True
     shipping_domestic_minor: int = Field(ge=0, strict=True)
