@@ -389,6 +389,13 @@ RULES: dict[str, dict[str, str]] = {
     },
     "POST /api/v1/reports/programmes/{code}/targets": {
         r"names its currency|has none": "a relation between values: a metric's unit decides its currency",
+        r"^a whole number of buyers$": "a relation between values: a metric counted in buyers is whole",
+    },
+    "POST /api/v1/reports/investees": {
+        r"at most 6 decimal places": "a number's places (its text form's pattern states them)",
+    },
+    "POST /api/v1/reports/investees/{code}/results": {
+        r" reports in [A-Z]{3}$": "stored data: the investee's currency",
     },
 }
 
