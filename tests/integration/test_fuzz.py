@@ -410,15 +410,15 @@ def refused_for_a_rule(label: str, response: Any) -> bool:
     return all(any(re.search(rule, m) for rule in rules) for m in messages)
 
 
+MARKER = "known:"
+
+
 class Marked(dict[str, str]):
     """Ids as markers ("known:seller_a_red"), for examples made once and sent in every world: each world's
     own ids take the markers' places just before a request is sent (Example.in_world)."""
 
     def __missing__(self, name: str) -> str:
         return f"{MARKER}{name}"
-
-
-MARKER = "known:"
 
 
 def _in_world(value: Any, ids: Mapping[str, str]) -> Any:
