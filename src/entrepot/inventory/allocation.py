@@ -48,6 +48,12 @@ _RELEASE_ROWS = text(
     " FROM unnest(CAST(:ids AS BIGINT[]), CAST(:qs AS INTEGER[])) AS given(id, q)"
     " WHERE stock.id = given.id"
 )
+_SETTLE_ROWS = text(
+    "UPDATE stock SET on_hand = stock.on_hand - settled.sold, reserved = stock.reserved - settled.q"
+    " FROM unnest(CAST(:ids AS BIGINT[]), CAST(:qs AS INTEGER[]), CAST(:sold AS INTEGER[]))"
+    " AS settled(id, q, sold)"
+    " WHERE stock.id = settled.id"
+)
 # SQLite (one writer at a time): a statement per row.
 _RESERVE_ROW = (
     update(_STOCK)
@@ -56,6 +62,11 @@ _RESERVE_ROW = (
 )
 _RELEASE_ROW = (
     update(_STOCK).where(_stock.id == bindparam("sid")).values(reserved=_stock.reserved - bindparam("q"))
+)
+_SETTLE_ROW = (
+    update(_STOCK)
+    .where(_stock.id == bindparam("sid"))
+    .values(on_hand=_stock.on_hand - bindparam("sold"), reserved=_stock.reserved - bindparam("q"))
 )
 
 
@@ -176,6 +187,25 @@ def give_back(session: Session, held: list[tuple[int, int]]) -> None:
         session.execute(_RELEASE_ROWS, {"ids": ids, "qs": [given[sid] for sid in ids]})
         return
     session.execute(_RELEASE_ROW, [{"sid": sid, "q": given[sid]} for sid in ids])
+
+
+def settle_units(session: Session, settled: dict[int, int], sold: bool) -> None:
+    """Units of settled reservations, stock id -> quantity, leave their rows' reserved count and, when
+    `sold`, their on-hand count too: one statement for a batch of payments (a statement per row cost
+    PostgreSQL and psycopg more than the rest of the batch). The rows are locked in id order first, as
+    a placing batch locks them, so that a settling batch and a placing batch never each hold a row the
+    other wants next (the UPDATE alone locks in whatever order its join runs)."""
+    if not settled:
+        return
+    ids = sorted(settled)
+    quantities = [settled[sid] for sid in ids]
+    units_sold = [q if sold else 0 for q in quantities]
+    if dialect_of(session) == "postgresql":
+        _lock_in_id_order(session, set(ids))
+        session.execute(_SETTLE_ROWS, {"ids": ids, "qs": quantities, "sold": units_sold})
+        return
+    rows = [{"sid": sid, "q": q, "sold": s} for sid, q, s in zip(ids, quantities, units_sold, strict=True)]
+    session.execute(_SETTLE_ROW, rows)
 
 
 def _reserve_rows(session: Session, quantities: dict[int, int]) -> set[int]:

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnExpressionArgument, ScalarSelect, Table, bindparam,
 from sqlalchemy.orm import Session
 
 from entrepot.catalog.service import SkuView
+from entrepot.inventory import allocation
 from entrepot.inventory.domain import MAX_STOCK_UNITS, Candidate
 from entrepot.inventory.models import Reservation, Stock, Warehouse
 from entrepot.kernel.countries import country_error
@@ -127,11 +128,6 @@ _SETTLE = (
     .values(status=bindparam("outcome"))
     .returning(_reservation.order_ref, _reservation.stock_id, _reservation.quantity)
 )
-_TAKE_FROM_STOCK = (
-    update(_STOCK)
-    .where(_stock.id == bindparam("sid"))
-    .values(on_hand=_stock.on_hand - bindparam("sold"), reserved=_stock.reserved - bindparam("q"))
-)
 
 
 def candidates(session: Session, sku_ids: Iterable[int]) -> list[Candidate]:
@@ -182,8 +178,8 @@ def settle(session: Session, order_ref: str, outcome: str) -> bool:
 
 
 def settle_orders(session: Session, order_refs: Collection[str], outcome: str) -> set[str]:
-    """`settle` for many orders in two statements (a batch of payments): the orders whose reservations
-    were still active, each settled all together."""
+    """`settle` for many orders in a few statements, whatever their number (a batch of payments): the
+    orders whose reservations were still active, each settled all together."""
     if outcome not in ("confirmed", "released", "expired"):
         raise ValueError(outcome)
     if not order_refs:
@@ -191,14 +187,10 @@ def settle_orders(session: Session, order_refs: Collection[str], outcome: str) -
     claimed = session.execute(_SETTLE, {"refs": list(order_refs), "outcome": outcome}).all()
     if not claimed:
         return set()
-    sold = 1 if outcome == "confirmed" else 0
     taken: dict[int, int] = {}
     for _, stock_id, quantity in claimed:
         taken[stock_id] = taken.get(stock_id, 0) + quantity
-    session.execute(
-        _TAKE_FROM_STOCK,
-        [{"sid": sid, "q": quantity, "sold": sold * quantity} for sid, quantity in sorted(taken.items())],
-    )
+    allocation.settle_units(session, taken, sold=outcome == "confirmed")
     return {order_ref for order_ref, _, _ in claimed}
 
 

@@ -184,8 +184,13 @@ def _relay_batch(db: Database, registry: HandlerRegistry, now: dt.datetime, limi
                 )
             )
             registry.run_batch(session, [_event_of(row) for row in rows])
-            for row in rows:
-                row.attempts, row.published_at, row.next_attempt_at = row.attempts + 1, now, None
+            if rows:  # one statement (the rows' own changes were flushed a statement each)
+                session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_([row.id for row in rows]))
+                    .values(published_at=now, next_attempt_at=None, attempts=OutboxEvent.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                )
             return len(rows)
     except Exception:
         log.warning("outbox: a batch of events failed; they go one by one", exc_info=True)
