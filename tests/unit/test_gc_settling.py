@@ -20,26 +20,32 @@ def _started(settings: Settings) -> Any:
     return SimpleNamespace(settings=settings.model_copy(update={"reporting_snapshot_dir": "no-such-folder"}))
 
 
+PYTHON_DEFAULTS = (700, 10, 10)
+
+
 @pytest.fixture
 def collector() -> Iterator[None]:
-    """Whatever a test does to the collector is undone after it."""
-    thresholds = gc.get_threshold()
+    """Each test starts from Python's own settings (the session has frozen what it loaded and set the
+    app's thresholds: tests/conftest.py), and the session's are back after it."""
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count() > 0
+    gc.unfreeze()
+    gc.set_threshold(*PYTHON_DEFAULTS)
     yield
     gc.unfreeze()
     gc.set_threshold(*thresholds)
+    if frozen:
+        gc.freeze()
 
 
 def test_after_start_freezes_what_start_up_made_and_collects_young_objects_less_often(
     collector: None,
 ) -> None:
-    gc.unfreeze()
     asyncio.run(after_start(_started(Settings(gc_freeze_at_start=True))))
     assert gc.get_freeze_count() > 0  # everything the test process has loaded, moved out of reach
     assert gc.get_threshold() == GC_THRESHOLDS
 
 
 def test_after_start_leaves_the_collector_alone_when_the_settings_say_so(collector: None) -> None:
-    gc.unfreeze()
     before = gc.get_threshold()
     asyncio.run(after_start(_started(Settings(gc_freeze_at_start=False))))
     assert gc.get_freeze_count() == 0
