@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from entrepot.api.app import GC_THRESHOLDS
+from entrepot import GC_THRESHOLDS
 from entrepot.identity import service as identity_service
 from entrepot.logistics.service import forget_network
 from entrepot.ordering import api as ordering_api

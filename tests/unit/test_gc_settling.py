@@ -1,16 +1,20 @@
-"""The API settles the garbage collector once started (`api.app.after_start`), unless told not to."""
+"""The collector: Entrepot's first import sets its thresholds, and the API settles it once started
+(`api.app.after_start`), unless told not to."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from entrepot.api.app import GC_THRESHOLDS, after_start
+from entrepot import GC_THRESHOLDS
+from entrepot.api.app import after_start
 from entrepot.platform.settings import Settings
 
 
@@ -50,3 +54,15 @@ def test_after_start_leaves_the_collector_alone_when_the_settings_say_so(collect
     asyncio.run(after_start(_started(Settings(gc_freeze_at_start=False))))
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+
+
+def test_importing_entrepot_sets_the_thresholds_before_anything_else_loads() -> None:
+    """A process's first import of Entrepot (the API's, the CLI's) collects young objects less often while
+    the rest of it loads."""
+    shown = subprocess.run(
+        [sys.executable, "-c", "import gc, entrepot; print(gc.get_threshold())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert shown.strip() == str(GC_THRESHOLDS)

@@ -17,7 +17,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from entrepot import __version__, bootstrap
+from entrepot import GC_THRESHOLDS, __version__, bootstrap
 from entrepot.api import audit as audit_api
 from entrepot.api import events
 from entrepot.api import metrics as metrics_api
@@ -77,11 +77,6 @@ def _serve_docs_offline(app: FastAPI) -> str:
         return page
 
     return page_policy(script_hashes(bytes(page.body).decode()))
-
-
-# Young objects are collected after this many allocations (Python's default is 700): a busy worker
-# otherwise runs several collections per batch of requests
-GC_THRESHOLDS = (10_000, 20, 100)
 
 
 def size_thread_pool(settings: Settings) -> None:
