@@ -171,26 +171,28 @@ def _publish_unhandled(db: Database, registry: HandlerRegistry, now: dt.datetime
 
 
 def _relay_batch(db: Database, registry: HandlerRegistry, now: dt.datetime, limit: int) -> int | None:
-    """Up to `limit` due events that only batch handlers want, handled and published in one transaction;
-    None if that fails: none is taken (they go one by one, with their own retries: see the module's note)."""
-    wanted = select(OutboxEvent).where(
-        in_state("pending"), _due(now), OutboxEvent.type.in_(registry.batch_types())
+    """Up to `limit` due events that only batch handlers want, marked published and handed to their
+    handlers in one transaction (a failing handler rolls the marks back with its own writes); None if
+    that fails: none is taken (they go one by one, with their own retries: see the module's note). The
+    events are claimed and marked in one statement, read back as the handlers are given them."""
+    wanted = (
+        select(OutboxEvent.id)
+        .where(in_state("pending"), _due(now), OutboxEvent.type.in_(registry.batch_types()))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     try:
         with db.transaction() as session:
-            rows = list(
-                session.scalars(
-                    wanted.order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)
-                )
-            )
-            registry.run_batch(session, [_event_of(row) for row in rows])
-            if rows:  # one statement (the rows' own changes were flushed a statement each)
-                session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_([row.id for row in rows]))
-                    .values(published_at=now, next_attempt_at=None, attempts=OutboxEvent.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                )
+            rows = session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(wanted.scalar_subquery()))
+                .values(published_at=now, next_attempt_at=None, attempts=OutboxEvent.attempts + 1)
+                .returning(OutboxEvent.id, *_EVENT_COLUMNS)
+                .execution_options(synchronize_session=False)
+            ).all()
+            # oldest first, as recorded (RETURNING promises no order)
+            registry.run_batch(session, [Event(*row[1:]) for row in sorted(rows, key=lambda row: row[0])])
             return len(rows)
     except Exception:
         log.warning("outbox: a batch of events failed; they go one by one", exc_info=True)
@@ -312,6 +314,17 @@ def _event_of(row: OutboxEvent) -> Event:
     return Event(
         row.public_id, row.type, row.aggregate_id, dict(row.payload), row.occurred_at, row.request_id
     )
+
+
+# An Event's fields, in order, as the outbox's columns (read back by a batch's UPDATE ... RETURNING)
+_EVENT_COLUMNS = (
+    OutboxEvent.public_id,
+    OutboxEvent.type,
+    OutboxEvent.aggregate_id,
+    OutboxEvent.payload,
+    OutboxEvent.occurred_at,
+    OutboxEvent.request_id,
+)
 
 
 def _describe(where: str, exc: BaseException) -> str:
