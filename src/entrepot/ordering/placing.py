@@ -54,10 +54,10 @@ from entrepot.ordering.shipping import OPTION_IDS, FlatZoneRates, ShippingRates,
 from entrepot.organization import service as organization
 from entrepot.organization.domain import local_date
 from entrepot.platform.db import (
-    dialect_of,
+    as_read,
     insert_many,
     insert_many_returning_ids,
-    insert_or_skip,
+    insert_many_skipping,
     record_events,
     table_of,
 )
@@ -67,7 +67,6 @@ from entrepot.platform.principal import Principal
 # Statements of the hot path, built once (see inventory.service for why).
 _KEYS = table_of(IdempotencyKey)
 _ORDERS = table_of(Order)
-_CLAIM_KEYS = insert_or_skip(_KEYS, ["principal", "key"], [_KEYS.c.principal, _KEYS.c.key])
 _LINES = table_of(OrderLine)
 
 
@@ -201,7 +200,7 @@ def _claim_keys(session: Session, new: list[_New], now: dt.datetime) -> set[tupl
         }
         for n in sorted(new, key=lambda n: n.request.claim)
     ]
-    won = session.execute(_CLAIM_KEYS[dialect_of(session)], rows).all()
+    won = insert_many_skipping(session, _KEYS, rows, ("principal", "key"), ("principal", "key"))
     return {(principal, key) for principal, key in won}
 
 
@@ -305,7 +304,7 @@ def _write(session: Session, placed: list[_New], placing: Placing) -> list[Place
     reservation_ids = iter(inventory.add_order_reservations(session, taken, expires_at, now))
     rows = _order_rows(session, placed, placing, expires_at)
     order_ids = insert_many_returning_ids(session, _ORDERS, rows)
-    orders = [Order(id=order_id, **values) for order_id, values in zip(order_ids, rows, strict=True)]
+    orders = [as_read(Order, {"id": i, **values}) for i, values in zip(order_ids, rows, strict=True)]
     lines = [_line_rows(n, order, reservation_ids) for n, order in zip(placed, orders, strict=True)]
     insert_many(session, _LINES, [row for rows_, _ in lines for row in rows_])
     placed_events = [

@@ -48,9 +48,10 @@ from entrepot.ordering.reconciliation import Due, Reconciled
 from entrepot.platform import audit
 from entrepot.platform.db import (
     Database,
+    as_read,
     by_public_id,
     dialect_of,
-    insert_or_skip,
+    insert_many_skipping,
     record_event,
     record_events,
     record_timed_events,
@@ -62,9 +63,8 @@ log = logging.getLogger("entrepot.ordering")
 
 _PAYMENTS = table_of(Payment)
 _payment = _PAYMENTS.c
-_OPEN_PAYMENTS = insert_or_skip(
-    _PAYMENTS, ["order_id"], [_payment.id, _payment.order_id], where=text("status IN ('pending','succeeded')")
-)
+# the one payment an order may have in flight or done (uq_payments_order_live)
+_LIVE_PAYMENT = text("status IN ('pending','succeeded')")
 # PostgreSQL: a batch's events as arrays, one statement whatever their number
 _CLAIM_PAYMENTS = text(
     "UPDATE payments SET status = e.to_status, decline_reason = e.why, updated_at = :at"
@@ -131,10 +131,8 @@ def open_payments(
     if not asks:
         return []
     rows = [_payment_row(order, provider, now) for order, _ in asks]
-    inserted = {
-        order_id: payment_id
-        for payment_id, order_id in session.execute(_OPEN_PAYMENTS[dialect_of(session)], rows)
-    }
+    opened = insert_many_skipping(session, _PAYMENTS, rows, ("order_id",), ("id", "order_id"), _LIVE_PAYMENT)
+    inserted = {order_id: payment_id for payment_id, order_id in opened}
     payments: list[Payment | Conflict] = []
     requests = []
     for (order, method), values in zip(asks, rows, strict=True):
@@ -143,7 +141,7 @@ def open_payments(
                 Conflict("a payment for this order is already pending or done", code="payment-exists")
             )
             continue
-        payment = Payment(id=inserted[order.id], decline_reason=None, **values)
+        payment = as_read(Payment, {"id": inserted[order.id], "decline_reason": None, **values})
         payments.append(payment)
         requests.append(
             PaymentRequest(payment.public_id, order.public_id, order.total_minor, order.currency, method)

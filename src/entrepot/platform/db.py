@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TextClause,
     any_,
     bindparam,
     create_engine,
@@ -41,6 +42,7 @@ from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SqlPoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -124,6 +126,16 @@ def table_of(model: type[Base]) -> Table:
 
 
 _Row = TypeVar("_Row", bound=Base)
+
+
+def as_read(model: type[_Row], values: dict[str, Any]) -> _Row:
+    """A `model` object holding a row this transaction has just written in bulk (`insert_many` and
+    kin), as if it had been read back: for answers built from a batch's own rows. The mapped class's
+    constructor records each attribute it sets as a change to flush: 50 us an order's 30 columns,
+    against 5 here. The object is in no session; `values` must hold every column it is read for."""
+    obj: _Row = model.__mapper__.class_manager.new_instance()
+    instance_dict(obj).update(values)
+    return obj
 
 
 def by_public_id(
@@ -262,9 +274,43 @@ def insert_many_returning_ids(session: Session, table: Table, rows: list[dict[st
     key = _serial_key(table)
     if dialect_of(session) == "postgresql":
         document = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
-        statement = _insert_from_json(table, tuple(rows[0]), (), (), key.name)
+        statement = _insert_from_json(table, tuple(rows[0]), (), (), (key.name,))
         return sorted(session.execute(statement, {"rows": document}).scalars())
     return list(session.execute(insert(table).returning(key, sort_by_parameter_order=True), rows).scalars())
+
+
+def insert_many_skipping(
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
+    where: TextClause | None = None,
+) -> list[tuple[Any, ...]]:
+    """Insert `rows` as ONE statement, in their order, skipping each row whose `conflict` key (a unique
+    index; a partial one's condition in `where`) is taken already; the `returning` columns of the rows
+    it inserted: for claims, the rows this batch won. On PostgreSQL a JSON document, as `insert_many`
+    (its statement's text the same for any number of rows: an executemany of a multi-row VALUES was a
+    new text for each batch size, converted by psycopg and planned by PostgreSQL anew each time).
+    Elsewhere (SQLite) an executemany."""
+    if not rows:
+        return []
+    if dialect_of(session) == "postgresql":
+        document = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
+        statement = _insert_from_json(table, tuple(rows[0]), conflict, (), returning, where)
+        return [tuple(row) for row in session.execute(statement, {"rows": document})]
+    return [
+        tuple(row)
+        for row in session.execute(_sqlite_insert_skipping(table, conflict, returning, where), rows)
+    ]
+
+
+@functools.cache
+def _sqlite_insert_skipping(
+    table: Table, conflict: tuple[str, ...], returning: tuple[str, ...], where: TextClause | None
+) -> Executable:
+    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict, index_where=where)
+    return cast(Executable, statement.returning(*[table.c[c] for c in returning]))
 
 
 def _serial_key(table: Table) -> Column[Any]:
@@ -280,7 +326,8 @@ def _insert_from_json(
     columns: tuple[str, ...],
     conflict: tuple[str, ...],
     update: tuple[str, ...],
-    returning: str | None = None,
+    returning: tuple[str, ...] = (),
+    where: TextClause | None = None,
 ) -> Executable:
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     names = [dialect.identifier_preparer.quote(c) for c in columns]
@@ -296,9 +343,9 @@ def _insert_from_json(
         select(*[literal_column(f"r.{n}") for n in names]).select_from(source).order_by(text("r.n"))
     )
     statement = postgresql.insert(table).from_select(columns, rows, include_defaults=False)
-    built = _upsert(statement, conflict, update)
-    if returning is not None:
-        built = built.returning(table.c[returning])
+    built = _upsert(statement, conflict, update, where)
+    if returning:
+        built = built.returning(*[table.c[c] for c in returning])
     return cast(Executable, built)
 
 
@@ -316,11 +363,18 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} has no JSON form here")
 
 
-def _upsert(statement: Any, conflict: tuple[str, ...], update: tuple[str, ...]) -> Any:
+def _upsert(
+    statement: Any, conflict: tuple[str, ...], update: tuple[str, ...], where: TextClause | None = None
+) -> Any:
+    """A row whose `conflict` key is taken sets its `update` columns instead, or without any is skipped."""
     if not conflict:
         return statement
+    if not update:
+        return statement.on_conflict_do_nothing(index_elements=conflict, index_where=where)
     excluded = statement.excluded
-    return statement.on_conflict_do_update(index_elements=conflict, set_={c: excluded[c] for c in update})
+    return statement.on_conflict_do_update(
+        index_elements=conflict, index_where=where, set_={c: excluded[c] for c in update}
+    )
 
 
 def dialect_of(session: Session) -> str:
