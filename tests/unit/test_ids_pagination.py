@@ -55,6 +55,27 @@ def test_id_time_part_encodes_milliseconds(monkeypatch: pytest.MonkeyPatch) -> N
     assert _crockford_value(match["time"]) == 1_763_000_000_123
 
 
+class _FixedRandomness:
+    """Stands in for the `os` module inside entrepot.kernel.ids."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def urandom(self, n: int) -> bytes:
+        assert n == len(self.data)
+        return self.data
+
+
+@pytest.mark.parametrize("data", [bytes(10), b"\xff" * 10, bytes(range(1, 11))])
+def test_id_random_part_encodes_the_random_bytes(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(ids, "time", _FrozenClock(1_763_000_000.123))
+    monkeypatch.setattr(ids, "os", _FixedRandomness(data))
+    match = ID_PATTERN.match(new_id("ord"))
+    assert match is not None
+    assert _crockford_value(match["random"]) == int.from_bytes(data, "big")
+    assert _crockford_value(match["time"]) == 1_763_000_000_123
+
+
 def test_ids_sort_by_creation_time(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = _FrozenClock(1_700_000_000.000)
     monkeypatch.setattr(ids, "time", clock)

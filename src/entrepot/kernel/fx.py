@@ -129,6 +129,9 @@ class RateBook:
         return series.days[-1] if series else None
 
 
+_RATES_KEPT = 4096  # (currency, day) lookups an FxRates keeps
+
+
 class FxRates:
     def __init__(
         self,
@@ -140,6 +143,7 @@ class FxRates:
         self._max_staleness = max_staleness_days
         # newest first, so the lookup stops at the first rate on or before the day
         self._manual = {c: sorted(rs, key=lambda r: r.on, reverse=True) for c, rs in (manual or {}).items()}
+        self._looked_up: dict[tuple[str, dt.date], tuple[int, Rate]] = {}  # see rate()
 
     @property
     def book(self) -> RateBook:
@@ -192,6 +196,20 @@ class FxRates:
         return (on - as_of).days > self._max_staleness
 
     def rate(self, currency: str, on: dt.date) -> Rate:
+        """The rate a conversion on `on` uses. Kept per (currency, day) while the shared book stays at
+        the same revision: an order's USD and CNY amounts take eight lookups, a batch of orders hundreds,
+        almost all of one day and two currencies."""
+        kept = self._looked_up.get((currency, on))
+        if kept is not None and kept[0] == self._book.revision:
+            return kept[1]
+        revision = self._book.revision  # read first: a rate added meanwhile makes this entry old at once
+        found = self._look_up(currency, on)
+        if len(self._looked_up) >= _RATES_KEPT:  # a long-lived process converting many days' amounts
+            self._looked_up.clear()
+        self._looked_up[currency, on] = (revision, found)
+        return found
+
+    def _look_up(self, currency: str, on: dt.date) -> Rate:
         if currency == "EUR":
             return Rate("EUR", Decimal(1), on, "identity")
         if currency in self._book.currencies:
