@@ -7,9 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 TEST_STAMP := $(VENV)/.installed-test-stamp
 UV := $(BIN)/uv
 UV_VERSION := 0.13.9
-# Test processes (pytest-xdist), each with a PostgreSQL database and SQLite template of its own. On this
-# 2-core machine 3 and 4 workers took 337 s and 310 s against 502 s, but under 4 a schema-fuzz request
-# timed out (10 s) on a fresh clone: 2 until the fuzz's timeout is looked at.
+# Test processes (pytest-xdist), each with a PostgreSQL database and SQLite template of its own. One per
+# core: on this 2-core machine 4 workers took 764 s against 658 s for 2 (2026-12-07; 310 s against 502 s
+# on 2026-12-05, before the tests kept their apps and the suite's time became CPU rather than waiting).
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
