@@ -53,7 +53,7 @@ from entrepot.logistics.routing import (
 )
 from entrepot.ordering.queries import OrderForShipping, OrderParcel, orders_for_shipping
 from entrepot.organization import service as organization
-from entrepot.platform.db import dialect_of, insert_many, insert_or_skip, record_timed_events, table_of
+from entrepot.platform.db import insert_many, insert_many_skipping, record_timed_events, table_of
 from entrepot.platform.logs import current_request_id
 
 T = TypeVar("T")
@@ -462,7 +462,7 @@ def _take_room(session: Session, lane: Lane, departs: int, weight_g: int) -> int
         "departs_at": from_minutes(departs),
         "capacity_g": int(lane.capacity_kg * 1000),
     }
-    session.execute(_OPEN_DEPARTURE[dialect_of(session)], {**values, "booked_g": 0, "parcels": 0})
+    insert_many_skipping(session, _DEPARTURES, [{**values, "booked_g": 0, "parcels": 0}], _DEPARTURE_KEY)
     booked = session.execute(
         update(Departure)
         .where(
@@ -478,7 +478,8 @@ def _take_room(session: Session, lane: Lane, departs: int, weight_g: int) -> int
 
 
 _DEPARTURES = table_of(Departure)
-_OPEN_DEPARTURE = insert_or_skip(_DEPARTURES, ["lane_code", "departs_at"], [_DEPARTURES.c.id])
+# a lane's departure at a time is one row, opened by whichever booking comes first
+_DEPARTURE_KEY = ("lane_code", "departs_at")
 
 
 def fee_for(cost_cents: int) -> int:

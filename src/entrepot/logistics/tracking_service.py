@@ -20,7 +20,7 @@ from entrepot.logistics.domain import Network, from_minutes, to_minutes
 from entrepot.logistics.models import Shipment, ShipmentLeg, TrackingEvent
 from entrepot.logistics.service import network
 from entrepot.logistics.tracking import EVENT_TYPES, MOVING_STATUSES, Scan, replay
-from entrepot.platform.db import by_public_id, dialect_of, insert_or_skip, record_timed_events, table_of
+from entrepot.platform.db import by_public_id, insert_many_skipping, record_timed_events, table_of
 from entrepot.platform.logs import current_request_id
 
 # How the API answers each reason a carrier's scan is refused: a missing node is bad input; scanning a
@@ -158,8 +158,7 @@ def record_scan_files(session: Session, files: Sequence[ScanFile], now: dt.datet
     events: list[tuple[DomainEvent, dt.datetime]] = []
     outcomes = [_post(net, parcels, file, now, events) for file in files]
     rows = [_scan_row(p.shipment, scan, at) for p in parcels.values() for scan, at in p.added]
-    if rows:
-        session.execute(_RECORD_SCAN[dialect_of(session)], rows)
+    insert_many_skipping(session, _SCANS, rows, _SCAN_KEY)
     # the files' events in one statement, in the order they happened to the parcels (a statement each
     # was a sixth of the demo's time, with an autoflush of the shipments before each)
     record_timed_events(session, events, current_request_id())
@@ -264,7 +263,7 @@ def _scan_row(shipment: Shipment, scan: Scan, now: dt.datetime) -> dict[str, Any
 
 
 _SCANS = table_of(TrackingEvent)
-_RECORD_SCAN = insert_or_skip(_SCANS, ["shipment_id", "event_id"], [_SCANS.c.id])
+_SCAN_KEY = ("shipment_id", "event_id")  # a carrier's scan sent again is recorded once
 
 
 def _follow(net: Network, parcel: _Parcel, now: dt.datetime) -> list[DomainEvent]:

@@ -223,18 +223,6 @@ def _event_row(
     }
 
 
-def insert_or_skip(
-    table: Table, conflict_columns: list[str], returning: list[Column[Any]], where: Any = None
-) -> dict[str, Executable]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once for each dialect we run on."""
-    return {
-        dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=conflict_columns, index_where=where)
-        .returning(*returning)
-        for dialect in (postgresql, sqlite)
-    }
-
-
 def insert_many(
     session: Session,
     table: Table,
@@ -284,25 +272,24 @@ def insert_many_skipping(
     table: Table,
     rows: list[dict[str, Any]],
     conflict: tuple[str, ...],
-    returning: tuple[str, ...],
+    returning: tuple[str, ...] = (),
     where: TextClause | None = None,
 ) -> list[tuple[Any, ...]]:
     """Insert `rows` as ONE statement, in their order, skipping each row whose `conflict` key (a unique
     index; a partial one's condition in `where`) is taken already; the `returning` columns of the rows
-    it inserted: for claims, the rows this batch won. On PostgreSQL a JSON document, as `insert_many`
-    (its statement's text the same for any number of rows: an executemany of a multi-row VALUES was a
-    new text for each batch size, converted by psycopg and planned by PostgreSQL anew each time).
-    Elsewhere (SQLite) an executemany."""
+    it inserted, if any are asked: for claims, the rows this batch won. On PostgreSQL a JSON document,
+    as `insert_many` (its statement's text the same for any number of rows: an executemany of a
+    multi-row VALUES was a new text for each batch size, converted by psycopg and planned by PostgreSQL
+    anew each time). Elsewhere (SQLite) an executemany."""
     if not rows:
         return []
     if dialect_of(session) == "postgresql":
         document = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
         statement = _insert_from_json(table, tuple(rows[0]), conflict, (), returning, where)
-        return [tuple(row) for row in session.execute(statement, {"rows": document})]
-    return [
-        tuple(row)
-        for row in session.execute(_sqlite_insert_skipping(table, conflict, returning, where), rows)
-    ]
+        result = session.execute(statement, {"rows": document})
+    else:
+        result = session.execute(_sqlite_insert_skipping(table, conflict, returning, where), rows)
+    return [tuple(row) for row in result] if returning else []
 
 
 @functools.cache
@@ -310,7 +297,7 @@ def _sqlite_insert_skipping(
     table: Table, conflict: tuple[str, ...], returning: tuple[str, ...], where: TextClause | None
 ) -> Executable:
     statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict, index_where=where)
-    return cast(Executable, statement.returning(*[table.c[c] for c in returning]))
+    return cast(Executable, statement.returning(*[table.c[c] for c in returning]) if returning else statement)
 
 
 def _serial_key(table: Table) -> Column[Any]:

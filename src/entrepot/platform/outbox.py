@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -192,7 +192,7 @@ def _relay_batch(db: Database, registry: HandlerRegistry, now: dt.datetime, limi
                 .execution_options(synchronize_session=False)
             ).all()
             # oldest first, as recorded (RETURNING promises no order)
-            registry.run_batch(session, [Event(*row[1:]) for row in sorted(rows, key=lambda row: row[0])])
+            registry.run_batch(session, [_event_of(row[1:]) for row in sorted(rows, key=lambda row: row[0])])
             return len(rows)
     except Exception:
         log.warning("outbox: a batch of events failed; they go one by one", exc_info=True)
@@ -260,7 +260,7 @@ def _handle(
 ) -> None:
     handlers = registry.every_handler_for(row.type)
     transaction = session.get_transaction()
-    error = _run_handlers(session, handlers, _event_of(row))
+    error = _run_handlers(session, handlers, _event_of_row(row))
     if session.get_transaction() is not transaction or row not in session:
         # The marks below would go nowhere and the event would come back at once, again and again.
         names = ", ".join(_name(h) for h in handlers)
@@ -310,12 +310,6 @@ def _record_failure_in_new_transaction(
         _record_failed_attempt(row, error, now, policy)
 
 
-def _event_of(row: OutboxEvent) -> Event:
-    return Event(
-        row.public_id, row.type, row.aggregate_id, dict(row.payload), row.occurred_at, row.request_id
-    )
-
-
 # An Event's fields, in order, as the outbox's columns (read back by a batch's UPDATE ... RETURNING)
 _EVENT_COLUMNS = (
     OutboxEvent.public_id,
@@ -325,6 +319,17 @@ _EVENT_COLUMNS = (
     OutboxEvent.occurred_at,
     OutboxEvent.request_id,
 )
+
+
+def _event_of(values: Sequence[Any]) -> Event:
+    """The event from its fields in `_EVENT_COLUMNS`' order (a row read back, or a row's attributes);
+    its payload a copy, so that a handler changing it changes no row."""
+    public_id, type_, aggregate_id, payload, occurred_at, request_id = values
+    return Event(public_id, type_, aggregate_id, dict(payload), occurred_at, request_id)
+
+
+def _event_of_row(row: OutboxEvent) -> Event:
+    return _event_of([getattr(row, column.key) for column in _EVENT_COLUMNS])
 
 
 def _describe(where: str, exc: BaseException) -> str:
