@@ -1,9 +1,9 @@
 """`entrepot bench checkout`: order placement and payment over HTTP against PostgreSQL.
 
 A fresh database on the given server is seeded with one market, many SKUs and one buyer per client;
-the API runs in its own worker processes; concurrent clients on loopback place an order (a basket of 1
-to 3 distinct SKUs drawn from all of them, one unit each) and pay for it, for a fixed time. Paid orders
-are counted in the database afterwards, once every webhook has landed, and every SKU's sales (summed
+the API runs in its own worker processes; concurrent clients on loopback (`lean_http`, on uvloop: the
+load generator shares the cores it measures) place an order (a basket of 1 to 3 distinct SKUs drawn
+from all of them, one unit each) and pay for it, for a fixed time. Paid orders are counted in the database afterwards, once every webhook has landed, and every SKU's sales (summed
 over the lines of paid orders) are checked against its stock (oversold).
 
 With `kill_worker`, the first API worker is killed (SIGKILL) half-way through the load and not restarted.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import random
 import socket
@@ -30,7 +31,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import aiohttp
 from rich.console import Console
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
@@ -53,6 +53,8 @@ from entrepot.platform.principal import Principal
 from entrepot.platform.settings import Settings
 from entrepot.schema import upgrade
 from entrepot.simulation.demo import seed_organisation
+from entrepot.simulation.lean_http import Connection, HttpError
+from entrepot.simulation.lean_http import run as run_clients
 
 STOCK_PER_SKU = 1_000_000
 RETRIES = 20  # a client's tries of one order when its answers are lost (a killed worker)
@@ -104,11 +106,12 @@ def run(
         console.print(
             f"load: {concurrency} clients, {workers} API workers, {sku_count} SKUs, {duration:.0f} s"
         )
-        baseline = asyncio.run(_http_baseline(ports, concurrency, min(duration, 5.0)))
+        baseline = run_clients(_http_baseline(ports, concurrency, min(duration, 5.0)))
         victim = servers[0] if kill_worker else None
-        cpu_before = _cpu_seconds(servers)
-        load = asyncio.run(_load(ports, seeded, duration, concurrency, victim))
+        cpu_before, client_cpu_before = _cpu_seconds(servers), time.process_time()
+        load = run_clients(_load(ports, seeded, duration, concurrency, victim))
         cpu = _cpu_seconds(servers) - cpu_before
+        client_cpu = time.process_time() - client_cpu_before  # the load generator's, on the same cores
         latencies, errors, requests = load.latencies, load.errors, load.requests
         # the webhooks a killed worker took with it wait for the survivor's reconciliation (30 s and more)
         _wait_settled(db, 180 if kill_worker else 60)
@@ -130,6 +133,7 @@ def run(
             f" clients={concurrency} workers={workers} http_baseline_rps={baseline:.0f}"
             f" baseline_ratio={rate / baseline if baseline else 0:.3f}"
             f" server_cpu_ms_per_order={1000 * cpu / paid if paid else 0:.2f}"
+            f" client_cpu_ms_per_order={1000 * client_cpu / paid if paid else 0:.2f}"
             + (_kill_outcome(db, load) if kill_worker else ""),
             flush=True,
         )
@@ -305,43 +309,44 @@ async def _load(
     load = Load()
     alive = list(ports)
     deadline = time.perf_counter() + duration
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as http:
 
-        async def kill() -> None:
-            assert victim is not None
-            await asyncio.sleep(duration / 2)
-            victim.kill()
-            alive.remove(ports[0])  # the load balancer stops sending it requests
+    async def kill() -> None:
+        assert victim is not None
+        await asyncio.sleep(duration / 2)
+        victim.kill()
+        alive.remove(ports[0])  # the load balancer stops sending it requests
 
-        async def client(index: int) -> None:
-            rng = random.Random(index)
-            headers = {"Authorization": f"Bearer {seeded.buyer_keys[index]}"}
-            n = 0
-            while time.perf_counter() < deadline:
-                n += 1
-                body: dict[str, object] = {
-                    "market": "lazada-sg",
-                    "lines": [{"sku": sku, "quantity": 1} for sku in basket(rng, seeded.skus)],
-                    "payment_method": "card",
-                }
-                order_headers = {**headers, "Idempotency-Key": f"bench-{index}-{n}"}
-                started = time.perf_counter()
-                order = await _place(http, alive, index, body, order_headers, load, victim is not None)
-                if order is None:
-                    load.errors += 1  # counted, never hidden: the summary line reports them
-                    continue
-                load.latencies.append((time.perf_counter() - started) * 1000)
-                if victim is not None:
-                    load.acknowledged.append(order)
+    async def client(index: int) -> None:
+        rng = random.Random(index)
+        headers = {"Authorization": f"Bearer {seeded.buyer_keys[index]}"}
+        connections = {port: Connection("127.0.0.1", port) for port in ports}  # one kept per server
+        n = 0
+        while time.perf_counter() < deadline:
+            n += 1
+            body: dict[str, object] = {
+                "market": "lazada-sg",
+                "lines": [{"sku": sku, "quantity": 1} for sku in basket(rng, seeded.skus)],
+                "payment_method": "card",
+            }
+            order_headers = {**headers, "Idempotency-Key": f"bench-{index}-{n}"}
+            started = time.perf_counter()
+            order = await _place(connections, alive, index, body, order_headers, load, victim is not None)
+            if order is None:
+                load.errors += 1  # counted, never hidden: the summary line reports them
+                continue
+            load.latencies.append((time.perf_counter() - started) * 1000)
+            if victim is not None:
+                load.acknowledged.append(order)
+        for connection in connections.values():
+            connection.close()
 
-        tasks = [client(i) for i in range(concurrency)]
-        await asyncio.gather(*tasks, *([kill()] if victim is not None else []))
+    tasks = [client(i) for i in range(concurrency)]
+    await asyncio.gather(*tasks, *([kill()] if victim is not None else []))
     return load
 
 
 async def _place(
-    http: aiohttp.ClientSession,
+    connections: dict[int, Connection],
     alive: list[int],
     index: int,
     body: dict[str, object],
@@ -352,19 +357,19 @@ async def _place(
     """POST the order, again with the same key while its answer is lost; once it is placed (201) or
     replayed (200), the order's id (read only when asked: it costs the clients' CPU, which the servers
     share), else ""; None when refused or never answered."""
+    raw = json.dumps(body).encode()
     for attempt in range(RETRIES):
-        base = f"http://127.0.0.1:{alive[(index + attempt) % len(alive)]}/api/v1"
+        port = alive[(index + attempt) % len(alive)]
         load.requests += 1
         load.retried += attempt > 0
         try:
-            async with http.post(f"{base}/orders", json=body, headers=headers) as response:
-                if response.status not in (200, 201) or not read_id:
-                    await response.read()
-                    return "" if response.status in (200, 201) else None
-                answer = await response.json()
-                return str(answer["id"])
-        except aiohttp.ClientError:
+            status, answer = await connections[port].request("POST", "/api/v1/orders", headers, raw)
+        except HttpError:
             await asyncio.sleep(0.05)
+            continue
+        if status not in (200, 201):
+            return None
+        return str(json.loads(answer)["id"]) if read_id else ""
     return None
 
 
@@ -373,20 +378,19 @@ async def _http_baseline(ports: list[int], concurrency: int, duration: float) ->
     run: the ceiling that HTTP and Python alone put on this machine today."""
     done = 0
     deadline = time.perf_counter() + duration
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
 
-        async def client(index: int) -> None:
-            nonlocal done
-            url = f"http://127.0.0.1:{ports[index % len(ports)]}/healthz"
-            while time.perf_counter() < deadline:
-                try:
-                    async with http.get(url) as response:
-                        await response.read()
-                        done += response.status == 200
-                except aiohttp.ClientError:
-                    continue
+    async def client(index: int) -> None:
+        nonlocal done
+        connection = Connection("127.0.0.1", ports[index % len(ports)])
+        while time.perf_counter() < deadline:
+            try:
+                status, _ = await connection.request("GET", "/healthz", {})
+            except HttpError:
+                continue
+            done += status == 200
+        connection.close()
 
-        await asyncio.gather(*(client(i) for i in range(concurrency)))
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
     return done / duration
 
 

@@ -45,7 +45,7 @@ from entrepot.organization import service as organization
 from entrepot.organization.domain import MarketSpec
 from entrepot.platform.db import Database
 from entrepot.schema import upgrade
-from entrepot.simulation import flash_http
+from entrepot.simulation import lean_http
 from entrepot.simulation.bench_checkout import _free_port, _fresh_database, _http_baseline, _wait_ready
 from entrepot.simulation.demo import seed_organisation
 from entrepot.simulation.flash_load import API, Phase, Seeded, open_sale_page, provider_retries, rush
@@ -83,16 +83,16 @@ def run(
             _wait_ready(port)
         naive_sale, sale = (_create_sale(ports[0], seeded, stock, s) for s in ("row_lock", "batched"))
         console.print(f"{buyers} buyers open the sale page ({workers} API servers, {concurrency} clients)")
-        flash_http.run(open_sale_page(ports, seeded, sale, concurrency))
+        lean_http.run(open_sale_page(ports, seeded, sale, concurrency))
         console.print(f"naive rush (row_lock) until {stock} units are sold out")
-        naive = flash_http.run(rush(ports, seeded, naive_sale, concurrency, stop_when_sold_out=True))
+        naive = lean_http.run(rush(ports, seeded, naive_sale, concurrency, stop_when_sold_out=True))
         naive_outcome = _check(db, naive_sale, naive, stock)
         console.print(
             f"batched rush: {buyers} buyers" + (", killing one API server mid-run" if kill_worker else "")
         )
         kill_at = stock // 3 if kill_worker else None
         retry = partial(provider_retries, db, sale_ref=sale)
-        batched = flash_http.run(
+        batched = lean_http.run(
             rush(ports, seeded, sale, concurrency, kill_at=kill_at, servers=servers, retry=retry)
         )
         console.print(f"batched rush over: {len(batched.latencies)} answers in {batched.seconds:.2f} s")

@@ -22,7 +22,7 @@ from entrepot.campaigns.flash.models import FlashOrder, FlashSale
 from entrepot.ordering.payments import sign
 from entrepot.platform.db import Database
 from entrepot.platform.settings import Settings
-from entrepot.simulation.flash_http import Connection, HttpError
+from entrepot.simulation.lean_http import Connection, HttpError
 
 API = "/api/v1"
 PROBLEMS = "https://entrepot.dev/problems/"

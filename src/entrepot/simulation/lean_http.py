@@ -1,5 +1,6 @@
-"""A lean HTTP/1.1 client for the flash benchmark: one keep-alive loopback connection per simulated
-client, requests written as bytes, each answer read whole (status line, headers, a Content-Length body).
+"""A lean HTTP/1.1 client for the benchmarks' load generators (flash sales, checkout): one keep-alive
+loopback connection per simulated client, requests written as bytes, each answer read whole (status
+line, headers, a Content-Length body).
 
 The load generator shares the machine's cores with the API servers and PostgreSQL, so every
 microsecond it spends per request is taken from the servers it measures. A general client (aiohttp)

@@ -1,4 +1,4 @@
-"""The flash benchmark's lean HTTP client: reads whole answers, keeps the connection, and reports a
+"""The benchmarks' lean HTTP client: reads whole answers, keeps the connection, and reports a
 broken one instead of inventing an answer."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from entrepot.simulation.flash_http import Connection, HttpError, _parse, run
+from entrepot.simulation.lean_http import Connection, HttpError, _parse, run
 
 
 def test_an_answer_is_parsed_only_once_it_is_whole_and_is_cut_from_the_buffer() -> None:
