@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import orjson
 import psycopg
 from sqlalchemy import (
     ARRAY,
@@ -244,7 +245,7 @@ def insert_many(
         return
     columns = tuple(rows[0])
     if dialect_of(session) == "postgresql":
-        document = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
+        document = _document(rows)
         session.execute(_insert_from_json(table, columns, conflict, update), {"rows": document})
     else:
         session.execute(_upsert(sqlite.insert(table).inline(), conflict, update), rows)
@@ -261,7 +262,7 @@ def insert_many_returning_ids(session: Session, table: Table, rows: list[dict[st
         return []
     key = _serial_key(table)
     if dialect_of(session) == "postgresql":
-        document = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
+        document = _document(rows)
         statement = _insert_from_json(table, tuple(rows[0]), (), (), (key.name,))
         return sorted(session.execute(statement, {"rows": document}).scalars())
     return list(session.execute(insert(table).returning(key, sort_by_parameter_order=True), rows).scalars())
@@ -284,7 +285,7 @@ def insert_many_skipping(
     if not rows:
         return []
     if dialect_of(session) == "postgresql":
-        document = json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
+        document = _document(rows)
         statement = _insert_from_json(table, tuple(rows[0]), conflict, (), returning, where)
         result = session.execute(statement, {"rows": document})
     else:
@@ -336,16 +337,27 @@ def _insert_from_json(
     return cast(Executable, built)
 
 
+def _document(rows: list[dict[str, Any]]) -> str:
+    """The rows as one JSON document. orjson writes a batch's rows five times as fast as the standard
+    library, whose callback for every timestamp was a twentieth of an API worker's time under the checkout
+    bench (py-spy, 2026-12-07); it writes a timestamp without a time zone as such, so those are refused
+    here first, as UtcDateTime refuses them."""
+    for row in rows:
+        for value in row.values():
+            if type(value) is dt.datetime and value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+    try:
+        return orjson.dumps(rows, default=_json_value).decode()
+    except orjson.JSONEncodeError:  # what orjson has no form for (an integer past 64 bits) goes as before
+        return json.dumps(rows, separators=(",", ":"), ensure_ascii=False, default=_json_value)
+
+
 def _json_value(value: Any) -> str:
     """A value JSON has no type for, as the text PostgreSQL's column reads it from (a decimal as its
     exact digits, never a float)."""
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:  # as UtcDateTime refuses one
-            raise ValueError("naive datetime given to a UTC column")
-        return value.isoformat()
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date):  # the standard library's (orjson writes dates and timestamps itself)
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} has no JSON form here")
 

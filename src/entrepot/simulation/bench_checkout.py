@@ -3,8 +3,9 @@
 A fresh database on the given server is seeded with one market, many SKUs and one buyer per client;
 the API runs in its own worker processes; concurrent clients on loopback (`lean_http`, on uvloop: the
 load generator shares the cores it measures) place an order (a basket of 1 to 3 distinct SKUs drawn
-from all of them, one unit each) and pay for it, for a fixed time. Paid orders are counted in the database afterwards, once every webhook has landed, and every SKU's sales (summed
-over the lines of paid orders) are checked against its stock (oversold).
+from all of them, one unit each) and pay for it, for a fixed time. Paid orders are counted in the
+database afterwards, once every webhook has landed, and every SKU's sales (summed over the lines of
+paid orders) are checked against its stock (oversold).
 
 With `kill_worker`, the first API worker is killed (SIGKILL) half-way through the load and not restarted.
 A client whose answer is lost sends the same request with the same Idempotency-Key again, to a worker
