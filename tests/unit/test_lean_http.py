@@ -56,3 +56,17 @@ def test_requests_go_over_one_kept_connection_and_a_closed_one_raises() -> None:
     run(main())
     assert seen == [b"POST /a HTTP/1.1 one", b"POST /b HTTP/1.1 two", b"POST /c HTTP/1.1 bye"]
     assert connections == 1
+
+
+def test_a_server_that_never_answers_is_an_error_after_the_timeout() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads the request, answers nothing, until the client goes
+
+    async def main() -> None:
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        connection = Connection("127.0.0.1", server.sockets[0].getsockname()[1])
+        with pytest.raises(HttpError, match=r"no answer within 0\.2 s"):
+            await connection.request("GET", "/", {}, timeout=0.2)
+        server.close()
+
+    run(asyncio.wait_for(main(), 30))  # a client that ignores its timeout fails here instead of hanging

@@ -59,6 +59,7 @@ from entrepot.simulation.lean_http import run as run_clients
 
 STOCK_PER_SKU = 1_000_000
 RETRIES = 20  # a client's tries of one order when its answers are lost (a killed worker)
+ANSWER_TIMEOUT_S = 60.0  # a server that hangs fails the order (an error) rather than the bench
 # The batch sql_per_checkout is counted over: about what each of the 2 servers' coalescers gathers from
 # 64 clients (32 each)
 COUNTED_BATCH = 32
@@ -364,7 +365,9 @@ async def _place(
         load.requests += 1
         load.retried += attempt > 0
         try:
-            status, answer = await connections[port].request("POST", "/api/v1/orders", headers, raw)
+            status, answer = await connections[port].request(
+                "POST", "/api/v1/orders", headers, raw, ANSWER_TIMEOUT_S
+            )
         except HttpError:
             await asyncio.sleep(0.05)
             continue
@@ -385,7 +388,7 @@ async def _http_baseline(ports: list[int], concurrency: int, duration: float) ->
         connection = Connection("127.0.0.1", ports[index % len(ports)])
         while time.perf_counter() < deadline:
             try:
-                status, _ = await connection.request("GET", "/healthz", {})
+                status, _ = await connection.request("GET", "/healthz", {}, timeout=ANSWER_TIMEOUT_S)
             except HttpError:
                 continue
             done += status == 200

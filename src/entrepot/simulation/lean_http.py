@@ -83,9 +83,10 @@ class Connection:
         self._protocol: _Protocol | None = None
 
     async def request(
-        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b"", timeout: float | None = None
     ) -> tuple[int, bytes]:
-        """(status, body) of one request; raises HttpError (the connection is then dropped)."""
+        """(status, body) of one request; raises HttpError (the connection is then dropped), also when no
+        whole answer came within `timeout` seconds, if given."""
         protocol = await self._connected()
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
@@ -96,10 +97,13 @@ class Connection:
         assert protocol.transport is not None
         protocol.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         try:
-            status, _, answer = await waiter
+            status, _, answer = await asyncio.wait_for(waiter, timeout)
         except HttpError:
             self.close()
             raise
+        except TimeoutError:
+            self.close()  # a late answer must not be read as the next request's
+            raise HttpError(f"no answer within {timeout} s") from None
         finally:
             protocol.waiter = None
         return status, answer
