@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     run_sweeper: bool = True
     run_relay: bool = Field(default=True, description="Hand outbox events to their handlers in the API.")
     relay_interval_seconds: float = Field(default=1.0, gt=0)
-    relay_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # A round's claims and reads cost about the same for 100 events as for 500: under the checkout bench
+    # (1,800 events/s) 500 gave 977-1,000 paid orders/s against 907-962 with 100 (2026-12-07).
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_max_attempts: int = Field(default=10, ge=1, le=1000)
     relay_backoff_seconds: float = Field(default=5.0, gt=0, description="Wait after the first failure.")
     relay_backoff_max_seconds: float = Field(default=1800.0, gt=0, description="Longest wait between tries.")
