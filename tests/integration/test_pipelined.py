@@ -4,6 +4,8 @@ on SQLite and PostgreSQL: what the flash and checkout batches rely on."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    Float,
     Integer,
     MetaData,
     Numeric,
@@ -24,7 +27,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from entrepot.platform.db import (
     Database,
@@ -210,7 +213,25 @@ _TYPED = Table(  # a table of its own: the column types JSON has no type for
     Column("rate", Numeric(24, 10)),
     Column("day", Date),
     Column("at", UtcDateTime),
+    Column("share", Float),
+    Column("count", BigInteger),
 )
+
+
+@contextmanager
+def _typed_table(database: Database) -> Iterator[None]:
+    with database.engine.begin() as connection:
+        _TYPED.create(connection)
+    try:
+        yield
+    finally:
+        with database.engine.begin() as connection:
+            _TYPED.drop(connection)
+
+
+def _typed_rows(database: Database) -> int:
+    with database.transaction() as s:
+        return int(s.scalar(select(func.count()).select_from(_TYPED)) or 0)
 
 
 def test_insert_many_returning_ids_gives_each_row_its_own_id(database: Database) -> None:
@@ -230,14 +251,28 @@ def test_insert_many_keeps_decimals_dates_and_times_exact(database: Database) ->
         {"label": "a", "rate": Decimal("0.1400000001"), "day": dt.date(2026, 12, 6), "at": NOW},
         {"label": "b", "rate": Decimal("7.1234567890"), "day": dt.date(2025, 1, 31), "at": NOW},
     ]
-    with database.engine.begin() as connection:
-        _TYPED.create(connection)
-    try:
+    with _typed_table(database):
         with database.transaction() as s:
             insert_many_returning_ids(s, _TYPED, rows)
         with database.transaction() as s:
             stored = s.execute(select(_TYPED.c.label, _TYPED.c.rate, _TYPED.c.day, _TYPED.c.at)).all()
         assert sorted(tuple(r) for r in stored) == [tuple(r.values()) for r in rows]
-    finally:
-        with database.engine.begin() as connection:
-            _TYPED.drop(connection)
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_insert_many_refuses_a_number_that_is_not_finite(database: Database, number: float) -> None:
+    """PostgreSQL's document would carry it as null (orjson), SQLite would store NaN as NULL."""
+    good = {"label": "a", "share": 0.5}
+    with _typed_table(database):
+        with pytest.raises(ValueError, match="not a number any column stores"), database.transaction() as s:
+            insert_many(s, _TYPED, [good, {"label": "b", "share": number}])
+        assert _typed_rows(database) == 0
+
+
+def test_insert_many_leaves_an_integer_past_64_bits_to_the_database_to_refuse(database: Database) -> None:
+    """orjson has no form for it: the document falls back to the standard library's, and the database
+    refuses the value as it refuses any out of its column's range (not a serializer's TypeError)."""
+    with _typed_table(database):
+        with pytest.raises((DBAPIError, OverflowError)), database.transaction() as s:
+            insert_many(s, _TYPED, [{"label": "a", "count": 1}, {"label": "b", "count": 2**64}])
+        assert _typed_rows(database) == 0

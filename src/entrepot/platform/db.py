@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -243,6 +244,7 @@ def insert_many(
     Elsewhere (SQLite) an executemany."""
     if not rows:
         return
+    _refuse_what_no_column_takes(rows)
     columns = tuple(rows[0])
     if dialect_of(session) == "postgresql":
         document = _document(rows)
@@ -260,6 +262,7 @@ def insert_many_returning_ids(session: Session, table: Table, rows: list[dict[st
     document's order. Elsewhere (SQLite) SQLAlchemy's INSERT ... RETURNING in the rows' order."""
     if not rows:
         return []
+    _refuse_what_no_column_takes(rows)
     key = _serial_key(table)
     if dialect_of(session) == "postgresql":
         document = _document(rows)
@@ -284,6 +287,7 @@ def insert_many_skipping(
     anew each time). Elsewhere (SQLite) an executemany."""
     if not rows:
         return []
+    _refuse_what_no_column_takes(rows)
     if dialect_of(session) == "postgresql":
         document = _document(rows)
         statement = _insert_from_json(table, tuple(rows[0]), conflict, (), returning, where)
@@ -337,15 +341,22 @@ def _insert_from_json(
     return cast(Executable, built)
 
 
-def _document(rows: list[dict[str, Any]]) -> str:
-    """The rows as one JSON document. orjson writes a batch's rows five times as fast as the standard
-    library, whose callback for every timestamp was a twentieth of an API worker's time under the checkout
-    bench (py-spy, 2026-12-07); it writes a timestamp without a time zone as such, so those are refused
-    here first, as UtcDateTime refuses them."""
+def _refuse_what_no_column_takes(rows: list[dict[str, Any]]) -> None:
+    """A timestamp without a time zone (as UtcDateTime refuses one) or a number that is not finite, in
+    any column, refused before anything is sent, on either database: orjson would write the first as a
+    local time and the second as null, and SQLite would store NaN as NULL."""
     for row in rows:
         for value in row.values():
             if type(value) is dt.datetime and value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
+            if type(value) is float and not math.isfinite(value):
+                raise ValueError(f"{value} given to a column: not a number any column stores")
+
+
+def _document(rows: list[dict[str, Any]]) -> str:
+    """The rows as one JSON document (checked by `_refuse_what_no_column_takes` first). orjson writes a
+    batch's rows five times as fast as the standard library, whose callback for every timestamp was a
+    twentieth of an API worker's time under the checkout bench (py-spy, 2026-12-07)."""
     try:
         return orjson.dumps(rows, default=_json_value).decode()
     except orjson.JSONEncodeError:  # what orjson has no form for (an integer past 64 bits) goes as before
